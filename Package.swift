@@ -1,0 +1,81 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+/// Every provider plugin links with this script so it exports only its entry function.
+let pluginLinkerSettings: [LinkerSetting] = [
+    .unsafeFlags(["-Xlinker", "--version-script=\(Context.packageDirectory)/Sources/ProviderSDK/plugin-exports.map"])
+]
+
+/// One dynamic library product per provider: `lib<Name>Provider.so`.
+func provider(_ name: String) -> Target {
+    .target(
+        name: "\(name)Provider",
+        dependencies: ["ProviderKit", "ProviderCrypto"],
+        path: "Sources/Providers/\(name)",
+        linkerSettings: pluginLinkerSettings
+    )
+}
+
+let providers = ["Echo"]
+
+let package = Package(
+    name: "BatchSender",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "batchsender", targets: ["batchsender"]),
+        .executable(name: "batchsender-bench-abi", targets: ["ABIBenchmark"]),
+        .library(name: "ProviderKit", targets: ["ProviderKit"]),
+    ] + providers.map { .library(name: "\($0)Provider", type: .dynamic, targets: ["\($0)Provider"]) },
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
+    ],
+    targets: [
+        // The C libraries, from Debian's -dev packages. Each is wrapped once, by one Swift type.
+        .systemLibrary(name: "CCurl", path: "Sources/System/CCurl", pkgConfig: "libcurl",
+                       providers: [.apt(["libcurl4-openssl-dev"])]),
+        .systemLibrary(name: "CSSL", path: "Sources/System/CSSL", pkgConfig: "openssl",
+                       providers: [.apt(["libssl-dev"])]),
+        .systemLibrary(name: "CSodium", path: "Sources/System/CSodium", pkgConfig: "libsodium",
+                       providers: [.apt(["libsodium-dev"])]),
+        .systemLibrary(name: "CNats", path: "Sources/System/CNats", pkgConfig: "libnats",
+                       providers: [.apt(["libnats-dev"])]),
+        .systemLibrary(name: "CHiredis", path: "Sources/System/CHiredis",
+                       providers: [.apt(["libhiredis-dev"])]),
+        .systemLibrary(name: "CPQ", path: "Sources/System/CPQ", pkgConfig: "libpq",
+                       providers: [.apt(["libpq-dev"])]),
+
+        // The provider SDK: the C ABI, the shared data model, crypto helpers and the Swift kit.
+        .target(name: "BatchSenderABI", path: "Sources/ProviderSDK/ABI"),
+        .target(name: "ProviderModel", dependencies: ["BatchSenderABI"], path: "Sources/ProviderSDK/Model"),
+        .target(name: "ProviderCrypto", dependencies: ["CSSL", "CSodium"], path: "Sources/ProviderSDK/Crypto"),
+        .target(name: "ProviderKit", dependencies: ["ProviderModel", "BatchSenderABI"], path: "Sources/ProviderSDK/Kit"),
+
+        // The host: plugin loading, HTTP client, host services, and the command line.
+        .target(
+            name: "HostCore",
+            dependencies: [
+                "ProviderModel", "BatchSenderABI", "CCurl", "ProviderCrypto",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "TOMLKit", package: "TOMLKit"),
+            ],
+            path: "Sources/Host/Core"
+        ),
+        .executableTarget(
+            name: "batchsender",
+            dependencies: ["HostCore", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "Sources/Host/CLI"
+        ),
+
+        // Benchmarks: commands that print figures.
+        .executableTarget(
+            name: "ABIBenchmark",
+            dependencies: ["HostCore", "EchoProvider"],
+            path: "Benchmarks/ABIOverhead"
+        ),
+
+        .testTarget(name: "HostTests", dependencies: ["HostCore", "ProviderModel"], path: "Tests/HostTests"),
+        .testTarget(name: "SDKTests", dependencies: ["ProviderKit", "ProviderCrypto", "EchoProvider"], path: "Tests/SDKTests"),
+    ] + providers.map(provider)
+)

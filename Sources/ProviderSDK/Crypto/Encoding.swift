@@ -1,0 +1,52 @@
+import Foundation
+
+/// Text encodings of bytes used by signature schemes.
+public enum Encoding {
+    private static let hexDigits = Array("0123456789abcdef".utf8)
+
+    public static func hex(_ bytes: some Sequence<UInt8>) -> String {
+        var out: [UInt8] = []
+        out.reserveCapacity(64)
+        for byte in bytes {
+            out.append(hexDigits[Int(byte >> 4)])
+            out.append(hexDigits[Int(byte & 0x0f)])
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// nil for an odd length or a character that is not a hex digit.
+    public static func unhex(_ text: String) -> [UInt8]? {
+        let chars = Array(text.utf8)
+        guard chars.count % 2 == 0 else { return nil }
+        func nibble(_ c: UInt8) -> UInt8? {
+            switch c {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): c - UInt8(ascii: "0")
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): c - UInt8(ascii: "a") + 10
+            case UInt8(ascii: "A")...UInt8(ascii: "F"): c - UInt8(ascii: "A") + 10
+            default: nil
+            }
+        }
+        var out: [UInt8] = []
+        out.reserveCapacity(chars.count / 2)
+        var index = 0
+        while index < chars.count {
+            guard let high = nibble(chars[index]), let low = nibble(chars[index + 1]) else { return nil }
+            out.append(high << 4 | low)
+            index += 2
+        }
+        return out
+    }
+
+    public static func base64(_ bytes: [UInt8]) -> String {
+        Data(bytes).base64EncodedString()
+    }
+
+    /// Standard base64, padded or not; nil when it is not base64.
+    public static func unbase64(_ text: String) -> [UInt8]? {
+        var padded = text
+        let remainder = padded.utf8.count % 4
+        if remainder == 1 { return nil }
+        if remainder > 0 { padded += String(repeating: "=", count: 4 - remainder) }
+        return Data(base64Encoded: padded).map { Array($0) }
+    }
+}

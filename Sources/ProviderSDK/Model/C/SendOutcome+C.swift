@@ -1,0 +1,50 @@
+import BatchSenderABI
+
+extension SendOutcome.Kind {
+    public init?(code: Int32) {
+        switch code {
+        case BSP_OUTCOME_ACCEPTED: self = .accepted
+        case BSP_OUTCOME_RETRYABLE: self = .retryable
+        case BSP_OUTCOME_PERMANENT: self = .permanent
+        default: return nil
+        }
+    }
+
+    public var code: Int32 {
+        switch self {
+        case .accepted: BSP_OUTCOME_ACCEPTED
+        case .retryable: BSP_OUTCOME_RETRYABLE
+        case .permanent: BSP_OUTCOME_PERMANENT
+        }
+    }
+}
+
+extension SendOutcome {
+    /// nil when the kind is not one outcome.h defines.
+    public init?(reading pointer: UnsafePointer<bsp_outcome>) {
+        let c = bsp_outcome.read(from: pointer)
+        guard let kind = Kind(code: c.kind) else { return nil }
+        self.init(messageIndex: Int(c.message_index), kind: kind, providerMessageId: c.provider_message_id.string,
+                  retryAfterMs: c.retry_after_ms >= 0 ? c.retry_after_ms : nil, code: c.code.string,
+                  message: c.message.string)
+    }
+
+    /// Passes a borrowed C view of this outcome to `body`.
+    public func withCOutcome<R>(_ body: (UnsafePointer<bsp_outcome>) -> R) -> R {
+        providerMessageId.withBSPStr { id in
+            code.withBSPStr { code in
+                message.withBSPStr { message in
+                    var c = bsp_outcome()
+                    c.struct_size = bsp_outcome.currentSize
+                    c.message_index = UInt32(truncatingIfNeeded: messageIndex)
+                    c.kind = kind.code
+                    c.retry_after_ms = retryAfterMs ?? -1
+                    c.provider_message_id = id
+                    c.code = code
+                    c.message = message
+                    return withUnsafePointer(to: &c, body)
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,66 @@
+/// An HTTP request a plugin wants the host to send (http.h bsp_http_request).
+public struct PreparedRequest: Sendable, Equatable {
+    public var method: String
+    public var url: String
+    public var headers: [KeyValue]
+    public var body: [UInt8]
+    /// Indices into the messages given to prepare that this request carries.
+    public var messageIndices: [Int]
+
+    public init(method: String, url: String, headers: [KeyValue], body: [UInt8], messageIndices: [Int]) {
+        self.method = method
+        self.url = url
+        self.headers = headers
+        self.body = body
+        self.messageIndices = messageIndices
+    }
+}
+
+/// Why a request got no HTTP response (http.h BSP_TRANSPORT_*).
+public enum TransportFailure: String, Sendable, Equatable, Codable {
+    case timeout, connect, tls, io, other
+}
+
+/// What came back for one request: a response, or a transport failure.
+public struct HTTPResult: Sendable, Equatable {
+    public var status: Int
+    public var headers: [KeyValue]
+    public var body: [UInt8]
+    public var transportFailure: TransportFailure?
+    public var transportMessage: String
+
+    public init(status: Int, headers: [KeyValue] = [], body: [UInt8] = []) {
+        self.status = status
+        self.headers = headers
+        self.body = body
+        self.transportFailure = nil
+        self.transportMessage = ""
+    }
+
+    public init(failure: TransportFailure, message: String) {
+        self.status = 0
+        self.headers = []
+        self.body = []
+        self.transportFailure = failure
+        self.transportMessage = message
+    }
+}
+
+/// An inbound webhook request as the host's server received it (http.h bsp_inbound_request).
+public struct InboundWebhook: Sendable, Equatable {
+    public var method: String
+    public var path: String
+    /// Names lower-case, in arrival order.
+    public var headers: [KeyValue]
+    /// The exact bytes received.
+    public var body: [UInt8]
+
+    public init(method: String = "POST", path: String = "/", headers: [KeyValue], body: [UInt8]) {
+        self.method = method
+        self.path = path
+        self.headers = headers.map { KeyValue($0.name.lowercased(), $0.value) }
+        self.body = body
+    }
+
+    public func header(_ name: String) -> String? { headers.first(named: name) }
+}

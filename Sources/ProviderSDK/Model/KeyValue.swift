@@ -1,0 +1,31 @@
+/// A name and a value: an HTTP header, a tag, a metadata entry, a config entry.
+public struct KeyValue: Sendable, Equatable, Hashable {
+    public var name: String
+    public var value: String
+    public init(_ name: String, _ value: String) {
+        self.name = name
+        self.value = value
+    }
+}
+
+extension Array where Element == KeyValue {
+    /// The first value whose name matches case-insensitively (HTTP header rules).
+    public func first(named name: String) -> String? {
+        first { $0.name.caseInsensitiveEquals(name) }?.value
+    }
+
+    /// Entries sorted by name, for output that is the same every time.
+    init(sortedFrom dictionary: [String: String]) {
+        self = dictionary.sorted { $0.key < $1.key }.map { KeyValue($0.key, $0.value) }
+    }
+
+    var dictionary: [String: String] {
+        Dictionary(map { ($0.name, $0.value) }, uniquingKeysWith: { _, last in last })
+    }
+}
+
+extension String {
+    func caseInsensitiveEquals(_ other: String) -> Bool {
+        utf8.count == other.utf8.count && lowercased() == other.lowercased()
+    }
+}

@@ -1,0 +1,61 @@
+/// What happened to one message (outcome.h).
+public struct SendOutcome: Sendable, Equatable {
+    public enum Kind: String, Sendable, Codable {
+        /// The provider took it; `providerMessageId` is set.
+        case accepted
+        /// Not now; may succeed later (throttled, 5xx, timeout).
+        case retryable
+        /// Never as it is (invalid address, refused sender, bad credentials).
+        case permanent
+    }
+
+    public var messageIndex: Int
+    public var kind: Kind
+    public var providerMessageId: String
+    /// Milliseconds the provider asked us to wait, when it said.
+    public var retryAfterMs: Int64?
+    public var code: String
+    public var message: String
+
+    public init(messageIndex: Int, kind: Kind, providerMessageId: String = "", retryAfterMs: Int64? = nil,
+                code: String = "", message: String = "") {
+        self.messageIndex = messageIndex
+        self.kind = kind
+        self.providerMessageId = providerMessageId
+        self.retryAfterMs = retryAfterMs
+        self.code = code
+        self.message = message
+    }
+
+    public static func accepted(_ index: Int, id: String) -> SendOutcome {
+        SendOutcome(messageIndex: index, kind: .accepted, providerMessageId: id)
+    }
+
+    public static func retryable(_ index: Int, after: Int64? = nil, code: String = "", _ message: String) -> SendOutcome {
+        SendOutcome(messageIndex: index, kind: .retryable, retryAfterMs: after, code: code, message: message)
+    }
+
+    public static func permanent(_ index: Int, code: String = "", _ message: String) -> SendOutcome {
+        SendOutcome(messageIndex: index, kind: .permanent, code: code, message: message)
+    }
+}
+
+extension SendOutcome: Codable {
+    enum CodingKeys: String, CodingKey {
+        case kind, code, message
+        case messageIndex = "message_index"
+        case providerMessageId = "provider_message_id"
+        case retryAfterMs = "retry_after_ms"
+    }
+}
+
+/// What prepare produced: the requests to send, and outcomes for messages refused before sending.
+public struct PreparedSend: Sendable, Equatable {
+    public var requests: [PreparedRequest]
+    public var refused: [SendOutcome]
+
+    public init(requests: [PreparedRequest], refused: [SendOutcome] = []) {
+        self.requests = requests
+        self.refused = refused
+    }
+}

@@ -1,0 +1,502 @@
+/*
+ * echo_plugin.c — the BatchSender example provider in plain C.
+ *
+ * It speaks the echo protocol (docs/providers/echo.md), byte for byte like
+ * the Swift example in Sources/Providers/Echo: it POSTs messages as JSON to
+ * a configured URL, signed with HMAC-SHA256 in `x-echo-signature`, and
+ * verifies webhooks signed the same way. It needs no Swift runtime:
+ *
+ *   cc -std=c11 -shared -fPIC -O2 -I Sources/ProviderSDK/ABI/include \
+ *      -Wl,--version-script=Sources/ProviderSDK/plugin-exports.map \
+ *      examples/c-echo/echo_plugin.c -lcrypto -o libecho_c.so
+ *
+ * Start here when writing a plugin in C: the descriptor, create/destroy, the
+ * sender and webhook tables, and the entry function are all there is.
+ */
+#include <batchsender/plugin.h>
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define ECHO_TOLERANCE_SECONDS 300
+
+/* ---- small helpers -------------------------------------------------------- */
+
+static bsp_str cstr(const char *text) {
+    bsp_str s = { text, strlen(text) };
+    return s;
+}
+
+static int str_equals(bsp_str s, const char *text) {
+    size_t n = strlen(text);
+    return s.len == n && (n == 0 || memcmp(s.ptr, text, n) == 0);
+}
+
+static bsp_status fail(bsp_call *call, bsp_status status, const char *field, const char *message) {
+    if (call && call->set_error) call->set_error(call, cstr(field), cstr(message));
+    return status;
+}
+
+/* A growable byte buffer. `failed` is set when an allocation fails. */
+typedef struct buffer {
+    char *data;
+    size_t len, cap;
+    int failed;
+} buffer;
+
+static void buf_put(buffer *b, const char *bytes, size_t n) {
+    if (b->failed) return;
+    if (b->len + n > b->cap) {
+        size_t cap = b->cap ? b->cap * 2 : 512;
+        while (cap < b->len + n) cap *= 2;
+        char *grown = realloc(b->data, cap);
+        if (!grown) { b->failed = 1; return; }
+        b->data = grown;
+        b->cap = cap;
+    }
+    if (n) memcpy(b->data + b->len, bytes, n);
+    b->len += n;
+}
+
+static void buf_raw(buffer *b, const char *text) { buf_put(b, text, strlen(text)); }
+
+/* The echo protocol's escaping: " and \ escaped, bytes below 0x20 as \u00XX. */
+static void buf_json_string(buffer *b, bsp_str s) {
+    static const char hex[] = "0123456789abcdef";
+    buf_put(b, "\"", 1);
+    for (size_t i = 0; i < s.len; i++) {
+        unsigned char c = (unsigned char)s.ptr[i];
+        if (c == '"' || c == '\\') {
+            char escaped[2] = { '\\', (char)c };
+            buf_put(b, escaped, 2);
+        } else if (c < 0x20) {
+            char escaped[6] = { '\\', 'u', '0', '0', hex[c >> 4], hex[c & 15] };
+            buf_put(b, escaped, 6);
+        } else {
+            buf_put(b, (const char *)&s.ptr[i], 1);
+        }
+    }
+    buf_put(b, "\"", 1);
+}
+
+static void hex_encode(const unsigned char *in, size_t n, char *out) {
+    static const char hex[] = "0123456789abcdef";
+    for (size_t i = 0; i < n; i++) {
+        out[2 * i] = hex[in[i] >> 4];
+        out[2 * i + 1] = hex[in[i] & 15];
+    }
+    out[2 * n] = '\0';
+}
+
+static int hex_value(char c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+/* Parses a decimal integer that fills the whole view. 0 on failure. */
+static int parse_int64(bsp_str s, int64_t *out) {
+    if (s.len == 0 || s.len > 19) return 0;
+    size_t i = 0;
+    int negative = 0;
+    if (s.ptr[0] == '-') { negative = 1; i = 1; if (s.len == 1) return 0; }
+    int64_t value = 0;
+    for (; i < s.len; i++) {
+        if (s.ptr[i] < '0' || s.ptr[i] > '9') return 0;
+        value = value * 10 + (s.ptr[i] - '0');
+    }
+    *out = negative ? -value : value;
+    return 1;
+}
+
+static const bsp_str *find_header(bsp_pair_list headers, const char *name) {
+    size_t n = strlen(name);
+    for (size_t i = 0; i < headers.count; i++) {
+        bsp_str h = headers.items[i].name;
+        if (h.len != n) continue;
+        size_t j = 0;
+        for (; j < n; j++) {
+            char c = h.ptr[j];
+            if (c >= 'A' && c <= 'Z') c = (char)(c - 'A' + 'a');
+            if (c != name[j]) break;
+        }
+        if (j == n) return &headers.items[i].value;
+    }
+    return NULL;
+}
+
+/* ---- the instance ----------------------------------------------------------- */
+
+struct bsp_instance {
+    char *url;
+    unsigned char *secret;
+    size_t secret_len;
+};
+
+/* hex(HMAC-SHA256(secret, "<timestamp>." + body)) into out_hex (65 bytes).
+ * Returns 0 when memory ran out. */
+static int sign(const bsp_instance *self, bsp_str timestamp, const uint8_t *body, size_t body_len, char out_hex[65]) {
+    size_t total = timestamp.len + 1 + body_len;
+    unsigned char *joined = malloc(total);
+    if (!joined) return 0;
+    memcpy(joined, timestamp.ptr, timestamp.len);
+    joined[timestamp.len] = '.';
+    if (body_len) memcpy(joined + timestamp.len + 1, body, body_len);
+    unsigned char mac[EVP_MAX_MD_SIZE];
+    unsigned int mac_len = 0;
+    HMAC(EVP_sha256(), self->secret, (int)self->secret_len, joined, total, mac, &mac_len);
+    free(joined);
+    hex_encode(mac, mac_len, out_hex);
+    return 1;
+}
+
+/* ---- descriptor -------------------------------------------------------------- */
+
+static const bsp_config_key config_keys[] = {
+    { "url", BSP_CONFIG_URL, BSP_CONFIG_REQUIRED,
+      "Where to POST messages, e.g. http://127.0.0.1:9000/echo", NULL },
+    { "secret", BSP_CONFIG_STRING, BSP_CONFIG_REQUIRED | BSP_CONFIG_SECRET,
+      "HMAC-SHA256 key for requests and webhooks", NULL },
+};
+
+static const char *const interfaces[] = { BSP_SENDER_V1, BSP_WEBHOOK_V1 };
+
+static const bsp_descriptor descriptor = {
+    sizeof(bsp_descriptor),
+    "echo-c",
+    "Echo (C example)",
+    "1.0.0",
+    "POSTs messages as signed JSON to a URL; the example of the C ABI",
+    BSP_CHANNEL_EMAIL | BSP_CHANNEL_SMS | BSP_CHANNEL_WEBHOOK,
+    100,
+    config_keys, sizeof config_keys / sizeof config_keys[0],
+    interfaces, sizeof interfaces / sizeof interfaces[0],
+};
+
+/* ---- create / destroy ------------------------------------------------------- */
+
+static void echo_destroy(bsp_instance *self) {
+    if (!self) return;
+    free(self->url);
+    if (self->secret) OPENSSL_cleanse(self->secret, self->secret_len);
+    free(self->secret);
+    free(self);
+}
+
+static int is_http_url(bsp_str url) {
+    const char *rest = NULL;
+    size_t skip = 0;
+    if (url.len > 7 && memcmp(url.ptr, "http://", 7) == 0) skip = 7;
+    else if (url.len > 8 && memcmp(url.ptr, "https://", 8) == 0) skip = 8;
+    else return 0;
+    rest = url.ptr + skip;
+    return rest[0] != '/' && rest[0] != ':';
+}
+
+static bsp_status echo_create(bsp_call *call, const bsp_config *config, bsp_instance **out) {
+    if (!out) return fail(call, BSP_E_INVALID_ARGUMENT, "out_instance", "out_instance is NULL");
+    *out = NULL;
+    const bsp_str *url = NULL, *secret = NULL;
+    if (config) {
+        for (size_t i = 0; i < config->entries.count; i++) {
+            const bsp_pair *entry = &config->entries.items[i];
+            if (str_equals(entry->name, "url")) url = &entry->value;
+            else if (str_equals(entry->name, "secret")) secret = &entry->value;
+            else {
+                char field[80];
+                int n = entry->name.len < 60 ? (int)entry->name.len : 60;
+                snprintf(field, sizeof field, "config.%.*s", n, entry->name.ptr ? entry->name.ptr : "");
+                return fail(call, BSP_E_CONFIG, field, "unknown key; this plugin accepts: url, secret");
+            }
+        }
+    }
+    if (!url) return fail(call, BSP_E_CONFIG, "config.url", "required key is missing");
+    if (!is_http_url(*url)) return fail(call, BSP_E_CONFIG, "config.url", "must be an absolute http(s) URL");
+    if (!secret || secret->len == 0) return fail(call, BSP_E_CONFIG, "config.secret", "required key is missing");
+
+    bsp_instance *self = calloc(1, sizeof *self);
+    if (!self) return fail(call, BSP_E_INTERNAL, "", "out of memory");
+    self->url = malloc(url->len + 1);
+    self->secret = malloc(secret->len);
+    if (!self->url || !self->secret) {
+        echo_destroy(self);
+        return fail(call, BSP_E_INTERNAL, "", "out of memory");
+    }
+    memcpy(self->url, url->ptr, url->len);
+    self->url[url->len] = '\0';
+    memcpy(self->secret, secret->ptr, secret->len);
+    self->secret_len = secret->len;
+    *out = self;
+    return BSP_OK;
+}
+
+/* ---- sender ------------------------------------------------------------------ */
+
+static const char *channel_name(uint32_t channel) {
+    switch (channel) {
+    case BSP_CHANNEL_EMAIL: return "email";
+    case BSP_CHANNEL_SMS: return "sms";
+    case BSP_CHANNEL_WEBHOOK: return "webhook";
+    default: return NULL;
+    }
+}
+
+static bsp_status echo_prepare(bsp_instance *self, bsp_call *call, const bsp_message *const *messages, size_t count) {
+    if (!self || !call) return BSP_E_INVALID_ARGUMENT;
+    if (!messages || count == 0 || count > descriptor.max_batch)
+        return fail(call, BSP_E_INVALID_ARGUMENT, "messages", "between 1 and 100 messages are accepted");
+
+    uint32_t *carried = malloc(count * sizeof *carried);
+    if (!carried) return fail(call, BSP_E_INTERNAL, "", "out of memory");
+    size_t carried_count = 0;
+    bsp_status status = BSP_OK;
+    buffer body = { 0 };
+    buf_raw(&body, "{\"messages\":[");
+    for (size_t i = 0; i < count; i++) {
+        const bsp_message *m = messages[i];
+        const char *channel = m ? channel_name(m->channel) : NULL;
+        if (!channel) {
+            status = fail(call, BSP_E_INVALID_ARGUMENT, "messages", "a message is NULL or has an unknown channel");
+            goto done;
+        }
+        if (m->to.count == 0 && m->channel != BSP_CHANNEL_WEBHOOK) {
+            char text[64];
+            snprintf(text, sizeof text, "messages[%zu].to is empty", i);
+            bsp_outcome refused = { sizeof(bsp_outcome), (uint32_t)i, BSP_OUTCOME_PERMANENT, -1,
+                                    { NULL, 0 }, cstr("invalid_recipient"), cstr(text) };
+            status = call->emit_outcome(call, &refused);
+            if (status != BSP_OK) goto done;
+            continue;
+        }
+        if (carried_count > 0) buf_raw(&body, ",");
+        carried[carried_count++] = (uint32_t)i;
+        buf_raw(&body, "{\"id\":");
+        buf_json_string(&body, m->id);
+        buf_raw(&body, ",\"idempotency_key\":");
+        buf_json_string(&body, m->idempotency_key);
+        buf_raw(&body, ",\"channel\":");
+        buf_json_string(&body, cstr(channel));
+        buf_raw(&body, ",\"to\":[");
+        for (size_t t = 0; t < m->to.count; t++) {
+            if (t > 0) buf_raw(&body, ",");
+            buf_json_string(&body, m->to.items[t]);
+        }
+        buf_raw(&body, "],\"subject\":");
+        buf_json_string(&body, m->subject);
+        buf_raw(&body, ",\"text\":");
+        buf_json_string(&body, m->text);
+        buf_raw(&body, "}");
+    }
+    buf_raw(&body, "]}");
+    if (body.failed) { status = fail(call, BSP_E_INTERNAL, "", "out of memory"); goto done; }
+    if (carried_count == 0) goto done;
+
+    char timestamp[24], signature[3 + 65];
+    snprintf(timestamp, sizeof timestamp, "%lld", (long long)(call->host->now_ms(call) / 1000));
+    memcpy(signature, "v1=", 3);
+    if (!sign(self, cstr(timestamp), (const uint8_t *)body.data, body.len, signature + 3)) {
+        status = fail(call, BSP_E_INTERNAL, "", "out of memory");
+        goto done;
+    }
+    bsp_pair headers[5] = {
+        { cstr("content-type"), cstr("application/json") },
+        { cstr("user-agent"), cstr("batchsender-echo/1.0") },
+        { cstr("x-echo-timestamp"), cstr(timestamp) },
+        { cstr("x-echo-signature"), cstr(signature) },
+        { cstr("idempotency-key"), { NULL, 0 } },
+    };
+    size_t header_count = 4;
+    if (carried_count == 1) {
+        headers[4].value = messages[carried[0]]->idempotency_key;
+        header_count = 5;
+    }
+    bsp_http_request request = {
+        sizeof(bsp_http_request), cstr("POST"), cstr(self->url), { headers, header_count },
+        { (const uint8_t *)body.data, body.len }, carried, carried_count,
+    };
+    status = call->emit_request(call, &request);
+done:
+    free(body.data);
+    free(carried);
+    return status;
+}
+
+static bsp_status echo_interpret(bsp_instance *self, bsp_call *call, const bsp_message *const *messages, size_t count,
+                                 const bsp_http_response *response) {
+    if (!self || !call) return BSP_E_INVALID_ARGUMENT;
+    if (!messages || !response || count == 0 || count > descriptor.max_batch)
+        return fail(call, BSP_E_INVALID_ARGUMENT, "messages", "messages and response are required");
+    for (size_t i = 0; i < count; i++) {
+        if (!messages[i]) return fail(call, BSP_E_INVALID_ARGUMENT, "messages", "a message is NULL");
+        char code[32] = "", text[64] = "", id[300] = "";
+        bsp_outcome outcome = { sizeof(bsp_outcome), (uint32_t)i, BSP_OUTCOME_PERMANENT, -1,
+                                { NULL, 0 }, { NULL, 0 }, { NULL, 0 } };
+        int status = response->status;
+        if (response->transport != BSP_TRANSPORT_OK) {
+            static const char *names[] = { "ok", "timeout", "connect", "tls", "io", "other" };
+            int t = response->transport >= 1 && response->transport <= 5 ? response->transport : 5;
+            snprintf(code, sizeof code, "transport_%s", names[t]);
+            outcome.kind = BSP_OUTCOME_RETRYABLE;
+            outcome.message = response->transport_message;
+        } else if (status >= 200 && status <= 299) {
+            bsp_str key = messages[i]->idempotency_key;
+            size_t n = key.len < sizeof id - 6 ? key.len : sizeof id - 6;
+            memcpy(id, "echo-", 5);
+            if (n) memcpy(id + 5, key.ptr, n);
+            id[5 + n] = '\0';
+            outcome.kind = BSP_OUTCOME_ACCEPTED;
+            outcome.provider_message_id = cstr(id);
+        } else {
+            snprintf(code, sizeof code, "%d", status);
+            snprintf(text, sizeof text, "HTTP %d", status);
+            outcome.message = cstr(text);
+            if (status == 429) {
+                const bsp_str *after = find_header(response->headers, "retry-after");
+                int64_t seconds;
+                outcome.kind = BSP_OUTCOME_RETRYABLE;
+                if (after && parse_int64(*after, &seconds)) outcome.retry_after_ms = seconds * 1000;
+            } else if (status == 408 || (status >= 500 && status <= 599)) {
+                outcome.kind = BSP_OUTCOME_RETRYABLE;
+            }
+        }
+        outcome.code = cstr(code);
+        bsp_status emitted = call->emit_outcome(call, &outcome);
+        if (emitted != BSP_OK) return emitted;
+    }
+    return BSP_OK;
+}
+
+static const bsp_sender_v1 sender = { sizeof(bsp_sender_v1), echo_prepare, echo_interpret };
+
+/* ---- webhook ----------------------------------------------------------------- */
+
+static bsp_status echo_verify(bsp_instance *self, bsp_call *call, const bsp_inbound_request *request) {
+    if (!self || !call || !request) return BSP_E_INVALID_ARGUMENT;
+    const bsp_str *timestamp = find_header(request->headers, "x-echo-timestamp");
+    const bsp_str *signature = find_header(request->headers, "x-echo-signature");
+    if (!timestamp)
+        return fail(call, BSP_E_SIGNATURE_MISSING, "header:x-echo-timestamp", "the x-echo-timestamp header is missing");
+    if (!signature)
+        return fail(call, BSP_E_SIGNATURE_MISSING, "header:x-echo-signature", "the x-echo-signature header is missing");
+    int64_t seconds;
+    if (!parse_int64(*timestamp, &seconds))
+        return fail(call, BSP_E_SIGNATURE_ENCODING, "header:x-echo-timestamp", "not a whole number of seconds");
+    int64_t skew = call->host->now_ms(call) / 1000 - seconds;
+    if (skew > ECHO_TOLERANCE_SECONDS || skew < -ECHO_TOLERANCE_SECONDS) {
+        char text[96];
+        snprintf(text, sizeof text, "timestamp is %lld s %s; the tolerance is %d s",
+                 (long long)(skew > 0 ? skew : -skew), skew > 0 ? "old" : "in the future", ECHO_TOLERANCE_SECONDS);
+        return fail(call, BSP_E_SIGNATURE_EXPIRED, "header:x-echo-timestamp", text);
+    }
+    unsigned char received[32];
+    if (signature->len != 3 + 64 || memcmp(signature->ptr, "v1=", 3) != 0)
+        return fail(call, BSP_E_SIGNATURE_ENCODING, "header:x-echo-signature", "expected v1= and 64 hex digits");
+    for (size_t i = 0; i < 32; i++) {
+        int high = hex_value(signature->ptr[3 + 2 * i]), low = hex_value(signature->ptr[4 + 2 * i]);
+        if (high < 0 || low < 0)
+            return fail(call, BSP_E_SIGNATURE_ENCODING, "header:x-echo-signature", "expected v1= and 64 hex digits");
+        received[i] = (unsigned char)(high << 4 | low);
+    }
+    char expected_hex[65];
+    unsigned char expected[32];
+    if (!sign(self, *timestamp, request->body.ptr, request->body.len, expected_hex))
+        return fail(call, BSP_E_INTERNAL, "", "out of memory");
+    for (size_t i = 0; i < 32; i++)
+        expected[i] = (unsigned char)(hex_value(expected_hex[2 * i]) << 4 | hex_value(expected_hex[2 * i + 1]));
+    if (CRYPTO_memcmp(expected, received, 32) != 0)
+        return fail(call, BSP_E_SIGNATURE_INVALID, "header:x-echo-signature",
+                    "the signature does not match the body and secret");
+    return BSP_OK;
+}
+
+static int32_t event_type(bsp_str name, int32_t *bounce) {
+    static const struct { const char *name; int32_t type; } types[] = {
+        { "queued", BSP_EVENT_QUEUED }, { "sent", BSP_EVENT_SENT }, { "delivered", BSP_EVENT_DELIVERED },
+        { "deferred", BSP_EVENT_DEFERRED }, { "complained", BSP_EVENT_COMPLAINED },
+        { "rejected", BSP_EVENT_REJECTED }, { "failed", BSP_EVENT_FAILED }, { "opened", BSP_EVENT_OPENED },
+        { "clicked", BSP_EVENT_CLICKED }, { "unsubscribed", BSP_EVENT_UNSUBSCRIBED }, { "unknown", BSP_EVENT_UNKNOWN },
+    };
+    *bounce = BSP_BOUNCE_NONE;
+    if (str_equals(name, "bounced")) { *bounce = BSP_BOUNCE_HARD; return BSP_EVENT_BOUNCED; }
+    if (str_equals(name, "soft_bounced")) { *bounce = BSP_BOUNCE_SOFT; return BSP_EVENT_BOUNCED; }
+    for (size_t i = 0; i < sizeof types / sizeof types[0]; i++)
+        if (str_equals(name, types[i].name)) return types[i].type;
+    return BSP_EVENT_UNKNOWN;
+}
+
+/* Body: one event a line, "event_id type provider_message_id recipient unix_ms". */
+static bsp_status echo_parse(bsp_instance *self, bsp_call *call, const bsp_inbound_request *request) {
+    if (!self || !call || !request) return BSP_E_INVALID_ARGUMENT;
+    const char *body = (const char *)request->body.ptr;
+    size_t len = request->body.len, start = 0, line_number = 0;
+    while (start <= len && body) {
+        size_t end = start;
+        while (end < len && body[end] != '\n') end++;
+        line_number++;
+        if (end > start) {
+            bsp_str fields[5];
+            size_t field_count = 0, cursor = start;
+            while (cursor <= end && field_count < 6) {
+                size_t field_end = cursor;
+                while (field_end < end && body[field_end] != ' ') field_end++;
+                if (field_count < 5) {
+                    fields[field_count].ptr = body + cursor;
+                    fields[field_count].len = field_end - cursor;
+                }
+                field_count++;
+                cursor = field_end + 1;
+            }
+            int64_t milliseconds;
+            if (field_count != 5 || !parse_int64(fields[4], &milliseconds)) {
+                char field[48];
+                snprintf(field, sizeof field, "body:line %zu", line_number);
+                return fail(call, BSP_E_MALFORMED, field, "expected: event_id type provider_message_id recipient unix_ms");
+            }
+            buffer raw = { 0 };
+            bsp_str line = { body + start, end - start };
+            buf_json_string(&raw, line);
+            if (raw.failed) { free(raw.data); return fail(call, BSP_E_INTERNAL, "", "out of memory"); }
+            bsp_event event;
+            memset(&event, 0, sizeof event);
+            event.struct_size = sizeof event;
+            event.type = event_type(fields[1], &event.bounce_class);
+            event.timestamp_ms = milliseconds;
+            event.event_id = fields[0];
+            event.provider_message_id = fields[2];
+            event.recipient = fields[3];
+            event.raw.ptr = raw.data;
+            event.raw.len = raw.len;
+            bsp_status status = call->emit_event(call, &event);
+            free(raw.data);
+            if (status != BSP_OK) return status;
+        }
+        start = end + 1;
+    }
+    return BSP_OK;
+}
+
+static const bsp_webhook_v1 webhook = { sizeof(bsp_webhook_v1), echo_verify, echo_parse };
+
+/* ---- entry ------------------------------------------------------------------- */
+
+static const void *echo_get_interface(const char *id) {
+    if (!id) return NULL;
+    if (strcmp(id, BSP_SENDER_V1) == 0) return &sender;
+    if (strcmp(id, BSP_WEBHOOK_V1) == 0) return &webhook;
+    return NULL;
+}
+
+static const bsp_plugin plugin = {
+    sizeof(bsp_plugin), BSP_ABI_MAJOR, BSP_ABI_MINOR, &descriptor,
+    echo_create, echo_destroy, echo_get_interface,
+};
+
+BSP_EXPORT const bsp_plugin *batchsender_plugin_entry(uint32_t host_abi_major, uint32_t host_abi_minor) {
+    (void)host_abi_minor;
+    return host_abi_major == BSP_ABI_MAJOR ? &plugin : NULL;
+}
