@@ -4,6 +4,16 @@ import BatchSenderABI
 public enum Channel: String, Sendable, Codable, CaseIterable {
     case email, sms, webhook
 
+    public init(from decoder: Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        let name = try container.decode(String.self)
+        guard let channel = Channel(rawValue: name) else {
+            let names = Channel.allCases.map(\.rawValue).joined(separator: ", ")
+            throw DecodingError.dataCorruptedError(in: container, debugDescription: "\"\(name)\" is not a channel; use one of \(names)")
+        }
+        self = channel
+    }
+
     /// The BSP_CHANNEL_* bit of this channel.
     public var bit: UInt32 {
         switch self {

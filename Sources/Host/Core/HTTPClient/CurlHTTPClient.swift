@@ -1,0 +1,95 @@
+import CCurl
+import Foundation
+import ProviderModel
+import Synchronization
+
+/// The host's HTTP client, on libcurl's multi interface: one thread of its own
+/// drives every transfer (Swift's cooperative pool never blocks on I/O),
+/// connections are pooled and reused per host, HTTP/2 is used where a TLS
+/// server offers it, TLS verification is always on.
+public final class CurlHTTPClient: HTTPClient, @unchecked Sendable {
+    private struct Queue {
+        var submitted: [CurlTransfer] = []
+        var stopping = false
+    }
+
+    public let settings: HTTPClientSettings
+    private let multi: UnsafeMutableRawPointer
+    private let queue = Mutex(Queue())
+    private let connections = Atomic<Int>(0)
+    private let stopped = DispatchSemaphore(value: 0)
+
+    public init(settings: HTTPClientSettings = HTTPClientSettings()) {
+        _ = Self.globalInit
+        self.settings = settings
+        multi = curl_multi_init()
+        _ = bs_curl_multi_set_long(multi, CURLMOPT_MAX_HOST_CONNECTIONS, settings.maxConnectionsPerHost)
+        _ = bs_curl_multi_set_long(multi, CURLMOPT_PIPELINING, CURLPIPE_MULTIPLEX)
+        let thread = Thread { [self] in run() }
+        thread.name = "batchsender-http"
+        thread.start()
+    }
+
+    /// Connections opened so far (a reused connection opens none).
+    public var connectionsOpened: Int { connections.load(ordering: .relaxed) }
+
+    public func execute(_ request: PreparedRequest, timeoutMs: Int?) async -> HTTPResult {
+        await withCheckedContinuation { continuation in
+            guard let transfer = CurlTransfer(request, settings: settings, timeoutMs: timeoutMs, continuation: continuation) else {
+                continuation.resume(returning: HTTPResult(failure: .other, message: "curl could not create a handle"))
+                return
+            }
+            let accepted = queue.withLock { queue in
+                guard !queue.stopping else { return false }
+                queue.submitted.append(transfer)
+                return true
+            }
+            guard accepted else { return transfer.cancel("the HTTP client is shut down") }
+            curl_multi_wakeup(multi)
+        }
+    }
+
+    /// Stops taking requests, lets transfers in flight finish, then ends the thread.
+    public func shutdown() {
+        let first = queue.withLock { queue in
+            defer { queue.stopping = true }
+            return !queue.stopping
+        }
+        guard first else { return }
+        curl_multi_wakeup(multi)
+        stopped.wait()
+    }
+
+    private func run() {
+        var active: [UnsafeMutableRawPointer: CurlTransfer] = [:]
+        while true {
+            let (submitted, stopping) = queue.withLock { queue in
+                defer { queue.submitted = [] }
+                return (queue.submitted, queue.stopping)
+            }
+            for transfer in submitted {
+                active[transfer.easy] = transfer
+                curl_multi_add_handle(multi, transfer.easy)
+            }
+            if stopping && active.isEmpty { break }
+            var running: Int32 = 0
+            curl_multi_perform(multi, &running)
+            var left: Int32 = 0
+            while let message = curl_multi_info_read(multi, &left) {
+                guard message.pointee.msg == CURLMSG_DONE, let easy = message.pointee.easy_handle,
+                      let transfer = active.removeValue(forKey: easy) else { continue }
+                let code = message.pointee.data.result
+                curl_multi_remove_handle(multi, easy)
+                let (_, opened) = transfer.finish(code)
+                connections.add(opened, ordering: .relaxed)
+            }
+            curl_multi_poll(multi, nil, 0, 1000, nil)
+        }
+        curl_multi_cleanup(multi)
+        stopped.signal()
+    }
+
+    private static let globalInit: Void = {
+        curl_global_init(Int(CURL_GLOBAL_DEFAULT))
+    }()
+}

@@ -1,0 +1,134 @@
+import CCurl
+import ProviderModel
+
+/// One request in flight on the curl multi handle: its easy handle, header
+/// list and the response being collected. Touched only by the client's
+/// transfer thread once it is submitted.
+final class CurlTransfer: @unchecked Sendable {
+    let easy: UnsafeMutableRawPointer
+    private var headerList: UnsafeMutablePointer<curl_slist>?
+    private let errorBuffer = UnsafeMutablePointer<CChar>.allocate(capacity: Int(CURL_ERROR_SIZE) + 1)
+    private var status = 0
+    private var headers: [KeyValue] = []
+    private var body: [UInt8] = []
+    private let continuation: CheckedContinuation<HTTPResult, Never>
+
+    /// nil when curl could not make a handle (out of memory).
+    init?(_ request: PreparedRequest, settings: HTTPClientSettings, timeoutMs: Int?,
+          continuation: CheckedContinuation<HTTPResult, Never>) {
+        guard let easy = curl_easy_init() else { return nil }
+        self.easy = easy
+        errorBuffer.initialize(repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
+        self.continuation = continuation
+        configure(request, settings: settings, timeoutMs: timeoutMs)
+    }
+
+    deinit {
+        curl_slist_free_all(headerList)
+        curl_easy_cleanup(easy)
+        errorBuffer.deallocate()
+    }
+
+    private func configure(_ request: PreparedRequest, settings: HTTPClientSettings, timeoutMs: Int?) {
+        _ = bs_curl_set_str(easy, CURLOPT_URL, request.url)
+        _ = bs_curl_set_str(easy, CURLOPT_PROTOCOLS_STR, "http,https")
+        _ = bs_curl_set_long(easy, CURLOPT_NOSIGNAL, 1)
+        _ = bs_curl_set_long(easy, CURLOPT_SSL_VERIFYPEER, 1)
+        _ = bs_curl_set_long(easy, CURLOPT_SSL_VERIFYHOST, 2)
+        _ = bs_curl_set_long(easy, CURLOPT_HTTP_VERSION, CURL_HTTP_VERSION_2TLS)
+        _ = bs_curl_set_long(easy, CURLOPT_PIPEWAIT, 1)
+        _ = bs_curl_set_long(easy, CURLOPT_CONNECTTIMEOUT_MS, settings.connectTimeoutMs)
+        _ = bs_curl_set_long(easy, CURLOPT_TIMEOUT_MS, timeoutMs ?? settings.timeoutMs)
+        _ = bs_curl_set_ptr(easy, CURLOPT_ERRORBUFFER, errorBuffer)
+
+        switch request.method {
+        case "GET": _ = bs_curl_set_long(easy, CURLOPT_HTTPGET, 1)
+        case "HEAD": _ = bs_curl_set_long(easy, CURLOPT_NOBODY, 1)
+        case "POST": _ = bs_curl_set_long(easy, CURLOPT_POST, 1)
+        default: _ = bs_curl_set_str(easy, CURLOPT_CUSTOMREQUEST, request.method)
+        }
+        if request.method != "GET" && request.method != "HEAD" {
+            _ = bs_curl_set_off(easy, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(request.body.count))
+            // COPYPOSTFIELDS copies (POSTFIELDSIZE bytes), so the body need not outlive this call.
+            var body = request.body
+            if body.isEmpty { body = [0] }
+            _ = body.withUnsafeBufferPointer { body in
+                body.withMemoryRebound(to: CChar.self) { bs_curl_set_str(easy, CURLOPT_COPYPOSTFIELDS, $0.baseAddress) }
+            }
+        }
+        // curl's own "Expect: 100-continue" costs a round trip on every large POST.
+        for line in request.headers.map({ "\($0.name): \($0.value)" }) + ["Expect:"] {
+            headerList = curl_slist_append(headerList, line)
+        }
+        _ = bs_curl_set_slist(easy, CURLOPT_HTTPHEADER, headerList)
+
+        let me = Unmanaged.passUnretained(self).toOpaque()
+        _ = bs_curl_set_data_cb(easy, CURLOPT_WRITEFUNCTION) { data, size, count, user in
+            guard let user, let data else { return 0 }
+            let transfer = Unmanaged<CurlTransfer>.fromOpaque(user).takeUnretainedValue()
+            let length = size * count
+            data.withMemoryRebound(to: UInt8.self, capacity: length) {
+                transfer.body.append(contentsOf: UnsafeBufferPointer(start: $0, count: length))
+            }
+            return length
+        }
+        _ = bs_curl_set_ptr(easy, CURLOPT_WRITEDATA, me)
+        _ = bs_curl_set_data_cb(easy, CURLOPT_HEADERFUNCTION) { data, size, count, user in
+            guard let user, let data else { return 0 }
+            let transfer = Unmanaged<CurlTransfer>.fromOpaque(user).takeUnretainedValue()
+            let length = size * count
+            let line = data.withMemoryRebound(to: UInt8.self, capacity: length) {
+                String(decoding: UnsafeBufferPointer(start: $0, count: length), as: UTF8.self)
+            }
+            transfer.header(line: line)
+            return length
+        }
+        _ = bs_curl_set_ptr(easy, CURLOPT_HEADERDATA, me)
+    }
+
+    private func header(line: String) {
+        let trimmed = line.trimmingCharacters(in: .whitespacesAndNewlines)
+        if trimmed.hasPrefix("HTTP/") {
+            // A new status line (after 100 Continue, say): only the last response counts.
+            headers = []
+            return
+        }
+        guard let colon = trimmed.firstIndex(of: ":") else { return }
+        let name = trimmed[..<colon].trimmingCharacters(in: .whitespaces).lowercased()
+        let value = trimmed[trimmed.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+        headers.append(KeyValue(name, value))
+    }
+
+    /// Completes the caller's await with what curl reported.
+    func finish(_ code: CURLcode) -> (result: HTTPResult, newConnections: Int) {
+        var connects = 0
+        _ = bs_curl_get_long(easy, CURLINFO_NUM_CONNECTS, &connects)
+        let result: HTTPResult
+        if code == CURLE_OK {
+            var status = 0
+            _ = bs_curl_get_long(easy, CURLINFO_RESPONSE_CODE, &status)
+            result = HTTPResult(status: status, headers: headers, body: body)
+        } else {
+            let detail = String(cString: errorBuffer)
+            let message = detail.isEmpty ? String(cString: curl_easy_strerror(code)) : detail
+            result = HTTPResult(failure: Self.failure(for: code), message: message)
+        }
+        continuation.resume(returning: result)
+        return (result, connects)
+    }
+
+    func cancel(_ message: String) {
+        continuation.resume(returning: HTTPResult(failure: .other, message: message))
+    }
+
+    static func failure(for code: CURLcode) -> TransportFailure {
+        switch code {
+        case CURLE_OPERATION_TIMEDOUT: .timeout
+        case CURLE_COULDNT_CONNECT, CURLE_COULDNT_RESOLVE_HOST, CURLE_COULDNT_RESOLVE_PROXY: .connect
+        case CURLE_SSL_CONNECT_ERROR, CURLE_PEER_FAILED_VERIFICATION, CURLE_SSL_CERTPROBLEM, CURLE_SSL_CIPHER,
+             CURLE_SSL_CACERT_BADFILE, CURLE_SSL_ISSUER_ERROR, CURLE_SSL_PINNEDPUBKEYNOTMATCH: .tls
+        case CURLE_SEND_ERROR, CURLE_RECV_ERROR, CURLE_GOT_NOTHING, CURLE_PARTIAL_FILE, CURLE_HTTP2, CURLE_HTTP2_STREAM: .io
+        default: .other
+        }
+    }
+}

@@ -1,0 +1,20 @@
+import Foundation
+import Logging
+
+/// What the host offers plugins during calls (host.h bsp_host): its log, its
+/// clock (pinned by `--now` and in tests), and its document fetcher.
+public final class HostServices: Sendable {
+    public let logger: Logger
+    public let fetcher: DocumentFetcher?
+    private let fixedNowMs: Int64?
+
+    public init(logger: Logger, nowMilliseconds: Int64? = nil, fetcher: DocumentFetcher? = nil) {
+        self.logger = logger
+        self.fixedNowMs = nowMilliseconds
+        self.fetcher = fetcher
+    }
+
+    public var nowMilliseconds: Int64 {
+        fixedNowMs ?? Int64((Date().timeIntervalSince1970 * 1000).rounded(.down))
+    }
+}

@@ -1,0 +1,111 @@
+import BatchSenderABI
+import ProviderModel
+
+/// One configured instance of a plugin (one per send-config), and the host's
+/// only way to call it. Each call checks the plugin kept the contract:
+/// prepare places every message exactly once, interpret gives exactly one
+/// outcome per message. Thread-safe: instance calls may run concurrently.
+public final class PluginInstance: @unchecked Sendable {
+    public let plugin: LoadedPlugin
+    public let services: HostServices
+    private let handle: OpaquePointer
+
+    init(plugin: LoadedPlugin, handle: OpaquePointer, services: HostServices) {
+        self.plugin = plugin
+        self.handle = handle
+        self.services = services
+    }
+
+    deinit {
+        plugin.table.destroy?(handle)
+    }
+
+    public func prepare(_ messages: [OutboundMessage]) throws(PluginFailure) -> PreparedSend {
+        guard let prepare = plugin.sender?.prepare else {
+            throw PluginFailure(.unsupported, "plugin \(plugin.id) does not send messages")
+        }
+        try checkBatch(messages)
+        let call = HostCall(kind: .prepare(messageCount: messages.count), services: services, pluginId: plugin.id)
+        let arena = CArena(blockSize: 16 * 1024)
+        let array = messages.cMessageArray(in: arena)
+        let status = call.perform { prepare(handle, $0, array, messages.count) }
+        guard status == BSP_OK else { throw call.failure(status: status, fallback: "prepare failed") }
+        var placed = [Int](repeating: 0, count: messages.count)
+        for index in call.requests.flatMap(\.messageIndices) + call.outcomes.map(\.messageIndex) { placed[index] += 1 }
+        if let index = placed.firstIndex(where: { $0 != 1 }) {
+            throw contract("prepare placed message \(index) \(placed[index]) times; every message must be in exactly one request or outcome")
+        }
+        return PreparedSend(requests: call.requests, refused: call.outcomes)
+    }
+
+    public func interpret(_ result: HTTPResult, for messages: [OutboundMessage]) throws(PluginFailure) -> [SendOutcome] {
+        guard let interpret = plugin.sender?.interpret else {
+            throw PluginFailure(.unsupported, "plugin \(plugin.id) does not send messages")
+        }
+        try checkBatch(messages)
+        let call = HostCall(kind: .interpret(messageCount: messages.count), services: services, pluginId: plugin.id)
+        let arena = CArena(blockSize: 16 * 1024)
+        let array = messages.cMessageArray(in: arena)
+        let response = result.cResponse(in: arena)
+        let status = call.perform { interpret(handle, $0, array, messages.count, response) }
+        guard status == BSP_OK else { throw call.failure(status: status, fallback: "interpret failed") }
+        let outcomes = call.outcomes.sorted { $0.messageIndex < $1.messageIndex }
+        guard outcomes.map(\.messageIndex) == Array(messages.indices) else {
+            throw contract("interpret gave \(outcomes.count) outcomes for \(messages.count) messages; exactly one per message is required")
+        }
+        return outcomes
+    }
+
+    /// One verify call. `.pending` means the plugin is waiting on documents
+    /// the host must fetch first (see `verify(_:)`).
+    public func verifyOnce(_ request: InboundWebhook) -> (status: PluginFailure?, pendingFetches: [String]) {
+        guard let verify = plugin.webhook?.verify else {
+            return (PluginFailure(.unsupported, "plugin \(plugin.id) takes no webhooks"), [])
+        }
+        let call = HostCall(kind: .verify, services: services, pluginId: plugin.id)
+        let arena = CArena()
+        let inbound = request.cRequest(in: arena)
+        let status = call.perform { verify(handle, $0, inbound) }
+        guard status != BSP_OK else { return (nil, []) }
+        return (call.failure(status: status, fallback: "the webhook is not authentic"), call.pendingFetches)
+    }
+
+    /// Verifies a webhook, fetching what the plugin asks for (certificates)
+    /// between attempts. Throws the reason it is not authentic.
+    public func verify(_ request: InboundWebhook) async throws(PluginFailure) {
+        for _ in 0..<3 {
+            let (failure, pending) = verifyOnce(request)
+            guard let failure else { return }
+            guard failure.status == .pending, !pending.isEmpty, let fetcher = services.fetcher else { throw failure }
+            for url in Set(pending) { await fetcher.fetch(url) }
+        }
+        throw PluginFailure(.pending, "the plugin still waits for documents after three fetch rounds")
+    }
+
+    public func parse(_ request: InboundWebhook) throws(PluginFailure) -> [DeliveryEvent] {
+        guard let parse = plugin.webhook?.parse else {
+            throw PluginFailure(.unsupported, "plugin \(plugin.id) takes no webhooks")
+        }
+        let call = HostCall(kind: .parse, services: services, pluginId: plugin.id)
+        let arena = CArena()
+        let inbound = request.cRequest(in: arena)
+        let status = call.perform { parse(handle, $0, inbound) }
+        guard status == BSP_OK else { throw call.failure(status: status, fallback: "the body could not be parsed") }
+        return call.events
+    }
+
+    private func checkBatch(_ messages: [OutboundMessage]) throws(PluginFailure) {
+        guard !messages.isEmpty, messages.count <= plugin.descriptor.maxBatch else {
+            throw PluginFailure(.invalidArgument, field: "messages",
+                                "\(messages.count) messages given; plugin \(plugin.id) takes 1 to \(plugin.descriptor.maxBatch) per call")
+        }
+        if let index = messages.firstIndex(where: { !plugin.descriptor.channels.contains($0.channel) }) {
+            throw PluginFailure(.unsupported, field: "messages[\(index)].channel",
+                                "plugin \(plugin.id) does not send on \(messages[index].channel.rawValue)")
+        }
+    }
+
+    private func contract(_ message: String) -> PluginFailure {
+        PluginFailure(.internal, "plugin \(plugin.id) broke the ABI contract: \(message)")
+    }
+}

@@ -1,0 +1,40 @@
+import ProviderModel
+
+/// What the host demands of a request a plugin emits before it would send it:
+/// an HTTP method token, an absolute http(s) URL, header names that are
+/// tokens and values without CR, LF or NUL (no header injection), and message
+/// indices in range.
+enum RequestRules {
+    static func problem(in request: PreparedRequest, messageCount: Int) -> String? {
+        guard !request.method.isEmpty, request.method.utf8.allSatisfy({ (65...90).contains($0) }) else {
+            return "method \"\(request.method.prefix(20))\" is not an upper-case HTTP method"
+        }
+        let url = request.url.lowercased()
+        guard url.hasPrefix("https://") || url.hasPrefix("http://"),
+              !request.url.utf8.contains(where: { $0 <= 0x20 || $0 == 0x7f }) else {
+            return "url \"\(request.url.prefix(80))\" is not an absolute http(s) URL without spaces or controls"
+        }
+        for header in request.headers {
+            guard !header.name.isEmpty, header.name.utf8.allSatisfy(isTokenByte) else {
+                return "header name \"\(header.name.prefix(40))\" is not an HTTP token"
+            }
+            guard !header.value.utf8.contains(where: { $0 == 13 || $0 == 10 || $0 == 0 }) else {
+                return "header \(header.name) has CR, LF or NUL in its value"
+            }
+        }
+        guard !request.messageIndices.isEmpty else { return "the request carries no message" }
+        if let bad = request.messageIndices.first(where: { $0 < 0 || $0 >= messageCount }) {
+            return "message index \(bad) is out of range 0..<\(messageCount)"
+        }
+        return nil
+    }
+
+    private static func isTokenByte(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"):
+            true
+        default:
+            Array("!#$%&'*+-.^_`|~".utf8).contains(byte)
+        }
+    }
+}
