@@ -76,6 +76,6 @@ let package = Package(
         ),
 
         .testTarget(name: "HostTests", dependencies: ["HostCore", "ProviderModel"], path: "Tests/HostTests"),
-        .testTarget(name: "SDKTests", dependencies: ["ProviderKit", "ProviderCrypto", "EchoProvider"], path: "Tests/SDKTests"),
+        .testTarget(name: "SDKTests", dependencies: ["ProviderKit", "ProviderCrypto"], path: "Tests/SDKTests"),
     ] + providers.map(provider)
 )

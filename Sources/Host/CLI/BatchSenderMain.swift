@@ -13,6 +13,9 @@ struct BatchSenderMain {
             } else {
                 try command.run()
             }
+        } catch let code as ExitCode {
+            // A command's own verdict, such as verify's 1 for "not authentic".
+            exit(code.rawValue)
         } catch let failure as CommandFailure {
             Output.error(failure.message)
             exit(failure.exitCode)

@@ -1,0 +1,57 @@
+"""A loopback HTTP/1.1 server for the HTTP client and `plugin send` tests.
+
+Prints its port on the first line of stdout, then serves until killed.
+  POST/PUT/...  /echo          -> 200, JSON of what arrived (method, path, headers, body)
+  any           /status/<code> -> that status; /status/429 adds retry-after: 3
+  any           /slow/<ms>     -> waits, then 200
+  any           /drop          -> closes the connection without answering
+Keep-alive is on, so a client that reuses connections opens only one.
+"""
+import json
+import sys
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args):
+        pass
+
+    def handle_any(self):
+        length = int(self.headers.get("content-length") or 0)
+        body = self.rfile.read(length) if length else b""
+        parts = self.path.strip("/").split("/")
+        if parts[0] == "drop":
+            self.close_connection = True
+            self.connection.shutdown(2)
+            return
+        status, extra = 200, {}
+        if parts[0] == "status" and len(parts) > 1:
+            status = int(parts[1])
+            if status == 429:
+                extra["retry-after"] = "3"
+        if parts[0] == "slow" and len(parts) > 1:
+            time.sleep(int(parts[1]) / 1000)
+        reply = json.dumps({
+            "method": self.command,
+            "path": self.path,
+            "headers": {k.lower(): v for k, v in self.headers.items()},
+            "body": body.decode("utf-8", "replace"),
+        }).encode()
+        self.send_response(status)
+        for name, value in extra.items():
+            self.send_header(name, value)
+        self.send_header("content-type", "application/json")
+        self.send_header("content-length", str(len(reply)))
+        self.end_headers()
+        self.wfile.write(reply)
+
+    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = handle_any
+
+
+if __name__ == "__main__":
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    print(server.server_address[1], flush=True)
+    server.serve_forever()
