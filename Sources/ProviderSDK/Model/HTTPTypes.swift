@@ -58,7 +58,10 @@ public struct InboundWebhook: Sendable, Equatable {
     public init(method: String = "POST", path: String = "/", headers: [KeyValue], body: [UInt8]) {
         self.method = method
         self.path = path
-        self.headers = headers.map { KeyValue($0.name.lowercased(), $0.value) }
+        // Hosts hand over lower-case names already; only re-case when needed.
+        self.headers = headers.map { header in
+            header.name.utf8.contains(where: { (65...90).contains($0) }) ? KeyValue(header.name.lowercased(), header.value) : header
+        }
         self.body = body
     }
 

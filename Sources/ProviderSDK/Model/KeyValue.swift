@@ -19,7 +19,7 @@ extension Array where Element == KeyValue {
         self = dictionary.sorted { $0.key < $1.key }.map { KeyValue($0.key, $0.value) }
     }
 
-    var dictionary: [String: String] {
+    public var dictionary: [String: String] {
         Dictionary(map { ($0.name, $0.value) }, uniquingKeysWith: { _, last in last })
     }
 }

@@ -140,6 +140,11 @@ public struct EchoProvider: MessageSending, WebhookHandling {
         }
     }
 
+    /// The signature this instance would give, for benchmarks and tests in-process.
+    public func signatureForBenchmark(timestamp: String, body: [UInt8]) -> String {
+        signature(timestamp: timestamp, body: body)
+    }
+
     func signature(timestamp: String, body: [UInt8]) -> String {
         Encoding.hex(Digest.hmacSHA256(key: secret, Array(timestamp.utf8) + [UInt8(ascii: ".")] + body))
     }

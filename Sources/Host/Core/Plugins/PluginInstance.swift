@@ -26,7 +26,7 @@ public final class PluginInstance: @unchecked Sendable {
         }
         try checkBatch(messages)
         let call = HostCall(kind: .prepare(messageCount: messages.count), services: services, pluginId: plugin.id)
-        let arena = CArena(blockSize: 16 * 1024)
+        let arena = CArena()
         let array = messages.cMessageArray(in: arena)
         let status = call.perform { prepare(handle, $0, array, messages.count) }
         guard status == BSP_OK else { throw call.failure(status: status, fallback: "prepare failed") }
@@ -44,7 +44,7 @@ public final class PluginInstance: @unchecked Sendable {
         }
         try checkBatch(messages)
         let call = HostCall(kind: .interpret(messageCount: messages.count), services: services, pluginId: plugin.id)
-        let arena = CArena(blockSize: 16 * 1024)
+        let arena = CArena()
         let array = messages.cMessageArray(in: arena)
         let response = result.cResponse(in: arena)
         let status = call.perform { interpret(handle, $0, array, messages.count, response) }

@@ -9,8 +9,8 @@ enum RequestRules {
         guard !request.method.isEmpty, request.method.utf8.allSatisfy({ (65...90).contains($0) }) else {
             return "method \"\(request.method.prefix(20))\" is not an upper-case HTTP method"
         }
-        let url = request.url.lowercased()
-        guard url.hasPrefix("https://") || url.hasPrefix("http://"),
+        let scheme = request.url.utf8.prefix(8).map { $0 | 0x20 }
+        guard scheme.starts(with: "https://".utf8) || scheme.starts(with: "http://".utf8),
               !request.url.utf8.contains(where: { $0 <= 0x20 || $0 == 0x7f }) else {
             return "url \"\(request.url.prefix(80))\" is not an absolute http(s) URL without spaces or controls"
         }

@@ -1,0 +1,80 @@
+import EchoProvider
+import Foundation
+import HostCore
+import Logging
+import ProviderKit
+
+/// Prints the cost of `prepare` and `verify` through the loaded ABI (dlopen,
+/// C tables, marshalling both ways, the host's contract checks) next to the
+/// same Swift provider type called directly in-process, and the ratio.
+/// Usage: batchsender-bench-abi [PATH/libEchoProvider.so] [rounds]
+@main
+struct ABIBenchmark {
+    static func main() throws {
+        let arguments = CommandLine.arguments
+        let bin = URL(fileURLWithPath: arguments[0]).deletingLastPathComponent()
+        let pluginPath = arguments.count > 1 ? arguments[1] : bin.appendingPathComponent("libEchoProvider.so").path
+        let rounds = arguments.count > 2 ? Int(arguments[2]) ?? 15 : 15
+        let iterations = 2000
+
+        let now: Int64 = 1_700_000_000_000
+        let settings = [KeyValue("url", "https://example.org/echo"), KeyValue("secret", "benchmark-secret")]
+        let context = LocalContext(nowMilliseconds: now)
+        let direct = try EchoProvider(configuration: PluginConfiguration(unchecked: settings.dictionary), context: context)
+        let loaded = try PluginLoader.load(path: pluginPath)
+        let instance = try loaded.makeInstance(
+            configuration: settings, services: HostServices(logger: Logger(label: "bench"), nowMilliseconds: now))
+
+        let message = OutboundMessage(id: "rcp_1", channel: .email, from: "News <news@example.org>", to: ["ada@example.org"],
+                                      subject: "Your weekly digest", html: "<p>Hello</p>", text: "Hello Ada, here is your digest.")
+        let batch = (0..<10).map { index in
+            var copy = message
+            copy.id = "rcp_\(index)"
+            copy.idempotencyKey = copy.id
+            return copy
+        }
+        let body = Array(String(repeating: "evt_1 delivered echo-rcp_1 ada@example.org 1700000000000\n", count: 4).utf8)
+        let timestamp = "1700000000"
+        let signature = "v1=" + direct.signatureForBenchmark(timestamp: timestamp, body: body)
+        let webhook = InboundWebhook(headers: [KeyValue("x-echo-timestamp", timestamp), KeyValue("x-echo-signature", signature)],
+                                     body: body)
+
+        // Both paths must agree before their speed means anything.
+        let directRequest = try direct.prepare([message], context: context)
+        let abiRequest = try instance.prepare([message])
+        precondition(directRequest == abiRequest, "the direct and ABI paths disagree")
+        precondition(instance.verifyOnce(webhook).status == nil)
+
+        let cases: [(String, () throws -> Void, () throws -> Void)] = [
+            ("prepare (1 message)", { _ = try direct.prepare([message], context: context) }, { _ = try instance.prepare([message]) }),
+            ("prepare (10 messages)", { _ = try direct.prepare(batch, context: context) }, { _ = try instance.prepare(batch) }),
+            ("verify", { try direct.verify(webhook, context: context) }, { _ = instance.verifyOnce(webhook) }),
+        ]
+        print("ABI overhead: \(loaded.id) from \(pluginPath)")
+        print("median of \(rounds) rounds x \(iterations) calls, interleaved; ns per call")
+        print("operation".padding(toLength: 24, withPad: " ", startingAt: 0) + "   direct      ABI    ratio")
+        for (name, directCall, abiCall) in cases {
+            var directTimes: [Double] = [], abiTimes: [Double] = []
+            for _ in 0..<rounds {
+                directTimes.append(try time(iterations, directCall))
+                abiTimes.append(try time(iterations, abiCall))
+            }
+            let d = median(directTimes), a = median(abiTimes)
+            print(name.padding(toLength: 24, withPad: " ", startingAt: 0)
+                  + String(format: " %8.0f %8.0f %7.2fx", d, a, a / d))
+        }
+    }
+
+    static func time(_ iterations: Int, _ body: () throws -> Void) throws -> Double {
+        let start = ContinuousClock.now
+        for _ in 0..<iterations { try body() }
+        let elapsed = ContinuousClock.now - start
+        let nanoseconds = Double(elapsed.components.seconds) * 1e9 + Double(elapsed.components.attoseconds) / 1e9
+        return nanoseconds / Double(iterations)
+    }
+
+    static func median(_ values: [Double]) -> Double {
+        let sorted = values.sorted()
+        return sorted[sorted.count / 2]
+    }
+}
