@@ -31,7 +31,7 @@ struct CryptoVectorTests {
     @Test("config validation names the key and the rule")
     func configValidation() throws {
         let keys = [ConfigKey("url", .url, required: true, description: "u"), ConfigKey("tags", .stringList, description: "t"),
-                    ConfigKey("mode", default: "fast", description: "m")]
+                    ConfigKey("mode", description: "m", default: "fast")]
         let ok = try PluginConfiguration(validating: [KeyValue("url", "https://x.org"), KeyValue("tags", #"["a"]"#)], against: keys)
         #expect(ok["mode"] == "fast" && ok.stringList("tags") == ["a"])
         let cases: [([KeyValue], String)] = [
