@@ -147,7 +147,7 @@ struct PluginInstanceTests {
         let injected = #expect(throws: PluginFailure.self) { try instance.prepare(two) }
         #expect(injected?.message.contains("CR, LF") == true)
         let dropped = #expect(throws: PluginFailure.self) { try instance.interpret(HTTPResult(status: 200), for: two) }
-        #expect(dropped?.message.contains("1 outcomes for 2 messages") == true)
+        #expect(dropped?.message.contains("gave message 1 no outcome") == true)
     }
 
     @Test("a plugin's fetch waits for the host: pending, fetched, then verified; outside the allow-list it is forbidden")

@@ -53,9 +53,9 @@ struct CallContext: PluginContext {
         fail(PluginFailure(status, field: field, message))
     }
 
-    func emit(_ request: PreparedRequest, arena: CArena) -> bsp_status {
+    func emit(_ request: PreparedRequest) -> bsp_status {
         guard let emit = table.emit_request else { return fail(.internal, "the host takes no requests in this call") }
-        return emit(call, request.cRequest(in: arena))
+        return request.withCRequest { emit(call, $0) }
     }
 
     func emit(_ outcome: SendOutcome) -> bsp_status {

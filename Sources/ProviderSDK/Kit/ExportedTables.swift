@@ -5,6 +5,8 @@
 /// the entry function runs alone, before every other call).
 nonisolated(unsafe) private var exportedType: (any ProviderPlugin.Type)?
 nonisolated(unsafe) private var exportedDescriptor: PluginDescriptor?
+/// The descriptor's max batch, read on every send call without copying the descriptor.
+nonisolated(unsafe) private var exportedMaxBatch = 1
 
 /// Never freed: the descriptor's strings must live as long as the process.
 nonisolated(unsafe) private let permanentArena = CArena()
@@ -33,6 +35,7 @@ enum ExportedTables {
         if Provider.self is any WebhookHandling.Type { descriptor.interfaces.append(PluginInterface.webhookV1) }
         exportedType = provider
         exportedDescriptor = descriptor
+        exportedMaxBatch = max(descriptor.maxBatch, 1)
 
         var table = bsp_plugin()
         table.struct_size = bsp_plugin.currentSize
@@ -104,7 +107,7 @@ private func getInterfaceThunk(_ id: UnsafePointer<CChar>?) -> UnsafeRawPointer?
 private func readMessages(
     _ messages: UnsafePointer<UnsafePointer<bsp_message>?>?, _ count: Int, _ context: CallContext
 ) -> Result<[OutboundMessage], PluginFailure> {
-    let maxBatch = exportedDescriptor?.maxBatch ?? 1
+    let maxBatch = exportedMaxBatch
     guard count >= 1, count <= maxBatch else {
         return .failure(PluginFailure(.invalidArgument, field: "messages", "\(count) messages given; this plugin takes 1 to \(maxBatch)"))
     }
@@ -131,9 +134,8 @@ private func prepareThunk(
     }
     do {
         let prepared = try sender.prepare(try readMessages(messages, count, context).get(), context: context)
-        let arena = CArena()
         for request in prepared.requests {
-            let status = context.emit(request, arena: arena)
+            let status = context.emit(request)
             guard status == BSP_OK else { return status }
         }
         for outcome in prepared.refused {
@@ -196,12 +198,14 @@ private func parseThunk(
     }
     guard let request else { return context.fail(.invalidArgument, field: "request", "the request is NULL") }
     do {
-        let arena = CArena()
-        for event in try webhook.parse(InboundWebhook(reading: request), context: context) {
-            let status = context.emit(event, arena: arena)
-            guard status == BSP_OK else { return status }
+        let events = try webhook.parse(InboundWebhook(reading: request), context: context)
+        return ScratchArena.with { arena in
+            for event in events {
+                let status = context.emit(event, arena: arena)
+                guard status == BSP_OK else { return status }
+            }
+            return BSP_OK
         }
-        return BSP_OK
     } catch {
         return context.fail(error)
     }

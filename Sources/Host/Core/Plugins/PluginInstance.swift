@@ -9,11 +9,16 @@ public final class PluginInstance: @unchecked Sendable {
     public let plugin: LoadedPlugin
     public let services: HostServices
     private let handle: OpaquePointer
+    /// Read on every send call, so kept apart from the descriptor (whose copy costs a retain per field).
+    private let maxBatch: Int
+    private let channels: Set<Channel>
 
     init(plugin: LoadedPlugin, handle: OpaquePointer, services: HostServices) {
         self.plugin = plugin
         self.handle = handle
         self.services = services
+        maxBatch = plugin.descriptor.maxBatch
+        channels = Set(plugin.descriptor.channels)
     }
 
     deinit {
@@ -26,12 +31,16 @@ public final class PluginInstance: @unchecked Sendable {
         }
         try checkBatch(messages)
         let call = HostCall(kind: .prepare(messageCount: messages.count), services: services, pluginId: plugin.id)
-        let arena = CArena()
-        let array = messages.cMessageArray(in: arena)
-        let status = call.perform { prepare(handle, $0, array, messages.count) }
+        let status = ScratchArena.with { arena in
+            let array = messages.cMessageArray(in: arena)
+            return call.perform { prepare(handle, $0, array, messages.count) }
+        }
         guard status == BSP_OK else { throw call.failure(status: status, fallback: "prepare failed") }
         var placed = [Int](repeating: 0, count: messages.count)
-        for index in call.requests.flatMap(\.messageIndices) + call.outcomes.map(\.messageIndex) { placed[index] += 1 }
+        for request in call.requests {
+            for index in request.messageIndices { placed[index] += 1 }
+        }
+        for outcome in call.outcomes { placed[outcome.messageIndex] += 1 }
         if let index = placed.firstIndex(where: { $0 != 1 }) {
             throw contract("prepare placed message \(index) \(placed[index]) times; every message must be in exactly one request or outcome")
         }
@@ -44,16 +53,23 @@ public final class PluginInstance: @unchecked Sendable {
         }
         try checkBatch(messages)
         let call = HostCall(kind: .interpret(messageCount: messages.count), services: services, pluginId: plugin.id)
-        let arena = CArena()
-        let array = messages.cMessageArray(in: arena)
-        let response = result.cResponse(in: arena)
-        let status = call.perform { interpret(handle, $0, array, messages.count, response) }
-        guard status == BSP_OK else { throw call.failure(status: status, fallback: "interpret failed") }
-        let outcomes = call.outcomes.sorted { $0.messageIndex < $1.messageIndex }
-        guard outcomes.map(\.messageIndex) == Array(messages.indices) else {
-            throw contract("interpret gave \(outcomes.count) outcomes for \(messages.count) messages; exactly one per message is required")
+        let status = ScratchArena.with { arena in
+            let array = messages.cMessageArray(in: arena)
+            return result.withCResponse { response in call.perform { interpret(handle, $0, array, messages.count, response) } }
         }
-        return outcomes
+        guard status == BSP_OK else { throw call.failure(status: status, fallback: "interpret failed") }
+        // Outcomes may come in any order; each message must get exactly one.
+        var ordered = [SendOutcome?](repeating: nil, count: messages.count)
+        for outcome in call.outcomes {
+            guard ordered[outcome.messageIndex] == nil else {
+                throw contract("interpret gave message \(outcome.messageIndex) two outcomes; exactly one per message is required")
+            }
+            ordered[outcome.messageIndex] = outcome
+        }
+        if let missing = ordered.firstIndex(where: { $0 == nil }) {
+            throw contract("interpret gave message \(missing) no outcome; exactly one per message is required")
+        }
+        return ordered.compactMap { $0 }
     }
 
     /// One verify call. `.pending` means the plugin is waiting on documents
@@ -63,9 +79,7 @@ public final class PluginInstance: @unchecked Sendable {
             return (PluginFailure(.unsupported, "plugin \(plugin.id) takes no webhooks"), [])
         }
         let call = HostCall(kind: .verify, services: services, pluginId: plugin.id)
-        let arena = CArena()
-        let inbound = request.cRequest(in: arena)
-        let status = call.perform { verify(handle, $0, inbound) }
+        let status = request.withCRequest { inbound in call.perform { verify(handle, $0, inbound) } }
         guard status != BSP_OK else { return (nil, []) }
         return (call.failure(status: status, fallback: "the webhook is not authentic"), call.pendingFetches)
     }
@@ -87,19 +101,17 @@ public final class PluginInstance: @unchecked Sendable {
             throw PluginFailure(.unsupported, "plugin \(plugin.id) takes no webhooks")
         }
         let call = HostCall(kind: .parse, services: services, pluginId: plugin.id)
-        let arena = CArena()
-        let inbound = request.cRequest(in: arena)
-        let status = call.perform { parse(handle, $0, inbound) }
+        let status = request.withCRequest { inbound in call.perform { parse(handle, $0, inbound) } }
         guard status == BSP_OK else { throw call.failure(status: status, fallback: "the body could not be parsed") }
         return call.events
     }
 
     private func checkBatch(_ messages: [OutboundMessage]) throws(PluginFailure) {
-        guard !messages.isEmpty, messages.count <= plugin.descriptor.maxBatch else {
+        guard !messages.isEmpty, messages.count <= maxBatch else {
             throw PluginFailure(.invalidArgument, field: "messages",
-                                "\(messages.count) messages given; plugin \(plugin.id) takes 1 to \(plugin.descriptor.maxBatch) per call")
+                                "\(messages.count) messages given; plugin \(plugin.id) takes 1 to \(maxBatch) per call")
         }
-        if let index = messages.firstIndex(where: { !plugin.descriptor.channels.contains($0.channel) }) {
+        if let index = messages.firstIndex(where: { !channels.contains($0.channel) }) {
             throw PluginFailure(.unsupported, field: "messages[\(index)].channel",
                                 "plugin \(plugin.id) does not send on \(messages[index].channel.rawValue)")
         }

@@ -17,6 +17,15 @@ public final class CArena {
         for block in blocks { block.deallocate() }
     }
 
+    /// Forgets everything allocated, keeping the first block for the next use.
+    public func reset() {
+        guard let first = blocks.first else { return }
+        for block in blocks.dropFirst() { block.deallocate() }
+        blocks.removeSubrange(1...)
+        cursor = first
+        remaining = blockSize
+    }
+
     /// Uninitialised memory for `count` values of `T`, aligned for `T`.
     public func allocate<T>(_ type: T.Type, count: Int) -> UnsafeMutablePointer<T> {
         let alignment = max(MemoryLayout<T>.alignment, 8)
@@ -46,11 +55,11 @@ public final class CArena {
     }
 
     public func str(_ string: String) -> bsp_str {
-        var string = string
-        return string.withUTF8 { utf8 in
-            let view = bytes(UnsafeRawBufferPointer(utf8))
-            return bsp_str(ptr: UnsafeRawPointer(view.ptr)?.assumingMemoryBound(to: CChar.self), len: view.len)
-        }
+        let count = string.utf8.count
+        guard count > 0 else { return bsp_str(ptr: nil, len: 0) }
+        let copy = allocate(UInt8.self, count: count)
+        string.copyUTF8(into: UnsafeMutableBufferPointer(start: copy, count: count))
+        return bsp_str(ptr: UnsafeRawPointer(copy).assumingMemoryBound(to: CChar.self), len: count)
     }
 
     public func bytes(_ source: UnsafeRawBufferPointer) -> bsp_bytes {

@@ -9,6 +9,7 @@ extension GrowableTable {
     /// Reads a table the other side wrote, whose size may differ from ours:
     /// fields beyond its `struct_size` read as zero (absent), fields we do not
     /// know are ignored. A size smaller than the size field itself reads as empty.
+    @inlinable
     public static func read(from pointer: UnsafeRawPointer) -> Self {
         var value = Self()
         let declared = Int(pointer.loadUnaligned(as: UInt32.self))
@@ -19,6 +20,7 @@ extension GrowableTable {
     }
 
     /// `sizeof` as this side knows it, for the struct_size field.
+    @inlinable
     public static var currentSize: UInt32 { UInt32(MemoryLayout<Self>.size) }
 }
 

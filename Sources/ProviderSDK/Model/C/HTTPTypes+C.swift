@@ -11,18 +11,32 @@ extension PreparedRequest {
                   messageIndices: indices)
     }
 
-    public func cRequest(in arena: CArena) -> UnsafePointer<bsp_http_request> {
-        var c = bsp_http_request()
-        c.struct_size = bsp_http_request.currentSize
-        c.method = arena.str(method)
-        c.url = arena.str(url)
-        c.headers = arena.pairs(headers)
-        c.body = arena.bytes(body)
-        let indices = arena.allocate(UInt32.self, count: messageIndices.count)
-        for (slot, index) in messageIndices.enumerated() { indices[slot] = UInt32(truncatingIfNeeded: index) }
-        c.message_indices = UnsafePointer(indices)
-        c.message_count = messageIndices.count
-        return UnsafePointer(arena.store(c))
+    /// Passes a borrowed C view of this request to `body`: nothing is copied
+    /// but the headers (into one temporary buffer), and the view dies with `body`.
+    @inlinable
+    public func withCRequest<R>(_ body: (UnsafePointer<bsp_http_request>) throws -> R) rethrows -> R {
+        try method.withBSPStr { method in
+            try url.withBSPStr { url in
+                try headers.withCPairs { headers in
+                    try self.body.withUnsafeBufferPointer { bytes in
+                        try withUnsafeTemporaryAllocation(of: UInt32.self, capacity: Swift.max(messageIndices.count, 1)) { indices in
+                            for (slot, index) in messageIndices.enumerated() {
+                                indices[slot] = UInt32(truncatingIfNeeded: index)
+                            }
+                            var c = bsp_http_request()
+                            c.struct_size = bsp_http_request.currentSize
+                            c.method = method
+                            c.url = url
+                            c.headers = headers
+                            c.body = bsp_bytes(ptr: bytes.baseAddress, len: bytes.count)
+                            c.message_indices = UnsafePointer(indices.baseAddress)
+                            c.message_count = messageIndices.count
+                            return try withUnsafePointer(to: &c, body)
+                        }
+                    }
+                }
+            }
+        }
     }
 }
 
@@ -59,15 +73,23 @@ extension HTTPResult {
         }
     }
 
-    public func cResponse(in arena: CArena) -> UnsafePointer<bsp_http_response> {
-        var c = bsp_http_response()
-        c.struct_size = bsp_http_response.currentSize
-        c.transport = transportFailure?.code ?? BSP_TRANSPORT_OK
-        c.transport_message = arena.str(transportMessage)
-        c.status = Int32(clamping: status)
-        c.headers = arena.pairs(headers)
-        c.body = arena.bytes(body)
-        return UnsafePointer(arena.store(c))
+    /// Passes a borrowed C view of this result to `body`; the view dies with `body`.
+    @inlinable
+    public func withCResponse<R>(_ body: (UnsafePointer<bsp_http_response>) throws -> R) rethrows -> R {
+        try transportMessage.withBSPStr { message in
+            try headers.withCPairs { headers in
+                try self.body.withUnsafeBufferPointer { bytes in
+                    var c = bsp_http_response()
+                    c.struct_size = bsp_http_response.currentSize
+                    c.transport = transportFailure?.code ?? BSP_TRANSPORT_OK
+                    c.transport_message = message
+                    c.status = Int32(clamping: status)
+                    c.headers = headers
+                    c.body = bsp_bytes(ptr: bytes.baseAddress, len: bytes.count)
+                    return try withUnsafePointer(to: &c, body)
+                }
+            }
+        }
     }
 }
 
@@ -77,13 +99,23 @@ extension InboundWebhook {
         self.init(method: c.method.string, path: c.path.string, headers: c.headers.pairs, body: c.body.array)
     }
 
-    public func cRequest(in arena: CArena) -> UnsafePointer<bsp_inbound_request> {
-        var c = bsp_inbound_request()
-        c.struct_size = bsp_inbound_request.currentSize
-        c.method = arena.str(method)
-        c.path = arena.str(path)
-        c.headers = arena.pairs(headers)
-        c.body = arena.bytes(body)
-        return UnsafePointer(arena.store(c))
+    /// Passes a borrowed C view of this request to `body`; the view dies with `body`.
+    @inlinable
+    public func withCRequest<R>(_ body: (UnsafePointer<bsp_inbound_request>) throws -> R) rethrows -> R {
+        try method.withBSPStr { method in
+            try path.withBSPStr { path in
+                try headers.withCPairs { headers in
+                    try self.body.withUnsafeBufferPointer { bytes in
+                        var c = bsp_inbound_request()
+                        c.struct_size = bsp_inbound_request.currentSize
+                        c.method = method
+                        c.path = path
+                        c.headers = headers
+                        c.body = bsp_bytes(ptr: bytes.baseAddress, len: bytes.count)
+                        return try withUnsafePointer(to: &c, body)
+                    }
+                }
+            }
+        }
     }
 }

@@ -49,7 +49,9 @@ extension Array where Element == OutboundMessage {
     /// The `const bsp_message *const *` array the sender interface takes.
     public func cMessageArray(in arena: CArena) -> UnsafePointer<UnsafePointer<bsp_message>?> {
         let array = arena.allocate(UnsafePointer<bsp_message>?.self, count: count)
-        for (index, message) in enumerated() { (array + index).initialize(to: message.cMessage(in: arena)) }
+        withUnsafeBufferPointer { messages in
+            for index in messages.indices { (array + index).initialize(to: messages[index].cMessage(in: arena)) }
+        }
         return UnsafePointer(array)
     }
 }

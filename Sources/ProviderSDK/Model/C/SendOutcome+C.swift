@@ -30,6 +30,7 @@ extension SendOutcome {
     }
 
     /// Passes a borrowed C view of this outcome to `body`.
+    @inlinable
     public func withCOutcome<R>(_ body: (UnsafePointer<bsp_outcome>) -> R) -> R {
         providerMessageId.withBSPStr { id in
             code.withBSPStr { code in
