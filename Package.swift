@@ -12,6 +12,7 @@ func provider(_ name: String) -> Target {
         name: "\(name)Provider",
         dependencies: ["ProviderKit", "ProviderCrypto"],
         path: "Sources/Providers/\(name)",
+        exclude: ["Fixtures"],
         linkerSettings: pluginLinkerSettings
     )
 }
@@ -24,6 +25,7 @@ let package = Package(
     products: [
         .executable(name: "batchsender", targets: ["batchsender"]),
         .executable(name: "batchsender-bench-abi", targets: ["ABIBenchmark"]),
+        .executable(name: "batchsender-conformance", targets: ["Conformance"]),
         .library(name: "ProviderKit", targets: ["ProviderKit"]),
     ] + providers.map { .library(name: "\($0)Provider", type: .dynamic, targets: ["\($0)Provider"]) },
     dependencies: [
@@ -43,6 +45,7 @@ let package = Package(
                        providers: [.apt(["libnats-dev"])]),
         .systemLibrary(name: "CHiredis", path: "Sources/System/CHiredis",
                        providers: [.apt(["libhiredis-dev"])]),
+        .systemLibrary(name: "CMalloc", path: "Sources/System/CMalloc"),
         .systemLibrary(name: "CPQ", path: "Sources/System/CPQ", pkgConfig: "libpq",
                        providers: [.apt(["libpq-dev"])]),
 
@@ -66,6 +69,13 @@ let package = Package(
             name: "batchsender",
             dependencies: ["HostCore", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Sources/Host/CLI"
+        ),
+
+        // The conformance suite every provider plugin must pass.
+        .executableTarget(
+            name: "Conformance",
+            dependencies: ["HostCore", "CMalloc", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "Conformance"
         ),
 
         // Benchmarks: commands that print figures.

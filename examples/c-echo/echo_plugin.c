@@ -433,7 +433,7 @@ static int32_t event_type(bsp_str name, int32_t *bounce) {
 static bsp_status echo_parse(bsp_instance *self, bsp_call *call, const bsp_inbound_request *request) {
     if (!self || !call || !request) return BSP_E_INVALID_ARGUMENT;
     const char *body = (const char *)request->body.ptr;
-    size_t len = request->body.len, start = 0, line_number = 0;
+    size_t len = request->body.len, start = 0, line_number = 0, emitted = 0;
     while (start <= len && body) {
         size_t end = start;
         while (end < len && body[end] != '\n') end++;
@@ -474,9 +474,11 @@ static bsp_status echo_parse(bsp_instance *self, bsp_call *call, const bsp_inbou
             bsp_status status = call->emit_event(call, &event);
             free(raw.data);
             if (status != BSP_OK) return status;
+            emitted++;
         }
         start = end + 1;
     }
+    if (emitted == 0) return fail(call, BSP_E_MALFORMED, "body", "no events: a webhook carries at least one line");
     return BSP_OK;
 }
 

@@ -129,6 +129,7 @@ public struct EchoProvider: MessageSending, WebhookHandling {
                 recipient: String(decoding: fields[3], as: UTF8.self),
                 raw: String(decoding: raw.bytes, as: UTF8.self)))
         }
+        guard !events.isEmpty else { throw PluginFailure(.malformed, field: "body", "no events: a webhook carries at least one line") }
         return events
     }
 

@@ -25,11 +25,13 @@ public final class PluginInstance: @unchecked Sendable {
         plugin.table.destroy?(handle)
     }
 
-    public func prepare(_ messages: [OutboundMessage]) throws(PluginFailure) -> PreparedSend {
+    /// `hostChecks: false` skips the host's own batch checks (count, channels)
+    /// so the conformance suite can see the plugin refuse by itself.
+    public func prepare(_ messages: [OutboundMessage], hostChecks: Bool = true) throws(PluginFailure) -> PreparedSend {
         guard let prepare = plugin.sender?.prepare else {
             throw PluginFailure(.unsupported, "plugin \(plugin.id) does not send messages")
         }
-        try checkBatch(messages)
+        if hostChecks { try checkBatch(messages) }
         let call = HostCall(kind: .prepare(messageCount: messages.count), services: services, pluginId: plugin.id)
         let status = ScratchArena.with { arena in
             let array = messages.cMessageArray(in: arena)

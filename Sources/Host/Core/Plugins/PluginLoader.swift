@@ -43,4 +43,18 @@ public enum PluginLoader {
         }
         return try LoadedPlugin(path: path, table: plugin, descriptor: descriptor)
     }
+
+    /// Whether the plugin's entry function returns a table when a host of
+    /// another ABI major asks (entry.h: it must return NULL for a major it does
+    /// not serve). For the conformance suite; the plugin must already load.
+    public static func entryAnswers(path given: String, hostMajor: UInt32, hostMinor: UInt32) throws(PluginLoadError) -> Bool {
+        let path = URL(fileURLWithPath: given).standardizedFileURL.path
+        guard let handle = dlopen(path, RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE) else {
+            throw PluginLoadError(path: path, reason: .notASharedObject(dlerror().map { String(cString: $0) } ?? "dlopen failed"))
+        }
+        guard let symbol = dlsym(handle, BSP_ENTRY_SYMBOL) else {
+            throw PluginLoadError(path: path, reason: .missingEntrySymbol)
+        }
+        return unsafeBitCast(symbol, to: bsp_entry_fn.self)(hostMajor, hostMinor) != nil
+    }
 }

@@ -1,0 +1,189 @@
+import Foundation
+import HostCore
+import ProviderModel
+
+/// Verification of signed webhooks and parsing of their events. Every valid
+/// fixture is also turned into attacks: tampered body and signature, wrong
+/// secret, another message's signature, a shifted clock, missing headers and
+/// malformed encodings; each must fail for its own reason.
+enum WebhookChecks: CheckGroup {
+    static let name = "webhooks"
+
+    static func run(_ context: GroupContext) {
+        guard context.plugin.receivesWebhooks else {
+            context.check("webhook interface") { .skip("the plugin takes no webhooks") }
+            return
+        }
+        let fixtures = context.fixtures
+        let instance: PluginInstance
+        do {
+            instance = try context.instance()
+        } catch {
+            context.check("an instance from the fixtures' config") { .fail(expected: "an instance", actual: error.summary) }
+            return
+        }
+        let valid = fixtures.validWebhooks
+        context.check("fixtures include signed webhooks and the rules to attack them") {
+            Verdict.expect(!valid.isEmpty && fixtures.manifest.webhook != nil,
+                           "at least one webhook fixture with verify \"ok\", and a \"webhook\" section in fixtures.json",
+                           got: "\(valid.count) valid webhook fixtures, webhook section \(fixtures.manifest.webhook == nil ? "missing" : "present")")
+        }
+
+        for fixture in fixtures.webhooks {
+            context.check("verify \(fixture.file): \(fixture.description) → \(fixture.verify)") {
+                let status = verify(instance, fixture.request.webhook)
+                return Verdict.expect(status.rawValue == fixture.verify, fixture.verify, got: status.rawValue)
+            }
+        }
+
+        if let rules = fixtures.manifest.webhook {
+            for fixture in valid {
+                attacks(on: fixture, rules: rules, instance: instance, context: context)
+            }
+            if valid.count >= 2 {
+                context.check("a signature made for another message is refused") {
+                    let pairs = zip(valid, valid.dropFirst() + [valid[0]]).filter { $0.0.request.webhook.body != $0.1.request.webhook.body }
+                    guard let (first, second) = pairs.first else { return .skip("all valid fixtures have the same body") }
+                    var crossed = first.request.webhook
+                    crossed.body = second.request.webhook.body
+                    let status = verify(instance, crossed)
+                    return Verdict.expect(status == .signatureInvalid, "signature_invalid (headers of \(first.file), body of \(second.file))",
+                                          got: status.rawValue)
+                }
+            }
+        }
+
+        for fixture in fixtures.webhooks {
+            guard let expected = fixture.events else { continue }
+            context.check("parse \(fixture.file) gives its \(expected.count) normalised events") {
+                let events: [DeliveryEvent]
+                do {
+                    events = try instance.parse(fixture.request.webhook)
+                } catch {
+                    return .fail(expected: "\(expected.count) events", actual: error.summary)
+                }
+                guard events.count == expected.count else {
+                    return .fail(expected: "\(expected.count) events", actual: "\(events.count): \(events.map(\.type.rawValue))")
+                }
+                var problems: [String] = []
+                for (index, (event, fields)) in zip(events, expected).enumerated() {
+                    guard case .object(let actual) = event.document(provider: context.plugin.id) else { continue }
+                    for (key, value) in fields.sorted(by: { $0.key < $1.key }) where actual[key] ?? .null != value {
+                        problems.append("event \(index) \(key): \(describe(actual[key] ?? .null)), not \(describe(value))")
+                    }
+                }
+                return Verdict.expect(problems.isEmpty, "the fixture's events", got: problems.joined(separator: "; "))
+            }
+        }
+
+        context.check("fixtures cover an event type the plugin does not know (it must map to unknown)") {
+            let covered = fixtures.webhooks.contains { $0.events?.contains { $0["type"] == .string("unknown") } ?? false }
+            return Verdict.expect(covered, "a webhook fixture whose expected events include type unknown", got: "none")
+        }
+
+        let garbage: [(String, [UInt8])] = [
+            ("an empty body", []), ("a lone brace", Array("{".utf8)), ("plain text", Array("not a webhook body".utf8)),
+            ("binary bytes", [0xff, 0xfe, 0x00, 0x01, 0x80]), ("JSON null", Array("null".utf8)),
+        ]
+        for (name, body) in garbage {
+            context.check("parse refuses \(name)") {
+                var request = valid.first?.request.webhook ?? InboundWebhook(headers: [], body: [])
+                request.body = body
+                CrashWitness.witness("parse of \(name)", input: body)
+                guard let failure = failure(of: { _ = try instance.parse(request) }) else {
+                    return .fail(expected: "an error (malformed)", actual: "events were parsed")
+                }
+                return Verdict.expect(failure.status == .malformed || failure.status == .invalidArgument,
+                                      "status malformed", got: failure.summary)
+            }
+        }
+    }
+
+    private static func attacks(on fixture: Fixtures.WebhookCase, rules: Fixtures.WebhookRules,
+                                instance: PluginInstance, context: GroupContext) {
+        let original = fixture.request.webhook
+        let label = fixture.file
+
+        func expect(_ name: String, _ request: InboundWebhook, _ allowed: [PluginStatus], on target: PluginInstance? = nil) {
+            context.check("\(label): \(name) → \(allowed.map(\.rawValue).joined(separator: " or "))") {
+                let status = verify(target ?? instance, request)
+                return Verdict.expect(allowed.contains(status), allowed.map(\.rawValue).joined(separator: " or "), got: status.rawValue)
+            }
+        }
+
+        var tampered = original
+        if tampered.body.isEmpty { tampered.body = Array("x".utf8) } else { tampered.body[tampered.body.count / 2] ^= 0x01 }
+        expect("tampered body", tampered, [.signatureInvalid])
+
+        var appended = original
+        appended.body += Array(" ".utf8)
+        expect("a byte appended to the body", appended, [.signatureInvalid])
+
+        if let value = original.headers.first(named: rules.signatureHeader) {
+            var garbled = original
+            garbled.headers = replacing(rules.signatureHeader, in: original.headers, with: flipOneCharacter(value))
+            expect("tampered signature", garbled, [.signatureInvalid, .signatureEncoding])
+
+            var malformed = original
+            malformed.headers = replacing(rules.signatureHeader, in: original.headers, with: String(value.dropLast(8)) + "%%%%!!**")
+            expect("malformed signature encoding", malformed, [.signatureEncoding, .signatureInvalid])
+        }
+
+        for header in rules.signatureHeaders {
+            var missing = original
+            missing.headers.removeAll { $0.name.lowercased() == header.lowercased() }
+            expect("missing \(header)", missing, [.signatureMissing])
+        }
+
+        context.check("\(label): wrong secret → signature_invalid") {
+            let other: PluginInstance
+            do {
+                other = try context.instance(config: context.fixtures.config(replacing: rules.wrongSecret))
+            } catch {
+                return .fail(expected: "an instance with the fixture's wrong_secret config", actual: error.summary)
+            }
+            let status = verify(other, original)
+            return Verdict.expect(status == .signatureInvalid, "signature_invalid", got: status.rawValue)
+        }
+
+        guard let tolerance = rules.toleranceSeconds else { return }
+        for (name, skew) in [("stale", (tolerance + 60) * 1000), ("future", -(tolerance + 60) * 1000)] {
+            context.check("\(label): \(name) timestamp beyond \(tolerance) s → signature_expired") {
+                let shifted: PluginInstance
+                do {
+                    shifted = try context.instance(skewMs: skew)
+                } catch {
+                    return .fail(expected: "an instance", actual: error.summary)
+                }
+                let status = verify(shifted, original)
+                return Verdict.expect(status == .signatureExpired, "signature_expired", got: status.rawValue)
+            }
+        }
+    }
+
+    /// The status verify ends with: ok, or the reason it refused.
+    static func verify(_ instance: PluginInstance, _ request: InboundWebhook) -> PluginStatus {
+        CrashWitness.witness("verify \(request.headers.map { "\($0.name): \($0.value)" })", input: request.body)
+        return instance.verifyOnce(request).status?.status ?? .ok
+    }
+
+    private static func replacing(_ name: String, in headers: [KeyValue], with value: String) -> [KeyValue] {
+        headers.map { $0.name.lowercased() == name.lowercased() ? KeyValue($0.name, value) : $0 }
+    }
+
+    /// The same value with one signature character changed to another of its alphabet.
+    private static func flipOneCharacter(_ value: String) -> String {
+        var characters = Array(value)
+        // The middle, not the end: the last base64 character may carry only padding bits.
+        let candidates = characters.indices.filter { characters[$0].isLetter || characters[$0].isNumber }
+        guard !candidates.isEmpty else { return value + "A" }
+        let index = candidates[candidates.count / 2]
+        characters[index] = characters[index] == "A" ? "B" : (characters[index] == "0" ? "1" : (characters[index].isNumber ? "0" : "A"))
+        return String(characters)
+    }
+
+    private static func describe(_ value: JSONValue) -> String {
+        guard let data = try? JSONEncoder().encode(value) else { return "?" }
+        return String(decoding: data, as: UTF8.self)
+    }
+}

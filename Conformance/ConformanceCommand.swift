@@ -1,0 +1,108 @@
+import ArgumentParser
+import Foundation
+import HostCore
+
+/// `batchsender-conformance PLUGIN.so`: the contract every provider plugin
+/// must pass. Each group of checks runs in its own child process (this same
+/// program with `--child-group`), so a plugin that crashes or hangs fails
+/// its check and the suite goes on. Exit 0 conforms, 1 does not, 2 bad usage.
+struct ConformanceCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "batchsender-conformance",
+        abstract: "Runs the conformance suite on a BatchSender provider plugin.",
+        discussion: "Groups: \(CheckGroups.names.joined(separator: ", ")). Fixtures: docs/conformance.md.")
+
+    enum ReportFormat: String, ExpressibleByArgument {
+        case junit, json
+    }
+
+    @Argument(help: "The plugin's shared object (.so).")
+    var plugin: String
+
+    @Option(help: "The plugin's fixtures folder (default: found by its id, see docs/conformance.md).")
+    var fixtures: String?
+
+    @Option(help: "Seed of the fuzzing generator; the same seed replays the same inputs.")
+    var seed: UInt64 = 1
+
+    @Option(name: .customLong("fuzz-iterations"), help: "Mutated inputs per fuzzed entry point.")
+    var fuzzIterations: Int = 2000
+
+    @Option(help: "Also write a report for CI: junit or json.")
+    var report: ReportFormat?
+
+    @Option(name: .customLong("report-file"), help: "Where the report goes (default: conformance-<plugin file>.xml or .json).")
+    var reportFile: String?
+
+    @Option(help: "Run only this group (repeatable).")
+    var only: [String] = []
+
+    @Option(help: "Seconds one group may run before it is stopped as hung.")
+    var timeout: Double = 20
+
+    @Flag(help: "Run every group under valgrind; leaks and invalid accesses fail the run.")
+    var valgrind = false
+
+    @Option(name: .customLong("child-group"), help: .hidden)
+    var childGroup: String?
+
+    @Flag(name: .customLong("valgrind-child"), help: .hidden)
+    var valgrindChild = false
+
+    func validate() throws {
+        if let unknown = (only + [childGroup].compactMap { $0 }).first(where: { !CheckGroups.names.contains($0) }) {
+            throw ValidationError("--only \(unknown): no such group; groups are \(CheckGroups.names.joined(separator: ", "))")
+        }
+        guard fuzzIterations >= 0 else { throw ValidationError("--fuzz-iterations must be 0 or more") }
+        guard timeout > 0 else { throw ValidationError("--timeout must be more than 0 seconds") }
+        guard FileManager.default.fileExists(atPath: plugin) else {
+            throw ValidationError("\(plugin): no such file; give the path of the plugin's .so")
+        }
+        if let fixtures, !FileManager.default.fileExists(atPath: fixtures + "/fixtures.json") {
+            throw ValidationError("--fixtures \(fixtures): no fixtures.json in this folder (docs/conformance.md)")
+        }
+    }
+
+    var options: SuiteOptions {
+        SuiteOptions(pluginPath: URL(fileURLWithPath: plugin).standardizedFileURL.path, fixturesPath: fixtures,
+                     seed: seed, fuzzIterations: fuzzIterations, groupTimeout: timeout,
+                     underValgrind: valgrind || valgrindChild)
+    }
+
+    func run() throws {
+        if let childGroup {
+            ChildMain.run(group: childGroup, options: options)
+            return
+        }
+        var options = self.options
+        var executable = URL(fileURLWithPath: CommandLine.arguments[0]).standardizedFileURL.path
+        if let resolved = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") { executable = resolved }
+        if valgrind {
+            (executable, options.pluginPath) = try ValgrindCopies.make(executable: executable, plugin: options.pluginPath)
+            if options.fixturesPath == nil {
+                options.fixturesPath = ChildMain.locateFixtures(pluginPath: self.options.pluginPath)
+            }
+        }
+        let runner = GroupRunner(options: options, executable: executable)
+        let groups = only.isEmpty ? CheckGroups.names : CheckGroups.names.filter(only.contains)
+        var results: [CheckResult] = []
+        for group in groups {
+            let found = runner.run(group: group)
+            for result in found { print(SummaryReport.lines(for: result)) }
+            results += found
+        }
+        let name = URL(fileURLWithPath: plugin).lastPathComponent
+        print(SummaryReport.footer(results, plugin: name))
+        if let report {
+            let text = report == .junit ? JUnitReport.render(results, plugin: name) : JSONReport.render(results, plugin: name)
+            let path = reportFile ?? "conformance-\(name).\(report == .junit ? "xml" : "json")"
+            do {
+                try text.write(toFile: path, atomically: true, encoding: .utf8)
+            } catch {
+                throw ValidationError("--report-file \(path): cannot write: \(error.localizedDescription)")
+            }
+            print("report: \(path)")
+        }
+        throw ExitCode(results.contains { $0.verdict == .fail } ? 1 : 0)
+    }
+}

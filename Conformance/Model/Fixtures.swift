@@ -1,0 +1,219 @@
+import Foundation
+import ProviderModel
+
+/// A plugin's fixtures folder (docs/conformance.md): its valid and invalid
+/// configs, a base message, recorded provider responses with the outcomes
+/// they must give, and signed webhook requests with their verification
+/// result and normalised events.
+struct Fixtures: Sendable {
+    struct Manifest: Decodable, Sendable {
+        var plugins: [String]
+        /// The host clock during every call, so signed vectors stay inside their tolerance.
+        var nowMs: Int64
+        var config: [String: JSONValue]
+        var invalidConfigs: [InvalidConfig] = []
+        var message: OutboundMessage?
+        var webhook: WebhookRules?
+
+        enum CodingKeys: String, CodingKey {
+            case plugins, config, message, webhook
+            case nowMs = "now_ms"
+            case invalidConfigs = "invalid_configs"
+        }
+
+        init(from decoder: Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            plugins = try c.decode([String].self, forKey: .plugins)
+            nowMs = try c.decode(Int64.self, forKey: .nowMs)
+            config = try c.decode([String: JSONValue].self, forKey: .config)
+            invalidConfigs = try c.decodeIfPresent([InvalidConfig].self, forKey: .invalidConfigs) ?? []
+            message = try c.decodeIfPresent(OutboundMessage.self, forKey: .message)
+            webhook = try c.decodeIfPresent(WebhookRules.self, forKey: .webhook)
+        }
+    }
+
+    struct InvalidConfig: Decodable, Sendable {
+        var description: String
+        var config: [String: JSONValue]
+        /// The field the error must name, e.g. `config.webhook_secret`.
+        var field: String
+    }
+
+    /// How the suite derives attacks from the valid webhook fixtures.
+    struct WebhookRules: Decodable, Sendable {
+        /// Headers that carry the signature (and its id and timestamp): each is removed and garbled in turn.
+        var signatureHeaders: [String]
+        /// The header whose value is the signature itself: tampered and given malformed encodings.
+        var signatureHeader: String
+        /// Seconds of clock skew the plugin tolerates; absent when the scheme has no timestamp.
+        var toleranceSeconds: Int64?
+        /// Config values that replace the valid ones to give a wrong secret.
+        var wrongSecret: [String: JSONValue]
+
+        enum CodingKeys: String, CodingKey {
+            case signatureHeaders = "signature_headers"
+            case signatureHeader = "signature_header"
+            case toleranceSeconds = "tolerance_seconds"
+            case wrongSecret = "wrong_secret"
+        }
+    }
+
+    struct ResponseCase: Decodable, Sendable {
+        var file = ""
+        var description: String
+        /// How many copies of the base message the call carries.
+        var messages: Int
+        var response: RecordedResponse
+        var expect: [ExpectedOutcome]
+
+        enum CodingKeys: String, CodingKey { case description, messages, response, expect }
+    }
+
+    struct RecordedResponse: Decodable, Sendable {
+        var status: Int?
+        var headers: [String: String]?
+        var body: String?
+        var bodyBase64: String?
+        /// A transport failure instead of a response: timeout, connect, tls, io, other.
+        var transport: TransportFailure?
+
+        enum CodingKeys: String, CodingKey {
+            case status, headers, body, transport
+            case bodyBase64 = "body_base64"
+        }
+
+        var result: HTTPResult {
+            if let transport { return HTTPResult(failure: transport, message: "recorded \(transport.rawValue)") }
+            let bytes = bodyBase64.flatMap { Data(base64Encoded: $0) }.map(Array.init) ?? Array((body ?? "").utf8)
+            let pairs = (headers ?? [:]).sorted { $0.key < $1.key }.map { KeyValue($0.key.lowercased(), $0.value) }
+            return HTTPResult(status: status ?? 200, headers: pairs, body: bytes)
+        }
+    }
+
+    struct ExpectedOutcome: Decodable, Sendable {
+        var kind: SendOutcome.Kind
+        var providerMessageId: String?
+        var retryAfterMs: Int64?
+        var code: String?
+
+        enum CodingKeys: String, CodingKey {
+            case kind, code
+            case providerMessageId = "provider_message_id"
+            case retryAfterMs = "retry_after_ms"
+        }
+    }
+
+    struct WebhookCase: Decodable, Sendable {
+        var file = ""
+        var description: String
+        var request: RecordedRequest
+        /// `ok`, or the status verification must fail with (e.g. `signature_invalid`).
+        var verify: String
+        /// The normalised events parse must give, each compared on the fields it names.
+        var events: [[String: JSONValue]]?
+
+        enum CodingKeys: String, CodingKey { case description, request, verify, events }
+    }
+
+    struct RecordedRequest: Decodable, Sendable {
+        var method: String?
+        var path: String?
+        var headers: [String: String]
+        var body: String?
+        var bodyBase64: String?
+
+        enum CodingKeys: String, CodingKey {
+            case method, path, headers, body
+            case bodyBase64 = "body_base64"
+        }
+
+        var webhook: InboundWebhook {
+            let bytes = bodyBase64.flatMap { Data(base64Encoded: $0) }.map(Array.init) ?? Array((body ?? "").utf8)
+            let pairs = headers.sorted { $0.key < $1.key }.map { KeyValue($0.key.lowercased(), $0.value) }
+            return InboundWebhook(method: method ?? "POST", path: path ?? "/", headers: pairs, body: bytes)
+        }
+    }
+
+    let folder: String
+    let manifest: Manifest
+    let responses: [ResponseCase]
+    let webhooks: [WebhookCase]
+
+    var config: [KeyValue] { (try? PluginConfiguration.entries(fromJSON: manifest.config)) ?? [] }
+
+    func config(replacing values: [String: JSONValue]) -> [KeyValue] {
+        (try? PluginConfiguration.entries(fromJSON: manifest.config.merging(values) { $1 })) ?? []
+    }
+
+    /// `count` copies of the base message, each with its own id and idempotency key.
+    func messages(_ count: Int, channel: Channel) -> [OutboundMessage] {
+        let base = manifest.message ?? OutboundMessage(
+            id: "msg", channel: channel, from: "Sender <sender@example.com>", to: ["recipient@example.com"],
+            subject: "Conformance", text: "Hello from the conformance suite")
+        return (0..<count).map { index in
+            var message = base
+            message.id = "msg_\(index)"
+            message.idempotencyKey = "idem_\(index)"
+            return message
+        }
+    }
+
+    var validWebhooks: [WebhookCase] { webhooks.filter { $0.verify == "ok" } }
+}
+
+/// Why a fixtures folder could not be read: names the file and what is wrong.
+struct FixtureError: Error, CustomStringConvertible {
+    var description: String
+}
+
+extension Fixtures {
+    static func load(folder: String) throws(FixtureError) -> Fixtures {
+        let manifestPath = folder + "/fixtures.json"
+        let manifest: Manifest = try decode(manifestPath)
+        var responses: [ResponseCase] = []
+        for path in jsonFiles(in: folder + "/responses") {
+            var response: ResponseCase = try decode(path)
+            response.file = (path as NSString).lastPathComponent
+            guard response.messages >= 1, response.expect.count == response.messages else {
+                throw FixtureError(description: "\(path): expect must list one outcome for each of the \(response.messages) messages")
+            }
+            responses.append(response)
+        }
+        var webhooks: [WebhookCase] = []
+        for path in jsonFiles(in: folder + "/webhooks") {
+            var webhook: WebhookCase = try decode(path)
+            webhook.file = (path as NSString).lastPathComponent
+            guard webhook.verify == "ok" || PluginStatus(rawValue: webhook.verify) != nil else {
+                throw FixtureError(description: "\(path): verify must be ok or a status name such as signature_invalid, got \(webhook.verify)")
+            }
+            webhooks.append(webhook)
+        }
+        return Fixtures(folder: folder, manifest: manifest, responses: responses, webhooks: webhooks)
+    }
+
+    private static func jsonFiles(in folder: String) -> [String] {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []
+        return names.filter { $0.hasSuffix(".json") }.sorted().map { folder + "/" + $0 }
+    }
+
+    private static func decode<T: Decodable>(_ path: String) throws(FixtureError) -> T {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw FixtureError(description: "\(path): no such file")
+        }
+        do {
+            return try JSONDecoder().decode(T.self, from: data)
+        } catch let DecodingError.keyNotFound(key, context) {
+            throw FixtureError(description: "\(path): missing \(Self.path(context.codingPath + [key]))")
+        } catch let DecodingError.typeMismatch(_, context), let DecodingError.valueNotFound(_, context) {
+            throw FixtureError(description: "\(path): \(Self.path(context.codingPath)): \(context.debugDescription)")
+        } catch let DecodingError.dataCorrupted(context) {
+            throw FixtureError(description: "\(path): \(Self.path(context.codingPath)): \(context.debugDescription)")
+        } catch {
+            throw FixtureError(description: "\(path): \(error)")
+        }
+    }
+
+    private static func path(_ keys: [any CodingKey]) -> String {
+        keys.isEmpty ? "(top level)" : keys.map { $0.intValue.map { "[\($0)]" } ?? ".\($0.stringValue)" }.joined().trimmingCharacters(in: ["."])
+    }
+}

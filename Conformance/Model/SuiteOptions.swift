@@ -1,0 +1,20 @@
+/// What a run of the suite was asked to do; handed unchanged to every group's child process.
+struct SuiteOptions: Sendable {
+    var pluginPath: String
+    var fixturesPath: String?
+    var seed: UInt64
+    var fuzzIterations: Int
+    /// Seconds a group may run before it is stopped and reported as hung.
+    var groupTimeout: Double
+    /// Set when the checks run under valgrind, which slows every call some 50×.
+    var underValgrind: Bool
+
+    /// The arguments that make a child process run `group` with these options.
+    func childArguments(group: String) -> [String] {
+        var arguments = ["--child-group", group, pluginPath, "--seed", String(seed),
+                         "--fuzz-iterations", String(fuzzIterations)]
+        if let fixturesPath { arguments += ["--fixtures", fixturesPath] }
+        if underValgrind { arguments.append("--valgrind-child") }
+        return arguments
+    }
+}

@@ -1,0 +1,72 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Foundation
+
+/// Runs one group of checks in a child process and turns what it printed,
+/// and how it ended, into results. A crash, a hang or (under valgrind) a
+/// memory error fails the check that was running, and the suite goes on.
+struct GroupRunner {
+    let options: SuiteOptions
+    /// The executable the child runs: this program, or a copy stripped for valgrind.
+    let executable: String
+
+    static let valgrindErrorExit: Int32 = 99
+
+    func run(group: String) -> [CheckResult] {
+        var command = executable
+        var arguments = options.childArguments(group: group)
+        var timeout = options.groupTimeout
+        if options.underValgrind {
+            command = "/usr/bin/valgrind"
+            arguments = ["--quiet", "--error-exitcode=\(Self.valgrindErrorExit)", "--leak-check=full",
+                         "--errors-for-leak-kinds=definite", "--show-leak-kinds=definite", executable] + arguments
+            timeout *= 20
+        }
+        let output: ChildProcess.Output
+        do {
+            output = try ChildProcess.run(command, arguments, environment: ["SWIFT_BACKTRACE": "enable=no"], timeout: timeout)
+        } catch {
+            return [CheckResult(group: group, name: "run the group", verdict: .fail, expected: "a child process", actual: "\(error)")]
+        }
+
+        var results: [CheckResult] = []
+        var running: String?
+        var crashInput: String?
+        for line in String(decoding: output.stdout, as: UTF8.self).split(separator: "\n") {
+            guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] else { continue }
+            if let name = object["begin"] as? String {
+                running = name
+            } else if let result = object["result"], let data = try? JSONSerialization.data(withJSONObject: result),
+                      let decoded = try? JSONDecoder().decode(CheckResult.self, from: data) {
+                results.append(decoded)
+                running = nil
+            } else if let input = object["crash_input"] as? String {
+                let bytes = object["bytes_base64"] as? String ?? ""
+                crashInput = bytes.isEmpty ? input : "\(input); bytes (base64): \(bytes.prefix(400))"
+            }
+        }
+
+        let stderrTail = String(decoding: output.stderr.suffix(1200), as: UTF8.self)
+        let check = running ?? "(between checks)"
+        let reproduce = "reproduce: batchsender-conformance \(options.pluginPath) --only \(group) --seed \(options.seed) --fuzz-iterations \(options.fuzzIterations)"
+        switch output.ending {
+        case .exited(0) where running == nil:
+            break
+        case .exited(Self.valgrindErrorExit) where options.underValgrind:
+            results.append(CheckResult(group: group, name: "valgrind: no leaks or invalid accesses", verdict: .fail,
+                                       expected: "a clean valgrind report", actual: stderrTail))
+        case .exited(let code):
+            results.append(CheckResult(group: group, name: check, verdict: .fail, expected: "the group to finish",
+                                       actual: "the child exited with status \(code) during this check. \(stderrTail)"))
+        case .signalled(let signal):
+            let name = String(cString: strsignal(signal))
+            results.append(CheckResult(group: group, name: check, verdict: .fail, expected: "no crash",
+                                       actual: "the plugin crashed (signal \(signal), \(name))\(crashInput.map { " on input: \($0)" } ?? ""). \(reproduce)"))
+        case .timedOut(let seconds):
+            results.append(CheckResult(group: group, name: check, verdict: .fail, expected: "the group to finish within \(Int(timeout)) s",
+                                       actual: "stopped after \(Int(seconds)) s: the plugin hangs\(crashInput.map { " on input: \($0)" } ?? ""). \(reproduce)"))
+        }
+        return results
+    }
+}
