@@ -85,6 +85,14 @@ let package = Package(
             path: "Benchmarks/ABIOverhead"
         ),
 
+        // `swift package conformance`: build every provider and run the suite on each.
+        .plugin(
+            name: "ConformancePlugin",
+            capability: .command(intent: .custom(verb: "conformance",
+                                                 description: "Build every provider plugin and run the conformance suite on each")),
+            path: "Plugins/ConformancePlugin"
+        ),
+
         .testTarget(name: "HostTests", dependencies: ["HostCore", "ProviderModel"], path: "Tests/HostTests"),
         .testTarget(name: "SDKTests", dependencies: ["ProviderKit", "ProviderCrypto"], path: "Tests/SDKTests"),
     ] + providers.map(provider)

@@ -78,7 +78,8 @@ struct ConformanceCommand: ParsableCommand {
         var executable = URL(fileURLWithPath: CommandLine.arguments[0]).standardizedFileURL.path
         if let resolved = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") { executable = resolved }
         if valgrind {
-            (executable, options.pluginPath) = try ValgrindCopies.make(executable: executable, plugin: options.pluginPath)
+            let copies = try ValgrindCopies.make(executable: executable, plugin: options.pluginPath)
+            (executable, options.pluginPath, options.valgrindSuppressions) = (copies.executable, copies.plugin, copies.suppressions)
             if options.fixturesPath == nil {
                 options.fixturesPath = ChildMain.locateFixtures(pluginPath: self.options.pluginPath)
             }

@@ -8,6 +8,8 @@ struct SuiteOptions: Sendable {
     var groupTimeout: Double
     /// Set when the checks run under valgrind, which slows every call some 50×.
     var underValgrind: Bool
+    /// The parent's suppressions for the Swift runtime's own lifetime allocations.
+    var valgrindSuppressions: String?
 
     /// The arguments that make a child process run `group` with these options.
     func childArguments(group: String) -> [String] {

@@ -20,7 +20,8 @@ struct GroupRunner {
         if options.underValgrind {
             command = "/usr/bin/valgrind"
             arguments = ["--quiet", "--error-exitcode=\(Self.valgrindErrorExit)", "--leak-check=full",
-                         "--errors-for-leak-kinds=definite", "--show-leak-kinds=definite", executable] + arguments
+                         "--errors-for-leak-kinds=definite", "--show-leak-kinds=definite"]
+                + (options.valgrindSuppressions.map { ["--suppressions=\($0)"] } ?? []) + [executable] + arguments
             timeout *= 20
         }
         let output: ChildProcess.Output

@@ -18,6 +18,7 @@ enum TestEnvironment {
     static var swiftEcho: String { binDirectory.appendingPathComponent("libEchoProvider.so").path }
     static var cEcho: String { binDirectory.appendingPathComponent("libEchoCProvider.so").path }
     static var cli: String { binDirectory.appendingPathComponent("batchsender").path }
+    static var conformance: String { binDirectory.appendingPathComponent("batchsender-conformance").path }
 
     static let scratch: URL = {
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("batchsender-tests-\(getpid())")
@@ -25,14 +26,16 @@ enum TestEnvironment {
         return url
     }()
 
-    /// Compiles Tests/Fixtures/plugins/NAME.c into a shared object, once.
-    static func fixturePlugin(_ name: String) throws -> String {
+    /// Compiles Tests/Fixtures/plugins/NAME.c into a shared object, once per
+    /// variant; `flags` are extra cc arguments (defines, libraries).
+    static func fixturePlugin(_ name: String, variant: String = "", flags: [String] = []) throws -> String {
         try fixtureLock.withLock {
-            let output = scratch.appendingPathComponent("lib\(name).so").path
+            let output = scratch.appendingPathComponent("lib\(name)\(variant).so").path
             if FileManager.default.fileExists(atPath: output) { return output }
             let source = packageRoot.appendingPathComponent("Tests/Fixtures/plugins/\(name).c").path
             let include = packageRoot.appendingPathComponent("Sources/ProviderSDK/ABI/include").path
-            let result = try run("/usr/bin/cc", ["-std=c11", "-Wall", "-Werror", "-shared", "-fPIC", "-I", include, source, "-o", output])
+            let result = try run("/usr/bin/cc", ["-std=c11", "-Wall", "-Werror", "-shared", "-fPIC", "-I", include, source]
+                                 + flags + ["-o", output])
             guard result.status == 0 else { throw FixtureError(message: "cc failed for \(name): \(result.stderr)") }
             return output
         }

@@ -1,0 +1,82 @@
+import Foundation
+import Testing
+
+/// The conformance suite is proven to fail: each deliberately broken plugin
+/// (Tests/Fixtures/plugins/broken_echo.c) fails on the check that names its
+/// defect, and the suite survives to print its verdict.
+@Suite("Conformance suite")
+struct ConformanceSuiteTests {
+    static let fixtures = TestEnvironment.packageRoot.appendingPathComponent("Sources/Providers/Echo/Fixtures").path
+
+    static func broken(_ defect: Int) throws -> String {
+        let versionScript = TestEnvironment.packageRoot.appendingPathComponent("Sources/ProviderSDK/plugin-exports.map").path
+        return try TestEnvironment.fixturePlugin("broken_echo", variant: "\(defect)",
+                                                 flags: ["-DBREAK=\(defect)", "-Wl,--version-script=\(versionScript)", "-lcrypto"])
+    }
+
+    static func suite(_ plugin: String, _ extra: [String] = []) throws -> TestEnvironment.RunResult {
+        try TestEnvironment.run(TestEnvironment.conformance, [plugin, "--fixtures", fixtures, "--fuzz-iterations", "200"] + extra)
+    }
+
+    struct Defect: Sendable, CustomTestStringConvertible {
+        var number: Int
+        var name: String
+        var options: [String] = []
+        /// Lines the summary must contain: the failing check, and what it saw.
+        var expected: [String]
+        var testDescription: String { name }
+    }
+
+    static let defects: [Defect] = [
+        Defect(number: 1, name: "accepts any signature",
+               expected: ["FAIL  webhooks: verify other-secret.json", "FAIL  webhooks: delivered.json: tampered body"]),
+        Defect(number: 2, name: "crashes on an empty body",
+               expected: ["FAIL  webhooks: parse refuses an empty body", "crashed (signal 11"]),
+        Defect(number: 3, name: "serves another ABI major",
+               expected: ["FAIL  handshake: loads with RTLD_NOW | RTLD_LOCAL", "returned NULL for major 1"]),
+        Defect(number: 4, name: "one outcome for a two-message batch",
+               expected: ["FAIL  sender: response fixture accepted.json", "interpret gave message 1 no outcome"]),
+        Defect(number: 5, name: "reads 429 as permanent",
+               expected: ["FAIL  sender: response fixture rate-limited.json", "FAIL  sender: 429 without retry-after is retryable"]),
+        Defect(number: 6, name: "leaks on every call", options: ["--only", "memory"],
+               expected: ["FAIL  memory: prepare 1 × 2000: the heap stops growing", "bytes per call"]),
+        Defect(number: 7, name: "takes 30 s in verify", options: ["--only", "webhooks", "--timeout", "4"],
+               expected: ["FAIL  webhooks: verify bounces.json", "the plugin hangs"]),
+    ]
+
+    @Test("every broken plugin fails on the check that names its defect, and the suite survives", arguments: defects)
+    func brokenPluginFails(_ defect: Defect) throws {
+        let result = try Self.suite(try Self.broken(defect.number), defect.options)
+        #expect(result.status == 1, "\(result.stderr)")
+        for line in defect.expected {
+            #expect(result.stdout.contains(line), "missing \"\(line)\" in:\n\(result.stdout.suffix(3000))")
+        }
+        #expect(result.stdout.contains("DOES NOT CONFORM"))
+    }
+
+    @Test("the C example and the Swift echo plugin conform, and the reports are written",
+          arguments: [TestEnvironment.cEcho, TestEnvironment.swiftEcho])
+    func examplesConform(_ plugin: String) throws {
+        let report = TestEnvironment.scratch.appendingPathComponent("report-\(URL(fileURLWithPath: plugin).lastPathComponent).xml").path
+        let result = try Self.suite(plugin, ["--report", "junit", "--report-file", report])
+        #expect(result.status == 0, "\(result.stdout.split(separator: "\n").filter { $0.hasPrefix("FAIL") || $0.hasPrefix("      ") })")
+        #expect(!result.stdout.contains("FAIL"))
+        let xml = try String(contentsOfFile: report, encoding: .utf8)
+        #expect(xml.contains("<testsuite name=\"webhooks\""))
+        #expect(!xml.contains("<failure"))
+    }
+
+    @Test("bad usage exits 2 with one line", arguments: [
+        (["/nonexistent.so"], "no such file"),
+        (["@C@", "--only", "nosuchgroup"], "no such group"),
+        (["@C@", "--fixtures", "/tmp"], "no fixtures.json"),
+        (["@C@", "--report", "yaml"], "yaml"),
+    ])
+    func badUsage(_ arguments: [String], _ expected: String) throws {
+        let result = try TestEnvironment.run(TestEnvironment.conformance,
+                                             arguments.map { $0 == "@C@" ? TestEnvironment.cEcho : $0 })
+        #expect(result.status == 2)
+        #expect(result.stderr.contains(expected), "\(result.stderr)")
+        #expect(result.stderr.split(separator: "\n").count == 1, "\(result.stderr)")
+    }
+}
