@@ -17,7 +17,7 @@ func provider(_ name: String) -> Target {
     )
 }
 
-let providers = ["Echo"]
+let providers = ["Echo", "Resend"]
 
 let package = Package(
     name: "BatchSender",
@@ -52,7 +52,7 @@ let package = Package(
         // The provider SDK: the C ABI, the shared data model, crypto helpers and the Swift kit.
         .target(name: "BatchSenderABI", path: "Sources/ProviderSDK/ABI"),
         .target(name: "ProviderModel", dependencies: ["BatchSenderABI"], path: "Sources/ProviderSDK/Model"),
-        .target(name: "ProviderCrypto", dependencies: ["CSSL", "CSodium"], path: "Sources/ProviderSDK/Crypto"),
+        .target(name: "ProviderCrypto", dependencies: ["ProviderModel", "CSSL", "CSodium"], path: "Sources/ProviderSDK/Crypto"),
         .target(name: "ProviderKit", dependencies: ["ProviderModel", "BatchSenderABI"], path: "Sources/ProviderSDK/Kit"),
 
         // The host: plugin loading, HTTP client, host services, and the command line.

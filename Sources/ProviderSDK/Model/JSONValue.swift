@@ -48,3 +48,18 @@ public enum JSONValue: Sendable, Equatable, Codable {
         return String(decoding: data, as: UTF8.self)
     }
 }
+
+extension JSONValue {
+    /// The member `key` of an object; nil for anything else.
+    public subscript(key: String) -> JSONValue? {
+        if case .object(let object) = self { object[key] } else { nil }
+    }
+
+    public var stringValue: String? {
+        if case .string(let string) = self { string } else { nil }
+    }
+
+    public var arrayValue: [JSONValue]? {
+        if case .array(let array) = self { array } else { nil }
+    }
+}

@@ -1,0 +1,95 @@
+import ProviderModel
+
+/// The Standard Webhooks signature scheme, which Svix (and so Resend) uses
+/// under `svix-*` header names: HMAC-SHA256 keyed by the bytes of a
+/// `whsec_<base64>` secret over `"{id}.{timestamp}.{body}"`, sent as
+/// space-separated `v1,<base64>` entries (several while a secret rotates).
+public struct StandardWebhookSignature: Sendable {
+    /// The three headers, by scheme.
+    public struct Headers: Sendable {
+        public var id: String
+        public var timestamp: String
+        public var signature: String
+
+        public static let standard = Headers(id: "webhook-id", timestamp: "webhook-timestamp", signature: "webhook-signature")
+        public static let svix = Headers(id: "svix-id", timestamp: "svix-timestamp", signature: "svix-signature")
+    }
+
+    /// The reference libraries' tolerance for the timestamp, either way (seconds).
+    public static let defaultTolerance: Int64 = 300
+
+    private let key: [UInt8]
+
+    /// `secret` is `whsec_` + base64 (padded or not); `field` names it in errors (e.g. `config.webhook_secret`).
+    public init(secret: String, field: String) throws(PluginFailure) {
+        let encoded = secret.hasPrefix("whsec_") ? String(secret.dropFirst(6)) : secret
+        guard !encoded.isEmpty, let key = Encoding.unbase64(encoded), !key.isEmpty else {
+            throw PluginFailure(.config, field: field, "must be whsec_ followed by the base64 of the key bytes")
+        }
+        self.key = key
+    }
+
+    public init(key: [UInt8]) {
+        self.key = key
+    }
+
+    /// The header value for one signature: `v1,<base64>`.
+    public func sign(id: String, timestamp: Int64, body: [UInt8]) -> String {
+        "v1," + Encoding.base64(mac(id: id, timestamp: String(timestamp), body: body))
+    }
+
+    /// Returns when `request` carries a `v1` signature of this key made within
+    /// `tolerance` seconds of `nowSeconds`; throws the reason otherwise.
+    public func verify(_ request: InboundWebhook, headers names: Headers, nowSeconds: Int64,
+                       tolerance: Int64 = defaultTolerance) throws(PluginFailure) {
+        guard let id = request.header(names.id) else {
+            throw PluginFailure(.signatureMissing, field: "header:\(names.id)", "the \(names.id) header is missing")
+        }
+        guard let timestamp = request.header(names.timestamp) else {
+            throw PluginFailure(.signatureMissing, field: "header:\(names.timestamp)", "the \(names.timestamp) header is missing")
+        }
+        guard let signatures = request.header(names.signature) else {
+            throw PluginFailure(.signatureMissing, field: "header:\(names.signature)", "the \(names.signature) header is missing")
+        }
+        guard let seconds = Int64(timestamp) else {
+            throw PluginFailure(.signatureEncoding, field: "header:\(names.timestamp)", "not a whole number of seconds: \(timestamp.prefix(40))")
+        }
+        let skew = nowSeconds - seconds
+        guard abs(skew) <= tolerance else {
+            let when = skew > 0 ? "\(skew) s old" : "\(-skew) s in the future"
+            throw PluginFailure(.signatureExpired, field: "header:\(names.timestamp)", "timestamp is \(when); the tolerance is \(tolerance) s")
+        }
+        var candidates: [[UInt8]] = []
+        var malformed = false
+        for entry in signatures.split(separator: " ") {
+            guard entry.hasPrefix("v1,") else { continue }
+            if let decoded = Encoding.unbase64(String(entry.dropFirst(3))), decoded.count == 32 {
+                candidates.append(decoded)
+            } else {
+                malformed = true
+            }
+        }
+        guard !candidates.isEmpty else {
+            throw PluginFailure(malformed ? .signatureEncoding : .signatureMissing, field: "header:\(names.signature)",
+                                malformed ? "no v1 entry is base64 of 32 bytes" : "no v1 signature in the header")
+        }
+        let expected = mac(id: id, timestamp: timestamp, body: request.body)
+        // Compare against every entry, whatever the first gives, so timing tells nothing.
+        var matched = false
+        for candidate in candidates where Digest.constantTimeEqual(candidate, expected) { matched = true }
+        guard matched else {
+            throw PluginFailure(.signatureInvalid, field: "header:\(names.signature)", "no v1 signature matches the body and secret")
+        }
+    }
+
+    private func mac(id: String, timestamp: String, body: [UInt8]) -> [UInt8] {
+        var signed: [UInt8] = []
+        signed.reserveCapacity(id.utf8.count + timestamp.utf8.count + body.count + 2)
+        signed.append(contentsOf: id.utf8)
+        signed.append(UInt8(ascii: "."))
+        signed.append(contentsOf: timestamp.utf8)
+        signed.append(UInt8(ascii: "."))
+        signed.append(contentsOf: body)
+        return Digest.hmacSHA256(key: key, signed)
+    }
+}

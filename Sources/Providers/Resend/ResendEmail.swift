@@ -1,0 +1,79 @@
+import ProviderModel
+
+/// One SendEmailRequest of Resend's API (resend.yaml), built from a normalised
+/// message; `problem` says why the message cannot be sent, before any request.
+struct ResendEmail: Encodable {
+    struct Tag: Encodable {
+        var name: String
+        var value: String
+    }
+
+    var from: String
+    var to: [String]
+    var subject: String
+    var html: String?
+    var text: String?
+    var cc: [String]?
+    var bcc: [String]?
+    var replyTo: [String]?
+    var headers: [String: String]?
+    var tags: [Tag]?
+
+    enum CodingKeys: String, CodingKey {
+        case from, to, subject, html, text, cc, bcc, headers, tags
+        case replyTo = "reply_to"
+    }
+
+    /// Resend takes at most 50 addresses in `to`.
+    static let maxRecipients = 50
+
+    init(_ message: OutboundMessage) {
+        from = message.from
+        to = message.to
+        subject = message.subject
+        html = message.html.isEmpty ? nil : message.html
+        text = message.text.isEmpty ? nil : message.text
+        cc = message.cc.isEmpty ? nil : message.cc
+        bcc = message.bcc.isEmpty ? nil : message.bcc
+        replyTo = message.replyTo.isEmpty ? nil : message.replyTo
+        headers = message.headers.isEmpty ? nil : message.headers.dictionary
+        tags = message.tags.isEmpty ? nil : message.tags.map { Tag(name: $0.name, value: $0.value) }
+    }
+
+    /// Why Resend would refuse this message, as (code, message); nil when it can go.
+    static func problem(_ message: OutboundMessage, index: Int) -> (String, String)? {
+        let field = "messages[\(index)]"
+        if message.channel != .email { return ("unsupported_channel", "\(field): Resend sends email only") }
+        if message.from.isEmpty { return ("missing_required_field", "\(field).from is empty") }
+        if message.to.isEmpty { return ("invalid_recipient", "\(field).to is empty") }
+        if message.to.count > maxRecipients {
+            return ("too_many_recipients", "\(field).to has \(message.to.count) addresses; Resend takes at most \(maxRecipients)")
+        }
+        if message.subject.isEmpty { return ("missing_required_field", "\(field).subject is empty") }
+        if message.html.isEmpty && message.text.isEmpty { return ("missing_required_field", "\(field) has neither html nor text") }
+        let addresses = [message.from] + message.to + message.cc + message.bcc + message.replyTo
+        if addresses.contains(where: { $0.utf8.contains { $0 == 13 || $0 == 10 || $0 == 0 } }) {
+            return ("invalid_address", "\(field): an address contains CR, LF or NUL")
+        }
+        for header in message.headers {
+            let bad = header.name.isEmpty || (header.name + header.value).utf8.contains { $0 == 13 || $0 == 10 || $0 == 0 }
+            if bad { return ("invalid_header", "\(field).headers[\(header.name.prefix(40))]: empty name, or CR, LF or NUL") }
+        }
+        for tag in message.tags {
+            let valid = !tag.name.isEmpty && tag.name.utf8.count <= 256 && tag.value.utf8.count <= 256
+                && (tag.name + tag.value).utf8.allSatisfy { isTagByte($0) }
+            if !valid { return ("invalid_tag", "\(field).tags[\(tag.name.prefix(40))]: names and values are A-Z a-z 0-9 _ -, up to 256") }
+        }
+        return nil
+    }
+
+    private static func isTagByte(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
+             UInt8(ascii: "_"), UInt8(ascii: "-"):
+            true
+        default:
+            false
+        }
+    }
+}

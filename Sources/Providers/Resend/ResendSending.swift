@@ -1,0 +1,136 @@
+import Foundation
+import ProviderCrypto
+import ProviderKit
+
+extension ResendProvider {
+    public func prepare(_ messages: [OutboundMessage], context: some PluginContext) throws(PluginFailure) -> PreparedSend {
+        guard (1...Self.descriptor.maxBatch).contains(messages.count) else {
+            throw PluginFailure(.invalidArgument, field: "messages", "\(messages.count) messages; Resend takes 1 to \(Self.descriptor.maxBatch)")
+        }
+        var refused: [SendOutcome] = []
+        var carried: [Int] = []
+        var emails: [ResendEmail] = []
+        for (index, message) in messages.enumerated() {
+            if let (code, text) = ResendEmail.problem(message, index: index) {
+                refused.append(.permanent(index, code: code, text))
+            } else {
+                carried.append(index)
+                emails.append(ResendEmail(message))
+            }
+        }
+        guard !carried.isEmpty else { return PreparedSend(requests: [], refused: refused) }
+
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.withoutEscapingSlashes]
+        let body: Data
+        let path: String
+        var headers = [
+            KeyValue("authorization", "Bearer \(apiKey)"),
+            KeyValue("user-agent", Self.userAgent),
+            KeyValue("content-type", "application/json"),
+        ]
+        do {
+            if carried.count == 1 {
+                path = "/emails"
+                body = try encoder.encode(emails[0])
+                headers.append(KeyValue("idempotency-key", Self.idempotencyKey(messages[carried[0]].idempotencyKey)))
+            } else {
+                path = "/emails/batch"
+                body = try encoder.encode(emails)
+                // Permissive: valid emails go even when one is refused, and the response says which.
+                headers.append(KeyValue("x-batch-validation", "permissive"))
+                let keys = carried.map { messages[$0].idempotencyKey }.joined(separator: "\n")
+                headers.append(KeyValue("idempotency-key", "batch_" + Encoding.hex(Digest.sha256(Array(keys.utf8)))))
+            }
+        } catch {
+            throw PluginFailure(.internal, "could not encode the request: \(error)")
+        }
+        let request = PreparedRequest(method: "POST", url: baseURL + path, headers: headers, body: Array(body), messageIndices: carried)
+        return PreparedSend(requests: [request], refused: refused)
+    }
+
+    /// Resend takes keys of up to 256 printable characters; anything else is sent as its SHA-256.
+    static func idempotencyKey(_ key: String) -> String {
+        let printable = !key.isEmpty && key.utf8.count <= 256 && key.utf8.allSatisfy { $0 > 0x20 && $0 < 0x7f }
+        return printable ? key : "sha256_" + Encoding.hex(Digest.sha256(Array(key.utf8)))
+    }
+
+    public func interpret(_ result: HTTPResult, for messages: [OutboundMessage], context: some PluginContext) -> [SendOutcome] {
+        let indices = Array(messages.indices)
+        if let failure = result.transportFailure {
+            return indices.map { .retryable($0, code: "transport_\(failure.rawValue)", result.transportMessage) }
+        }
+        let document = JSONValue.parse(result.body)
+        guard (200...299).contains(result.status) else {
+            return indices.map { ResendError(status: result.status, document: document, headers: result.headers).outcome(for: $0) }
+        }
+        if messages.count == 1 {
+            guard let id = document?["id"]?.stringValue, !id.isEmpty else {
+                // Sent or not, the retry carries the same Idempotency-Key, so Resend will not send twice.
+                return [.retryable(0, code: "unreadable_response", "HTTP \(result.status) without an email id")]
+            }
+            return [.accepted(0, id: id)]
+        }
+        return batchOutcomes(document, count: messages.count)
+    }
+
+    /// `{"data":[{"id"}…], "errors":[{"index","message"}…]}`: ids in input order, skipping the refused indices.
+    private func batchOutcomes(_ document: JSONValue?, count: Int) -> [SendOutcome] {
+        let ids = document?["data"]?.arrayValue?.map { $0["id"]?.stringValue ?? "" } ?? []
+        var refusedAt: [Int: String] = [:]
+        for error in document?["errors"]?.arrayValue ?? [] {
+            guard case .number(let position)? = error["index"], let index = Int(exactly: position), (0..<count).contains(index) else { continue }
+            refusedAt[index] = error["message"]?.stringValue ?? "refused by Resend"
+        }
+        let sentIndices = (0..<count).filter { refusedAt[$0] == nil }
+        guard ids.count == sentIndices.count, !ids.contains(where: \.isEmpty) else {
+            return (0..<count).map {
+                .retryable($0, code: "unreadable_response", "batch response has \(ids.count) ids for \(sentIndices.count) sent emails")
+            }
+        }
+        var outcomes: [SendOutcome] = []
+        var next = ids.makeIterator()
+        for index in 0..<count {
+            if let message = refusedAt[index] {
+                outcomes.append(.permanent(index, code: "validation_error", message))
+            } else if let id = next.next() {
+                outcomes.append(.accepted(index, id: id))
+            }
+        }
+        return outcomes
+    }
+}
+
+/// Resend's error body `{"statusCode","name","message"}` and what to do about it.
+struct ResendError {
+    var status: Int
+    var name: String
+    var message: String
+    var retryAfterMs: Int64?
+
+    init(status: Int, document: JSONValue?, headers: [KeyValue]) {
+        self.status = status
+        name = document?["name"]?.stringValue ?? ""
+        message = document?["message"]?.stringValue ?? "HTTP \(status)"
+        retryAfterMs = headers.first(named: "retry-after").flatMap { Int64($0.trimmingCharacters(in: .whitespaces)) }
+            .map { max(0, $0) * 1000 }
+    }
+
+    func outcome(for index: Int) -> SendOutcome {
+        let code = name.isEmpty ? String(status) : name
+        switch (status, name) {
+        case (429, "daily_quota_exceeded"):
+            return .retryable(index, after: 3_600_000, code: code, message)
+        case (429, "monthly_quota_exceeded"):
+            return .retryable(index, after: 86_400_000, code: code, message)
+        case (429, _):
+            return .retryable(index, after: retryAfterMs, code: code, message)
+        case (409, "concurrent_idempotent_requests"):
+            return .retryable(index, after: retryAfterMs ?? 1000, code: code, message)
+        case (408, _), (500...599, _):
+            return .retryable(index, after: retryAfterMs, code: code, message)
+        default:
+            return .permanent(index, code: code, message)
+        }
+    }
+}
