@@ -17,7 +17,7 @@ func provider(_ name: String) -> Target {
     )
 }
 
-let providers = ["Echo", "Resend"]
+let providers = ["Echo", "Resend", "CustomWebhook"]
 
 let package = Package(
     name: "BatchSender",

@@ -61,7 +61,7 @@ extension DeliveryEvent {
         return .object(object)
     }
 
-    static func iso8601(milliseconds: Int64) -> String {
+    public static func iso8601(milliseconds: Int64) -> String {
         let date = Date(timeIntervalSince1970: Double(milliseconds) / 1000)
         return date.formatted(.iso8601.year().month().day().time(includingFractionalSeconds: true)
             .timeZone(separator: .omitted).dateSeparator(.dash).timeSeparator(.colon))

@@ -1,0 +1,61 @@
+import ProviderCrypto
+import ProviderKit
+
+/// Signed HTTP webhooks to the user's own URL (Standard Webhooks v1): one
+/// JSON POST per message, and status callbacks signed the same way.
+/// docs/providers/custom-webhook.md.
+public struct CustomWebhookProvider: MessageSending, WebhookHandling {
+    public static let descriptor = PluginDescriptor(
+        id: "custom-webhook", name: "Custom webhook", version: "1.0.0",
+        description: "A Standard-Webhooks-signed JSON POST per message to your URL; signed status callbacks back",
+        channels: [.webhook], maxBatch: 1,
+        configKeys: [
+            ConfigKey("url", .url, required: true, description: "Where each message is POSTed"),
+            ConfigKey("secret", required: true, secret: true, description: "Signing secret, whsec_ + base64 of 24 to 64 random bytes"),
+            ConfigKey("headers", .stringMap, description: "Extra headers for every POST, e.g. {\"x-tenant\":\"acme\"}"),
+        ])
+
+    static let userAgent = "batchsender-webhook/1.0"
+    /// Headers the plugin sets itself; configured extras may not replace them.
+    static let reservedHeaders: Set<String> = [
+        "content-type", "content-length", "host", "user-agent", "webhook-id", "webhook-timestamp", "webhook-signature",
+    ]
+
+    let url: String
+    let signature: StandardWebhookSignature
+    let extraHeaders: [KeyValue]
+
+    public init(configuration: PluginConfiguration, context: some PluginContext) throws(PluginFailure) {
+        url = try configuration.string("url")
+        let secret = try configuration.string("secret")
+        signature = try StandardWebhookSignature(secret: secret, field: "config.secret")
+        extraHeaders = configuration.stringMap("headers")
+        for header in extraHeaders {
+            let field = "config.headers.\(header.name.prefix(40))"
+            guard !header.name.isEmpty, header.name.utf8.allSatisfy(HTTPToken.isTokenByte) else {
+                throw PluginFailure(.config, field: field, "a header name must be an HTTP token")
+            }
+            guard !header.value.utf8.contains(where: { $0 == 13 || $0 == 10 || $0 == 0 }) else {
+                throw PluginFailure(.config, field: field, "a header value must not contain CR, LF or NUL")
+            }
+            guard !Self.reservedHeaders.contains(header.name.lowercased()) else {
+                throw PluginFailure(.config, field: field, "set by the plugin itself; it cannot be configured")
+            }
+        }
+    }
+}
+
+/// RFC 9110 token characters, for header names.
+enum HTTPToken {
+    static func isTokenByte(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
+             UInt8(ascii: "!"), UInt8(ascii: "#"), UInt8(ascii: "$"), UInt8(ascii: "%"), UInt8(ascii: "&"), UInt8(ascii: "'"),
+             UInt8(ascii: "*"), UInt8(ascii: "+"), UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "^"), UInt8(ascii: "_"),
+             UInt8(ascii: "`"), UInt8(ascii: "|"), UInt8(ascii: "~"):
+            true
+        default:
+            false
+        }
+    }
+}
