@@ -93,7 +93,7 @@ let package = Package(
             path: "Plugins/ConformancePlugin"
         ),
 
-        .testTarget(name: "HostTests", dependencies: ["HostCore", "ProviderModel"], path: "Tests/HostTests"),
+        .testTarget(name: "HostTests", dependencies: ["HostCore", "ProviderModel", "ProviderCrypto"], path: "Tests/HostTests"),
         .testTarget(name: "SDKTests", dependencies: ["ProviderKit", "ProviderCrypto"], path: "Tests/SDKTests"),
     ] + providers.map(provider)
 )
