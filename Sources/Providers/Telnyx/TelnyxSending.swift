@@ -1,0 +1,92 @@
+import Foundation
+import ProviderCrypto
+import ProviderKit
+
+extension TelnyxProvider {
+    struct MessageRequest: Encodable {
+        var to: String
+        var from: String?
+        var messagingProfileId: String?
+        var text: String
+        var type = "SMS"
+
+        enum CodingKeys: String, CodingKey {
+            case to, from, text, type
+            case messagingProfileId = "messaging_profile_id"
+        }
+    }
+
+    public func prepare(_ messages: [OutboundMessage], context: some PluginContext) throws(PluginFailure) -> PreparedSend {
+        guard messages.count == 1, let message = messages.first else {
+            throw PluginFailure(.invalidArgument, field: "messages", "\(messages.count) messages; Telnyx takes one recipient per request")
+        }
+        func refuse(_ code: String, _ text: String) -> PreparedSend {
+            PreparedSend(requests: [], refused: [.permanent(0, code: code, text)])
+        }
+        guard message.to.count == 1, let to = message.to.first else {
+            return refuse("one_recipient_per_message", "messages[0].to has \(message.to.count) numbers; Telnyx sends to exactly one")
+        }
+        guard Self.isE164(to) || Self.isShortCode(to) else {
+            return refuse("invalid_recipient", "messages[0].to \"\(to.prefix(32))\" is not a +E.164 number or a short code")
+        }
+        guard !message.text.isEmpty else { return refuse("missing_text", "messages[0].text is empty; an SMS needs text") }
+        let sender = message.from.isEmpty ? from : message.from
+        let profile = message.messagingProfile.isEmpty ? messagingProfileId : message.messagingProfile
+        if !sender.isEmpty, !Self.isSender(sender) {
+            return refuse("invalid_sender", "messages[0].from \"\(sender.prefix(32))\" is not a +E.164 number, short code or alphanumeric sender ID")
+        }
+        guard !sender.isEmpty || !profile.isEmpty else {
+            return refuse("missing_sender", "no from number and no messaging_profile_id, in the message or the send-config")
+        }
+        let payload = MessageRequest(to: to, from: sender.isEmpty ? nil : sender,
+                                     messagingProfileId: sender.isEmpty ? profile : nil, text: message.text)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.withoutEscapingSlashes]
+        guard let body = try? encoder.encode(payload) else { throw PluginFailure(.internal, "could not encode the request") }
+        let headers = [
+            KeyValue("authorization", "Bearer \(apiKey)"),
+            KeyValue("user-agent", Self.userAgent),
+            KeyValue("content-type", "application/json"),
+            KeyValue("idempotency-key", Self.idempotencyKey(message.idempotencyKey)),
+        ]
+        let request = PreparedRequest(method: "POST", url: baseURL + "/v2/messages", headers: headers, body: Array(body), messageIndices: [0])
+        return PreparedSend(requests: [request], refused: [])
+    }
+
+    /// Telnyx takes keys matching `^[A-Za-z0-9_:-]{1,255}$`; any other key is sent as its SHA-256.
+    static func idempotencyKey(_ key: String) -> String {
+        let usable = (1...255).contains(key.utf8.count) && key.utf8.allSatisfy {
+            (48...57).contains($0) || (65...90).contains($0) || (97...122).contains($0)
+                || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: ":") || $0 == UInt8(ascii: "-")
+        }
+        return usable ? key : "sha256-" + Encoding.hex(Digest.sha256(Array(key.utf8)))
+    }
+
+    public func interpret(_ result: HTTPResult, for messages: [OutboundMessage], context: some PluginContext) -> [SendOutcome] {
+        messages.indices.map { index in
+            if let failure = result.transportFailure {
+                return .retryable(index, code: "transport_\(failure.rawValue)", result.transportMessage)
+            }
+            let document = JSONValue.parse(result.body)
+            if (200...299).contains(result.status) {
+                guard let id = document?["data"]?["id"]?.stringValue, !id.isEmpty else {
+                    return .retryable(index, code: "unreadable_response", "HTTP \(result.status) without data.id")
+                }
+                return .accepted(index, id: id)
+            }
+            let error = document?["errors"]?.arrayValue?.first
+            let code = error?["code"]?.stringValue ?? String(result.status)
+            let text = [error?["title"]?.stringValue, error?["detail"]?.stringValue].compactMap { $0 }.joined(separator: ": ")
+            let message = text.isEmpty ? "HTTP \(result.status)" : text
+            let retryAfter = result.headers.first(named: "retry-after").flatMap { Int64($0.trimmingCharacters(in: .whitespaces)) }
+                .map { max(0, $0) * 1000 }
+            // Telnyx's own SDK obeys x-should-retry before looking at the status.
+            let retry: Bool = switch result.headers.first(named: "x-should-retry")?.lowercased() {
+            case "true": true
+            case "false": false
+            default: [408, 409, 429].contains(result.status) || result.status >= 500
+            }
+            return retry ? .retryable(index, after: retryAfter, code: code, message) : .permanent(index, code: code, message)
+        }
+    }
+}
