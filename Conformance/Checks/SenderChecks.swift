@@ -107,7 +107,7 @@ enum SenderChecks: CheckGroup {
             ("400 with a garbage body is permanent", HTTPResult(status: 400, body: Array("\u{1}garbage".utf8)), .permanent, nil),
             ("200 with an empty body gives one outcome per message", HTTPResult(status: 200), nil, nil),
             ("200 with a garbage body gives one outcome per message", HTTPResult(status: 200, body: [0xff, 0x7b, 0x22]), nil, nil),
-        ] + TransportFailure.allFailures.map {
+        ] + TransportFailure.allCases.map {
             ("transport failure \($0.rawValue) is retryable", HTTPResult(failure: $0, message: "simulated"), .retryable, nil)
         }
         for (name, result, kind, retryAfter) in generic {
@@ -165,8 +165,4 @@ enum SenderChecks: CheckGroup {
         }
         return search(document)
     }
-}
-
-extension TransportFailure {
-    static let allFailures: [TransportFailure] = [.timeout, .connect, .tls, .io, .other]
 }

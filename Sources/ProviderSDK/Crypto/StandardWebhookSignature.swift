@@ -42,23 +42,10 @@ public struct StandardWebhookSignature: Sendable {
     /// `tolerance` seconds of `nowSeconds`; throws the reason otherwise.
     public func verify(_ request: InboundWebhook, headers names: Headers, nowSeconds: Int64,
                        tolerance: Int64 = defaultTolerance) throws(PluginFailure) {
-        guard let id = request.header(names.id) else {
-            throw PluginFailure(.signatureMissing, field: "header:\(names.id)", "the \(names.id) header is missing")
-        }
-        guard let timestamp = request.header(names.timestamp) else {
-            throw PluginFailure(.signatureMissing, field: "header:\(names.timestamp)", "the \(names.timestamp) header is missing")
-        }
-        guard let signatures = request.header(names.signature) else {
-            throw PluginFailure(.signatureMissing, field: "header:\(names.signature)", "the \(names.signature) header is missing")
-        }
-        guard let seconds = Int64(timestamp) else {
-            throw PluginFailure(.signatureEncoding, field: "header:\(names.timestamp)", "not a whole number of seconds: \(timestamp.prefix(40))")
-        }
-        let skew = nowSeconds - seconds
-        guard abs(skew) <= tolerance else {
-            let when = skew > 0 ? "\(skew) s old" : "\(-skew) s in the future"
-            throw PluginFailure(.signatureExpired, field: "header:\(names.timestamp)", "timestamp is \(when); the tolerance is \(tolerance) s")
-        }
+        let id = try request.signatureHeader(names.id)
+        let timestamp = try request.signatureHeader(names.timestamp)
+        let signatures = try request.signatureHeader(names.signature)
+        _ = try InboundWebhook.checkTimestamp(timestamp, header: names.timestamp, nowSeconds: nowSeconds, tolerance: tolerance)
         var candidates: [[UInt8]] = []
         var malformed = false
         for entry in signatures.split(separator: " ") {

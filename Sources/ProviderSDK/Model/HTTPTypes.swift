@@ -17,7 +17,7 @@ public struct PreparedRequest: Sendable, Equatable {
 }
 
 /// Why a request got no HTTP response (http.h BSP_TRANSPORT_*).
-public enum TransportFailure: String, Sendable, Equatable, Codable {
+public enum TransportFailure: String, Sendable, Equatable, Codable, CaseIterable {
     case timeout, connect, tls, io, other
 }
 
@@ -43,6 +43,13 @@ public struct HTTPResult: Sendable, Equatable {
         self.body = []
         self.transportFailure = failure
         self.transportMessage = message
+    }
+}
+
+extension HTTPResult {
+    /// The `retry-after` header in milliseconds, when it holds whole seconds (negative reads as 0).
+    public var retryAfterMs: Int64? {
+        headers.first(named: "retry-after").flatMap { Int64($0.trimmingCharacters(in: .whitespaces)) }.map { max(0, $0) * 1000 }
     }
 }
 

@@ -32,30 +32,15 @@ public struct CustomWebhookProvider: MessageSending, WebhookHandling {
         extraHeaders = configuration.stringMap("headers")
         for header in extraHeaders {
             let field = "config.headers.\(header.name.prefix(40))"
-            guard !header.name.isEmpty, header.name.utf8.allSatisfy(HTTPToken.isTokenByte) else {
+            guard HTTPHeaderRules.isToken(header.name) else {
                 throw PluginFailure(.config, field: field, "a header name must be an HTTP token")
             }
-            guard !header.value.utf8.contains(where: { $0 == 13 || $0 == 10 || $0 == 0 }) else {
+            guard HTTPHeaderRules.isSafeValue(header.value) else {
                 throw PluginFailure(.config, field: field, "a header value must not contain CR, LF or NUL")
             }
             guard !Self.reservedHeaders.contains(header.name.lowercased()) else {
                 throw PluginFailure(.config, field: field, "set by the plugin itself; it cannot be configured")
             }
-        }
-    }
-}
-
-/// RFC 9110 token characters, for header names.
-enum HTTPToken {
-    static func isTokenByte(_ byte: UInt8) -> Bool {
-        switch byte {
-        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
-             UInt8(ascii: "!"), UInt8(ascii: "#"), UInt8(ascii: "$"), UInt8(ascii: "%"), UInt8(ascii: "&"), UInt8(ascii: "'"),
-             UInt8(ascii: "*"), UInt8(ascii: "+"), UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "^"), UInt8(ascii: "_"),
-             UInt8(ascii: "`"), UInt8(ascii: "|"), UInt8(ascii: "~"):
-            true
-        default:
-            false
         }
     }
 }

@@ -17,8 +17,7 @@ extension CustomWebhookProvider {
             }
         }
         for header in message.headers {
-            let bad = header.name.isEmpty || !header.name.utf8.allSatisfy(HTTPToken.isTokenByte)
-                || header.value.utf8.contains { $0 == 13 || $0 == 10 || $0 == 0 }
+            let bad = !HTTPHeaderRules.isToken(header.name) || !HTTPHeaderRules.isSafeValue(header.value)
                 || Self.reservedHeaders.contains(header.name.lowercased())
             if bad {
                 return PreparedSend(requests: [], refused: [.permanent(0, code: "invalid_header",
@@ -67,8 +66,6 @@ extension CustomWebhookProvider {
             if let failure = result.transportFailure {
                 return .retryable(index, code: "transport_\(failure.rawValue)", result.transportMessage)
             }
-            let retryAfter = result.headers.first(named: "retry-after").flatMap { Int64($0.trimmingCharacters(in: .whitespaces)) }
-                .map { max(0, $0) * 1000 }
             let status = result.status
             switch status {
             case 200...299:
@@ -76,7 +73,7 @@ extension CustomWebhookProvider {
             case 410:
                 return .permanent(index, code: "410", "the endpoint answered 410 Gone: it asks not to be sent to again")
             case 408, 429, 500...599:
-                return .retryable(index, after: retryAfter, code: String(status), "HTTP \(status)")
+                return .retryable(index, after: result.retryAfterMs, code: String(status), "HTTP \(status)")
             case 300...399:
                 return .retryable(index, code: String(status), "HTTP \(status): redirects are not followed, and count as a failed attempt")
             default:

@@ -86,21 +86,10 @@ public struct EchoProvider: MessageSending, WebhookHandling {
     }
 
     public func verify(_ request: InboundWebhook, context: some PluginContext) throws(PluginFailure) {
-        guard let timestamp = request.header("x-echo-timestamp") else {
-            throw PluginFailure(.signatureMissing, field: "header:x-echo-timestamp", "the x-echo-timestamp header is missing")
-        }
-        guard let signed = request.header("x-echo-signature") else {
-            throw PluginFailure(.signatureMissing, field: "header:x-echo-signature", "the x-echo-signature header is missing")
-        }
-        guard let seconds = Int64(timestamp) else {
-            throw PluginFailure(.signatureEncoding, field: "header:x-echo-timestamp", "not a whole number of seconds")
-        }
-        let skew = context.nowSeconds - seconds
-        guard abs(skew) <= Self.tolerance else {
-            let when = skew > 0 ? "\(skew) s old" : "\(-skew) s in the future"
-            throw PluginFailure(.signatureExpired, field: "header:x-echo-timestamp",
-                                "timestamp is \(when); the tolerance is \(Self.tolerance) s")
-        }
+        let timestamp = try request.signatureHeader("x-echo-timestamp")
+        let signed = try request.signatureHeader("x-echo-signature")
+        _ = try InboundWebhook.checkTimestamp(timestamp, header: "x-echo-timestamp", nowSeconds: context.nowSeconds,
+                                              tolerance: Self.tolerance)
         guard signed.hasPrefix("v1="), let received = Encoding.unhex(String(signed.dropFirst(3))), received.count == 32 else {
             throw PluginFailure(.signatureEncoding, field: "header:x-echo-signature", "expected v1= and 64 hex digits")
         }

@@ -52,11 +52,11 @@ struct ResendEmail: Encodable {
         if message.subject.isEmpty { return ("missing_required_field", "\(field).subject is empty") }
         if message.html.isEmpty && message.text.isEmpty { return ("missing_required_field", "\(field) has neither html nor text") }
         let addresses = [message.from] + message.to + message.cc + message.bcc + message.replyTo
-        if addresses.contains(where: { $0.utf8.contains { $0 == 13 || $0 == 10 || $0 == 0 } }) {
+        if !addresses.allSatisfy(HTTPHeaderRules.isSafeValue) {
             return ("invalid_address", "\(field): an address contains CR, LF or NUL")
         }
         for header in message.headers {
-            let bad = header.name.isEmpty || (header.name + header.value).utf8.contains { $0 == 13 || $0 == 10 || $0 == 0 }
+            let bad = header.name.isEmpty || !HTTPHeaderRules.isSafeValue(header.name + header.value)
             if bad { return ("invalid_header", "\(field).headers[\(header.name.prefix(40))]: empty name, or CR, LF or NUL") }
         }
         for tag in message.tags {

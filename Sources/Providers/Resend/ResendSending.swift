@@ -62,7 +62,7 @@ extension ResendProvider {
         }
         let document = JSONValue.parse(result.body)
         guard (200...299).contains(result.status) else {
-            return indices.map { ResendError(status: result.status, document: document, headers: result.headers).outcome(for: $0) }
+            return indices.map { ResendError(result, document: document).outcome(for: $0) }
         }
         if messages.count == 1 {
             guard let id = document?["id"]?.stringValue, !id.isEmpty else {
@@ -108,12 +108,11 @@ struct ResendError {
     var message: String
     var retryAfterMs: Int64?
 
-    init(status: Int, document: JSONValue?, headers: [KeyValue]) {
-        self.status = status
+    init(_ result: HTTPResult, document: JSONValue?) {
+        status = result.status
         name = document?["name"]?.stringValue ?? ""
         message = document?["message"]?.stringValue ?? "HTTP \(status)"
-        retryAfterMs = headers.first(named: "retry-after").flatMap { Int64($0.trimmingCharacters(in: .whitespaces)) }
-            .map { max(0, $0) * 1000 }
+        retryAfterMs = result.retryAfterMs
     }
 
     func outcome(for index: Int) -> SendOutcome {

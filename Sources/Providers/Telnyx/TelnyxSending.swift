@@ -78,15 +78,13 @@ extension TelnyxProvider {
             let code = error?["code"]?.stringValue ?? String(result.status)
             let text = [error?["title"]?.stringValue, error?["detail"]?.stringValue].compactMap { $0 }.joined(separator: ": ")
             let message = text.isEmpty ? "HTTP \(result.status)" : text
-            let retryAfter = result.headers.first(named: "retry-after").flatMap { Int64($0.trimmingCharacters(in: .whitespaces)) }
-                .map { max(0, $0) * 1000 }
             // Telnyx's own SDK obeys x-should-retry before looking at the status.
             let retry: Bool = switch result.headers.first(named: "x-should-retry")?.lowercased() {
             case "true": true
             case "false": false
             default: [408, 409, 429].contains(result.status) || result.status >= 500
             }
-            return retry ? .retryable(index, after: retryAfter, code: code, message) : .permanent(index, code: code, message)
+            return retry ? .retryable(index, after: result.retryAfterMs, code: code, message) : .permanent(index, code: code, message)
         }
     }
 }

@@ -4,20 +4,10 @@ import ProviderKit
 extension TelnyxProvider {
     /// Ed25519 over `"{telnyx-timestamp}|{body}"` with the account's public key, 300 s tolerance.
     public func verify(_ request: InboundWebhook, context: some PluginContext) throws(PluginFailure) {
-        guard let signature = request.header("telnyx-signature-ed25519") else {
-            throw PluginFailure(.signatureMissing, field: "header:telnyx-signature-ed25519", "the telnyx-signature-ed25519 header is missing")
-        }
-        guard let timestamp = request.header("telnyx-timestamp") else {
-            throw PluginFailure(.signatureMissing, field: "header:telnyx-timestamp", "the telnyx-timestamp header is missing")
-        }
-        guard let seconds = Int64(timestamp) else {
-            throw PluginFailure(.signatureEncoding, field: "header:telnyx-timestamp", "not a whole number of seconds")
-        }
-        let skew = context.nowSeconds - seconds
-        guard abs(skew) <= Self.tolerance else {
-            let when = skew > 0 ? "\(skew) s old" : "\(-skew) s in the future"
-            throw PluginFailure(.signatureExpired, field: "header:telnyx-timestamp", "timestamp is \(when); the tolerance is \(Self.tolerance) s")
-        }
+        let signature = try request.signatureHeader("telnyx-signature-ed25519")
+        let timestamp = try request.signatureHeader("telnyx-timestamp")
+        _ = try InboundWebhook.checkTimestamp(timestamp, header: "telnyx-timestamp", nowSeconds: context.nowSeconds,
+                                              tolerance: Self.tolerance)
         guard let bytes = Encoding.unbase64(signature), bytes.count == Ed25519.signatureBytes else {
             throw PluginFailure(.signatureEncoding, field: "header:telnyx-signature-ed25519", "expected the base64 of a 64-byte signature")
         }

@@ -15,10 +15,10 @@ enum RequestRules {
             return "url \"\(request.url.prefix(80))\" is not an absolute http(s) URL without spaces or controls"
         }
         for header in request.headers {
-            guard !header.name.isEmpty, header.name.utf8.allSatisfy(isTokenByte) else {
+            guard HTTPHeaderRules.isToken(header.name) else {
                 return "header name \"\(header.name.prefix(40))\" is not an HTTP token"
             }
-            guard !header.value.utf8.contains(where: { $0 == 13 || $0 == 10 || $0 == 0 }) else {
+            guard HTTPHeaderRules.isSafeValue(header.value) else {
                 return "header \(header.name) has CR, LF or NUL in its value"
             }
         }
@@ -27,18 +27,5 @@ enum RequestRules {
             return "message index \(bad) is out of range 0..<\(messageCount)"
         }
         return nil
-    }
-
-    private static func isTokenByte(_ byte: UInt8) -> Bool {
-        switch byte {
-        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"):
-            true
-        case UInt8(ascii: "!"), UInt8(ascii: "#"), UInt8(ascii: "$"), UInt8(ascii: "%"), UInt8(ascii: "&"),
-             UInt8(ascii: "'"), UInt8(ascii: "*"), UInt8(ascii: "+"), UInt8(ascii: "-"), UInt8(ascii: "."),
-             UInt8(ascii: "^"), UInt8(ascii: "_"), UInt8(ascii: "`"), UInt8(ascii: "|"), UInt8(ascii: "~"):
-            true
-        default:
-            false
-        }
     }
 }
