@@ -49,6 +49,10 @@ struct ConformanceCommand: ParsableCommand {
     @Flag(name: .customLong("valgrind-child"), help: .hidden)
     var valgrindChild = false
 
+    /// Under valgrind the child loads a stripped copy; fixtures beside the plugin are looked for beside this path.
+    @Option(name: .customLong("plugin-origin"), help: .hidden)
+    var pluginOrigin: String?
+
     func validate() throws {
         if let unknown = (only + [childGroup].compactMap { $0 }).first(where: { !CheckGroups.names.contains($0) }) {
             throw ValidationError("--only \(unknown): no such group; groups are \(CheckGroups.names.joined(separator: ", "))")
@@ -58,15 +62,23 @@ struct ConformanceCommand: ParsableCommand {
         guard FileManager.default.fileExists(atPath: plugin) else {
             throw ValidationError("\(plugin): no such file; give the path of the plugin's .so")
         }
-        if let fixtures, !FileManager.default.fileExists(atPath: fixtures + "/fixtures.json") {
-            throw ValidationError("--fixtures \(fixtures): no fixtures.json in this folder (docs/conformance.md)")
+        if let fixtures, childGroup == nil {
+            guard FileManager.default.fileExists(atPath: fixtures + "/fixtures.json") else {
+                throw ValidationError("--fixtures \(fixtures): no fixtures.json in this folder (docs/conformance.md)")
+            }
+            do {
+                _ = try Fixtures.load(folder: fixtures)
+            } catch {
+                throw ValidationError("--fixtures \(error.description)")
+            }
         }
     }
 
     var options: SuiteOptions {
-        SuiteOptions(pluginPath: URL(fileURLWithPath: plugin).standardizedFileURL.path, fixturesPath: fixtures,
-                     seed: seed, fuzzIterations: fuzzIterations, groupTimeout: timeout,
-                     underValgrind: valgrind || valgrindChild)
+        let path = URL(fileURLWithPath: plugin).standardizedFileURL.path
+        return SuiteOptions(pluginPath: path, originPath: pluginOrigin ?? path, fixturesPath: fixtures,
+                            seed: seed, fuzzIterations: fuzzIterations, groupTimeout: timeout,
+                            underValgrind: valgrind || valgrindChild)
     }
 
     func run() throws {
@@ -80,10 +92,8 @@ struct ConformanceCommand: ParsableCommand {
         if valgrind {
             let copies = try ValgrindCopies.make(executable: executable, plugin: options.pluginPath)
             (executable, options.pluginPath, options.valgrindSuppressions) = (copies.executable, copies.plugin, copies.suppressions)
-            if options.fixturesPath == nil {
-                options.fixturesPath = ChildMain.locateFixtures(pluginPath: self.options.pluginPath)
-            }
         }
+        defer { if valgrind { try? FileManager.default.removeItem(atPath: (executable as NSString).deletingLastPathComponent) } }
         let runner = GroupRunner(options: options, executable: executable)
         let groups = only.isEmpty ? CheckGroups.names : CheckGroups.names.filter(only.contains)
         var results: [CheckResult] = []

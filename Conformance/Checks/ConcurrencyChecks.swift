@@ -8,21 +8,9 @@ import Synchronization
 enum ConcurrencyChecks: CheckGroup {
     static let name = "concurrency"
 
-    /// One call on the shared instance and a comparable rendering of what it gave.
-    struct Call: Sendable {
-        var name: String
-        var run: @Sendable (PluginInstance) -> String
-    }
-
     static func run(_ context: GroupContext) {
-        let instance: PluginInstance
-        do {
-            instance = try context.instance()
-        } catch {
-            context.check("an instance from the fixtures' config") { .fail(expected: "an instance", actual: error.summary) }
-            return
-        }
-        let calls = self.calls(context)
+        guard let instance = context.sharedInstance() else { return }
+        let calls = InterfaceCall.all(context)
         let threads = 8
         let rounds = context.options.underValgrind ? 3 : 40
 
@@ -46,46 +34,6 @@ enum ConcurrencyChecks: CheckGroup {
             let found = mismatches.withLock { $0 }
             return Verdict.expect(found.isEmpty, "the same results on every thread",
                                   got: "\(found.count) differing results, first: \(found.first ?? "")")
-        }
-    }
-
-    static func calls(_ context: GroupContext) -> [Call] {
-        var calls: [Call] = []
-        let plugin = context.plugin
-        if plugin.sends {
-            for count in Set([1, min(10, plugin.descriptor.maxBatch)]).sorted() {
-                let messages = context.messages(count)
-                calls.append(Call(name: "prepare \(count)") { instance in
-                    render { try instance.prepare(messages) }
-                })
-            }
-            for response in context.fixtures.responses {
-                let messages = context.messages(response.messages)
-                let result = response.response.result
-                calls.append(Call(name: "interpret \(response.file)") { instance in
-                    render { try instance.interpret(result, for: messages) }
-                })
-            }
-        }
-        if plugin.receivesWebhooks {
-            for fixture in context.fixtures.webhooks {
-                let request = fixture.request.webhook
-                calls.append(Call(name: "verify \(fixture.file)") { instance in
-                    instance.verifyOnce(request).status?.status.rawValue ?? "ok"
-                })
-                calls.append(Call(name: "parse \(fixture.file)") { instance in
-                    render { try instance.parse(request) }
-                })
-            }
-        }
-        return calls
-    }
-
-    private static func render<T>(_ call: () throws -> T) -> String {
-        do {
-            return String(describing: try call())
-        } catch {
-            return "failure \(error.pluginFailure.status.rawValue) \(error.pluginFailure.field)"
         }
     }
 

@@ -11,13 +11,7 @@ enum FuzzChecks: CheckGroup {
     static func run(_ context: GroupContext) {
         let seed = context.options.seed
         let iterations = context.options.underValgrind ? min(context.options.fuzzIterations, 100) : context.options.fuzzIterations
-        let instance: PluginInstance
-        do {
-            instance = try context.instance()
-        } catch {
-            context.check("an instance from the fixtures' config") { .fail(expected: "an instance", actual: error.summary) }
-            return
-        }
+        guard let instance = context.sharedInstance() else { return }
         let suffix = "(seed \(seed), \(iterations) iterations)"
 
         context.check("create with mutated configs \(suffix)") {

@@ -21,6 +21,17 @@ struct GroupContext {
         try plugin.makeInstance(configuration: config ?? fixtures.config, services: services(skewMs: skewMs))
     }
 
+    /// The instance a group's checks share, made from the fixtures' config; when
+    /// the plugin refuses it, that is recorded as the group's one failed check.
+    func sharedInstance() -> PluginInstance? {
+        do {
+            return try instance()
+        } catch {
+            check("an instance from the fixtures' config") { .fail(expected: "an instance", actual: error.summary) }
+            return nil
+        }
+    }
+
     var channel: Channel { fixtures.manifest.message?.channel ?? plugin.descriptor.channels.first ?? .email }
 
     func messages(_ count: Int) -> [OutboundMessage] {

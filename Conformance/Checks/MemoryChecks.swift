@@ -16,14 +16,8 @@ enum MemoryChecks: CheckGroup {
     static let allowedGrowth = 64 * 1024
 
     static func run(_ context: GroupContext) {
-        let calls = ConcurrencyChecks.calls(context)
-        let instance: PluginInstance
-        do {
-            instance = try context.instance()
-        } catch {
-            context.check("an instance from the fixtures' config") { .fail(expected: "an instance", actual: error.summary) }
-            return
-        }
+        let calls = InterfaceCall.all(context)
+        guard let instance = context.sharedInstance() else { return }
         let rounds = context.options.underValgrind ? 20 : 2000
 
         context.check("create and destroy \(rounds) instances: the heap stops growing") {

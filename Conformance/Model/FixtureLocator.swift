@@ -13,11 +13,6 @@ enum FixtureLocator {
             let names = (try? FileManager.default.contentsOfDirectory(atPath: root)) ?? []
             candidates += names.sorted().map { "\(root)/\($0)/\(child)" }
         }
-        return candidates.first { folder in
-            guard let data = FileManager.default.contents(atPath: folder + "/fixtures.json"),
-                  let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
-                  let plugins = object["plugins"] as? [String] else { return false }
-            return plugins.contains(pluginId)
-        }
+        return candidates.first { (try? Fixtures.manifest(in: $0))?.plugins.contains(pluginId) ?? false }
     }
 }

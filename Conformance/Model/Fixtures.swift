@@ -84,9 +84,8 @@ struct Fixtures: Sendable {
 
         var result: HTTPResult {
             if let transport { return HTTPResult(failure: transport, message: "recorded \(transport.rawValue)") }
-            let bytes = bodyBase64.flatMap { Data(base64Encoded: $0) }.map(Array.init) ?? Array((body ?? "").utf8)
-            let pairs = (headers ?? [:]).sorted { $0.key < $1.key }.map { KeyValue($0.key.lowercased(), $0.value) }
-            return HTTPResult(status: status ?? 200, headers: pairs, body: bytes)
+            return HTTPResult(status: status ?? 200, headers: Fixtures.headers(headers ?? [:]),
+                              body: Fixtures.body(body, base64: bodyBase64))
         }
     }
 
@@ -128,10 +127,19 @@ struct Fixtures: Sendable {
         }
 
         var webhook: InboundWebhook {
-            let bytes = bodyBase64.flatMap { Data(base64Encoded: $0) }.map(Array.init) ?? Array((body ?? "").utf8)
-            let pairs = headers.sorted { $0.key < $1.key }.map { KeyValue($0.key.lowercased(), $0.value) }
-            return InboundWebhook(method: method ?? "POST", path: path ?? "/", headers: pairs, body: bytes)
+            InboundWebhook(method: method ?? "POST", path: path ?? "/", headers: Fixtures.headers(headers),
+                           body: Fixtures.body(body, base64: bodyBase64))
         }
+    }
+
+    /// A recorded body: `body_base64` when given (binary bodies), else the text of `body`.
+    static func body(_ text: String?, base64: String?) -> [UInt8] {
+        base64.flatMap { Data(base64Encoded: $0) }.map(Array.init) ?? Array((text ?? "").utf8)
+    }
+
+    /// Recorded headers as the host hands them over: names lower-case, in a stable order.
+    static func headers(_ recorded: [String: String]) -> [KeyValue] {
+        recorded.sorted { $0.key < $1.key }.map { KeyValue($0.key.lowercased(), $0.value) }
     }
 
     let folder: String
@@ -167,9 +175,13 @@ struct FixtureError: Error, CustomStringConvertible {
 }
 
 extension Fixtures {
+    /// Just the manifest, to learn which plugins a folder serves.
+    static func manifest(in folder: String) throws(FixtureError) -> Manifest {
+        try decode(folder + "/fixtures.json")
+    }
+
     static func load(folder: String) throws(FixtureError) -> Fixtures {
-        let manifestPath = folder + "/fixtures.json"
-        let manifest: Manifest = try decode(manifestPath)
+        let manifest = try manifest(in: folder)
         var responses: [ResponseCase] = []
         for path in jsonFiles(in: folder + "/responses") {
             var response: ResponseCase = try decode(path)

@@ -1,6 +1,8 @@
 /// What a run of the suite was asked to do; handed unchanged to every group's child process.
 struct SuiteOptions: Sendable {
     var pluginPath: String
+    /// The plugin file the user named (pluginPath may be a stripped copy of it).
+    var originPath: String
     var fixturesPath: String?
     var seed: UInt64
     var fuzzIterations: Int
@@ -13,7 +15,7 @@ struct SuiteOptions: Sendable {
 
     /// The arguments that make a child process run `group` with these options.
     func childArguments(group: String) -> [String] {
-        var arguments = ["--child-group", group, pluginPath, "--seed", String(seed),
+        var arguments = ["--child-group", group, pluginPath, "--plugin-origin", originPath, "--seed", String(seed),
                          "--fuzz-iterations", String(fuzzIterations)]
         if let fixturesPath { arguments += ["--fixtures", fixturesPath] }
         if underValgrind { arguments.append("--valgrind-child") }

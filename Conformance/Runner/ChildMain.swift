@@ -15,7 +15,9 @@ enum ChildMain {
             }
             return
         }
-        guard let folder = options.fixturesPath ?? locateFixtures(pluginPath: options.pluginPath, id: plugin.id) else {
+        let folder = options.fixturesPath
+            ?? FixtureLocator.find(pluginId: plugin.id, pluginPath: options.originPath, in: FileManager.default.currentDirectoryPath)
+        guard let folder else {
             recorder.check("fixtures found") {
                 .fail(expected: "a fixtures folder listing \(plugin.id) (--fixtures, or by convention: docs/conformance.md)",
                       actual: "none found beside the plugin or under Sources/Providers/*/Fixtures and examples/*/fixtures")
@@ -31,11 +33,5 @@ enum ChildMain {
         }
         guard let group = CheckGroups.all.first(where: { $0.name == name }) else { return }
         group.run(GroupContext(options: options, recorder: recorder, plugin: plugin, fixtures: fixtures))
-    }
-
-    /// The fixtures folder for a plugin found by convention, loading the plugin to learn its id when not given.
-    static func locateFixtures(pluginPath: String, id: String? = nil) -> String? {
-        guard let id = id ?? (try? PluginLoader.load(path: pluginPath))?.id else { return nil }
-        return FixtureLocator.find(pluginId: id, pluginPath: pluginPath, in: FileManager.default.currentDirectoryPath)
     }
 }

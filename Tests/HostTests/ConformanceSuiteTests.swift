@@ -73,6 +73,18 @@ struct ConformanceSuiteTests {
         (["@C@", "--report", "yaml"], "yaml"),
     ])
     func badUsage(_ arguments: [String], _ expected: String) throws {
+        try expectBadUsage(arguments, expected)
+    }
+
+    @Test("fixtures that cannot be read are bad usage, naming the file and the field")
+    func unreadableFixtures() throws {
+        let folder = TestEnvironment.scratch.appendingPathComponent("bad-fixtures")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        try Data(#"{"plugins": ["echo-c"], "config": {}}"#.utf8).write(to: folder.appendingPathComponent("fixtures.json"))
+        try expectBadUsage(["@C@", "--fixtures", folder.path], "fixtures.json: missing now_ms")
+    }
+
+    private func expectBadUsage(_ arguments: [String], _ expected: String) throws {
         let result = try TestEnvironment.run(TestEnvironment.conformance,
                                              arguments.map { $0 == "@C@" ? TestEnvironment.cEcho : $0 })
         #expect(result.status == 2)
