@@ -37,7 +37,7 @@ struct ConformanceCommand: ParsableCommand {
     @Option(help: "Run only this group (repeatable).")
     var only: [String] = []
 
-    @Option(help: "Seconds one group may run before it is stopped as hung.")
+    @Option(help: "Seconds one check may run before it is stopped as hung.")
     var timeout: Double = 20
 
     @Flag(help: "Run every group under valgrind; leaks and invalid accesses fail the run.")
@@ -77,7 +77,7 @@ struct ConformanceCommand: ParsableCommand {
     var options: SuiteOptions {
         let path = URL(fileURLWithPath: plugin).standardizedFileURL.path
         return SuiteOptions(pluginPath: path, originPath: pluginOrigin ?? path, fixturesPath: fixtures,
-                            seed: seed, fuzzIterations: fuzzIterations, groupTimeout: timeout,
+                            seed: seed, fuzzIterations: fuzzIterations, checkTimeout: timeout,
                             underValgrind: valgrind || valgrindChild)
     }
 

@@ -6,8 +6,8 @@ struct SuiteOptions: Sendable {
     var fixturesPath: String?
     var seed: UInt64
     var fuzzIterations: Int
-    /// Seconds a group may run before it is stopped and reported as hung.
-    var groupTimeout: Double
+    /// Seconds one check may run before its group is stopped and the check reported as hung.
+    var checkTimeout: Double
     /// Set when the checks run under valgrind, which slows every call some 50×.
     var underValgrind: Bool
     /// The parent's suppressions for the Swift runtime's own lifetime allocations.

@@ -3,7 +3,9 @@ import Glibc
 #endif
 import Foundation
 
-/// Runs a command with its stdout and stderr captured and a deadline. Spawned
+/// Runs a command with its stdout and stderr captured, stopping it when it
+/// has written nothing to stdout for `timeout` seconds: a child that reports
+/// each step it takes is stopped when one step hangs, however many it has. Spawned
 /// with posix_spawn and an empty signal mask: a child inherits blocked
 /// signals, and one started from a thread that blocks SIGTERM could not be
 /// stopped gently on a timeout.
@@ -72,11 +74,12 @@ struct ChildProcess {
     private static func collect(pid: pid_t, stdout: Int32, stderr: Int32, timeout: Double) -> Output {
         var output = Output(ending: .exited(0), stdout: [], stderr: [])
         let start = ContinuousClock.now
+        var lastProgress = start
         var open = [stdout, stderr]
         var timedOut = false, killed = false
         var buffer = [UInt8](repeating: 0, count: 65536)
         while !open.isEmpty {
-            let elapsed = ContinuousClock.now - start
+            let elapsed = ContinuousClock.now - lastProgress
             let left = timeout - Double(elapsed.components.seconds) - Double(elapsed.components.attoseconds) / 1e18
             // SIGTERM first, so the child can name the input it was on; SIGKILL if it is still there 2 s later.
             if left <= 0 && !timedOut {
@@ -92,7 +95,12 @@ struct ChildProcess {
             for fd in fds where fd.revents != 0 {
                 let count = buffer.withUnsafeMutableBytes { read(fd.fd, $0.baseAddress, $0.count) }
                 if count > 0 {
-                    if fd.fd == stdout { output.stdout += buffer[0..<count] } else { output.stderr += buffer[0..<count] }
+                    if fd.fd == stdout {
+                        output.stdout += buffer[0..<count]
+                        if !timedOut { lastProgress = ContinuousClock.now }
+                    } else {
+                        output.stderr += buffer[0..<count]
+                    }
                 } else {
                     close(fd.fd)
                     open.removeAll { $0 == fd.fd }
@@ -101,9 +109,8 @@ struct ChildProcess {
         }
         var status: Int32 = 0
         while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
-        let elapsed = ContinuousClock.now - start
         if timedOut {
-            output.ending = .timedOut(seconds: Double(elapsed.components.seconds))
+            output.ending = .timedOut(seconds: timeout)
         } else if status & 0x7f == 0 {
             output.ending = .exited((status >> 8) & 0xff)
         } else {

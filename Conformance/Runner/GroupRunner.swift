@@ -16,7 +16,7 @@ struct GroupRunner {
     func run(group: String) -> [CheckResult] {
         var command = executable
         var arguments = options.childArguments(group: group)
-        var timeout = options.groupTimeout
+        var timeout = options.checkTimeout
         if options.underValgrind {
             command = "/usr/bin/valgrind"
             arguments = ["--quiet", "--error-exitcode=\(Self.valgrindErrorExit)", "--leak-check=full",
@@ -65,8 +65,8 @@ struct GroupRunner {
             results.append(CheckResult(group: group, name: check, verdict: .fail, expected: "no crash",
                                        actual: "the plugin crashed (signal \(signal), \(name))\(crashInput.map { " on input: \($0)" } ?? ""). \(reproduce)"))
         case .timedOut(let seconds):
-            results.append(CheckResult(group: group, name: check, verdict: .fail, expected: "the group to finish within \(Int(timeout)) s",
-                                       actual: "stopped after \(Int(seconds)) s: the plugin hangs\(crashInput.map { " on input: \($0)" } ?? ""). \(reproduce)"))
+            results.append(CheckResult(group: group, name: check, verdict: .fail, expected: "the check to finish within \(Int(timeout)) s",
+                                       actual: "stopped after \(Int(seconds)) s without progress: the plugin hangs\(crashInput.map { " on input: \($0)" } ?? ""). \(reproduce)"))
         }
         return results
     }
