@@ -62,17 +62,6 @@ public final class CArena {
         return bsp_str(ptr: UnsafeRawPointer(copy).assumingMemoryBound(to: CChar.self), len: count)
     }
 
-    public func bytes(_ source: UnsafeRawBufferPointer) -> bsp_bytes {
-        guard source.count > 0, let base = source.baseAddress else { return bsp_bytes(ptr: nil, len: 0) }
-        let copy = allocate(UInt8.self, count: source.count)
-        copy.update(from: base.assumingMemoryBound(to: UInt8.self), count: source.count)
-        return bsp_bytes(ptr: UnsafePointer(copy), len: source.count)
-    }
-
-    public func bytes(_ source: [UInt8]) -> bsp_bytes {
-        source.withUnsafeBytes { bytes($0) }
-    }
-
     public func list(_ strings: [String]) -> bsp_str_list {
         guard !strings.isEmpty else { return bsp_str_list(items: nil, count: 0) }
         let items = allocate(bsp_str.self, count: strings.count)
