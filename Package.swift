@@ -17,7 +17,7 @@ func provider(_ name: String) -> Target {
     )
 }
 
-let providers = ["Echo", "Resend", "CustomWebhook", "Telnyx"]
+let providers = ["Echo", "Resend", "CustomWebhook", "Telnyx", "SES"]
 
 let package = Package(
     name: "BatchSender",

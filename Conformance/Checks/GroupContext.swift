@@ -14,7 +14,15 @@ struct GroupContext {
     func services(skewMs: Int64 = 0) -> HostServices {
         var logger = Logger(label: "conformance")
         logger.logLevel = .critical
-        return HostServices(logger: logger, nowMilliseconds: fixtures.manifest.nowMs + skewMs)
+        return HostServices(logger: logger, nowMilliseconds: fixtures.manifest.nowMs + skewMs, fetcher: fixtureFetcher())
+    }
+
+    /// A fetch service holding the fixtures' documents and nothing else: the suite never goes to the network.
+    private func fixtureFetcher() -> DocumentFetcher? {
+        guard !fixtures.documents.isEmpty else { return nil }
+        let fetcher = DocumentFetcher(policy: FetchPolicy(allow: fixtures.documents.keys.sorted()), client: OfflineHTTPClient())
+        for (url, document) in fixtures.documents { fetcher.store(document, for: url) }
+        return fetcher
     }
 
     func instance(config: [KeyValue]? = nil, skewMs: Int64 = 0) throws(PluginFailure) -> PluginInstance {

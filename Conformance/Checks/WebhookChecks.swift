@@ -107,20 +107,38 @@ enum WebhookChecks: CheckGroup {
 
         var tampered = original
         if tampered.body.isEmpty { tampered.body = Array("x".utf8) } else { tampered.body[tampered.body.count / 2] ^= 0x01 }
-        expect("tampered body", tampered, [.signatureInvalid])
+        switch rules.signedContent {
+        case .body:
+            expect("tampered body", tampered, [.signatureInvalid])
+            var appended = original
+            appended.body += Array(" ".utf8)
+            expect("a byte appended to the body", appended, [.signatureInvalid])
+        case .fields:
+            // A flipped byte may break the JSON itself, which is refused as malformed.
+            if !sameSignedContent(tampered.body, original.body, rules: rules) {
+                expect("tampered body", tampered, [.signatureInvalid, .malformed])
+            }
+            if let field = rules.tamperField {
+                expect("signed member \(field) changed", editingBody(original) { $0[field] = .string(($0[field]?.stringValue ?? "") + " ") },
+                       [.signatureInvalid])
+            }
+        }
 
-        var appended = original
-        appended.body += Array(" ".utf8)
-        expect("a byte appended to the body", appended, [.signatureInvalid])
-
-        if let value = original.headers.first(named: rules.signatureHeader) {
+        if let header = rules.signatureHeader, let value = original.headers.first(named: header) {
             var garbled = original
-            garbled.headers = replacing(rules.signatureHeader, in: original.headers, with: flipOneCharacter(value))
+            garbled.headers = replacing(header, in: original.headers, with: flipOneCharacter(value))
             expect("tampered signature", garbled, [.signatureInvalid, .signatureEncoding])
 
             var malformed = original
-            malformed.headers = replacing(rules.signatureHeader, in: original.headers, with: String(value.dropLast(8)) + "%%%%!!**")
+            malformed.headers = replacing(header, in: original.headers, with: String(value.dropLast(8)) + "%%%%!!**")
             expect("malformed signature encoding", malformed, [.signatureEncoding, .signatureInvalid])
+        }
+        if let field = rules.signatureField, let value = bodyObject(original)?[field]?.stringValue {
+            expect("tampered signature", editingBody(original) { $0[field] = .string(flipOneCharacter(value)) },
+                   [.signatureInvalid, .signatureEncoding])
+            expect("malformed signature encoding",
+                   editingBody(original) { $0[field] = .string(String(value.dropLast(8)) + "%%%%!!**") },
+                   [.signatureEncoding, .signatureInvalid])
         }
 
         for header in rules.signatureHeaders {
@@ -128,16 +146,21 @@ enum WebhookChecks: CheckGroup {
             missing.headers.removeAll { $0.name.lowercased() == header.lowercased() }
             expect("missing \(header)", missing, [.signatureMissing])
         }
+        for field in rules.signatureFields {
+            expect("missing body member \(field)", editingBody(original) { $0[field] = nil }, [.signatureMissing])
+        }
 
-        context.check("\(label): wrong secret → signature_invalid") {
-            let other: PluginInstance
-            do {
-                other = try context.instance(config: context.fixtures.config(replacing: rules.wrongSecret))
-            } catch {
-                return .fail(expected: "an instance with the fixture's wrong_secret config", actual: error.summary)
+        if let wrongSecret = rules.wrongSecret {
+            context.check("\(label): wrong secret → signature_invalid") {
+                let other: PluginInstance
+                do {
+                    other = try context.instance(config: context.fixtures.config(replacing: wrongSecret))
+                } catch {
+                    return .fail(expected: "an instance with the fixture's wrong_secret config", actual: error.summary)
+                }
+                let status = verify(other, original)
+                return Verdict.expect(status == .signatureInvalid, "signature_invalid", got: status.rawValue)
             }
-            let status = verify(other, original)
-            return Verdict.expect(status == .signatureInvalid, "signature_invalid", got: status.rawValue)
         }
 
         guard let tolerance = rules.toleranceSeconds else { return }
@@ -159,6 +182,30 @@ enum WebhookChecks: CheckGroup {
     static func verify(_ instance: PluginInstance, _ request: InboundWebhook) -> PluginStatus {
         CrashWitness.witness("verify \(request.headers.map { "\($0.name): \($0.value)" })", input: request.body)
         return instance.verifyOnce(request).status?.status ?? .ok
+    }
+
+    /// Whether two bodies carry the same signed content: the same bytes, or, when the
+    /// signature covers JSON members, the same values of the signed members however the body is laid out.
+    static func sameSignedContent(_ a: [UInt8], _ b: [UInt8], rules: Fixtures.WebhookRules?) -> Bool {
+        if a == b { return true }
+        guard let rules, rules.signedContent == .fields,
+              case .object(let left)? = JSONValue.parse(a), case .object(let right)? = JSONValue.parse(b) else { return false }
+        let keys = rules.signedFields.isEmpty ? Set(left.keys).union(right.keys) : Set(rules.signedFields)
+        return keys.allSatisfy { left[$0] == right[$0] }
+    }
+
+    private static func bodyObject(_ request: InboundWebhook) -> [String: JSONValue]? {
+        guard case .object(let object)? = JSONValue.parse(request.body) else { return nil }
+        return object
+    }
+
+    /// The request with its JSON body's members edited and the body written again.
+    private static func editingBody(_ request: InboundWebhook, _ edit: (inout [String: JSONValue]) -> Void) -> InboundWebhook {
+        guard var object = bodyObject(request) else { return request }
+        edit(&object)
+        var edited = request
+        edited.body = Array(JSONValue.object(object).compactText.utf8)
+        return edited
     }
 
     private static func replacing(_ name: String, in headers: [KeyValue], with value: String) -> [KeyValue] {

@@ -14,9 +14,11 @@ struct Fixtures: Sendable {
         var invalidConfigs: [InvalidConfig] = []
         var message: OutboundMessage?
         var webhook: WebhookRules?
+        /// Documents the host's fetch service serves during calls (signing certificates): URL → file in the folder.
+        var documents: [String: String] = [:]
 
         enum CodingKeys: String, CodingKey {
-            case plugins, config, message, webhook
+            case plugins, config, message, webhook, documents
             case nowMs = "now_ms"
             case invalidConfigs = "invalid_configs"
         }
@@ -29,6 +31,7 @@ struct Fixtures: Sendable {
             invalidConfigs = try c.decodeIfPresent([InvalidConfig].self, forKey: .invalidConfigs) ?? []
             message = try c.decodeIfPresent(OutboundMessage.self, forKey: .message)
             webhook = try c.decodeIfPresent(WebhookRules.self, forKey: .webhook)
+            documents = try c.decodeIfPresent([String: String].self, forKey: .documents) ?? [:]
         }
     }
 
@@ -41,20 +44,59 @@ struct Fixtures: Sendable {
 
     /// How the suite derives attacks from the valid webhook fixtures.
     struct WebhookRules: Decodable, Sendable {
-        /// Headers that carry the signature (and its id and timestamp): each is removed and garbled in turn.
-        var signatureHeaders: [String]
+        /// What the signature covers: `body` (its exact bytes, the default) or
+        /// `fields` (members of a JSON body, as SNS signs: the body's layout may change, a signed value may not).
+        enum SignedContent: String, Decodable, Sendable {
+            case body, fields
+        }
+
+        /// Headers that carry the signature (and its id and timestamp): each is removed in turn.
+        var signatureHeaders: [String] = []
         /// The header whose value is the signature itself: tampered and given malformed encodings.
-        var signatureHeader: String
+        var signatureHeader: String?
+        /// Members of a JSON body that carry the signature (SNS: Signature, SigningCertURL…): each is removed in turn.
+        var signatureFields: [String] = []
+        /// The body member whose value is the signature itself, when it travels in the body.
+        var signatureField: String?
+        var signedContent: SignedContent = .body
+        /// With `fields`: a signed member of the body whose value is changed (SNS: Message).
+        var tamperField: String?
+        /// With `fields`: the members the signature covers. A body whose values of these
+        /// members are unchanged may verify, whatever else changed (SNS leaves UnsubscribeURL unsigned).
+        var signedFields: [String] = []
         /// Seconds of clock skew the plugin tolerates; absent when the scheme has no timestamp.
         var toleranceSeconds: Int64?
-        /// Config values that replace the valid ones to give a wrong secret.
-        var wrongSecret: [String: JSONValue]
+        /// Config values that replace the valid ones to give a wrong secret; absent when the
+        /// scheme has no shared secret (keys come from a certificate).
+        var wrongSecret: [String: JSONValue]?
 
         enum CodingKeys: String, CodingKey {
             case signatureHeaders = "signature_headers"
             case signatureHeader = "signature_header"
+            case signatureFields = "signature_fields"
+            case signatureField = "signature_field"
+            case signedContent = "signed_content"
+            case tamperField = "tamper_field"
+            case signedFields = "signed_fields"
             case toleranceSeconds = "tolerance_seconds"
             case wrongSecret = "wrong_secret"
+        }
+
+        init(from decoder: Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            signatureHeaders = try c.decodeIfPresent([String].self, forKey: .signatureHeaders) ?? []
+            signatureHeader = try c.decodeIfPresent(String.self, forKey: .signatureHeader)
+            signatureFields = try c.decodeIfPresent([String].self, forKey: .signatureFields) ?? []
+            signatureField = try c.decodeIfPresent(String.self, forKey: .signatureField)
+            signedContent = try c.decodeIfPresent(SignedContent.self, forKey: .signedContent) ?? .body
+            tamperField = try c.decodeIfPresent(String.self, forKey: .tamperField)
+            signedFields = try c.decodeIfPresent([String].self, forKey: .signedFields) ?? []
+            toleranceSeconds = try c.decodeIfPresent(Int64.self, forKey: .toleranceSeconds)
+            wrongSecret = try c.decodeIfPresent([String: JSONValue].self, forKey: .wrongSecret)
+            guard signatureHeader != nil || signatureField != nil else {
+                throw DecodingError.keyNotFound(CodingKeys.signatureHeader, .init(
+                    codingPath: c.codingPath, debugDescription: "name signature_header or signature_field: where the signature travels"))
+            }
         }
     }
 
@@ -146,6 +188,8 @@ struct Fixtures: Sendable {
     let manifest: Manifest
     let responses: [ResponseCase]
     let webhooks: [WebhookCase]
+    /// The manifest's documents, read: URL → bytes.
+    let documents: [String: [UInt8]]
 
     var config: [KeyValue] { (try? PluginConfiguration.entries(fromJSON: manifest.config)) ?? [] }
 
@@ -200,7 +244,14 @@ extension Fixtures {
             }
             webhooks.append(webhook)
         }
-        return Fixtures(folder: folder, manifest: manifest, responses: responses, webhooks: webhooks)
+        var documents: [String: [UInt8]] = [:]
+        for (url, file) in manifest.documents {
+            guard let data = FileManager.default.contents(atPath: folder + "/" + file) else {
+                throw FixtureError(description: "\(folder)/fixtures.json: documents[\"\(url)\"]: no file \(file) in the folder")
+            }
+            documents[url] = Array(data)
+        }
+        return Fixtures(folder: folder, manifest: manifest, responses: responses, webhooks: webhooks, documents: documents)
     }
 
     private static func jsonFiles(in folder: String) -> [String] {

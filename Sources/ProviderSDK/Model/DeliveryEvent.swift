@@ -5,6 +5,8 @@ public struct DeliveryEvent: Sendable, Equatable {
     public enum EventType: String, Sendable, Codable, CaseIterable {
         case unknown, queued, sent, delivered, deferred, bounced, complained, rejected, failed
         case opened, clicked, unsubscribed
+        /// The provider asks to confirm a webhook subscription; `url` confirms it (event.h).
+        case subscriptionConfirmation = "subscription_confirmation"
     }
 
     public enum BounceClass: String, Sendable, Codable {
@@ -51,7 +53,7 @@ extension DeliveryEvent {
             "event_id": .string(eventId),
             "provider_message_id": .string(providerMessageId),
             "recipient": .string(recipient),
-            "timestamp": timestampMs.map { .string(Self.iso8601(milliseconds: $0)) } ?? .null,
+            "timestamp": timestampMs.map { .string(ISO8601.extendedUTC(milliseconds: $0)) } ?? .null,
             "raw": JSONValue.parse(Array(raw.utf8)) ?? .string(raw),
         ]
         if let bounceClass { object["bounce_class"] = .string(bounceClass.rawValue) }
@@ -59,11 +61,5 @@ extension DeliveryEvent {
             object[key] = .string(value)
         }
         return .object(object)
-    }
-
-    public static func iso8601(milliseconds: Int64) -> String {
-        let date = Date(timeIntervalSince1970: Double(milliseconds) / 1000)
-        return date.formatted(.iso8601.year().month().day().time(includingFractionalSeconds: true)
-            .timeZone(separator: .omitted).dateSeparator(.dash).timeSeparator(.colon))
     }
 }

@@ -68,4 +68,80 @@ public enum ISO8601 {
         let dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear
         return era * 146_097 + dayOfEra - 719_468
     }
+
+    /// The proleptic Gregorian date of a day count since 1970-01-01 (Howard Hinnant's algorithm).
+    static func civilFromDays(_ days: Int64) -> (year: Int64, month: Int64, day: Int64) {
+        let z = days + 719_468
+        let era = (z >= 0 ? z : z - 146_096) / 146_097
+        let dayOfEra = z - era * 146_097
+        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
+        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
+        let mp = (5 * dayOfYear + 2) / 153
+        let day = dayOfYear - (153 * mp + 2) / 5 + 1
+        let month = mp < 10 ? mp + 3 : mp - 9
+        return (yearOfEra + era * 400 + (month <= 2 ? 1 : 0), month, day)
+    }
+
+    /// UTC date and time fields of Unix milliseconds.
+    struct Fields {
+        var year, month, day, hour, minute, second, millisecond: Int64
+    }
+
+    static func fields(milliseconds: Int64) -> Fields {
+        let (seconds, millis) = milliseconds.quotientAndRemainder(dividingBy: 1000)
+        let (wholeSeconds, ms) = millis < 0 ? (seconds - 1, millis + 1000) : (seconds, millis)
+        let days = wholeSeconds >= 0 ? wholeSeconds / 86_400 : (wholeSeconds - 86_399) / 86_400
+        let secondOfDay = wholeSeconds - days * 86_400
+        let (year, month, day) = civilFromDays(days)
+        return Fields(year: year, month: month, day: day, hour: secondOfDay / 3600, minute: secondOfDay / 60 % 60,
+                      second: secondOfDay % 60, millisecond: ms)
+    }
+
+    private static func digits(_ value: Int64, _ count: Int, into out: inout [UInt8]) {
+        var scratch = [UInt8](repeating: UInt8(ascii: "0"), count: count)
+        var rest = value
+        for index in stride(from: count - 1, through: 0, by: -1) {
+            scratch[index] = UInt8(ascii: "0") + UInt8(rest % 10)
+            rest /= 10
+        }
+        out.append(contentsOf: scratch)
+    }
+
+    /// `20240115T120000Z`: the basic format AWS signatures use (X-Amz-Date).
+    public static func basicUTC(milliseconds: Int64) -> String {
+        let f = fields(milliseconds: milliseconds)
+        var out: [UInt8] = []
+        out.reserveCapacity(16)
+        digits(f.year, 4, into: &out)
+        digits(f.month, 2, into: &out)
+        digits(f.day, 2, into: &out)
+        out.append(UInt8(ascii: "T"))
+        digits(f.hour, 2, into: &out)
+        digits(f.minute, 2, into: &out)
+        digits(f.second, 2, into: &out)
+        out.append(UInt8(ascii: "Z"))
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// `2024-01-15T12:00:00.000Z`: the extended format with milliseconds, UTC.
+    public static func extendedUTC(milliseconds: Int64) -> String {
+        let f = fields(milliseconds: milliseconds)
+        var out: [UInt8] = []
+        out.reserveCapacity(24)
+        digits(f.year, 4, into: &out)
+        out.append(UInt8(ascii: "-"))
+        digits(f.month, 2, into: &out)
+        out.append(UInt8(ascii: "-"))
+        digits(f.day, 2, into: &out)
+        out.append(UInt8(ascii: "T"))
+        digits(f.hour, 2, into: &out)
+        out.append(UInt8(ascii: ":"))
+        digits(f.minute, 2, into: &out)
+        out.append(UInt8(ascii: ":"))
+        digits(f.second, 2, into: &out)
+        out.append(UInt8(ascii: "."))
+        digits(f.millisecond, 3, into: &out)
+        out.append(UInt8(ascii: "Z"))
+        return String(decoding: out, as: UTF8.self)
+    }
 }

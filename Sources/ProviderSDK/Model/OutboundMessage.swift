@@ -16,7 +16,8 @@ public struct OutboundMessage: Sendable, Equatable {
     public var tags: [KeyValue]
     public var metadata: [KeyValue]
     public var messagingProfile: String
-    /// Webhook channel: the JSON document to deliver, as text.
+    /// Webhook channel: the JSON document to deliver, as text. Email: optionally
+    /// `{"template": NAME, "template_data": {…}}`, a provider-side template (message.h).
     public var payload: String
 
     public init(

@@ -47,7 +47,7 @@ extension CustomWebhookProvider {
         if !message.metadata.isEmpty { data["metadata"] = .object(message.metadata.dictionary.mapValues(JSONValue.string)) }
         let document: JSONValue = .object([
             "type": .string("message.created"),
-            "timestamp": .string(DeliveryEvent.iso8601(milliseconds: nowMilliseconds)),
+            "timestamp": .string(ISO8601.extendedUTC(milliseconds: nowMilliseconds)),
             "data": .object(data),
         ])
         return Array(document.compactText.utf8)

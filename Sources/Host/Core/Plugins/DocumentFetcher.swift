@@ -55,6 +55,12 @@ public final class DocumentFetcher: Sendable {
         }
     }
 
+    /// Puts a document known ahead into the cache, as if fetched (fixtures, tests).
+    public func store(_ document: [UInt8], for url: String) {
+        let entry = Entry.ready(FetchedDocument(document), expires: ContinuousClock.now + .seconds(policy.cacheSeconds))
+        cache.withLock { $0[url] = entry }
+    }
+
     /// Fetches `url` into the cache (if allowed), with the policy's timeout.
     public func fetch(_ url: String) async {
         guard policy.allows(url) else { return }

@@ -6,6 +6,7 @@ extension DeliveryEvent.EventType {
         (BSP_EVENT_DELIVERED, .delivered), (BSP_EVENT_DEFERRED, .deferred), (BSP_EVENT_BOUNCED, .bounced),
         (BSP_EVENT_COMPLAINED, .complained), (BSP_EVENT_REJECTED, .rejected), (BSP_EVENT_FAILED, .failed),
         (BSP_EVENT_OPENED, .opened), (BSP_EVENT_CLICKED, .clicked), (BSP_EVENT_UNSUBSCRIBED, .unsubscribed),
+        (BSP_EVENT_SUBSCRIPTION_CONFIRMATION, .subscriptionConfirmation),
     ]
 
     /// A code this host does not know reads as `unknown`, as event.h allows new types.

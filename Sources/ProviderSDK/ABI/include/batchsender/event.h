@@ -24,6 +24,10 @@ extern "C" {
 #define BSP_EVENT_OPENED        9
 #define BSP_EVENT_CLICKED      10
 #define BSP_EVENT_UNSUBSCRIBED 11
+/* Not about a message: the provider asks to confirm a webhook subscription
+ * (SNS SubscriptionConfirmation). `url` is the confirmation URL, which the
+ * host GETs only after verify succeeded; recipient and message id are empty. */
+#define BSP_EVENT_SUBSCRIPTION_CONFIRMATION 12
 
 #define BSP_BOUNCE_NONE 0 /* not a bounce */
 #define BSP_BOUNCE_HARD 1 /* permanent: suppress the address */

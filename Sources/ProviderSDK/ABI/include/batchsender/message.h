@@ -55,7 +55,10 @@ typedef struct bsp_message {
     bsp_pair_list metadata;
     /* SMS: the provider's messaging profile, used when `from` is empty. */
     bsp_str messaging_profile;
-    /* Webhook channel: the JSON document to deliver, as UTF-8 text. */
+    /* Webhook channel: the JSON document to deliver, as UTF-8 text.
+     * Email: empty, or a JSON object whose "template" names a template kept
+     * at the provider and "template_data" gives its variables, for
+     * providers that have templates (SES); others ignore it. */
     bsp_str payload;
 } bsp_message;
 

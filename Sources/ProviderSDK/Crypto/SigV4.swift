@@ -1,0 +1,218 @@
+import ProviderModel
+
+/// AWS Signature Version 4 (docs.aws.amazon.com/IAM/latest/UserGuide/reference_sigv-create-signed-request.html),
+/// byte-exact with botocore's `SigV4Auth`: the plugin signs with it, the
+/// sandbox checks signatures with it, and Tests/Vectors/sigv4.py compares it
+/// with botocore on fresh random requests each run.
+public enum SigV4 {
+    public static let algorithm = "AWS4-HMAC-SHA256"
+
+    /// Headers botocore never signs (`botocore.auth.SIGNED_HEADERS_BLACKLIST`).
+    public static let unsignedHeaders: Set<String> = [
+        "connection", "expect", "keep-alive", "proxy-authenticate", "proxy-authorization", "te", "trailer",
+        "transfer-encoding", "upgrade", "user-agent", "x-amzn-trace-id", "authorization",
+    ]
+
+    /// What a signature covers.
+    public struct Request: Sendable {
+        public var method: String
+        /// The path as sent, e.g. `/v2/email/outbound-emails`.
+        public var path: String
+        /// The raw query string without `?`; empty for none.
+        public var query: String
+        /// The headers to sign, `host` included; names in any case.
+        public var headers: [KeyValue]
+        /// Lower-case hex SHA-256 of the body.
+        public var payloadHash: String
+
+        public init(method: String, path: String, query: String = "", headers: [KeyValue], payloadHash: String) {
+            self.method = method
+            self.path = path
+            self.query = query
+            self.headers = headers
+            self.payloadHash = payloadHash
+        }
+    }
+
+    /// `{date}/{region}/{service}/aws4_request`.
+    public static func scope(date: String, region: String, service: String) -> String {
+        "\(date)/\(region)/\(service)/aws4_request"
+    }
+
+    /// The canonical request and the `SignedHeaders` list it used.
+    public static func canonicalRequest(_ request: Request) -> (text: String, signedHeaders: String) {
+        // Repeated headers are joined with commas; values have their whitespace runs collapsed.
+        var byName: [String: [String]] = [:]
+        for header in request.headers {
+            byName[header.name.lowercased(), default: []].append(collapseWhitespace(header.value))
+        }
+        let names = byName.keys.sorted()
+        var text = request.method.uppercased() + "\n" + canonicalURI(request.path) + "\n" + canonicalQuery(request.query) + "\n"
+        for name in names {
+            text += name + ":" + (byName[name] ?? []).joined(separator: ",") + "\n"
+        }
+        let signedHeaders = names.joined(separator: ";")
+        text += "\n" + signedHeaders + "\n" + request.payloadHash
+        return (text, signedHeaders)
+    }
+
+    public static func stringToSign(amzDate: String, scope: String, canonicalRequest: String) -> String {
+        algorithm + "\n" + amzDate + "\n" + scope + "\n" + Encoding.hex(Digest.sha256(Array(canonicalRequest.utf8)))
+    }
+
+    /// kSigning = HMAC(HMAC(HMAC(HMAC("AWS4" + secret, date), region), service), "aws4_request").
+    public static func signingKey(secret: String, date: String, region: String, service: String) -> [UInt8] {
+        var key = Digest.hmacSHA256(key: Array(("AWS4" + secret).utf8), Array(date.utf8))
+        key = Digest.hmacSHA256(key: key, Array(region.utf8))
+        key = Digest.hmacSHA256(key: key, Array(service.utf8))
+        return Digest.hmacSHA256(key: key, Array("aws4_request".utf8))
+    }
+
+    public static func signature(signingKey: [UInt8], stringToSign: String) -> String {
+        Encoding.hex(Digest.hmacSHA256(key: signingKey, Array(stringToSign.utf8)))
+    }
+
+    /// The `host` header botocore signs: the URL's authority without a default port.
+    public static func canonicalHost(scheme: String, authority: String) -> String {
+        let lowered = authority.lowercased()
+        if scheme.lowercased() == "https", lowered.hasSuffix(":443") { return String(lowered.dropLast(4)) }
+        if scheme.lowercased() == "http", lowered.hasSuffix(":80") { return String(lowered.dropLast(3)) }
+        return lowered
+    }
+
+    /// botocore: `' '.join(value.split())`.
+    static func collapseWhitespace(_ value: String) -> String {
+        value.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\n" || $0 == "\r" || $0 == "\u{0B}" || $0 == "\u{0C}" })
+            .joined(separator: " ")
+    }
+
+    /// Every byte outside RFC 3986's unreserved set (and `extra`) as %XX, upper-case.
+    static func percentEncode(_ text: some StringProtocol, keeping extra: UInt8? = nil) -> String {
+        var out: [UInt8] = []
+        out.reserveCapacity(text.utf8.count)
+        let hex = Array("0123456789ABCDEF".utf8)
+        for byte in text.utf8 {
+            let unreserved = (65...90).contains(byte) || (97...122).contains(byte) || (48...57).contains(byte)
+                || byte == UInt8(ascii: "-") || byte == UInt8(ascii: "_") || byte == UInt8(ascii: ".") || byte == UInt8(ascii: "~")
+            if unreserved || byte == extra {
+                out.append(byte)
+            } else {
+                out.append(UInt8(ascii: "%"))
+                out.append(hex[Int(byte >> 4)])
+                out.append(hex[Int(byte & 0x0f)])
+            }
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// botocore (non-S3): dot segments and empty segments removed (`remove_dot_segments`), then
+    /// every byte but unreserved and `/` encoded, so a `%` already in the path is encoded again.
+    static func canonicalURI(_ path: String) -> String {
+        guard !path.isEmpty else { return "/" }
+        var segments: [Substring] = []
+        for segment in path.split(separator: "/") where segment != "." {
+            if segment == ".." {
+                if !segments.isEmpty { segments.removeLast() }
+            } else {
+                segments.append(segment)
+            }
+        }
+        var normalized = path.hasPrefix("/") ? "/" : ""
+        normalized += segments.joined(separator: "/")
+        if path.hasSuffix("/"), !segments.isEmpty { normalized += "/" }
+        return percentEncode(normalized, keeping: UInt8(ascii: "/"))
+    }
+
+    /// botocore (`_canonical_query_string_url`): the raw pairs, sorted by name then value.
+    static func canonicalQuery(_ query: String) -> String {
+        guard !query.isEmpty else { return "" }
+        let pairs = query.split(separator: "&", omittingEmptySubsequences: false).map { pair -> (Substring, Substring) in
+            guard let equals = pair.firstIndex(of: "=") else { return (pair, "") }
+            return (pair[..<equals], pair[pair.index(after: equals)...])
+        }
+        // Python compares code points, which is UTF-8 byte order.
+        return pairs.sorted {
+            $0.0 == $1.0 ? $0.1.utf8.lexicographicallyPrecedes($1.1.utf8) : $0.0.utf8.lexicographicallyPrecedes($1.0.utf8)
+        }.map { "\($0.0)=\($0.1)" }.joined(separator: "&")
+    }
+}
+
+/// Long-lived AWS credentials (and the session token of temporary ones).
+public struct AWSCredentials: Sendable, Equatable {
+    public var accessKeyId: String
+    public var secretAccessKey: String
+    public var sessionToken: String
+
+    public init(accessKeyId: String, secretAccessKey: String, sessionToken: String = "") {
+        self.accessKeyId = accessKeyId
+        self.secretAccessKey = secretAccessKey
+        self.sessionToken = sessionToken
+    }
+}
+
+/// Signs requests for one service in one region, the way botocore does.
+public struct SigV4Signer: Sendable {
+    public let credentials: AWSCredentials
+    public let region: String
+    public let service: String
+
+    public init(credentials: AWSCredentials, region: String, service: String) {
+        self.credentials = credentials
+        self.region = region
+        self.service = service
+    }
+
+    /// The headers to send: `headers`, then `x-amz-date`, `x-amz-security-token`
+    /// (temporary credentials; signed, as botocore adds it before signing) and
+    /// `authorization`. `url` is absolute (`https://host[:port]/path[?query]`).
+    public func sign(method: String, url: String, headers: [KeyValue], body: [UInt8], nowMilliseconds: Int64) -> [KeyValue] {
+        let parts = URLParts(url)
+        let amzDate = ISO8601.basicUTC(milliseconds: nowMilliseconds)
+        let date = String(amzDate.prefix(8))
+        var toSend = headers.filter {
+            let name = $0.name.lowercased()
+            return name != "x-amz-date" && name != "x-amz-security-token" && name != "authorization"
+        }
+        toSend.append(KeyValue("x-amz-date", amzDate))
+        if !credentials.sessionToken.isEmpty { toSend.append(KeyValue("x-amz-security-token", credentials.sessionToken)) }
+        var signed = toSend.filter { !SigV4.unsignedHeaders.contains($0.name.lowercased()) }
+        if !signed.contains(where: { $0.name.lowercased() == "host" }) {
+            signed.append(KeyValue("host", SigV4.canonicalHost(scheme: parts.scheme, authority: parts.authority)))
+        }
+        let request = SigV4.Request(method: method, path: parts.path, query: parts.query, headers: signed,
+                                    payloadHash: Encoding.hex(Digest.sha256(body)))
+        let canonical = SigV4.canonicalRequest(request)
+        let scope = SigV4.scope(date: date, region: region, service: service)
+        let key = SigV4.signingKey(secret: credentials.secretAccessKey, date: date, region: region, service: service)
+        let signature = SigV4.signature(signingKey: key, stringToSign: SigV4.stringToSign(amzDate: amzDate, scope: scope,
+                                                                                         canonicalRequest: canonical.text))
+        toSend.append(KeyValue("authorization", "\(SigV4.algorithm) Credential=\(credentials.accessKeyId)/\(scope), "
+                                   + "SignedHeaders=\(canonical.signedHeaders), Signature=\(signature)"))
+        return toSend
+    }
+}
+
+/// The pieces of an absolute URL a signature needs; no validation beyond that.
+public struct URLParts: Sendable {
+    public var scheme = ""
+    public var authority = ""
+    public var path = "/"
+    public var query = ""
+
+    public init(_ url: String) {
+        var rest = Substring(url)
+        if let range = rest.range(of: "://") {
+            scheme = String(rest[..<range.lowerBound])
+            rest = rest[range.upperBound...]
+        }
+        if let fragment = rest.firstIndex(of: "#") { rest = rest[..<fragment] }
+        let pathStart = rest.firstIndex { $0 == "/" || $0 == "?" } ?? rest.endIndex
+        authority = String(rest[..<pathStart])
+        rest = rest[pathStart...]
+        if let mark = rest.firstIndex(of: "?") {
+            query = String(rest[rest.index(after: mark)...])
+            rest = rest[..<mark]
+        }
+        path = rest.isEmpty ? "/" : String(rest)
+    }
+}
