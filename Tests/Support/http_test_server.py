@@ -5,9 +5,11 @@ Prints its port on the first line of stdout, then serves until killed.
   any           /status/<code> -> that status; /status/429 adds retry-after: 3
   any           /slow/<ms>     -> waits, then 200
   any           /drop          -> closes the connection without answering
+  GET           /files/<name>  -> the file <name> of the folder $TEST_SERVER_FILES (signing certificates)
 Keep-alive is on, so a client that reuses connections opens only one.
 """
 import json
+import os
 import sys
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -26,6 +28,14 @@ class Handler(BaseHTTPRequestHandler):
         if parts[0] == "drop":
             self.close_connection = True
             self.connection.shutdown(2)
+            return
+        if parts[0] == "files" and len(parts) == 2 and os.environ.get("TEST_SERVER_FILES"):
+            path = os.path.join(os.environ["TEST_SERVER_FILES"], os.path.basename(parts[1]))
+            document = open(path, "rb").read() if os.path.isfile(path) else None
+            self.send_response(200 if document is not None else 404)
+            self.send_header("content-length", str(len(document or b"")))
+            self.end_headers()
+            self.wfile.write(document or b"")
             return
         status, extra = 200, {}
         if parts[0] == "status" and len(parts) > 1:

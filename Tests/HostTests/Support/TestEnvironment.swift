@@ -82,7 +82,9 @@ final class TestHTTPServer {
     let process = Process()
     let port: Int
 
-    init() throws {
+    /// `files`: a folder served under `/files/`.
+    init(files: String? = nil) throws {
+        if let files { process.environment = ProcessInfo.processInfo.environment.merging(["TEST_SERVER_FILES": files]) { $1 } }
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = ["python3", TestEnvironment.packageRoot.appendingPathComponent("Tests/Support/http_test_server.py").path]
         let out = Pipe()

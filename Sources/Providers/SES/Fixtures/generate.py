@@ -35,6 +35,9 @@ KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
 OTHER_KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
 with open(os.path.join(HERE, "certs", "sns-fixture.pem"), "wb") as out:
     out.write(certificate(KEY, "sns.amazonaws.com").public_bytes(serialization.Encoding.PEM))
+# A test-only key, published with the fixtures so tests can sign new messages for this certificate.
+with open(os.path.join(HERE, "certs", "sns-fixture.key"), "wb") as out:
+    out.write(KEY.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
 
 NOTIFICATION_KEYS = ["Message", "MessageId", "Subject", "Timestamp", "TopicArn", "Type"]
 CONFIRMATION_KEYS = ["Message", "MessageId", "SubscribeURL", "Timestamp", "Token", "TopicArn", "Type"]
@@ -228,6 +231,16 @@ case("http-cert-url", "a signing certificate URL over plain http", sign(http_cer
 case("other-key", "signed by a key other than the certificate's",
      sign(notification("sns-forged", {"eventType": "Send", "send": {}, "mail": mail()}), key=OTHER_KEY), None,
      verify="signature_invalid")
+for name, url, verify in [
+        ("cert-url-china", "https://sns.cn-north-1.amazonaws.com.cn/SimpleNotificationService-fixture.pem", "ok"),
+        ("cert-url-govcloud", "https://sns.us-gov-west-1.amazonaws.com/SimpleNotificationService-fixture.pem", "ok"),
+        ("cert-url-port", "https://sns.us-east-1.amazonaws.com:8443/SimpleNotificationService-fixture.pem", "signature_invalid"),
+        ("cert-url-s3", "https://s3.amazonaws.com/SimpleNotificationService-fixture.pem", "signature_invalid"),
+        ("cert-url-query", "https://sns.us-east-1.amazonaws.com/SimpleNotificationService-fixture.pem?x=.pem", "signature_invalid")]:
+    envelope = notification(f"sns-{name}", {"eventType": "Send", "send": {}, "mail": mail()})
+    envelope["SigningCertURL"] = url
+    case(name, f"signing certificate URL {url}", sign(envelope), [expected("sent", f"sns-{name}", "recipient@example.com")]
+         if verify == "ok" else None, verify=verify)
 wrong_version = sign(notification("sns-v3", {"eventType": "Send", "send": {}, "mail": mail()}))
 wrong_version["SignatureVersion"] = "3"
 case("signature-version-3", "an unknown SignatureVersion", wrong_version, None, verify="signature_invalid")

@@ -1,0 +1,102 @@
+import Foundation
+import ProviderCrypto
+import ProviderModel
+import Testing
+
+/// The SES plugin through `batchsender plugin`: an SNS message signed for a
+/// certificate the host fetches over HTTP, trusted only when the test-only
+/// prefix is configured; and a signed request built by `prepare`.
+@Suite("batchsender plugin on the SES plugin")
+struct SESCommandTests {
+    static let topic = "arn:aws:sns:us-east-1:123456789012:ses-events"
+    static let certificates = TestEnvironment.packageRoot.appendingPathComponent("Sources/Providers/SES/Fixtures/certs").path
+    var ses: String { TestEnvironment.binDirectory.appendingPathComponent("libSESProvider.so").path }
+
+    func cli(_ arguments: [String]) throws -> TestEnvironment.RunResult {
+        try TestEnvironment.run(TestEnvironment.cli, arguments)
+    }
+
+    /// A SignatureVersion 2 Delivery notification signed with the fixtures' test key.
+    func notification(certificateURL: String) throws -> String {
+        let event = #"{"eventType":"Delivery","mail":{"messageId":"0100-abc","destination":["a@example.com","b@example.com"]},"delivery":{"timestamp":"2024-01-15T12:00:01.000Z","recipients":["a@example.com","b@example.com"],"smtpResponse":"250 ok"}}"#
+        let fields: [(String, String)] = [("Message", event), ("MessageId", "sns-1"), ("Timestamp", "2024-01-15T12:00:02.000Z"),
+                                          ("TopicArn", Self.topic), ("Type", "Notification")]
+        let signed = fields.map { "\($0.0)\n\($0.1)\n" }.joined()
+        let keyPEM = try Data(contentsOf: URL(fileURLWithPath: Self.certificates + "/sns-fixture.key"))
+        let key = try #require(RSAPrivateKey(pem: Array(keyPEM)))
+        let signature = try #require(key.sign(Array(signed.utf8), digest: .sha256))
+        var object = Dictionary(uniqueKeysWithValues: fields.map { ($0.0, JSONValue.string($0.1)) })
+        object["SignatureVersion"] = .string("2")
+        object["Signature"] = .string(Encoding.base64(signature))
+        object["SigningCertURL"] = .string(certificateURL)
+        return JSONValue.object(object).compactText
+    }
+
+    @Test("verify fetches the signing certificate through the host, and parse gives one event per recipient")
+    func verifyAndParse() throws {
+        let server = try TestHTTPServer(files: Self.certificates)
+        let certificateURL = server.url("/files/sns-fixture.pem")
+        let body = try TestEnvironment.write(try notification(certificateURL: certificateURL), name: "sns.json")
+        let headers = try TestEnvironment.write(#"{"x-amz-sns-message-type":"Notification","x-amz-sns-message-id":"sns-1"}"#, name: "h.json")
+        let base = #""access_key_id":"AKIDEXAMPLE","secret_access_key":"s","region":"us-east-1","sns_topic_arns":["\#(Self.topic)"]"#
+        let trusting = try TestEnvironment.write(#"{\#(base),"insecure_test_cert_url_prefix":"\#(server.url("/files/"))"}"#, name: "c.json")
+        let strict = try TestEnvironment.write("{\(base)}", name: "c.json")
+        let allow = server.url("/files/*")
+
+        let valid = try cli(["plugin", "verify", ses, "--config", trusting, "--headers", headers, "--body", body, "--fetch-allow", allow])
+        #expect(valid.status == 0, "\(valid.stdout) \(valid.stderr)")
+
+        // Off by default: the same message is refused, as a certificate outside amazonaws.com.
+        let refused = try cli(["plugin", "verify", ses, "--config", strict, "--headers", headers, "--body", body, "--fetch-allow", allow])
+        #expect(refused.status == 1)
+        #expect(refused.stdout.contains("SigningCertURL"), "\(refused.stdout)")
+
+        // The host refuses to fetch outside its allow-list, whatever the plugin trusts.
+        let unfetched = try cli(["plugin", "verify", ses, "--config", trusting, "--headers", headers, "--body", body,
+                                 "--fetch-allow", "https://sns.*.amazonaws.com/*"])
+        #expect(unfetched.status == 1)
+        #expect(unfetched.stdout.contains("forbidden") || unfetched.stdout.contains("allow-list"), "\(unfetched.stdout)")
+
+        let parsed = try cli(["plugin", "parse", ses, "--config", trusting, "--body", body])
+        #expect(parsed.status == 0, "\(parsed.stderr)")
+        let events = (try? JSONSerialization.jsonObject(with: Data(parsed.stdout.utf8))) as? [[String: Any]]
+        #expect(events?.map { $0["recipient"] as? String } == ["a@example.com", "b@example.com"])
+        #expect(events?.map { $0["event_id"] as? String } == ["sns-1#0", "sns-1#1"])
+        #expect(events?.allSatisfy { $0["type"] as? String == "delivered" && $0["provider_message_id"] as? String == "0100-abc" } == true)
+    }
+
+    @Test("prepare signs SendEmail, and SendBulkEmail for messages sharing a template")
+    func prepare() throws {
+        let config = try TestEnvironment.write(
+            #"{"access_key_id":"AKIDEXAMPLE","secret_access_key":"wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY","session_token":"TOKEN","region":"eu-west-1"}"#,
+            name: "c.json")
+        let template = #"{\"template\":\"Welcome\",\"template_data\":{\"name\":\"Ada\"}}"#
+        let messages = try TestEnvironment.write(#"""
+            [{"id":"m1","channel":"email","from":"s@example.com","to":["a@example.com"],"subject":"Hi","text":"Hello"},
+             {"id":"m2","channel":"email","from":"s@example.com","to":["b@example.com"],"payload":"\#(template)"},
+             {"id":"m3","channel":"email","from":"s@example.com","to":["c@example.com"],"payload":"\#(template)"},
+             {"id":"m4","channel":"email","from":"s@example.com","to":[],"subject":"Hi","text":"Hello"}]
+            """#, name: "m.json")
+        let result = try cli(["plugin", "prepare", ses, "--config", config, "--messages", messages, "--now", "1705320000"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let document = (try? JSONSerialization.jsonObject(with: Data(result.stdout.utf8))) as? [String: Any]
+        let requests = document?["requests"] as? [[String: Any]] ?? []
+        #expect(requests.map { $0["url"] as? String } == ["https://email.eu-west-1.amazonaws.com/v2/email/outbound-bulk-emails",
+                                                          "https://email.eu-west-1.amazonaws.com/v2/email/outbound-emails"])
+        for request in requests {
+            let headers = request["headers"] as? [String: String] ?? [:]
+            #expect(headers["x-amz-date"] == "20240115T120000Z" && headers["x-amz-security-token"] == "TOKEN")
+            #expect(headers["authorization"]?.hasPrefix("AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20240115/eu-west-1/ses/aws4_request, SignedHeaders=content-type;host;x-amz-date;x-amz-security-token, Signature=") == true)
+        }
+        let refused = document?["refused"] as? [[String: Any]] ?? []
+        #expect(refused.count == 1 && refused.first?["message_index"] as? Int == 3 && refused.first?["kind"] as? String == "permanent")
+
+        let one = try TestEnvironment.write(#"[{"id":"m1","channel":"email","from":"s@example.com","to":["a@example.com"],"subject":"Hi","text":"Hello"}]"#, name: "m.json")
+        let headers = try TestEnvironment.write(#"{"x-amzn-ErrorType":"TooManyRequestsException:http://internal.amazon.com/"}"#, name: "h.json")
+        let body = try TestEnvironment.write(#"{"message":"Maximum sending rate exceeded."}"#, name: "b.json")
+        let interpreted = try cli(["plugin", "interpret", ses, "--config", config, "--messages", one, "--status", "429",
+                                   "--headers", headers, "--body", body])
+        let outcome = ((try? JSONSerialization.jsonObject(with: Data(interpreted.stdout.utf8))) as? [[String: Any]])?.first
+        #expect(outcome?["kind"] as? String == "retryable" && outcome?["code"] as? String == "TooManyRequestsException", "\(interpreted.stdout)")
+    }
+}
