@@ -25,6 +25,7 @@ let package = Package(
     products: [
         .executable(name: "batchsender", targets: ["batchsender"]),
         .executable(name: "batchsender-bench-abi", targets: ["ABIBenchmark"]),
+        .executable(name: "batchsender-bench-providers", targets: ["ProviderBenchmark"]),
         .executable(name: "batchsender-conformance", targets: ["Conformance"]),
         .library(name: "ProviderKit", targets: ["ProviderKit"]),
     ] + providers.map { .library(name: "\($0)Provider", type: .dynamic, targets: ["\($0)Provider"]) },
@@ -79,10 +80,17 @@ let package = Package(
         ),
 
         // Benchmarks: commands that print figures.
+        .target(name: "BenchmarkSupport", path: "Benchmarks/Support"),
         .executableTarget(
             name: "ABIBenchmark",
-            dependencies: ["HostCore", "EchoProvider"],
+            dependencies: ["HostCore", "EchoProvider", "BenchmarkSupport"],
             path: "Benchmarks/ABIOverhead"
+        ),
+        .executableTarget(
+            name: "ProviderBenchmark",
+            dependencies: ["HostCore", "ProviderCrypto", "BenchmarkSupport", .product(name: "Logging", package: "swift-log")],
+            path: "Benchmarks/ProviderReference",
+            exclude: ["reference.py"]
         ),
 
         // `swift package conformance`: build every provider and run the suite on each.

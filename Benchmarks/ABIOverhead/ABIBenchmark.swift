@@ -1,3 +1,4 @@
+import BenchmarkSupport
 import EchoProvider
 import Foundation
 import HostCore
@@ -66,25 +67,12 @@ struct ABIBenchmark {
         for (name, directCall, abiCall) in cases {
             var directTimes: [Double] = [], abiTimes: [Double] = []
             for _ in 0..<rounds {
-                directTimes.append(try time(iterations, directCall))
-                abiTimes.append(try time(iterations, abiCall))
+                directTimes.append(try Timing.nanosecondsPerCall(iterations, directCall))
+                abiTimes.append(try Timing.nanosecondsPerCall(iterations, abiCall))
             }
-            let d = median(directTimes), a = median(abiTimes)
+            let d = Timing.median(directTimes), a = Timing.median(abiTimes)
             print(name.padding(toLength: 26, withPad: " ", startingAt: 0)
                   + String(format: " %8.0f %8.0f %7.2fx", d, a, a / d))
         }
-    }
-
-    static func time(_ iterations: Int, _ body: () throws -> Void) throws -> Double {
-        let start = ContinuousClock.now
-        for _ in 0..<iterations { try body() }
-        let elapsed = ContinuousClock.now - start
-        let nanoseconds = Double(elapsed.components.seconds) * 1e9 + Double(elapsed.components.attoseconds) / 1e9
-        return nanoseconds / Double(iterations)
-    }
-
-    static func median(_ values: [Double]) -> Double {
-        let sorted = values.sorted()
-        return sorted[sorted.count / 2]
     }
 }

@@ -1,4 +1,5 @@
 import ProviderModel
+import Synchronization
 
 /// AWS Signature Version 4 (docs.aws.amazon.com/IAM/latest/UserGuide/reference_sigv-create-signed-request.html),
 /// byte-exact with botocore's `SigV4Auth`: the plugin signs with it, the
@@ -42,18 +43,45 @@ public enum SigV4 {
     /// The canonical request and the `SignedHeaders` list it used.
     public static func canonicalRequest(_ request: Request) -> (text: String, signedHeaders: String) {
         // Repeated headers are joined with commas; values have their whitespace runs collapsed.
-        var byName: [String: [String]] = [:]
+        var byName: [[UInt8]: [UInt8]] = [:]
         for header in request.headers {
-            byName[header.name.lowercased(), default: []].append(collapseWhitespace(header.value))
+            let name = asciiLowercased(header.name)
+            let value = collapseWhitespace(header.value)
+            if let existing = byName[name] {
+                byName[name] = existing + [UInt8(ascii: ",")] + value
+            } else {
+                byName[name] = value
+            }
         }
-        let names = byName.keys.sorted()
-        var text = request.method.uppercased() + "\n" + canonicalURI(request.path) + "\n" + canonicalQuery(request.query) + "\n"
+        let names = byName.keys.sorted { $0.lexicographicallyPrecedes($1) }
+        var text: [UInt8] = []
+        text.reserveCapacity(512)
+        text.append(contentsOf: request.method.uppercased().utf8)
+        text.append(0x0a)
+        text.append(contentsOf: canonicalURI(request.path).utf8)
+        text.append(0x0a)
+        text.append(contentsOf: canonicalQuery(request.query).utf8)
+        text.append(0x0a)
         for name in names {
-            text += name + ":" + (byName[name] ?? []).joined(separator: ",") + "\n"
+            text.append(contentsOf: name)
+            text.append(UInt8(ascii: ":"))
+            text.append(contentsOf: byName[name] ?? [])
+            text.append(0x0a)
         }
-        let signedHeaders = names.joined(separator: ";")
-        text += "\n" + signedHeaders + "\n" + request.payloadHash
-        return (text, signedHeaders)
+        var signedHeaders: [UInt8] = []
+        for (index, name) in names.enumerated() {
+            if index > 0 { signedHeaders.append(UInt8(ascii: ";")) }
+            signedHeaders.append(contentsOf: name)
+        }
+        text.append(0x0a)
+        text.append(contentsOf: signedHeaders)
+        text.append(0x0a)
+        text.append(contentsOf: request.payloadHash.utf8)
+        return (String(decoding: text, as: UTF8.self), String(decoding: signedHeaders, as: UTF8.self))
+    }
+
+    static func asciiLowercased(_ text: String) -> [UInt8] {
+        text.utf8.map { (65...90).contains($0) ? $0 + 32 : $0 }
     }
 
     public static func stringToSign(amzDate: String, scope: String, canonicalRequest: String) -> String {
@@ -80,10 +108,24 @@ public enum SigV4 {
         return lowered
     }
 
-    /// botocore: `' '.join(value.split())`.
-    static func collapseWhitespace(_ value: String) -> String {
-        value.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\n" || $0 == "\r" || $0 == "\u{0B}" || $0 == "\u{0C}" })
-            .joined(separator: " ")
+    /// botocore: `' '.join(value.split())`. Python splits on Unicode whitespace; header
+    /// values are ASCII in practice, so the ASCII whitespace Python knows is what is collapsed.
+    static func collapseWhitespace(_ value: String) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(value.utf8.count)
+        var pendingSpace = false
+        for byte in value.utf8 {
+            if byte == 0x20 || (0x09...0x0d).contains(byte) || (0x1c...0x1f).contains(byte) {
+                pendingSpace = !out.isEmpty
+                continue
+            }
+            if pendingSpace {
+                out.append(0x20)
+                pendingSpace = false
+            }
+            out.append(byte)
+        }
+        return out
     }
 
     /// Every byte outside RFC 3986's unreserved set (and `extra`) as %XX, upper-case.
@@ -155,6 +197,8 @@ public struct SigV4Signer: Sendable {
     public let credentials: AWSCredentials
     public let region: String
     public let service: String
+    /// The day's signing key, derived once per UTC date rather than with four HMACs per request.
+    private let dailyKey = DailySigningKey()
 
     public init(credentials: AWSCredentials, region: String, service: String) {
         self.credentials = credentials
@@ -183,12 +227,26 @@ public struct SigV4Signer: Sendable {
                                     payloadHash: Encoding.hex(Digest.sha256(body)))
         let canonical = SigV4.canonicalRequest(request)
         let scope = SigV4.scope(date: date, region: region, service: service)
-        let key = SigV4.signingKey(secret: credentials.secretAccessKey, date: date, region: region, service: service)
-        let signature = SigV4.signature(signingKey: key, stringToSign: SigV4.stringToSign(amzDate: amzDate, scope: scope,
-                                                                                         canonicalRequest: canonical.text))
+        let key = dailyKey.key(for: date) {
+            SigV4.signingKey(secret: credentials.secretAccessKey, date: date, region: region, service: service)
+        }
+        let signature = Encoding.hex(key.mac(Array(SigV4.stringToSign(amzDate: amzDate, scope: scope,
+                                                                     canonicalRequest: canonical.text).utf8)))
         toSend.append(KeyValue("authorization", "\(SigV4.algorithm) Credential=\(credentials.accessKeyId)/\(scope), "
                                    + "SignedHeaders=\(canonical.signedHeaders), Signature=\(signature)"))
         return toSend
+    }
+}
+
+/// One signing key per UTC date, for one signer's credentials, region and service.
+final class DailySigningKey: Sendable {
+    private let current = Mutex<(date: String, key: HMACKey)?>(nil)
+
+    func key(for date: String, derive: () -> [UInt8]) -> HMACKey {
+        if let cached = current.withLock({ $0 }), cached.date == date { return cached.key }
+        let key = HMACKey(derive())
+        current.withLock { $0 = (date, key) }
+        return key
     }
 }
 

@@ -18,7 +18,7 @@ public struct StandardWebhookSignature: Sendable {
     /// The reference libraries' tolerance for the timestamp, either way (seconds).
     public static let defaultTolerance: Int64 = 300
 
-    private let key: [UInt8]
+    private let key: HMACKey
 
     /// `secret` is `whsec_` + base64 (padded or not); `field` names it in errors (e.g. `config.webhook_secret`).
     public init(secret: String, field: String) throws(PluginFailure) {
@@ -26,11 +26,11 @@ public struct StandardWebhookSignature: Sendable {
         guard !encoded.isEmpty, let key = Encoding.unbase64(encoded), !key.isEmpty else {
             throw PluginFailure(.config, field: field, "must be whsec_ followed by the base64 of the key bytes")
         }
-        self.key = key
+        self.key = HMACKey(key)
     }
 
     public init(key: [UInt8]) {
-        self.key = key
+        self.key = HMACKey(key)
     }
 
     /// The header value for one signature: `v1,<base64>`.
@@ -70,13 +70,16 @@ public struct StandardWebhookSignature: Sendable {
     }
 
     private func mac(id: String, timestamp: String, body: [UInt8]) -> [UInt8] {
-        var signed: [UInt8] = []
-        signed.reserveCapacity(id.utf8.count + timestamp.utf8.count + body.count + 2)
-        signed.append(contentsOf: id.utf8)
-        signed.append(UInt8(ascii: "."))
-        signed.append(contentsOf: timestamp.utf8)
-        signed.append(UInt8(ascii: "."))
-        signed.append(contentsOf: body)
-        return Digest.hmacSHA256(key: key, signed)
+        var id = id, timestamp = timestamp
+        let dot: [UInt8] = [UInt8(ascii: ".")]
+        return id.withUTF8 { id in
+            timestamp.withUTF8 { timestamp in
+                dot.withUnsafeBytes { dot in
+                    body.withUnsafeBytes { body in
+                        key.mac(parts: [UnsafeRawBufferPointer(id), dot, UnsafeRawBufferPointer(timestamp), dot, body])
+                    }
+                }
+            }
+        }
     }
 }

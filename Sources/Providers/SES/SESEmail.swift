@@ -1,28 +1,5 @@
 import ProviderModel
 
-/// The parts of SES v2's request shapes (botocore `sesv2` model) that
-/// BatchSender fills in.
-struct SESDestination: Encodable {
-    var ToAddresses: [String]
-    var CcAddresses: [String]?
-    var BccAddresses: [String]?
-}
-
-struct SESNameValue: Encodable {
-    var Name: String
-    var Value: String
-}
-
-struct SESContentText: Encodable {
-    var Data: String
-    var Charset = "UTF-8"
-}
-
-struct SESTemplate: Encodable {
-    var TemplateName: String
-    var TemplateData: String
-}
-
 /// A provider-side template named by a message's `payload` (message.h):
 /// `{"template": "Name", "template_data": {...}}`.
 struct SESTemplateChoice: Equatable {
@@ -60,63 +37,10 @@ struct SESRefusal: Error {
     }
 }
 
-/// `SendEmail`: `POST /v2/email/outbound-emails`.
-struct SESSendEmail: Encodable {
-    struct SimpleContent: Encodable {
-        struct Body: Encodable {
-            var Text: SESContentText?
-            var Html: SESContentText?
-        }
-
-        var Subject: SESContentText
-        var Body: Body
-        var Headers: [SESNameValue]?
-    }
-
-    struct EmailContent: Encodable {
-        var Simple: SimpleContent?
-        var Template: SESTemplate?
-    }
-
-    var FromEmailAddress: String
-    var Destination: SESDestination
-    var ReplyToAddresses: [String]?
-    var Content: EmailContent
-    var EmailTags: [SESNameValue]?
-    var ConfigurationSetName: String?
-
+/// SES v2's request bodies (botocore `sesv2` model), written straight to JSON.
+enum SESRequestBody {
     /// SES takes at most 50 recipients per message, To, Cc and Bcc together.
     static let maxRecipients = 50
-
-    init(_ message: OutboundMessage, template: SESTemplateChoice?, configurationSet: String) {
-        FromEmailAddress = message.from
-        Destination = SESDestination(message)
-        ReplyToAddresses = message.replyTo.isEmpty ? nil : message.replyTo
-        let headers = SESSendEmail.headers(message)
-        if let template {
-            self.Content = EmailContent(Simple: nil, Template: SESTemplate(TemplateName: template.name, TemplateData: template.data))
-        } else {
-            let body = SimpleContent.Body(Text: message.text.isEmpty ? nil : SESContentText(Data: message.text),
-                                   Html: message.html.isEmpty ? nil : SESContentText(Data: message.html))
-            self.Content = EmailContent(Simple: SimpleContent(Subject: SESContentText(Data: message.subject), Body: body,
-                                           Headers: headers.isEmpty ? nil : headers),
-                            Template: nil)
-        }
-        EmailTags = message.tags.isEmpty ? nil : message.tags.map { SESNameValue(Name: $0.name, Value: $0.value) }
-        ConfigurationSetName = configurationSet.isEmpty ? nil : configurationSet
-    }
-
-    /// The message's headers, and its metadata as one `X-Metadata` JSON header
-    /// (SES has no metadata field; events carry headers back when the
-    /// configuration set includes them).
-    static func headers(_ message: OutboundMessage) -> [SESNameValue] {
-        var headers = message.headers.map { SESNameValue(Name: $0.name, Value: $0.value) }
-        if !message.metadata.isEmpty {
-            let object = JSONValue.object(Dictionary(message.metadata.map { ($0.name, JSONValue.string($0.value)) }) { $1 })
-            headers.append(SESNameValue(Name: "X-Metadata", Value: object.compactText))
-        }
-        return headers
-    }
 
     /// Why SES would refuse this message; nil when it can go.
     static func problem(_ message: OutboundMessage, template: SESTemplateChoice?, field: String) -> SESRefusal? {
@@ -154,53 +78,125 @@ struct SESSendEmail: Encodable {
     }
 }
 
-extension SESDestination {
-    init(_ message: OutboundMessage) {
-        ToAddresses = message.to
-        CcAddresses = message.cc.isEmpty ? nil : message.cc
-        BccAddresses = message.bcc.isEmpty ? nil : message.bcc
-    }
-}
-
-/// `SendBulkEmail`: `POST /v2/email/outbound-bulk-emails`, one template for
-/// up to 50 entries, each with its own destination and variables.
-struct SESBulkEmail: Encodable {
-    struct Entry: Encodable {
-        struct Replacement: Encodable {
-            struct Template: Encodable {
-                var ReplacementTemplateData: String
-            }
-
-            var ReplacementTemplate: Template
-        }
-
-        var Destination: SESDestination
-        var ReplacementTags: [SESNameValue]?
-        var ReplacementEmailContent: Replacement
-    }
-
-    struct TemplateContent: Encodable {
-        var Template: SESTemplate
-    }
-
-    var FromEmailAddress: String
-    var ReplyToAddresses: [String]?
-    var DefaultContent: TemplateContent
-    var BulkEmailEntries: [Entry]
-    var ConfigurationSetName: String?
-
+extension SESRequestBody {
     static let maxEntries = 50
 
-    init(_ messages: [OutboundMessage], template: String, configurationSet: String, data: [String]) {
-        let first = messages.first
-        FromEmailAddress = first?.from ?? ""
-        ReplyToAddresses = (first?.replyTo.isEmpty ?? true) ? nil : first?.replyTo
-        self.DefaultContent = TemplateContent(Template: SESTemplate(TemplateName: template, TemplateData: "{}"))
-        BulkEmailEntries = zip(messages, data).map { message, data in
-            Entry(Destination: SESDestination(message),
-                  ReplacementTags: message.tags.isEmpty ? nil : message.tags.map { SESNameValue(Name: $0.name, Value: $0.value) },
-                  ReplacementEmailContent: .init(ReplacementTemplate: .init(ReplacementTemplateData: data)))
+    /// `SendEmail`: `POST /v2/email/outbound-emails`.
+    static func sendEmail(_ message: OutboundMessage, template: SESTemplateChoice?, configurationSet: String) -> [UInt8] {
+        var json = JSONWriter(capacity: 256 + message.html.utf8.count + message.text.utf8.count)
+        json.beginObject()
+        json.member("FromEmailAddress", message.from)
+        destination(message, into: &json)
+        if !message.replyTo.isEmpty { json.member("ReplyToAddresses", strings: message.replyTo) }
+        json.key("Content")
+        json.beginObject()
+        if let template {
+            json.key("Template")
+            templateObject(template.name, data: template.data, into: &json)
+        } else {
+            json.key("Simple")
+            json.beginObject()
+            json.key("Subject")
+            text(message.subject, into: &json)
+            json.key("Body")
+            json.beginObject()
+            if !message.text.isEmpty {
+                json.key("Text")
+                text(message.text, into: &json)
+            }
+            if !message.html.isEmpty {
+                json.key("Html")
+                text(message.html, into: &json)
+            }
+            json.endObject()
+            let headers = headers(message)
+            if !headers.isEmpty { nameValues("Headers", headers, into: &json) }
+            json.endObject()
         }
-        ConfigurationSetName = configurationSet.isEmpty ? nil : configurationSet
+        json.endObject()
+        if !message.tags.isEmpty { nameValues("EmailTags", message.tags, into: &json) }
+        if !configurationSet.isEmpty { json.member("ConfigurationSetName", configurationSet) }
+        json.endObject()
+        return json.bytes
+    }
+
+    /// `SendBulkEmail`: `POST /v2/email/outbound-bulk-emails`, one template for up to
+    /// 50 entries, each with its own destination, tags and variables (`data`, JSON text).
+    static func bulkEmail(_ messages: [OutboundMessage], template: String, data: [String], configurationSet: String) -> [UInt8] {
+        var json = JSONWriter(capacity: 256 + 160 * messages.count)
+        json.beginObject()
+        json.member("FromEmailAddress", messages.first?.from ?? "")
+        if let replyTo = messages.first?.replyTo, !replyTo.isEmpty { json.member("ReplyToAddresses", strings: replyTo) }
+        json.key("DefaultContent")
+        json.beginObject()
+        json.key("Template")
+        templateObject(template, data: "{}", into: &json)
+        json.endObject()
+        json.key("BulkEmailEntries")
+        json.beginArray()
+        for (message, data) in zip(messages, data) {
+            json.beginObject()
+            destination(message, into: &json)
+            if !message.tags.isEmpty { nameValues("ReplacementTags", message.tags, into: &json) }
+            json.key("ReplacementEmailContent")
+            json.beginObject()
+            json.key("ReplacementTemplate")
+            json.beginObject()
+            json.member("ReplacementTemplateData", data)
+            json.endObject()
+            json.endObject()
+            json.endObject()
+        }
+        json.endArray()
+        if !configurationSet.isEmpty { json.member("ConfigurationSetName", configurationSet) }
+        json.endObject()
+        return json.bytes
+    }
+
+    /// The message's headers, and its metadata as one `X-Metadata` JSON header
+    /// (SES has no metadata field; events carry headers back when the
+    /// configuration set includes them).
+    static func headers(_ message: OutboundMessage) -> [KeyValue] {
+        guard !message.metadata.isEmpty else { return message.headers }
+        var metadata = JSONWriter()
+        metadata.beginObject()
+        for pair in message.metadata.sorted(by: { $0.name < $1.name }) { metadata.member(pair.name, pair.value) }
+        metadata.endObject()
+        return message.headers + [KeyValue("X-Metadata", String(decoding: metadata.bytes, as: UTF8.self))]
+    }
+
+    private static func destination(_ message: OutboundMessage, into json: inout JSONWriter) {
+        json.key("Destination")
+        json.beginObject()
+        json.member("ToAddresses", strings: message.to)
+        if !message.cc.isEmpty { json.member("CcAddresses", strings: message.cc) }
+        if !message.bcc.isEmpty { json.member("BccAddresses", strings: message.bcc) }
+        json.endObject()
+    }
+
+    private static func text(_ data: String, into json: inout JSONWriter) {
+        json.beginObject()
+        json.member("Data", data)
+        json.member("Charset", "UTF-8")
+        json.endObject()
+    }
+
+    private static func templateObject(_ name: String, data: String, into json: inout JSONWriter) {
+        json.beginObject()
+        json.member("TemplateName", name)
+        json.member("TemplateData", data)
+        json.endObject()
+    }
+
+    private static func nameValues(_ key: String, _ pairs: [KeyValue], into json: inout JSONWriter) {
+        json.key(key)
+        json.beginArray()
+        for pair in pairs {
+            json.beginObject()
+            json.member("Name", pair.name)
+            json.member("Value", pair.value)
+            json.endObject()
+        }
+        json.endArray()
     }
 }

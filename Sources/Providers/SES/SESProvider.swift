@@ -8,7 +8,7 @@ public struct SESProvider: MessageSending, WebhookHandling {
     public static let descriptor = PluginDescriptor(
         id: "ses", name: "Amazon SES", version: "1.0.0",
         description: "Email through Amazon SES v2 (SigV4-signed); delivery events from SNS-signed notifications",
-        channels: [.email], maxBatch: SESBulkEmail.maxEntries,
+        channels: [.email], maxBatch: SESRequestBody.maxEntries,
         configKeys: [
             ConfigKey("access_key_id", required: true, description: "AWS access key id (AKIA… or ASIA… for temporary credentials)"),
             ConfigKey("secret_access_key", required: true, secret: true, description: "AWS secret access key"),

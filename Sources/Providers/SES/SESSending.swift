@@ -21,7 +21,7 @@ extension SESProvider {
                 refused.append(.permanent(index, code: refusal.code, refusal.message))
                 continue
             }
-            if let problem = SESSendEmail.problem(message, template: template, field: field) {
+            if let problem = SESRequestBody.problem(message, template: template, field: field) {
                 refused.append(.permanent(index, code: problem.code, problem.message))
                 continue
             }
@@ -40,24 +40,20 @@ extension SESProvider {
                 single.append((first.0, first.1))
                 continue
             }
-            let body = SESBulkEmail(group.map { messages[$0.0] }, template: first.1.name, configurationSet: configurationSet,
-                                    data: group.map { $0.1.data })
-            requests.append(try request(path: "/v2/email/outbound-bulk-emails", body: body, indices: group.map { $0.0 }, context: context))
+            let body = SESRequestBody.bulkEmail(group.map { messages[$0.0] }, template: first.1.name,
+                                                data: group.map { $0.1.data }, configurationSet: configurationSet)
+            requests.append(request(path: "/v2/email/outbound-bulk-emails", body: body, indices: group.map { $0.0 }, context: context))
         }
         for (index, template) in single.sorted(by: { $0.0 < $1.0 }) {
-            let body = SESSendEmail(messages[index], template: template, configurationSet: configurationSet)
-            requests.append(try request(path: "/v2/email/outbound-emails", body: body, indices: [index], context: context))
+            let body = SESRequestBody.sendEmail(messages[index], template: template, configurationSet: configurationSet)
+            requests.append(request(path: "/v2/email/outbound-emails", body: body, indices: [index], context: context))
         }
         return PreparedSend(requests: requests, refused: refused)
     }
 
     /// A SigV4-signed JSON POST. SES has no idempotency key: a retry after a
     /// lost response can send twice, which the host's outcome log has to accept.
-    func request(path: String, body: some Encodable, indices: [Int], context: some PluginContext) throws(PluginFailure) -> PreparedRequest {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.withoutEscapingSlashes]
-        guard let data = try? encoder.encode(body) else { throw PluginFailure(.internal, "could not encode the request") }
-        let bytes = Array(data)
+    func request(path: String, body bytes: [UInt8], indices: [Int], context: some PluginContext) -> PreparedRequest {
         let url = baseURL + path
         let headers = signer.sign(method: "POST", url: url,
                                   headers: [KeyValue("content-type", "application/json"), KeyValue("user-agent", Self.userAgent)],

@@ -1,0 +1,105 @@
+/// Writes compact JSON straight into bytes: for request bodies a plugin
+/// builds on every send, where Foundation's JSONEncoder (reflection, boxing,
+/// generic metadata) costs more than the rest of the call. Keys are written
+/// in the order given; strings are escaped per RFC 8259.
+public struct JSONWriter {
+    public private(set) var bytes: [UInt8] = []
+    /// Whether the container being written already holds a value (so the next needs a comma).
+    private var filled: [Bool] = []
+
+    public init(capacity: Int = 256) {
+        bytes.reserveCapacity(capacity)
+    }
+
+    public mutating func beginObject() {
+        separate()
+        bytes.append(UInt8(ascii: "{"))
+        filled.append(false)
+    }
+
+    public mutating func endObject() {
+        bytes.append(UInt8(ascii: "}"))
+        filled.removeLast()
+    }
+
+    public mutating func beginArray() {
+        separate()
+        bytes.append(UInt8(ascii: "["))
+        filled.append(false)
+    }
+
+    public mutating func endArray() {
+        bytes.append(UInt8(ascii: "]"))
+        filled.removeLast()
+    }
+
+    /// A member name; the value written next belongs to it.
+    public mutating func key(_ name: String) {
+        separate()
+        escape(name)
+        bytes.append(UInt8(ascii: ":"))
+        // The value that follows must not add a comma of its own.
+        pendingValue = true
+    }
+
+    public mutating func string(_ value: String) {
+        separate()
+        escape(value)
+    }
+
+    public mutating func bool(_ value: Bool) {
+        separate()
+        bytes.append(contentsOf: (value ? "true" : "false").utf8)
+    }
+
+    /// Writes `value` as it is: text that is already JSON (a JSONValue's compactText, say).
+    public mutating func raw(_ json: String) {
+        separate()
+        bytes.append(contentsOf: json.utf8)
+    }
+
+    /// `"name":"value"`.
+    public mutating func member(_ name: String, _ value: String) {
+        key(name)
+        string(value)
+    }
+
+    /// `"name":["a","b"]`.
+    public mutating func member(_ name: String, strings: [String]) {
+        key(name)
+        beginArray()
+        for value in strings { string(value) }
+        endArray()
+    }
+
+    private var pendingValue = false
+
+    private mutating func separate() {
+        if pendingValue {
+            pendingValue = false
+        } else if let last = filled.last, last {
+            bytes.append(UInt8(ascii: ","))
+        }
+        if !filled.isEmpty { filled[filled.count - 1] = true }
+    }
+
+    private static let hex = Array("0123456789abcdef".utf8)
+
+    private mutating func escape(_ text: String) {
+        bytes.append(UInt8(ascii: "\""))
+        for byte in text.utf8 {
+            switch byte {
+            case UInt8(ascii: "\""): bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\"")])
+            case UInt8(ascii: "\\"): bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\\")])
+            case 0x0a: bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "n")])
+            case 0x0d: bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "r")])
+            case 0x09: bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "t")])
+            case 0x00..<0x20:
+                bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0"),
+                                          Self.hex[Int(byte >> 4)], Self.hex[Int(byte & 0x0f)]])
+            default: bytes.append(byte)
+            }
+        }
+        bytes.append(UInt8(ascii: "\""))
+    }
+}
