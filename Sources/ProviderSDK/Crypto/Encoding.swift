@@ -43,10 +43,40 @@ public enum Encoding {
 
     /// Standard base64, padded or not; nil when it is not base64.
     public static func unbase64(_ text: String) -> [UInt8]? {
-        var padded = text
-        let remainder = padded.utf8.count % 4
-        if remainder == 1 { return nil }
-        if remainder > 0 { padded += String(repeating: "=", count: 4 - remainder) }
-        return Data(base64Encoded: padded).map { Array($0) }
+        unbase64(bytes: text.utf8)
+    }
+
+    private static let base64Values: [UInt8] = {
+        var table = [UInt8](repeating: 0xff, count: 256)
+        for (index, byte) in "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8.enumerated() {
+            table[Int(byte)] = UInt8(index)
+        }
+        return table
+    }()
+
+    /// Standard base64, padded or not; nil for any other character, misplaced
+    /// padding, a length no encoding gives, or stray bits in the last character.
+    public static func unbase64(bytes text: some Collection<UInt8>) -> [UInt8]? {
+        var digits = Array(text)
+        while digits.last == UInt8(ascii: "=") { digits.removeLast() }
+        let padding = text.count - digits.count
+        guard padding <= 2, digits.count % 4 != 1, padding == 0 || (digits.count + padding) % 4 == 0 else { return nil }
+        var out: [UInt8] = []
+        out.reserveCapacity(digits.count * 3 / 4)
+        var accumulator: UInt32 = 0
+        var bits = 0
+        for digit in digits {
+            let value = base64Values[Int(digit)]
+            guard value != 0xff else { return nil }
+            accumulator = accumulator << 6 | UInt32(value)
+            bits += 6
+            if bits >= 8 {
+                bits -= 8
+                out.append(UInt8(truncatingIfNeeded: accumulator >> UInt32(bits)))
+            }
+        }
+        // Foundation (and the reference libraries' decoders) refuse non-zero leftover bits.
+        guard accumulator & ((1 << UInt32(bits)) - 1) == 0 else { return nil }
+        return out
     }
 }

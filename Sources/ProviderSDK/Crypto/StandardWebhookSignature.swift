@@ -48,9 +48,9 @@ public struct StandardWebhookSignature: Sendable {
         _ = try InboundWebhook.checkTimestamp(timestamp, header: names.timestamp, nowSeconds: nowSeconds, tolerance: tolerance)
         var candidates: [[UInt8]] = []
         var malformed = false
-        for entry in signatures.split(separator: " ") {
-            guard entry.hasPrefix("v1,") else { continue }
-            if let decoded = Encoding.unbase64(String(entry.dropFirst(3))), decoded.count == 32 {
+        for entry in signatures.utf8.split(separator: UInt8(ascii: " ")) {
+            guard entry.starts(with: "v1,".utf8) else { continue }
+            if let decoded = Encoding.unbase64(bytes: entry.dropFirst(3)), decoded.count == 32 {
                 candidates.append(decoded)
             } else {
                 malformed = true

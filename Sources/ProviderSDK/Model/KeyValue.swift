@@ -25,7 +25,11 @@ extension Array where Element == KeyValue {
 }
 
 extension String {
+    /// ASCII case-insensitive equality (HTTP names), byte by byte without allocating.
     func caseInsensitiveEquals(_ other: String) -> Bool {
-        utf8.count == other.utf8.count && lowercased() == other.lowercased()
+        guard utf8.count == other.utf8.count else { return false }
+        return zip(utf8, other.utf8).allSatisfy { a, b in
+            a == b || ((a | 0x20) == (b | 0x20) && (97...122).contains(a | 0x20))
+        }
     }
 }
