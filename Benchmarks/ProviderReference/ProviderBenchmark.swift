@@ -20,12 +20,10 @@ struct ProviderBenchmark {
             var publicKey: String?
             var headers: [String: String]?
             var body: String?
-            var opsPerSecond: Double
 
             enum CodingKeys: String, CodingKey {
                 case secret, headers, body
                 case publicKey = "public_key"
-                case opsPerSecond = "ops_per_second"
             }
         }
 
@@ -39,17 +37,27 @@ struct ProviderBenchmark {
 
     static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
-    static func main() throws {
+    static func main() {
+        do {
+            try run()
+        } catch {
+            FileHandle.standardError.write(Data("batchsender-bench-providers: \(error)\n".utf8))
+            exit(1)
+        }
+    }
+
+    static func run() throws {
         let arguments = CommandLine.arguments
         let rounds = arguments.count > 1 ? Int(arguments[1]) ?? 7 : 7
         let iterations = arguments.count > 2 ? Int(arguments[2]) ?? 2000 : 2000
         let bin = URL(fileURLWithPath: arguments[0]).deletingLastPathComponent()
-        let python = ProcessInfo.processInfo.environment["BATCHSENDER_PYTHON"]
+        let interpreter = ProcessInfo.processInfo.environment["BATCHSENDER_PYTHON"]
             ?? packageRoot.appendingPathComponent(".build/pyvenv/bin/python").path
-        guard FileManager.default.isExecutableFile(atPath: python) else {
-            throw Failure(description: "no Python at \(python): run scripts/test once (it makes .build/pyvenv), or set BATCHSENDER_PYTHON")
+        guard FileManager.default.isExecutableFile(atPath: interpreter) else {
+            throw Failure(description: "no Python at \(interpreter): run scripts/test once (it makes .build/pyvenv), or set BATCHSENDER_PYTHON")
         }
-        let reference = try runReference(python: python, rounds: rounds, iterations: iterations)
+        let python = try ReferenceProcess(python: interpreter, script: packageRoot.appendingPathComponent("Benchmarks/ProviderReference/reference.py").path)
+        let reference = python.inputs
         var logger = Logger(label: "bench")
         logger.logLevel = .critical
 
@@ -82,45 +90,51 @@ struct ProviderBenchmark {
             var plugin, operation: String
             var call: () throws -> Void
             var reference: String = ""
-            var referenceOps: Double? = nil
+            /// The case of reference.py that does the same work.
+            var referenceCase: String? = nil
             var goal: Double? = nil
         }
         let rows: [Row] = [
             Row(plugin: "resend", operation: "verify", call: { try resend.verifyOnce(resendWebhook).status.map { throw $0 } },
-                reference: "svix Webhook.verify", referenceOps: svix?.opsPerSecond, goal: 5),
+                reference: "svix Webhook.verify", referenceCase: "svix", goal: 5),
             Row(plugin: "resend", operation: "parse", call: { _ = try resend.parse(resendWebhook) }),
             Row(plugin: "resend", operation: "prepare", call: { _ = try resend.prepare([email]) }),
             Row(plugin: "custom-webhook", operation: "verify", call: { try custom.verifyOnce(customWebhook).status.map { throw $0 } },
-                reference: "standardwebhooks Webhook.verify", referenceOps: standard?.opsPerSecond, goal: 5),
+                reference: "standardwebhooks Webhook.verify", referenceCase: "standardwebhooks", goal: 5),
             Row(plugin: "custom-webhook", operation: "parse", call: { _ = try custom.parse(customWebhook) }),
             Row(plugin: "custom-webhook", operation: "prepare", call: { _ = try custom.prepare([hook]) }),
             Row(plugin: "telnyx", operation: "verify", call: { try telnyx.verifyOnce(telnyxWebhook).status.map { throw $0 } },
-                reference: "PyNaCl VerifyKey.verify", referenceOps: nacl?.opsPerSecond, goal: 1),
+                reference: "PyNaCl VerifyKey.verify", referenceCase: "pynacl", goal: 1),
             Row(plugin: "telnyx", operation: "parse", call: { _ = try telnyx.parse(telnyxWebhook) }),
             Row(plugin: "telnyx", operation: "prepare", call: { _ = try telnyx.prepare([sms]) }),
             Row(plugin: "ses", operation: "verify (SNS)", call: { try ses.verifyOnce(snsWebhook).status.map { throw $0 } }),
             Row(plugin: "ses", operation: "parse", call: { _ = try ses.parse(snsWebhook) }),
             Row(plugin: "ses", operation: "prepare (SigV4)", call: { _ = try ses.prepare([email]) },
-                reference: "botocore SigV4Auth.add_auth", referenceOps: reference.cases["botocore"]?.opsPerSecond, goal: 5),
+                reference: "botocore SigV4Auth.add_auth", referenceCase: "botocore", goal: 5),
         ]
 
         print("Provider plugins through the ABI vs the official Python implementations, one run")
-        print("median of \(rounds) rounds x \(iterations) calls each; operations per second")
+        print("median of \(rounds) rounds x \(iterations) calls each, plugin and reference rounds interleaved; operations per second")
         print(pad("plugin", 15) + pad("operation", 17) + pad("plugin/s", 11, right: true) + "  " + pad("reference", 32)
               + pad("ref/s", 10, right: true) + pad("ratio", 9, right: true) + "  goal")
         let only = ProcessInfo.processInfo.environment["BATCHSENDER_BENCH_ONLY"] ?? ""
         for row in rows where "\(row.plugin) \(row.operation)".hasPrefix(only) {
             // Every call must succeed before its speed means anything.
             try row.call()
-            var samples: [Double] = []
-            for _ in 0..<rounds { samples.append(1e9 / (try Timing.nanosecondsPerCall(iterations, row.call))) }
+            var samples: [Double] = [], referenceSamples: [Double] = []
+            // Rounds alternate between the plugin and the reference, so both see the same machine load.
+            for _ in 0..<rounds {
+                samples.append(1e9 / (try Timing.nanosecondsPerCall(iterations, row.call)))
+                if let name = row.referenceCase { referenceSamples.append(try python.rate(name, iterations: iterations)) }
+            }
             let ops = Timing.median(samples)
-            let ratio = row.referenceOps.map { ops / $0 }
+            let referenceOps = row.referenceCase == nil ? nil : Timing.median(referenceSamples)
+            let ratio = referenceOps.map { ops / $0 }
             var verdict = ""
             if let ratio, let goal = row.goal { verdict = ratio >= goal ? "met" : "MISSED" }
             print(pad(row.plugin, 15) + pad(row.operation, 17) + pad(String(format: "%.0f", ops), 11, right: true) + "  "
                   + pad(row.reference.isEmpty ? "-" : row.reference, 32)
-                  + pad(row.referenceOps.map { String(format: "%.0f", $0) } ?? "-", 10, right: true)
+                  + pad(referenceOps.map { String(format: "%.0f", $0) } ?? "-", 10, right: true)
                   + pad(ratio.map { String(format: "%.1fx", $0) } ?? "-", 9, right: true)
                   + "  " + (row.goal.map { String(format: "≥%.0fx %@", $0, verdict) } ?? ""))
         }
@@ -131,20 +145,46 @@ struct ProviderBenchmark {
         return right ? space + text : text + space
     }
 
-    static func runReference(python: String, rounds: Int, iterations: Int) throws -> Reference {
+    /// reference.py, running beside the benchmark: it prints the shared inputs, then
+    /// times its implementation of one case each time it is asked.
+    final class ReferenceProcess {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: python)
-        process.arguments = [packageRoot.appendingPathComponent("Benchmarks/ProviderReference/reference.py").path,
-                             String(rounds), String(iterations)]
-        let out = Pipe()
-        process.standardOutput = out
-        try process.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            throw Failure(description: "reference.py failed (exit \(process.terminationStatus)); pip install -r Tests/Vectors/requirements.txt")
+        let input = Pipe(), output = Pipe()
+        let inputs: Reference
+
+        init(python: String, script: String) throws {
+            process.executableURL = URL(fileURLWithPath: python)
+            process.arguments = [script]
+            process.standardInput = input
+            process.standardOutput = output
+            try process.run()
+            let line = try Self.line(from: output.fileHandleForReading)
+            do {
+                inputs = try JSONDecoder().decode(Reference.self, from: Data(line.utf8))
+            } catch {
+                throw Failure(description: "reference.py did not start (pip install -r Tests/Vectors/requirements.txt): \(line.prefix(200))")
+            }
         }
-        return try JSONDecoder().decode(Reference.self, from: data)
+
+        deinit {
+            try? input.fileHandleForWriting.close()
+            process.waitUntilExit()
+        }
+
+        func rate(_ name: String, iterations: Int) throws -> Double {
+            input.fileHandleForWriting.write(Data("\(name) \(iterations)\n".utf8))
+            let line = try Self.line(from: output.fileHandleForReading)
+            guard let value = Double(line) else { throw Failure(description: "reference.py answered \(line.prefix(200)) for \(name)") }
+            return value
+        }
+
+        static func line(from handle: FileHandle) throws -> String {
+            var bytes: [UInt8] = []
+            while let chunk = try handle.read(upToCount: 1), let byte = chunk.first, byte != UInt8(ascii: "\n") {
+                bytes.append(byte)
+            }
+            return String(decoding: bytes, as: UTF8.self)
+        }
     }
 
     /// An SNS notification signed with the SES fixtures' test key, and a fetch

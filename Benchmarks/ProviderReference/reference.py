@@ -2,10 +2,11 @@
 """The official Python implementations of the plugins' signature work, timed.
 
 Builds fresh inputs (keys, secrets, realistic bodies, signatures made with the
-same libraries), times each operation as median operations per second over
-ROUNDS rounds of ITERATIONS calls, and prints JSON: per case, the inputs the
-Swift benchmark needs to time the plugin on the very same request, and
-`ops_per_second`. Usage: reference.py ROUNDS ITERATIONS
+same libraries) and prints them as one JSON line: per case, what the Swift
+benchmark needs to time the plugin on the very same request. Then, for each
+line "CASE ITERATIONS" read from stdin, times that many calls and prints the
+operations per second, so the benchmark can interleave its rounds with the
+plugin's under the same machine load. Usage: reference.py  (driven by batchsender-bench-providers)
   svix                 svix.webhooks.Webhook.verify            (Resend)
   standardwebhooks     standardwebhooks.Webhook.verify         (custom webhook)
   pynacl               nacl VerifyKey.verify of "{ts}|{body}"  (Telnyx)
@@ -15,7 +16,6 @@ import base64
 import datetime
 import json
 import os
-import statistics
 import sys
 import time
 
@@ -27,21 +27,18 @@ from botocore.credentials import Credentials
 from nacl.signing import SigningKey
 
 
-def rate(rounds, iterations, call):
-    samples = []
-    for _ in range(rounds):
-        start = time.perf_counter()
-        for _ in range(iterations):
-            call()
-        samples.append(iterations / (time.perf_counter() - start))
-    return statistics.median(samples)
+def rate(iterations, call):
+    start = time.perf_counter()
+    for _ in range(iterations):
+        call()
+    return iterations / (time.perf_counter() - start)
 
 
 def main():
-    rounds, iterations = int(sys.argv[1]), int(sys.argv[2])
     now = int(time.time())
     stamp = datetime.datetime.fromtimestamp(now, tz=datetime.timezone.utc)
     cases = {}
+    calls = {}
 
     resend_body = json.dumps({"type": "email.delivered", "created_at": "2024-01-15T12:00:00.000Z", "data": {
         "email_id": "4ef9a417-02e9-4d39-ad75-9611e0fcc33c", "from": "News <news@example.org>", "to": ["ada@example.org"],
@@ -49,22 +46,19 @@ def main():
         "tags": {"campaign": "weekly"}}}, separators=(",", ":"))
     secret = "whsec_" + base64.b64encode(os.urandom(32)).decode()
     hook = svix.webhooks.Webhook(secret)
-    headers = {"svix-id": "msg_2W2D3qXLS5fOaPja1GDg7rF2CwB", "svix-timestamp": str(now),
-               "svix-signature": hook.sign("msg_2W2D3qXLS5fOaPja1GDg7rF2CwB", stamp, resend_body)}
-    hook.verify(resend_body, headers)
-    cases["svix"] = {"secret": secret, "headers": headers, "body": resend_body,
-                     "ops_per_second": rate(rounds, iterations, lambda: svix.webhooks.Webhook(secret).verify(resend_body, headers))}
+    svix_headers = {"svix-id": "msg_2W2D3qXLS5fOaPja1GDg7rF2CwB", "svix-timestamp": str(now),
+                    "svix-signature": hook.sign("msg_2W2D3qXLS5fOaPja1GDg7rF2CwB", stamp, resend_body)}
+    cases["svix"] = {"secret": secret, "headers": svix_headers, "body": resend_body}
+    calls["svix"] = lambda: hook.verify(resend_body, svix_headers)
 
     custom_body = json.dumps({"type": "delivered", "event_id": "evt_1", "provider_message_id": "batch_42:rcp_1",
                               "recipient": "ada@example.org", "timestamp": "2024-01-15T12:00:00.000Z"}, separators=(",", ":"))
     secret = "whsec_" + base64.b64encode(os.urandom(32)).decode()
     standard = standardwebhooks.Webhook(secret)
-    headers = {"webhook-id": "evt_1", "webhook-timestamp": str(now),
-               "webhook-signature": standard.sign("evt_1", stamp, custom_body)}
-    standard.verify(custom_body, headers)
-    cases["standardwebhooks"] = {"secret": secret, "headers": headers, "body": custom_body,
-                                 "ops_per_second": rate(rounds, iterations,
-                                                        lambda: standardwebhooks.Webhook(secret).verify(custom_body, headers))}
+    standard_headers = {"webhook-id": "evt_1", "webhook-timestamp": str(now),
+                        "webhook-signature": standard.sign("evt_1", stamp, custom_body)}
+    cases["standardwebhooks"] = {"secret": secret, "headers": standard_headers, "body": custom_body}
+    calls["standardwebhooks"] = lambda: standard.verify(custom_body, standard_headers)
 
     telnyx_body = json.dumps({"data": {"event_type": "message.finalized", "id": "0ccc7b54-4df3-4bca-a65a-3da1ecc777f0",
                                        "occurred_at": "2024-01-15T12:00:00.000+00:00", "payload": {
@@ -77,8 +71,8 @@ def main():
     verify_key = key.verify_key
     cases["pynacl"] = {"public_key": base64.b64encode(bytes(verify_key)).decode(),
                        "headers": {"telnyx-signature-ed25519": base64.b64encode(signature).decode(), "telnyx-timestamp": str(now)},
-                       "body": telnyx_body,
-                       "ops_per_second": rate(rounds, iterations, lambda: verify_key.verify(signed, signature))}
+                       "body": telnyx_body}
+    calls["pynacl"] = lambda: verify_key.verify(signed, signature)
 
     ses_body = json.dumps({"FromEmailAddress": "News <news@example.org>", "Destination": {"ToAddresses": ["ada@example.org"]},
                            "Content": {"Simple": {"Subject": {"Data": "Your weekly digest", "Charset": "UTF-8"},
@@ -92,8 +86,14 @@ def main():
                              data=ses_body, headers={"Content-Type": "application/json"})
         signer.add_auth(request)
 
-    cases["botocore"] = {"ops_per_second": rate(rounds, iterations, sign)}
-    json.dump({"now": now, "cases": cases}, sys.stdout)
+    cases["botocore"] = {}
+    calls["botocore"] = sign
+    for call in calls.values():
+        call()
+    print(json.dumps({"now": now, "cases": cases}), flush=True)
+    for line in sys.stdin:
+        name, iterations = line.split()
+        print(rate(int(iterations), calls[name]), flush=True)
 
 
 main()

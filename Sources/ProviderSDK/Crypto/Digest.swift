@@ -1,9 +1,9 @@
 import CSSL
 
-/// SHA-256 and HMAC-SHA256 on libcrypto. The digest is fetched from
-/// OpenSSL's provider once: its one-shot helpers (`SHA256()`, `HMAC()`)
-/// look the algorithm up on every call, which costs more than hashing a
-/// webhook. HMAC is RFC 2104 over that digest. Safe from any thread.
+/// SHA-256 and HMAC-SHA256 on libcrypto's SHA-256 (SHA-NI where the CPU has
+/// it), through its context API: OpenSSL 3's one-shot helpers (`SHA256()`,
+/// `HMAC()`) look the algorithm up on every call, which costs more than
+/// hashing a webhook. HMAC is RFC 2104. Safe from any thread.
 public enum Digest {
     public static let sha256Length = 32
 
@@ -18,11 +18,10 @@ public enum Digest {
     /// SHA-256 over `parts` in order, without joining them first.
     static func sha256(parts: [UnsafeRawBufferPointer]) -> [UInt8] {
         var out = [UInt8](repeating: 0, count: sha256Length)
-        guard let context = EVP_MD_CTX_new() else { return out }
-        defer { EVP_MD_CTX_free(context) }
-        EVP_DigestInit_ex(context, sha256Algorithm, nil)
-        for part in parts where part.count > 0 { EVP_DigestUpdate(context, part.baseAddress, part.count) }
-        out.withUnsafeMutableBufferPointer { _ = EVP_DigestFinal_ex(context, $0.baseAddress, nil) }
+        var context = SHA256_CTX()
+        SHA256_Init(&context)
+        for part in parts where part.count > 0 { SHA256_Update(&context, part.baseAddress, part.count) }
+        out.withUnsafeMutableBufferPointer { _ = SHA256_Final($0.baseAddress, &context) }
         return out
     }
 
@@ -35,17 +34,16 @@ public enum Digest {
             b.withUnsafeBytes { b in CRYPTO_memcmp(a.baseAddress, b.baseAddress, a.count) == 0 }
         }
     }
-
-    /// Fetched once for the process; OpenSSL keeps it alive (never freed on purpose).
-    nonisolated(unsafe) static let sha256Algorithm: OpaquePointer? = EVP_MD_fetch(nil, "SHA256", nil)
 }
 
 /// An HMAC-SHA256 key with its padded blocks absorbed once, so each MAC
 /// hashes only the message: for a secret that signs or verifies many times
-/// (a webhook secret). Immutable after init; `mac` may run on many threads.
+/// (a webhook secret, a SigV4 signing key). The two states are plain values
+/// copied per MAC, so nothing is allocated but the result. Immutable after
+/// init; `mac` may run on many threads at once.
 public final class HMACKey: @unchecked Sendable {
-    private let inner: OpaquePointer
-    private let outer: OpaquePointer
+    private let inner: SHA256_CTX
+    private let outer: SHA256_CTX
 
     public init(_ key: [UInt8]) {
         let blockSize = 64
@@ -55,16 +53,10 @@ public final class HMACKey: @unchecked Sendable {
         outer = Self.absorbing(block.map { $0 ^ 0x5c })
     }
 
-    deinit {
-        EVP_MD_CTX_free(inner)
-        EVP_MD_CTX_free(outer)
-    }
-
-    private static func absorbing(_ pad: [UInt8]) -> OpaquePointer {
-        // Allocation failure here is out of memory; libcrypto then fails every later call too.
-        let context = EVP_MD_CTX_new()!
-        EVP_DigestInit_ex(context, Digest.sha256Algorithm, nil)
-        pad.withUnsafeBufferPointer { _ = EVP_DigestUpdate(context, $0.baseAddress, $0.count) }
+    private static func absorbing(_ pad: [UInt8]) -> SHA256_CTX {
+        var context = SHA256_CTX()
+        SHA256_Init(&context)
+        pad.withUnsafeBufferPointer { _ = SHA256_Update(&context, $0.baseAddress, $0.count) }
         return context
     }
 
@@ -74,16 +66,14 @@ public final class HMACKey: @unchecked Sendable {
 
     /// The MAC of `parts` joined, without joining them.
     public func mac(parts: [UnsafeRawBufferPointer]) -> [UInt8] {
-        var out = [UInt8](repeating: 0, count: Digest.sha256Length)
-        guard let context = EVP_MD_CTX_new() else { return out }
-        defer { EVP_MD_CTX_free(context) }
         var innerHash = [UInt8](repeating: 0, count: Digest.sha256Length)
-        EVP_MD_CTX_copy_ex(context, inner)
-        for part in parts where part.count > 0 { EVP_DigestUpdate(context, part.baseAddress, part.count) }
-        innerHash.withUnsafeMutableBufferPointer { _ = EVP_DigestFinal_ex(context, $0.baseAddress, nil) }
-        EVP_MD_CTX_copy_ex(context, outer)
-        innerHash.withUnsafeBufferPointer { _ = EVP_DigestUpdate(context, $0.baseAddress, $0.count) }
-        out.withUnsafeMutableBufferPointer { _ = EVP_DigestFinal_ex(context, $0.baseAddress, nil) }
+        var out = [UInt8](repeating: 0, count: Digest.sha256Length)
+        var context = inner
+        for part in parts where part.count > 0 { SHA256_Update(&context, part.baseAddress, part.count) }
+        innerHash.withUnsafeMutableBufferPointer { _ = SHA256_Final($0.baseAddress, &context) }
+        context = outer
+        innerHash.withUnsafeBufferPointer { _ = SHA256_Update(&context, $0.baseAddress, $0.count) }
+        out.withUnsafeMutableBufferPointer { _ = SHA256_Final($0.baseAddress, &context) }
         return out
     }
 }
