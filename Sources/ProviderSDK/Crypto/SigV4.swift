@@ -9,7 +9,7 @@ public enum SigV4 {
     public static let algorithm = "AWS4-HMAC-SHA256"
 
     /// Headers botocore never signs (`botocore.auth.SIGNED_HEADERS_BLACKLIST`).
-    public static let unsignedHeaders: Set<String> = [
+    public static let unsignedHeaders: [String] = [
         "connection", "expect", "keep-alive", "proxy-authenticate", "proxy-authorization", "te", "trailer",
         "transfer-encoding", "upgrade", "user-agent", "x-amzn-trace-id", "authorization",
     ]
@@ -214,13 +214,13 @@ public struct SigV4Signer: Sendable {
         let amzDate = ISO8601.basicUTC(milliseconds: nowMilliseconds)
         let date = String(amzDate.prefix(8))
         var toSend = headers.filter {
-            let name = $0.name.lowercased()
-            return name != "x-amz-date" && name != "x-amz-security-token" && name != "authorization"
+            !$0.name.caseInsensitiveEquals("x-amz-date") && !$0.name.caseInsensitiveEquals("x-amz-security-token")
+                && !$0.name.caseInsensitiveEquals("authorization")
         }
         toSend.append(KeyValue("x-amz-date", amzDate))
         if !credentials.sessionToken.isEmpty { toSend.append(KeyValue("x-amz-security-token", credentials.sessionToken)) }
-        var signed = toSend.filter { !SigV4.unsignedHeaders.contains($0.name.lowercased()) }
-        if !signed.contains(where: { $0.name.lowercased() == "host" }) {
+        var signed = toSend.filter { header in !SigV4.unsignedHeaders.contains { header.name.caseInsensitiveEquals($0) } }
+        if !signed.contains(where: { $0.name.caseInsensitiveEquals("host") }) {
             signed.append(KeyValue("host", SigV4.canonicalHost(scheme: parts.scheme, authority: parts.authority)))
         }
         let request = SigV4.Request(method: method, path: parts.path, query: parts.query, headers: signed,
@@ -258,19 +258,20 @@ public struct URLParts: Sendable {
     public var query = ""
 
     public init(_ url: String) {
-        var rest = Substring(url)
-        if let range = rest.range(of: "://") {
-            scheme = String(rest[..<range.lowerBound])
-            rest = rest[range.upperBound...]
+        let bytes = Array(url.utf8)
+        func text(_ range: Range<Int>) -> String { String(decoding: bytes[range], as: UTF8.self) }
+        var start = 0
+        // scheme "://"
+        if let colon = bytes.firstIndex(of: UInt8(ascii: ":")), colon + 2 < bytes.count,
+           bytes[colon + 1] == UInt8(ascii: "/"), bytes[colon + 2] == UInt8(ascii: "/") {
+            scheme = text(0..<colon)
+            start = colon + 3
         }
-        if let fragment = rest.firstIndex(of: "#") { rest = rest[..<fragment] }
-        let pathStart = rest.firstIndex { $0 == "/" || $0 == "?" } ?? rest.endIndex
-        authority = String(rest[..<pathStart])
-        rest = rest[pathStart...]
-        if let mark = rest.firstIndex(of: "?") {
-            query = String(rest[rest.index(after: mark)...])
-            rest = rest[..<mark]
-        }
-        path = rest.isEmpty ? "/" : String(rest)
+        let end = bytes[start...].firstIndex(of: UInt8(ascii: "#")) ?? bytes.count
+        let pathStart = bytes[start..<end].firstIndex { $0 == UInt8(ascii: "/") || $0 == UInt8(ascii: "?") } ?? end
+        authority = text(start..<pathStart)
+        let mark = bytes[pathStart..<end].firstIndex(of: UInt8(ascii: "?")) ?? end
+        if mark < end { query = text((mark + 1)..<end) }
+        path = mark > pathStart ? text(pathStart..<mark) : "/"
     }
 }

@@ -26,10 +26,12 @@ extension Array where Element == KeyValue {
 
 extension String {
     /// ASCII case-insensitive equality (HTTP names), byte by byte without allocating.
-    func caseInsensitiveEquals(_ other: String) -> Bool {
+    public func caseInsensitiveEquals(_ other: String) -> Bool {
         guard utf8.count == other.utf8.count else { return false }
-        return zip(utf8, other.utf8).allSatisfy { a, b in
-            a == b || ((a | 0x20) == (b | 0x20) && (97...122).contains(a | 0x20))
+        var mine = utf8.makeIterator(), theirs = other.utf8.makeIterator()
+        while let a = mine.next(), let b = theirs.next() {
+            guard a == b || ((a | 0x20) == (b | 0x20) && (97...122).contains(a | 0x20)) else { return false }
         }
+        return true
     }
 }
