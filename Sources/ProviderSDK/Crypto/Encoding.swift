@@ -57,15 +57,18 @@ public enum Encoding {
     /// Standard base64, padded or not; nil for any other character, misplaced
     /// padding, a length no encoding gives, or stray bits in the last character.
     public static func unbase64(bytes text: some Collection<UInt8>) -> [UInt8]? {
-        var digits = Array(text)
-        while digits.last == UInt8(ascii: "=") { digits.removeLast() }
-        let padding = text.count - digits.count
-        guard padding <= 2, digits.count % 4 != 1, padding == 0 || (digits.count + padding) % 4 == 0 else { return nil }
+        var padding = 0
+        for byte in text.reversed() {
+            guard byte == UInt8(ascii: "="), padding < 3 else { break }
+            padding += 1
+        }
+        let digitCount = text.count - padding
+        guard padding <= 2, digitCount % 4 != 1, padding == 0 || text.count % 4 == 0 else { return nil }
         var out: [UInt8] = []
-        out.reserveCapacity(digits.count * 3 / 4)
+        out.reserveCapacity(digitCount * 3 / 4)
         var accumulator: UInt32 = 0
         var bits = 0
-        for digit in digits {
+        for digit in text.prefix(digitCount) {
             let value = base64Values[Int(digit)]
             guard value != 0xff else { return nil }
             accumulator = accumulator << 6 | UInt32(value)
