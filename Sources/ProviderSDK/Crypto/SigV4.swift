@@ -151,6 +151,7 @@ public enum SigV4 {
     /// every byte but unreserved and `/` encoded, so a `%` already in the path is encoded again.
     static func canonicalURI(_ path: String) -> String {
         guard !path.isEmpty else { return "/" }
+        if isCanonical(path) { return path }
         var segments: [Substring] = []
         for segment in path.split(separator: "/") where segment != "." {
             if segment == ".." {
@@ -163,6 +164,36 @@ public enum SigV4 {
         normalized += segments.joined(separator: "/")
         if path.hasSuffix("/"), !segments.isEmpty { normalized += "/" }
         return percentEncode(normalized, keeping: UInt8(ascii: "/"))
+    }
+
+    /// A path that normalising and encoding leave as it is (every API path of SES):
+    /// absolute, only unreserved bytes and `/`, no empty, `.` or `..` segments.
+    static func isCanonical(_ path: String) -> Bool {
+        var previous: UInt8 = 0
+        var segmentStart = true
+        var dots = 0
+        for (index, byte) in path.utf8.enumerated() {
+            if byte == UInt8(ascii: "/") {
+                if index > 0 && (previous == UInt8(ascii: "/") || (dots > 0 && segmentStart)) { return false }
+                segmentStart = true
+                dots = 0
+            } else {
+                let unreserved = (65...90).contains(byte) || (97...122).contains(byte) || (48...57).contains(byte)
+                    || byte == UInt8(ascii: "-") || byte == UInt8(ascii: "_") || byte == UInt8(ascii: "~")
+                if byte == UInt8(ascii: ".") {
+                    if segmentStart { dots += 1 }
+                } else if unreserved {
+                    segmentStart = false
+                    dots = 0
+                } else {
+                    return false
+                }
+                if index == 0 { return false }
+            }
+            previous = byte
+        }
+        // A trailing "/." or "/.." segment, or a trailing "//".
+        return !(segmentStart && dots > 0)
     }
 
     /// botocore (`_canonical_query_string_url`): the raw pairs, sorted by name then value.

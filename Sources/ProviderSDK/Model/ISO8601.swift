@@ -98,13 +98,14 @@ public enum ISO8601 {
     }
 
     private static func digits(_ value: Int64, _ count: Int, into out: inout [UInt8]) {
-        var scratch = [UInt8](repeating: UInt8(ascii: "0"), count: count)
+        var divisor: Int64 = 1
+        for _ in 1..<max(count, 1) { divisor *= 10 }
         var rest = value
-        for index in stride(from: count - 1, through: 0, by: -1) {
-            scratch[index] = UInt8(ascii: "0") + UInt8(rest % 10)
-            rest /= 10
+        while divisor > 0 {
+            out.append(UInt8(ascii: "0") + UInt8(truncatingIfNeeded: (rest / divisor) % 10))
+            rest %= divisor
+            divisor /= 10
         }
-        out.append(contentsOf: scratch)
     }
 
     /// `20240115T120000Z`: the basic format AWS signatures use (X-Amz-Date).
