@@ -66,14 +66,16 @@ public final class HMACKey: @unchecked Sendable {
 
     /// The MAC of `parts` joined, without joining them.
     public func mac(parts: [UnsafeRawBufferPointer]) -> [UInt8] {
-        var innerHash = [UInt8](repeating: 0, count: Digest.sha256Length)
-        var out = [UInt8](repeating: 0, count: Digest.sha256Length)
         var context = inner
         for part in parts where part.count > 0 { SHA256_Update(&context, part.baseAddress, part.count) }
-        innerHash.withUnsafeMutableBufferPointer { _ = SHA256_Final($0.baseAddress, &context) }
-        context = outer
-        innerHash.withUnsafeBufferPointer { _ = SHA256_Update(&context, $0.baseAddress, $0.count) }
-        out.withUnsafeMutableBufferPointer { _ = SHA256_Final($0.baseAddress, &context) }
-        return out
+        return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: Digest.sha256Length) { innerHash in
+            SHA256_Final(innerHash.baseAddress, &context)
+            context = outer
+            SHA256_Update(&context, innerHash.baseAddress, innerHash.count)
+            return [UInt8](unsafeUninitializedCapacity: Digest.sha256Length) { out, count in
+                SHA256_Final(out.baseAddress, &context)
+                count = Digest.sha256Length
+            }
+        }
     }
 }

@@ -57,6 +57,11 @@ public enum Encoding {
     /// Standard base64, padded or not; nil for any other character, misplaced
     /// padding, a length no encoding gives, or stray bits in the last character.
     public static func unbase64(bytes text: some Collection<UInt8>) -> [UInt8]? {
+        if let decoded = text.withContiguousStorageIfAvailable({ decode($0) }) { return decoded }
+        return decode(Array(text))
+    }
+
+    private static func decode(_ text: some RandomAccessCollection<UInt8>) -> [UInt8]? {
         var padding = 0
         for byte in text.reversed() {
             guard byte == UInt8(ascii: "="), padding < 3 else { break }

@@ -49,18 +49,20 @@ public struct StandardWebhookSignature: Sendable {
         var candidates: [[UInt8]] = []
         var malformed = false
         // Space-separated `version,signature` entries; only v1 is defined.
-        let text = Array(signatures.utf8)
-        var start = 0
-        while start < text.count {
-            var end = start
-            while end < text.count, text[end] != UInt8(ascii: " ") { end += 1 }
-            let entry = text[start..<end]
-            start = end + 1
-            guard entry.count > 3, entry.starts(with: [UInt8(ascii: "v"), UInt8(ascii: "1"), UInt8(ascii: ",")]) else { continue }
-            if let decoded = Encoding.unbase64(bytes: entry.dropFirst(3)), decoded.count == 32 {
-                candidates.append(decoded)
-            } else {
-                malformed = true
+        var header = signatures
+        header.withUTF8 { text in
+            var start = 0
+            while start < text.count {
+                var end = start
+                while end < text.count, text[end] != UInt8(ascii: " ") { end += 1 }
+                let entry = text[start..<end]
+                start = end + 1
+                guard entry.count > 3, entry.starts(with: [UInt8(ascii: "v"), UInt8(ascii: "1"), UInt8(ascii: ",")]) else { continue }
+                if let decoded = Encoding.unbase64(bytes: entry.dropFirst(3)), decoded.count == 32 {
+                    candidates.append(decoded)
+                } else {
+                    malformed = true
+                }
             }
         }
         guard !candidates.isEmpty else {

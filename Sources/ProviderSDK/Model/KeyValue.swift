@@ -28,9 +28,16 @@ extension String {
     /// ASCII case-insensitive equality (HTTP names), byte by byte without allocating.
     public func caseInsensitiveEquals(_ other: String) -> Bool {
         guard utf8.count == other.utf8.count else { return false }
-        var mine = utf8.makeIterator(), theirs = other.utf8.makeIterator()
-        while let a = mine.next(), let b = theirs.next() {
-            guard a == b || ((a | 0x20) == (b | 0x20) && (97...122).contains(a | 0x20)) else { return false }
+        let contiguous = utf8.withContiguousStorageIfAvailable { mine in
+            other.utf8.withContiguousStorageIfAvailable { theirs in Self.equalIgnoringASCIICase(mine, theirs) }
+        }
+        if let contiguous, let result = contiguous { return result }
+        return Self.equalIgnoringASCIICase(Array(utf8), Array(other.utf8))
+    }
+
+    private static func equalIgnoringASCIICase(_ a: some RandomAccessCollection<UInt8>, _ b: some RandomAccessCollection<UInt8>) -> Bool {
+        for (x, y) in zip(a, b) where x != y {
+            guard (x | 0x20) == (y | 0x20), (97...122).contains(x | 0x20) else { return false }
         }
         return true
     }
