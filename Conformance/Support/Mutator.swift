@@ -1,3 +1,4 @@
+import HostCore
 import ProviderModel
 
 /// Seeded mutations of the inputs a plugin receives: byte flips, truncation,

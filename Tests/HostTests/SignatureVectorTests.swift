@@ -182,7 +182,7 @@ struct SigV4BotocoreTests {
     @Test("the SES plugin's requests, signed through the ABI, match botocore")
     func sesPlugin() throws {
         let seed = UInt64.random(in: 1...1_000_000)
-        var random = SeededRandom(seed: seed)
+        var random = SeededGenerator(seed: seed)
         let plugin = try PluginLoader.load(path: TestEnvironment.binDirectory.appendingPathComponent("libSESProvider.so").path)
         let regions = ["us-east-1", "eu-west-1", "ap-southeast-2", "us-gov-west-1", "sa-east-1"]
         var cases: [Case] = []
@@ -214,7 +214,7 @@ struct SigV4BotocoreTests {
     @Test("the signer on awkward paths, queries, ports and header values matches botocore")
     func signer() throws {
         let seed = UInt64.random(in: 1...1_000_000)
-        var random = SeededRandom(seed: seed)
+        var random = SeededGenerator(seed: seed)
         let segments = ["v2", "email", ".", "..", "", "a b", "%2F", "x:y", "~user", "ü", "(1)", "it's", "a+b", "@"]
         let queries = ["", "b=2&a=1", "a=2&a=1", "Action=List&Marker=x%2Fy", "z&y=&x=1", "q=%E2%9C%93"]
         var cases: [Case] = []
@@ -240,20 +240,5 @@ struct SigV4BotocoreTests {
                               region: region, service: service, signed: signed))
         }
         try Self.compare(cases, seed: seed)
-    }
-}
-
-/// A small deterministic generator (SplitMix64), so a failing seed can be replayed.
-struct SeededRandom: RandomNumberGenerator {
-    var state: UInt64
-
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

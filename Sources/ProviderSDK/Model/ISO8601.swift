@@ -110,38 +110,37 @@ public enum ISO8601 {
 
     /// `20240115T120000Z`: the basic format AWS signatures use (X-Amz-Date).
     public static func basicUTC(milliseconds: Int64) -> String {
-        let f = fields(milliseconds: milliseconds)
-        var out: [UInt8] = []
-        out.reserveCapacity(16)
-        digits(f.year, 4, into: &out)
-        digits(f.month, 2, into: &out)
-        digits(f.day, 2, into: &out)
-        out.append(UInt8(ascii: "T"))
-        digits(f.hour, 2, into: &out)
-        digits(f.minute, 2, into: &out)
-        digits(f.second, 2, into: &out)
-        out.append(UInt8(ascii: "Z"))
-        return String(decoding: out, as: UTF8.self)
+        format(milliseconds: milliseconds, extended: false)
     }
 
     /// `2024-01-15T12:00:00.000Z`: the extended format with milliseconds, UTC.
     public static func extendedUTC(milliseconds: Int64) -> String {
+        format(milliseconds: milliseconds, extended: true)
+    }
+
+    /// Extended adds `-` and `:` separators and the milliseconds.
+    private static func format(milliseconds: Int64, extended: Bool) -> String {
         let f = fields(milliseconds: milliseconds)
         var out: [UInt8] = []
         out.reserveCapacity(24)
+        func separator(_ character: Unicode.Scalar) {
+            if extended { out.append(UInt8(ascii: character)) }
+        }
         digits(f.year, 4, into: &out)
-        out.append(UInt8(ascii: "-"))
+        separator("-")
         digits(f.month, 2, into: &out)
-        out.append(UInt8(ascii: "-"))
+        separator("-")
         digits(f.day, 2, into: &out)
         out.append(UInt8(ascii: "T"))
         digits(f.hour, 2, into: &out)
-        out.append(UInt8(ascii: ":"))
+        separator(":")
         digits(f.minute, 2, into: &out)
-        out.append(UInt8(ascii: ":"))
+        separator(":")
         digits(f.second, 2, into: &out)
-        out.append(UInt8(ascii: "."))
-        digits(f.millisecond, 3, into: &out)
+        if extended {
+            out.append(UInt8(ascii: "."))
+            digits(f.millisecond, 3, into: &out)
+        }
         out.append(UInt8(ascii: "Z"))
         return String(decoding: out, as: UTF8.self)
     }

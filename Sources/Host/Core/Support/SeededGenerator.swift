@@ -1,13 +1,14 @@
 /// SplitMix64: a small, fast generator whose whole state is the seed, so a
-/// fuzz run is reproduced exactly by giving the same `--seed`.
-struct SeededGenerator: RandomNumberGenerator {
+/// run (the conformance suite's fuzzing, fresh test vectors) is reproduced
+/// exactly by giving the same seed.
+public struct SeededGenerator: RandomNumberGenerator {
     private var state: UInt64
 
-    init(seed: UInt64) {
+    public init(seed: UInt64) {
         state = seed
     }
 
-    mutating func next() -> UInt64 {
+    public mutating func next() -> UInt64 {
         state &+= 0x9E37_79B9_7F4A_7C15
         var z = state
         z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
