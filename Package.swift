@@ -102,6 +102,6 @@ let package = Package(
         ),
 
         .testTarget(name: "HostTests", dependencies: ["HostCore", "ProviderModel", "ProviderCrypto"], path: "Tests/HostTests"),
-        .testTarget(name: "SDKTests", dependencies: ["ProviderKit", "ProviderCrypto"], path: "Tests/SDKTests"),
+        .testTarget(name: "SDKTests", dependencies: ["ProviderKit", "ProviderCrypto", "HostCore"], path: "Tests/SDKTests"),
     ] + providers.map(provider)
 )

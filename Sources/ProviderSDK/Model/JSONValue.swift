@@ -37,15 +37,18 @@ public enum JSONValue: Sendable, Equatable, Codable {
 
     /// Parses JSON text; nil when it is not JSON.
     public static func parse(_ bytes: some Collection<UInt8>) -> JSONValue? {
-        try? JSONDecoder().decode(JSONValue.self, from: Data(bytes))
+        try? JSONParser.parse(bytes)
     }
 
     /// Compact JSON text with sorted keys: the same value always gives the same bytes.
     public var compactText: String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        guard let data = try? encoder.encode(self) else { return "null" }
-        return String(decoding: data, as: UTF8.self)
+        String(decoding: compactBytes, as: UTF8.self)
+    }
+
+    public var compactBytes: [UInt8] {
+        var writer = JSONWriter()
+        writer.value(self)
+        return writer.bytes
     }
 }
 

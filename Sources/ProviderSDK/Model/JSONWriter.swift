@@ -52,6 +52,56 @@ public struct JSONWriter {
         bytes.append(contentsOf: (value ? "true" : "false").utf8)
     }
 
+    public mutating func number(_ value: Int64) {
+        separate()
+        bytes.append(contentsOf: String(value).utf8)
+    }
+
+    public mutating func number(_ value: Double) {
+        // Integers print without a fraction, as they were written.
+        if value.rounded() == value, abs(value) < 1e15 { number(Int64(value)); return }
+        separate()
+        bytes.append(contentsOf: (value.isFinite ? String(value) : "null").utf8)
+    }
+
+    public mutating func null() {
+        separate()
+        bytes.append(contentsOf: "null".utf8)
+    }
+
+    /// Any value; object members in sorted order, so one value always gives the same bytes.
+    public mutating func value(_ value: JSONValue) {
+        switch value {
+        case .null: null()
+        case .bool(let flag): bool(flag)
+        case .number(let number): self.number(number)
+        case .string(let text): string(text)
+        case .array(let elements):
+            beginArray()
+            for element in elements { self.value(element) }
+            endArray()
+        case .object(let members):
+            beginObject()
+            for name in members.keys.sorted() {
+                key(name)
+                self.value(members[name]!)
+            }
+            endObject()
+        }
+    }
+
+    /// `"name":<any value>`.
+    public mutating func member(_ name: String, value: JSONValue) {
+        key(name)
+        self.value(value)
+    }
+
+    /// `"name":<integer>`.
+    public mutating func member(_ name: String, number: Int64) {
+        key(name)
+        self.number(number)
+    }
+
     /// Writes `value` as it is: text that is already JSON (a JSONValue's compactText, say).
     public mutating func raw(_ json: String) {
         separate()
@@ -94,6 +144,8 @@ public struct JSONWriter {
             case 0x0a: bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "n")])
             case 0x0d: bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "r")])
             case 0x09: bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "t")])
+            case 0x08: bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "b")])
+            case 0x0c: bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "f")])
             case 0x00..<0x20:
                 bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0"),
                                           Self.hex[Int(byte >> 4)], Self.hex[Int(byte & 0x0f)]])
@@ -103,3 +155,4 @@ public struct JSONWriter {
         bytes.append(UInt8(ascii: "\""))
     }
 }
+
