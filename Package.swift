@@ -33,6 +33,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
         .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.20.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
     ],
     targets: [
         // The C libraries, from Debian's -dev packages. Each is wrapped once, by one Swift type.
@@ -66,9 +68,20 @@ let package = Package(
             ],
             path: "Sources/Host/Core"
         ),
+        // The provider sandbox: the providers' documented APIs and signed webhooks on loopback.
+        .target(
+            name: "ProviderSandbox",
+            dependencies: [
+                "HostCore", "ProviderCrypto", "ProviderModel",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "TOMLKit", package: "TOMLKit"),
+            ],
+            path: "Sources/Sandbox"
+        ),
         .executableTarget(
             name: "batchsender",
-            dependencies: ["HostCore", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["HostCore", "ProviderSandbox", .product(name: "ArgumentParser", package: "swift-argument-parser"), .product(name: "Logging", package: "swift-log")],
             path: "Sources/Host/CLI"
         ),
 

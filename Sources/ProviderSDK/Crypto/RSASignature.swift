@@ -65,6 +65,57 @@ public final class CertificatePublicKey: @unchecked Sendable {
 public final class RSAPrivateKey: @unchecked Sendable {
     private let key: OpaquePointer
 
+    private init(owning key: OpaquePointer) {
+        self.key = key
+    }
+
+    /// A fresh key pair: the sandbox makes one per run rather than shipping a private key.
+    public static func generate(bits: Int32 = 2048) -> RSAPrivateKey? {
+        guard let context = EVP_PKEY_CTX_new_id(EVP_PKEY_RSA, nil) else { return nil }
+        defer { EVP_PKEY_CTX_free(context) }
+        var key: OpaquePointer?
+        guard EVP_PKEY_keygen_init(context) == 1, EVP_PKEY_CTX_set_rsa_keygen_bits(context, bits) == 1,
+              EVP_PKEY_keygen(context, &key) == 1, let key else {
+            ERR_clear_error()
+            return nil
+        }
+        return RSAPrivateKey(owning: key)
+    }
+
+    /// A self-signed X.509 certificate (SHA-256, version 3) for this key, in PEM.
+    public func selfSignedCertificatePEM(commonName: String, validDays: Int) -> [UInt8]? {
+        guard let certificate = X509_new() else { return nil }
+        defer { X509_free(certificate) }
+        guard X509_set_version(certificate, 2) == 1,
+              ASN1_INTEGER_set(X509_get_serialNumber(certificate), 1) == 1,
+              X509_gmtime_adj(X509_getm_notBefore(certificate), -3600) != nil,
+              X509_gmtime_adj(X509_getm_notAfter(certificate), validDays * 86_400) != nil,
+              X509_set_pubkey(certificate, key) == 1,
+              let name = X509_get_subject_name(certificate),
+              X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, commonName, -1, -1, 0) == 1,
+              X509_set_issuer_name(certificate, name) == 1,
+              X509_sign(certificate, key, EVP_sha256()) > 0 else {
+            ERR_clear_error()
+            return nil
+        }
+        return Self.pem { PEM_write_bio_X509($0, certificate) }
+    }
+
+    /// The private key in PKCS#8 PEM, for tools that sign beside the sandbox.
+    public var pem: [UInt8]? {
+        Self.pem { PEM_write_bio_PrivateKey($0, key, nil, nil, 0, nil, nil) }
+    }
+
+    private static func pem(_ write: (OpaquePointer) -> Int32) -> [UInt8]? {
+        guard let bio = BIO_new(BIO_s_mem()) else { return nil }
+        defer { BIO_free(bio) }
+        guard write(bio) == 1 else { return nil }
+        var data: UnsafeMutablePointer<CChar>?
+        let length = withUnsafeMutablePointer(to: &data) { BIO_ctrl(bio, BIO_CTRL_INFO, 0, $0) }
+        guard length > 0, let data else { return nil }
+        return data.withMemoryRebound(to: UInt8.self, capacity: length) { Array(UnsafeBufferPointer(start: $0, count: length)) }
+    }
+
     public init?(pem: [UInt8]) {
         let key = pem.withUnsafeBytes { bytes -> OpaquePointer? in
             guard let base = bytes.baseAddress, let bio = BIO_new_mem_buf(base, Int32(bytes.count)) else { return nil }

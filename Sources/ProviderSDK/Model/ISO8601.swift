@@ -108,6 +108,15 @@ public enum ISO8601 {
         }
     }
 
+    /// Unix seconds of a basic-format UTC time (`20240115T120000Z`); nil for anything else.
+    public static func parseBasicUTC(_ text: String) -> Int64? {
+        let bytes = Array(text.utf8)
+        guard bytes.count == 16, bytes[8] == UInt8(ascii: "T"), bytes[15] == UInt8(ascii: "Z") else { return nil }
+        let s = { (range: Range<Int>) in String(decoding: bytes[range], as: UTF8.self) }
+        let extended = "\(s(0..<4))-\(s(4..<6))-\(s(6..<8))T\(s(9..<11)):\(s(11..<13)):\(s(13..<15))Z"
+        return milliseconds(extended).map { $0 / 1000 }
+    }
+
     /// `20240115T120000Z`: the basic format AWS signatures use (X-Amz-Date).
     public static func basicUTC(milliseconds: Int64) -> String {
         format(milliseconds: milliseconds, extended: false)

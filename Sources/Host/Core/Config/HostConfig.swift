@@ -72,6 +72,11 @@ public struct HostConfigError: Error, Sendable, CustomStringConvertible {
     public var path: String
     public var message: String
     public var description: String { "config \(path): \(message)" }
+
+    public init(path: String, message: String) {
+        self.path = path
+        self.message = message
+    }
 }
 
 extension DecodingError {

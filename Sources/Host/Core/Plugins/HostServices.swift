@@ -15,6 +15,6 @@ public final class HostServices: Sendable {
     }
 
     public var nowMilliseconds: Int64 {
-        fixedNowMs ?? Int64((Date().timeIntervalSince1970 * 1000).rounded(.down))
+        fixedNowMs ?? WallClock.nowMilliseconds
     }
 }

@@ -1,0 +1,59 @@
+/// Address checks at the level the providers apply them: `user@domain.tld`,
+/// optionally as `Name <user@domain.tld>`; E.164 and short codes for SMS.
+enum EmailAddress {
+    /// The bare address of `text` when it is well formed, else nil.
+    static func bare(_ text: String) -> String? {
+        var candidate = Substring(text)
+        if let open = text.lastIndex(of: "<") {
+            guard text.hasSuffix(">") else { return nil }
+            candidate = text[text.index(after: open)..<text.index(before: text.endIndex)]
+        }
+        guard isValid(candidate) else { return nil }
+        return String(candidate)
+    }
+
+    private static func isValid(_ address: Substring) -> Bool {
+        let bytes = Array(address.utf8)
+        guard bytes.count <= 254, let at = bytes.lastIndex(of: UInt8(ascii: "@")), at > 0, at < bytes.count - 1,
+              at <= 64 else { return false }
+        let local = bytes[..<at], domain = bytes[(at + 1)...]
+        for byte in local where byte <= 0x20 || byte == 0x7F || byte == UInt8(ascii: "@") || byte == UInt8(ascii: "<")
+            || byte == UInt8(ascii: ">") || byte == UInt8(ascii: ",") || byte == UInt8(ascii: ";") {
+            return false
+        }
+        guard local.first != UInt8(ascii: "."), local.last != UInt8(ascii: ".") else { return false }
+        let labels = domain.split(separator: UInt8(ascii: "."), omittingEmptySubsequences: false)
+        guard labels.count >= 2 else { return false }
+        for label in labels {
+            guard !label.isEmpty, label.count <= 63, label.first != UInt8(ascii: "-"), label.last != UInt8(ascii: "-") else { return false }
+            for byte in label where !(byte >= 0x80 || (byte >= UInt8(ascii: "a") && byte <= UInt8(ascii: "z"))
+                                       || (byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z"))
+                                       || (byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9")) || byte == UInt8(ascii: "-")) {
+                return false
+            }
+        }
+        return true
+    }
+}
+
+enum PhoneNumber {
+    /// `+` and 2–15 digits, the first not 0 (ITU-T E.164).
+    static func isE164(_ text: String) -> Bool {
+        let bytes = Array(text.utf8)
+        guard bytes.count >= 3, bytes.count <= 16, bytes[0] == UInt8(ascii: "+"), bytes[1] != UInt8(ascii: "0") else { return false }
+        return bytes.dropFirst().allSatisfy { $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }
+    }
+
+    /// A short code: 5 or 6 digits.
+    static func isShortCode(_ text: String) -> Bool {
+        (5...6).contains(text.utf8.count) && text.utf8.allSatisfy { $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }
+    }
+
+    /// An alphanumeric sender id: 1–11 letters, digits or spaces, at least one letter.
+    static func isAlphanumericSender(_ text: String) -> Bool {
+        let bytes = Array(text.utf8)
+        guard (1...11).contains(bytes.count) else { return false }
+        let allowed = bytes.allSatisfy { ($0 >= 48 && $0 <= 57) || ($0 >= 65 && $0 <= 90) || ($0 >= 97 && $0 <= 122) || $0 == 32 }
+        return allowed && bytes.contains { ($0 >= 65 && $0 <= 90) || ($0 >= 97 && $0 <= 122) }
+    }
+}

@@ -1,0 +1,118 @@
+import HostCore
+import Hummingbird
+import ProviderCrypto
+import ProviderModel
+
+/// The sandbox's own endpoints: statistics, reset, the keys receivers need,
+/// and SNS's certificate and subscription endpoints.
+struct ControlAPI: Sendable {
+    let state: SandboxState
+
+    func register(on router: Router<SandboxContext>) {
+        router.get("/health") { _, _ in Reply.text(200, "ok").response }
+        router.get("/sandbox/stats") { _, _ in
+            Reply(status: 200, headers: [("content-type", "application/json")], body: state.stats.json { json in
+                json.member("webhooks_pending", number: Int64(state.dispatcher.pending))
+                json.member("ses_subscription", state.subscription.isConfirmed ? "confirmed" : "pending")
+                json.member("seed", "\(state.random.seedValue)")
+            }).response
+        }
+        router.post("/sandbox/reset") { _, _ in
+            state.reset()
+            return Reply.json(200) { json in
+                json.beginObject()
+                json.member("reset", "ok")
+                json.endObject()
+            }.response
+        }
+        router.get("/sandbox/keys") { _, _ in keys().response }
+        router.post("/sandbox/ses/subscribe") { _, _ in
+            sendSubscriptionConfirmation()
+            return Reply.json(202) { json in
+                json.beginObject()
+                json.member("subscription_arn", state.subscription.subscriptionArn)
+                json.endObject()
+            }.response
+        }
+        router.get(RouterPath(stringLiteral: SandboxState.certificatePath)) { _, _ in
+            Reply(status: 200, headers: [("content-type", "application/x-pem-file")], body: state.certificatePEM).response
+        }
+        router.get("/sns/") { request, _ in sns(request.uri.queryParameters).response }
+    }
+
+    /// What a receiver configures to verify the sandbox's webhooks.
+    func keys() -> Reply {
+        .json(200) { json in
+            json.beginObject()
+            json.member("resend_webhook_secret", state.configuration.resend.webhookSecret)
+            json.member("telnyx_public_key", Encoding.base64(state.telnyxKeys.publicKey))
+            json.member("sns_topic_arn", state.subscription.topicArn)
+            json.member("sns_signing_cert_url", state.sns.certificateURL)
+            json.member("sns_cert_url_prefix", state.publicURL + "/sns/")
+            json.member("receiver_default_secret", SandboxDefaults.receiverSecret)
+            json.endObject()
+        }
+    }
+
+    /// SNS's HTTP endpoint for the two actions its URLs carry: ConfirmSubscription and Unsubscribe.
+    private func sns(_ query: Parameters) -> Reply {
+        let requestId = state.random.uuid()
+        switch query.get("Action") {
+        case "ConfirmSubscription":
+            guard let topic = query.get("TopicArn"), let token = query.get("Token"),
+                  state.subscription.confirm(topicArn: topic, token: token) else {
+                return snsError(status: 400, code: "InvalidParameter", message: "Invalid token", requestId: requestId)
+            }
+            return .text(200, """
+                <ConfirmSubscriptionResponse xmlns="http://sns.amazonaws.com/doc/2010-03-31/">
+                  <ConfirmSubscriptionResult>
+                    <SubscriptionArn>\(state.subscription.subscriptionArn)</SubscriptionArn>
+                  </ConfirmSubscriptionResult>
+                  <ResponseMetadata>
+                    <RequestId>\(requestId)</RequestId>
+                  </ResponseMetadata>
+                </ConfirmSubscriptionResponse>
+                """, contentType: "text/xml")
+        case "Unsubscribe":
+            guard query.get("SubscriptionArn") == state.subscription.subscriptionArn else {
+                return snsError(status: 404, code: "NotFound", message: "Subscription does not exist", requestId: requestId)
+            }
+            state.subscription.unsubscribe()
+            return .text(200, """
+                <UnsubscribeResponse xmlns="http://sns.amazonaws.com/doc/2010-03-31/">
+                  <ResponseMetadata>
+                    <RequestId>\(requestId)</RequestId>
+                  </ResponseMetadata>
+                </UnsubscribeResponse>
+                """, contentType: "text/xml")
+        default:
+            return snsError(status: 400, code: "InvalidAction", message: "The action is not valid for this web service.", requestId: requestId)
+        }
+    }
+
+    private func snsError(status: Int, code: String, message: String, requestId: String) -> Reply {
+        .text(status, """
+            <ErrorResponse xmlns="http://sns.amazonaws.com/doc/2010-03-31/">
+              <Error>
+                <Type>Sender</Type>
+                <Code>\(code)</Code>
+                <Message>\(message)</Message>
+              </Error>
+              <RequestId>\(requestId)</RequestId>
+            </ErrorResponse>
+            """, contentType: "text/xml")
+    }
+
+    /// Queues a SubscriptionConfirmation to the SES webhook URL, as SNS sends when an endpoint subscribes.
+    func sendSubscriptionConfirmation() {
+        guard let url = state.webhookURL(.ses) else { return }
+        let messageId = state.random.uuid()
+        let now = WallClock.nowMilliseconds
+        let envelope = state.sns
+        state.dispatcher.schedule(WebhookJob(
+            provider: .ses, url: url, eventId: messageId,
+            build: { _, _ in envelope.subscriptionConfirmation(messageId: messageId, timestampMilliseconds: now) },
+            schedule: .sns(scale: state.configuration.webhooks.retryTimeScale),
+            needsConfirmedSubscription: false), due: now)
+    }
+}

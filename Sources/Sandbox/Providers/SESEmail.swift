@@ -1,0 +1,121 @@
+import ProviderCrypto
+import ProviderModel
+
+/// An SES v2 error: `x-amzn-ErrorType` names it (botocore reads the code from
+/// there), the body carries the message.
+struct SESError: Error, Sendable {
+    var status: Int
+    var code: String
+    var message: String
+
+    func reply(requestId: String) -> Reply {
+        Reply.json(status) { json in
+            json.beginObject()
+            json.member("message", message)
+            json.endObject()
+        }.adding([("x-amzn-errortype", "\(code):http://internal.amazon.com/coral/com.amazonaws.sesv2/"),
+                  ("x-amzn-requestid", requestId)])
+    }
+
+    static func badRequest(_ message: String) -> SESError {
+        SESError(status: 400, code: "BadRequestException", message: message)
+    }
+}
+
+/// One message of a SendEmail call, or one entry of a SendBulkEmail call.
+struct SESEmail: Sendable {
+    var from: String
+    var to: [String]
+    var cc: [String]
+    var bcc: [String]
+    var subject: String
+    var tags: [(name: String, value: String)]
+    var configurationSet: String?
+    var region: String
+
+    var recipients: [String] { to + cc + bcc }
+
+    static let maximumRecipients = 50
+
+    /// Test addresses whose local part makes SES refuse them, so plugins can meet every answer.
+    enum Trigger { case rejected, throttled }
+
+    var trigger: Trigger? {
+        for address in recipients {
+            let local = address.split(separator: "@").first.map { $0.lowercased() } ?? ""
+            if local == "rejected" { return .rejected }
+            if local == "throttled" { return .throttled }
+        }
+        return nil
+    }
+
+    /// `Destination{ToAddresses,CcAddresses,BccAddresses}`, checked.
+    static func destination(_ value: JSONValue?, field: String) throws(SESError) -> (to: [String], cc: [String], bcc: [String]) {
+        guard let value, value != .null else { return ([], [], []) }
+        guard case .object = value else { throw .badRequest("\(field) must be an object.") }
+        func list(_ name: String) throws(SESError) -> [String] {
+            guard let entries = value[name], entries != .null else { return [] }
+            guard let array = entries.arrayValue else { throw .badRequest("\(field).\(name) must be a list of addresses.") }
+            var out: [String] = []
+            for entry in array {
+                guard let text = entry.stringValue, let bare = EmailAddress.bare(text) else {
+                    throw .badRequest("Illegal address in \(field).\(name): \(entry.stringValue ?? "(not a string)")")
+                }
+                out.append(bare)
+            }
+            return out
+        }
+        return (try list("ToAddresses"), try list("CcAddresses"), try list("BccAddresses"))
+    }
+
+    static func tags(_ value: JSONValue?, field: String) throws(SESError) -> [(name: String, value: String)] {
+        guard let value, value != .null else { return [] }
+        guard let list = value.arrayValue else { throw .badRequest("\(field) must be a list of {Name, Value}.") }
+        var tags: [(String, String)] = []
+        for tag in list {
+            guard let name = tag["Name"]?.stringValue, let text = tag["Value"]?.stringValue,
+                  isTagText(name), isTagText(text) else {
+                throw .badRequest("\(field): each tag needs a Name and Value of ASCII letters, numbers, '_' or '-' (at most 256).")
+            }
+            tags.append((name, text))
+        }
+        return tags
+    }
+
+    private static func isTagText(_ text: String) -> Bool {
+        !text.isEmpty && text.utf8.count <= 256 && text.utf8.allSatisfy {
+            ($0 >= 48 && $0 <= 57) || ($0 >= 65 && $0 <= 90) || ($0 >= 97 && $0 <= 122) || $0 == 95 || $0 == 45
+        }
+    }
+
+    static func from(_ value: JSONValue?) throws(SESError) -> String {
+        guard let text = value?.stringValue else { throw .badRequest("FromEmailAddress is required.") }
+        guard let bare = EmailAddress.bare(text) else { throw .badRequest("Illegal address in FromEmailAddress: \(text)") }
+        return bare
+    }
+
+    /// Recipients named in a raw MIME message's To and Cc headers, for Raw content sent without Destination.
+    static func mimeRecipients(_ base64: String) throws(SESError) -> [String] {
+        guard let bytes = Encoding.unbase64(base64) else { throw .badRequest("Content.Raw.Data must be base64.") }
+        var recipients: [String] = []
+        for line in String(decoding: bytes, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false) {
+            let trimmed = line.hasSuffix("\r") ? line.dropLast() : line[...]
+            if trimmed.isEmpty { break }
+            let lower = trimmed.lowercased()
+            guard lower.hasPrefix("to:") || lower.hasPrefix("cc:") else { continue }
+            for part in trimmed.dropFirst(3).split(separator: ",") {
+                let candidate = part.trimmingCharacters(in: " \t")
+                guard let bare = EmailAddress.bare(candidate) else { throw .badRequest("Illegal address in the raw message: \(candidate)") }
+                recipients.append(bare)
+            }
+        }
+        return recipients
+    }
+}
+
+extension Substring {
+    func trimmingCharacters(in set: String) -> String {
+        let characters = Set(set)
+        return String(drop { characters.contains($0) }.reversed().drop { characters.contains($0) }.reversed())
+    }
+}
