@@ -23,12 +23,12 @@ public struct FaultSettings: Sendable, Decodable {
 
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        rateLimited = try c.value(.rateLimited, or: rateLimited)
-        serverError = try c.value(.serverError, or: serverError)
-        slow = try c.value(.slow, or: slow)
+        rateLimited = try c.number(.rateLimited, or: rateLimited)
+        serverError = try c.number(.serverError, or: serverError)
+        slow = try c.number(.slow, or: slow)
         slowMilliseconds = try c.value(.slowMilliseconds, or: slowMilliseconds)
-        dropped = try c.value(.dropped, or: dropped)
-        lostResponse = try c.value(.lostResponse, or: lostResponse)
+        dropped = try c.number(.dropped, or: dropped)
+        lostResponse = try c.number(.lostResponse, or: lostResponse)
     }
 }
 

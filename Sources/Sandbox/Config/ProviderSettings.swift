@@ -1,6 +1,21 @@
 import ProviderCrypto
 
+/// A number written either way in TOML (`1` or `1.0`): rates and weights are read as Double.
+struct TOMLNumber: Decodable {
+    let value: Double
+
+    init(from decoder: Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        if let double = try? container.decode(Double.self) { value = double } else { value = Double(try container.decode(Int.self)) }
+    }
+}
+
 extension KeyedDecodingContainer {
+    /// A rate or weight under `key`, integer or not, or `fallback`.
+    func number(_ key: Key, or fallback: Double) throws -> Double {
+        try decodeIfPresent(TOMLNumber.self, forKey: key)?.value ?? fallback
+    }
+
     /// The value under `key`, or `fallback` when the key is absent: every setting has a default.
     func value<T: Decodable>(_ key: Key, or fallback: T) throws -> T {
         try decodeIfPresent(T.self, forKey: key) ?? fallback

@@ -18,12 +18,12 @@ public struct WebhookSettings: Sendable, Decodable {
 
         public init(from decoder: Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
-            delivered = try c.value(.delivered, or: 0)
-            hardBounce = try c.value(.hardBounce, or: 0)
-            softBounce = try c.value(.softBounce, or: 0)
-            complained = try c.value(.complained, or: 0)
-            failed = try c.value(.failed, or: 0)
-            delayed = try c.value(.delayed, or: 0)
+            delivered = try c.number(.delivered, or: 0)
+            hardBounce = try c.number(.hardBounce, or: 0)
+            softBounce = try c.number(.softBounce, or: 0)
+            complained = try c.number(.complained, or: 0)
+            failed = try c.number(.failed, or: 0)
+            delayed = try c.number(.delayed, or: 0)
         }
 
         var all: [(fate: MessageFate, weight: Double)] {
@@ -57,11 +57,11 @@ public struct WebhookSettings: Sendable, Decodable {
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         outcomes = try c.value(.outcomes, or: outcomes)
-        openRate = try c.value(.openRate, or: openRate)
-        clickRate = try c.value(.clickRate, or: clickRate)
+        openRate = try c.number(.openRate, or: openRate)
+        clickRate = try c.number(.clickRate, or: clickRate)
         latencyMilliseconds = try c.value(.latencyMilliseconds, or: latencyMilliseconds)
-        duplicateRate = try c.value(.duplicateRate, or: duplicateRate)
-        retryTimeScale = try c.value(.retryTimeScale, or: retryTimeScale)
+        duplicateRate = try c.number(.duplicateRate, or: duplicateRate)
+        retryTimeScale = try c.number(.retryTimeScale, or: retryTimeScale)
         concurrency = try c.value(.concurrency, or: concurrency)
     }
 }
@@ -79,7 +79,7 @@ public struct ReceiverSettings: Sendable, Decodable {
         public init(from decoder: Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
             secret = try c.decodeIfPresent(String.self, forKey: .secret)
-            responses = try c.value(.responses, or: responses)
+            responses = try c.decodeIfPresent([String: TOMLNumber].self, forKey: .responses)?.mapValues(\.value) ?? responses
         }
     }
 

@@ -1,0 +1,174 @@
+import Foundation
+import HostCore
+import ProviderModel
+import Testing
+
+/// `batchsender sandbox` as a process, for one test: killed when released.
+final class TestSandbox {
+    let process = Process()
+    let port: Int
+
+    init(config: String? = nil, webhookTarget: String? = nil) throws {
+        port = try Self.freePort()
+        var arguments = ["sandbox", "--port", String(port), "--seed", "11", "--log-level", "warning"]
+        if let config { arguments += ["--config", try TestEnvironment.write(config, name: "sandbox.toml")] }
+        if let webhookTarget { arguments += ["--webhook-target", webhookTarget] }
+        process.executableURL = URL(fileURLWithPath: TestEnvironment.cli)
+        process.arguments = arguments
+        let out = Pipe()
+        process.standardOutput = out
+        try process.run()
+        var line = Data()
+        while let byte = try out.fileHandleForReading.read(upToCount: 1), !byte.isEmpty, byte != Data("\n".utf8) {
+            line.append(byte)
+        }
+        guard String(decoding: line, as: UTF8.self).contains("listening") else {
+            kill(process.processIdentifier, SIGKILL)
+            throw TestEnvironment.FixtureError(message: "the sandbox did not start: \(String(decoding: line, as: UTF8.self))")
+        }
+    }
+
+    var url: String { "http://127.0.0.1:\(port)" }
+
+    func stats() async throws -> [String: Any] {
+        let client = CurlHTTPClient()
+        defer { client.shutdown() }
+        let result = await client.execute(PreparedRequest(method: "GET", url: url + "/sandbox/stats", headers: [], body: [], messageIndices: []))
+        return try JSONSerialization.jsonObject(with: Data(result.body)) as? [String: Any] ?? [:]
+    }
+
+    static func freePort() throws -> Int {
+        let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(socket) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(socket, $0, length) == 0 && getsockname(socket, $0, &length) == 0 }
+        }
+        guard bound else { throw TestEnvironment.FixtureError(message: "no free port") }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+
+    deinit {
+        // SIGKILL: a child spawned from a dispatch worker inherits its blocked SIGTERM.
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+    }
+}
+
+@Suite("Provider sandbox")
+struct SandboxTests {
+    func plugin(_ name: String) -> String {
+        TestEnvironment.binDirectory.appendingPathComponent("lib\(name)Provider.so").path
+    }
+
+    /// `plugin send` of `messages` with `config`; the outcomes' kinds, provider ids and codes.
+    func send(_ plugin: String, config: String, messages: String) throws -> [[String: Any]] {
+        let configPath = try TestEnvironment.write(config, name: "config.json")
+        let messagesPath = try TestEnvironment.write(messages, name: "messages.json")
+        let result = try TestEnvironment.run(TestEnvironment.cli, ["plugin", "send", plugin, "--config", configPath, "--messages", messagesPath])
+        guard result.status == 0, let data = result.stdout.data(using: .utf8),
+              let outcomes = try JSONSerialization.jsonObject(with: data) as? [[String: Any]] else {
+            throw TestEnvironment.FixtureError(message: "plugin send failed (\(result.status)): \(result.stdout) \(result.stderr)")
+        }
+        return outcomes
+    }
+
+    static let emails = #"""
+        [{"id":"m1","channel":"email","from":"Sender <from@example.com>","to":["a@example.org"],"subject":"hi","text":"one"},
+         {"id":"m2","channel":"email","from":"from@example.com","to":["b@example.org"],"subject":"hi","html":"<p>two</p>"}]
+        """#
+    static let sms = #"[{"id":"s1","channel":"sms","from":"+13125550100","to":"+13125550111","text":"hello"}]"#
+    static let sesConfig = #"{"access_key_id":"AKIDEXAMPLE","secret_access_key":"wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY","region":"us-east-1","base_url":"@URL@"}"#
+    static let telnyxConfig = #"{"api_key":"KEY123","public_key":"A6EHv/POEL4dcN0Y50vAmWfk1jCbpQ1fHdyGZBJVMbg=","base_url":"@URL@"}"#
+    static let webhooks = #"[{"id":"w1","channel":"webhook","payload":{"order":1}}]"#
+    static let receiverSecret = "whsec_YmF0Y2hzZW5kZXItc2FuZGJveC1yZWNlaXZlci1rZXk="
+
+    func configs(_ sandbox: TestSandbox) -> [(plugin: String, config: String, messages: String)] {
+        [("Resend", #"{"api_key":"re_test","base_url":"\#(sandbox.url)"}"#, Self.emails),
+         ("SES", Self.sesConfig.replacingOccurrences(of: "@URL@", with: sandbox.url), Self.emails),
+         ("Telnyx", Self.telnyxConfig.replacingOccurrences(of: "@URL@", with: sandbox.url), Self.sms),
+         ("CustomWebhook", #"{"url":"\#(sandbox.url)/receiver/orders","secret":"\#(Self.receiverSecret)"}"#, Self.webhooks)]
+    }
+
+    @Test("the providers' official Python clients work against it, and svix, PyNaCl and cryptography verify its webhooks")
+    func officialClients() throws {
+        guard let python = ProcessInfo.processInfo.environment["BATCHSENDER_PYTHON"] else {
+            throw TestEnvironment.FixtureError(message: "BATCHSENDER_PYTHON is not set: run scripts/test, which makes a venv with Tests/Vectors/requirements.txt")
+        }
+        let script = TestEnvironment.packageRoot.appendingPathComponent("Tests/Sandbox/official_clients.py").path
+        let result = try TestEnvironment.run(python, [script, TestEnvironment.cli])
+        #expect(result.status == 0, "\(result.stdout)\n\(result.stderr)")
+        #expect(result.stdout.contains(#"{"failures": []}"#), "\(result.stdout)")
+    }
+
+    @Test("each plugin's plugin send is accepted with provider message ids")
+    func pluginsAccepted() async throws {
+        let sandbox = try TestSandbox()
+        for (name, config, messages) in configs(sandbox) {
+            let outcomes = try send(plugin(name), config: config, messages: messages)
+            #expect(!outcomes.isEmpty)
+            for outcome in outcomes {
+                #expect(outcome["kind"] as? String == "accepted", "\(name): \(outcome)")
+                #expect((outcome["provider_message_id"] as? String)?.isEmpty == false, "\(name): \(outcome)")
+            }
+        }
+        let stats = try await sandbox.stats()
+        for provider in ["resend", "ses", "telnyx"] {
+            #expect((stats[provider] as? [String: Any])?["messages_accepted"] as? Int == (provider == "telnyx" ? 1 : 2), "\(provider): \(stats)")
+        }
+        #expect((stats["receiver"] as? [String: Any])?["messages_accepted"] as? Int == 1)
+    }
+
+    @Test("injected 429s, 5xx and dropped connections come back retryable", arguments: ["rate_limited", "server_error", "dropped"])
+    func faultsRetryable(fault: String) throws {
+        let sandbox = try TestSandbox(config: """
+            [faults.resend]
+            \(fault) = 1.0
+            [faults.ses]
+            \(fault) = 1.0
+            [faults.telnyx]
+            \(fault) = 1.0
+            """)
+        for (name, config, messages) in configs(sandbox) where name != "CustomWebhook" {
+            for outcome in try send(plugin(name), config: config, messages: messages) {
+                #expect(outcome["kind"] as? String == "retryable", "\(name) under \(fault): \(outcome)")
+            }
+        }
+    }
+
+    @Test("the receiver's configured 410 and 503 come back permanent and retryable")
+    func receiverAnswers() async throws {
+        let sandbox = try TestSandbox(config: """
+            [receivers.gone]
+            responses = { "410" = 1 }
+            [receivers.down]
+            secret = "whsec_c2Vjb25kLXJlY2VpdmVyLXNlY3JldC1rZXktMzI="
+            responses = { "503" = 1 }
+            """)
+        let gone = try send(plugin("CustomWebhook"), config: #"{"url":"\#(sandbox.url)/receiver/gone","secret":"\#(Self.receiverSecret)"}"#, messages: Self.webhooks)
+        #expect(gone.first?["kind"] as? String == "permanent", "\(gone)")
+        let down = try send(plugin("CustomWebhook"), config: #"{"url":"\#(sandbox.url)/receiver/down","secret":"whsec_c2Vjb25kLXJlY2VpdmVyLXNlY3JldC1rZXktMzI="}"#, messages: Self.webhooks)
+        #expect(down.first?["kind"] as? String == "retryable", "\(down)")
+        let forged = try send(plugin("CustomWebhook"), config: #"{"url":"\#(sandbox.url)/receiver/down","secret":"\#(Self.receiverSecret)"}"#, messages: Self.webhooks)
+        #expect(forged.first?["kind"] as? String == "permanent", "a wrong secret is a 401: \(forged)")
+        #expect(((try await sandbox.stats())["receiver"] as? [String: Any])?["signature_failures"] as? Int == 1)
+    }
+
+    @Test("the providers' refusals come back permanent with their codes")
+    func permanentRefusals() throws {
+        let sandbox = try TestSandbox()
+        let badEmail = #"[{"id":"m1","channel":"email","from":"from@example.com","to":["rejected@example.org"],"subject":"hi","text":"x"}]"#
+        let ses = try send(plugin("SES"), config: Self.sesConfig.replacingOccurrences(of: "@URL@", with: sandbox.url), messages: badEmail)
+        #expect(ses.first?["kind"] as? String == "permanent" && ses.first?["code"] as? String == "MessageRejected", "\(ses)")
+        let wrongSecret = Self.sesConfig.replacingOccurrences(of: "@URL@", with: sandbox.url).replacingOccurrences(of: "EXAMPLEKEY", with: "WRONGKEY")
+        let refused = try send(plugin("SES"), config: wrongSecret, messages: Self.emails)
+        #expect(refused.allSatisfy { $0["kind"] as? String == "permanent" && $0["code"] as? String == "SignatureDoesNotMatch" }, "\(refused)")
+        let badNumber = #"[{"id":"s1","channel":"sms","from":"+13125550100","to":"+0123","text":"hello"}]"#
+        let telnyx = try send(plugin("Telnyx"), config: Self.telnyxConfig.replacingOccurrences(of: "@URL@", with: sandbox.url), messages: badNumber)
+        #expect(telnyx.first?["kind"] as? String != "accepted", "\(telnyx)")
+    }
+}
