@@ -77,8 +77,19 @@ public struct SigV4Verifier: Sendable {
         self.credentials = byKey
     }
 
-    /// The access key that signed `request`, or why it is refused.
-    public func verify(_ request: Received, nowMilliseconds: Int64) -> Result<String, Refusal> {
+    /// Who signed a request, and for which region.
+    public struct Signer: Sendable, Equatable {
+        public var accessKeyId: String
+        public var region: String
+
+        public init(accessKeyId: String, region: String) {
+            self.accessKeyId = accessKeyId
+            self.region = region
+        }
+    }
+
+    /// The access key (and region) that signed `request`, or why it is refused.
+    public func verify(_ request: Received, nowMilliseconds: Int64) -> Result<Signer, Refusal> {
         guard let authorization = request.header("authorization") else { return .failure(.missingAuthentication) }
         guard let parsed = Self.parseAuthorization(authorization) else {
             return .failure(.incompleteSignature("Authorization header requires 'Credential', 'SignedHeaders' and 'Signature' "
@@ -132,38 +143,36 @@ public struct SigV4Verifier: Sendable {
         guard Digest.constantTimeEqual(Array(expected.utf8), Array(parsed.signature.utf8)) else {
             return .failure(.signatureDoesNotMatch)
         }
-        return .success(accessKey)
+        return .success(Signer(accessKeyId: accessKey, region: region))
     }
 
-    /// The region a request's credential scope names, for error messages and per-region state.
-    public static func region(ofAuthorization authorization: String) -> String? {
-        guard let parsed = parseAuthorization(authorization) else { return nil }
-        let parts = parsed.credential.split(separator: "/", omittingEmptySubsequences: false)
-        return parts.count == 5 ? String(parts[2]) : nil
-    }
-
+    /// `AWS4-HMAC-SHA256 Credential=…, SignedHeaders=…, Signature=…`, read on bytes:
+    /// it runs on every request the sandbox serves.
     static func parseAuthorization(_ header: String) -> (credential: String, signedHeaders: String, signature: String)? {
-        let prefix = SigV4.algorithm + " "
-        guard header.hasPrefix(prefix) else { return nil }
-        var credential: String?, signedHeaders: String?, signature: String?
-        for part in header.dropFirst(prefix.count).split(separator: ",") {
-            let trimmed = part.drop { $0 == " " }
-            guard let equals = trimmed.firstIndex(of: "=") else { return nil }
-            let value = String(trimmed[trimmed.index(after: equals)...]).trimmingSpaces()
-            switch trimmed[..<equals] {
-            case "Credential": credential = value
-            case "SignedHeaders": signedHeaders = value
-            case "Signature": signature = value
-            default: return nil
+        var header = header
+        return header.withUTF8 { bytes -> (String, String, String)? in
+            let prefix = SigV4.algorithm.utf8.count
+            guard bytes.count > prefix, bytes[prefix] == UInt8(ascii: " "),
+                  bytes[..<prefix].elementsEqual(SigV4.algorithm.utf8) else { return nil }
+            var credential: String?, signedHeaders: String?, signature: String?
+            var start = prefix + 1
+            while start <= bytes.count {
+                var end = start
+                while end < bytes.count, bytes[end] != UInt8(ascii: ",") { end += 1 }
+                var low = start, high = end
+                while low < high, bytes[low] == UInt8(ascii: " ") { low += 1 }
+                while high > low, bytes[high - 1] == UInt8(ascii: " ") { high -= 1 }
+                guard let equals = bytes[low..<high].firstIndex(of: UInt8(ascii: "=")) else { return nil }
+                let name = bytes[low..<equals]
+                let value = String(decoding: UnsafeBufferPointer(rebasing: bytes[(equals + 1)..<high]), as: UTF8.self)
+                if name.elementsEqual("Credential".utf8) { credential = value }
+                else if name.elementsEqual("SignedHeaders".utf8) { signedHeaders = value }
+                else if name.elementsEqual("Signature".utf8) { signature = value }
+                else { return nil }
+                start = end + 1
             }
+            guard let credential, let signedHeaders, let signature else { return nil }
+            return (credential, signedHeaders, signature)
         }
-        guard let credential, let signedHeaders, let signature else { return nil }
-        return (credential, signedHeaders, signature)
-    }
-}
-
-extension String {
-    fileprivate func trimmingSpaces() -> String {
-        String(self.drop { $0 == " " }.reversed().drop { $0 == " " }.reversed())
     }
 }

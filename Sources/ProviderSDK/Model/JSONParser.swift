@@ -125,10 +125,16 @@ public struct JSONParser {
         index += 1
         let start = index
         // Fast path: no escapes, so the bytes are the string once UTF-8 is checked.
+        var ascii = true
         while index < end {
             let byte = bytes[index]
             if byte == UInt8(ascii: "\"") {
                 let slice = UnsafeBufferPointer(rebasing: bytes[start..<index])
+                // ASCII needs no validation; String(validating:) costs a generic lookup per call.
+                if ascii {
+                    index += 1
+                    return String(decoding: slice, as: UTF8.self)
+                }
                 guard let text = String(validating: slice, as: UTF8.self) else {
                     index = start
                     throw failure("string is not valid UTF-8")
@@ -138,6 +144,7 @@ public struct JSONParser {
             }
             if byte == UInt8(ascii: "\\") { break }
             if byte < 0x20 { throw failure("control character in a string") }
+            if byte >= 0x80 { ascii = false }
             index += 1
         }
         var decoded = Array(bytes[start..<index])

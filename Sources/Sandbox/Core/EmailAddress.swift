@@ -3,19 +3,24 @@
 enum EmailAddress {
     /// The bare address of `text` when it is well formed, else nil.
     static func bare(_ text: String) -> String? {
-        var candidate = Substring(text)
-        if let open = text.lastIndex(of: "<") {
-            guard text.hasSuffix(">") else { return nil }
-            candidate = text[text.index(after: open)..<text.index(before: text.endIndex)]
+        var text = text
+        let range: Range<Int>? = text.withUTF8 { bytes in
+            var range = 0..<bytes.count
+            if let open = bytes.lastIndex(of: UInt8(ascii: "<")) {
+                guard bytes.last == UInt8(ascii: ">") else { return nil }
+                range = (open + 1)..<(bytes.count - 1)
+            }
+            return isValid(bytes[range]) ? range : nil
         }
-        guard isValid(candidate) else { return nil }
-        return String(candidate)
+        guard let range else { return nil }
+        // The common case, a bare address, is returned without a copy.
+        if range.count == text.utf8.count { return text }
+        return text.withUTF8 { String(decoding: UnsafeBufferPointer(rebasing: $0[range]), as: UTF8.self) }
     }
 
-    private static func isValid(_ address: Substring) -> Bool {
-        let bytes = Array(address.utf8)
-        guard bytes.count <= 254, let at = bytes.lastIndex(of: UInt8(ascii: "@")), at > 0, at < bytes.count - 1,
-              at <= 64 else { return false }
+    private static func isValid(_ bytes: Slice<UnsafeBufferPointer<UInt8>>) -> Bool {
+        guard bytes.count <= 254, let at = bytes.lastIndex(of: UInt8(ascii: "@")), at > bytes.startIndex, at < bytes.endIndex - 1,
+              at - bytes.startIndex <= 64 else { return false }
         let local = bytes[..<at], domain = bytes[(at + 1)...]
         for byte in local where byte <= 0x20 || byte == 0x7F || byte == UInt8(ascii: "@") || byte == UInt8(ascii: "<")
             || byte == UInt8(ascii: ">") || byte == UInt8(ascii: ",") || byte == UInt8(ascii: ";") {

@@ -45,19 +45,44 @@ final class SandboxRandom: Sendable {
         return SeededGenerator(seed: hash)
     }
 
+    /// An SES MessageId: `0100` and 12 hex digits, a UUID, then `-000000`.
+    func sesMessageId() -> String {
+        let (prefix, high, low) = stream.withLock { ($0.next(), $0.next(), $0.next()) }
+        var text = "0100"
+        text.reserveCapacity(58)
+        for shift in stride(from: 44, through: 0, by: -4) {
+            text.unicodeScalars.append(Unicode.Scalar(Self.hexDigits[Int((prefix >> UInt64(shift)) & 0xF)]))
+        }
+        return text + "-" + Self.uuid(high: high, low: low) + "-000000"
+    }
+
     /// A UUID that is a function of the seed and `name`: an event's id, the same for its duplicate.
     func derivedUUID(_ name: String) -> String {
         var generator = generator(for: name)
         return Self.uuid(high: generator.next(), low: generator.next())
     }
 
+    private static let hexDigits = Array("0123456789abcdef".utf8)
+
+    /// Formats 128 bits as `8-4-4-4-12` lower-case hex with the version-4 and
+    /// variant bits set; written byte by byte, as it runs once per accepted message.
     static func uuid(high: UInt64, low: UInt64) -> String {
         let versioned = (high & ~0xF000) | 0x4000
         let varianted = (low & ~(0xC << 60)) | (0x8 << 60)
-        let hex = Encoding.hex(withUnsafeBytes(of: versioned.bigEndian) { Array($0) } + withUnsafeBytes(of: varianted.bigEndian) { Array($0) })
-        let characters = Array(hex)
-        return String(characters[0..<8]) + "-" + String(characters[8..<12]) + "-" + String(characters[12..<16]) + "-"
-            + String(characters[16..<20]) + "-" + String(characters[20..<32])
+        return String(unsafeUninitializedCapacity: 36) { buffer in
+            var index = 0
+            for position in 0..<32 {
+                if position == 8 || position == 12 || position == 16 || position == 20 {
+                    buffer[index] = UInt8(ascii: "-")
+                    index += 1
+                }
+                let word = position < 16 ? versioned : varianted
+                let shift = UInt64(60 - 4 * (position % 16))
+                buffer[index] = hexDigits[Int((word >> shift) & 0xF)]
+                index += 1
+            }
+            return index
+        }
     }
 }
 

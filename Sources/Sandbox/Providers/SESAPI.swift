@@ -39,7 +39,11 @@ struct SESAPI: ProviderAPI {
         let requestId = state.random.uuid()
         let received = SigV4Verifier.Received(method: request.method, path: request.path, query: request.query,
                                               headers: request.headers, body: request.body)
-        if case .failure(let refusal) = verifier.verify(received, nowMilliseconds: now) {
+        let region: String
+        switch verifier.verify(received, nowMilliseconds: now) {
+        case .success(let signer):
+            region = signer.region
+        case .failure(let refusal):
             state.stats.update(.ses) {
                 $0.signatureFailures += 1
                 $0.rejected += 1
@@ -48,7 +52,6 @@ struct SESAPI: ProviderAPI {
             if case .incompleteSignature = refusal { status = 400 } else { status = 403 }
             return SESError(status: status, code: refusal.code, message: refusal.message).reply(requestId: requestId)
         }
-        let region = request.header("authorization").flatMap(SigV4Verifier.region(ofAuthorization:)) ?? "us-east-1"
         let value: JSONValue
         do {
             value = try JSONParser.parse(request.body)
@@ -187,8 +190,7 @@ struct SESAPI: ProviderAPI {
     /// Counts the message (SES has no idempotency key: the same request body
     /// accepted twice is a duplicate send), and plans its SNS notifications.
     private func accept(_ email: SESEmail, duplicateKey: String, now: Int64) -> String {
-        let high = state.random.next()
-        let id = "0100" + Encoding.hex(withUnsafeBytes(of: high.bigEndian) { Array($0) }).prefix(12) + "-" + state.random.uuid() + "-000000"
+        let id = state.random.sesMessageId()
         let duplicate = state.duplicates[.ses]!.recordAccepted(duplicateKey)
         state.stats.update(.ses) {
             $0.messagesAccepted += 1

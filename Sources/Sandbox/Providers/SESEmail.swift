@@ -41,10 +41,14 @@ struct SESEmail: Sendable {
     enum Trigger { case rejected, throttled }
 
     var trigger: Trigger? {
+        func hasLocalPart(_ address: String, _ local: String) -> Bool {
+            let bytes = address.utf8
+            return bytes.count > local.utf8.count && bytes.starts(with: local.utf8)
+                && bytes[bytes.index(bytes.startIndex, offsetBy: local.utf8.count)] == UInt8(ascii: "@")
+        }
         for address in recipients {
-            let local = address.split(separator: "@").first.map { $0.lowercased() } ?? ""
-            if local == "rejected" { return .rejected }
-            if local == "throttled" { return .throttled }
+            if hasLocalPart(address, "rejected") { return .rejected }
+            if hasLocalPart(address, "throttled") { return .throttled }
         }
         return nil
     }
