@@ -106,7 +106,8 @@ struct ResendAPI: ProviderAPI {
         } catch {
             return refuse(error)
         }
-        let id = accept(email, duplicateKey: duplicateKey, now: now)
+        let id = accept(email, now: now)
+        count(accepted: 1, duplicateKey: duplicateKey)
         return .json(200) { json in
             json.beginObject()
             json.member("id", id)
@@ -139,7 +140,8 @@ struct ResendAPI: ProviderAPI {
                 errors.append((index, error.message))
             }
         }
-        let ids = emails.map { accept($0.email, duplicateKey: duplicateKey, now: now) }
+        let ids = emails.map { accept($0.email, now: now) }
+        count(accepted: ids.count, duplicateKey: duplicateKey)
         return .json(200) { json in
             json.beginObject()
             json.key("data")
@@ -165,14 +167,20 @@ struct ResendAPI: ProviderAPI {
         }
     }
 
-    /// Counts the message, notes a second acceptance of the same idempotency key, and plans its webhooks.
-    private func accept(_ email: ResendEmail, duplicateKey: String?, now: Int64) -> String {
-        let id = state.random.uuid()
-        let duplicate = duplicateKey.map { state.duplicates[.resend]!.recordAccepted($0 + "\u{0}" + email.to.joined(separator: ",")) } ?? false
+    /// Counts a request's accepted messages; an idempotency key accepted a
+    /// second time (rather than replayed) makes them duplicate sends.
+    private func count(accepted: Int, duplicateKey: String?) {
+        guard accepted > 0 else { return }
+        let duplicate = duplicateKey.map { state.duplicates[.resend]!.recordAccepted($0) } ?? false
         state.stats.update(.resend) {
-            $0.messagesAccepted += 1
-            if duplicate { $0.duplicateSends += 1 }
+            $0.messagesAccepted += accepted
+            if duplicate { $0.duplicateSends += accepted }
         }
+    }
+
+    /// A new email id, and the email's webhooks planned.
+    private func accept(_ email: ResendEmail, now: Int64) -> String {
+        let id = state.random.uuid()
         guard let url = state.webhookURL(.resend) else { return id }
         var generator = state.random.generator(for: id)
         let fate = state.planner.fate(recipients: email.to, generator: &generator)

@@ -98,9 +98,9 @@ struct SESAPI: ProviderAPI {
         let email = SESEmail(from: from, to: destination.to, cc: destination.cc, bcc: destination.bcc, subject: subject,
                              tags: try SESEmail.tags(value["EmailTags"], field: "EmailTags"),
                              configurationSet: value["ConfigurationSetName"]?.stringValue, region: region)
-        let count = email.recipients.count
-        guard count > 0 else { throw .badRequest("Destination must name at least one recipient.") }
-        guard count <= SESEmail.maximumRecipients else {
+        let recipientCount = email.recipients.count
+        guard recipientCount > 0 else { throw .badRequest("Destination must name at least one recipient.") }
+        guard recipientCount <= SESEmail.maximumRecipients else {
             throw SESError(status: 400, code: "MessageRejected", message: "Recipient count exceeds \(SESEmail.maximumRecipients).")
         }
         switch email.trigger {
@@ -112,10 +112,11 @@ struct SESAPI: ProviderAPI {
         case nil:
             break
         }
-        guard state.rateWindows[.ses]!.take("account", cost: count, nowMilliseconds: now).allowed else {
+        guard state.rateWindows[.ses]!.take("account", cost: recipientCount, nowMilliseconds: now).allowed else {
             throw SESError(status: 429, code: "TooManyRequestsException", message: "Maximum sending rate exceeded.")
         }
-        let id = accept(email, duplicateKey: Encoding.hex(Digest.sha256(body)), now: now)
+        let id = accept(email, now: now)
+        count(accepted: 1, requestBody: body)
         return Reply.json(200) { json in
             json.beginObject()
             json.member("MessageId", id)
@@ -151,15 +152,15 @@ struct SESAPI: ProviderAPI {
         guard state.rateWindows[.ses]!.take("account", cost: total, nowMilliseconds: now).allowed else {
             throw SESError(status: 429, code: "TooManyRequestsException", message: "Maximum sending rate exceeded.")
         }
-        let bodyKey = Encoding.hex(Digest.sha256(body))
         var results: [(status: String, id: String?, error: String?)] = []
-        for (index, email) in emails.enumerated() {
+        for email in emails {
             switch email.trigger {
             case .rejected: results.append(("MESSAGE_REJECTED", nil, "Email address is not verified: \(email.recipients[0])"))
             case .throttled: results.append(("ACCOUNT_THROTTLED", nil, "Maximum sending rate exceeded."))
-            case nil: results.append(("SUCCESS", accept(email, duplicateKey: "\(bodyKey):\(index)", now: now), nil))
+            case nil: results.append(("SUCCESS", accept(email, now: now), nil))
             }
         }
+        count(accepted: results.count { $0.id != nil }, requestBody: body)
         return Reply.json(200) { json in
             json.beginObject()
             json.key("BulkEmailEntryResults")
@@ -187,15 +188,20 @@ struct SESAPI: ProviderAPI {
         }
     }
 
-    /// Counts the message (SES has no idempotency key: the same request body
-    /// accepted twice is a duplicate send), and plans its SNS notifications.
-    private func accept(_ email: SESEmail, duplicateKey: String, now: Int64) -> String {
-        let id = state.random.sesMessageId()
-        let duplicate = state.duplicates[.ses]!.recordAccepted(duplicateKey)
+    /// Counts a request's accepted messages. SES has no idempotency key, so
+    /// the same request body accepted twice is counted as a duplicate send.
+    private func count(accepted: Int, requestBody: [UInt8]) {
+        guard accepted > 0 else { return }
+        let duplicate = state.duplicates[.ses]!.recordAccepted(Encoding.hex(Digest.sha256(requestBody)))
         state.stats.update(.ses) {
-            $0.messagesAccepted += 1
-            if duplicate { $0.duplicateSends += 1 }
+            $0.messagesAccepted += accepted
+            if duplicate { $0.duplicateSends += accepted }
         }
+    }
+
+    /// A new message id, and the message's SNS notifications planned.
+    private func accept(_ email: SESEmail, now: Int64) -> String {
+        let id = state.random.sesMessageId()
         guard let url = state.webhookURL(.ses) else { return id }
         var generator = state.random.generator(for: id)
         let fate = state.planner.fate(recipients: email.to, generator: &generator)
