@@ -171,4 +171,53 @@ struct SandboxTests {
         let telnyx = try send(plugin("Telnyx"), config: Self.telnyxConfig.replacingOccurrences(of: "@URL@", with: sandbox.url), messages: badNumber)
         #expect(telnyx.first?["kind"] as? String != "accepted", "\(telnyx)")
     }
+
+    @Test("under one seed, the same requests in the same order get the same ids")
+    func seeded() throws {
+        var runs: [[String]] = []
+        for _ in 0..<2 {
+            let sandbox = try TestSandbox()
+            let outcomes = try send(plugin("Resend"), config: #"{"api_key":"re_test","base_url":"\#(sandbox.url)"}"#, messages: Self.emails)
+            runs.append(outcomes.compactMap { $0["provider_message_id"] as? String })
+        }
+        #expect(runs[0].count == 2 && runs[0] == runs[1], "\(runs)")
+    }
+
+    @Test("a bad config is refused at start-up, naming the key")
+    func badConfig() throws {
+        let path = try TestEnvironment.write("[faults.ses]\nserver_error = 1.5\n", name: "bad.toml")
+        let result = try TestEnvironment.run(TestEnvironment.cli, ["sandbox", "--port", "1", "--config", path])
+        #expect(result.status == 2)
+        #expect(result.stderr.contains("faults.ses.server_error") && result.stderr.contains("between 0 and 1"), "\(result.stderr)")
+        let unknown = try TestEnvironment.write("[resend]\nrate_limit = 3\n", name: "bad.toml")
+        let refused = try TestEnvironment.run(TestEnvironment.cli, ["sandbox", "--config", unknown])
+        #expect(refused.status == 2 && refused.stderr.contains("rate_limit"), "\(refused.stderr)")
+    }
+
+    @Test("webhooks a receiver does not acknowledge are retried on the provider's schedule, then given up")
+    func webhookRetries() async throws {
+        let server = try TestHTTPServer()
+        let sandbox = try TestSandbox(config: """
+            [webhooks]
+            retry_time_scale = 0.00001
+            duplicate_rate = 0
+            open_rate = 0
+            latency_ms = [1, 5]
+            """, webhookTarget: server.url("/status/503"))
+        let email = #"[{"id":"m1","channel":"email","from":"from@example.com","to":["delivered@example.org"],"subject":"hi","text":"x"}]"#
+        _ = try send(plugin("Resend"), config: #"{"api_key":"re_test","base_url":"\#(sandbox.url)"}"#, messages: email)
+        _ = try send(plugin("Telnyx"), config: Self.telnyxConfig.replacingOccurrences(of: "@URL@", with: sandbox.url),
+                     messages: #"[{"id":"s1","channel":"sms","from":"+13125550100","to":"+13125550111","text":"hello"}]"#)
+        var stats: [String: Any] = [:]
+        for _ in 0..<200 {
+            stats = try await sandbox.stats()
+            if stats["webhooks_pending"] as? Int == 0, ((stats["resend"] as? [String: Any])?["webhooks_failed"] as? Int ?? 0) >= 2 { break }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        // Two events each (sent, delivered): Svix makes 8 attempts, Telnyx 3.
+        let resend = stats["resend"] as? [String: Any] ?? [:], telnyx = stats["telnyx"] as? [String: Any] ?? [:]
+        #expect(resend["webhooks_sent"] as? Int == 16 && resend["webhooks_retried"] as? Int == 14 && resend["webhooks_failed"] as? Int == 2, "\(resend)")
+        #expect(telnyx["webhooks_sent"] as? Int == 6 && telnyx["webhooks_retried"] as? Int == 4 && telnyx["webhooks_failed"] as? Int == 2, "\(telnyx)")
+        #expect(resend["webhooks_acknowledged"] as? Int == 0)
+    }
 }
