@@ -18,13 +18,10 @@ final class TestSandbox {
         let out = Pipe()
         process.standardOutput = out
         try process.run()
-        var line = Data()
-        while let byte = try out.fileHandleForReading.read(upToCount: 1), !byte.isEmpty, byte != Data("\n".utf8) {
-            line.append(byte)
-        }
-        guard String(decoding: line, as: UTF8.self).contains("listening") else {
+        let line = try TestEnvironment.firstLine(of: out)
+        guard line.contains("listening") else {
             kill(process.processIdentifier, SIGKILL)
-            throw TestEnvironment.FixtureError(message: "the sandbox did not start: \(String(decoding: line, as: UTF8.self))")
+            throw TestEnvironment.FixtureError(message: "the sandbox did not start: \(line)")
         }
     }
 

@@ -82,9 +82,44 @@ final class SandboxState: Sendable {
         webhookTarget.map { "\($0)/webhooks/\(provider.rawValue)" }
     }
 
-    /// Queues the webhooks of a message's timeline, starting from `acceptedAt`.
-    func publish(_ timeline: [TimedStep], acceptedAt: Int64, makeJob: (TimedStep) -> WebhookJob?) {
-        for step in timeline {
+    /// Serves `send` under an idempotency key (nil: none) as Resend and Telnyx
+    /// document it: a replay returns the stored answer and sends nothing; a
+    /// conflict gets the provider's own refusal; only 200s are kept.
+    func idempotently(_ provider: SandboxProvider, key: String?, body: [UInt8], now: Int64,
+                      refusal: (IdempotencyCache.Claim) -> Reply, send: () -> Reply) -> Reply {
+        guard let key, let cache = idempotency[provider] else { return send() }
+        switch cache.claim(key, fingerprint: Digest.sha256(body), nowMilliseconds: now) {
+        case .new:
+            let reply = send()
+            if reply.status == 200 { cache.complete(key, with: reply.stored) } else { cache.abandon(key) }
+            return reply
+        case .replay(let stored):
+            stats.update(provider) { $0.idempotentReplays += 1 }
+            return Reply(stored)
+        case let conflict:
+            stats.update(provider) { $0.rejected += 1 }
+            return refusal(conflict)
+        }
+    }
+
+    /// Counts one request's accepted messages. `duplicateKey` (an idempotency
+    /// key, or what stands for one) accepted as a new send a second time makes
+    /// them duplicate sends.
+    func countAccepted(_ provider: SandboxProvider, _ accepted: Int, duplicateKey: String?) {
+        guard accepted > 0 else { return }
+        let duplicate = duplicateKey.map { duplicates[provider]!.recordAccepted($0) } ?? false
+        stats.update(provider) {
+            $0.messagesAccepted += accepted
+            if duplicate { $0.duplicateSends += accepted }
+        }
+    }
+
+    /// Draws an accepted message's fate and queues its webhooks from `acceptedAt`.
+    func planWebhooks(messageId: String, recipients: [String], channel: EventPlanner.Channel, acceptedAt: Int64,
+                      makeJob: (TimedStep) -> WebhookJob?) {
+        var generator = random.generator(for: messageId)
+        let fate = planner.fate(recipients: recipients, generator: &generator)
+        for step in planner.timeline(fate: fate, channel: channel, generator: &generator) {
             guard let job = makeJob(step) else { continue }
             dispatcher.schedule(job, due: acceptedAt + step.dueOffsetMilliseconds)
         }

@@ -59,25 +59,16 @@ struct ResendAPI: ProviderAPI {
             }
             idempotencyKey = key + "\u{0}" + (batch ? "batch\u{0}" : "") + header
         }
-        let cache = state.idempotency[.resend]!
-        if let scoped = idempotencyKey {
-            switch cache.claim(scoped, fingerprint: Digest.sha256(request.body), nowMilliseconds: now) {
-            case .new: break
-            case .replay(let stored):
-                state.stats.update(.resend) { $0.idempotentReplays += 1 }
-                return Reply(stored).adding(limitHeaders)
-            case .differentPayload:
-                return refuse(ResendError(status: 409, name: "invalid_idempotent_request",
-                                          message: "Same idempotency key used with a different request payload. Change your idempotency key or payload.")).adding(limitHeaders)
-            case .inFlight:
-                return refuse(ResendError(status: 409, name: "concurrent_idempotent_requests",
-                                          message: "Same idempotency key used while original request is still in progress. Try the request again later.")).adding(limitHeaders)
+        let reply = state.idempotently(.resend, key: idempotencyKey, body: request.body, now: now, refusal: { conflict in
+            if case .inFlight = conflict {
+                return ResendError(status: 409, name: "concurrent_idempotent_requests",
+                                   message: "Same idempotency key used while original request is still in progress. Try the request again later.").reply
             }
-        }
-        let reply = batch ? sendBatch(request, duplicateKey: idempotencyKey, now: now) : sendOne(request, duplicateKey: idempotencyKey, now: now)
-        if let scoped = idempotencyKey {
-            if reply.status == 200 { cache.complete(scoped, with: reply.stored) } else { cache.abandon(scoped) }
-        }
+            return ResendError(status: 409, name: "invalid_idempotent_request",
+                               message: "Same idempotency key used with a different request payload. Change your idempotency key or payload.").reply
+        }, send: {
+            batch ? sendBatch(request, duplicateKey: idempotencyKey, now: now) : sendOne(request, duplicateKey: idempotencyKey, now: now)
+        })
         return reply.adding(limitHeaders)
     }
 
@@ -107,7 +98,7 @@ struct ResendAPI: ProviderAPI {
             return refuse(error)
         }
         let id = accept(email, now: now)
-        count(accepted: 1, duplicateKey: duplicateKey)
+        state.countAccepted(.resend, 1, duplicateKey: duplicateKey)
         return .json(200) { json in
             json.beginObject()
             json.member("id", id)
@@ -141,7 +132,7 @@ struct ResendAPI: ProviderAPI {
             }
         }
         let ids = emails.map { accept($0.email, now: now) }
-        count(accepted: ids.count, duplicateKey: duplicateKey)
+        state.countAccepted(.resend, ids.count, duplicateKey: duplicateKey)
         return .json(200) { json in
             json.beginObject()
             json.key("data")
@@ -167,26 +158,12 @@ struct ResendAPI: ProviderAPI {
         }
     }
 
-    /// Counts a request's accepted messages; an idempotency key accepted a
-    /// second time (rather than replayed) makes them duplicate sends.
-    private func count(accepted: Int, duplicateKey: String?) {
-        guard accepted > 0 else { return }
-        let duplicate = duplicateKey.map { state.duplicates[.resend]!.recordAccepted($0) } ?? false
-        state.stats.update(.resend) {
-            $0.messagesAccepted += accepted
-            if duplicate { $0.duplicateSends += accepted }
-        }
-    }
-
     /// A new email id, and the email's webhooks planned.
     private func accept(_ email: ResendEmail, now: Int64) -> String {
         let id = state.random.uuid()
         guard let url = state.webhookURL(.resend) else { return id }
-        var generator = state.random.generator(for: id)
-        let fate = state.planner.fate(recipients: email.to, generator: &generator)
-        let timeline = state.planner.timeline(fate: fate, channel: .email, generator: &generator)
         let events = ResendEvents(state: state, email: email, emailId: id, createdAt: now, url: url)
-        state.publish(timeline, acceptedAt: now) { events.job(for: $0, acceptedAt: now) }
+        state.planWebhooks(messageId: id, recipients: email.to, channel: .email, acceptedAt: now) { events.job(for: $0, acceptedAt: now) }
         return id
     }
 }

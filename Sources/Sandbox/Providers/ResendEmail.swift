@@ -79,7 +79,7 @@ struct ResendEmail: Sendable {
                 guard let name = tag["name"]?.stringValue, let value = tag["value"]?.stringValue else {
                     throw .validation("Each tag needs a string `name` and `value`.")
                 }
-                guard Self.isTagText(name), Self.isTagText(value) else {
+                guard TagText.isValid(name), TagText.isValid(value) else {
                     throw .validation("Tags should only contain ASCII letters, numbers, underscores, or dashes, up to 256 characters.")
                 }
                 tags.append((name, value))
@@ -119,11 +119,5 @@ struct ResendEmail: Sendable {
             out.append(bare)
         }
         return out
-    }
-
-    private static func isTagText(_ text: String) -> Bool {
-        !text.isEmpty && text.utf8.count <= 256 && text.utf8.allSatisfy {
-            ($0 >= 48 && $0 <= 57) || ($0 >= 65 && $0 <= 90) || ($0 >= 97 && $0 <= 122) || $0 == 95 || $0 == 45
-        }
     }
 }

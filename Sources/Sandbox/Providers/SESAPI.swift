@@ -188,26 +188,17 @@ struct SESAPI: ProviderAPI {
         }
     }
 
-    /// Counts a request's accepted messages. SES has no idempotency key, so
-    /// the same request body accepted twice is counted as a duplicate send.
+    /// SES has no idempotency key: the same request body accepted twice is a duplicate send.
     private func count(accepted: Int, requestBody: [UInt8]) {
-        guard accepted > 0 else { return }
-        let duplicate = state.duplicates[.ses]!.recordAccepted(Encoding.hex(Digest.sha256(requestBody)))
-        state.stats.update(.ses) {
-            $0.messagesAccepted += accepted
-            if duplicate { $0.duplicateSends += accepted }
-        }
+        state.countAccepted(.ses, accepted, duplicateKey: Encoding.hex(Digest.sha256(requestBody)))
     }
 
     /// A new message id, and the message's SNS notifications planned.
     private func accept(_ email: SESEmail, now: Int64) -> String {
         let id = state.random.sesMessageId()
         guard let url = state.webhookURL(.ses) else { return id }
-        var generator = state.random.generator(for: id)
-        let fate = state.planner.fate(recipients: email.to, generator: &generator)
-        let timeline = state.planner.timeline(fate: fate, channel: .email, generator: &generator)
         let events = SESEvents(state: state, email: email, messageId: id, sentAt: now, url: url)
-        state.publish(timeline, acceptedAt: now) { events.job(for: $0, acceptedAt: now) }
+        state.planWebhooks(messageId: id, recipients: email.to, channel: .email, acceptedAt: now) { events.job(for: $0, acceptedAt: now) }
         return id
     }
 }

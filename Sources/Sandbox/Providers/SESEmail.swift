@@ -78,18 +78,12 @@ struct SESEmail: Sendable {
         var tags: [(String, String)] = []
         for tag in list {
             guard let name = tag["Name"]?.stringValue, let text = tag["Value"]?.stringValue,
-                  isTagText(name), isTagText(text) else {
+                  TagText.isValid(name), TagText.isValid(text) else {
                 throw .badRequest("\(field): each tag needs a Name and Value of ASCII letters, numbers, '_' or '-' (at most 256).")
             }
             tags.append((name, text))
         }
         return tags
-    }
-
-    private static func isTagText(_ text: String) -> Bool {
-        !text.isEmpty && text.utf8.count <= 256 && text.utf8.allSatisfy {
-            ($0 >= 48 && $0 <= 57) || ($0 >= 65 && $0 <= 90) || ($0 >= 97 && $0 <= 122) || $0 == 95 || $0 == 45
-        }
     }
 
     static func from(_ value: JSONValue?) throws(SESError) -> String {

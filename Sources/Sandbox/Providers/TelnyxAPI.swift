@@ -98,37 +98,27 @@ struct TelnyxAPI: ProviderAPI {
             }
             scopedKey = key + "\u{0}" + header
         }
-        let cache = state.idempotency[.telnyx]!
-        if let scopedKey {
-            switch cache.claim(scopedKey, fingerprint: Digest.sha256(request.body), nowMilliseconds: now) {
-            case .new: break
-            case .replay(let stored):
-                state.stats.update(.telnyx) { $0.idempotentReplays += 1 }
-                return Reply(stored).adding(limitHeaders)
-            case .differentPayload:
-                return refuse(TelnyxError(status: 422, code: "10015", title: "Idempotency key reused",
-                                          detail: "This Idempotency-Key was already used with a different request body.")).adding(limitHeaders)
-            case .inFlight:
-                return refuse(TelnyxError(status: 409, code: "10015", title: "Request in progress",
-                                          detail: "A request with this Idempotency-Key is still being processed. Retry later.")).adding(limitHeaders)
+        let reply = state.idempotently(.telnyx, key: scopedKey, body: request.body, now: now, refusal: { conflict in
+            if case .inFlight = conflict {
+                return TelnyxError(status: 409, code: "10015", title: "Request in progress",
+                                   detail: "A request with this Idempotency-Key is still being processed. Retry later.").reply
             }
-        }
-        let reply: Reply
-        switch validate(request.body, now: now) {
-        case .failure(let error):
-            reply = refuse(error)
-        case .success(let message):
-            accept(message, duplicateKey: scopedKey, now: now)
-            reply = .json(200) { json in
-                json.beginObject()
-                json.key("data")
-                TelnyxEvents.writePayload(message, status: "queued", errors: [], now: now, into: &json)
-                json.endObject()
+            return TelnyxError(status: 422, code: "10015", title: "Idempotency key reused",
+                               detail: "This Idempotency-Key was already used with a different request body.").reply
+        }, send: {
+            switch validate(request.body, now: now) {
+            case .failure(let error):
+                return refuse(error)
+            case .success(let message):
+                accept(message, duplicateKey: scopedKey, now: now)
+                return .json(200) { json in
+                    json.beginObject()
+                    json.key("data")
+                    TelnyxEvents.writePayload(message, status: "queued", errors: [], now: now, into: &json)
+                    json.endObject()
+                }
             }
-        }
-        if let scopedKey {
-            if reply.status == 200 { cache.complete(scopedKey, with: reply.stored) } else { cache.abandon(scopedKey) }
-        }
+        })
         return reply.adding(limitHeaders)
     }
 
@@ -191,17 +181,10 @@ struct TelnyxAPI: ProviderAPI {
     }
 
     private func accept(_ message: TelnyxMessage, duplicateKey: String?, now: Int64) {
-        let duplicate = duplicateKey.map { state.duplicates[.telnyx]!.recordAccepted($0) } ?? false
-        state.stats.update(.telnyx) {
-            $0.messagesAccepted += 1
-            if duplicate { $0.duplicateSends += 1 }
-        }
+        state.countAccepted(.telnyx, 1, duplicateKey: duplicateKey)
         // Like Telnyx, a message's own webhook_url takes precedence over the profile's.
         guard let url = message.webhookURL ?? state.webhookURL(.telnyx) else { return }
-        var generator = state.random.generator(for: message.id)
-        let fate = state.planner.fate(recipients: [], generator: &generator)
-        let timeline = state.planner.timeline(fate: fate, channel: .sms, generator: &generator)
         let events = TelnyxEvents(state: state, message: message, url: url)
-        state.publish(timeline, acceptedAt: now) { events.job(for: $0, acceptedAt: now) }
+        state.planWebhooks(messageId: message.id, recipients: [], channel: .sms, acceptedAt: now) { events.job(for: $0, acceptedAt: now) }
     }
 }

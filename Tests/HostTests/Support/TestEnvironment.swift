@@ -66,6 +66,15 @@ enum TestEnvironment {
                          stderr: String(decoding: stderrData, as: UTF8.self))
     }
 
+    /// The first line a child process writes to `pipe` (servers announce themselves so).
+    static func firstLine(of pipe: Pipe) throws -> String {
+        var line = Data()
+        while let byte = try pipe.fileHandleForReading.read(upToCount: 1), !byte.isEmpty, byte != Data("\n".utf8) {
+            line.append(byte)
+        }
+        return String(decoding: line, as: UTF8.self)
+    }
+
     static func write(_ text: String, name: String) throws -> String {
         let url = scratch.appendingPathComponent("\(UUID().uuidString)-\(name)")
         try Data(text.utf8).write(to: url)
@@ -90,11 +99,7 @@ final class TestHTTPServer {
         let out = Pipe()
         process.standardOutput = out
         try process.run()
-        var line = Data()
-        while let byte = try out.fileHandleForReading.read(upToCount: 1), !byte.isEmpty, byte != Data("\n".utf8) {
-            line.append(byte)
-        }
-        guard let port = Int(String(decoding: line, as: UTF8.self)) else {
+        guard let port = Int(try TestEnvironment.firstLine(of: out)) else {
             kill(process.processIdentifier, SIGKILL)
             throw TestEnvironment.FixtureError(message: "the test server did not print its port")
         }
