@@ -217,4 +217,23 @@ struct SandboxTests {
         #expect(telnyx["webhooks_sent"] as? Int == 6 && telnyx["webhooks_retried"] as? Int == 4 && telnyx["webhooks_failed"] as? Int == 2, "\(telnyx)")
         #expect(resend["webhooks_acknowledged"] as? Int == 0)
     }
+
+    @Test("a slow answer still arrives; a lost response is retryable though the provider kept the message")
+    func slowAndLost() async throws {
+        let sandbox = try TestSandbox(config: """
+            [faults.resend]
+            slow = 1.0
+            slow_ms = 400
+            [faults.ses]
+            lost_response = 1.0
+            """)
+        let started = ContinuousClock.now
+        let slow = try send(plugin("Resend"), config: #"{"api_key":"re_test","base_url":"\#(sandbox.url)"}"#, messages: Self.emails)
+        #expect(ContinuousClock.now - started >= .milliseconds(400))
+        #expect(slow.allSatisfy { $0["kind"] as? String == "accepted" }, "\(slow)")
+        let lost = try send(plugin("SES"), config: Self.sesConfig.replacingOccurrences(of: "@URL@", with: sandbox.url), messages: Self.emails)
+        #expect(lost.allSatisfy { $0["kind"] as? String == "retryable" }, "\(lost)")
+        let ses = try await sandbox.stats()["ses"] as? [String: Any] ?? [:]
+        #expect(ses["messages_accepted"] as? Int == 2 && ses["faults_injected"] as? Int == ses["requests"] as? Int, "\(ses)")
+    }
 }

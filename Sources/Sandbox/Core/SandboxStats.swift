@@ -45,10 +45,6 @@ final class SandboxStats: Sendable {
         counters.withLock { change(&$0[provider, default: ProviderCounters()]) }
     }
 
-    func snapshot(_ provider: SandboxProvider) -> ProviderCounters {
-        counters.withLock { $0[provider] ?? ProviderCounters() }
-    }
-
     func reset() {
         counters.withLock { $0 = [:] }
     }

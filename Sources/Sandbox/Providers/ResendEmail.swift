@@ -36,8 +36,6 @@ struct ResendEmail: Sendable {
     var subject: String
     var tags: [(name: String, value: String)]
 
-    var allRecipients: [String] { to + cc + bcc }
-
     init(_ value: JSONValue) throws(ResendError) {
         guard case .object(let fields) = value else { throw .validation("The email must be a JSON object.") }
         guard let fromValue = fields["from"], fromValue != .null else { throw .missing("from") }
