@@ -68,6 +68,9 @@ let package = Package(
             ],
             path: "Sources/Host/Core"
         ),
+        // PostgreSQL storage: the libpq wrapper and the versioned schema.
+        .target(name: "Storage", dependencies: ["CPQ"], path: "Sources/Host/Storage"),
+
         // The provider sandbox: the providers' documented APIs and signed webhooks on loopback.
         .target(
             name: "ProviderSandbox",
@@ -81,7 +84,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "batchsender",
-            dependencies: ["HostCore", "ProviderSandbox", .product(name: "ArgumentParser", package: "swift-argument-parser"), .product(name: "Logging", package: "swift-log")],
+            dependencies: ["HostCore", "ProviderSandbox", "Storage", .product(name: "ArgumentParser", package: "swift-argument-parser"), .product(name: "Logging", package: "swift-log")],
             path: "Sources/Host/CLI"
         ),
 
@@ -114,7 +117,7 @@ let package = Package(
             path: "Plugins/ConformancePlugin"
         ),
 
-        .testTarget(name: "HostTests", dependencies: ["HostCore", "ProviderModel", "ProviderCrypto"], path: "Tests/HostTests"),
+        .testTarget(name: "HostTests", dependencies: ["HostCore", "ProviderModel", "ProviderCrypto", "Storage"], path: "Tests/HostTests"),
         .testTarget(name: "SDKTests", dependencies: ["ProviderKit", "ProviderCrypto", "HostCore"], path: "Tests/SDKTests"),
     ] + providers.map(provider)
 )

@@ -1,0 +1,35 @@
+import ArgumentParser
+import Foundation
+import Storage
+
+/// `batchsender migrate`: brings the database schema up to date (the host also does this on start-up).
+struct MigrateCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "migrate",
+        abstract: "Apply the database migrations that are missing; prints the versions applied.")
+
+    @Option(name: .customLong("database-url"), help: "postgres://user@host:port/database (default: $DATABASE_URL).")
+    var databaseURL: String?
+
+    func run() throws {
+        guard let url = databaseURL ?? ProcessInfo.processInfo.environment["DATABASE_URL"], !url.isEmpty else {
+            throw CommandFailure("DATABASE_URL is not set: pass --database-url or load .env.dev (scripts/stack up starts the database)")
+        }
+        guard url.hasPrefix("postgres://") || url.hasPrefix("postgresql://") else {
+            throw CommandFailure("DATABASE_URL must be a postgres:// URL, not \(url.prefix(40))")
+        }
+        do {
+            let connection = try PostgresConnection(url: url)
+            let migrator = Migrator()
+            let applied = try migrator.migrate(connection)
+            Output.json(MigrationReport(applied: applied, version: try migrator.currentVersion(connection)))
+        } catch {
+            throw CommandFailure(error.description, exitCode: 1)
+        }
+    }
+}
+
+struct MigrationReport: Encodable {
+    var applied: [Int]
+    var version: Int
+}

@@ -1,0 +1,82 @@
+import Foundation
+import Storage
+import Testing
+
+/// Against the real PostgreSQL that `scripts/stack up` starts (DATABASE_URL from .env.dev),
+/// in a scratch database per run.
+@Suite("PostgreSQL storage and migrations")
+struct StorageTests {
+    static func adminURL() throws -> String {
+        guard let url = ProcessInfo.processInfo.environment["DATABASE_URL"] else {
+            throw TestEnvironment.FixtureError(message: "DATABASE_URL is not set: run scripts/test, which starts scripts/stack and loads .env.dev")
+        }
+        return url
+    }
+
+    /// A fresh database, dropped when `body` returns.
+    func withScratchDatabase(_ body: (String) throws -> Void) throws {
+        let admin = try PostgresConnection(url: try Self.adminURL())
+        let name = "batchsender_test_\(getpid())_\(UInt32.random(in: 0...UInt32.max))"
+        try admin.execute("CREATE DATABASE \(name)")
+        defer { try? admin.execute("DROP DATABASE IF EXISTS \(name) WITH (FORCE)") }
+        let base = try Self.adminURL()
+        let url = String(base[..<base.lastIndex(of: "/")!]) + "/" + name
+        try body(url)
+    }
+
+    @Test("migrate applies version 1 once, and a second run applies nothing")
+    func migratesOnce() throws {
+        try withScratchDatabase { url in
+            let connection = try PostgresConnection(url: url)
+            #expect(try Migrator().migrate(connection) == [1])
+            #expect(try Migrator().migrate(connection) == [])
+            #expect(try Migrator().currentVersion(connection) == 1)
+            let tables = try connection.query("SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY 1")
+                .compactMap { $0[0] }
+            #expect(tables == ["api_keys", "audit_log", "batches", "recipients", "schema_migrations", "send_configs", "suppressions", "users"])
+        }
+    }
+
+    @Test("the schema refuses what the platform never stores: an unknown batch status, a recipient twice in a batch")
+    func constraints() throws {
+        try withScratchDatabase { url in
+            let connection = try PostgresConnection(url: url)
+            try Migrator().migrate(connection)
+            let user = try #require(try connection.query("INSERT INTO users (email) VALUES ($1) RETURNING id", ["a@example.org"]).first?[0] ?? nil)
+            let config = try #require(try connection.query("""
+                INSERT INTO send_configs (user_id, name, provider, mode, sealed_credentials, credentials_nonce)
+                VALUES ($1, 'main', 'resend', 'byok', '\\x00', '\\x00') RETURNING id
+                """, [user]).first?[0] ?? nil)
+            let batch = try #require(try connection.query(
+                "INSERT INTO batches (user_id, send_config_id, name, payload) VALUES ($1, $2, 'b', '{}') RETURNING id", [user, config]).first?[0] ?? nil)
+            #expect(throws: PostgresError.self) {
+                try connection.execute("UPDATE batches SET status = 'sending' WHERE id = '\(batch)'")
+            }
+            _ = try connection.query("INSERT INTO recipients (batch_id, position, address) VALUES ($1, 0, 'x@example.org')", [batch])
+            do {
+                _ = try connection.query("INSERT INTO recipients (batch_id, position, address) VALUES ($1, 1, 'x@example.org')", [batch])
+                Issue.record("a duplicate address was stored")
+            } catch let error as PostgresError {
+                #expect(error.kind == .statement(sqlState: "23505"), "\(error)")
+            }
+            #expect(throws: PostgresError.self) {
+                try connection.transaction { () throws(PostgresError) in
+                    _ = try connection.query("INSERT INTO recipients (batch_id, position, address) VALUES ($1, 2, 'y@example.org')", [batch])
+                    try connection.execute("SELECT 1/0")
+                }
+            }
+            #expect(try connection.query("SELECT count(*) FROM recipients").first?[0] == "1", "a failed transaction leaves nothing behind")
+        }
+    }
+
+    @Test("a server that is not there is a connection error naming the URL without its password")
+    func unreachable() {
+        do {
+            _ = try PostgresConnection(url: "postgres://user:hunter2@127.0.0.1:1/db?connect_timeout=2")
+            Issue.record("connected to nothing")
+        } catch {
+            #expect(error.kind == .connection)
+            #expect(error.message.contains("127.0.0.1:1") && !error.message.contains("hunter2"), "\(error.message)")
+        }
+    }
+}
