@@ -48,12 +48,20 @@ final class SandboxRandom: Sendable {
     /// An SES MessageId: `0100` and 12 hex digits, a UUID, then `-000000`.
     func sesMessageId() -> String {
         let (prefix, high, low) = stream.withLock { ($0.next(), $0.next(), $0.next()) }
-        var text = "0100"
-        text.reserveCapacity(58)
-        for shift in stride(from: 44, through: 0, by: -4) {
-            text.unicodeScalars.append(Unicode.Scalar(Self.hexDigits[Int((prefix >> UInt64(shift)) & 0xF)]))
+        let uuid = Self.uuid(high: high, low: low)
+        return String(unsafeUninitializedCapacity: 4 + 12 + 1 + 36 + 7) { buffer in
+            var index = 0
+            func put(_ byte: UInt8) {
+                buffer[index] = byte
+                index += 1
+            }
+            for byte in "0100-".utf8.dropLast() { put(byte) }
+            for shift in stride(from: 44, through: 0, by: -4) { put(Self.hexDigits[Int((prefix >> UInt64(shift)) & 0xF)]) }
+            put(UInt8(ascii: "-"))
+            for byte in uuid.utf8 { put(byte) }
+            for byte in "-000000".utf8 { put(byte) }
+            return index
         }
-        return text + "-" + Self.uuid(high: high, low: low) + "-000000"
     }
 
     /// A UUID that is a function of the seed and `name`: an event's id, the same for its duplicate.
