@@ -21,7 +21,8 @@ extension ResendProvider {
         guard !carried.isEmpty else { return PreparedSend(requests: [], refused: refused) }
 
         let encoder = JSONEncoder()
-        encoder.outputFormatting = [.withoutEscapingSlashes]
+        // Sorted keys: a retry must send the same bytes under its Idempotency-Key, or Resend answers 409.
+        encoder.outputFormatting = [.withoutEscapingSlashes, .sortedKeys]
         let body: Data
         let path: String
         var headers = [

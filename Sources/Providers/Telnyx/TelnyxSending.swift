@@ -3,19 +3,6 @@ import ProviderCrypto
 import ProviderKit
 
 extension TelnyxProvider {
-    struct MessageRequest: Encodable {
-        var to: String
-        var from: String?
-        var messagingProfileId: String?
-        var text: String
-        var type = "SMS"
-
-        enum CodingKeys: String, CodingKey {
-            case to, from, text, type
-            case messagingProfileId = "messaging_profile_id"
-        }
-    }
-
     public func prepare(_ messages: [OutboundMessage], context: some PluginContext) throws(PluginFailure) -> PreparedSend {
         guard messages.count == 1, let message = messages.first else {
             throw PluginFailure(.invalidArgument, field: "messages", "\(messages.count) messages; Telnyx takes one recipient per request")
@@ -38,11 +25,16 @@ extension TelnyxProvider {
         guard !sender.isEmpty || !profile.isEmpty else {
             return refuse("missing_sender", "no from number and no messaging_profile_id, in the message or the send-config")
         }
-        let payload = MessageRequest(to: to, from: sender.isEmpty ? nil : sender,
-                                     messagingProfileId: sender.isEmpty ? profile : nil, text: message.text)
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.withoutEscapingSlashes]
-        guard let body = try? encoder.encode(payload) else { throw PluginFailure(.internal, "could not encode the request") }
+        // Written in a fixed order: a retry must send the same bytes, or Telnyx
+        // refuses the reused Idempotency-Key as a different body (JSONEncoder's key order varies).
+        var json = JSONWriter(capacity: 128 + message.text.utf8.count)
+        json.beginObject()
+        json.member("to", to)
+        if sender.isEmpty { json.member("messaging_profile_id", profile) } else { json.member("from", sender) }
+        json.member("text", message.text)
+        json.member("type", "SMS")
+        json.endObject()
+        let body = json.bytes
         let headers = [
             KeyValue("authorization", "Bearer \(apiKey)"),
             KeyValue("user-agent", Self.userAgent),
