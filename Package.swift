@@ -78,7 +78,6 @@ let package = Package(
                 "HostCore", "ProviderCrypto", "ProviderModel",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-                .product(name: "TOMLKit", package: "TOMLKit"),
             ],
             path: "Sources/Sandbox"
         ),

@@ -1,7 +1,6 @@
 import Foundation
 import HostCore
 import ProviderCrypto
-import TOMLKit
 
 /// Everything the sandbox can be told, from its TOML file (docs/sandbox.md).
 /// Every key is optional: the defaults are the providers' documented
@@ -35,19 +34,7 @@ public struct SandboxConfiguration: Sendable, Decodable {
     }
 
     public static func parse(_ text: String, path: String = "<sandbox config>") throws(HostConfigError) -> SandboxConfiguration {
-        do {
-            return try TOMLDecoder(strictDecoding: true).decode(SandboxConfiguration.self, from: text)
-        } catch let error as TOMLParseError {
-            throw HostConfigError(path: path, message: "line \(error.source.begin.line): \(error.description)")
-        } catch let error as UnexpectedKeysError {
-            throw HostConfigError(path: path, message: "unknown keys: \(error.keys.keys.sorted().joined(separator: ", "))")
-        } catch let error as DecodingError {
-            throw HostConfigError(path: path, message: error.readable)
-        } catch let error as SandboxConfigurationError {
-            throw HostConfigError(path: path, message: error.description)
-        } catch {
-            throw HostConfigError(path: path, message: "\(error)")
-        }
+        try decodeTOML(SandboxConfiguration.self, from: text, path: path)
     }
 
     func validate() throws(SandboxConfigurationError) {

@@ -55,7 +55,7 @@ final class SandboxRandom: Sendable {
                 buffer[index] = byte
                 index += 1
             }
-            for byte in "0100-".utf8.dropLast() { put(byte) }
+            for byte in "0100".utf8 { put(byte) }
             for shift in stride(from: 44, through: 0, by: -4) { put(Self.hexDigits[Int((prefix >> UInt64(shift)) & 0xF)]) }
             put(UInt8(ascii: "-"))
             for byte in uuid.utf8 { put(byte) }

@@ -22,6 +22,9 @@ final class SandboxState: Sendable {
     let certificatePEM: [UInt8]
     let telnyxKeys: Ed25519.KeyPair
     let resendSigner: StandardWebhookSignature
+    /// The receiver's verifier per configured name, and for every other name.
+    let receiverSigners: [String: StandardWebhookSignature]
+    let defaultReceiverSigner: StandardWebhookSignature
 
     let idempotency: [SandboxProvider: IdempotencyCache]
     let duplicates: [SandboxProvider: DuplicateDetector]
@@ -57,6 +60,18 @@ final class SandboxState: Sendable {
             resendSigner = try StandardWebhookSignature(secret: configuration.resend.webhookSecret, field: "resend.webhook_secret")
         } catch {
             throw SandboxStartError(reason: "resend.webhook_secret: \(error)")
+        }
+        do {
+            defaultReceiverSigner = try StandardWebhookSignature(secret: SandboxDefaults.receiverSecret, field: "receiver secret")
+            var signers: [String: StandardWebhookSignature] = [:]
+            for (name, receiver) in configuration.receivers.named {
+                if let secret = receiver.secret {
+                    signers[name] = try StandardWebhookSignature(secret: secret, field: "receivers.\(name).secret")
+                }
+            }
+            receiverSigners = signers
+        } catch {
+            throw SandboxStartError(reason: "\(error)")
         }
         dispatcher = WebhookDispatcher(client: client, stats: stats, subscription: subscription,
                                        concurrency: configuration.webhooks.concurrency, logger: logger)

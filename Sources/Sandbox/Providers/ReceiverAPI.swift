@@ -22,11 +22,10 @@ struct ReceiverAPI: ProviderAPI {
 
     private func handle(_ request: ReceivedRequest, name: String) async -> Reply {
         let settings = state.configuration.receivers.named[name]
-        let secret = settings?.secret ?? SandboxDefaults.receiverSecret
+        let signer = state.receiverSigners[name] ?? state.defaultReceiverSigner
         let webhook = InboundWebhook(path: request.path, headers: request.headers.map { KeyValue($0.name.lowercased(), $0.value) },
                                      body: request.body)
         do {
-            let signer = try StandardWebhookSignature(secret: secret, field: "secret")
             try signer.verify(webhook, headers: .standard, nowSeconds: WallClock.nowMilliseconds / 1000)
         } catch {
             state.stats.update(.receiver) {

@@ -52,19 +52,25 @@ public struct HostConfig: Sendable, Equatable {
             var fetch: FetchPolicy?
             var http: HTTPClientSettings?
         }
-        do {
-            let file = try TOMLDecoder(strictDecoding: true).decode(File.self, from: text)
-            return HostConfig(plugins: file.plugin ?? [], fetch: file.fetch ?? FetchPolicy(), http: file.http ?? HTTPClientSettings())
-        } catch let error as TOMLParseError {
-            throw HostConfigError(path: path, message: "line \(error.source.begin.line): \(error.description)")
-        } catch let error as UnexpectedKeysError {
-            let keys = error.keys.keys.sorted().joined(separator: ", ")
-            throw HostConfigError(path: path, message: "unknown keys: \(keys)")
-        } catch let error as DecodingError {
-            throw HostConfigError(path: path, message: error.readable)
-        } catch {
-            throw HostConfigError(path: path, message: "\(error)")
-        }
+        let file = try decodeTOML(File.self, from: text, path: path)
+        return HostConfig(plugins: file.plugin ?? [], fetch: file.fetch ?? FetchPolicy(), http: file.http ?? HTTPClientSettings())
+    }
+}
+
+/// Decodes a TOML config strictly (unknown keys refused), turning every
+/// failure into one line that names the file and the key or line at fault.
+public func decodeTOML<T: Decodable>(_ type: T.Type, from text: String, path: String) throws(HostConfigError) -> T {
+    do {
+        return try TOMLDecoder(strictDecoding: true).decode(T.self, from: text)
+    } catch let error as TOMLParseError {
+        throw HostConfigError(path: path, message: "line \(error.source.begin.line): \(error.description)")
+    } catch let error as UnexpectedKeysError {
+        throw HostConfigError(path: path, message: "unknown keys: \(error.keys.keys.sorted().joined(separator: ", "))")
+    } catch let error as DecodingError {
+        throw HostConfigError(path: path, message: error.readable)
+    } catch {
+        // Anything else, a config type's own validation error say, describes itself.
+        throw HostConfigError(path: path, message: "\(error)")
     }
 }
 
