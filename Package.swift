@@ -35,6 +35,8 @@ let package = Package(
         .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.20.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.80.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.1.0"),
     ],
     targets: [
         // The C libraries, from Debian's -dev packages. Each is wrapped once, by one Swift type.
@@ -68,8 +70,24 @@ let package = Package(
             ],
             path: "Sources/Host/Core"
         ),
-        // PostgreSQL storage: the libpq wrapper and the versioned schema.
-        .target(name: "Storage", dependencies: ["CPQ"], path: "Sources/Host/Storage"),
+        // The servers the host stores in and talks to: PostgreSQL (libpq, with the versioned schema),
+        // Redis (hiredis) and NATS (libnats), each wrapped once, and the pool their blocking calls run in.
+        .target(
+            name: "Storage",
+            dependencies: ["CPQ", "CHiredis", "CNats", .product(name: "NIOPosix", package: "swift-nio")],
+            path: "Sources/Host/Storage"
+        ),
+        // The sender API: API keys, send-configs, batches, recipients, suppressions, health and metrics.
+        .target(
+            name: "SenderAPI",
+            dependencies: [
+                "HostCore", "Storage", "ProviderCrypto", "ProviderModel",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ],
+            path: "Sources/Host/API"
+        ),
 
         // The provider sandbox: the providers' documented APIs and signed webhooks on loopback.
         .target(
@@ -83,7 +101,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "batchsender",
-            dependencies: ["HostCore", "ProviderSandbox", "Storage", .product(name: "ArgumentParser", package: "swift-argument-parser"), .product(name: "Logging", package: "swift-log")],
+            dependencies: ["HostCore", "ProviderSandbox", "Storage", "SenderAPI", .product(name: "ArgumentParser", package: "swift-argument-parser"), .product(name: "Logging", package: "swift-log")],
             path: "Sources/Host/CLI"
         ),
 
@@ -117,6 +135,12 @@ let package = Package(
         ),
 
         .testTarget(name: "HostTests", dependencies: ["HostCore", "ProviderModel", "ProviderCrypto", "Storage"], path: "Tests/HostTests"),
+        .testTarget(
+            name: "APITests",
+            dependencies: ["SenderAPI", "Storage", "HostCore", "ProviderCrypto",
+                           .product(name: "HummingbirdTesting", package: "hummingbird")],
+            path: "Tests/APITests"
+        ),
         .testTarget(name: "SDKTests", dependencies: ["ProviderKit", "ProviderCrypto", "HostCore"], path: "Tests/SDKTests"),
     ] + providers.map(provider)
 )

@@ -24,13 +24,13 @@ struct StorageTests {
         try body(url)
     }
 
-    @Test("migrate applies version 1 once, and a second run applies nothing")
+    @Test("migrate applies every version once, in order, and a second run applies nothing")
     func migratesOnce() throws {
         try withScratchDatabase { url in
             let connection = try PostgresConnection(url: url)
-            #expect(try Migrator().migrate(connection) == [1])
+            #expect(try Migrator().migrate(connection) == [1, 2])
             #expect(try Migrator().migrate(connection) == [])
-            #expect(try Migrator().currentVersion(connection) == 1)
+            #expect(try Migrator().currentVersion(connection) == 2)
             let tables = try connection.query("SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY 1")
                 .compactMap { $0[0] }
             #expect(tables == ["api_keys", "audit_log", "batches", "recipients", "schema_migrations", "send_configs", "suppressions", "users"])

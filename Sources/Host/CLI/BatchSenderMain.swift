@@ -31,6 +31,6 @@ struct BatchSenderCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "batchsender",
         abstract: "BatchSender: high-throughput message delivery through provider plugins.",
-        subcommands: [PluginCommand.self, SandboxCommand.self, MigrateCommand.self]
+        subcommands: [PluginCommand.self, SandboxCommand.self, MigrateCommand.self, ServeCommand.self, APIKeyCommand.self]
     )
 }

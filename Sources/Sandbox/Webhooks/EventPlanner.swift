@@ -1,4 +1,5 @@
 import HostCore
+import ProviderModel
 
 /// One step in an accepted message's life, as its provider reports it.
 enum LifecycleStep: Sendable, Equatable {

@@ -59,6 +59,51 @@ public final class PostgresConnection {
         }
     }
 
+    /// Whether the connection is still usable; a pool drops one that is not.
+    public var isHealthy: Bool { PQstatus(connection) == CONNECTION_OK }
+
+    /// Starts `COPY … FROM STDIN`; follow with `copyData` calls and exactly one
+    /// `finishCopy` or `abortCopy`. Nothing else may run on the connection meanwhile.
+    public func beginCopy(_ sql: String) throws(PostgresError) {
+        let result = PQexec(connection, sql)
+        defer { PQclear(result) }
+        guard PQresultStatus(result) == PGRES_COPY_IN else {
+            try check(result, sql: sql)
+            throw PostgresError(.statement(sqlState: ""), "\(sql.prefix(80)) did not start a COPY FROM STDIN")
+        }
+    }
+
+    /// Sends rows in COPY's text format (any split, whole rows not required).
+    public func copyData(_ bytes: UnsafeRawBufferPointer) throws(PostgresError) {
+        guard let base = bytes.baseAddress, !bytes.isEmpty else { return }
+        let sent = base.withMemoryRebound(to: CChar.self, capacity: bytes.count) { PQputCopyData(connection, $0, Int32(bytes.count)) }
+        guard sent == 1 else { throw PostgresError(.connection, "COPY data not sent: \(Self.text(PQerrorMessage(connection)))") }
+    }
+
+    /// Ends the COPY; throws what the server found wrong with the data (the COPY is then void).
+    public func finishCopy() throws(PostgresError) {
+        try endCopy(failure: nil)
+    }
+
+    /// Ends the COPY so that the server discards everything sent.
+    public func abortCopy(reason: String) {
+        try? endCopy(failure: reason)
+    }
+
+    private func endCopy(failure: String?) throws(PostgresError) {
+        guard PQputCopyEnd(connection, failure) == 1 else {
+            throw PostgresError(.connection, "COPY not ended: \(Self.text(PQerrorMessage(connection)))")
+        }
+        var firstError: PostgresError?
+        while let result = PQgetResult(connection) {
+            defer { PQclear(result) }
+            if failure == nil, firstError == nil {
+                do { try check(result, sql: "COPY") } catch { firstError = error }
+            }
+        }
+        if let firstError { throw firstError }
+    }
+
     private func check(_ result: OpaquePointer?, sql: String) throws(PostgresError) {
         let status = PQresultStatus(result)
         guard status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK else {

@@ -1,8 +1,9 @@
-/// Address checks at the level the providers apply them: `user@domain.tld`,
+/// Address checks at the level the providers apply them (the sandbox's
+/// provider APIs and the host's recipient uploads share them): `user@domain.tld`,
 /// optionally as `Name <user@domain.tld>`; E.164 and short codes for SMS.
-enum EmailAddress {
+public enum EmailAddress {
     /// The bare address of `text` when it is well formed, else nil.
-    static func bare(_ text: String) -> String? {
+    public static func bare(_ text: String) -> String? {
         var text = text
         let range: Range<Int>? = text.withUTF8 { bytes in
             var range = 0..<bytes.count
@@ -41,21 +42,21 @@ enum EmailAddress {
     }
 }
 
-enum PhoneNumber {
+public enum PhoneNumber {
     /// `+` and 2–15 digits, the first not 0 (ITU-T E.164).
-    static func isE164(_ text: String) -> Bool {
+    public static func isE164(_ text: String) -> Bool {
         let bytes = Array(text.utf8)
         guard bytes.count >= 3, bytes.count <= 16, bytes[0] == UInt8(ascii: "+"), bytes[1] != UInt8(ascii: "0") else { return false }
         return bytes.dropFirst().allSatisfy { $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }
     }
 
     /// A short code: 5 or 6 digits.
-    static func isShortCode(_ text: String) -> Bool {
+    public static func isShortCode(_ text: String) -> Bool {
         (5...6).contains(text.utf8.count) && text.utf8.allSatisfy { $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }
     }
 
     /// An alphanumeric sender id: 1–11 letters, digits or spaces, at least one letter.
-    static func isAlphanumericSender(_ text: String) -> Bool {
+    public static func isAlphanumericSender(_ text: String) -> Bool {
         let bytes = Array(text.utf8)
         guard (1...11).contains(bytes.count) else { return false }
         let allowed = bytes.allSatisfy { ($0 >= 48 && $0 <= 57) || ($0 >= 65 && $0 <= 90) || ($0 >= 97 && $0 <= 122) || $0 == 32 }

@@ -1,0 +1,28 @@
+import Hummingbird
+import Logging
+
+/// Turns every failure into the API's JSON error shape: Hummingbird's own
+/// (unknown route, body too large) and anything unexpected, which is logged
+/// and answered as a bare 500 so that no internals leak.
+struct ErrorMiddleware: RouterMiddleware {
+    typealias Context = APIContext
+
+    func handle(_ request: Request, context: APIContext, next: (Request, APIContext) async throws -> Response) async throws -> Response {
+        do {
+            return try await next(request, context)
+        } catch let error as APIError {
+            return try error.response(from: request, context: context)
+        } catch let error as HTTPError {
+            let mapped: APIError = switch error.status {
+            case .notFound: APIError.notFound("route \(request.method) \(request.uri.path)")
+            case .methodNotAllowed: APIError(.methodNotAllowed, code: "method_not_allowed", "\(request.method) is not allowed on \(request.uri.path)")
+            case .contentTooLarge: APIError.tooLarge("the body is larger than this route accepts", field: "body")
+            default: APIError(error.status, code: "http_error", error.body ?? error.status.reasonPhrase)
+            }
+            return try mapped.response(from: request, context: context)
+        } catch {
+            context.logger.error("request failed", metadata: ["path": "\(request.uri.path)", "error": "\(error)"])
+            return try APIError.internal().response(from: request, context: context)
+        }
+    }
+}

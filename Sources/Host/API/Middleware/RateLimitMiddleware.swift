@@ -1,0 +1,48 @@
+import Hummingbird
+import HTTPTypes
+
+/// 429 with `Retry-After` once a caller has used its window: per client
+/// address before authentication, per API key after it.
+struct RateLimitMiddleware: RouterMiddleware {
+    typealias Context = APIContext
+
+    enum Scope: Sendable { case address, apiKey }
+
+    let limiter: SlidingWindowLimiter
+    let scope: Scope
+    let settings: RateLimitSettings
+    let keyPrefix: String
+
+    func handle(_ request: Request, context: APIContext, next: (Request, APIContext) async throws -> Response) async throws -> Response {
+        let key: String, limit: Int
+        switch scope {
+        case .address:
+            key = keyPrefix + "ratelimit:addr:" + Self.host(context)
+            limit = settings.perAddress
+        case .apiKey:
+            guard let identity = context.identity else { return try await next(request, context) }
+            key = keyPrefix + "ratelimit:key:" + identity.keyID
+            limit = settings.perKey
+        }
+        let decision = await limiter.admit(key, limit: limit, windowMilliseconds: settings.windowMilliseconds)
+        guard decision.allowed else {
+            let seconds = max(1, (decision.retryAfterMilliseconds + 999) / 1_000)
+            var error = APIError.rateLimited(retryAfterSeconds: seconds, scope: scope == .address ? "client address" : "API key")
+            error.headers.append((HTTPField.Name("RateLimit-Limit")!, String(limit)))
+            error.headers.append((HTTPField.Name("RateLimit-Remaining")!, "0"))
+            throw error
+        }
+        var response = try await next(request, context)
+        // Both windows apply; the headers describe the one closer to running out.
+        let remainingName = HTTPField.Name("RateLimit-Remaining")!
+        if let inner = response.headers[remainingName].flatMap({ Int($0) }), inner <= decision.remaining { return response }
+        response.headers[HTTPField.Name("RateLimit-Limit")!] = String(limit)
+        response.headers[remainingName] = String(decision.remaining)
+        return response
+    }
+
+    /// The client's IP without its port; requests without one (in-process tests) share "local".
+    static func host(_ context: APIContext) -> String {
+        context.remoteAddress?.ipAddress ?? "local"
+    }
+}

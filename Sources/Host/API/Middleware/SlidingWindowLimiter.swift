@@ -1,0 +1,56 @@
+import HostCore
+import Logging
+import Storage
+
+/// A sliding-window rate limit kept in Redis, so that every API process
+/// shares it: each admitted request is a member of a sorted set scored by
+/// its time; members older than the window are dropped before counting.
+/// The check and the insert are one Lua script, so concurrent requests
+/// cannot both take the last slot.
+struct SlidingWindowLimiter: Sendable {
+    let pool: ConnectionPool<RedisConnection>
+    let logger: Logger
+
+    struct Decision: Sendable {
+        var allowed: Bool
+        var remaining: Int
+        var retryAfterMilliseconds: Int
+    }
+
+    static let script = """
+        local now = tonumber(ARGV[1])
+        local window = tonumber(ARGV[2])
+        local limit = tonumber(ARGV[3])
+        redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
+        local count = redis.call('ZCARD', KEYS[1])
+        if count >= limit then
+          local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+          return {0, 0, tonumber(oldest[2]) + window - now}
+        end
+        redis.call('ZADD', KEYS[1], now, ARGV[4])
+        redis.call('PEXPIRE', KEYS[1], window)
+        return {1, limit - count - 1, 0}
+        """
+
+    /// Admits one request under `key`; when Redis cannot be reached the request
+    /// is let through (and logged): an outage of the limiter must not stop the API.
+    func admit(_ key: String, limit: Int, windowMilliseconds: Int) async -> Decision {
+        // Wall-clock time: the window must mean the same on every API process.
+        let now = Int(WallClock.nowMilliseconds)
+        let member = "\(now)-\(UInt64.random(in: 0...UInt64.max))"
+        do {
+            let reply = try await pool.withConnection { redis in
+                try redis.command(["EVAL", Self.script, "1", key, String(now), String(windowMilliseconds), String(limit), member])
+            }
+            guard case .array(let values) = reply, values.count == 3, let allowed = values[0].integer,
+                  let remaining = values[1].integer, let retry = values[2].integer else {
+                logger.warning("rate limiter: unexpected reply", metadata: ["reply": "\(reply)"])
+                return Decision(allowed: true, remaining: limit, retryAfterMilliseconds: 0)
+            }
+            return Decision(allowed: allowed == 1, remaining: remaining, retryAfterMilliseconds: max(retry, 0))
+        } catch {
+            logger.warning("rate limiter unavailable; request let through", metadata: ["error": "\(error)"])
+            return Decision(allowed: true, remaining: limit, retryAfterMilliseconds: 0)
+        }
+    }
+}

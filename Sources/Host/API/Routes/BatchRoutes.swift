@@ -1,0 +1,117 @@
+import Hummingbird
+import ProviderModel
+
+/// `POST/GET /api/batches`, `GET /api/batches/{id}`, `POST /api/batches/{id}/send|cancel`.
+struct BatchRoutes {
+    let database: Database
+    let upload: RecipientUpload
+
+    static let members: Set<String> = ["name", "sendConfigId", "payload", "recipients", "scheduledAt"]
+    static let statuses: Set<String> = ["draft", "queued", "processing", "completed", "cancelled", "failed"]
+
+    func register(on group: RouterGroup<APIContext>) {
+        group.post("batches", use: create)
+        group.get("batches", use: list)
+        group.get("batches/{id}", use: show)
+        group.post("batches/{id}/send", use: send)
+        group.post("batches/{id}/cancel", use: cancel)
+    }
+
+    @Sendable func create(_ request: Request, context: APIContext) async throws -> Response {
+        let caller = try context.caller()
+        // Recipients may come inline, so the body may be larger than other JSON bodies.
+        let fields = try JSONFields(parsing: try await RequestInput.jsonBody(request, context: context, limit: RecipientRoutes.jsonLimit),
+                                    allowed: Self.members)
+        let name = try fields.requiredString("name", maxLength: 200)
+        let configText = try fields.requiredString("sendConfigId", maxLength: 64)
+        guard let configID = UUID(uuidString: configText)?.uuidString.lowercased() else {
+            throw APIError.invalid("sendConfigId", "must be the id of one of your send-configs")
+        }
+        let scheduledAt = try Self.timestamp(fields, "scheduledAt")
+        guard let payloadValue = fields.object["payload"], payloadValue != .null else { throw APIError.invalid("payload", "is required") }
+        let payloadFields = try JSONFields(payloadValue, path: "payload", allowed: BatchPayload.members)
+        var inline: [JSONValue]?
+        if let recipients = fields.object["recipients"], recipients != .null {
+            guard case .array(let entries) = recipients else { throw APIError.invalid("recipients", "must be an array") }
+            inline = entries
+        }
+        let lock: @Sendable (Storage.PostgresConnection) throws -> RecipientUpload.Target = { db in
+            guard let config = try BatchStore.sendConfig(db, userID: caller.userID, id: configID) else {
+                throw APIError.invalid("sendConfigId", "no send-config \(configID) of yours exists")
+            }
+            let payload = try BatchPayload.check(payloadFields, channel: config.channel, defaults: config.defaults)
+            let id = try BatchStore.insert(db, userID: caller.userID, name: name, sendConfigID: configID, payload: payload,
+                                           scheduledAt: scheduledAt)
+            return RecipientUpload.Target(batchID: id, userID: caller.userID, channel: config.channel, count: 0)
+        }
+        let (target, _) = try await upload.run(source: .json(inline ?? []), lock: lock)
+        let detail = try await database.run { db in try BatchStore.detail(db, userID: caller.userID, id: target.batchID) }
+        return JSONResponse.make(.created, text: detail ?? "{}")
+    }
+
+    @Sendable func list(_ request: Request, context: APIContext) async throws -> Response {
+        let caller = try context.caller()
+        let limit = try RequestInput.limit(request)
+        let query = request.uri.queryParameters
+        let cursor = try query.get("cursor").map { text throws(APIError) in
+            guard let uuid = UUID(uuidString: text) else { throw APIError.invalid("query.cursor", "is not a cursor this listing gave") }
+            return uuid.uuidString.lowercased()
+        }
+        let status = query.get("status")
+        if let status, !Self.statuses.contains(status) {
+            throw APIError.invalid("query.status", "must be one of \(Self.statuses.sorted().joined(separator: ", "))")
+        }
+        let page = try await database.run { db in
+            try BatchStore.page(db, userID: caller.userID, cursor: cursor, status: status, limit: limit)
+        }
+        return JSONResponse.page(page.rows, nextCursor: page.next)
+    }
+
+    @Sendable func show(_ request: Request, context: APIContext) async throws -> Response {
+        let caller = try context.caller()
+        let id = try RequestInput.id(context, what: "batch")
+        guard let detail = try await database.run({ db in try BatchStore.detail(db, userID: caller.userID, id: id) }) else {
+            throw APIError.notFound("batch \(id)", field: "path.id")
+        }
+        return JSONResponse.make(.ok, text: detail)
+    }
+
+    @Sendable func send(_ request: Request, context: APIContext) async throws -> Response {
+        let caller = try context.caller()
+        let id = try RequestInput.id(context, what: "batch")
+        var scheduledAt: String?
+        let body = try await RequestInput.collect(request, limit: context.maxUploadSize)
+        if !body.isEmpty {
+            try RequestInput.requireContentType(request, "application/json")
+            scheduledAt = try Self.timestamp(try JSONFields(parsing: body, allowed: ["scheduledAt"]), "scheduledAt")
+        }
+        let when = scheduledAt
+        let detail = try await database.transaction { db in
+            try BatchStore.queue(db, userID: caller.userID, id: id, scheduledAt: when)
+            return try BatchStore.detail(db, userID: caller.userID, id: id)
+        }
+        return JSONResponse.make(.ok, text: detail ?? "{}")
+    }
+
+    @Sendable func cancel(_ request: Request, context: APIContext) async throws -> Response {
+        let caller = try context.caller()
+        let id = try RequestInput.id(context, what: "batch")
+        let detail = try await database.transaction { db in
+            try BatchStore.cancel(db, userID: caller.userID, id: id)
+            return try BatchStore.detail(db, userID: caller.userID, id: id)
+        }
+        return JSONResponse.make(.ok, text: detail ?? "{}")
+    }
+
+    /// An ISO 8601 instant, normalised to UTC for PostgreSQL.
+    static func timestamp(_ fields: JSONFields, _ name: String) throws(APIError) -> String? {
+        guard let text = try fields.string(name, maxLength: 64) else { return nil }
+        guard let milliseconds = ISO8601.milliseconds(text) else {
+            throw APIError.invalid(fields.field(name), "must be an ISO 8601 time such as 2026-12-01T09:00:00Z")
+        }
+        return ISO8601.extendedUTC(milliseconds: milliseconds)
+    }
+}
+
+import Foundation
+import Storage

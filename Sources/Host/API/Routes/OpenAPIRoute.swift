@@ -1,0 +1,1631 @@
+import Hummingbird
+
+/// `GET /api/openapi.json`: the OpenAPI 3.1 document of every route; a test
+/// checks it names exactly the routes the router serves.
+struct OpenAPIRoute {
+    func register(on group: RouterGroup<APIContext>) {
+        group.get("openapi.json") { _, _ in JSONResponse.make(.ok, text: OpenAPIDocument.text) }
+    }
+}
+
+public enum OpenAPIDocument {
+    public static let text = #"""
+{
+ "openapi": "3.1.0",
+ "info": {
+  "title": "BatchSender API",
+  "version": "1.0.0",
+  "description": "Send-configs (bring your own provider keys), batches, recipients, API keys and suppressions. Every error is {\"error\":{\"code\",\"message\",\"field\"}}."
+ },
+ "servers": [
+  {
+   "url": "http://127.0.0.1:6001"
+  }
+ ],
+ "security": [
+  {
+   "bearer": []
+  }
+ ],
+ "paths": {
+  "/health": {
+   "get": {
+    "summary": "The process answers",
+    "security": [],
+    "responses": {
+     "200": {
+      "description": "OK",
+      "content": {
+       "application/json": {
+        "schema": {
+         "type": "object",
+         "properties": {
+          "status": {
+           "const": "ok"
+          }
+         }
+        }
+       }
+      }
+     }
+    }
+   }
+  },
+  "/ready": {
+   "get": {
+    "summary": "PostgreSQL, Redis and NATS answer",
+    "security": [],
+    "responses": {
+     "200": {
+      "description": "OK",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Readiness"
+        }
+       }
+      }
+     },
+     "503": {
+      "description": "A dependency is unreachable",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Readiness"
+        }
+       }
+      }
+     }
+    }
+   }
+  },
+  "/metrics": {
+   "get": {
+    "summary": "Prometheus text: requests and latencies by route, method and status",
+    "security": [],
+    "responses": {
+     "200": {
+      "description": "OK",
+      "content": {
+       "text/plain": {
+        "schema": {
+         "type": "string"
+        }
+       }
+      }
+     }
+    }
+   }
+  },
+  "/api/openapi.json": {
+   "get": {
+    "summary": "This document",
+    "responses": {
+     "200": {
+      "description": "OK",
+      "content": {
+       "application/json": {
+        "schema": {
+         "type": "object"
+        }
+       }
+      }
+     },
+     "401": {
+      "$ref": "#/components/responses/E401"
+     },
+     "429": {
+      "$ref": "#/components/responses/E429"
+     }
+    }
+   }
+  },
+  "/api/api-keys": {
+   "post": {
+    "summary": "Create another API key (for rotation); the key is shown once",
+    "requestBody": {
+     "required": true,
+     "content": {
+      "application/json": {
+       "schema": {
+        "type": "object",
+        "additionalProperties": false,
+        "properties": {
+         "name": {
+          "type": "string",
+          "maxLength": 100
+         }
+        }
+       }
+      }
+     }
+    },
+    "responses": {
+     "201": {
+      "description": "Created",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/NewApiKey"
+        }
+       }
+      }
+     },
+     "400": {
+      "$ref": "#/components/responses/E400"
+     },
+     "401": {
+      "$ref": "#/components/responses/E401"
+     },
+     "413": {
+      "$ref": "#/components/responses/E413"
+     },
+     "415": {
+      "$ref": "#/components/responses/E415"
+     },
+     "422": {
+      "$ref": "#/components/responses/E422"
+     },
+     "429": {
+      "$ref": "#/components/responses/E429"
+     }
+    }
+   },
+   "get": {
+    "summary": "List the caller's API keys",
+    "responses": {
+     "200": {
+      "description": "OK",
+      "content": {
+       "application/json": {
+        "schema": {
+         "type": "object",
+         "required": [
+          "data",
+          "nextCursor"
+         ],
+         "properties": {
+          "data": {
+           "type": "array",
+           "items": {
+            "$ref": "#/components/schemas/ApiKey"
+           }
+          },
+          "nextCursor": {
+           "type": [
+            "string",
+            "null"
+           ]
+          }
+         }
+        }
+       }
+      }
+     },
+     "401": {
+      "$ref": "#/components/responses/E401"
+     },
+     "429": {
+      "$ref": "#/components/responses/E429"
+     }
+    }
+   }
+  },
+  "/api/api-keys/{id}": {
+   "delete": {
+    "summary": "Revoke a key",
+    "parameters": [
+     {
+      "name": "id",
+      "in": "path",
+      "required": true,
+      "schema": {
+       "type": "string",
+       "format": "uuid"
+      }
+     }
+    ],
+    "responses": {
+     "204": {
+      "description": "Revoked"
+     },
+     "401": {
+      "$ref": "#/components/responses/E401"
+     },
+     "404": {
+      "$ref": "#/components/responses/E404"
+     },
+     "429": {
+      "$ref": "#/components/responses/E429"
+     }
+    }
+   }
+  },
+  "/api/send-configs": {
+   "post": {
+    "summary": "Create a send-config: a provider and your credentials for it",
+    "requestBody": {
+     "required": true,
+     "content": {
+      "application/json": {
+       "schema": {
+        "$ref": "#/components/schemas/SendConfigInput"
+       }
+      }
+     }
+    },
+    "responses": {
+     "201": {
+      "description": "Created",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/SendConfig"
+        }
+       }
+      }
+     },
+     "400": {
+      "$ref": "#/components/responses/E400"
+     },
+     "401": {
+      "$ref": "#/components/responses/E401"
+     },
+     "403": {
+      "$ref": "#/components/responses/E403"
+     },
+     "409": {
+      "$ref": "#/components/responses/E409"
+     },
+     "413": {
+      "$ref": "#/components/responses/E413"
+     },
+     "415": {
+      "$ref": "#/components/responses/E415"
+     },
+     "422": {
+      "$ref": "#/components/responses/E422"
+     },
+     "429": {
+      "$ref": "#/components/responses/E429"
+     }
+    }
+   },
+   "get": {
+    "summary": "List send-configs (credentials masked)",
+    "responses": {
+     "200": {
+      "description": "OK",
+      "content": {
+       "application/json": {
+        "schema": {
+         "type": "object",
+         "required": [
+          "data",
+          "nextCursor"
+         ],
+         "properties": {
+          "data": {
+           "type": "array",
+           "items": {
+            "$ref": "#/components/schemas/SendConfig"
+           }
+          },
+          "nextCursor": {
+           "type": [
+            "string",
+            "null"
+           ]
+          }
+         }
+        }
+       }
+      }
+     },
+     "401": {
+      "$ref": "#/components/responses/E401"
+     },
+     "429": {
+      "$ref": "#/components/responses/E429"
+     }
+    }
+   }
+  },
+  "/api/send-configs/{id}": {
+   "get": {
+    "summary": "One send-config",
+    "parameters": [
+     {
+      "name": "id",
+      "in": "path",
+      "required": true,
+      "schema": {
+       "type": "string",
+       "format": "uuid"
+      }
+     }
+    ],
+    "responses": {
+     "200": {
+      "description": "OK",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/SendConfig"
+        }
+       }
+      }
+     },
+     "401": {
+      "$ref": "#/components/responses/E401"
+     },
+     "404": {
+      "$ref": "#/components/responses/E404"
+     },
+     "429": {
+      "$ref": "#/components/responses/E429"
+     }
+    }
+   },
+   "patch": {
+    "summary": "Change name, rate limit, defaults or credentials (merged; null removes a key)",
+    "parameters": [
+     {
+      "name": "id",
+      "in": "path",
+      "required": true,
+      "schema": {
+       "type": "string",
+       "format": "uuid"
+      }
+     }
+    ],
+    "requestBody": {
+     "required": true,
+     "content": {
+      "application/json": {
+       "schema": {
+        "$ref": "#/components/schemas/SendConfigPatch"
+       }
+      }
+     }
+    },
+    "responses": {
+     "200": {
+      "description": "OK",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/SendConfig"
+        }
+       }
+      }
+     },
+     "400": {
+      "$ref": "#/components/responses/E400"
+     },
+     "401": {
+      "$ref": "#/components/responses/E401"
+     },
+     "404": {
+      "$ref": "#/components/responses/E404"
+     },
+     "409": {
+      "$ref": "#/components/responses/E409"
+     },
+     "413": {
+      "$ref": "#/components/responses/E413"
+     },
+     "415": {
+      "$ref": "#/components/responses/E415"
+     },
+     "422": {
+      "$ref": "#/components/responses/E422"
+     },
+     "429": {
+      "$ref": "#/components/responses/E429"
+     }
+    }
+   },
+   "delete": {
+    "summary": "Delete a send-config",
+    "parameters": [
+     {
+      "name": "id",
+      "in": "path",
+      "required": true,
+      "schema": {
+       "type": "string",
+       "format": "uuid"
+      }
+     }
+    ],
+    "responses": {
+     "204": {
+      "description": "Deleted"
+     },
+     "401": {
+      "$ref": "#/components/responses/E401"
+     },
+     "404": {
+      "$ref": "#/components/responses/E404"
+     },
+     "409": {
+      "$ref": "#/components/responses/E409"
+     },
+     "429": {
+      "$ref": "#/components/responses/E429"
+     }
+    }
+   }
+  },
+  "/api/batches": {
+   "post": {
+    "summary": "Create a draft batch, optionally with recipients",
+    "requestBody": {
+     "required": true,
+     "content": {
+      "application/json": {
+       "schema": {
+        "$ref": "#/components/schemas/BatchInput"
+       }
+      }
+     }
+    },
+    "responses": {
+     "201": {
+      "description": "Created",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Batch"
+        }
+       }
+      }
+     },
+     "400": {
+      "$ref": "#/components/responses/E400"
+     },
+     "401": {
+      "$ref": "#/components/responses/E401"
+     },
+     "413": {
+      "$ref": "#/components/responses/E413"
+     },
+     "415": {
+      "$ref": "#/components/responses/E415"
+     },
+     "422": {
+      "$ref": "#/components/responses/E422"
+     },
+     "429": {
+      "$ref": "#/components/responses/E429"
+     }
+    }
+   },
+   "get": {
+    "summary": "List batches, newest first",
+    "parameters": [
+     {
+      "name": "limit",
+      "in": "query",
+      "schema": {
+       "type": "integer",
+       "minimum": 1,
+       "maximum": 500,
+       "default": 50
+      }
+     },
+     {
+      "name": "cursor",
+      "in": "query",
+      "schema": {
+       "type": "string"
+      }
+     },
+     {
+      "name": "status",
+      "in": "query",
+      "schema": {
+       "$ref": "#/components/schemas/BatchStatus"
+      }
+     }
+    ],
+    "responses": {
+     "200": {
+      "description": "OK",
+      "content": {
+       "application/json": {
+        "schema": {
+         "type": "object",
+         "required": [
+          "data",
+          "nextCursor"
+         ],
+         "properties": {
+          "data": {
+           "type": "array",
+           "items": {
+            "$ref": "#/components/schemas/Batch"
+           }
+          },
+          "nextCursor": {
+           "type": [
+            "string",
+            "null"
+           ]
+          }
+         }
+        }
+       }
+      }
+     },
+     "401": {
+      "$ref": "#/components/responses/E401"
+     },
+     "422": {
+      "$ref": "#/components/responses/E422"
+     },
+     "429": {
+      "$ref": "#/components/responses/E429"
+     }
+    }
+   }
+  },
+  "/api/batches/{id}": {
+   "get": {
+    "summary": "A batch with its recipients counted per status",
+    "parameters": [
+     {
+      "name": "id",
+      "in": "path",
+      "required": true,
+      "schema": {
+       "type": "string",
+       "format": "uuid"
+      }
+     }
+    ],
+    "responses": {
+     "200": {
+      "description": "OK",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Batch"
+        }
+       }
+      }
+     },
+     "401": {
+      "$ref": "#/components/responses/E401"
+     },
+     "404": {
+      "$ref": "#/components/responses/E404"
+     },
+     "429": {
+      "$ref": "#/components/responses/E429"
+     }
+    }
+   }
+  },
+  "/api/batches/{id}/recipients": {
+   "post": {
+    "summary": "Add a chunk of recipients to a draft batch, all or nothing",
+    "parameters": [
+     {
+      "name": "id",
+      "in": "path",
+      "required": true,
+      "schema": {
+       "type": "string",
+       "format": "uuid"
+      }
+     }
+    ],
+    "requestBody": {
+     "required": true,
+     "content": {
+      "application/json": {
+       "schema": {
+        "type": "array",
+        "items": {
+         "$ref": "#/components/schemas/RecipientInput"
+        }
+       }
+      },
+      "text/csv": {
+       "schema": {
+        "type": "string",
+        "description": "A header row naming an address column (address, email, phone or to); other columns become variables"
+       }
+      }
+     }
+    },
+    "responses": {
+     "200": {
+      "description": "OK",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/UploadResult"
+        }
+       }
+      }
+     },
+     "400": {
+      "$ref": "#/components/responses/E400"
+     },
+     "401": {
+      "$ref": "#/components/responses/E401"
+     },
+     "404": {
+      "$ref": "#/components/responses/E404"
+     },
+     "409": {
+      "$ref": "#/components/responses/E409"
+     },
+     "413": {
+      "$ref": "#/components/responses/E413"
+     },
+     "415": {
+      "$ref": "#/components/responses/E415"
+     },
+     "422": {
+      "$ref": "#/components/responses/E422"
+     },
+     "429": {
+      "$ref": "#/components/responses/E429"
+     }
+    }
+   },
+   "get": {
+    "summary": "A batch's recipients in position order",
+    "parameters": [
+     {
+      "name": "id",
+      "in": "path",
+      "required": true,
+      "schema": {
+       "type": "string",
+       "format": "uuid"
+      }
+     },
+     {
+      "name": "limit",
+      "in": "query",
+      "schema": {
+       "type": "integer",
+       "minimum": 1,
+       "maximum": 1000,
+       "default": 100
+      }
+     },
+     {
+      "name": "cursor",
+      "in": "query",
+      "schema": {
+       "type": "string"
+      }
+     },
+     {
+      "name": "status",
+      "in": "query",
+      "schema": {
+       "$ref": "#/components/schemas/RecipientStatus"
+      }
+     }
+    ],
+    "responses": {
+     "200": {
+      "description": "OK",
+      "content": {
+       "application/json": {
+        "schema": {
+         "type": "object",
+         "required": [
+          "data",
+          "nextCursor"
+         ],
+         "properties": {
+          "data": {
+           "type": "array",
+           "items": {
+            "$ref": "#/components/schemas/Recipient"
+           }
+          },
+          "nextCursor": {
+           "type": [
+            "string",
+            "null"
+           ]
+          }
+         }
+        }
+       }
+      }
+     },
+     "401": {
+      "$ref": "#/components/responses/E401"
+     },
+     "404": {
+      "$ref": "#/components/responses/E404"
+     },
+     "422": {
+      "$ref": "#/components/responses/E422"
+     },
+     "429": {
+      "$ref": "#/components/responses/E429"
+     }
+    }
+   }
+  },
+  "/api/batches/{id}/send": {
+   "post": {
+    "summary": "Queue a draft batch, now or at scheduledAt",
+    "parameters": [
+     {
+      "name": "id",
+      "in": "path",
+      "required": true,
+      "schema": {
+       "type": "string",
+       "format": "uuid"
+      }
+     }
+    ],
+    "requestBody": {
+     "required": false,
+     "content": {
+      "application/json": {
+       "schema": {
+        "type": "object",
+        "additionalProperties": false,
+        "properties": {
+         "scheduledAt": {
+          "type": "string",
+          "format": "date-time"
+         }
+        }
+       }
+      }
+     }
+    },
+    "responses": {
+     "200": {
+      "description": "OK",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Batch"
+        }
+       }
+      }
+     },
+     "400": {
+      "$ref": "#/components/responses/E400"
+     },
+     "401": {
+      "$ref": "#/components/responses/E401"
+     },
+     "404": {
+      "$ref": "#/components/responses/E404"
+     },
+     "409": {
+      "$ref": "#/components/responses/E409"
+     },
+     "415": {
+      "$ref": "#/components/responses/E415"
+     },
+     "422": {
+      "$ref": "#/components/responses/E422"
+     },
+     "429": {
+      "$ref": "#/components/responses/E429"
+     }
+    }
+   }
+  },
+  "/api/batches/{id}/cancel": {
+   "post": {
+    "summary": "Cancel a batch that has not finished",
+    "parameters": [
+     {
+      "name": "id",
+      "in": "path",
+      "required": true,
+      "schema": {
+       "type": "string",
+       "format": "uuid"
+      }
+     }
+    ],
+    "responses": {
+     "200": {
+      "description": "OK",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Batch"
+        }
+       }
+      }
+     },
+     "401": {
+      "$ref": "#/components/responses/E401"
+     },
+     "404": {
+      "$ref": "#/components/responses/E404"
+     },
+     "409": {
+      "$ref": "#/components/responses/E409"
+     },
+     "429": {
+      "$ref": "#/components/responses/E429"
+     }
+    }
+   }
+  },
+  "/api/suppressions": {
+   "post": {
+    "summary": "Suppress an address (201 when new, 200 when it was already)",
+    "requestBody": {
+     "required": true,
+     "content": {
+      "application/json": {
+       "schema": {
+        "type": "object",
+        "required": [
+         "address"
+        ],
+        "additionalProperties": false,
+        "properties": {
+         "address": {
+          "type": "string"
+         },
+         "reason": {
+          "enum": [
+           "manual",
+           "bounce",
+           "complaint",
+           "unsubscribe"
+          ]
+         }
+        }
+       }
+      }
+     }
+    },
+    "responses": {
+     "201": {
+      "description": "Created",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Suppression"
+        }
+       }
+      }
+     },
+     "200": {
+      "description": "Already suppressed",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Suppression"
+        }
+       }
+      }
+     },
+     "400": {
+      "$ref": "#/components/responses/E400"
+     },
+     "401": {
+      "$ref": "#/components/responses/E401"
+     },
+     "413": {
+      "$ref": "#/components/responses/E413"
+     },
+     "415": {
+      "$ref": "#/components/responses/E415"
+     },
+     "422": {
+      "$ref": "#/components/responses/E422"
+     },
+     "429": {
+      "$ref": "#/components/responses/E429"
+     }
+    }
+   },
+   "get": {
+    "summary": "List suppressed addresses",
+    "parameters": [
+     {
+      "name": "limit",
+      "in": "query",
+      "schema": {
+       "type": "integer",
+       "minimum": 1,
+       "maximum": 1000,
+       "default": 100
+      }
+     },
+     {
+      "name": "cursor",
+      "in": "query",
+      "schema": {
+       "type": "string"
+      }
+     }
+    ],
+    "responses": {
+     "200": {
+      "description": "OK",
+      "content": {
+       "application/json": {
+        "schema": {
+         "type": "object",
+         "required": [
+          "data",
+          "nextCursor"
+         ],
+         "properties": {
+          "data": {
+           "type": "array",
+           "items": {
+            "$ref": "#/components/schemas/Suppression"
+           }
+          },
+          "nextCursor": {
+           "type": [
+            "string",
+            "null"
+           ]
+          }
+         }
+        }
+       }
+      }
+     },
+     "401": {
+      "$ref": "#/components/responses/E401"
+     },
+     "422": {
+      "$ref": "#/components/responses/E422"
+     },
+     "429": {
+      "$ref": "#/components/responses/E429"
+     }
+    }
+   },
+   "delete": {
+    "summary": "Remove a suppression",
+    "parameters": [
+     {
+      "name": "address",
+      "in": "query",
+      "required": true,
+      "schema": {
+       "type": "string"
+      }
+     }
+    ],
+    "responses": {
+     "204": {
+      "description": "Removed"
+     },
+     "401": {
+      "$ref": "#/components/responses/E401"
+     },
+     "404": {
+      "$ref": "#/components/responses/E404"
+     },
+     "422": {
+      "$ref": "#/components/responses/E422"
+     },
+     "429": {
+      "$ref": "#/components/responses/E429"
+     }
+    }
+   }
+  }
+ },
+ "components": {
+  "securitySchemes": {
+   "bearer": {
+    "type": "http",
+    "scheme": "bearer",
+    "description": "An API key, bsk_…"
+   }
+  },
+  "responses": {
+   "E400": {
+    "description": "Malformed request",
+    "content": {
+     "application/json": {
+      "schema": {
+       "$ref": "#/components/schemas/Error"
+      }
+     }
+    }
+   },
+   "E401": {
+    "description": "Missing, unknown or revoked API key",
+    "content": {
+     "application/json": {
+      "schema": {
+       "$ref": "#/components/schemas/Error"
+      }
+     }
+    }
+   },
+   "E403": {
+    "description": "Not allowed",
+    "content": {
+     "application/json": {
+      "schema": {
+       "$ref": "#/components/schemas/Error"
+      }
+     }
+    }
+   },
+   "E404": {
+    "description": "Not found (or not yours)",
+    "content": {
+     "application/json": {
+      "schema": {
+       "$ref": "#/components/schemas/Error"
+      }
+     }
+    }
+   },
+   "E409": {
+    "description": "Conflicts with the current state",
+    "content": {
+     "application/json": {
+      "schema": {
+       "$ref": "#/components/schemas/Error"
+      }
+     }
+    }
+   },
+   "E413": {
+    "description": "Too large",
+    "content": {
+     "application/json": {
+      "schema": {
+       "$ref": "#/components/schemas/Error"
+      }
+     }
+    }
+   },
+   "E415": {
+    "description": "Unsupported Content-Type",
+    "content": {
+     "application/json": {
+      "schema": {
+       "$ref": "#/components/schemas/Error"
+      }
+     }
+    }
+   },
+   "E422": {
+    "description": "A field is invalid",
+    "content": {
+     "application/json": {
+      "schema": {
+       "$ref": "#/components/schemas/Error"
+      }
+     }
+    }
+   },
+   "E429": {
+    "description": "Rate limited; see Retry-After",
+    "content": {
+     "application/json": {
+      "schema": {
+       "$ref": "#/components/schemas/Error"
+      }
+     }
+    }
+   }
+  },
+  "schemas": {
+   "Error": {
+    "type": "object",
+    "required": [
+     "error"
+    ],
+    "properties": {
+     "error": {
+      "type": "object",
+      "required": [
+       "code",
+       "message",
+       "field"
+      ],
+      "properties": {
+       "code": {
+        "type": "string"
+       },
+       "message": {
+        "type": "string"
+       },
+       "field": {
+        "type": [
+         "string",
+         "null"
+        ]
+       }
+      }
+     }
+    }
+   },
+   "Readiness": {
+    "type": "object",
+    "properties": {
+     "status": {
+      "enum": [
+       "ready",
+       "unready"
+      ]
+     },
+     "checks": {
+      "type": "object",
+      "additionalProperties": {
+       "type": "string"
+      }
+     },
+     "error": {
+      "$ref": "#/components/schemas/Error"
+     }
+    }
+   },
+   "ApiKey": {
+    "type": "object",
+    "properties": {
+     "id": {
+      "type": "string",
+      "format": "uuid"
+     },
+     "name": {
+      "type": "string"
+     },
+     "prefix": {
+      "type": "string"
+     },
+     "createdAt": {
+      "type": "string"
+     },
+     "lastUsedAt": {
+      "type": [
+       "string",
+       "null"
+      ]
+     },
+     "revokedAt": {
+      "type": [
+       "string",
+       "null"
+      ]
+     }
+    }
+   },
+   "NewApiKey": {
+    "allOf": [
+     {
+      "$ref": "#/components/schemas/ApiKey"
+     },
+     {
+      "type": "object",
+      "required": [
+       "key"
+      ],
+      "properties": {
+       "key": {
+        "type": "string",
+        "description": "Shown only once"
+       }
+      }
+     }
+    ]
+   },
+   "SendConfigInput": {
+    "type": "object",
+    "required": [
+     "name",
+     "provider"
+    ],
+    "additionalProperties": false,
+    "properties": {
+     "name": {
+      "type": "string",
+      "maxLength": 100
+     },
+     "provider": {
+      "type": "string",
+      "description": "A loaded plugin's id"
+     },
+     "mode": {
+      "enum": [
+       "byok",
+       "managed"
+      ],
+      "default": "byok"
+     },
+     "channel": {
+      "enum": [
+       "email",
+       "sms",
+       "webhook"
+      ]
+     },
+     "credentials": {
+      "type": "object",
+      "description": "The plugin's config keys"
+     },
+     "rateLimit": {
+      "type": "integer",
+      "minimum": 1,
+      "maximum": 1000000
+     },
+     "defaults": {
+      "$ref": "#/components/schemas/SendDefaults"
+     }
+    }
+   },
+   "SendConfigPatch": {
+    "type": "object",
+    "additionalProperties": false,
+    "properties": {
+     "name": {
+      "type": "string",
+      "maxLength": 100
+     },
+     "credentials": {
+      "type": "object"
+     },
+     "rateLimit": {
+      "type": [
+       "integer",
+       "null"
+      ],
+      "minimum": 1
+     },
+     "defaults": {
+      "$ref": "#/components/schemas/SendDefaults"
+     }
+    }
+   },
+   "SendDefaults": {
+    "type": "object",
+    "additionalProperties": false,
+    "properties": {
+     "from": {
+      "type": "string"
+     },
+     "replyTo": {
+      "type": "string"
+     },
+     "messagingProfileId": {
+      "type": "string"
+     }
+    }
+   },
+   "SendConfig": {
+    "type": "object",
+    "properties": {
+     "id": {
+      "type": "string",
+      "format": "uuid"
+     },
+     "name": {
+      "type": "string"
+     },
+     "provider": {
+      "type": "string"
+     },
+     "mode": {
+      "enum": [
+       "byok",
+       "managed"
+      ]
+     },
+     "channel": {
+      "enum": [
+       "email",
+       "sms",
+       "webhook"
+      ]
+     },
+     "credentials": {
+      "type": "object",
+      "description": "Secret values masked as ••••abcd"
+     },
+     "rateLimit": {
+      "type": [
+       "integer",
+       "null"
+      ]
+     },
+     "defaults": {
+      "type": "object"
+     },
+     "createdAt": {
+      "type": "string"
+     },
+     "updatedAt": {
+      "type": "string"
+     }
+    }
+   },
+   "BatchStatus": {
+    "enum": [
+     "draft",
+     "queued",
+     "processing",
+     "completed",
+     "cancelled",
+     "failed"
+    ]
+   },
+   "RecipientStatus": {
+    "enum": [
+     "pending",
+     "queued",
+     "sent",
+     "delivered",
+     "deferred",
+     "bounced",
+     "complained",
+     "rejected",
+     "failed",
+     "suppressed",
+     "cancelled"
+    ]
+   },
+   "Payload": {
+    "type": "object",
+    "additionalProperties": false,
+    "properties": {
+     "from": {
+      "type": "string"
+     },
+     "replyTo": {
+      "type": "string"
+     },
+     "subject": {
+      "type": "string"
+     },
+     "html": {
+      "type": "string"
+     },
+     "text": {
+      "type": "string"
+     },
+     "headers": {
+      "type": "object",
+      "additionalProperties": {
+       "type": "string"
+      }
+     },
+     "tags": {
+      "type": "object",
+      "additionalProperties": {
+       "type": "string"
+      }
+     },
+     "data": {
+      "description": "Webhook channel only"
+     }
+    }
+   },
+   "BatchInput": {
+    "type": "object",
+    "required": [
+     "name",
+     "sendConfigId",
+     "payload"
+    ],
+    "additionalProperties": false,
+    "properties": {
+     "name": {
+      "type": "string",
+      "maxLength": 200
+     },
+     "sendConfigId": {
+      "type": "string",
+      "format": "uuid"
+     },
+     "payload": {
+      "$ref": "#/components/schemas/Payload"
+     },
+     "recipients": {
+      "type": "array",
+      "items": {
+       "$ref": "#/components/schemas/RecipientInput"
+      }
+     },
+     "scheduledAt": {
+      "type": "string",
+      "format": "date-time"
+     }
+    }
+   },
+   "RecipientInput": {
+    "oneOf": [
+     {
+      "type": "string"
+     },
+     {
+      "type": "object",
+      "required": [
+       "address"
+      ],
+      "additionalProperties": false,
+      "properties": {
+       "address": {
+        "type": "string"
+       },
+       "variables": {
+        "type": "object",
+        "additionalProperties": {
+         "type": "string"
+        }
+       }
+      }
+     }
+    ]
+   },
+   "Batch": {
+    "type": "object",
+    "properties": {
+     "id": {
+      "type": "string",
+      "format": "uuid"
+     },
+     "name": {
+      "type": "string"
+     },
+     "sendConfigId": {
+      "type": "string",
+      "format": "uuid"
+     },
+     "status": {
+      "$ref": "#/components/schemas/BatchStatus"
+     },
+     "payload": {
+      "$ref": "#/components/schemas/Payload"
+     },
+     "scheduledAt": {
+      "type": [
+       "string",
+       "null"
+      ]
+     },
+     "counts": {
+      "type": "object",
+      "properties": {
+       "recipients": {
+        "type": "integer"
+       },
+       "duplicates": {
+        "type": "integer"
+       },
+       "suppressed": {
+        "type": "integer"
+       },
+       "sent": {
+        "type": "integer"
+       },
+       "delivered": {
+        "type": "integer"
+       },
+       "failed": {
+        "type": "integer"
+       }
+      }
+     },
+     "recipientStatus": {
+      "type": "object",
+      "additionalProperties": {
+       "type": "integer"
+      }
+     },
+     "createdAt": {
+      "type": "string"
+     },
+     "updatedAt": {
+      "type": "string"
+     },
+     "queuedAt": {
+      "type": [
+       "string",
+       "null"
+      ]
+     },
+     "completedAt": {
+      "type": [
+       "string",
+       "null"
+      ]
+     }
+    }
+   },
+   "Recipient": {
+    "type": "object",
+    "properties": {
+     "position": {
+      "type": "integer"
+     },
+     "address": {
+      "type": "string"
+     },
+     "variables": {
+      "type": "object"
+     },
+     "status": {
+      "$ref": "#/components/schemas/RecipientStatus"
+     },
+     "providerMessageId": {
+      "type": [
+       "string",
+       "null"
+      ]
+     },
+     "attempts": {
+      "type": "integer"
+     },
+     "lastError": {
+      "type": [
+       "string",
+       "null"
+      ]
+     },
+     "updatedAt": {
+      "type": "string"
+     }
+    }
+   },
+   "UploadResult": {
+    "type": "object",
+    "properties": {
+     "received": {
+      "type": "integer"
+     },
+     "accepted": {
+      "type": "integer"
+     },
+     "duplicates": {
+      "type": "integer"
+     },
+     "suppressed": {
+      "type": "integer"
+     },
+     "total": {
+      "type": "integer"
+     }
+    }
+   },
+   "Suppression": {
+    "type": "object",
+    "properties": {
+     "address": {
+      "type": "string"
+     },
+     "reason": {
+      "type": "string"
+     },
+     "source": {
+      "type": "string"
+     },
+     "createdAt": {
+      "type": "string"
+     }
+    }
+   }
+  }
+ }
+}
+"""#
+}

@@ -1,0 +1,77 @@
+import Hummingbird
+import ProviderModel
+
+/// `POST /api/batches/{id}/recipients` (JSON array or `text/csv`, streamed) and
+/// `GET /api/batches/{id}/recipients?status=&cursor=`.
+struct RecipientRoutes {
+    let database: Database
+    let upload: RecipientUpload
+
+    /// JSON recipient uploads are parsed whole, so they are capped; CSV streams without a cap.
+    static let jsonLimit = 32 << 20
+    static let statuses: Set<String> = ["pending", "queued", "sent", "delivered", "deferred", "bounced", "complained",
+                                        "rejected", "failed", "suppressed", "cancelled"]
+
+    func register(on group: RouterGroup<APIContext>) {
+        group.post("batches/{id}/recipients", use: add)
+        group.get("batches/{id}/recipients", use: list)
+    }
+
+    @Sendable func add(_ request: Request, context: APIContext) async throws -> Response {
+        let caller = try context.caller()
+        let id = try RequestInput.id(context, what: "batch")
+        let source: RecipientUpload.Source
+        switch RequestInput.mediaType(request) {
+        case "text/csv":
+            source = .csv(request.body)
+        case "application/json":
+            let bytes = try await RequestInput.collect(request, limit: Self.jsonLimit)
+            let value: JSONValue
+            do { value = try JSONParser.parse(bytes) } catch {
+                throw APIError.badRequest("the body is not valid JSON: \(error.description)", field: "body")
+            }
+            guard case .array(let entries) = value else { throw APIError.invalid("body", "must be a JSON array of recipients") }
+            source = .json(entries)
+        default:
+            throw APIError.unsupportedMediaType("application/json or text/csv")
+        }
+        let (_, result) = try await upload.run(source: source) { db in
+            let batch = try BatchStore.lock(db, userID: caller.userID, id: id)
+            guard batch.status == "draft" else {
+                throw APIError.conflict("the batch is \(batch.status); recipients can only be added to a draft", field: "path.id")
+            }
+            return RecipientUpload.Target(batchID: id, userID: caller.userID, channel: batch.channel, count: batch.recipients)
+        }
+        return JSONResponse.make(.ok, result.json)
+    }
+
+    @Sendable func list(_ request: Request, context: APIContext) async throws -> Response {
+        let caller = try context.caller()
+        let id = try RequestInput.id(context, what: "batch")
+        let limit = try RequestInput.limit(request, fallback: 100, max: 1_000)
+        let query = request.uri.queryParameters
+        let status = query.get("status")
+        if let status, !Self.statuses.contains(status) {
+            throw APIError.invalid("query.status", "must be one of \(Self.statuses.sorted().joined(separator: ", "))")
+        }
+        let cursor = try query.get("cursor").map { text throws(APIError) in
+            guard let position = Int(text), position >= 0 else { throw APIError.invalid("query.cursor", "is not a cursor this listing gave") }
+            return position
+        }
+        let page = try await database.run { db in
+            guard try !db.query("SELECT 1 FROM batches WHERE id = $1 AND user_id = $2", [id, caller.userID]).isEmpty else {
+                throw APIError.notFound("batch \(id)", field: "path.id")
+            }
+            let rows = try db.query("""
+                SELECT jsonb_build_object('position', position, 'address', address, 'variables', variables, 'status', status,
+                                          'providerMessageId', provider_message_id, 'attempts', attempts,
+                                          'lastError', last_error, 'updatedAt', updated_at)::text, position
+                FROM recipients WHERE batch_id = $1 AND ($2::text IS NULL OR status = $2) AND position > $3::integer
+                ORDER BY position LIMIT $4
+                """, [id, status, String(cursor ?? 0), String(limit + 1)])
+            let page = rows.prefix(limit)
+            return (page.compactMap { $0[0] }, rows.count > limit ? page.last?[1] : nil)
+        }
+        return JSONResponse.page(page.0, nextCursor: page.1)
+    }
+}

@@ -1,0 +1,109 @@
+import ProviderModel
+
+/// A send-config as a request describes it, checked against the provider's
+/// plugin: the provider is loaded, the channel is one it sends on, the
+/// credentials satisfy its declared config keys, the defaults fit the channel.
+struct SendConfigInput: Sendable {
+    var name: String
+    var provider: String
+    var mode: String
+    var channel: String
+    var credentials: [String: JSONValue]
+    var rateLimit: Int?
+    var defaults: [String: String]
+
+    static let members: Set<String> = ["name", "provider", "mode", "channel", "credentials", "rateLimit", "defaults"]
+    static let defaultKeys: Set<String> = ["from", "replyTo", "messagingProfileId"]
+
+    var defaultsJSON: String { JSONValue.object(defaults.mapValues { .string($0) }).compactText }
+
+    /// A new config from a POST body.
+    init(creating fields: JSONFields, configuration: APIConfiguration) throws(APIError) {
+        name = try fields.requiredString("name", maxLength: 100)
+        provider = try fields.requiredString("provider", maxLength: 64)
+        guard let descriptor = configuration.providers[provider] else {
+            let known = configuration.providers.keys.sorted().joined(separator: ", ")
+            throw APIError.invalid("provider", "no loaded plugin has the id \"\(provider)\"; loaded: \(known)")
+        }
+        mode = try fields.string("mode", maxLength: 16) ?? "byok"
+        switch mode {
+        case "byok": break
+        case "managed":
+            guard configuration.managedProviders.contains(provider) else {
+                throw APIError.forbidden("this deployment offers no managed sending through \(provider); use mode \"byok\" with your own credentials",
+                                         field: "mode")
+            }
+        default: throw APIError.invalid("mode", "must be \"byok\" or \"managed\"")
+        }
+        if let requested = try fields.string("channel", maxLength: 16) {
+            guard let channel = Channel(rawValue: requested), descriptor.channels.contains(channel) else {
+                throw APIError.invalid("channel", "\(provider) sends on \(descriptor.channels.map(\.rawValue).joined(separator: ", ")), not \"\(requested)\"")
+            }
+            self.channel = requested
+        } else {
+            guard descriptor.channels.count == 1 else {
+                throw APIError.invalid("channel", "\(provider) sends on several channels; name one: \(descriptor.channels.map(\.rawValue).joined(separator: ", "))")
+            }
+            channel = descriptor.channels[0].rawValue
+        }
+        credentials = try fields.objectValue("credentials") ?? [:]
+        rateLimit = try fields.integer("rateLimit", range: 1...1_000_000)
+        defaults = [:]
+        try applyDefaults(fields)
+        try checkCredentials(descriptor)
+    }
+
+    /// A stored config changed by a PATCH body: name, rate limit and defaults replace, credentials merge
+    /// (a member set to null is removed); provider, mode and channel are fixed once created.
+    init(updating current: SendConfigInput, with fields: JSONFields, configuration: APIConfiguration) throws(APIError) {
+        self = current
+        for fixed in ["provider", "mode", "channel"] where fields.object[fixed] != nil {
+            throw APIError.invalid(fixed, "cannot be changed; create a new send-config instead")
+        }
+        if fields.object["name"] != nil { name = try fields.requiredString("name", maxLength: 100) }
+        if fields.object["rateLimit"] != nil { rateLimit = try fields.integer("rateLimit", range: 1...1_000_000) }
+        if fields.object["defaults"] != nil { defaults = [:]; try applyDefaults(fields) }
+        if let changes = try fields.objectValue("credentials") {
+            for (key, value) in changes { credentials[key] = value == .null ? nil : value }
+        }
+        guard let descriptor = configuration.providers[provider] else {
+            throw APIError.invalid("provider", "the plugin \"\(provider)\" is no longer loaded, so this send-config cannot be changed")
+        }
+        try checkCredentials(descriptor)
+    }
+
+    init(stored json: JSONValue, credentials: [String: JSONValue]) {
+        name = json["name"]?.stringValue ?? ""
+        provider = json["provider"]?.stringValue ?? ""
+        mode = json["mode"]?.stringValue ?? "byok"
+        channel = json["channel"]?.stringValue ?? "email"
+        if case .number(let limit)? = json["rateLimit"] { rateLimit = Int(limit) } else { rateLimit = nil }
+        if case .object(let stored)? = json["defaults"] { defaults = stored.compactMapValues(\.stringValue) } else { defaults = [:] }
+        self.credentials = credentials
+    }
+
+    private mutating func applyDefaults(_ fields: JSONFields) throws(APIError) {
+        guard let nested = try fields.nested("defaults", allowed: Self.defaultKeys) else { return }
+        for key in Self.defaultKeys.sorted() {
+            guard let value = try nested.string(key, maxLength: 320) else { continue }
+            if key == "from" || key == "replyTo" {
+                try RecipientAddress.checkSender(value, channel: Channel(rawValue: channel) ?? .email, field: "defaults.\(key)")
+            }
+            defaults[key] = value
+        }
+    }
+
+    /// Managed configs carry no credentials; BYOK ones must satisfy the plugin's keys.
+    private func checkCredentials(_ descriptor: PluginDescriptor) throws(APIError) {
+        if mode == "managed" {
+            guard credentials.isEmpty else { throw APIError.invalid("credentials", "a managed send-config takes no credentials") }
+            return
+        }
+        do {
+            _ = try PluginConfiguration(validating: PluginConfiguration.entries(fromJSON: credentials), against: descriptor.configKeys)
+        } catch {
+            let field = error.field.hasPrefix("config.") ? "credentials." + error.field.dropFirst("config.".count) : "credentials"
+            throw APIError.invalid(field, error.message)
+        }
+    }
+}

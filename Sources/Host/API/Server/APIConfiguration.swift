@@ -1,0 +1,33 @@
+import ProviderModel
+
+/// How the API serves: where, with which providers, and its limits.
+public struct APIConfiguration: Sendable {
+    public var host: String = "127.0.0.1"
+    public var port: Int = 6001
+    /// The loaded plugins' descriptors, by provider id: send-configs are checked against these.
+    public var providers: [String: PluginDescriptor] = [:]
+    /// Providers for which the deployment holds its own credentials (send-configs in `managed` mode).
+    public var managedProviders: Set<String> = []
+    public var rateLimit = RateLimitSettings()
+    public var maxRecipientsPerBatch = 1_000_000
+    /// PostgreSQL connections (each with a storage thread of its own).
+    public var databaseConnections = 8
+    public var redisConnections = 4
+    /// Prefix of every Redis key the API writes, so that deployments (or tests) sharing a Redis stay apart.
+    public var redisKeyPrefix = "batchsender:"
+
+    public init() {}
+}
+
+/// Sliding-window limits per API key and per client address.
+public struct RateLimitSettings: Sendable {
+    public var perKey: Int = 1_200
+    public var perAddress: Int = 2_400
+    public var windowMilliseconds: Int = 60_000
+
+    public init(perKey: Int = 1_200, perAddress: Int = 2_400, windowMilliseconds: Int = 60_000) {
+        self.perKey = perKey
+        self.perAddress = perAddress
+        self.windowMilliseconds = windowMilliseconds
+    }
+}

@@ -1,0 +1,31 @@
+import Hummingbird
+import NIOCore
+
+/// Hummingbird's request context, plus who is calling: the client address
+/// (for the per-IP rate limit) and, once authenticated, the key's owner.
+public struct APIContext: RequestContext {
+    public var coreContext: CoreRequestContextStorage
+    public let remoteAddress: SocketAddress?
+    public var identity: Identity?
+
+    public init(source: ApplicationRequestContextSource) {
+        coreContext = .init(source: source)
+        remoteAddress = source.channel.remoteAddress
+        identity = nil
+    }
+
+    /// JSON bodies larger than this are refused with 413; CSV uploads stream and have no such cap.
+    public var maxUploadSize: Int { 1 << 20 }
+
+    /// The authenticated caller, or 401 when a route is reached without one.
+    func caller() throws(APIError) -> Identity {
+        guard let identity else { throw APIError.unauthorized("this route needs an API key") }
+        return identity
+    }
+}
+
+/// The owner of the API key a request came with.
+public struct Identity: Sendable, Equatable {
+    public var userID: String
+    public var keyID: String
+}

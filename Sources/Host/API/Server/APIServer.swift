@@ -1,0 +1,100 @@
+import Hummingbird
+import Logging
+import NIOPosix
+import Prometheus
+import ProviderCrypto
+import Storage
+
+/// The sender API: one Hummingbird application over PostgreSQL and Redis
+/// pools whose blocking calls run on storage threads of their own. It
+/// migrates the schema on start-up and shuts down gracefully on SIGTERM/SIGINT.
+public final class APIServer: Sendable {
+    public let configuration: APIConfiguration
+    let environment: HostEnvironment
+    let logger: Logger
+    let threads: NIOThreadPool
+    let database: Database
+    let redis: ConnectionPool<RedisConnection>
+    let vault: CredentialVault
+    let registry = PrometheusCollectorRegistry()
+
+    public init(configuration: APIConfiguration, environment: HostEnvironment, logger: Logger) throws(APIStartError) {
+        guard (0...65_535).contains(configuration.port) else { throw APIStartError("--port must be 0–65535 (0: any free port), not \(configuration.port)") }
+        guard let vault = CredentialVault(masterKey: environment.masterKey) else {
+            throw APIStartError("BATCHSENDER_MASTER_KEY must be 32 bytes")
+        }
+        self.configuration = configuration
+        self.environment = environment
+        self.logger = logger
+        self.vault = vault
+        // One thread per pooled connection, and two for readiness probes.
+        threads = NIOThreadPool(numberOfThreads: configuration.databaseConnections + configuration.redisConnections + 2)
+        threads.start()
+        let databaseURL = environment.databaseURL, redisURL = environment.redisURL
+        database = Database(
+            pool: ConnectionPool(capacity: configuration.databaseConnections, threads: threads, isHealthy: { $0.isHealthy }) {
+                let connection = try PostgresConnection(url: databaseURL)
+                try connection.execute("SET TIME ZONE 'UTC'")
+                return connection
+            },
+            logger: logger)
+        redis = ConnectionPool(capacity: configuration.redisConnections, threads: threads, isHealthy: { $0.isHealthy }) {
+            try RedisConnection(url: redisURL)
+        }
+    }
+
+    /// Brings the schema up to date (idempotent; an advisory lock keeps concurrent hosts apart).
+    public func migrate() async throws -> [Int] {
+        try await database.pool.withConnection { db in try Migrator().migrate(db) }
+    }
+
+    /// Every route, behind metrics and error mapping; `/api/*` behind rate limits and the API key.
+    public func router() -> Router<APIContext> {
+        let router = Router(context: APIContext.self)
+        router.middlewares.add(MetricsMiddleware(registry: registry))
+        router.middlewares.add(ErrorMiddleware())
+        HealthRoutes(database: database, redis: redis, natsURL: environment.natsURL, threads: threads, registry: registry)
+            .register(on: router)
+        let limiter = SlidingWindowLimiter(pool: redis, logger: logger)
+        let api = router.group("api")
+            .add(middleware: RateLimitMiddleware(limiter: limiter, scope: .address, settings: configuration.rateLimit,
+                                                keyPrefix: configuration.redisKeyPrefix))
+            .add(middleware: AuthMiddleware(database: database))
+            .add(middleware: RateLimitMiddleware(limiter: limiter, scope: .apiKey, settings: configuration.rateLimit,
+                                                keyPrefix: configuration.redisKeyPrefix))
+        let upload = RecipientUpload(database: database, maxRecipients: configuration.maxRecipientsPerBatch)
+        OpenAPIRoute().register(on: api)
+        APIKeyRoutes(database: database).register(on: api)
+        SendConfigRoutes(database: database, vault: vault, configuration: configuration).register(on: api)
+        BatchRoutes(database: database, upload: upload).register(on: api)
+        RecipientRoutes(database: database, upload: upload).register(on: api)
+        SuppressionRoutes(database: database).register(on: api)
+        return router
+    }
+
+    public func application(onReady: @escaping @Sendable () -> Void = {}) -> some ApplicationProtocol {
+        Application(
+            router: router(),
+            configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "batchsender"),
+            onServerRunning: { _ in onReady() },
+            logger: logger)
+    }
+
+    /// Migrates, then serves until SIGTERM or SIGINT; requests in flight finish first.
+    public func run(onReady: @escaping @Sendable () -> Void = {}) async throws {
+        let applied = try await migrate()
+        if !applied.isEmpty { logger.info("migrations applied", metadata: ["versions": "\(applied)"]) }
+        try await application(onReady: onReady).runService(gracefulShutdownSignals: [.sigterm, .sigint])
+        try await shutdown()
+    }
+
+    /// Stops the storage threads; call once, after the last request.
+    public func shutdown() async throws {
+        try await threads.shutdownGracefully()
+    }
+}
+
+public struct APIStartError: Error, Sendable, CustomStringConvertible {
+    public var description: String
+    init(_ description: String) { self.description = description }
+}

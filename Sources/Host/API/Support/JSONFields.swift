@@ -1,0 +1,83 @@
+import ProviderModel
+
+/// Reads a JSON request object field by field, refusing unknown members and
+/// naming the exact path (`payload.subject`, `recipients[3].address`) of any
+/// member that is missing or of the wrong type.
+struct JSONFields {
+    let object: [String: JSONValue]
+    let path: String
+
+    /// Parses `bytes` as one JSON object; `allowed` are the member names it may have.
+    init(parsing bytes: [UInt8], allowed: Set<String>) throws(APIError) {
+        let value: JSONValue
+        do { value = try JSONParser.parse(bytes) } catch {
+            throw APIError.badRequest("the body is not valid JSON: \(error.description)", field: "body")
+        }
+        try self.init(value, path: "", allowed: allowed)
+    }
+
+    init(_ value: JSONValue, path: String, allowed: Set<String>) throws(APIError) {
+        guard case .object(let object) = value else {
+            throw APIError.invalid(path.isEmpty ? "body" : path, "must be a JSON object")
+        }
+        if let unknown = object.keys.sorted().first(where: { !allowed.contains($0) }) {
+            throw APIError.invalid(Self.join(path, unknown), "unknown member; allowed: \(allowed.sorted().joined(separator: ", "))")
+        }
+        self.object = object
+        self.path = path
+    }
+
+    func field(_ name: String) -> String { Self.join(path, name) }
+
+    static func join(_ path: String, _ name: String) -> String { path.isEmpty ? name : "\(path).\(name)" }
+
+    func has(_ name: String) -> Bool {
+        if let value = object[name], value != .null { true } else { false }
+    }
+
+    func string(_ name: String, maxLength: Int = 1_000) throws(APIError) -> String? {
+        guard let value = object[name], value != .null else { return nil }
+        guard case .string(let text) = value else { throw APIError.invalid(field(name), "must be a string") }
+        guard text.utf8.count <= maxLength else { throw APIError.invalid(field(name), "must be at most \(maxLength) bytes") }
+        return text
+    }
+
+    func requiredString(_ name: String, maxLength: Int = 1_000) throws(APIError) -> String {
+        guard let text = try string(name, maxLength: maxLength) else { throw APIError.invalid(field(name), "is required") }
+        guard !text.isEmpty else { throw APIError.invalid(field(name), "must not be empty") }
+        return text
+    }
+
+    func integer(_ name: String, range: ClosedRange<Int>) throws(APIError) -> Int? {
+        guard let value = object[name], value != .null else { return nil }
+        guard case .number(let number) = value, number.rounded() == number, let integer = Int(exactly: number) else {
+            throw APIError.invalid(field(name), "must be an integer")
+        }
+        guard range.contains(integer) else {
+            throw APIError.invalid(field(name), "must be between \(range.lowerBound) and \(range.upperBound)")
+        }
+        return integer
+    }
+
+    func objectValue(_ name: String) throws(APIError) -> [String: JSONValue]? {
+        guard let value = object[name], value != .null else { return nil }
+        guard case .object(let members) = value else { throw APIError.invalid(field(name), "must be a JSON object") }
+        return members
+    }
+
+    /// An object whose every value is a string (headers, tags, variables).
+    func stringMap(_ name: String) throws(APIError) -> [String: String]? {
+        guard let members = try objectValue(name) else { return nil }
+        var map: [String: String] = [:]
+        for (key, value) in members {
+            guard case .string(let text) = value else { throw APIError.invalid(field(name) + "." + key, "must be a string") }
+            map[key] = text
+        }
+        return map
+    }
+
+    func nested(_ name: String, allowed: Set<String>) throws(APIError) -> JSONFields? {
+        guard let value = object[name], value != .null else { return nil }
+        return try JSONFields(value, path: field(name), allowed: allowed)
+    }
+}

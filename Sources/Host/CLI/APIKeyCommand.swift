@@ -1,0 +1,45 @@
+import ArgumentParser
+import Foundation
+import ProviderModel
+import SenderAPI
+import Storage
+
+/// `batchsender apikey create`: the first key of a user (later ones come from the API).
+struct APIKeyCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "apikey",
+        abstract: "Manage API keys.",
+        subcommands: [Create.self])
+
+    struct Create: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Create the user if needed and print a new API key; the key is shown only this once.")
+
+        @Option(help: "The user's email address.") var email: String
+        @Option(help: "A name for the key, to tell keys apart.") var name: String = "default"
+        @Option(name: .customLong("database-url"), help: "postgres://… (default: $DATABASE_URL).")
+        var databaseURL: String?
+
+        func run() throws {
+            guard let address = EmailAddress.bare(email), address == email else {
+                throw CommandFailure("--email: \"\(email)\" is not an email address")
+            }
+            guard (1...100).contains(name.count) else { throw CommandFailure("--name: must be 1 to 100 characters") }
+            guard let url = databaseURL ?? ProcessInfo.processInfo.environment["DATABASE_URL"], !url.isEmpty else {
+                throw CommandFailure("DATABASE_URL is not set: pass --database-url or load .env.dev")
+            }
+            do {
+                let db = try PostgresConnection(url: url)
+                try Migrator().migrate(db)
+                let created = try APIKeyStore.createForUser(db, email: email.lowercased(), name: name)
+                guard case .object(var object)? = JSONValue.parse(Array(created.utf8)) else { throw CommandFailure("unreadable key row", exitCode: 1) }
+                object["email"] = .string(email.lowercased())
+                Output.json(JSONValue.object(object))
+            } catch let failure as CommandFailure {
+                throw failure
+            } catch {
+                throw CommandFailure("\(error)", exitCode: 1)
+            }
+        }
+    }
+}

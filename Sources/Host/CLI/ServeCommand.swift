@@ -1,0 +1,68 @@
+import ArgumentParser
+import Foundation
+import HostCore
+import Logging
+import ProviderModel
+import SenderAPI
+
+/// `batchsender serve`: the sender API on port 6001.
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Serve the sender API (send-configs, batches, recipients, API keys, suppressions) on port 6001.",
+        discussion: "Needs DATABASE_URL, REDIS_URL, NATS_URL and BATCHSENDER_MASTER_KEY (.env.dev has them for the local stack).")
+
+    @Option(help: "The host config (TOML) listing the plugins; default: every provider plugin beside this executable.")
+    var config: String?
+
+    @Option(help: "The address to listen on.")
+    var host: String = "127.0.0.1"
+
+    @Option(help: "The TCP port to listen on.")
+    var port: Int = 6001
+
+    @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning or error.")
+    var logLevel: String = "info"
+
+    func run() async throws {
+        guard let level = Logger.Level(rawValue: logLevel) else { throw CommandFailure("--log-level: unknown level \(logLevel)") }
+        var logger = Logger(label: "batchsender.api")
+        logger.logLevel = level
+        let environment: HostEnvironment
+        do { environment = try HostEnvironment(ProcessInfo.processInfo.environment) } catch { throw CommandFailure(error.description) }
+        let registry = try loadPlugins(logger: logger)
+        var configuration = APIConfiguration()
+        configuration.host = host
+        configuration.port = port
+        configuration.providers = registry.plugins.mapValues(\.descriptor)
+        logger.info("plugins loaded", metadata: ["providers": "\(registry.ids.joined(separator: ", "))"])
+        let server: APIServer
+        do { server = try APIServer(configuration: configuration, environment: environment, logger: logger) } catch {
+            throw CommandFailure(error.description)
+        }
+        let host = self.host, port = self.port
+        do {
+            try await server.run { Output.line("api listening on http://\(host):\(port)") }
+        } catch {
+            throw CommandFailure("serve: \(error)", exitCode: 1)
+        }
+    }
+
+    private func loadPlugins(logger: Logger) throws -> PluginRegistry {
+        let entries: [PluginEntry]
+        if let config {
+            do { entries = try HostConfig.load(path: config).plugins } catch { throw CommandFailure(error.description) }
+        } else {
+            entries = Self.bundledPlugins().map { PluginEntry(path: $0, required: false) }
+        }
+        do { return try PluginRegistry(loading: entries, logger: logger) } catch { throw CommandFailure(error.description) }
+    }
+
+    /// The provider plugins the build put beside this executable.
+    static func bundledPlugins() -> [String] {
+        let folder = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
+        return names.filter { $0.hasPrefix("lib") && $0.hasSuffix("Provider.so") && !$0.contains("EchoC") }.sorted()
+            .map { folder.appendingPathComponent($0).path }
+    }
+}

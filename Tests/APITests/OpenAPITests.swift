@@ -1,0 +1,42 @@
+import Testing
+import ProviderModel
+@testable import SenderAPI
+
+@Suite("The OpenAPI document")
+struct OpenAPITests {
+    @Test("it documents exactly the routes the router serves, each with its error responses in the error shape")
+    func matchesRouter() async throws {
+        let harness = try APIHarness()
+        let document = try #require(JSONValue.parse(Array(OpenAPIDocument.text.utf8)))
+        guard case .object(let paths)? = document["paths"] else { Issue.record("no paths"); return }
+        var documented: Set<String> = []
+        for (path, item) in paths {
+            guard case .object(let operations) = item else { continue }
+            for (method, operation) in operations {
+                documented.insert("\(method.uppercased()) \(path)")
+                guard case .object(let responses)? = operation["responses"] else { Issue.record("\(method) \(path): no responses"); continue }
+                for (status, response) in responses where status.hasPrefix("4") {
+                    #expect(response["$ref"] == .string("#/components/responses/E\(status)"), "\(method) \(path) \(status)")
+                }
+                if path.hasPrefix("/api/") { #expect(responses["401"] != nil, "\(method) \(path) needs a key, so documents 401") }
+            }
+        }
+        let served = Set(harness.server.router().routes.map { "\($0.method.rawValue) \($0.path.description)" }
+            .filter { !$0.hasPrefix("HEAD ") })
+        #expect(served.subtracting(documented).isEmpty, "served but undocumented: \(served.subtracting(documented).sorted())")
+        #expect(documented.subtracting(served).isEmpty, "documented but not served: \(documented.subtracting(served).sorted())")
+        #expect(served.count >= 20)
+        try await harness.finish()
+    }
+
+    @Test("it is served at /api/openapi.json to a key holder")
+    func served() async throws {
+        let harness = try APIHarness()
+        let key = try harness.key(for: "ann@example.com")
+        try await harness.run { api in
+            let answer = try await api.call(.get, "/api/openapi.json", key: key)
+            #expect(answer.status == 200)
+            #expect(answer["openapi"] == .string("3.1.0"))
+        }
+    }
+}

@@ -1,0 +1,131 @@
+import Testing
+import ProviderModel
+
+@Suite("Recipient uploads: CSV and JSON, all or nothing")
+struct RecipientUploadTests {
+    @Test("CSV with quotes, embedded commas and newlines, CRLF and a BOM becomes recipients with variables")
+    func csv() async throws {
+        let harness = try APIHarness()
+        let key = try harness.key(for: "ann@example.com")
+        try await harness.run { api in
+            let config = try await api.sendConfig(key)
+            let batch = try await api.draftBatch(key, config: config)
+            let csv = "\u{FEFF}Email,name,note\r\nann@example.com,Ann,\"likes \"\"quotes\"\", commas\"\r\n\r\n"
+                + "bob@example.com,Bob,\"two\nlines\"\r\nANN@example.com,Dup,x\r\ncid@example.com,Cid,tab\there"
+            let answer = try await api.call(.post, "/api/batches/\(batch)/recipients", key: key, csv: csv)
+            #expect(answer.status == 200, "\(answer.text)")
+            #expect(answer.json == .object(["received": .number(4), "accepted": .number(3), "duplicates": .number(1),
+                                            "suppressed": .number(0), "total": .number(3)]))
+            let rows = try await api.call(.get, "/api/batches/\(batch)/recipients", key: key)["data"]?.array ?? []
+            #expect(rows.map { $0["address"]?.stringValue } == ["ann@example.com", "bob@example.com", "cid@example.com"])
+            #expect(rows.map { $0["position"]?.int } == [1, 2, 3])
+            #expect(rows[0]["variables"] == .object(["name": .string("Ann"), "note": .string("likes \"quotes\", commas")]))
+            #expect(rows[1]["variables"]?["note"] == .string("two\nlines"))
+            #expect(rows[2]["variables"]?["note"] == .string("tab\there"))
+
+            // A second chunk continues the numbering and de-duplicates against the first.
+            let more = try await api.call(.post, "/api/batches/\(batch)/recipients", key: key, json: #"["dee@example.com","bob@example.com"]"#)
+            #expect(more["accepted"]?.int == 1)
+            #expect(more["duplicates"]?.int == 1)
+            #expect(more["total"]?.int == 4)
+            let counts = try await api.counts(key, batch: batch)
+            #expect(counts["recipients"]?.int == 4)
+            #expect(counts["duplicates"]?.int == 2)
+        }
+    }
+
+    @Test("a malformed row rejects its whole chunk with its line number, and the batch is unchanged", arguments: [
+        ("email,name\nok@example.com,A\nbad-address,B\n", "line 3"),
+        ("email,name\nok@example.com,A\nmore@example.com,B,extra\n", "line 3"),
+        ("email,name\nok@example.com,\"never closed\n", "line 2"),
+        ("email,name\nok@example.com,A\"quote\n", "line 2"),
+        ("name,city\nAnn,Paris\n", "line 1"),
+        ("email,email\na@x.com,b@x.com\n", "line 1"),
+        ("", "body"),
+        ("email,name\nok@example.com,\"a\"b\n", "line 2"),
+    ])
+    func malformed(csv: String, field: String) async throws {
+        let harness = try APIHarness()
+        let key = try harness.key(for: "ann@example.com")
+        try await harness.run { api in
+            let config = try await api.sendConfig(key)
+            let batch = try await api.draftBatch(key, config: config, recipients: #"["first@example.com"]"#)
+            let before = try await api.call(.get, "/api/batches/\(batch)", key: key).json
+            let answer = try await api.call(.post, "/api/batches/\(batch)/recipients", key: key, csv: csv)
+            #expect(answer.status == 422, "\(answer.text)")
+            #expect(answer.errorField == field, "\(answer.text)")
+            let after = try await api.call(.get, "/api/batches/\(batch)", key: key).json
+            #expect(after["counts"] == before["counts"])
+            #expect(try await api.addresses(key, batch: batch) == ["first@example.com"])
+        }
+    }
+
+    @Test("the content type must be JSON or CSV; a JSON upload must be an array")
+    func mediaTypes() async throws {
+        let harness = try APIHarness()
+        let key = try harness.key(for: "ann@example.com")
+        try await harness.run { api in
+            let config = try await api.sendConfig(key)
+            let batch = try await api.draftBatch(key, config: config)
+            let plain = try await api.call(.post, "/api/batches/\(batch)/recipients", key: key, contentType: "text/plain", body: "a@x.com")
+            #expect(plain.status == 415)
+            let object = try await api.call(.post, "/api/batches/\(batch)/recipients", key: key, json: #"{"address":"a@x.com"}"#)
+            #expect(object.status == 422)
+            #expect(object.errorField == "body")
+            let unknown = try await api.call(.post, "/api/batches/\(batch)/recipients", key: key, json: #"[{"address":"a@x.com","age":3}]"#)
+            #expect(unknown.errorField == "recipients[0].age")
+            let missing = try await api.call(.post, "/api/batches/00000000-0000-0000-0000-000000000001/recipients", key: key, json: "[]")
+            #expect(missing.status == 404)
+        }
+    }
+
+    @Test("suppressed addresses are stored as suppressed and counted")
+    func suppressedOnUpload() async throws {
+        let harness = try APIHarness()
+        let key = try harness.key(for: "ann@example.com")
+        try await harness.run { api in
+            #expect(try await api.call(.post, "/api/suppressions", key: key, json: #"{"address":"Gone@Example.com","reason":"bounce"}"#).status == 201)
+            let config = try await api.sendConfig(key)
+            let batch = try await api.draftBatch(key, config: config)
+            let answer = try await api.call(.post, "/api/batches/\(batch)/recipients", key: key, csv: "email\nok@example.com\ngone@example.com\n")
+            #expect(answer["suppressed"]?.int == 1)
+            let suppressed = try await api.call(.get, "/api/batches/\(batch)/recipients?status=suppressed", key: key)
+            #expect(suppressed["data"]?.array.compactMap { $0["address"]?.stringValue } == ["gone@example.com"])
+            #expect(try await api.call(.get, "/api/batches/\(batch)/recipients?status=lost", key: key).errorField == "query.status")
+        }
+    }
+
+    @Test("a batch never exceeds its recipient limit: the chunk that would is refused whole (413)")
+    func limit() async throws {
+        let harness = try APIHarness { $0.maxRecipientsPerBatch = 5 }
+        let key = try harness.key(for: "ann@example.com")
+        try await harness.run { api in
+            let config = try await api.sendConfig(key)
+            let batch = try await api.draftBatch(key, config: config, recipients: #"["a@x.com","b@x.com","c@x.com","d@x.com"]"#)
+            let over = try await api.call(.post, "/api/batches/\(batch)/recipients", key: key, csv: "email\ne@x.com\nf@x.com\n")
+            #expect(over.status == 413, "\(over.text)")
+            #expect(try await api.counts(key, batch: batch)["recipients"]?.int == 4)
+            let duplicatesOnly = try await api.call(.post, "/api/batches/\(batch)/recipients", key: key, csv: "email\na@x.com\ne@x.com\n")
+            #expect(duplicatesOnly.status == 200, "duplicates do not count against the limit")
+            #expect(duplicatesOnly["total"]?.int == 5)
+        }
+    }
+
+    @Test("a large CSV streams over a real socket in many pieces and arrives whole")
+    func streamedOverSocket() async throws {
+        let harness = try APIHarness()
+        let key = try harness.key(for: "ann@example.com")
+        try await harness.run(live: true) { api in
+            let config = try await api.sendConfig(key)
+            let batch = try await api.draftBatch(key, config: config)
+            var csv = "email,first_name,city\n"
+            for index in 0..<30_000 { csv += "user\(index)@example.com,Name\(index),City \(index % 50)\n" }
+            let answer = try await api.call(.post, "/api/batches/\(batch)/recipients", key: key, csv: csv)
+            #expect(answer.status == 200, "\(answer.text.prefix(300))")
+            #expect(answer["accepted"]?.int == 30_000)
+            let last = try await api.call(.get, "/api/batches/\(batch)/recipients?cursor=29999", key: key)
+            #expect(last["data"]?.array.first?["address"] == .string("user29999@example.com"))
+            #expect(last["data"]?.array.first?["variables"] == .object(["first_name": .string("Name29999"), "city": .string("City 49")]))
+        }
+    }
+}

@@ -1,0 +1,110 @@
+import Testing
+import ProviderCrypto
+import ProviderModel
+@testable import SenderAPI
+
+@Suite("Send-configs: checked against the plugins, credentials sealed and masked")
+struct SendConfigTests {
+    @Test("a Resend config is created with its secret masked, listed, shown, changed and deleted")
+    func lifecycle() async throws {
+        let harness = try APIHarness()
+        let key = try harness.key(for: "ann@example.com")
+        try await harness.run { api in
+            let created = try await api.call(.post, "/api/send-configs", key: key, json: APIClient.resendConfig)
+            #expect(created.status == 201, "\(created.text)")
+            #expect(created["credentials"]?["api_key"] == .string("••••cdef"))
+            #expect(created["credentials"]?["base_url"] == .string("http://127.0.0.1:6100"), "non-secret keys are shown")
+            #expect(created["channel"] == .string("email"))
+            #expect(created["mode"] == .string("byok"))
+            #expect(!created.text.contains("re_live_0123456789abcdef"))
+            let id = try #require(created["id"]?.stringValue)
+            #expect(try await api.call(.get, "/api/send-configs", key: key)["data"]?.array.count == 1)
+            #expect(try await api.call(.get, "/api/send-configs/\(id)", key: key)["name"] == .string("newsletter"))
+
+            // Credentials merge: the new secret replaces the old, the rest stays.
+            let patched = try await api.call(.patch, "/api/send-configs/\(id)", key: key,
+                                             json: #"{"name":"renamed","credentials":{"api_key":"re_rotated_99999999wxyz"}}"#)
+            #expect(patched.status == 200, "\(patched.text)")
+            #expect(patched["name"] == .string("renamed"))
+            #expect(patched["credentials"]?["api_key"] == .string("••••wxyz"))
+            #expect(patched["credentials"]?["base_url"] == .string("http://127.0.0.1:6100"))
+            let fixed = try await api.call(.patch, "/api/send-configs/\(id)", key: key, json: #"{"provider":"ses"}"#)
+            #expect(fixed.status == 422)
+            #expect(fixed.errorField == "provider")
+            let removedRequired = try await api.call(.patch, "/api/send-configs/\(id)", key: key, json: #"{"credentials":{"api_key":null}}"#)
+            #expect(removedRequired.errorField == "credentials.api_key")
+
+            #expect(try await api.call(.delete, "/api/send-configs/\(id)", key: key).status == 204)
+            #expect(try await api.call(.get, "/api/send-configs/\(id)", key: key).status == 404)
+            #expect(try await api.call(.post, "/api/send-configs", key: key, json: APIClient.resendConfig).status == 201,
+                    "a deleted config's name is free again")
+        }
+    }
+
+    @Test("bad input is refused naming the field", arguments: [
+        (#"{"name":"x","provider":"mailchimp","credentials":{}}"#, 422, "provider"),
+        (#"{"name":"x","provider":"resend","credentials":{}}"#, 422, "credentials.api_key"),
+        (#"{"name":"x","provider":"resend","credentials":{"api_key":"re_1","colour":"red"}}"#, 422, "credentials.colour"),
+        (#"{"name":"x","provider":"resend","credentials":{"api_key":"re_1","base_url":"ftp://x"}}"#, 422, "credentials.base_url"),
+        (#"{"name":"x","provider":"resend","mode":"managed"}"#, 403, "mode"),
+        (#"{"name":"x","provider":"resend","mode":"shared","credentials":{"api_key":"re_1"}}"#, 422, "mode"),
+        (#"{"name":"x","provider":"echo","credentials":{"url":"http://127.0.0.1:1/","secret":"s"}}"#, 422, "channel"),
+        (#"{"name":"x","provider":"telnyx","channel":"email","credentials":{"api_key":"K","public_key":"p"}}"#, 422, "channel"),
+        (#"{"name":"x","provider":"resend","credentials":{"api_key":"re_1"},"defaults":{"from":"not-an-address"}}"#, 422, "defaults.from"),
+        (#"{"name":"x","provider":"resend","credentials":{"api_key":"re_1"},"rateLimit":0}"#, 422, "rateLimit"),
+        (#"{"name":"x","provider":"resend","credentials":{"api_key":"re_1"},"colour":1}"#, 422, "colour"),
+        (#"{"name":"","provider":"resend","credentials":{"api_key":"re_1"}}"#, 422, "name"),
+        (#"{"name":"x","provider":"resend","#, 400, "body"),
+        (#"[1,2]"#, 422, "body"),
+    ])
+    func badInput(body: String, status: Int, field: String) async throws {
+        let harness = try APIHarness()
+        let key = try harness.key(for: "ann@example.com")
+        try await harness.run { api in
+            let answer = try await api.call(.post, "/api/send-configs", key: key, json: body)
+            #expect(answer.status == status, "\(answer.text)")
+            #expect(answer.errorField == field, "\(answer.text)")
+            #expect(answer["error"]?["message"]?.stringValue?.isEmpty == false)
+            #expect(try await api.call(.get, "/api/send-configs", key: key)["data"]?.array.isEmpty == true, "nothing stored")
+        }
+    }
+
+    @Test("a duplicate name is 409, another content type 415, a body over 1 MiB 413")
+    func conflictsAndLimits() async throws {
+        let harness = try APIHarness()
+        let key = try harness.key(for: "ann@example.com")
+        try await harness.run { api in
+            _ = try await api.sendConfig(key)
+            let again = try await api.call(.post, "/api/send-configs", key: key, json: APIClient.resendConfig)
+            #expect(again.status == 409)
+            #expect(again.errorCode == "conflict")
+            let form = try await api.call(.post, "/api/send-configs", key: key, contentType: "application/x-www-form-urlencoded", body: "name=x")
+            #expect(form.status == 415)
+            #expect(form.errorField == "Content-Type")
+            let huge = #"{"name":"\#(String(repeating: "x", count: 1 << 20))"}"#
+            let tooLarge = try await api.call(.post, "/api/send-configs", key: key, json: huge)
+            #expect(tooLarge.status == 413, "\(tooLarge.text)")
+        }
+    }
+
+    @Test("the database holds only ciphertext: the secret is unreadable without the master key")
+    func sealedAtRest() async throws {
+        let harness = try APIHarness()
+        let key = try harness.key(for: "ann@example.com")
+        try await harness.run { api in
+            _ = try await api.sendConfig(key)
+            try Self.checkSealed(try harness.connection().query("SELECT sealed_credentials, credentials_nonce FROM send_configs")[0])
+        }
+    }
+
+    static func checkSealed(_ row: [String?]) throws {
+        let sealedHex = try #require(row[0]), nonceHex = try #require(row[1])
+        let sealed = try #require(Encoding.unhex(String(sealedHex.dropFirst(2))))
+        let nonce = try #require(Encoding.unhex(String(nonceHex.dropFirst(2))))
+        #expect(!String(decoding: sealed, as: UTF8.self).contains("re_live"))
+        #expect(!sealedHex.contains(Encoding.hex(Array("re_live_0123456789abcdef".utf8))))
+        #expect(SecretBox(key: [UInt8](repeating: 8, count: 32))!.open(sealed, nonce: nonce) == nil, "another key opens nothing")
+        let opened = try #require(SecretBox(key: APIHarness.masterKey)!.open(sealed, nonce: nonce))
+        #expect(JSONValue.parse(opened)?["api_key"] == .string("re_live_0123456789abcdef"))
+    }
+}
