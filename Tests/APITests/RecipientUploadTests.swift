@@ -18,12 +18,13 @@ struct RecipientUploadTests {
                                             "suppressed": .number(0), "total": .number(3)]))
             let rows = try await api.call(.get, "/api/batches/\(batch)/recipients", key: key)["data"]?.array ?? []
             #expect(rows.map { $0["address"]?.stringValue } == ["ann@example.com", "bob@example.com", "cid@example.com"])
-            #expect(rows.map { $0["position"]?.int } == [1, 2, 3])
+            let positions = rows.compactMap { $0["position"]?.int }
+            #expect(positions.count == 3 && positions == positions.sorted() && Set(positions).count == 3, "increasing in upload order: \(positions)")
             #expect(rows[0]["variables"] == .object(["name": .string("Ann"), "note": .string("likes \"quotes\", commas")]))
             #expect(rows[1]["variables"]?["note"] == .string("two\nlines"))
             #expect(rows[2]["variables"]?["note"] == .string("tab\there"))
 
-            // A second chunk continues the numbering and de-duplicates against the first.
+            // A second chunk comes after the first and de-duplicates against it.
             let more = try await api.call(.post, "/api/batches/\(batch)/recipients", key: key, json: #"["dee@example.com","bob@example.com"]"#)
             #expect(more["accepted"]?.int == 1)
             #expect(more["duplicates"]?.int == 1)
@@ -123,9 +124,53 @@ struct RecipientUploadTests {
             let answer = try await api.call(.post, "/api/batches/\(batch)/recipients", key: key, csv: csv)
             #expect(answer.status == 200, "\(answer.text.prefix(300))")
             #expect(answer["accepted"]?.int == 30_000)
-            let last = try await api.call(.get, "/api/batches/\(batch)/recipients?cursor=29999", key: key)
-            #expect(last["data"]?.array.first?["address"] == .string("user29999@example.com"))
-            #expect(last["data"]?.array.first?["variables"] == .object(["first_name": .string("Name29999"), "city": .string("City 49")]))
+            var rows: [JSONValue] = [], cursor: String? = nil
+            repeat {
+                let page = try await api.call(.get, "/api/batches/\(batch)/recipients?limit=1000" + (cursor.map { "&cursor=\($0)" } ?? ""), key: key)
+                rows += page["data"]?.array ?? []
+                cursor = page["nextCursor"]?.stringValue
+            } while cursor != nil
+            #expect(rows.count == 30_000)
+            #expect(rows.map { $0["address"]?.stringValue ?? "" } == (0..<30_000).map { "user\($0)@example.com" }, "positions keep the upload's order")
+            #expect(rows.last?["variables"] == .object(["first_name": .string("Name29999"), "city": .string("City 49")]))
+        }
+    }
+
+    @Test("chunks for one batch upload and merge at once: every address once, counters exact, positions distinct")
+    func concurrentChunks() async throws {
+        let harness = try APIHarness()
+        let key = try harness.key(for: "ann@example.com")
+        try await harness.run(live: true) { api in
+            let config = try await api.sendConfig(key)
+            let batch = try await api.draftBatch(key, config: config)
+            // Four chunks of 2,000; each overlaps the next by 500 addresses: 6,500 distinct in all.
+            let answers = try await withThrowingTaskGroup(of: JSONValue.self) { group in
+                for chunk in 0..<4 {
+                    group.addTask {
+                        var csv = "email\n"
+                        for index in (chunk * 1_500)..<(chunk * 1_500 + 2_000) { csv += "user\(index)@example.com\n" }
+                        let answer = try await api.call(.post, "/api/batches/\(batch)/recipients", key: key, csv: csv)
+                        #expect(answer.status == 200, "\(answer.text.prefix(300))")
+                        return answer.json
+                    }
+                }
+                return try await group.reduce(into: []) { $0.append($1) }
+            }
+            #expect(answers.compactMap { $0["accepted"]?.int }.reduce(0, +) == 6_500)
+            #expect(answers.compactMap { $0["duplicates"]?.int }.reduce(0, +) == 1_500)
+            #expect(answers.compactMap { $0["total"]?.int }.max() == 6_500)
+            let counts = try await api.counts(key, batch: batch)
+            #expect(counts["recipients"]?.int == 6_500 && counts["duplicates"]?.int == 1_500, "\(counts)")
+            var positions = Set<Int>(), addresses = Set<String>(), cursor: Int? = nil
+            repeat {
+                let page = try await api.call(.get, "/api/batches/\(batch)/recipients?limit=1000" + (cursor.map { "&cursor=\($0)" } ?? ""), key: key)
+                for row in page["data"]?.array ?? [] {
+                    if let position = row["position"]?.int { positions.insert(position) }
+                    if let address = row["address"]?.stringValue { addresses.insert(address) }
+                }
+                cursor = page["nextCursor"]?.stringValue.flatMap(Int.init)
+            } while cursor != nil
+            #expect(positions.count == 6_500 && addresses.count == 6_500)
         }
     }
 }

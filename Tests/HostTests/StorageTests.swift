@@ -28,16 +28,16 @@ struct StorageTests {
     func migratesOnce() throws {
         try withScratchDatabase { url in
             let connection = try PostgresConnection(url: url)
-            #expect(try Migrator().migrate(connection) == [1, 2])
+            #expect(try Migrator().migrate(connection) == [1, 2, 3])
             #expect(try Migrator().migrate(connection) == [])
-            #expect(try Migrator().currentVersion(connection) == 2)
+            #expect(try Migrator().currentVersion(connection) == 3)
             let tables = try connection.query("SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY 1")
                 .compactMap { $0[0] }
             #expect(tables == ["api_keys", "audit_log", "batches", "recipients", "schema_migrations", "send_configs", "suppressions", "users"])
         }
     }
 
-    @Test("the schema refuses what the platform never stores: an unknown batch status, a recipient twice in a batch")
+    @Test("the schema refuses what the platform never stores: an unknown batch status, a recipient twice in a batch or without its batch")
     func constraints() throws {
         try withScratchDatabase { url in
             let connection = try PostgresConnection(url: url)
@@ -66,6 +66,17 @@ struct StorageTests {
                 }
             }
             #expect(try connection.query("SELECT count(*) FROM recipients").first?[0] == "1", "a failed transaction leaves nothing behind")
+            for sql in ["INSERT INTO recipients (batch_id, position, address) VALUES (gen_random_uuid(), 0, 'z@example.org')",
+                        "UPDATE recipients SET batch_id = gen_random_uuid()"] {
+                do {
+                    try connection.execute(sql)
+                    Issue.record("a recipient without its batch was stored: \(sql)")
+                } catch let error as PostgresError {
+                    #expect(error.kind == .statement(sqlState: "23503"), "\(error)")
+                }
+            }
+            try connection.execute("DELETE FROM batches WHERE id = '\(batch)'")
+            #expect(try connection.query("SELECT count(*) FROM recipients").first?[0] == "0", "a deleted batch takes its recipients along")
         }
     }
 

@@ -6,8 +6,8 @@ import Storage
 /// Stores one chunk of recipients into a draft batch, all or nothing: rows are
 /// checked as they stream in and sent to PostgreSQL with COPY into a staging
 /// table, then merged in one statement that drops duplicates (within the
-/// chunk and against the batch), marks suppressed addresses and numbers the
-/// rest. A malformed row, a broken connection or a batch that would exceed
+/// chunk and against the batch, by the batch's unique index), marks
+/// suppressed addresses and numbers the rest in upload order. A malformed row, a broken connection or a batch that would exceed
 /// its limit rolls the whole chunk back.
 struct RecipientUpload {
     let database: Database
@@ -43,17 +43,22 @@ struct RecipientUpload {
     /// Flushed to PostgreSQL whenever this much COPY text has built up.
     static let flushBytes = 256 << 10
 
-    /// `lock` runs first in the transaction: it finds (or creates) the batch, locks it and checks it takes recipients.
-    func run(source: Source, lock: @escaping @Sendable (PostgresConnection) throws -> Target,
-             after: (@Sendable (PostgresConnection, Target) throws -> Void)? = nil) async throws(APIError) -> (Target, Result) {
+    /// `open` runs first in the transaction: it finds (or creates) the batch and checks it takes recipients,
+    /// without locking it, so that several chunks for one batch stream and merge at once. The batch's row is
+    /// locked only by the last statement, which adds to its counters and checks again that it is a draft
+    /// with room for the chunk.
+    func run(source: Source, open: @escaping @Sendable (PostgresConnection) throws -> Target) async throws(APIError) -> (Target, Result) {
         do {
             return try await database.pool.withLease { lease in
                 let target = try await lease.run { db in
                     try db.execute("BEGIN")
                     do {
-                        let target = try lock(db)
+                        // The merge sorts a whole chunk: in memory, and without JIT compiling, which its
+                        // high cost estimate would trigger and which took longer than the query itself.
+                        try db.execute("SET LOCAL jit = off; SET LOCAL work_mem = '64MB'")
+                        let target = try open(db)
                         try db.execute("""
-                            CREATE TEMP TABLE IF NOT EXISTS recipient_staging (line integer, address text, variables jsonb)
+                            CREATE TEMP TABLE IF NOT EXISTS recipient_staging (line integer, address text COLLATE "C", variables jsonb)
                             ON COMMIT DELETE ROWS
                             """)
                         try db.beginCopy("COPY recipient_staging (line, address, variables) FROM STDIN")
@@ -65,14 +70,12 @@ struct RecipientUpload {
                 }
                 do {
                     let received = try await stream(source, into: lease, target: target)
-                    let result = try await lease.run { db in
+                    return try await lease.run { db in
                         try db.finishCopy()
                         let result = try merge(db, target: target, received: received)
-                        try after?(db, target)
                         try db.execute("COMMIT")
-                        return result
+                        return (target, result)
                     }
-                    return (target, result)
                 } catch {
                     // Whatever was sent is discarded: the COPY is aborted and the transaction rolled back.
                     try? await lease.run { db in
@@ -132,33 +135,64 @@ struct RecipientUpload {
         return sent
     }
 
+    /// Inserts the staged rows in upload order, each address once: the batch's unique index drops what an
+    /// earlier row of this chunk, an earlier chunk or a chunk merging at the same time already holds.
+    static let insertSQL = """
+        WITH inserted AS (
+            INSERT INTO recipients (batch_id, position, address, variables, status)
+            SELECT $1, nextval('recipient_positions'), s.address, s.variables,
+                   CASE WHEN EXISTS (SELECT 1 FROM suppressions x WHERE x.user_id = $2 AND x.address = s.address)
+                        THEN 'suppressed' ELSE 'pending' END
+            FROM (SELECT address, variables FROM recipient_staging ORDER BY line) s
+            ON CONFLICT (batch_id, address) DO NOTHING
+            RETURNING status
+        )
+        SELECT count(*), count(*) FILTER (WHERE status = 'suppressed') FROM inserted
+        """
+
+    /// Two chunks merging at once can each wait for an address the other inserted first; PostgreSQL then
+    /// aborts one of them. Its merge is retried, the staged rows kept, rather than failing the upload.
+    static let mergeAttempts = 4
+
+    /// One try at the insert: its counts, or nil when PostgreSQL chose it to break a deadlock (and it is not the last try).
+    private func insert(_ db: PostgresConnection, target: Target, last: Bool = false) throws(PostgresError) -> [[String?]]? {
+        try db.execute("SAVEPOINT merge")
+        let counts: [[String?]]
+        do {
+            counts = try db.query(Self.insertSQL, [target.batchID, target.userID])
+        } catch {
+            guard error.kind == .statement(sqlState: "40P01"), !last else { throw error }
+            try db.execute("ROLLBACK TO SAVEPOINT merge")
+            return nil
+        }
+        try db.execute("RELEASE SAVEPOINT merge")
+        return counts
+    }
+
     private func merge(_ db: PostgresConnection, target: Target, received: Int) throws -> Result {
-        let counts = try db.query("""
-            WITH staged AS (
-                SELECT DISTINCT ON (address) line, address, variables FROM recipient_staging ORDER BY address, line
-            ), fresh AS (
-                SELECT s.line, s.address, s.variables FROM staged s
-                WHERE NOT EXISTS (SELECT 1 FROM recipients r WHERE r.batch_id = $1 AND r.address = s.address)
-            ), inserted AS (
-                INSERT INTO recipients (batch_id, position, address, variables, status)
-                SELECT $1, $2::integer + row_number() OVER (ORDER BY f.line), f.address, f.variables,
-                       CASE WHEN EXISTS (SELECT 1 FROM suppressions x WHERE x.user_id = $3 AND x.address = f.address)
-                            THEN 'suppressed' ELSE 'pending' END
-                FROM fresh f
-                RETURNING status
-            )
-            SELECT count(*), count(*) FILTER (WHERE status = 'suppressed') FROM inserted
-            """, [target.batchID, String(target.count), target.userID])
-        let accepted = Int(counts[0][0] ?? "0") ?? 0, suppressed = Int(counts[0][1] ?? "0") ?? 0
-        let total = target.count + accepted
+        var attempt = 1
+        var counts = try insert(db, target: target)
+        while counts == nil {
+            attempt += 1
+            counts = try insert(db, target: target, last: attempt == Self.mergeAttempts)
+        }
+        let accepted = Int(counts?.first?[0] ?? "0") ?? 0, suppressed = Int(counts?.first?[1] ?? "0") ?? 0
+        // The one statement that locks the batch, held until the commit: concurrent chunks add up one after
+        // another, and a batch sent or cancelled meanwhile turns this chunk away whole.
+        let updated = try db.query("""
+            UPDATE batches SET recipient_count = recipient_count + $2, duplicate_count = duplicate_count + $3,
+                   suppressed_count = suppressed_count + $4, updated_at = now()
+            WHERE id = $1 AND status = 'draft'
+            RETURNING recipient_count
+            """, [target.batchID, String(accepted), String(received - accepted), String(suppressed)])
+        guard let total = updated.first?[0].flatMap({ Int($0) }) else {
+            let status = try db.query("SELECT status FROM batches WHERE id = $1", [target.batchID]).first?[0] ?? nil
+            throw APIError.conflict("the batch is \(status ?? "gone") now; recipients can only be added to a draft, and nothing in this upload was stored",
+                                    field: "path.id")
+        }
         guard total <= maxRecipients else {
             throw APIError.tooLarge("the batch would hold \(total) recipients; a batch holds at most \(maxRecipients)", field: "body")
         }
-        _ = try db.query("""
-            UPDATE batches SET recipient_count = recipient_count + $2, duplicate_count = duplicate_count + $3,
-                   suppressed_count = suppressed_count + $4, updated_at = now()
-            WHERE id = $1
-            """, [target.batchID, String(accepted), String(received - accepted), String(suppressed)])
         return Result(received: received, accepted: accepted, suppressed: suppressed, total: total)
     }
 }

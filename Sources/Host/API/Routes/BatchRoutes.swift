@@ -35,7 +35,8 @@ struct BatchRoutes {
             guard case .array(let entries) = recipients else { throw APIError.invalid("recipients", "must be an array") }
             inline = entries
         }
-        let lock: @Sendable (Storage.PostgresConnection) throws -> RecipientUpload.Target = { db in
+        // A new batch is invisible to everyone else until the upload commits: it needs no lock for the merge.
+        let create: @Sendable (Storage.PostgresConnection) throws -> RecipientUpload.Target = { db in
             guard let config = try BatchStore.sendConfig(db, userID: caller.userID, id: configID) else {
                 throw APIError.invalid("sendConfigId", "no send-config \(configID) of yours exists")
             }
@@ -44,7 +45,7 @@ struct BatchRoutes {
                                            scheduledAt: scheduledAt)
             return RecipientUpload.Target(batchID: id, userID: caller.userID, channel: config.channel, count: 0)
         }
-        let (target, _) = try await upload.run(source: .json(inline ?? []), lock: lock)
+        let (target, _) = try await upload.run(source: .json(inline ?? []), open: create)
         let detail = try await database.run { db in try BatchStore.detail(db, userID: caller.userID, id: target.batchID) }
         return JSONResponse.make(.created, text: detail ?? "{}")
     }

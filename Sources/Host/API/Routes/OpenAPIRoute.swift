@@ -1556,7 +1556,9 @@ public enum OpenAPIDocument {
     "type": "object",
     "properties": {
      "position": {
-      "type": "integer"
+      "type": "integer",
+      "format": "int64",
+      "description": "Increases in upload order within the batch; not contiguous."
      },
      "address": {
       "type": "string"

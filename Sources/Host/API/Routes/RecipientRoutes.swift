@@ -35,8 +35,9 @@ struct RecipientRoutes {
         default:
             throw APIError.unsupportedMediaType("application/json or text/csv")
         }
+        // Checked before the rows stream, so that a wrong batch fails fast; the merge checks again under the batch's lock.
         let (_, result) = try await upload.run(source: source) { db in
-            let batch = try BatchStore.lock(db, userID: caller.userID, id: id)
+            let batch = try BatchStore.lock(db, userID: caller.userID, id: id, forUpdate: false)
             guard batch.status == "draft" else {
                 throw APIError.conflict("the batch is \(batch.status); recipients can only be added to a draft", field: "path.id")
             }
@@ -66,7 +67,7 @@ struct RecipientRoutes {
                 SELECT jsonb_build_object('position', position, 'address', address, 'variables', variables, 'status', status,
                                           'providerMessageId', provider_message_id, 'attempts', attempts,
                                           'lastError', last_error, 'updatedAt', updated_at)::text, position
-                FROM recipients WHERE batch_id = $1 AND ($2::text IS NULL OR status = $2) AND position > $3::integer
+                FROM recipients WHERE batch_id = $1 AND ($2::text IS NULL OR status = $2) AND position > $3::bigint
                 ORDER BY position LIMIT $4
                 """, [id, status, String(cursor ?? 0), String(limit + 1)])
             let page = rows.prefix(limit)

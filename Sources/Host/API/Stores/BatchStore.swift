@@ -61,11 +61,11 @@ enum BatchStore {
     }
 
     /// Locks a batch of the user's for a change; 404 when there is none.
-    static func lock(_ db: PostgresConnection, userID: String, id: String) throws -> (status: String, recipients: Int, suppressed: Int, channel: Channel, configLive: Bool) {
+    static func lock(_ db: PostgresConnection, userID: String, id: String, forUpdate: Bool = true) throws -> (status: String, recipients: Int, suppressed: Int, channel: Channel, configLive: Bool) {
         guard let row = try db.query("""
             SELECT b.status, b.recipient_count, b.suppressed_count, c.channel, c.deleted_at IS NULL
             FROM batches b JOIN send_configs c ON c.id = b.send_config_id
-            WHERE b.id = $1 AND b.user_id = $2 FOR UPDATE OF b
+            WHERE b.id = $1 AND b.user_id = $2 \(forUpdate ? "FOR UPDATE OF b" : "")
             """, [id, userID]).first else {
             throw APIError.notFound("batch \(id)", field: "path.id")
         }

@@ -9,7 +9,8 @@ public struct Migration: Sendable {
 /// transaction, under an advisory lock so that hosts starting together do not
 /// race. Running it again applies nothing.
 public struct Migrator {
-    public static let all: [Migration] = [InitialSchema.migration, SendConfigChannel.migration]
+    public static let all: [Migration] = [InitialSchema.migration, SendConfigChannel.migration,
+                                          RecipientBulkLoading.migration]
 
     /// An arbitrary constant: the advisory lock id BatchSender's migrations hold.
     static let lockId = 0x0BA7_C45E
