@@ -83,6 +83,14 @@ final class APIHarness: @unchecked Sendable {
         }
     }
 
+    /// `body` on a thread of its own: a blocking call (a statement that waits for a lock) must not hold one of
+    /// the few cooperative threads the server's requests need.
+    static func onThread<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { (done: CheckedContinuation<T, any Error>) in
+            Thread.detachNewThread { done.resume(with: Result { try body() }) }
+        }
+    }
+
     /// A direct connection to this test's database, to look behind the API.
     func connection() throws -> PostgresConnection { try PostgresConnection(url: databaseURL) }
 

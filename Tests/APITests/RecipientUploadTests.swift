@@ -1,5 +1,7 @@
+import Dispatch
 import Testing
 import ProviderModel
+import Storage
 
 @Suite("Recipient uploads: CSV and JSON, all or nothing")
 struct RecipientUploadTests {
@@ -171,6 +173,66 @@ struct RecipientUploadTests {
                 cursor = page["nextCursor"]?.stringValue.flatMap(Int.init)
             } while cursor != nil
             #expect(positions.count == 6_500 && addresses.count == 6_500)
+        }
+    }
+
+    @Test("a merge PostgreSQL aborts to break a deadlock is retried: the upload still answers 200, each address once")
+    func deadlockRetried() async throws {
+        let harness = try APIHarness()
+        let key = try harness.key(for: "ann@example.com")
+        try await harness.run { api in
+            let config = try await api.sendConfig(key)
+            let batch = try await api.draftBatch(key, config: config)
+            // Another writer holds x and will want y; the upload takes y, then waits for x: a cycle.
+            let insert = "INSERT INTO recipients (batch_id, position, address) VALUES ($1, nextval('recipient_positions'), $2)"
+            let url = harness.databaseURL, holding = DispatchSemaphore(value: 0), proceed = DispatchSemaphore(value: 0)
+            async let other: Void = APIHarness.onThread {
+                let connection = try PostgresConnection(url: url)
+                try connection.execute("BEGIN")
+                _ = try connection.query(insert, [batch, "x@example.com"])
+                holding.signal()
+                proceed.wait()
+                _ = try connection.query(insert, [batch, "y@example.com"])
+                try connection.execute("COMMIT")
+            }
+            try await APIHarness.onThread { holding.wait() }
+            async let upload = api.call(.post, "/api/batches/\(batch)/recipients", key: key, csv: "email\ny@example.com\nx@example.com\n")
+            // The upload has waited longest, so its deadlock check runs first and aborts its insert, not the other's.
+            try await Task.sleep(for: .milliseconds(400))
+            proceed.signal()
+            try await other
+            let answer = try await upload
+            #expect(answer.status == 200, "\(answer.text)")
+            #expect(answer["accepted"]?.int == 0 && answer["duplicates"]?.int == 2, "both addresses were the other writer's: \(answer.text)")
+            let stored = try harness.connection().query("SELECT count(*) FROM recipients WHERE batch_id = $1", [batch])
+            #expect(stored.first?[0] == "2")
+        }
+    }
+
+    @Test("two chunks with the same addresses in opposite orders, at once: each address stored once, both answered 200")
+    func oppositeOrders() async throws {
+        let harness = try APIHarness()
+        let key = try harness.key(for: "ann@example.com")
+        try await harness.run(live: true) { api in
+            let config = try await api.sendConfig(key)
+            let batch = try await api.draftBatch(key, config: config)
+            let addresses = (0..<20_000).map { "user\($0)@example.com" }
+            let answers = try await withThrowingTaskGroup(of: JSONValue.self) { group in
+                for order in [addresses, addresses.reversed()] {
+                    group.addTask {
+                        let answer = try await api.call(.post, "/api/batches/\(batch)/recipients", key: key,
+                                                        csv: "email\n" + order.joined(separator: "\n"))
+                        #expect(answer.status == 200, "\(answer.text.prefix(300))")
+                        return answer.json
+                    }
+                }
+                return try await group.reduce(into: []) { $0.append($1) }
+            }
+            #expect(answers.compactMap { $0["accepted"]?.int }.reduce(0, +) == 20_000)
+            #expect(answers.compactMap { $0["duplicates"]?.int }.reduce(0, +) == 20_000)
+            let counts = try await api.counts(key, batch: batch)
+            #expect(counts["recipients"]?.int == 20_000 && counts["duplicates"]?.int == 20_000, "\(counts)")
+            #expect(try await api.call(.get, "/api/batches/\(batch)/recipients?cursor=x", key: key).errorField == "query.cursor")
         }
     }
 }

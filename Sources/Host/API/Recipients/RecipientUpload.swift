@@ -155,7 +155,7 @@ struct RecipientUpload {
     static let mergeAttempts = 4
 
     /// One try at the insert: its counts, or nil when PostgreSQL chose it to break a deadlock (and it is not the last try).
-    private func insert(_ db: PostgresConnection, target: Target, last: Bool = false) throws(PostgresError) -> [[String?]]? {
+    private func insert(_ db: PostgresConnection, target: Target, last: Bool) throws(PostgresError) -> [[String?]]? {
         try db.execute("SAVEPOINT merge")
         let counts: [[String?]]
         do {
@@ -170,10 +170,8 @@ struct RecipientUpload {
     }
 
     private func merge(_ db: PostgresConnection, target: Target, received: Int) throws -> Result {
-        var attempt = 1
-        var counts = try insert(db, target: target)
-        while counts == nil {
-            attempt += 1
+        var counts: [[String?]]?
+        for attempt in 1...Self.mergeAttempts where counts == nil {
             counts = try insert(db, target: target, last: attempt == Self.mergeAttempts)
         }
         let accepted = Int(counts?.first?[0] ?? "0") ?? 0, suppressed = Int(counts?.first?[1] ?? "0") ?? 0

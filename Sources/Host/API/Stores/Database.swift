@@ -3,7 +3,8 @@ import Storage
 
 /// The API's PostgreSQL: a pool of libpq connections whose calls run on the
 /// storage threads. Storage errors become API errors here, once: an
-/// unreachable database is 503, a unique violation the caller names is 409,
+/// unreachable database is 503, as is a deadlock or serialization failure (retry),
+/// a unique violation the caller names is 409,
 /// anything else is logged and answered 500 without internals.
 struct Database: Sendable {
     let pool: ConnectionPool<PostgresConnection>
@@ -53,6 +54,10 @@ struct Database: Sendable {
                 return APIError.unavailable("the database is unreachable; retry shortly")
             case .statement(let state) where state == "23505" && conflict != nil:
                 return APIError.conflict(conflict!)
+            case .statement(let state) where state == "40P01" || state == "40001":
+                // Nothing was stored; the same request can simply be sent again.
+                logger.warning("transaction aborted by the database to resolve contention", metadata: ["error": "\(error.message)"])
+                return APIError.unavailable("the database aborted this request to resolve contention with another; nothing was stored, retry it")
             case .statement:
                 break
             }
