@@ -120,6 +120,10 @@ struct HostConfigTests {
 
             [http]
             connect_timeout_ms = 1500
+
+            [api]
+            rate_limit_per_key = 600
+            max_recipients_per_batch = 250000
             """, name: "host.toml")
         let config = try HostConfig.load(path: path)
         let folder = URL(fileURLWithPath: path).deletingLastPathComponent().path
@@ -130,6 +134,8 @@ struct HostConfigTests {
         #expect(!config.fetch.allows("https://sns.us-east-1.amazonaws.com.evil.org/x.pem"))
         #expect(!config.fetch.allows("http://sns.us-east-1.amazonaws.com/x.pem"))
         #expect(config.http.connectTimeoutMs == 1500 && config.http.timeoutMs == 30000)
+        #expect(config.api.rateLimitPerKey == 600 && config.api.maxRecipientsPerBatch == 250_000)
+        #expect(config.api.rateLimitPerAddress == 2_400 && config.api.redisKeyPrefix == "batchsender:", "unset keys keep their defaults")
     }
 
     @Test("bad config names the problem")
@@ -140,5 +146,11 @@ struct HostConfigTests {
         #expect(missing.message.contains("path"))
         let syntax = try #require(throws: HostConfigError.self) { try HostConfig.parse("[[plugin]\npath = ") }
         #expect(syntax.message.contains("line"))
+        let range = try #require(throws: HostConfigError.self) { try HostConfig.parse("[api]\nrate_limit_per_key = 0") }
+        #expect(range.message.contains("rate_limit_per_key") && range.message.contains("from 1"), "\(range.message)")
+        let prefix = try #require(throws: HostConfigError.self) { try HostConfig.parse("[api]\nredis_key_prefix = \"a b\"") }
+        #expect(prefix.message.contains("redis_key_prefix"), "\(prefix.message)")
+        let unknownAPI = try #require(throws: HostConfigError.self) { try HostConfig.parse("[api]\nrate_limit = 5") }
+        #expect(unknownAPI.message.contains("rate_limit"))
     }
 }

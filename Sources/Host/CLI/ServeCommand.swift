@@ -12,7 +12,7 @@ struct ServeCommand: AsyncParsableCommand {
         abstract: "Serve the sender API (send-configs, batches, recipients, API keys, suppressions) on port 6001.",
         discussion: "Needs DATABASE_URL, REDIS_URL, NATS_URL and BATCHSENDER_MASTER_KEY (.env.dev has them for the local stack).")
 
-    @Option(help: "The host config (TOML) listing the plugins; default: every provider plugin beside this executable.")
+    @Option(help: "The host config (TOML): its plugins and [api] limits; default: every provider plugin beside this executable.")
     var config: String?
 
     @Option(help: "The address to listen on.")
@@ -30,8 +30,11 @@ struct ServeCommand: AsyncParsableCommand {
         logger.logLevel = level
         let environment: HostEnvironment
         do { environment = try HostEnvironment(ProcessInfo.processInfo.environment) } catch { throw CommandFailure(error.description) }
-        let registry = try loadPlugins(logger: logger)
+        let hostConfig = try loadConfig()
+        let registry: PluginRegistry
+        do { registry = try PluginRegistry(loading: hostConfig.plugins, logger: logger) } catch { throw CommandFailure(error.description) }
         var configuration = APIConfiguration()
+        configuration.apply(hostConfig.api)
         configuration.host = host
         configuration.port = port
         configuration.providers = registry.plugins.mapValues(\.descriptor)
@@ -48,14 +51,10 @@ struct ServeCommand: AsyncParsableCommand {
         }
     }
 
-    private func loadPlugins(logger: Logger) throws -> PluginRegistry {
-        let entries: [PluginEntry]
-        if let config {
-            do { entries = try HostConfig.load(path: config).plugins } catch { throw CommandFailure(error.description) }
-        } else {
-            entries = Self.bundledPlugins().map { PluginEntry(path: $0, required: false) }
-        }
-        do { return try PluginRegistry(loading: entries, logger: logger) } catch { throw CommandFailure(error.description) }
+    /// The host config `--config` names, or one that loads every provider plugin beside this executable.
+    private func loadConfig() throws -> HostConfig {
+        guard let config else { return HostConfig(plugins: Self.bundledPlugins().map { PluginEntry(path: $0, required: false) }) }
+        do { return try HostConfig.load(path: config) } catch { throw CommandFailure(error.description) }
     }
 
     /// The provider plugins the build put beside this executable.

@@ -1,3 +1,4 @@
+import HostCore
 import ProviderModel
 
 /// How the API serves: where, with which providers, and its limits.
@@ -17,6 +18,16 @@ public struct APIConfiguration: Sendable {
     public var redisKeyPrefix = "batchsender:"
 
     public init() {}
+
+    /// The limits an operator set in the host config's `[api]` table.
+    public mutating func apply(_ settings: APISettings) {
+        rateLimit = RateLimitSettings(perKey: settings.rateLimitPerKey, perAddress: settings.rateLimitPerAddress,
+                                      windowMilliseconds: settings.rateLimitWindowMs)
+        maxRecipientsPerBatch = settings.maxRecipientsPerBatch
+        databaseConnections = settings.databaseConnections
+        redisConnections = settings.redisConnections
+        redisKeyPrefix = settings.redisKeyPrefix
+    }
 }
 
 /// Sliding-window limits per API key and per client address.

@@ -26,11 +26,14 @@ public struct HostConfig: Sendable, Equatable {
     public var plugins: [PluginEntry]
     public var fetch: FetchPolicy
     public var http: HTTPClientSettings
+    public var api: APISettings
 
-    public init(plugins: [PluginEntry] = [], fetch: FetchPolicy = FetchPolicy(), http: HTTPClientSettings = HTTPClientSettings()) {
+    public init(plugins: [PluginEntry] = [], fetch: FetchPolicy = FetchPolicy(), http: HTTPClientSettings = HTTPClientSettings(),
+                api: APISettings = APISettings()) {
         self.plugins = plugins
         self.fetch = fetch
         self.http = http
+        self.api = api
     }
 
     /// Reads a config file; relative plugin paths are taken from the file's folder.
@@ -51,9 +54,11 @@ public struct HostConfig: Sendable, Equatable {
             var plugin: [PluginEntry]?
             var fetch: FetchPolicy?
             var http: HTTPClientSettings?
+            var api: APISettings?
         }
         let file = try decodeTOML(File.self, from: text, path: path)
-        return HostConfig(plugins: file.plugin ?? [], fetch: file.fetch ?? FetchPolicy(), http: file.http ?? HTTPClientSettings())
+        return HostConfig(plugins: file.plugin ?? [], fetch: file.fetch ?? FetchPolicy(), http: file.http ?? HTTPClientSettings(),
+                          api: file.api ?? APISettings())
     }
 }
 
