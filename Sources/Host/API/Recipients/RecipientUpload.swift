@@ -137,13 +137,16 @@ struct RecipientUpload {
 
     /// Inserts the staged rows in upload order, each address once: the batch's unique index drops what an
     /// earlier row of this chunk, an earlier chunk or a chunk merging at the same time already holds.
+    /// Suppressions are joined (the planner picks hash or index), not probed by a subquery per row.
     static let insertSQL = """
         WITH inserted AS (
             INSERT INTO recipients (batch_id, position, address, variables, status)
             SELECT $1, nextval('recipient_positions'), s.address, s.variables,
-                   CASE WHEN EXISTS (SELECT 1 FROM suppressions x WHERE x.user_id = $2 AND x.address = s.address)
-                        THEN 'suppressed' ELSE 'pending' END
-            FROM (SELECT address, variables FROM recipient_staging ORDER BY line) s
+                   CASE WHEN s.suppressed THEN 'suppressed' ELSE 'pending' END
+            FROM (SELECT r.address, r.variables, x.address IS NOT NULL AS suppressed
+                  FROM recipient_staging r
+                  LEFT JOIN suppressions x ON x.user_id = $2 AND x.address = r.address
+                  ORDER BY r.line) s
             ON CONFLICT (batch_id, address) DO NOTHING
             RETURNING status
         )
