@@ -26,13 +26,10 @@ struct SandboxCommand: AsyncParsableCommand {
     @Option(help: "Seed for every random choice, so that a run in one order repeats exactly.")
     var seed: UInt64?
 
-    @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning or error.")
-    var logLevel: String = "info"
+    @OptionGroup var logging: LoggingOptions
 
     func run() async throws {
-        guard let level = Logger.Level(rawValue: logLevel) else { throw CommandFailure("--log-level: unknown level \(logLevel)") }
-        var logger = Logger(label: "batchsender.sandbox")
-        logger.logLevel = level
+        let logger = try logging.logger(label: "batchsender.sandbox")
         let configuration: SandboxConfiguration
         do {
             configuration = try config.map { path throws(HostConfigError) in try SandboxConfiguration.load(path: path) } ?? SandboxConfiguration()

@@ -21,13 +21,10 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "The TCP port to listen on.")
     var port: Int = 6001
 
-    @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning or error.")
-    var logLevel: String = "info"
+    @OptionGroup var logging: LoggingOptions
 
     func run() async throws {
-        guard let level = Logger.Level(rawValue: logLevel) else { throw CommandFailure("--log-level: unknown level \(logLevel)") }
-        var logger = Logger(label: "batchsender.api")
-        logger.logLevel = level
+        let logger = try logging.logger(label: "batchsender.api")
         let environment: HostEnvironment
         do { environment = try HostEnvironment(ProcessInfo.processInfo.environment) } catch { throw CommandFailure(error.description) }
         let hostConfig = try loadConfig()

@@ -13,12 +13,11 @@ struct RecipientUpload {
     let database: Database
     let maxRecipients: Int
 
-    /// Where the rows go: the locked batch (its owner, channel and current size).
+    /// Where the rows go: the batch, its owner and the channel its addresses are checked for.
     struct Target: Sendable {
         var batchID: String
         var userID: String
         var channel: ProviderModel.Channel
-        var count: Int
     }
 
     enum Source {

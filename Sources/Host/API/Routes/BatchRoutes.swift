@@ -43,7 +43,7 @@ struct BatchRoutes {
             let payload = try BatchPayload.check(payloadFields, channel: config.channel, defaults: config.defaults)
             let id = try BatchStore.insert(db, userID: caller.userID, name: name, sendConfigID: configID, payload: payload,
                                            scheduledAt: scheduledAt)
-            return RecipientUpload.Target(batchID: id, userID: caller.userID, channel: config.channel, count: 0)
+            return RecipientUpload.Target(batchID: id, userID: caller.userID, channel: config.channel)
         }
         let (target, _) = try await upload.run(source: .json(inline ?? []), open: create)
         let detail = try await database.run { db in try BatchStore.detail(db, userID: caller.userID, id: target.batchID) }

@@ -216,13 +216,7 @@ public enum OpenAPIDocument {
     "summary": "Revoke a key",
     "parameters": [
      {
-      "name": "id",
-      "in": "path",
-      "required": true,
-      "schema": {
-       "type": "string",
-       "format": "uuid"
-      }
+      "$ref": "#/components/parameters/Id"
      }
     ],
     "responses": {
@@ -336,13 +330,7 @@ public enum OpenAPIDocument {
     "summary": "One send-config",
     "parameters": [
      {
-      "name": "id",
-      "in": "path",
-      "required": true,
-      "schema": {
-       "type": "string",
-       "format": "uuid"
-      }
+      "$ref": "#/components/parameters/Id"
      }
     ],
     "responses": {
@@ -371,13 +359,7 @@ public enum OpenAPIDocument {
     "summary": "Change name, rate limit, defaults or credentials (merged; null removes a key)",
     "parameters": [
      {
-      "name": "id",
-      "in": "path",
-      "required": true,
-      "schema": {
-       "type": "string",
-       "format": "uuid"
-      }
+      "$ref": "#/components/parameters/Id"
      }
     ],
     "requestBody": {
@@ -431,13 +413,7 @@ public enum OpenAPIDocument {
     "summary": "Delete a send-config",
     "parameters": [
      {
-      "name": "id",
-      "in": "path",
-      "required": true,
-      "schema": {
-       "type": "string",
-       "format": "uuid"
-      }
+      "$ref": "#/components/parameters/Id"
      }
     ],
     "responses": {
@@ -517,11 +493,7 @@ public enum OpenAPIDocument {
       }
      },
      {
-      "name": "cursor",
-      "in": "query",
-      "schema": {
-       "type": "string"
-      }
+      "$ref": "#/components/parameters/Cursor"
      },
      {
       "name": "status",
@@ -577,13 +549,7 @@ public enum OpenAPIDocument {
     "summary": "A batch with its recipients counted per status",
     "parameters": [
      {
-      "name": "id",
-      "in": "path",
-      "required": true,
-      "schema": {
-       "type": "string",
-       "format": "uuid"
-      }
+      "$ref": "#/components/parameters/Id"
      }
     ],
     "responses": {
@@ -614,13 +580,7 @@ public enum OpenAPIDocument {
     "summary": "Add a chunk of recipients to a draft batch, all or nothing",
     "parameters": [
      {
-      "name": "id",
-      "in": "path",
-      "required": true,
-      "schema": {
-       "type": "string",
-       "format": "uuid"
-      }
+      "$ref": "#/components/parameters/Id"
      }
     ],
     "requestBody": {
@@ -683,13 +643,7 @@ public enum OpenAPIDocument {
     "summary": "A batch's recipients in position order",
     "parameters": [
      {
-      "name": "id",
-      "in": "path",
-      "required": true,
-      "schema": {
-       "type": "string",
-       "format": "uuid"
-      }
+      "$ref": "#/components/parameters/Id"
      },
      {
       "name": "limit",
@@ -702,11 +656,7 @@ public enum OpenAPIDocument {
       }
      },
      {
-      "name": "cursor",
-      "in": "query",
-      "schema": {
-       "type": "string"
-      }
+      "$ref": "#/components/parameters/Cursor"
      },
      {
       "name": "status",
@@ -765,13 +715,7 @@ public enum OpenAPIDocument {
     "summary": "Queue a draft batch, now or at scheduledAt",
     "parameters": [
      {
-      "name": "id",
-      "in": "path",
-      "required": true,
-      "schema": {
-       "type": "string",
-       "format": "uuid"
-      }
+      "$ref": "#/components/parameters/Id"
      }
     ],
     "requestBody": {
@@ -831,13 +775,7 @@ public enum OpenAPIDocument {
     "summary": "Cancel a batch that has not finished",
     "parameters": [
      {
-      "name": "id",
-      "in": "path",
-      "required": true,
-      "schema": {
-       "type": "string",
-       "format": "uuid"
-      }
+      "$ref": "#/components/parameters/Id"
      }
     ],
     "responses": {
@@ -951,11 +889,7 @@ public enum OpenAPIDocument {
       }
      },
      {
-      "name": "cursor",
-      "in": "query",
-      "schema": {
-       "type": "string"
-      }
+      "$ref": "#/components/parameters/Cursor"
      }
     ],
     "responses": {
@@ -1127,6 +1061,24 @@ public enum OpenAPIDocument {
        "$ref": "#/components/schemas/Error"
       }
      }
+    }
+   }
+  },
+  "parameters": {
+   "Cursor": {
+    "name": "cursor",
+    "in": "query",
+    "schema": {
+     "type": "string"
+    }
+   },
+   "Id": {
+    "name": "id",
+    "in": "path",
+    "required": true,
+    "schema": {
+     "type": "string",
+     "format": "uuid"
     }
    }
   },

@@ -37,11 +37,11 @@ struct RecipientRoutes {
         }
         // Checked before the rows stream, so that a wrong batch fails fast; the merge checks again under the batch's lock.
         let (_, result) = try await upload.run(source: source) { db in
-            let batch = try BatchStore.lock(db, userID: caller.userID, id: id, forUpdate: false)
+            let batch = try BatchStore.state(db, userID: caller.userID, id: id)
             guard batch.status == "draft" else {
                 throw APIError.conflict("the batch is \(batch.status); recipients can only be added to a draft", field: "path.id")
             }
-            return RecipientUpload.Target(batchID: id, userID: caller.userID, channel: batch.channel, count: batch.recipients)
+            return RecipientUpload.Target(batchID: id, userID: caller.userID, channel: batch.channel)
         }
         return JSONResponse.make(.ok, result.json)
     }

@@ -60,12 +60,19 @@ enum BatchStore {
         return (page.compactMap { $0[0] }, rows.count > limit ? page.last?[1] : nil)
     }
 
+    typealias State = (status: String, recipients: Int, suppressed: Int, channel: Channel, configLive: Bool)
+
     /// Locks a batch of the user's for a change; 404 when there is none.
-    static func lock(_ db: PostgresConnection, userID: String, id: String, forUpdate: Bool = true) throws -> (status: String, recipients: Int, suppressed: Int, channel: Channel, configLive: Bool) {
+    static func lock(_ db: PostgresConnection, userID: String, id: String) throws -> State {
+        try state(db, userID: userID, id: id, locking: true)
+    }
+
+    /// A batch of the user's as it stands, without a lock; 404 when there is none.
+    static func state(_ db: PostgresConnection, userID: String, id: String, locking: Bool = false) throws -> State {
         guard let row = try db.query("""
             SELECT b.status, b.recipient_count, b.suppressed_count, c.channel, c.deleted_at IS NULL
             FROM batches b JOIN send_configs c ON c.id = b.send_config_id
-            WHERE b.id = $1 AND b.user_id = $2 \(forUpdate ? "FOR UPDATE OF b" : "")
+            WHERE b.id = $1 AND b.user_id = $2 \(locking ? "FOR UPDATE OF b" : "")
             """, [id, userID]).first else {
             throw APIError.notFound("batch \(id)", field: "path.id")
         }
