@@ -6,15 +6,25 @@ let pluginLinkerSettings: [LinkerSetting] = [
     .unsafeFlags(["-Xlinker", "--version-script=\(Context.packageDirectory)/Sources/ProviderSDK/plugin-exports.map"])
 ]
 
-/// One dynamic library product per provider: `lib<Name>Provider.so`.
-func provider(_ name: String) -> Target {
-    .target(
-        name: "\(name)Provider",
-        dependencies: ["ProviderKit", "ProviderCrypto"],
-        path: "Sources/Providers/\(name)",
-        exclude: ["Fixtures"],
-        linkerSettings: pluginLinkerSettings
-    )
+/// A provider is two targets: `<Name>Provider`, the Swift type (which the
+/// ABI benchmark also links in-process), and `<Name>Plugin`, the one export
+/// line. The dynamic library product `lib<Name>Provider.so` is built from the
+/// second, so only it carries the entry symbol and the export map.
+func providerTargets(_ name: String) -> [Target] {
+    [
+        .target(
+            name: "\(name)Provider",
+            dependencies: ["ProviderKit", "ProviderCrypto"],
+            path: "Sources/Providers/\(name)",
+            exclude: ["Fixtures", "Plugin"]
+        ),
+        .target(
+            name: "\(name)Plugin",
+            dependencies: [.target(name: "\(name)Provider"), "ProviderKit"],
+            path: "Sources/Providers/\(name)/Plugin",
+            linkerSettings: pluginLinkerSettings
+        ),
+    ]
 }
 
 let providers = ["Echo", "Resend", "CustomWebhook", "Telnyx", "SES"]
@@ -28,7 +38,7 @@ let package = Package(
         .executable(name: "batchsender-bench-providers", targets: ["ProviderBenchmark"]),
         .executable(name: "batchsender-conformance", targets: ["Conformance"]),
         .library(name: "ProviderKit", targets: ["ProviderKit"]),
-    ] + providers.map { .library(name: "\($0)Provider", type: .dynamic, targets: ["\($0)Provider"]) },
+    ] + providers.map { .library(name: "\($0)Provider", type: .dynamic, targets: ["\($0)Plugin"]) },
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
@@ -116,7 +126,10 @@ let package = Package(
         .target(name: "BenchmarkSupport", path: "Benchmarks/Support"),
         .executableTarget(
             name: "ABIBenchmark",
-            dependencies: ["HostCore", "EchoProvider", "BenchmarkSupport"],
+            dependencies: [
+                "HostCore", "BenchmarkSupport", .product(name: "Logging", package: "swift-log"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ] + providers.map { .target(name: "\($0)Provider") },
             path: "Benchmarks/ABIOverhead"
         ),
         .executableTarget(
@@ -142,5 +155,5 @@ let package = Package(
             path: "Tests/APITests"
         ),
         .testTarget(name: "SDKTests", dependencies: ["ProviderKit", "ProviderCrypto", "HostCore"], path: "Tests/SDKTests"),
-    ] + providers.map(provider)
+    ] + providers.flatMap(providerTargets)
 )

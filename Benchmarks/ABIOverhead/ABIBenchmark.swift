@@ -1,78 +1,84 @@
+import ArgumentParser
 import BenchmarkSupport
+import CustomWebhookProvider
 import EchoProvider
 import Foundation
-import HostCore
-import Logging
-import ProviderKit
+import ResendProvider
+import SESProvider
+import TelnyxProvider
 
 /// Prints the cost of `prepare` and `verify` through the loaded ABI (dlopen,
 /// C tables, marshalling both ways, the host's contract checks) next to the
-/// same Swift provider type called directly in-process, and the ratio.
-/// Usage: batchsender-bench-abi [PATH/libEchoProvider.so] [rounds]
+/// same Swift provider type called directly in-process, for every provider
+/// this package ships, with each provider's conformance fixtures as input.
 @main
-struct ABIBenchmark {
-    static func main() throws {
-        let arguments = CommandLine.arguments
-        let bin = URL(fileURLWithPath: arguments[0]).deletingLastPathComponent()
-        let pluginPath = arguments.count > 1 ? arguments[1] : bin.appendingPathComponent("libEchoProvider.so").path
-        let rounds = arguments.count > 2 ? Int(arguments[2]) ?? 15 : 15
-        let iterations = 2000
+struct ABIBenchmark: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "batchsender-bench-abi",
+        abstract: "ABI overhead: each provider's prepare and verify through its .so against the same type called in-process.")
 
-        let now: Int64 = 1_700_000_000_000
-        let settings = [KeyValue("url", "https://example.org/echo"), KeyValue("secret", "benchmark-secret")]
-        let context = LocalContext(nowMilliseconds: now)
-        let direct = try EchoProvider(configuration: PluginConfiguration(unchecked: settings.dictionary), context: context)
-        let loaded = try PluginLoader.load(path: pluginPath)
-        let instance = try loaded.makeInstance(
-            configuration: settings, services: HostServices(logger: Logger(label: "bench"), nowMilliseconds: now))
+    @Option(help: "Folder holding lib<Name>Provider.so (default: beside this executable).")
+    var plugins: String?
 
-        let message = OutboundMessage(id: "rcp_1", channel: .email, from: "News <news@example.org>", to: ["ada@example.org"],
-                                      subject: "Your weekly digest", html: "<p>Hello</p>", text: "Hello Ada, here is your digest.")
-        // Inputs are built once, outside the timed calls, for both paths alike.
-        let one = [message]
-        let batch = (0..<10).map { index in
-            var copy = message
-            copy.id = "rcp_\(index)"
-            copy.idempotencyKey = copy.id
-            return copy
+    @Option(help: "Folder of the provider sources, each with its Fixtures folder.")
+    var providers = "Sources/Providers"
+
+    @Option(help: "Rounds per operation; each round times both paths, interleaved.")
+    var rounds = 15
+
+    @Option(help: "Calls per timed loop.")
+    var iterations = 2000
+
+    @Option(name: .customLong("only"), help: "Measure only this provider (Echo, Resend, CustomWebhook, Telnyx, SES); repeatable.")
+    var only: [String] = []
+
+    func validate() throws {
+        guard rounds >= 1 else { throw ValidationError("--rounds must be at least 1") }
+        guard iterations >= 1 else { throw ValidationError("--iterations must be at least 1") }
+        let unknown = Set(only).subtracting(Self.subjects.map(\.name))
+        guard unknown.isEmpty else {
+            throw ValidationError("--only \(unknown.sorted().joined(separator: ", ")): no such provider; choose from \(Self.subjects.map(\.name).joined(separator: ", "))")
         }
-        // A newsletter-sized message: what the pipeline sends most.
-        var newsletter = message
-        newsletter.text = String(repeating: "A paragraph of this week's digest, with a link to read more. ", count: 64)
-        newsletter.html = "<html><body>" + String(repeating: "<p>A paragraph of this week's digest.</p>", count: 400) + "</body></html>"
-        let large = [newsletter]
-        let body = Array(String(repeating: "evt_1 delivered echo-rcp_1 ada@example.org 1700000000000\n", count: 4).utf8)
-        let timestamp = "1700000000"
-        let signature = "v1=" + direct.signatureForBenchmark(timestamp: timestamp, body: body)
-        let webhook = InboundWebhook(headers: [KeyValue("x-echo-timestamp", timestamp), KeyValue("x-echo-signature", signature)],
-                                     body: body)
+    }
 
-        // Both paths must agree before their speed means anything.
-        for messages in [one, batch, large] {
-            let directSend = try direct.prepare(messages, context: context)
-            let abiSend = try instance.prepare(messages)
-            precondition(directSend == abiSend, "the direct and ABI paths disagree")
-        }
-        precondition(instance.verifyOnce(webhook).status == nil)
+    /// Each provider, and the fixture webhook (one that verifies) its verify is timed on.
+    static let subjects: [(name: String, webhook: String, make: @Sendable (String, BenchmarkFixtures, String) throws -> ProviderSubject)] = [
+        ("Echo", "delivered.json", { try ProviderSubject(EchoProvider.self, name: $0, fixtures: $1, plugin: $2) }),
+        ("Resend", "delivered.json", { try ProviderSubject(ResendProvider.self, name: $0, fixtures: $1, plugin: $2) }),
+        ("CustomWebhook", "delivered.json", { try ProviderSubject(CustomWebhookProvider.self, name: $0, fixtures: $1, plugin: $2) }),
+        ("Telnyx", "delivered.json", { try ProviderSubject(TelnyxProvider.self, name: $0, fixtures: $1, plugin: $2) }),
+        ("SES", "delivery.json", { try ProviderSubject(SESProvider.self, name: $0, fixtures: $1, plugin: $2) }),
+    ]
 
-        let cases: [(String, () throws -> Void, () throws -> Void)] = [
-            ("prepare (1 small message)", { _ = try direct.prepare(one, context: context) }, { _ = try instance.prepare(one) }),
-            ("prepare (10 small)", { _ = try direct.prepare(batch, context: context) }, { _ = try instance.prepare(batch) }),
-            ("prepare (1 newsletter)", { _ = try direct.prepare(large, context: context) }, { _ = try instance.prepare(large) }),
-            ("verify", { try direct.verify(webhook, context: context) }, { _ = instance.verifyOnce(webhook) }),
-        ]
-        print("ABI overhead: \(loaded.id) from \(pluginPath)")
-        print("median of \(rounds) rounds x \(iterations) calls, interleaved; ns per call")
-        print("operation".padding(toLength: 26, withPad: " ", startingAt: 0) + "   direct      ABI    ratio")
-        for (name, directCall, abiCall) in cases {
-            var directTimes: [Double] = [], abiTimes: [Double] = []
-            for _ in 0..<rounds {
-                directTimes.append(try Timing.nanosecondsPerCall(iterations, directCall))
-                abiTimes.append(try Timing.nanosecondsPerCall(iterations, abiCall))
+    func run() throws {
+        let bin = plugins.map { URL(fileURLWithPath: $0) }
+            ?? URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        var measured: [ProviderSubject] = []
+        for subject in Self.subjects where only.isEmpty || only.contains(subject.name) {
+            let folder = URL(fileURLWithPath: providers).appendingPathComponent(subject.name).appendingPathComponent("Fixtures")
+            let library = bin.appendingPathComponent("lib\(subject.name)Provider.so").path
+            do {
+                let fixtures = try BenchmarkFixtures(folder: folder, webhookFile: subject.webhook)
+                measured.append(try subject.make(subject.name, fixtures, library))
+            } catch {
+                throw ValidationError("\(subject.name): \(error) (fixtures in \(folder.path), plugin \(library))")
             }
-            let d = Timing.median(directTimes), a = Timing.median(abiTimes)
-            print(name.padding(toLength: 26, withPad: " ", startingAt: 0)
-                  + String(format: " %8.0f %8.0f %7.2fx", d, a, a / d))
+        }
+
+        print("ABI overhead: median of \(rounds) rounds x \(iterations) calls, the two paths interleaved; ns per call")
+        print("provider       operation                 direct       ABI   ABI-direct   ratio")
+        for subject in measured {
+            for operation in subject.cases {
+                var directTimes: [Double] = [], abiTimes: [Double] = []
+                for _ in 0..<rounds {
+                    directTimes.append(try Timing.nanosecondsPerCall(iterations, operation.direct))
+                    abiTimes.append(try Timing.nanosecondsPerCall(iterations, operation.abi))
+                }
+                let direct = Timing.median(directTimes), abi = Timing.median(abiTimes)
+                print(subject.name.padding(toLength: 15, withPad: " ", startingAt: 0)
+                      + operation.name.padding(toLength: 24, withPad: " ", startingAt: 0)
+                      + String(format: " %9.0f %9.0f %12.0f %6.2fx", direct, abi, abi - direct, abi / direct))
+            }
         }
     }
 }

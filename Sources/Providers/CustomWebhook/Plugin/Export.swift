@@ -1,3 +1,4 @@
+import CustomWebhookProvider
 import ProviderKit
 
 // The plugin's one exported symbol; the compiler checks it against entry.h.

@@ -1,6 +1,7 @@
+import ResendProvider
 import ProviderKit
 
 // The plugin's one exported symbol; the compiler checks it against entry.h.
 @c @implementation public func batchsender_plugin_entry(_ major: UInt32, _ minor: UInt32) -> UnsafePointer<bsp_plugin>? {
-    PluginExport.entry(TelnyxProvider.self, hostMajor: major, hostMinor: minor)
+    PluginExport.entry(ResendProvider.self, hostMajor: major, hostMinor: minor)
 }

@@ -1,0 +1,64 @@
+import Foundation
+import ProviderModel
+
+/// What the benchmark takes from a provider's conformance fixtures
+/// (docs/conformance.md): its valid config, the host clock, the base message,
+/// the documents its webhooks need, and one signed webhook that verifies.
+struct BenchmarkFixtures {
+    struct Manifest: Decodable {
+        var nowMs: Int64
+        var config: [String: JSONValue]
+        var message: OutboundMessage
+        /// URL → file in the fixtures folder (signing certificates).
+        var documents: [String: String]?
+
+        enum CodingKeys: String, CodingKey {
+            case config, message, documents
+            case nowMs = "now_ms"
+        }
+    }
+
+    struct WebhookCase: Decodable {
+        struct Request: Decodable {
+            var method: String?
+            var path: String?
+            var headers: [String: String]
+            var body: String
+        }
+
+        var request: Request
+        var verify: String
+    }
+
+    let nowMs: Int64
+    let config: [KeyValue]
+    let message: OutboundMessage
+    let documents: [String: [UInt8]]
+    let webhook: InboundWebhook
+
+    struct Problem: Error, CustomStringConvertible {
+        var description: String
+    }
+
+    /// Reads `folder/fixtures.json` and `folder/webhooks/<webhookFile>`, which must be a webhook that verifies.
+    init(folder: URL, webhookFile: String) throws {
+        let decoder = JSONDecoder()
+        let manifest = try decoder.decode(Manifest.self, from: Data(contentsOf: folder.appendingPathComponent("fixtures.json")))
+        let webhookCase = try decoder.decode(
+            WebhookCase.self, from: Data(contentsOf: folder.appendingPathComponent("webhooks").appendingPathComponent(webhookFile)))
+        guard webhookCase.verify == "ok" else {
+            throw Problem(description: "\(folder.path)/webhooks/\(webhookFile) does not verify (\"verify\": \"\(webhookCase.verify)\"); the benchmark times a webhook that does")
+        }
+        nowMs = manifest.nowMs
+        config = try PluginConfiguration.entries(fromJSON: manifest.config)
+        message = manifest.message
+        documents = try (manifest.documents ?? [:]).mapValues { file in
+            try Array(Data(contentsOf: folder.appendingPathComponent(file)))
+        }
+        let request = webhookCase.request
+        webhook = InboundWebhook(
+            method: request.method ?? "POST", path: request.path ?? "/",
+            headers: request.headers.sorted { $0.key < $1.key }.map { KeyValue($0.key, $0.value) },
+            body: Array(request.body.utf8))
+    }
+}
