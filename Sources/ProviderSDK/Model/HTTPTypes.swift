@@ -65,10 +65,13 @@ public struct InboundWebhook: Sendable, Equatable {
     public init(method: String = "POST", path: String = "/", headers: [KeyValue], body: [UInt8]) {
         self.method = method
         self.path = path
-        // Hosts hand over lower-case names already; only re-case when needed.
-        self.headers = headers.map { header in
-            header.name.utf8.contains(where: { (65...90).contains($0) }) ? KeyValue(header.name.lowercased(), header.value) : header
+        // Hosts hand over lower-case names already: keep their array unless a name needs re-casing.
+        func isMixedCase(_ name: String) -> Bool {
+            name.withUTF8Buffer { $0.contains { (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains($0) } }
         }
+        self.headers = headers.contains { isMixedCase($0.name) }
+            ? headers.map { isMixedCase($0.name) ? KeyValue($0.name.lowercased(), $0.value) : $0 }
+            : headers
         self.body = body
     }
 

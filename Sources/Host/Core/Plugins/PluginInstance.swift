@@ -11,14 +11,15 @@ public final class PluginInstance: @unchecked Sendable {
     private let handle: OpaquePointer
     /// Read on every send call, so kept apart from the descriptor (whose copy costs a retain per field).
     private let maxBatch: Int
-    private let channels: Set<Channel>
+    /// BSP_CHANNEL_* bits: checking a message's channel is then one AND, not a hash of its name.
+    private let channelBits: UInt32
 
     init(plugin: LoadedPlugin, handle: OpaquePointer, services: HostServices) {
         self.plugin = plugin
         self.handle = handle
         self.services = services
         maxBatch = plugin.descriptor.maxBatch
-        channels = Set(plugin.descriptor.channels)
+        channelBits = Channel.bits(of: plugin.descriptor.channels)
     }
 
     deinit {
@@ -113,7 +114,7 @@ public final class PluginInstance: @unchecked Sendable {
             throw PluginFailure(.invalidArgument, field: "messages",
                                 "\(messages.count) messages given; plugin \(plugin.id) takes 1 to \(maxBatch) per call")
         }
-        if let index = messages.firstIndex(where: { !channels.contains($0.channel) }) {
+        if let index = messages.firstIndex(where: { $0.channel.bit & channelBits == 0 }) {
             throw PluginFailure(.unsupported, field: "messages[\(index)].channel",
                                 "plugin \(plugin.id) does not send on \(messages[index].channel.rawValue)")
         }

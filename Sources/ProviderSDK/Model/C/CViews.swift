@@ -40,8 +40,7 @@ extension String {
     /// Passes a borrowed view of this string's UTF-8 to `body`, without copying a native string.
     @inlinable
     public func withBSPStr<R>(_ body: (bsp_str) throws -> R) rethrows -> R {
-        var copy = self
-        return try copy.withUTF8 { utf8 in
+        try withUTF8Buffer { utf8 in
             try body(bsp_str(ptr: UnsafeRawPointer(utf8.baseAddress)?.assumingMemoryBound(to: CChar.self), len: utf8.count))
         }
     }
