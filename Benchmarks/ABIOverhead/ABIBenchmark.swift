@@ -61,7 +61,8 @@ struct ABIBenchmark: ParsableCommand {
                 let fixtures = try BenchmarkFixtures(folder: folder, webhookFile: subject.webhook)
                 measured.append(try subject.make(subject.name, fixtures, library))
             } catch {
-                throw ValidationError("\(subject.name): \(error) (fixtures in \(folder.path), plugin \(library))")
+                // Not a ValidationError: the options were fine, so no usage text.
+                throw BenchmarkFailure(description: "\(subject.name): \(error)")
             }
         }
 
@@ -81,4 +82,8 @@ struct ABIBenchmark: ParsableCommand {
             }
         }
     }
+}
+
+struct BenchmarkFailure: Error, CustomStringConvertible {
+    var description: String
 }

@@ -40,12 +40,19 @@ struct BenchmarkFixtures {
         var description: String
     }
 
+    private static func read(_ file: URL) throws -> Data {
+        guard let data = FileManager.default.contents(atPath: file.path) else {
+            throw Problem(description: "cannot read \(file.path); run from the package folder or pass --providers")
+        }
+        return data
+    }
+
     /// Reads `folder/fixtures.json` and `folder/webhooks/<webhookFile>`, which must be a webhook that verifies.
     init(folder: URL, webhookFile: String) throws {
         let decoder = JSONDecoder()
-        let manifest = try decoder.decode(Manifest.self, from: Data(contentsOf: folder.appendingPathComponent("fixtures.json")))
+        let manifest = try decoder.decode(Manifest.self, from: Self.read(folder.appendingPathComponent("fixtures.json")))
         let webhookCase = try decoder.decode(
-            WebhookCase.self, from: Data(contentsOf: folder.appendingPathComponent("webhooks").appendingPathComponent(webhookFile)))
+            WebhookCase.self, from: Self.read(folder.appendingPathComponent("webhooks").appendingPathComponent(webhookFile)))
         guard webhookCase.verify == "ok" else {
             throw Problem(description: "\(folder.path)/webhooks/\(webhookFile) does not verify (\"verify\": \"\(webhookCase.verify)\"); the benchmark times a webhook that does")
         }
@@ -53,7 +60,7 @@ struct BenchmarkFixtures {
         config = try PluginConfiguration.entries(fromJSON: manifest.config)
         message = manifest.message
         documents = try (manifest.documents ?? [:]).mapValues { file in
-            try Array(Data(contentsOf: folder.appendingPathComponent(file)))
+            try Array(Self.read(folder.appendingPathComponent(file)))
         }
         let request = webhookCase.request
         webhook = InboundWebhook(

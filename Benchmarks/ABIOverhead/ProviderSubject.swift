@@ -31,9 +31,14 @@ struct ProviderSubject {
         let context = LocalContext(nowMilliseconds: fixtures.nowMs, documents: fixtures.documents)
         let direct = try Provider(configuration: PluginConfiguration(unchecked: fixtures.config.dictionary), context: context)
 
-        // The ABI side gets the same clock, and the same documents already in its fetch cache.
-        let fetcher = DocumentFetcher(policy: FetchPolicy(allow: Array(fixtures.documents.keys)), client: CurlHTTPClient())
-        for (url, document) in fixtures.documents { fetcher.store(document, for: url) }
+        // The ABI side gets the same clock, and the same documents already in its fetch cache
+        // (the client is never called: every document is stored before the first call).
+        var fetcher: DocumentFetcher?
+        if !fixtures.documents.isEmpty {
+            let cache = DocumentFetcher(policy: FetchPolicy(allow: Array(fixtures.documents.keys)), client: CurlHTTPClient())
+            for (url, document) in fixtures.documents { cache.store(document, for: url) }
+            fetcher = cache
+        }
         let loaded = try PluginLoader.load(path: plugin)
         let instance = try loaded.makeInstance(
             configuration: fixtures.config,

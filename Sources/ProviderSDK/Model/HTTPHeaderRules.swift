@@ -37,13 +37,3 @@ public enum HTTPHeaderRules {
         return true
     }
 }
-
-extension String {
-    /// Passes this string's UTF-8 to `body` as one buffer, without copying a
-    /// native string (a small one is copied to the stack). The buffer dies with `body`.
-    @inlinable
-    public func withUTF8Buffer<R>(_ body: (UnsafeBufferPointer<UInt8>) throws -> R) rethrows -> R {
-        var copy = self
-        return try copy.withUTF8(body)
-    }
-}

@@ -28,14 +28,10 @@ extension String {
     /// ASCII case-insensitive equality (HTTP names), byte by byte without allocating.
     public func caseInsensitiveEquals(_ other: String) -> Bool {
         guard utf8.count == other.utf8.count else { return false }
-        let contiguous = utf8.withContiguousStorageIfAvailable { mine in
-            other.utf8.withContiguousStorageIfAvailable { theirs in Self.equalIgnoringASCIICase(mine, theirs) }
-        }
-        if let contiguous, let result = contiguous { return result }
-        return Self.equalIgnoringASCIICase(Array(utf8), Array(other.utf8))
+        return withUTF8Buffer { mine in other.withUTF8Buffer { theirs in Self.equalIgnoringASCIICase(mine, theirs) } }
     }
 
-    private static func equalIgnoringASCIICase(_ a: some RandomAccessCollection<UInt8>, _ b: some RandomAccessCollection<UInt8>) -> Bool {
+    private static func equalIgnoringASCIICase(_ a: UnsafeBufferPointer<UInt8>, _ b: UnsafeBufferPointer<UInt8>) -> Bool {
         for (x, y) in zip(a, b) where x != y {
             guard (x | 0x20) == (y | 0x20), (97...122).contains(x | 0x20) else { return false }
         }

@@ -79,12 +79,9 @@ extension String {
     /// One memcpy for native strings; iterating `utf8` byte by byte costs ~10× more.
     @inlinable
     public func copyUTF8(into target: UnsafeMutableBufferPointer<UInt8>) {
-        let copied: Void? = utf8.withContiguousStorageIfAvailable { source in
-            target.baseAddress?.update(from: source.baseAddress!, count: Swift.min(source.count, target.count))
-        }
-        if copied == nil {
-            var copy = self
-            copy.withUTF8 { source in target.baseAddress?.update(from: source.baseAddress!, count: Swift.min(source.count, target.count)) }
+        withUTF8Buffer { source in
+            guard let from = source.baseAddress else { return }
+            target.baseAddress?.update(from: from, count: Swift.min(source.count, target.count))
         }
     }
 }
