@@ -47,6 +47,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.80.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.1.0"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.0.0"),
     ],
     targets: [
         // The C libraries, from Debian's -dev packages. Each is wrapped once, by one Swift type.
@@ -87,11 +88,31 @@ let package = Package(
             dependencies: ["CPQ", "CHiredis", "CNats", .product(name: "NIOPosix", package: "swift-nio")],
             path: "Sources/Host/Storage"
         ),
+        // What the delivery roles share: streams, hot state in Redis, the batch ledger in PostgreSQL,
+        // chunk jobs, leases, credentials and send-config instances.
+        .target(
+            name: "Pipeline",
+            dependencies: ["HostCore", "Storage", "ProviderModel", "ProviderCrypto", .product(name: "Logging", package: "swift-log"),
+                           .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")],
+            path: "Sources/Host/Pipeline"
+        ),
+        // The delivery roles, one module each: a message's path reads discoverer → processor → sender,
+        // with the background role keeping counters and recovering stuck batches.
+        .target(name: "Discoverer", dependencies: ["Pipeline", .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")],
+                path: "Sources/Host/Discoverer"),
+        .target(name: "Processor", dependencies: ["Pipeline", .product(name: "Mustache", package: "swift-mustache"),
+                                                  .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")],
+                path: "Sources/Host/Processor"),
+        .target(name: "Sender", dependencies: ["Pipeline", .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")],
+                path: "Sources/Host/Sender"),
+        .target(name: "Background", dependencies: ["Pipeline", .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")],
+                path: "Sources/Host/Background"),
+
         // The sender API: API keys, send-configs, batches, recipients, suppressions, health and metrics.
         .target(
             name: "SenderAPI",
             dependencies: [
-                "HostCore", "Storage", "ProviderCrypto", "ProviderModel",
+                "HostCore", "Storage", "ProviderCrypto", "ProviderModel", "Pipeline",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -111,7 +132,8 @@ let package = Package(
         ),
         .executableTarget(
             name: "batchsender",
-            dependencies: ["HostCore", "ProviderSandbox", "Storage", "SenderAPI", .product(name: "ArgumentParser", package: "swift-argument-parser"), .product(name: "Logging", package: "swift-log")],
+            dependencies: ["HostCore", "ProviderSandbox", "Storage", "SenderAPI", "Pipeline", "Discoverer", "Processor", "Sender",
+                           "Background", .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"), .product(name: "ArgumentParser", package: "swift-argument-parser"), .product(name: "Logging", package: "swift-log")],
             path: "Sources/Host/CLI"
         ),
 

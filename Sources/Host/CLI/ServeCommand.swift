@@ -1,18 +1,29 @@
 import ArgumentParser
+import Background
+import Discoverer
 import Foundation
 import HostCore
 import Logging
+import Pipeline
+import Processor
 import ProviderModel
+import Sender
 import SenderAPI
+import ServiceLifecycle
 
-/// `batchsender serve`: the sender API on port 6001.
+/// `batchsender serve`: the sender API and the delivery roles, each a service
+/// under one ServiceGroup that drains on SIGTERM or SIGINT.
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "serve",
-        abstract: "Serve the sender API (send-configs, batches, recipients, API keys, suppressions) on port 6001.",
-        discussion: "Needs DATABASE_URL, REDIS_URL, NATS_URL and BATCHSENDER_MASTER_KEY (.env.dev has them for the local stack).")
+        abstract: "Run BatchSender's roles: the sender API (port 6001) and the delivery pipeline.",
+        discussion: """
+            Roles: api, discoverer, processor, sender, background (default: all). Run them together, or apart in \
+            several processes against the same servers; the discoverer and background roles elect a leader among \
+            their processes. Needs DATABASE_URL, REDIS_URL, NATS_URL and BATCHSENDER_MASTER_KEY (.env.dev has them).
+            """)
 
-    @Option(help: "The host config (TOML): its plugins and [api] limits; default: every provider plugin beside this executable.")
+    @Option(help: "The host config (TOML): its plugins, [api] limits and [pipeline] settings; default: every provider plugin beside this executable.")
     var config: String?
 
     @Option(help: "The address to listen on.")
@@ -21,10 +32,18 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "The TCP port to listen on.")
     var port: Int = 6001
 
+    @Option(help: "Comma-separated roles to run: \(Role.allCases.map(\.rawValue).joined(separator: ", ")).")
+    var roles: String = Role.allCases.map(\.rawValue).joined(separator: ",")
+
     @OptionGroup var logging: LoggingOptions
 
+    enum Role: String, CaseIterable {
+        case api, discoverer, processor, sender, background
+    }
+
     func run() async throws {
-        let logger = try logging.logger(label: "batchsender.api")
+        let logger = try logging.logger(label: "batchsender")
+        let chosen = try parseRoles()
         let environment: HostEnvironment
         do { environment = try HostEnvironment(ProcessInfo.processInfo.environment) } catch { throw CommandFailure(error.description) }
         let hostConfig = try loadConfig()
@@ -35,17 +54,64 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.host = host
         configuration.port = port
         configuration.providers = registry.plugins.mapValues(\.descriptor)
-        logger.info("plugins loaded", metadata: ["providers": "\(registry.ids.joined(separator: ", "))"])
+        logger.info("plugins loaded", metadata: ["providers": "\(registry.ids.joined(separator: ", "))", "roles": "\(roles)"])
+
+        // The API also migrates the schema; the pipeline roles need it too, so it runs first whichever roles run.
         let server: APIServer
         do { server = try APIServer(configuration: configuration, environment: environment, logger: logger) } catch {
             throw CommandFailure(error.description)
         }
-        let host = self.host, port = self.port
         do {
-            try await server.run { Output.line("api listening on http://\(host):\(port)") }
+            let applied = try await server.migrate()
+            if !applied.isEmpty { logger.info("migrations applied", metadata: ["versions": "\(applied)"]) }
+        } catch {
+            throw CommandFailure("serve: the database is not ready: \(error)")
+        }
+
+        var services: [any Service] = []
+        var resources: PipelineResources?
+        if chosen.contains(where: { $0 != .api }) {
+            do {
+                resources = try PipelineResources(databaseURL: environment.databaseURL, redisURL: environment.redisURL,
+                                                  natsURL: environment.natsURL, masterKey: environment.masterKey,
+                                                  redisPrefix: configuration.redisKeyPrefix, plugins: registry,
+                                                  settings: hostConfig.pipeline, logger: logger)
+            } catch {
+                throw CommandFailure("serve: the pipeline cannot start: \(error)")
+            }
+        }
+        let host = self.host, port = self.port
+        for role in Role.allCases where chosen.contains(role) {
+            switch role {
+            case .api: services.append(server.application { Output.line("api listening on http://\(host):\(port)") })
+            case .discoverer: services.append(BatchDiscoverer(resources: resources!))
+            case .processor: services.append(BatchProcessor(resources: resources!))
+            case .sender: services.append(SenderWorkers(resources: resources!, http: hostConfig.http))
+            case .background: services.append(BackgroundJobs(resources: resources!))
+            }
+        }
+        if !chosen.contains(.api) { Output.line("roles running: \(chosen.map(\.rawValue).joined(separator: ","))") }
+        let group = ServiceGroup(configuration: .init(services: services.map { .init(service: $0) },
+                                                      gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        do {
+            try await group.run()
         } catch {
             throw CommandFailure("serve: \(error)", exitCode: 1)
         }
+        try await resources?.shutdown()
+        try await server.shutdown()
+    }
+
+    private func parseRoles() throws -> [Role] {
+        var chosen: [Role] = []
+        for name in roles.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) where !name.isEmpty {
+            guard let role = Role(rawValue: name) else {
+                throw ValidationError("--roles: unknown role \"\(name)\"; the roles are \(Role.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            if !chosen.contains(role) { chosen.append(role) }
+        }
+        guard !chosen.isEmpty else { throw ValidationError("--roles: name at least one role") }
+        return chosen
     }
 
     /// The host config `--config` names, or one that loads every provider plugin beside this executable.

@@ -15,7 +15,7 @@ extension Array where Element == KeyValue {
     }
 
     /// Entries sorted by name, for output that is the same every time.
-    init(sortedFrom dictionary: [String: String]) {
+    public init(sortedFrom dictionary: [String: String]) {
         self = dictionary.sorted { $0.key < $1.key }.map { KeyValue($0.key, $0.value) }
     }
 

@@ -1,13 +1,16 @@
 import Hummingbird
+import Pipeline
 import ProviderModel
 
 /// `POST/GET /api/batches`, `GET /api/batches/{id}`, `POST /api/batches/{id}/send|cancel`.
 struct BatchRoutes {
     let database: Database
     let upload: RecipientUpload
+    /// Where a cancel tells the sender workers to stop claiming the batch's recipients.
+    let hot: HotState
 
     static let members: Set<String> = ["name", "sendConfigId", "payload", "recipients", "scheduledAt"]
-    static let statuses: Set<String> = ["draft", "queued", "processing", "completed", "cancelled", "failed"]
+    static let statuses = BatchStatus.names
 
     func register(on group: RouterGroup<APIContext>) {
         group.post("batches", use: create)
@@ -97,10 +100,12 @@ struct BatchRoutes {
     @Sendable func cancel(_ request: Request, context: APIContext) async throws -> Response {
         let caller = try context.caller()
         let id = try RequestInput.id(context, what: "batch")
-        let detail = try await database.transaction { db in
-            try BatchStore.cancel(db, userID: caller.userID, id: id)
-            return try BatchStore.detail(db, userID: caller.userID, id: id)
+        try await database.transaction { db in try BatchStore.cancel(db, userID: caller.userID, id: id) }
+        // Answered only once the workers' claims see the flag: from then on nothing of this batch is handed to a provider.
+        do { try await hot.cancel(id) } catch {
+            throw APIError.unavailable("the batch is cancelled, but the workers could not be told yet (Redis is unreachable); retry the cancel")
         }
+        let detail = try await database.run { db in try BatchStore.detail(db, userID: caller.userID, id: id) }
         return JSONResponse.make(.ok, text: detail ?? "{}")
     }
 

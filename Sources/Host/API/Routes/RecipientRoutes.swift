@@ -1,4 +1,5 @@
 import Hummingbird
+import Pipeline
 import ProviderModel
 
 /// `POST /api/batches/{id}/recipients` (JSON array or `text/csv`, streamed) and
@@ -9,8 +10,7 @@ struct RecipientRoutes {
 
     /// JSON recipient uploads are parsed whole, so they are capped; CSV streams without a cap.
     static let jsonLimit = 32 << 20
-    static let statuses: Set<String> = ["pending", "queued", "sent", "delivered", "deferred", "bounced", "complained",
-                                        "rejected", "failed", "suppressed", "cancelled"]
+    static let statuses = Set(RecipientStatus.allCases.map(\.rawValue))
 
     func register(on group: RouterGroup<APIContext>) {
         group.post("batches/{id}/recipients", use: add)

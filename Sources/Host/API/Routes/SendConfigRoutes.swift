@@ -1,3 +1,4 @@
+import Pipeline
 import Hummingbird
 import ProviderModel
 
@@ -72,7 +73,8 @@ struct SendConfigRoutes {
     /// The stored row with its credentials opened and masked by the plugin's secret keys.
     private func present(_ row: SendConfigStore.Row) throws(APIError) -> JSONValue {
         guard case .object(var object)? = JSONValue.parse(Array(row.json.utf8)) else { throw APIError.internal() }
-        let credentials = try vault.open(ciphertextHex: row.sealed, nonceHex: row.nonce)
+        let credentials: [String: JSONValue]
+        do { credentials = try vault.open(ciphertextHex: row.sealed, nonceHex: row.nonce) } catch { throw APIError.internal(error.description) }
         // A plugin no longer loaded has no declared secrets: every value is masked then.
         let secrets = configuration.providers[row.provider].map { Set($0.configKeys.filter(\.secret).map(\.name)) }
             ?? Set(credentials.keys)

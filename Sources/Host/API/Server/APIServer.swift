@@ -1,3 +1,4 @@
+import Pipeline
 import Hummingbird
 import Logging
 import NIOPosix
@@ -66,7 +67,8 @@ public final class APIServer: Sendable {
         OpenAPIRoute().register(on: api)
         APIKeyRoutes(database: database).register(on: api)
         SendConfigRoutes(database: database, vault: vault, configuration: configuration).register(on: api)
-        BatchRoutes(database: database, upload: upload).register(on: api)
+        BatchRoutes(database: database, upload: upload, hot: HotState(redis: redis, prefix: HotState.prefix(for: configuration.redisKeyPrefix)))
+            .register(on: api)
         RecipientRoutes(database: database, upload: upload).register(on: api)
         SuppressionRoutes(database: database).register(on: api)
         return router

@@ -3,21 +3,34 @@ import Storage
 
 /// Batches in PostgreSQL, always scoped to their owner.
 enum BatchStore {
+    /// The batch and its counters. The pipeline keeps the counters (synced from Redis every ~2 s), so
+    /// reading a batch of a million recipients counts nothing.
     static let batchJSON = """
         jsonb_build_object('id', b.id, 'name', b.name, 'sendConfigId', b.send_config_id, 'status', b.status,
                            'payload', b.payload, 'scheduledAt', b.scheduled_at,
                            'counts', jsonb_build_object('recipients', b.recipient_count, 'duplicates', b.duplicate_count,
-                                                        'suppressed', b.suppressed_count, 'sent', b.sent_count,
-                                                        'delivered', b.delivered_count, 'failed', b.failed_count),
+                                                        'suppressed', b.suppressed_count + b.late_suppressed_count,
+                                                        'pending', \(pending), 'sent', b.sent_count,
+                                                        'delivered', b.delivered_count, 'failed', b.failed_count,
+                                                        'cancelled', b.cancelled_count),
+                           'progress', jsonb_build_object(
+                               'startedAt', b.started_at, 'finishedAt', b.completed_at,
+                               'messagesPerSecond', CASE WHEN b.started_at IS NULL THEN 0 ELSE round(((b.sent_count + b.failed_count)
+                                   / greatest(extract(epoch FROM coalesce(b.completed_at, now()) - b.started_at), 0.001))::numeric, 1) END,
+                               'failureReason', b.failure_reason),
                            'createdAt', b.created_at, 'updatedAt', b.updated_at, 'queuedAt', b.queued_at,
                            'completedAt', b.completed_at)
         """
 
-    /// The batch with recipients counted per status, as one JSON object.
+    /// Recipients without an outcome yet.
+    static let pending = "greatest(b.recipient_count - b.suppressed_count - b.late_suppressed_count - b.sent_count - b.failed_count - b.cancelled_count, 0)"
+
+    /// The batch with its recipients counted per status, taken from the counters (statuses with none left out).
     static let detailJSON = """
-        (\(batchJSON) || jsonb_build_object('recipientStatus',
-            (SELECT coalesce(jsonb_object_agg(status, n), '{}'::jsonb)
-             FROM (SELECT status, count(*) AS n FROM recipients WHERE batch_id = b.id GROUP BY status) s)))
+        (\(batchJSON) || jsonb_build_object('recipientStatus', jsonb_strip_nulls(jsonb_build_object(
+            'pending', nullif(\(pending), 0), 'sent', nullif(b.sent_count - b.delivered_count, 0),
+            'delivered', nullif(b.delivered_count, 0), 'failed', nullif(b.failed_count, 0),
+            'suppressed', nullif(b.suppressed_count + b.late_suppressed_count, 0), 'cancelled', nullif(b.cancelled_count, 0)))))
         """
 
     /// The user's live send-config: its channel and defaults, or nil.
@@ -101,8 +114,15 @@ enum BatchStore {
         guard ["draft", "queued", "processing"].contains(batch.status) else {
             throw APIError.conflict("the batch is \(batch.status) already and cannot be cancelled", field: "path.id")
         }
-        _ = try db.query("UPDATE recipients SET status = 'cancelled', updated_at = now() WHERE batch_id = $1 AND status IN ('pending', 'queued')", [id])
-        _ = try db.query("UPDATE batches SET status = 'cancelled', completed_at = now(), updated_at = now() WHERE id = $1", [id])
+        // Recipients whose send is in flight now become sent or failed when it returns (the pipeline's write
+        // takes them off cancelled_count); nothing not yet handed to a provider is sent after this.
+        _ = try db.query("""
+            WITH c AS (UPDATE recipients SET status = 'cancelled', updated_at = now()
+                       WHERE batch_id = $1 AND status IN ('pending', 'queued', 'deferred') RETURNING 1)
+            UPDATE batches SET status = 'cancelled', completed_at = now(), updated_at = now(),
+                   cancelled_count = cancelled_count + (SELECT count(*) FROM c)
+            WHERE id = $1
+            """, [id])
         try AuditLog.record(db, userID: userID, action: "batch.cancelled", subject: "batch", id: id)
     }
 }

@@ -27,13 +27,15 @@ public struct HostConfig: Sendable, Equatable {
     public var fetch: FetchPolicy
     public var http: HTTPClientSettings
     public var api: APISettings
+    public var pipeline: PipelineSettings
 
     public init(plugins: [PluginEntry] = [], fetch: FetchPolicy = FetchPolicy(), http: HTTPClientSettings = HTTPClientSettings(),
-                api: APISettings = APISettings()) {
+                api: APISettings = APISettings(), pipeline: PipelineSettings = PipelineSettings()) {
         self.plugins = plugins
         self.fetch = fetch
         self.http = http
         self.api = api
+        self.pipeline = pipeline
     }
 
     /// Reads a config file; relative plugin paths are taken from the file's folder.
@@ -55,10 +57,11 @@ public struct HostConfig: Sendable, Equatable {
             var fetch: FetchPolicy?
             var http: HTTPClientSettings?
             var api: APISettings?
+            var pipeline: PipelineSettings?
         }
         let file = try decodeTOML(File.self, from: text, path: path)
         return HostConfig(plugins: file.plugin ?? [], fetch: file.fetch ?? FetchPolicy(), http: file.http ?? HTTPClientSettings(),
-                          api: file.api ?? APISettings())
+                          api: file.api ?? APISettings(), pipeline: file.pipeline ?? PipelineSettings())
     }
 }
 

@@ -38,8 +38,71 @@ public final class RedisConnection {
     /// Sends one command (each argument binary-safe) and returns its reply.
     /// A Redis error reply is thrown as `.reply`.
     public func command(_ arguments: [String]) throws(RedisError) -> RedisReply {
+        let raw = Self.withArgv(arguments) { count, pointers, lengths in
+            redisCommandArgv(context, count, pointers, lengths)
+        }
+        guard let reply = raw?.assumingMemoryBound(to: redisReply.self) else {
+            throw RedisError(.connection, "redis command \(arguments.first ?? "") failed: \(Self.errorText(context))")
+        }
+        defer { freeReplyObject(raw) }
+        let value = Self.convert(reply)
+        if case .error(let message) = value { throw RedisError(.reply, message) }
+        return value
+    }
+
+    /// Sends every command before reading any reply (one round trip for all),
+    /// and returns the replies in order; an error reply stays in its slot.
+    public func pipeline(_ commands: [[String]]) throws(RedisError) -> [RedisReply] {
+        for arguments in commands {
+            let status = Self.withArgv(arguments) { count, pointers, lengths in
+                redisAppendCommandArgv(context, count, pointers, lengths)
+            }
+            guard status == REDIS_OK else {
+                throw RedisError(.connection, "redis pipeline could not queue \(arguments.first ?? ""): \(Self.errorText(context))")
+            }
+        }
+        var replies: [RedisReply] = []
+        replies.reserveCapacity(commands.count)
+        for _ in commands {
+            var raw: UnsafeMutableRawPointer?
+            guard redisGetReply(context, &raw) == REDIS_OK, let raw else {
+                throw RedisError(.connection, "redis pipeline broke: \(Self.errorText(context))")
+            }
+            replies.append(Self.convert(raw.assumingMemoryBound(to: redisReply.self)))
+            freeReplyObject(raw)
+        }
+        return replies
+    }
+
+    /// Runs a Lua script atomically (EVALSHA, loading it once per connection).
+    public func evaluate(_ script: RedisScript, keys: [String], arguments: [String]) throws(RedisError) -> RedisReply {
+        let tail = [String(keys.count)] + keys + arguments
+        do {
+            return try command(["EVALSHA", try script.sha1(loadingWith: self)] + tail)
+        } catch where error.kind == .reply && error.message.hasPrefix("NOSCRIPT") {
+            return try command(["EVALSHA", try script.sha1(loadingWith: self, reload: true)] + tail)
+        }
+    }
+
+    /// Runs the script once per call in one pipelined round trip; replies in order.
+    public func evaluateAll(_ script: RedisScript, calls: [(keys: [String], arguments: [String])]) throws(RedisError) -> [RedisReply] {
+        guard !calls.isEmpty else { return [] }
+        func commands(_ sha: String) -> [[String]] {
+            calls.map { ["EVALSHA", sha, String($0.keys.count)] + $0.keys + $0.arguments }
+        }
+        var replies = try pipeline(commands(try script.sha1(loadingWith: self)))
+        if replies.contains(where: { if case .error(let text) = $0 { text.hasPrefix("NOSCRIPT") } else { false } }) {
+            replies = try pipeline(commands(try script.sha1(loadingWith: self, reload: true)))
+        }
+        if let failure = replies.first(where: { if case .error = $0 { true } else { false } }), case .error(let text) = failure {
+            throw RedisError(.reply, text)
+        }
+        return replies
+    }
+
+    private static func withArgv<R>(_ arguments: [String], _ body: (Int32, UnsafeMutablePointer<UnsafePointer<CChar>?>, UnsafePointer<Int>) -> R) -> R {
         let utf8 = arguments.map { Array($0.utf8) }
-        var lengths = utf8.map(\.count)
+        let lengths = utf8.map(\.count)
         let copies: [UnsafeMutablePointer<CChar>] = utf8.map { bytes in
             let copy = UnsafeMutablePointer<CChar>.allocate(capacity: max(bytes.count, 1))
             bytes.withUnsafeBytes { source in
@@ -49,14 +112,9 @@ public final class RedisConnection {
         }
         defer { copies.forEach { $0.deallocate() } }
         var pointers: [UnsafePointer<CChar>?] = copies.map { UnsafePointer($0) }
-        let raw = redisCommandArgv(context, Int32(arguments.count), &pointers, &lengths)
-        guard let reply = raw?.assumingMemoryBound(to: redisReply.self) else {
-            throw RedisError(.connection, "redis command \(arguments.first ?? "") failed: \(Self.errorText(context))")
+        return pointers.withUnsafeMutableBufferPointer { pointerBuffer in
+            lengths.withUnsafeBufferPointer { body(Int32(arguments.count), pointerBuffer.baseAddress!, $0.baseAddress!) }
         }
-        defer { freeReplyObject(raw) }
-        let value = Self.convert(reply)
-        if case .error(let message) = value { throw RedisError(.reply, message) }
-        return value
     }
 
     private static func convert(_ reply: UnsafeMutablePointer<redisReply>) -> RedisReply {
@@ -97,6 +155,14 @@ public enum RedisReply: Sendable, Equatable {
     case null
 
     public var integer: Int? { if case .integer(let value) = self { value } else { nil } }
+    public var string: String? {
+        switch self {
+        case .string(let value), .status(let value): value
+        case .integer(let value): String(value)
+        default: nil
+        }
+    }
+    public var array: [RedisReply] { if case .array(let values) = self { values } else { [] } }
 }
 
 /// What went wrong talking to Redis.

@@ -4,37 +4,37 @@ import ProviderModel
 /// Seals a send-config's credentials (a JSON object of the plugin's config
 /// keys) under the master key, and shows them back masked: a secret key's
 /// value is never returned, only its last four characters.
-struct CredentialVault: Sendable {
+public struct CredentialVault: Sendable {
     private let box: SecretBox
 
-    init?(masterKey: [UInt8]) {
+    public init?(masterKey: [UInt8]) {
         guard let box = SecretBox(key: masterKey) else { return nil }
         self.box = box
     }
 
-    struct Sealed {
+    public struct Sealed: Sendable {
         /// bytea hex input for PostgreSQL.
-        var ciphertextHex: String
-        var nonceHex: String
+        public var ciphertextHex: String
+        public var nonceHex: String
     }
 
-    func seal(_ credentials: [String: JSONValue]) -> Sealed {
+    public func seal(_ credentials: [String: JSONValue]) -> Sealed {
         let (ciphertext, nonce) = box.seal(JSONValue.object(credentials).compactBytes)
         return Sealed(ciphertextHex: "\\x" + Encoding.hex(ciphertext), nonceHex: "\\x" + Encoding.hex(nonce))
     }
 
     /// Opens what `seal` stored (bytea columns read back as `\x…` hex).
-    func open(ciphertextHex: String, nonceHex: String) throws(APIError) -> [String: JSONValue] {
+    public func open(ciphertextHex: String, nonceHex: String) throws(CredentialVaultError) -> [String: JSONValue] {
         guard let ciphertext = Self.bytes(ciphertextHex), let nonce = Self.bytes(nonceHex),
               let plain = box.open(ciphertext, nonce: nonce),
               case .object(let credentials)? = JSONValue.parse(plain) else {
-            throw APIError.internal("stored credentials cannot be opened with this master key (was BATCHSENDER_MASTER_KEY changed?)")
+            throw CredentialVaultError()
         }
         return credentials
     }
 
     /// The credentials as they may be shown: secret values as `••••abcd`.
-    static func masked(_ credentials: [String: JSONValue], secretKeys: Set<String>) -> [String: JSONValue] {
+    public static func masked(_ credentials: [String: JSONValue], secretKeys: Set<String>) -> [String: JSONValue] {
         credentials.reduce(into: [:]) { result, entry in
             guard secretKeys.contains(entry.key) else { result[entry.key] = entry.value; return }
             let text = entry.value.stringValue ?? entry.value.compactText
@@ -46,4 +46,9 @@ struct CredentialVault: Sendable {
         guard hex.hasPrefix("\\x") else { return nil }
         return Encoding.unhex(String(hex.dropFirst(2)))
     }
+}
+
+/// Stored credentials that this master key cannot open.
+public struct CredentialVaultError: Error, Sendable, CustomStringConvertible {
+    public var description: String { "stored credentials cannot be opened with this master key (was BATCHSENDER_MASTER_KEY changed?)" }
 }

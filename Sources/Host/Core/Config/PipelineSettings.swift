@@ -1,0 +1,77 @@
+/// The delivery pipeline's tunables; the host config's `[pipeline]` table sets them.
+public struct PipelineSettings: Sendable, Equatable, Decodable {
+    /// Recipients the processor reads per page (keyset by position).
+    public var pageSize = 1_000
+    /// Recipients per chunk job for providers that take one message per request.
+    public var singleSendChunk = 100
+    /// Send attempts a recipient may use on transient failures (throttling uses none).
+    public var maxAttempts = 5
+    /// Exponential backoff after a transient failure: base × 2^(attempt-1), capped, with ±50% jitter.
+    public var backoffBaseMs: Int64 = 1_000
+    public var backoffMaxMs: Int64 = 60_000
+    /// Wait after throttling when the provider named no time.
+    public var throttleDelayMs: Int64 = 1_000
+    /// Chunk jobs a sender lane takes per fetch, and lanes per sender process.
+    public var fetchBatch = 32
+    public var senderLanes = 4
+    /// How long a delivered chunk job may stay unacknowledged before JetStream gives it to another worker.
+    public var ackWaitMs: Int64 = 60_000
+    /// How long a worker's claim on a recipient keeps other workers off it.
+    public var claimHoldMs: Int64 = 120_000
+    /// Discoverer poll interval; background counter sync interval.
+    public var discoverIntervalMs: Int64 = 500
+    public var syncIntervalMs: Int64 = 2_000
+    /// A processing batch without progress for this long is resumed by the recovery job, checked every `recoveryIntervalMs`.
+    public var stuckAfterMs: Int64 = 300_000
+    public var recoveryIntervalMs: Int64 = 60_000
+    /// A leader's lease lives this long unless renewed (renewed every tick).
+    public var leaseMs: Int64 = 10_000
+    /// Per-request HTTP timeout towards providers.
+    public var httpTimeoutMs = 30_000
+
+    public init() {}
+
+    /// The delay before the next attempt after `attempts` transient failures.
+    public func backoffMs(attempts: Int) -> Int64 {
+        let exponent = min(max(attempts - 1, 0), 20)
+        let base = min(backoffBaseMs << Int64(exponent), backoffMaxMs)
+        return max(1, base / 2 + Int64.random(in: 0...max(base, 1)))
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case pageSize = "page_size", singleSendChunk = "single_send_chunk", maxAttempts = "max_attempts"
+        case backoffBaseMs = "backoff_base_ms", backoffMaxMs = "backoff_max_ms", throttleDelayMs = "throttle_delay_ms"
+        case fetchBatch = "fetch_batch", senderLanes = "sender_lanes", ackWaitMs = "ack_wait_ms", claimHoldMs = "claim_hold_ms"
+        case discoverIntervalMs = "discover_interval_ms", syncIntervalMs = "sync_interval_ms", stuckAfterMs = "stuck_after_ms"
+        case recoveryIntervalMs = "recovery_interval_ms", leaseMs = "lease_ms", httpTimeoutMs = "http_timeout_ms"
+    }
+
+    /// Every key optional; a value out of its range is refused naming the key.
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        func value<T: BinaryInteger & Decodable>(_ key: CodingKeys, _ range: ClosedRange<T>, _ fallback: T) throws -> T {
+            guard let given = try c.decodeIfPresent(T.self, forKey: key) else { return fallback }
+            guard range.contains(given) else {
+                throw DecodingError.dataCorruptedError(forKey: key, in: c, debugDescription: "must be from \(range.lowerBound) to \(range.upperBound), not \(given)")
+            }
+            return given
+        }
+        let d = PipelineSettings()
+        pageSize = try value(.pageSize, 10...50_000, d.pageSize)
+        singleSendChunk = try value(.singleSendChunk, 1...1_000, d.singleSendChunk)
+        maxAttempts = try value(.maxAttempts, 1...100, d.maxAttempts)
+        backoffBaseMs = try value(.backoffBaseMs, 1...3_600_000, d.backoffBaseMs)
+        backoffMaxMs = try value(.backoffMaxMs, 1...86_400_000, d.backoffMaxMs)
+        throttleDelayMs = try value(.throttleDelayMs, 1...3_600_000, d.throttleDelayMs)
+        fetchBatch = try value(.fetchBatch, 1...1_000, d.fetchBatch)
+        senderLanes = try value(.senderLanes, 1...64, d.senderLanes)
+        ackWaitMs = try value(.ackWaitMs, 1_000...3_600_000, d.ackWaitMs)
+        claimHoldMs = try value(.claimHoldMs, 1_000...3_600_000, d.claimHoldMs)
+        discoverIntervalMs = try value(.discoverIntervalMs, 10...60_000, d.discoverIntervalMs)
+        syncIntervalMs = try value(.syncIntervalMs, 100...60_000, d.syncIntervalMs)
+        stuckAfterMs = try value(.stuckAfterMs, 1_000...86_400_000, d.stuckAfterMs)
+        recoveryIntervalMs = try value(.recoveryIntervalMs, 1_000...86_400_000, d.recoveryIntervalMs)
+        leaseMs = try value(.leaseMs, 1_000...600_000, d.leaseMs)
+        httpTimeoutMs = try value(.httpTimeoutMs, 100...600_000, d.httpTimeoutMs)
+    }
+}

@@ -1,0 +1,269 @@
+import Storage
+
+/// The pipeline's reads and writes of batches and recipients in PostgreSQL,
+/// the truth users read. Recipient rows are written in bulk (one statement
+/// per batch per round, thousands of rows), never one UPDATE per message.
+public struct BatchLedger: Sendable {
+    let database: ConnectionPool<PostgresConnection>
+
+    // MARK: Discoverer
+
+    /// Queued batches whose time has come, oldest first.
+    public func dueBatches(limit: Int) async throws -> [(id: String, userID: String)] {
+        try await database.withConnection { db in
+            try db.query("""
+                SELECT id, user_id FROM batches
+                WHERE status = 'queued' AND (scheduled_at IS NULL OR scheduled_at <= now())
+                ORDER BY coalesce(scheduled_at, queued_at), id LIMIT $1
+                """, [String(limit)])
+        }.map { ($0[0] ?? "", $0[1] ?? "") }
+    }
+
+    /// queued → processing, for those still queued (a cancel in between wins).
+    public func markProcessing(_ ids: [String]) async throws -> [String] {
+        guard !ids.isEmpty else { return [] }
+        return try await database.withConnection { db in
+            try db.query("""
+                UPDATE batches SET status = 'processing', started_at = coalesce(started_at, now()), progressed_at = now(), updated_at = now()
+                WHERE id = ANY($1::uuid[]) AND status = 'queued' RETURNING id
+                """, [PostgresArray.literal(ids)])
+        }.compactMap { $0[0] }
+    }
+
+    // MARK: Processor
+
+    /// What the processor needs to expand a batch.
+    public struct Plan: Sendable {
+        public var id, userID, status, sendConfigID, provider, channel: String
+        public var configDeleted: Bool
+        public var sealed, nonce: String
+        public var defaultsJSON, payloadJSON: String
+        public var cursor: Int
+        public var expanded: Bool
+    }
+
+    public func plan(batchID: String) async throws -> Plan? {
+        try await database.withConnection { db in
+            try db.query("""
+                SELECT b.id, b.user_id, b.status, b.send_config_id, c.provider, c.channel, c.deleted_at IS NOT NULL,
+                       c.sealed_credentials::text, c.credentials_nonce::text, c.defaults::text, b.payload::text,
+                       b.cursor_position, b.expanded_at IS NOT NULL
+                FROM batches b JOIN send_configs c ON c.id = b.send_config_id WHERE b.id = $1
+                """, [batchID]).first
+        }.map { r in
+            Plan(id: r[0] ?? "", userID: r[1] ?? "", status: r[2] ?? "", sendConfigID: r[3] ?? "", provider: r[4] ?? "",
+                 channel: r[5] ?? "", configDeleted: r[6] == "t", sealed: r[7] ?? "", nonce: r[8] ?? "",
+                 defaultsJSON: r[9] ?? "{}", payloadJSON: r[10] ?? "{}", cursor: Int(r[11] ?? "0") ?? 0, expanded: r[12] == "t")
+        }
+    }
+
+    /// One recipient of a page, with whether the user suppressed its address since the upload.
+    public struct PageRow: Sendable {
+        public var position: Int
+        public var address: String
+        public var variablesJSON: String
+        public var status: String
+        public var suppressedNow: Bool
+    }
+
+    public func page(batchID: String, userID: String, after cursor: Int, limit: Int) async throws -> [PageRow] {
+        try await database.withConnection { db in
+            try db.query("""
+                SELECT r.position, r.address, r.variables::text, r.status,
+                       EXISTS (SELECT 1 FROM suppressions s WHERE s.user_id = $2 AND s.address = r.address)
+                FROM recipients r WHERE r.batch_id = $1 AND r.position > $3 ORDER BY r.position LIMIT $4
+                """, [batchID, userID, String(cursor), String(limit)])
+        }.map { r in
+            PageRow(position: Int(r[0] ?? "0") ?? 0, address: r[1] ?? "", variablesJSON: r[2] ?? "{}", status: r[3] ?? "",
+                    suppressedNow: r[4] == "t")
+        }
+    }
+
+    /// Moves the batch's cursor past a page whose chunks are published, storing what the processor
+    /// decided itself. False when the batch stopped processing or another
+    /// processor moved the cursor: the caller stops.
+    public func commitPage(batchID: String, from cursor: Int, to last: Int, decided: [RowUpdate]) async throws -> Bool {
+        try await database.withConnection { db in
+            try db.transaction { () throws(PostgresError) -> Bool in
+                let moved = try db.query("""
+                    UPDATE batches SET cursor_position = $3, progressed_at = now(), updated_at = now()
+                    WHERE id = $1 AND cursor_position = $2 AND status = 'processing' RETURNING id
+                    """, [batchID, String(cursor), String(last)])
+                guard !moved.isEmpty else { return false }
+                try Self.write(db, batchID: batchID, decided)
+                return true
+            }
+        }
+    }
+
+    public func finishExpansion(batchID: String) async throws {
+        _ = try await database.withConnection { db in
+            try db.query("UPDATE batches SET expanded_at = now(), progressed_at = now() WHERE id = $1 AND expanded_at IS NULL", [batchID])
+        }
+    }
+
+    /// The batch cannot be sent at all: it fails with `reason`, and so does every recipient not yet decided.
+    public func fail(batchID: String, reason: String) async throws {
+        _ = try await database.withConnection { db in
+            try db.transaction { () throws(PostgresError) in
+                let failed = try db.query("""
+                    WITH f AS (UPDATE recipients SET status = 'failed', last_error = $2, updated_at = now()
+                               WHERE batch_id = $1 AND status IN ('pending', 'queued', 'deferred') RETURNING 1)
+                    SELECT count(*) FROM f
+                    """, [batchID, reason])
+                _ = try db.query("""
+                    UPDATE batches SET status = 'failed', failure_reason = $2, failed_count = failed_count + $3,
+                           completed_at = now(), updated_at = now()
+                    WHERE id = $1 AND status IN ('queued', 'processing')
+                    """, [batchID, reason, failed.first?[0] ?? "0"])
+            }
+        }
+    }
+
+    // MARK: Sender
+
+    /// A send-config as the sender needs it.
+    public struct SendConfig: Sendable {
+        public var provider: String
+        public var sealed, nonce: String
+        public var deleted: Bool
+        public var version: String
+    }
+
+    public func sendConfig(id: String) async throws -> SendConfig? {
+        try await database.withConnection { db in
+            try db.query("""
+                SELECT provider, sealed_credentials::text, credentials_nonce::text, deleted_at IS NOT NULL, updated_at::text
+                FROM send_configs WHERE id = $1
+                """, [id]).first
+        }.map { SendConfig(provider: $0[0] ?? "", sealed: $0[1] ?? "", nonce: $0[2] ?? "", deleted: $0[3] == "t", version: $0[4] ?? "") }
+    }
+
+    /// A recipient row's new state.
+    public struct RowUpdate: Sendable {
+        public var position: Int
+        public var status: RecipientStatus
+        public var providerMessageID: String?
+        public var lastError: String?
+        public var attempts: Int
+
+        public init(position: Int, status: RecipientStatus, providerMessageID: String? = nil, lastError: String? = nil, attempts: Int) {
+            self.position = position
+            self.status = status
+            self.providerMessageID = providerMessageID
+            self.lastError = lastError
+            self.attempts = attempts
+        }
+    }
+
+    /// Writes the rows of several batches in one transaction, one statement per batch.
+    public func write(_ updates: [String: [RowUpdate]]) async throws {
+        let updates = updates.filter { !$0.value.isEmpty }
+        guard !updates.isEmpty else { return }
+        try await database.withConnection { db in
+            try db.transaction { () throws(PostgresError) in
+                for (batchID, rows) in updates.sorted(by: { $0.key < $1.key }) { try Self.write(db, batchID: batchID, rows) }
+            }
+        }
+    }
+
+    /// A row moves only forward: a send outcome overwrites a waiting status (or a cancel that came while
+    /// its send was in flight, whose row then says what really happened), never a later webhook's status.
+    /// A recipient un-cancelled that way is taken off the batch's cancelled count.
+    static func write(_ db: PostgresConnection, batchID: String, _ rows: [RowUpdate]) throws(PostgresError) {
+        guard !rows.isEmpty else { return }
+        let sorted = rows.sorted { $0.position < $1.position }
+        _ = try db.query("""
+            WITH input AS (
+                SELECT * FROM unnest($2::bigint[], $3::text[], $4::text[], $5::text[], $6::integer[])
+                    AS t(position, status, provider_message_id, last_error, attempts)),
+            old AS (
+                SELECT r.position, r.status FROM recipients r JOIN input i ON r.batch_id = $1 AND r.position = i.position
+                WHERE r.status IN ('pending', 'queued', 'deferred', 'cancelled') FOR UPDATE OF r),
+            changed AS (
+                UPDATE recipients r SET status = i.status,
+                       provider_message_id = coalesce(i.provider_message_id, r.provider_message_id),
+                       last_error = i.last_error, attempts = greatest(r.attempts, i.attempts), updated_at = now()
+                FROM input i JOIN old o ON o.position = i.position
+                WHERE r.batch_id = $1 AND r.position = i.position
+                  AND (o.status <> 'cancelled' OR i.status IN ('sent', 'failed'))
+                RETURNING o.status AS was, i.status AS now)
+            UPDATE batches SET cancelled_count = cancelled_count
+                   - (SELECT count(*) FROM changed WHERE was = 'cancelled' AND now <> 'cancelled'),
+                   progressed_at = now()
+            WHERE id = $1
+            """, [batchID, PostgresArray.literal(sorted.map(\.position)), PostgresArray.literal(sorted.map { Optional($0.status.rawValue) }),
+                  PostgresArray.literal(sorted.map(\.providerMessageID)), PostgresArray.literal(sorted.map(\.lastError)),
+                  PostgresArray.literal(sorted.map(\.attempts))])
+    }
+
+    // MARK: Background
+
+    /// A batch the counter sync looks at.
+    public struct Progress: Sendable {
+        public var id, status: String
+        /// Recipients the pipeline owes an outcome: all but those suppressed at upload.
+        public var owed: Int
+        public var expanded: Bool
+        public var quietMs: Int64
+    }
+
+    /// Stores the hot counters and returns where each batch stands.
+    public func sync(_ counters: [String: BatchCounters]) async throws -> [Progress] {
+        guard !counters.isEmpty else { return [] }
+        let ids = counters.keys.sorted()
+        let c = ids.map { counters[$0]! }
+        return try await database.withConnection { db in
+            try db.query("""
+                WITH input AS (SELECT * FROM unnest($1::uuid[], $2::integer[], $3::integer[], $4::integer[]) AS t(id, sent, failed, suppressed))
+                UPDATE batches b SET sent_count = i.sent, failed_count = i.failed, late_suppressed_count = i.suppressed,
+                       progressed_at = CASE WHEN (b.sent_count, b.failed_count, b.late_suppressed_count) <> (i.sent, i.failed, i.suppressed)
+                                            THEN now() ELSE b.progressed_at END,
+                       updated_at = CASE WHEN (b.sent_count, b.failed_count, b.late_suppressed_count) <> (i.sent, i.failed, i.suppressed)
+                                         THEN now() ELSE b.updated_at END
+                FROM input i WHERE b.id = i.id AND b.status <> 'failed'
+                RETURNING b.id, b.status, b.recipient_count - b.suppressed_count, b.expanded_at IS NOT NULL,
+                          (extract(epoch FROM now() - coalesce(b.progressed_at, b.updated_at)) * 1000)::bigint
+                """, [PostgresArray.literal(ids), PostgresArray.literal(c.map(\.sent)), PostgresArray.literal(c.map(\.failed)),
+                      PostgresArray.literal(c.map(\.suppressed))])
+        }.map { r in
+            Progress(id: r[0] ?? "", status: r[1] ?? "", owed: Int(r[2] ?? "0") ?? 0, expanded: r[3] == "t",
+                     quietMs: Int64(r[4] ?? "0") ?? 0)
+        }
+    }
+
+    /// processing → completed, once no recipient row still waits (the rows trail Redis by one write).
+    public func complete(batchID: String) async throws -> Bool {
+        try await database.withConnection { db in
+            try db.query("""
+                UPDATE batches SET status = 'completed', completed_at = now(), updated_at = now()
+                WHERE id = $1 AND status = 'processing'
+                  AND NOT EXISTS (SELECT 1 FROM recipients WHERE batch_id = $1 AND status IN ('pending', 'queued', 'deferred'))
+                RETURNING id
+                """, [batchID])
+        }.isEmpty == false
+    }
+
+    /// Processing batches without progress for `quietMs`.
+    public func stuck(quietMs: Int64) async throws -> [(id: String, userID: String)] {
+        try await database.withConnection { db in
+            try db.query("""
+                SELECT id, user_id FROM batches WHERE status = 'processing'
+                  AND coalesce(progressed_at, updated_at) < now() - make_interval(secs => $1::double precision / 1000)
+                """, [String(quietMs)])
+        }.map { ($0[0] ?? "", $0[1] ?? "") }
+    }
+
+    /// Starts a stuck batch's expansion over: chunks already published keep their ids (JetStream drops
+    /// repeats within its window) and recipients already decided are skipped by their claims.
+    /// The recovery's number (for the new batch job's id), nil when the batch is no longer processing.
+    public func restartExpansion(batchID: String) async throws -> Int? {
+        try await database.withConnection { db in
+            try db.query("""
+                UPDATE batches SET cursor_position = 0, expanded_at = NULL, progressed_at = now(),
+                       recoveries = recoveries + 1
+                WHERE id = $1 AND status = 'processing' RETURNING recoveries
+                """, [batchID])
+        }.first?[0].flatMap { Int($0) }
+    }
+}

@@ -1,0 +1,85 @@
+import HostCore
+import Logging
+import NIOPosix
+import Storage
+
+/// What the pipeline roles of one process share: PostgreSQL and Redis pools
+/// whose blocking calls run on storage threads of their own, one JetStream
+/// connection, the loaded plugins, the credential vault and the settings.
+public final class PipelineResources: Sendable {
+    public let settings: PipelineSettings
+    public let logger: Logger
+    public let threads: NIOThreadPool
+    public let database: ConnectionPool<PostgresConnection>
+    public let redis: ConnectionPool<RedisConnection>
+    public let jetStream: JetStream
+    public let hot: HotState
+    public let ledger: BatchLedger
+    public let plugins: PluginRegistry
+    public let vault: CredentialVault
+    /// A name for this process in leases and logs.
+    public let processName: String
+
+    public init(databaseURL: String, redisURL: String, natsURL: String, masterKey: [UInt8], redisPrefix: String,
+                plugins: PluginRegistry, settings: PipelineSettings, logger: Logger) throws {
+        guard let vault = CredentialVault(masterKey: masterKey) else { throw PipelineStartError("BATCHSENDER_MASTER_KEY must be 32 bytes") }
+        self.settings = settings
+        self.logger = logger
+        self.plugins = plugins
+        self.vault = vault
+        let databaseConnections = 4, redisConnections = max(4, settings.senderLanes + 2)
+        // Storage threads, plus one per sender lane and one for the processor, whose JetStream fetches block.
+        threads = NIOThreadPool(numberOfThreads: databaseConnections + redisConnections + settings.senderLanes + 4)
+        threads.start()
+        database = ConnectionPool(capacity: databaseConnections, threads: threads, isHealthy: { $0.isHealthy }) {
+            let connection = try PostgresConnection(url: databaseURL)
+            try connection.execute("SET TIME ZONE 'UTC'")
+            return connection
+        }
+        redis = ConnectionPool(capacity: redisConnections, threads: threads, isHealthy: { $0.isHealthy }) {
+            try RedisConnection(url: redisURL)
+        }
+        jetStream = try JetStream(url: natsURL)
+        try Streams.ensure(jetStream)
+        hot = HotState(redis: redis, prefix: HotState.prefix(for: redisPrefix))
+        ledger = BatchLedger(database: database)
+        processName = "\(ProcessIdentity.host)-\(ProcessIdentity.pid)-\(UInt32.random(in: 0...UInt32.max))"
+    }
+
+    /// A blocking JetStream call, on a storage thread.
+    public func nats<T: Sendable>(_ body: @escaping @Sendable (JetStream) throws -> T) async throws -> T {
+        let jetStream = self.jetStream
+        return try await threads.runIfActive { try body(jetStream) }
+    }
+
+    public func lease(_ role: String) -> LeaderLease {
+        LeaderLease(redis: redis, key: hot.prefix + "leader:" + role, holder: processName, ttlMs: settings.leaseMs)
+    }
+
+    public func shutdown() async throws {
+        try await threads.shutdownGracefully()
+    }
+}
+
+public struct PipelineStartError: Error, Sendable, CustomStringConvertible {
+    public var description: String
+    public init(_ description: String) { self.description = description }
+}
+
+enum ProcessIdentity {
+    static let pid = getpid()
+    static let host: String = {
+        var buffer = [CChar](repeating: 0, count: 256)
+        gethostname(&buffer, buffer.count)
+        return String(decoding: buffer.prefix(while: { $0 != 0 }).map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }()
+}
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Sleeps, returning early (without throwing) when the task is cancelled.
+public func pause(milliseconds: Int64) async {
+    try? await Task.sleep(for: .milliseconds(milliseconds))
+}

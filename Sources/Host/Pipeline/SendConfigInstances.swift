@@ -1,0 +1,70 @@
+import HostCore
+import NIOConcurrencyHelpers
+import ProviderModel
+
+/// A plugin instance per send-config, made from its credentials (unsealed once)
+/// and cached; a config changed since is made again after at most
+/// `recheckMs`. A config that cannot send says why, in words for the batch.
+public final class SendConfigInstances: Sendable {
+    private struct Cached {
+        var version: String
+        var result: Result<PluginInstance, SendConfigProblem>
+        var checkedAtMs: Int64
+    }
+
+    private let ledger: BatchLedger
+    private let plugins: PluginRegistry
+    private let vault: CredentialVault
+    private let services: HostServices
+    private let recheckMs: Int64
+    private let cache = NIOLockedValueBox<[String: Cached]>([:])
+
+    public init(ledger: BatchLedger, plugins: PluginRegistry, vault: CredentialVault, services: HostServices, recheckMs: Int64 = 5_000) {
+        self.ledger = ledger
+        self.plugins = plugins
+        self.vault = vault
+        self.services = services
+        self.recheckMs = recheckMs
+    }
+
+    /// The config's instance; a storage failure is thrown, a config that cannot send is `.failure`.
+    public func instance(sendConfigID: String) async throws -> Result<PluginInstance, SendConfigProblem> {
+        let now = WallClock.nowMilliseconds
+        if let cached = cache.withLockedValue({ $0[sendConfigID] }), now - cached.checkedAtMs < recheckMs { return cached.result }
+        guard let config = try await ledger.sendConfig(id: sendConfigID) else {
+            return .failure(SendConfigProblem("the send-config \(sendConfigID) no longer exists"))
+        }
+        if let cached = cache.withLockedValue({ $0[sendConfigID] }), cached.version == config.version {
+            cache.withLockedValue { $0[sendConfigID]?.checkedAtMs = now }
+            return cached.result
+        }
+        let result = make(config)
+        cache.withLockedValue { $0[sendConfigID] = Cached(version: config.version, result: result, checkedAtMs: now) }
+        return result
+    }
+
+    private func make(_ config: BatchLedger.SendConfig) -> Result<PluginInstance, SendConfigProblem> {
+        guard !config.deleted else { return .failure(SendConfigProblem("the send-config was deleted")) }
+        guard let plugin = plugins[config.provider] else {
+            return .failure(SendConfigProblem("the \(config.provider) plugin is not loaded in this deployment"))
+        }
+        let credentials: [String: JSONValue]
+        do { credentials = try vault.open(ciphertextHex: config.sealed, nonceHex: config.nonce) } catch {
+            return .failure(SendConfigProblem(error.description))
+        }
+        let entries = credentials.keys.sorted().map { key in
+            KeyValue(key, credentials[key]!.stringValue ?? credentials[key]!.compactText)
+        }
+        do {
+            return .success(try plugin.makeInstance(configuration: entries, services: services))
+        } catch {
+            return .failure(SendConfigProblem("the \(config.provider) plugin refuses the send-config's credentials: \(error.description)"))
+        }
+    }
+}
+
+/// Why a send-config cannot send: shown on the batch and on its recipients.
+public struct SendConfigProblem: Error, Sendable, CustomStringConvertible {
+    public var description: String
+    public init(_ description: String) { self.description = description }
+}

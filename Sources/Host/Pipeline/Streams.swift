@@ -1,0 +1,39 @@
+import Storage
+
+/// The JetStream streams, subjects and consumers of the delivery pipeline
+/// (SYSTEM.md "Streams"), created idempotently by every role at start-up.
+public enum Streams {
+    public static let system = "email-system"
+    public static let deadLetters = "email-dlq"
+
+    public static let batchSubject = "sys.batch.process"
+    public static let prioritySubject = "sys.email.priority"
+    public static let tenantSubjects = "email.user.*.send"
+    public static let deadLetterSubjects = "dlq.email.>"
+
+    /// Where a tenant's chunk jobs go.
+    public static func tenantSubject(userID: String) -> String { "email.user.\(userID).send" }
+    /// Where a batch's dead letters go.
+    public static func deadLetterSubject(batchID: String) -> String { "dlq.email.\(batchID)" }
+
+    public static let definitions = [
+        // Work-queue: an acknowledged job is gone. Ids are remembered for 20 minutes, longer than
+        // any processor restart plus stuck-batch recovery, so a re-expansion publishes nothing twice.
+        StreamDefinition(name: system, subjects: [batchSubject, prioritySubject, tenantSubjects]),
+        // Dead letters stay until a person re-drives them (limits retention, 30 days).
+        StreamDefinition(name: deadLetters, subjects: [deadLetterSubjects], maxAgeMs: 30 * 24 * 3_600_000, workQueue: false),
+    ]
+
+    /// Batch jobs: one processor expands a batch; it reports progress well within the ack wait.
+    public static let batchConsumer = ConsumerDefinition(stream: system, durable: "batch-processor", filter: batchSubject,
+                                                         ackWaitMs: 30_000, maxAckPending: 64)
+    /// Chunk jobs of every tenant. Redeliveries are the pipeline's own retries and throttling
+    /// waits, so JetStream does not cap them; the pipeline counts attempts itself.
+    public static func chunkConsumer(ackWaitMs: Int64) -> ConsumerDefinition {
+        ConsumerDefinition(stream: system, durable: "sender", filter: tenantSubjects, ackWaitMs: ackWaitMs, maxAckPending: 50_000)
+    }
+
+    public static func ensure(_ jetStream: JetStream) throws(NATSError) {
+        for definition in definitions { try jetStream.ensureStream(definition) }
+    }
+}

@@ -1,0 +1,130 @@
+import Foundation
+import HostCore
+import Logging
+import Pipeline
+import ProviderModel
+import ServiceLifecycle
+import Storage
+
+/// The batch processor role: takes batch jobs, pages the batch's recipients by
+/// position, renders each one's message, and publishes chunk jobs sized to the
+/// plugin's batch. The cursor moves (in PostgreSQL) only after a page's chunks
+/// are acknowledged by JetStream, so a processor killed mid-batch resumes at the
+/// page it was on, and the page's chunks, published again under the same ids,
+/// are dropped by JetStream as duplicates.
+public struct BatchProcessor: Service {
+    let resources: PipelineResources
+    let instances: SendConfigInstances
+    var logger: Logger { resources.logger }
+
+    public init(resources: PipelineResources) {
+        self.resources = resources
+        instances = SendConfigInstances(ledger: resources.ledger, plugins: resources.plugins, vault: resources.vault,
+                                        services: HostServices(logger: resources.logger))
+    }
+
+    public func run() async throws {
+        var consumer: PullConsumer?
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            do {
+                if consumer == nil { consumer = try await resources.nats { try $0.pullConsumer(Streams.batchConsumer) } }
+                guard let consumer else { continue }
+                let jobs = try await resources.threads.runIfActive { try consumer.fetch(batch: 1, timeoutMs: 1_000) }
+                for job in jobs { await handle(job) }
+            } catch {
+                logger.warning("batch processor waits for its servers", metadata: ["error": "\(error)"])
+                consumer = nil
+                await pause(milliseconds: 1_000)
+            }
+        }
+    }
+
+    func handle(_ job: ReceivedMessage) async {
+        let batchID = String(decoding: job.data, as: UTF8.self)
+        do {
+            let finished = try await expand(batchID: batchID, job: job)
+            try await resources.threads.runIfActive { finished ? try job.ack() : try job.nak(delayMs: 500) }
+        } catch {
+            logger.warning("batch expansion paused; the job comes back", metadata: ["batch": "\(batchID)", "error": "\(error)"])
+            try? await resources.threads.runIfActive { try job.nak(delayMs: 2_000) }
+        }
+    }
+
+    /// True when the job is done with (expanded, or nothing to do); false to hand it back (shutting down,
+    /// or the discoverer, which publishes before it marks the batch processing, has not marked it yet).
+    func expand(batchID: String, job: ReceivedMessage) async throws -> Bool {
+        guard UUID(uuidString: batchID) != nil, let plan = try await resources.ledger.plan(batchID: batchID) else {
+            logger.warning("batch job for no batch", metadata: ["batch": "\(batchID.prefix(64))"])
+            return true
+        }
+        if plan.status == BatchStatus.queued.rawValue { return false }
+        guard plan.status == BatchStatus.processing.rawValue, !plan.expanded else { return true }
+        let instance: PluginInstance
+        switch try await instances.instance(sendConfigID: plan.sendConfigID) {
+        case .failure(let problem):
+            logger.error("batch cannot be sent", metadata: ["batch": "\(batchID)", "reason": "\(problem)"])
+            try await resources.ledger.fail(batchID: batchID, reason: problem.description)
+            return true
+        case .success(let made): instance = made
+        }
+        let template: BatchTemplate
+        do {
+            template = try BatchTemplate(payloadJSON: plan.payloadJSON, defaultsJSON: plan.defaultsJSON,
+                                         channel: Channel(rawValue: plan.channel) ?? .email)
+        } catch {
+            try await resources.ledger.fail(batchID: batchID, reason: error.description)
+            return true
+        }
+        let maxBatch = instance.plugin.descriptor.maxBatch
+        let chunkSize = maxBatch > 1 ? maxBatch : resources.settings.singleSendChunk
+        try await resources.hot.activate(batchID)
+        var cursor = plan.cursor
+        let subject = Streams.tenantSubject(userID: plan.userID)
+        let waiting: Set<String> = [RecipientStatus.pending.rawValue, RecipientStatus.queued.rawValue, RecipientStatus.deferred.rawValue]
+        while true {
+            let rows = try await resources.ledger.page(batchID: batchID, userID: plan.userID, after: cursor,
+                                                       limit: resources.settings.pageSize)
+            guard let last = rows.last else {
+                try await resources.ledger.finishExpansion(batchID: batchID)
+                logger.info("batch expanded", metadata: ["batch": "\(batchID)"])
+                return true
+            }
+            var chunks: [ChunkJob] = []
+            var current: [ChunkJob.Recipient] = []
+            var decided: [BatchLedger.RowUpdate] = []
+            var entries: [HotState.Entry] = []
+            func flush() {
+                guard !current.isEmpty else { return }
+                chunks.append(ChunkJob(batchID: batchID, userID: plan.userID, sendConfigID: plan.sendConfigID,
+                                       common: template.common, recipients: current))
+                current.removeAll(keepingCapacity: true)
+            }
+            for row in rows where waiting.contains(row.status) {
+                if row.suppressedNow {
+                    decided.append(.init(position: row.position, status: .suppressed, lastError: "the address was suppressed after upload", attempts: 0))
+                    entries.append(.final(position: row.position, .suppressed))
+                    continue
+                }
+                switch template.render(position: row.position, address: row.address, variablesJSON: row.variablesJSON) {
+                case .failure(let problem):
+                    decided.append(.init(position: row.position, status: .failed, lastError: problem.description, attempts: 0))
+                    entries.append(.final(position: row.position, .failed(reason: problem.description)))
+                case .success(let recipient):
+                    current.append(recipient)
+                    if current.count == chunkSize { flush() }
+                }
+            }
+            flush()
+            let messages = chunks.map { OutgoingMessage(subject: subject, id: $0.messageID, data: $0.encoded()) }
+            try await resources.nats { try $0.publish(messages) }
+            try await resources.hot.record([batchID: entries])
+            guard try await resources.ledger.commitPage(batchID: batchID, from: cursor, to: last.position, decided: decided) else {
+                logger.info("batch expansion stopped: the batch is no longer processing here", metadata: ["batch": "\(batchID)"])
+                return true
+            }
+            cursor = last.position
+            try await resources.threads.runIfActive { try job.inProgress() }
+            if Task.isShuttingDownGracefully { return false }
+        }
+    }
+}

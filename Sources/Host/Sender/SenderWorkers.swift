@@ -1,0 +1,162 @@
+import HostCore
+import Logging
+import Pipeline
+import ProviderModel
+import ServiceLifecycle
+import Storage
+
+/// The sender role: lanes that each pull a round of chunk jobs, claim their
+/// recipients in Redis (one script call per chunk, one round trip per round),
+/// send what is theirs to send, record every outcome in Redis then in
+/// PostgreSQL (one bulk statement per batch), and only then settle the jobs:
+/// ack what is finished, nak with a delay what still has recipients to send.
+/// On shutdown each lane finishes its round and stops fetching.
+public struct SenderWorkers: Service {
+    let resources: PipelineResources
+    let client: CurlHTTPClient
+    let sender: ChunkSender
+    var logger: Logger { resources.logger }
+    var settings: PipelineSettings { resources.settings }
+
+    public init(resources: PipelineResources, http: HTTPClientSettings = HTTPClientSettings()) {
+        self.resources = resources
+        var http = http
+        http.timeoutMs = resources.settings.httpTimeoutMs
+        client = CurlHTTPClient(settings: http)
+        let instances = SendConfigInstances(ledger: resources.ledger, plugins: resources.plugins, vault: resources.vault,
+                                            services: HostServices(logger: resources.logger))
+        sender = ChunkSender(instances: instances, client: client, settings: resources.settings)
+    }
+
+    public func run() async throws {
+        await withDiscardingTaskGroup { lanes in
+            for lane in 0..<settings.senderLanes { lanes.addTask { await runLane(lane) } }
+        }
+        client.shutdown()
+    }
+
+    func runLane(_ lane: Int) async {
+        var consumer: PullConsumer?
+        let definition = Streams.chunkConsumer(ackWaitMs: settings.ackWaitMs)
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            do {
+                if consumer == nil { consumer = try await resources.nats { try $0.pullConsumer(definition) } }
+                guard let consumer else { continue }
+                let batch = settings.fetchBatch
+                let jobs = try await resources.threads.runIfActive { try consumer.fetch(batch: batch, timeoutMs: 1_000) }
+                if !jobs.isEmpty { await round(jobs) }
+            } catch {
+                logger.warning("sender lane waits for its servers", metadata: ["lane": "\(lane)", "error": "\(error)"])
+                consumer = nil
+                await pause(milliseconds: 1_000)
+            }
+        }
+    }
+
+    /// One round: every job fetched together is claimed, sent, recorded and settled together.
+    func round(_ messages: [ReceivedMessage]) async {
+        var jobs: [(message: ReceivedMessage, job: ChunkJob)] = []
+        for message in messages {
+            do { jobs.append((message, try ChunkJob(decoding: message.data))) } catch {
+                // A job no worker can read would come back forever: it goes to the dead letters as it is.
+                logger.error("unreadable chunk job dead-lettered", metadata: ["subject": "\(message.subject)", "error": "\(error)"])
+                try? await resources.nats { jetStream in
+                    try jetStream.publish([OutgoingMessage(subject: Streams.deadLetterSubject(batchID: "unreadable"), id: nil, data: message.data)])
+                    try message.term()
+                }
+            }
+        }
+        guard !jobs.isEmpty else { return }
+        do {
+            let claims = try await resources.hot.claim(jobs.map { ($0.job.batchID, $0.job.recipients.map(\.position)) },
+                                                       nowMs: WallClock.nowMilliseconds, holdMs: settings.claimHoldMs)
+            let results = await withTaskGroup(of: (Int, ChunkSender.Result?).self) { tasks in
+                for (index, (_, job)) in jobs.enumerated() {
+                    let claimed = claims[index]
+                    tasks.addTask { (index, await self.resolve(job, claims: claimed)) }
+                }
+                var results = [ChunkSender.Result?](repeating: nil, count: jobs.count)
+                for await (index, result) in tasks { results[index] = result }
+                return results
+            }
+            try await record(jobs.map(\.job), results)
+            try await settle(jobs.map(\.message), results)
+        } catch {
+            // Nothing is acked that was not recorded: the jobs come back, and what was recorded is skipped then.
+            logger.warning("sender round not recorded; its jobs come back", metadata: ["error": "\(error)"])
+            let messages = jobs.map(\.message)
+            try? await resources.threads.runIfActive { for message in messages { try? message.nak(delayMs: 2_000) } }
+        }
+    }
+
+    /// What the claims allow: outcomes already known are written again (the rows may trail Redis), the
+    /// cancelled are cancelled, those another worker holds come back later, the rest are sent.
+    func resolve(_ job: ChunkJob, claims: [HotState.Claim]) async -> ChunkSender.Result {
+        var claimed: [(recipient: ChunkJob.Recipient, attempts: Int)] = []
+        var known = ChunkSender.Result()
+        for (recipient, claim) in zip(job.recipients, claims) {
+            switch claim {
+            case .go(let attempts): claimed.append((recipient, attempts))
+            case .done(let outcome):
+                known.final(recipient, outcome, attempts: 0)
+                known.entries.removeLast()
+            case .cancelled: known.final(recipient, .cancelled, attempts: 0)
+            case .busy: known.later(5_000)
+            }
+        }
+        var result: ChunkSender.Result
+        do {
+            result = try await sender.send(job, claimed: claimed)
+        } catch {
+            // Nothing was sent (the send-config could not be read): let the claims go so the retry is not held off.
+            logger.warning("chunk not sent; it comes back", metadata: ["batch": "\(job.batchID)", "error": "\(error)"])
+            result = ChunkSender.Result()
+            result.entries = claimed.map { .unclaimed(position: $0.recipient.position) }
+            result.later(2_000)
+        }
+        result.entries += known.entries
+        result.rows += known.rows
+        if let delay = known.retryInMs { result.later(delay) }
+        return result
+    }
+
+    /// Redis first (the truth of "already sent"), then the rows, then the dead letters.
+    func record(_ jobs: [ChunkJob], _ results: [ChunkSender.Result?]) async throws {
+        var entries: [String: [HotState.Entry]] = [:]
+        var rows: [String: [BatchLedger.RowUpdate]] = [:]
+        var dead: [OutgoingMessage] = []
+        for (job, result) in zip(jobs, results) {
+            guard let result else { continue }
+            entries[job.batchID, default: []] += result.entries
+            rows[job.batchID, default: []] += result.rows
+            if !result.exhausted.isEmpty {
+                dead.append(DeadLetter(job: job, exhausted: result.exhausted).message)
+            }
+        }
+        try await retrying { try await resources.hot.record(entries) }
+        try await retrying { try await resources.ledger.write(rows) }
+        let letters = dead
+        if !letters.isEmpty { try await retrying { try await resources.nats { try $0.publish(letters) } } }
+    }
+
+    func settle(_ messages: [ReceivedMessage], _ results: [ChunkSender.Result?]) async throws {
+        try await resources.threads.runIfActive {
+            for (message, result) in zip(messages, results) {
+                guard let result else { try? message.nak(delayMs: 2_000); continue }
+                if let delay = result.retryInMs { try? message.nak(delayMs: delay) } else { try? message.ack() }
+            }
+        }
+    }
+
+    /// A short retry for writes that follow a send: the send is done, so its record is worth a few tries.
+    private func retrying(_ body: () async throws -> Void) async throws {
+        var delay: Int64 = 100
+        for attempt in 1...5 {
+            do { return try await body() } catch {
+                if attempt == 5 { throw error }
+                await pause(milliseconds: delay)
+                delay *= 2
+            }
+        }
+    }
+}

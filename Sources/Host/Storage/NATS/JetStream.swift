@@ -1,0 +1,367 @@
+import CNats
+import NIOConcurrencyHelpers
+
+/// JetStream over one libnats connection: streams and consumers, publishing
+/// with a bounded window of unacked messages, and pull consumers. The only
+/// code besides `NATSConnection` that touches libnats. Its calls block (up to
+/// their timeouts), so they run on storage threads, never on the cooperative
+/// pool. libnats reconnects by itself; calls made while it is away fail and
+/// the caller retries.
+public final class JetStream: @unchecked Sendable {
+    private let connection: OpaquePointer
+    private let context: OpaquePointer
+    /// Failures the asynchronous publish acks reported since the last `publish(_:)` began.
+    private let failures = PublishFailures()
+    /// One `publish(_:)` at a time: its wait for acks covers everything the context has pending.
+    private let publishing = NIOLock()
+
+    /// `maxPending`: unacked asynchronous publishes in flight before a publish waits.
+    public init(url: String, maxPending: Int64 = 4_096, timeoutMs: Int64 = 5_000) throws(NATSError) {
+        guard url.hasPrefix("nats://") else { throw NATSError("NATS_URL must start with nats://, not \(url.prefix(40))") }
+        var options: OpaquePointer?
+        guard natsOptions_Create(&options) == NATS_OK, let options else { throw NATSError("libnats could not allocate options") }
+        defer { natsOptions_Destroy(options) }
+        natsOptions_SetURL(options, url)
+        natsOptions_SetTimeout(options, 2_000)
+        // Keep reconnecting for as long as the process lives: a NATS restart pauses work, it does not end it.
+        natsOptions_SetMaxReconnect(options, -1)
+        natsOptions_SetReconnectWait(options, 250)
+        natsOptions_SetRetryOnFailedConnect(options, false, nil, nil)
+        natsOptions_SetReconnectBufSize(options, 64 << 20)
+        var connection: OpaquePointer?
+        let status = natsConnection_Connect(&connection, options)
+        guard status == NATS_OK, let connection else {
+            throw NATSError("cannot connect to \(url): \(Self.text(status))")
+        }
+        var jsOptions = jsOptions()
+        jsOptions_Init(&jsOptions)
+        jsOptions.Wait = timeoutMs
+        jsOptions.PublishAsync.MaxPending = maxPending
+        jsOptions.PublishAsync.StallWait = timeoutMs
+        jsOptions.PublishAsync.ErrHandler = { _, failure, closure in
+            guard let failure, let closure else { return }
+            let text = failure.pointee.ErrText.map { String(cString: $0) } ?? JetStream.text(failure.pointee.Err)
+            Unmanaged<PublishFailures>.fromOpaque(closure).takeUnretainedValue().record(text)
+        }
+        jsOptions.PublishAsync.ErrHandlerClosure = Unmanaged.passUnretained(failures).toOpaque()
+        var context: OpaquePointer?
+        let jsStatus = natsConnection_JetStream(&context, connection, &jsOptions)
+        guard jsStatus == NATS_OK, let context else {
+            natsConnection_Destroy(connection)
+            throw NATSError("JetStream is not available at \(url): \(Self.text(jsStatus))")
+        }
+        self.connection = connection
+        self.context = context
+    }
+
+    deinit {
+        jsCtx_Destroy(context)
+        natsConnection_Destroy(connection)
+    }
+
+    /// Whether the connection is up now (libnats reconnects in the background when it is not).
+    public var isConnected: Bool { natsConnection_Status(connection) == NATS_CONN_STATUS_CONNECTED }
+
+    /// Creates the stream, or updates it to `definition` when it exists: safe to call at every start.
+    public func ensureStream(_ definition: StreamDefinition) throws(NATSError) {
+        var config = jsStreamConfig()
+        jsStreamConfig_Init(&config)
+        var errorCode = jsErrCode(0)
+        let status: natsStatus = definition.name.withCString { name in
+            withCStringArray(definition.subjects) { subjects in
+                config.Name = name
+                config.Subjects = subjects
+                config.SubjectsLen = Int32(definition.subjects.count)
+                config.Storage = js_FileStorage
+                config.Retention = definition.workQueue ? js_WorkQueuePolicy : js_LimitsPolicy
+                config.Duplicates = definition.duplicateWindowMs * 1_000_000
+                config.MaxAge = definition.maxAgeMs * 1_000_000
+                config.MaxMsgSize = Int32(definition.maxMessageBytes)
+                var info: UnsafeMutablePointer<jsStreamInfo>?
+                var status = js_AddStream(&info, context, &config, nil, &errorCode)
+                if status != NATS_OK, errorCode == JSStreamNameExistErr {
+                    status = js_UpdateStream(&info, context, &config, nil, &errorCode)
+                }
+                if let info { jsStreamInfo_Destroy(info) }
+                return status
+            }
+        }
+        guard status == NATS_OK else {
+            throw NATSError("stream \(definition.name) could not be created: \(lastError(status)) (JetStream code \(errorCode.rawValue))")
+        }
+    }
+
+    /// Publishes every message asynchronously (at most `maxPending` unacked at
+    /// once) and waits until JetStream has acknowledged all of them. Throws when
+    /// any was not stored; a message whose `Nats-Msg-Id` was stored before is a
+    /// duplicate, which JetStream acknowledges without storing it again.
+    public func publish(_ messages: [OutgoingMessage], timeoutMs: Int64 = 10_000) throws(NATSError) {
+        publishing.lock()
+        defer { publishing.unlock() }
+        failures.reset()
+        for message in messages {
+            var msg: OpaquePointer?
+            let status = message.data.withUnsafeBufferPointer { data in
+                data.withMemoryRebound(to: CChar.self) { natsMsg_Create(&msg, message.subject, nil, $0.baseAddress, Int32($0.count)) }
+            }
+            guard status == NATS_OK, let created = msg else { throw NATSError("libnats could not create a message: \(Self.text(status))") }
+            if let id = message.id { natsMsgHeader_Set(created, "Nats-Msg-Id", id) }
+            let published = js_PublishMsgAsync(context, &msg, nil)
+            if published != NATS_OK {
+                if let msg { natsMsg_Destroy(msg) }
+                throw NATSError("publish to \(message.subject) failed: \(lastError(published))")
+            }
+        }
+        var options = jsPubOptions()
+        jsPubOptions_Init(&options)
+        options.MaxWait = timeoutMs
+        let complete = js_PublishAsyncComplete(context, &options)
+        if complete != NATS_OK {
+            // Drop what is still pending: the caller publishes the whole set again, and the ids de-duplicate it.
+            var pending = natsMsgList()
+            if js_PublishAsyncGetPendingList(&pending, context) == NATS_OK { natsMsgList_Destroy(&pending) }
+            throw NATSError("JetStream did not acknowledge every publish within \(timeoutMs) ms: \(lastError(complete))")
+        }
+        if let failure = failures.first { throw NATSError("JetStream refused a publish: \(failure)") }
+    }
+
+    /// Creates the durable pull consumer (or updates it) and subscribes to it.
+    public func pullConsumer(_ definition: ConsumerDefinition) throws(NATSError) -> PullConsumer {
+        var options = jsSubOptions()
+        jsSubOptions_Init(&options)
+        var errorCode = jsErrCode(0)
+        var subscription: OpaquePointer?
+        let status: natsStatus = definition.stream.withCString { stream in
+            definition.durable.withCString { durable in
+                definition.filter.withCString { filter in
+                    options.Stream = stream
+                    options.Config.Durable = durable
+                    options.Config.FilterSubject = filter
+                    options.Config.AckPolicy = js_AckExplicit
+                    options.Config.AckWait = definition.ackWaitMs * 1_000_000
+                    options.Config.MaxDeliver = definition.maxDeliver
+                    options.Config.MaxAckPending = definition.maxAckPending
+                    options.Config.MaxWaiting = 512
+                    return js_PullSubscribe(&subscription, context, filter, durable, nil, &options, &errorCode)
+                }
+            }
+        }
+        guard status == NATS_OK, let subscription else {
+            throw NATSError("consumer \(definition.durable) on \(definition.stream) could not be created: \(lastError(status)) (JetStream code \(errorCode.rawValue))")
+        }
+        return PullConsumer(subscription: subscription)
+    }
+
+    /// Messages of a stream, read directly by sequence (for inspecting a dead-letter stream).
+    public func messages(stream: String, from first: UInt64, limit: Int) throws(NATSError) -> [StoredMessage] {
+        var stored: [StoredMessage] = []
+        var sequence = max(first, 1)
+        let last = try lastSequence(stream: stream)
+        while stored.count < limit, sequence <= last {
+            var msg: OpaquePointer?
+            var errorCode = jsErrCode(0)
+            let status = js_GetMsg(&msg, context, stream, sequence, nil, &errorCode)
+            if status == NATS_OK, let msg {
+                stored.append(StoredMessage(sequence: sequence, subject: String(cString: natsMsg_GetSubject(msg)), data: PullConsumer.bytes(of: msg)))
+                natsMsg_Destroy(msg)
+            } else if status != NATS_NOT_FOUND && errorCode != JSNoMessageFoundErr {
+                throw NATSError("reading \(stream) #\(sequence) failed: \(lastError(status))")
+            }
+            sequence += 1
+        }
+        return stored
+    }
+
+    /// Removes one message from a stream (a re-driven dead letter).
+    public func delete(stream: String, sequence: UInt64) throws(NATSError) {
+        var errorCode = jsErrCode(0)
+        let status = js_DeleteMsg(context, stream, sequence, nil, &errorCode)
+        guard status == NATS_OK else { throw NATSError("deleting \(stream) #\(sequence) failed: \(lastError(status))") }
+    }
+
+    /// The stream's last sequence and its pending count per consumer, for progress and queue depth.
+    public func lastSequence(stream: String) throws(NATSError) -> UInt64 {
+        var info: UnsafeMutablePointer<jsStreamInfo>?
+        var errorCode = jsErrCode(0)
+        let status = js_GetStreamInfo(&info, context, stream, nil, &errorCode)
+        guard status == NATS_OK, let info else { throw NATSError("stream \(stream) is not readable: \(lastError(status))") }
+        defer { jsStreamInfo_Destroy(info) }
+        return info.pointee.State.LastSeq
+    }
+
+    /// Messages a durable consumer has not yet been delivered plus those awaiting an ack.
+    public func backlog(stream: String, consumer: String) throws(NATSError) -> (pending: UInt64, unacked: Int64) {
+        var info: UnsafeMutablePointer<jsConsumerInfo>?
+        var errorCode = jsErrCode(0)
+        let status = js_GetConsumerInfo(&info, context, stream, consumer, nil, &errorCode)
+        guard status == NATS_OK, let info else { throw NATSError("consumer \(consumer) is not readable: \(lastError(status))") }
+        defer { jsConsumerInfo_Destroy(info) }
+        return (info.pointee.NumPending, Int64(info.pointee.NumAckPending))
+    }
+
+    private func lastError(_ status: natsStatus) -> String {
+        let text = String(cString: nats_GetLastError(nil))
+        return text.isEmpty ? Self.text(status) : text
+    }
+
+    static func text(_ status: natsStatus) -> String { String(cString: natsStatus_GetText(status)) }
+}
+
+/// A stream to create: its name, subjects and limits.
+public struct StreamDefinition: Sendable {
+    public var name: String
+    public var subjects: [String]
+    /// How long a `Nats-Msg-Id` is remembered for de-duplication.
+    public var duplicateWindowMs: Int64
+    public var maxAgeMs: Int64
+    public var maxMessageBytes: Int
+    /// Work-queue retention: a message is removed once acknowledged.
+    public var workQueue: Bool
+
+    public init(name: String, subjects: [String], duplicateWindowMs: Int64 = 20 * 60_000, maxAgeMs: Int64 = 0,
+                maxMessageBytes: Int = 8 << 20, workQueue: Bool = true) {
+        self.name = name
+        self.subjects = subjects
+        self.duplicateWindowMs = duplicateWindowMs
+        self.maxAgeMs = maxAgeMs
+        self.maxMessageBytes = maxMessageBytes
+        self.workQueue = workQueue
+    }
+}
+
+/// A durable pull consumer to create.
+public struct ConsumerDefinition: Sendable {
+    public var stream: String
+    public var durable: String
+    public var filter: String
+    public var ackWaitMs: Int64
+    /// JetStream's own cap on deliveries (every redelivery counts, throttling included).
+    public var maxDeliver: Int64
+    public var maxAckPending: Int64
+
+    public init(stream: String, durable: String, filter: String, ackWaitMs: Int64 = 30_000, maxDeliver: Int64 = -1,
+                maxAckPending: Int64 = 20_000) {
+        self.stream = stream
+        self.durable = durable
+        self.filter = filter
+        self.ackWaitMs = ackWaitMs
+        self.maxDeliver = maxDeliver
+        self.maxAckPending = maxAckPending
+    }
+}
+
+/// One message to publish; `id` becomes `Nats-Msg-Id`.
+public struct OutgoingMessage: Sendable {
+    public var subject: String
+    public var id: String?
+    public var data: [UInt8]
+
+    public init(subject: String, id: String?, data: [UInt8]) {
+        self.subject = subject
+        self.id = id
+        self.data = data
+    }
+}
+
+/// A message read from a stream by sequence.
+public struct StoredMessage: Sendable {
+    public var sequence: UInt64
+    public var subject: String
+    public var data: [UInt8]
+}
+
+/// A pull subscription on a durable consumer.
+public final class PullConsumer: @unchecked Sendable {
+    private let subscription: OpaquePointer
+
+    init(subscription: OpaquePointer) {
+        self.subscription = subscription
+    }
+
+    deinit {
+        natsSubscription_Destroy(subscription)
+    }
+
+    /// Up to `batch` messages, waiting at most `timeoutMs` for the first; empty when none came.
+    public func fetch(batch: Int, timeoutMs: Int64) throws(NATSError) -> [ReceivedMessage] {
+        var list = natsMsgList()
+        var errorCode = jsErrCode(0)
+        let status = natsSubscription_Fetch(&list, subscription, Int32(batch), timeoutMs, &errorCode)
+        if status == NATS_TIMEOUT { return [] }
+        guard status == NATS_OK else {
+            throw NATSError("fetch failed: \(String(cString: nats_GetLastError(nil)))")
+        }
+        var received: [ReceivedMessage] = []
+        received.reserveCapacity(Int(list.Count))
+        for index in 0..<Int(list.Count) {
+            guard let msg = list.Msgs[index] else { continue }
+            list.Msgs[index] = nil
+            received.append(ReceivedMessage(msg))
+        }
+        natsMsgList_Destroy(&list)
+        return received
+    }
+
+    static func bytes(of msg: OpaquePointer) -> [UInt8] {
+        let count = Int(natsMsg_GetDataLength(msg))
+        guard count > 0, let data = natsMsg_GetData(msg) else { return [] }
+        return data.withMemoryRebound(to: UInt8.self, capacity: count) { Array(UnsafeBufferPointer(start: $0, count: count)) }
+    }
+}
+
+/// A message delivered by a pull consumer; settle it exactly once with
+/// `ack`, `nak(delayMs:)` or `term`, or extend it with `inProgress`.
+public final class ReceivedMessage: @unchecked Sendable {
+    private let msg: OpaquePointer
+    public let data: [UInt8]
+    public let subject: String
+    /// How many times JetStream has delivered it (1 the first time).
+    public let deliveries: UInt64
+
+    init(_ msg: OpaquePointer) {
+        self.msg = msg
+        data = PullConsumer.bytes(of: msg)
+        subject = String(cString: natsMsg_GetSubject(msg))
+        var meta: UnsafeMutablePointer<jsMsgMetaData>?
+        if natsMsg_GetMetaData(&meta, msg) == NATS_OK, let meta {
+            deliveries = meta.pointee.NumDelivered
+            jsMsgMetaData_Destroy(meta)
+        } else {
+            deliveries = 1
+        }
+    }
+
+    deinit {
+        natsMsg_Destroy(msg)
+    }
+
+    public func ack() throws(NATSError) { try check(natsMsg_Ack(msg, nil), "ack") }
+    public func nak(delayMs: Int64) throws(NATSError) { try check(natsMsg_NakWithDelay(msg, delayMs, nil), "nak") }
+    public func inProgress() throws(NATSError) { try check(natsMsg_InProgress(msg, nil), "in-progress") }
+    public func term() throws(NATSError) { try check(natsMsg_Term(msg, nil), "term") }
+
+    private func check(_ status: natsStatus, _ what: String) throws(NATSError) {
+        guard status == NATS_OK else { throw NATSError("\(what) failed: \(JetStream.text(status))") }
+    }
+}
+
+/// Error texts that libnats's publish-ack callback reported, collected for the publishing call.
+final class PublishFailures: @unchecked Sendable {
+    private let lock = NIOLock()
+    private var texts: [String] = []
+
+    func record(_ text: String) { lock.withLock { texts.append(text) } }
+    func reset() { lock.withLock { texts.removeAll() } }
+    var first: String? { lock.withLock { texts.first } }
+}
+
+private func withCStringArray<R>(_ strings: [String], _ body: (UnsafeMutablePointer<UnsafePointer<CChar>?>) -> R) -> R {
+    let copies = strings.map { strdup($0) }
+    defer { copies.forEach { free($0) } }
+    var pointers: [UnsafePointer<CChar>?] = copies.map { UnsafePointer($0) }
+    return pointers.withUnsafeMutableBufferPointer { body($0.baseAddress!) }
+}
+
+#if canImport(Glibc)
+import Glibc
+#endif
