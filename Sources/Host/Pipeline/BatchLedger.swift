@@ -190,11 +190,27 @@ public struct BatchLedger: Sendable {
                 RETURNING o.status AS was, i.status AS now)
             UPDATE batches SET cancelled_count = cancelled_count
                    - (SELECT count(*) FROM changed WHERE was = 'cancelled' AND now <> 'cancelled'),
-                   progressed_at = now()
+                   progressed_at = now(), last_outcome_at = now()
             WHERE id = $1
             """, [batchID, PostgresArray.literal(sorted.map(\.position)), PostgresArray.literal(sorted.map { Optional($0.status.rawValue) }),
                   PostgresArray.literal(sorted.map(\.providerMessageID)), PostgresArray.literal(sorted.map(\.lastError)),
                   PostgresArray.literal(sorted.map(\.attempts))])
+    }
+
+    /// Dead letters re-driven: their recipients wait again with fresh attempts, and a completed batch is processing again.
+    public func redrive(batchID: String, positions: [Int]) async throws {
+        _ = try await database.withConnection { db in
+            try db.transaction { () throws(PostgresError) in
+                _ = try db.query("""
+                    UPDATE recipients SET status = 'queued', attempts = 0, last_error = NULL, updated_at = now()
+                    WHERE batch_id = $1 AND position = ANY($2::bigint[]) AND status = 'failed'
+                    """, [batchID, PostgresArray.literal(positions)])
+                _ = try db.query("""
+                    UPDATE batches SET status = 'processing', completed_at = NULL, progressed_at = now(), updated_at = now()
+                    WHERE id = $1 AND status = 'completed'
+                    """, [batchID])
+            }
+        }
     }
 
     // MARK: Background

@@ -66,3 +66,7 @@ extension JSONValue {
         if case .array(let array) = self { array } else { nil }
     }
 }
+
+extension JSONValue: ExpressibleByStringLiteral {
+    public init(stringLiteral value: String) { self = .string(value) }
+}

@@ -14,7 +14,7 @@ enum BatchStore {
                                                         'delivered', b.delivered_count, 'failed', b.failed_count,
                                                         'cancelled', b.cancelled_count),
                            'progress', jsonb_build_object(
-                               'startedAt', b.started_at, 'finishedAt', b.completed_at,
+                               'startedAt', b.started_at, 'lastOutcomeAt', b.last_outcome_at, 'finishedAt', b.completed_at,
                                'messagesPerSecond', CASE WHEN b.started_at IS NULL THEN 0 ELSE round(((b.sent_count + b.failed_count)
                                    / greatest(extract(epoch FROM coalesce(b.completed_at, now()) - b.started_at), 0.001))::numeric, 1) END,
                                'failureReason', b.failure_reason),

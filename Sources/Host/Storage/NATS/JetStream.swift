@@ -172,6 +172,13 @@ public final class JetStream: @unchecked Sendable {
         return stored
     }
 
+    /// Deletes a stream and everything in it (the benchmark's scratch stream).
+    public func deleteStream(_ name: String) throws(NATSError) {
+        var errorCode = jsErrCode(0)
+        let status = js_DeleteStream(context, name, nil, &errorCode)
+        guard status == NATS_OK else { throw NATSError("deleting stream \(name) failed: \(lastError(status))") }
+    }
+
     /// Removes one message from a stream (a re-driven dead letter).
     public func delete(stream: String, sequence: UInt64) throws(NATSError) {
         var errorCode = jsErrCode(0)

@@ -7,6 +7,7 @@ enum DeliveryProgress {
         ALTER TABLE batches
             ADD COLUMN started_at timestamptz,
             ADD COLUMN progressed_at timestamptz,
+            ADD COLUMN last_outcome_at timestamptz,
             ADD COLUMN cursor_position bigint NOT NULL DEFAULT 0,
             ADD COLUMN expanded_at timestamptz,
             ADD COLUMN cancelled_count integer NOT NULL DEFAULT 0,

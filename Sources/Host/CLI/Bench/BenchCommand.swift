@@ -1,0 +1,153 @@
+import ArgumentParser
+import Foundation
+import HostCore
+import ProviderModel
+import SenderAPI
+
+/// `batchsender bench`: benchmarks that need the whole system.
+struct BenchCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench", abstract: "Benchmarks of the whole system (stack, sandbox, host).", subcommands: [E2EBenchCommand.self])
+}
+
+/// `batchsender bench e2e`: starts the sandbox and `batchsender serve` from this executable against the
+/// local stack, sends a batch of N recipients through each chosen provider, and prints end-to-end
+/// messages/s, the CPU seconds and peak memory of every process, and the raw JetStream rate of this
+/// machine measured in the same run. Exits 1 when a batch does not complete or disagrees with the sandbox.
+struct E2EBenchCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "e2e",
+        abstract: "Send N recipients end to end through a provider and print messages/s, CPU per process and the raw JetStream rate.",
+        discussion: "Needs the local stack (scripts/stack up) and its environment (.env.dev). Build with -c release for figures worth quoting.")
+
+    @Option(help: "Recipients per batch.")
+    var recipients: Int = 1_000_000
+
+    @Option(help: "resend, ses, telnyx, webhook, or all (one batch each).")
+    var provider: String = "resend"
+
+    @Option(help: "The port for the sandbox this run starts.")
+    var sandboxPort: Int = 6190
+
+    @Option(help: "The port for the host this run starts.")
+    var apiPort: Int = 6091
+
+    @Flag(help: "Skip measuring the raw JetStream rate.")
+    var noRaw = false
+
+    @Option(help: "Sender lanes of the host (its [pipeline] sender_lanes).")
+    var senderLanes: Int = 4
+
+    func run() async throws {
+        guard (1...10_000_000).contains(recipients) else { throw ValidationError("--recipients must be 1 to 10,000,000") }
+        let providers: [DeliveryRun.Provider]
+        if provider == "all" { providers = DeliveryRun.Provider.allCases } else {
+            guard let one = DeliveryRun.Provider(rawValue: provider) else {
+                throw ValidationError("--provider must be resend, ses, telnyx, webhook or all, not \(provider)")
+            }
+            providers = [one]
+        }
+        let environment: HostEnvironment
+        do { environment = try HostEnvironment(ProcessInfo.processInfo.environment) } catch { throw CommandFailure(error.description) }
+        let executable = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().path
+        let work = FileManager.default.temporaryDirectory.appendingPathComponent("batchsender-bench-\(getpid())").path
+        try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
+
+        var raw: RawJetStreamRate.Figures?
+        if !noRaw {
+            Output.line("measuring the raw JetStream rate (\(recipients) messages of 200 B, async publish then pull + ack)…")
+            raw = try RawJetStreamRate(natsURL: environment.natsURL).measure(messages: recipients)
+        }
+
+        let plugins = ServeCommand.bundledPlugins().map { "[[plugin]]\npath = \"\($0)\"\n" }.joined()
+        try (plugins + """
+            [pipeline]
+            sender_lanes = \(senderLanes)
+            sync_interval_ms = 500
+            discover_interval_ms = 100
+            """).write(toFile: work + "/host.toml", atomically: true, encoding: .utf8)
+        try """
+            [resend]
+            rate_limit_per_second = 1000000
+            [ses]
+            max_send_rate_per_second = 10000000
+            require_confirmation = false
+            [telnyx]
+            rate_limit_per_second = 1000000
+            """.write(toFile: work + "/sandbox.toml", atomically: true, encoding: .utf8)
+        let sandbox = try ChildProcess(name: "sandbox", executable: executable,
+                                       arguments: ["sandbox", "--port", String(sandboxPort), "--config", work + "/sandbox.toml", "--log-level", "error"],
+                                       logPath: work + "/sandbox.log", readyText: "sandbox listening")
+        defer { sandbox.stop() }
+        let host = try ChildProcess(name: "host", executable: executable,
+                                    arguments: ["serve", "--port", String(apiPort), "--config", work + "/host.toml", "--log-level", "warning"],
+                                    logPath: work + "/host.log", readyText: "api listening")
+        defer { host.stop() }
+        let key = try Self.apiKey(executable: executable)
+        let http = CurlHTTPClient()
+        defer { http.shutdown() }
+        let run = DeliveryRun(api: APIClient(base: "http://127.0.0.1:\(apiPort)", key: key, http: http),
+                              sandboxURL: "http://127.0.0.1:\(sandboxPort)", recipients: recipients)
+
+        let stack = ChildProcess.stackServers()
+        let watched: [(String, [ChildProcess])] = [("host (all roles)", [host]), ("sandbox", [sandbox])] + stack
+        let cpuBefore = watched.map { $0.1.reduce(0) { $0 + $1.cpuSeconds } }
+        var outcomes: [DeliveryRun.Outcome] = []
+        let interactive = isatty(1) == 1
+        for provider in providers {
+            let outcome = try await run.run(provider) { line in
+                if interactive { Output.raw("\r\u{1B}[K" + line) } else { Output.line(line) }
+            }
+            if interactive { Output.raw("\n") }
+            outcomes.append(outcome)
+        }
+        let cpuAfter = watched.map { $0.1.reduce(0) { $0 + $1.cpuSeconds } }
+
+        Output.line("")
+        Output.line(pad("provider", 9) + pad("status", 11) + String(format: "%10@ %8@ %9@ %11@ %12@ %10@", "sent", "failed", "seconds",
+                                                                     "msg/s", "sandbox got", "duplicates"))
+        for o in outcomes {
+            Output.line(pad(o.provider.rawValue, 9) + pad(o.status, 11) + String(format: "%10d %8d %9.2f %11.0f %12d %10d", o.sent, o.failed,
+                                                                                   o.seconds, o.messagesPerSecond, o.sandboxAccepted,
+                                                                                   o.sandboxDuplicates))
+        }
+        if let raw {
+            Output.line(String(format: "raw JetStream on this machine: publish %.0f msg/s, pull+ack %.0f msg/s, through %.0f msg/s",
+                               raw.publishPerSecond, raw.consumePerSecond, raw.throughPerSecond))
+            for o in outcomes {
+                Output.line(String(format: "  %@ end to end is %.0f%% of the raw JetStream rate", o.provider.rawValue,
+                                   100 * o.messagesPerSecond / raw.throughPerSecond))
+            }
+        }
+        Output.line("CPU seconds during the sends, and peak memory, per process:")
+        for (index, (name, processes)) in watched.enumerated() {
+            let peak = processes.map(\.peakMiB).max() ?? 0
+            Output.line("  " + pad(name, 18) + String(format: "%8.2f s CPU   peak %7.1f MiB", cpuAfter[index] - cpuBefore[index], peak)
+                        + (processes.count > 1 ? " (largest of \(processes.count) processes)" : ""))
+        }
+        guard outcomes.allSatisfy(\.agrees) else {
+            throw CommandFailure("a batch did not complete or disagrees with the sandbox's count (logs in \(work))", exitCode: 1)
+        }
+        try? FileManager.default.removeItem(atPath: work)
+    }
+
+    private func pad(_ text: String, _ width: Int) -> String {
+        text.count >= width ? text + " " : text + String(repeating: " ", count: width - text.count)
+    }
+
+    /// A new API key, through `batchsender apikey create`.
+    static func apiKey(executable: String) throws -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = ["apikey", "create", "--email", "bench-\(UUID().uuidString.prefix(8).lowercased())@bench.example", "--name", "bench"]
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        try process.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0, let key = JSONValue.parse(Array(data))?["key"]?.stringValue else {
+            throw CommandFailure("apikey create failed: \(String(decoding: data, as: UTF8.self))")
+        }
+        return key
+    }
+}

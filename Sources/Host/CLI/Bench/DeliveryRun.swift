@@ -1,0 +1,118 @@
+import Foundation
+import HostCore
+import ProviderModel
+
+/// One provider's batch sent end to end through a running host and sandbox:
+/// a send-config pointing at the sandbox, N recipients uploaded as CSV, the
+/// batch sent, its progress shown until it completes, and the figures checked
+/// against the sandbox's own count.
+struct DeliveryRun {
+    enum Provider: String, CaseIterable {
+        case resend, ses, telnyx, webhook
+    }
+
+    struct Outcome {
+        var provider: Provider
+        var batchID: String
+        var status: String
+        var sent: Int
+        var failed: Int
+        var seconds: Double
+        var sandboxAccepted: Int
+        var sandboxDuplicates: Int
+        var messagesPerSecond: Double { seconds > 0 ? Double(sent + failed) / seconds : 0 }
+        var agrees: Bool { status == "completed" && sandboxAccepted == sent && sandboxDuplicates == 0 }
+    }
+
+    let api: APIClient
+    let sandboxURL: String
+    let recipients: Int
+
+    func sendConfig(_ provider: Provider) -> JSONValue {
+        let name = JSONValue.string("\(provider.rawValue) \(UUID().uuidString.prefix(8))")
+        func object(_ pairs: [String: JSONValue]) -> JSONValue { .object(pairs) }
+        switch provider {
+        case .resend:
+            return object(["name": name, "provider": "resend", "credentials": object(["api_key": "re_bench_0123456789abcdef", "base_url": .string(sandboxURL)]),
+                           "defaults": object(["from": "news@bench.example"])])
+        case .ses:
+            return object(["name": name, "provider": "ses",
+                           "credentials": object(["access_key_id": "AKIDEXAMPLE", "secret_access_key": "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
+                                                  "region": "us-east-1", "base_url": .string(sandboxURL)]),
+                           "defaults": object(["from": "news@bench.example"])])
+        case .telnyx:
+            return object(["name": name, "provider": "telnyx", "channel": "sms",
+                           "credentials": object(["api_key": "KEYbench0123456789", "public_key": "A6EHv/POEL4dcN0Y50vAmWfk1jCbpQ1fHdyGZBJVMbg=",
+                                                  "base_url": .string(sandboxURL)]),
+                           "defaults": object(["from": "+13125550100"])])
+        case .webhook:
+            return object(["name": name, "provider": "custom-webhook", "channel": "webhook",
+                           "credentials": object(["url": .string(sandboxURL + "/receiver/bench"),
+                                                  "secret": "whsec_YmF0Y2hzZW5kZXItc2FuZGJveC1yZWNlaXZlci1rZXk="])])
+        }
+    }
+
+    func payload(_ provider: Provider) -> JSONValue {
+        switch provider {
+        case .resend, .ses: .object(["subject": "Hello {{name}}", "html": "<p>Hi {{name}}, your code is {{code}}.</p>"])
+        case .telnyx: .object(["text": "Hi {{name}}, your code is {{code}}."])
+        case .webhook: .object(["data": .object(["event": "order.shipped", "customer": "{{name}}", "code": "{{code}}"])])
+        }
+    }
+
+    func address(_ provider: Provider, _ index: Int) -> String {
+        switch provider {
+        case .resend, .ses: "user\(index)@bench.example"
+        case .telnyx: "+1\(2_000_000_000 + index)"
+        case .webhook: "endpoint-\(index)"
+        }
+    }
+
+    func run(_ provider: Provider, progress: (String) -> Void) async throws -> Outcome {
+        let config = try await api.call("POST", "/api/send-configs", json: sendConfig(provider))
+        let batch = try await api.call("POST", "/api/batches", json: .object([
+            "name": .string("bench \(provider.rawValue) \(recipients)"), "sendConfigId": config["id"] ?? .null, "payload": payload(provider)]))
+        guard let batchID = batch["id"]?.stringValue else { throw CommandFailure("the API created no batch: \(batch.compactText.prefix(300))") }
+        let chunk = 100_000
+        for start in stride(from: 0, to: recipients, by: chunk) {
+            var csv = "address,name,code\n"
+            csv.reserveCapacity(min(chunk, recipients - start) * 48)
+            for index in start..<min(start + chunk, recipients) { csv += "\(address(provider, index)),Name \(index),\(index % 9_973)\n" }
+            _ = try await api.call("POST", "/api/batches/\(batchID)/recipients", body: Array(csv.utf8), contentType: "text/csv")
+        }
+        let statsBefore = try await sandboxCounts(provider)
+        let started = Date()
+        _ = try await api.call("POST", "/api/batches/\(batchID)/send")
+        var detail: JSONValue = .null
+        var lastLine = Date.distantPast
+        while true {
+            detail = try await api.call("GET", "/api/batches/\(batchID)")
+            let status = detail["status"]?.stringValue ?? ""
+            let sent = detail["counts"]?["sent"]?.int ?? 0, failed = detail["counts"]?["failed"]?.int ?? 0
+            if Date().timeIntervalSince(lastLine) >= 1 || status != "processing" && status != "queued" {
+                let elapsed = Date().timeIntervalSince(started)
+                progress(String(format: "%@: %@ %d/%d sent, %d failed, %.0f msg/s", provider.rawValue, status, sent, recipients, failed,
+                                elapsed > 0 ? Double(sent + failed) / elapsed : 0))
+                lastLine = Date()
+            }
+            if ["completed", "failed", "cancelled"].contains(status) { break }
+            try await Task.sleep(for: .milliseconds(200))
+        }
+        let stats = try await sandboxCounts(provider)
+        // From the send to the last outcome recorded, by the server's own clocks (the completion itself
+        // is noticed by the ~2 s counter sync, which a client's clock would add).
+        let queuedAt = detail["queuedAt"]?.stringValue.flatMap(ISO8601.milliseconds) ?? 0
+        let lastOutcome = detail["progress"]?["lastOutcomeAt"]?.stringValue.flatMap(ISO8601.milliseconds) ?? 0
+        let seconds = lastOutcome > queuedAt ? Double(lastOutcome - queuedAt) / 1000 : Date().timeIntervalSince(started)
+        return Outcome(provider: provider, batchID: batchID, status: detail["status"]?.stringValue ?? "",
+                       sent: detail["counts"]?["sent"]?.int ?? 0, failed: detail["counts"]?["failed"]?.int ?? 0, seconds: seconds,
+                       sandboxAccepted: stats.accepted - statsBefore.accepted, sandboxDuplicates: stats.duplicates - statsBefore.duplicates)
+    }
+
+    /// The sandbox's own count of accepted messages and duplicate sends for the provider.
+    func sandboxCounts(_ provider: Provider) async throws -> (accepted: Int, duplicates: Int) {
+        let stats = try await APIClient.get(sandboxURL + "/sandbox/stats", http: api.http)
+        let section = stats[provider == .webhook ? "receiver" : provider.rawValue]
+        return (section?["messages_accepted"]?.int ?? 0, section?["duplicate_sends"]?.int ?? 0)
+    }
+}
