@@ -6,12 +6,17 @@ Prints its port on the first line of stdout, then serves until killed.
   any           /slow/<ms>     -> waits, then 200
   any           /drop          -> closes the connection without answering
   GET           /files/<name>  -> the file <name> of the folder $TEST_SERVER_FILES (signing certificates)
+  POST          /record        -> 200, and the body is kept; GET /recorded -> JSON array of the bodies kept
 Keep-alive is on, so a client that reuses connections opens only one.
 """
 import json
 import os
 import sys
+import threading
 import time
+
+RECORDED = []
+RECORDED_LOCK = threading.Lock()
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 
@@ -28,6 +33,20 @@ class Handler(BaseHTTPRequestHandler):
         if parts[0] == "drop":
             self.close_connection = True
             self.connection.shutdown(2)
+            return
+        if parts[0] in ("record", "recorded"):
+            if parts[0] == "record":
+                with RECORDED_LOCK:
+                    RECORDED.append(body.decode("utf-8", "replace"))
+                reply = b"{}"
+            else:
+                with RECORDED_LOCK:
+                    reply = json.dumps(RECORDED).encode()
+            self.send_response(200)
+            self.send_header("content-type", "application/json")
+            self.send_header("content-length", str(len(reply)))
+            self.end_headers()
+            self.wfile.write(reply)
             return
         if parts[0] == "files" and len(parts) == 2 and os.environ.get("TEST_SERVER_FILES"):
             path = os.path.join(os.environ["TEST_SERVER_FILES"], os.path.basename(parts[1]))

@@ -173,6 +173,8 @@ public struct BatchLedger: Sendable {
     static func write(_ db: PostgresConnection, batchID: String, _ rows: [RowUpdate]) throws(PostgresError) {
         guard !rows.isEmpty else { return }
         let sorted = rows.sorted { $0.position < $1.position }
+        // The batch row first, as a cancel locks it before the recipients: the same order on both sides, no deadlock.
+        _ = try db.query("UPDATE batches SET progressed_at = now(), last_outcome_at = now() WHERE id = $1", [batchID])
         _ = try db.query("""
             WITH input AS (
                 SELECT * FROM unnest($2::bigint[], $3::text[], $4::text[], $5::text[], $6::integer[])
@@ -189,9 +191,8 @@ public struct BatchLedger: Sendable {
                   AND (o.status <> 'cancelled' OR i.status IN ('sent', 'failed'))
                 RETURNING o.status AS was, i.status AS now)
             UPDATE batches SET cancelled_count = cancelled_count
-                   - (SELECT count(*) FROM changed WHERE was = 'cancelled' AND now <> 'cancelled'),
-                   progressed_at = now(), last_outcome_at = now()
-            WHERE id = $1
+                   - (SELECT count(*) FROM changed WHERE was = 'cancelled' AND now <> 'cancelled')
+            WHERE id = $1 AND EXISTS (SELECT 1 FROM changed WHERE was = 'cancelled')
             """, [batchID, PostgresArray.literal(sorted.map(\.position)), PostgresArray.literal(sorted.map { Optional($0.status.rawValue) }),
                   PostgresArray.literal(sorted.map(\.providerMessageID)), PostgresArray.literal(sorted.map(\.lastError)),
                   PostgresArray.literal(sorted.map(\.attempts))])

@@ -24,9 +24,10 @@ public enum Streams {
         StreamDefinition(name: deadLetters, subjects: [deadLetterSubjects], maxAgeMs: 30 * 24 * 3_600_000, workQueue: false),
     ]
 
-    /// Batch jobs: one processor expands a batch; it reports progress well within the ack wait.
+    /// Batch jobs: one processor expands a batch and reports progress after every page (well within the
+    /// ack wait), so a processor that died is replaced 10 s later.
     public static let batchConsumer = ConsumerDefinition(stream: system, durable: "batch-processor", filter: batchSubject,
-                                                         ackWaitMs: 30_000, maxAckPending: 64)
+                                                         ackWaitMs: 10_000, maxAckPending: 64)
     /// Chunk jobs of every tenant. Redeliveries are the pipeline's own retries and throttling
     /// waits, so JetStream does not cap them; the pipeline counts attempts itself.
     public static func chunkConsumer(ackWaitMs: Int64) -> ConsumerDefinition {

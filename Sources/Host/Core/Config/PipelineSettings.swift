@@ -14,10 +14,13 @@ public struct PipelineSettings: Sendable, Equatable, Decodable {
     /// Chunk jobs a sender lane takes per fetch, and lanes per sender process.
     public var fetchBatch = 32
     public var senderLanes = 4
-    /// How long a delivered chunk job may stay unacknowledged before JetStream gives it to another worker.
-    public var ackWaitMs: Int64 = 60_000
-    /// How long a worker's claim on a recipient keeps other workers off it.
-    public var claimHoldMs: Int64 = 120_000
+    /// How long a delivered chunk job may stay unacknowledged before JetStream gives it to another worker
+    /// (a worker that died mid-round is replaced after this long).
+    public var ackWaitMs: Int64 = 30_000
+    /// How long a worker's claim on a recipient keeps other workers off it: longer than a round can take
+    /// (the HTTP timeout bounds it), so a job redelivered while its first worker still waits on the
+    /// provider finds its recipients held rather than sending them twice.
+    public var claimHoldMs: Int64 = 45_000
     /// Discoverer poll interval; background counter sync interval.
     public var discoverIntervalMs: Int64 = 500
     public var syncIntervalMs: Int64 = 2_000
@@ -27,7 +30,7 @@ public struct PipelineSettings: Sendable, Equatable, Decodable {
     /// A leader's lease lives this long unless renewed (renewed every tick).
     public var leaseMs: Int64 = 10_000
     /// Per-request HTTP timeout towards providers.
-    public var httpTimeoutMs = 30_000
+    public var httpTimeoutMs = 20_000
 
     public init() {}
 

@@ -125,29 +125,47 @@ public final class JetStream: @unchecked Sendable {
         if let failure = failures.first { throw NATSError("JetStream refused a publish: \(failure)") }
     }
 
-    /// Creates the durable pull consumer (or updates it) and subscribes to it.
+    /// Creates the durable pull consumer, or updates an existing one to `definition` (its ack wait and
+    /// limits; a changed filter is refused by the server), then binds a pull subscription to it.
     public func pullConsumer(_ definition: ConsumerDefinition) throws(NATSError) -> PullConsumer {
-        var options = jsSubOptions()
-        jsSubOptions_Init(&options)
         var errorCode = jsErrCode(0)
         var subscription: OpaquePointer?
+        var failure = ""
         let status: natsStatus = definition.stream.withCString { stream in
             definition.durable.withCString { durable in
                 definition.filter.withCString { filter in
+                    var config = jsConsumerConfig()
+                    jsConsumerConfig_Init(&config)
+                    config.Durable = durable
+                    config.FilterSubject = filter
+                    config.AckPolicy = js_AckExplicit
+                    config.AckWait = definition.ackWaitMs * 1_000_000
+                    config.MaxDeliver = definition.maxDeliver
+                    config.MaxAckPending = definition.maxAckPending
+                    config.MaxWaiting = 512
+                    var info: UnsafeMutablePointer<jsConsumerInfo>?
+                    var status = js_AddConsumer(&info, context, stream, &config, nil, &errorCode)
+                    if status != NATS_OK {
+                        failure = lastError(status)
+                        status = js_UpdateConsumer(&info, context, stream, &config, nil, &errorCode)
+                    }
+                    if let info { jsConsumerInfo_Destroy(info) }
+                    guard status == NATS_OK else {
+                        failure += "; updating it: " + lastError(status)
+                        return status
+                    }
+                    var options = jsSubOptions()
+                    jsSubOptions_Init(&options)
                     options.Stream = stream
-                    options.Config.Durable = durable
-                    options.Config.FilterSubject = filter
-                    options.Config.AckPolicy = js_AckExplicit
-                    options.Config.AckWait = definition.ackWaitMs * 1_000_000
-                    options.Config.MaxDeliver = definition.maxDeliver
-                    options.Config.MaxAckPending = definition.maxAckPending
-                    options.Config.MaxWaiting = 512
-                    return js_PullSubscribe(&subscription, context, filter, durable, nil, &options, &errorCode)
+                    options.Consumer = durable
+                    status = js_PullSubscribe(&subscription, context, filter, durable, nil, &options, &errorCode)
+                    if status != NATS_OK { failure = lastError(status) }
+                    return status
                 }
             }
         }
         guard status == NATS_OK, let subscription else {
-            throw NATSError("consumer \(definition.durable) on \(definition.stream) could not be created: \(lastError(status)) (JetStream code \(errorCode.rawValue))")
+            throw NATSError("consumer \(definition.durable) on \(definition.stream) is not usable: \(failure) (JetStream code \(errorCode.rawValue))")
         }
         return PullConsumer(subscription: subscription)
     }

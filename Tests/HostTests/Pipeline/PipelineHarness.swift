@@ -1,0 +1,220 @@
+import Foundation
+import HostCore
+import ProviderModel
+import Storage
+
+/// A whole deployment for one test: a scratch PostgreSQL database of its own,
+/// the stack's Redis (under a key prefix of its own) and NATS, and
+/// `batchsender serve` processes running the roles the test asks for, started
+/// and killed (`kill -9`) like real ones. The sender API is reached over HTTP.
+final class PipelineHarness: @unchecked Sendable {
+    let databaseURL: String
+    let databaseName: String
+    let adminURL: String
+    let apiPort: Int
+    let configPath: String
+    private var hosts: [String: Process] = [:]
+    /// Whether this harness made the database (and drops it when it finishes).
+    private let ownsDatabase: Bool
+    private let http = CurlHTTPClient()
+    private(set) var key = ""
+
+    static let masterKey = String(repeating: "07", count: 32)
+
+    static func environmentValue(_ name: String) throws -> String {
+        guard let value = ProcessInfo.processInfo.environment[name], !value.isEmpty else {
+            throw TestEnvironment.FixtureError(message: "\(name) is not set: run scripts/test, which starts scripts/stack and loads .env.dev")
+        }
+        return value
+    }
+
+    /// `pipeline`: extra `[pipeline]` keys; `plugins`: the providers this deployment loads.
+    convenience init(pipeline: String = "", plugins: [String] = ["Resend", "SES", "Telnyx", "CustomWebhook"]) throws {
+        let adminURL = try Self.environmentValue("DATABASE_URL")
+        let name = "batchsender_pipeline_\(getpid())_\(UInt32.random(in: 0...UInt32.max))"
+        try PostgresConnection(url: adminURL).execute("CREATE DATABASE \(name)")
+        let url = String(adminURL[..<adminURL.lastIndex(of: "/")!]) + "/" + name
+        try Migrator().migrate(PostgresConnection(url: url))
+        try self.init(adminURL: adminURL, databaseName: name, databaseURL: url, ownsDatabase: true, pipeline: pipeline, plugins: plugins)
+    }
+
+    /// Another deployment over the same database and Redis keys (a restart with other plugins).
+    static func reusing(_ other: PipelineHarness, plugins: [String]) throws -> PipelineHarness {
+        let harness = try PipelineHarness(adminURL: other.adminURL, databaseName: other.databaseName, databaseURL: other.databaseURL,
+                                          ownsDatabase: false, pipeline: "", plugins: plugins)
+        harness.key = other.key
+        return harness
+    }
+
+    private init(adminURL: String, databaseName: String, databaseURL: String, ownsDatabase: Bool, pipeline: String, plugins: [String]) throws {
+        self.adminURL = adminURL
+        self.databaseName = databaseName
+        self.databaseURL = databaseURL
+        self.ownsDatabase = ownsDatabase
+        apiPort = try TestSandbox.freePort()
+        let pluginLines = plugins.map { "[[plugin]]\npath = \"\(TestEnvironment.binDirectory.appendingPathComponent("lib\($0)Provider.so").path)\"\n" }
+        configPath = try TestEnvironment.write(pluginLines.joined() + """
+            [api]
+            redis_key_prefix = "test:\(databaseName):"
+            rate_limit_per_key = 100000
+            rate_limit_per_address = 100000
+            [pipeline]
+            sync_interval_ms = 200
+            discover_interval_ms = 100
+            backoff_base_ms = 200
+            backoff_max_ms = 2000
+            throttle_delay_ms = 200
+            \(pipeline)
+            """, name: "host.toml")
+    }
+
+    var environment: [String: String] {
+        var environment = ProcessInfo.processInfo.environment
+        environment["DATABASE_URL"] = databaseURL
+        environment["BATCHSENDER_MASTER_KEY"] = Self.masterKey
+        return environment
+    }
+
+    /// Starts `batchsender serve --roles ROLES` under `name` and waits until it runs.
+    func start(_ name: String, roles: String = "api,discoverer,processor,sender,background") throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: TestEnvironment.cli)
+        process.arguments = ["serve", "--roles", roles, "--port", String(apiPort), "--config", configPath, "--log-level", "warning"]
+        process.environment = environment
+        let out = Pipe()
+        process.standardOutput = out
+        process.standardError = FileHandle(forWritingAtPath: "/dev/null")
+        try process.run()
+        let line = try TestEnvironment.firstLine(of: out)
+        guard line.contains("listening") || line.contains("roles running") else {
+            kill(process.processIdentifier, SIGKILL)
+            throw TestEnvironment.FixtureError(message: "serve --roles \(roles) did not start: \(line)")
+        }
+        hosts[name] = process
+        if key.isEmpty, roles.contains("api") { key = try makeKey() }
+    }
+
+    /// `kill -9`: no draining, no goodbye.
+    func kill9(_ name: String) {
+        guard let process = hosts.removeValue(forKey: name) else { return }
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+    }
+
+    func stopHosts() {
+        for name in Array(hosts.keys) { kill9(name) }
+    }
+
+    func finish() {
+        stopHosts()
+        http.shutdown()
+        guard ownsDatabase else { return }
+        let adminURL = self.adminURL, name = databaseName
+        if let admin = try? PostgresConnection(url: adminURL) { try? admin.execute("DROP DATABASE IF EXISTS \(name) WITH (FORCE)") }
+    }
+
+    private func makeKey() throws -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: TestEnvironment.cli)
+        process.arguments = ["apikey", "create", "--email", "pipeline@example.com", "--name", "test"]
+        process.environment = environment
+        let out = Pipe()
+        process.standardOutput = out
+        try process.run()
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        guard let key = (try? JSONSerialization.jsonObject(with: data) as? [String: Any])?["key"] as? String else {
+            throw TestEnvironment.FixtureError(message: "apikey create failed: \(String(decoding: data, as: UTF8.self))")
+        }
+        return key
+    }
+
+    // MARK: The API
+
+    @discardableResult
+    func call(_ method: String, _ path: String, json: Any? = nil, csv: String? = nil, expect: Int? = nil) async throws -> [String: Any] {
+        var headers = [KeyValue("Authorization", "Bearer \(key)")]
+        var body: [UInt8] = []
+        if let json {
+            body = Array(try JSONSerialization.data(withJSONObject: json))
+            headers.append(KeyValue("Content-Type", "application/json"))
+        } else if let csv {
+            body = Array(csv.utf8)
+            headers.append(KeyValue("Content-Type", "text/csv"))
+        }
+        let result = await http.execute(PreparedRequest(method: method, url: "http://127.0.0.1:\(apiPort)\(path)", headers: headers,
+                                                        body: body, messageIndices: []), timeoutMs: 60_000)
+        let object = (try? JSONSerialization.jsonObject(with: Data(result.body)) as? [String: Any]) ?? [:]
+        if let expect, result.status != expect {
+            throw TestEnvironment.FixtureError(message: "\(method) \(path) answered \(result.status), not \(expect): \(String(decoding: result.body, as: UTF8.self).prefix(300))")
+        }
+        if expect == nil, !(200..<300).contains(result.status) {
+            throw TestEnvironment.FixtureError(message: "\(method) \(path) answered \(result.status): \(String(decoding: result.body, as: UTF8.self).prefix(300)) \(result.transportMessage)")
+        }
+        return object
+    }
+
+    /// A send-config for a provider pointing at `sandbox`; returns its id.
+    func sendConfig(_ provider: String, sandbox: String, url: String? = nil) async throws -> String {
+        var body: [String: Any] = ["name": "\(provider) \(UUID().uuidString.prefix(6))", "provider": provider]
+        switch provider {
+        case "resend":
+            body["credentials"] = ["api_key": "re_test_0123456789abcdef", "base_url": sandbox]
+            body["defaults"] = ["from": "news@example.com"]
+        case "ses":
+            body["credentials"] = ["access_key_id": "AKIDEXAMPLE", "secret_access_key": "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
+                                   "region": "us-east-1", "base_url": sandbox]
+            body["defaults"] = ["from": "news@example.com"]
+        case "telnyx":
+            body["channel"] = "sms"
+            body["credentials"] = ["api_key": "KEYtest0123456789", "public_key": "A6EHv/POEL4dcN0Y50vAmWfk1jCbpQ1fHdyGZBJVMbg=", "base_url": sandbox]
+            body["defaults"] = ["from": "+13125550100"]
+        default:
+            body["channel"] = "webhook"
+            body["credentials"] = ["url": url ?? sandbox + "/receiver/orders", "secret": "whsec_YmF0Y2hzZW5kZXItc2FuZGJveC1yZWNlaXZlci1rZXk="]
+        }
+        return try await call("POST", "/api/send-configs", json: body)["id"] as! String
+    }
+
+    /// A draft batch with `csv` uploaded; returns its id.
+    func batch(config: String, payload: [String: Any], csv: String) async throws -> String {
+        let id = try await call("POST", "/api/batches", json: ["name": "test", "sendConfigId": config, "payload": payload])["id"] as! String
+        try await call("POST", "/api/batches/\(id)/recipients", csv: csv)
+        return id
+    }
+
+    func detail(_ batch: String) async throws -> [String: Any] { try await call("GET", "/api/batches/\(batch)") }
+
+    /// Waits until the batch's status is one of `statuses`; throws after `seconds`.
+    @discardableResult
+    func wait(_ batch: String, for statuses: Set<String> = ["completed"], seconds: Double = 120) async throws -> [String: Any] {
+        let deadline = Date().addingTimeInterval(seconds)
+        var last: [String: Any] = [:]
+        while Date() < deadline {
+            if let detail = try? await detail(batch) {
+                last = detail
+                if let status = detail["status"] as? String, statuses.contains(status) { return detail }
+            }
+            try await Task.sleep(for: .milliseconds(200))
+        }
+        throw TestEnvironment.FixtureError(message: "batch \(batch) is not \(statuses.sorted()) after \(seconds) s: \(last["status"] ?? "?") \(last["counts"] ?? "")")
+    }
+
+    /// Recipient rows per status, counted in PostgreSQL (the truth the counters must match).
+    func rowsByStatus(_ batch: String) throws -> [String: Int] {
+        let db = try PostgresConnection(url: databaseURL)
+        var counts: [String: Int] = [:]
+        for row in try db.query("SELECT status, count(*) FROM recipients WHERE batch_id = $1 GROUP BY status", [batch]) {
+            counts[row[0] ?? ""] = Int(row[1] ?? "0") ?? 0
+        }
+        return counts
+    }
+
+    func query(_ sql: String, _ parameters: [String?] = []) throws -> [[String?]] {
+        try PostgresConnection(url: databaseURL).query(sql, parameters)
+    }
+
+    static func counts(_ detail: [String: Any]) -> [String: Int] {
+        (detail["counts"] as? [String: Any] ?? [:]).compactMapValues { $0 as? Int }
+    }
+}

@@ -1,0 +1,313 @@
+import Foundation
+import HostCore
+import ProviderModel
+import Testing
+
+/// The delivery pipeline end to end on the real stack and the provider
+/// sandbox: `batchsender serve` processes, sends through every provider, and
+/// faults made by killing processes and by the sandbox. Serialized: every
+/// deployment shares the stack's JetStream consumers.
+@Suite("Delivery pipeline", .serialized)
+struct PipelineTests {
+    static func section(_ stats: [String: Any], _ provider: String) -> [String: Int] {
+        (stats[provider] as? [String: Any] ?? [:]).compactMapValues { $0 as? Int }
+    }
+
+    static func csv(_ header: String = "email,name", count: Int, offset: Int = 0, address: (Int) -> String = { "user\($0)@example.org" }) -> String {
+        var text = header + "\n"
+        for index in offset..<(offset + count) { text += "\(address(index)),Name \(index)\n" }
+        return text
+    }
+
+    static var emailPayload: [String: Any] { ["subject": "Hello {{name}}", "html": "<p>Hi {{name}}</p>"] }
+
+    @Test("every provider: all recipients terminal, batch completed, counters = rows = the sandbox's count, no duplicates, suppressed never sent",
+          arguments: ["resend", "ses", "telnyx", "webhook"])
+    func everyProvider(provider: String) async throws {
+        let sandbox = try TestSandbox(config: "[ses]\nrequire_confirmation = false\n")
+        let harness = try PipelineHarness()
+        defer { harness.finish() }
+        try harness.start("host")
+        let config = try await harness.sendConfig(provider == "webhook" ? "custom-webhook" : provider, sandbox: sandbox.url)
+        let count = 250
+        // Webhook endpoints are not suppressible addresses (the API takes email addresses and phone numbers).
+        let (csv, payload, suppressedAtUpload, suppressedLater): (String, [String: Any], String?, String?)
+        switch provider {
+        case "telnyx":
+            csv = Self.csv("phone,name", count: count) { "+1312555\(String(format: "%04d", $0))" }
+            payload = ["text": "Hi {{name}}"]
+            (suppressedAtUpload, suppressedLater) = ("+13125550003", "+13125550007")
+        case "webhook":
+            csv = Self.csv("address,name", count: count) { "endpoint-\($0)" }
+            payload = ["data": ["greeting": "Hi {{name}}"]]
+            (suppressedAtUpload, suppressedLater) = (nil, nil)
+        default:
+            csv = Self.csv(count: count)
+            payload = Self.emailPayload
+            (suppressedAtUpload, suppressedLater) = ("user3@example.org", "user7@example.org")
+        }
+        if let suppressedAtUpload {
+            try await harness.call("POST", "/api/suppressions", json: ["address": suppressedAtUpload, "reason": "manual"])
+        }
+        let batch = try await harness.batch(config: config, payload: payload, csv: csv)
+        // Suppressed after the upload, before the send: the processor must skip it.
+        if let suppressedLater {
+            try await harness.call("POST", "/api/suppressions", json: ["address": suppressedLater, "reason": "manual"])
+        }
+        try await harness.call("POST", "/api/batches/\(batch)/send")
+        let detail = try await harness.wait(batch)
+        let counts = PipelineHarness.counts(detail)
+        let rows = try harness.rowsByStatus(batch)
+        let suppressed = suppressedAtUpload == nil ? 0 : 2
+        #expect(rows == (suppressed == 0 ? ["sent": count] : ["sent": count - 2, "suppressed": 2]), "every recipient terminal")
+        #expect(counts["sent"] == count - suppressed && counts["suppressed"] == suppressed && counts["pending"] == 0 && counts["failed"] == 0)
+        let stats = Self.section(try await sandbox.stats(), provider == "webhook" ? "receiver" : provider)
+        #expect(stats["messages_accepted"] == count - suppressed, "the sandbox got each sent recipient, and never the suppressed")
+        #expect(stats["duplicate_sends"] == 0)
+        let missingIDs = try harness.query("SELECT count(*) FROM recipients WHERE batch_id = $1 AND status = 'sent' AND provider_message_id IS NULL", [batch])
+        #expect(missingIDs.first?[0] == "0", "every sent recipient has its provider message id")
+    }
+
+    @Test("each recipient's placeholders are rendered with its own variables; one missing a variable fails alone, with the reason")
+    func templateRendered() async throws {
+        let receiver = try TestHTTPServer()
+        let harness = try PipelineHarness()
+        defer { harness.finish() }
+        try harness.start("host")
+        let config = try await harness.sendConfig("custom-webhook", sandbox: "", url: receiver.url("/record"))
+        let batch = try await harness.batch(config: config, payload: ["data": ["greeting": "Hi {{name}}, code {{code}}"]],
+                                            csv: "address,name,code\na,Ada,1\nb,Grace,2\nc,Lin,\n")
+        try await harness.call("POST", "/api/batches/\(batch)/send")
+        try await harness.wait(batch)
+        let recorded = try await APIHarnessFree.get(receiver.url("/recorded"))
+        let greetings = Set(recorded.compactMap { body -> String? in
+            guard let object = try? JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: Any] else { return nil }
+            return object["greeting"] as? String
+        })
+        // An empty CSV cell is a variable that is there (empty); the third recipient gets "code ".
+        #expect(greetings == ["Hi Ada, code 1", "Hi Grace, code 2", "Hi Lin, code "])
+
+        let missing = try await harness.batch(config: config, payload: ["data": ["greeting": "Hi {{nickname}}"]], csv: "address,name\nd,Dee\n")
+        try await harness.call("POST", "/api/batches/\(missing)/send")
+        try await harness.wait(missing)
+        let row = try harness.query("SELECT status, last_error FROM recipients WHERE batch_id = $1", [missing]).first
+        #expect(row?[0] == "failed")
+        #expect(row?[1]?.contains("nickname") == true)
+    }
+
+    @Test("kill -9 of the sender mid-batch, then a restart: the batch completes with 0 lost and 0 duplicates")
+    func senderKilled() async throws {
+        let sandbox = try TestSandbox()
+        let harness = try PipelineHarness()
+        defer { harness.finish() }
+        try harness.start("control", roles: "api,discoverer,processor,background")
+        try harness.start("sender", roles: "sender")
+        let config = try await harness.sendConfig("resend", sandbox: sandbox.url)
+        let count = 50_000
+        let batch = try await harness.batch(config: config, payload: Self.emailPayload, csv: Self.csv(count: count))
+        try await harness.call("POST", "/api/batches/\(batch)/send")
+        try await waitUntil { (PipelineHarness.counts(try await harness.detail(batch))["sent"] ?? 0) >= 5_000 }
+        harness.kill9("sender")
+        try harness.start("sender", roles: "sender")
+        let detail = try await harness.wait(batch, seconds: 240)
+        #expect(PipelineHarness.counts(detail)["sent"] == count)
+        #expect(try harness.rowsByStatus(batch) == ["sent": count])
+        let stats = Self.section(try await sandbox.stats(), "resend")
+        #expect(stats["messages_accepted"] == count)
+        #expect(stats["duplicate_sends"] == 0)
+    }
+
+    @Test("kill -9 of the processor mid-expansion, then a restart: the batch completes with 0 lost and 0 duplicates")
+    func processorKilled() async throws {
+        let sandbox = try TestSandbox()
+        // Small pages make the expansion long enough to be killed in the middle of.
+        let harness = try PipelineHarness(pipeline: "page_size = 50")
+        defer { harness.finish() }
+        try harness.start("control", roles: "api,discoverer,sender,background")
+        try harness.start("processor", roles: "processor")
+        let config = try await harness.sendConfig("resend", sandbox: sandbox.url)
+        let count = 50_000
+        let batch = try await harness.batch(config: config, payload: Self.emailPayload, csv: Self.csv(count: count))
+        try await harness.call("POST", "/api/batches/\(batch)/send")
+        try await waitUntil {
+            let row = try harness.query("SELECT cursor_position > 0, expanded_at IS NULL FROM batches WHERE id = $1", [batch]).first
+            return row?[0] == "t" && row?[1] == "t"
+        }
+        harness.kill9("processor")
+        let cursorAtKill = try harness.query("SELECT cursor_position FROM batches WHERE id = $1", [batch]).first?[0] ?? nil
+        try harness.start("processor", roles: "processor")
+        let detail = try await harness.wait(batch, seconds: 240)
+        #expect(PipelineHarness.counts(detail)["sent"] == count)
+        #expect(try harness.rowsByStatus(batch) == ["sent": count])
+        let stats = Self.section(try await sandbox.stats(), "resend")
+        #expect(stats["messages_accepted"] == count)
+        #expect(stats["duplicate_sends"] == 0)
+        #expect(stats["idempotent_replays"] == 0, "the resumed expansion published no chunk twice (cursor was \(cursorAtKill ?? "?"))")
+    }
+
+    @Test("throttling (429) is a delay: every recipient sent with one attempt")
+    func throttledUsesNoAttempt() async throws {
+        let sandbox = try TestSandbox(config: "[faults.resend]\nrate_limited = 0.3\n")
+        let harness = try PipelineHarness()
+        defer { harness.finish() }
+        try harness.start("host")
+        let config = try await harness.sendConfig("resend", sandbox: sandbox.url)
+        let batch = try await harness.batch(config: config, payload: Self.emailPayload, csv: Self.csv(count: 3_000))
+        try await harness.call("POST", "/api/batches/\(batch)/send")
+        try await harness.wait(batch)
+        #expect(try harness.rowsByStatus(batch) == ["sent": 3_000])
+        let attempts = try harness.query("SELECT min(attempts), max(attempts) FROM recipients WHERE batch_id = $1", [batch]).first
+        #expect(attempts?[0] == "1" && attempts?[1] == "1", "a throttled send used no attempt")
+        let stats = Self.section(try await sandbox.stats(), "resend")
+        #expect((stats["faults_injected"] ?? 0) > 0)
+        #expect(stats["duplicate_sends"] == 0)
+    }
+
+    @Test("rate_limited 0.3 and server_error 0.1 faults: every recipient still ends sent, nothing twice")
+    func faultsStillDeliver() async throws {
+        let sandbox = try TestSandbox(config: "[faults.resend]\nrate_limited = 0.3\nserver_error = 0.1\n")
+        let harness = try PipelineHarness()
+        defer { harness.finish() }
+        try harness.start("host")
+        let config = try await harness.sendConfig("resend", sandbox: sandbox.url)
+        let batch = try await harness.batch(config: config, payload: Self.emailPayload, csv: Self.csv(count: 3_000))
+        try await harness.call("POST", "/api/batches/\(batch)/send")
+        try await harness.wait(batch)
+        #expect(try harness.rowsByStatus(batch) == ["sent": 3_000])
+        let retried = try harness.query("SELECT count(*) FROM recipients WHERE batch_id = $1 AND attempts > 1", [batch]).first?[0] ?? nil
+        #expect((Int(retried ?? "0") ?? 0) > 0, "server errors used attempts")
+        let stats = Self.section(try await sandbox.stats(), "resend")
+        #expect(stats["messages_accepted"] == 3_000)
+        #expect(stats["duplicate_sends"] == 0)
+    }
+
+    @Test("lost responses on Resend: the idempotency key keeps it to 0 duplicates")
+    func lostResponses() async throws {
+        let sandbox = try TestSandbox(config: "[faults.resend]\nlost_response = 0.2\n")
+        let harness = try PipelineHarness()
+        defer { harness.finish() }
+        try harness.start("host")
+        let config = try await harness.sendConfig("resend", sandbox: sandbox.url)
+        let batch = try await harness.batch(config: config, payload: Self.emailPayload, csv: Self.csv(count: 3_000))
+        try await harness.call("POST", "/api/batches/\(batch)/send")
+        try await harness.wait(batch)
+        #expect(try harness.rowsByStatus(batch) == ["sent": 3_000])
+        let stats = Self.section(try await sandbox.stats(), "resend")
+        #expect((stats["faults_injected"] ?? 0) > 0)
+        #expect((stats["idempotent_replays"] ?? 0) > 0, "retries after lost responses were answered from the provider's idempotency store")
+        #expect(stats["duplicate_sends"] == 0)
+        #expect(stats["messages_accepted"] == 3_000)
+    }
+
+    @Test("a permanent refusal for one recipient leaves its chunk-mates sent, and says why")
+    func permanentRefusalAlone() async throws {
+        let sandbox = try TestSandbox()
+        let harness = try PipelineHarness()
+        defer { harness.finish() }
+        try harness.start("host")
+        let config = try await harness.sendConfig("ses", sandbox: sandbox.url)
+        let batch = try await harness.batch(config: config, payload: Self.emailPayload,
+                                            csv: "email,name\na@example.org,A\nrejected@example.org,R\nb@example.org,B\n")
+        try await harness.call("POST", "/api/batches/\(batch)/send")
+        let detail = try await harness.wait(batch)
+        #expect(try harness.rowsByStatus(batch) == ["sent": 2, "failed": 1])
+        #expect(PipelineHarness.counts(detail)["failed"] == 1)
+        let row = try harness.query("SELECT last_error, attempts FROM recipients WHERE batch_id = $1 AND status = 'failed'", [batch]).first
+        #expect(row?[0]?.contains("MESSAGE_REJECTED") == true || row?[0]?.contains("MessageRejected") == true)
+        #expect(row?[1] == "1", "a permanent refusal is not retried")
+    }
+
+    @Test("a scheduled batch is sent when due, not before")
+    func scheduled() async throws {
+        let sandbox = try TestSandbox()
+        let harness = try PipelineHarness()
+        defer { harness.finish() }
+        try harness.start("host")
+        let config = try await harness.sendConfig("resend", sandbox: sandbox.url)
+        let batch = try await harness.batch(config: config, payload: Self.emailPayload, csv: Self.csv(count: 10))
+        let due = Date().addingTimeInterval(3)
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        try await harness.call("POST", "/api/batches/\(batch)/send", json: ["scheduledAt": formatter.string(from: due)])
+        try await Task.sleep(for: .milliseconds(1_500))
+        #expect(try await harness.detail(batch)["status"] as? String == "queued")
+        #expect(Self.section(try await sandbox.stats(), "resend")["messages_accepted"] == 0)
+        try await harness.wait(batch, seconds: 30)
+        let started = try harness.query("SELECT extract(epoch FROM started_at) FROM batches WHERE id = $1", [batch]).first?[0] ?? nil
+        #expect((Double(started ?? "0") ?? 0) >= due.timeIntervalSince1970 - 0.05)
+        #expect(Self.section(try await sandbox.stats(), "resend")["messages_accepted"] == 10)
+    }
+
+    @Test("cancel mid-send: nothing reaches the sandbox after the cancel is answered, beyond sends in flight, which are recorded")
+    func cancelMidSend() async throws {
+        // Slow answers and small rounds (2 lanes of 2 chunks: at most 4 requests in flight) keep the batch
+        // sending for many seconds, so the cancel lands in the middle and what follows it is countable.
+        let sandbox = try TestSandbox(config: "[faults.resend]\nslow = 1.0\nslow_ms = 300\n")
+        let harness = try PipelineHarness(pipeline: "sender_lanes = 2\nfetch_batch = 2")
+        defer { harness.finish() }
+        try harness.start("host")
+        let config = try await harness.sendConfig("resend", sandbox: sandbox.url)
+        let count = 20_000
+        let batch = try await harness.batch(config: config, payload: Self.emailPayload, csv: Self.csv(count: count))
+        try await harness.call("POST", "/api/batches/\(batch)/send")
+        try await waitUntil { (Self.section(try await sandbox.stats(), "resend")["messages_accepted"] ?? 0) >= 1_000 }
+        try await harness.call("POST", "/api/batches/\(batch)/cancel")
+        let requestsAtCancel = Self.section(try await sandbox.stats(), "resend")["requests"] ?? 0
+        // Requests already on the wire finish within the slow answer; none may start after.
+        try await Task.sleep(for: .seconds(3))
+        let settled = Self.section(try await sandbox.stats(), "resend")
+        try await Task.sleep(for: .seconds(2))
+        let later = Self.section(try await sandbox.stats(), "resend")
+        #expect(later["messages_accepted"] == settled["messages_accepted"], "nothing sent after the cancel settled")
+        #expect((settled["requests"] ?? 0) - requestsAtCancel <= 4, "at most the requests in flight at the cancel")
+        #expect((settled["messages_accepted"] ?? 0) < count / 2, "the cancel stopped the batch in the middle")
+        let detail = try await harness.detail(batch)
+        let counts = PipelineHarness.counts(detail)
+        let rows = try harness.rowsByStatus(batch)
+        #expect(detail["status"] as? String == "cancelled")
+        #expect(rows["sent"] == settled["messages_accepted"], "in-flight sends are recorded as sent")
+        #expect((rows["sent"] ?? 0) + (rows["cancelled"] ?? 0) == count)
+        #expect(counts["cancelled"] == rows["cancelled"])
+        #expect(counts["sent"] == rows["sent"])
+    }
+
+    @Test("a batch whose plugin is no longer loaded fails with that reason, and so do its recipients")
+    func pluginGone() async throws {
+        let sandbox = try TestSandbox()
+        let full = try PipelineHarness()
+        defer { full.finish() }
+        try full.start("host", roles: "api")
+        let config = try await full.sendConfig("ses", sandbox: sandbox.url)
+        let batch = try await full.batch(config: config, payload: Self.emailPayload, csv: Self.csv(count: 5))
+        try await full.call("POST", "/api/batches/\(batch)/send")
+        full.kill9("host")
+        // The same deployment restarted without the SES plugin.
+        let reduced = try PipelineHarness.reusing(full, plugins: ["Resend"])
+        try reduced.start("host")
+        let detail = try await reduced.wait(batch, for: ["failed"], seconds: 30)
+        let reason = (detail["progress"] as? [String: Any])?["failureReason"] as? String ?? ""
+        #expect(reason.contains("ses plugin is not loaded"))
+        #expect(try full.rowsByStatus(batch) == ["failed": 5])
+        reduced.stopHosts()
+    }
+
+    /// Polls `condition` every 100 ms for up to a minute.
+    func waitUntil(_ condition: () async throws -> Bool) async throws {
+        let deadline = Date().addingTimeInterval(60)
+        while Date() < deadline {
+            if try await condition() { return }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        throw TestEnvironment.FixtureError(message: "the condition did not hold within a minute")
+    }
+}
+
+/// Plain GETs outside a deployment (the recording server).
+enum APIHarnessFree {
+    static func get(_ url: String) async throws -> [String] {
+        let client = CurlHTTPClient()
+        defer { client.shutdown() }
+        let result = await client.execute(PreparedRequest(method: "GET", url: url, headers: [], body: [], messageIndices: []))
+        return try JSONSerialization.jsonObject(with: Data(result.body)) as? [String] ?? []
+    }
+}
