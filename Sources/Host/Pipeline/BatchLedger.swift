@@ -167,35 +167,46 @@ public struct BatchLedger: Sendable {
         }
     }
 
-    /// A row moves only forward: a send outcome overwrites a waiting status (or a cancel that came while
-    /// its send was in flight, whose row then says what really happened), never a later webhook's status.
-    /// A recipient un-cancelled that way is taken off the batch's cancelled count.
+    /// A row moves only forward: a send outcome overwrites a waiting status, never a later webhook's status.
+    /// In a cancelled batch, a send that was in flight at the cancel overwrites `cancelled` with what really
+    /// happened, and is taken off the batch's cancelled count. Each statement is one join of the input
+    /// rows with the primary key. The batch row is locked only for a cancelled batch (before its
+    /// recipients, as the cancel locks them): concurrent writers of a sending batch never wait on each other.
     static func write(_ db: PostgresConnection, batchID: String, _ rows: [RowUpdate]) throws(PostgresError) {
         guard !rows.isEmpty else { return }
         let sorted = rows.sorted { $0.position < $1.position }
-        // The batch row first, as a cancel locks it before the recipients: the same order on both sides, no deadlock.
-        _ = try db.query("UPDATE batches SET progressed_at = now(), last_outcome_at = now() WHERE id = $1", [batchID])
-        _ = try db.query("""
+        let parameters = [batchID, PostgresArray.literal(sorted.map(\.position)), PostgresArray.literal(sorted.map { Optional($0.status.rawValue) }),
+                          PostgresArray.literal(sorted.map(\.providerMessageID)), PostgresArray.literal(sorted.map(\.lastError)),
+                          PostgresArray.literal(sorted.map(\.attempts))]
+        let input = """
             WITH input AS (
                 SELECT * FROM unnest($2::bigint[], $3::text[], $4::text[], $5::text[], $6::integer[])
-                    AS t(position, status, provider_message_id, last_error, attempts)),
-            old AS (
-                SELECT r.position, r.status FROM recipients r JOIN input i ON r.batch_id = $1 AND r.position = i.position
-                WHERE r.status IN ('pending', 'queued', 'deferred', 'cancelled') FOR UPDATE OF r),
-            changed AS (
-                UPDATE recipients r SET status = i.status,
-                       provider_message_id = coalesce(i.provider_message_id, r.provider_message_id),
-                       last_error = i.last_error, attempts = greatest(r.attempts, i.attempts), updated_at = now()
-                FROM input i JOIN old o ON o.position = i.position
-                WHERE r.batch_id = $1 AND r.position = i.position
-                  AND (o.status <> 'cancelled' OR i.status IN ('sent', 'failed'))
-                RETURNING o.status AS was, i.status AS now)
-            UPDATE batches SET cancelled_count = cancelled_count
-                   - (SELECT count(*) FROM changed WHERE was = 'cancelled' AND now <> 'cancelled')
-            WHERE id = $1 AND EXISTS (SELECT 1 FROM changed WHERE was = 'cancelled')
-            """, [batchID, PostgresArray.literal(sorted.map(\.position)), PostgresArray.literal(sorted.map { Optional($0.status.rawValue) }),
-                  PostgresArray.literal(sorted.map(\.providerMessageID)), PostgresArray.literal(sorted.map(\.lastError)),
-                  PostgresArray.literal(sorted.map(\.attempts))])
+                    AS t(position, status, provider_message_id, last_error, attempts))
+            """
+        let set = """
+            SET status = i.status, provider_message_id = coalesce(i.provider_message_id, r.provider_message_id),
+                last_error = i.last_error, attempts = greatest(r.attempts, i.attempts), updated_at = now()
+            FROM input i WHERE r.batch_id = $1 AND r.position = i.position
+            """
+        func isCancelled() throws(PostgresError) -> Bool {
+            try db.query("SELECT status FROM batches WHERE id = $1", [batchID]).first?[0] == BatchStatus.cancelled.rawValue
+        }
+        func uncancel() throws(PostgresError) {
+            _ = try db.query("""
+                \(input), uncancelled AS (
+                    UPDATE recipients r \(set) AND r.status = 'cancelled' AND i.status IN ('sent', 'failed') RETURNING 1)
+                UPDATE batches SET cancelled_count = cancelled_count - (SELECT count(*) FROM uncancelled) WHERE id = $1
+                """, parameters)
+        }
+        let cancelledBefore = try isCancelled()
+        if cancelledBefore {
+            _ = try db.query("SELECT 1 FROM batches WHERE id = $1 FOR UPDATE", [batchID])
+            try uncancel()
+        }
+        _ = try db.query("\(input) UPDATE recipients r \(set) AND r.status IN ('pending', 'queued', 'deferred')", parameters)
+        // A cancel that committed meanwhile (each statement sees what is committed) turned some of these
+        // rows to cancelled before this write reached them; its locks are gone, so taking the batch row now is safe.
+        if !cancelledBefore, try isCancelled() { try uncancel() }
     }
 
     /// Dead letters re-driven: their recipients wait again with fresh attempts, and a completed batch is processing again.
@@ -232,8 +243,10 @@ public struct BatchLedger: Sendable {
         let c = ids.map { counters[$0]! }
         return try await database.withConnection { db in
             try db.query("""
-                WITH input AS (SELECT * FROM unnest($1::uuid[], $2::integer[], $3::integer[], $4::integer[]) AS t(id, sent, failed, suppressed))
+                WITH input AS (SELECT * FROM unnest($1::uuid[], $2::integer[], $3::integer[], $4::integer[], $5::bigint[])
+                                             AS t(id, sent, failed, suppressed, last))
                 UPDATE batches b SET sent_count = i.sent, failed_count = i.failed, late_suppressed_count = i.suppressed,
+                       last_outcome_at = CASE WHEN i.last > 0 THEN to_timestamp(i.last / 1000.0) ELSE b.last_outcome_at END,
                        progressed_at = CASE WHEN (b.sent_count, b.failed_count, b.late_suppressed_count) <> (i.sent, i.failed, i.suppressed)
                                             THEN now() ELSE b.progressed_at END,
                        updated_at = CASE WHEN (b.sent_count, b.failed_count, b.late_suppressed_count) <> (i.sent, i.failed, i.suppressed)
@@ -242,7 +255,7 @@ public struct BatchLedger: Sendable {
                 RETURNING b.id, b.status, b.recipient_count - b.suppressed_count, b.expanded_at IS NOT NULL,
                           (extract(epoch FROM now() - coalesce(b.progressed_at, b.updated_at)) * 1000)::bigint
                 """, [PostgresArray.literal(ids), PostgresArray.literal(c.map(\.sent)), PostgresArray.literal(c.map(\.failed)),
-                      PostgresArray.literal(c.map(\.suppressed))])
+                      PostgresArray.literal(c.map(\.suppressed)), PostgresArray.literal(c.map(\.lastOutcomeMs))])
         }.map { r in
             Progress(id: r[0] ?? "", status: r[1] ?? "", owed: Int(r[2] ?? "0") ?? 0, expanded: r[3] == "t",
                      quietMs: Int64(r[4] ?? "0") ?? 0)

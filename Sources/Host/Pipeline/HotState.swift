@@ -1,3 +1,4 @@
+import HostCore
 import Storage
 
 /// The pipeline's hot state in Redis: per batch, which recipients are done
@@ -109,7 +110,7 @@ public struct HotState: Sendable {
     }
 
     /// Records outcomes of several batches' recipients, one script call per batch, one round trip.
-    public func record(_ entries: [String: [Entry]]) async throws {
+    public func record(_ entries: [String: [Entry]], nowMs: Int64 = WallClock.nowMilliseconds) async throws {
         let calls = entries.filter { !$0.value.isEmpty }.map { batchID, entries in
             let k = keys(batchID)
             var arguments: [String] = []
@@ -122,7 +123,7 @@ public struct HotState: Sendable {
                 case .unclaimed(let position): arguments += ["U", String(position), ""]
                 }
             }
-            return (keys: [k.done, k.claim, k.attempts, k.counters, activeKey], arguments: [batchID] + arguments)
+            return (keys: [k.done, k.claim, k.attempts, k.counters, activeKey], arguments: [batchID, String(nowMs)] + arguments)
         }
         _ = try await redis.withConnection { redis in try redis.evaluateAll(Self.recordScript, calls: calls) }
     }
@@ -210,7 +211,8 @@ public struct HotState: Sendable {
     static let recordScript = RedisScript("""
         local names = { s = 'sent', f = 'failed', c = 'cancelled', x = 'suppressed' }
         redis.call('SADD', KEYS[5], ARGV[1])
-        for i = 2, #ARGV, 3 do
+        redis.call('HSET', KEYS[4], 'last', ARGV[2])
+        for i = 3, #ARGV, 3 do
           local op, p, v = ARGV[i], ARGV[i + 1], ARGV[i + 2]
           if op == 'T' then
             if redis.call('HSETNX', KEYS[1], p, v) == 1 then
@@ -231,6 +233,8 @@ public struct HotState: Sendable {
 /// What the pipeline has decided for a batch's recipients so far.
 public struct BatchCounters: Sendable, Equatable {
     public var sent = 0, failed = 0, cancelled = 0, suppressed = 0, retried = 0, throttled = 0
+    /// When an outcome was last recorded (Unix ms), 0 for never.
+    public var lastOutcomeMs = 0
 
     public init(_ fields: [String: Int] = [:]) {
         sent = fields["sent"] ?? 0
@@ -239,6 +243,7 @@ public struct BatchCounters: Sendable, Equatable {
         suppressed = fields["suppressed"] ?? 0
         retried = fields["retried"] ?? 0
         throttled = fields["throttled"] ?? 0
+        lastOutcomeMs = fields["last"] ?? 0
     }
 
     /// Recipients with a final outcome.

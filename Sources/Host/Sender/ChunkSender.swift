@@ -54,9 +54,9 @@ struct ChunkSender: Sendable {
                     do { return (index, try await delivery.send(messages), nil) } catch { return (index, nil, "\(error)") }
                 }
             }
-            var answers = [([SendOutcome]?, String?)](repeating: (nil, nil), count: groups.count)
-            for await (index, outcomes, failure) in tasks { answers[index] = (outcomes, failure) }
-            return answers
+            var answers: [(index: Int, outcomes: [SendOutcome]?, failure: String?)] = []
+            for await answer in tasks { answers.append(answer) }
+            return answers.sorted { $0.index < $1.index }.map { ($0.outcomes, $0.failure) }
         }
         for (group, (outcomes, failure)) in zip(groups, answers) {
             guard let outcomes else {

@@ -75,9 +75,9 @@ public struct SenderWorkers: Service {
                     let claimed = claims[index]
                     tasks.addTask { (index, await self.resolve(job, claims: claimed)) }
                 }
-                var results = [ChunkSender.Result?](repeating: nil, count: jobs.count)
-                for await (index, result) in tasks { results[index] = result }
-                return results
+                var results: [(index: Int, result: ChunkSender.Result?)] = []
+                for await answer in tasks { results.append(answer) }
+                return results.sorted { $0.index < $1.index }.map(\.result)
             }
             try await record(jobs.map(\.job), results)
             try await settle(jobs.map(\.message), results)
