@@ -169,7 +169,8 @@ let package = Package(
             path: "Plugins/ConformancePlugin"
         ),
 
-        .testTarget(name: "HostTests", dependencies: ["HostCore", "ProviderModel", "ProviderCrypto", "Storage"], path: "Tests/HostTests"),
+        .testTarget(name: "HostTests", dependencies: ["HostCore", "ProviderModel", "ProviderCrypto", "Storage", "Pipeline", "Processor"],
+                    path: "Tests/HostTests"),
         .testTarget(
             name: "APITests",
             dependencies: ["SenderAPI", "Storage", "HostCore", "ProviderCrypto",

@@ -28,9 +28,9 @@ struct StorageTests {
     func migratesOnce() throws {
         try withScratchDatabase { url in
             let connection = try PostgresConnection(url: url)
-            #expect(try Migrator().migrate(connection) == [1, 2, 3])
+            #expect(try Migrator().migrate(connection) == [1, 2, 3, 4])
             #expect(try Migrator().migrate(connection) == [])
-            #expect(try Migrator().currentVersion(connection) == 3)
+            #expect(try Migrator().currentVersion(connection) == 4)
             let tables = try connection.query("SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY 1")
                 .compactMap { $0[0] }
             #expect(tables == ["api_keys", "audit_log", "batches", "recipients", "schema_migrations", "send_configs", "suppressions", "users"])

@@ -1,4 +1,6 @@
+import Foundation
 import Hummingbird
+import Pipeline
 
 /// `GET /api/openapi.json`: the OpenAPI 3.1 document of every route; a test
 /// checks it names exactly the routes the router serves.
@@ -9,7 +11,16 @@ struct OpenAPIRoute {
 }
 
 public enum OpenAPIDocument {
-    public static let text = #"""
+    /// The document, with the status enums taken from the one list of each (Pipeline/DeliveryStatus.swift).
+    public static let text = template
+        .replacingOccurrences(of: "@BATCH_STATUSES@", with: list(BatchStatus.allCases.map(\.rawValue)))
+        .replacingOccurrences(of: "@RECIPIENT_STATUSES@", with: list(RecipientStatus.allCases.map(\.rawValue)))
+
+    private static func list(_ names: [String]) -> String {
+        "[" + names.map { "\"\($0)\"" }.joined(separator: ", ") + "]"
+    }
+
+    static let template = #"""
 {
  "openapi": "3.1.0",
  "info": {
@@ -1312,29 +1323,10 @@ public enum OpenAPIDocument {
     }
    },
    "BatchStatus": {
-    "enum": [
-     "draft",
-     "queued",
-     "processing",
-     "completed",
-     "cancelled",
-     "failed"
-    ]
+    "enum": @BATCH_STATUSES@
    },
    "RecipientStatus": {
-    "enum": [
-     "pending",
-     "queued",
-     "sent",
-     "delivered",
-     "deferred",
-     "bounced",
-     "complained",
-     "rejected",
-     "failed",
-     "suppressed",
-     "cancelled"
-    ]
+    "enum": @RECIPIENT_STATUSES@
    },
    "Payload": {
     "type": "object",
@@ -1475,6 +1467,46 @@ public enum OpenAPIDocument {
        },
        "failed": {
         "type": "integer"
+       },
+       "pending": {
+        "type": "integer",
+        "description": "recipients without an outcome yet"
+       },
+       "cancelled": {
+        "type": "integer"
+       }
+      }
+     },
+     "progress": {
+      "type": "object",
+      "properties": {
+       "startedAt": {
+        "type": [
+         "string",
+         "null"
+        ]
+       },
+       "lastOutcomeAt": {
+        "type": [
+         "string",
+         "null"
+        ]
+       },
+       "finishedAt": {
+        "type": [
+         "string",
+         "null"
+        ]
+       },
+       "messagesPerSecond": {
+        "type": "number"
+       },
+       "failureReason": {
+        "type": [
+         "string",
+         "null"
+        ],
+        "description": "why the batch could not be sent at all (send-config deleted, plugin not loaded, credentials refused)"
        }
       }
      },

@@ -104,8 +104,11 @@ struct E2EBenchCommand: AsyncParsableCommand {
         let cpuAfter = watched.map { $0.1.reduce(0) { $0 + $1.cpuSeconds } }
 
         Output.line("")
-        Output.line(pad("provider", 9) + pad("status", 11) + String(format: "%10@ %8@ %9@ %11@ %12@ %10@", "sent", "failed", "seconds",
-                                                                     "msg/s", "sandbox got", "duplicates"))
+        Output.line(pad("provider", 9) + pad("status", 11) + ["sent", "failed", "seconds", "msg/s", "sandbox got", "duplicates"]
+            .enumerated().map { index, name in
+                let width = [10, 8, 9, 11, 12, 10][index]
+                return String(repeating: " ", count: max(0, width - name.count)) + name
+            }.joined(separator: " "))
         for o in outcomes {
             Output.line(pad(o.provider.rawValue, 9) + pad(o.status, 11) + String(format: "%10d %8d %9.2f %11.0f %12d %10d", o.sent, o.failed,
                                                                                    o.seconds, o.messagesPerSecond, o.sandboxAccepted,

@@ -1,0 +1,60 @@
+import Pipeline
+@testable import Processor
+import ProviderModel
+import Testing
+
+@Suite("Chunk jobs and batch templates")
+struct ChunkJobTests {
+    @Test("a chunk job survives its JSON form: shared fields once, each recipient's own fields, hostile characters intact")
+    func roundTrip() throws {
+        let common = OutboundMessage(id: "-", channel: .email, from: "News <news@example.com>", replyTo: ["help@example.com"],
+                                     subject: "Hello", html: "<p>\"quoted\" \\ back\u{1}</p>", headers: [KeyValue("X-Campaign", "launch")],
+                                     tags: [KeyValue("kind", "news")])
+        let job = ChunkJob(batchID: "b1", userID: "u1", sendConfigID: "c1", common: common, recipients: [
+            ChunkJob.Recipient(position: 7, address: "a@example.org"),
+            ChunkJob.Recipient(position: 9, address: "b@example.org", subject: "Hi Ünïcødé 🚀", html: "<b>B</b>"),
+        ])
+        let decoded = try ChunkJob(decoding: job.encoded())
+        #expect(decoded == job)
+        let second = decoded.message(for: decoded.recipients[1])
+        #expect(second.to == ["b@example.org"] && second.subject == "Hi Ünïcødé 🚀" && second.html == "<b>B</b>")
+        #expect(second.idempotencyKey == "b1-9" && second.from == common.from && second.headers == common.headers)
+        #expect(decoded.message(for: decoded.recipients[0]).subject == "Hello")
+        #expect(job.messageID == "b1:7", "the same page yields the same Nats-Msg-Id")
+    }
+
+    @Test("a chunk job that is not one is refused with the reason, never a crash", arguments: [
+        "", "null", "[]", #"{"b":"x"}"#, #"{"b":"x","u":"u","c":"c","m":{"channel":"pigeon"},"r":[[1,"a"]]}"#,
+        #"{"b":"x","u":"u","c":"c","m":{"channel":"email"},"r":[]}"#, #"{"b":"x","u":"u","c":"c","m":{"channel":"email"},"r":[["1","a"]]}"#,
+        #"{"b":"x","u":"u","c":"c","m":{"channel":"email"},"r":[[1.5,"a"]]}"#,
+    ])
+    func malformed(text: String) {
+        #expect(throws: ChunkJobError.self) { try ChunkJob(decoding: Array(text.utf8)) }
+    }
+
+    @Test("templates: html escaped, subject and text as written, variables named, a missing one refused by name")
+    func templates() throws {
+        let template = try BatchTemplate(payloadJSON: #"{"subject":"Hi {{name}} & co","html":"<p>{{name}}</p>","text":"Code {{code}}"}"#,
+                                         defaultsJSON: #"{"from":"news@example.com"}"#, channel: .email)
+        #expect(template.common.from == "news@example.com")
+        let rendered = try template.render(position: 1, address: "a@example.org", variablesJSON: #"{"name":"<Ada>","code":42}"#).get()
+        #expect(rendered.subject == "Hi <Ada> & co")
+        #expect(rendered.html == "<p>&lt;Ada&gt;</p>")
+        #expect(rendered.text == "Code 42")
+        guard case .failure(let problem) = template.render(position: 2, address: "b@example.org", variablesJSON: #"{"name":"B"}"#) else {
+            Issue.record("a recipient without code was rendered")
+            return
+        }
+        #expect(problem.description.contains("\"code\""))
+        #expect(BatchTemplate.variables(in: "{{a}} {{{b}}} {{& c}} {{#d}}{{/d}} {{! note}} {{e.f}}") == ["a", "b", "c", "e"])
+    }
+
+    @Test("webhook data: each string value rendered alone, so a variable cannot break the JSON")
+    func webhookData() throws {
+        let template = try BatchTemplate(payloadJSON: #"{"data":{"greeting":"Hi {{name}}","n":1}}"#, defaultsJSON: "{}", channel: .webhook)
+        let rendered = try template.render(position: 1, address: "x", variablesJSON: #"{"name":"\"quote\" }"}"#).get()
+        let payload = try #require(JSONValue.parse(Array((rendered.payload ?? "").utf8)))
+        #expect(payload["greeting"] == .string("Hi \"quote\" }"))
+        #expect(payload["n"] == .number(1))
+    }
+}
