@@ -169,7 +169,8 @@ let package = Package(
             path: "Plugins/ConformancePlugin"
         ),
 
-        .testTarget(name: "HostTests", dependencies: ["HostCore", "ProviderModel", "ProviderCrypto", "Storage", "Pipeline", "Processor"],
+        .testTarget(name: "HostTests", dependencies: ["HostCore", "ProviderModel", "ProviderCrypto", "Storage", "Pipeline", "Processor",
+                                                     .product(name: "Mustache", package: "swift-mustache")],
                     path: "Tests/HostTests"),
         .testTarget(
             name: "APITests",

@@ -186,46 +186,94 @@ public struct HotState: Sendable {
         }
     }
 
+    /// Bulk reads and writes per chunk (HMGET, one HSET), not a command per recipient: Redis's CPU per
+    /// message is what these scripts cost. `slices` keeps `unpack` within Lua's stack for any chunk size.
     static let claimScript = RedisScript("""
+        local function slices(list, size)
+          local out = {}
+          for i = 1, #list, size do
+            local part = {}
+            for j = i, math.min(i + size - 1, #list) do part[#part + 1] = list[j] end
+            out[#out + 1] = part
+          end
+          return out
+        end
+        local function hmget(key, fields)
+          local values = {}
+          for _, part in ipairs(slices(fields, 500)) do
+            local got = redis.call('HMGET', key, unpack(part))
+            for k = 1, #part do values[#values + 1] = got[k] end
+          end
+          return values
+        end
         local now = tonumber(ARGV[1]); local hold = tonumber(ARGV[2])
+        local positions = {}
+        for i = 3, #ARGV do positions[#positions + 1] = ARGV[i] end
         local cancelled = redis.call('EXISTS', KEYS[4]) == 1
-        local out = {}
-        for i = 3, #ARGV do
-          local p = ARGV[i]
-          local done = redis.call('HGET', KEYS[1], p)
-          if done then out[#out + 1] = done
-          elseif cancelled then out[#out + 1] = 'C'
+        local done = hmget(KEYS[1], positions)
+        local held = hmget(KEYS[2], positions)
+        local attempts = hmget(KEYS[3], positions)
+        local out, claims = {}, {}
+        for i, p in ipairs(positions) do
+          if done[i] then out[i] = done[i]
+          elseif cancelled then out[i] = 'C'
+          elseif held[i] and tonumber(held[i]) > now then out[i] = 'B'
           else
-            local held = redis.call('HGET', KEYS[2], p)
-            if held and tonumber(held) > now then out[#out + 1] = 'B'
-            else
-              redis.call('HSET', KEYS[2], p, now + hold)
-              out[#out + 1] = 'G' .. (redis.call('HGET', KEYS[3], p) or '0')
-            end
+            claims[#claims + 1] = p; claims[#claims + 1] = tostring(now + hold)
+            out[i] = 'G' .. (attempts[i] or '0')
           end
         end
+        for _, part in ipairs(slices(claims, 1000)) do redis.call('HSET', KEYS[2], unpack(part)) end
         return out
         """)
 
-    /// HSETNX makes a final outcome count once, however often a redelivered chunk records it.
+    /// A final outcome counts once (a field already in `done` is left as it is), however often a
+    /// redelivered chunk records it.
     static let recordScript = RedisScript("""
+        local function slices(list, size)
+          local out = {}
+          for i = 1, #list, size do
+            local part = {}
+            for j = i, math.min(i + size - 1, #list) do part[#part + 1] = list[j] end
+            out[#out + 1] = part
+          end
+          return out
+        end
         local names = { s = 'sent', f = 'failed', c = 'cancelled', x = 'suppressed' }
         redis.call('SADD', KEYS[5], ARGV[1])
         redis.call('HSET', KEYS[4], 'last', ARGV[2])
+        local finals, values, seen, released = {}, {}, {}, {}
+        local retried, throttled = 0, 0
         for i = 3, #ARGV, 3 do
           local op, p, v = ARGV[i], ARGV[i + 1], ARGV[i + 2]
+          released[#released + 1] = p
           if op == 'T' then
-            if redis.call('HSETNX', KEYS[1], p, v) == 1 then
-              redis.call('HINCRBY', KEYS[4], names[string.sub(v, 1, 1)], 1)
-            end
+            if not seen[p] then seen[p] = true; finals[#finals + 1] = p; values[#values + 1] = v end
           elseif op == 'R' then
-            redis.call('HINCRBY', KEYS[3], p, 1)
-            redis.call('HINCRBY', KEYS[4], 'retried', 1)
+            redis.call('HINCRBY', KEYS[3], p, 1); retried = retried + 1
           elseif op == 'W' then
-            redis.call('HINCRBY', KEYS[4], 'throttled', 1)
+            throttled = throttled + 1
           end
-          redis.call('HDEL', KEYS[2], p)
         end
+        local counts, sets = {}, {}
+        local offset = 0
+        for _, part in ipairs(slices(finals, 500)) do
+          local existing = redis.call('HMGET', KEYS[1], unpack(part))
+          for k, p in ipairs(part) do
+            if not existing[k] then
+              local v = values[offset + k]
+              sets[#sets + 1] = p; sets[#sets + 1] = v
+              local name = names[string.sub(v, 1, 1)]
+              counts[name] = (counts[name] or 0) + 1
+            end
+          end
+          offset = offset + #part
+        end
+        for _, part in ipairs(slices(sets, 1000)) do redis.call('HSET', KEYS[1], unpack(part)) end
+        for name, n in pairs(counts) do redis.call('HINCRBY', KEYS[4], name, n) end
+        if retried > 0 then redis.call('HINCRBY', KEYS[4], 'retried', retried) end
+        if throttled > 0 then redis.call('HINCRBY', KEYS[4], 'throttled', throttled) end
+        for _, part in ipairs(slices(released, 1000)) do redis.call('HDEL', KEYS[2], unpack(part)) end
         return 1
         """)
 }

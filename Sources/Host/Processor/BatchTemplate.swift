@@ -13,6 +13,9 @@ struct BatchTemplate {
     struct Compiled {
         var field: Field
         var template: MustacheTemplate
+        /// The same template as plain concatenation, when every tag is a plain variable.
+        var plain: PlainTemplate?
+        var html: Bool
         var variables: Set<String>
     }
 
@@ -38,7 +41,8 @@ struct BatchTemplate {
                                      messagingProfile: defaults["messagingProfileId"]?.stringValue ?? "")
         var compiled: [Compiled] = []
         for (field, value) in [(Field.subject, common.subject), (.html, common.html), (.text, common.text)] where value.contains("{{") {
-            compiled.append(Compiled(field: field, template: try Self.compile(value, html: field == .html), variables: Self.variables(in: value)))
+            compiled.append(Compiled(field: field, template: try Self.compile(value, html: field == .html), plain: PlainTemplate(value),
+                                     html: field == .html, variables: Self.variables(in: value)))
         }
         var dataTemplates: [String: (MustacheTemplate, Set<String>)] = [:]
         if let data = payload["data"], data != .null {
@@ -62,15 +66,33 @@ struct BatchTemplate {
     func render(position: Int, address: String, variablesJSON: String) -> Result<ChunkJob.Recipient, TemplateError> {
         var recipient = ChunkJob.Recipient(position: position, address: address)
         if isStatic { return .success(recipient) }
-        var variables: [String: Any] = ["address": address]
+        // Strings (and numbers, as text) for the plain renderer; anything else only swift-mustache renders.
+        var strings: [String: String] = ["address": address]
+        var others: [String: Any] = [:]
         if case .object(let object)? = JSONValue.parse(Array(variablesJSON.utf8)) {
-            for (key, value) in object { variables[key] = Self.plain(value) }
+            for (key, value) in object {
+                switch value {
+                case .string(let text): strings[key] = text
+                case .number, .null: strings[key] = Self.plain(value) as? String
+                default: others[key] = Self.plain(value)
+                }
+            }
+        }
+        var everything: [String: Any] {
+            var all: [String: Any] = others
+            for (key, value) in strings { all[key] = value }
+            return all
         }
         for entry in compiled {
-            if let missing = entry.variables.first(where: { variables[$0] == nil }) {
+            if let missing = entry.variables.first(where: { strings[$0] == nil && others[$0] == nil }) {
                 return .failure(TemplateError("the recipient has no variable \"\(missing)\", which the \(entry.field.rawValue) uses"))
             }
-            let rendered = entry.template.render(variables)
+            let rendered: String
+            if let plain = entry.plain, plain.names.allSatisfy({ strings[$0] != nil }) {
+                rendered = plain.render(strings, escapeHTML: entry.html)
+            } else {
+                rendered = entry.template.render(everything)
+            }
             switch entry.field {
             case .subject: recipient.subject = rendered
             case .html: recipient.html = rendered
@@ -80,11 +102,11 @@ struct BatchTemplate {
         }
         if let data, !dataTemplates.isEmpty {
             for (_, (_, names)) in dataTemplates {
-                if let missing = names.first(where: { variables[$0] == nil }) {
+                if let missing = names.first(where: { strings[$0] == nil && others[$0] == nil }) {
                     return .failure(TemplateError("the recipient has no variable \"\(missing)\", which the data uses"))
                 }
             }
-            recipient.payload = renderLeaves(data, variables).compactText
+            recipient.payload = renderLeaves(data, everything).compactText
         }
         return .success(recipient)
     }

@@ -1,3 +1,4 @@
+import Mustache
 import Pipeline
 @testable import Processor
 import ProviderModel
@@ -47,6 +48,21 @@ struct ChunkJobTests {
         }
         #expect(problem.description.contains("\"code\""))
         #expect(BatchTemplate.variables(in: "{{a}} {{{b}}} {{& c}} {{#d}}{{/d}} {{! note}} {{e.f}}") == ["a", "b", "c", "e"])
+    }
+
+    @Test("the plain renderer gives swift-mustache's text, escaping included; templates with sections are left to mustache",
+          arguments: ["Hi {{name}}!", "<p>{{ name }} &amp; {{{name}}} / {{&name}}</p>", "{{a}}{{b}}", "no tags", "{{name}}",
+                      "x {{ name }} y {{name}} z"])
+    func plainMatchesMustache(source: String) throws {
+        let plain = try #require(PlainTemplate(source))
+        let values = ["name": "<Ada> & \"O'Hara\" ünï 🚀", "a": "&", "b": ""]
+        for html in [true, false] {
+            let mustache = try MustacheTemplate(string: html ? source : "{{% CONTENT_TYPE: TEXT}}" + source)
+            #expect(plain.render(values, escapeHTML: html) == mustache.render(values))
+        }
+        #expect(PlainTemplate("{{#items}}x{{/items}}") == nil)
+        #expect(PlainTemplate("{{person.name}}") == nil)
+        #expect(PlainTemplate("{{! note}}") == nil)
     }
 
     @Test("webhook data: each string value rendered alone, so a variable cannot break the JSON")
