@@ -81,14 +81,21 @@ public struct BatchProcessor: Service {
         var cursor = plan.cursor
         let subject = Streams.tenantSubject(userID: plan.userID)
         let waiting: Set<String> = [RecipientStatus.pending.rawValue, RecipientStatus.queued.rawValue, RecipientStatus.deferred.rawValue]
+        // The next page is read while this one is rendered, published and committed.
+        let ledger = resources.ledger, pageSize = resources.settings.pageSize, userID = plan.userID
+        func read(after position: Int) -> Task<[BatchLedger.PageRow], any Error> {
+            Task { try await ledger.page(batchID: batchID, userID: userID, after: position, limit: pageSize) }
+        }
+        var nextPage = read(after: cursor)
+        defer { nextPage.cancel() }
         while true {
-            let rows = try await resources.ledger.page(batchID: batchID, userID: plan.userID, after: cursor,
-                                                       limit: resources.settings.pageSize)
+            let rows = try await nextPage.value
             guard let last = rows.last else {
                 try await resources.ledger.finishExpansion(batchID: batchID)
                 logger.info("batch expanded", metadata: ["batch": "\(batchID)"])
                 return true
             }
+            nextPage = read(after: last.position)
             var chunks: [ChunkJob] = []
             var current: [ChunkJob.Recipient] = []
             var decided: [BatchLedger.RowUpdate] = []

@@ -38,6 +38,12 @@ struct E2EBenchCommand: AsyncParsableCommand {
     @Option(help: "Sender lanes of the host (its [pipeline] sender_lanes).")
     var senderLanes: Int = 4
 
+    @Option(name: .customLong("pipeline"), help: "A [pipeline] setting for the host, KEY=VALUE (repeatable), e.g. page_size=2000.")
+    var pipelineSettings: [String] = []
+
+    @Flag(help: "Send in the database DATABASE_URL names and keep the batches; by default a scratch database and Redis prefix are made for the run and dropped after it, so runs do not measure each other's leftovers.")
+    var keep = false
+
     func run() async throws {
         guard (1...10_000_000).contains(recipients) else { throw ValidationError("--recipients must be 1 to 10,000,000") }
         let providers: [DeliveryRun.Provider]
@@ -52,6 +58,11 @@ struct E2EBenchCommand: AsyncParsableCommand {
         let executable = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().path
         let work = FileManager.default.temporaryDirectory.appendingPathComponent("batchsender-bench-\(getpid())").path
         try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
+        let scratch = keep ? nil : try ScratchDeployment(environment: environment)
+        defer { scratch?.drop() }
+        var childEnvironment = ProcessInfo.processInfo.environment
+        if let scratch { childEnvironment["DATABASE_URL"] = scratch.databaseURL }
+        let redisPrefix = scratch?.redisPrefix ?? APISettings().redisKeyPrefix
 
         var raw: RawJetStreamRate.Figures?
         if !noRaw {
@@ -61,11 +72,14 @@ struct E2EBenchCommand: AsyncParsableCommand {
 
         let plugins = ServeCommand.bundledPlugins().map { "[[plugin]]\npath = \"\($0)\"\n" }.joined()
         try (plugins + """
+            [api]
+            redis_key_prefix = "\(redisPrefix)"
             [pipeline]
             sender_lanes = \(senderLanes)
             sync_interval_ms = 500
             discover_interval_ms = 100
-            """).write(toFile: work + "/host.toml", atomically: true, encoding: .utf8)
+
+            """ + pipelineSettings.map { $0.replacingOccurrences(of: "=", with: " = ") }.joined(separator: "\n")).write(toFile: work + "/host.toml", atomically: true, encoding: .utf8)
         try """
             [resend]
             rate_limit_per_second = 1000000
@@ -81,9 +95,9 @@ struct E2EBenchCommand: AsyncParsableCommand {
         defer { sandbox.stop() }
         let host = try ChildProcess(name: "host", executable: executable,
                                     arguments: ["serve", "--port", String(apiPort), "--config", work + "/host.toml", "--log-level", "warning"],
-                                    logPath: work + "/host.log", readyText: "api listening")
+                                    environment: childEnvironment, logPath: work + "/host.log", readyText: "api listening")
         defer { host.stop() }
-        let key = try Self.apiKey(executable: executable)
+        let key = try Self.apiKey(executable: executable, environment: childEnvironment)
         let http = CurlHTTPClient()
         defer { http.shutdown() }
         let run = DeliveryRun(api: APIClient(base: "http://127.0.0.1:\(apiPort)", key: key, http: http),
@@ -91,17 +105,20 @@ struct E2EBenchCommand: AsyncParsableCommand {
 
         let stack = ChildProcess.stackServers()
         let watched: [(String, [ChildProcess])] = [("host (all roles)", [host]), ("sandbox", [sandbox])] + stack
-        let cpuBefore = watched.map { $0.1.reduce(0) { $0 + $1.cpuSeconds } }
+        func cpu() -> [Double] { watched.map { $0.1.reduce(0) { $0 + $1.cpuSeconds } } }
+        var cpuSending = [Double](repeating: 0, count: watched.count)
+        var cpuAtSend: [Double] = []
         var outcomes: [DeliveryRun.Outcome] = []
         let interactive = isatty(1) == 1
         for provider in providers {
-            let outcome = try await run.run(provider) { line in
+            let outcome = try await run.run(provider, sending: { starting in
+                if starting { cpuAtSend = cpu() } else { cpuSending = zip(cpuSending, zip(cpu(), cpuAtSend)).map { $0 + $1.0 - $1.1 } }
+            }, progress: { line in
                 if interactive { Output.raw("\r\u{1B}[K" + line) } else { Output.line(line) }
-            }
+            })
             if interactive { Output.raw("\n") }
             outcomes.append(outcome)
         }
-        let cpuAfter = watched.map { $0.1.reduce(0) { $0 + $1.cpuSeconds } }
 
         Output.line("")
         Output.line(pad("provider", 9) + pad("status", 11) + ["sent", "failed", "seconds", "msg/s", "sandbox got", "duplicates"]
@@ -122,10 +139,12 @@ struct E2EBenchCommand: AsyncParsableCommand {
                                    100 * o.messagesPerSecond / raw.throughPerSecond))
             }
         }
-        Output.line("CPU seconds during the sends, and peak memory, per process:")
-        for (index, (name, processes)) in watched.enumerated() {
+        let messages = outcomes.reduce(0) { $0 + $1.sent + $1.failed }
+        Output.line(String(format: "CPU seconds from each send to its completion (uploads not counted), µs per message, and peak memory, per process (%d messages):", messages))
+        for (index, (name, processes)) in watched.enumerated() where !(name == "clickhouse" && cpuSending[index] < 0.5) {
             let peak = processes.map(\.peakMiB).max() ?? 0
-            Output.line("  " + pad(name, 18) + String(format: "%8.2f s CPU   peak %7.1f MiB", cpuAfter[index] - cpuBefore[index], peak)
+            Output.line("  " + pad(name, 18) + String(format: "%8.2f s CPU %8.1f µs/msg   peak %7.1f MiB", cpuSending[index],
+                                                      messages > 0 ? cpuSending[index] * 1e6 / Double(messages) : 0, peak)
                         + (processes.count > 1 ? " (largest of \(processes.count) processes)" : ""))
         }
         guard outcomes.allSatisfy(\.agrees) else {
@@ -139,8 +158,9 @@ struct E2EBenchCommand: AsyncParsableCommand {
     }
 
     /// A new API key, through `batchsender apikey create`.
-    static func apiKey(executable: String) throws -> String {
+    static func apiKey(executable: String, environment: [String: String]) throws -> String {
         let process = Process()
+        process.environment = environment
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = ["apikey", "create", "--email", "bench-\(UUID().uuidString.prefix(8).lowercased())@bench.example", "--name", "bench"]
         let pipe = Pipe()
