@@ -164,8 +164,9 @@ public struct HotState: Sendable {
         return try await redis.withConnection { redis in try redis.command(["SMEMBERS", key]) }.array.compactMap(\.string)
     }
 
-    /// A finished batch: no longer synced; its state expires after `retainSeconds` (long after any redelivery).
-    public func retire(_ batchID: String, retainSeconds: Int = 7 * 86_400) async throws {
+    /// A finished batch: no longer synced; its state expires after `retainSeconds` (a day: long after any
+    /// redelivery of its jobs, whose ids JetStream remembers for 20 minutes).
+    public func retire(_ batchID: String, retainSeconds: Int = 86_400) async throws {
         let k = keys(batchID), active = activeKey
         let commands = [["SREM", active, batchID]] + [k.done, k.claim, k.attempts, k.counters, k.cancel].map { ["EXPIRE", $0, String(retainSeconds)] }
         _ = try await redis.withConnection { redis in try redis.pipeline(commands) }

@@ -1,0 +1,66 @@
+import Foundation
+import Testing
+
+/// The stack's own servers restarted under a sending batch. They are shared by every test, so
+/// this suite runs alone, in a `swift test` of its own that scripts/test starts after the others
+/// (BATCHSENDER_SERVER_FAULTS=1).
+@Suite("Server restarts under a sending batch", .serialized,
+       .enabled(if: ProcessInfo.processInfo.environment["BATCHSENDER_SERVER_FAULTS"] == "1", "run alone by scripts/test"))
+struct ServerRestartTests {
+    /// `scripts/stack restart SERVER`, on a thread of its own (it blocks for seconds), its output in a file.
+    /// Spawned and awaited with posix_spawn and waitpid: Foundation's Process learns of an exit through a
+    /// descriptor the child inherits, which the restarted server (a grandchild) keeps open for good.
+    static func restart(_ server: String) async throws {
+        let log = TestEnvironment.scratch.appendingPathComponent("restart-\(server).log").path
+        let script = TestEnvironment.packageRoot.appendingPathComponent("scripts/stack").path
+        let status: Int32 = await withCheckedContinuation { continuation in
+            Thread.detachNewThread {
+                var actions = posix_spawn_file_actions_t()
+                posix_spawn_file_actions_init(&actions)
+                defer { posix_spawn_file_actions_destroy(&actions) }
+                posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+                posix_spawn_file_actions_addopen(&actions, 1, log, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+                posix_spawn_file_actions_adddup2(&actions, 1, 2)
+                let arguments: [UnsafeMutablePointer<CChar>?] = [strdup(script), strdup("restart"), strdup(server), nil]
+                defer { arguments.forEach { free($0) } }
+                var pid: pid_t = 0
+                guard posix_spawn(&pid, script, &actions, nil, arguments, environ) == 0 else {
+                    continuation.resume(returning: -1)
+                    return
+                }
+                var status: Int32 = 0
+                while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
+                continuation.resume(returning: status)
+            }
+        }
+        guard status == 0 else {
+            throw TestEnvironment.FixtureError(message: "restart \(server) failed (\(status)): \((try? String(contentsOfFile: log, encoding: .utf8)) ?? "")")
+        }
+    }
+
+    @Test("NATS, Redis and PostgreSQL each restarted mid-batch: sending pauses, resumes, and ends with 0 lost and 0 duplicates",
+          arguments: ["nats", "redis", "postgres"])
+    func restartMidBatch(server: String) async throws {
+        // Slow answers and small rounds (one lane of 2 chunks) keep the batch sending for ~15 s, so the
+        // restart (a second or two) lands in the middle and the rest is sent after it.
+        let sandbox = try TestSandbox(config: "[faults.resend]\nslow = 1.0\nslow_ms = 100\n")
+        let harness = try PipelineHarness(pipeline: "sender_lanes = 1\nfetch_batch = 2")
+        defer { harness.finish() }
+        try harness.start("host")
+        let config = try await harness.sendConfig("resend", sandbox: sandbox.url)
+        let count = 30_000
+        let batch = try await harness.batch(config: config, payload: PipelineTests.emailPayload, csv: PipelineTests.csv(count: count))
+        try await harness.call("POST", "/api/batches/\(batch)/send")
+        let tests = PipelineTests()
+        try await tests.waitUntil { (PipelineTests.section(try await sandbox.stats(), "resend")["messages_accepted"] ?? 0) >= 3_000 }
+        try await Self.restart(server)
+        let acceptedAtRestart = PipelineTests.section(try await sandbox.stats(), "resend")["messages_accepted"] ?? 0
+        #expect(acceptedAtRestart < count / 2, "the restart came in the middle of the batch")
+        let detail = try await harness.wait(batch, seconds: 240)
+        #expect(PipelineHarness.counts(detail)["sent"] == count)
+        #expect(try harness.rowsByStatus(batch) == ["sent": count])
+        let stats = PipelineTests.section(try await sandbox.stats(), "resend")
+        #expect(stats["messages_accepted"] == count, "nothing lost")
+        #expect(stats["duplicate_sends"] == 0, "nothing sent twice")
+    }
+}
