@@ -11,6 +11,7 @@ struct ChunkSender: Sendable {
     let instances: SendConfigInstances
     let client: any HTTPClient
     let settings: PipelineSettings
+    let gate: RequestGate
 
     /// What became of a chunk's claimed recipients.
     struct Result: Sendable {
@@ -51,7 +52,9 @@ struct ChunkSender: Sendable {
             for (index, group) in groups.enumerated() {
                 let messages = group.map { job.message(for: $0.recipient) }
                 tasks.addTask {
-                    do { return (index, try await delivery.send(messages), nil) } catch { return (index, nil, "\(error)") }
+                    await gate.withPermit {
+                        do { return (index, try await delivery.send(messages), nil) } catch { return (index, nil, "\(error)") }
+                    }
                 }
             }
             var answers: [(index: Int, outcomes: [SendOutcome]?, failure: String?)] = []

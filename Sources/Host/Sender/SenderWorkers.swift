@@ -25,7 +25,8 @@ public struct SenderWorkers: Service {
         client = CurlHTTPClient(settings: http)
         let instances = SendConfigInstances(ledger: resources.ledger, plugins: resources.plugins, vault: resources.vault,
                                             services: HostServices(logger: resources.logger))
-        sender = ChunkSender(instances: instances, client: client, settings: resources.settings)
+        sender = ChunkSender(instances: instances, client: client, settings: resources.settings,
+                             gate: RequestGate(permits: 4 * http.maxConnectionsPerHost))
     }
 
     public func run() async throws {
