@@ -17,9 +17,10 @@ struct DeadLetterCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Print each dead letter as one JSON line: sequence, batch, recipients and their last reasons.")
         @Option(help: "At most this many dead letters.") var limit: Int = 100
         @Option(help: "Only this batch's dead letters.") var batch: String?
+        @Option(help: "The host config whose [api] redis_key_prefix the deployment uses.") var config: String?
 
         func run() async throws {
-            let resources = try DeadLetterCommand.resources()
+            let resources = try DeadLetterCommand.resources(config: config)
             defer { Task { try? await resources.shutdown() } }
             for (sequence, letter) in try await DeadLetterCommand.letters(resources, batch: batch, limit: limit) {
                 var writer = JSONWriter()
@@ -40,9 +41,10 @@ struct DeadLetterCommand: AsyncParsableCommand {
             abstract: "Send dead-lettered recipients again with fresh attempts, and remove their dead letters.")
         @Option(help: "Only this batch's dead letters.") var batch: String?
         @Option(help: "At most this many dead letters.") var limit: Int = 1_000
+        @Option(help: "The host config whose [api] redis_key_prefix the deployment uses.") var config: String?
 
         func run() async throws {
-            let resources = try DeadLetterCommand.resources()
+            let resources = try DeadLetterCommand.resources(config: config)
             defer { Task { try? await resources.shutdown() } }
             var recipients = 0
             let letters = try await DeadLetterCommand.letters(resources, batch: batch, limit: limit)
@@ -63,14 +65,18 @@ struct DeadLetterCommand: AsyncParsableCommand {
         }
     }
 
-    static func resources() throws -> PipelineResources {
+    static func resources(config: String?) throws -> PipelineResources {
         let environment: HostEnvironment
         do { environment = try HostEnvironment(ProcessInfo.processInfo.environment) } catch { throw CommandFailure(error.description) }
+        var prefix = APISettings().redisKeyPrefix
+        if let config {
+            do { prefix = try HostConfig.load(path: config).api.redisKeyPrefix } catch { throw CommandFailure(error.description) }
+        }
         var logger = Logger(label: "batchsender.dlq")
         logger.logLevel = .error
         do {
             return try PipelineResources(databaseURL: environment.databaseURL, redisURL: environment.redisURL, natsURL: environment.natsURL,
-                                         masterKey: environment.masterKey, redisPrefix: APISettings().redisKeyPrefix,
+                                         masterKey: environment.masterKey, redisPrefix: prefix,
                                          plugins: PluginRegistry(), settings: PipelineSettings(), logger: logger)
         } catch {
             throw CommandFailure("cannot reach the servers: \(error)")

@@ -129,6 +129,21 @@ final class PipelineHarness: @unchecked Sendable {
         return key
     }
 
+    /// `batchsender ARGS…` against this deployment (its database and host config); its status and stdout.
+    func cli(_ arguments: [String]) throws -> (status: Int32, output: String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: TestEnvironment.cli)
+        process.arguments = arguments + ["--config", configPath]
+        process.environment = environment
+        let out = Pipe()
+        process.standardOutput = out
+        process.standardError = out
+        try process.run()
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    }
+
     // MARK: The API
 
     @discardableResult

@@ -217,6 +217,60 @@ struct PipelineTests {
         #expect(row?[1] == "1", "a permanent refusal is not retried")
     }
 
+    @Test("out of attempts: failed with the last reason and dead-lettered; dlq list shows them, dlq redrive sends them once the provider is reachable")
+    func deadLetters() async throws {
+        let sandbox = try TestSandbox()
+        let harness = try PipelineHarness(pipeline: "max_attempts = 2")
+        defer { harness.finish() }
+        try harness.start("host")
+        // Nothing listens on port 9: every send is a transport failure, retryable, until the attempts run out.
+        let config = try await harness.sendConfig("resend", sandbox: "http://127.0.0.1:9")
+        let batch = try await harness.batch(config: config, payload: Self.emailPayload, csv: Self.csv(count: 20))
+        try await harness.call("POST", "/api/batches/\(batch)/send")
+        var detail = try await harness.wait(batch)
+        #expect(PipelineHarness.counts(detail)["failed"] == 20)
+        let row = try harness.query("SELECT attempts, last_error FROM recipients WHERE batch_id = $1 LIMIT 1", [batch]).first
+        #expect(row?[0] == "2")
+        #expect(row?[1]?.contains("gave up after 2 attempts") == true)
+        let listed = try harness.cli(["dlq", "list", "--batch", batch])
+        #expect(listed.status == 0)
+        let letters = listed.output.split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+        #expect(letters.flatMap { $0["addresses"] as? [String] ?? [] }.count == 20)
+
+        try await harness.call("PATCH", "/api/send-configs/\(config)", json: ["credentials": ["base_url": sandbox.url]])
+        // The cached instance is made again within its recheck time (5 s).
+        try await Task.sleep(for: .seconds(6))
+        let redriven = try harness.cli(["dlq", "redrive", "--batch", batch])
+        #expect(redriven.status == 0 && redriven.output.contains("20 recipients"), "\(redriven.output)")
+        detail = try await harness.wait(batch)
+        #expect(PipelineHarness.counts(detail)["sent"] == 20 && PipelineHarness.counts(detail)["failed"] == 0)
+        #expect(try harness.rowsByStatus(batch) == ["sent": 20])
+        #expect(Self.section(try await sandbox.stats(), "resend")["messages_accepted"] == 20)
+        #expect(try harness.cli(["dlq", "list", "--batch", batch]).output.isEmpty, "re-driven letters are gone")
+    }
+
+    @Test("a processing batch without progress is resumed by the recovery job: expanded again, nothing sent twice")
+    func stuckBatchResumed() async throws {
+        let sandbox = try TestSandbox()
+        let harness = try PipelineHarness(pipeline: "stuck_after_ms = 1500\nrecovery_interval_ms = 1000")
+        defer { harness.finish() }
+        // No processor yet: the batch is discovered and marked processing, then makes no progress.
+        try harness.start("control", roles: "api,discoverer,sender,background")
+        let config = try await harness.sendConfig("resend", sandbox: sandbox.url)
+        let batch = try await harness.batch(config: config, payload: Self.emailPayload, csv: Self.csv(count: 2_000))
+        try await harness.call("POST", "/api/batches/\(batch)/send")
+        try await waitUntil {
+            (try harness.query("SELECT recoveries FROM batches WHERE id = $1", [batch]).first?[0]).flatMap { $0.flatMap { Int($0) } } ?? 0 >= 1
+        }
+        try harness.start("processor", roles: "processor")
+        let detail = try await harness.wait(batch)
+        #expect(PipelineHarness.counts(detail)["sent"] == 2_000)
+        #expect(try harness.rowsByStatus(batch) == ["sent": 2_000])
+        let stats = Self.section(try await sandbox.stats(), "resend")
+        #expect(stats["messages_accepted"] == 2_000)
+        #expect(stats["duplicate_sends"] == 0)
+    }
+
     @Test("a scheduled batch is sent when due, not before")
     func scheduled() async throws {
         let sandbox = try TestSandbox()
