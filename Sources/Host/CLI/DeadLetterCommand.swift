@@ -21,8 +21,9 @@ struct DeadLetterCommand: AsyncParsableCommand {
 
         func run() async throws {
             let resources = try DeadLetterCommand.resources(config: config)
-            defer { Task { try? await resources.shutdown() } }
-            for (sequence, letter) in try await DeadLetterCommand.letters(resources, batch: batch, limit: limit) {
+            let letters = try await DeadLetterCommand.letters(resources, batch: batch, limit: limit)
+            try await resources.shutdown()
+            for (sequence, letter) in letters {
                 var writer = JSONWriter()
                 writer.beginObject()
                 writer.member("sequence", number: Int64(sequence))
@@ -45,7 +46,6 @@ struct DeadLetterCommand: AsyncParsableCommand {
 
         func run() async throws {
             let resources = try DeadLetterCommand.resources(config: config)
-            defer { Task { try? await resources.shutdown() } }
             var recipients = 0
             let letters = try await DeadLetterCommand.letters(resources, batch: batch, limit: limit)
             for (sequence, letter) in letters {
@@ -61,6 +61,7 @@ struct DeadLetterCommand: AsyncParsableCommand {
                 }
                 recipients += positions.count
             }
+            try await resources.shutdown()
             Output.line("re-drove \(letters.count) dead letters (\(recipients) recipients)")
         }
     }

@@ -170,8 +170,9 @@ public struct BatchLedger: Sendable {
     /// A row moves only forward: a send outcome overwrites a waiting status, never a later webhook's status.
     /// In a cancelled batch, a send that was in flight at the cancel overwrites `cancelled` with what really
     /// happened, and is taken off the batch's cancelled count. Each statement is one join of the input
-    /// rows with the primary key. The batch row is locked only for a cancelled batch (before its
-    /// recipients, as the cancel locks them): concurrent writers of a sending batch never wait on each other.
+    /// rows with the primary key. A sending batch's row is not locked, so its writers never wait on each
+    /// other; the batch is read after its recipients are written, and only a cancelled one (its cancel already
+    /// committed, its locks gone, so no deadlock) is then updated to correct its count.
     static func write(_ db: PostgresConnection, batchID: String, _ rows: [RowUpdate]) throws(PostgresError) {
         guard !rows.isEmpty else { return }
         let sorted = rows.sorted { $0.position < $1.position }
@@ -188,25 +189,13 @@ public struct BatchLedger: Sendable {
                 last_error = i.last_error, attempts = greatest(r.attempts, i.attempts), updated_at = now()
             FROM input i WHERE r.batch_id = $1 AND r.position = i.position
             """
-        func isCancelled() throws(PostgresError) -> Bool {
-            try db.query("SELECT status FROM batches WHERE id = $1", [batchID]).first?[0] == BatchStatus.cancelled.rawValue
-        }
-        func uncancel() throws(PostgresError) {
-            _ = try db.query("""
-                \(input), uncancelled AS (
-                    UPDATE recipients r \(set) AND r.status = 'cancelled' AND i.status IN ('sent', 'failed') RETURNING 1)
-                UPDATE batches SET cancelled_count = cancelled_count - (SELECT count(*) FROM uncancelled) WHERE id = $1
-                """, parameters)
-        }
-        let cancelledBefore = try isCancelled()
-        if cancelledBefore {
-            _ = try db.query("SELECT 1 FROM batches WHERE id = $1 FOR UPDATE", [batchID])
-            try uncancel()
-        }
         _ = try db.query("\(input) UPDATE recipients r \(set) AND r.status IN ('pending', 'queued', 'deferred')", parameters)
-        // A cancel that committed meanwhile (each statement sees what is committed) turned some of these
-        // rows to cancelled before this write reached them; its locks are gone, so taking the batch row now is safe.
-        if !cancelledBefore, try isCancelled() { try uncancel() }
+        guard try db.query("SELECT status FROM batches WHERE id = $1", [batchID]).first?[0] == BatchStatus.cancelled.rawValue else { return }
+        _ = try db.query("""
+            \(input), uncancelled AS (
+                UPDATE recipients r \(set) AND r.status = 'cancelled' AND i.status IN ('sent', 'failed') RETURNING 1)
+            UPDATE batches SET cancelled_count = cancelled_count - (SELECT count(*) FROM uncancelled) WHERE id = $1
+            """, parameters)
     }
 
     /// Dead letters re-driven: their recipients wait again with fresh attempts, and a completed batch is processing again.

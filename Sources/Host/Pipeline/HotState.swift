@@ -187,9 +187,9 @@ public struct HotState: Sendable {
         }
     }
 
-    /// Bulk reads and writes per chunk (HMGET, one HSET), not a command per recipient: Redis's CPU per
-    /// message is what these scripts cost. `slices` keeps `unpack` within Lua's stack for any chunk size.
-    static let claimScript = RedisScript("""
+    /// Both scripts read and write a chunk in bulk (HMGET, one HSET), not a command per recipient: Redis's
+    /// CPU per message is what they cost. `slices` keeps `unpack` within Lua's stack for any chunk size.
+    static let slicesLua = """
         local function slices(list, size)
           local out = {}
           for i = 1, #list, size do
@@ -199,6 +199,10 @@ public struct HotState: Sendable {
           end
           return out
         end
+        """
+
+    static let claimScript = RedisScript("""
+        \(slicesLua)
         local function hmget(key, fields)
           local values = {}
           for _, part in ipairs(slices(fields, 500)) do
@@ -231,15 +235,7 @@ public struct HotState: Sendable {
     /// A final outcome counts once (a field already in `done` is left as it is), however often a
     /// redelivered chunk records it.
     static let recordScript = RedisScript("""
-        local function slices(list, size)
-          local out = {}
-          for i = 1, #list, size do
-            local part = {}
-            for j = i, math.min(i + size - 1, #list) do part[#part + 1] = list[j] end
-            out[#out + 1] = part
-          end
-          return out
-        end
+        \(slicesLua)
         local names = { s = 'sent', f = 'failed', c = 'cancelled', x = 'suppressed' }
         redis.call('SADD', KEYS[5], ARGV[1])
         redis.call('HSET', KEYS[4], 'last', ARGV[2])

@@ -26,11 +26,15 @@ struct ChunkSender: Sendable {
 
         mutating func final(_ recipient: ChunkJob.Recipient, _ outcome: HotState.Outcome, attempts: Int) {
             entries.append(.final(position: recipient.position, outcome))
+            rows.append(Self.row(recipient.position, outcome, attempts: attempts))
+        }
+
+        /// The recipient row an outcome writes.
+        static func row(_ position: Int, _ outcome: HotState.Outcome, attempts: Int) -> BatchLedger.RowUpdate {
             switch outcome {
-            case .sent(let id): rows.append(.init(position: recipient.position, status: .sent, providerMessageID: id, attempts: attempts))
-            case .failed(let reason): rows.append(.init(position: recipient.position, status: .failed, lastError: reason, attempts: attempts))
-            case .cancelled: rows.append(.init(position: recipient.position, status: .cancelled, attempts: attempts))
-            case .suppressed: rows.append(.init(position: recipient.position, status: .suppressed, attempts: attempts))
+            case .sent(let id): .init(position: position, status: .sent, providerMessageID: id, attempts: attempts)
+            case .failed(let reason): .init(position: position, status: .failed, lastError: reason, attempts: attempts)
+            case .cancelled, .suppressed: .init(position: position, status: outcome.status, attempts: attempts)
             }
         }
     }

@@ -99,8 +99,8 @@ public struct SenderWorkers: Service {
             switch claim {
             case .go(let attempts): claimed.append((recipient, attempts))
             case .done(let outcome):
-                known.final(recipient, outcome, attempts: 0)
-                known.entries.removeLast()
+                // Redis has it already; the row is written again in case the last write did not land.
+                known.rows.append(ChunkSender.Result.row(recipient.position, outcome, attempts: 0))
             case .cancelled: known.final(recipient, .cancelled, attempts: 0)
             case .busy: known.later(5_000)
             }

@@ -198,6 +198,24 @@ final class PipelineHarness: @unchecked Sendable {
         return id
     }
 
+    /// A Resend send-config on `sandbox`, a batch of `count` recipients with the test email, sent; its id.
+    func sendResendBatch(sandbox: TestSandbox, count: Int) async throws -> String {
+        let config = try await sendConfig("resend", sandbox: sandbox.url)
+        let batch = try await batch(config: config, payload: PipelineTests.emailPayload, csv: PipelineTests.csv(count: count))
+        try await call("POST", "/api/batches/\(batch)/send")
+        return batch
+    }
+
+    /// Polls `condition` every 100 ms for up to a minute.
+    static func waitUntil(_ condition: () async throws -> Bool) async throws {
+        let deadline = Date().addingTimeInterval(60)
+        while Date() < deadline {
+            if try await condition() { return }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        throw TestEnvironment.FixtureError(message: "the condition did not hold within a minute")
+    }
+
     func detail(_ batch: String) async throws -> [String: Any] { try await call("GET", "/api/batches/\(batch)") }
 
     /// Waits until the batch's status is one of `statuses`; throws after `seconds`.

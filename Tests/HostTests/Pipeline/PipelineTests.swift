@@ -102,11 +102,9 @@ struct PipelineTests {
         defer { harness.finish() }
         try harness.start("control", roles: "api,discoverer,processor,background")
         try harness.start("sender", roles: "sender")
-        let config = try await harness.sendConfig("resend", sandbox: sandbox.url)
         let count = 50_000
-        let batch = try await harness.batch(config: config, payload: Self.emailPayload, csv: Self.csv(count: count))
-        try await harness.call("POST", "/api/batches/\(batch)/send")
-        try await waitUntil { (PipelineHarness.counts(try await harness.detail(batch))["sent"] ?? 0) >= 5_000 }
+        let batch = try await harness.sendResendBatch(sandbox: sandbox, count: count)
+        try await PipelineHarness.waitUntil { (PipelineHarness.counts(try await harness.detail(batch))["sent"] ?? 0) >= 5_000 }
         harness.kill9("sender")
         try harness.start("sender", roles: "sender")
         let detail = try await harness.wait(batch, seconds: 240)
@@ -125,11 +123,9 @@ struct PipelineTests {
         defer { harness.finish() }
         try harness.start("control", roles: "api,discoverer,sender,background")
         try harness.start("processor", roles: "processor")
-        let config = try await harness.sendConfig("resend", sandbox: sandbox.url)
         let count = 50_000
-        let batch = try await harness.batch(config: config, payload: Self.emailPayload, csv: Self.csv(count: count))
-        try await harness.call("POST", "/api/batches/\(batch)/send")
-        try await waitUntil {
+        let batch = try await harness.sendResendBatch(sandbox: sandbox, count: count)
+        try await PipelineHarness.waitUntil {
             let row = try harness.query("SELECT cursor_position > 0, expanded_at IS NULL FROM batches WHERE id = $1", [batch]).first
             return row?[0] == "t" && row?[1] == "t"
         }
@@ -151,9 +147,7 @@ struct PipelineTests {
         let harness = try PipelineHarness()
         defer { harness.finish() }
         try harness.start("host")
-        let config = try await harness.sendConfig("resend", sandbox: sandbox.url)
-        let batch = try await harness.batch(config: config, payload: Self.emailPayload, csv: Self.csv(count: 3_000))
-        try await harness.call("POST", "/api/batches/\(batch)/send")
+        let batch = try await harness.sendResendBatch(sandbox: sandbox, count: 3_000)
         try await harness.wait(batch)
         #expect(try harness.rowsByStatus(batch) == ["sent": 3_000])
         let attempts = try harness.query("SELECT min(attempts), max(attempts) FROM recipients WHERE batch_id = $1", [batch]).first
@@ -169,9 +163,7 @@ struct PipelineTests {
         let harness = try PipelineHarness()
         defer { harness.finish() }
         try harness.start("host")
-        let config = try await harness.sendConfig("resend", sandbox: sandbox.url)
-        let batch = try await harness.batch(config: config, payload: Self.emailPayload, csv: Self.csv(count: 3_000))
-        try await harness.call("POST", "/api/batches/\(batch)/send")
+        let batch = try await harness.sendResendBatch(sandbox: sandbox, count: 3_000)
         try await harness.wait(batch)
         #expect(try harness.rowsByStatus(batch) == ["sent": 3_000])
         let retried = try harness.query("SELECT count(*) FROM recipients WHERE batch_id = $1 AND attempts > 1", [batch]).first?[0] ?? nil
@@ -187,9 +179,7 @@ struct PipelineTests {
         let harness = try PipelineHarness()
         defer { harness.finish() }
         try harness.start("host")
-        let config = try await harness.sendConfig("resend", sandbox: sandbox.url)
-        let batch = try await harness.batch(config: config, payload: Self.emailPayload, csv: Self.csv(count: 3_000))
-        try await harness.call("POST", "/api/batches/\(batch)/send")
+        let batch = try await harness.sendResendBatch(sandbox: sandbox, count: 3_000)
         try await harness.wait(batch)
         #expect(try harness.rowsByStatus(batch) == ["sent": 3_000])
         let stats = Self.section(try await sandbox.stats(), "resend")
@@ -256,10 +246,8 @@ struct PipelineTests {
         defer { harness.finish() }
         // No processor yet: the batch is discovered and marked processing, then makes no progress.
         try harness.start("control", roles: "api,discoverer,sender,background")
-        let config = try await harness.sendConfig("resend", sandbox: sandbox.url)
-        let batch = try await harness.batch(config: config, payload: Self.emailPayload, csv: Self.csv(count: 2_000))
-        try await harness.call("POST", "/api/batches/\(batch)/send")
-        try await waitUntil {
+        let batch = try await harness.sendResendBatch(sandbox: sandbox, count: 2_000)
+        try await PipelineHarness.waitUntil {
             (try harness.query("SELECT recoveries FROM batches WHERE id = $1", [batch]).first?[0]).flatMap { $0.flatMap { Int($0) } } ?? 0 >= 1
         }
         try harness.start("processor", roles: "processor")
@@ -300,11 +288,9 @@ struct PipelineTests {
         let harness = try PipelineHarness(pipeline: "sender_lanes = 2\nfetch_batch = 2")
         defer { harness.finish() }
         try harness.start("host")
-        let config = try await harness.sendConfig("resend", sandbox: sandbox.url)
         let count = 20_000
-        let batch = try await harness.batch(config: config, payload: Self.emailPayload, csv: Self.csv(count: count))
-        try await harness.call("POST", "/api/batches/\(batch)/send")
-        try await waitUntil { (Self.section(try await sandbox.stats(), "resend")["messages_accepted"] ?? 0) >= 1_000 }
+        let batch = try await harness.sendResendBatch(sandbox: sandbox, count: count)
+        try await PipelineHarness.waitUntil { (Self.section(try await sandbox.stats(), "resend")["messages_accepted"] ?? 0) >= 1_000 }
         try await harness.call("POST", "/api/batches/\(batch)/cancel")
         let requestsAtCancel = Self.section(try await sandbox.stats(), "resend")["requests"] ?? 0
         // Requests already on the wire finish within the slow answer; none may start after.
@@ -343,16 +329,6 @@ struct PipelineTests {
         #expect(reason.contains("ses plugin is not loaded"))
         #expect(try full.rowsByStatus(batch) == ["failed": 5])
         reduced.stopHosts()
-    }
-
-    /// Polls `condition` every 100 ms for up to a minute.
-    func waitUntil(_ condition: () async throws -> Bool) async throws {
-        let deadline = Date().addingTimeInterval(60)
-        while Date() < deadline {
-            if try await condition() { return }
-            try await Task.sleep(for: .milliseconds(100))
-        }
-        throw TestEnvironment.FixtureError(message: "the condition did not hold within a minute")
     }
 }
 

@@ -47,12 +47,9 @@ struct ServerRestartTests {
         let harness = try PipelineHarness(pipeline: "sender_lanes = 1\nfetch_batch = 2")
         defer { harness.finish() }
         try harness.start("host")
-        let config = try await harness.sendConfig("resend", sandbox: sandbox.url)
         let count = 30_000
-        let batch = try await harness.batch(config: config, payload: PipelineTests.emailPayload, csv: PipelineTests.csv(count: count))
-        try await harness.call("POST", "/api/batches/\(batch)/send")
-        let tests = PipelineTests()
-        try await tests.waitUntil { (PipelineTests.section(try await sandbox.stats(), "resend")["messages_accepted"] ?? 0) >= 3_000 }
+        let batch = try await harness.sendResendBatch(sandbox: sandbox, count: count)
+        try await PipelineHarness.waitUntil { (PipelineTests.section(try await sandbox.stats(), "resend")["messages_accepted"] ?? 0) >= 3_000 }
         try await Self.restart(server)
         let acceptedAtRestart = PipelineTests.section(try await sandbox.stats(), "resend")["messages_accepted"] ?? 0
         #expect(acceptedAtRestart < count / 2, "the restart came in the middle of the batch")
