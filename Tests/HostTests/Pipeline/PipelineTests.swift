@@ -1,6 +1,7 @@
 import Foundation
 import HostCore
 import ProviderModel
+import Storage
 import Testing
 
 /// The delivery pipeline end to end on the real stack and the provider
@@ -309,6 +310,22 @@ struct PipelineTests {
         #expect((rows["sent"] ?? 0) + (rows["cancelled"] ?? 0) == count)
         #expect(counts["cancelled"] == rows["cancelled"])
         #expect(counts["sent"] == rows["sent"])
+    }
+
+    @Test("a cancel whose flag did not reach the workers (Redis away) takes effect when retried, though the batch is already cancelled (409)")
+    func cancelRetried() async throws {
+        let sandbox = try TestSandbox()
+        let harness = try PipelineHarness()
+        defer { harness.finish() }
+        try harness.start("host", roles: "api")
+        let batch = try await harness.sendResendBatch(sandbox: sandbox, count: 5)
+        try await harness.call("POST", "/api/batches/\(batch)/cancel")
+        let redis = try RedisConnection(url: try PipelineHarness.environmentValue("REDIS_URL"))
+        let flag = "test:\(harness.databaseName):pipeline:b:\(batch):cancel"
+        #expect(try redis.command(["EXISTS", flag]).integer == 1)
+        _ = try redis.command(["DEL", flag])
+        try await harness.call("POST", "/api/batches/\(batch)/cancel", expect: 409)
+        #expect(try redis.command(["EXISTS", flag]).integer == 1, "the retried cancel set the flag again")
     }
 
     @Test("a batch whose plugin is no longer loaded fails with that reason, and so do its recipients")

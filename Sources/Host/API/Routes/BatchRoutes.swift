@@ -100,11 +100,20 @@ struct BatchRoutes {
     @Sendable func cancel(_ request: Request, context: APIContext) async throws -> Response {
         let caller = try context.caller()
         let id = try RequestInput.id(context, what: "batch")
-        try await database.transaction { db in try BatchStore.cancel(db, userID: caller.userID, id: id) }
+        var refused: APIError?
+        do { try await database.transaction { db in try BatchStore.cancel(db, userID: caller.userID, id: id) } } catch { refused = error }
         // Answered only once the workers' claims see the flag: from then on nothing of this batch is handed to a provider.
-        do { try await hot.cancel(id) } catch {
-            throw APIError.unavailable("the batch is cancelled, but the workers could not be told yet (Redis is unreachable); retry the cancel")
+        // A batch cancelled before (its 409 below) is flagged again too, so a cancel retried after Redis was away takes effect.
+        var cancelled = refused == nil
+        if !cancelled {
+            cancelled = try await database.run { db in try BatchStore.state(db, userID: caller.userID, id: id).status } == BatchStatus.cancelled.rawValue
         }
+        if cancelled {
+            do { try await hot.cancel(id) } catch {
+                throw APIError.unavailable("the batch is cancelled, but the workers could not be told yet (Redis is unreachable); retry the cancel")
+            }
+        }
+        if let refused { throw refused }
         let detail = try await database.run { db in try BatchStore.detail(db, userID: caller.userID, id: id) }
         return JSONResponse.make(.ok, text: detail ?? "{}")
     }
