@@ -107,6 +107,13 @@ let package = Package(
                 path: "Sources/Host/Sender"),
         .target(name: "Background", dependencies: ["Pipeline", .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")],
                 path: "Sources/Host/Background"),
+        // Webhooks come back: the receiver verifies and stores them, the webhook processor applies them.
+        .target(name: "Receiver", dependencies: ["Pipeline", .product(name: "Hummingbird", package: "hummingbird"),
+                                                 .product(name: "Prometheus", package: "swift-prometheus"),
+                                                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")],
+                path: "Sources/Host/Receiver"),
+        .target(name: "WebhookProcessor", dependencies: ["Pipeline", .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")],
+                path: "Sources/Host/WebhookProcessor"),
 
         // The sender API: API keys, send-configs, batches, recipients, suppressions, health and metrics.
         .target(
@@ -133,7 +140,7 @@ let package = Package(
         .executableTarget(
             name: "batchsender",
             dependencies: ["HostCore", "ProviderSandbox", "Storage", "SenderAPI", "Pipeline", "Discoverer", "Processor", "Sender",
-                           "Background", .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"), .product(name: "ArgumentParser", package: "swift-argument-parser"), .product(name: "Logging", package: "swift-log")],
+                           "Background", "Receiver", "WebhookProcessor", .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"), .product(name: "ArgumentParser", package: "swift-argument-parser"), .product(name: "Logging", package: "swift-log")],
             path: "Sources/Host/CLI"
         ),
 

@@ -13,15 +13,25 @@ public struct SandboxServer: Sendable {
     private let client: CurlHTTPClient
 
     public init(configuration: SandboxConfiguration, host: String = "127.0.0.1", port: Int = SandboxDefaults.port,
-                webhookTarget: String?, seed: UInt64?, logger: Logger) throws(SandboxStartError) {
+                webhookTarget: String?, webhookURLs: [String] = [], seed: UInt64?, logger: Logger) throws(SandboxStartError) {
         guard (1...65_535).contains(port) else { throw SandboxStartError(reason: "--port must be 1–65535, not \(port)") }
-        if let target = webhookTarget, !(target.hasPrefix("http://") || target.hasPrefix("https://")) {
+        func isURL(_ text: String) -> Bool { text.hasPrefix("http://") || text.hasPrefix("https://") }
+        if let target = webhookTarget, !isURL(target) {
             throw SandboxStartError(reason: "--webhook-target must be an http:// or https:// URL, not \(target)")
+        }
+        var urls: [SandboxProvider: String] = [:]
+        for entry in webhookURLs {
+            let parts = entry.split(separator: "=", maxSplits: 1).map(String.init)
+            guard parts.count == 2, let provider = SandboxProvider(rawValue: parts[0]), provider != .receiver, isURL(parts[1]) else {
+                throw SandboxStartError(reason: "--webhook-url takes PROVIDER=URL with PROVIDER resend, ses or telnyx and an http(s) URL, not \(entry)")
+            }
+            guard urls[provider] == nil else { throw SandboxStartError(reason: "--webhook-url names \(provider.rawValue) twice") }
+            urls[provider] = parts[1]
         }
         self.port = port
         self.host = host
         client = CurlHTTPClient(settings: HTTPClientSettings(connectTimeoutMs: 2_000, timeoutMs: 15_000, maxConnectionsPerHost: 64))
-        state = try SandboxState(configuration: configuration, port: port, webhookTarget: webhookTarget, seed: seed,
+        state = try SandboxState(configuration: configuration, port: port, webhookTarget: webhookTarget, webhookURLs: urls, seed: seed,
                                  client: client, logger: logger)
     }
 

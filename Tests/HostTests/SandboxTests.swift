@@ -8,11 +8,13 @@ final class TestSandbox {
     let process = Process()
     let port: Int
 
-    init(config: String? = nil, webhookTarget: String? = nil) throws {
-        port = try Self.freePort()
-        var arguments = ["sandbox", "--port", String(port), "--seed", "11", "--log-level", "warning"]
+    /// `port`: one chosen ahead (a send-config made before the sandbox starts names it).
+    init(config: String? = nil, webhookTarget: String? = nil, webhookURLs: [String] = [], port: Int? = nil) throws {
+        self.port = try port ?? Self.freePort()
+        var arguments = ["sandbox", "--port", String(self.port), "--seed", "11", "--log-level", "warning"]
         if let config { arguments += ["--config", try TestEnvironment.write(config, name: "sandbox.toml")] }
         if let webhookTarget { arguments += ["--webhook-target", webhookTarget] }
+        for url in webhookURLs { arguments += ["--webhook-url", url] }
         process.executableURL = URL(fileURLWithPath: TestEnvironment.cli)
         process.arguments = arguments
         let out = Pipe()
@@ -27,10 +29,17 @@ final class TestSandbox {
 
     var url: String { "http://127.0.0.1:\(port)" }
 
-    func stats() async throws -> [String: Any] {
+    func stats() async throws -> [String: Any] { try await get("/sandbox/stats") }
+
+    /// The fate the sandbox drew for each message of `provider` that has webhooks, by message id.
+    func fates(_ provider: String) async throws -> [String: String] {
+        try await get("/sandbox/fates?provider=\(provider)")["fates"] as? [String: String] ?? [:]
+    }
+
+    func get(_ path: String) async throws -> [String: Any] {
         let client = CurlHTTPClient()
         defer { client.shutdown() }
-        let result = await client.execute(PreparedRequest(method: "GET", url: url + "/sandbox/stats", headers: [], body: [], messageIndices: []))
+        let result = await client.execute(PreparedRequest(method: "GET", url: url + path, headers: [], body: [], messageIndices: []))
         return try JSONSerialization.jsonObject(with: Data(result.body)) as? [String: Any] ?? [:]
     }
 

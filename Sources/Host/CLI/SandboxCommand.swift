@@ -20,6 +20,10 @@ struct SandboxCommand: AsyncParsableCommand {
             help: "Base URL for delivery webhooks: events go to /webhooks/resend, /webhooks/ses and /webhooks/telnyx under it.")
     var webhookTarget: String?
 
+    @Option(name: .customLong("webhook-url"),
+            help: "PROVIDER=URL (repeatable): that provider's webhooks go to exactly URL, a BYOK config's own say; it wins over --webhook-target.")
+    var webhookURLs: [String] = []
+
     @Option(help: "A TOML file of credentials, faults, outcome mix and receivers.")
     var config: String?
 
@@ -38,7 +42,7 @@ struct SandboxCommand: AsyncParsableCommand {
         }
         let server: SandboxServer
         do {
-            server = try SandboxServer(configuration: configuration, host: host, port: port, webhookTarget: webhookTarget,
+            server = try SandboxServer(configuration: configuration, host: host, port: port, webhookTarget: webhookTarget, webhookURLs: webhookURLs,
                                        seed: seed, logger: logger)
         } catch {
             throw CommandFailure(error.description)

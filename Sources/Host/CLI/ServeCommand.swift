@@ -7,9 +7,12 @@ import Logging
 import Pipeline
 import Processor
 import ProviderModel
+import Receiver
 import Sender
 import SenderAPI
 import ServiceLifecycle
+import Storage
+import WebhookProcessor
 
 /// `batchsender serve`: the sender API and the delivery roles, each a service
 /// under one ServiceGroup that drains on SIGTERM or SIGINT.
@@ -18,7 +21,8 @@ struct ServeCommand: AsyncParsableCommand {
         commandName: "serve",
         abstract: "Run BatchSender's roles: the sender API (port 6001) and the delivery pipeline.",
         discussion: """
-            Roles: api, discoverer, processor, sender, background (default: all). Run them together, or apart in \
+            Roles: api, discoverer, processor, sender, background, receiver (webhooks, port 6002), webhook-processor \
+            (default: all). Run them together, or apart in \
             several processes against the same servers; the discoverer and background roles elect a leader among \
             their processes. Needs DATABASE_URL, REDIS_URL, NATS_URL and BATCHSENDER_MASTER_KEY (.env.dev has them).
             """)
@@ -38,7 +42,8 @@ struct ServeCommand: AsyncParsableCommand {
     @OptionGroup var logging: LoggingOptions
 
     enum Role: String, CaseIterable {
-        case api, discoverer, processor, sender, background
+        case api, discoverer, processor, sender, background, receiver
+        case webhookProcessor = "webhook-processor"
     }
 
     func run() async throws {
@@ -54,6 +59,7 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.host = host
         configuration.port = port
         configuration.providers = registry.plugins.mapValues(\.descriptor)
+        configuration.webhookBaseURL = hostConfig.webhooks.publicURL
         logger.info("plugins loaded", metadata: ["providers": "\(registry.ids.joined(separator: ", "))", "roles": "\(roles)"])
 
         // The API also migrates the schema; the pipeline roles need it too, so it runs first whichever roles run.
@@ -80,6 +86,18 @@ struct ServeCommand: AsyncParsableCommand {
                 throw CommandFailure("serve: the pipeline cannot start: \(error)")
             }
         }
+        var webhookInstances: WebhookInstances?
+        if let resources, chosen.contains(.receiver) || chosen.contains(.webhookProcessor) {
+            let client = CurlHTTPClient(settings: hostConfig.http)
+            let services = HostServices(logger: logger, fetcher: DocumentFetcher(policy: hostConfig.fetch, client: client))
+            let configs = SendConfigInstances(ledger: resources.ledger, plugins: registry, vault: resources.vault, services: services)
+            do {
+                webhookInstances = try WebhookInstances(plugins: registry, managed: hostConfig.managed,
+                                                        environment: ProcessInfo.processInfo.environment, configs: configs, services: services)
+            } catch {
+                throw CommandFailure("serve: \(error)")
+            }
+        }
         let host = self.host, port = self.port
         for role in Role.allCases where chosen.contains(role) {
             switch role {
@@ -88,6 +106,21 @@ struct ServeCommand: AsyncParsableCommand {
             case .processor: services.append(BatchProcessor(resources: resources!))
             case .sender: services.append(SenderWorkers(resources: resources!, http: hostConfig.http))
             case .background: services.append(BackgroundJobs(resources: resources!))
+            case .receiver:
+                let settings = hostConfig.webhooks
+                let publisher: GroupPublisher
+                do {
+                    // Its own connection: the processor's publishes hold theirs for a page at a time.
+                    publisher = GroupPublisher(jetStream: try JetStream(url: environment.natsURL), limit: settings.pendingLimit,
+                                               timeoutMs: settings.publishTimeoutMs)
+                } catch {
+                    throw CommandFailure("serve: the receiver cannot reach NATS: \(error)")
+                }
+                let fetcher = DocumentFetcher(policy: hostConfig.fetch, client: CurlHTTPClient(settings: hostConfig.http))
+                services.append(WebhookReceiver(settings: settings, instances: webhookInstances!, publisher: publisher, fetcher: fetcher,
+                                                logger: logger) { port in Output.line("receiver listening on http://\(settings.host):\(port)") })
+            case .webhookProcessor:
+                services.append(WebhookEventProcessor(resources: resources!, settings: hostConfig.webhooks, instances: webhookInstances!))
             }
         }
         if !chosen.contains(.api) { Output.line("roles running: \(chosen.map(\.rawValue).joined(separator: ","))") }

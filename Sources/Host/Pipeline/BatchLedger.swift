@@ -186,7 +186,8 @@ public struct BatchLedger: Sendable {
             """
         let set = """
             SET status = i.status, provider_message_id = coalesce(i.provider_message_id, r.provider_message_id),
-                last_error = i.last_error, attempts = greatest(r.attempts, i.attempts), updated_at = now()
+                last_error = i.last_error, attempts = greatest(r.attempts, i.attempts), updated_at = now(),
+                sent_at = CASE WHEN i.status = 'sent' THEN now() ELSE r.sent_at END
             FROM input i WHERE r.batch_id = $1 AND r.position = i.position
             """
         _ = try db.query("\(input) UPDATE recipients r \(set) AND r.status IN ('pending', 'queued', 'deferred')", parameters)

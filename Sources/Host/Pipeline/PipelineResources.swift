@@ -28,8 +28,9 @@ public final class PipelineResources: Sendable {
         self.plugins = plugins
         self.vault = vault
         let databaseConnections = 4, redisConnections = max(4, settings.senderLanes + 2)
-        // Storage threads, plus one per sender lane and one for the processor, whose JetStream fetches block.
-        threads = NIOThreadPool(numberOfThreads: databaseConnections + redisConnections + settings.senderLanes + 4)
+        // Storage threads, plus one per sender lane, one for the processor and one for the webhook
+        // processor, whose JetStream fetches block.
+        threads = NIOThreadPool(numberOfThreads: databaseConnections + redisConnections + settings.senderLanes + 5)
         threads.start()
         database = ConnectionPool(capacity: databaseConnections, threads: threads, isHealthy: { $0.isHealthy }) {
             let connection = try PostgresConnection(url: databaseURL)

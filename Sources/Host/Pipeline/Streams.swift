@@ -5,11 +5,23 @@ import Storage
 public enum Streams {
     public static let system = "email-system"
     public static let deadLetters = "email-dlq"
+    public static let webhooks = "webhooks"
 
     public static let batchSubject = "sys.batch.process"
     public static let prioritySubject = "sys.email.priority"
     public static let tenantSubjects = "email.user.*.send"
     public static let deadLetterSubjects = "dlq.email.>"
+    public static let webhookSubjects = "webhook.>"
+
+    /// Where a verified webhook goes: `webhook.{provider}.{event}`, the event being the
+    /// type of its first event (`unknown` when it carries none).
+    public static func webhookSubject(provider: String, event: String) -> String {
+        func token(_ text: String) -> String {
+            let cleaned = String(text.unicodeScalars.map { $0.properties.isAlphabetic || ("0"..."9").contains($0) || $0 == "-" || $0 == "_" ? Character($0) : "_" })
+            return cleaned.isEmpty ? "unknown" : cleaned
+        }
+        return "webhook.\(token(provider)).\(token(event))"
+    }
 
     /// Where a tenant's chunk jobs go.
     public static func tenantSubject(userID: String) -> String { "email.user.\(userID).send" }
@@ -22,6 +34,9 @@ public enum Streams {
         StreamDefinition(name: system, subjects: [batchSubject, prioritySubject, tenantSubjects]),
         // Dead letters stay until a person re-drives them (limits retention, 30 days).
         StreamDefinition(name: deadLetters, subjects: [deadLetterSubjects], maxAgeMs: 30 * 24 * 3_600_000, workQueue: false),
+        // Verified webhooks until the processor applied them. A provider's retry of a request already
+        // stored carries the same event id, which the duplicate window drops.
+        StreamDefinition(name: webhooks, subjects: [webhookSubjects], maxAgeMs: 7 * 24 * 3_600_000),
     ]
 
     /// Batch jobs: one processor expands a batch and reports progress after every page (well within the
@@ -33,6 +48,11 @@ public enum Streams {
     public static func chunkConsumer(ackWaitMs: Int64) -> ConsumerDefinition {
         ConsumerDefinition(stream: system, durable: "sender", filter: tenantSubjects, ackWaitMs: ackWaitMs, maxAckPending: 50_000)
     }
+
+    /// The webhook processor. Redeliveries are its own waits for messages not yet known, bounded by
+    /// the orphan age, so JetStream does not cap them either.
+    public static let webhookConsumer = ConsumerDefinition(stream: webhooks, durable: "webhook-processor", filter: webhookSubjects,
+                                                           ackWaitMs: 30_000, maxAckPending: 50_000)
 
     public static func ensure(_ jetStream: JetStream) throws(NATSError) {
         for definition in definitions { try jetStream.ensureStream(definition) }

@@ -11,9 +11,12 @@ final class SandboxState: Sendable {
     let publicURL: String
     /// Where delivery webhooks go: `…/webhooks/resend`, `…/webhooks/ses`, `…/webhooks/telnyx` under it.
     let webhookTarget: String?
+    /// A provider's webhooks go to exactly this URL instead (`--webhook-url PROVIDER=URL`).
+    let webhookURLs: [SandboxProvider: String]
     let logger: Logger
 
     let stats = SandboxStats()
+    let fates = FateLog()
     let random: SandboxRandom
     let planner: EventPlanner
     let dispatcher: WebhookDispatcher
@@ -32,11 +35,12 @@ final class SandboxState: Sendable {
 
     static let certificatePath = "/sns/SimpleNotificationService-sandbox.pem"
 
-    init(configuration: SandboxConfiguration, port: Int, webhookTarget: String?, seed: UInt64?,
+    init(configuration: SandboxConfiguration, port: Int, webhookTarget: String?, webhookURLs: [SandboxProvider: String] = [:], seed: UInt64?,
          client: any HTTPClient, logger: Logger) throws(SandboxStartError) {
         self.configuration = configuration
         publicURL = "http://127.0.0.1:\(port)"
         self.webhookTarget = webhookTarget.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 }
+        self.webhookURLs = webhookURLs
         self.logger = logger
         random = SandboxRandom(seed: seed)
         planner = EventPlanner(settings: configuration.webhooks)
@@ -85,6 +89,7 @@ final class SandboxState: Sendable {
     /// Clears counters, idempotency and rate state and queued webhooks, and restarts the seeded stream.
     func reset() {
         stats.reset()
+        fates.reset()
         random.reset()
         dispatcher.queue.removeAll()
         idempotency.values.forEach { $0.reset() }
@@ -92,9 +97,9 @@ final class SandboxState: Sendable {
         rateWindows.values.forEach { $0.reset() }
     }
 
-    /// The webhook URL for `provider`'s events, when a target is set.
+    /// The webhook URL for `provider`'s events: its own `--webhook-url`, else under the target, else none.
     func webhookURL(_ provider: SandboxProvider) -> String? {
-        webhookTarget.map { "\($0)/webhooks/\(provider.rawValue)" }
+        webhookURLs[provider] ?? webhookTarget.map { "\($0)/webhooks/\(provider.rawValue)" }
     }
 
     /// Serves `send` under an idempotency key (nil: none) as Resend and Telnyx
@@ -130,10 +135,11 @@ final class SandboxState: Sendable {
     }
 
     /// Draws an accepted message's fate and queues its webhooks from `acceptedAt`.
-    func planWebhooks(messageId: String, recipients: [String], channel: EventPlanner.Channel, acceptedAt: Int64,
+    func planWebhooks(_ provider: SandboxProvider, messageId: String, recipients: [String], channel: EventPlanner.Channel, acceptedAt: Int64,
                       makeJob: (TimedStep) -> WebhookJob?) {
         var generator = random.generator(for: messageId)
         let fate = planner.fate(recipients: recipients, generator: &generator)
+        fates.record(provider, messageId: messageId, fate: fate)
         for step in planner.timeline(fate: fate, channel: channel, generator: &generator) {
             guard let job = makeJob(step) else { continue }
             dispatcher.schedule(job, due: acceptedAt + step.dueOffsetMilliseconds)

@@ -26,6 +26,7 @@ struct ControlAPI: Sendable {
             }.response
         }
         router.get("/sandbox/keys") { _, _ in keys().response }
+        router.get("/sandbox/fates") { request, _ in fates(request.uri.queryParameters.get("provider") ?? "").response }
         router.post("/sandbox/ses/subscribe") { _, _ in
             sendSubscriptionConfirmation()
             return Reply.json(202) { json in
@@ -38,6 +39,27 @@ struct ControlAPI: Sendable {
             Reply(status: 200, headers: [("content-type", "application/x-pem-file")], body: state.certificatePEM).response
         }
         router.get("/sns/") { request, _ in sns(request.uri.queryParameters).response }
+    }
+
+    /// The fate drawn for each message of a provider that has webhooks, by message id.
+    func fates(_ name: String) -> Reply {
+        guard let provider = SandboxProvider(rawValue: name), provider != .receiver else {
+            return .json(400) { json in
+                json.beginObject()
+                json.member("error", "query.provider must be resend, ses or telnyx")
+                json.endObject()
+            }
+        }
+        let (fates, dropped) = state.fates.fates(provider)
+        return .json(200) { json in
+            json.beginObject()
+            json.key("fates")
+            json.beginObject()
+            for (id, fate) in fates.sorted(by: { $0.key < $1.key }) { json.member(id, fate.rawValue) }
+            json.endObject()
+            json.member("dropped", number: Int64(dropped))
+            json.endObject()
+        }
     }
 
     /// What a receiver configures to verify the sandbox's webhooks.

@@ -163,7 +163,7 @@ struct ResendAPI: ProviderAPI {
         let id = state.random.uuid()
         guard let url = state.webhookURL(.resend) else { return id }
         let events = ResendEvents(state: state, email: email, emailId: id, createdAt: now, url: url)
-        state.planWebhooks(messageId: id, recipients: email.to, channel: .email, acceptedAt: now) { events.job(for: $0, acceptedAt: now) }
+        state.planWebhooks(.resend, messageId: id, recipients: email.to, channel: .email, acceptedAt: now) { events.job(for: $0, acceptedAt: now) }
         return id
     }
 }

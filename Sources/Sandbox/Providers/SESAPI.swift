@@ -198,7 +198,7 @@ struct SESAPI: ProviderAPI {
         let id = state.random.sesMessageId()
         guard let url = state.webhookURL(.ses) else { return id }
         let events = SESEvents(state: state, email: email, messageId: id, sentAt: now, url: url)
-        state.planWebhooks(messageId: id, recipients: email.to, channel: .email, acceptedAt: now) { events.job(for: $0, acceptedAt: now) }
+        state.planWebhooks(.ses, messageId: id, recipients: email.to, channel: .email, acceptedAt: now) { events.job(for: $0, acceptedAt: now) }
         return id
     }
 }

@@ -185,6 +185,6 @@ struct TelnyxAPI: ProviderAPI {
         // Like Telnyx, a message's own webhook_url takes precedence over the profile's.
         guard let url = message.webhookURL ?? state.webhookURL(.telnyx) else { return }
         let events = TelnyxEvents(state: state, message: message, url: url)
-        state.planWebhooks(messageId: message.id, recipients: [], channel: .sms, acceptedAt: now) { events.job(for: $0, acceptedAt: now) }
+        state.planWebhooks(.telnyx, messageId: message.id, recipients: [], channel: .sms, acceptedAt: now) { events.job(for: $0, acceptedAt: now) }
     }
 }

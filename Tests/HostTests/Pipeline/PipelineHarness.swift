@@ -12,6 +12,8 @@ final class PipelineHarness: @unchecked Sendable {
     let databaseName: String
     let adminURL: String
     let apiPort: Int
+    /// The webhook receiver's port (`serve --roles receiver`).
+    let receiverPort: Int
     let configPath: String
     private var hosts: [String: Process] = [:]
     /// Whether this harness made the database (and drops it when it finishes).
@@ -52,6 +54,7 @@ final class PipelineHarness: @unchecked Sendable {
         self.databaseURL = databaseURL
         self.ownsDatabase = ownsDatabase
         apiPort = try TestSandbox.freePort()
+        receiverPort = try TestSandbox.freePort()
         let pluginLines = plugins.map { "[[plugin]]\npath = \"\(TestEnvironment.binDirectory.appendingPathComponent("lib\($0)Provider.so").path)\"\n" }
         configPath = try TestEnvironment.write(pluginLines.joined() + """
             [api]
@@ -65,6 +68,16 @@ final class PipelineHarness: @unchecked Sendable {
             backoff_max_ms = 2000
             throttle_delay_ms = 200
             \(pipeline)
+            [webhooks]
+            port = \(receiverPort)
+            public_url = "http://127.0.0.1:\(receiverPort)"
+            orphan_retry_ms = 300
+            publish_timeout_ms = 1500
+            [fetch]
+            allow = ["http://127.0.0.1:*/sns/*"]
+            [managed.resend]
+            api_key = "re_managed_0123456789"
+            webhook_secret = "env:TEST_MANAGED_RESEND_WEBHOOK_SECRET"
             """, name: "host.toml")
     }
 
@@ -72,6 +85,8 @@ final class PipelineHarness: @unchecked Sendable {
         var environment = ProcessInfo.processInfo.environment
         environment["DATABASE_URL"] = databaseURL
         environment["BATCHSENDER_MASTER_KEY"] = Self.masterKey
+        // The sandbox's Resend webhook secret, as a deployment's managed account would have its own.
+        environment["TEST_MANAGED_RESEND_WEBHOOK_SECRET"] = "whsec_YmF0Y2hzZW5kZXItc2FuZGJveC1yZXNlbmQta2V5ISE="
         return environment
     }
 
@@ -91,7 +106,29 @@ final class PipelineHarness: @unchecked Sendable {
             throw TestEnvironment.FixtureError(message: "serve --roles \(roles) did not start: \(line)")
         }
         hosts[name] = process
+        // Several roles print their own line; wait until each listening one answers.
+        for (role, port) in [("api", apiPort), ("receiver", receiverPort)] where roles.split(separator: ",").contains(Substring(role)) {
+            try waitForHealth(port: port)
+        }
         if key.isEmpty, roles.contains("api") { key = try makeKey() }
+    }
+
+    private func waitForHealth(port: Int) throws {
+        let deadline = Date().addingTimeInterval(20)
+        while Date() < deadline {
+            let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            var address = sockaddr_in()
+            address.sin_family = sa_family_t(AF_INET)
+            address.sin_addr.s_addr = inet_addr("127.0.0.1")
+            address.sin_port = in_port_t(UInt16(port).bigEndian)
+            let connected = withUnsafePointer(to: &address) { pointer in
+                pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(socket, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
+            }
+            close(socket)
+            if connected { return }
+            usleep(50_000)
+        }
+        throw TestEnvironment.FixtureError(message: "nothing listens on port \(port) after 20 s")
     }
 
     /// `kill -9`: no draining, no goodbye.
@@ -174,11 +211,14 @@ final class PipelineHarness: @unchecked Sendable {
         var body: [String: Any] = ["name": "\(provider) \(UUID().uuidString.prefix(6))", "provider": provider]
         switch provider {
         case "resend":
-            body["credentials"] = ["api_key": "re_test_0123456789abcdef", "base_url": sandbox]
+            body["credentials"] = ["api_key": "re_test_0123456789abcdef", "base_url": sandbox,
+                                   "webhook_secret": "whsec_YmF0Y2hzZW5kZXItc2FuZGJveC1yZXNlbmQta2V5ISE="]
             body["defaults"] = ["from": "news@example.com"]
         case "ses":
             body["credentials"] = ["access_key_id": "AKIDEXAMPLE", "secret_access_key": "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
-                                   "region": "us-east-1", "base_url": sandbox]
+                                   "region": "us-east-1", "base_url": sandbox, "configuration_set": "batchsender-events",
+                                   "insecure_test_cert_url_prefix": sandbox + "/sns/",
+                                   "sns_topic_arns": ["arn:aws:sns:us-east-1:123456789012:batchsender-ses-events"]]
             body["defaults"] = ["from": "news@example.com"]
         case "telnyx":
             body["channel"] = "sms"

@@ -10,7 +10,7 @@ struct ServerRestartTests {
     /// `scripts/stack restart SERVER`, on a thread of its own (it blocks for seconds), its output in a file.
     /// Spawned and awaited with posix_spawn and waitpid: Foundation's Process learns of an exit through a
     /// descriptor the child inherits, which the restarted server (a grandchild) keeps open for good.
-    static func restart(_ server: String) async throws {
+    static func restart(_ server: String, pauseSeconds: Int = 0) async throws {
         let log = TestEnvironment.scratch.appendingPathComponent("restart-\(server).log").path
         let script = TestEnvironment.packageRoot.appendingPathComponent("scripts/stack").path
         let status: Int32 = await withCheckedContinuation { continuation in
@@ -21,7 +21,8 @@ struct ServerRestartTests {
                 posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
                 posix_spawn_file_actions_addopen(&actions, 1, log, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
                 posix_spawn_file_actions_adddup2(&actions, 1, 2)
-                let arguments: [UnsafeMutablePointer<CChar>?] = [strdup(script), strdup("restart"), strdup(server), nil]
+                let arguments: [UnsafeMutablePointer<CChar>?] = [strdup(script), strdup("restart"), strdup(server), strdup("--pause"),
+                                                                 strdup(String(pauseSeconds)), nil]
                 defer { arguments.forEach { free($0) } }
                 var pid: pid_t = 0
                 guard posix_spawn(&pid, script, &actions, nil, arguments, environ) == 0 else {

@@ -2,8 +2,9 @@ import Hummingbird
 import Pipeline
 import ProviderModel
 
-/// `POST /api/batches/{id}/recipients` (JSON array or `text/csv`, streamed) and
-/// `GET /api/batches/{id}/recipients?status=&cursor=`.
+/// `POST /api/batches/{id}/recipients` (JSON array or `text/csv`, streamed),
+/// `GET /api/batches/{id}/recipients?status=&cursor=` and one recipient's history,
+/// `GET /api/batches/{id}/recipients/{position}/events`.
 struct RecipientRoutes {
     let database: Database
     let upload: RecipientUpload
@@ -15,6 +16,46 @@ struct RecipientRoutes {
     func register(on group: RouterGroup<APIContext>) {
         group.post("batches/{id}/recipients", use: add)
         group.get("batches/{id}/recipients", use: list)
+        group.get("batches/{id}/recipients/{position}/events", use: events)
+    }
+
+    /// What happened to one recipient: queued with its batch, then the pipeline's outcome (sent, or why
+    /// not), then its provider's events in the provider's time order (a webhook cannot precede the send).
+    @Sendable func events(_ request: Request, context: APIContext) async throws -> Response {
+        let caller = try context.caller()
+        let id = try RequestInput.id(context, what: "batch")
+        guard let text = context.parameters.get("position"), let position = Int(text), (1...Int(Int32.max)).contains(position) else {
+            throw APIError.notFound("recipient", field: "path.position")
+        }
+        let rows = try await database.run { db in
+            guard let recipient = try db.query("""
+                SELECT r.status, r.sent_at, r.updated_at, r.provider_message_id, r.last_error, b.queued_at
+                FROM recipients r JOIN batches b ON b.id = r.batch_id
+                WHERE r.batch_id = $1 AND r.position = $2 AND b.user_id = $3
+                """, [id, String(position), caller.userID]).first else {
+                throw APIError.notFound("recipient \(position) of batch \(id)", field: "path.position")
+            }
+            var events: [String] = []
+            if let queuedAt = recipient[5] {
+                events.append(JSONValue.object(["type": .string("queued"), "at": .string(queuedAt), "source": .string("pipeline")]).compactText)
+            }
+            if let sentAt = recipient[1] {
+                events.append(JSONValue.object(["type": .string("sent"), "at": .string(sentAt), "source": .string("pipeline"),
+                                                "providerMessageId": recipient[3].map(JSONValue.string) ?? .null]).compactText)
+            } else if let status = recipient[0], ["failed", "suppressed", "cancelled"].contains(status) {
+                events.append(JSONValue.object(["type": .string(status), "at": .string(recipient[2] ?? ""), "source": .string("pipeline"),
+                                                "reason": recipient[4].map(JSONValue.string) ?? .null]).compactText)
+            }
+            events += try db.query("""
+                SELECT jsonb_build_object('type', type, 'at', occurred_at, 'source', 'provider', 'provider', provider, 'eventId', event_id,
+                                          'bounceClass', bounce_class, 'reason', reason, 'code', code, 'url', url,
+                                          'receivedAt', received_at)::text
+                FROM recipient_events WHERE batch_id = $1 AND position = $2
+                ORDER BY occurred_at, received_at, event_id LIMIT 1000
+                """, [id, String(position)]).compactMap { $0[0] }
+            return events
+        }
+        return JSONResponse.page(rows, nextCursor: nil)
     }
 
     @Sendable func add(_ request: Request, context: APIContext) async throws -> Response {

@@ -79,6 +79,11 @@ struct SendConfigRoutes {
         let secrets = configuration.providers[row.provider].map { Set($0.configKeys.filter(\.secret).map(\.name)) }
             ?? Set(credentials.keys)
         object["credentials"] = .object(CredentialVault.masked(credentials, secretKeys: secrets))
+        // Where the provider sends this config's webhooks (verified with its own secret).
+        if configuration.providers[row.provider]?.interfaces.contains(where: { $0.hasPrefix("batchsender.webhook/") }) == true,
+           case .string(let id)? = object["id"] {
+            object["webhookUrl"] = .string("\(configuration.webhookBaseURL)/webhooks/\(row.provider)/\(id)")
+        }
         return .object(object)
     }
 }

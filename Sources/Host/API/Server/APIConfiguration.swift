@@ -9,6 +9,8 @@ public struct APIConfiguration: Sendable {
     public var providers: [String: PluginDescriptor] = [:]
     /// Providers for which the deployment holds its own credentials (send-configs in `managed` mode).
     public var managedProviders: Set<String> = []
+    /// The receiver's public base URL: a send-config's own webhook URL is under it.
+    public var webhookBaseURL = "http://127.0.0.1:6002"
     public var rateLimit = RateLimitSettings()
     public var maxRecipientsPerBatch = 1_000_000
     /// PostgreSQL connections (each with a storage thread of its own).

@@ -11,7 +11,9 @@ enum BatchStore {
                            'counts', jsonb_build_object('recipients', b.recipient_count, 'duplicates', b.duplicate_count,
                                                         'suppressed', b.suppressed_count + b.late_suppressed_count,
                                                         'pending', \(pending), 'sent', b.sent_count,
-                                                        'delivered', b.delivered_count, 'failed', b.failed_count,
+                                                        'delivered', b.delivered_count, 'bounced', b.bounced_count,
+                                                        'complained', b.complained_count, 'rejected', b.rejected_count,
+                                                        'failed', b.failed_count + b.undelivered_count,
                                                         'cancelled', b.cancelled_count),
                            'progress', jsonb_build_object(
                                'startedAt', b.started_at, 'lastOutcomeAt', b.last_outcome_at, 'finishedAt', b.completed_at,
@@ -28,8 +30,11 @@ enum BatchStore {
     /// The batch with its recipients counted per status, taken from the counters (statuses with none left out).
     static let detailJSON = """
         (\(batchJSON) || jsonb_build_object('recipientStatus', jsonb_strip_nulls(jsonb_build_object(
-            'pending', nullif(\(pending), 0), 'sent', nullif(b.sent_count - b.delivered_count, 0),
-            'delivered', nullif(b.delivered_count, 0), 'failed', nullif(b.failed_count, 0),
+            'pending', nullif(\(pending), 0),
+            'sent', nullif(b.sent_count - b.delivered_count - b.bounced_count - b.complained_count - b.rejected_count - b.undelivered_count, 0),
+            'delivered', nullif(b.delivered_count, 0), 'bounced', nullif(b.bounced_count, 0),
+            'complained', nullif(b.complained_count, 0), 'rejected', nullif(b.rejected_count, 0),
+            'failed', nullif(b.failed_count + b.undelivered_count, 0),
             'suppressed', nullif(b.suppressed_count + b.late_suppressed_count, 0), 'cancelled', nullif(b.cancelled_count, 0)))))
         """
 

@@ -28,14 +28,19 @@ public struct HostConfig: Sendable, Equatable {
     public var http: HTTPClientSettings
     public var api: APISettings
     public var pipeline: PipelineSettings
+    public var webhooks: WebhookIngestSettings
+    public var managed: ManagedAccounts
 
     public init(plugins: [PluginEntry] = [], fetch: FetchPolicy = FetchPolicy(), http: HTTPClientSettings = HTTPClientSettings(),
-                api: APISettings = APISettings(), pipeline: PipelineSettings = PipelineSettings()) {
+                api: APISettings = APISettings(), pipeline: PipelineSettings = PipelineSettings(),
+                webhooks: WebhookIngestSettings = WebhookIngestSettings(), managed: ManagedAccounts = ManagedAccounts()) {
         self.plugins = plugins
         self.fetch = fetch
         self.http = http
         self.api = api
         self.pipeline = pipeline
+        self.webhooks = webhooks
+        self.managed = managed
     }
 
     /// Reads a config file; relative plugin paths are taken from the file's folder.
@@ -58,10 +63,13 @@ public struct HostConfig: Sendable, Equatable {
             var http: HTTPClientSettings?
             var api: APISettings?
             var pipeline: PipelineSettings?
+            var webhooks: WebhookIngestSettings?
+            var managed: [String: [String: String]]?
         }
         let file = try decodeTOML(File.self, from: text, path: path)
         return HostConfig(plugins: file.plugin ?? [], fetch: file.fetch ?? FetchPolicy(), http: file.http ?? HTTPClientSettings(),
-                          api: file.api ?? APISettings(), pipeline: file.pipeline ?? PipelineSettings())
+                          api: file.api ?? APISettings(), pipeline: file.pipeline ?? PipelineSettings(),
+                          webhooks: file.webhooks ?? WebhookIngestSettings(), managed: ManagedAccounts(file.managed ?? [:]))
     }
 }
 

@@ -64,16 +64,27 @@ public final class DocumentFetcher: Sendable {
     /// Fetches `url` into the cache (if allowed), with the policy's timeout.
     public func fetch(_ url: String) async {
         guard policy.allows(url) else { return }
-        let request = PreparedRequest(method: "GET", url: url, headers: [], body: [], messageIndices: [])
-        let result = await client.execute(request, timeoutMs: policy.timeoutMs)
+        let result = await get(url)
         let now = ContinuousClock.now
         let entry: Entry
-        if result.transportFailure == nil, (200...299).contains(result.status) {
-            entry = .ready(FetchedDocument(result.body), expires: now + .seconds(policy.cacheSeconds))
-        } else {
-            let reason = result.transportFailure.map { "\($0.rawValue): \(result.transportMessage)" } ?? "HTTP \(result.status)"
-            entry = .failed("fetching \(url) failed: \(reason)", expires: now + .seconds(policy.failureCacheSeconds))
+        switch result {
+        case .success(let body): entry = .ready(FetchedDocument(body), expires: now + .seconds(policy.cacheSeconds))
+        case .failure(let failure): entry = .failed(failure.description, expires: now + .seconds(policy.failureCacheSeconds))
         }
         cache.withLock { $0[url] = entry }
     }
+
+    /// One GET of an allowed URL with the policy's timeout, not cached (a subscription confirmation, say).
+    public func get(_ url: String) async -> Result<[UInt8], FetchFailure> {
+        guard policy.allows(url) else { return .failure(FetchFailure(description: "\(url) is not on the host's fetch allow-list")) }
+        let request = PreparedRequest(method: "GET", url: url, headers: [], body: [], messageIndices: [])
+        let result = await client.execute(request, timeoutMs: policy.timeoutMs)
+        if result.transportFailure == nil, (200...299).contains(result.status) { return .success(result.body) }
+        let reason = result.transportFailure.map { "\($0.rawValue): \(result.transportMessage)" } ?? "HTTP \(result.status)"
+        return .failure(FetchFailure(description: "fetching \(url) failed: \(reason)"))
+    }
+}
+
+public struct FetchFailure: Error, Sendable, CustomStringConvertible {
+    public var description: String
 }

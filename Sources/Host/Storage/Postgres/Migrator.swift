@@ -10,7 +10,8 @@ public struct Migration: Sendable {
 /// race. Running it again applies nothing.
 public struct Migrator {
     public static let all: [Migration] = [InitialSchema.migration, SendConfigChannel.migration,
-                                          RecipientBulkLoading.migration, DeliveryProgress.migration]
+                                          RecipientBulkLoading.migration, DeliveryProgress.migration,
+                                          DeliveryEvents.migration]
 
     /// An arbitrary constant: the advisory lock id BatchSender's migrations hold.
     static let lockId = 0x0BA7_C45E

@@ -1,0 +1,57 @@
+/// The webhook receiver's and processor's settings: the host config's `[webhooks]` table.
+public struct WebhookIngestSettings: Sendable, Equatable, Decodable {
+    /// Where the receiver listens (`serve --roles receiver`).
+    public var host = "127.0.0.1"
+    public var port = 6002
+    /// How providers reach the receiver: the base of the webhook URL each BYOK send-config shows.
+    public var publicURL = "http://127.0.0.1:6002"
+    /// A larger body is refused with 413 before it is read whole.
+    public var maxBodyBytes = 262_144
+    /// How long a request waits for JetStream to acknowledge its publish before it gets 503.
+    public var publishTimeoutMs: Int64 = 5_000
+    /// Requests waiting for a publish at once; more get 503 at once (the provider retries).
+    public var pendingLimit = 20_000
+    /// Stored webhooks the processor takes per fetch.
+    public var fetchBatch = 500
+    /// How long an applied event id is remembered in Redis: longer than any provider's retry schedule (Svix ~28 h).
+    public var dedupeTTLHours = 72
+    /// An event whose message is not known yet is tried again after this long…
+    public var orphanRetryMs: Int64 = 5_000
+    /// …until it is this old, then kept as an orphan for an operator.
+    public var orphanAfterMs: Int64 = 600_000
+
+    public init() {}
+
+    enum CodingKeys: String, CodingKey {
+        case host, port
+        case publicURL = "public_url", maxBodyBytes = "max_body_bytes", publishTimeoutMs = "publish_timeout_ms"
+        case pendingLimit = "pending_limit", fetchBatch = "fetch_batch", dedupeTTLHours = "dedupe_ttl_hours"
+        case orphanRetryMs = "orphan_retry_ms", orphanAfterMs = "orphan_after_ms"
+    }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        func value<T: BinaryInteger & Decodable>(_ key: CodingKeys, _ range: ClosedRange<T>, _ fallback: T) throws -> T {
+            guard let given = try c.decodeIfPresent(T.self, forKey: key) else { return fallback }
+            guard range.contains(given) else {
+                throw DecodingError.dataCorruptedError(forKey: key, in: c, debugDescription: "must be from \(range.lowerBound) to \(range.upperBound), not \(given)")
+            }
+            return given
+        }
+        let d = WebhookIngestSettings()
+        host = try c.decodeIfPresent(String.self, forKey: .host) ?? d.host
+        port = try value(.port, 0...65_535, d.port)
+        publicURL = try c.decodeIfPresent(String.self, forKey: .publicURL) ?? d.publicURL
+        guard publicURL.hasPrefix("http://") || publicURL.hasPrefix("https://") else {
+            throw DecodingError.dataCorruptedError(forKey: .publicURL, in: c, debugDescription: "must be an http:// or https:// URL")
+        }
+        while publicURL.hasSuffix("/") { publicURL.removeLast() }
+        maxBodyBytes = try value(.maxBodyBytes, 1_024...16 << 20, d.maxBodyBytes)
+        publishTimeoutMs = try value(.publishTimeoutMs, 100...60_000, d.publishTimeoutMs)
+        pendingLimit = try value(.pendingLimit, 1...1_000_000, d.pendingLimit)
+        fetchBatch = try value(.fetchBatch, 1...5_000, d.fetchBatch)
+        dedupeTTLHours = try value(.dedupeTTLHours, 1...24 * 90, d.dedupeTTLHours)
+        orphanRetryMs = try value(.orphanRetryMs, 100...3_600_000, d.orphanRetryMs)
+        orphanAfterMs = try value(.orphanAfterMs, 1_000...7 * 86_400_000, d.orphanAfterMs)
+    }
+}

@@ -1,0 +1,56 @@
+import HostCore
+import ProviderModel
+
+/// The plugin instance that verifies and parses a provider's webhooks: the
+/// deployment's managed account for `POST /webhooks/{provider}`, the
+/// send-config's own (its secret, cached like the sender's) for
+/// `POST /webhooks/{provider}/{sendConfigId}`.
+public final class WebhookInstances: Sendable {
+    private let plugins: PluginRegistry
+    private let managed: [String: PluginInstance]
+    private let configs: SendConfigInstances
+
+    /// Makes the managed accounts' instances now, so a config that cannot verify stops start-up.
+    public init(plugins: PluginRegistry, managed: ManagedAccounts, environment: [String: String], configs: SendConfigInstances,
+                services: HostServices) throws(HostConfigError) {
+        self.plugins = plugins
+        self.configs = configs
+        var instances: [String: PluginInstance] = [:]
+        for provider in managed.providers {
+            guard let plugin = plugins[provider] else {
+                throw HostConfigError(path: "[managed.\(provider)]", message: "no loaded plugin has the id \(provider)")
+            }
+            guard let entries = try managed.config(provider, environment: environment) else { continue }
+            do {
+                instances[provider] = try plugin.makeInstance(configuration: entries, services: services)
+            } catch {
+                throw HostConfigError(path: "[managed.\(provider)]", message: "the \(provider) plugin refuses it: \(error.description)")
+            }
+        }
+        self.managed = instances
+    }
+
+    public func instance(provider: String, sendConfigID: String?) async throws -> Result<PluginInstance, SendConfigProblem> {
+        guard plugins[provider] != nil else { return .failure(SendConfigProblem("no provider \(provider) is loaded in this deployment")) }
+        guard let sendConfigID else {
+            return managed[provider].map { .success($0) }
+                ?? .failure(SendConfigProblem("this deployment has no managed \(provider) account; a BYOK config's webhooks go to /webhooks/\(provider)/{sendConfigId}"))
+        }
+        guard Self.isUUID(sendConfigID) else { return .failure(SendConfigProblem("no send-config \(sendConfigID)")) }
+        switch try await configs.instance(sendConfigID: sendConfigID) {
+        case .success(let instance) where instance.plugin.id == provider: return .success(instance)
+        case .success: return .failure(SendConfigProblem("send-config \(sendConfigID) is not a \(provider) config"))
+        case .failure(let problem): return .failure(problem)
+        }
+    }
+
+    static func isUUID(_ text: String) -> Bool {
+        let bytes = Array(text.utf8)
+        guard bytes.count == 36 else { return false }
+        for (index, byte) in bytes.enumerated() {
+            if [8, 13, 18, 23].contains(index) { guard byte == UInt8(ascii: "-") else { return false }; continue }
+            guard (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) || (UInt8(ascii: "a")...UInt8(ascii: "f")).contains(byte | 0x20) else { return false }
+        }
+        return true
+    }
+}

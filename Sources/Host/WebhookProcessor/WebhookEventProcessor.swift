@@ -1,0 +1,123 @@
+import HostCore
+import Logging
+import Pipeline
+import ProviderModel
+import ServiceLifecycle
+import Storage
+
+/// The webhook processor: takes stored webhooks in rounds, parses them through
+/// their plugin, skips events already applied (Redis remembers their ids for
+/// longer than any provider retries), applies the rest in one PostgreSQL
+/// transaction, and settles each stored webhook: acknowledged once applied,
+/// tried again later while its message is not known yet (a webhook can
+/// overtake the sender's write of the message id), kept as an orphan after
+/// `orphanAfterMs`. Applying is idempotent, so a redelivered round is harmless.
+public struct WebhookEventProcessor: Service {
+    let resources: PipelineResources
+    let settings: WebhookIngestSettings
+    let instances: WebhookInstances
+    let ledger: WebhookLedger
+    var logger: Logger { resources.logger }
+
+    public init(resources: PipelineResources, settings: WebhookIngestSettings, instances: WebhookInstances) {
+        self.resources = resources
+        self.settings = settings
+        self.instances = instances
+        ledger = WebhookLedger(database: resources.database)
+    }
+
+    public func run() async throws {
+        var consumer: PullConsumer?
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            do {
+                if consumer == nil { consumer = try await resources.nats { try $0.pullConsumer(Streams.webhookConsumer) } }
+                let batch = settings.fetchBatch
+                let messages = try await resources.nats { [consumer] _ in try consumer!.fetch(batch: batch, timeoutMs: 500) }
+                if !messages.isEmpty { try await handle(messages) }
+            } catch {
+                logger.warning("webhook processor waits for its servers", metadata: ["error": "\(error)"])
+                await pause(milliseconds: 1_000)
+            }
+        }
+    }
+
+    /// One stored webhook, read.
+    struct Stored {
+        var message: ReceivedMessage
+        var envelope: WebhookEnvelope
+        var events: Range<Int>
+    }
+
+    func handle(_ messages: [ReceivedMessage]) async throws {
+        var stored: [Stored] = []
+        var incoming: [WebhookLedger.Incoming] = []
+        var unreadable: [ReceivedMessage] = []
+        for message in messages {
+            guard let envelope = WebhookEnvelope.decode(message.data) else {
+                logger.error("a stored webhook is not an envelope this version reads; dropped", metadata: ["subject": "\(message.subject)"])
+                unreadable.append(message)
+                continue
+            }
+            let events: [DeliveryEvent]
+            switch try await instances.instance(provider: envelope.provider, sendConfigID: envelope.sendConfigID) {
+            case .failure(let problem):
+                logger.warning("a stored webhook's config is gone; dropped", metadata: ["provider": "\(envelope.provider)", "reason": "\(problem)"])
+                unreadable.append(message)
+                continue
+            case .success(let instance):
+                do { events = try instance.parse(envelope.request) } catch {
+                    logger.warning("a stored webhook cannot be parsed; dropped", metadata: ["provider": "\(envelope.provider)", "error": "\(error)"])
+                    unreadable.append(message)
+                    continue
+                }
+            }
+            let first = incoming.count
+            for event in events where event.type != .subscriptionConfirmation {
+                incoming.append(.init(provider: envelope.provider, sendConfigID: envelope.sendConfigID, event: event, receivedAtMs: envelope.receivedAtMs))
+            }
+            stored.append(Stored(message: message, envelope: envelope, events: first..<incoming.count))
+        }
+
+        // Events applied before (a provider's duplicate, a redelivery) cost one MGET, not a transaction.
+        let keys = incoming.map { seenKey($0) }
+        let seen = keys.isEmpty ? [] : try await resources.redis.withConnection { redis in
+            try redis.command(["MGET"] + keys).array.map { $0 != .null }
+        }
+        let fresh = incoming.indices.filter { !(seen.indices.contains($0) && seen[$0]) }
+        let outcome = try await ledger.apply(fresh.map { incoming[$0] })
+        let unknown = Set(outcome.unknown.map { fresh[$0] })
+
+        var acked: [ReceivedMessage] = unreadable
+        var retried: [ReceivedMessage] = []
+        var orphans: [WebhookLedger.Incoming] = []
+        let now = WallClock.nowMilliseconds
+        for item in stored {
+            let missing = item.events.filter { unknown.contains($0) }
+            if missing.isEmpty || now - item.envelope.receivedAtMs >= settings.orphanAfterMs {
+                orphans += missing.map { incoming[$0] }
+                acked.append(item.message)
+            } else {
+                retried.append(item.message)
+            }
+        }
+        try await ledger.keepOrphans(orphans)
+        let retryMs = settings.orphanRetryMs
+        try await resources.nats { [acked, retried] _ in
+            for message in acked { try message.ack() }
+            for message in retried { try message.nak(delayMs: retryMs) }
+        }
+        let applied = fresh.filter { !unknown.contains($0) }.map { keys[$0] }
+        if !applied.isEmpty {
+            let ttl = String(settings.dedupeTTLHours * 3_600)
+            _ = try await resources.redis.withConnection { redis in try redis.pipeline(applied.map { ["SET", $0, "1", "EX", ttl] }) }
+        }
+        if outcome.moved > 0 || !orphans.isEmpty {
+            logger.debug("webhooks applied", metadata: ["events": "\(fresh.count)", "moved": "\(outcome.moved)",
+                                                         "suppressed": "\(outcome.suppressed)", "orphans": "\(orphans.count)"])
+        }
+    }
+
+    func seenKey(_ event: WebhookLedger.Incoming) -> String {
+        "\(resources.hot.prefix)wh:\(event.provider):\(event.eventID):\(event.event.providerMessageId):\(event.event.recipient)"
+    }
+}
