@@ -61,4 +61,27 @@ struct ServerRestartTests {
         #expect(stats["messages_accepted"] == count, "nothing lost")
         #expect(stats["duplicate_sends"] == 0, "nothing sent twice")
     }
+
+    @Test("A webhook whose publish JetStream does not acknowledge (NATS stopped) gets 503, never 200; once NATS is back, 200")
+    func webhookWithoutNATS() async throws {
+        let harness = try PipelineHarness()
+        defer { harness.finish() }
+        try harness.start("host", roles: "api,receiver")
+        let sandbox = try TestSandbox()
+        let config = try await harness.sendConfig("resend", sandbox: sandbox.url)
+        let url = "http://127.0.0.1:\(harness.receiverPort)/webhooks/resend/\(config)"
+        let run = UUID().uuidString.prefix(8).lowercased()
+        func post(_ name: String) async throws -> (status: Int, body: String) {
+            let id = "\(name)_\(run)"
+            let body = PipelineTests.resendBody(id)
+            return await PipelineTests.post(url, try PipelineTests.resendHeaders(body, id: id, at: Int64(Date().timeIntervalSince1970)), body)
+        }
+        #expect(try await post("msg_before").status == 200)
+        async let restarted: Void = Self.restart("nats", pauseSeconds: 6)
+        try await Task.sleep(for: .seconds(2))
+        let during = try await post("msg_during")
+        #expect(during.status == 503, "answered \(during.status) \(during.body) while NATS was stopped")
+        try await restarted
+        try await PipelineHarness.waitUntil { try await post("msg_after").status == 200 }
+    }
 }

@@ -1,0 +1,130 @@
+import Foundation
+import HostCore
+import ProviderCrypto
+import ProviderModel
+import Storage
+import Testing
+
+/// What the receiver refuses: nothing forged, tampered, stale or unsigned is stored, and the
+/// answer names why. Part of the pipeline suite (serialized), as it counts the shared stream.
+extension PipelineTests {
+    static let resendSecret = "whsec_YmF0Y2hzZW5kZXItc2FuZGJveC1yZXNlbmQta2V5ISE="
+    static let telnyxSeed = Array(0..<32).map(UInt8.init)
+
+    static func resendBody(_ id: String) -> [UInt8] {
+        Array(#"{"type":"email.delivered","created_at":"2026-11-30T10:00:00.000Z","data":{"email_id":"\#(id)","from":"a@example.com","to":["b@example.org"],"subject":"hi","created_at":"2026-11-30T10:00:00.000Z"}}"#.utf8)
+    }
+
+    static func resendHeaders(_ body: [UInt8], id: String, at seconds: Int64, secret: String = resendSecret) throws -> [KeyValue] {
+        let signer = try StandardWebhookSignature(secret: secret, field: "secret")
+        return [KeyValue("content-type", "application/json"), KeyValue("svix-id", id), KeyValue("svix-timestamp", String(seconds)),
+                KeyValue("svix-signature", signer.sign(id: id, timestamp: seconds, body: body))]
+    }
+
+    static func telnyxBody(_ id: String) -> [UInt8] {
+        Array(#"{"data":{"event_type":"message.finalized","id":"\#(id)","occurred_at":"2026-11-30T10:00:00.000+00:00","record_type":"event","payload":{"id":"msg-\#(id)","record_type":"message","to":[{"phone_number":"+13125550100","status":"delivered"}]}},"meta":{"attempt":1,"delivered_to":"x"}}"#.utf8)
+    }
+
+    static func telnyxHeaders(_ body: [UInt8], at seconds: Int64, seed: [UInt8] = telnyxSeed) -> [KeyValue] {
+        let signature = Ed25519.KeyPair(seed: seed)!.sign(Array("\(seconds)|".utf8) + body)
+        return [KeyValue("content-type", "application/json"), KeyValue("telnyx-signature-ed25519", Encoding.base64(signature)),
+                KeyValue("telnyx-timestamp", String(seconds))]
+    }
+
+    static func post(_ url: String, _ headers: [KeyValue], _ body: [UInt8]) async -> (status: Int, body: String) {
+        let client = CurlHTTPClient()
+        defer { client.shutdown() }
+        let result = await client.execute(PreparedRequest(method: "POST", url: url, headers: headers, body: body, messageIndices: []))
+        return (result.status, String(decoding: result.body, as: UTF8.self))
+    }
+
+    @Test("The receiver refuses every forged, tampered, stale or unsigned webhook with 401 and the reason, unknown configs with 404, big bodies with 413, and stores only what it verified")
+    func receiverRefusals() async throws {
+        let harness = try PipelineHarness()
+        defer { harness.finish() }
+        try harness.start("host", roles: "api,receiver")
+        let sandbox = try TestSandbox()
+        let resend = try await harness.sendConfig("resend", sandbox: sandbox.url)
+        let telnyx = try await harness.sendConfig("telnyx", sandbox: sandbox.url)
+        let ses = try await harness.sendConfig("ses", sandbox: sandbox.url)
+        let base = "http://127.0.0.1:\(harness.receiverPort)/webhooks"
+        let jetStream = try JetStream(url: try PipelineHarness.environmentValue("NATS_URL"))
+        let before = try jetStream.lastSequence(stream: "webhooks")
+        let now = Int64(Date().timeIntervalSince1970)
+        var expectedStored = 0
+        // Fresh ids each run: JetStream drops a repeat of a stored webhook's ids within its duplicate window.
+        let run = UUID().uuidString.prefix(8).lowercased()
+
+        // Resend (Svix): every refusal on an otherwise good request.
+        let body = Self.resendBody("e1-\(run)")
+        let good = try Self.resendHeaders(body, id: "msg_1_\(run)", at: now)
+        let resendCases: [(String, [KeyValue], [UInt8], Int)] = [
+            ("unsigned", [KeyValue("content-type", "application/json")], body, 401),
+            ("forged (another secret)", try Self.resendHeaders(body, id: "msg_1_\(run)", at: now, secret: "whsec_" + Encoding.base64(Array(repeating: 7, count: 24))), body, 401),
+            ("tampered body", good, Self.resendBody("e2-\(run)"), 401),
+            ("stale (10 minutes old)", try Self.resendHeaders(body, id: "msg_1_\(run)", at: now - 600), body, 401),
+            ("signature header alone", good.filter { $0.name != "svix-signature" } + [KeyValue("svix-signature", "v1,")], body, 401),
+            ("good", good, body, 200),
+        ]
+        for (name, headers, payload, status) in resendCases {
+            let answer = await Self.post("\(base)/resend/\(resend)", headers, payload)
+            #expect(answer.status == status, "resend \(name): \(answer.status) \(answer.body)")
+            if status == 401 { #expect(answer.body.contains("signature"), "resend \(name) names the reason: \(answer.body)") }
+            if status == 200 { expectedStored += 1 }
+        }
+
+        // Telnyx (Ed25519 over "timestamp|body").
+        let telnyxBody = Self.telnyxBody("ev1-\(run)")
+        let telnyxCases: [(String, [KeyValue], [UInt8], Int)] = [
+            ("unsigned", [KeyValue("content-type", "application/json")], telnyxBody, 401),
+            ("forged (another key)", Self.telnyxHeaders(telnyxBody, at: now, seed: Array(repeating: 9, count: 32)), telnyxBody, 401),
+            ("tampered body", Self.telnyxHeaders(telnyxBody, at: now), Self.telnyxBody("ev2-\(run)"), 401),
+            ("stale (10 minutes old)", Self.telnyxHeaders(telnyxBody, at: now - 600), telnyxBody, 401),
+            ("good", Self.telnyxHeaders(telnyxBody, at: now), telnyxBody, 200),
+        ]
+        for (name, headers, payload, status) in telnyxCases {
+            let answer = await Self.post("\(base)/telnyx/\(telnyx)", headers, payload)
+            #expect(answer.status == status, "telnyx \(name): \(answer.status) \(answer.body)")
+            if status == 200 { expectedStored += 1 }
+        }
+
+        // SES (SNS): unsigned, a forged signature over the sandbox's real certificate, a certificate from elsewhere.
+        func sns(signature: String?, certificate: String) -> [UInt8] {
+            var object: [String: Any] = ["Type": "Notification", "MessageId": "m-1", "TopicArn": "arn:aws:sns:us-east-1:123456789012:batchsender-ses-events",
+                                         "Message": #"{"eventType":"Delivery","mail":{"messageId":"x","destination":["b@example.org"],"timestamp":"2026-11-30T10:00:00.000Z"},"delivery":{"timestamp":"2026-11-30T10:00:01.000Z","recipients":["b@example.org"]}}"#,
+                                         "Timestamp": ISO8601.extendedUTC(milliseconds: now * 1000), "SignatureVersion": "1",
+                                         "SigningCertURL": certificate]
+            if let signature { object["Signature"] = signature }
+            return Array(try! JSONSerialization.data(withJSONObject: object))
+        }
+        let certificate = sandbox.url + "/sns/SimpleNotificationService-sandbox.pem"
+        let sesCases: [(String, [UInt8])] = [
+            ("unsigned", sns(signature: nil, certificate: certificate)),
+            ("forged signature", sns(signature: Encoding.base64(Array(repeating: 1, count: 256)), certificate: certificate)),
+            ("certificate from elsewhere", sns(signature: Encoding.base64(Array(repeating: 1, count: 256)), certificate: "https://evil.example.com/cert.pem")),
+        ]
+        for (name, payload) in sesCases {
+            let answer = await Self.post("\(base)/ses/\(ses)", [KeyValue("content-type", "text/plain"), KeyValue("x-amz-sns-message-type", "Notification")], payload)
+            #expect(answer.status == 401, "ses \(name): \(answer.status) \(answer.body)")
+        }
+
+        // Routes that lead nowhere, and a body over the limit.
+        let notFound = [("\(base)/resend/\(UUID().uuidString.lowercased())", "unknown config"), ("\(base)/resend/not-a-uuid", "not an id"),
+                        ("\(base)/resend/\(telnyx)", "another provider's config"), ("\(base)/nosuch/\(resend)", "unknown provider"),
+                        ("\(base)/telnyx", "no managed telnyx account")]
+        for (url, name) in notFound {
+            let answer = await Self.post(url, good, body)
+            #expect(answer.status == 404, "\(name): \(answer.status) \(answer.body)")
+        }
+        let big = Array(repeating: UInt8(ascii: " "), count: 300_000)
+        #expect(await Self.post("\(base)/resend/\(resend)", try Self.resendHeaders(big, id: "msg_big", at: now), big).status == 413)
+
+        // The managed route verifies with the deployment's secret (TEST_MANAGED_RESEND_WEBHOOK_SECRET).
+        let managed = try Self.resendHeaders(Self.resendBody("e3-\(run)"), id: "msg_3_\(run)", at: now)
+        #expect(await Self.post("\(base)/resend", managed, Self.resendBody("e3-\(run)")).status == 200)
+        expectedStored += 1
+
+        // Only what was verified reached the stream (nothing else runs in this suite meanwhile).
+        #expect(try jetStream.lastSequence(stream: "webhooks") - before == UInt64(expectedStored))
+    }
+}
