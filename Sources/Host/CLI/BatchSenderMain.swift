@@ -31,7 +31,7 @@ struct BatchSenderCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "batchsender",
         abstract: "BatchSender: high-throughput message delivery through provider plugins.",
-        subcommands: [PluginCommand.self, SandboxCommand.self, MigrateCommand.self, ServeCommand.self, APIKeyCommand.self,
+        subcommands: [PluginCommand.self, SandboxCommand.self, MigrateCommand.self, ServeCommand.self, APIKeyCommand.self, WebhookCommand.self,
                       DeadLetterCommand.self, BenchCommand.self]
     )
 }

@@ -31,24 +31,24 @@ final class PipelineHarness: @unchecked Sendable {
     }
 
     /// `pipeline`: extra `[pipeline]` keys; `plugins`: the providers this deployment loads.
-    convenience init(pipeline: String = "", plugins: [String] = ["Resend", "SES", "Telnyx", "CustomWebhook"]) throws {
+    convenience init(pipeline: String = "", webhooks: String = "", plugins: [String] = ["Resend", "SES", "Telnyx", "CustomWebhook"]) throws {
         let adminURL = try Self.environmentValue("DATABASE_URL")
         let name = "batchsender_pipeline_\(getpid())_\(UInt32.random(in: 0...UInt32.max))"
         try PostgresConnection(url: adminURL).execute("CREATE DATABASE \(name)")
         let url = String(adminURL[..<adminURL.lastIndex(of: "/")!]) + "/" + name
         try Migrator().migrate(PostgresConnection(url: url))
-        try self.init(adminURL: adminURL, databaseName: name, databaseURL: url, ownsDatabase: true, pipeline: pipeline, plugins: plugins)
+        try self.init(adminURL: adminURL, databaseName: name, databaseURL: url, ownsDatabase: true, pipeline: pipeline, webhooks: webhooks, plugins: plugins)
     }
 
     /// Another deployment over the same database and Redis keys (a restart with other plugins).
     static func reusing(_ other: PipelineHarness, plugins: [String]) throws -> PipelineHarness {
         let harness = try PipelineHarness(adminURL: other.adminURL, databaseName: other.databaseName, databaseURL: other.databaseURL,
-                                          ownsDatabase: false, pipeline: "", plugins: plugins)
+                                          ownsDatabase: false, pipeline: "", webhooks: "", plugins: plugins)
         harness.key = other.key
         return harness
     }
 
-    private init(adminURL: String, databaseName: String, databaseURL: String, ownsDatabase: Bool, pipeline: String, plugins: [String]) throws {
+    private init(adminURL: String, databaseName: String, databaseURL: String, ownsDatabase: Bool, pipeline: String, webhooks: String, plugins: [String]) throws {
         self.adminURL = adminURL
         self.databaseName = databaseName
         self.databaseURL = databaseURL
@@ -73,6 +73,7 @@ final class PipelineHarness: @unchecked Sendable {
             public_url = "http://127.0.0.1:\(receiverPort)"
             orphan_retry_ms = 300
             publish_timeout_ms = 1500
+            \(webhooks)
             [fetch]
             allow = ["http://127.0.0.1:*/sns/*"]
             [managed.resend]

@@ -127,4 +127,29 @@ extension PipelineTests {
         // Only what was verified reached the stream (nothing else runs in this suite meanwhile).
         #expect(try jetStream.lastSequence(stream: "webhooks") - before == UInt64(expectedStored))
     }
+
+    @Test("A webhook for a message never sent is tried again, then kept as an orphan that `webhooks orphans` lists")
+    func orphans() async throws {
+        let harness = try PipelineHarness(webhooks: "orphan_after_ms = 1000")
+        defer { harness.finish() }
+        try harness.start("host", roles: "api,receiver,webhook-processor")
+        let sandbox = try TestSandbox()
+        let config = try await harness.sendConfig("resend", sandbox: sandbox.url)
+        let id = "orphan-\(UUID().uuidString.prefix(8).lowercased())"
+        let body = Self.resendBody(id)
+        let answer = await Self.post("http://127.0.0.1:\(harness.receiverPort)/webhooks/resend/\(config)",
+                                     try Self.resendHeaders(body, id: "msg_\(id)", at: Int64(Date().timeIntervalSince1970)), body)
+        #expect(answer.status == 200)
+        var listed = ""
+        try await PipelineHarness.waitUntil {
+            listed = try harness.cli(["webhooks", "orphans"]).output
+            return listed.contains(id)
+        }
+        let line = try #require(listed.split(separator: "\n").first { $0.contains(id) })
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+        #expect(object["provider"] as? String == "resend")
+        #expect(object["sendConfigId"] as? String == config)
+        #expect(object["type"] as? String == "delivered")
+        #expect(object["recipient"] as? String == "b@example.org")
+    }
 }

@@ -1,0 +1,27 @@
+import ArgumentParser
+import Pipeline
+
+/// `batchsender webhooks orphans`: provider events whose message this platform never
+/// found, kept after `[webhooks] orphan_after_ms` of retries for an operator to look at.
+struct WebhookCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "webhooks", abstract: "Inspect webhook ingestion.", subcommands: [Orphans.self])
+
+    struct Orphans: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Print the newest orphaned webhook events as JSON lines: provider, event id, send-config, message id, type, recipient, times.")
+        @Option(help: "At most this many orphans.") var limit: Int = 100
+        @Option(help: "The host config whose [api] redis_key_prefix the deployment uses.") var config: String?
+
+        func validate() throws {
+            guard (1...100_000).contains(limit) else { throw ValidationError("--limit must be from 1 to 100000") }
+        }
+
+        func run() async throws {
+            let resources = try DeadLetterCommand.resources(config: config)
+            let orphans = try await WebhookLedger(database: resources.database).orphans(limit: limit)
+            try await resources.shutdown()
+            for line in orphans { Output.line(line) }
+        }
+    }
+}
