@@ -1,0 +1,178 @@
+import ArgumentParser
+import Foundation
+import HostCore
+import ProviderCrypto
+import ProviderModel
+import SenderAPI
+import Storage
+
+/// `batchsender bench webhooks`: wrk drives pre-signed provider webhooks at the receiver; prints
+/// verified-and-stored webhooks/s with wrk's p99, then the webhook processor's applied events/s
+/// and the p99 from storing a webhook to applying its event (both read from the events it wrote).
+struct WebhookBenchCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "webhooks",
+        abstract: "Drive signed webhooks at the receiver with wrk; print stored webhooks/s and applied events/s, each with its p99.",
+        discussion: "Needs the local stack (scripts/stack up), its environment (.env.dev) and wrk. Build with -c release for figures worth quoting.")
+
+    @Option(help: "resend (Svix, HMAC-SHA256) or telnyx (Ed25519).") var provider: String = "resend"
+    @Option(help: "Seconds wrk drives the receiver.") var seconds: Int = 10
+    @Option(help: "Distinct signed webhooks (each for its own recipient); wrk cycles through them.") var webhooks: Int = 200_000
+    @Option(help: "wrk connections.") var connections: Int = 64
+    @Option(help: "The receiver's port for this run.") var receiverPort: Int = 6092
+    @Option(help: "The API's port for this run.") var apiPort: Int = 6093
+
+    func run() async throws {
+        guard ["resend", "telnyx"].contains(provider) else { throw ValidationError("--provider must be resend or telnyx") }
+        guard (1...2_000_000).contains(webhooks), (1...600).contains(seconds), (1...10_000).contains(connections) else {
+            throw ValidationError("--webhooks 1…2,000,000, --seconds 1…600, --connections 1…10,000")
+        }
+        let environment: HostEnvironment
+        do { environment = try HostEnvironment(ProcessInfo.processInfo.environment) } catch { throw CommandFailure(error.description) }
+        let executable = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().path
+        let work = FileManager.default.temporaryDirectory.appendingPathComponent("batchsender-bench-webhooks-\(getpid())").path
+        try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
+        let scratch = try ScratchDeployment(environment: environment)
+        defer { scratch.drop() }
+        var childEnvironment = ProcessInfo.processInfo.environment
+        childEnvironment["DATABASE_URL"] = scratch.databaseURL
+        let plugins = ServeCommand.bundledPlugins().map { "[[plugin]]\npath = \"\($0)\"\n" }.joined()
+        try (plugins + """
+            [api]
+            redis_key_prefix = "\(scratch.redisPrefix)"
+            [webhooks]
+            port = \(receiverPort)
+            public_url = "http://127.0.0.1:\(receiverPort)"
+            """).write(toFile: work + "/host.toml", atomically: true, encoding: .utf8)
+        let host = try ChildProcess(name: "host", executable: executable,
+                                    arguments: ["serve", "--roles", "api,receiver,webhook-processor", "--port", String(apiPort),
+                                                "--config", work + "/host.toml", "--log-level", "warning"],
+                                    environment: childEnvironment, logPath: work + "/host.log", readyText: "api listening")
+        defer { host.stop() }
+        let key = try E2EBenchCommand.apiKey(executable: executable, environment: childEnvironment)
+        let http = CurlHTTPClient()
+        defer { http.shutdown() }
+        let api = APIClient(base: "http://127.0.0.1:\(apiPort)", key: key, http: http)
+        let telnyxKeys = Ed25519.KeyPair(seed: Array(0..<32).map(UInt8.init))!
+        let resendSecret = "whsec_" + Encoding.base64(Array("batchsender-bench-webhook-secret".utf8))
+        let credentials: JSONValue = provider == "resend"
+            ? .object(["api_key": .string("re_bench_0123456789"), "webhook_secret": .string(resendSecret)])
+            : .object(["api_key": .string("KEYbench0123456789"), "public_key": .string(Encoding.base64(telnyxKeys.publicKey))])
+        let config = try await api.call("POST", "/api/send-configs", json: .object([
+            "name": .string("bench"), "provider": .string(provider), "channel": .string(provider == "telnyx" ? "sms" : "email"),
+            "credentials": credentials]))
+        guard let configID = config["id"]?.stringValue else { throw CommandFailure("no send-config id in \(config.compactText)") }
+
+        // A sent batch whose every recipient has its own provider message id, written straight to the database.
+        Output.line("writing \(webhooks) sent recipients and signing \(webhooks) \(provider) webhooks…")
+        let db = try PostgresConnection(url: scratch.databaseURL)
+        let batchID = try db.query("""
+            INSERT INTO batches (user_id, send_config_id, name, status, payload, recipient_count, sent_count, queued_at, started_at)
+            SELECT user_id, id, 'webhook bench', 'completed', '{}', $2, $2, now(), now() FROM send_configs WHERE id = $1 RETURNING id
+            """, [configID, String(webhooks)])[0][0]!
+        _ = try db.query("""
+            INSERT INTO recipients (batch_id, position, address, status, provider_message_id, sent_at)
+            SELECT $1, i, 'bench' || i || '@example.org', 'sent', 'bench-' || i, now() FROM generate_series(1, $2) i
+            """, [batchID, String(webhooks)])
+
+        let now = Int64(Date().timeIntervalSince1970)
+        let signer = try StandardWebhookSignature(secret: resendSecret, field: "secret")
+        let path = "/webhooks/\(provider)/\(configID)"
+        var lines = ""
+        lines.reserveCapacity(webhooks * 420)
+        for i in 1...webhooks {
+            let body: String, headers: [(String, String)]
+            if provider == "resend" {
+                body = #"{"type":"email.delivered","created_at":"2026-11-30T10:00:00.000Z","data":{"email_id":"bench-\#(i)","from":"a@example.com","to":["bench\#(i)@example.org"],"subject":"hi","created_at":"2026-11-30T10:00:00.000Z"}}"#
+                let id = "msg_bench_\(i)"
+                headers = [("svix-id", id), ("svix-timestamp", String(now)), ("svix-signature", signer.sign(id: id, timestamp: now, body: Array(body.utf8)))]
+            } else {
+                body = #"{"data":{"event_type":"message.finalized","id":"ev-\#(i)","occurred_at":"2026-11-30T10:00:00.000+00:00","record_type":"event","payload":{"id":"bench-\#(i)","record_type":"message","to":[{"phone_number":"+1312555\#(i)","status":"delivered"}]}},"meta":{"attempt":1}}"#
+                let signature = telnyxKeys.sign(Array("\(now)|".utf8) + Array(body.utf8))
+                headers = [("telnyx-signature-ed25519", Encoding.base64(signature)), ("telnyx-timestamp", String(now)), ("user-agent", "telnyx-webhooks")]
+            }
+            lines += path + "\t" + headers.map { "\($0.0)\t\($0.1)" }.joined(separator: "\t") + "\t" + body + "\n"
+        }
+        try lines.write(toFile: work + "/requests.tsv", atomically: true, encoding: .utf8)
+        try Self.script.write(toFile: work + "/requests.lua", atomically: true, encoding: .utf8)
+
+        Output.line("wrk: \(connections) connections, \(seconds) s, at http://127.0.0.1:\(receiverPort)\(path.prefix(20))…")
+        let wrk = Process()
+        wrk.executableURL = URL(fileURLWithPath: "/usr/bin/wrk")
+        wrk.arguments = ["-t2", "-c\(connections)", "-d\(seconds)s", "--latency", "-s", work + "/requests.lua",
+                         "http://127.0.0.1:\(receiverPort)", "--", work + "/requests.tsv"]
+        let pipe = Pipe()
+        wrk.standardOutput = pipe
+        try wrk.run()
+        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        wrk.waitUntilExit()
+        let requests = Self.number(after: "requests in", in: output, before: true) ?? 0
+        let non2xx = Self.number(after: "Non-2xx or 3xx responses:", in: output) ?? 0
+        let p99 = output.split(separator: "\n").first { $0.trimmingCharacters(in: .whitespaces).hasPrefix("99%") }
+            .map { String($0.split(separator: " ").last ?? "?") } ?? "?"
+        let stored = requests - non2xx
+        Output.line(String(format: "receiver: %.0f verified webhooks/s stored (%d of %d answered 2xx in %d s), p99 %@",
+                           Double(stored) / Double(seconds), stored, requests, seconds, p99))
+
+        // The processor: wait until what was stored is applied (distinct webhooks: wrk may have cycled).
+        let distinct = min(stored, webhooks)
+        let deadline = Date().addingTimeInterval(120)
+        var applied = 0
+        while Date() < deadline {
+            applied = Int(try db.query("SELECT count(*) FROM recipient_events")[0][0] ?? "0") ?? 0
+            if applied >= distinct { break }
+            try await Task.sleep(for: .milliseconds(500))
+        }
+        let figures = try db.query("""
+            SELECT count(*), extract(epoch FROM max(applied_at) - min(applied_at)),
+                   extract(epoch FROM percentile_cont(0.99) WITHIN GROUP (ORDER BY applied_at - received_at)) * 1000,
+                   (SELECT count(*) FROM recipients WHERE batch_id = $1 AND status = 'delivered'),
+                   (SELECT delivered_count FROM batches WHERE id = $1)
+            FROM recipient_events
+            """, [batchID])[0]
+        let span = Double(figures[1] ?? "0") ?? 0
+        Output.line(String(format: "processor: %d events applied at %.0f events/s, p99 %.0f ms from stored to applied; %@ recipients delivered (counter %@)",
+                           applied, span > 0 ? Double(applied) / span : 0, Double(figures[2] ?? "0") ?? 0, figures[3] ?? "?", figures[4] ?? "?"))
+        guard applied >= distinct else { throw CommandFailure("the processor applied \(applied) of \(distinct) stored webhooks in 2 minutes (logs in \(work))") }
+        try? FileManager.default.removeItem(atPath: work)
+    }
+
+    /// wrk's summary number next to `label`.
+    static func number(after label: String, in text: String, before: Bool = false) -> Int? {
+        guard let line = text.split(separator: "\n").first(where: { $0.contains(label) }) else { return nil }
+        let words = line.split(separator: " ").map(String.init)
+        if before {
+            guard let index = words.firstIndex(of: "requests"), index > 0 else { return nil }
+            return Int(words[index - 1])
+        }
+        return words.last.flatMap { Int($0) }
+    }
+
+    /// Each wrk thread takes every n-th line of the file: path, header name/value pairs, body, tab-separated.
+    static let script = #"""
+        local threads, counter = {}, 0
+        function setup(thread)
+          thread:set("index", counter)
+          counter = counter + 1
+          table.insert(threads, thread)
+        end
+        function init(args)
+          requests, position = {}, 0
+          local n = 0
+          for line in io.lines(args[1]) do
+            if n % 2 == index then
+              local fields = {}
+              for field in (line .. "\t"):gmatch("([^\t]*)\t") do table.insert(fields, field) end
+              local headers = { ["content-type"] = "application/json" }
+              for i = 2, #fields - 1, 2 do headers[fields[i]] = fields[i + 1] end
+              table.insert(requests, wrk.format("POST", fields[1], headers, fields[#fields]))
+            end
+            n = n + 1
+          end
+        end
+        function request()
+          position = position % #requests + 1
+          return requests[position]
+        end
+        """#
+}
