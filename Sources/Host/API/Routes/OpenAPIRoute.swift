@@ -721,6 +721,59 @@ public enum OpenAPIDocument {
     }
    }
   },
+  "/api/batches/{id}/recipients/{position}/events": {
+   "get": {
+    "summary": "One recipient's history, oldest first: queued, the pipeline's outcome (sent, or why not), then its provider's events",
+    "parameters": [
+     {
+      "$ref": "#/components/parameters/Id"
+     },
+     {
+      "name": "position",
+      "in": "path",
+      "required": true,
+      "schema": {
+       "type": "integer",
+       "minimum": 1
+      },
+      "description": "the recipient's position, as the recipient listing gives it"
+     }
+    ],
+    "responses": {
+     "200": {
+      "description": "OK",
+      "content": {
+       "application/json": {
+        "schema": {
+         "type": "object",
+         "required": [
+          "data",
+          "nextCursor"
+         ],
+         "properties": {
+          "data": {
+           "type": "array",
+           "items": {
+            "$ref": "#/components/schemas/RecipientEvent"
+           }
+          },
+          "nextCursor": {
+           "type": "null"
+          }
+         }
+        }
+       }
+      }
+     },
+     "401": {
+      "description": "no valid API key"
+     },
+     "404": {
+      "description": "no such batch or recipient"
+     }
+    }
+   }
+  },
   "/api/batches/{id}/send": {
    "post": {
     "summary": "Queue a draft batch, now or at scheduledAt",
@@ -1319,6 +1372,10 @@ public enum OpenAPIDocument {
      },
      "updatedAt": {
       "type": "string"
+     },
+     "webhookUrl": {
+      "type": "string",
+      "description": "where the provider sends this config's webhooks (POST), verified with the config's own secret; present when the plugin takes webhooks"
      }
     }
    },
@@ -1460,13 +1517,15 @@ public enum OpenAPIDocument {
         "type": "integer"
        },
        "sent": {
-        "type": "integer"
+        "type": "integer",
+        "description": "recipients the provider accepted (later statuses included)"
        },
        "delivered": {
         "type": "integer"
        },
        "failed": {
-        "type": "integer"
+        "type": "integer",
+        "description": "recipients that could not be sent, and those the provider reported failed after accepting"
        },
        "pending": {
         "type": "integer",
@@ -1474,6 +1533,18 @@ public enum OpenAPIDocument {
        },
        "cancelled": {
         "type": "integer"
+       },
+       "bounced": {
+        "type": "integer",
+        "description": "recipients a provider reported bounced (hard or soft)"
+       },
+       "complained": {
+        "type": "integer",
+        "description": "recipients who complained"
+       },
+       "rejected": {
+        "type": "integer",
+        "description": "recipients the provider rejected after accepting"
        }
       }
      },
@@ -1606,6 +1677,74 @@ public enum OpenAPIDocument {
       "type": "string"
      },
      "createdAt": {
+      "type": "string"
+     }
+    }
+   },
+   "RecipientEvent": {
+    "type": "object",
+    "required": [
+     "type",
+     "at",
+     "source"
+    ],
+    "properties": {
+     "type": {
+      "type": "string",
+      "description": "queued, sent, failed, suppressed or cancelled from the pipeline; a provider event type (delivered, bounced, deferred, complained, opened, clicked, …) from webhooks"
+     },
+     "at": {
+      "type": "string"
+     },
+     "source": {
+      "type": "string",
+      "enum": [
+       "pipeline",
+       "provider"
+      ]
+     },
+     "providerMessageId": {
+      "type": [
+       "string",
+       "null"
+      ]
+     },
+     "provider": {
+      "type": "string"
+     },
+     "eventId": {
+      "type": "string"
+     },
+     "bounceClass": {
+      "type": [
+       "string",
+       "null"
+      ],
+      "enum": [
+       "hard",
+       "soft",
+       null
+      ]
+     },
+     "reason": {
+      "type": [
+       "string",
+       "null"
+      ]
+     },
+     "code": {
+      "type": [
+       "string",
+       "null"
+      ]
+     },
+     "url": {
+      "type": [
+       "string",
+       "null"
+      ]
+     },
+     "receivedAt": {
       "type": "string"
      }
     }
