@@ -766,10 +766,10 @@ public enum OpenAPIDocument {
       }
      },
      "401": {
-      "description": "no valid API key"
+      "$ref": "#/components/responses/E401"
      },
      "404": {
-      "description": "no such batch or recipient"
+      "$ref": "#/components/responses/E404"
      }
     }
    }
