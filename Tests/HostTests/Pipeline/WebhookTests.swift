@@ -113,7 +113,9 @@ extension PipelineTests {
         let managed = try await harness.sendConfig("resend", sandbox: "http://127.0.0.1:\(sandboxPort)")
         // Managed configs cannot be made through the API yet: this one is turned managed in the database.
         _ = try harness.query("UPDATE send_configs SET mode = 'managed' WHERE id = $1", [managed])
-        let sandbox = try TestSandbox(webhookTarget: "http://127.0.0.1:\(harness.receiverPort)", port: sandboxPort)
+        // The managed route's ids do not name the config, so a seed of its own keeps runs apart.
+        let sandbox = try TestSandbox(webhookTarget: "http://127.0.0.1:\(harness.receiverPort)", port: sandboxPort,
+                                      seed: UInt64.random(in: 1_000...UInt64(UInt32.max)))
         let (csv, payload) = Self.recipients("resend", count: 150)
         let batch = try await harness.batch(config: managed, payload: payload, csv: csv)
         try await harness.call("POST", "/api/batches/\(batch)/send")
