@@ -23,19 +23,12 @@ public struct APISettings: Sendable, Equatable, Decodable {
 
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        func integer(_ key: CodingKeys, _ range: ClosedRange<Int>, default value: Int) throws -> Int {
-            guard let given = try c.decodeIfPresent(Int.self, forKey: key) else { return value }
-            guard range.contains(given) else {
-                throw DecodingError.dataCorruptedError(forKey: key, in: c, debugDescription: "must be from \(range.lowerBound) to \(range.upperBound), not \(given)")
-            }
-            return given
-        }
-        rateLimitPerKey = try integer(.rateLimitPerKey, 1...10_000_000, default: rateLimitPerKey)
-        rateLimitPerAddress = try integer(.rateLimitPerAddress, 1...10_000_000, default: rateLimitPerAddress)
-        rateLimitWindowMs = try integer(.rateLimitWindowMs, 1_000...86_400_000, default: rateLimitWindowMs)
-        maxRecipientsPerBatch = try integer(.maxRecipientsPerBatch, 1...10_000_000, default: maxRecipientsPerBatch)
-        databaseConnections = try integer(.databaseConnections, 1...256, default: databaseConnections)
-        redisConnections = try integer(.redisConnections, 1...256, default: redisConnections)
+        rateLimitPerKey = try c.decode(.rateLimitPerKey, in: 1...10_000_000, default: rateLimitPerKey)
+        rateLimitPerAddress = try c.decode(.rateLimitPerAddress, in: 1...10_000_000, default: rateLimitPerAddress)
+        rateLimitWindowMs = try c.decode(.rateLimitWindowMs, in: 1_000...86_400_000, default: rateLimitWindowMs)
+        maxRecipientsPerBatch = try c.decode(.maxRecipientsPerBatch, in: 1...10_000_000, default: maxRecipientsPerBatch)
+        databaseConnections = try c.decode(.databaseConnections, in: 1...256, default: databaseConnections)
+        redisConnections = try c.decode(.redisConnections, in: 1...256, default: redisConnections)
         if let prefix = try c.decodeIfPresent(String.self, forKey: .redisKeyPrefix) {
             guard !prefix.isEmpty, prefix.utf8.count <= 64, !prefix.contains(where: \.isWhitespace) else {
                 throw DecodingError.dataCorruptedError(forKey: .redisKeyPrefix, in: c, debugDescription: "must be 1 to 64 characters without spaces")

@@ -52,29 +52,22 @@ public struct PipelineSettings: Sendable, Equatable, Decodable {
     /// Every key optional; a value out of its range is refused naming the key.
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        func value<T: BinaryInteger & Decodable>(_ key: CodingKeys, _ range: ClosedRange<T>, _ fallback: T) throws -> T {
-            guard let given = try c.decodeIfPresent(T.self, forKey: key) else { return fallback }
-            guard range.contains(given) else {
-                throw DecodingError.dataCorruptedError(forKey: key, in: c, debugDescription: "must be from \(range.lowerBound) to \(range.upperBound), not \(given)")
-            }
-            return given
-        }
         let d = PipelineSettings()
-        pageSize = try value(.pageSize, 10...50_000, d.pageSize)
-        singleSendChunk = try value(.singleSendChunk, 1...1_000, d.singleSendChunk)
-        maxAttempts = try value(.maxAttempts, 1...100, d.maxAttempts)
-        backoffBaseMs = try value(.backoffBaseMs, 1...3_600_000, d.backoffBaseMs)
-        backoffMaxMs = try value(.backoffMaxMs, 1...86_400_000, d.backoffMaxMs)
-        throttleDelayMs = try value(.throttleDelayMs, 1...3_600_000, d.throttleDelayMs)
-        fetchBatch = try value(.fetchBatch, 1...1_000, d.fetchBatch)
-        senderLanes = try value(.senderLanes, 1...64, d.senderLanes)
-        ackWaitMs = try value(.ackWaitMs, 1_000...3_600_000, d.ackWaitMs)
-        claimHoldMs = try value(.claimHoldMs, 1_000...3_600_000, d.claimHoldMs)
-        discoverIntervalMs = try value(.discoverIntervalMs, 10...60_000, d.discoverIntervalMs)
-        syncIntervalMs = try value(.syncIntervalMs, 100...60_000, d.syncIntervalMs)
-        stuckAfterMs = try value(.stuckAfterMs, 1_000...86_400_000, d.stuckAfterMs)
-        recoveryIntervalMs = try value(.recoveryIntervalMs, 1_000...86_400_000, d.recoveryIntervalMs)
-        leaseMs = try value(.leaseMs, 1_000...600_000, d.leaseMs)
-        httpTimeoutMs = try value(.httpTimeoutMs, 100...600_000, d.httpTimeoutMs)
+        pageSize = try c.decode(.pageSize, in: 10...50_000, default: d.pageSize)
+        singleSendChunk = try c.decode(.singleSendChunk, in: 1...1_000, default: d.singleSendChunk)
+        maxAttempts = try c.decode(.maxAttempts, in: 1...100, default: d.maxAttempts)
+        backoffBaseMs = try c.decode(.backoffBaseMs, in: 1...3_600_000, default: d.backoffBaseMs)
+        backoffMaxMs = try c.decode(.backoffMaxMs, in: 1...86_400_000, default: d.backoffMaxMs)
+        throttleDelayMs = try c.decode(.throttleDelayMs, in: 1...3_600_000, default: d.throttleDelayMs)
+        fetchBatch = try c.decode(.fetchBatch, in: 1...1_000, default: d.fetchBatch)
+        senderLanes = try c.decode(.senderLanes, in: 1...64, default: d.senderLanes)
+        ackWaitMs = try c.decode(.ackWaitMs, in: 1_000...3_600_000, default: d.ackWaitMs)
+        claimHoldMs = try c.decode(.claimHoldMs, in: 1_000...3_600_000, default: d.claimHoldMs)
+        discoverIntervalMs = try c.decode(.discoverIntervalMs, in: 10...60_000, default: d.discoverIntervalMs)
+        syncIntervalMs = try c.decode(.syncIntervalMs, in: 100...60_000, default: d.syncIntervalMs)
+        stuckAfterMs = try c.decode(.stuckAfterMs, in: 1_000...86_400_000, default: d.stuckAfterMs)
+        recoveryIntervalMs = try c.decode(.recoveryIntervalMs, in: 1_000...86_400_000, default: d.recoveryIntervalMs)
+        leaseMs = try c.decode(.leaseMs, in: 1_000...600_000, default: d.leaseMs)
+        httpTimeoutMs = try c.decode(.httpTimeoutMs, in: 100...600_000, default: d.httpTimeoutMs)
     }
 }

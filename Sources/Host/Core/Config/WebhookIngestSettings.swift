@@ -31,27 +31,20 @@ public struct WebhookIngestSettings: Sendable, Equatable, Decodable {
 
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        func value<T: BinaryInteger & Decodable>(_ key: CodingKeys, _ range: ClosedRange<T>, _ fallback: T) throws -> T {
-            guard let given = try c.decodeIfPresent(T.self, forKey: key) else { return fallback }
-            guard range.contains(given) else {
-                throw DecodingError.dataCorruptedError(forKey: key, in: c, debugDescription: "must be from \(range.lowerBound) to \(range.upperBound), not \(given)")
-            }
-            return given
-        }
         let d = WebhookIngestSettings()
         host = try c.decodeIfPresent(String.self, forKey: .host) ?? d.host
-        port = try value(.port, 0...65_535, d.port)
+        port = try c.decode(.port, in: 0...65_535, default: d.port)
         publicURL = try c.decodeIfPresent(String.self, forKey: .publicURL) ?? d.publicURL
         guard publicURL.hasPrefix("http://") || publicURL.hasPrefix("https://") else {
             throw DecodingError.dataCorruptedError(forKey: .publicURL, in: c, debugDescription: "must be an http:// or https:// URL")
         }
         while publicURL.hasSuffix("/") { publicURL.removeLast() }
-        maxBodyBytes = try value(.maxBodyBytes, 1_024...16 << 20, d.maxBodyBytes)
-        publishTimeoutMs = try value(.publishTimeoutMs, 100...60_000, d.publishTimeoutMs)
-        pendingLimit = try value(.pendingLimit, 1...1_000_000, d.pendingLimit)
-        fetchBatch = try value(.fetchBatch, 1...5_000, d.fetchBatch)
-        dedupeTTLHours = try value(.dedupeTTLHours, 1...24 * 90, d.dedupeTTLHours)
-        orphanRetryMs = try value(.orphanRetryMs, 100...3_600_000, d.orphanRetryMs)
-        orphanAfterMs = try value(.orphanAfterMs, 1_000...7 * 86_400_000, d.orphanAfterMs)
+        maxBodyBytes = try c.decode(.maxBodyBytes, in: 1_024...16 << 20, default: d.maxBodyBytes)
+        publishTimeoutMs = try c.decode(.publishTimeoutMs, in: 100...60_000, default: d.publishTimeoutMs)
+        pendingLimit = try c.decode(.pendingLimit, in: 1...1_000_000, default: d.pendingLimit)
+        fetchBatch = try c.decode(.fetchBatch, in: 1...5_000, default: d.fetchBatch)
+        dedupeTTLHours = try c.decode(.dedupeTTLHours, in: 1...24 * 90, default: d.dedupeTTLHours)
+        orphanRetryMs = try c.decode(.orphanRetryMs, in: 100...3_600_000, default: d.orphanRetryMs)
+        orphanAfterMs = try c.decode(.orphanAfterMs, in: 1_000...7 * 86_400_000, default: d.orphanAfterMs)
     }
 }
