@@ -31,24 +31,25 @@ final class PipelineHarness: @unchecked Sendable {
     }
 
     /// `pipeline`: extra `[pipeline]` keys; `plugins`: the providers this deployment loads.
-    convenience init(pipeline: String = "", webhooks: String = "", plugins: [String] = ["Resend", "SES", "Telnyx", "CustomWebhook"]) throws {
+    /// `webhooks`: extra `[webhooks]` keys; `tables`: more tables for the host config (`[managed.ses]`, say).
+    convenience init(pipeline: String = "", webhooks: String = "", tables: String = "", plugins: [String] = ["Resend", "SES", "Telnyx", "CustomWebhook"]) throws {
         let adminURL = try Self.environmentValue("DATABASE_URL")
         let name = "batchsender_pipeline_\(getpid())_\(UInt32.random(in: 0...UInt32.max))"
         try PostgresConnection(url: adminURL).execute("CREATE DATABASE \(name)")
         let url = String(adminURL[..<adminURL.lastIndex(of: "/")!]) + "/" + name
         try Migrator().migrate(PostgresConnection(url: url))
-        try self.init(adminURL: adminURL, databaseName: name, databaseURL: url, ownsDatabase: true, pipeline: pipeline, webhooks: webhooks, plugins: plugins)
+        try self.init(adminURL: adminURL, databaseName: name, databaseURL: url, ownsDatabase: true, pipeline: pipeline, webhooks: webhooks, tables: tables, plugins: plugins)
     }
 
     /// Another deployment over the same database and Redis keys (a restart with other plugins).
     static func reusing(_ other: PipelineHarness, plugins: [String]) throws -> PipelineHarness {
         let harness = try PipelineHarness(adminURL: other.adminURL, databaseName: other.databaseName, databaseURL: other.databaseURL,
-                                          ownsDatabase: false, pipeline: "", webhooks: "", plugins: plugins)
+                                          ownsDatabase: false, pipeline: "", webhooks: "", tables: "", plugins: plugins)
         harness.key = other.key
         return harness
     }
 
-    private init(adminURL: String, databaseName: String, databaseURL: String, ownsDatabase: Bool, pipeline: String, webhooks: String, plugins: [String]) throws {
+    private init(adminURL: String, databaseName: String, databaseURL: String, ownsDatabase: Bool, pipeline: String, webhooks: String, tables: String, plugins: [String]) throws {
         self.adminURL = adminURL
         self.databaseName = databaseName
         self.databaseURL = databaseURL
@@ -79,6 +80,7 @@ final class PipelineHarness: @unchecked Sendable {
             [managed.resend]
             api_key = "re_managed_0123456789"
             webhook_secret = "env:TEST_MANAGED_RESEND_WEBHOOK_SECRET"
+            \(tables)
             """, name: "host.toml")
     }
 
@@ -88,6 +90,7 @@ final class PipelineHarness: @unchecked Sendable {
         environment["BATCHSENDER_MASTER_KEY"] = Self.masterKey
         // The sandbox's Resend webhook secret, as a deployment's managed account would have its own.
         environment["TEST_MANAGED_RESEND_WEBHOOK_SECRET"] = "whsec_YmF0Y2hzZW5kZXItc2FuZGJveC1yZXNlbmQta2V5ISE="
+        environment["TEST_MANAGED_SES_SECRET"] = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"
         return environment
     }
 

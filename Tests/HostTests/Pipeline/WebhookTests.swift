@@ -23,10 +23,10 @@ extension PipelineTests {
                    "complained": "delivered", "failed": "failed"],
     ]
 
-    static func recipients(_ provider: String, count: Int) -> (csv: String, payload: [String: Any]) {
+    static func recipients(_ provider: String, count: Int, offset: Int = 0) -> (csv: String, payload: [String: Any]) {
         provider == "telnyx"
-            ? (csv("phone,name", count: count) { "+1312556\(String(format: "%04d", $0))" }, ["text": "Hi {{name}}"])
-            : (csv(count: count), emailPayload)
+            ? (csv("phone,name", count: count, offset: offset) { "+1312556\(String(format: "%04d", $0))" }, ["text": "Hi {{name}}"])
+            : (csv(count: count, offset: offset), emailPayload)
     }
 
     /// Waits until every recipient of `batch` has the status its planned fate gives; returns the mismatches left.
@@ -104,32 +104,47 @@ extension PipelineTests {
         #expect(skipped == expectedSuppressed)
     }
 
-    @Test("The managed route: webhooks at /webhooks/resend, verified with the deployment's secret, reach managed configs' recipients only")
-    func managedRoute() async throws {
-        let harness = try PipelineHarness()
+    @Test("The managed route: each provider's webhooks at /webhooks/{provider} (--webhook-target), verified with the deployment's keys, end where the sandbox planned; a BYOK config's messages stay out of its reach",
+          arguments: ["resend", "ses", "telnyx"])
+    func managedRoute(provider: String) async throws {
+        let sandboxPort = try TestSandbox.freePort()
+        let harness = try PipelineHarness(tables: """
+            [managed.ses]
+            access_key_id = "AKIDEXAMPLE"
+            secret_access_key = "env:TEST_MANAGED_SES_SECRET"
+            region = "us-east-1"
+            sns_topic_arns = "[\\"arn:aws:sns:us-east-1:123456789012:batchsender-ses-events\\"]"
+            insecure_test_cert_url_prefix = "http://127.0.0.1:\(sandboxPort)/sns/"
+            [managed.telnyx]
+            api_key = "KEYmanaged0123456789"
+            public_key = "A6EHv/POEL4dcN0Y50vAmWfk1jCbpQ1fHdyGZBJVMbg="
+            """)
         defer { harness.finish() }
         try harness.start("host", roles: Self.allRoles)
-        let sandboxPort = try TestSandbox.freePort()
-        let managed = try await harness.sendConfig("resend", sandbox: "http://127.0.0.1:\(sandboxPort)")
+        let managed = try await harness.sendConfig(provider, sandbox: "http://127.0.0.1:\(sandboxPort)")
         // Managed configs cannot be made through the API yet: this one is turned managed in the database.
         _ = try harness.query("UPDATE send_configs SET mode = 'managed' WHERE id = $1", [managed])
         // The managed route's ids do not name the config, so a seed of its own keeps runs apart.
         let sandbox = try TestSandbox(webhookTarget: "http://127.0.0.1:\(harness.receiverPort)", port: sandboxPort,
                                       seed: UInt64.random(in: 1_000...UInt64(UInt32.max)))
-        let (csv, payload) = Self.recipients("resend", count: 150)
+        let (csv, payload) = Self.recipients(provider, count: 150)
         let batch = try await harness.batch(config: managed, payload: payload, csv: csv)
         try await harness.call("POST", "/api/batches/\(batch)/send")
         try await harness.wait(batch)
-        let (_, _, mismatches) = try await Self.settle(harness, sandbox, provider: "resend", batch: batch)
+        let (_, fates, mismatches) = try await Self.settle(harness, sandbox, provider: provider, batch: batch)
         #expect(mismatches.isEmpty, "\(mismatches.count) recipients off their planned fate: \(mismatches.prefix(5))")
+        #expect(Set(fates.values).count >= 3, "the mix gave several fates: \(Set(fates.values).sorted())")
 
-        // A BYOK config's messages are out of the managed route's reach: its webhooks stay orphans.
-        let byok = try await harness.sendConfig("resend", sandbox: sandbox.url)
-        let other = try await harness.batch(config: byok, payload: payload, csv: Self.csv(count: 20, offset: 1_000))
+        // A BYOK config's messages (to other addresses) are out of the managed route's reach: its webhooks stay unapplied.
+        let byok = try await harness.sendConfig(provider, sandbox: sandbox.url)
+        let (otherCSV, _) = Self.recipients(provider, count: 20, offset: 1_000)
+        let other = try await harness.batch(config: byok, payload: payload, csv: otherCSV)
         try await harness.call("POST", "/api/batches/\(other)/send")
         try await harness.wait(other)
         try await PipelineHarness.waitUntil { (try await sandbox.stats())["webhooks_pending"] as? Int == 0 }
         try await Task.sleep(for: .seconds(1))
         #expect(try harness.rowsByStatus(other) == ["sent": 20])
+        #expect(try harness.query("SELECT count(*) FROM recipient_events e JOIN recipients r USING (batch_id, position) WHERE r.batch_id = $1", [other])
+            .first?[0] == "0")
     }
 }
