@@ -81,7 +81,7 @@ struct ServeCommand: AsyncParsableCommand {
                 resources = try PipelineResources(databaseURL: environment.databaseURL, redisURL: environment.redisURL,
                                                   natsURL: environment.natsURL, masterKey: environment.masterKey,
                                                   redisPrefix: configuration.redisKeyPrefix, plugins: registry,
-                                                  settings: hostConfig.pipeline, logger: logger)
+                                                  settings: hostConfig.pipeline, webhookLanes: hostConfig.webhooks.processorLanes, logger: logger)
             } catch {
                 throw CommandFailure("serve: the pipeline cannot start: \(error)")
             }
@@ -108,16 +108,15 @@ struct ServeCommand: AsyncParsableCommand {
             case .background: services.append(BackgroundJobs(resources: resources!))
             case .receiver:
                 let settings = hostConfig.webhooks
-                let publisher: GroupPublisher
+                let jetStream: JetStream
                 do {
-                    // Its own connection: the processor's publishes hold theirs for a page at a time.
-                    publisher = GroupPublisher(jetStream: try JetStream(url: environment.natsURL), limit: settings.pendingLimit,
-                                               timeoutMs: settings.publishTimeoutMs)
+                    // Never stalled by libnats's own window: the receiver refuses past pending_limit first.
+                    jetStream = try JetStream(url: environment.natsURL, maxPending: Int64(settings.pendingLimit) + 1_024)
                 } catch {
                     throw CommandFailure("serve: the receiver cannot reach NATS: \(error)")
                 }
                 let fetcher = DocumentFetcher(policy: hostConfig.fetch, client: CurlHTTPClient(settings: hostConfig.http))
-                services.append(WebhookReceiver(settings: settings, instances: webhookInstances!, publisher: publisher, fetcher: fetcher,
+                services.append(WebhookReceiver(settings: settings, instances: webhookInstances!, jetStream: jetStream, fetcher: fetcher,
                                                 logger: logger) { port in Output.line("receiver listening on http://\(settings.host):\(port)") })
             case .webhookProcessor:
                 services.append(WebhookEventProcessor(resources: resources!, settings: hostConfig.webhooks, instances: webhookInstances!))

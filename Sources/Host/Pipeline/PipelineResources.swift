@@ -21,16 +21,16 @@ public final class PipelineResources: Sendable {
     public let processName: String
 
     public init(databaseURL: String, redisURL: String, natsURL: String, masterKey: [UInt8], redisPrefix: String,
-                plugins: PluginRegistry, settings: PipelineSettings, logger: Logger) throws {
+                plugins: PluginRegistry, settings: PipelineSettings, webhookLanes: Int = 2, logger: Logger) throws {
         guard let vault = CredentialVault(masterKey: masterKey) else { throw PipelineStartError("BATCHSENDER_MASTER_KEY must be 32 bytes") }
         self.settings = settings
         self.logger = logger
         self.plugins = plugins
         self.vault = vault
         let databaseConnections = 4, redisConnections = max(4, settings.senderLanes + 2)
-        // Storage threads, plus one per sender lane, one for the processor and one for the webhook
-        // processor, whose JetStream fetches block.
-        threads = NIOThreadPool(numberOfThreads: databaseConnections + redisConnections + settings.senderLanes + 5)
+        // Storage threads, plus one per sender lane, one for the processor and one per webhook processor
+        // lane, whose JetStream fetches block.
+        threads = NIOThreadPool(numberOfThreads: databaseConnections + redisConnections + settings.senderLanes + webhookLanes + 4)
         threads.start()
         database = ConnectionPool(capacity: databaseConnections, threads: threads, isHealthy: { $0.isHealthy }) {
             let connection = try PostgresConnection(url: databaseURL)

@@ -8,26 +8,31 @@ import ProviderCrypto
 import ProviderModel
 import ServiceLifecycle
 import Storage
+import Synchronization
 
 /// The public webhook receiver: `POST /webhooks/{provider}` (the deployment's
 /// managed account) and `POST /webhooks/{provider}/{sendConfigId}` (a BYOK
 /// config's own URL and secret). A request is verified by its plugin, then
 /// stored in the `webhooks` stream, and answered 200 only once JetStream has
-/// acknowledged it: what a provider is told was taken is never lost.
+/// acknowledged it: what a provider is told was taken is never lost. Each
+/// request awaits its own ack, so requests never wait on each other's rounds.
 public final class WebhookReceiver: Service, Sendable {
     private let settings: WebhookIngestSettings
     private let instances: WebhookInstances
-    private let publisher: GroupPublisher
+    /// Its own connection: other roles' batch publishes would hold a shared one for a page at a time.
+    private let jetStream: JetStream
+    /// Requests waiting for an ack now; past `pendingLimit`, a request gets 503 at once.
+    private let waiting = Atomic<Int>(0)
     private let fetcher: DocumentFetcher?
     private let logger: Logger
     private let registry = PrometheusCollectorRegistry()
     private let onReady: @Sendable (Int) -> Void
 
-    public init(settings: WebhookIngestSettings, instances: WebhookInstances, publisher: GroupPublisher, fetcher: DocumentFetcher?,
+    public init(settings: WebhookIngestSettings, instances: WebhookInstances, jetStream: JetStream, fetcher: DocumentFetcher?,
                 logger: Logger, onReady: @escaping @Sendable (Int) -> Void = { _ in }) {
         self.settings = settings
         self.instances = instances
-        self.publisher = publisher
+        self.jetStream = jetStream
         self.fetcher = fetcher
         self.logger = logger
         self.onReady = onReady
@@ -57,7 +62,6 @@ public final class WebhookReceiver: Service, Sendable {
                               configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "batchsender-receiver"),
                               onServerRunning: { channel in onReady(channel.localAddress?.port ?? 0) }, logger: logger)
         try await app.runService()
-        publisher.stop()
     }
 
     func receive(_ request: Request, provider: String, sendConfigID: String?) async -> Response {
@@ -102,8 +106,13 @@ public final class WebhookReceiver: Service, Sendable {
         let messageID = ids.isEmpty ? nil : Encoding.hex(Digest.sha256(Array("\(provider)|\(sendConfigID ?? "")|\(ids.joined(separator: ","))".utf8)))
         let message = OutgoingMessage(subject: Streams.webhookSubject(provider: provider, event: events.first?.type.rawValue ?? "unknown"),
                                       id: messageID, data: envelope.encoded())
+        guard waiting.add(1, ordering: .relaxed).newValue <= settings.pendingLimit else {
+            waiting.subtract(1, ordering: .relaxed)
+            return Self.error(.serviceUnavailable, "not_stored", "\(settings.pendingLimit) webhooks already wait to be stored; retry")
+        }
+        defer { waiting.subtract(1, ordering: .relaxed) }
         do {
-            try await publisher.publish(message)
+            try await jetStream.publish(message, timeoutMs: settings.publishTimeoutMs)
         } catch {
             logger.warning("webhook not stored", metadata: ["provider": "\(provider)", "error": "\(error)"])
             return Self.error(.serviceUnavailable, "not_stored", "the webhook could not be stored (\(error)); retry")

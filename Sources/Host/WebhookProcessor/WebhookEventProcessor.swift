@@ -26,16 +26,28 @@ public struct WebhookEventProcessor: Service {
         ledger = WebhookLedger(database: resources.database)
     }
 
+    /// `processorLanes` lanes, each fetching and applying rounds of its own: while one lane waits on
+    /// PostgreSQL, another reads or parses. Their transactions lock recipients in one order
+    /// (batch, position), so they do not deadlock on rows.
     public func run() async throws {
+        await withDiscardingTaskGroup { group in
+            for _ in 0..<settings.processorLanes { group.addTask { await lane() } }
+        }
+    }
+
+    func lane() async {
         var consumer: PullConsumer?
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            var messages: [ReceivedMessage] = []
             do {
                 if consumer == nil { consumer = try await resources.nats { try $0.pullConsumer(Streams.webhookConsumer) } }
                 let batch = settings.fetchBatch
-                let messages = try await resources.nats { [consumer] _ in try consumer!.fetch(batch: batch, timeoutMs: 500) }
+                messages = try await resources.nats { [consumer] _ in try consumer!.fetch(batch: batch, timeoutMs: 500) }
                 if !messages.isEmpty { try await handle(messages) }
             } catch {
                 logger.warning("webhook processor waits for its servers", metadata: ["error": "\(error)"])
+                // Handed back at once rather than after the ack wait; applying them again later changes nothing twice.
+                try? await resources.nats { [messages] _ in for message in messages { try? message.nak(delayMs: 1_000) } }
                 await pause(milliseconds: 1_000)
             }
         }

@@ -17,10 +17,12 @@ struct WebhookBenchCommand: AsyncParsableCommand {
 
     @Option(help: "resend (Svix, HMAC-SHA256) or telnyx (Ed25519).") var provider: String = "resend"
     @Option(help: "Seconds wrk drives the receiver.") var seconds: Int = 10
-    @Option(help: "Distinct signed webhooks (each for its own recipient); wrk cycles through them.") var webhooks: Int = 200_000
+    @Option(help: "Distinct signed webhooks (each for its own recipient); wrk cycles through them.") var webhooks: Int = 400_000
     @Option(help: "wrk connections.") var connections: Int = 64
     @Option(help: "The receiver's port for this run.") var receiverPort: Int = 6092
     @Option(help: "The API's port for this run.") var apiPort: Int = 6093
+    @Flag(help: "Start the webhook processor only after wrk is done: the receiver's rate alone, then the processor's.")
+    var apart = false
 
     func run() async throws {
         guard ["resend", "telnyx"].contains(provider) else { throw ValidationError("--provider must be resend or telnyx") }
@@ -45,7 +47,7 @@ struct WebhookBenchCommand: AsyncParsableCommand {
             public_url = "http://127.0.0.1:\(receiverPort)"
             """).write(toFile: work + "/host.toml", atomically: true, encoding: .utf8)
         let host = try ChildProcess(name: "host", executable: executable,
-                                    arguments: ["serve", "--roles", "api,receiver,webhook-processor", "--port", String(apiPort),
+                                    arguments: ["serve", "--roles", apart ? "api,receiver" : "api,receiver,webhook-processor", "--port", String(apiPort),
                                                 "--config", work + "/host.toml", "--log-level", "warning"],
                                     environment: childEnvironment, logPath: work + "/host.log", readyText: "api listening")
         defer { host.stop() }
@@ -74,6 +76,9 @@ struct WebhookBenchCommand: AsyncParsableCommand {
             INSERT INTO recipients (batch_id, position, address, status, provider_message_id, sent_at)
             SELECT $1, i, 'bench' || i || '@example.org', 'sent', 'bench-' || i, now() FROM generate_series(1, $2) i
             """, [batchID, String(webhooks)])
+        // A deployment's tables have statistics; freshly bulk-written ones do not until autovacuum runs,
+        // and the lookup by message id would be planned as a scan of every recipient.
+        try db.execute("ANALYZE recipients")
 
         let now = Int64(Date().timeIntervalSince1970)
         let signer = try StandardWebhookSignature(secret: resendSecret, field: "secret")
@@ -114,13 +119,22 @@ struct WebhookBenchCommand: AsyncParsableCommand {
         Output.line(String(format: "receiver: %.0f verified webhooks/s stored (%d of %d answered 2xx in %d s), p99 %@",
                            Double(stored) / Double(seconds), stored, requests, seconds, p99))
 
-        // The processor: wait until what was stored is applied (distinct webhooks: wrk may have cycled).
+        var processor: ChildProcess?
+        if apart {
+            processor = try ChildProcess(name: "webhook processor", executable: executable,
+                                         arguments: ["serve", "--roles", "webhook-processor", "--config", work + "/host.toml", "--log-level", "warning"],
+                                         environment: childEnvironment, logPath: work + "/processor.log", readyText: "roles running")
+        }
+        defer { processor?.stop() }
+        // The processor: wait until what was stored is applied. Once wrk cycles through its list it sends
+        // stored ids again, which JetStream drops, so past that point only "nothing new for 5 s" ends the wait.
         let distinct = min(stored, webhooks)
-        let deadline = Date().addingTimeInterval(120)
-        var applied = 0
+        let deadline = Date().addingTimeInterval(180)
+        var applied = 0, lastGrowth = Date()
         while Date() < deadline {
-            applied = Int(try db.query("SELECT count(*) FROM recipient_events")[0][0] ?? "0") ?? 0
-            if applied >= distinct { break }
+            let now = Int(try db.query("SELECT count(*) FROM recipient_events")[0][0] ?? "0") ?? 0
+            if now > applied { (applied, lastGrowth) = (now, Date()) }
+            if applied >= distinct || Date().timeIntervalSince(lastGrowth) > 5 { break }
             try await Task.sleep(for: .milliseconds(500))
         }
         let figures = try db.query("""
@@ -133,7 +147,13 @@ struct WebhookBenchCommand: AsyncParsableCommand {
         let span = Double(figures[1] ?? "0") ?? 0
         Output.line(String(format: "processor: %d events applied at %.0f events/s, p99 %.0f ms from stored to applied; %@ recipients delivered (counter %@)",
                            applied, span > 0 ? Double(applied) / span : 0, Double(figures[2] ?? "0") ?? 0, figures[3] ?? "?", figures[4] ?? "?"))
-        guard applied >= distinct else { throw CommandFailure("the processor applied \(applied) of \(distinct) stored webhooks in 2 minutes (logs in \(work))") }
+        let cycled = stored > webhooks / 2
+        guard applied >= distinct || (cycled && applied > 0) else {
+            throw CommandFailure("the processor applied \(applied) of \(distinct) stored webhooks (logs in \(work))")
+        }
+        if cycled, applied < distinct {
+            Output.line("(wrk went through its list more than once: raise --webhooks above twice the stored count for exact figures)")
+        }
         try? FileManager.default.removeItem(atPath: work)
     }
 

@@ -11,10 +11,12 @@ public struct WebhookIngestSettings: Sendable, Equatable, Decodable {
     public var publishTimeoutMs: Int64 = 5_000
     /// Requests waiting for a publish at once; more get 503 at once (the provider retries).
     public var pendingLimit = 20_000
-    /// Stored webhooks the processor takes per fetch.
+    /// Stored webhooks a processor lane takes per fetch, and lanes per webhook processor.
     public var fetchBatch = 500
-    /// How long an applied event id is remembered in Redis: longer than any provider's retry schedule (Svix ~28 h).
-    public var dedupeTTLHours = 72
+    public var processorLanes = 2
+    /// How long an applied event id is remembered in Redis: longer than any provider's retry schedule (Svix ~28 h),
+    /// and no longer: at thousands of events a second every hour of it is millions of keys.
+    public var dedupeTTLHours = 30
     /// An event whose message is not known yet is tried again after this long…
     public var orphanRetryMs: Int64 = 5_000
     /// …until it is this old, then kept as an orphan for an operator.
@@ -25,7 +27,7 @@ public struct WebhookIngestSettings: Sendable, Equatable, Decodable {
     enum CodingKeys: String, CodingKey {
         case host, port
         case publicURL = "public_url", maxBodyBytes = "max_body_bytes", publishTimeoutMs = "publish_timeout_ms"
-        case pendingLimit = "pending_limit", fetchBatch = "fetch_batch", dedupeTTLHours = "dedupe_ttl_hours"
+        case pendingLimit = "pending_limit", fetchBatch = "fetch_batch", processorLanes = "processor_lanes", dedupeTTLHours = "dedupe_ttl_hours"
         case orphanRetryMs = "orphan_retry_ms", orphanAfterMs = "orphan_after_ms"
     }
 
@@ -43,6 +45,7 @@ public struct WebhookIngestSettings: Sendable, Equatable, Decodable {
         publishTimeoutMs = try c.decode(.publishTimeoutMs, in: 100...60_000, default: d.publishTimeoutMs)
         pendingLimit = try c.decode(.pendingLimit, in: 1...1_000_000, default: d.pendingLimit)
         fetchBatch = try c.decode(.fetchBatch, in: 1...5_000, default: d.fetchBatch)
+        processorLanes = try c.decode(.processorLanes, in: 1...16, default: d.processorLanes)
         dedupeTTLHours = try c.decode(.dedupeTTLHours, in: 1...24 * 90, default: d.dedupeTTLHours)
         orphanRetryMs = try c.decode(.orphanRetryMs, in: 100...3_600_000, default: d.orphanRetryMs)
         orphanAfterMs = try c.decode(.orphanAfterMs, in: 1_000...7 * 86_400_000, default: d.orphanAfterMs)

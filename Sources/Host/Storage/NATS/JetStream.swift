@@ -10,8 +10,9 @@ import NIOConcurrencyHelpers
 public final class JetStream: @unchecked Sendable {
     private let connection: OpaquePointer
     private let context: OpaquePointer
-    /// Failures the asynchronous publish acks reported since the last `publish(_:)` began.
-    private let failures = PublishFailures()
+    /// Where each asynchronous publish's ack goes: to the caller awaiting that one message, or
+    /// (a failure) to the list the current batch `publish(_:)` reports.
+    private let acks = PublishAcks()
     /// One `publish(_:)` at a time: its wait for acks covers everything the context has pending.
     private let publishing = NIOLock()
 
@@ -38,12 +39,13 @@ public final class JetStream: @unchecked Sendable {
         jsOptions.Wait = timeoutMs
         jsOptions.PublishAsync.MaxPending = maxPending
         jsOptions.PublishAsync.StallWait = timeoutMs
-        jsOptions.PublishAsync.ErrHandler = { _, failure, closure in
-            guard let failure, let closure else { return }
-            let text = failure.pointee.ErrText.map { String(cString: $0) } ?? JetStream.text(failure.pointee.Err)
-            Unmanaged<PublishFailures>.fromOpaque(closure).takeUnretainedValue().record(text)
+        jsOptions.PublishAsync.AckHandler = { _, msg, _, failure, closure in
+            guard let closure else { natsMsg_Destroy(msg); return }
+            let text = failure.map { $0.pointee.ErrText.map { String(cString: $0) } ?? JetStream.text($0.pointee.Err) }
+            Unmanaged<PublishAcks>.fromOpaque(closure).takeUnretainedValue().settle(msg, failure: text)
+            natsMsg_Destroy(msg)
         }
-        jsOptions.PublishAsync.ErrHandlerClosure = Unmanaged.passUnretained(failures).toOpaque()
+        jsOptions.PublishAsync.AckHandlerClosure = Unmanaged.passUnretained(acks).toOpaque()
         var context: OpaquePointer?
         let jsStatus = natsConnection_JetStream(&context, connection, &jsOptions)
         guard jsStatus == NATS_OK, let context else {
@@ -98,7 +100,7 @@ public final class JetStream: @unchecked Sendable {
     public func publish(_ messages: [OutgoingMessage], timeoutMs: Int64 = 10_000) throws(NATSError) {
         publishing.lock()
         defer { publishing.unlock() }
-        failures.reset()
+        acks.resetFailures()
         for message in messages {
             var msg: OpaquePointer?
             let status = message.data.withUnsafeBufferPointer { data in
@@ -119,10 +121,37 @@ public final class JetStream: @unchecked Sendable {
         if complete != NATS_OK {
             // Drop what is still pending: the caller publishes the whole set again, and the ids de-duplicate it.
             var pending = natsMsgList()
-            if js_PublishAsyncGetPendingList(&pending, context) == NATS_OK { natsMsgList_Destroy(&pending) }
+            if js_PublishAsyncGetPendingList(&pending, context) == NATS_OK {
+                for index in 0..<Int(pending.Count) { acks.settle(pending.Msgs[index], failure: "not acknowledged in time") }
+                natsMsgList_Destroy(&pending)
+            }
             throw NATSError("JetStream did not acknowledge every publish within \(timeoutMs) ms: \(lastError(complete))")
         }
-        if let failure = failures.first { throw NATSError("JetStream refused a publish: \(failure)") }
+        if let failure = acks.firstFailure { throw NATSError("JetStream refused a publish: \(failure)") }
+    }
+
+    /// Publishes one message and returns once JetStream acknowledged it; throws when it refused it or
+    /// did not answer within `timeoutMs`. Many callers may wait at once: each ack resumes its own caller,
+    /// and nothing waits for a round. Calls never block for long as long as fewer than `maxPending` wait.
+    public func publish(_ message: OutgoingMessage, timeoutMs: Int64) async throws {
+        var msg: OpaquePointer?
+        let status = message.data.withUnsafeBufferPointer { data in
+            data.withMemoryRebound(to: CChar.self) { natsMsg_Create(&msg, message.subject, nil, $0.baseAddress, Int32($0.count)) }
+        }
+        guard status == NATS_OK, let created = msg else { throw NATSError("libnats could not create a message: \(Self.text(status))") }
+        if let id = message.id { natsMsgHeader_Set(created, "Nats-Msg-Id", id) }
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+            // Registered before the publish: the ack may arrive before js_PublishMsgAsync returns.
+            acks.wait(for: created, continuation)
+            var options = jsPubOptions()
+            jsPubOptions_Init(&options)
+            options.MaxWait = timeoutMs
+            let published = js_PublishMsgAsync(context, &msg, &options)
+            if published != NATS_OK {
+                if let msg { natsMsg_Destroy(msg) }
+                acks.settle(created, failure: "publish to \(message.subject) failed: \(lastError(published))")
+            }
+        }
     }
 
     /// Creates the durable pull consumer, or updates an existing one to `definition` (its ack wait and
@@ -370,14 +399,30 @@ public final class ReceivedMessage: @unchecked Sendable {
     }
 }
 
-/// Error texts that libnats's publish-ack callback reported, collected for the publishing call.
-final class PublishFailures: @unchecked Sendable {
+/// Routes libnats's publish acks: a message someone awaits (by its address, known before it is
+/// published and unique until it is destroyed) resumes that caller; a failure of any other message
+/// is collected for the batch `publish(_:)` under way.
+final class PublishAcks: @unchecked Sendable {
     private let lock = NIOLock()
-    private var texts: [String] = []
+    private var failures: [String] = []
+    private var waiters: [UInt: CheckedContinuation<Void, any Error>] = [:]
 
-    func record(_ text: String) { lock.withLock { texts.append(text) } }
-    func reset() { lock.withLock { texts.removeAll() } }
-    var first: String? { lock.withLock { texts.first } }
+    func wait(for msg: OpaquePointer, _ continuation: CheckedContinuation<Void, any Error>) {
+        lock.withLock { waiters[UInt(bitPattern: msg)] = continuation }
+    }
+
+    /// `failure` nil: stored. Called at most once per message.
+    func settle(_ msg: OpaquePointer?, failure: String?) {
+        let waiter = lock.withLock { () -> CheckedContinuation<Void, any Error>? in
+            if let msg, let waiter = waiters.removeValue(forKey: UInt(bitPattern: msg)) { return waiter }
+            if let failure { failures.append(failure) }
+            return nil
+        }
+        if let failure { waiter?.resume(throwing: NATSError("JetStream did not store the message: \(failure)")) } else { waiter?.resume() }
+    }
+
+    func resetFailures() { lock.withLock { failures.removeAll() } }
+    var firstFailure: String? { lock.withLock { failures.first } }
 }
 
 private func withCStringArray<R>(_ strings: [String], _ body: (UnsafeMutablePointer<UnsafePointer<CChar>?>) -> R) -> R {
