@@ -176,7 +176,7 @@ let package = Package(
             path: "Plugins/ConformancePlugin"
         ),
 
-        .testTarget(name: "HostTests", dependencies: ["HostCore", "ProviderModel", "ProviderCrypto", "Storage", "Pipeline", "Processor",
+        .testTarget(name: "HostTests", dependencies: ["HostCore", "ProviderModel", "ProviderCrypto", "Storage", "Pipeline", "Processor", "ProviderSandbox",
                                                      .product(name: "Mustache", package: "swift-mustache")],
                     path: "Tests/HostTests"),
         .testTarget(

@@ -65,6 +65,10 @@ extension JSONValue {
     public var arrayValue: [JSONValue]? {
         if case .array(let array) = self { array } else { nil }
     }
+
+    public var objectValue: [String: JSONValue]? {
+        if case .object(let object) = self { object } else { nil }
+    }
 }
 
 extension JSONValue: ExpressibleByStringLiteral {

@@ -2,6 +2,7 @@ import Foundation
 import HostCore
 import ProviderCrypto
 import ProviderModel
+import ProviderSandbox
 import Storage
 import Testing
 
@@ -10,18 +11,6 @@ import Testing
 /// suite (serialized), as every test shares the stack's JetStream consumers.
 extension PipelineTests {
     static let allRoles = "api,discoverer,processor,sender,background,receiver,webhook-processor"
-
-    /// The status each planned fate must end in, per provider (what its webhooks say, parsed by its plugin).
-    static let finalStatus: [String: [String: String]] = [
-        "resend": ["delivered": "delivered", "delayed": "delivered", "hard_bounce": "bounced", "soft_bounce": "bounced",
-                   "complained": "complained", "failed": "failed"],
-        // Event publishing (a configuration set): a refused message is a Reject.
-        "ses": ["delivered": "delivered", "delayed": "delivered", "hard_bounce": "bounced", "soft_bounce": "bounced",
-                "complained": "complained", "failed": "rejected"],
-        // SMS: no complaints; an unconfirmed delivery stays sent.
-        "telnyx": ["delivered": "delivered", "delayed": "delivered", "hard_bounce": "bounced", "soft_bounce": "sent",
-                   "complained": "delivered", "failed": "failed"],
-    ]
 
     static func recipients(_ provider: String, count: Int, offset: Int = 0) -> (csv: String, payload: [String: Any]) {
         provider == "telnyx"
@@ -39,7 +28,7 @@ extension PipelineTests {
             let rows = try harness.query("SELECT provider_message_id, status, address FROM recipients WHERE batch_id = $1", [batch])
             let mismatches = rows.compactMap { row -> String? in
                 guard let id = row[0], let fate = fates[id] else { return "\(row[2] ?? "?"): no planned fate for message \(row[0] ?? "nil")" }
-                let expected = finalStatus[provider]![fate]!
+                let expected = PlannedStatus.of(provider: provider, fate: fate) ?? "?"
                 return row[1] == expected ? nil : "\(row[2] ?? "?"): \(fate) should be \(expected), is \(row[1] ?? "nil")"
             }
             last = (rows, fates, mismatches)

@@ -1525,7 +1525,11 @@ public enum OpenAPIDocument {
        },
        "failed": {
         "type": "integer",
-        "description": "recipients that could not be sent, and those the provider reported failed after accepting"
+        "description": "recipients that could not be sent"
+       },
+       "undelivered": {
+        "type": "integer",
+        "description": "recipients the provider accepted, then reported failed (their status is failed)"
        },
        "pending": {
         "type": "integer",

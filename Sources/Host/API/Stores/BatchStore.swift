@@ -13,7 +13,7 @@ enum BatchStore {
                                                         'pending', \(pending), 'sent', b.sent_count,
                                                         'delivered', b.delivered_count, 'bounced', b.bounced_count,
                                                         'complained', b.complained_count, 'rejected', b.rejected_count,
-                                                        'failed', b.failed_count + b.undelivered_count,
+                                                        'undelivered', b.undelivered_count, 'failed', b.failed_count,
                                                         'cancelled', b.cancelled_count),
                            'progress', jsonb_build_object(
                                'startedAt', b.started_at, 'lastOutcomeAt', b.last_outcome_at, 'finishedAt', b.completed_at,

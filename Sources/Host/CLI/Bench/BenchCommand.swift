@@ -41,6 +41,9 @@ struct E2EBenchCommand: AsyncParsableCommand {
     @Option(name: .customLong("pipeline"), help: "A [pipeline] setting for the host, KEY=VALUE (repeatable), e.g. page_size=2000.")
     var pipelineSettings: [String] = []
 
+    @Flag(help: "Also take the sandbox's delivery webhooks back (Resend, SES, Telnyx: each config's own URL) and wait until every recipient's final status agrees with the fate the sandbox planned.")
+    var webhooks = false
+
     @Flag(help: "Send in the database DATABASE_URL names and keep the batches; by default a scratch database and Redis prefix are made for the run and dropped after it, so runs do not measure each other's leftovers.")
     var keep = false
 
@@ -74,6 +77,11 @@ struct E2EBenchCommand: AsyncParsableCommand {
         try (plugins + """
             [api]
             redis_key_prefix = "\(redisPrefix)"
+            [webhooks]
+            port = \(apiPort + 1)
+            public_url = "http://127.0.0.1:\(apiPort + 1)"
+            [fetch]
+            allow = ["http://127.0.0.1:\(sandboxPort)/sns/*"]
             [pipeline]
             sender_lanes = \(senderLanes)
             sync_interval_ms = 500
@@ -89,10 +97,6 @@ struct E2EBenchCommand: AsyncParsableCommand {
             [telnyx]
             rate_limit_per_second = 1000000
             """.write(toFile: work + "/sandbox.toml", atomically: true, encoding: .utf8)
-        let sandbox = try ChildProcess(name: "sandbox", executable: executable,
-                                       arguments: ["sandbox", "--port", String(sandboxPort), "--config", work + "/sandbox.toml", "--log-level", "error"],
-                                       logPath: work + "/sandbox.log", readyText: "sandbox listening")
-        defer { sandbox.stop() }
         let host = try ChildProcess(name: "host", executable: executable,
                                     arguments: ["serve", "--port", String(apiPort), "--config", work + "/host.toml", "--log-level", "warning"],
                                     environment: childEnvironment, logPath: work + "/host.log", readyText: "api listening")
@@ -101,7 +105,18 @@ struct E2EBenchCommand: AsyncParsableCommand {
         let http = CurlHTTPClient()
         defer { http.shutdown() }
         let run = DeliveryRun(api: APIClient(base: "http://127.0.0.1:\(apiPort)", key: key, http: http),
-                              sandboxURL: "http://127.0.0.1:\(sandboxPort)", recipients: recipients)
+                              sandboxURL: "http://127.0.0.1:\(sandboxPort)", recipients: recipients, webhooks: webhooks)
+        // The send-configs come first: with webhooks, the sandbox is told each one's own URL.
+        var configs: [DeliveryRun.Provider: String] = [:]
+        for provider in providers { configs[provider] = try await run.createConfig(provider) }
+        let webhookURLs = webhooks ? providers.filter(\.hasWebhooks).flatMap { provider in
+            ["--webhook-url", "\(provider.rawValue)=http://127.0.0.1:\(apiPort + 1)/webhooks/\(provider.rawValue)/\(configs[provider]!)"]
+        } : []
+        let sandbox = try ChildProcess(name: "sandbox", executable: executable,
+                                       arguments: ["sandbox", "--port", String(sandboxPort), "--config", work + "/sandbox.toml", "--log-level", "error"]
+                                           + webhookURLs,
+                                       logPath: work + "/sandbox.log", readyText: "sandbox listening")
+        defer { sandbox.stop() }
 
         let stack = ChildProcess.stackServers()
         let watched: [(String, [ChildProcess])] = [("host (all roles)", [host]), ("sandbox", [sandbox])] + stack
@@ -111,7 +126,7 @@ struct E2EBenchCommand: AsyncParsableCommand {
         var outcomes: [DeliveryRun.Outcome] = []
         let interactive = isatty(1) == 1
         for provider in providers {
-            let outcome = try await run.run(provider, sending: { starting in
+            let outcome = try await run.run(provider, configID: configs[provider]!, sending: { starting in
                 if starting { cpuAtSend = cpu() } else { cpuSending = zip(cpuSending, zip(cpu(), cpuAtSend)).map { $0 + $1.0 - $1.1 } }
             }, progress: { line in
                 if interactive { Output.raw("\r\u{1B}[K" + line) } else { Output.line(line) }
@@ -130,6 +145,11 @@ struct E2EBenchCommand: AsyncParsableCommand {
             Output.line(pad(o.provider.rawValue, 9) + pad(o.status, 11) + String(format: "%10d %8d %9.2f %11.0f %12d %10d", o.sent, o.failed,
                                                                                    o.seconds, o.messagesPerSecond, o.sandboxAccepted,
                                                                                    o.sandboxDuplicates))
+        }
+        for o in outcomes where !o.planned.isEmpty {
+            func list(_ counts: [String: Int]) -> String { counts.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ") }
+            Output.line("\(o.provider.rawValue) after its webhooks: \(list(o.statuses))"
+                        + (o.statuses == o.planned ? " — as the sandbox planned" : " — the sandbox planned \(list(o.planned))"))
         }
         if let raw {
             Output.line(String(format: "raw JetStream on this machine: publish %.0f msg/s, pull+ack %.0f msg/s, through %.0f msg/s",

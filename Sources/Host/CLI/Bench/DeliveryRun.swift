@@ -1,6 +1,7 @@
 import Foundation
 import HostCore
 import ProviderModel
+import ProviderSandbox
 
 /// One provider's batch sent end to end through a running host and sandbox:
 /// a send-config pointing at the sandbox, N recipients uploaded as CSV, the
@@ -9,6 +10,9 @@ import ProviderModel
 struct DeliveryRun {
     enum Provider: String, CaseIterable {
         case resend, ses, telnyx, webhook
+
+        /// Providers whose sandbox stand-in sends delivery webhooks back.
+        var hasWebhooks: Bool { self != .webhook }
     }
 
     struct Outcome {
@@ -21,24 +25,42 @@ struct DeliveryRun {
         var sandboxAccepted: Int
         var sandboxDuplicates: Int
         var messagesPerSecond: Double { seconds > 0 ? Double(sent + failed) / seconds : 0 }
-        var agrees: Bool { status == "completed" && sandboxAccepted == sent && sandboxDuplicates == 0 }
+        /// With webhooks: recipients per final status, and what the sandbox's planned fates make of them.
+        var statuses: [String: Int] = [:]
+        var planned: [String: Int] = [:]
+        var agrees: Bool { status == "completed" && sandboxAccepted == sent && sandboxDuplicates == 0 && statuses == planned }
     }
 
     let api: APIClient
     let sandboxURL: String
     let recipients: Int
+    /// Whether the sandbox sends webhooks back to each config's own URL.
+    var webhooks = false
+
+    /// The provider's send-config pointing at the sandbox (with its webhook keys); its id.
+    func createConfig(_ provider: Provider) async throws -> String {
+        let config = try await api.call("POST", "/api/send-configs", json: sendConfig(provider))
+        guard let id = config["id"]?.stringValue else { throw CommandFailure("the API created no send-config: \(config.compactText.prefix(300))") }
+        return id
+    }
 
     func sendConfig(_ provider: Provider) -> JSONValue {
         let name = JSONValue.string("\(provider.rawValue) \(UUID().uuidString.prefix(8))")
         func object(_ pairs: [String: JSONValue]) -> JSONValue { .object(pairs) }
         switch provider {
         case .resend:
-            return object(["name": name, "provider": "resend", "credentials": object(["api_key": "re_bench_0123456789abcdef", "base_url": .string(sandboxURL)]),
+            // The sandbox's default Svix secret (GET /sandbox/keys).
+            return object(["name": name, "provider": "resend", "credentials": object(["api_key": "re_bench_0123456789abcdef", "base_url": .string(sandboxURL),
+                                                                                     "webhook_secret": "whsec_YmF0Y2hzZW5kZXItc2FuZGJveC1yZXNlbmQta2V5ISE="]),
                            "defaults": object(["from": "news@bench.example"])])
         case .ses:
             return object(["name": name, "provider": "ses",
                            "credentials": object(["access_key_id": "AKIDEXAMPLE", "secret_access_key": "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
-                                                  "region": "us-east-1", "base_url": .string(sandboxURL)]),
+                                                  "region": "us-east-1", "base_url": .string(sandboxURL),
+                                                  // Event publishing, the sandbox's SNS topic and (tests only) its certificate.
+                                                  "configuration_set": "batchsender-events",
+                                                  "sns_topic_arns": .array(["arn:aws:sns:us-east-1:123456789012:batchsender-ses-events"]),
+                                                  "insecure_test_cert_url_prefix": .string(sandboxURL + "/sns/")]),
                            "defaults": object(["from": "news@bench.example"])])
         case .telnyx:
             return object(["name": name, "provider": "telnyx", "channel": "sms",
@@ -62,7 +84,9 @@ struct DeliveryRun {
 
     func address(_ provider: Provider, _ index: Int) -> String {
         switch provider {
-        case .resend, .ses: "user\(index)@bench.example"
+        // Addresses of their own per provider: one batch's bounces and complaints would otherwise suppress them in the next.
+        case .resend: "user\(index)@bench.example"
+        case .ses: "user\(index)@ses.bench.example"
         case .telnyx: "+1\(2_000_000_000 + index)"
         case .webhook: "endpoint-\(index)"
         }
@@ -70,10 +94,9 @@ struct DeliveryRun {
 
     /// Uploads the batch, then sends it; `sending` is called just before the send and once it is done
     /// (the benchmark reads CPU counters there, so the upload is not counted as sending).
-    func run(_ provider: Provider, sending: (Bool) -> Void = { _ in }, progress: (String) -> Void) async throws -> Outcome {
-        let config = try await api.call("POST", "/api/send-configs", json: sendConfig(provider))
+    func run(_ provider: Provider, configID: String, sending: (Bool) -> Void = { _ in }, progress: (String) -> Void) async throws -> Outcome {
         let batch = try await api.call("POST", "/api/batches", json: .object([
-            "name": .string("bench \(provider.rawValue) \(recipients)"), "sendConfigId": config["id"] ?? .null, "payload": payload(provider)]))
+            "name": .string("bench \(provider.rawValue) \(recipients)"), "sendConfigId": .string(configID), "payload": payload(provider)]))
         guard let batchID = batch["id"]?.stringValue else { throw CommandFailure("the API created no batch: \(batch.compactText.prefix(300))") }
         let chunk = 100_000
         for start in stride(from: 0, to: recipients, by: chunk) {
@@ -84,7 +107,8 @@ struct DeliveryRun {
         }
         let statsBefore = try await sandboxCounts(provider)
         sending(true)
-        defer { sending(false) }
+        var sendingEnded = false
+        defer { if !sendingEnded { sending(false) } }
         let started = Date()
         _ = try await api.call("POST", "/api/batches/\(batchID)/send")
         var detail: JSONValue = .null
@@ -108,9 +132,38 @@ struct DeliveryRun {
         let queuedAt = detail["queuedAt"]?.stringValue.flatMap(ISO8601.milliseconds) ?? 0
         let lastOutcome = detail["progress"]?["lastOutcomeAt"]?.stringValue.flatMap(ISO8601.milliseconds) ?? 0
         let seconds = lastOutcome > queuedAt ? Double(lastOutcome - queuedAt) / 1000 : Date().timeIntervalSince(started)
-        return Outcome(provider: provider, batchID: batchID, status: detail["status"]?.stringValue ?? "",
-                       sent: detail["counts"]?["sent"]?.int ?? 0, failed: detail["counts"]?["failed"]?.int ?? 0, seconds: seconds,
-                       sandboxAccepted: stats.accepted - statsBefore.accepted, sandboxDuplicates: stats.duplicates - statsBefore.duplicates)
+        var outcome = Outcome(provider: provider, batchID: batchID, status: detail["status"]?.stringValue ?? "",
+                              sent: detail["counts"]?["sent"]?.int ?? 0, failed: detail["counts"]?["failed"]?.int ?? 0, seconds: seconds,
+                              sandboxAccepted: stats.accepted - statsBefore.accepted, sandboxDuplicates: stats.duplicates - statsBefore.duplicates)
+        // The webhooks' time is not the send's: CPU counters stop here.
+        sending(false)
+        sendingEnded = true
+        if webhooks, provider.hasWebhooks { try await settle(&outcome, progress: progress) }
+        return outcome
+    }
+
+    /// Waits until the batch's statuses are what the sandbox planned, or no webhook is left to come and
+    /// nothing moved for 5 s (then they disagree, and the run says so).
+    func settle(_ outcome: inout Outcome, progress: (String) -> Void) async throws {
+        var fates: [String: Int] = [:]
+        for (_, fate) in try await APIClient.get(sandboxURL + "/sandbox/fates?provider=\(outcome.provider.rawValue)", http: api.http)["fates"]?.objectValue ?? [:] {
+            if let status = PlannedStatus.of(provider: outcome.provider.rawValue, fate: fate.stringValue ?? "") { fates[status, default: 0] += 1 }
+        }
+        outcome.planned = fates
+        var lastChange = Date(), lastLine = Date.distantPast
+        while true {
+            let detail = try await api.call("GET", "/api/batches/\(outcome.batchID)")
+            let statuses = (detail["recipientStatus"]?.objectValue ?? [:]).mapValues(\.int)
+            if statuses != outcome.statuses { (outcome.statuses, lastChange) = (statuses, Date()) }
+            if Date().timeIntervalSince(lastLine) >= 1 || statuses == fates {
+                progress("\(outcome.provider.rawValue) webhooks: " + statuses.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
+                lastLine = Date()
+            }
+            if statuses == fates { return }
+            let pending = try await APIClient.get(sandboxURL + "/sandbox/stats", http: api.http)["webhooks_pending"]?.int ?? 0
+            if pending == 0, Date().timeIntervalSince(lastChange) > 5 { return }
+            try await Task.sleep(for: .milliseconds(250))
+        }
     }
 
     /// The sandbox's own count of accepted messages and duplicate sends for the provider.
