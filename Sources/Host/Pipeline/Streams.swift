@@ -16,12 +16,21 @@ public enum Streams {
     /// Where a verified webhook goes: `webhook.{provider}.{event}`, the event being the
     /// type of its first event (`unknown` when it carries none).
     public static func webhookSubject(provider: String, event: String) -> String {
+        // ASCII letters, digits, - and _ stay; anything else (a subject's . * > or a space) becomes _.
         func token(_ text: String) -> String {
-            let cleaned = String(text.unicodeScalars.map { $0.properties.isAlphabetic || ("0"..."9").contains($0) || $0 == "-" || $0 == "_" ? Character($0) : "_" })
-            return cleaned.isEmpty ? "unknown" : cleaned
+            guard !text.isEmpty else { return "unknown" }
+            let bytes = text.utf8.map { byte -> UInt8 in
+                switch byte {
+                case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
+                     UInt8(ascii: "-"), UInt8(ascii: "_"): byte
+                default: UInt8(ascii: "_")
+                }
+            }
+            return String(decoding: bytes, as: UTF8.self)
         }
         return "webhook.\(token(provider)).\(token(event))"
     }
+
 
     /// Where a tenant's chunk jobs go.
     public static func tenantSubject(userID: String) -> String { "email.user.\(userID).send" }
