@@ -19,7 +19,7 @@ import WebhookProcessor
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "serve",
-        abstract: "Run BatchSender's roles: the sender API (port 6001) and the delivery pipeline.",
+        abstract: "Run BatchSender's roles: the sender API (port 6001), the delivery pipeline, the webhook receiver (port 6002) and processor.",
         discussion: """
             Roles: api, discoverer, processor, sender, background, receiver (webhooks, port 6002), webhook-processor \
             (default: all). Run them together, or apart in \
