@@ -87,9 +87,12 @@ struct ServeCommand: AsyncParsableCommand {
             }
         }
         var webhookInstances: WebhookInstances?
+        var fetcher: DocumentFetcher?
         if let resources, chosen.contains(.receiver) || chosen.contains(.webhookProcessor) {
-            let client = CurlHTTPClient(settings: hostConfig.http)
-            let services = HostServices(logger: logger, fetcher: DocumentFetcher(policy: hostConfig.fetch, client: client))
+            // One fetch service (one cache) for the plugins' certificates and the receiver's subscription confirmations.
+            let shared = DocumentFetcher(policy: hostConfig.fetch, client: CurlHTTPClient(settings: hostConfig.http))
+            fetcher = shared
+            let services = HostServices(logger: logger, fetcher: shared)
             let configs = SendConfigInstances(ledger: resources.ledger, plugins: registry, vault: resources.vault, services: services)
             do {
                 webhookInstances = try WebhookInstances(plugins: registry, managed: hostConfig.managed,
@@ -115,7 +118,6 @@ struct ServeCommand: AsyncParsableCommand {
                 } catch {
                     throw CommandFailure("serve: the receiver cannot reach NATS: \(error)")
                 }
-                let fetcher = DocumentFetcher(policy: hostConfig.fetch, client: CurlHTTPClient(settings: hostConfig.http))
                 services.append(WebhookReceiver(settings: settings, instances: webhookInstances!, jetStream: jetStream, fetcher: fetcher,
                                                 logger: logger) { port in Output.line("receiver listening on http://\(settings.host):\(port)") })
             case .webhookProcessor:
