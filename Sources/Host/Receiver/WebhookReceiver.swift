@@ -129,8 +129,11 @@ public final class WebhookReceiver: Service, Sendable {
             return Self.error(.serviceUnavailable, "pending", "the signing certificate could not be fetched yet (\(failure.message)); retry")
         case .config, .unsupported:
             return Self.error(.notFound, "not_configured", "this \(provider) config cannot verify webhooks: \(failure.message)")
-        case .malformed, .invalidArgument, .ok, .internal:
+        case .malformed, .invalidArgument, .ok:
             return Self.error(.badRequest, failure.status.rawValue, failure.message)
+        case .internal:
+            // The plugin failed, not the request: the provider should retry it.
+            return Self.error(.internalServerError, "internal", "the \(provider) plugin could not verify the webhook: \(failure.message)")
         }
     }
 
