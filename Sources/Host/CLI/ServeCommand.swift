@@ -60,6 +60,21 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.port = port
         configuration.providers = registry.plugins.mapValues(\.descriptor)
         configuration.webhookBaseURL = hostConfig.webhooks.publicURL
+        // One fetch service (one cache) for the plugins' certificates and the receiver's subscription confirmations.
+        let fetcher = DocumentFetcher(policy: hostConfig.fetch, client: CurlHTTPClient(settings: hostConfig.http))
+        let pluginServices = HostServices(logger: logger, fetcher: fetcher)
+        let managed: ManagedInstances
+        do {
+            managed = try ManagedInstances(plugins: registry, accounts: hostConfig.managed, environment: ProcessInfo.processInfo.environment,
+                                           services: pluginServices)
+        } catch {
+            throw CommandFailure("serve: \(error)")
+        }
+        configuration.managedProviders = managed.providers
+        configuration.sendLimits = hostConfig.limits
+        do { configuration.adminToken = try hostConfig.admin.resolvedToken(environment: ProcessInfo.processInfo.environment) } catch {
+            throw CommandFailure("serve: \(error)")
+        }
         logger.info("plugins loaded", metadata: ["providers": "\(registry.ids.joined(separator: ", "))", "roles": "\(roles)"])
 
         // The API also migrates the schema; the pipeline roles need it too, so it runs first whichever roles run.
@@ -73,6 +88,9 @@ struct ServeCommand: AsyncParsableCommand {
         } catch {
             throw CommandFailure("serve: the database is not ready: \(error)")
         }
+        if chosen.contains(.api) {
+            do { try await server.restoreLimits() } catch { throw CommandFailure("serve: the operators' limits cannot be put back into Redis: \(error)") }
+        }
 
         var services: [any Service] = []
         var resources: PipelineResources?
@@ -81,25 +99,16 @@ struct ServeCommand: AsyncParsableCommand {
                 resources = try PipelineResources(databaseURL: environment.databaseURL, redisURL: environment.redisURL,
                                                   natsURL: environment.natsURL, masterKey: environment.masterKey,
                                                   redisPrefix: configuration.redisKeyPrefix, plugins: registry,
-                                                  settings: hostConfig.pipeline, webhookLanes: hostConfig.webhooks.processorLanes, logger: logger)
+                                                  settings: hostConfig.pipeline, webhookLanes: hostConfig.webhooks.processorLanes,
+                                                  managed: managed, limits: hostConfig.limits, logger: logger)
             } catch {
                 throw CommandFailure("serve: the pipeline cannot start: \(error)")
             }
         }
         var webhookInstances: WebhookInstances?
-        var fetcher: DocumentFetcher?
         if let resources, chosen.contains(.receiver) || chosen.contains(.webhookProcessor) {
-            // One fetch service (one cache) for the plugins' certificates and the receiver's subscription confirmations.
-            let shared = DocumentFetcher(policy: hostConfig.fetch, client: CurlHTTPClient(settings: hostConfig.http))
-            fetcher = shared
-            let services = HostServices(logger: logger, fetcher: shared)
-            let configs = SendConfigInstances(ledger: resources.ledger, plugins: registry, vault: resources.vault, services: services)
-            do {
-                webhookInstances = try WebhookInstances(plugins: registry, managed: hostConfig.managed,
-                                                        environment: ProcessInfo.processInfo.environment, configs: configs, services: services)
-            } catch {
-                throw CommandFailure("serve: \(error)")
-            }
+            webhookInstances = WebhookInstances(plugins: registry, managed: managed,
+                                                configs: resources.sendConfigInstances(services: pluginServices))
         }
         let host = self.host, port = self.port
         for role in Role.allCases where chosen.contains(role) {

@@ -125,6 +125,9 @@ public struct BatchLedger: Sendable {
     /// A send-config as the sender needs it.
     public struct SendConfig: Sendable {
         public var provider: String
+        public var managed: Bool
+        /// The user's own limit, messages/s; nil for the provider's default.
+        public var rateLimit: Int?
         public var sealed, nonce: String
         public var deleted: Bool
         public var version: String
@@ -133,10 +136,14 @@ public struct BatchLedger: Sendable {
     public func sendConfig(id: String) async throws -> SendConfig? {
         try await database.withConnection { db in
             try db.query("""
-                SELECT provider, sealed_credentials::text, credentials_nonce::text, deleted_at IS NOT NULL, updated_at::text
+                SELECT provider, sealed_credentials::text, credentials_nonce::text, deleted_at IS NOT NULL, updated_at::text,
+                       mode, rate_limit
                 FROM send_configs WHERE id = $1
                 """, [id]).first
-        }.map { SendConfig(provider: $0[0] ?? "", sealed: $0[1] ?? "", nonce: $0[2] ?? "", deleted: $0[3] == "t", version: $0[4] ?? "") }
+        }.map {
+            SendConfig(provider: $0[0] ?? "", managed: $0[5] == "managed", rateLimit: $0[6].flatMap { Int($0) },
+                       sealed: $0[1] ?? "", nonce: $0[2] ?? "", deleted: $0[3] == "t", version: $0[4] ?? "")
+        }
     }
 
     /// A recipient row's new state.

@@ -17,16 +17,21 @@ public final class PipelineResources: Sendable {
     public let ledger: BatchLedger
     public let plugins: PluginRegistry
     public let vault: CredentialVault
+    /// The deployment's own provider accounts, for managed send-configs.
+    public let managed: ManagedInstances
+    public let buckets: RateBuckets
     /// A name for this process in leases and logs.
     public let processName: String
 
     public init(databaseURL: String, redisURL: String, natsURL: String, masterKey: [UInt8], redisPrefix: String,
-                plugins: PluginRegistry, settings: PipelineSettings, webhookLanes: Int = 2, logger: Logger) throws {
+                plugins: PluginRegistry, settings: PipelineSettings, webhookLanes: Int = 2, managed: ManagedInstances = ManagedInstances(),
+                limits: SendRateLimits = SendRateLimits(), logger: Logger) throws {
         guard let vault = CredentialVault(masterKey: masterKey) else { throw PipelineStartError("BATCHSENDER_MASTER_KEY must be 32 bytes") }
         self.settings = settings
         self.logger = logger
         self.plugins = plugins
         self.vault = vault
+        self.managed = managed
         let databaseConnections = 4, redisConnections = max(4, settings.senderLanes + 2)
         // Storage threads, plus one per sender lane, one for the processor and one per webhook processor
         // lane, whose JetStream fetches block.
@@ -44,6 +49,7 @@ public final class PipelineResources: Sendable {
         try Streams.ensure(jetStream)
         hot = HotState(redis: redis, prefix: HotState.prefix(for: redisPrefix))
         ledger = BatchLedger(database: database)
+        buckets = RateBuckets(redis: redis, keyPrefix: redisPrefix, limits: limits)
         processName = "\(ProcessIdentity.host)-\(ProcessIdentity.pid)-\(UInt32.random(in: 0...UInt32.max))"
     }
 
@@ -51,6 +57,11 @@ public final class PipelineResources: Sendable {
     public func nats<T: Sendable>(_ body: @escaping @Sendable (JetStream) throws -> T) async throws -> T {
         let jetStream = self.jetStream
         return try await threads.runIfActive { try body(jetStream) }
+    }
+
+    /// The send-configs' plugin instances, made with `services`.
+    public func sendConfigInstances(services: HostServices) -> SendConfigInstances {
+        SendConfigInstances(ledger: ledger, plugins: plugins, vault: vault, services: services, managed: managed)
     }
 
     public func lease(_ role: String) -> LeaderLease {

@@ -3,12 +3,22 @@ import NIOConcurrencyHelpers
 import ProviderModel
 
 /// A plugin instance per send-config, made from its credentials (unsealed once)
-/// and cached; a config changed since is made again after at most
-/// `recheckMs`. A config that cannot send says why, in words for the batch.
+/// and cached, or the deployment's own account for a managed config; a config
+/// changed since is made again after at most `recheckMs`. A config that cannot
+/// send says why, in words for the batch.
 public final class SendConfigInstances: Sendable {
+    /// What sends a config's messages, and what limits it.
+    public struct Route: Sendable {
+        public var instance: PluginInstance
+        public var sendConfigID: String
+        public var provider: String
+        public var managed: Bool
+        public var rateLimit: Int?
+    }
+
     private struct Cached {
         var version: String
-        var result: Result<PluginInstance, SendConfigProblem>
+        var result: Result<Route, SendConfigProblem>
         var checkedAtMs: Int64
     }
 
@@ -16,11 +26,14 @@ public final class SendConfigInstances: Sendable {
     private let plugins: PluginRegistry
     private let vault: CredentialVault
     private let services: HostServices
+    private let managed: ManagedInstances
     private let recheckMs: Int64
     private let cache = NIOLockedValueBox<[String: Cached]>([:])
 
-    public init(ledger: BatchLedger, plugins: PluginRegistry, vault: CredentialVault, services: HostServices, recheckMs: Int64 = 5_000) {
+    public init(ledger: BatchLedger, plugins: PluginRegistry, vault: CredentialVault, services: HostServices,
+                managed: ManagedInstances = ManagedInstances(), recheckMs: Int64 = 5_000) {
         self.ledger = ledger
+        self.managed = managed
         self.plugins = plugins
         self.vault = vault
         self.services = services
@@ -29,6 +42,11 @@ public final class SendConfigInstances: Sendable {
 
     /// The config's instance; a storage failure is thrown, a config that cannot send is `.failure`.
     public func instance(sendConfigID: String) async throws -> Result<PluginInstance, SendConfigProblem> {
+        try await route(sendConfigID: sendConfigID).map(\.instance)
+    }
+
+    /// The config's instance and limits; a storage failure is thrown, a config that cannot send is `.failure`.
+    public func route(sendConfigID: String) async throws -> Result<Route, SendConfigProblem> {
         let now = WallClock.nowMilliseconds
         if let cached = cache.withLockedValue({ $0[sendConfigID] }), now - cached.checkedAtMs < recheckMs { return cached.result }
         guard let config = try await ledger.sendConfig(id: sendConfigID) else {
@@ -38,7 +56,9 @@ public final class SendConfigInstances: Sendable {
             cache.withLockedValue { $0[sendConfigID]?.checkedAtMs = now }
             return cached.result
         }
-        let result = make(config)
+        let result = make(config).map {
+            Route(instance: $0, sendConfigID: sendConfigID, provider: config.provider, managed: config.managed, rateLimit: config.rateLimit)
+        }
         cache.withLockedValue { $0[sendConfigID] = Cached(version: config.version, result: result, checkedAtMs: now) }
         return result
     }
@@ -47,6 +67,10 @@ public final class SendConfigInstances: Sendable {
         guard !config.deleted else { return .failure(SendConfigProblem("the send-config was deleted")) }
         guard let plugin = plugins[config.provider] else {
             return .failure(SendConfigProblem("the \(config.provider) plugin is not loaded in this deployment"))
+        }
+        if config.managed {
+            return managed[provider: config.provider].map { .success($0) }
+                ?? .failure(SendConfigProblem("this deployment no longer offers managed sending through \(config.provider)"))
         }
         let credentials: [String: JSONValue]
         do { credentials = try vault.open(ciphertextHex: config.sealed, nonceHex: config.nonce) } catch {

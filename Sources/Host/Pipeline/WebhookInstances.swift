@@ -7,33 +7,19 @@ import ProviderModel
 /// `POST /webhooks/{provider}/{sendConfigId}`.
 public final class WebhookInstances: Sendable {
     private let plugins: PluginRegistry
-    private let managed: [String: PluginInstance]
+    private let managed: ManagedInstances
     private let configs: SendConfigInstances
 
-    /// Makes the managed accounts' instances now, so a config that cannot verify stops start-up.
-    public init(plugins: PluginRegistry, managed: ManagedAccounts, environment: [String: String], configs: SendConfigInstances,
-                services: HostServices) throws(HostConfigError) {
+    public init(plugins: PluginRegistry, managed: ManagedInstances, configs: SendConfigInstances) {
         self.plugins = plugins
         self.configs = configs
-        var instances: [String: PluginInstance] = [:]
-        for provider in managed.providers {
-            guard let plugin = plugins[provider] else {
-                throw HostConfigError(path: "[managed.\(provider)]", message: "no loaded plugin has the id \(provider)")
-            }
-            guard let entries = try managed.config(provider, environment: environment) else { continue }
-            do {
-                instances[provider] = try plugin.makeInstance(configuration: entries, services: services)
-            } catch {
-                throw HostConfigError(path: "[managed.\(provider)]", message: "the \(provider) plugin refuses it: \(error.description)")
-            }
-        }
-        self.managed = instances
+        self.managed = managed
     }
 
     public func instance(provider: String, sendConfigID: String?) async throws -> Result<PluginInstance, SendConfigProblem> {
         guard plugins[provider] != nil else { return .failure(SendConfigProblem("no provider \(provider) is loaded in this deployment")) }
         guard let sendConfigID else {
-            return managed[provider].map { .success($0) }
+            return managed[provider: provider].map { .success($0) }
                 ?? .failure(SendConfigProblem("this deployment has no managed \(provider) account; a BYOK config's webhooks go to /webhooks/\(provider)/{sendConfigId}"))
         }
         guard Self.isUUID(sendConfigID) else { return .failure(SendConfigProblem("no send-config \(sendConfigID)")) }

@@ -19,8 +19,7 @@ public struct BatchProcessor: Service {
 
     public init(resources: PipelineResources) {
         self.resources = resources
-        instances = SendConfigInstances(ledger: resources.ledger, plugins: resources.plugins, vault: resources.vault,
-                                        services: HostServices(logger: resources.logger))
+        instances = resources.sendConfigInstances(services: HostServices(logger: resources.logger))
     }
 
     public func run() async throws {

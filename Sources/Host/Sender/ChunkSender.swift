@@ -39,11 +39,12 @@ struct ChunkSender: Sendable {
         }
     }
 
-    func send(_ job: ChunkJob, claimed: [(recipient: ChunkJob.Recipient, attempts: Int)]) async throws -> Result {
+    func send(_ job: ChunkJob, claimed: [(recipient: ChunkJob.Recipient, attempts: Int)],
+              route: Swift.Result<SendConfigInstances.Route, SendConfigProblem>) async -> Result {
         var result = Result()
         guard !claimed.isEmpty else { return result }
         let instance: PluginInstance
-        switch try await instances.instance(sendConfigID: job.sendConfigID) {
+        switch route.map(\.instance) {
         case .failure(let problem):
             for (recipient, attempts) in claimed { result.final(recipient, .failed(reason: problem.description), attempts: attempts) }
             return result

@@ -23,8 +23,7 @@ public struct SenderWorkers: Service {
         var http = http
         http.timeoutMs = resources.settings.httpTimeoutMs
         client = CurlHTTPClient(settings: http)
-        let instances = SendConfigInstances(ledger: resources.ledger, plugins: resources.plugins, vault: resources.vault,
-                                            services: HostServices(logger: resources.logger))
+        let instances = resources.sendConfigInstances(services: HostServices(logger: resources.logger))
         sender = ChunkSender(instances: instances, client: client, settings: resources.settings,
                              gate: RequestGate(permits: 4 * http.maxConnectionsPerHost))
     }
@@ -71,10 +70,12 @@ public struct SenderWorkers: Service {
         do {
             let claims = try await resources.hot.claim(jobs.map { ($0.job.batchID, $0.job.recipients.map(\.position)) },
                                                        nowMs: WallClock.nowMilliseconds, holdMs: settings.claimHoldMs)
+            let routes = await routes(jobs.map(\.job))
+            let grants = try await grants(jobs.map(\.job), claims: claims, routes: routes)
             let results = await withTaskGroup(of: (Int, ChunkSender.Result?).self) { tasks in
                 for (index, (_, job)) in jobs.enumerated() {
-                    let claimed = claims[index]
-                    tasks.addTask { (index, await self.resolve(job, claims: claimed)) }
+                    let claimed = claims[index], route = routes[job.sendConfigID], grant = grants[index]
+                    tasks.addTask { (index, await self.resolve(job, claims: claimed, route: route, grant: grant)) }
                 }
                 var results: [(index: Int, result: ChunkSender.Result?)] = []
                 for await answer in tasks { results.append(answer) }
@@ -90,9 +91,33 @@ public struct SenderWorkers: Service {
         }
     }
 
+    /// Each send-config of the round, once; nil for one that could not be read (its chunks come back).
+    func routes(_ jobs: [ChunkJob]) async -> [String: Result<SendConfigInstances.Route, SendConfigProblem>] {
+        var routes: [String: Result<SendConfigInstances.Route, SendConfigProblem>] = [:]
+        for id in Set(jobs.map(\.sendConfigID)) {
+            do { routes[id] = try await sender.instances.route(sendConfigID: id) } catch {
+                logger.warning("send-config not readable; its chunks come back", metadata: ["sendConfig": "\(id)", "error": "\(error)"])
+            }
+        }
+        return routes
+    }
+
+    /// What each chunk may send now under its send-config's limits: one script call per chunk, one round trip.
+    func grants(_ jobs: [ChunkJob], claims: [[HotState.Claim]],
+                routes: [String: Result<SendConfigInstances.Route, SendConfigProblem>]) async throws -> [RateBuckets.Grant] {
+        let requests = zip(jobs, claims).map { job, claims -> (levels: [RateBuckets.Level], wanted: Int) in
+            guard case .success(let route)? = routes[job.sendConfigID] else { return ([], 0) }
+            let wanted = claims.reduce(0) { if case .go = $1 { $0 + 1 } else { $0 } }
+            return (resources.buckets.levels(for: route), wanted)
+        }
+        return try await resources.buckets.take(requests)
+    }
+
     /// What the claims allow: outcomes already known are written again (the rows may trail Redis), the
-    /// cancelled are cancelled, those another worker holds come back later, the rest are sent.
-    func resolve(_ job: ChunkJob, claims: [HotState.Claim]) async -> ChunkSender.Result {
+    /// cancelled are cancelled, those another worker holds come back later, the rest are sent as far as
+    /// the limits' grant goes, and what it does not cover is let go until the bucket's appointment.
+    func resolve(_ job: ChunkJob, claims: [HotState.Claim], route: Result<SendConfigInstances.Route, SendConfigProblem>?,
+                 grant: RateBuckets.Grant) async -> ChunkSender.Result {
         var claimed: [(recipient: ChunkJob.Recipient, attempts: Int)] = []
         var known = ChunkSender.Result()
         for (recipient, claim) in zip(job.recipients, claims) {
@@ -105,13 +130,17 @@ public struct SenderWorkers: Service {
             case .busy: known.later(5_000)
             }
         }
-        var result: ChunkSender.Result
-        do {
-            result = try await sender.send(job, claimed: claimed)
-        } catch {
+        var result = ChunkSender.Result()
+        if let route {
+            if grant.granted < claimed.count {
+                // Waiting for tokens is neither an attempt nor a failure: the claims go, the chunk comes back.
+                known.entries += claimed[grant.granted...].map { .unclaimed(position: $0.recipient.position) }
+                known.later(max(1, grant.waitMs))
+                claimed = Array(claimed[..<grant.granted])
+            }
+            result = await sender.send(job, claimed: claimed, route: route)
+        } else {
             // Nothing was sent (the send-config could not be read): let the claims go so the retry is not held off.
-            logger.warning("chunk not sent; it comes back", metadata: ["batch": "\(job.batchID)", "error": "\(error)"])
-            result = ChunkSender.Result()
             result.entries = claimed.map { .unclaimed(position: $0.recipient.position) }
             result.later(2_000)
         }

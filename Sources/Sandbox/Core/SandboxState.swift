@@ -17,6 +17,7 @@ final class SandboxState: Sendable {
 
     let stats = SandboxStats()
     let fates = FateLog()
+    let arrivals = ArrivalLog()
     let random: SandboxRandom
     let planner: EventPlanner
     let dispatcher: WebhookDispatcher
@@ -90,6 +91,7 @@ final class SandboxState: Sendable {
     func reset() {
         stats.reset()
         fates.reset()
+        arrivals.reset()
         random.reset()
         dispatcher.queue.removeAll()
         idempotency.values.forEach { $0.reset() }
@@ -127,6 +129,7 @@ final class SandboxState: Sendable {
     /// them duplicate sends.
     func countAccepted(_ provider: SandboxProvider, _ accepted: Int, duplicateKey: String?) {
         guard accepted > 0 else { return }
+        arrivals.record(provider, messages: accepted)
         let duplicate = duplicateKey.map { duplicates[provider]!.recordAccepted($0) } ?? false
         stats.update(provider) {
             $0.messagesAccepted += accepted

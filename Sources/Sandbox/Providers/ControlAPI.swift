@@ -27,6 +27,7 @@ struct ControlAPI: Sendable {
         }
         router.get("/sandbox/keys") { _, _ in keys().response }
         router.get("/sandbox/fates") { request, _ in fates(request.uri.queryParameters.get("provider") ?? "").response }
+        router.get("/sandbox/arrivals") { request, _ in arrivals(request.uri.queryParameters.get("provider") ?? "").response }
         router.post("/sandbox/ses/subscribe") { _, _ in
             sendSubscriptionConfirmation()
             return Reply.json(202) { json in
@@ -57,6 +58,27 @@ struct ControlAPI: Sendable {
             json.beginObject()
             for (id, fate) in fates.sorted(by: { $0.key < $1.key }) { json.member(id, fate.rawValue) }
             json.endObject()
+            json.member("dropped", number: Int64(dropped))
+            json.endObject()
+        }
+    }
+
+    /// When each accepted message of a provider arrived (Unix ms), in arrival order.
+    func arrivals(_ name: String) -> Reply {
+        guard let provider = SandboxProvider(rawValue: name) else {
+            return .json(400) { json in
+                json.beginObject()
+                json.member("error", "query.provider must be resend, ses, telnyx or receiver")
+                json.endObject()
+            }
+        }
+        let (arrivals, dropped) = state.arrivals.arrivals(provider)
+        return .json(200) { json in
+            json.beginObject()
+            json.key("arrivals")
+            json.beginArray()
+            for at in arrivals { json.number(at) }
+            json.endArray()
             json.member("dropped", number: Int64(dropped))
             json.endObject()
         }

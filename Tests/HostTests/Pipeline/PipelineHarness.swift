@@ -32,24 +32,29 @@ final class PipelineHarness: @unchecked Sendable {
 
     /// `pipeline`: extra `[pipeline]` keys; `plugins`: the providers this deployment loads.
     /// `webhooks`: extra `[webhooks]` keys; `tables`: more tables for the host config (`[managed.ses]`, say).
-    convenience init(pipeline: String = "", webhooks: String = "", tables: String = "", plugins: [String] = ["Resend", "SES", "Telnyx", "CustomWebhook"]) throws {
+        /// `managedBaseURL`: where the managed Resend account sends (a sandbox); `limits`: the `[limits]` table.
+    convenience init(pipeline: String = "", webhooks: String = "", tables: String = "", limits: String = SendRateLimits.unlimitedTOML,
+                     managedBaseURL: String? = nil, plugins: [String] = ["Resend", "SES", "Telnyx", "CustomWebhook"]) throws {
         let adminURL = try Self.environmentValue("DATABASE_URL")
         let name = "batchsender_pipeline_\(getpid())_\(UInt32.random(in: 0...UInt32.max))"
         try PostgresConnection(url: adminURL).execute("CREATE DATABASE \(name)")
         let url = String(adminURL[..<adminURL.lastIndex(of: "/")!]) + "/" + name
         try Migrator().migrate(PostgresConnection(url: url))
-        try self.init(adminURL: adminURL, databaseName: name, databaseURL: url, ownsDatabase: true, pipeline: pipeline, webhooks: webhooks, tables: tables, plugins: plugins)
+        try self.init(adminURL: adminURL, databaseName: name, databaseURL: url, ownsDatabase: true, pipeline: pipeline, webhooks: webhooks, tables: tables, limits: limits,
+                      managedBaseURL: managedBaseURL, plugins: plugins)
     }
 
     /// Another deployment over the same database and Redis keys (a restart with other plugins).
     static func reusing(_ other: PipelineHarness, plugins: [String]) throws -> PipelineHarness {
         let harness = try PipelineHarness(adminURL: other.adminURL, databaseName: other.databaseName, databaseURL: other.databaseURL,
-                                          ownsDatabase: false, pipeline: "", webhooks: "", tables: "", plugins: plugins)
+                                          ownsDatabase: false, pipeline: "", webhooks: "", tables: "", limits: SendRateLimits.unlimitedTOML,
+                                          managedBaseURL: nil, plugins: plugins)
         harness.key = other.key
         return harness
     }
 
-    private init(adminURL: String, databaseName: String, databaseURL: String, ownsDatabase: Bool, pipeline: String, webhooks: String, tables: String, plugins: [String]) throws {
+    private init(adminURL: String, databaseName: String, databaseURL: String, ownsDatabase: Bool, pipeline: String, webhooks: String, tables: String, limits: String,
+                         managedBaseURL: String?, plugins: [String]) throws {
         self.adminURL = adminURL
         self.databaseName = databaseName
         self.databaseURL = databaseURL
@@ -77,9 +82,13 @@ final class PipelineHarness: @unchecked Sendable {
             \(webhooks)
             [fetch]
             allow = ["http://127.0.0.1:*/sns/*"]
+            \(limits)
+            [admin]
+            token = "env:TEST_ADMIN_TOKEN"
             [managed.resend]
             api_key = "re_managed_0123456789"
             webhook_secret = "env:TEST_MANAGED_RESEND_WEBHOOK_SECRET"
+            \(managedBaseURL.map { "base_url = \"\($0)\"" } ?? "")
             \(tables)
             """, name: "host.toml")
     }
@@ -90,6 +99,7 @@ final class PipelineHarness: @unchecked Sendable {
         environment["BATCHSENDER_MASTER_KEY"] = Self.masterKey
         // The sandbox's Resend webhook secret, as a deployment's managed account would have its own.
         environment["TEST_MANAGED_RESEND_WEBHOOK_SECRET"] = "whsec_YmF0Y2hzZW5kZXItc2FuZGJveC1yZXNlbmQta2V5ISE="
+        environment["TEST_ADMIN_TOKEN"] = Self.adminToken
         environment["TEST_MANAGED_SES_SECRET"] = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"
         return environment
     }
@@ -187,9 +197,18 @@ final class PipelineHarness: @unchecked Sendable {
 
     // MARK: The API
 
+    /// The operators' token for `/admin/*` in this deployment.
+    static let adminToken = "admin-token-for-tests-0123456789"
+
+    /// `call` with the admin token instead of the user's key.
     @discardableResult
-    func call(_ method: String, _ path: String, json: Any? = nil, csv: String? = nil, expect: Int? = nil) async throws -> [String: Any] {
-        var headers = [KeyValue("Authorization", "Bearer \(key)")]
+    func admin(_ method: String, _ path: String, json: Any? = nil, expect: Int? = nil) async throws -> [String: Any] {
+        try await call(method, path, json: json, expect: expect, token: Self.adminToken)
+    }
+
+    @discardableResult
+    func call(_ method: String, _ path: String, json: Any? = nil, csv: String? = nil, expect: Int? = nil, token: String? = nil) async throws -> [String: Any] {
+        var headers = [KeyValue("Authorization", "Bearer \(token ?? key)")]
         var body: [UInt8] = []
         if let json {
             body = Array(try JSONSerialization.data(withJSONObject: json))
@@ -232,6 +251,14 @@ final class PipelineHarness: @unchecked Sendable {
             body["channel"] = "webhook"
             body["credentials"] = ["url": url ?? sandbox + "/receiver/orders", "secret": "whsec_YmF0Y2hzZW5kZXItc2FuZGJveC1yZWNlaXZlci1rZXk="]
         }
+        return try await call("POST", "/api/send-configs", json: body)["id"] as! String
+    }
+
+    /// A managed send-config of `provider` (the deployment's own account); returns its id.
+    func managedConfig(_ provider: String) async throws -> String {
+        var body: [String: Any] = ["name": "managed \(provider) \(UUID().uuidString.prefix(6))", "provider": provider, "mode": "managed"]
+        body["defaults"] = ["from": provider == "telnyx" ? "+13125550100" : "news@example.com"]
+        if provider == "telnyx" { body["channel"] = "sms" }
         return try await call("POST", "/api/send-configs", json: body)["id"] as! String
     }
 

@@ -97,22 +97,25 @@ extension PipelineTests {
           arguments: ["resend", "ses", "telnyx"])
     func managedRoute(provider: String) async throws {
         let sandboxPort = try TestSandbox.freePort()
+        let sandboxURL = "http://127.0.0.1:\(sandboxPort)"
         let harness = try PipelineHarness(tables: """
             [managed.ses]
             access_key_id = "AKIDEXAMPLE"
             secret_access_key = "env:TEST_MANAGED_SES_SECRET"
             region = "us-east-1"
+            base_url = "\(sandboxURL)"
+            configuration_set = "batchsender-events"
             sns_topic_arns = "[\\"arn:aws:sns:us-east-1:123456789012:batchsender-ses-events\\"]"
-            insecure_test_cert_url_prefix = "http://127.0.0.1:\(sandboxPort)/sns/"
+            insecure_test_cert_url_prefix = "\(sandboxURL)/sns/"
             [managed.telnyx]
             api_key = "KEYmanaged0123456789"
             public_key = "A6EHv/POEL4dcN0Y50vAmWfk1jCbpQ1fHdyGZBJVMbg="
-            """)
+            base_url = "\(sandboxURL)"
+            """, managedBaseURL: sandboxURL)
         defer { harness.finish() }
         try harness.start("host", roles: Self.allRoles)
-        let managed = try await harness.sendConfig(provider, sandbox: "http://127.0.0.1:\(sandboxPort)")
-        // Managed configs cannot be made through the API yet: this one is turned managed in the database.
-        _ = try harness.query("UPDATE send_configs SET mode = 'managed' WHERE id = $1", [managed])
+        // Made through the API: it takes no credentials and sends with the deployment's own account.
+        let managed = try await harness.managedConfig(provider)
         // The managed route's ids do not name the config, so a seed of its own keeps runs apart.
         let sandbox = try TestSandbox(webhookTarget: "http://127.0.0.1:\(harness.receiverPort)", port: sandboxPort,
                                       seed: UInt64.random(in: 1_000...UInt64(UInt32.max)))

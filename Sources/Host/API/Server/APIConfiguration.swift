@@ -12,6 +12,10 @@ public struct APIConfiguration: Sendable {
     /// The receiver's public base URL: a send-config's own webhook URL is under it.
     public var webhookBaseURL = "http://127.0.0.1:6002"
     public var rateLimit = RateLimitSettings()
+    /// The deployment's sending limits (`[limits]`), which the admin API shows and overrides.
+    public var sendLimits = SendRateLimits()
+    /// The operators' admin token; nil turns the admin API off (503).
+    public var adminToken: String?
     public var maxRecipientsPerBatch = 1_000_000
     /// PostgreSQL connections (each with a storage thread of its own).
     public var databaseConnections = 8

@@ -49,6 +49,22 @@ public final class APIServer: Sendable {
         try await database.pool.withConnection { db in try Migrator().migrate(db) }
     }
 
+    var buckets: RateBuckets { RateBuckets(redis: redis, keyPrefix: configuration.redisKeyPrefix, limits: configuration.sendLimits) }
+
+    /// Puts the operators' stored limit overrides back into Redis (after a Redis that lost its data, say),
+    /// replacing what is there in one transaction so that no sender reads a half-written set.
+    public func restoreLimits() async throws {
+        let stored = try await database.pool.withConnection { db in
+            try db.query("SELECT field, per_second::text FROM rate_limit_overrides").map { ($0[0] ?? "", $0[1] ?? "") }
+        }
+        let key = buckets.overridesKey
+        var commands: [[String]] = [["MULTI"], ["DEL", key]]
+        if !stored.isEmpty { commands.append(["HSET", key] + stored.flatMap { [$0.0, $0.1] }) }
+        commands.append(["EXEC"])
+        let transaction = commands
+        _ = try await redis.withConnection { redis in try redis.pipeline(transaction) }
+    }
+
     /// Every route, behind metrics and error mapping; `/api/*` behind rate limits and the API key.
     public func router() -> Router<APIContext> {
         let router = Router(context: APIContext.self)
@@ -71,6 +87,8 @@ public final class APIServer: Sendable {
             .register(on: api)
         RecipientRoutes(database: database, upload: upload).register(on: api)
         SuppressionRoutes(database: database).register(on: api)
+        let admin = router.group("admin").add(middleware: AdminAuthMiddleware(token: configuration.adminToken))
+        AdminLimitRoutes(database: database, buckets: buckets, providers: Set(configuration.providers.keys)).register(on: admin)
         return router
     }
 

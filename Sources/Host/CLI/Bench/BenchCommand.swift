@@ -82,6 +82,7 @@ struct E2EBenchCommand: AsyncParsableCommand {
             public_url = "http://127.0.0.1:\(apiPort + 1)"
             [fetch]
             allow = ["http://127.0.0.1:\(sandboxPort)/sns/*"]
+            \(SendRateLimits.unlimitedTOML)
             [pipeline]
             sender_lanes = \(senderLanes)
             sync_interval_ms = 500

@@ -30,10 +30,13 @@ public struct HostConfig: Sendable, Equatable {
     public var pipeline: PipelineSettings
     public var webhooks: WebhookIngestSettings
     public var managed: ManagedAccounts
+    public var limits: SendRateLimits
+    public var admin: AdminSettings
 
     public init(plugins: [PluginEntry] = [], fetch: FetchPolicy = FetchPolicy(), http: HTTPClientSettings = HTTPClientSettings(),
                 api: APISettings = APISettings(), pipeline: PipelineSettings = PipelineSettings(),
-                webhooks: WebhookIngestSettings = WebhookIngestSettings(), managed: ManagedAccounts = ManagedAccounts()) {
+                webhooks: WebhookIngestSettings = WebhookIngestSettings(), managed: ManagedAccounts = ManagedAccounts(),
+                limits: SendRateLimits = SendRateLimits(), admin: AdminSettings = AdminSettings()) {
         self.plugins = plugins
         self.fetch = fetch
         self.http = http
@@ -41,6 +44,8 @@ public struct HostConfig: Sendable, Equatable {
         self.pipeline = pipeline
         self.webhooks = webhooks
         self.managed = managed
+        self.limits = limits
+        self.admin = admin
     }
 
     /// Reads a config file; relative plugin paths are taken from the file's folder.
@@ -65,11 +70,14 @@ public struct HostConfig: Sendable, Equatable {
             var pipeline: PipelineSettings?
             var webhooks: WebhookIngestSettings?
             var managed: [String: [String: String]]?
+            var limits: SendRateLimits?
+            var admin: AdminSettings?
         }
         let file = try decodeTOML(File.self, from: text, path: path)
         return HostConfig(plugins: file.plugin ?? [], fetch: file.fetch ?? FetchPolicy(), http: file.http ?? HTTPClientSettings(),
                           api: file.api ?? APISettings(), pipeline: file.pipeline ?? PipelineSettings(),
-                          webhooks: file.webhooks ?? WebhookIngestSettings(), managed: ManagedAccounts(file.managed ?? [:]))
+                          webhooks: file.webhooks ?? WebhookIngestSettings(), managed: ManagedAccounts(file.managed ?? [:]),
+                          limits: file.limits ?? SendRateLimits(), admin: file.admin ?? AdminSettings())
     }
 }
 

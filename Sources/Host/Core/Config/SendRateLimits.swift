@@ -1,0 +1,65 @@
+/// How fast the deployment sends: the host config's `[limits]` table. Every limit is in messages per
+/// second. A BYOK send-config sends at its own `rateLimit`, or its provider's `byok` default; every
+/// managed send-config of a provider shares one bucket at the provider's `managed` limit; `system`
+/// caps the whole deployment. The admin API overrides any of them live.
+public struct SendRateLimits: Sendable, Equatable, Decodable {
+    /// The whole deployment's limit; nil when there is none.
+    public var system: Int?
+    /// A BYOK send-config's limit when it sets none, per provider id.
+    public var byok: [String: Int]
+    /// The shared bucket of each provider's managed account.
+    public var managed: [String: Int]
+    /// Either, for a provider neither table names.
+    public var fallback: Int
+
+    /// The largest limit a setting or the admin API takes: well past what one deployment sends.
+    public static let range = 1...10_000_000
+
+    /// The seeds' defaults (SES 14/s, Resend 100/s, custom webhooks 50/s, managed 100/s) and Telnyx's
+    /// documented account default for SMS (50/s).
+    public static let defaultBYOK = ["ses": 14, "resend": 100, "webhook": 50, "telnyx": 50]
+    public static let defaultManaged = 100
+
+    public init(system: Int? = nil, byok: [String: Int] = Self.defaultBYOK, managed: [String: Int] = [:], fallback: Int = 100) {
+        self.system = system
+        self.byok = byok
+        self.managed = managed
+        self.fallback = fallback
+    }
+
+    /// A `[limits]` table that lets every provider send as fast as the pipeline can: for the sandbox, which
+    /// takes any rate, in the benchmarks and tests that measure the pipeline rather than a provider's limit.
+    public static let unlimitedTOML = """
+        [limits]
+        default = 10000000
+        byok = { resend = 10000000, ses = 10000000, telnyx = 10000000, webhook = 10000000 }
+        managed = { resend = 10000000, ses = 10000000, telnyx = 10000000, webhook = 10000000 }
+        """
+
+    /// The limit of a send-config that names none of its own.
+    public func configDefault(provider: String) -> Int { byok[provider] ?? fallback }
+    /// The shared limit of a provider's managed account.
+    public func managedLimit(provider: String) -> Int { managed[provider] ?? Self.defaultManaged }
+
+    enum CodingKeys: String, CodingKey { case system, byok, managed, fallback = "default" }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let range = Self.range
+        system = try c.decodeIfPresent(Int.self, forKey: .system)
+        if let system, !range.contains(system) {
+            throw DecodingError.dataCorruptedError(forKey: .system, in: c, debugDescription: "must be from 1 to \(range.upperBound) messages/s, not \(system)")
+        }
+        fallback = try c.decode(.fallback, in: range, default: 100)
+        func table(_ key: CodingKeys) throws -> [String: Int] {
+            let given = try c.decodeIfPresent([String: Int].self, forKey: key) ?? [:]
+            for (provider, limit) in given where !range.contains(limit) {
+                throw DecodingError.dataCorruptedError(forKey: key, in: c,
+                                                       debugDescription: "\(provider) must be from 1 to \(range.upperBound) messages/s, not \(limit)")
+            }
+            return given
+        }
+        byok = Self.defaultBYOK.merging(try table(.byok)) { $1 }
+        managed = try table(.managed)
+    }
+}
