@@ -7,7 +7,8 @@ import Storage
 /// The background role (leader only): syncs the hot counters from Redis to
 /// PostgreSQL every ~2 s, completes batches whose every recipient has an
 /// outcome, retires finished batches' hot state, and resumes batches that
-/// made no progress for `stuckAfterMs` (stuck-batch recovery).
+/// made no progress for `stuckAfterMs` (stuck-batch recovery), and removes
+/// the queues of tenants idle for `tenantIdleMs`.
 public struct BackgroundJobs: Service {
     let resources: PipelineResources
     var logger: Logger { resources.logger }
@@ -27,6 +28,7 @@ public struct BackgroundJobs: Service {
                     if WallClock.nowMilliseconds - lastRecovery >= settings.recoveryIntervalMs {
                         lastRecovery = WallClock.nowMilliseconds
                         try await recoverStuck()
+                        try await removeIdleTenants()
                     }
                 } catch {
                     logger.warning("background jobs wait for their servers", metadata: ["error": "\(error)"])
@@ -63,6 +65,23 @@ public struct BackgroundJobs: Service {
             default:
                 continue
             }
+        }
+    }
+
+    /// A tenant whose queue is empty and who started nothing for `tenantIdleMs` loses its consumer. A
+    /// tenant announced again meanwhile keeps it; one announced while it was being removed gets it back.
+    func removeIdleTenants() async throws {
+        let now = WallClock.nowMilliseconds
+        for (userID, announcedMs) in try await resources.tenants.all() where now - announcedMs >= settings.tenantIdleMs {
+            let definition = Streams.tenantConsumer(userID: userID, ackWaitMs: settings.ackWaitMs)
+            let backlog = try? await resources.nats { try $0.backlog(stream: definition.stream, consumer: definition.durable) }
+            if let backlog, backlog.pending > 0 || backlog.unacked > 0 { continue }
+            guard try await resources.tenants.forget(userID, ifAnnouncedAt: announcedMs) else { continue }
+            try await resources.nats { try $0.deleteConsumer(stream: definition.stream, durable: definition.durable) }
+            if try await resources.tenants.all().contains(where: { $0.userID == userID }) {
+                try await resources.nats { try $0.ensureConsumer(definition) }
+            }
+            logger.info("idle tenant's queue removed", metadata: ["tenant": "\(userID)"])
         }
     }
 

@@ -54,6 +54,7 @@ struct DeadLetterCommand: AsyncParsableCommand {
                 let failed = outcomes.filter { if case .failed? = $0 { true } else { false } }.count
                 try await resources.hot.forget(batchID: job.batchID, positions: positions, failedDelta: failed)
                 try await resources.ledger.redrive(batchID: job.batchID, positions: positions)
+                try await resources.announce(userID: job.userID)
                 let message = OutgoingMessage(subject: Streams.tenantSubject(userID: job.userID), id: "redrive:\(sequence)", data: job.encoded())
                 try await resources.nats { jetStream in
                     try jetStream.publish([message])

@@ -123,6 +123,13 @@ public struct BatchLedger: Sendable {
     // MARK: Sender
 
     /// A send-config as the sender needs it.
+    /// The owners of every batch being sent now.
+    public func tenantsWithBatchesInProgress() async throws -> [String] {
+        try await database.withConnection { db in
+            try db.query("SELECT DISTINCT user_id::text FROM batches WHERE status = 'processing'").compactMap { $0[0] }
+        }
+    }
+
     public struct SendConfig: Sendable {
         public var provider: String
         public var managed: Bool

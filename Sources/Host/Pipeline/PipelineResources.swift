@@ -20,6 +20,7 @@ public final class PipelineResources: Sendable {
     /// The deployment's own provider accounts, for managed send-configs.
     public let managed: ManagedInstances
     public let buckets: RateBuckets
+    public let tenants: TenantQueues
     /// A name for this process in leases and logs.
     public let processName: String
 
@@ -50,6 +51,7 @@ public final class PipelineResources: Sendable {
         hot = HotState(redis: redis, prefix: HotState.prefix(for: redisPrefix))
         ledger = BatchLedger(database: database)
         buckets = RateBuckets(redis: redis, keyPrefix: redisPrefix, limits: limits)
+        tenants = TenantQueues(redis: redis, prefix: hot.prefix)
         processName = "\(ProcessIdentity.host)-\(ProcessIdentity.pid)-\(UInt32.random(in: 0...UInt32.max))"
     }
 
@@ -62,6 +64,13 @@ public final class PipelineResources: Sendable {
     /// The send-configs' plugin instances, made with `services`.
     public func sendConfigInstances(services: HostServices) -> SendConfigInstances {
         SendConfigInstances(ledger: ledger, plugins: plugins, vault: vault, services: services, managed: managed)
+    }
+
+    /// Announces a tenant's work and makes sure its consumer exists, before its chunk jobs are published.
+    public func announce(userID: String) async throws {
+        try await tenants.announce([userID])
+        let definition = Streams.tenantConsumer(userID: userID, ackWaitMs: settings.ackWaitMs)
+        try await nats { try $0.ensureConsumer(definition) }
     }
 
     public func lease(_ role: String) -> LeaderLease {

@@ -52,10 +52,20 @@ public enum Streams {
     /// ack wait), so a processor that died is replaced 10 s later.
     public static let batchConsumer = ConsumerDefinition(stream: system, durable: "batch-processor", filter: batchSubject,
                                                          ackWaitMs: 10_000, maxAckPending: 64)
-    /// Chunk jobs of every tenant. Redeliveries are the pipeline's own retries and throttling
-    /// waits, so JetStream does not cap them; the pipeline counts attempts itself.
-    public static func chunkConsumer(ackWaitMs: Int64) -> ConsumerDefinition {
-        ConsumerDefinition(stream: system, durable: "sender", filter: tenantSubjects, ackWaitMs: ackWaitMs, maxAckPending: 50_000)
+    /// The consumer every sender shared before tenants had their own; removed at start-up, because a
+    /// work-queue stream takes no consumers whose filters overlap. What it held goes to the tenants' consumers.
+    public static let legacyChunkConsumer = "sender"
+
+    /// One tenant's chunk jobs (`sender-{userId}`). Redeliveries are the pipeline's own retries and
+    /// throttling waits, so JetStream does not cap them; the pipeline counts attempts itself.
+    public static func tenantConsumer(userID: String, ackWaitMs: Int64) -> ConsumerDefinition {
+        ConsumerDefinition(stream: system, durable: "sender-\(userID)", filter: tenantSubject(userID: userID), ackWaitMs: ackWaitMs,
+                           maxAckPending: 50_000)
+    }
+
+    /// Single transactional messages (`POST /api/messages`), which every sender lane serves before bulk chunks.
+    public static func priorityConsumer(ackWaitMs: Int64) -> ConsumerDefinition {
+        ConsumerDefinition(stream: system, durable: "priority", filter: prioritySubject, ackWaitMs: ackWaitMs, maxAckPending: 50_000)
     }
 
     /// The webhook processor. Redeliveries are its own waits for messages not yet known, bounded by

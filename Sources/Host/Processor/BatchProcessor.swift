@@ -77,6 +77,7 @@ public struct BatchProcessor: Service {
         let maxBatch = instance.plugin.descriptor.maxBatch
         let chunkSize = maxBatch > 1 ? maxBatch : resources.settings.singleSendChunk
         try await resources.hot.activate(batchID)
+        try await resources.announce(userID: plan.userID)
         var cursor = plan.cursor
         let subject = Streams.tenantSubject(userID: plan.userID)
         let waiting: Set<String> = [RecipientStatus.pending.rawValue, RecipientStatus.queued.rawValue, RecipientStatus.deferred.rawValue]

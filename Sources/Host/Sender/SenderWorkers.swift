@@ -29,25 +29,49 @@ public struct SenderWorkers: Service {
     }
 
     public func run() async throws {
+        await retireLegacyConsumer()
         await withDiscardingTaskGroup { lanes in
             for lane in 0..<settings.senderLanes { lanes.addTask { await runLane(lane) } }
         }
         client.shutdown()
     }
 
+    /// The one consumer all tenants shared before they had their own overlaps theirs, which a work-queue
+    /// stream refuses: it goes, and the tenants of every batch in progress are announced so that what
+    /// it held is served from their own queues.
+    func retireLegacyConsumer() async {
+        do {
+            try await resources.nats { try $0.deleteConsumer(stream: Streams.system, durable: Streams.legacyChunkConsumer) }
+            for userID in try await resources.ledger.tenantsWithBatchesInProgress() { try await resources.announce(userID: userID) }
+        } catch {
+            logger.warning("the tenants of batches in progress were not announced; stuck-batch recovery resumes them", metadata: ["error": "\(error)"])
+        }
+    }
+
     func runLane(_ lane: Int) async {
-        var consumer: PullConsumer?
-        let definition = Streams.chunkConsumer(ackWaitMs: settings.ackWaitMs)
+        let queues = LaneQueues(jetStream: resources.jetStream, ackWaitMs: settings.ackWaitMs, fetchBatch: settings.fetchBatch, logger: logger)
+        var refreshedAt: Int64 = 0
+        var idleMs: Int64 = 0
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             do {
-                if consumer == nil { consumer = try await resources.nats { try $0.pullConsumer(definition) } }
-                guard let consumer else { continue }
-                let batch = settings.fetchBatch
-                let jobs = try await resources.threads.runIfActive { try consumer.fetch(batch: batch, timeoutMs: 1_000) }
-                if !jobs.isEmpty { await round(jobs) }
+                if WallClock.nowMilliseconds - refreshedAt >= 250 {
+                    let announced = try await resources.tenants.all()
+                    try await resources.threads.runIfActive { queues.serve(announced) }
+                    refreshedAt = WallClock.nowMilliseconds
+                }
+                let jobs = try await resources.threads.runIfActive { try queues.fetch() }
+                if jobs.isEmpty {
+                    // Nothing anywhere: look again soon, less often the longer it stays quiet.
+                    idleMs = min(max(idleMs * 2, 5), 100)
+                    await pause(milliseconds: idleMs)
+                } else {
+                    idleMs = 0
+                    await round(jobs)
+                }
             } catch {
                 logger.warning("sender lane waits for its servers", metadata: ["lane": "\(lane)", "error": "\(error)"])
-                consumer = nil
+                try? await resources.threads.runIfActive { queues.reset() }
+                refreshedAt = 0
                 await pause(milliseconds: 1_000)
             }
         }

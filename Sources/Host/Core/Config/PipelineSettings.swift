@@ -27,6 +27,9 @@ public struct PipelineSettings: Sendable, Equatable, Decodable {
     /// A processing batch without progress for this long is resumed by the recovery job, checked every `recoveryIntervalMs`.
     public var stuckAfterMs: Int64 = 300_000
     public var recoveryIntervalMs: Int64 = 60_000
+    /// A tenant with nothing queued and no batch started for this long has its queue's consumer removed
+    /// (checked every `recoveryIntervalMs`); its next batch makes it again.
+    public var tenantIdleMs: Int64 = 600_000
     /// A leader's lease lives this long unless renewed (renewed every tick).
     public var leaseMs: Int64 = 10_000
     /// Per-request HTTP timeout towards providers.
@@ -46,7 +49,7 @@ public struct PipelineSettings: Sendable, Equatable, Decodable {
         case backoffBaseMs = "backoff_base_ms", backoffMaxMs = "backoff_max_ms", throttleDelayMs = "throttle_delay_ms"
         case fetchBatch = "fetch_batch", senderLanes = "sender_lanes", ackWaitMs = "ack_wait_ms", claimHoldMs = "claim_hold_ms"
         case discoverIntervalMs = "discover_interval_ms", syncIntervalMs = "sync_interval_ms", stuckAfterMs = "stuck_after_ms"
-        case recoveryIntervalMs = "recovery_interval_ms", leaseMs = "lease_ms", httpTimeoutMs = "http_timeout_ms"
+        case recoveryIntervalMs = "recovery_interval_ms", tenantIdleMs = "tenant_idle_ms", leaseMs = "lease_ms", httpTimeoutMs = "http_timeout_ms"
     }
 
     /// Every key optional; a value out of its range is refused naming the key.
@@ -67,6 +70,7 @@ public struct PipelineSettings: Sendable, Equatable, Decodable {
         syncIntervalMs = try c.decode(.syncIntervalMs, in: 100...60_000, default: d.syncIntervalMs)
         stuckAfterMs = try c.decode(.stuckAfterMs, in: 1_000...86_400_000, default: d.stuckAfterMs)
         recoveryIntervalMs = try c.decode(.recoveryIntervalMs, in: 1_000...86_400_000, default: d.recoveryIntervalMs)
+        tenantIdleMs = try c.decode(.tenantIdleMs, in: 1_000...86_400_000, default: d.tenantIdleMs)
         leaseMs = try c.decode(.leaseMs, in: 1_000...600_000, default: d.leaseMs)
         httpTimeoutMs = try c.decode(.httpTimeoutMs, in: 100...600_000, default: d.httpTimeoutMs)
     }

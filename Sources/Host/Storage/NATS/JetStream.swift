@@ -157,8 +157,29 @@ public final class JetStream: @unchecked Sendable {
     /// Creates the durable pull consumer, or updates an existing one to `definition` (its ack wait and
     /// limits; a changed filter is refused by the server), then binds a pull subscription to it.
     public func pullConsumer(_ definition: ConsumerDefinition) throws(NATSError) -> PullConsumer {
+        try ensureConsumer(definition)
         var errorCode = jsErrCode(0)
         var subscription: OpaquePointer?
+        let status: natsStatus = definition.stream.withCString { stream in
+            definition.durable.withCString { durable in
+                definition.filter.withCString { filter in
+                    var options = jsSubOptions()
+                    jsSubOptions_Init(&options)
+                    options.Stream = stream
+                    options.Consumer = durable
+                    return js_PullSubscribe(&subscription, context, filter, durable, nil, &options, &errorCode)
+                }
+            }
+        }
+        guard status == NATS_OK, let subscription else {
+            throw NATSError("consumer \(definition.durable) on \(definition.stream) is not usable: \(lastError(status)) (JetStream code \(errorCode.rawValue))")
+        }
+        return PullConsumer(subscription: subscription)
+    }
+
+    /// Creates the durable pull consumer, or updates an existing one to `definition`: safe to call at every start.
+    public func ensureConsumer(_ definition: ConsumerDefinition) throws(NATSError) {
+        var errorCode = jsErrCode(0)
         var failure = ""
         let status: natsStatus = definition.stream.withCString { stream in
             definition.durable.withCString { durable in
@@ -177,26 +198,25 @@ public final class JetStream: @unchecked Sendable {
                     if status != NATS_OK {
                         failure = lastError(status)
                         status = js_UpdateConsumer(&info, context, stream, &config, nil, &errorCode)
+                        if status != NATS_OK { failure += "; updating it: " + lastError(status) }
                     }
                     if let info { jsConsumerInfo_Destroy(info) }
-                    guard status == NATS_OK else {
-                        failure += "; updating it: " + lastError(status)
-                        return status
-                    }
-                    var options = jsSubOptions()
-                    jsSubOptions_Init(&options)
-                    options.Stream = stream
-                    options.Consumer = durable
-                    status = js_PullSubscribe(&subscription, context, filter, durable, nil, &options, &errorCode)
-                    if status != NATS_OK { failure = lastError(status) }
                     return status
                 }
             }
         }
-        guard status == NATS_OK, let subscription else {
+        guard status == NATS_OK else {
             throw NATSError("consumer \(definition.durable) on \(definition.stream) is not usable: \(failure) (JetStream code \(errorCode.rawValue))")
         }
-        return PullConsumer(subscription: subscription)
+    }
+
+    /// Removes a durable consumer; one that does not exist is no error.
+    public func deleteConsumer(stream: String, durable: String) throws(NATSError) {
+        var errorCode = jsErrCode(0)
+        let status = js_DeleteConsumer(context, stream, durable, nil, &errorCode)
+        guard status == NATS_OK || status == NATS_NOT_FOUND || errorCode == JSConsumerNotFoundErr else {
+            throw NATSError("deleting consumer \(durable) on \(stream) failed: \(lastError(status))")
+        }
     }
 
     /// Messages of a stream, read directly by sequence (for inspecting a dead-letter stream).
@@ -345,6 +365,26 @@ public final class PullConsumer: @unchecked Sendable {
         guard status == NATS_OK else {
             throw NATSError("fetch failed: \(String(cString: nats_GetLastError(nil)))")
         }
+        return Self.take(&list)
+    }
+
+    /// Up to `batch` messages that are there now, without waiting for more; empty when none are.
+    public func fetchAvailable(batch: Int) throws(NATSError) -> [ReceivedMessage] {
+        var request = jsFetchRequest()
+        jsFetchRequest_Init(&request)
+        request.Batch = Int32(batch)
+        request.NoWait = true
+        request.Expires = 1_000_000_000
+        var list = natsMsgList()
+        let status = natsSubscription_FetchRequest(&list, subscription, &request)
+        if status == NATS_TIMEOUT || status == NATS_NOT_FOUND { return [] }
+        guard status == NATS_OK else {
+            throw NATSError("fetch failed: \(String(cString: nats_GetLastError(nil)))")
+        }
+        return Self.take(&list)
+    }
+
+    private static func take(_ list: inout natsMsgList) -> [ReceivedMessage] {
         var received: [ReceivedMessage] = []
         received.reserveCapacity(Int(list.Count))
         for index in 0..<Int(list.Count) {
