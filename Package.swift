@@ -93,15 +93,15 @@ let package = Package(
         .target(
             name: "Pipeline",
             dependencies: ["HostCore", "Storage", "ProviderModel", "ProviderCrypto", .product(name: "Logging", package: "swift-log"),
-                           .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")],
+                           .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                           .product(name: "Mustache", package: "swift-mustache")],
             path: "Sources/Host/Pipeline"
         ),
         // The delivery roles, one module each: a message's path reads discoverer → processor → sender,
         // with the background role keeping counters and recovering stuck batches.
         .target(name: "Discoverer", dependencies: ["Pipeline", .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")],
                 path: "Sources/Host/Discoverer"),
-        .target(name: "Processor", dependencies: ["Pipeline", .product(name: "Mustache", package: "swift-mustache"),
-                                                  .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")],
+        .target(name: "Processor", dependencies: ["Pipeline", .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")],
                 path: "Sources/Host/Processor"),
         .target(name: "Sender", dependencies: ["Pipeline", .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")],
                 path: "Sources/Host/Sender"),

@@ -34,9 +34,9 @@ public final class PipelineResources: Sendable {
         self.vault = vault
         self.managed = managed
         let databaseConnections = 4, redisConnections = max(4, settings.senderLanes + 2)
-        // Storage threads, plus one per sender lane, one for the processor and one per webhook processor
-        // lane, whose JetStream fetches block.
-        threads = NIOThreadPool(numberOfThreads: databaseConnections + redisConnections + settings.senderLanes + webhookLanes + 4)
+        // Storage threads, plus one per sender lane and the priority lane, one for the processor and one per
+        // webhook processor lane, whose JetStream fetches block.
+        threads = NIOThreadPool(numberOfThreads: databaseConnections + redisConnections + settings.senderLanes + webhookLanes + 5)
         threads.start()
         database = ConnectionPool(capacity: databaseConnections, threads: threads, isHealthy: { $0.isHealthy }) {
             let connection = try PostgresConnection(url: databaseURL)

@@ -5,6 +5,7 @@ import Pipeline
 import ProviderModel
 import ServiceLifecycle
 import Storage
+import Synchronization
 
 /// The batch processor role: takes batch jobs, pages the batch's recipients by
 /// position, renders each one's message, and publishes chunk jobs sized to the
@@ -22,18 +23,32 @@ public struct BatchProcessor: Service {
         instances = resources.sendConfigInstances(services: HostServices(logger: resources.logger))
     }
 
+    /// Expands up to `processorConcurrency` batches at once, page by page, so that a small batch queued
+    /// behind a large one is not held until the large one is expanded.
     public func run() async throws {
-        var consumer: PullConsumer?
-        while !Task.isShuttingDownGracefully && !Task.isCancelled {
-            do {
-                if consumer == nil { consumer = try await resources.nats { try $0.pullConsumer(Streams.batchConsumer) } }
-                guard let consumer else { continue }
-                let jobs = try await resources.threads.runIfActive { try consumer.fetch(batch: 1, timeoutMs: 1_000) }
-                for job in jobs { await handle(job) }
-            } catch {
-                logger.warning("batch processor waits for its servers", metadata: ["error": "\(error)"])
-                consumer = nil
-                await pause(milliseconds: 1_000)
+        let inFlight = InFlight()
+        let limit = resources.settings.processorConcurrency
+        await withDiscardingTaskGroup { group in
+            var consumer: PullConsumer?
+            while !Task.isShuttingDownGracefully && !Task.isCancelled {
+                let free = limit - inFlight.count
+                guard free > 0 else { await pause(milliseconds: 20); continue }
+                do {
+                    if consumer == nil { consumer = try await resources.nats { try $0.pullConsumer(Streams.batchConsumer) } }
+                    guard let bound = consumer else { continue }
+                    let jobs = try await resources.threads.runIfActive { try bound.fetch(batch: free, timeoutMs: 500) }
+                    for job in jobs {
+                        inFlight.change(by: 1)
+                        group.addTask {
+                            await handle(job)
+                            inFlight.change(by: -1)
+                        }
+                    }
+                } catch {
+                    logger.warning("batch processor waits for its servers", metadata: ["error": "\(error)"])
+                    consumer = nil
+                    await pause(milliseconds: 1_000)
+                }
             }
         }
     }
@@ -134,4 +149,11 @@ public struct BatchProcessor: Service {
             if Task.isShuttingDownGracefully { return false }
         }
     }
+}
+
+/// How many batches this processor is expanding now.
+private final class InFlight: Sendable {
+    private let value = Mutex(0)
+    var count: Int { value.withLock { $0 } }
+    func change(by delta: Int) { value.withLock { $0 += delta } }
 }

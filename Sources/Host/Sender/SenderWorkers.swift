@@ -31,6 +31,7 @@ public struct SenderWorkers: Service {
     public func run() async throws {
         await retireLegacyConsumer()
         await withDiscardingTaskGroup { lanes in
+            lanes.addTask { await runPriorityLane() }
             for lane in 0..<settings.senderLanes { lanes.addTask { await runLane(lane) } }
         }
         client.shutdown()
@@ -45,6 +46,26 @@ public struct SenderWorkers: Service {
             for userID in try await resources.ledger.tenantsWithBatchesInProgress() { try await resources.announce(userID: userID) }
         } catch {
             logger.warning("the tenants of batches in progress were not announced; stuck-batch recovery resumes them", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// A lane for single messages only, waiting on their queue: one arrives while every other lane is in
+    /// the middle of a bulk round, and is sent at once rather than after one of those rounds.
+    func runPriorityLane() async {
+        var consumer: PullConsumer?
+        let definition = Streams.priorityConsumer(ackWaitMs: settings.ackWaitMs)
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            do {
+                if consumer == nil { consumer = try await resources.nats { try $0.pullConsumer(definition) } }
+                guard let bound = consumer else { continue }
+                let batch = settings.fetchBatch
+                let jobs = try await resources.threads.runIfActive { try bound.fetch(batch: batch, timeoutMs: 1_000) }
+                if !jobs.isEmpty { await round(jobs) }
+            } catch {
+                logger.warning("priority lane waits for its servers", metadata: ["error": "\(error)"])
+                consumer = nil
+                await pause(milliseconds: 1_000)
+            }
         }
     }
 

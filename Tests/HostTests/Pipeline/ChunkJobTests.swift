@@ -1,6 +1,5 @@
 import Mustache
-import Pipeline
-@testable import Processor
+@testable import Pipeline
 import ProviderModel
 import Testing
 

@@ -19,7 +19,8 @@ final class PipelineHarness: @unchecked Sendable {
     /// Whether this harness made the database (and drops it when it finishes).
     private let ownsDatabase: Bool
     private let http = CurlHTTPClient()
-    private(set) var key = ""
+    /// The API key `call` sends (another tenant's, set by a test that acts as two users).
+    var key = ""
 
     static let masterKey = String(repeating: "07", count: 32)
 
@@ -164,10 +165,11 @@ final class PipelineHarness: @unchecked Sendable {
         if let admin = try? PostgresConnection(url: adminURL) { try? admin.execute("DROP DATABASE IF EXISTS \(name) WITH (FORCE)") }
     }
 
-    private func makeKey() throws -> String {
+    /// An API key of the user with `email` (made when there is none): another tenant of this deployment.
+    func makeKey(email: String = "pipeline@example.com") throws -> String {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: TestEnvironment.cli)
-        process.arguments = ["apikey", "create", "--email", "pipeline@example.com", "--name", "test"]
+        process.arguments = ["apikey", "create", "--email", email, "--name", "test"]
         process.environment = environment
         let out = Pipe()
         process.standardOutput = out
@@ -207,8 +209,9 @@ final class PipelineHarness: @unchecked Sendable {
     }
 
     @discardableResult
-    func call(_ method: String, _ path: String, json: Any? = nil, csv: String? = nil, expect: Int? = nil, token: String? = nil) async throws -> [String: Any] {
-        var headers = [KeyValue("Authorization", "Bearer \(token ?? key)")]
+    func call(_ method: String, _ path: String, json: Any? = nil, csv: String? = nil, expect: Int? = nil, token: String? = nil,
+              headers extra: [String: String] = [:]) async throws -> [String: Any] {
+        var headers = [KeyValue("Authorization", "Bearer \(token ?? key)")] + extra.sorted { $0.key < $1.key }.map { KeyValue($0.key, $0.value) }
         var body: [UInt8] = []
         if let json {
             body = Array(try JSONSerialization.data(withJSONObject: json))

@@ -18,6 +18,7 @@ public final class APIServer: Sendable {
     let redis: ConnectionPool<RedisConnection>
     let vault: CredentialVault
     let registry = PrometheusCollectorRegistry()
+    let priorityQueue: PriorityQueue
 
     public init(configuration: APIConfiguration, environment: HostEnvironment, logger: Logger) throws(APIStartError) {
         guard (0...65_535).contains(configuration.port) else { throw APIStartError("--port must be 0–65535 (0: any free port), not \(configuration.port)") }
@@ -28,8 +29,9 @@ public final class APIServer: Sendable {
         self.environment = environment
         self.logger = logger
         self.vault = vault
-        // One thread per pooled connection, and two for readiness probes.
-        threads = NIOThreadPool(numberOfThreads: configuration.databaseConnections + configuration.redisConnections + 2)
+        priorityQueue = PriorityQueue(natsURL: environment.natsURL)
+        // One thread per pooled connection, two for readiness probes and two for priority publishes.
+        threads = NIOThreadPool(numberOfThreads: configuration.databaseConnections + configuration.redisConnections + 4)
         threads.start()
         let databaseURL = environment.databaseURL, redisURL = environment.redisURL
         database = Database(
@@ -87,6 +89,8 @@ public final class APIServer: Sendable {
             .register(on: api)
         RecipientRoutes(database: database, upload: upload).register(on: api)
         SuppressionRoutes(database: database).register(on: api)
+        MessageRoutes(database: database, hot: HotState(redis: redis, prefix: HotState.prefix(for: configuration.redisKeyPrefix)),
+                      queue: priorityQueue, threads: threads, logger: logger).register(on: api)
         let admin = router.group("admin").add(middleware: AdminAuthMiddleware(token: configuration.adminToken))
         AdminLimitRoutes(database: database, buckets: buckets, providers: Set(configuration.providers.keys)).register(on: admin)
         return router

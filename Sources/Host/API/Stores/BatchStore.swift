@@ -70,7 +70,7 @@ enum BatchStore {
         }
         let rows = try db.query("""
             SELECT \(batchJSON)::text, b.id FROM batches b
-            WHERE b.user_id = $1 AND ($2::text IS NULL OR b.status = $2)
+            WHERE b.user_id = $1 AND b.kind = 'batch' AND ($2::text IS NULL OR b.status = $2)
               AND ($3::uuid IS NULL OR (b.created_at, b.id) < (SELECT created_at, id FROM batches WHERE id = $3))
             ORDER BY b.created_at DESC, b.id DESC LIMIT $4
             """, [userID, status, cursor, String(limit + 1)])

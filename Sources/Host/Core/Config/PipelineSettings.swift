@@ -2,6 +2,8 @@
 public struct PipelineSettings: Sendable, Equatable, Decodable {
     /// Recipients the processor reads per page (keyset by position).
     public var pageSize = 1_000
+    /// Batches one processor expands at once (page by page, interleaved).
+    public var processorConcurrency = 4
     /// Recipients per chunk job for providers that take one message per request.
     public var singleSendChunk = 100
     /// Send attempts a recipient may use on transient failures (throttling uses none).
@@ -45,7 +47,7 @@ public struct PipelineSettings: Sendable, Equatable, Decodable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case pageSize = "page_size", singleSendChunk = "single_send_chunk", maxAttempts = "max_attempts"
+        case pageSize = "page_size", processorConcurrency = "processor_concurrency", singleSendChunk = "single_send_chunk", maxAttempts = "max_attempts"
         case backoffBaseMs = "backoff_base_ms", backoffMaxMs = "backoff_max_ms", throttleDelayMs = "throttle_delay_ms"
         case fetchBatch = "fetch_batch", senderLanes = "sender_lanes", ackWaitMs = "ack_wait_ms", claimHoldMs = "claim_hold_ms"
         case discoverIntervalMs = "discover_interval_ms", syncIntervalMs = "sync_interval_ms", stuckAfterMs = "stuck_after_ms"
@@ -57,6 +59,7 @@ public struct PipelineSettings: Sendable, Equatable, Decodable {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         let d = PipelineSettings()
         pageSize = try c.decode(.pageSize, in: 10...50_000, default: d.pageSize)
+        processorConcurrency = try c.decode(.processorConcurrency, in: 1...64, default: d.processorConcurrency)
         singleSendChunk = try c.decode(.singleSendChunk, in: 1...1_000, default: d.singleSendChunk)
         maxAttempts = try c.decode(.maxAttempts, in: 1...100, default: d.maxAttempts)
         backoffBaseMs = try c.decode(.backoffBaseMs, in: 1...3_600_000, default: d.backoffBaseMs)

@@ -11,7 +11,8 @@ public struct Migration: Sendable {
 public struct Migrator {
     public static let all: [Migration] = [InitialSchema.migration, SendConfigChannel.migration,
                                           RecipientBulkLoading.migration, DeliveryProgress.migration,
-                                          DeliveryEvents.migration, RateLimitOverrides.migration]
+                                          DeliveryEvents.migration, RateLimitOverrides.migration,
+                                          SingleMessages.migration]
 
     /// An arbitrary constant: the advisory lock id BatchSender's migrations hold.
     static let lockId = 0x0BA7_C45E

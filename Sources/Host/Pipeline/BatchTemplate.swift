@@ -1,13 +1,13 @@
 import Mustache
-import Pipeline
 import ProviderModel
 
 /// A batch's payload compiled once: the fields every recipient shares, and
 /// the fields with `{{variable}}` placeholders, rendered per recipient with
 /// swift-mustache. html is escaped as HTML; subject, text and webhook data as
 /// plain text. A recipient lacking a variable a field uses is refused with the
-/// variable named: a message is never sent with a hole in it.
-struct BatchTemplate {
+/// variable named: a message is never sent with a hole in it. The processor
+/// renders batches with it, the API single messages.
+public struct BatchTemplate: Sendable {
     enum Field: String { case subject, html, text, payload }
 
     struct Compiled {
@@ -19,13 +19,13 @@ struct BatchTemplate {
         var variables: Set<String>
     }
 
-    let common: OutboundMessage
+    public let common: OutboundMessage
     let compiled: [Compiled]
     /// Webhook data: its string leaves are rendered one by one, so a variable never breaks the JSON.
     let data: JSONValue?
     let dataTemplates: [String: (MustacheTemplate, Set<String>)]
 
-    init(payloadJSON: String, defaultsJSON: String, channel: Channel) throws(TemplateError) {
+    public init(payloadJSON: String, defaultsJSON: String, channel: Channel) throws(TemplateError) {
         guard case .object(let payload)? = JSONValue.parse(Array(payloadJSON.utf8)) else { throw TemplateError("the batch payload is not a JSON object") }
         let defaults: [String: JSONValue]
         if case .object(let object)? = JSONValue.parse(Array(defaultsJSON.utf8)) { defaults = object } else { defaults = [:] }
@@ -63,7 +63,7 @@ struct BatchTemplate {
     var isStatic: Bool { compiled.isEmpty && dataTemplates.isEmpty }
 
     /// The recipient's own fields, or the reason it cannot be sent.
-    func render(position: Int, address: String, variablesJSON: String) -> Result<ChunkJob.Recipient, TemplateError> {
+    public func render(position: Int, address: String, variablesJSON: String) -> Result<ChunkJob.Recipient, TemplateError> {
         var recipient = ChunkJob.Recipient(position: position, address: address)
         if isStatic { return .success(recipient) }
         // Strings (and numbers, as text) for the plain renderer; anything else only swift-mustache renders.
@@ -166,8 +166,8 @@ struct BatchTemplate {
     }
 }
 
-struct TemplateError: Error, CustomStringConvertible {
-    var description: String
+public struct TemplateError: Error, Sendable, CustomStringConvertible {
+    public var description: String
     init(_ description: String) { self.description = description }
 }
 

@@ -1,0 +1,119 @@
+import Foundation
+import HostCore
+import Testing
+
+/// Tenants share the senders, and single messages go first: measured on the real stack while a large
+/// bulk batch is sending. Serialized with the other pipeline suites (one set of JetStream consumers).
+@Suite("Fairness and priority", .serialized)
+struct FairnessTests {
+    static let sandboxConfig = "[resend]\nrate_limit_per_second = 1000000\n"
+
+    /// A started deployment, a sandbox, tenant A's bulk batch of `count` sending, and tenant B's key.
+    static func bulkSending(_ count: Int) async throws -> (TestSandbox, PipelineHarness, bulk: String) {
+        let sandbox = try TestSandbox(config: sandboxConfig)
+        let harness = try PipelineHarness()
+        try harness.start("host")
+        let config = try await harness.sendConfig("resend", sandbox: sandbox.url)
+        let bulk = try await harness.batch(config: config, payload: PipelineTests.emailPayload, csv: PipelineTests.csv(count: count))
+        try await harness.call("POST", "/api/batches/\(bulk)/send")
+        // Well under way: its chunks fill the queues.
+        try await PipelineHarness.waitUntil { (PipelineHarness.counts(try await harness.detail(bulk))["sent"] ?? 0) >= 2_000 }
+        return (sandbox, harness, bulk)
+    }
+
+    @Test("Tenant B's 10-recipient batch, queued after tenant A's 200,000, completes within 5 s while A's is still sending")
+    func smallTenantIsNotStarved() async throws {
+        let (sandbox, harness, bulk) = try await Self.bulkSending(200_000)
+        defer { harness.finish() }
+        let owner = harness.key
+        harness.key = try harness.makeKey(email: "tenant-b@example.com")
+        let config = try await harness.sendConfig("resend", sandbox: sandbox.url)
+        let small = try await harness.batch(config: config, payload: PipelineTests.emailPayload,
+                                            csv: PipelineTests.csv(count: 10, offset: 500_000))
+        let queuedAt = Date()
+        try await harness.call("POST", "/api/batches/\(small)/send")
+        try await harness.wait(small, seconds: 30)
+        let took = Date().timeIntervalSince(queuedAt)
+        harness.key = owner
+        let big = try await harness.detail(bulk)
+        #expect(took < 5, "B's batch took \(took) s")
+        #expect(big["status"] as? String == "processing", "A's batch was still sending when B's completed: \(PipelineHarness.counts(big))")
+    }
+
+    @Test("POST /api/messages while a 200,000-recipient batch of the same tenant sends: sent (accepted by the sandbox and recorded) within 1 s, median of 20; status readable; Idempotency-Key replays without sending")
+    func priorityMessages() async throws {
+        let (sandbox, harness, bulk) = try await Self.bulkSending(200_000)
+        defer { harness.finish() }
+        let config = try await harness.sendConfig("resend", sandbox: sandbox.url)
+        var latencies: [Double] = []
+        var ids: [String] = []
+        for index in 0..<20 {
+            let started = Date()
+            let answer = try await harness.call("POST", "/api/messages", json: [
+                "sendConfigId": config, "to": "urgent\(index)@example.org", "variables": ["name": "Ada"],
+                "payload": ["subject": "Code for {{name}}", "text": "Your code is 1234"]], expect: 202)
+            let id = try #require(answer["id"] as? String)
+            ids.append(id)
+            // Its status turns sent once the sandbox accepted it and the sender recorded that: an upper bound.
+            while (try await harness.call("GET", "/api/messages/\(id)"))["status"] as? String != "sent" {
+                guard Date().timeIntervalSince(started) < 30 else { throw TestEnvironment.FixtureError(message: "message \(id) not sent in 30 s") }
+                try await Task.sleep(for: .milliseconds(20))
+            }
+            latencies.append(Date().timeIntervalSince(started))
+        }
+        let median = latencies.sorted()[latencies.count / 2]
+        #expect(median < 1, "median accepted-by-the-sandbox time \(median) s; all: \(latencies.map { (($0 * 1000).rounded()) })")
+        #expect((try await harness.detail(bulk))["status"] as? String == "processing", "the bulk batch was still sending")
+        let shown = try await harness.call("GET", "/api/messages/\(ids[0])")
+        #expect(shown["to"] as? String == "urgent0@example.org" && (shown["providerMessageId"] as? String)?.isEmpty == false)
+
+        // A replay of the same request under the same key returns the first answer and sends nothing.
+        let before = PipelineTests.section(try await sandbox.stats(), "resend")["messages_accepted"] ?? 0
+        let body: [String: Any] = ["sendConfigId": config, "to": "once@example.org", "payload": ["subject": "Once", "text": "Only once"]]
+        let first = try await harness.call("POST", "/api/messages", json: body, expect: 202, headers: ["Idempotency-Key": "order-77"])
+        let again = try await harness.call("POST", "/api/messages", json: body, expect: 202, headers: ["Idempotency-Key": "order-77"])
+        #expect(first["id"] as? String == again["id"] as? String && again["status"] as? String == first["status"] as? String)
+        let other: [String: Any] = ["sendConfigId": config, "to": "twice@example.org", "payload": ["subject": "Other", "text": "Other"]]
+        try await harness.call("POST", "/api/messages", json: other, expect: 409, headers: ["Idempotency-Key": "order-77"])
+        let id = try #require(first["id"] as? String)
+        try await PipelineHarness.waitUntil { (try await harness.call("GET", "/api/messages/\(id)"))["status"] as? String == "sent" }
+        try await Task.sleep(for: .milliseconds(500))
+        let sentOnce = try harness.query("SELECT count(*) FROM batches WHERE kind = 'message' AND idempotency_key = 'order-77'")
+        #expect(sentOnce.first?[0] == "1", "one message for the key")
+        let listed = try await harness.call("GET", "/api/batches?limit=100")
+        #expect((listed["data"] as? [[String: Any]] ?? []).allSatisfy { $0["id"] as? String != id }, "messages are not listed as batches")
+        _ = before
+    }
+
+    @Test("POST /api/messages refuses bad input naming the field: unknown config, bad address, missing variable, bad key; an unknown id is 404")
+    func messageInput() async throws {
+        let harness = try PipelineHarness()
+        defer { harness.finish() }
+        try harness.start("host", roles: "api")
+        let config = try await harness.sendConfig("resend", sandbox: "http://127.0.0.1:9")
+        let good: [String: Any] = ["sendConfigId": config, "to": "a@example.org", "payload": ["subject": "Hi {{name}}", "text": "x"],
+                                   "variables": ["name": "A"]]
+        func field(_ body: [String: Any], headers: [String: String] = [:]) async throws -> String? {
+            let answer = try await harness.call("POST", "/api/messages", json: body, expect: 422, headers: headers)
+            return (answer["error"] as? [String: Any])?["field"] as? String
+        }
+        var body = good
+        body["sendConfigId"] = UUID().uuidString
+        #expect(try await field(body) == "sendConfigId")
+        body = good
+        body["to"] = "not an address"
+        #expect(try await field(body) == "to")
+        body = good
+        body["variables"] = [:]
+        #expect(try await field(body) == "variables")
+        body = good
+        body["payload"] = ["text": "no subject"]
+        #expect(try await field(body) == "payload.subject")
+        #expect(try await field(good, headers: ["Idempotency-Key": String(repeating: "k", count: 300)]) == "header.Idempotency-Key")
+        try await harness.call("GET", "/api/messages/\(UUID().uuidString)", expect: 404)
+        // Suppressed: answered, never sent.
+        try await harness.call("POST", "/api/suppressions", json: ["address": "a@example.org"])
+        let suppressed = try await harness.call("POST", "/api/messages", json: good, expect: 202)
+        #expect(suppressed["status"] as? String == "suppressed")
+    }
+}
