@@ -44,11 +44,20 @@ struct E2EBenchCommand: AsyncParsableCommand {
     @Flag(help: "Also take the sandbox's delivery webhooks back (Resend, SES, Telnyx: each config's own URL) and wait until every recipient's final status agrees with the fate the sandbox planned.")
     var webhooks = false
 
+    @Option(help: "Also send the recipients split over this many tenants at once (after one tenant alone) and print both throughputs, their ratio and the spread of the tenants' finishing times.")
+    var tenants: Int = 1
+
+    @Option(help: "With --tenants: how many times to run the pair of passes; the median ratio is printed (the machines are noisy).")
+    var repeats: Int = 3
+
     @Flag(help: "Send in the database DATABASE_URL names and keep the batches; by default a scratch database and Redis prefix are made for the run and dropped after it, so runs do not measure each other's leftovers.")
     var keep = false
 
     func run() async throws {
         guard (1...10_000_000).contains(recipients) else { throw ValidationError("--recipients must be 1 to 10,000,000") }
+        guard (1...1_000).contains(tenants) else { throw ValidationError("--tenants must be 1 to 1,000") }
+        guard tenants == 1 || (provider != "all" && !webhooks) else { throw ValidationError("--tenants takes one --provider and no --webhooks") }
+        guard (1...20).contains(repeats) else { throw ValidationError("--repeats must be 1 to 20") }
         let providers: [DeliveryRun.Provider]
         if provider == "all" { providers = DeliveryRun.Provider.allCases } else {
             guard let one = DeliveryRun.Provider(rawValue: provider) else {
@@ -58,7 +67,6 @@ struct E2EBenchCommand: AsyncParsableCommand {
         }
         let environment: HostEnvironment
         do { environment = try HostEnvironment(ProcessInfo.processInfo.environment) } catch { throw CommandFailure(error.description) }
-        let executable = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().path
         let work = FileManager.default.temporaryDirectory.appendingPathComponent("batchsender-bench-\(getpid())").path
         try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
         let scratch = keep ? nil : try ScratchDeployment(environment: environment)
@@ -77,6 +85,9 @@ struct E2EBenchCommand: AsyncParsableCommand {
         try (plugins + """
             [api]
             redis_key_prefix = "\(redisPrefix)"
+            # The benchmark polls every batch's progress; the API's per-client limits are not what it measures.
+            rate_limit_per_key = 1000000
+            rate_limit_per_address = 1000000
             [webhooks]
             port = \(apiPort + 1)
             public_url = "http://127.0.0.1:\(apiPort + 1)"
@@ -122,6 +133,34 @@ struct E2EBenchCommand: AsyncParsableCommand {
         let stack = ChildProcess.stackServers()
         let watched: [(String, [ChildProcess])] = [("host (all roles)", [host]), ("sandbox", [sandbox])] + stack
         func cpu() -> [Double] { watched.map { $0.1.reduce(0) { $0 + $1.cpuSeconds } } }
+        if tenants > 1 {
+            let executable = self.executable, environment = childEnvironment
+            let split = TenantsRun(run: run, provider: providers[0], tenants: tenants) {
+                try Self.apiKey(executable: executable, environment: environment)
+            }
+            func median(_ values: [Double]) -> Double { values.isEmpty ? 0 : values.sorted()[values.count / 2] }
+            var ratios: [Double] = []
+            var allCompleted = true
+            for run in 1...max(1, repeats) {
+                let (one, many) = try await split.measure(offset: (run - 1) * 2 * recipients) { Output.line($0) }
+                Output.line("")
+                for pass in [one, many] {
+                    Output.line(String(format: "run %d, %4d tenant%@: %d messages in %.2f s, %.0f msg/s; finishing times %.2f / %.2f / %.2f s (first / median / last)",
+                                       run, pass.tenants, pass.tenants == 1 ? " " : "s", pass.messages, pass.seconds, pass.perSecond,
+                                       pass.finishing.first ?? 0, median(pass.finishing), pass.finishing.last ?? 0))
+                }
+                let ratio = one.perSecond > 0 ? many.perSecond / one.perSecond : 0
+                ratios.append(ratio)
+                Output.line(String(format: "run %d: %d tenants at once send at %.0f%% of one tenant's rate; their finishing times spread over %.2f s",
+                                   run, tenants, 100 * ratio, (many.finishing.last ?? 0) - (many.finishing.first ?? 0)))
+                allCompleted = allCompleted && one.completed && many.completed
+            }
+            Output.line(String(format: "median over %d runs: %d tenants send at %.0f%% of one tenant's rate (runs: %@)", ratios.count, tenants,
+                               100 * median(ratios), ratios.map { String(format: "%.0f%%", 100 * $0) }.joined(separator: ", ")))
+            guard allCompleted else { throw CommandFailure("a batch did not complete (logs in \(work))", exitCode: 1) }
+            try? FileManager.default.removeItem(atPath: work)
+            return
+        }
         var cpuSending = [Double](repeating: 0, count: watched.count)
         var cpuAtSend: [Double] = []
         var outcomes: [DeliveryRun.Outcome] = []
@@ -173,6 +212,8 @@ struct E2EBenchCommand: AsyncParsableCommand {
         }
         try? FileManager.default.removeItem(atPath: work)
     }
+
+    private var executable: String { URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().path }
 
     private func pad(_ text: String, _ width: Int) -> String {
         text.count >= width ? text + " " : text + String(repeating: " ", count: width - text.count)

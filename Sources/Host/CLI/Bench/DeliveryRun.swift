@@ -92,19 +92,25 @@ struct DeliveryRun {
         }
     }
 
+    /// A draft batch of `count` recipients (addresses from `offset` on) uploaded as CSV; its id.
+    func upload(_ provider: Provider, configID: String, count: Int, offset: Int = 0) async throws -> String {
+        let batch = try await api.call("POST", "/api/batches", json: .object([
+            "name": .string("bench \(provider.rawValue) \(count)"), "sendConfigId": .string(configID), "payload": payload(provider)]))
+        guard let batchID = batch["id"]?.stringValue else { throw CommandFailure("the API created no batch: \(batch.compactText.prefix(300))") }
+        let chunk = 100_000
+        for start in stride(from: offset, to: offset + count, by: chunk) {
+            var csv = "address,name,code\n"
+            csv.reserveCapacity(min(chunk, offset + count - start) * 48)
+            for index in start..<min(start + chunk, offset + count) { csv += "\(address(provider, index)),Name \(index),\(index % 9_973)\n" }
+            _ = try await api.call("POST", "/api/batches/\(batchID)/recipients", body: Array(csv.utf8), contentType: "text/csv")
+        }
+        return batchID
+    }
+
     /// Uploads the batch, then sends it; `sending` is called just before the send and once it is done
     /// (the benchmark reads CPU counters there, so the upload is not counted as sending).
     func run(_ provider: Provider, configID: String, sending: (Bool) -> Void = { _ in }, progress: (String) -> Void) async throws -> Outcome {
-        let batch = try await api.call("POST", "/api/batches", json: .object([
-            "name": .string("bench \(provider.rawValue) \(recipients)"), "sendConfigId": .string(configID), "payload": payload(provider)]))
-        guard let batchID = batch["id"]?.stringValue else { throw CommandFailure("the API created no batch: \(batch.compactText.prefix(300))") }
-        let chunk = 100_000
-        for start in stride(from: 0, to: recipients, by: chunk) {
-            var csv = "address,name,code\n"
-            csv.reserveCapacity(min(chunk, recipients - start) * 48)
-            for index in start..<min(start + chunk, recipients) { csv += "\(address(provider, index)),Name \(index),\(index % 9_973)\n" }
-            _ = try await api.call("POST", "/api/batches/\(batchID)/recipients", body: Array(csv.utf8), contentType: "text/csv")
-        }
+        let batchID = try await upload(provider, configID: configID, count: recipients)
         let statsBefore = try await sandboxCounts(provider)
         sending(true)
         var sendingEnded = false

@@ -374,7 +374,8 @@ public final class PullConsumer: @unchecked Sendable {
         jsFetchRequest_Init(&request)
         request.Batch = Int32(batch)
         request.NoWait = true
-        request.Expires = 1_000_000_000
+        // No expiry: with one, the server holds a no-wait request that finds nothing until it expires.
+        request.Expires = 0
         var list = natsMsgList()
         let status = natsSubscription_FetchRequest(&list, subscription, &request)
         if status == NATS_TIMEOUT || status == NATS_NOT_FOUND { return [] }
