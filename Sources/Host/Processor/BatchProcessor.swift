@@ -53,6 +53,11 @@ public struct BatchProcessor: Service {
         }
     }
 
+    /// A batch this large has its statistics taken before it is sent (half a second, against minutes of slow
+    /// writes), once for the batches that start together.
+    static let analyzeFrom = 10_000
+    let analyzed = Every(milliseconds: 10_000)
+
     func handle(_ job: ReceivedMessage) async {
         let batchID = String(decoding: job.data, as: UTF8.self)
         do {
@@ -93,6 +98,9 @@ public struct BatchProcessor: Service {
         let chunkSize = maxBatch > 1 ? maxBatch : resources.settings.singleSendChunk
         try await resources.hot.activate(batchID)
         try await resources.announce(userID: plan.userID)
+        if plan.cursor == 0, plan.recipientCount >= Self.analyzeFrom, analyzed.due(WallClock.nowMilliseconds) {
+            try await resources.ledger.analyzeRecipients()
+        }
         var cursor = plan.cursor
         let subject = Streams.tenantSubject(userID: plan.userID)
         let waiting: Set<String> = [RecipientStatus.pending.rawValue, RecipientStatus.queued.rawValue, RecipientStatus.deferred.rawValue]
@@ -156,4 +164,20 @@ private final class InFlight: Sendable {
     private let value = Mutex(0)
     var count: Int { value.withLock { $0 } }
     func change(by delta: Int) { value.withLock { $0 += delta } }
+}
+
+/// True at most once per interval: for work that several batches starting together need only once.
+final class Every: Sendable {
+    private let intervalMs: Int64
+    private let last = Mutex<Int64>(0)
+
+    init(milliseconds: Int64) { intervalMs = milliseconds }
+
+    func due(_ nowMs: Int64) -> Bool {
+        last.withLock { last in
+            guard nowMs - last >= intervalMs else { return false }
+            last = nowMs
+            return true
+        }
+    }
 }

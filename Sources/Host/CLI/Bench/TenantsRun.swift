@@ -22,11 +22,15 @@ struct TenantsRun {
         var perSecond: Double { seconds > 0 ? Double(messages) / seconds : 0 }
     }
 
-    /// One tenant alone, then `tenants` at once; each pass with addresses of its own from `offset` on.
-    func measure(offset: Int, progress: (String) -> Void) async throws -> (one: Pass, many: Pass) {
+    /// One tenant alone and `tenants` at once, in either order (the database grows with every pass, so
+    /// repeated runs alternate which goes first); each pass with addresses of its own from `offset` on.
+    func measure(offset: Int, manyFirst: Bool, progress: (String) -> Void) async throws -> (one: Pass, many: Pass) {
+        if manyFirst {
+            let many = try await pass(tenants: tenants, offset: offset, progress: progress)
+            return (try await pass(tenants: 1, offset: offset + run.recipients, progress: progress), many)
+        }
         let one = try await pass(tenants: 1, offset: offset, progress: progress)
-        let many = try await pass(tenants: tenants, offset: offset + run.recipients, progress: progress)
-        return (one, many)
+        return (one, try await pass(tenants: tenants, offset: offset + run.recipients, progress: progress))
     }
 
     /// Every tenant's batch uploaded first, then all sent at once, then watched until every one is done.

@@ -3,7 +3,7 @@ public struct PipelineSettings: Sendable, Equatable, Decodable {
     /// Recipients the processor reads per page (keyset by position).
     public var pageSize = 1_000
     /// Batches one processor expands at once (page by page, interleaved).
-    public var processorConcurrency = 4
+    public var processorConcurrency = 8
     /// Recipients per chunk job for providers that take one message per request.
     public var singleSendChunk = 100
     /// Send attempts a recipient may use on transient failures (throttling uses none).
