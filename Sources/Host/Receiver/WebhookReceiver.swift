@@ -61,7 +61,8 @@ public final class WebhookReceiver: Service, Sendable {
         let app = Application(router: router,
                               configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "batchsender-receiver"),
                               onServerRunning: { channel in onReady(channel.localAddress?.port ?? 0) }, logger: logger)
-        try await app.runService()
+        // Run as a service of the caller's group (its graceful shutdown), not a group of its own.
+        try await app.run()
     }
 
     func receive(_ request: Request, provider: String, sendConfigID: String?) async -> Response {
