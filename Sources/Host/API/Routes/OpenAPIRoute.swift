@@ -39,6 +39,512 @@ public enum OpenAPIDocument {
   }
  ],
  "paths": {
+ "/api/messages": {
+  "post": {
+   "summary": "Send one message to one recipient ahead of every bulk batch (202). With Idempotency-Key, a repeat of the same request answers as the first did (header Idempotent-Replayed: true) and sends nothing; another request under the key is 409",
+   "parameters": [
+    {
+     "name": "Idempotency-Key",
+     "in": "header",
+     "required": false,
+     "schema": {
+      "type": "string",
+      "minLength": 1,
+      "maxLength": 255
+     }
+    }
+   ],
+   "requestBody": {
+    "required": true,
+    "content": {
+     "application/json": {
+      "schema": {
+       "$ref": "#/components/schemas/MessageInput"
+      }
+     }
+    }
+   },
+   "responses": {
+    "202": {
+     "description": "Accepted: queued, or suppressed (never sent)",
+     "content": {
+      "application/json": {
+       "schema": {
+        "$ref": "#/components/schemas/Message"
+       }
+      }
+     }
+    },
+    "400": {
+     "$ref": "#/components/responses/E400"
+    },
+    "401": {
+     "$ref": "#/components/responses/E401"
+    },
+    "409": {
+     "$ref": "#/components/responses/E409"
+    },
+    "413": {
+     "$ref": "#/components/responses/E413"
+    },
+    "415": {
+     "$ref": "#/components/responses/E415"
+    },
+    "422": {
+     "$ref": "#/components/responses/E422"
+    },
+    "429": {
+     "$ref": "#/components/responses/E429"
+    }
+   }
+  }
+ },
+ "/api/messages/{id}": {
+  "get": {
+   "summary": "A message's status",
+   "parameters": [
+    {
+     "name": "id",
+     "in": "path",
+     "required": true,
+     "schema": {
+      "type": "string"
+     }
+    }
+   ],
+   "responses": {
+    "200": {
+     "description": "The message",
+     "content": {
+      "application/json": {
+       "schema": {
+        "$ref": "#/components/schemas/Message"
+       }
+      }
+     }
+    },
+    "401": {
+     "$ref": "#/components/responses/E401"
+    },
+    "404": {
+     "$ref": "#/components/responses/E404"
+    },
+    "429": {
+     "$ref": "#/components/responses/E429"
+    }
+   }
+  }
+ },
+ "/admin/limits": {
+  "get": {
+   "summary": "Every sending limit now and where it comes from (admin override, host config, none)",
+   "tags": [
+    "admin"
+   ],
+   "security": [
+    {
+     "admin": []
+    }
+   ],
+   "responses": {
+    "200": {
+     "description": "The limit now",
+     "content": {
+      "application/json": {
+       "schema": {
+        "type": "object"
+       }
+      }
+     }
+    },
+    "401": {
+     "$ref": "#/components/responses/E401"
+    },
+    "403": {
+     "$ref": "#/components/responses/E403"
+    },
+    "503": {
+     "$ref": "#/components/responses/E503"
+    }
+   }
+  }
+ },
+ "/admin/limits/system": {
+  "put": {
+   "summary": "Set the deployment-wide limit, live",
+   "tags": [
+    "admin"
+   ],
+   "security": [
+    {
+     "admin": []
+    }
+   ],
+   "responses": {
+    "200": {
+     "description": "The limit now",
+     "content": {
+      "application/json": {
+       "schema": {
+        "type": "object"
+       }
+      }
+     }
+    },
+    "401": {
+     "$ref": "#/components/responses/E401"
+    },
+    "403": {
+     "$ref": "#/components/responses/E403"
+    },
+    "400": {
+     "$ref": "#/components/responses/E400"
+    },
+    "413": {
+     "$ref": "#/components/responses/E413"
+    },
+    "415": {
+     "$ref": "#/components/responses/E415"
+    },
+    "422": {
+     "$ref": "#/components/responses/E422"
+    },
+    "503": {
+     "$ref": "#/components/responses/E503"
+    }
+   },
+   "requestBody": {
+    "required": true,
+    "content": {
+     "application/json": {
+      "schema": {
+       "type": "object",
+       "required": [
+        "perSecond"
+       ],
+       "additionalProperties": false,
+       "properties": {
+        "perSecond": {
+         "type": "integer",
+         "minimum": 1,
+         "maximum": 10000000,
+         "description": "Messages per second"
+        }
+       }
+      }
+     }
+    }
+   }
+  },
+  "delete": {
+   "summary": "Back to the host config's system limit",
+   "tags": [
+    "admin"
+   ],
+   "security": [
+    {
+     "admin": []
+    }
+   ],
+   "responses": {
+    "204": {
+     "description": "Cleared"
+    },
+    "401": {
+     "$ref": "#/components/responses/E401"
+    },
+    "403": {
+     "$ref": "#/components/responses/E403"
+    },
+    "503": {
+     "$ref": "#/components/responses/E503"
+    }
+   }
+  }
+ },
+ "/admin/limits/providers/{provider}": {
+  "put": {
+   "summary": "Set the shared limit of a provider's managed account, live",
+   "tags": [
+    "admin"
+   ],
+   "security": [
+    {
+     "admin": []
+    }
+   ],
+   "responses": {
+    "200": {
+     "description": "The limit now",
+     "content": {
+      "application/json": {
+       "schema": {
+        "type": "object"
+       }
+      }
+     }
+    },
+    "401": {
+     "$ref": "#/components/responses/E401"
+    },
+    "403": {
+     "$ref": "#/components/responses/E403"
+    },
+    "400": {
+     "$ref": "#/components/responses/E400"
+    },
+    "404": {
+     "$ref": "#/components/responses/E404"
+    },
+    "413": {
+     "$ref": "#/components/responses/E413"
+    },
+    "415": {
+     "$ref": "#/components/responses/E415"
+    },
+    "422": {
+     "$ref": "#/components/responses/E422"
+    },
+    "503": {
+     "$ref": "#/components/responses/E503"
+    }
+   },
+   "requestBody": {
+    "required": true,
+    "content": {
+     "application/json": {
+      "schema": {
+       "type": "object",
+       "required": [
+        "perSecond"
+       ],
+       "additionalProperties": false,
+       "properties": {
+        "perSecond": {
+         "type": "integer",
+         "minimum": 1,
+         "maximum": 10000000,
+         "description": "Messages per second"
+        }
+       }
+      }
+     }
+    }
+   },
+   "parameters": [
+    {
+     "name": "provider",
+     "in": "path",
+     "required": true,
+     "schema": {
+      "type": "string"
+     }
+    }
+   ]
+  },
+  "delete": {
+   "summary": "Back to the host config's managed limit",
+   "tags": [
+    "admin"
+   ],
+   "security": [
+    {
+     "admin": []
+    }
+   ],
+   "responses": {
+    "204": {
+     "description": "Cleared"
+    },
+    "401": {
+     "$ref": "#/components/responses/E401"
+    },
+    "403": {
+     "$ref": "#/components/responses/E403"
+    },
+    "404": {
+     "$ref": "#/components/responses/E404"
+    },
+    "503": {
+     "$ref": "#/components/responses/E503"
+    }
+   },
+   "parameters": [
+    {
+     "name": "provider",
+     "in": "path",
+     "required": true,
+     "schema": {
+      "type": "string"
+     }
+    }
+   ]
+  }
+ },
+ "/admin/limits/send-configs/{id}": {
+  "get": {
+   "summary": "A send-config's limit: override, its own rateLimit, the default, and which acts",
+   "tags": [
+    "admin"
+   ],
+   "security": [
+    {
+     "admin": []
+    }
+   ],
+   "responses": {
+    "200": {
+     "description": "The limit now",
+     "content": {
+      "application/json": {
+       "schema": {
+        "type": "object"
+       }
+      }
+     }
+    },
+    "401": {
+     "$ref": "#/components/responses/E401"
+    },
+    "403": {
+     "$ref": "#/components/responses/E403"
+    },
+    "404": {
+     "$ref": "#/components/responses/E404"
+    },
+    "503": {
+     "$ref": "#/components/responses/E503"
+    }
+   },
+   "parameters": [
+    {
+     "name": "id",
+     "in": "path",
+     "required": true,
+     "schema": {
+      "type": "string"
+     }
+    }
+   ]
+  },
+  "put": {
+   "summary": "Override a send-config's limit, live",
+   "tags": [
+    "admin"
+   ],
+   "security": [
+    {
+     "admin": []
+    }
+   ],
+   "responses": {
+    "200": {
+     "description": "The limit now",
+     "content": {
+      "application/json": {
+       "schema": {
+        "type": "object"
+       }
+      }
+     }
+    },
+    "401": {
+     "$ref": "#/components/responses/E401"
+    },
+    "403": {
+     "$ref": "#/components/responses/E403"
+    },
+    "400": {
+     "$ref": "#/components/responses/E400"
+    },
+    "404": {
+     "$ref": "#/components/responses/E404"
+    },
+    "413": {
+     "$ref": "#/components/responses/E413"
+    },
+    "415": {
+     "$ref": "#/components/responses/E415"
+    },
+    "422": {
+     "$ref": "#/components/responses/E422"
+    },
+    "503": {
+     "$ref": "#/components/responses/E503"
+    }
+   },
+   "requestBody": {
+    "required": true,
+    "content": {
+     "application/json": {
+      "schema": {
+       "type": "object",
+       "required": [
+        "perSecond"
+       ],
+       "additionalProperties": false,
+       "properties": {
+        "perSecond": {
+         "type": "integer",
+         "minimum": 1,
+         "maximum": 10000000,
+         "description": "Messages per second"
+        }
+       }
+      }
+     }
+    }
+   },
+   "parameters": [
+    {
+     "name": "id",
+     "in": "path",
+     "required": true,
+     "schema": {
+      "type": "string"
+     }
+    }
+   ]
+  },
+  "delete": {
+   "summary": "Remove the override",
+   "tags": [
+    "admin"
+   ],
+   "security": [
+    {
+     "admin": []
+    }
+   ],
+   "responses": {
+    "204": {
+     "description": "Cleared"
+    },
+    "401": {
+     "$ref": "#/components/responses/E401"
+    },
+    "403": {
+     "$ref": "#/components/responses/E403"
+    },
+    "404": {
+     "$ref": "#/components/responses/E404"
+    },
+    "503": {
+     "$ref": "#/components/responses/E503"
+    }
+   },
+   "parameters": [
+    {
+     "name": "id",
+     "in": "path",
+     "required": true,
+     "schema": {
+      "type": "string"
+     }
+    }
+   ]
+  }
+ },
   "/health": {
    "get": {
     "summary": "The process answers",
@@ -1034,9 +1540,24 @@ public enum OpenAPIDocument {
     "type": "http",
     "scheme": "bearer",
     "description": "An API key, bsk_…"
+   },
+   "admin": {
+    "type": "http",
+    "scheme": "bearer",
+    "description": "The operators' admin token ([admin] token in the host config); a user's API key is refused with 403"
    }
   },
   "responses": {
+   "E503": {
+    "description": "A backing server is unreachable or the feature is not configured; retry later",
+    "content": {
+     "application/json": {
+      "schema": {
+       "$ref": "#/components/schemas/Error"
+      }
+     }
+    }
+   },
    "E400": {
     "description": "Malformed request",
     "content": {
@@ -1147,6 +1668,78 @@ public enum OpenAPIDocument {
    }
   },
   "schemas": {
+ "MessageInput": {
+  "type": "object",
+  "required": [
+   "sendConfigId",
+   "to",
+   "payload"
+  ],
+  "additionalProperties": false,
+  "properties": {
+   "sendConfigId": {
+    "type": "string",
+    "format": "uuid"
+   },
+   "to": {
+    "type": "string",
+    "description": "One recipient: an email address, an E.164 phone number or a webhook endpoint name, by the send-config's channel"
+   },
+   "payload": {
+    "$ref": "#/components/schemas/Payload"
+   },
+   "variables": {
+    "type": "object",
+    "description": "Values for the payload's {{placeholders}}; a placeholder without one is refused (422, field variables)"
+   }
+  }
+ },
+ "Message": {
+  "type": "object",
+  "properties": {
+   "id": {
+    "type": "string",
+    "format": "uuid"
+   },
+   "sendConfigId": {
+    "type": "string",
+    "format": "uuid"
+   },
+   "to": {
+    "type": "string"
+   },
+   "status": {
+    "enum": @RECIPIENT_STATUSES@
+   },
+   "providerMessageId": {
+    "type": [
+     "string",
+     "null"
+    ]
+   },
+   "attempts": {
+    "type": "integer"
+   },
+   "lastError": {
+    "type": [
+     "string",
+     "null"
+    ]
+   },
+   "createdAt": {
+    "type": "string"
+   },
+   "sentAt": {
+    "type": [
+     "string",
+     "null"
+    ]
+   },
+   "updatedAt": {
+    "type": "string"
+   }
+  }
+ },
    "Error": {
     "type": "object",
     "required": [
