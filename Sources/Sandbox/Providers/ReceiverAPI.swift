@@ -42,6 +42,7 @@ struct ReceiverAPI: ProviderAPI {
         let id = request.header("webhook-id") ?? ""
         let acknowledged = (200..<300).contains(status)
         let duplicate = acknowledged && state.duplicates[.receiver]!.recordAccepted(name + "\u{0}" + id)
+        if acknowledged { state.arrivals.record(.receiver, messages: 1) }
         state.stats.update(.receiver) {
             if acknowledged {
                 $0.messagesAccepted += 1

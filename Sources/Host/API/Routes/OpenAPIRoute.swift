@@ -1968,7 +1968,7 @@ public enum OpenAPIDocument {
      },
      "webhookUrl": {
       "type": "string",
-      "description": "where the provider sends this config's webhooks (POST), verified with the config's own secret; present when the plugin takes webhooks"
+      "description": "where the provider sends this config's webhooks (POST), verified with the config's own secret (a managed config: the deployment's managed route, /webhooks/{provider}); present when the plugin takes webhooks"
      }
     }
    },

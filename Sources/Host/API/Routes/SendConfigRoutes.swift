@@ -79,10 +79,12 @@ struct SendConfigRoutes {
         let secrets = configuration.providers[row.provider].map { Set($0.configKeys.filter(\.secret).map(\.name)) }
             ?? Set(credentials.keys)
         object["credentials"] = .object(CredentialVault.masked(credentials, secretKeys: secrets))
-        // Where the provider sends this config's webhooks (verified with its own secret).
+        // Where the provider sends this config's webhooks: its own URL (verified with its own secret), or for a
+        // managed config the deployment's account's, which the operators set up once for every managed config.
         if configuration.providers[row.provider]?.interfaces.contains(where: { $0.hasPrefix("batchsender.webhook/") }) == true,
            case .string(let id)? = object["id"] {
-            object["webhookUrl"] = .string("\(configuration.webhookBaseURL)/webhooks/\(row.provider)/\(id)")
+            let managed = object["mode"] == .string("managed")
+            object["webhookUrl"] = .string("\(configuration.webhookBaseURL)/webhooks/\(row.provider)" + (managed ? "" : "/\(id)"))
         }
         return .object(object)
     }
