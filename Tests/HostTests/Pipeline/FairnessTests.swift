@@ -1,16 +1,17 @@
 import Foundation
 import HostCore
+import Storage
 import Testing
 
 /// Tenants share the senders, and single messages go first: measured on the real stack while a large
-/// bulk batch is sending. Serialized with the other pipeline suites (one set of JetStream consumers).
-@Suite("Fairness and priority", .serialized)
-struct FairnessTests {
-    static let sandboxConfig = "[resend]\nrate_limit_per_second = 1000000\n"
+/// bulk batch is sending. Part of the serialized pipeline suite: every deployment shares the stack's
+/// JetStream consumers.
+extension PipelineTests {
+    static let fairSandboxConfig = "[resend]\nrate_limit_per_second = 1000000\n"
 
     /// A started deployment, a sandbox, tenant A's bulk batch of `count` sending, and tenant B's key.
     static func bulkSending(_ count: Int) async throws -> (TestSandbox, PipelineHarness, bulk: String) {
-        let sandbox = try TestSandbox(config: sandboxConfig)
+        let sandbox = try TestSandbox(config: fairSandboxConfig)
         let harness = try PipelineHarness()
         try harness.start("host")
         let config = try await harness.sendConfig("resend", sandbox: sandbox.url)
@@ -115,5 +116,29 @@ struct FairnessTests {
         try await harness.call("POST", "/api/suppressions", json: ["address": "a@example.org"])
         let suppressed = try await harness.call("POST", "/api/messages", json: good, expect: 202)
         #expect(suppressed["status"] as? String == "suppressed")
+    }
+}
+
+extension PipelineTests {
+    @Test("A tenant idle for tenant_idle_ms loses its queue's consumer; its next batch makes it again and is sent")
+    func idleTenantQueueRemoved() async throws {
+        let sandbox = try TestSandbox(config: Self.fairSandboxConfig)
+        let harness = try PipelineHarness(pipeline: "tenant_idle_ms = 1000\nrecovery_interval_ms = 1000")
+        defer { harness.finish() }
+        try harness.start("host")
+        let config = try await harness.sendConfig("resend", sandbox: sandbox.url)
+        let first = try await harness.batch(config: config, payload: PipelineTests.emailPayload, csv: PipelineTests.csv(count: 50))
+        try await harness.call("POST", "/api/batches/\(first)/send")
+        try await harness.wait(first)
+        let userID = try #require(try harness.query("SELECT user_id::text FROM batches WHERE id = $1", [first]).first?[0] ?? nil)
+        let jetStream = try JetStream(url: try PipelineHarness.environmentValue("NATS_URL"))
+        let consumer = "sender-\(userID)"
+        #expect(throws: Never.self, "the tenant's consumer exists while it has work") { _ = try jetStream.backlog(stream: "email-system", consumer: consumer) }
+        try await PipelineHarness.waitUntil { (try? jetStream.backlog(stream: "email-system", consumer: consumer)) == nil }
+        let second = try await harness.batch(config: config, payload: PipelineTests.emailPayload,
+                                             csv: PipelineTests.csv(count: 50, offset: 1_000))
+        try await harness.call("POST", "/api/batches/\(second)/send")
+        let detail = try await harness.wait(second)
+        #expect(PipelineHarness.counts(detail)["sent"] == 50, "the tenant's next batch is sent through a consumer made again")
     }
 }

@@ -109,11 +109,20 @@ final class PipelineHarness: @unchecked Sendable {
     func start(_ name: String, roles: String = "api,discoverer,processor,sender,background") throws {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: TestEnvironment.cli)
-        process.arguments = ["serve", "--roles", roles, "--port", String(apiPort), "--config", configPath, "--log-level", "warning"]
+        process.arguments = ["serve", "--roles", roles, "--port", String(apiPort), "--config", configPath, "--log-level",
+                             ProcessInfo.processInfo.environment["TEST_HOST_LOG_LEVEL"] ?? "warning"]
         process.environment = environment
         let out = Pipe()
         process.standardOutput = out
-        process.standardError = FileHandle(forWritingAtPath: "/dev/null")
+        // TEST_HOST_LOG=FILE keeps the hosts' logs (appended) when a test needs looking into.
+        if let log = ProcessInfo.processInfo.environment["TEST_HOST_LOG"] {
+            if !FileManager.default.fileExists(atPath: log) { _ = FileManager.default.createFile(atPath: log, contents: nil) }
+            let handle = FileHandle(forWritingAtPath: log)
+            handle?.seekToEndOfFile()
+            process.standardError = handle
+        } else {
+            process.standardError = FileHandle(forWritingAtPath: "/dev/null")
+        }
         try process.run()
         let line = try TestEnvironment.firstLine(of: out)
         guard line.contains("listening") || line.contains("roles running") else {

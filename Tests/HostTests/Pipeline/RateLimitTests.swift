@@ -4,9 +4,9 @@ import Storage
 import Testing
 
 /// Sending limits on the real stack, measured where they matter: at the receiving end, from the
-/// sandbox's arrival times. Serialized with the other pipeline suites (one set of JetStream consumers).
-@Suite("Rate limits", .serialized)
-struct RateLimitTests {
+/// sandbox's arrival times. Part of the serialized pipeline suite: every deployment shares the stack's
+/// JetStream consumers.
+extension PipelineTests {
     /// Arrival times (Unix ms) of a provider's accepted messages at the sandbox, sorted.
     static func arrivals(_ sandbox: TestSandbox, _ provider: String) async throws -> [Int64] {
         let body = try await sandbox.get("/sandbox/arrivals?provider=\(provider)")
@@ -23,14 +23,14 @@ struct RateLimitTests {
         return most
     }
 
-    static func count(_ times: [Int64], from: Int64, to: Int64) -> Int { times.filter { $0 >= from && $0 < to }.count }
+    static func arrivalCount(_ times: [Int64], from: Int64, to: Int64) -> Int { times.filter { $0 >= from && $0 < to }.count }
 
-    static let sandboxConfig = "[resend]\nrate_limit_per_second = 1000000\n[telnyx]\nrate_limit_per_second = 1000000\n"
+    static let rateSandboxConfig = "[resend]\nrate_limit_per_second = 1000000\n[telnyx]\nrate_limit_per_second = 1000000\n"
 
     @Test("A send-config limited to R sends within 5% of R over 20 s and never above 1.1 R in a second; an admin change to R/2 acts within a second; waiting is no attempt")
     func perConfigLimitAndLiveChange() async throws {
         let rate = 50
-        let sandbox = try TestSandbox(config: Self.sandboxConfig)
+        let sandbox = try TestSandbox(config: Self.rateSandboxConfig)
         let harness = try PipelineHarness(limits: "")
         defer { harness.finish() }
         try harness.start("host")
@@ -50,7 +50,7 @@ struct RateLimitTests {
         let times = try await Self.arrivals(sandbox, "resend")
 
         #expect(times.count == 1_250, "every recipient arrived once")
-        let window = Self.count(times, from: first + 1_000, to: first + 21_000)
+        let window = Self.arrivalCount(times, from: first + 1_000, to: first + 21_000)
         #expect(abs(window - 20 * rate) <= 20 * rate / 20, "\(window) messages in the 20 s window at \(rate)/s: within 5% of \(20 * rate)")
         let before = Self.busiestSecond(times.filter { $0 < changedAt })
         #expect(before <= rate * 11 / 10, "busiest second before the change: \(before) > 1.1 × \(rate)")
@@ -67,7 +67,7 @@ struct RateLimitTests {
     @Test("Two managed configs of one provider share its bucket: together they stay within the provider's managed limit")
     func managedConfigsShareTheProviderLimit() async throws {
         let limit = 40
-        let sandbox = try TestSandbox(config: Self.sandboxConfig)
+        let sandbox = try TestSandbox(config: Self.rateSandboxConfig)
         let harness = try PipelineHarness(tables: """
             [managed.telnyx]
             api_key = "KEYmanaged0123456789"
@@ -89,7 +89,7 @@ struct RateLimitTests {
         let busiest = Self.busiestSecond(times)
         #expect(busiest <= limit * 11 / 10, "busiest second of both configs: \(busiest) > 1.1 × \(limit)")
         // Away from the start and the tail, the two keep the shared bucket busy.
-        let middle = Self.count(times, from: times.first! + 1_000, to: times.first! + 11_000)
+        let middle = Self.arrivalCount(times, from: times.first! + 1_000, to: times.first! + 11_000)
         #expect(abs(middle - 10 * limit) <= 10 * limit / 20, "\(middle) messages in 10 s at a shared \(limit)/s: within 5%")
     }
 

@@ -273,9 +273,14 @@ public final class JetStream: @unchecked Sendable {
         return (info.pointee.NumPending, Int64(info.pointee.NumAckPending))
     }
 
-    private func lastError(_ status: natsStatus) -> String {
-        let text = String(cString: nats_GetLastError(nil))
-        return text.isEmpty ? Self.text(status) : text
+    private func lastError(_ status: natsStatus) -> String { Self.lastError(status) }
+
+    /// libnats's last error text on this thread, or the status's own text when it recorded none (it
+    /// returns NULL then, as after a JetStream API error such as a consumer not found).
+    static func lastError(_ status: natsStatus) -> String {
+        guard let pointer = nats_GetLastError(nil) else { return text(status) }
+        let recorded = String(cString: pointer)
+        return recorded.isEmpty ? text(status) : recorded
     }
 
     static func text(_ status: natsStatus) -> String { String(cString: natsStatus_GetText(status)) }
@@ -363,7 +368,7 @@ public final class PullConsumer: @unchecked Sendable {
         let status = natsSubscription_Fetch(&list, subscription, Int32(batch), timeoutMs, &errorCode)
         if status == NATS_TIMEOUT { return [] }
         guard status == NATS_OK else {
-            throw NATSError("fetch failed: \(String(cString: nats_GetLastError(nil)))")
+            throw NATSError("fetch failed: \(JetStream.lastError(status))")
         }
         return Self.take(&list)
     }
@@ -380,7 +385,7 @@ public final class PullConsumer: @unchecked Sendable {
         let status = natsSubscription_FetchRequest(&list, subscription, &request)
         if status == NATS_TIMEOUT || status == NATS_NOT_FOUND { return [] }
         guard status == NATS_OK else {
-            throw NATSError("fetch failed: \(String(cString: nats_GetLastError(nil)))")
+            throw NATSError("fetch failed: \(JetStream.lastError(status))")
         }
         return Self.take(&list)
     }
