@@ -73,6 +73,10 @@ public struct SenderWorkers: Service {
         let queues = LaneQueues(jetStream: resources.jetStream, ackWaitMs: settings.ackWaitMs, fetchBatch: settings.fetchBatch, logger: logger)
         var refreshedAt: Int64 = 0
         var idleMs: Int64 = 0
+        // When the jobs this lane handed back are due again (rate-limit appointments, backoffs): an idle lane
+        // looks then, and keeps looking briefly, rather than at its next idle poll, so that a waiting chunk is
+        // not late for its tokens.
+        var dues: [Int64] = []
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             do {
                 if WallClock.nowMilliseconds - refreshedAt >= 250 {
@@ -81,13 +85,20 @@ public struct SenderWorkers: Service {
                     refreshedAt = WallClock.nowMilliseconds
                 }
                 let jobs = try await resources.threads.runIfActive { try queues.fetch() }
+                let now = WallClock.nowMilliseconds
+                dues.removeAll { $0 < now - 100 }
                 if jobs.isEmpty {
                     // Nothing anywhere: look again soon, less often the longer it stays quiet.
                     idleMs = min(max(idleMs * 2, 5), 100)
-                    await pause(milliseconds: idleMs)
+                    var wait = idleMs
+                    if let next = dues.min() { wait = min(wait, next > now ? next - now : 2) }
+                    await pause(milliseconds: max(1, wait))
                 } else {
                     idleMs = 0
-                    await round(jobs)
+                    let delays = await round(jobs)
+                    let handedBackAt = WallClock.nowMilliseconds
+                    dues += delays.map { handedBackAt + $0 }
+                    if dues.count > 4_096 { dues = Array(dues.sorted().prefix(4_096)) }
                 }
             } catch {
                 logger.warning("sender lane waits for its servers", metadata: ["lane": "\(lane)", "error": "\(error)"])
@@ -98,8 +109,10 @@ public struct SenderWorkers: Service {
         }
     }
 
-    /// One round: every job fetched together is claimed, sent, recorded and settled together.
-    func round(_ messages: [ReceivedMessage]) async {
+    /// One round: every job fetched together is claimed, sent, recorded and settled together. Returns the
+    /// delays after which the jobs it handed back are due again.
+    @discardableResult
+    func round(_ messages: [ReceivedMessage]) async -> [Int64] {
         var jobs: [(message: ReceivedMessage, job: ChunkJob)] = []
         for message in messages {
             do { jobs.append((message, try ChunkJob(decoding: message.data))) } catch {
@@ -111,7 +124,7 @@ public struct SenderWorkers: Service {
                 }
             }
         }
-        guard !jobs.isEmpty else { return }
+        guard !jobs.isEmpty else { return [] }
         do {
             let claims = try await resources.hot.claim(jobs.map { ($0.job.batchID, $0.job.recipients.map(\.position)) },
                                                        nowMs: WallClock.nowMilliseconds, holdMs: settings.claimHoldMs)
@@ -128,11 +141,13 @@ public struct SenderWorkers: Service {
             }
             try await record(jobs.map(\.job), results)
             try await settle(jobs.map(\.message), results)
+            return results.compactMap { $0?.retryInMs }
         } catch {
             // Nothing is acked that was not recorded: the jobs come back, and what was recorded is skipped then.
             logger.warning("sender round not recorded; its jobs come back", metadata: ["error": "\(error)"])
             let messages = jobs.map(\.message)
             try? await resources.threads.runIfActive { for message in messages { try? message.nak(delayMs: 2_000) } }
+            return [2_000]
         }
     }
 
