@@ -153,4 +153,26 @@ struct HostConfigTests {
         let unknownAPI = try #require(throws: HostConfigError.self) { try HostConfig.parse("[api]\nrate_limit = 5") }
         #expect(unknownAPI.message.contains("rate_limit"))
     }
+
+    @Test("[limits] and [admin]: defaults, overrides, and every bad limit refused naming its key")
+    func limits() throws {
+        let defaults = try HostConfig.parse("")
+        #expect(defaults.limits.system == nil && defaults.limits.configDefault(provider: "ses") == 14
+                && defaults.limits.configDefault(provider: "resend") == 100 && defaults.limits.configDefault(provider: "telnyx") == 50
+                && defaults.limits.configDefault(provider: "custom") == 100 && defaults.limits.managedLimit(provider: "ses") == 100)
+        let set = try HostConfig.parse("[limits]\nsystem = 900\ndefault = 7\nbyok = { ses = 20 }\nmanaged = { resend = 30 }\n")
+        #expect(set.limits.system == 900 && set.limits.configDefault(provider: "ses") == 20 && set.limits.configDefault(provider: "resend") == 100
+                && set.limits.configDefault(provider: "other") == 7 && set.limits.managedLimit(provider: "resend") == 30)
+        for (text, key) in [("system = 0", "system"), ("system = -3", "system"), ("system = 20000000", "system"), ("system = \"fast\"", "system"),
+                            ("default = 0", "default"), ("byok = { ses = 0 }", "byok"), ("managed = { ses = 99999999 }", "managed"),
+                            ("burst = 5", "burst")] {
+            let error = try #require(throws: HostConfigError.self) { try HostConfig.parse("[limits]\n\(text)\n") }
+            #expect(error.message.contains(key), "\(text): \(error.message)")
+        }
+        let inline = try HostConfig.parse("[admin]\ntoken = \"plain-secret-in-the-file-0123456789\"")
+        #expect(throws: HostConfigError.self) { try inline.admin.resolvedToken(environment: [:]) }
+        let short = try HostConfig.parse("[admin]\ntoken = \"env:T\"")
+        #expect(throws: HostConfigError.self) { try short.admin.resolvedToken(environment: ["T": "short"]) }
+        #expect(try short.admin.resolvedToken(environment: ["T": "a-long-enough-admin-token-0123"]) == "a-long-enough-admin-token-0123")
+    }
 }
