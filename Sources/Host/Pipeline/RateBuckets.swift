@@ -5,8 +5,9 @@ import Storage
 /// send-config. A chunk asks every level it passes through at once, in one script call (the calls of a
 /// round travel in one round trip), and gets what all of them can give now.
 ///
-/// Limits are messages per second. A bucket holds at most a tenth of a second's worth (one message at
-/// least), so no one-second window carries more than 1.1 × the limit.
+/// Limits are messages per second. A bucket holds a twelfth of a second's worth (one message at least),
+/// so no one-second window of grants carries more than 1.08 × the limit; the margin to 1.1 × absorbs
+/// the spread of request latencies on the way to the provider, where the limit is counted.
 ///
 /// A chunk that got less than it asked for is given an appointment: the time when half a bucket will
 /// be there for it, after the appointments already given. Waiting chunks then come back one after
@@ -111,7 +112,7 @@ public struct RateBuckets: Sendable {
           if limit > 0 then
             local key = KEYS[j + 1]
             local state = redis.call('HMGET', key, 't', 'ts', 'nx')
-            local capacity = math.max(1, limit / 10)
+            local capacity = math.max(1, limit / 12)
             local tokens = tonumber(state[1]) or capacity
             local since = math.max(0, now - (tonumber(state[2]) or now))
             tokens = math.min(capacity, tokens + since * limit / 1000)
