@@ -18,7 +18,8 @@ public enum ISO8601 {
               bytes[13] == UInt8(ascii: ":"), bytes[16] == UInt8(ascii: ":"),
               let year = number(0, 4), let month = number(5, 2), let day = number(8, 2),
               let hour = number(11, 2), let minute = number(14, 2), let second = number(17, 2),
-              (1...12).contains(month), (1...31).contains(day), hour < 24, minute < 60, second < 61 else { return nil }
+              (1...12).contains(month), (1...daysIn(month: month, year: year)).contains(day), hour < 24, minute < 60,
+              second < 60 else { return nil }
         var index = 19
         var millis: Int64 = 0
         if index < bytes.count, bytes[index] == UInt8(ascii: ".") {
@@ -46,7 +47,7 @@ public enum ISO8601 {
                 guard let hours = number(index + 1, 2) else { return nil }
                 var minutesAt = index + 3
                 if minutesAt < bytes.count, bytes[minutesAt] == UInt8(ascii: ":") { minutesAt += 1 }
-                guard let minutes = number(minutesAt, 2) else { return nil }
+                guard let minutes = number(minutesAt, 2), hours < 24, minutes < 60 else { return nil }
                 offsetSeconds = sign * (hours * 3600 + minutes * 60)
                 index = minutesAt + 2
             default:
@@ -57,6 +58,15 @@ public enum ISO8601 {
         let days = daysFromCivil(year: year, month: month, day: day)
         let seconds = days * 86_400 + hour * 3600 + minute * 60 + second - offsetSeconds
         return seconds * 1000 + millis
+    }
+
+    /// The days of a month: a date past them (2030-02-30) is refused, not rolled into the next month.
+    static func daysIn(month: Int64, year: Int64) -> Int64 {
+        switch month {
+        case 2: (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 ? 29 : 28
+        case 4, 6, 9, 11: 30
+        default: 31
+        }
     }
 
     /// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
@@ -97,15 +107,18 @@ public enum ISO8601 {
                       second: secondOfDay % 60, millisecond: ms)
     }
 
+    /// At least `count` digits; a negative value (a year before 1 BC) gets a `-`, a longer one all its
+    /// digits. Total for every Int64: formatting a time never traps.
     private static func digits(_ value: Int64, _ count: Int, into out: inout [UInt8]) {
-        var divisor: Int64 = 1
-        for _ in 1..<max(count, 1) { divisor *= 10 }
-        var rest = value
-        while divisor > 0 {
-            out.append(UInt8(ascii: "0") + UInt8(truncatingIfNeeded: (rest / divisor) % 10))
-            rest %= divisor
-            divisor /= 10
-        }
+        if value < 0 { out.append(UInt8(ascii: "-")) }
+        var rest = value.magnitude
+        var reversed: [UInt8] = []
+        repeat {
+            reversed.append(UInt8(ascii: "0") + UInt8(rest % 10))
+            rest /= 10
+        } while rest > 0
+        while reversed.count < count { reversed.append(UInt8(ascii: "0")) }
+        out.append(contentsOf: reversed.reversed())
     }
 
     /// Unix seconds of a basic-format UTC time (`20240115T120000Z`); nil for anything else.

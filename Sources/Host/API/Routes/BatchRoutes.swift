@@ -118,11 +118,18 @@ struct BatchRoutes {
         return JSONResponse.make(.ok, text: detail ?? "{}")
     }
 
+    static let earliestMs: Int64 = 0
+    static let latestMs: Int64 = 253_402_300_799_999
+
     /// An ISO 8601 instant, normalised to UTC for PostgreSQL.
     static func timestamp(_ fields: JSONFields, _ name: String) throws(APIError) -> String? {
         guard let text = try fields.string(name, maxLength: 64) else { return nil }
         guard let milliseconds = ISO8601.milliseconds(text) else {
-            throw APIError.invalid(fields.field(name), "must be an ISO 8601 time such as 2026-12-01T09:00:00Z")
+            throw APIError.invalid(fields.field(name), "must be a real ISO 8601 time such as 2026-12-01T09:00:00Z")
+        }
+        // PostgreSQL and every provider take four-digit years: an instant outside them is the caller's mistake.
+        guard (Self.earliestMs...Self.latestMs).contains(milliseconds) else {
+            throw APIError.invalid(fields.field(name), "must be between 1970-01-01T00:00:00Z and 9999-12-31T23:59:59Z")
         }
         return ISO8601.extendedUTC(milliseconds: milliseconds)
     }
