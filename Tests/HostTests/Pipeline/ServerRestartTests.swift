@@ -18,6 +18,18 @@ struct ServerRestartTests {
                 var actions = posix_spawn_file_actions_t()
                 posix_spawn_file_actions_init(&actions)
                 defer { posix_spawn_file_actions_destroy(&actions) }
+                // The server the script starts must take SIGTERM: no signal blocked or ignored from this process,
+                // or the next restart waits out the script's 10 s before kill -9.
+                var attributes = posix_spawnattr_t()
+                posix_spawnattr_init(&attributes)
+                defer { posix_spawnattr_destroy(&attributes) }
+                var none = sigset_t()
+                sigemptyset(&none)
+                var all = sigset_t()
+                sigfillset(&all)
+                posix_spawnattr_setsigmask(&attributes, &none)
+                posix_spawnattr_setsigdefault(&attributes, &all)
+                posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
                 posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
                 posix_spawn_file_actions_addopen(&actions, 1, log, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
                 posix_spawn_file_actions_adddup2(&actions, 1, 2)
@@ -25,7 +37,7 @@ struct ServerRestartTests {
                                                                  strdup(String(pauseSeconds)), nil]
                 defer { arguments.forEach { free($0) } }
                 var pid: pid_t = 0
-                guard posix_spawn(&pid, script, &actions, nil, arguments, environ) == 0 else {
+                guard posix_spawn(&pid, script, &actions, &attributes, arguments, environ) == 0 else {
                     continuation.resume(returning: -1)
                     return
                 }
