@@ -55,7 +55,8 @@ struct AdminLimitRoutes {
             try db.query("SELECT provider, mode, rate_limit, user_id::text FROM send_configs WHERE id = $1 AND deleted_at IS NULL", [id]).first
         }) else { throw APIError.notFound("send-config", field: "path.id") }
         let provider = row[0] ?? "", managed = row[1] == "managed", own = row[2].flatMap { Int($0) }
-        let override = try await liveOverrides()[RateBuckets.configField(id)]
+        let overrides = try await liveOverrides()
+        let override = overrides[RateBuckets.configField(id)]
         let fallback: Int? = managed ? nil : buckets.limits.configDefault(provider: provider)
         let effective = override ?? own ?? fallback
         let source = override != nil ? "admin" : own != nil ? "sendConfig" : fallback != nil ? "providerDefault" : "none"
@@ -65,7 +66,7 @@ struct AdminLimitRoutes {
                                          "rateLimit": number(own), "perSecond": number(effective), "source": .string(source)]
         if managed {
             let shared = RateBuckets.providerField(provider)
-            body["sharedProviderLimit"] = number(try await liveOverrides()[shared] ?? buckets.limits.managedLimit(provider: provider))
+            body["sharedProviderLimit"] = number(overrides[shared] ?? buckets.limits.managedLimit(provider: provider))
         }
         return JSONResponse.make(.ok, .object(body))
     }
