@@ -45,11 +45,7 @@ struct ControlAPI: Sendable {
     /// The fate drawn for each message of a provider that has webhooks, by message id.
     func fates(_ name: String) -> Reply {
         guard let provider = SandboxProvider(rawValue: name), provider != .receiver else {
-            return .json(400) { json in
-                json.beginObject()
-                json.member("error", "query.provider must be resend, ses or telnyx")
-                json.endObject()
-            }
+            return Self.badProvider("resend, ses or telnyx")
         }
         let (fates, dropped) = state.fates.fates(provider)
         return .json(200) { json in
@@ -65,13 +61,7 @@ struct ControlAPI: Sendable {
 
     /// When each accepted message of a provider arrived (Unix ms), in arrival order.
     func arrivals(_ name: String) -> Reply {
-        guard let provider = SandboxProvider(rawValue: name) else {
-            return .json(400) { json in
-                json.beginObject()
-                json.member("error", "query.provider must be resend, ses, telnyx or receiver")
-                json.endObject()
-            }
-        }
+        guard let provider = SandboxProvider(rawValue: name) else { return Self.badProvider("resend, ses, telnyx or receiver") }
         let (arrivals, dropped) = state.arrivals.arrivals(provider)
         return .json(200) { json in
             json.beginObject()
@@ -80,6 +70,15 @@ struct ControlAPI: Sendable {
             for at in arrivals { json.number(at) }
             json.endArray()
             json.member("dropped", number: Int64(dropped))
+            json.endObject()
+        }
+    }
+
+    /// The 400 for a `?provider=` outside `allowed`.
+    static func badProvider(_ allowed: String) -> Reply {
+        .json(400) { json in
+            json.beginObject()
+            json.member("error", "query.provider must be \(allowed)")
             json.endObject()
         }
     }
