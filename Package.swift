@@ -47,6 +47,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.80.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.1.0"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.4.0"),
         .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.0.0"),
     ],
     targets: [
@@ -86,13 +87,17 @@ let package = Package(
         .target(
             name: "Storage",
             dependencies: ["CPQ", "CHiredis", "CNats", .product(name: "NIOPosix", package: "swift-nio")],
-            path: "Sources/Host/Storage"
+            path: "Sources/Host/Storage",
+            exclude: ["ClickHouse"]
         ),
+        // ClickHouse, the analytics store, over its HTTP interface through the host's one HTTP client.
+        .target(name: "ClickHouse", dependencies: ["HostCore", "ProviderModel"], path: "Sources/Host/Storage/ClickHouse"),
         // What the delivery roles share: streams, hot state in Redis, the batch ledger in PostgreSQL,
         // chunk jobs, leases, credentials and send-config instances.
         .target(
             name: "Pipeline",
-            dependencies: ["HostCore", "Storage", "ProviderModel", "ProviderCrypto", .product(name: "Logging", package: "swift-log"),
+            dependencies: ["HostCore", "Storage", "ClickHouse", "ProviderModel", "ProviderCrypto", .product(name: "Logging", package: "swift-log"),
+                           .product(name: "Metrics", package: "swift-metrics"),
                            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                            .product(name: "Mustache", package: "swift-mustache")],
             path: "Sources/Host/Pipeline"
@@ -103,7 +108,8 @@ let package = Package(
                 path: "Sources/Host/Discoverer"),
         .target(name: "Processor", dependencies: ["Pipeline", .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")],
                 path: "Sources/Host/Processor"),
-        .target(name: "Sender", dependencies: ["Pipeline", .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")],
+        .target(name: "Sender", dependencies: ["Pipeline", .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                                               .product(name: "Metrics", package: "swift-metrics")],
                 path: "Sources/Host/Sender"),
         .target(name: "Background", dependencies: ["Pipeline", .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")],
                 path: "Sources/Host/Background"),
@@ -112,14 +118,15 @@ let package = Package(
                                                  .product(name: "Prometheus", package: "swift-prometheus"),
                                                  .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")],
                 path: "Sources/Host/Receiver"),
-        .target(name: "WebhookProcessor", dependencies: ["Pipeline", .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")],
+        .target(name: "WebhookProcessor", dependencies: ["Pipeline", .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                                                         .product(name: "Metrics", package: "swift-metrics")],
                 path: "Sources/Host/WebhookProcessor"),
 
         // The sender API: API keys, send-configs, batches, recipients, suppressions, health and metrics.
         .target(
             name: "SenderAPI",
             dependencies: [
-                "HostCore", "Storage", "ProviderCrypto", "ProviderModel", "Pipeline",
+                "HostCore", "Storage", "ClickHouse", "ProviderCrypto", "ProviderModel", "Pipeline",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -139,7 +146,8 @@ let package = Package(
         ),
         .executableTarget(
             name: "batchsender",
-            dependencies: ["HostCore", "ProviderSandbox", "Storage", "SenderAPI", "Pipeline", "Discoverer", "Processor", "Sender",
+            dependencies: ["HostCore", "ProviderSandbox", "Storage", "ClickHouse", "SenderAPI", "Pipeline", "Discoverer", "Processor", "Sender",
+                           .product(name: "Metrics", package: "swift-metrics"), .product(name: "Prometheus", package: "swift-prometheus"),
                            "Background", "Receiver", "WebhookProcessor", .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"), .product(name: "ArgumentParser", package: "swift-argument-parser"), .product(name: "Logging", package: "swift-log")],
             path: "Sources/Host/CLI"
         ),
@@ -176,7 +184,8 @@ let package = Package(
             path: "Plugins/ConformancePlugin"
         ),
 
-        .testTarget(name: "HostTests", dependencies: ["HostCore", "ProviderModel", "ProviderCrypto", "Storage", "Pipeline", "Processor", "ProviderSandbox",
+        .testTarget(name: "HostTests", dependencies: ["HostCore", "ProviderModel", "ProviderCrypto", "Storage", "ClickHouse", "Pipeline", "Processor",
+                                                     "ProviderSandbox",
                                                      .product(name: "Mustache", package: "swift-mustache")],
                     path: "Tests/HostTests"),
         .testTarget(

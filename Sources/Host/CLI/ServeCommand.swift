@@ -1,10 +1,13 @@
 import ArgumentParser
 import Background
+import ClickHouse
 import Discoverer
 import Foundation
 import HostCore
 import Logging
+import Metrics
 import Pipeline
+import Prometheus
 import Processor
 import ProviderModel
 import Receiver
@@ -48,6 +51,8 @@ struct ServeCommand: AsyncParsableCommand {
 
     func run() async throws {
         let logger = try logging.logger(label: "batchsender")
+        // Every role's metrics go to the process's one registry, which /metrics and /api/metrics show.
+        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: PrometheusMetricsFactory.defaultRegistry))
         let chosen = try parseRoles()
         let environment: HostEnvironment
         do { environment = try HostEnvironment(ProcessInfo.processInfo.environment) } catch { throw CommandFailure(error.description) }
@@ -94,13 +99,20 @@ struct ServeCommand: AsyncParsableCommand {
 
         var services: [any Service] = []
         var resources: PipelineResources?
+        let analyticsClient = try environment.clickhouseURL.map { url in
+            do { return try ClickHouseClient(url: url, http: CurlHTTPClient(settings: hostConfig.http),
+                                             timeoutMs: hostConfig.analytics.insertTimeoutMs) } catch {
+                throw CommandFailure("serve: \(error)")
+            }
+        }
         if chosen.contains(where: { $0 != .api }) {
             do {
                 resources = try PipelineResources(databaseURL: environment.databaseURL, redisURL: environment.redisURL,
                                                   natsURL: environment.natsURL, masterKey: environment.masterKey,
                                                   redisPrefix: configuration.redisKeyPrefix, plugins: registry,
                                                   settings: hostConfig.pipeline, webhookLanes: hostConfig.webhooks.processorLanes,
-                                                  managed: managed, limits: hostConfig.limits, logger: logger)
+                                                  managed: managed, limits: hostConfig.limits, analytics: hostConfig.analytics,
+                                                  clickhouse: analyticsClient, logger: logger)
             } catch {
                 throw CommandFailure("serve: the pipeline cannot start: \(error)")
             }
@@ -111,6 +123,8 @@ struct ServeCommand: AsyncParsableCommand {
                                                 configs: resources.sendConfigInstances(services: pluginServices))
         }
         let host = self.host, port = self.port
+        // First in the group, so shut down last: the roles' last events are in its buffer when it drains.
+        if let resources { services += [resources.events, QueueDepthMonitor(resources: resources)] }
         for role in Role.allCases where chosen.contains(role) {
             switch role {
             case .api: services.append(server.application { Output.line("api listening on http://\(host):\(port)") })

@@ -89,18 +89,17 @@ public struct BatchLedger: Sendable {
     }
 
     /// Moves the batch's cursor past a page whose chunks are published, storing what the processor
-    /// decided itself. False when the batch stopped processing or another
-    /// processor moved the cursor: the caller stops.
-    public func commitPage(batchID: String, from cursor: Int, to last: Int, decided: [RowUpdate]) async throws -> Bool {
+    /// decided itself. Nil when the batch stopped processing or another processor moved the cursor:
+    /// the caller stops. Otherwise the rows this call changed (each changes once, whoever retries).
+    public func commitPage(batchID: String, from cursor: Int, to last: Int, decided: [RowUpdate]) async throws -> [Written]? {
         try await database.withConnection { db in
-            try db.transaction { () throws(PostgresError) -> Bool in
+            try db.transaction { () throws(PostgresError) -> [Written]? in
                 let moved = try db.query("""
                     UPDATE batches SET cursor_position = $3, progressed_at = now(), updated_at = now()
                     WHERE id = $1 AND cursor_position = $2 AND status = 'processing' RETURNING id
                     """, [batchID, String(cursor), String(last)])
-                guard !moved.isEmpty else { return false }
-                try Self.write(db, batchID: batchID, decided)
-                return true
+                guard !moved.isEmpty else { return nil }
+                return try Self.write(db, batchID: batchID, decided)
             }
         }
     }
@@ -112,19 +111,21 @@ public struct BatchLedger: Sendable {
     }
 
     /// The batch cannot be sent at all: it fails with `reason`, and so does every recipient not yet decided.
-    public func fail(batchID: String, reason: String) async throws {
-        _ = try await database.withConnection { db in
-            try db.transaction { () throws(PostgresError) in
+    /// Returns the positions that failed now.
+    @discardableResult
+    public func fail(batchID: String, reason: String) async throws -> [Int] {
+        try await database.withConnection { db in
+            try db.transaction { () throws(PostgresError) -> [Int] in
                 let failed = try db.query("""
-                    WITH f AS (UPDATE recipients SET status = 'failed', last_error = $2, updated_at = now()
-                               WHERE batch_id = $1 AND status IN ('pending', 'queued', 'deferred') RETURNING 1)
-                    SELECT count(*) FROM f
-                    """, [batchID, reason])
+                    UPDATE recipients SET status = 'failed', last_error = $2, updated_at = now()
+                    WHERE batch_id = $1 AND status IN ('pending', 'queued', 'deferred') RETURNING position
+                    """, [batchID, reason]).compactMap { $0[0].flatMap(Int.init) }
                 _ = try db.query("""
                     UPDATE batches SET status = 'failed', failure_reason = $2, failed_count = failed_count + $3,
                            completed_at = now(), updated_at = now()
                     WHERE id = $1 AND status IN ('queued', 'processing')
-                    """, [batchID, reason, failed.first?[0] ?? "0"])
+                    """, [batchID, reason, String(failed.count)])
+                return failed
             }
         }
     }
@@ -179,13 +180,25 @@ public struct BatchLedger: Sendable {
         }
     }
 
-    /// Writes the rows of several batches in one transaction, one statement per batch.
-    public func write(_ updates: [String: [RowUpdate]]) async throws {
+    /// A row a write changed: what it became.
+    public struct Written: Sendable, Equatable {
+        public var position: Int
+        public var status: RecipientStatus
+        public var providerMessageID: String?
+        public var lastError: String?
+    }
+
+    /// Writes the rows of several batches in one transaction, one statement per batch. Returns the rows
+    /// that changed, per batch: a row written again (a retried write, a redone chunk) is not among them.
+    @discardableResult
+    public func write(_ updates: [String: [RowUpdate]]) async throws -> [String: [Written]] {
         let updates = updates.filter { !$0.value.isEmpty }
-        guard !updates.isEmpty else { return }
-        try await database.withConnection { db in
-            try db.transaction { () throws(PostgresError) in
-                for (batchID, rows) in updates.sorted(by: { $0.key < $1.key }) { try Self.write(db, batchID: batchID, rows) }
+        guard !updates.isEmpty else { return [:] }
+        return try await database.withConnection { db in
+            try db.transaction { () throws(PostgresError) -> [String: [Written]] in
+                var written: [String: [Written]] = [:]
+                for (batchID, rows) in updates.sorted(by: { $0.key < $1.key }) { written[batchID] = try Self.write(db, batchID: batchID, rows) }
+                return written
             }
         }
     }
@@ -199,8 +212,8 @@ public struct BatchLedger: Sendable {
     /// rows with the primary key. A sending batch's row is not locked, so its writers never wait on each
     /// other; the batch is read after its recipients are written, and only a cancelled one (its cancel already
     /// committed, its locks gone, so no deadlock) is then updated to correct its count.
-    static func write(_ db: PostgresConnection, batchID: String, _ rows: [RowUpdate]) throws(PostgresError) {
-        guard !rows.isEmpty else { return }
+    static func write(_ db: PostgresConnection, batchID: String, _ rows: [RowUpdate]) throws(PostgresError) -> [Written] {
+        guard !rows.isEmpty else { return [] }
         let sorted = rows.sorted { $0.position < $1.position }
         let parameters = [batchID, PostgresArray.literal(sorted.map(\.position)), PostgresArray.literal(sorted.map { Optional($0.status.rawValue) }),
                           PostgresArray.literal(sorted.map(\.providerMessageID)), PostgresArray.literal(sorted.map(\.lastError)),
@@ -216,13 +229,23 @@ public struct BatchLedger: Sendable {
                 sent_at = CASE WHEN i.status = 'sent' THEN now() ELSE r.sent_at END
             FROM input i WHERE r.batch_id = $1 AND r.position = ANY($2::integer[]) AND r.position = i.position
             """
-        _ = try db.query("\(input) UPDATE recipients r \(set) AND r.status IN ('pending', 'queued', 'deferred')", parameters)
-        guard try db.query("SELECT status FROM batches WHERE id = $1", [batchID]).first?[0] == BatchStatus.cancelled.rawValue else { return }
-        _ = try db.query("""
+        let returning = "RETURNING r.position, r.status, r.provider_message_id, r.last_error"
+        func written(_ rows: [[String?]]) -> [Written] {
+            rows.compactMap { row in
+                guard let position = row[0].flatMap(Int.init), let status = row[1].flatMap(RecipientStatus.init(rawValue:)) else { return nil }
+                return Written(position: position, status: status, providerMessageID: row[2], lastError: row[3])
+            }
+        }
+        var changed = written(try db.query("\(input) UPDATE recipients r \(set) AND r.status IN ('pending', 'queued', 'deferred') \(returning)",
+                                           parameters))
+        guard try db.query("SELECT status FROM batches WHERE id = $1", [batchID]).first?[0] == BatchStatus.cancelled.rawValue else { return changed }
+        changed += written(try db.query("""
             \(input), uncancelled AS (
-                UPDATE recipients r \(set) AND r.status = 'cancelled' AND i.status IN ('sent', 'failed') RETURNING 1)
-            UPDATE batches SET cancelled_count = cancelled_count - (SELECT count(*) FROM uncancelled) WHERE id = $1
-            """, parameters)
+                UPDATE recipients r \(set) AND r.status = 'cancelled' AND i.status IN ('sent', 'failed') \(returning)),
+            counted AS (UPDATE batches SET cancelled_count = cancelled_count - (SELECT count(*) FROM uncancelled) WHERE id = $1)
+            SELECT * FROM uncancelled
+            """, parameters))
+        return changed
     }
 
     /// Dead letters re-driven: their recipients wait again with fresh attempts, and a completed batch is processing again.

@@ -1,3 +1,4 @@
+import ClickHouse
 import HostCore
 import Logging
 import NIOPosix
@@ -21,12 +22,15 @@ public final class PipelineResources: Sendable {
     public let managed: ManagedInstances
     public let buckets: RateBuckets
     public let tenants: TenantQueues
+    /// Events for the analytics store; one buffer per process, run as a service of its own.
+    public let events: EventWriter
     /// A name for this process in leases and logs.
     public let processName: String
 
     public init(databaseURL: String, redisURL: String, natsURL: String, masterKey: [UInt8], redisPrefix: String,
                 plugins: PluginRegistry, settings: PipelineSettings, webhookLanes: Int = 2, managed: ManagedInstances = ManagedInstances(),
-                limits: SendRateLimits = SendRateLimits(), logger: Logger) throws {
+                limits: SendRateLimits = SendRateLimits(), analytics: AnalyticsSettings = AnalyticsSettings(),
+                clickhouse: ClickHouseClient? = nil, logger: Logger) throws {
         guard let vault = CredentialVault(masterKey: masterKey) else { throw PipelineStartError("BATCHSENDER_MASTER_KEY must be 32 bytes") }
         self.settings = settings
         self.logger = logger
@@ -35,8 +39,8 @@ public final class PipelineResources: Sendable {
         self.managed = managed
         let databaseConnections = 4, redisConnections = max(4, settings.senderLanes + 2)
         // Storage threads, plus one per sender lane and the priority lane, one for the processor and one per
-        // webhook processor lane, whose JetStream fetches block.
-        threads = NIOThreadPool(numberOfThreads: databaseConnections + redisConnections + settings.senderLanes + webhookLanes + 5)
+        // webhook processor lane, whose JetStream fetches block, and one for the event writer's disk.
+        threads = NIOThreadPool(numberOfThreads: databaseConnections + redisConnections + settings.senderLanes + webhookLanes + 6)
         threads.start()
         database = ConnectionPool(capacity: databaseConnections, threads: threads, isHealthy: { $0.isHealthy }) {
             let connection = try PostgresConnection(url: databaseURL)
@@ -52,6 +56,7 @@ public final class PipelineResources: Sendable {
         ledger = BatchLedger(database: database)
         buckets = RateBuckets(redis: redis, keyPrefix: redisPrefix, limits: limits)
         tenants = TenantQueues(redis: redis, prefix: hot.prefix)
+        events = EventWriter(client: clickhouse, settings: analytics, threads: threads, logger: logger)
         processName = "\(ProcessIdentity.host)-\(ProcessIdentity.pid)-\(UInt32.random(in: 0...UInt32.max))"
     }
 

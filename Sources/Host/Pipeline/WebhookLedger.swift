@@ -42,6 +42,8 @@ public struct WebhookLedger: Sendable {
         public var recorded = 0
         public var moved = 0
         public var suppressed = 0
+        /// The new events, for the analytics store.
+        public var events: [AnalyticsEvent] = []
     }
 
     /// Applies the events in one transaction.
@@ -53,7 +55,7 @@ public struct WebhookLedger: Sendable {
     }
 
     struct Found {
-        var batchID, userID, address: String
+        var batchID, userID, address, sendConfigID: String
         var position: Int
     }
 
@@ -62,7 +64,7 @@ public struct WebhookLedger: Sendable {
         // 1. Each event's recipient, only within the send-config the webhook came through (a tenant's
         //    secret speaks for its own messages only), or within managed configs for the managed route.
         let rows = try db.query("""
-            SELECT e.i, r.batch_id, r.position, b.user_id, r.address
+            SELECT e.i, r.batch_id, r.position, b.user_id, r.address, b.send_config_id
             FROM unnest($1::text[], $2::text[], $3::uuid[]) WITH ORDINALITY AS e(mid, provider, scope, i)
             JOIN recipients r ON r.provider_message_id = e.mid
             JOIN batches b ON b.id = r.batch_id
@@ -73,7 +75,8 @@ public struct WebhookLedger: Sendable {
         var found: [Int: [Found]] = [:]
         for row in rows {
             guard let i = row[0].flatMap(Int.init), let batch = row[1], let position = row[2].flatMap(Int.init) else { continue }
-            found[i - 1, default: []].append(Found(batchID: batch, userID: row[3] ?? "", address: row[4] ?? "", position: position))
+            found[i - 1, default: []].append(Found(batchID: batch, userID: row[3] ?? "", address: row[4] ?? "", sendConfigID: row[5] ?? "",
+                                                  position: position))
         }
         outcome.unknown = events.indices.filter { found[$0] == nil && !events[$0].event.providerMessageId.isEmpty }
 
@@ -97,6 +100,15 @@ public struct WebhookLedger: Sendable {
         outcome.recorded = inserted.count
         let fresh = Set(inserted.map { "\($0[0] ?? "")|\($0[1] ?? "")|\($0[2] ?? "")|\($0[3] ?? "")" })
         let new = keep.filter { fresh.contains("\($0.found.batchID)|\($0.found.position)|\(events[$0.index].provider)|\(clean(events[$0.index].eventID))") }
+        outcome.events = new.compactMap { index, found in
+            let incoming = events[index]
+            return AnalyticsEventType.webhook(incoming.event.type).map {
+                AnalyticsEvent(timeMs: incoming.event.timestampMs ?? incoming.receivedAtMs, userID: found.userID, batchID: found.batchID,
+                               recipient: found.position, sendConfigID: found.sendConfigID, provider: incoming.provider, type: $0,
+                               bounceClass: incoming.event.bounceClass?.rawValue ?? "", reason: incoming.event.reason,
+                               providerMessageID: incoming.event.providerMessageId, eventID: incoming.eventID)
+            }
+        }
 
         // 3. Each recipient moves once, to the furthest status its new events reach.
         var target: [String: (found: Found, status: RecipientStatus)] = [:]

@@ -82,7 +82,8 @@ public struct BatchProcessor: Service {
         switch try await instances.instance(sendConfigID: plan.sendConfigID) {
         case .failure(let problem):
             logger.error("batch cannot be sent", metadata: ["batch": "\(batchID)", "reason": "\(problem)"])
-            try await resources.ledger.fail(batchID: batchID, reason: problem.description)
+            let failed = try await resources.ledger.fail(batchID: batchID, reason: problem.description)
+            resources.events.record(failed.map { plan.event($0, .failed, reason: problem.description) })
             return true
         case .success(let made): instance = made
         }
@@ -91,7 +92,8 @@ public struct BatchProcessor: Service {
             template = try BatchTemplate(payloadJSON: plan.payloadJSON, defaultsJSON: plan.defaultsJSON,
                                          channel: Channel(rawValue: plan.channel) ?? .email)
         } catch {
-            try await resources.ledger.fail(batchID: batchID, reason: error.description)
+            let failed = try await resources.ledger.fail(batchID: batchID, reason: error.description)
+            resources.events.record(failed.map { plan.event($0, .failed, reason: error.description) })
             return true
         }
         let maxBatch = instance.plugin.descriptor.maxBatch
@@ -148,14 +150,29 @@ public struct BatchProcessor: Service {
             let messages = chunks.map { OutgoingMessage(subject: subject, id: $0.messageID, data: $0.encoded()) }
             try await resources.nats { try $0.publish(messages) }
             try await resources.hot.record([batchID: entries])
-            guard try await resources.ledger.commitPage(batchID: batchID, from: cursor, to: last.position, decided: decided) else {
+            guard let written = try await resources.ledger.commitPage(batchID: batchID, from: cursor, to: last.position, decided: decided) else {
                 logger.info("batch expansion stopped: the batch is no longer processing here", metadata: ["batch": "\(batchID)"])
                 return true
             }
+            // The page's cursor moved once: its recipients are counted once, however often the page was tried.
+            let now = WallClock.nowMilliseconds
+            var events = chunks.flatMap { $0.recipients.map { plan.event($0.position, .queued, atMs: now) } }
+            events += written.compactMap { row in
+                AnalyticsEventType.outcome(row.status).map { plan.event(row.position, $0, reason: row.lastError ?? "", atMs: now) }
+            }
+            resources.events.record(events)
             cursor = last.position
             try await resources.threads.runIfActive { try job.inProgress() }
             if Task.isShuttingDownGracefully { return false }
         }
+    }
+}
+
+extension BatchLedger.Plan {
+    /// An analytics event of this batch's recipient.
+    func event(_ position: Int, _ type: AnalyticsEventType, reason: String = "", atMs: Int64 = WallClock.nowMilliseconds) -> AnalyticsEvent {
+        AnalyticsEvent(timeMs: atMs, userID: userID, batchID: id, recipient: position, sendConfigID: sendConfigID, provider: provider,
+                       type: type, reason: reason)
     }
 }
 

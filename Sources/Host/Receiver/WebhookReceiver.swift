@@ -25,7 +25,8 @@ public final class WebhookReceiver: Service, Sendable {
     private let waiting = Atomic<Int>(0)
     private let fetcher: DocumentFetcher?
     private let logger: Logger
-    private let registry = PrometheusCollectorRegistry()
+    /// The process's one registry, shared with the API and the roles' swift-metrics.
+    private let registry = PrometheusMetricsFactory.defaultRegistry
     private let onReady: @Sendable (Int) -> Void
 
     public init(settings: WebhookIngestSettings, instances: WebhookInstances, jetStream: JetStream, fetcher: DocumentFetcher?,

@@ -50,6 +50,7 @@ struct ChunkSender: Sendable {
             return result
         case .success(let made): instance = made
         }
+        let provider = (try? route.get().provider) ?? instance.plugin.descriptor.id
         let maxBatch = max(1, instance.plugin.descriptor.maxBatch)
         let delivery = Delivery(instance: instance, client: client)
         let groups = stride(from: 0, to: claimed.count, by: maxBatch).map { Array(claimed[$0..<min($0 + maxBatch, claimed.count)]) }
@@ -58,6 +59,8 @@ struct ChunkSender: Sendable {
                 let messages = group.map { job.message(for: $0.recipient) }
                 tasks.addTask {
                     await gate.withPermit {
+                        let start = ContinuousClock.now
+                        defer { SenderMetrics.requestDuration(provider, nanoseconds: (ContinuousClock.now - start).nanoseconds) }
                         do { return (index, try await delivery.send(messages), nil) } catch { return (index, nil, "\(error)") }
                     }
                 }
@@ -70,20 +73,24 @@ struct ChunkSender: Sendable {
             guard let outcomes else {
                 // The plugin broke its contract or refused the call as a whole: a plugin fault, not the recipients',
                 // so it counts as a transient failure (an attempt used) and ends in failed if it persists.
+                SenderMetrics.pluginError(provider, call: "send")
+                SenderMetrics.outcome(provider, "plugin_error", count: group.count)
                 for (recipient, attempts) in group {
-                    apply(.retryable(0, code: "plugin_error", failure ?? "the plugin failed"), to: recipient, attempts: attempts, &result)
+                    apply(.retryable(0, code: "plugin_error", failure ?? "the plugin failed"), to: recipient, attempts: attempts, provider: provider,
+                          &result)
                 }
                 continue
             }
             for outcome in outcomes where outcome.messageIndex < group.count {
                 let (recipient, attempts) = group[outcome.messageIndex]
-                apply(outcome, to: recipient, attempts: attempts, &result)
+                SenderMetrics.outcome(provider, SenderMetrics.name(outcome))
+                apply(outcome, to: recipient, attempts: attempts, provider: provider, &result)
             }
         }
         return result
     }
 
-    private func apply(_ outcome: SendOutcome, to recipient: ChunkJob.Recipient, attempts: Int, _ result: inout Result) {
+    private func apply(_ outcome: SendOutcome, to recipient: ChunkJob.Recipient, attempts: Int, provider: String, _ result: inout Result) {
         let reason = outcome.code.isEmpty ? outcome.message : "\(outcome.code): \(outcome.message)"
         switch outcome.kind {
         case .accepted:
@@ -99,6 +106,7 @@ struct ChunkSender: Sendable {
                 result.final(recipient, .failed(reason: "gave up after \(used) attempts; last: \(reason)"), attempts: used)
                 result.exhausted.append((recipient, reason))
             } else {
+                SenderMetrics.retry(provider)
                 result.entries.append(.attemptUsed(position: recipient.position))
                 result.rows.append(.init(position: recipient.position, status: .queued, lastError: reason, attempts: used))
                 result.later(max(settings.backoffMs(attempts: used), outcome.retryAfterMs ?? 0))

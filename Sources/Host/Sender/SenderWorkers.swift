@@ -139,7 +139,7 @@ public struct SenderWorkers: Service {
                 for await answer in tasks { results.append(answer) }
                 return results.sorted { $0.index < $1.index }.map(\.result)
             }
-            try await record(jobs.map(\.job), results)
+            try await record(jobs.map(\.job), results, routes: routes)
             try await settle(jobs.map(\.message), results)
             return results.compactMap { $0?.retryInMs }
         } catch {
@@ -195,6 +195,7 @@ public struct SenderWorkers: Service {
             if grant.granted < claimed.count {
                 // Waiting for tokens is neither an attempt nor a failure: the claims go, the chunk comes back.
                 known.entries += claimed[grant.granted...].map { .unclaimed(position: $0.recipient.position) }
+                if case .success(let chosen) = route { SenderMetrics.rateLimitWait(chosen.provider, messages: claimed.count - grant.granted) }
                 known.later(max(1, grant.waitMs))
                 claimed = Array(claimed[..<grant.granted])
             }
@@ -211,7 +212,8 @@ public struct SenderWorkers: Service {
     }
 
     /// Redis first (the truth of "already sent"), then the rows, then the dead letters.
-    func record(_ jobs: [ChunkJob], _ results: [ChunkSender.Result?]) async throws {
+    func record(_ jobs: [ChunkJob], _ results: [ChunkSender.Result?],
+                routes: [String: Result<SendConfigInstances.Route, SendConfigProblem>] = [:]) async throws {
         var entries: [String: [HotState.Entry]] = [:]
         var rows: [String: [BatchLedger.RowUpdate]] = [:]
         var dead: [OutgoingMessage] = []
@@ -220,11 +222,28 @@ public struct SenderWorkers: Service {
             entries[job.batchID, default: []] += result.entries
             rows[job.batchID, default: []] += result.rows
             if !result.exhausted.isEmpty {
+                SenderMetrics.deadLetters((try? routes[job.sendConfigID]?.get().provider) ?? "", count: result.exhausted.count)
                 dead.append(DeadLetter(job: job, exhausted: result.exhausted).message)
             }
         }
         try await retrying { try await resources.hot.record(entries) }
-        try await retrying { try await resources.ledger.write(rows) }
+        let writes = rows
+        var written: [String: [BatchLedger.Written]] = [:]
+        try await retrying { written = try await resources.ledger.write(writes) }
+        // Only rows this write changed are events: a chunk redone after a crash counts nothing twice.
+        let now = WallClock.nowMilliseconds
+        var events: [AnalyticsEvent] = []
+        for job in jobs {
+            guard let rows = written.removeValue(forKey: job.batchID) else { continue }
+            let provider = (try? routes[job.sendConfigID]?.get().provider) ?? ""
+            for row in rows {
+                guard let type = AnalyticsEventType.outcome(row.status) else { continue }
+                events.append(AnalyticsEvent(timeMs: now, userID: job.userID, batchID: job.batchID, recipient: row.position,
+                                             sendConfigID: job.sendConfigID, provider: provider, type: type,
+                                             reason: type == .sent ? "" : row.lastError ?? "", providerMessageID: row.providerMessageID ?? ""))
+            }
+        }
+        resources.events.record(events)
         let letters = dead
         if !letters.isEmpty { try await retrying { try await resources.nats { try $0.publish(letters) } } }
     }

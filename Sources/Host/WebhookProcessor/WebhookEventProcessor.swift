@@ -1,5 +1,6 @@
 import HostCore
 import Logging
+import Metrics
 import Pipeline
 import ProviderModel
 import ServiceLifecycle
@@ -78,6 +79,7 @@ public struct WebhookEventProcessor: Service {
                 continue
             case .success(let instance):
                 do { events = try instance.parse(envelope.request) } catch {
+                    Counter(label: "plugin_call_errors_total", dimensions: [("provider", envelope.provider), ("call", "parse")]).increment()
                     logger.warning("a stored webhook cannot be parsed; dropped", metadata: ["provider": "\(envelope.provider)", "error": "\(error)"])
                     unreadable.append(message)
                     continue
@@ -97,6 +99,10 @@ public struct WebhookEventProcessor: Service {
         }
         let fresh = incoming.indices.filter { !(seen.indices.contains($0) && seen[$0]) }
         let outcome = try await ledger.apply(fresh.map { incoming[$0] })
+        resources.events.record(outcome.events)
+        for (provider, count) in Dictionary(grouping: outcome.events, by: \.provider).mapValues(\.count) {
+            Counter(label: "webhook_events_applied_total", dimensions: [("provider", provider)]).increment(by: count)
+        }
         let unknown = Set(outcome.unknown.map { fresh[$0] })
 
         var acked: [ReceivedMessage] = unreadable

@@ -1,3 +1,4 @@
+import ClickHouse
 import Foundation
 import HostCore
 import ProviderModel
@@ -14,6 +15,8 @@ final class PipelineHarness: @unchecked Sendable {
     let apiPort: Int
     /// The webhook receiver's port (`serve --roles receiver`).
     let receiverPort: Int
+    /// Where this deployment's event writer keeps blocks while ClickHouse is away.
+    let spillDirectory: String
     let configPath: String
     private var hosts: [String: Process] = [:]
     /// Whether this harness made the database (and drops it when it finishes).
@@ -34,34 +37,37 @@ final class PipelineHarness: @unchecked Sendable {
     /// `pipeline`: extra `[pipeline]` keys; `plugins`: the providers this deployment loads.
     /// `webhooks`: extra `[webhooks]` keys; `tables`: more tables for the host config (`[managed.ses]`, say).
         /// `managedBaseURL`: where the managed Resend account sends (a sandbox); `limits`: the `[limits]` table.
+    /// `analytics`: the `[analytics]` keys (a short flush interval by default, so that tests need not wait 5 s).
     convenience init(pipeline: String = "", webhooks: String = "", tables: String = "", limits: String = SendRateLimits.unlimitedTOML,
-                     managedBaseURL: String? = nil, plugins: [String] = ["Resend", "SES", "Telnyx", "CustomWebhook"]) throws {
+                     managedBaseURL: String? = nil, plugins: [String] = ["Resend", "SES", "Telnyx", "CustomWebhook"],
+                     analytics: String = "flush_interval_ms = 200") throws {
         let adminURL = try Self.environmentValue("DATABASE_URL")
         let name = "batchsender_pipeline_\(getpid())_\(UInt32.random(in: 0...UInt32.max))"
         try PostgresConnection(url: adminURL).execute("CREATE DATABASE \(name)")
         let url = String(adminURL[..<adminURL.lastIndex(of: "/")!]) + "/" + name
         try Migrator().migrate(PostgresConnection(url: url))
         try self.init(adminURL: adminURL, databaseName: name, databaseURL: url, ownsDatabase: true, pipeline: pipeline, webhooks: webhooks, tables: tables, limits: limits,
-                      managedBaseURL: managedBaseURL, plugins: plugins)
+                      managedBaseURL: managedBaseURL, plugins: plugins, analytics: analytics)
     }
 
     /// Another deployment over the same database and Redis keys (a restart with other plugins).
     static func reusing(_ other: PipelineHarness, plugins: [String]) throws -> PipelineHarness {
         let harness = try PipelineHarness(adminURL: other.adminURL, databaseName: other.databaseName, databaseURL: other.databaseURL,
                                           ownsDatabase: false, pipeline: "", webhooks: "", tables: "", limits: SendRateLimits.unlimitedTOML,
-                                          managedBaseURL: nil, plugins: plugins)
+                                          managedBaseURL: nil, plugins: plugins, analytics: "flush_interval_ms = 200")
         harness.key = other.key
         return harness
     }
 
     private init(adminURL: String, databaseName: String, databaseURL: String, ownsDatabase: Bool, pipeline: String, webhooks: String, tables: String, limits: String,
-                         managedBaseURL: String?, plugins: [String]) throws {
+                         managedBaseURL: String?, plugins: [String], analytics: String) throws {
         self.adminURL = adminURL
         self.databaseName = databaseName
         self.databaseURL = databaseURL
         self.ownsDatabase = ownsDatabase
         apiPort = try TestSandbox.freePort()
         receiverPort = try TestSandbox.freePort()
+        spillDirectory = TestEnvironment.scratch.appendingPathComponent("spill-\(databaseName)").path
         let pluginLines = plugins.map { "[[plugin]]\npath = \"\(TestEnvironment.binDirectory.appendingPathComponent("lib\($0)Provider.so").path)\"\n" }
         configPath = try TestEnvironment.write(pluginLines.joined() + """
             [api]
@@ -86,6 +92,9 @@ final class PipelineHarness: @unchecked Sendable {
             \(limits)
             [admin]
             token = "env:TEST_ADMIN_TOKEN"
+            [analytics]
+            spill_dir = "\(spillDirectory)"
+            \(analytics)
             [managed.resend]
             api_key = "re_managed_0123456789"
             webhook_secret = "env:TEST_MANAGED_RESEND_WEBHOOK_SECRET"
@@ -207,6 +216,22 @@ final class PipelineHarness: @unchecked Sendable {
     }
 
     // MARK: The API
+
+    /// The sum of a metric's series on the API's `/metrics` (nil when it has none).
+    func metric(_ name: String) async -> Double? {
+        let result = await http.execute(PreparedRequest(method: "GET", url: "http://127.0.0.1:\(apiPort)/metrics", headers: [], body: [],
+                                                        messageIndices: []), timeoutMs: 5_000)
+        let values = String(decoding: result.body, as: UTF8.self).split(separator: "\n").compactMap { line -> Double? in
+            guard line.hasPrefix(name + " ") || line.hasPrefix(name + "{") else { return nil }
+            return line.split(separator: " ").last.flatMap { Double($0) }
+        }
+        return values.isEmpty ? nil : values.reduce(0, +)
+    }
+
+    /// Rows of a query on the stack's ClickHouse (the database every host of the tests writes to).
+    func clickhouse(_ sql: String) async throws -> [JSONValue] {
+        try await ClickHouseClient(url: try Self.environmentValue("CLICKHOUSE_URL"), http: http).rows(sql)
+    }
 
     /// The operators' token for `/admin/*` in this deployment.
     static let adminToken = "admin-token-for-tests-0123456789"

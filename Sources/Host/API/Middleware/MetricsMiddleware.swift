@@ -1,3 +1,4 @@
+import HostCore
 import Hummingbird
 import Prometheus
 
@@ -26,12 +27,5 @@ struct MetricsMiddleware: RouterMiddleware {
         registry.makeDurationHistogram(descriptor: Self.duration, labels: labels, buckets: Self.buckets)
             .recordNanoseconds((ContinuousClock.now - start).nanoseconds)
         return response
-    }
-}
-
-extension Duration {
-    var nanoseconds: Int64 {
-        let (seconds, attoseconds) = components
-        return seconds * 1_000_000_000 + attoseconds / 1_000_000_000
     }
 }

@@ -17,9 +17,12 @@ struct HealthRoutes {
     func register(on router: Router<APIContext>) {
         router.get("health") { _, _ in JSONResponse.make(.ok, text: #"{"status":"ok"}"#) }
         router.get("ready", use: ready)
-        router.get("metrics") { _, _ in
-            Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
-                     body: .init(byteBuffer: ByteBuffer(bytes: registry.emitToBuffer())))
+        // Also under /api, where the seeds' scrapers look; like /metrics it needs no key.
+        for path in ["metrics", "api/metrics"] {
+            router.get(RouterPath(path)) { _, _ in
+                Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                         body: .init(byteBuffer: ByteBuffer(bytes: registry.emitToBuffer())))
+            }
         }
     }
 

@@ -1,3 +1,5 @@
+import ClickHouse
+import HostCore
 import Pipeline
 import Hummingbird
 import Logging
@@ -17,8 +19,10 @@ public final class APIServer: Sendable {
     let database: Database
     let redis: ConnectionPool<RedisConnection>
     let vault: CredentialVault
-    let registry = PrometheusCollectorRegistry()
+    /// The process's one registry: the roles' metrics (through swift-metrics) and the API's own.
+    let registry = PrometheusMetricsFactory.defaultRegistry
     let priorityQueue: PriorityQueue
+    let analytics: AnalyticsStore?
 
     public init(configuration: APIConfiguration, environment: HostEnvironment, logger: Logger) throws(APIStartError) {
         guard (0...65_535).contains(configuration.port) else { throw APIStartError("--port must be 0–65535 (0: any free port), not \(configuration.port)") }
@@ -30,6 +34,11 @@ public final class APIServer: Sendable {
         self.logger = logger
         self.vault = vault
         priorityQueue = PriorityQueue(natsURL: environment.natsURL)
+        do {
+            analytics = try environment.clickhouseURL.map { AnalyticsStore(client: try ClickHouseClient(url: $0, http: CurlHTTPClient(), timeoutMs: 5_000)) }
+        } catch {
+            throw APIStartError("\(error)")
+        }
         // One thread per pooled connection, two for readiness probes and two for priority publishes.
         threads = NIOThreadPool(numberOfThreads: configuration.databaseConnections + configuration.redisConnections + 4)
         threads.start()
@@ -89,6 +98,7 @@ public final class APIServer: Sendable {
             .register(on: api)
         RecipientRoutes(database: database, upload: upload).register(on: api)
         SuppressionRoutes(database: database).register(on: api)
+        AnalyticsRoutes(database: database, store: analytics).register(on: api)
         MessageRoutes(database: database, hot: HotState(redis: redis, prefix: HotState.prefix(for: configuration.redisKeyPrefix)),
                       queue: priorityQueue, threads: threads, logger: logger).register(on: api)
         let admin = router.group("admin").add(middleware: AdminAuthMiddleware(token: configuration.adminToken))

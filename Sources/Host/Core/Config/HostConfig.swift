@@ -32,11 +32,13 @@ public struct HostConfig: Sendable, Equatable {
     public var managed: ManagedAccounts
     public var limits: SendRateLimits
     public var admin: AdminSettings
+    public var analytics: AnalyticsSettings
 
     public init(plugins: [PluginEntry] = [], fetch: FetchPolicy = FetchPolicy(), http: HTTPClientSettings = HTTPClientSettings(),
                 api: APISettings = APISettings(), pipeline: PipelineSettings = PipelineSettings(),
                 webhooks: WebhookIngestSettings = WebhookIngestSettings(), managed: ManagedAccounts = ManagedAccounts(),
-                limits: SendRateLimits = SendRateLimits(), admin: AdminSettings = AdminSettings()) {
+                limits: SendRateLimits = SendRateLimits(), admin: AdminSettings = AdminSettings(),
+                analytics: AnalyticsSettings = AnalyticsSettings()) {
         self.plugins = plugins
         self.fetch = fetch
         self.http = http
@@ -46,6 +48,7 @@ public struct HostConfig: Sendable, Equatable {
         self.managed = managed
         self.limits = limits
         self.admin = admin
+        self.analytics = analytics
     }
 
     /// Reads a config file; relative plugin paths are taken from the file's folder.
@@ -72,12 +75,14 @@ public struct HostConfig: Sendable, Equatable {
             var managed: [String: [String: String]]?
             var limits: SendRateLimits?
             var admin: AdminSettings?
+            var analytics: AnalyticsSettings?
         }
         let file = try decodeTOML(File.self, from: text, path: path)
         return HostConfig(plugins: file.plugin ?? [], fetch: file.fetch ?? FetchPolicy(), http: file.http ?? HTTPClientSettings(),
                           api: file.api ?? APISettings(), pipeline: file.pipeline ?? PipelineSettings(),
                           webhooks: file.webhooks ?? WebhookIngestSettings(), managed: ManagedAccounts(file.managed ?? [:]),
-                          limits: file.limits ?? SendRateLimits(), admin: file.admin ?? AdminSettings())
+                          limits: file.limits ?? SendRateLimits(), admin: file.admin ?? AdminSettings(),
+                          analytics: file.analytics ?? AnalyticsSettings())
     }
 }
 

@@ -273,6 +273,30 @@ public final class JetStream: @unchecked Sendable {
         return (info.pointee.NumPending, Int64(info.pointee.NumAckPending))
     }
 
+    /// Every consumer of a stream with its backlog: messages not yet delivered, and delivered but not acked.
+    public func consumers(stream: String) throws(NATSError) -> [(name: String, pending: UInt64, unacked: Int64)] {
+        var list: UnsafeMutablePointer<jsConsumerInfoList>?
+        var errorCode = jsErrCode(0)
+        let status = js_Consumers(&list, context, stream, nil, &errorCode)
+        if status == NATS_NOT_FOUND { return [] }
+        guard status == NATS_OK, let list else { throw NATSError("consumers of \(stream) are not readable: \(lastError(status))") }
+        defer { jsConsumerInfoList_Destroy(list) }
+        return (0..<Int(list.pointee.Count)).compactMap { index in
+            guard let info = list.pointee.List[index] else { return nil }
+            return (String(cString: info.pointee.Name), info.pointee.NumPending, info.pointee.NumAckPending)
+        }
+    }
+
+    /// Messages a stream holds now.
+    public func messageCount(stream: String) throws(NATSError) -> UInt64 {
+        var info: UnsafeMutablePointer<jsStreamInfo>?
+        var errorCode = jsErrCode(0)
+        let status = js_GetStreamInfo(&info, context, stream, nil, &errorCode)
+        guard status == NATS_OK, let info else { throw NATSError("stream \(stream) is not readable: \(lastError(status))") }
+        defer { jsStreamInfo_Destroy(info) }
+        return info.pointee.State.Msgs
+    }
+
     private func lastError(_ status: natsStatus) -> String { Self.lastError(status) }
 
     /// libnats's last error text on this thread, or the status's own text when it recorded none (it

@@ -1,0 +1,50 @@
+import HostCore
+import Metrics
+import ServiceLifecycle
+import Storage
+
+/// Reads every stream's consumers from JetStream every few seconds into gauges, so that Prometheus
+/// (and an autoscaler reading it) sees the work waiting: `nats_queue_depth` (not yet delivered),
+/// `nats_pending_acks` (delivered, not yet acked), per stream and consumer, and `nats_stream_messages`.
+/// A consumer that went away (an idle tenant's) reads 0, then is dropped from the set.
+public struct QueueDepthMonitor: Service {
+    let resources: PipelineResources
+    let intervalMs: Int64
+
+    public init(resources: PipelineResources, intervalMs: Int64 = 2_000) {
+        self.resources = resources
+        self.intervalMs = intervalMs
+    }
+
+    public func run() async throws {
+        var known: Set<[String]> = []
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            do {
+                let readings = try await resources.nats { jetStream in
+                    try Streams.definitions.map { definition in
+                        (definition.name, try jetStream.messageCount(stream: definition.name), try jetStream.consumers(stream: definition.name))
+                    }
+                }
+                var seen: Set<[String]> = []
+                for (stream, messages, consumers) in readings {
+                    Gauge(label: "nats_stream_messages", dimensions: [("stream", stream)]).record(Int64(clamping: messages))
+                    for consumer in consumers {
+                        seen.insert([stream, consumer.name])
+                        record(stream: stream, consumer: consumer.name, pending: Int64(clamping: consumer.pending), unacked: consumer.unacked)
+                    }
+                }
+                for gone in known.subtracting(seen) { record(stream: gone[0], consumer: gone[1], pending: 0, unacked: 0) }
+                known = seen
+            } catch {
+                resources.logger.debug("queue depth not readable now", metadata: ["error": "\(error)"])
+            }
+            await pause(milliseconds: intervalMs)
+        }
+    }
+
+    private func record(stream: String, consumer: String, pending: Int64, unacked: Int64) {
+        let labels = [("stream", stream), ("consumer", consumer)]
+        Gauge(label: "nats_queue_depth", dimensions: labels).record(pending)
+        Gauge(label: "nats_pending_acks", dimensions: labels).record(unacked)
+    }
+}

@@ -1,0 +1,42 @@
+import Metrics
+import ProviderModel
+
+/// What the sender tells Prometheus (through swift-metrics): outcomes, request latency, retries,
+/// rate-limit waits, dead letters and plugin faults, each by provider.
+enum SenderMetrics {
+    static func outcome(_ provider: String, _ outcome: String, count: Int = 1) {
+        guard count > 0 else { return }
+        Counter(label: "messages_sent_total", dimensions: [("provider", provider), ("outcome", outcome)]).increment(by: count)
+    }
+
+    static func requestDuration(_ provider: String, nanoseconds: Int64) {
+        Timer(label: "send_request_duration_seconds", dimensions: [("provider", provider)]).recordNanoseconds(nanoseconds)
+    }
+
+    static func retry(_ provider: String) {
+        Counter(label: "send_retries_total", dimensions: [("provider", provider)]).increment()
+    }
+
+    static func rateLimitWait(_ provider: String, messages: Int) {
+        guard messages > 0 else { return }
+        Counter(label: "rate_limit_waits_total", dimensions: [("provider", provider)]).increment(by: messages)
+    }
+
+    static func deadLetters(_ provider: String, count: Int) {
+        guard count > 0 else { return }
+        Counter(label: "dead_letters_total", dimensions: [("provider", provider)]).increment(by: count)
+    }
+
+    static func pluginError(_ provider: String, call: String) {
+        Counter(label: "plugin_call_errors_total", dimensions: [("provider", provider), ("call", call)]).increment()
+    }
+
+    /// The outcome's name in `messages_sent_total`.
+    static func name(_ outcome: SendOutcome) -> String {
+        switch outcome.kind {
+        case .accepted: "accepted"
+        case .permanent: "permanent"
+        case .retryable: Throttling.isThrottled(outcome) ? "throttled" : "retryable"
+        }
+    }
+}
