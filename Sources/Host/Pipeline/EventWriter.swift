@@ -202,6 +202,7 @@ public final class EventWriter: Service, Sendable {
             let landed = try await client.rows("SELECT sum(rows) AS rows FROM \(AnalyticsSchema.blocks) WHERE block_id = \(ClickHouseClient.literal(id))")
             if let count = landed.first?["rows"]?.stringValue.flatMap(Int.init), count >= rows {
                 logger.info("analytics block found already written", metadata: ["block": "\(id)", "rows": "\(rows)"])
+                written.add(rows, ordering: .relaxed)
                 return
             }
         }

@@ -315,13 +315,13 @@ final class PipelineHarness: @unchecked Sendable {
     }
 
     /// Polls `condition` every 100 ms for up to a minute.
-    static func waitUntil(_ condition: () async throws -> Bool) async throws {
-        let deadline = Date().addingTimeInterval(60)
+    static func waitUntil(seconds: Double = 60, _ condition: () async throws -> Bool) async throws {
+        let deadline = Date().addingTimeInterval(seconds)
         while Date() < deadline {
             if try await condition() { return }
             try await Task.sleep(for: .milliseconds(100))
         }
-        throw TestEnvironment.FixtureError(message: "the condition did not hold within a minute")
+        throw TestEnvironment.FixtureError(message: "the condition did not hold within \(Int(seconds)) s")
     }
 
     func detail(_ batch: String) async throws -> [String: Any] { try await call("GET", "/api/batches/\(batch)") }

@@ -1,4 +1,5 @@
 import Foundation
+import HostCore
 import Testing
 
 /// The stack's own servers restarted under a sending batch. They are shared by every test, so
@@ -95,5 +96,57 @@ struct ServerRestartTests {
         #expect(during.status == 503, "answered \(during.status) \(during.body) while NATS was stopped")
         try await restarted
         try await PipelineHarness.waitUntil { try await post("msg_after").status == 200 }
+    }
+
+    @Test("ClickHouse stopped during a 100,000-recipient batch and started again: every event is in ClickHouse once (before and after FINAL), the summed views agree, and the writer's memory stayed under its bound while it spilled to disk")
+    func clickhouseRestart() async throws {
+        let memoryRows = 20_000, flushRows = 5_000
+        let sandbox = try TestSandbox()
+        // 4,000 messages/s for the whole deployment: the batch sends for ~25 s, and the 8 s outage falls inside it.
+        let harness = try PipelineHarness(limits: SendRateLimits.unlimitedTOML + "\nsystem = 4000",
+                                          analytics: "flush_rows = \(flushRows)\nflush_interval_ms = 500\nmemory_rows = \(memoryRows)")
+        defer { harness.finish() }
+        try harness.start("host")
+        let count = 100_000
+        let batch = try await harness.sendResendBatch(sandbox: sandbox, count: count)
+        try await PipelineHarness.waitUntil { (PipelineTests.section(try await sandbox.stats(), "resend")["messages_accepted"] ?? 0) >= 10_000 }
+
+        // The writer's gauges, sampled until the batch is done and its events are written.
+        let sampling = Task {
+            var peak = (buffered: 0.0, spilled: 0.0)
+            while !Task.isCancelled {
+                peak.buffered = max(peak.buffered, await harness.metric("analytics_buffer_events") ?? 0)
+                peak.spilled = max(peak.spilled, await harness.metric("analytics_spilled_events") ?? 0)
+                try? await Task.sleep(for: .milliseconds(100))
+            }
+            return peak
+        }
+        try await Self.restart("clickhouse", pauseSeconds: 8)
+        let acceptedAtRestart = PipelineTests.section(try await sandbox.stats(), "resend")["messages_accepted"] ?? 0
+        #expect(acceptedAtRestart < count, "the outage came while the batch was sending")
+        let detail = try await harness.wait(batch, seconds: 240)
+        #expect(PipelineHarness.counts(detail)["sent"] == count)
+
+        func events(final: Bool) async throws -> [String: Int] {
+            let rows = try await harness.clickhouse("""
+                SELECT event_type, count() AS n FROM email_events \(final ? "FINAL" : "") WHERE batch_id = '\(batch)' GROUP BY event_type
+                """)
+            return Dictionary(uniqueKeysWithValues: rows.compactMap { row in
+                row["event_type"]?.stringValue.flatMap { type in row["n"]?.stringValue.flatMap(Int.init).map { (type, $0) } }
+            })
+        }
+        let expected = ["queued": count, "sent": count]
+        try await PipelineHarness.waitUntil(seconds: 90) { try await events(final: false) == expected }
+        sampling.cancel()
+        let peak = await sampling.value
+        #expect(try await events(final: false) == expected, "no row twice, even before merges")
+        #expect(try await events(final: true) == expected)
+        let stats = try await harness.call("GET", "/api/batches/\(batch)/stats")
+        let counted = (stats["counts"] as? [String: Any] ?? [:]).compactMapValues { $0 as? Int }
+        #expect(counted["queued"] == count && counted["sent"] == count, "the summed view counts each block once: \(counted)")
+        #expect(peak.spilled > 0, "the outage outlasted the memory bound, so blocks went to disk")
+        #expect(peak.buffered <= Double(memoryRows + flushRows), "peak \(peak.buffered) events in memory")
+        #expect(((try? FileManager.default.contentsOfDirectory(atPath: harness.spillDirectory)) ?? []).filter { $0.hasSuffix(".jsonl") }.isEmpty,
+                "every spilled block was sent and removed")
     }
 }

@@ -1,0 +1,101 @@
+import ClickHouse
+import Foundation
+import HostCore
+import Logging
+import NIOPosix
+import Pipeline
+import ProviderModel
+import Synchronization
+import Testing
+
+/// The event writer against the stack's ClickHouse: a block whose insert landed without an answer is
+/// not written twice, and blocks spilled to disk while ClickHouse was away are sent by the next start.
+@Suite("Event writer", .serialized)
+struct EventWriterTests {
+    /// The real client, except that the first insert's answer is lost (a timeout after the server wrote it).
+    final class LostAnswer: HTTPClient, Sendable {
+        let inner = CurlHTTPClient()
+        let lost = Mutex(false)
+        func execute(_ request: PreparedRequest, timeoutMs: Int?) async -> HTTPResult {
+            let result = await inner.execute(request, timeoutMs: timeoutMs)
+            let insert = request.url.contains("query=INSERT")
+            let lose = lost.withLock { done in
+                defer { if insert { done = true } }
+                return insert && !done
+            }
+            return lose ? HTTPResult(failure: .timeout, message: "the answer was lost") : result
+        }
+    }
+
+    static func events(batch: String, count: Int) -> [AnalyticsEvent] {
+        (0..<count).map {
+            AnalyticsEvent(timeMs: WallClock.nowMilliseconds, userID: "writer-test", batchID: batch, recipient: $0, sendConfigID: "c",
+                           provider: "resend", type: .sent)
+        }
+    }
+
+    static func rows(_ client: ClickHouseClient, batch: String) async throws -> Int {
+        try await client.rows("SELECT count() AS n FROM email_events WHERE batch_id = '\(batch)'").first?["n"]?.stringValue.flatMap(Int.init) ?? -1
+    }
+
+    static func settings(_ change: (inout AnalyticsSettings) -> Void = { _ in }) -> AnalyticsSettings {
+        var settings = AnalyticsSettings()
+        settings.flushIntervalMs = 50
+        settings.spillDir = TestEnvironment.scratch.appendingPathComponent("spill-\(UUID().uuidString)").path
+        change(&settings)
+        return settings
+    }
+
+    /// The writers' disk threads, for the whole test run.
+    static let threads: NIOThreadPool = {
+        let pool = NIOThreadPool(numberOfThreads: 2)
+        pool.start()
+        return pool
+    }()
+
+    static var url: String { get throws { try PipelineHarness.environmentValue("CLICKHOUSE_URL") } }
+
+    @Test("An insert whose answer was lost is looked up before it is sent again: its rows are in ClickHouse once")
+    func lostAnswerWrittenOnce() async throws {
+        let threads = Self.threads
+        let client = try ClickHouseClient(url: try Self.url, http: LostAnswer())
+        let writer = EventWriter(client: client, settings: Self.settings(), threads: threads, logger: Logger(label: "test"))
+        let batch = UUID().uuidString.lowercased()
+        writer.record(Self.events(batch: batch, count: 100))
+        let running = Task { try await writer.run() }
+        try await PipelineHarness.waitUntil(seconds: 30) { writer.eventsWritten == 100 }
+        running.cancel()
+        try await running.value
+        #expect(try await Self.rows(client, batch: batch) == 100)
+    }
+
+    @Test("Blocks kept on disk while ClickHouse is away are sent by the next writer, and removed")
+    func spilledBlocksSentAtNextStart() async throws {
+        let threads = Self.threads
+        let settings = Self.settings { $0.flushRows = 10; $0.memoryRows = 20 }
+        let batch = UUID().uuidString.lowercased()
+        // Nothing listens on port 9: every insert fails, memory holds 20 events, the rest goes to disk, and shutdown spills the rest.
+        let away = EventWriter(client: try ClickHouseClient(url: "http://127.0.0.1:9/", http: CurlHTTPClient()), settings: settings,
+                               threads: threads, logger: Logger(label: "test"))
+        let running = Task { try await away.run() }
+        for part in stride(from: 0, to: 100, by: 10) {
+            away.record(Array(Self.events(batch: batch, count: 100)[part..<part + 10]))
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        try await PipelineHarness.waitUntil(seconds: 10) { away.bufferedEvents <= 20 }
+        running.cancel()
+        try await running.value
+        let files = try FileManager.default.contentsOfDirectory(atPath: settings.spillDir).filter { $0.hasSuffix(".jsonl") }
+        #expect(files.count == 10, "ten blocks of ten on disk: \(files)")
+
+        let client = try ClickHouseClient(url: try Self.url, http: CurlHTTPClient())
+        let next = EventWriter(client: client, settings: settings, threads: threads, logger: Logger(label: "test"))
+        let again = Task { try await next.run() }
+        func onDisk() throws -> Int { try FileManager.default.contentsOfDirectory(atPath: settings.spillDir).filter { $0.hasSuffix(".jsonl") }.count }
+        // A block's file goes once its insert is answered.
+        try await PipelineHarness.waitUntil(seconds: 30) { try next.eventsWritten == 100 && onDisk() == 0 }
+        again.cancel()
+        try await again.value
+        #expect(try await Self.rows(client, batch: batch) == 100)
+    }
+}
