@@ -4,8 +4,10 @@ import ServiceLifecycle
 import Storage
 
 /// Reads every stream's consumers from JetStream every few seconds into gauges, so that Prometheus
-/// (and an autoscaler reading it) sees the work waiting: `nats_queue_depth` (not yet delivered),
-/// `nats_pending_acks` (delivered, not yet acked), per stream and consumer, and `nats_stream_messages`.
+/// (and an autoscaler reading it) sees the work waiting: `nats_queue_depth`, the jobs not yet done
+/// (not yet delivered, plus delivered and not acked: a chunk handed back to wait for its rate-limit
+/// appointment is still work to do), `nats_pending_acks` (the second part alone), per stream and
+/// consumer, and `nats_stream_messages`.
 /// A consumer that went away (an idle tenant's) reads 0, then is dropped from the set.
 public struct QueueDepthMonitor: Service {
     let resources: PipelineResources
@@ -30,10 +32,11 @@ public struct QueueDepthMonitor: Service {
                     Gauge(label: "nats_stream_messages", dimensions: [("stream", stream)]).record(Int64(clamping: messages))
                     for consumer in consumers {
                         seen.insert([stream, consumer.name])
-                        record(stream: stream, consumer: consumer.name, pending: Int64(clamping: consumer.pending), unacked: consumer.unacked)
+                        record(stream: stream, consumer: consumer.name, waiting: Int64(clamping: consumer.pending) &+ consumer.unacked,
+                               unacked: consumer.unacked)
                     }
                 }
-                for gone in known.subtracting(seen) { record(stream: gone[0], consumer: gone[1], pending: 0, unacked: 0) }
+                for gone in known.subtracting(seen) { record(stream: gone[0], consumer: gone[1], waiting: 0, unacked: 0) }
                 known = seen
             } catch {
                 resources.logger.debug("queue depth not readable now", metadata: ["error": "\(error)"])
@@ -42,9 +45,9 @@ public struct QueueDepthMonitor: Service {
         }
     }
 
-    private func record(stream: String, consumer: String, pending: Int64, unacked: Int64) {
+    private func record(stream: String, consumer: String, waiting: Int64, unacked: Int64) {
         let labels = [("stream", stream), ("consumer", consumer)]
-        Gauge(label: "nats_queue_depth", dimensions: labels).record(pending)
+        Gauge(label: "nats_queue_depth", dimensions: labels).record(waiting)
         Gauge(label: "nats_pending_acks", dimensions: labels).record(unacked)
     }
 }

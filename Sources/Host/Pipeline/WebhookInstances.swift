@@ -6,7 +6,7 @@ import ProviderModel
 /// send-config's own (its secret, cached like the sender's) for
 /// `POST /webhooks/{provider}/{sendConfigId}`.
 public final class WebhookInstances: Sendable {
-    private let plugins: PluginRegistry
+    public let plugins: PluginRegistry
     private let managed: ManagedInstances
     private let configs: SendConfigInstances
 

@@ -46,6 +46,8 @@ public final class WebhookReceiver: Service, Sendable {
         namespace: "webhook", metricName: "stored", unitName: "total", helpText: "Verified webhooks JetStream acknowledged, by provider")
 
     public func run() async throws {
+        // Each provider's valid count exists from the start, so that the refusal ratio has a denominator.
+        for provider in instances.plugins.ids { _ = registry.makeCounter(descriptor: Self.verifications, labels: [("provider", provider), ("result", "valid")]) }
         let router = Router()
         router.get("health") { _, _ in Self.json(.ok, ["status": .string("ok")]) }
         router.get("metrics") { [registry] _, _ in

@@ -4,6 +4,20 @@ import ProviderModel
 /// What the sender tells Prometheus (through swift-metrics): outcomes, request latency, retries,
 /// rate-limit waits, dead letters and plugin faults, each by provider.
 enum SenderMetrics {
+    /// Every provider's counters exist from the start at 0, so that a dashboard's or alert's query has a series
+    /// to read before the first retry or dead letter (Prometheus cannot tell a missing series from no events).
+    static func prepare(providers: [String]) {
+        for provider in providers {
+            for outcome in ["accepted", "permanent", "retryable", "throttled", "plugin_error"] {
+                _ = Counter(label: "messages_sent_total", dimensions: [("provider", provider), ("outcome", outcome)])
+            }
+            _ = Counter(label: "send_retries_total", dimensions: [("provider", provider)])
+            _ = Counter(label: "rate_limit_waits_total", dimensions: [("provider", provider)])
+            _ = Counter(label: "dead_letters_total", dimensions: [("provider", provider)])
+            _ = Counter(label: "plugin_call_errors_total", dimensions: [("provider", provider), ("call", "send")])
+        }
+    }
+
     static func outcome(_ provider: String, _ outcome: String, count: Int = 1) {
         guard count > 0 else { return }
         Counter(label: "messages_sent_total", dimensions: [("provider", provider), ("outcome", outcome)]).increment(by: count)

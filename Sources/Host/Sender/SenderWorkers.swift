@@ -29,6 +29,7 @@ public struct SenderWorkers: Service {
     }
 
     public func run() async throws {
+        SenderMetrics.prepare(providers: resources.plugins.ids)
         await retireLegacyConsumer()
         await withDiscardingTaskGroup { lanes in
             lanes.addTask { await runPriorityLane() }

@@ -31,6 +31,11 @@ public struct WebhookEventProcessor: Service {
     /// PostgreSQL, another reads or parses. Their transactions lock recipients in one order
     /// (batch, position), so they do not deadlock on rows.
     public func run() async throws {
+        // At 0 from the start, so that dashboards and alerts read a series before the first event.
+        for provider in resources.plugins.ids {
+            _ = Counter(label: "webhook_events_applied_total", dimensions: [("provider", provider)])
+            _ = Counter(label: "plugin_call_errors_total", dimensions: [("provider", provider), ("call", "parse")])
+        }
         await withDiscardingTaskGroup { group in
             for _ in 0..<settings.processorLanes { group.addTask { await lane() } }
         }

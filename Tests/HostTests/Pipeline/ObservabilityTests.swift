@@ -1,0 +1,88 @@
+import Foundation
+import HostCore
+import ProviderModel
+import Testing
+
+/// Metrics end to end: the queue depth on /api/metrics while a batch sends, the stack's Prometheus
+/// scraping it, every dashboard query answering with data, and the alert rules checked and unit-tested
+/// by promtool. Part of the serialized pipeline suite.
+extension PipelineTests {
+    static let prometheus = "http://127.0.0.1:9090"
+
+    static func get(_ url: String) async -> [UInt8] {
+        await CurlHTTPClient().execute(PreparedRequest(method: "GET", url: url, headers: [], body: [], messageIndices: []), timeoutMs: 10_000).body
+    }
+
+    /// The series a PromQL query returns now (`data.result`).
+    static func promQuery(_ expression: String) async -> [JSONValue] {
+        var allowed = CharacterSet.alphanumerics
+        allowed.insert(charactersIn: "-._~")
+        let encoded = expression.addingPercentEncoding(withAllowedCharacters: allowed) ?? expression
+        let answer = JSONValue.parse(await get("\(prometheus)/api/v1/query?query=\(encoded)"))
+        return answer?["data"]?["result"]?.arrayValue ?? []
+    }
+
+    @Test("The alert rules pass promtool's check and their unit tests")
+    func alertRules() throws {
+        let folder = TestEnvironment.packageRoot.appendingPathComponent("deploy/prometheus").path
+        let check = try TestEnvironment.run("/usr/bin/promtool", ["check", "rules", "\(folder)/alerts.yml"])
+        #expect(check.status == 0, "\(check.stdout)\(check.stderr)")
+        let tests = try TestEnvironment.run("/usr/bin/promtool", ["test", "rules", "\(folder)/alerts.test.yml"])
+        #expect(tests.status == 0, "\(tests.stdout)\(tests.stderr)")
+    }
+
+    @Test("While a batch sends, /api/metrics shows its queue depth and Prometheus has it; afterwards every dashboard query returns data")
+    func metricsAndDashboards() async throws {
+        let harness = try PipelineHarness(limits: SendRateLimits.unlimitedTOML + "\nsystem = 300")
+        defer { harness.finish() }
+        try harness.start("host", roles: Self.allRoles)
+        // The stack's Prometheus scrapes the files in its targets folder (it watches the folder).
+        let targets = TestEnvironment.packageRoot.appendingPathComponent(".stack/prometheus/targets/\(harness.databaseName).json")
+        try Data(#"[{"targets":["127.0.0.1:\#(harness.apiPort)"],"labels":{"deployment":"\#(harness.databaseName)"}}]"#.utf8).write(to: targets)
+        defer { try? FileManager.default.removeItem(at: targets) }
+
+        let sandboxPort = try TestSandbox.freePort()
+        let config = try await harness.sendConfig("resend", sandbox: "http://127.0.0.1:\(sandboxPort)")
+        let webhookURL = try await harness.call("GET", "/api/send-configs/\(config)")["webhookUrl"] as? String ?? ""
+        let sandbox = try TestSandbox(webhookURLs: ["resend=\(webhookURL)"], port: sandboxPort)
+        // 300 messages/s: 3,000 recipients send for ~10 s, long enough to watch the queue.
+        let (csv, payload) = Self.recipients("resend", count: 3_000)
+        let batch = try await harness.batch(config: config, payload: payload, csv: csv)
+        let user = try harness.query("SELECT user_id FROM batches WHERE id = $1", [batch])[0][0] ?? ""
+        try await harness.call("POST", "/api/batches/\(batch)/send")
+
+        let series = "nats_queue_depth{stream=\"email-system\",consumer=\"sender-\(user)\"}"
+        var seenOnEndpoint = 0.0, seenInPrometheus = 0.0
+        let deadline = Date().addingTimeInterval(60)
+        while Date() < deadline, seenOnEndpoint == 0 || seenInPrometheus == 0 {
+            let text = String(decoding: await Self.get("http://127.0.0.1:\(harness.apiPort)/api/metrics"), as: UTF8.self)
+            for line in text.split(separator: "\n") where line.hasPrefix(series + " ") {
+                seenOnEndpoint = max(seenOnEndpoint, Double(line.split(separator: " ").last ?? "") ?? 0)
+            }
+            for result in await Self.promQuery("max_over_time(\(series)[1m])") {
+                seenInPrometheus = max(seenInPrometheus, Double(result["value"]?.arrayValue?.last?.stringValue ?? "") ?? 0)
+            }
+            try await Task.sleep(for: .milliseconds(500))
+        }
+        #expect(seenOnEndpoint > 0, "the tenant's chunk jobs waiting, on /api/metrics")
+        #expect(seenInPrometheus > 0, "and in Prometheus")
+        try await harness.wait(batch)
+        _ = try await Self.settle(harness, sandbox, provider: "resend", batch: batch)
+
+        // Two scrapes after the last event, so that every rate has two samples in its window.
+        try await Task.sleep(for: .seconds(11))
+        for name in ["delivery", "queue"] {
+            let file = TestEnvironment.packageRoot.appendingPathComponent("deploy/grafana/\(name).json")
+            let dashboard = JSONValue.parse(try Data(contentsOf: file))
+            let panels = dashboard?["panels"]?.arrayValue ?? []
+            #expect(!panels.isEmpty)
+            for panel in panels {
+                for target in panel["targets"]?.arrayValue ?? [] {
+                    let expression = (target["expr"]?.stringValue ?? "").replacingOccurrences(of: "$__rate_interval", with: "1m")
+                    let result = await Self.promQuery(expression)
+                    #expect(!result.isEmpty, "\(name): \(panel["title"]?.stringValue ?? "?"): \(expression) returned no data")
+                }
+            }
+        }
+    }
+}
