@@ -11,11 +11,12 @@ import Storage
 /// the queues of tenants idle for `tenantIdleMs`.
 public struct BackgroundJobs: Service {
     let resources: PipelineResources
-    var logger: Logger { resources.logger }
+    let logger: Logger
     var settings: PipelineSettings { resources.settings }
 
     public init(resources: PipelineResources) {
         self.resources = resources
+        logger = resources.logger.role("background")
     }
 
     public func run() async throws {

@@ -9,10 +9,11 @@ import Storage
 /// same `Nats-Msg-Id`, which JetStream drops.
 public struct BatchDiscoverer: Service {
     let resources: PipelineResources
-    var logger: Logger { resources.logger }
+    let logger: Logger
 
     public init(resources: PipelineResources) {
         self.resources = resources
+        logger = resources.logger.role("discoverer")
     }
 
     public func run() async throws {

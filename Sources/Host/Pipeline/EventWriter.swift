@@ -52,7 +52,7 @@ public final class EventWriter: Service, Sendable {
         self.settings = settings
         self.spill = EventSpill(directory: settings.spillDir)
         self.threads = threads
-        self.logger = logger
+        self.logger = logger.role("analytics-writer")
     }
 
     public var enabled: Bool { client != nil }

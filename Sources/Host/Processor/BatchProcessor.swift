@@ -16,10 +16,11 @@ import Synchronization
 public struct BatchProcessor: Service {
     let resources: PipelineResources
     let instances: SendConfigInstances
-    var logger: Logger { resources.logger }
+    let logger: Logger
 
     public init(resources: PipelineResources) {
         self.resources = resources
+        logger = resources.logger.role("processor")
         instances = resources.sendConfigInstances(services: HostServices(logger: resources.logger))
     }
 

@@ -35,7 +35,7 @@ public final class WebhookReceiver: Service, Sendable {
         self.instances = instances
         self.jetStream = jetStream
         self.fetcher = fetcher
-        self.logger = logger
+        self.logger = logger.role("receiver")
         self.onReady = onReady
     }
 

@@ -15,11 +15,12 @@ public struct SenderWorkers: Service {
     let resources: PipelineResources
     let client: CurlHTTPClient
     let sender: ChunkSender
-    var logger: Logger { resources.logger }
+    let logger: Logger
     var settings: PipelineSettings { resources.settings }
 
     public init(resources: PipelineResources, http: HTTPClientSettings = HTTPClientSettings()) {
         self.resources = resources
+        logger = resources.logger.role("sender")
         var http = http
         http.timeoutMs = resources.settings.httpTimeoutMs
         client = CurlHTTPClient(settings: http)

@@ -18,10 +18,11 @@ public struct WebhookEventProcessor: Service {
     let settings: WebhookIngestSettings
     let instances: WebhookInstances
     let ledger: WebhookLedger
-    var logger: Logger { resources.logger }
+    let logger: Logger
 
     public init(resources: PipelineResources, settings: WebhookIngestSettings, instances: WebhookInstances) {
         self.resources = resources
+        logger = resources.logger.role("webhook-processor")
         self.settings = settings
         self.instances = instances
         ledger = WebhookLedger(database: resources.database)

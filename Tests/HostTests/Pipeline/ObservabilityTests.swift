@@ -85,4 +85,30 @@ extension PipelineTests {
             }
         }
     }
+
+    @Test("--log-format json: every line the host writes is one JSON object with time, level and message; roles and batch ids are named")
+    func jsonLogs() async throws {
+        let harness = try PipelineHarness()
+        defer { harness.finish() }
+        let log = TestEnvironment.scratch.appendingPathComponent("json-\(harness.databaseName).log").path
+        try harness.start("host", arguments: ["--log-format", "json", "--log-level", "info"], log: log)
+        let sandbox = try TestSandbox()
+        let batch = try await harness.sendResendBatch(sandbox: sandbox, count: 20)
+        try await harness.wait(batch)
+        #expect(harness.terminate("host") == 0)
+        let lines = try String(contentsOfFile: log, encoding: .utf8).split(separator: "\n")
+        #expect(lines.count >= 3)
+        var roles: Set<String> = []
+        var namedBatch = false
+        for line in lines {
+            let object = JSONValue.parse(Array(line.utf8))?.objectValue
+            #expect(object != nil, "not one JSON object: \(line.prefix(200))")
+            guard let object else { continue }
+            #expect(object["time"]?.stringValue != nil && object["level"]?.stringValue != nil && object["message"]?.stringValue != nil)
+            if let role = object["role"]?.stringValue { roles.insert(role) }
+            if object["batch"]?.stringValue == batch { namedBatch = true }
+        }
+        #expect(roles.isSuperset(of: ["processor", "background"]), "roles: \(roles)")
+        #expect(namedBatch, "a line about the batch names it")
+    }
 }

@@ -114,17 +114,18 @@ final class PipelineHarness: @unchecked Sendable {
         return environment
     }
 
-    /// Starts `batchsender serve --roles ROLES` under `name` and waits until it runs.
-    func start(_ name: String, roles: String = "api,discoverer,processor,sender,background") throws {
+    /// Starts `batchsender serve --roles ROLES` under `name` and waits until it runs; `arguments` go after the
+    /// harness's own (a later `--log-level` wins), and `log` names a file for its standard error.
+    func start(_ name: String, roles: String = "api,discoverer,processor,sender,background", arguments: [String] = [], log: String? = nil) throws {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: TestEnvironment.cli)
         process.arguments = ["serve", "--roles", roles, "--port", String(apiPort), "--config", configPath, "--log-level",
-                             ProcessInfo.processInfo.environment["TEST_HOST_LOG_LEVEL"] ?? "warning"]
+                             ProcessInfo.processInfo.environment["TEST_HOST_LOG_LEVEL"] ?? "warning"] + arguments
         process.environment = environment
         let out = Pipe()
         process.standardOutput = out
         // TEST_HOST_LOG=FILE keeps the hosts' logs (appended) when a test needs looking into.
-        if let log = ProcessInfo.processInfo.environment["TEST_HOST_LOG"] {
+        if let log = log ?? ProcessInfo.processInfo.environment["TEST_HOST_LOG"] {
             if !FileManager.default.fileExists(atPath: log) { _ = FileManager.default.createFile(atPath: log, contents: nil) }
             let handle = FileHandle(forWritingAtPath: log)
             handle?.seekToEndOfFile()
@@ -169,6 +170,15 @@ final class PipelineHarness: @unchecked Sendable {
         guard let process = hosts.removeValue(forKey: name) else { return }
         kill(process.processIdentifier, SIGKILL)
         process.waitUntilExit()
+    }
+
+    /// SIGTERM, and waits until the host drained and exited; its exit status.
+    @discardableResult
+    func terminate(_ name: String) -> Int32 {
+        guard let process = hosts.removeValue(forKey: name) else { return -1 }
+        kill(process.processIdentifier, SIGTERM)
+        process.waitUntilExit()
+        return process.terminationStatus
     }
 
     func stopHosts() {

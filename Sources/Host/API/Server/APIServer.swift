@@ -31,7 +31,7 @@ public final class APIServer: Sendable {
         }
         self.configuration = configuration
         self.environment = environment
-        self.logger = logger
+        self.logger = logger.role("api")
         self.vault = vault
         priorityQueue = PriorityQueue(natsURL: environment.natsURL)
         do {
