@@ -7,7 +7,7 @@ import SenderAPI
 /// `batchsender bench`: benchmarks that need the whole system.
 struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "bench", abstract: "Benchmarks of the whole system (stack, sandbox, host).", subcommands: [E2EBenchCommand.self, WebhookBenchCommand.self])
+        commandName: "bench", abstract: "Benchmarks of the whole system (stack, sandbox, host).", subcommands: [E2EBenchCommand.self, WebhookBenchCommand.self, AnalyticsBenchCommand.self])
 }
 
 /// `batchsender bench e2e`: starts the sandbox and `batchsender serve` from this executable against the
