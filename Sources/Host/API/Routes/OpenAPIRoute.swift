@@ -15,6 +15,12 @@ public enum OpenAPIDocument {
     public static let text = template
         .replacingOccurrences(of: "@BATCH_STATUSES@", with: list(BatchStatus.allCases.map(\.rawValue)))
         .replacingOccurrences(of: "@RECIPIENT_STATUSES@", with: list(RecipientStatus.allCases.map(\.rawValue)))
+        .replacingOccurrences(of: "@ANALYTICS_REQUIRED@", with: list(analyticsCounts))
+        .replacingOccurrences(of: "@ANALYTICS_PROPERTIES@", with: "{" + analyticsCounts.map { "\"\($0)\": {\"type\": \"integer\", \"minimum\": 0}" }
+            .joined(separator: ", ") + "}")
+
+    /// The counts an analytics answer carries: every event type, then bounces by class.
+    static let analyticsCounts = AnalyticsEventType.allCases.map(\.rawValue) + ["bouncedHard", "bouncedSoft"]
 
     private static func list(_ names: [String]) -> String {
         "[" + names.map { "\"\($0)\"" }.joined(separator: ", ") + "]"
@@ -598,7 +604,25 @@ public enum OpenAPIDocument {
   },
   "/metrics": {
    "get": {
-    "summary": "Prometheus text: requests and latencies by route, method and status",
+    "summary": "Prometheus text: every role's metrics in this process (queue depth per stream and consumer, messages sent by provider and outcome, send latency, retries, rate-limit waits, dead letters, webhook verifications, the analytics writer's buffer) and the API's requests and latencies by route, method and status",
+    "security": [],
+    "responses": {
+     "200": {
+      "description": "OK",
+      "content": {
+       "text/plain": {
+        "schema": {
+         "type": "string"
+        }
+       }
+      }
+     }
+    }
+   }
+  },
+  "/api/metrics": {
+   "get": {
+    "summary": "The same as /metrics, where the seeds' scrapers look; no key needed. Prometheus text: every role's metrics in this process (queue depth per stream and consumer, messages sent by provider and outcome, send latency, retries, rate-limit waits, dead letters, webhook verifications, the analytics writer's buffer) and the API's requests and latencies by route, method and status",
     "security": [],
     "responses": {
      "200": {
@@ -1374,6 +1398,278 @@ public enum OpenAPIDocument {
     }
    }
   },
+  "/api/analytics/overview": {
+   "get": {
+    "summary": "The caller's event counts and rates over a period (read from ClickHouse's hourly sums): sent, delivered, bounced (hard and soft), complained, failed, opened, clicked and the rest of the event types",
+    "parameters": [
+     {
+      "name": "from",
+      "in": "query",
+      "required": false,
+      "schema": {
+       "type": "string",
+       "format": "date-time"
+      },
+      "description": "start of the period (ISO 8601), rounded down to the hour (to the UTC day for a daily series); default: 7 days before `to`"
+     },
+     {
+      "name": "to",
+      "in": "query",
+      "required": false,
+      "schema": {
+       "type": "string",
+       "format": "date-time"
+      },
+      "description": "end of the period (ISO 8601), rounded up to the hour (to the UTC day for a daily series); default: now"
+     },
+     {
+      "name": "sendConfigId",
+      "in": "query",
+      "required": false,
+      "schema": {
+       "type": "string",
+       "format": "uuid"
+      },
+      "description": "only events of this send-config"
+     }
+    ],
+    "responses": {
+     "200": {
+      "description": "OK",
+      "content": {
+       "application/json": {
+        "schema": {
+         "type": "object",
+         "required": [
+          "from",
+          "to",
+          "sendConfigId",
+          "counts",
+          "rates"
+         ],
+         "properties": {
+          "from": {
+           "type": "string",
+           "format": "date-time"
+          },
+          "to": {
+           "type": "string",
+           "format": "date-time"
+          },
+          "sendConfigId": {
+           "type": [
+            "string",
+            "null"
+           ]
+          },
+          "counts": {
+           "$ref": "#/components/schemas/AnalyticsCounts"
+          },
+          "rates": {
+           "$ref": "#/components/schemas/AnalyticsRates"
+          }
+         }
+        }
+       }
+      }
+     },
+     "401": {
+      "$ref": "#/components/responses/E401"
+     },
+     "422": {
+      "$ref": "#/components/responses/E422"
+     },
+     "429": {
+      "$ref": "#/components/responses/E429"
+     },
+     "503": {
+      "$ref": "#/components/responses/E503"
+     }
+    }
+   }
+  },
+  "/api/analytics/timeseries": {
+   "get": {
+    "summary": "The caller's event counts per hour or UTC day over a period, one bucket for each (empty ones included)",
+    "parameters": [
+     {
+      "name": "interval",
+      "in": "query",
+      "required": false,
+      "schema": {
+       "type": "string",
+       "enum": [
+        "hour",
+        "day"
+       ],
+       "default": "day"
+      },
+      "description": "bucket size: an hourly series covers at most 31 days, a daily one 400"
+     },
+     {
+      "name": "from",
+      "in": "query",
+      "required": false,
+      "schema": {
+       "type": "string",
+       "format": "date-time"
+      },
+      "description": "start of the period (ISO 8601), rounded down to the hour (to the UTC day for a daily series); default: 7 days before `to`"
+     },
+     {
+      "name": "to",
+      "in": "query",
+      "required": false,
+      "schema": {
+       "type": "string",
+       "format": "date-time"
+      },
+      "description": "end of the period (ISO 8601), rounded up to the hour (to the UTC day for a daily series); default: now"
+     },
+     {
+      "name": "sendConfigId",
+      "in": "query",
+      "required": false,
+      "schema": {
+       "type": "string",
+       "format": "uuid"
+      },
+      "description": "only events of this send-config"
+     }
+    ],
+    "responses": {
+     "200": {
+      "description": "OK",
+      "content": {
+       "application/json": {
+        "schema": {
+         "type": "object",
+         "required": [
+          "interval",
+          "from",
+          "to",
+          "sendConfigId",
+          "buckets"
+         ],
+         "properties": {
+          "from": {
+           "type": "string",
+           "format": "date-time"
+          },
+          "to": {
+           "type": "string",
+           "format": "date-time"
+          },
+          "sendConfigId": {
+           "type": [
+            "string",
+            "null"
+           ]
+          },
+          "interval": {
+           "type": "string",
+           "enum": [
+            "hour",
+            "day"
+           ]
+          },
+          "buckets": {
+           "type": "array",
+           "items": {
+            "type": "object",
+            "required": [
+             "start",
+             "counts",
+             "rates"
+            ],
+            "properties": {
+             "start": {
+              "type": "string",
+              "format": "date-time"
+             },
+             "counts": {
+              "$ref": "#/components/schemas/AnalyticsCounts"
+             },
+             "rates": {
+              "$ref": "#/components/schemas/AnalyticsRates"
+             }
+            }
+           }
+          }
+         }
+        }
+       }
+      }
+     },
+     "401": {
+      "$ref": "#/components/responses/E401"
+     },
+     "422": {
+      "$ref": "#/components/responses/E422"
+     },
+     "429": {
+      "$ref": "#/components/responses/E429"
+     },
+     "503": {
+      "$ref": "#/components/responses/E503"
+     }
+    }
+   }
+  },
+  "/api/batches/{id}/stats": {
+   "get": {
+    "summary": "One batch's event counts and rates (read from ClickHouse's per-batch sums)",
+    "parameters": [
+     {
+      "$ref": "#/components/parameters/Id"
+     }
+    ],
+    "responses": {
+     "200": {
+      "description": "OK",
+      "content": {
+       "application/json": {
+        "schema": {
+         "type": "object",
+         "required": [
+          "batchId",
+          "counts",
+          "rates"
+         ],
+         "properties": {
+          "batchId": {
+           "type": "string",
+           "format": "uuid"
+          },
+          "counts": {
+           "$ref": "#/components/schemas/AnalyticsCounts"
+          },
+          "rates": {
+           "$ref": "#/components/schemas/AnalyticsRates"
+          }
+         }
+        }
+       }
+      }
+     },
+     "404": {
+      "$ref": "#/components/responses/E404"
+     },
+     "401": {
+      "$ref": "#/components/responses/E401"
+     },
+     "422": {
+      "$ref": "#/components/responses/E422"
+     },
+     "429": {
+      "$ref": "#/components/responses/E429"
+     },
+     "503": {
+      "$ref": "#/components/responses/E503"
+     }
+    }
+   }
+  },
   "/api/suppressions": {
    "post": {
     "summary": "Suppress an address (201 when new, 200 when it was already)",
@@ -1668,6 +1964,60 @@ public enum OpenAPIDocument {
    }
   },
   "schemas": {
+   "AnalyticsCounts": {
+    "type": "object",
+    "description": "Events of each type (the one list in Pipeline/AnalyticsEvent.swift): queued (put in a chunk), sent (accepted by the provider), failed (could not be sent), rejected, suppressed, cancelled, then what the provider's webhooks told: delivered, deferred, bounced, complained, opened, clicked, unsubscribed, undelivered (the provider gave up); bouncedHard and bouncedSoft split bounced",
+    "required": @ANALYTICS_REQUIRED@,
+    "properties": @ANALYTICS_PROPERTIES@
+   },
+   "AnalyticsRates": {
+    "type": "object",
+    "description": "delivery, bounce and complaint per message sent; open and click per message delivered; null without a denominator",
+    "required": [
+     "delivery",
+     "bounce",
+     "complaint",
+     "open",
+     "click"
+    ],
+    "properties": {
+     "delivery": {
+      "type": [
+       "number",
+       "null"
+      ],
+      "minimum": 0
+     },
+     "bounce": {
+      "type": [
+       "number",
+       "null"
+      ],
+      "minimum": 0
+     },
+     "complaint": {
+      "type": [
+       "number",
+       "null"
+      ],
+      "minimum": 0
+     },
+     "open": {
+      "type": [
+       "number",
+       "null"
+      ],
+      "minimum": 0
+     },
+     "click": {
+      "type": [
+       "number",
+       "null"
+      ],
+      "minimum": 0
+     }
+    }
+   },
  "MessageInput": {
   "type": "object",
   "required": [
