@@ -174,6 +174,8 @@ struct E2EBenchCommand: AsyncParsableCommand {
             if interactive { Output.raw("\n") }
             outcomes.append(outcome)
         }
+        // Asked after every batch ran: the event writer's last blocks (5 s apart) have landed by then.
+        for index in outcomes.indices { outcomes[index].analytics = try await run.analytics(outcomes[index]) }
 
         Output.line("")
         Output.line(pad("provider", 9) + pad("status", 11) + ["sent", "failed", "seconds", "msg/s", "sandbox got", "duplicates"]
@@ -191,6 +193,7 @@ struct E2EBenchCommand: AsyncParsableCommand {
             Output.line("\(o.provider.rawValue) after its webhooks: \(list(o.statuses))"
                         + (o.statuses == o.planned ? " — as the sandbox planned" : " — the sandbox planned \(list(o.planned))"))
         }
+        for o in outcomes { if let line = o.analytics { Output.line(line) } }
         if let raw {
             Output.line(String(format: "raw JetStream on this machine: publish %.0f msg/s, pull+ack %.0f msg/s, through %.0f msg/s",
                                raw.publishPerSecond, raw.consumePerSecond, raw.throughPerSecond))

@@ -28,6 +28,8 @@ struct DeliveryRun {
         /// With webhooks: recipients per final status, and what the sandbox's planned fates make of them.
         var statuses: [String: Int] = [:]
         var planned: [String: Int] = [:]
+        /// The analytics API's line for the batch (nil without ClickHouse).
+        var analytics: String?
         var agrees: Bool { status == "completed" && sandboxAccepted == sent && sandboxDuplicates == 0 && statuses == planned }
     }
 
@@ -170,6 +172,33 @@ struct DeliveryRun {
             if pending == 0, Date().timeIntervalSince(lastChange) > 5 { return }
             try await Task.sleep(for: .milliseconds(250))
         }
+    }
+
+    /// The batch as the analytics API tells it (ClickHouse's sums), once they count every message sent:
+    /// one line of counts and rates; nil when the deployment keeps no analytics.
+    func analytics(_ outcome: Outcome) async throws -> String? {
+        let deadline = Date().addingTimeInterval(30)
+        var stats = JSONValue.null
+        repeat {
+            stats = try await api.call("GET", "/api/batches/\(outcome.batchID)/stats", expect: [200, 503])
+            guard stats["counts"] != nil else { return nil }
+            if stats["counts"]?["sent"]?.int ?? 0 >= outcome.sent { break }
+            try await Task.sleep(for: .milliseconds(500))
+        } while Date() < deadline
+        let counts = stats["counts"] ?? .null, rates = stats["rates"] ?? .null
+        func rate(_ name: String) -> String {
+            guard case .number(let value)? = rates[name] else { return "" }
+            return String(format: " (%.1f%%)", value * 100)
+        }
+        var parts = ["sent \(counts["sent"]?.int ?? 0)"]
+        if webhooks, outcome.provider.hasWebhooks {
+            parts += ["delivered \(counts["delivered"]?.int ?? 0)\(rate("delivery"))",
+                      "bounced \(counts["bounced"]?.int ?? 0)\(rate("bounce")): \(counts["bouncedHard"]?.int ?? 0) hard",
+                      "complained \(counts["complained"]?.int ?? 0)\(rate("complaint"))",
+                      "opened \(counts["opened"]?.int ?? 0)\(rate("open"))", "clicked \(counts["clicked"]?.int ?? 0)\(rate("click"))"]
+        }
+        if let failed = counts["failed"]?.int, failed > 0 { parts.append("failed \(failed)") }
+        return "\(outcome.provider.rawValue) analytics (ClickHouse): " + parts.joined(separator: ", ")
     }
 
     /// The sandbox's own count of accepted messages and duplicate sends for the provider.
