@@ -190,7 +190,7 @@ let package = Package(
                     path: "Tests/HostTests"),
         .testTarget(
             name: "APITests",
-            dependencies: ["SenderAPI", "Storage", "HostCore", "ProviderCrypto",
+            dependencies: ["SenderAPI", "Storage", "HostCore", "ProviderCrypto", .product(name: "Prometheus", package: "swift-prometheus"),
                            .product(name: "HummingbirdTesting", package: "hummingbird")],
             path: "Tests/APITests"
         ),

@@ -7,6 +7,7 @@ import Logging
 import ProviderCrypto
 import NIOCore
 import ProviderModel
+import Prometheus
 @testable import SenderAPI
 import Storage
 
@@ -65,7 +66,8 @@ final class APIHarness: @unchecked Sendable {
         ])
         var logger = Logger(label: "api-test")
         logger.logLevel = .error
-        server = try APIServer(configuration: configuration, environment: environment, logger: logger)
+        // A registry of its own: the counts a test reads are its server's alone.
+        server = try APIServer(configuration: configuration, environment: environment, logger: logger, registry: PrometheusCollectorRegistry())
     }
 
     /// Stops the server's threads and drops the scratch database. The drop blocks, so it runs on a thread

@@ -27,7 +27,7 @@ struct AnalyticsRoutes {
         let caller = try context.caller()
         let store = try available()
         let period = try Period(request, interval: nil)
-        let counts = try await read { () async throws(ClickHouseError) in
+        let counts = try await read(context) { () async throws(ClickHouseError) in
             try await store.overview(userID: caller.userID, fromSec: period.fromSec, toSec: period.toSec, sendConfigID: period.sendConfigID)
         }
         var object = period.members
@@ -44,7 +44,7 @@ struct AnalyticsRoutes {
             throw APIError.invalid("query.interval", "must be hour or day")
         }
         let period = try Period(request, interval: interval)
-        let series = try await read { () async throws(ClickHouseError) in
+        let series = try await read(context) { () async throws(ClickHouseError) in
             try await store.timeseries(userID: caller.userID, interval: interval, fromSec: period.fromSec, toSec: period.toSec,
                                        sendConfigID: period.sendConfigID)
         }
@@ -69,7 +69,7 @@ struct AnalyticsRoutes {
         }
         guard owned else { throw APIError.notFound("batch \(id)", field: "path.id") }
         let store = try available()
-        let counts = try await read { () async throws(ClickHouseError) in try await store.batch(userID: caller.userID, batchID: id) }
+        let counts = try await read(context) { () async throws(ClickHouseError) in try await store.batch(userID: caller.userID, batchID: id) }
         return JSONResponse.make(.ok, .object(["batchId": .string(id), "counts": Self.counts(counts), "rates": Self.rates(counts)]))
     }
 
@@ -78,17 +78,18 @@ struct AnalyticsRoutes {
         return store
     }
 
-    private func read<T>(_ body: () async throws(ClickHouseError) -> T) async throws(APIError) -> T {
+    private func read<T>(_ context: APIContext, _ body: () async throws(ClickHouseError) -> T) async throws(APIError) -> T {
         do { return try await body() } catch where error.message.contains("Code: 60,") {
             // No event was ever written here, so no writer made the tables yet: make them, and the answer is zeros.
             do {
                 try await store?.createSchema()
                 return try await body()
-            } catch { throw Self.refusal(error) }
-        } catch { throw Self.refusal(error) }
+            } catch { throw Self.refusal(error, context) }
+        } catch { throw Self.refusal(error, context) }
     }
 
-    private static func refusal(_ error: ClickHouseError) -> APIError {
+    private static func refusal(_ error: ClickHouseError, _ context: APIContext) -> APIError {
+        context.logger.warning("the analytics store did not answer", metadata: ["error": "\(error)"])
         guard error.kind == .unreachable else { return APIError.internal() }
         var refusal = APIError.unavailable("the analytics store is not answering; try again shortly")
         refusal.headers = [(.retryAfter, "5")]

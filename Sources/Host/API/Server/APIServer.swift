@@ -19,12 +19,14 @@ public final class APIServer: Sendable {
     let database: Database
     let redis: ConnectionPool<RedisConnection>
     let vault: CredentialVault
-    /// The process's one registry: the roles' metrics (through swift-metrics) and the API's own.
-    let registry = PrometheusMetricsFactory.defaultRegistry
+    /// Where the API counts its requests and what `/metrics` shows: the process's one registry (the roles'
+    /// metrics go there through swift-metrics) unless a test gives the server one of its own.
+    let registry: PrometheusCollectorRegistry
     let priorityQueue: PriorityQueue
     let analytics: AnalyticsStore?
 
-    public init(configuration: APIConfiguration, environment: HostEnvironment, logger: Logger) throws(APIStartError) {
+    public init(configuration: APIConfiguration, environment: HostEnvironment, logger: Logger,
+                registry: PrometheusCollectorRegistry = PrometheusMetricsFactory.defaultRegistry) throws(APIStartError) {
         guard (0...65_535).contains(configuration.port) else { throw APIStartError("--port must be 0–65535 (0: any free port), not \(configuration.port)") }
         guard let vault = CredentialVault(masterKey: environment.masterKey) else {
             throw APIStartError("BATCHSENDER_MASTER_KEY must be 32 bytes")
@@ -33,6 +35,7 @@ public final class APIServer: Sendable {
         self.environment = environment
         self.logger = logger.role("api")
         self.vault = vault
+        self.registry = registry
         priorityQueue = PriorityQueue(natsURL: environment.natsURL)
         do {
             analytics = try environment.clickhouseURL.map { AnalyticsStore(client: try ClickHouseClient(url: $0, http: CurlHTTPClient(), timeoutMs: 5_000)) }
