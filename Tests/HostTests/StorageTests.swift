@@ -1,4 +1,5 @@
 import Foundation
+import NIOPosix
 import Storage
 import Testing
 
@@ -90,5 +91,75 @@ struct StorageTests {
             #expect(error.kind == .connection)
             #expect(error.message.contains("127.0.0.1:1") && !error.message.contains("hunter2"), "\(error.message)")
         }
+    }
+
+    @Test("Redis and NATS errors name the server without the URL's password")
+    func unreachableRedisAndNATS() {
+        #expect(throws: RedisError.self) { try RedisConnection(url: "redis://app:hunter2@127.0.0.1:1") }
+        do { _ = try RedisConnection(url: "redis://app:hunter2@127.0.0.1:1") } catch {
+            #expect(error.message.contains("127.0.0.1:1") && !error.message.contains("hunter2"), "\(error.message)")
+        }
+        do { _ = try NATSConnection(url: "nats://app:hunter2@127.0.0.1:1", timeoutMs: 500) } catch {
+            #expect(!error.description.contains("hunter2"), "\(error.description)")
+        }
+        #expect(ConnectionURL.redacted("redis://app:p%40ss@h:6379/0") == "redis://app:***@h:6379/0")
+        #expect(ConnectionURL.redacted("redis://h:6379/0?x=a@b") == "redis://h:6379/0?x=a@b", "an @ after the authority is no password")
+    }
+
+    @Test("A Redis that asks for a password gets the URL's with AUTH (user and password, or password alone); a wrong one is refused without being repeated")
+    func redisAuth() throws {
+        let port = try TestSandbox.freePort()
+        let folder = TestEnvironment.scratch.appendingPathComponent("redis-auth-\(port)").path
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        let server = Process()
+        server.executableURL = URL(fileURLWithPath: "/usr/bin/redis-server")
+        server.arguments = ["--port", String(port), "--bind", "127.0.0.1", "--requirepass", "s3cret pass", "--save", "", "--appendonly", "no",
+                            "--dir", folder, "--user", "app", "on", ">app-pass", "~*", "&*", "+@all"]
+        server.standardOutput = FileHandle(forWritingAtPath: "/dev/null")
+        try server.run()
+        // SIGKILL: this process blocks SIGTERM, and its children inherit that (the server keeps no data anyway).
+        defer { kill(server.processIdentifier, SIGKILL); server.waitUntilExit() }
+        var connected: RedisConnection?
+        for _ in 0..<50 where connected == nil {
+            connected = try? RedisConnection(url: "redis://:s3cret%20pass@127.0.0.1:\(port)")
+            if connected == nil { Thread.sleep(forTimeInterval: 0.1) }
+        }
+        let redis = try #require(connected, "the password alone (the default user)")
+        #expect(try redis.command(["PING"]).string == "PONG")
+        #expect(try RedisConnection(url: "redis://app:app-pass@127.0.0.1:\(port)/1").command(["PING"]).string == "PONG", "user and password")
+        do {
+            _ = try RedisConnection(url: "redis://:wrong-pass@127.0.0.1:\(port)")
+            Issue.record("a wrong password was accepted")
+        } catch {
+            #expect(error.message.contains("refused the credentials") && !error.message.contains("wrong-pass"), "\(error.message)")
+        }
+        do {
+            _ = try RedisConnection(url: "redis://127.0.0.1:\(port)").command(["PING"])
+            Issue.record("no password was accepted")
+        } catch {
+            #expect(error.message.contains("NOAUTH"), "\(error.message)")
+        }
+    }
+
+    @Test("A pool with a wait limit refuses a caller who waited that long for a held connection, then serves the next once it is free")
+    func poolWaitLimit() async throws {
+        let threads = NIOThreadPool(numberOfThreads: 2)
+        threads.start()
+        let pool = ConnectionPool<Int>(capacity: 1, threads: threads, waitLimitMs: 100, isHealthy: { _ in true }) { 1 }
+        let release = AsyncStream<Void>.makeStream(), holding = AsyncStream<Void>.makeStream()
+        let holder = Task {
+            try await pool.withLease { _ in
+                holding.continuation.yield()
+                for await _ in release.stream { break }
+            }
+        }
+        for await _ in holding.stream { break }
+        let started = ContinuousClock.now
+        await #expect(throws: ConnectionPoolBusy.self) { try await pool.withConnection { $0 } }
+        #expect(ContinuousClock.now - started >= .milliseconds(90))
+        release.continuation.yield()
+        try await holder.value
+        #expect(try await pool.withConnection { $0 } == 1)
+        try await threads.shutdownGracefully()
     }
 }

@@ -19,7 +19,7 @@ public final class JetStream: @unchecked Sendable {
 
     /// `maxPending`: unacked asynchronous publishes in flight before a publish waits.
     public init(url: String, maxPending: Int64 = 4_096, timeoutMs: Int64 = 5_000) throws(NATSError) {
-        guard url.hasPrefix("nats://") else { throw NATSError("NATS_URL must start with nats://, not \(url.prefix(40))") }
+        guard url.hasPrefix("nats://") else { throw NATSError("NATS_URL must start with nats://, not \(ConnectionURL.redacted(String(url.prefix(40))))") }
         var options: OpaquePointer?
         guard natsOptions_Create(&options) == NATS_OK, let options else { throw NATSError("libnats could not allocate options") }
         defer { natsOptions_Destroy(options) }
@@ -33,7 +33,7 @@ public final class JetStream: @unchecked Sendable {
         var connection: OpaquePointer?
         let status = natsConnection_Connect(&connection, options)
         guard status == NATS_OK, let connection else {
-            throw NATSError("cannot connect to \(url): \(Self.text(status))")
+            throw NATSError("cannot connect to \(ConnectionURL.redacted(url)): \(Self.text(status))")
         }
         var jsOptions = jsOptions()
         jsOptions_Init(&jsOptions)

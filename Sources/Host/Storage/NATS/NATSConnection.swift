@@ -8,7 +8,7 @@ public final class NATSConnection: @unchecked Sendable {
 
     /// `url`: `nats://host:port`. Fails after `timeoutMs` when nothing answers.
     public init(url: String, timeoutMs: Int64 = 2_000) throws(NATSError) {
-        guard url.hasPrefix("nats://") else { throw NATSError("NATS_URL must start with nats://, not \(url.prefix(40))") }
+        guard url.hasPrefix("nats://") else { throw NATSError("NATS_URL must start with nats://, not \(ConnectionURL.redacted(String(url.prefix(40))))") }
         var options: OpaquePointer?
         guard natsOptions_Create(&options) == NATS_OK, let options else { throw NATSError("libnats could not allocate options") }
         defer { natsOptions_Destroy(options) }
@@ -17,7 +17,7 @@ public final class NATSConnection: @unchecked Sendable {
         var connection: OpaquePointer?
         let status = natsConnection_Connect(&connection, options)
         guard status == NATS_OK, let connection else {
-            throw NATSError("cannot connect to \(url): \(String(cString: natsStatus_GetText(status)))")
+            throw NATSError("cannot connect to \(ConnectionURL.redacted(url)): \(String(cString: natsStatus_GetText(status)))")
         }
         self.connection = connection
     }

@@ -128,11 +128,7 @@ public final class PostgresConnection {
     }
 
     /// The URL without its password, for error messages.
-    static func redacted(_ url: String) -> String {
-        guard let at = url.lastIndex(of: "@"), let schemeEnd = url.firstIndex(of: "/").map({ url.index($0, offsetBy: 2, limitedBy: url.endIndex) ?? $0 }),
-              schemeEnd < at, let colon = url[schemeEnd..<at].firstIndex(of: ":") else { return url }
-        return String(url[..<colon]) + ":***" + String(url[at...])
-    }
+    static func redacted(_ url: String) -> String { ConnectionURL.redacted(url) }
 }
 
 /// What went wrong talking to PostgreSQL.

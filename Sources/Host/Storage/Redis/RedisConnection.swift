@@ -9,7 +9,8 @@ import Glibc
 public final class RedisConnection {
     private let context: UnsafeMutablePointer<redisContext>
 
-    /// `url`: `redis://host:port[/db]`. Connect and command timeouts are `timeoutMs`.
+    /// `url`: `redis://[[user]:password@]host:port[/db]`; a password is sent with AUTH before anything else.
+    /// Connect and command timeouts are `timeoutMs`.
     public init(url: String, timeoutMs: Int = 2_000) throws(RedisError) {
         let address = try RedisAddress(url: url)
         let timeout = timeval(tv_sec: timeoutMs / 1_000, tv_usec: (timeoutMs % 1_000) * 1_000)
@@ -19,10 +20,15 @@ public final class RedisConnection {
         guard context.pointee.err == 0 else {
             let message = Self.errorText(context)
             redisFree(context)
-            throw RedisError(.connection, "cannot connect to \(url): \(message)")
+            throw RedisError(.connection, "cannot connect to \(ConnectionURL.redacted(url)): \(message)")
         }
         redisSetTimeout(context, timeout)
         self.context = context
+        if let password = address.password {
+            do { _ = try command(["AUTH"] + (address.user.map { [$0] } ?? []) + [password]) } catch {
+                throw RedisError(.connection, "Redis at \(address.host):\(address.port) refused the credentials in REDIS_URL: \(error.message)")
+            }
+        }
         if address.database != 0 {
             _ = try command(["SELECT", String(address.database)])
         }
@@ -187,14 +193,19 @@ public struct RedisError: Error, Sendable, CustomStringConvertible {
     public var description: String { message }
 }
 
-/// `redis://host[:port][/db]`, checked.
+/// `redis://[[user]:password@]host[:port][/db]`, checked.
 struct RedisAddress {
     var host: String
     var port: Int
     var database: Int
+    var user: String?
+    var password: String?
 
     init(url: String) throws(RedisError) {
-        guard url.hasPrefix("redis://") else { throw RedisError(.url, "REDIS_URL must start with redis://, not \(url.prefix(40))") }
+        guard url.hasPrefix("redis://") else {
+            throw RedisError(.url, "REDIS_URL must start with redis://, not \(ConnectionURL.redacted(String(url.prefix(40))))")
+        }
+        (user, password) = ConnectionURL.credentials(url)
         var rest = Substring(url.dropFirst("redis://".count))
         database = 0
         if let slash = rest.firstIndex(of: "/") {
@@ -206,7 +217,7 @@ struct RedisAddress {
         if let at = rest.lastIndex(of: "@") { rest = rest[rest.index(after: at)...] }
         if let colon = rest.lastIndex(of: ":") {
             guard let port = Int(rest[rest.index(after: colon)...]), (1...65_535).contains(port) else {
-                throw RedisError(.url, "REDIS_URL: the port must be 1–65535 in \(url)")
+                throw RedisError(.url, "REDIS_URL: the port must be 1–65535 in \(ConnectionURL.redacted(url))")
             }
             self.port = port
             host = String(rest[..<colon])
@@ -214,6 +225,6 @@ struct RedisAddress {
             port = 6379
             host = String(rest)
         }
-        guard !host.isEmpty else { throw RedisError(.url, "REDIS_URL has no host: \(url)") }
+        guard !host.isEmpty else { throw RedisError(.url, "REDIS_URL has no host: \(ConnectionURL.redacted(url))") }
     }
 }
