@@ -15,23 +15,46 @@ struct HealthTests {
         }
     }
 
-    @Test("ready is 503 naming what is unreachable")
+    @Test("ready is 503 naming what is unreachable, and nothing more: no URL, no password, no server message")
     func unready() async throws {
         let harness = try APIHarness()
         let broken = try APIServer(configuration: harness.server.configuration, environment: HostEnvironment([
-            "DATABASE_URL": harness.databaseURL, "REDIS_URL": "redis://127.0.0.1:1", "NATS_URL": "nats://127.0.0.1:1",
+            "DATABASE_URL": harness.databaseURL, "REDIS_URL": "redis://app:hunter2redis@127.0.0.1:1",
+            "NATS_URL": "nats://app:hunter2nats@127.0.0.1:1",
             "BATCHSENDER_MASTER_KEY": String(repeating: "ab", count: 32),
         ]), logger: .init(label: "test"))
         _ = try await broken.migrate()
         try await broken.application().test(.router) { client in
             let answer = try await APIClient(client: client).call(.get, "/ready")
             #expect(answer.status == 503)
-            #expect(answer["checks"]?["postgres"] == .string("ok"))
-            #expect(answer["checks"]?["redis"] != .string("ok"))
-            #expect(answer["error"]?["message"]?.stringValue?.contains("nats, redis") == true)
+            #expect(answer["checks"] == .object(["postgres": .string("ok"), "redis": .string("unavailable"), "nats": .string("unavailable")]))
+            #expect(answer["error"]?["message"]?.stringValue == "not reachable: nats, redis")
+            for leak in ["hunter2", "127.0.0.1", "app:", "refused", "cannot"] { #expect(!answer.text.contains(leak), "\(leak) in \(answer.text)") }
+            // Without Redis the rate limiter cannot count: requests are refused, not let through unlimited.
+            let limited = try await APIClient(client: client).call(.get, "/api/batches", key: "bsk_" + String(repeating: "A", count: 43))
+            #expect(limited.status == 503 && limited.headers[.retryAfter] == "2" && !limited.text.contains("hunter2"), "\(limited.status) \(limited.text)")
         }
         try await broken.shutdown()
         try await harness.finish()
+    }
+
+    @Test("a request that finds every pooled connection held gets 503 busy with Retry-After once the pool's wait is over, and is served once one is free")
+    func poolBusy() async throws {
+        let harness = try APIHarness { $0.databaseConnections = 1; $0.poolWaitMs = 200 }
+        let key = try harness.key(for: "busy@example.com")
+        let pool = harness.server.database.pool
+        try await harness.run { api in
+            // A one-second statement holds the only connection, as a slow client's upload would.
+            let holder = Task { try await pool.withConnection { db in _ = try db.query("SELECT pg_sleep(1)") } }
+            try await Task.sleep(for: .milliseconds(200))
+            let started = ContinuousClock.now
+            let refused = try await api.call(.get, "/api/batches", key: key)
+            let waited = ContinuousClock.now - started
+            #expect(refused.status == 503 && refused.errorCode == "busy" && refused.headers[.retryAfter] == "1", "\(refused.status) \(refused.text)")
+            #expect(waited >= .milliseconds(150) && waited < .milliseconds(800), "waited \(waited)")
+            try await holder.value
+            #expect(try await api.call(.get, "/api/batches", key: key).status == 200)
+        }
     }
 
     @Test("metrics count requests by route pattern, method and status")
@@ -47,15 +70,15 @@ struct HealthTests {
     }
 
     @Test("the environment check names every missing or malformed variable at once")
-    func environment() {
+    func environment() throws {
         #expect(throws: HostEnvironmentError.self) { try HostEnvironment([:]) }
-        do {
-            _ = try HostEnvironment(["DATABASE_URL": "mysql://x", "REDIS_URL": "redis://127.0.0.1:6379", "BATCHSENDER_MASTER_KEY": "abc"])
-        } catch {
-            #expect(error.problems.count == 3)
-            #expect(error.problems.contains { $0.hasPrefix("DATABASE_URL must be a postgres://") })
-            #expect(error.problems.contains { $0.hasPrefix("NATS_URL is missing") })
-            #expect(error.problems.contains { $0.hasPrefix("BATCHSENDER_MASTER_KEY must be 64 hex digits") })
+        // Checked outside any catch: an environment that wrongly passed fails here.
+        let error = try #require(throws: HostEnvironmentError.self) {
+            try HostEnvironment(["DATABASE_URL": "mysql://x", "REDIS_URL": "redis://127.0.0.1:6379", "BATCHSENDER_MASTER_KEY": "abc"])
         }
+        #expect(error.problems.count == 3)
+        #expect(error.problems.contains { $0.hasPrefix("DATABASE_URL must be a postgres://") })
+        #expect(error.problems.contains { $0.hasPrefix("NATS_URL is missing") })
+        #expect(error.problems.contains { $0.hasPrefix("BATCHSENDER_MASTER_KEY must be 64 hex digits") })
     }
 }

@@ -1,4 +1,5 @@
 import Hummingbird
+import Storage
 import Logging
 
 /// Turns every failure into the API's JSON error shape: Hummingbird's own
@@ -20,6 +21,10 @@ struct ErrorMiddleware: RouterMiddleware {
             default: APIError(error.status, code: "http_error", error.body ?? error.status.reasonPhrase)
             }
             return try mapped.response(from: request, context: context)
+        } catch let busy as ConnectionPoolBusy {
+            // Every connection is held (a burst, or slow clients): say so and when to come back, rather than queue for good.
+            context.logger.warning("request refused: the pool is busy", metadata: ["path": "\(request.uri.path)", "error": "\(busy)"])
+            return try APIError.busy().response(from: request, context: context)
         } catch {
             context.logger.error("request failed", metadata: ["path": "\(request.uri.path)", "error": "\(error)"])
             return try APIError.internal().response(from: request, context: context)

@@ -24,7 +24,7 @@ struct RateLimitMiddleware: RouterMiddleware {
             key = keyPrefix + "ratelimit:key:" + identity.keyID
             limit = settings.perKey
         }
-        let decision = await limiter.admit(key, limit: limit, windowMilliseconds: settings.windowMilliseconds)
+        let decision = try await limiter.admit(key, limit: limit, windowMilliseconds: settings.windowMilliseconds)
         guard decision.allowed else {
             let seconds = max(1, (decision.retryAfterMilliseconds + 999) / 1_000)
             var error = APIError.rateLimited(retryAfterSeconds: seconds, scope: scope == .address ? "client address" : "API key")

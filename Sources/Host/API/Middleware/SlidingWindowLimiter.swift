@@ -17,6 +17,12 @@ struct SlidingWindowLimiter: Sendable {
         var retryAfterMilliseconds: Int
     }
 
+    static var unavailable: APIError {
+        var error = APIError.unavailable("requests cannot be counted now (the rate limiter's store is unreachable); nothing was done, retry shortly")
+        error.headers = [(.retryAfter, "2")]
+        return error
+    }
+
     static let script = """
         local now = tonumber(ARGV[1])
         local window = tonumber(ARGV[2])
@@ -32,9 +38,10 @@ struct SlidingWindowLimiter: Sendable {
         return {1, limit - count - 1, 0}
         """
 
-    /// Admits one request under `key`; when Redis cannot be reached the request
-    /// is let through (and logged): an outage of the limiter must not stop the API.
-    func admit(_ key: String, limit: Int, windowMilliseconds: Int) async -> Decision {
+    /// Admits one request under `key`. When Redis cannot be reached the request is refused (503, Retry-After):
+    /// a limiter that let everything through while its store is down would be no limit exactly when one
+    /// flood has taken the store down.
+    func admit(_ key: String, limit: Int, windowMilliseconds: Int) async throws(APIError) -> Decision {
         // Wall-clock time: the window must mean the same on every API process.
         let now = Int(WallClock.nowMilliseconds)
         let member = "\(now)-\(UInt64.random(in: 0...UInt64.max))"
@@ -44,13 +51,15 @@ struct SlidingWindowLimiter: Sendable {
             }
             guard case .array(let values) = reply, values.count == 3, let allowed = values[0].integer,
                   let remaining = values[1].integer, let retry = values[2].integer else {
-                logger.warning("rate limiter: unexpected reply", metadata: ["reply": "\(reply)"])
-                return Decision(allowed: true, remaining: limit, retryAfterMilliseconds: 0)
+                logger.warning("rate limiter: unexpected reply; request refused", metadata: ["reply": "\(reply)"])
+                throw Self.unavailable
             }
             return Decision(allowed: allowed == 1, remaining: remaining, retryAfterMilliseconds: max(retry, 0))
+        } catch let refusal as APIError {
+            throw refusal
         } catch {
-            logger.warning("rate limiter unavailable; request let through", metadata: ["error": "\(error)"])
-            return Decision(allowed: true, remaining: limit, retryAfterMilliseconds: 0)
+            logger.warning("rate limiter unavailable; request refused", metadata: ["error": "\(error)"])
+            throw Self.unavailable
         }
     }
 }

@@ -20,6 +20,7 @@ public struct APIConfiguration: Sendable {
     /// PostgreSQL connections (each with a storage thread of its own).
     public var databaseConnections = 8
     public var redisConnections = 4
+    public var poolWaitMs = 5_000
     /// Prefix of every Redis key the API writes, so that deployments (or tests) sharing a Redis stay apart.
     public var redisKeyPrefix = "batchsender:"
 
@@ -32,6 +33,7 @@ public struct APIConfiguration: Sendable {
         maxRecipientsPerBatch = settings.maxRecipientsPerBatch
         databaseConnections = settings.databaseConnections
         redisConnections = settings.redisConnections
+        poolWaitMs = settings.poolWaitMs
         redisKeyPrefix = settings.redisKeyPrefix
     }
 }

@@ -24,6 +24,8 @@ public final class APIServer: Sendable {
     let registry: PrometheusCollectorRegistry
     let priorityQueue: PriorityQueue
     let analytics: AnalyticsStore?
+    /// `/ready`'s one NATS connection, kept between probes.
+    let readinessNATS: ReadinessNATS
 
     public init(configuration: APIConfiguration, environment: HostEnvironment, logger: Logger,
                 registry: PrometheusCollectorRegistry = PrometheusMetricsFactory.defaultRegistry) throws(APIStartError) {
@@ -37,6 +39,7 @@ public final class APIServer: Sendable {
         self.vault = vault
         self.registry = registry
         priorityQueue = PriorityQueue(natsURL: environment.natsURL)
+        readinessNATS = ReadinessNATS(url: environment.natsURL)
         do {
             analytics = try environment.clickhouseURL.map { AnalyticsStore(client: try ClickHouseClient(url: $0, http: CurlHTTPClient(), timeoutMs: 5_000)) }
         } catch {
@@ -47,13 +50,15 @@ public final class APIServer: Sendable {
         threads.start()
         let databaseURL = environment.databaseURL, redisURL = environment.redisURL
         database = Database(
-            pool: ConnectionPool(capacity: configuration.databaseConnections, threads: threads, isHealthy: { $0.isHealthy }) {
+            pool: ConnectionPool(capacity: configuration.databaseConnections, threads: threads, waitLimitMs: configuration.poolWaitMs,
+                                 isHealthy: { $0.isHealthy }) {
                 let connection = try PostgresConnection(url: databaseURL)
                 try connection.execute("SET TIME ZONE 'UTC'")
                 return connection
             },
             logger: logger)
-        redis = ConnectionPool(capacity: configuration.redisConnections, threads: threads, isHealthy: { $0.isHealthy }) {
+        redis = ConnectionPool(capacity: configuration.redisConnections, threads: threads, waitLimitMs: configuration.poolWaitMs,
+                               isHealthy: { $0.isHealthy }) {
             try RedisConnection(url: redisURL)
         }
     }
@@ -84,7 +89,7 @@ public final class APIServer: Sendable {
         let router = Router(context: APIContext.self)
         router.middlewares.add(MetricsMiddleware(registry: registry))
         router.middlewares.add(ErrorMiddleware())
-        HealthRoutes(database: database, redis: redis, natsURL: environment.natsURL, threads: threads, registry: registry)
+        HealthRoutes(database: database, redis: redis, nats: readinessNATS, threads: threads, registry: registry)
             .register(on: router)
         let limiter = SlidingWindowLimiter(pool: redis, logger: logger)
         let api = router.group("api")

@@ -47,6 +47,10 @@ struct Database: Sendable {
     /// Storage failures in the API's vocabulary; `conflict` is the message for a unique violation.
     func translate(_ error: any Error, conflict: String? = nil) -> APIError {
         if let error = error as? APIError { return error }
+        if error is ConnectionPoolBusy {
+            logger.warning("request refused: every database connection is held", metadata: ["error": "\(error)"])
+            return APIError.busy()
+        }
         if let error = error as? PostgresError {
             switch error.kind {
             case .connection:

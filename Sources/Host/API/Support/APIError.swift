@@ -72,6 +72,12 @@ public struct APIError: HTTPResponseError, Sendable, CustomStringConvertible {
     public static func unavailable(_ message: String) -> APIError {
         APIError(.serviceUnavailable, code: "unavailable", message)
     }
+    /// Every pooled connection stayed held for as long as a request may wait: come back in a second.
+    public static func busy() -> APIError {
+        var error = APIError(.serviceUnavailable, code: "busy", "the server is busy; try again in a second")
+        error.headers = [(.retryAfter, "1")]
+        return error
+    }
     public static func `internal`(_ message: String = "internal error; the server log has the details") -> APIError {
         APIError(.internalServerError, code: "internal", message)
     }

@@ -7,6 +7,8 @@ public struct APISettings: Sendable, Equatable, Decodable {
     public var maxRecipientsPerBatch = 1_000_000
     public var databaseConnections = 8
     public var redisConnections = 4
+    /// How long a request waits for a pooled connection before it is answered 503 with Retry-After.
+    public var poolWaitMs = 5_000
     public var redisKeyPrefix = "batchsender:"
 
     public init() {}
@@ -18,6 +20,7 @@ public struct APISettings: Sendable, Equatable, Decodable {
         case maxRecipientsPerBatch = "max_recipients_per_batch"
         case databaseConnections = "database_connections"
         case redisConnections = "redis_connections"
+        case poolWaitMs = "pool_wait_ms"
         case redisKeyPrefix = "redis_key_prefix"
     }
 
@@ -29,6 +32,7 @@ public struct APISettings: Sendable, Equatable, Decodable {
         maxRecipientsPerBatch = try c.decode(.maxRecipientsPerBatch, in: 1...10_000_000, default: maxRecipientsPerBatch)
         databaseConnections = try c.decode(.databaseConnections, in: 1...256, default: databaseConnections)
         redisConnections = try c.decode(.redisConnections, in: 1...256, default: redisConnections)
+        poolWaitMs = try c.decode(.poolWaitMs, in: 10...600_000, default: poolWaitMs)
         if let prefix = try c.decodeIfPresent(String.self, forKey: .redisKeyPrefix) {
             guard !prefix.isEmpty, prefix.utf8.count <= 64, !prefix.contains(where: \.isWhitespace) else {
                 throw DecodingError.dataCorruptedError(forKey: .redisKeyPrefix, in: c, debugDescription: "must be 1 to 64 characters without spaces")
