@@ -1,3 +1,4 @@
+import ProviderCrypto
 import Testing
 import ProviderModel
 
@@ -46,7 +47,9 @@ struct AuthAndKeyTests {
         let key = try harness.key(for: "bob@example.com")
         let rows = try harness.connection().query("SELECT key_hash::text, prefix FROM api_keys")
         #expect(rows.count == 1)
-        #expect(rows[0][0]?.contains(key) == false)
+        // bytea as text is \x and hex: the key's SHA-256, and nothing of the key itself.
+        #expect(rows[0][0] == "\\x" + Encoding.hex(Digest.sha256(Array(key.utf8))))
+        #expect(rows[0][0]?.contains(Encoding.hex(Array(key.utf8)).prefix(16)) == false && rows[0][0]?.contains(key) == false)
         #expect(rows[0][1] == String(key.prefix(12)))
         try await harness.finish()
     }

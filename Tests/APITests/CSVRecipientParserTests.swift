@@ -30,13 +30,14 @@ struct CSVRecipientParserTests {
     }
 
     @Test("invalid UTF-8 and NUL bytes are refused with their line")
-    func invalidBytes() {
+    func invalidBytes() throws {
         var parser = CSVRecipientParser()
         let bad: [UInt8] = Array("email\na@x.com\n".utf8) + [0xC3, 0x28, 0x0A]
-        #expect(throws: APIError.self) {
+        let refused = try #require(throws: APIError.self) {
             try bad.withUnsafeBytes { raw in try parser.consume(raw) { _ in } }
             try parser.finish { _ in }
         }
+        #expect(refused.field == "line 3", "the bad bytes are on line 3: \(refused)")
         var nul = CSVRecipientParser()
         do {
             try Array("email\na\0@x.com\n".utf8).withUnsafeBytes { raw in try nul.consume(raw) { _ in } }

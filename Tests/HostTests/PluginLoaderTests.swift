@@ -133,6 +133,12 @@ struct HostConfigTests {
         #expect(config.fetch.allows("https://sns.us-east-1.amazonaws.com/SimpleNotificationService-abc.pem"))
         #expect(!config.fetch.allows("https://sns.us-east-1.amazonaws.com.evil.org/x.pem"))
         #expect(!config.fetch.allows("http://sns.us-east-1.amazonaws.com/x.pem"))
+        // A star in the host reaches no user info, port, query or fragment: each would make the URL another host.
+        for forged in ["https://sns.x@evil.com#.amazonaws.com/a.pem", "https://sns.evil.com:443#.amazonaws.com/a.pem",
+                       "https://sns.evil.com?.amazonaws.com/a.pem", "https://sns.evil.com\\.amazonaws.com/a.pem",
+                       "https://sns.us-east-1.amazonaws.com/a.pem#frag", "https://user@sns.us-east-1.amazonaws.com/a.pem"] {
+            #expect(!config.fetch.allows(forged), "\(forged)")
+        }
         #expect(config.http.connectTimeoutMs == 1500 && config.http.timeoutMs == 30000)
         #expect(config.api.rateLimitPerKey == 600 && config.api.maxRecipientsPerBatch == 250_000)
         #expect(config.api.rateLimitPerAddress == 2_400 && config.api.redisKeyPrefix == "batchsender:", "unset keys keep their defaults")

@@ -1,6 +1,7 @@
 /// What the host may fetch for plugins (host.h `fetch`): URL patterns, a timeout, cache lifetimes.
 public struct FetchPolicy: Sendable, Equatable, Decodable {
-    /// URL patterns; `*` matches any run of characters except `/`. Example:
+    /// URL patterns; `*` matches any run of characters except `/`, `?`, `#`, `@`, `:` and `\\`, so a star in a
+    /// host name cannot reach into user info, a port, a query or a fragment. Example:
     /// "https://sns.*.amazonaws.com/*". Empty: nothing may be fetched.
     public var allow: [String]
     public var timeoutMs: Int
@@ -31,9 +32,17 @@ public struct FetchPolicy: Sendable, Equatable, Decodable {
         failureCacheSeconds = try c.decodeIfPresent(Int.self, forKey: .failureCacheSeconds) ?? defaults.failureCacheSeconds
     }
 
+    /// A URL with user info, a fragment or a backslash is never fetched, whatever the patterns: each is a way
+    /// to make a URL read as one host to a pattern and as another to the HTTP client.
     public func allows(_ url: String) -> Bool {
-        allow.contains { Self.matches(pattern: Array($0.utf8)[...], url: Array(url.utf8)[...]) }
+        guard !url.utf8.contains(where: { Self.neverFetched.contains($0) }) else { return false }
+        return allow.contains { Self.matches(pattern: Array($0.utf8)[...], url: Array(url.utf8)[...]) }
     }
+
+    static let neverFetched: Set<UInt8> = [UInt8(ascii: "@"), UInt8(ascii: "#"), UInt8(ascii: "\\")]
+    /// What a `*` never stands for.
+    static let starStops: Set<UInt8> = [UInt8(ascii: "/"), UInt8(ascii: "?"), UInt8(ascii: "#"), UInt8(ascii: "@"), UInt8(ascii: ":"),
+                                        UInt8(ascii: "\\")]
 
     static func matches(pattern: ArraySlice<UInt8>, url: ArraySlice<UInt8>) -> Bool {
         guard let first = pattern.first else { return url.isEmpty }
@@ -41,7 +50,7 @@ public struct FetchPolicy: Sendable, Equatable, Decodable {
             var rest = url
             while true {
                 if matches(pattern: pattern.dropFirst(), url: rest) { return true }
-                guard let next = rest.first, next != UInt8(ascii: "/") else { return false }
+                guard let next = rest.first, !starStops.contains(next) else { return false }
                 rest = rest.dropFirst()
             }
         }
