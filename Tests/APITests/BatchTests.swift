@@ -124,4 +124,38 @@ struct BatchTests {
             #expect(try await api.call(.post, "/api/batches/\(batch)/send", key: key, json: #"{"when":1}"#).errorField == "when")
         }
     }
+
+    @Test("a NUL character anywhere in a JSON body is a 422 naming its path, never a 500 or a truncated name; a member named twice is a 400; nothing is stored")
+    func nulAndDuplicateMembers() async throws {
+        let harness = try APIHarness()
+        let key = try harness.key(for: "nul@example.com")
+        try await harness.run { api in
+            let named = try await api.call(.post, "/api/send-configs", key: key,
+                                           json: APIClient.resendConfig.replacingOccurrences(of: #""newsletter""#, with: #""news\u0000letter""#))
+            #expect(named.status == 422 && named.errorField == "name", "\(named.status) \(named.text)")
+            let defaults = try await api.call(.post, "/api/send-configs", key: key,
+                                              json: APIClient.resendConfig.replacingOccurrences(of: #""news@example.com""#, with: #""news@example.com\u0000""#))
+            #expect(defaults.status == 422 && defaults.errorField == "defaults.from", "\(defaults.status) \(defaults.text)")
+            let config = try await api.sendConfig(key)
+            let subject = try await api.call(.post, "/api/batches", key: key, json: """
+                {"name":"launch","sendConfigId":"\(config)","payload":{"subject":"Hi\\u0000","html":"<p>x</p>"}}
+                """)
+            #expect(subject.status == 422 && subject.errorField == "payload.subject", "\(subject.status) \(subject.text)")
+            let batchName = try await api.call(.post, "/api/batches", key: key, json: """
+                {"name":"la\\u0000unch","sendConfigId":"\(config)","payload":{"subject":"Hi","html":"<p>x</p>"}}
+                """)
+            #expect(batchName.status == 422 && batchName.errorField == "name")
+            let batch = try await api.draftBatch(key, config: config)
+            let variables = try await api.call(.post, "/api/batches/\(batch)/recipients", key: key,
+                                               json: #"[{"address":"a@example.com"},{"address":"b@example.com","variables":{"name":"B\u0000"}}]"#)
+            #expect(variables.status == 422 && variables.errorField == "recipients[1].variables.name", "\(variables.status) \(variables.text)")
+            let twice = try await api.call(.post, "/api/batches", key: key, json: """
+                {"name":"one","name":"two","sendConfigId":"\(config)","payload":{"subject":"Hi","html":"<p>x</p>"}}
+                """)
+            #expect(twice.status == 400 && twice.errorField == "body" && twice.text.contains("appears twice"), "\(twice.status) \(twice.text)")
+            let batches = try await api.call(.get, "/api/batches", key: key)
+            #expect(batches["data"]?.array.count == 1, "only the draft made on purpose: \(batches.text)")
+            #expect(try await api.call(.get, "/api/batches/\(batch)/recipients", key: key)["data"]?.array.isEmpty == true)
+        }
+    }
 }

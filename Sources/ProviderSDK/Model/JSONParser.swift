@@ -19,16 +19,19 @@ public struct JSONParseError: Error, Sendable, Equatable, CustomStringConvertibl
 public struct JSONParser {
     public static let maximumDepth = 256
 
-    public static func parse(_ bytes: some Collection<UInt8>) throws(JSONParseError) -> JSONValue {
+    /// `uniqueMembers`: an object naming a member twice is refused (RFC 8259 leaves it to the reader, and
+    /// "the last one wins" lets two readers of one document see different values).
+    public static func parse(_ bytes: some Collection<UInt8>, uniqueMembers: Bool = false) throws(JSONParseError) -> JSONValue {
         let result: Result<JSONValue, JSONParseError>? = bytes.withContiguousStorageIfAvailable { buffer in
-            Result { () throws(JSONParseError) in try parse(buffer: buffer) }
+            Result { () throws(JSONParseError) in try parse(buffer: buffer, uniqueMembers: uniqueMembers) }
         }
         if let result { return try result.get() }
-        return try Array(bytes).withUnsafeBufferPointer { buffer throws(JSONParseError) in try parse(buffer: buffer) }
+        return try Array(bytes).withUnsafeBufferPointer { buffer throws(JSONParseError) in try parse(buffer: buffer, uniqueMembers: uniqueMembers) }
     }
 
-    static func parse(buffer: UnsafeBufferPointer<UInt8>) throws(JSONParseError) -> JSONValue {
+    static func parse(buffer: UnsafeBufferPointer<UInt8>, uniqueMembers: Bool = false) throws(JSONParseError) -> JSONValue {
         var parser = JSONParser(buffer)
+        parser.uniqueMembers = uniqueMembers
         parser.skipWhitespace()
         let value = try parser.value(depth: 0)
         parser.skipWhitespace()
@@ -37,6 +40,7 @@ public struct JSONParser {
     }
 
     private let bytes: UnsafeBufferPointer<UInt8>
+    private var uniqueMembers = false
     private var index = 0
     private let end: Int
 
@@ -90,7 +94,12 @@ public struct JSONParser {
         while true {
             skipWhitespace()
             guard index < end, bytes[index] == UInt8(ascii: "\"") else { throw failure("expected a member name in quotes") }
+            let keyAt = index
             let key = try string()
+            if uniqueMembers, members[key] != nil {
+                index = keyAt
+                throw failure("the member \"\(key.prefix(64))\" appears twice in one object")
+            }
             skipWhitespace()
             guard index < end, bytes[index] == UInt8(ascii: ":") else { throw failure("expected ':' after a member name") }
             index += 1

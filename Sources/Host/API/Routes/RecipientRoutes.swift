@@ -67,10 +67,7 @@ struct RecipientRoutes {
             source = .csv(request.body)
         case "application/json":
             let bytes = try await RequestInput.collect(request, limit: Self.jsonLimit)
-            let value: JSONValue
-            do { value = try JSONParser.parse(bytes) } catch {
-                throw APIError.badRequest("the body is not valid JSON: \(error.description)", field: "body")
-            }
+            let value = try JSONFields.document(bytes, path: "recipients")
             guard case .array(let entries) = value else { throw APIError.invalid("body", "must be a JSON array of recipients") }
             source = .json(entries)
         default:

@@ -9,11 +9,37 @@ struct JSONFields {
 
     /// Parses `bytes` as one JSON object; `allowed` are the member names it may have.
     init(parsing bytes: [UInt8], allowed: Set<String>) throws(APIError) {
+        try self.init(try Self.document(bytes), path: "", allowed: allowed)
+    }
+
+    /// A request body as JSON the API can store: a member named twice is a 400 (which one was meant?), and a
+    /// string holding NUL (which PostgreSQL cannot store) is a 422 naming its path.
+    static func document(_ bytes: [UInt8], path: String = "") throws(APIError) -> JSONValue {
         let value: JSONValue
-        do { value = try JSONParser.parse(bytes) } catch {
+        do { value = try JSONParser.parse(bytes, uniqueMembers: true) } catch {
             throw APIError.badRequest("the body is not valid JSON: \(error.description)", field: "body")
         }
-        try self.init(value, path: "", allowed: allowed)
+        if let at = nulPath(value, path) {
+            throw APIError.invalid(at.isEmpty ? "body" : at, "must not contain the NUL character (\\u0000)")
+        }
+        return value
+    }
+
+    private static func nulPath(_ value: JSONValue, _ path: String) -> String? {
+        switch value {
+        case .string(let text): return text.utf8.contains(0) ? path : nil
+        case .array(let items):
+            for (index, item) in items.enumerated() { if let found = nulPath(item, "\(path)[\(index)]") { return found } }
+            return nil
+        case .object(let members):
+            for key in members.keys.sorted() {
+                let child = join(path, key)
+                if key.utf8.contains(0) { return child }
+                if let found = nulPath(members[key]!, child) { return found }
+            }
+            return nil
+        case .null, .bool, .number: return nil
+        }
     }
 
     init(_ value: JSONValue, path: String, allowed: Set<String>) throws(APIError) {
