@@ -139,6 +139,8 @@ struct HostConfigTests {
                        "https://sns.us-east-1.amazonaws.com/a.pem#frag", "https://user@sns.us-east-1.amazonaws.com/a.pem"] {
             #expect(!config.fetch.allows(forged), "\(forged)")
         }
+        // In the path a star still takes a query (SNS's SubscribeURL has one).
+        #expect(config.fetch.allows("https://sns.us-east-1.amazonaws.com/?Action=ConfirmSubscription&Token=abc"))
         #expect(config.http.connectTimeoutMs == 1500 && config.http.timeoutMs == 30000)
         #expect(config.api.rateLimitPerKey == 600 && config.api.maxRecipientsPerBatch == 250_000)
         #expect(config.api.rateLimitPerAddress == 2_400 && config.api.redisKeyPrefix == "batchsender:", "unset keys keep their defaults")
