@@ -21,6 +21,8 @@ struct OpenAPITests {
                 // An operation with `security: []` (the metrics) needs no key; every other one under /api does.
                 if path.hasPrefix("/api/"), operation["security"] != .array([]) {
                     #expect(responses["401"] != nil, "\(method) \(path) needs a key, so documents 401")
+                    // Its rate limiter and connection pools can answer 503 (busy, or Redis down) on any of them.
+                    #expect(responses["503"] == .object(["$ref": .string("#/components/responses/E503")]), "\(method) \(path) documents 503")
                 }
             }
         }

@@ -45,512 +45,518 @@ public enum OpenAPIDocument {
   }
  ],
  "paths": {
- "/api/messages": {
-  "post": {
-   "summary": "Send one message to one recipient ahead of every bulk batch (202). With Idempotency-Key, a repeat of the same request answers as the first did (header Idempotent-Replayed: true) and sends nothing; another request under the key is 409",
-   "parameters": [
-    {
-     "name": "Idempotency-Key",
-     "in": "header",
-     "required": false,
-     "schema": {
-      "type": "string",
-      "minLength": 1,
-      "maxLength": 255
-     }
-    }
-   ],
-   "requestBody": {
-    "required": true,
-    "content": {
-     "application/json": {
+  "/api/messages": {
+   "post": {
+    "summary": "Send one message to one recipient ahead of every bulk batch (202). With Idempotency-Key, a repeat of the same request answers as the first did (header Idempotent-Replayed: true) and sends nothing; another request under the key is 409",
+    "parameters": [
+     {
+      "name": "Idempotency-Key",
+      "in": "header",
+      "required": false,
       "schema": {
-       "$ref": "#/components/schemas/MessageInput"
+       "type": "string",
+       "minLength": 1,
+       "maxLength": 255
       }
      }
-    }
-   },
-   "responses": {
-    "202": {
-     "description": "Accepted: queued, or suppressed (never sent)",
-     "content": {
-      "application/json": {
-       "schema": {
-        "$ref": "#/components/schemas/Message"
-       }
-      }
-     }
-    },
-    "400": {
-     "$ref": "#/components/responses/E400"
-    },
-    "401": {
-     "$ref": "#/components/responses/E401"
-    },
-    "409": {
-     "$ref": "#/components/responses/E409"
-    },
-    "413": {
-     "$ref": "#/components/responses/E413"
-    },
-    "415": {
-     "$ref": "#/components/responses/E415"
-    },
-    "422": {
-     "$ref": "#/components/responses/E422"
-    },
-    "429": {
-     "$ref": "#/components/responses/E429"
-    }
-   }
-  }
- },
- "/api/messages/{id}": {
-  "get": {
-   "summary": "A message's status",
-   "parameters": [
-    {
-     "name": "id",
-     "in": "path",
+    ],
+    "requestBody": {
      "required": true,
-     "schema": {
-      "type": "string"
-     }
-    }
-   ],
-   "responses": {
-    "200": {
-     "description": "The message",
      "content": {
       "application/json": {
        "schema": {
-        "$ref": "#/components/schemas/Message"
+        "$ref": "#/components/schemas/MessageInput"
        }
       }
      }
     },
-    "401": {
-     "$ref": "#/components/responses/E401"
-    },
-    "404": {
-     "$ref": "#/components/responses/E404"
-    },
-    "429": {
-     "$ref": "#/components/responses/E429"
-    }
-   }
-  }
- },
- "/admin/limits": {
-  "get": {
-   "summary": "Every sending limit now and where it comes from (admin override, host config, none)",
-   "tags": [
-    "admin"
-   ],
-   "security": [
-    {
-     "admin": []
-    }
-   ],
-   "responses": {
-    "200": {
-     "description": "The limit now",
-     "content": {
-      "application/json": {
-       "schema": {
-        "type": "object"
-       }
-      }
-     }
-    },
-    "401": {
-     "$ref": "#/components/responses/E401"
-    },
-    "403": {
-     "$ref": "#/components/responses/E403"
-    },
-    "503": {
-     "$ref": "#/components/responses/E503"
-    }
-   }
-  }
- },
- "/admin/limits/system": {
-  "put": {
-   "summary": "Set the deployment-wide limit, live",
-   "tags": [
-    "admin"
-   ],
-   "security": [
-    {
-     "admin": []
-    }
-   ],
-   "responses": {
-    "200": {
-     "description": "The limit now",
-     "content": {
-      "application/json": {
-       "schema": {
-        "type": "object"
-       }
-      }
-     }
-    },
-    "401": {
-     "$ref": "#/components/responses/E401"
-    },
-    "403": {
-     "$ref": "#/components/responses/E403"
-    },
-    "400": {
-     "$ref": "#/components/responses/E400"
-    },
-    "413": {
-     "$ref": "#/components/responses/E413"
-    },
-    "415": {
-     "$ref": "#/components/responses/E415"
-    },
-    "422": {
-     "$ref": "#/components/responses/E422"
-    },
-    "503": {
-     "$ref": "#/components/responses/E503"
-    }
-   },
-   "requestBody": {
-    "required": true,
-    "content": {
-     "application/json": {
-      "schema": {
-       "type": "object",
-       "required": [
-        "perSecond"
-       ],
-       "additionalProperties": false,
-       "properties": {
-        "perSecond": {
-         "type": "integer",
-         "minimum": 1,
-         "maximum": 10000000,
-         "description": "Messages per second"
+    "responses": {
+     "202": {
+      "description": "Accepted: queued, or suppressed (never sent)",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Message"
         }
        }
       }
+     },
+     "400": {
+      "$ref": "#/components/responses/E400"
+     },
+     "401": {
+      "$ref": "#/components/responses/E401"
+     },
+     "409": {
+      "$ref": "#/components/responses/E409"
+     },
+     "413": {
+      "$ref": "#/components/responses/E413"
+     },
+     "415": {
+      "$ref": "#/components/responses/E415"
+     },
+     "422": {
+      "$ref": "#/components/responses/E422"
+     },
+     "429": {
+      "$ref": "#/components/responses/E429"
+     },
+     "503": {
+      "$ref": "#/components/responses/E503"
      }
     }
    }
   },
-  "delete": {
-   "summary": "Back to the host config's system limit",
-   "tags": [
-    "admin"
-   ],
-   "security": [
-    {
-     "admin": []
-    }
-   ],
-   "responses": {
-    "204": {
-     "description": "Cleared"
-    },
-    "401": {
-     "$ref": "#/components/responses/E401"
-    },
-    "403": {
-     "$ref": "#/components/responses/E403"
-    },
-    "503": {
-     "$ref": "#/components/responses/E503"
+  "/api/messages/{id}": {
+   "get": {
+    "summary": "A message's status",
+    "parameters": [
+     {
+      "name": "id",
+      "in": "path",
+      "required": true,
+      "schema": {
+       "type": "string"
+      }
+     }
+    ],
+    "responses": {
+     "200": {
+      "description": "The message",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Message"
+        }
+       }
+      }
+     },
+     "401": {
+      "$ref": "#/components/responses/E401"
+     },
+     "404": {
+      "$ref": "#/components/responses/E404"
+     },
+     "429": {
+      "$ref": "#/components/responses/E429"
+     },
+     "503": {
+      "$ref": "#/components/responses/E503"
+     }
     }
    }
-  }
- },
- "/admin/limits/providers/{provider}": {
-  "put": {
-   "summary": "Set the shared limit of a provider's managed account, live",
-   "tags": [
-    "admin"
-   ],
-   "security": [
-    {
-     "admin": []
+  },
+  "/admin/limits": {
+   "get": {
+    "summary": "Every sending limit now and where it comes from (admin override, host config, none)",
+    "tags": [
+     "admin"
+    ],
+    "security": [
+     {
+      "admin": []
+     }
+    ],
+    "responses": {
+     "200": {
+      "description": "The limit now",
+      "content": {
+       "application/json": {
+        "schema": {
+         "type": "object"
+        }
+       }
+      }
+     },
+     "401": {
+      "$ref": "#/components/responses/E401"
+     },
+     "403": {
+      "$ref": "#/components/responses/E403"
+     },
+     "503": {
+      "$ref": "#/components/responses/E503"
+     }
     }
-   ],
-   "responses": {
-    "200": {
-     "description": "The limit now",
+   }
+  },
+  "/admin/limits/system": {
+   "put": {
+    "summary": "Set the deployment-wide limit, live",
+    "tags": [
+     "admin"
+    ],
+    "security": [
+     {
+      "admin": []
+     }
+    ],
+    "responses": {
+     "200": {
+      "description": "The limit now",
+      "content": {
+       "application/json": {
+        "schema": {
+         "type": "object"
+        }
+       }
+      }
+     },
+     "401": {
+      "$ref": "#/components/responses/E401"
+     },
+     "403": {
+      "$ref": "#/components/responses/E403"
+     },
+     "400": {
+      "$ref": "#/components/responses/E400"
+     },
+     "413": {
+      "$ref": "#/components/responses/E413"
+     },
+     "415": {
+      "$ref": "#/components/responses/E415"
+     },
+     "422": {
+      "$ref": "#/components/responses/E422"
+     },
+     "503": {
+      "$ref": "#/components/responses/E503"
+     }
+    },
+    "requestBody": {
+     "required": true,
      "content": {
       "application/json": {
        "schema": {
-        "type": "object"
-       }
-      }
-     }
-    },
-    "401": {
-     "$ref": "#/components/responses/E401"
-    },
-    "403": {
-     "$ref": "#/components/responses/E403"
-    },
-    "400": {
-     "$ref": "#/components/responses/E400"
-    },
-    "404": {
-     "$ref": "#/components/responses/E404"
-    },
-    "413": {
-     "$ref": "#/components/responses/E413"
-    },
-    "415": {
-     "$ref": "#/components/responses/E415"
-    },
-    "422": {
-     "$ref": "#/components/responses/E422"
-    },
-    "503": {
-     "$ref": "#/components/responses/E503"
-    }
-   },
-   "requestBody": {
-    "required": true,
-    "content": {
-     "application/json": {
-      "schema": {
-       "type": "object",
-       "required": [
-        "perSecond"
-       ],
-       "additionalProperties": false,
-       "properties": {
-        "perSecond": {
-         "type": "integer",
-         "minimum": 1,
-         "maximum": 10000000,
-         "description": "Messages per second"
+        "type": "object",
+        "required": [
+         "perSecond"
+        ],
+        "additionalProperties": false,
+        "properties": {
+         "perSecond": {
+          "type": "integer",
+          "minimum": 1,
+          "maximum": 10000000,
+          "description": "Messages per second"
+         }
         }
        }
       }
      }
     }
    },
-   "parameters": [
-    {
-     "name": "provider",
-     "in": "path",
-     "required": true,
-     "schema": {
-      "type": "string"
+   "delete": {
+    "summary": "Back to the host config's system limit",
+    "tags": [
+     "admin"
+    ],
+    "security": [
+     {
+      "admin": []
+     }
+    ],
+    "responses": {
+     "204": {
+      "description": "Cleared"
+     },
+     "401": {
+      "$ref": "#/components/responses/E401"
+     },
+     "403": {
+      "$ref": "#/components/responses/E403"
+     },
+     "503": {
+      "$ref": "#/components/responses/E503"
      }
     }
-   ]
+   }
   },
-  "delete": {
-   "summary": "Back to the host config's managed limit",
-   "tags": [
-    "admin"
-   ],
-   "security": [
-    {
-     "admin": []
-    }
-   ],
-   "responses": {
-    "204": {
-     "description": "Cleared"
-    },
-    "401": {
-     "$ref": "#/components/responses/E401"
-    },
-    "403": {
-     "$ref": "#/components/responses/E403"
-    },
-    "404": {
-     "$ref": "#/components/responses/E404"
-    },
-    "503": {
-     "$ref": "#/components/responses/E503"
-    }
-   },
-   "parameters": [
-    {
-     "name": "provider",
-     "in": "path",
-     "required": true,
-     "schema": {
-      "type": "string"
+  "/admin/limits/providers/{provider}": {
+   "put": {
+    "summary": "Set the shared limit of a provider's managed account, live",
+    "tags": [
+     "admin"
+    ],
+    "security": [
+     {
+      "admin": []
      }
-    }
-   ]
-  }
- },
- "/admin/limits/send-configs/{id}": {
-  "get": {
-   "summary": "A send-config's limit: override, its own rateLimit, the default, and which acts",
-   "tags": [
-    "admin"
-   ],
-   "security": [
-    {
-     "admin": []
-    }
-   ],
-   "responses": {
-    "200": {
-     "description": "The limit now",
+    ],
+    "responses": {
+     "200": {
+      "description": "The limit now",
+      "content": {
+       "application/json": {
+        "schema": {
+         "type": "object"
+        }
+       }
+      }
+     },
+     "401": {
+      "$ref": "#/components/responses/E401"
+     },
+     "403": {
+      "$ref": "#/components/responses/E403"
+     },
+     "400": {
+      "$ref": "#/components/responses/E400"
+     },
+     "404": {
+      "$ref": "#/components/responses/E404"
+     },
+     "413": {
+      "$ref": "#/components/responses/E413"
+     },
+     "415": {
+      "$ref": "#/components/responses/E415"
+     },
+     "422": {
+      "$ref": "#/components/responses/E422"
+     },
+     "503": {
+      "$ref": "#/components/responses/E503"
+     }
+    },
+    "requestBody": {
+     "required": true,
      "content": {
       "application/json": {
        "schema": {
-        "type": "object"
-       }
-      }
-     }
-    },
-    "401": {
-     "$ref": "#/components/responses/E401"
-    },
-    "403": {
-     "$ref": "#/components/responses/E403"
-    },
-    "404": {
-     "$ref": "#/components/responses/E404"
-    },
-    "503": {
-     "$ref": "#/components/responses/E503"
-    }
-   },
-   "parameters": [
-    {
-     "name": "id",
-     "in": "path",
-     "required": true,
-     "schema": {
-      "type": "string"
-     }
-    }
-   ]
-  },
-  "put": {
-   "summary": "Override a send-config's limit, live",
-   "tags": [
-    "admin"
-   ],
-   "security": [
-    {
-     "admin": []
-    }
-   ],
-   "responses": {
-    "200": {
-     "description": "The limit now",
-     "content": {
-      "application/json": {
-       "schema": {
-        "type": "object"
-       }
-      }
-     }
-    },
-    "401": {
-     "$ref": "#/components/responses/E401"
-    },
-    "403": {
-     "$ref": "#/components/responses/E403"
-    },
-    "400": {
-     "$ref": "#/components/responses/E400"
-    },
-    "404": {
-     "$ref": "#/components/responses/E404"
-    },
-    "413": {
-     "$ref": "#/components/responses/E413"
-    },
-    "415": {
-     "$ref": "#/components/responses/E415"
-    },
-    "422": {
-     "$ref": "#/components/responses/E422"
-    },
-    "503": {
-     "$ref": "#/components/responses/E503"
-    }
-   },
-   "requestBody": {
-    "required": true,
-    "content": {
-     "application/json": {
-      "schema": {
-       "type": "object",
-       "required": [
-        "perSecond"
-       ],
-       "additionalProperties": false,
-       "properties": {
-        "perSecond": {
-         "type": "integer",
-         "minimum": 1,
-         "maximum": 10000000,
-         "description": "Messages per second"
+        "type": "object",
+        "required": [
+         "perSecond"
+        ],
+        "additionalProperties": false,
+        "properties": {
+         "perSecond": {
+          "type": "integer",
+          "minimum": 1,
+          "maximum": 10000000,
+          "description": "Messages per second"
+         }
         }
        }
       }
      }
-    }
-   },
-   "parameters": [
-    {
-     "name": "id",
-     "in": "path",
-     "required": true,
-     "schema": {
-      "type": "string"
+    },
+    "parameters": [
+     {
+      "name": "provider",
+      "in": "path",
+      "required": true,
+      "schema": {
+       "type": "string"
+      }
      }
-    }
-   ]
+    ]
+   },
+   "delete": {
+    "summary": "Back to the host config's managed limit",
+    "tags": [
+     "admin"
+    ],
+    "security": [
+     {
+      "admin": []
+     }
+    ],
+    "responses": {
+     "204": {
+      "description": "Cleared"
+     },
+     "401": {
+      "$ref": "#/components/responses/E401"
+     },
+     "403": {
+      "$ref": "#/components/responses/E403"
+     },
+     "404": {
+      "$ref": "#/components/responses/E404"
+     },
+     "503": {
+      "$ref": "#/components/responses/E503"
+     }
+    },
+    "parameters": [
+     {
+      "name": "provider",
+      "in": "path",
+      "required": true,
+      "schema": {
+       "type": "string"
+      }
+     }
+    ]
+   }
   },
-  "delete": {
-   "summary": "Remove the override",
-   "tags": [
-    "admin"
-   ],
-   "security": [
-    {
-     "admin": []
-    }
-   ],
-   "responses": {
-    "204": {
-     "description": "Cleared"
-    },
-    "401": {
-     "$ref": "#/components/responses/E401"
-    },
-    "403": {
-     "$ref": "#/components/responses/E403"
-    },
-    "404": {
-     "$ref": "#/components/responses/E404"
-    },
-    "503": {
-     "$ref": "#/components/responses/E503"
-    }
-   },
-   "parameters": [
-    {
-     "name": "id",
-     "in": "path",
-     "required": true,
-     "schema": {
-      "type": "string"
+  "/admin/limits/send-configs/{id}": {
+   "get": {
+    "summary": "A send-config's limit: override, its own rateLimit, the default, and which acts",
+    "tags": [
+     "admin"
+    ],
+    "security": [
+     {
+      "admin": []
      }
-    }
-   ]
-  }
- },
+    ],
+    "responses": {
+     "200": {
+      "description": "The limit now",
+      "content": {
+       "application/json": {
+        "schema": {
+         "type": "object"
+        }
+       }
+      }
+     },
+     "401": {
+      "$ref": "#/components/responses/E401"
+     },
+     "403": {
+      "$ref": "#/components/responses/E403"
+     },
+     "404": {
+      "$ref": "#/components/responses/E404"
+     },
+     "503": {
+      "$ref": "#/components/responses/E503"
+     }
+    },
+    "parameters": [
+     {
+      "name": "id",
+      "in": "path",
+      "required": true,
+      "schema": {
+       "type": "string"
+      }
+     }
+    ]
+   },
+   "put": {
+    "summary": "Override a send-config's limit, live",
+    "tags": [
+     "admin"
+    ],
+    "security": [
+     {
+      "admin": []
+     }
+    ],
+    "responses": {
+     "200": {
+      "description": "The limit now",
+      "content": {
+       "application/json": {
+        "schema": {
+         "type": "object"
+        }
+       }
+      }
+     },
+     "401": {
+      "$ref": "#/components/responses/E401"
+     },
+     "403": {
+      "$ref": "#/components/responses/E403"
+     },
+     "400": {
+      "$ref": "#/components/responses/E400"
+     },
+     "404": {
+      "$ref": "#/components/responses/E404"
+     },
+     "413": {
+      "$ref": "#/components/responses/E413"
+     },
+     "415": {
+      "$ref": "#/components/responses/E415"
+     },
+     "422": {
+      "$ref": "#/components/responses/E422"
+     },
+     "503": {
+      "$ref": "#/components/responses/E503"
+     }
+    },
+    "requestBody": {
+     "required": true,
+     "content": {
+      "application/json": {
+       "schema": {
+        "type": "object",
+        "required": [
+         "perSecond"
+        ],
+        "additionalProperties": false,
+        "properties": {
+         "perSecond": {
+          "type": "integer",
+          "minimum": 1,
+          "maximum": 10000000,
+          "description": "Messages per second"
+         }
+        }
+       }
+      }
+     }
+    },
+    "parameters": [
+     {
+      "name": "id",
+      "in": "path",
+      "required": true,
+      "schema": {
+       "type": "string"
+      }
+     }
+    ]
+   },
+   "delete": {
+    "summary": "Remove the override",
+    "tags": [
+     "admin"
+    ],
+    "security": [
+     {
+      "admin": []
+     }
+    ],
+    "responses": {
+     "204": {
+      "description": "Cleared"
+     },
+     "401": {
+      "$ref": "#/components/responses/E401"
+     },
+     "403": {
+      "$ref": "#/components/responses/E403"
+     },
+     "404": {
+      "$ref": "#/components/responses/E404"
+     },
+     "503": {
+      "$ref": "#/components/responses/E503"
+     }
+    },
+    "parameters": [
+     {
+      "name": "id",
+      "in": "path",
+      "required": true,
+      "schema": {
+       "type": "string"
+      }
+     }
+    ]
+   }
+  },
   "/health": {
    "get": {
     "summary": "The process answers",
@@ -657,6 +663,9 @@ public enum OpenAPIDocument {
      },
      "429": {
       "$ref": "#/components/responses/E429"
+     },
+     "503": {
+      "$ref": "#/components/responses/E503"
      }
     }
    }
@@ -709,6 +718,9 @@ public enum OpenAPIDocument {
      },
      "429": {
       "$ref": "#/components/responses/E429"
+     },
+     "503": {
+      "$ref": "#/components/responses/E503"
      }
     }
    },
@@ -748,6 +760,9 @@ public enum OpenAPIDocument {
      },
      "429": {
       "$ref": "#/components/responses/E429"
+     },
+     "503": {
+      "$ref": "#/components/responses/E503"
      }
     }
    }
@@ -772,6 +787,9 @@ public enum OpenAPIDocument {
      },
      "429": {
       "$ref": "#/components/responses/E429"
+     },
+     "503": {
+      "$ref": "#/components/responses/E503"
      }
     }
    }
@@ -823,6 +841,9 @@ public enum OpenAPIDocument {
      },
      "429": {
       "$ref": "#/components/responses/E429"
+     },
+     "503": {
+      "$ref": "#/components/responses/E503"
      }
     }
    },
@@ -862,6 +883,9 @@ public enum OpenAPIDocument {
      },
      "429": {
       "$ref": "#/components/responses/E429"
+     },
+     "503": {
+      "$ref": "#/components/responses/E503"
      }
     }
    }
@@ -893,6 +917,9 @@ public enum OpenAPIDocument {
      },
      "429": {
       "$ref": "#/components/responses/E429"
+     },
+     "503": {
+      "$ref": "#/components/responses/E503"
      }
     }
    },
@@ -947,6 +974,9 @@ public enum OpenAPIDocument {
      },
      "429": {
       "$ref": "#/components/responses/E429"
+     },
+     "503": {
+      "$ref": "#/components/responses/E503"
      }
     }
    },
@@ -972,6 +1002,9 @@ public enum OpenAPIDocument {
      },
      "429": {
       "$ref": "#/components/responses/E429"
+     },
+     "503": {
+      "$ref": "#/components/responses/E503"
      }
     }
    }
@@ -1017,6 +1050,9 @@ public enum OpenAPIDocument {
      },
      "429": {
       "$ref": "#/components/responses/E429"
+     },
+     "503": {
+      "$ref": "#/components/responses/E503"
      }
     }
    },
@@ -1081,6 +1117,9 @@ public enum OpenAPIDocument {
      },
      "429": {
       "$ref": "#/components/responses/E429"
+     },
+     "503": {
+      "$ref": "#/components/responses/E503"
      }
     }
    }
@@ -1112,6 +1151,9 @@ public enum OpenAPIDocument {
      },
      "429": {
       "$ref": "#/components/responses/E429"
+     },
+     "503": {
+      "$ref": "#/components/responses/E503"
      }
     }
    }
@@ -1177,6 +1219,9 @@ public enum OpenAPIDocument {
      },
      "429": {
       "$ref": "#/components/responses/E429"
+     },
+     "503": {
+      "$ref": "#/components/responses/E503"
      }
     }
    },
@@ -1247,6 +1292,9 @@ public enum OpenAPIDocument {
      },
      "429": {
       "$ref": "#/components/responses/E429"
+     },
+     "503": {
+      "$ref": "#/components/responses/E503"
      }
     }
    }
@@ -1300,6 +1348,9 @@ public enum OpenAPIDocument {
      },
      "404": {
       "$ref": "#/components/responses/E404"
+     },
+     "503": {
+      "$ref": "#/components/responses/E503"
      }
     }
    }
@@ -1360,6 +1411,9 @@ public enum OpenAPIDocument {
      },
      "429": {
       "$ref": "#/components/responses/E429"
+     },
+     "503": {
+      "$ref": "#/components/responses/E503"
      }
     }
    }
@@ -1394,6 +1448,9 @@ public enum OpenAPIDocument {
      },
      "429": {
       "$ref": "#/components/responses/E429"
+     },
+     "503": {
+      "$ref": "#/components/responses/E503"
      }
     }
    }
@@ -1738,6 +1795,9 @@ public enum OpenAPIDocument {
      },
      "429": {
       "$ref": "#/components/responses/E429"
+     },
+     "503": {
+      "$ref": "#/components/responses/E503"
      }
     }
    },
@@ -1795,6 +1855,9 @@ public enum OpenAPIDocument {
      },
      "429": {
       "$ref": "#/components/responses/E429"
+     },
+     "503": {
+      "$ref": "#/components/responses/E503"
      }
     }
    },
@@ -1825,6 +1888,9 @@ public enum OpenAPIDocument {
      },
      "429": {
       "$ref": "#/components/responses/E429"
+     },
+     "503": {
+      "$ref": "#/components/responses/E503"
      }
     }
    }
@@ -1845,7 +1911,16 @@ public enum OpenAPIDocument {
   },
   "responses": {
    "E503": {
-    "description": "A backing server is unreachable or the feature is not configured; retry later",
+    "description": "A backing server is unreachable, every pooled connection stayed busy (code busy), the rate limiter cannot count, or the feature is not configured; retry after Retry-After when it is given",
+    "headers": {
+     "Retry-After": {
+      "description": "seconds to wait before retrying",
+      "schema": {
+       "type": "integer",
+       "minimum": 1
+      }
+     }
+    },
     "content": {
      "application/json": {
       "schema": {
@@ -2018,78 +2093,78 @@ public enum OpenAPIDocument {
      }
     }
    },
- "MessageInput": {
-  "type": "object",
-  "required": [
-   "sendConfigId",
-   "to",
-   "payload"
-  ],
-  "additionalProperties": false,
-  "properties": {
-   "sendConfigId": {
-    "type": "string",
-    "format": "uuid"
-   },
-   "to": {
-    "type": "string",
-    "description": "One recipient: an email address, an E.164 phone number or a webhook endpoint name, by the send-config's channel"
-   },
-   "payload": {
-    "$ref": "#/components/schemas/Payload"
-   },
-   "variables": {
+   "MessageInput": {
     "type": "object",
-    "description": "Values for the payload's {{placeholders}}; a placeholder without one is refused (422, field variables)"
-   }
-  }
- },
- "Message": {
-  "type": "object",
-  "properties": {
-   "id": {
-    "type": "string",
-    "format": "uuid"
+    "required": [
+     "sendConfigId",
+     "to",
+     "payload"
+    ],
+    "additionalProperties": false,
+    "properties": {
+     "sendConfigId": {
+      "type": "string",
+      "format": "uuid"
+     },
+     "to": {
+      "type": "string",
+      "description": "One recipient: an email address, an E.164 phone number or a webhook endpoint name, by the send-config's channel"
+     },
+     "payload": {
+      "$ref": "#/components/schemas/Payload"
+     },
+     "variables": {
+      "type": "object",
+      "description": "Values for the payload's {{placeholders}}; a placeholder without one is refused (422, field variables)"
+     }
+    }
    },
-   "sendConfigId": {
-    "type": "string",
-    "format": "uuid"
+   "Message": {
+    "type": "object",
+    "properties": {
+     "id": {
+      "type": "string",
+      "format": "uuid"
+     },
+     "sendConfigId": {
+      "type": "string",
+      "format": "uuid"
+     },
+     "to": {
+      "type": "string"
+     },
+     "status": {
+      "enum": @RECIPIENT_STATUSES@
+     },
+     "providerMessageId": {
+      "type": [
+       "string",
+       "null"
+      ]
+     },
+     "attempts": {
+      "type": "integer"
+     },
+     "lastError": {
+      "type": [
+       "string",
+       "null"
+      ]
+     },
+     "createdAt": {
+      "type": "string"
+     },
+     "sentAt": {
+      "type": [
+       "string",
+       "null"
+      ]
+     },
+     "updatedAt": {
+      "type": "string"
+     }
+    }
    },
-   "to": {
-    "type": "string"
-   },
-   "status": {
-    "enum": @RECIPIENT_STATUSES@
-   },
-   "providerMessageId": {
-    "type": [
-     "string",
-     "null"
-    ]
-   },
-   "attempts": {
-    "type": "integer"
-   },
-   "lastError": {
-    "type": [
-     "string",
-     "null"
-    ]
-   },
-   "createdAt": {
-    "type": "string"
-   },
-   "sentAt": {
-    "type": [
-     "string",
-     "null"
-    ]
-   },
-   "updatedAt": {
-    "type": "string"
-   }
-  }
- },
    "Error": {
     "type": "object",
     "required": [
