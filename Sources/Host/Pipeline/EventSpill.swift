@@ -14,7 +14,8 @@ struct EventSpill: Sendable {
         var attempted: Bool
     }
 
-    func save(id: String, body: [UInt8], attempted: Bool) throws {
+    @discardableResult
+    func save(id: String, body: [UInt8], attempted: Bool, rows: Int = 0) throws -> Stored {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let name = "\(id)\(attempted ? ".attempted" : "").jsonl"
         let temporary = "\(directory)/.\(name).tmp", final = "\(directory)/\(name)"
@@ -25,6 +26,7 @@ struct EventSpill: Sendable {
         try handle.synchronize()
         try handle.close()
         try FileManager.default.moveItem(atPath: temporary, toPath: final)
+        return Stored(id: id, path: final, rows: rows, attempted: attempted)
     }
 
     /// Every stored block, oldest first; unfinished temporary files are left out (their block is still in memory or lost with a crash

@@ -172,12 +172,7 @@ public final class EventWriter: Service, Sendable {
                 if error.ambiguous { state.withLock { state in if state.blocks.first?.id == block.id { state.blocks[0].attempted = true } } }
                 throw error
             }
-            state.withLock { state in
-                if state.blocks.first?.id == block.id {
-                    state.blocks.removeFirst()
-                    state.memoryRows -= block.rows
-                }
-            }
+            dropFirst(block)
             sent += 1
         }
     }
@@ -211,6 +206,15 @@ public final class EventWriter: Service, Sendable {
         writtenCounter.increment(by: rows)
     }
 
+    /// The oldest block is written (or on disk): memory no longer holds it.
+    private func dropFirst(_ block: Block) {
+        state.withLock { state in
+            guard state.blocks.first?.id == block.id else { return }
+            state.blocks.removeFirst()
+            state.memoryRows -= block.rows
+        }
+    }
+
     /// Keeps memory under `memory_rows`: the oldest blocks go to disk.
     private func spillOverflow(into spilled: inout [EventSpill.Stored]) async throws {
         while true {
@@ -219,15 +223,11 @@ public final class EventWriter: Service, Sendable {
                 return state.blocks.first
             }
             guard let block else { return }
-            try await threads.runIfActive { [spill] in try spill.save(id: block.id, body: block.body, attempted: block.attempted) }
-            state.withLock { state in
-                if state.blocks.first?.id == block.id {
-                    state.blocks.removeFirst()
-                    state.memoryRows -= block.rows
-                }
+            let stored = try await threads.runIfActive { [spill] in
+                try spill.save(id: block.id, body: block.body, attempted: block.attempted, rows: block.rows)
             }
-            spilled.append(EventSpill.Stored(id: block.id, path: "\(spill.directory)/\(block.id)\(block.attempted ? ".attempted" : "").jsonl",
-                                             rows: block.rows, attempted: block.attempted))
+            dropFirst(block)
+            spilled.append(stored)
         }
     }
 }

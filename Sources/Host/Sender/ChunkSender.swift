@@ -69,28 +69,34 @@ struct ChunkSender: Sendable {
             for await answer in tasks { answers.append(answer) }
             return answers.sorted { $0.index < $1.index }.map { ($0.outcomes, $0.failure) }
         }
+        // Counted per chunk, not per message: each metric update is a registry lookup under a lock.
+        var tally: [String: Int] = [:]
+        defer {
+            for (name, count) in tally { SenderMetrics.outcome(provider, name, count: count) }
+            // In this result only a retry writes its row back to `queued`.
+            SenderMetrics.retries(provider, count: result.rows.count { $0.status == .queued })
+        }
         for (group, (outcomes, failure)) in zip(groups, answers) {
             guard let outcomes else {
                 // The plugin broke its contract or refused the call as a whole: a plugin fault, not the recipients',
                 // so it counts as a transient failure (an attempt used) and ends in failed if it persists.
                 SenderMetrics.pluginError(provider, call: "send")
-                SenderMetrics.outcome(provider, "plugin_error", count: group.count)
+                tally["plugin_error", default: 0] += group.count
                 for (recipient, attempts) in group {
-                    apply(.retryable(0, code: "plugin_error", failure ?? "the plugin failed"), to: recipient, attempts: attempts, provider: provider,
-                          &result)
+                    apply(.retryable(0, code: "plugin_error", failure ?? "the plugin failed"), to: recipient, attempts: attempts, &result)
                 }
                 continue
             }
             for outcome in outcomes where outcome.messageIndex < group.count {
                 let (recipient, attempts) = group[outcome.messageIndex]
-                SenderMetrics.outcome(provider, SenderMetrics.name(outcome))
-                apply(outcome, to: recipient, attempts: attempts, provider: provider, &result)
+                tally[SenderMetrics.name(outcome), default: 0] += 1
+                apply(outcome, to: recipient, attempts: attempts, &result)
             }
         }
         return result
     }
 
-    private func apply(_ outcome: SendOutcome, to recipient: ChunkJob.Recipient, attempts: Int, provider: String, _ result: inout Result) {
+    private func apply(_ outcome: SendOutcome, to recipient: ChunkJob.Recipient, attempts: Int, _ result: inout Result) {
         let reason = outcome.code.isEmpty ? outcome.message : "\(outcome.code): \(outcome.message)"
         switch outcome.kind {
         case .accepted:
@@ -106,7 +112,6 @@ struct ChunkSender: Sendable {
                 result.final(recipient, .failed(reason: "gave up after \(used) attempts; last: \(reason)"), attempts: used)
                 result.exhausted.append((recipient, reason))
             } else {
-                SenderMetrics.retry(provider)
                 result.entries.append(.attemptUsed(position: recipient.position))
                 result.rows.append(.init(position: recipient.position, status: .queued, lastError: reason, attempts: used))
                 result.later(max(settings.backoffMs(attempts: used), outcome.retryAfterMs ?? 0))

@@ -27,8 +27,9 @@ enum SenderMetrics {
         Timer(label: "send_request_duration_seconds", dimensions: [("provider", provider)]).recordNanoseconds(nanoseconds)
     }
 
-    static func retry(_ provider: String) {
-        Counter(label: "send_retries_total", dimensions: [("provider", provider)]).increment()
+    static func retries(_ provider: String, count: Int) {
+        guard count > 0 else { return }
+        Counter(label: "send_retries_total", dimensions: [("provider", provider)]).increment(by: count)
     }
 
     static func rateLimitWait(_ provider: String, messages: Int) {

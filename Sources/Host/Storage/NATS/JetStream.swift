@@ -254,14 +254,24 @@ public final class JetStream: @unchecked Sendable {
         guard status == NATS_OK else { throw NATSError("deleting \(stream) #\(sequence) failed: \(lastError(status))") }
     }
 
-    /// The stream's last sequence and its pending count per consumer, for progress and queue depth.
+    /// The stream's last sequence, for progress.
     public func lastSequence(stream: String) throws(NATSError) -> UInt64 {
+        try state(of: stream).lastSequence
+    }
+
+    /// Messages a stream holds now.
+    public func messageCount(stream: String) throws(NATSError) -> UInt64 {
+        try state(of: stream).messages
+    }
+
+    /// The counts of the stream's state, copied out before libnats frees the info (and the lists it points to).
+    private func state(of stream: String) throws(NATSError) -> (lastSequence: UInt64, messages: UInt64) {
         var info: UnsafeMutablePointer<jsStreamInfo>?
         var errorCode = jsErrCode(0)
         let status = js_GetStreamInfo(&info, context, stream, nil, &errorCode)
         guard status == NATS_OK, let info else { throw NATSError("stream \(stream) is not readable: \(lastError(status))") }
         defer { jsStreamInfo_Destroy(info) }
-        return info.pointee.State.LastSeq
+        return (info.pointee.State.LastSeq, info.pointee.State.Msgs)
     }
 
     /// Messages a durable consumer has not yet been delivered plus those awaiting an ack.
@@ -301,15 +311,6 @@ public final class JetStream: @unchecked Sendable {
         }
     }
 
-    /// Messages a stream holds now.
-    public func messageCount(stream: String) throws(NATSError) -> UInt64 {
-        var info: UnsafeMutablePointer<jsStreamInfo>?
-        var errorCode = jsErrCode(0)
-        let status = js_GetStreamInfo(&info, context, stream, nil, &errorCode)
-        guard status == NATS_OK, let info else { throw NATSError("stream \(stream) is not readable: \(lastError(status))") }
-        defer { jsStreamInfo_Destroy(info) }
-        return info.pointee.State.Msgs
-    }
 
     private func lastError(_ status: natsStatus) -> String { Self.lastError(status) }
 
