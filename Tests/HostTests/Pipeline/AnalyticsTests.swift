@@ -48,34 +48,39 @@ extension PipelineTests {
         #expect(expected["sent"] == count && (expected["delivered"] ?? 0) > 0 && (expected["opened"] ?? 0) > 0)
 
         func counts(_ object: [String: Any]) -> [String: Int] { (object["counts"] as? [String: Any] ?? [:]).compactMapValues { $0 as? Int } }
-        // The writer flushes every 200 ms here; the views are summed as rows arrive.
-        var stats: [String: Any] = [:]
-        let deadline = Date().addingTimeInterval(30)
-        repeat {
-            stats = try await harness.call("GET", "/api/batches/\(batch)/stats")
-            if counts(stats) == expected { break }
-            try await Task.sleep(for: .milliseconds(250))
-        } while Date() < deadline
-        #expect(counts(stats) == expected)
-        let rates = stats["rates"] as? [String: Any] ?? [:]
-        let delivery = Double(expected["delivered"] ?? 0) / Double(count)
-        #expect(abs((rates["delivery"] as? Double ?? -1) - delivery) < 0.0001)
-
-        // The caller's overview and series cover the same events (this user sent one batch).
-        let overview = try await harness.call("GET", "/api/analytics/overview")
-        #expect(counts(overview) == expected)
-        #expect(counts(try await harness.call("GET", "/api/analytics/overview?sendConfigId=\(config)")) == expected)
-        let elsewhere = counts(try await harness.call("GET", "/api/analytics/overview?sendConfigId=\(UUID().uuidString)"))
-        #expect(elsewhere.values.allSatisfy { $0 == 0 } && elsewhere.count == expected.count)
-        for interval in ["hour", "day"] {
-            let series = try await harness.call("GET", "/api/analytics/timeseries?interval=\(interval)")
+        func summed(_ series: [String: Any]) -> [String: Int] {
             var summed: [String: Int] = [:]
             for bucket in series["buckets"] as? [[String: Any]] ?? [] {
                 for (type, value) in counts(bucket) { summed[type, default: 0] += value }
             }
-            #expect(summed == expected, "\(interval) series")
+            return summed
+        }
+        // The writer flushes every 200 ms here, and ClickHouse feeds an insert to its views one after
+        // another: each endpoint is read until it agrees (or 30 s pass), and each must agree in the end.
+        func settled(_ path: String, _ read: ([String: Any]) -> [String: Int]) async throws -> (object: [String: Any], counts: [String: Int]) {
+            let deadline = Date().addingTimeInterval(30)
+            while true {
+                let object = try await harness.call("GET", path)
+                if read(object) == expected || Date() >= deadline { return (object, read(object)) }
+                try await Task.sleep(for: .milliseconds(250))
+            }
+        }
+        let stats = try await settled("/api/batches/\(batch)/stats", counts)
+        #expect(stats.counts == expected)
+        let rates = stats.object["rates"] as? [String: Any] ?? [:]
+        let delivery = Double(expected["delivered"] ?? 0) / Double(count)
+        #expect(abs((rates["delivery"] as? Double ?? -1) - delivery) < 0.0001)
+
+        // The caller's overview and series cover the same events (this user sent one batch).
+        #expect(try await settled("/api/analytics/overview", counts).counts == expected)
+        #expect(try await settled("/api/analytics/overview?sendConfigId=\(config)", counts).counts == expected)
+        let elsewhere = counts(try await harness.call("GET", "/api/analytics/overview?sendConfigId=\(UUID().uuidString)"))
+        #expect(elsewhere.values.allSatisfy { $0 == 0 } && elsewhere.count == expected.count)
+        for interval in ["hour", "day"] {
+            let series = try await settled("/api/analytics/timeseries?interval=\(interval)", summed)
+            #expect(series.counts == expected, "\(interval) series")
             // The default period is the last 7 days, widened to whole buckets: a bucket for each, empty ones included.
-            let buckets = (series["buckets"] as? [Any])?.count ?? 0
+            let buckets = (series.object["buckets"] as? [Any])?.count ?? 0
             #expect(interval == "hour" ? (168...169).contains(buckets) : (7...8).contains(buckets), "\(buckets) \(interval) buckets")
         }
 
