@@ -22,6 +22,9 @@ struct CSVRecipientParser {
     private var sawBOMCheck = false
     private var bomPrefix: [UInt8] = []
 
+    /// The lines begun so far, blank ones included: what bounds an upload that never ends.
+    var lines: Int { line }
+
     /// The number of data rows emitted so far.
     private(set) var rows = 0
 

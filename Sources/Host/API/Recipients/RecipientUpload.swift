@@ -1,17 +1,21 @@
 import Hummingbird
 import NIOCore
+import NIOPosix
 import ProviderModel
 import Storage
 
-/// Stores one chunk of recipients into a draft batch, all or nothing: rows are
-/// checked as they stream in and sent to PostgreSQL with COPY into a staging
-/// table, then merged in one statement that drops duplicates (within the
-/// chunk and against the batch, by the batch's unique index), marks
-/// suppressed addresses and numbers the rest in upload order. A malformed row, a broken connection or a batch that would exceed
-/// its limit rolls the whole chunk back.
+/// Stores one chunk of recipients into a draft batch, all or nothing, in two steps. First the body is
+/// read (within `[api] body_timeout_ms`) and every row checked and written, as COPY text, to a spool
+/// file: a slow client holds no connection, no transaction and little memory. Then, in one short
+/// transaction, the rows go to PostgreSQL with COPY into a staging table and are merged in one
+/// statement that drops duplicates (within the chunk and against the batch, by the batch's unique
+/// index), marks suppressed addresses and numbers the rest in upload order. A malformed row, a broken
+/// connection or a batch that would exceed its limit stores nothing.
 struct RecipientUpload {
     let database: Database
     let maxRecipients: Int
+    /// How long a client may take to send a body.
+    let bodyTimeout: Duration
 
     /// Where the rows go: the batch, its owner and the channel its addresses are checked for.
     struct Target: Sendable {
@@ -20,9 +24,11 @@ struct RecipientUpload {
         var channel: ProviderModel.Channel
     }
 
-    enum Source {
-        case csv(RequestBody)
-        case json([JSONValue])
+    /// Rows read, checked for `channel` and spooled: what `commit` stores.
+    struct Checked: Sendable {
+        var spool: SpoolFile
+        var rows: Int
+        var channel: ProviderModel.Channel
     }
 
     struct Result: Sendable {
@@ -39,99 +45,121 @@ struct RecipientUpload {
         }
     }
 
-    /// Flushed to PostgreSQL whenever this much COPY text has built up.
-    static let flushBytes = 256 << 10
+    /// A CSV body, parsed and checked as it arrives. Every line counts toward the limit, blank ones too.
+    func checkCSV(_ body: RequestBody, channel: ProviderModel.Channel) async throws(APIError) -> Checked {
+        let limit = maxRecipients
+        return try await BodyDeadline.within(bodyTimeout) {
+            var parser = CSVRecipientParser()
+            var collector = try RecipientCollector(channel: channel, limit: limit, isCSV: true)
+            for try await buffer in body {
+                try buffer.withUnsafeReadableBytes { bytes throws(APIError) in
+                    try parser.consume(bytes) { row throws(APIError) in try collector.add(row) }
+                }
+                guard parser.lines <= limit + 1 else {
+                    throw APIError.tooLarge("an upload holds at most \(limit) lines of recipients after its header", field: "body")
+                }
+                try await collector.spill()
+            }
+            try parser.finish { row throws(APIError) in try collector.add(row) }
+            return try await collector.finish()
+        }
+    }
+
+    /// A JSON body as it arrives, kept in a spool file unread: at most `limit` bytes.
+    func receive(_ body: RequestBody, limit: Int) async throws(APIError) -> SpoolFile {
+        try await BodyDeadline.within(bodyTimeout) {
+            let spool = try SpoolFile()
+            for try await buffer in body {
+                guard spool.length + buffer.readableBytes <= limit else {
+                    throw APIError.tooLarge("the body is larger than \(limit) bytes", field: "body")
+                }
+                try await spool.append(buffer.readableBytesView)
+            }
+            try await spool.flush()
+            return spool
+        }
+    }
+
+    /// A received JSON body without its streamed `recipients` array (`null` in its place), for the ordinary parser.
+    static func rest(_ body: SpoolFile) async throws(APIError) -> [UInt8] {
+        try await blocking {
+            var scanner = JSONRecipientScanner(.member("recipients"))
+            try body.read { bytes in try scanner.consume(bytes) { _, _ throws(APIError) in } }
+            try scanner.finish()
+            return scanner.rest
+        }
+    }
+
+    /// The recipients of a received JSON body (the body itself, or its `recipients` member), each parsed
+    /// alone and checked for `channel`.
+    func checkJSON(_ body: SpoolFile, shape: JSONRecipientScanner.Shape, channel: ProviderModel.Channel) async throws(APIError) -> Checked {
+        let limit = maxRecipients
+        return try await Self.blocking {
+            var scanner = JSONRecipientScanner(shape)
+            var collector = try RecipientCollector(channel: channel, limit: limit, isCSV: false)
+            try body.read { bytes in
+                try scanner.consume(bytes) { element, index throws(APIError) in
+                    let value = try JSONFields.document(element, path: "recipients[\(index)]")
+                    try collector.add(try JSONRecipient.row(value, index: index))
+                }
+                try collector.spillBlocking()
+            }
+            try scanner.finish()
+            return try collector.finishBlocking()
+        }
+    }
+
+    /// Parsing a spooled body reads a file and takes CPU: on NIO's pool, never the cooperative one.
+    private static func blocking<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws(APIError) -> T {
+        do {
+            return try await NIOThreadPool.singleton.runIfActive(work)
+        } catch let error as APIError {
+            throw error
+        } catch {
+            throw APIError.unavailable("the upload could not be read back (\(error)); retry shortly")
+        }
+    }
 
     /// `open` runs first in the transaction: it finds (or creates) the batch and checks it takes recipients,
     /// without locking it, so that several chunks for one batch stream and merge at once. The batch's row is
     /// locked only by the last statement, which adds to its counters and checks again that it is a draft
     /// with room for the chunk.
-    func run(source: Source, open: @escaping @Sendable (PostgresConnection) throws -> Target) async throws(APIError) -> (Target, Result) {
+    func commit(_ checked: Checked, open: @escaping @Sendable (PostgresConnection) throws -> Target) async throws(APIError) -> (Target, Result) {
         do {
-            return try await database.pool.withLease { lease in
-                let target = try await lease.run { db in
-                    try db.execute("BEGIN")
+            return try await database.pool.withConnection { db in
+                try db.execute("BEGIN")
+                do {
+                    // The merge sorts a whole chunk: in memory, and without JIT compiling, which its
+                    // high cost estimate would trigger and which took longer than the query itself.
+                    try db.execute("SET LOCAL jit = off; SET LOCAL work_mem = '64MB'")
+                    let target = try open(db)
+                    guard target.channel == checked.channel else {
+                        throw APIError.conflict("the send-config changed channel while the upload arrived; nothing was stored, send it again")
+                    }
+                    try db.execute("""
+                        CREATE TEMP TABLE IF NOT EXISTS recipient_staging (line integer, address text COLLATE "C", variables jsonb)
+                        ON COMMIT DELETE ROWS
+                        """)
+                    try db.beginCopy("COPY recipient_staging (line, address, variables) FROM STDIN")
                     do {
-                        // The merge sorts a whole chunk: in memory, and without JIT compiling, which its
-                        // high cost estimate would trigger and which took longer than the query itself.
-                        try db.execute("SET LOCAL jit = off; SET LOCAL work_mem = '64MB'")
-                        let target = try open(db)
-                        try db.execute("""
-                            CREATE TEMP TABLE IF NOT EXISTS recipient_staging (line integer, address text COLLATE "C", variables jsonb)
-                            ON COMMIT DELETE ROWS
-                            """)
-                        try db.beginCopy("COPY recipient_staging (line, address, variables) FROM STDIN")
-                        return target
+                        try checked.spool.read { bytes in try db.copyData(bytes) }
+                        try db.finishCopy()
                     } catch {
-                        try? db.execute("ROLLBACK")
+                        db.abortCopy(reason: "upload rejected")
                         throw error
                     }
-                }
-                do {
-                    let received = try await stream(source, into: lease, target: target)
-                    return try await lease.run { db in
-                        try db.finishCopy()
-                        let result = try merge(db, target: target, received: received)
-                        try db.execute("COMMIT")
-                        return (target, result)
-                    }
+                    let result = try merge(db, target: target, received: checked.rows)
+                    try db.execute("COMMIT")
+                    return (target, result)
                 } catch {
-                    // Whatever was sent is discarded: the COPY is aborted and the transaction rolled back.
-                    try? await lease.run { db in
-                        db.abortCopy(reason: "upload rejected")
-                        try? db.execute("ROLLBACK")
-                    }
+                    // Whatever was sent is discarded. A connection whose rollback fails is not healthy and is not reused.
+                    try? db.execute("ROLLBACK")
                     throw error
                 }
             }
         } catch {
             throw database.translate(error)
         }
-    }
-
-    /// Checks and encodes every row, sending COPY text in large pieces; returns the rows sent.
-    private func stream(_ source: Source, into lease: ConnectionPool<PostgresConnection>.Lease, target: Target) async throws -> Int {
-        var encoder = CopyRowEncoder(capacity: Self.flushBytes + 4_096)
-        var sent = 0
-        let limit = maxRecipients
-        let isCSV = if case .csv = source { true } else { false }
-        func add(_ row: RecipientRow) throws(APIError) {
-            switch RecipientAddress.normalize(row.address, channel: target.channel) {
-            case .success(let address):
-                var row = row
-                row.address = address
-                encoder.append(row)
-            case .failure(let problem):
-                let (field, place) = isCSV ? ("line \(row.line)", "CSV line \(row.line)") : ("recipients[\(row.line - 1)].address", "recipient \(row.line)")
-                throw APIError.invalid(field, "\(place): address \(problem.reason); nothing in this upload was stored")
-            }
-            sent += 1
-            guard sent <= limit else {
-                throw APIError.tooLarge("an upload holds at most \(limit) recipients", field: "body")
-            }
-        }
-        func flush() async throws {
-            guard !encoder.bytes.isEmpty else { return }
-            let chunk = encoder.bytes
-            encoder.removeAll()
-            try await lease.run { db in try chunk.withUnsafeBytes { bytes in try db.copyData(bytes) } }
-        }
-        switch source {
-        case .json(let entries):
-            for (index, entry) in entries.enumerated() {
-                try add(try JSONRecipient.row(entry, index: index))
-                if encoder.bytes.count >= Self.flushBytes { try await flush() }
-            }
-        case .csv(let body):
-            var parser = CSVRecipientParser()
-            for try await buffer in body {
-                try buffer.withUnsafeReadableBytes { bytes throws(APIError) in try parser.consume(bytes, emit: add) }
-                if encoder.bytes.count >= Self.flushBytes { try await flush() }
-            }
-            try parser.finish(emit: add)
-        }
-        try await flush()
-        return sent
     }
 
     /// Inserts the staged rows in upload order, each address once: the batch's unique index drops what an

@@ -22,9 +22,11 @@ struct BatchRoutes {
 
     @Sendable func create(_ request: Request, context: APIContext) async throws -> Response {
         let caller = try context.caller()
-        // Recipients may come inline, so the body may be larger than other JSON bodies.
-        let fields = try JSONFields(parsing: try await RequestInput.jsonBody(request, context: context, limit: RecipientRoutes.jsonLimit),
-                                    allowed: Self.members)
+        // Recipients may come inline, so the body may be larger than other JSON bodies: it is kept in a
+        // spool as it arrives, and its recipients are read from there one at a time, never as one tree.
+        try RequestInput.requireContentType(request, "application/json")
+        let body = try await upload.receive(request.body, limit: RecipientRoutes.jsonLimit)
+        let fields = try JSONFields(parsing: try await RecipientUpload.rest(body), allowed: Self.members)
         let name = try fields.requiredString("name", maxLength: 200)
         let configText = try fields.requiredString("sendConfigId", maxLength: 64)
         guard let configID = UUID(uuidString: configText)?.uuidString.lowercased() else {
@@ -33,10 +35,13 @@ struct BatchRoutes {
         let scheduledAt = try Self.timestamp(fields, "scheduledAt")
         guard let payloadValue = fields.object["payload"], payloadValue != .null else { throw APIError.invalid("payload", "is required") }
         let payloadFields = try JSONFields(payloadValue, path: "payload", allowed: BatchPayload.members)
-        var inline: [JSONValue]?
         if let recipients = fields.object["recipients"], recipients != .null {
-            guard case .array(let entries) = recipients else { throw APIError.invalid("recipients", "must be an array") }
-            inline = entries
+            // An array here was named with escapes (`"recipient\u0073"`), so the scanner did not take it.
+            guard case .array = recipients else { throw APIError.invalid("recipients", "must be an array") }
+            throw APIError.invalid("recipients", "name the member recipients without escape sequences")
+        }
+        guard let channel = try await database.run({ db in try BatchStore.sendConfig(db, userID: caller.userID, id: configID) })?.channel else {
+            throw APIError.invalid("sendConfigId", "no send-config \(configID) of yours exists")
         }
         // A new batch is invisible to everyone else until the upload commits: it needs no lock for the merge.
         let create: @Sendable (Storage.PostgresConnection) throws -> RecipientUpload.Target = { db in
@@ -48,7 +53,8 @@ struct BatchRoutes {
                                            scheduledAt: scheduledAt)
             return RecipientUpload.Target(batchID: id, userID: caller.userID, channel: config.channel)
         }
-        let (target, _) = try await upload.run(source: .json(inline ?? []), open: create)
+        let checked = try await upload.checkJSON(body, shape: .member("recipients"), channel: channel)
+        let (target, _) = try await upload.commit(checked, open: create)
         let detail = try await database.run { db in try BatchStore.detail(db, userID: caller.userID, id: target.batchID) }
         return JSONResponse.make(.created, text: detail ?? "{}")
     }
@@ -84,7 +90,7 @@ struct BatchRoutes {
         let caller = try context.caller()
         let id = try RequestInput.id(context, what: "batch")
         var scheduledAt: String?
-        let body = try await RequestInput.collect(request, limit: context.maxUploadSize)
+        let body = try await RequestInput.collect(request, context: context, limit: context.maxUploadSize)
         if !body.isEmpty {
             try RequestInput.requireContentType(request, "application/json")
             scheduledAt = try Self.timestamp(try JSONFields(parsing: body, allowed: ["scheduledAt"]), "scheduledAt")

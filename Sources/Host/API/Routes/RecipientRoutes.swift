@@ -1,6 +1,7 @@
 import Hummingbird
 import Pipeline
 import ProviderModel
+import Storage
 
 /// `POST /api/batches/{id}/recipients` (JSON array or `text/csv`, streamed),
 /// `GET /api/batches/{id}/recipients?status=&cursor=` and one recipient's history,
@@ -9,7 +10,7 @@ struct RecipientRoutes {
     let database: Database
     let upload: RecipientUpload
 
-    /// JSON recipient uploads are parsed whole, so they are capped; CSV streams without a cap.
+    /// JSON recipient uploads are capped in bytes; CSV ones in lines (both by `[api] max_recipients_per_batch`).
     static let jsonLimit = 32 << 20
     static let statuses = Set(RecipientStatus.allCases.map(\.rawValue))
 
@@ -61,26 +62,24 @@ struct RecipientRoutes {
     @Sendable func add(_ request: Request, context: APIContext) async throws -> Response {
         let caller = try context.caller()
         let id = try RequestInput.id(context, what: "batch")
-        let source: RecipientUpload.Source
-        switch RequestInput.mediaType(request) {
-        case "text/csv":
-            source = .csv(request.body)
-        case "application/json":
-            let bytes = try await RequestInput.collect(request, limit: Self.jsonLimit)
-            let value = try JSONFields.document(bytes, path: "recipients")
-            guard case .array(let entries) = value else { throw APIError.invalid("body", "must be a JSON array of recipients") }
-            source = .json(entries)
-        default:
-            throw APIError.unsupportedMediaType("application/json or text/csv")
-        }
-        // Checked before the rows stream, so that a wrong batch fails fast; the merge checks again under the batch's lock.
-        let (_, result) = try await upload.run(source: source) { db in
+        let mediaType = RequestInput.mediaType(request)
+        guard mediaType == "text/csv" || mediaType == "application/json" else { throw APIError.unsupportedMediaType("application/json or text/csv") }
+        // Checked before the body is read, so that a wrong batch fails fast and the rows are checked for its
+        // channel as they arrive; the merge checks again under the batch's lock.
+        let open: @Sendable (Storage.PostgresConnection) throws -> RecipientUpload.Target = { db in
             let batch = try BatchStore.state(db, userID: caller.userID, id: id)
             guard batch.status == "draft" else {
                 throw APIError.conflict("the batch is \(batch.status); recipients can only be added to a draft", field: "path.id")
             }
             return RecipientUpload.Target(batchID: id, userID: caller.userID, channel: batch.channel)
         }
+        let channel = try await database.run(open).channel
+        let checked = if mediaType == "text/csv" {
+            try await upload.checkCSV(request.body, channel: channel)
+        } else {
+            try await upload.checkJSON(try await upload.receive(request.body, limit: Self.jsonLimit), shape: .array, channel: channel)
+        }
+        let (_, result) = try await upload.commit(checked, open: open)
         return JSONResponse.make(.ok, result.json)
     }
 

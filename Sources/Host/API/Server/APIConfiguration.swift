@@ -21,6 +21,8 @@ public struct APIConfiguration: Sendable {
     public var databaseConnections = 8
     public var redisConnections = 4
     public var poolWaitMs = 5_000
+    public var bodyTimeoutMs = 300_000
+    public var idleTimeoutMs = 30_000
     /// Prefix of every Redis key the API writes, so that deployments (or tests) sharing a Redis stay apart.
     public var redisKeyPrefix = "batchsender:"
 
@@ -34,6 +36,8 @@ public struct APIConfiguration: Sendable {
         databaseConnections = settings.databaseConnections
         redisConnections = settings.redisConnections
         poolWaitMs = settings.poolWaitMs
+        bodyTimeoutMs = settings.bodyTimeoutMs
+        idleTimeoutMs = settings.idleTimeoutMs
         redisKeyPrefix = settings.redisKeyPrefix
     }
 }

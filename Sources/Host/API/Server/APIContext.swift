@@ -7,6 +7,8 @@ public struct APIContext: RequestContext {
     public var coreContext: CoreRequestContextStorage
     public let remoteAddress: SocketAddress?
     public var identity: Identity?
+    /// How long the client may take to send the body (`[api] body_timeout_ms`, set by `BodyTimeoutMiddleware`).
+    public var bodyTimeout: Duration = .seconds(300)
 
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)

@@ -89,6 +89,7 @@ public final class APIServer: Sendable {
         let router = Router(context: APIContext.self)
         router.middlewares.add(MetricsMiddleware(registry: registry))
         router.middlewares.add(ErrorMiddleware())
+        router.middlewares.add(BodyTimeoutMiddleware(timeout: .milliseconds(configuration.bodyTimeoutMs)))
         HealthRoutes(database: database, redis: redis, nats: readinessNATS, threads: threads, registry: registry)
             .register(on: router)
         let limiter = SlidingWindowLimiter(pool: redis, logger: logger)
@@ -98,7 +99,8 @@ public final class APIServer: Sendable {
             .add(middleware: AuthMiddleware(database: database))
             .add(middleware: RateLimitMiddleware(limiter: limiter, scope: .apiKey, settings: configuration.rateLimit,
                                                 keyPrefix: configuration.redisKeyPrefix))
-        let upload = RecipientUpload(database: database, maxRecipients: configuration.maxRecipientsPerBatch)
+        let upload = RecipientUpload(database: database, maxRecipients: configuration.maxRecipientsPerBatch,
+                                     bodyTimeout: .milliseconds(configuration.bodyTimeoutMs))
         OpenAPIRoute().register(on: api)
         APIKeyRoutes(database: database).register(on: api)
         SendConfigRoutes(database: database, vault: vault, configuration: configuration).register(on: api)
@@ -117,6 +119,7 @@ public final class APIServer: Sendable {
     public func application(onReady: @escaping @Sendable () -> Void = {}) -> some ApplicationProtocol {
         Application(
             router: router(),
+            server: .http1(configuration: .init(idleTimeout: .milliseconds(Int64(configuration.idleTimeoutMs)))),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "batchsender"),
             onServerRunning: { _ in onReady() },
             logger: logger)

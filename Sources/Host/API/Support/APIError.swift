@@ -57,6 +57,9 @@ public struct APIError: HTTPResponseError, Sendable, CustomStringConvertible {
     public static func forbidden(_ message: String, field: String? = nil) -> APIError {
         APIError(.forbidden, code: "forbidden", message, field: field)
     }
+    public static func timeout(_ message: String) -> APIError {
+        APIError(.requestTimeout, code: "request_timeout", message, field: "body")
+    }
     public static func tooLarge(_ message: String, field: String? = nil) -> APIError {
         APIError(.contentTooLarge, code: "too_large", message, field: field)
     }

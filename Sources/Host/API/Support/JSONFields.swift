@@ -17,7 +17,7 @@ struct JSONFields {
     static func document(_ bytes: [UInt8], path: String = "") throws(APIError) -> JSONValue {
         let value: JSONValue
         do { value = try JSONParser.parse(bytes, uniqueMembers: true) } catch {
-            throw APIError.badRequest("the body is not valid JSON: \(error.description)", field: "body")
+            throw APIError.badRequest("\(path.isEmpty ? "the body" : path) is not valid JSON: \(error.description)", field: path.isEmpty ? "body" : path)
         }
         if let at = nulPath(value, path) {
             throw APIError.invalid(at.isEmpty ? "body" : at, "must not contain the NUL character (\\u0000)")

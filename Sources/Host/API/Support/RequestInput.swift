@@ -7,20 +7,17 @@ enum RequestInput {
     /// The body of a JSON request, at most the context's upload size; 415 for another content type.
     static func jsonBody(_ request: Request, context: APIContext, limit: Int? = nil) async throws(APIError) -> [UInt8] {
         try requireContentType(request, "application/json")
-        return try await collect(request, limit: limit ?? context.maxUploadSize)
+        return try await collect(request, context: context, limit: limit ?? context.maxUploadSize)
     }
 
-    static func collect(_ request: Request, limit: Int) async throws(APIError) -> [UInt8] {
+    /// The whole body, at most `limit` bytes, within the context's body timeout.
+    static func collect(_ request: Request, context: APIContext, limit: Int) async throws(APIError) -> [UInt8] {
+        let body = request.body
         do {
-            let buffer = try await request.body.collect(upTo: limit)
-            return Array(buffer.readableBytesView)
-        } catch is NIOTooManyBytesError {
-            // NIO's `collect(upTo:)` says "too large" this way; the server's own limit as an HTTPError.
+            return try await BodyDeadline.within(context.bodyTimeout) { Array(try await body.collect(upTo: limit).readableBytesView) }
+        } catch where error.status == .contentTooLarge {
+            // NIO's `collect(upTo:)` and the server's own limit say "too large" in their own ways.
             throw APIError.tooLarge("the body is larger than \(limit) bytes", field: "body")
-        } catch let error as HTTPError where error.status == .contentTooLarge {
-            throw APIError.tooLarge("the body is larger than \(limit) bytes", field: "body")
-        } catch {
-            throw APIError.badRequest("the body could not be read: \(error)", field: "body")
         }
     }
 

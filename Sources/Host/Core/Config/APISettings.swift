@@ -10,6 +10,12 @@ public struct APISettings: Sendable, Equatable, Decodable {
     /// How long a request waits for a pooled connection before it is answered 503 with Retry-After.
     public var poolWaitMs = 5_000
     public var redisKeyPrefix = "batchsender:"
+    /// How long a client may take to send a request's whole body (an upload of a million recipients
+    /// included) before it is answered 408.
+    public var bodyTimeoutMs = 300_000
+    /// How long a connection may stay open without a request, or with a request whose head has not
+    /// all arrived, before the server closes it.
+    public var idleTimeoutMs = 30_000
 
     public init() {}
 
@@ -22,6 +28,8 @@ public struct APISettings: Sendable, Equatable, Decodable {
         case redisConnections = "redis_connections"
         case poolWaitMs = "pool_wait_ms"
         case redisKeyPrefix = "redis_key_prefix"
+        case bodyTimeoutMs = "body_timeout_ms"
+        case idleTimeoutMs = "idle_timeout_ms"
     }
 
     public init(from decoder: Decoder) throws {
@@ -33,6 +41,8 @@ public struct APISettings: Sendable, Equatable, Decodable {
         databaseConnections = try c.decode(.databaseConnections, in: 1...256, default: databaseConnections)
         redisConnections = try c.decode(.redisConnections, in: 1...256, default: redisConnections)
         poolWaitMs = try c.decode(.poolWaitMs, in: 10...600_000, default: poolWaitMs)
+        bodyTimeoutMs = try c.decode(.bodyTimeoutMs, in: 100...3_600_000, default: bodyTimeoutMs)
+        idleTimeoutMs = try c.decode(.idleTimeoutMs, in: 100...3_600_000, default: idleTimeoutMs)
         if let prefix = try c.decodeIfPresent(String.self, forKey: .redisKeyPrefix) {
             guard !prefix.isEmpty, prefix.utf8.count <= 64, !prefix.contains(where: \.isWhitespace) else {
                 throw DecodingError.dataCorruptedError(forKey: .redisKeyPrefix, in: c, debugDescription: "must be 1 to 64 characters without spaces")

@@ -59,8 +59,10 @@ public final class PostgresConnection {
         }
     }
 
-    /// Whether the connection is still usable; a pool drops one that is not.
-    public var isHealthy: Bool { PQstatus(connection) == CONNECTION_OK }
+    /// Whether the connection is still usable: connected, and outside any transaction (one left open by
+    /// a ROLLBACK that failed would carry its locks and half its writes into the next borrower's work).
+    /// A pool drops one that is not.
+    public var isHealthy: Bool { PQstatus(connection) == CONNECTION_OK && PQtransactionStatus(connection) == PQTRANS_IDLE }
 
     /// Starts `COPY … FROM STDIN`; follow with `copyData` calls and exactly one
     /// `finishCopy` or `abortCopy`. Nothing else may run on the connection meanwhile.
