@@ -83,3 +83,72 @@ struct CurlHTTPClientTests {
         #expect(result.transportFailure == .other)
     }
 }
+
+/// The outbound policy a tenant's sends and fetches go through: one test per refusal.
+@Suite("Outbound policy")
+struct OutboundPolicyTests {
+    static func get(_ url: String) -> PreparedRequest { PreparedRequest(method: "GET", url: url, headers: [], body: [], messageIndices: [0]) }
+
+    @Test("a loopback or private address is refused after DNS (a name that resolves to one too), unless [outbound] allow names it")
+    func privateAddresses() async throws {
+        let server = try TestHTTPServer()
+        let strict = CurlHTTPClient(policy: OutboundPolicy(allowHTTP: true))
+        let allowing = CurlHTTPClient(policy: OutboundPolicy(allow: [IPNetwork("127.0.0.0/8")!, IPNetwork("::1")!], allowHTTP: true))
+        defer { strict.shutdown(); allowing.shutdown() }
+        for url in [server.url("/echo"), "http://localhost:\(server.port)/echo"] {
+            let refused = await strict.execute(Self.get(url))
+            #expect(refused.transportFailure == .connect && refused.transportMessage.contains("loopback") == true, "\(url): \(refused)")
+            let allowed = await allowing.execute(Self.get(url))
+            #expect(allowed.status == 200, "\(url): \(allowed)")
+        }
+        for address in ["10.1.2.3", "169.254.169.254", "192.168.0.1", "[::ffff:10.0.0.1]", "[fd00::1]", "0.0.0.0"] {
+            let refused = await strict.execute(Self.get("http://\(address):9/"))
+            #expect(refused.transportFailure == .connect && refused.transportMessage.contains("outbound policy") == true, "\(address): \(refused)")
+        }
+        #expect(OutboundPolicy().refusal([93, 184, 216, 34]) == nil, "a public address is allowed")
+        #expect(OutboundPolicy().refusal([100, 64, 0, 1]) != nil && OutboundPolicy().refusal([172, 31, 255, 255]) != nil)
+        #expect(OutboundPolicy().refusal([172, 32, 0, 1]) == nil)
+    }
+
+    @Test("plain http is refused unless allow_http is set")
+    func plainHTTP() async throws {
+        let server = try TestHTTPServer()
+        let client = CurlHTTPClient(policy: OutboundPolicy(allow: [IPNetwork("127.0.0.0/8")!]))
+        defer { client.shutdown() }
+        let refused = await client.execute(Self.get(server.url("/echo")))
+        #expect(refused.transportFailure != nil && refused.status == 0, "\(refused)")
+    }
+
+    @Test("a redirect is never followed, to a private address or anywhere: the 302 is the answer")
+    func redirects() async throws {
+        let server = try TestHTTPServer()
+        let client = CurlHTTPClient(policy: OutboundPolicy(allow: [IPNetwork("127.0.0.0/8")!], allowHTTP: true))
+        defer { client.shutdown() }
+        for target in ["http://169.254.169.254/latest/meta-data/", server.url("/echo")] {
+            let answer = await client.execute(Self.get(server.url("/redirect?to=\(target)")))
+            #expect(answer.status == 302 && answer.headers.first(named: "location") == target, "\(answer)")
+        }
+    }
+
+    @Test("a response larger than [http] max_response_bytes is cut off and reported, with or without a policy")
+    func oversizedBody() async throws {
+        let server = try TestHTTPServer()
+        for policy in [OutboundPolicy(allow: [IPNetwork("127.0.0.0/8")!], allowHTTP: true), nil] {
+            let client = CurlHTTPClient(settings: HTTPClientSettings(maxResponseBytes: 100_000), policy: policy)
+            defer { client.shutdown() }
+            let small = await client.execute(Self.get(server.url("/big/99000")))
+            #expect(small.status == 200 && small.body.count == 99_000)
+            let big = await client.execute(Self.get(server.url("/big/5000000")))
+            #expect(big.transportFailure == .io && big.transportMessage.contains("larger than 100000 bytes") == true, "\(big)")
+        }
+    }
+
+    @Test("[outbound] in the host config: networks checked, unknown keys refused")
+    func config() throws {
+        let config = try HostConfig.parse("[outbound]\nallow = [\"127.0.0.0/8\", \"fd00::/8\"]\nallow_http = true\n")
+        #expect(config.outbound.allowHTTP && config.outbound.allow.map(\.description) == ["127.0.0.0/8", "fd00::/8"])
+        #expect(try HostConfig.parse("").outbound == OutboundPolicy())
+        #expect(throws: HostConfigError.self) { try HostConfig.parse("[outbound]\nallow = [\"127.0.0.0/33\"]\n") }
+        #expect(throws: HostConfigError.self) { try HostConfig.parse("[outbound]\nallow_private = true\n") }
+    }
+}

@@ -7,6 +7,8 @@ Prints its port on the first line of stdout, then serves until killed.
   any           /drop          -> closes the connection without answering
   GET           /files/<name>  -> the file <name> of the folder $TEST_SERVER_FILES (signing certificates)
   POST          /record        -> 200, and the body is kept; GET /recorded -> JSON array of the bodies kept
+  any           /redirect?to=U -> 302 to U
+  any           /big/<bytes>   -> 200 with that many bytes (no content-length: chunked-free, closed at the end)
 Keep-alive is on, so a client that reuses connections opens only one.
 """
 import json
@@ -55,6 +57,24 @@ class Handler(BaseHTTPRequestHandler):
             self.send_header("content-length", str(len(document or b"")))
             self.end_headers()
             self.wfile.write(document or b"")
+            return
+        if parts[0].startswith("redirect"):
+            target = self.path.split("?to=", 1)[1] if "?to=" in self.path else "/"
+            self.send_response(302)
+            self.send_header("location", target)
+            self.send_header("content-length", "0")
+            self.end_headers()
+            return
+        if parts[0] == "big" and len(parts) > 1:
+            self.send_response(200)
+            self.send_header("connection", "close")
+            self.end_headers()
+            left = int(parts[1])
+            while left > 0:
+                piece = min(left, 65536)
+                self.wfile.write(b"x" * piece)
+                left -= piece
+            self.close_connection = True
             return
         status, extra = 200, {}
         if parts[0] == "status" and len(parts) > 1:

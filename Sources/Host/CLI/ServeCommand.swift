@@ -66,7 +66,7 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.providers = registry.plugins.mapValues(\.descriptor)
         configuration.webhookBaseURL = hostConfig.webhooks.publicURL
         // One fetch service (one cache) for the plugins' certificates and the receiver's subscription confirmations.
-        let fetcher = DocumentFetcher(policy: hostConfig.fetch, client: CurlHTTPClient(settings: hostConfig.http))
+        let fetcher = DocumentFetcher(policy: hostConfig.fetch, client: CurlHTTPClient(settings: hostConfig.http, policy: hostConfig.outbound))
         let pluginServices = HostServices(logger: logger, fetcher: fetcher)
         let managed: ManagedInstances
         do {
@@ -130,7 +130,7 @@ struct ServeCommand: AsyncParsableCommand {
             case .api: services.append(server.application { Output.line("api listening on http://\(host):\(port)") })
             case .discoverer: services.append(BatchDiscoverer(resources: resources!))
             case .processor: services.append(BatchProcessor(resources: resources!))
-            case .sender: services.append(SenderWorkers(resources: resources!, http: hostConfig.http))
+            case .sender: services.append(SenderWorkers(resources: resources!, http: hostConfig.http, outbound: hostConfig.outbound))
             case .background: services.append(BackgroundJobs(resources: resources!))
             case .receiver:
                 let settings = hostConfig.webhooks

@@ -18,12 +18,12 @@ public struct SenderWorkers: Service {
     let logger: Logger
     var settings: PipelineSettings { resources.settings }
 
-    public init(resources: PipelineResources, http: HTTPClientSettings = HTTPClientSettings()) {
+    public init(resources: PipelineResources, http: HTTPClientSettings = HTTPClientSettings(), outbound: OutboundPolicy = OutboundPolicy()) {
         self.resources = resources
         logger = resources.logger.role("sender")
         var http = http
         http.timeoutMs = resources.settings.httpTimeoutMs
-        client = CurlHTTPClient(settings: http)
+        client = CurlHTTPClient(settings: http, policy: outbound)
         let instances = resources.sendConfigInstances(services: HostServices(logger: resources.logger))
         sender = ChunkSender(instances: instances, client: client, settings: resources.settings,
                              gate: RequestGate(permits: 4 * http.maxConnectionsPerHost))

@@ -13,3 +13,6 @@ static inline CURLcode bs_curl_set_data_cb(CURL *h, CURLoption o, bs_curl_data_c
 static inline CURLcode bs_curl_get_long(CURL *h, CURLINFO i, long *v) { return curl_easy_getinfo(h, i, v); }
 static inline CURLcode bs_curl_get_ptr(CURL *h, CURLINFO i, void **v) { return curl_easy_getinfo(h, i, v); }
 static inline CURLMcode bs_curl_multi_set_long(CURLM *m, CURLMoption o, long v) { return curl_multi_setopt(m, o, v); }
+
+typedef curl_socket_t (*bs_curl_opensocket_cb)(void *user, curlsocktype purpose, struct curl_sockaddr *address);
+static inline CURLcode bs_curl_set_opensocket_cb(CURL *h, bs_curl_opensocket_cb v) { return curl_easy_setopt(h, CURLOPT_OPENSOCKETFUNCTION, v); }

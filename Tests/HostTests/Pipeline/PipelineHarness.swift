@@ -89,6 +89,10 @@ final class PipelineHarness: @unchecked Sendable {
             \(webhooks)
             [fetch]
             allow = ["http://127.0.0.1:*/sns/*"]
+            # The sandbox is on loopback, over plain http: allowed here, refused by default.
+            [outbound]
+            allow = ["127.0.0.0/8"]
+            allow_http = true
             \(limits)
             [admin]
             token = "env:TEST_ADMIN_TOKEN"

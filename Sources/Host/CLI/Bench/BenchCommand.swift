@@ -93,6 +93,10 @@ struct E2EBenchCommand: AsyncParsableCommand {
             public_url = "http://127.0.0.1:\(apiPort + 1)"
             [fetch]
             allow = ["http://127.0.0.1:\(sandboxPort)/sns/*"]
+            # The sandbox is on loopback, over plain http: allowed here, refused by default.
+            [outbound]
+            allow = ["127.0.0.0/8"]
+            allow_http = true
             \(SendRateLimits.unlimitedTOML)
             [pipeline]
             sender_lanes = \(senderLanes)

@@ -33,6 +33,8 @@ public struct HostConfig: Sendable, Equatable {
     public var limits: SendRateLimits
     public var admin: AdminSettings
     public var analytics: AnalyticsSettings
+    /// Where sends and fetches may connect (`[outbound]`).
+    public var outbound = OutboundPolicy()
 
     public init(plugins: [PluginEntry] = [], fetch: FetchPolicy = FetchPolicy(), http: HTTPClientSettings = HTTPClientSettings(),
                 api: APISettings = APISettings(), pipeline: PipelineSettings = PipelineSettings(),
@@ -76,13 +78,16 @@ public struct HostConfig: Sendable, Equatable {
             var limits: SendRateLimits?
             var admin: AdminSettings?
             var analytics: AnalyticsSettings?
+            var outbound: OutboundPolicy?
         }
         let file = try decodeTOML(File.self, from: text, path: path)
-        return HostConfig(plugins: file.plugin ?? [], fetch: file.fetch ?? FetchPolicy(), http: file.http ?? HTTPClientSettings(),
+        var config = HostConfig(plugins: file.plugin ?? [], fetch: file.fetch ?? FetchPolicy(), http: file.http ?? HTTPClientSettings(),
                           api: file.api ?? APISettings(), pipeline: file.pipeline ?? PipelineSettings(),
                           webhooks: file.webhooks ?? WebhookIngestSettings(), managed: ManagedAccounts(file.managed ?? [:]),
                           limits: file.limits ?? SendRateLimits(), admin: file.admin ?? AdminSettings(),
                           analytics: file.analytics ?? AnalyticsSettings())
+        config.outbound = file.outbound ?? OutboundPolicy()
+        return config
     }
 }
 

@@ -14,14 +14,17 @@ public final class CurlHTTPClient: HTTPClient, @unchecked Sendable {
     }
 
     public let settings: HTTPClientSettings
+    /// Where this client may connect; nil for the operator's own services (ClickHouse), which are not a tenant's to choose.
+    public let policy: OutboundPolicy?
     private let multi: UnsafeMutableRawPointer
     private let queue = Mutex(Queue())
     private let connections = Atomic<Int>(0)
     private let stopped = DispatchSemaphore(value: 0)
 
-    public init(settings: HTTPClientSettings = HTTPClientSettings()) {
+    public init(settings: HTTPClientSettings = HTTPClientSettings(), policy: OutboundPolicy? = nil) {
         _ = Self.globalInit
         self.settings = settings
+        self.policy = policy
         multi = curl_multi_init()
         _ = bs_curl_multi_set_long(multi, CURLMOPT_MAX_HOST_CONNECTIONS, settings.maxConnectionsPerHost)
         _ = bs_curl_multi_set_long(multi, CURLMOPT_PIPELINING, CURLPIPE_MULTIPLEX)
@@ -35,7 +38,7 @@ public final class CurlHTTPClient: HTTPClient, @unchecked Sendable {
 
     public func execute(_ request: PreparedRequest, timeoutMs: Int?) async -> HTTPResult {
         await withCheckedContinuation { continuation in
-            guard let transfer = CurlTransfer(request, settings: settings, timeoutMs: timeoutMs, continuation: continuation) else {
+            guard let transfer = CurlTransfer(request, settings: settings, policy: policy, timeoutMs: timeoutMs, continuation: continuation) else {
                 continuation.resume(returning: HTTPResult(failure: .other, message: "curl could not create a handle"))
                 return
             }

@@ -1,4 +1,7 @@
 import CCurl
+#if canImport(Glibc)
+import Glibc
+#endif
 import ProviderModel
 
 /// One request in flight on the curl multi handle: its easy handle, header
@@ -12,12 +15,19 @@ final class CurlTransfer: @unchecked Sendable {
     private var headers: [KeyValue] = []
     private var body: [UInt8] = []
     private let continuation: CheckedContinuation<HTTPResult, Never>
+    private let policy: OutboundPolicy?
+    private let maxResponseBytes: Int
+    /// Why the outbound policy refused an address curl was about to connect to.
+    private var refusal: String?
+    private var tooLarge = false
 
     /// nil when curl could not make a handle (out of memory).
-    init?(_ request: PreparedRequest, settings: HTTPClientSettings, timeoutMs: Int?,
+    init?(_ request: PreparedRequest, settings: HTTPClientSettings, policy: OutboundPolicy?, timeoutMs: Int?,
           continuation: CheckedContinuation<HTTPResult, Never>) {
         guard let easy = curl_easy_init() else { return nil }
         self.easy = easy
+        self.policy = policy
+        maxResponseBytes = settings.maxResponseBytes
         errorBuffer.initialize(repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
         self.continuation = continuation
         configure(request, settings: settings, timeoutMs: timeoutMs)
@@ -31,7 +41,9 @@ final class CurlTransfer: @unchecked Sendable {
 
     private func configure(_ request: PreparedRequest, settings: HTTPClientSettings, timeoutMs: Int?) {
         _ = bs_curl_set_str(easy, CURLOPT_URL, request.url)
-        _ = bs_curl_set_str(easy, CURLOPT_PROTOCOLS_STR, "http,https")
+        _ = bs_curl_set_str(easy, CURLOPT_PROTOCOLS_STR, policy?.allowHTTP == false ? "https" : "http,https")
+        _ = bs_curl_set_long(easy, CURLOPT_FOLLOWLOCATION, 0)
+        _ = bs_curl_set_off(easy, CURLOPT_MAXFILESIZE_LARGE, curl_off_t(maxResponseBytes))
         _ = bs_curl_set_long(easy, CURLOPT_NOSIGNAL, 1)
         _ = bs_curl_set_long(easy, CURLOPT_SSL_VERIFYPEER, 1)
         _ = bs_curl_set_long(easy, CURLOPT_SSL_VERIFYHOST, 2)
@@ -67,6 +79,10 @@ final class CurlTransfer: @unchecked Sendable {
             guard let user, let data else { return 0 }
             let transfer = Unmanaged<CurlTransfer>.fromOpaque(user).takeUnretainedValue()
             let length = size * count
+            guard transfer.body.count + length <= transfer.maxResponseBytes else {
+                transfer.tooLarge = true
+                return 0
+            }
             data.withMemoryRebound(to: UInt8.self, capacity: length) {
                 transfer.body.append(contentsOf: UnsafeBufferPointer(start: $0, count: length))
             }
@@ -84,6 +100,25 @@ final class CurlTransfer: @unchecked Sendable {
             return length
         }
         _ = bs_curl_set_ptr(easy, CURLOPT_HEADERDATA, me)
+        if policy != nil {
+            _ = bs_curl_set_opensocket_cb(easy) { user, _, address in
+                guard let user, let address else { return CURL_SOCKET_BAD }
+                let transfer = Unmanaged<CurlTransfer>.fromOpaque(user).takeUnretainedValue()
+                let family = address.pointee.family
+                let raw = UnsafeRawPointer(address) + MemoryLayout<curl_sockaddr>.offset(of: \.addr)!
+                let bytes: [UInt8] = switch family {
+                case AF_INET: withUnsafeBytes(of: raw.loadUnaligned(as: sockaddr_in.self).sin_addr) { Array($0) }
+                case AF_INET6: withUnsafeBytes(of: raw.loadUnaligned(as: sockaddr_in6.self).sin6_addr) { Array($0) }
+                default: []
+                }
+                if let reason = bytes.isEmpty ? "only IPv4 and IPv6 addresses may be reached" : transfer.policy?.refusal(bytes) {
+                    transfer.refusal = reason
+                    return CURL_SOCKET_BAD
+                }
+                return socket(family, address.pointee.socktype, address.pointee.protocol)
+            }
+            _ = bs_curl_set_ptr(easy, CURLOPT_OPENSOCKETDATA, me)
+        }
     }
 
     private func header(line: String) {
@@ -108,6 +143,10 @@ final class CurlTransfer: @unchecked Sendable {
             var status = 0
             _ = bs_curl_get_long(easy, CURLINFO_RESPONSE_CODE, &status)
             result = HTTPResult(status: status, headers: headers, body: body)
+        } else if let refusal {
+            result = HTTPResult(failure: .connect, message: "not connected: \(refusal)")
+        } else if tooLarge || code == CURLE_FILESIZE_EXCEEDED {
+            result = HTTPResult(failure: .io, message: "the response is larger than \(maxResponseBytes) bytes ([http] max_response_bytes)")
         } else {
             let detail = String(cString: errorBuffer)
             let message = detail.isEmpty ? String(cString: curl_easy_strerror(code)) : detail
