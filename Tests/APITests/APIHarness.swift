@@ -58,6 +58,8 @@ final class APIHarness: @unchecked Sendable {
         configuration.redisConnections = 2
         configuration.redisKeyPrefix = "test:\(databaseName):"
         configuration.rateLimit = RateLimitSettings(perKey: 10_000, perAddress: 10_000, windowMilliseconds: 60_000)
+        // As the local stack's configs: the sandbox is on loopback, over http.
+        configuration.outbound = OutboundPolicy(allow: [IPNetwork("127.0.0.0/8")!], allowHTTP: true)
         configure(&configuration)
         let environment = try HostEnvironment([
             "DATABASE_URL": databaseURL, "REDIS_URL": try Self.environmentValue("REDIS_URL"),

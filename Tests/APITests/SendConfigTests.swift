@@ -1,3 +1,4 @@
+import HostCore
 import Testing
 import ProviderCrypto
 import ProviderModel
@@ -66,6 +67,38 @@ struct SendConfigTests {
             #expect(answer.errorField == field, "\(answer.text)")
             #expect(answer["error"]?["message"]?.stringValue?.isEmpty == false)
             #expect(try await api.call(.get, "/api/send-configs", key: key)["data"]?.array.isEmpty == true, "nothing stored")
+        }
+    }
+
+    @Test("URL options the senders could not reach under the deployment's outbound policy, and test-only options, are refused naming the key", arguments: [
+        (#"{"name":"x","provider":"resend","credentials":{"api_key":"re_1","base_url":"http://api.example.com"}}"#, "credentials.base_url", "https"),
+        (#"{"name":"x","provider":"resend","credentials":{"api_key":"re_1","base_url":"https://10.0.0.7/"}}"#, "credentials.base_url", "private"),
+        (#"{"name":"x","provider":"resend","credentials":{"api_key":"re_1","base_url":"https://169.254.169.254/"}}"#, "credentials.base_url", "metadata"),
+        (#"{"name":"x","provider":"resend","credentials":{"api_key":"re_1","base_url":"https://[::1]:8443"}}"#, "credentials.base_url", "loopback"),
+        (#"{"name":"x","provider":"custom-webhook","credentials":{"url":"https://127.0.0.1/hook","secret":"s"}}"#, "credentials.url", "loopback"),
+        (#"{"name":"x","provider":"ses","credentials":{"access_key_id":"AKIA0","secret_access_key":"s","region":"eu-west-1","insecure_test_cert_url_prefix":"http://evil/"}}"#,
+         "credentials.insecure_test_cert_url_prefix", "test-only"),
+    ])
+    func outboundRefusals(body: String, field: String, reason: String) async throws {
+        let harness = try APIHarness { $0.outbound = OutboundPolicy() }
+        let key = try harness.key(for: "ann@example.com")
+        try await harness.run { api in
+            let answer = try await api.call(.post, "/api/send-configs", key: key, json: body)
+            #expect(answer.status == 422 && answer.errorField == field, "\(answer.text)")
+            #expect(answer["error"]?["message"]?.stringValue?.contains(reason) == true, "\(answer.text)")
+            let reachable = try await api.call(.post, "/api/send-configs", key: key,
+                                            json: #"{"name":"y","provider":"resend","credentials":{"api_key":"re_1","base_url":"https://api.example.com"}}"#)
+            #expect(reachable.status == 201, "a public https URL is stored: \(reachable.text)")
+        }
+    }
+
+    @Test("with [api] allow_test_options, a plugin's test-only option is stored")
+    func testOptionsAllowed() async throws {
+        let harness = try APIHarness { $0.allowTestOptions = true }
+        let key = try harness.key(for: "ann@example.com")
+        try await harness.run { api in
+            let answer = try await api.call(.post, "/api/send-configs", key: key, json: #"{"name":"x","provider":"ses","credentials":{"access_key_id":"AKIA0","secret_access_key":"s","region":"eu-west-1","insecure_test_cert_url_prefix":"http://127.0.0.1:1/sns/"}}"#)
+            #expect(answer.status == 201, "\(answer.text)")
         }
     }
 

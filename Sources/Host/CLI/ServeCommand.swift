@@ -61,6 +61,7 @@ struct ServeCommand: AsyncParsableCommand {
         do { registry = try PluginRegistry(loading: hostConfig.plugins, logger: logger) } catch { throw CommandFailure(error.description) }
         var configuration = APIConfiguration()
         configuration.apply(hostConfig.api)
+        configuration.outbound = hostConfig.outbound
         configuration.host = host
         configuration.port = port
         configuration.providers = registry.plugins.mapValues(\.descriptor)

@@ -74,6 +74,8 @@ final class PipelineHarness: @unchecked Sendable {
             redis_key_prefix = "test:\(databaseName):"
             rate_limit_per_key = 100000
             rate_limit_per_address = 100000
+            # The SES configs trust the sandbox's SNS certificates, a test-only option.
+            allow_test_options = true
             [pipeline]
             sync_interval_ms = 200
             discover_interval_ms = 100

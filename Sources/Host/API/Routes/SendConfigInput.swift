@@ -1,3 +1,5 @@
+import Foundation
+import HostCore
 import ProviderModel
 
 /// A send-config as a request describes it, checked against the provider's
@@ -50,7 +52,7 @@ struct SendConfigInput: Sendable {
         rateLimit = try fields.integer("rateLimit", range: 1...1_000_000)
         defaults = [:]
         try applyDefaults(fields)
-        try checkCredentials(descriptor)
+        try checkCredentials(descriptor, configuration: configuration)
     }
 
     /// A stored config changed by a PATCH body: name, rate limit and defaults replace, credentials merge
@@ -69,7 +71,7 @@ struct SendConfigInput: Sendable {
         guard let descriptor = configuration.providers[provider] else {
             throw APIError.invalid("provider", "the plugin \"\(provider)\" is no longer loaded, so this send-config cannot be changed")
         }
-        try checkCredentials(descriptor)
+        try checkCredentials(descriptor, configuration: configuration)
     }
 
     init(stored json: JSONValue, credentials: [String: JSONValue]) {
@@ -93,11 +95,19 @@ struct SendConfigInput: Sendable {
         }
     }
 
-    /// Managed configs carry no credentials; BYOK ones must satisfy the plugin's keys.
-    private func checkCredentials(_ descriptor: PluginDescriptor) throws(APIError) {
+    /// Managed configs carry no credentials; BYOK ones must satisfy the plugin's keys, leave its test-only
+    /// options alone, and name URLs the outbound policy lets the senders reach.
+    private func checkCredentials(_ descriptor: PluginDescriptor, configuration: APIConfiguration) throws(APIError) {
         if mode == "managed" {
             guard credentials.isEmpty else { throw APIError.invalid("credentials", "a managed send-config takes no credentials") }
             return
+        }
+        if !configuration.allowTestOptions, let key = credentials.keys.sorted().first(where: { $0.hasPrefix("insecure_") }) {
+            throw APIError.invalid("credentials.\(key)", "is a test-only option of the plugin, which this deployment does not allow ([api] allow_test_options)")
+        }
+        for key in descriptor.configKeys where key.type == .url {
+            guard let url = credentials[key.name]?.stringValue, !url.isEmpty else { continue }
+            if let problem = Self.outboundProblem(url, policy: configuration.outbound) { throw APIError.invalid("credentials.\(key.name)", problem) }
         }
         do {
             _ = try PluginConfiguration(validating: PluginConfiguration.entries(fromJSON: credentials), against: descriptor.configKeys)
@@ -105,5 +115,19 @@ struct SendConfigInput: Sendable {
             let field = error.field.hasPrefix("config.") ? "credentials." + error.field.dropFirst("config.".count) : "credentials"
             throw APIError.invalid(field, error.message)
         }
+    }
+
+    /// Why the senders could not reach `url`, when that is known before any DNS lookup: its scheme, or a
+    /// literal address the policy refuses. A name that resolves to a refused address is refused as it connects.
+    static func outboundProblem(_ url: String, policy: OutboundPolicy) -> String? {
+        guard let components = URLComponents(string: url), let scheme = components.scheme?.lowercased(), let host = components.host, !host.isEmpty else {
+            return "is not an absolute URL"
+        }
+        guard scheme == "https" || (scheme == "http" && policy.allowHTTP) else {
+            return policy.allowHTTP ? "must be an http or https URL" : "must be an https URL (this deployment does not send over plain http)"
+        }
+        let literal = host.hasPrefix("[") ? String(host.dropFirst().dropLast()) : host
+        guard let bytes = IPNetwork.parse(literal), let refusal = policy.refusal(bytes) else { return nil }
+        return "cannot be reached: \(refusal)"
     }
 }

@@ -23,6 +23,9 @@ public struct APIConfiguration: Sendable {
     public var poolWaitMs = 5_000
     public var bodyTimeoutMs = 300_000
     public var idleTimeoutMs = 30_000
+    public var allowTestOptions = false
+    /// Where sends may go: a send-config's URL options are checked against it when stored.
+    public var outbound = OutboundPolicy()
     /// Prefix of every Redis key the API writes, so that deployments (or tests) sharing a Redis stay apart.
     public var redisKeyPrefix = "batchsender:"
 
@@ -38,6 +41,7 @@ public struct APIConfiguration: Sendable {
         poolWaitMs = settings.poolWaitMs
         bodyTimeoutMs = settings.bodyTimeoutMs
         idleTimeoutMs = settings.idleTimeoutMs
+        allowTestOptions = settings.allowTestOptions
         redisKeyPrefix = settings.redisKeyPrefix
     }
 }

@@ -85,6 +85,8 @@ struct E2EBenchCommand: AsyncParsableCommand {
         try (plugins + """
             [api]
             redis_key_prefix = "\(redisPrefix)"
+            # The SES configs trust the sandbox's SNS certificates, a test-only option.
+            allow_test_options = true
             # The benchmark polls every batch's progress; the API's per-client limits are not what it measures.
             rate_limit_per_key = 1000000
             rate_limit_per_address = 1000000

@@ -16,6 +16,9 @@ public struct APISettings: Sendable, Equatable, Decodable {
     /// How long a connection may stay open without a request, or with a request whose head has not
     /// all arrived, before the server closes it.
     public var idleTimeoutMs = 30_000
+    /// Whether send-configs may set a plugin's test-only options (keys named `insecure_…`, such as SES's
+    /// `insecure_test_cert_url_prefix`). Off: no tenant can weaken a plugin through the API.
+    public var allowTestOptions = false
 
     public init() {}
 
@@ -30,6 +33,7 @@ public struct APISettings: Sendable, Equatable, Decodable {
         case redisKeyPrefix = "redis_key_prefix"
         case bodyTimeoutMs = "body_timeout_ms"
         case idleTimeoutMs = "idle_timeout_ms"
+        case allowTestOptions = "allow_test_options"
     }
 
     public init(from decoder: Decoder) throws {
@@ -43,6 +47,7 @@ public struct APISettings: Sendable, Equatable, Decodable {
         poolWaitMs = try c.decode(.poolWaitMs, in: 10...600_000, default: poolWaitMs)
         bodyTimeoutMs = try c.decode(.bodyTimeoutMs, in: 100...3_600_000, default: bodyTimeoutMs)
         idleTimeoutMs = try c.decode(.idleTimeoutMs, in: 100...3_600_000, default: idleTimeoutMs)
+        allowTestOptions = try c.decodeIfPresent(Bool.self, forKey: .allowTestOptions) ?? false
         if let prefix = try c.decodeIfPresent(String.self, forKey: .redisKeyPrefix) {
             guard !prefix.isEmpty, prefix.utf8.count <= 64, !prefix.contains(where: \.isWhitespace) else {
                 throw DecodingError.dataCorruptedError(forKey: .redisKeyPrefix, in: c, debugDescription: "must be 1 to 64 characters without spaces")

@@ -83,7 +83,7 @@ public struct IPNetwork: Sendable, Equatable, CustomStringConvertible {
         return address
     }
 
-    static func parse(_ text: String) -> [UInt8]? {
+    public static func parse(_ text: String) -> [UInt8]? {
         var v4 = in_addr()
         if inet_pton(AF_INET, text, &v4) == 1 { return withUnsafeBytes(of: &v4) { Array($0) } }
         var v6 = in6_addr()
