@@ -30,7 +30,10 @@ final class APIHarness: @unchecked Sendable {
     }
 
     /// The providers the build produced (BATCHSENDER_BIN, else .build/debug).
-    static let providers: [String: PluginDescriptor] = {
+    static let providers: [String: PluginDescriptor] = plugins.mapValues(\.descriptor)
+
+    /// The provider plugins the build produced (BATCHSENDER_BIN, else .build/debug), loaded once.
+    static let plugins: [String: LoadedPlugin] = {
         let bin = ProcessInfo.processInfo.environment["BATCHSENDER_BIN"]
             ?? URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
                 .appendingPathComponent(".build/debug").path
@@ -38,7 +41,7 @@ final class APIHarness: @unchecked Sendable {
             PluginEntry(path: "\(bin)/lib\($0)Provider.so", required: true)
         }
         do {
-            return try PluginRegistry(loading: entries, logger: Logger(label: "test")).plugins.mapValues(\.descriptor)
+            return try PluginRegistry(loading: entries, logger: Logger(label: "test")).plugins
         } catch {
             fatalError("the provider plugins must be built first (scripts/build): \(error)")
         }
@@ -54,6 +57,7 @@ final class APIHarness: @unchecked Sendable {
         var configuration = APIConfiguration()
         configuration.port = 0
         configuration.providers = Self.providers
+        configuration.plugins = Self.plugins
         configuration.databaseConnections = 2
         configuration.redisConnections = 2
         configuration.redisKeyPrefix = "test:\(databaseName):"
@@ -139,8 +143,8 @@ struct APIClient: Sendable {
 
     @discardableResult
     func call(_ method: HTTPRequest.Method, _ uri: String, key: String? = nil, json: String? = nil, csv: String? = nil,
-              contentType: String? = nil, body: String? = nil, authorization: String? = nil) async throws -> Answer {
-        var headers: HTTPFields = [:]
+              contentType: String? = nil, body: String? = nil, authorization: String? = nil, headers extra: HTTPFields = [:]) async throws -> Answer {
+        var headers = extra
         if let key { headers[.authorization] = "Bearer \(key)" }
         if let authorization { headers[.authorization] = authorization }
         var payload: String?

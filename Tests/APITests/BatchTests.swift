@@ -51,7 +51,7 @@ struct BatchTests {
         let key = try harness.key(for: "ann@example.com")
         try await harness.run { api in
             let config = try await api.sendConfig(key, body: """
-                {"name":"sms","provider":"telnyx","credentials":{"api_key":"KEY0123","public_key":"cHVibGlj"},"defaults":{"from":"+15550001111"}}
+                {"name":"sms","provider":"telnyx","credentials":{"api_key":"KEY0123","public_key":"AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE="},"defaults":{"from":"+15550001111"}}
                 """)
             let noText = try await api.call(.post, "/api/batches", key: key, json: #"{"name":"s","sendConfigId":"\#(config)","payload":{"subject":"x"}}"#)
             #expect(noText.errorField == "payload.text")

@@ -184,6 +184,11 @@ struct RecipientUploadTests {
             let config = try await api.sendConfig(key)
             let batch = try await api.draftBatch(key, config: config)
             // Another writer holds x and will want y; the upload takes y, then waits for x: a cycle.
+            // PostgreSQL counts the deadlocks it breaks: the test holds only if one really happened.
+            func deadlocks() throws -> Int {
+                Int(try harness.connection().query("SELECT deadlocks FROM pg_stat_database WHERE datname = current_database()")[0][0] ?? "") ?? -1
+            }
+            let before = try deadlocks()
             let insert = "INSERT INTO recipients (batch_id, position, address) VALUES ($1, nextval('recipient_positions'), $2)"
             let url = harness.databaseURL, holding = DispatchSemaphore(value: 0), proceed = DispatchSemaphore(value: 0)
             async let other: Void = APIHarness.onThread {
@@ -206,6 +211,13 @@ struct RecipientUploadTests {
             #expect(answer["accepted"]?.int == 0 && answer["duplicates"]?.int == 2, "both addresses were the other writer's: \(answer.text)")
             let stored = try harness.connection().query("SELECT count(*) FROM recipients WHERE batch_id = $1", [batch])
             #expect(stored.first?[0] == "2")
+            // The statistics reach the view within a second or so of the backend's next report.
+            var after = try deadlocks()
+            for _ in 0..<50 where after <= before {
+                try await Task.sleep(for: .milliseconds(200))
+                after = try deadlocks()
+            }
+            #expect(after == before + 1, "PostgreSQL broke \(after - before) deadlocks; the merge's retry was not exercised")
         }
     }
 

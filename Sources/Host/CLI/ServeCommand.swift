@@ -65,6 +65,7 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.host = host
         configuration.port = port
         configuration.providers = registry.plugins.mapValues(\.descriptor)
+        configuration.plugins = registry.plugins
         configuration.webhookBaseURL = hostConfig.webhooks.publicURL
         // One fetch service (one cache) for the plugins' certificates and the receiver's subscription confirmations.
         let fetcher = DocumentFetcher(policy: hostConfig.fetch, client: CurlHTTPClient(settings: hostConfig.http, policy: hostConfig.outbound))

@@ -36,6 +36,23 @@ public enum Digest {
     }
 }
 
+/// SHA-256 fed in pieces, for what is read a piece at a time (an upload read back from its spool).
+public struct SHA256Hasher {
+    private var context = SHA256_CTX()
+
+    public init() { SHA256_Init(&context) }
+
+    public mutating func update(_ bytes: UnsafeRawBufferPointer) {
+        if bytes.count > 0 { SHA256_Update(&context, bytes.baseAddress, bytes.count) }
+    }
+
+    public mutating func finish() -> [UInt8] {
+        var out = [UInt8](repeating: 0, count: Digest.sha256Length)
+        out.withUnsafeMutableBufferPointer { _ = SHA256_Final($0.baseAddress, &context) }
+        return out
+    }
+}
+
 /// An HMAC-SHA256 key with its padded blocks absorbed once, so each MAC
 /// hashes only the message: for a secret that signs or verifies many times
 /// (a webhook secret, a SigV4 signing key). The two states are plain values

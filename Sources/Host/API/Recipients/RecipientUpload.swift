@@ -1,6 +1,7 @@
 import Hummingbird
 import NIOCore
 import NIOPosix
+import ProviderCrypto
 import ProviderModel
 import Storage
 
@@ -22,6 +23,9 @@ struct RecipientUpload {
         var batchID: String
         var userID: String
         var channel: ProviderModel.Channel
+        /// `open` found the work already done by an earlier request with the same `Idempotency-Key`: this
+        /// batch is that request's, and nothing is stored.
+        var replay = false
     }
 
     /// Rows read, checked for `channel` and spooled: what `commit` stores.
@@ -29,6 +33,8 @@ struct RecipientUpload {
         var spool: SpoolFile
         var rows: Int
         var channel: ProviderModel.Channel
+        /// SHA-256 of the body as received (JSON bodies), what an `Idempotency-Key` is bound to.
+        var fingerprint: [UInt8] = []
     }
 
     struct Result: Sendable {
@@ -97,7 +103,9 @@ struct RecipientUpload {
         return try await Self.blocking {
             var scanner = JSONRecipientScanner(shape)
             var collector = try RecipientCollector(channel: channel, limit: limit, isCSV: false)
+            var hasher = SHA256Hasher()
             try body.read { bytes in
+                hasher.update(bytes)
                 try scanner.consume(bytes) { element, index throws(APIError) in
                     let value = try JSONFields.document(element, path: "recipients[\(index)]")
                     try collector.add(try JSONRecipient.row(value, index: index))
@@ -105,7 +113,9 @@ struct RecipientUpload {
                 try collector.spillBlocking()
             }
             try scanner.finish()
-            return try collector.finishBlocking()
+            var checked = try collector.finishBlocking()
+            checked.fingerprint = hasher.finish()
+            return checked
         }
     }
 
@@ -133,6 +143,10 @@ struct RecipientUpload {
                     // high cost estimate would trigger and which took longer than the query itself.
                     try db.execute("SET LOCAL jit = off; SET LOCAL work_mem = '64MB'")
                     let target = try open(db)
+                    if target.replay {
+                        try db.execute("ROLLBACK")
+                        return (target, Result(received: 0, accepted: 0, suppressed: 0, total: 0))
+                    }
                     guard target.channel == checked.channel else {
                         throw APIError.conflict("the send-config changed channel while the upload arrived; nothing was stored, send it again")
                     }

@@ -1,5 +1,6 @@
 import Hummingbird
 import Pipeline
+import ProviderCrypto
 import ProviderModel
 
 /// `POST/GET /api/batches`, `GET /api/batches/{id}`, `POST /api/batches/{id}/send|cancel`.
@@ -43,6 +44,8 @@ struct BatchRoutes {
         guard let channel = try await database.run({ db in try BatchStore.sendConfig(db, userID: caller.userID, id: configID) })?.channel else {
             throw APIError.invalid("sendConfigId", "no send-config \(configID) of yours exists")
         }
+        let checked = try await upload.checkJSON(body, shape: .member("recipients"), channel: channel)
+        let idempotency = try IdempotencyKey.from(request, route: "POST /api/batches", fingerprint: checked.fingerprint)
         // A new batch is invisible to everyone else until the upload commits: it needs no lock for the merge.
         let create: @Sendable (Storage.PostgresConnection) throws -> RecipientUpload.Target = { db in
             guard let config = try BatchStore.sendConfig(db, userID: caller.userID, id: configID) else {
@@ -51,12 +54,14 @@ struct BatchRoutes {
             let payload = try BatchPayload.check(payloadFields, channel: config.channel, defaults: config.defaults)
             let id = try BatchStore.insert(db, userID: caller.userID, name: name, sendConfigID: configID, payload: payload,
                                            scheduledAt: scheduledAt)
+            if let idempotency, case .done(let earlier) = try idempotency.claim(db, userID: caller.userID, resource: id) {
+                return RecipientUpload.Target(batchID: earlier, userID: caller.userID, channel: config.channel, replay: true)
+            }
             return RecipientUpload.Target(batchID: id, userID: caller.userID, channel: config.channel)
         }
-        let checked = try await upload.checkJSON(body, shape: .member("recipients"), channel: channel)
         let (target, _) = try await upload.commit(checked, open: create)
         let detail = try await database.run { db in try BatchStore.detail(db, userID: caller.userID, id: target.batchID) }
-        return JSONResponse.make(.created, text: detail ?? "{}")
+        return JSONResponse.make(.created, text: detail ?? "{}", replayed: target.replay)
     }
 
     @Sendable func list(_ request: Request, context: APIContext) async throws -> Response {
@@ -96,11 +101,16 @@ struct BatchRoutes {
             scheduledAt = try Self.timestamp(try JSONFields(parsing: body, allowed: ["scheduledAt"]), "scheduledAt")
         }
         let when = scheduledAt
-        let detail = try await database.transaction { db in
+        let idempotency = try IdempotencyKey.from(request, route: "POST /api/batches/{id}/send",
+                                                  fingerprint: Digest.sha256(Array(id.utf8) + [0x0A] + body))
+        let (detail, replayed) = try await database.transaction { db in
+            if let idempotency, case .done = try idempotency.claim(db, userID: caller.userID, resource: id) {
+                return (try BatchStore.detail(db, userID: caller.userID, id: id), true)
+            }
             try BatchStore.queue(db, userID: caller.userID, id: id, scheduledAt: when)
-            return try BatchStore.detail(db, userID: caller.userID, id: id)
+            return (try BatchStore.detail(db, userID: caller.userID, id: id), false)
         }
-        return JSONResponse.make(.ok, text: detail ?? "{}")
+        return JSONResponse.make(.ok, text: detail ?? "{}", replayed: replayed)
     }
 
     @Sendable func cancel(_ request: Request, context: APIContext) async throws -> Response {

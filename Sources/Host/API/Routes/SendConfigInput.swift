@@ -1,5 +1,6 @@
 import Foundation
 import HostCore
+import Logging
 import ProviderModel
 
 /// A send-config as a request describes it, checked against the provider's
@@ -16,6 +17,8 @@ struct SendConfigInput: Sendable {
 
     static let members: Set<String> = ["name", "provider", "mode", "channel", "credentials", "rateLimit", "defaults"]
     static let defaultKeys: Set<String> = ["from", "replyTo", "messagingProfileId"]
+    /// What a plugin logs while its credentials are checked.
+    static let pluginLogger = Logger(label: "batchsender.api.plugins")
 
     var defaultsJSON: String { JSONValue.object(defaults.mapValues { .string($0) }).compactText }
 
@@ -110,7 +113,10 @@ struct SendConfigInput: Sendable {
             if let problem = Self.outboundProblem(url, policy: configuration.outbound) { throw APIError.invalid("credentials.\(key.name)", problem) }
         }
         do {
-            _ = try PluginConfiguration(validating: PluginConfiguration.entries(fromJSON: credentials), against: descriptor.configKeys)
+            let entries = try PluginConfiguration.entries(fromJSON: credentials)
+            _ = try PluginConfiguration(validating: entries, against: descriptor.configKeys)
+            // The instance is made and dropped at once: only the plugin's verdict on the credentials is wanted.
+            _ = try configuration.plugins[provider]?.makeInstance(configuration: entries, services: HostServices(logger: Self.pluginLogger))
         } catch {
             let field = error.field.hasPrefix("config.") ? "credentials." + error.field.dropFirst("config.".count) : "credentials"
             throw APIError.invalid(field, error.message)

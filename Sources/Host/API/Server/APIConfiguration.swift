@@ -7,6 +7,9 @@ public struct APIConfiguration: Sendable {
     public var port: Int = 6001
     /// The loaded plugins' descriptors, by provider id: send-configs are checked against these.
     public var providers: [String: PluginDescriptor] = [:]
+    /// The loaded plugins themselves, by provider id: a BYOK send-config's credentials are handed to its
+    /// plugin's own `create` before they are stored, so that what the plugin would refuse is refused then.
+    public var plugins: [String: LoadedPlugin] = [:]
     /// Providers for which the deployment holds its own credentials (send-configs in `managed` mode).
     public var managedProviders: Set<String> = []
     /// The receiver's public base URL: a send-config's own webhook URL is under it.

@@ -90,7 +90,7 @@ enum BatchStore {
         guard let row = try db.query("""
             SELECT b.status, b.recipient_count, b.suppressed_count, c.channel, c.deleted_at IS NULL
             FROM batches b JOIN send_configs c ON c.id = b.send_config_id
-            WHERE b.id = $1 AND b.user_id = $2 \(locking ? "FOR UPDATE OF b" : "")
+            WHERE b.id = $1 AND b.user_id = $2 \(locking ? "FOR UPDATE OF b FOR SHARE OF c" : "")
             """, [id, userID]).first else {
             throw APIError.notFound("batch \(id)", field: "path.id")
         }

@@ -61,6 +61,9 @@ enum SendConfigStore {
 
     /// Hides the config and frees its name; refused while a batch that uses it is still sending.
     static func delete(_ db: PostgresConnection, userID: String, id: String) throws -> Bool {
+        // Locked first: a batch being queued holds this row shared (`BatchStore.lock`), so either the queue
+        // commits first and the check below sees its batch, or it waits and then finds the config deleted.
+        _ = try db.query("SELECT 1 FROM send_configs WHERE id = $1 AND user_id = $2 FOR UPDATE", [id, userID])
         let busy = try db.query("""
             SELECT 1 FROM batches WHERE send_config_id = $1 AND user_id = $2 AND status IN ('queued', 'processing') LIMIT 1
             """, [id, userID])

@@ -11,8 +11,9 @@ enum JSONResponse {
         return Response(status: status, headers: fields, body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
     }
 
-    static func make(_ status: HTTPResponse.Status = .ok, text: String) -> Response {
-        make(status, Array(text.utf8))
+    /// `replayed`: the answer repeats an earlier request's result (its `Idempotency-Key`), said by `Idempotent-Replayed: true`.
+    static func make(_ status: HTTPResponse.Status = .ok, text: String, replayed: Bool = false) -> Response {
+        make(status, Array(text.utf8), headers: replayed ? [HTTPField.Name("Idempotent-Replayed")!: "true"] : [:])
     }
 
     static func make(_ status: HTTPResponse.Status = .ok, _ value: JSONValue) -> Response {
