@@ -15,7 +15,7 @@ struct IdempotencyTests {
         #"{"name":"\#(name)","sendConfigId":"\#(config)","payload":{"subject":"Hi","text":"Hello"},"recipients":["a@x.com","b@x.com"]}"#
     }
 
-    @Test("a batch created twice with one key (a lost answer retried, or both at once) is one batch; the same key on another body is a 422")
+    @Test("a batch created twice with one key (a lost answer retried, or both at once) is one batch; the same key on another body is a 409")
     func createOnce() async throws {
         let harness = try APIHarness()
         let key = try harness.key(for: "ann@example.com")
@@ -28,7 +28,7 @@ struct IdempotencyTests {
             #expect(again.headers[HTTPField.Name("Idempotent-Replayed")!] == "true")
             #expect(again["counts"]?["recipients"]?.int == 2, "the first request's recipients, not added twice")
             let other = try await api.call(.post, "/api/batches", key: key, json: Self.body(config, name: "other"), headers: Self.keyed("create-1"))
-            #expect(other.status == 422 && other.errorField == "Idempotency-Key", "\(other.text)")
+            #expect(other.status == 409 && other.errorField == "header.Idempotency-Key", "\(other.text)")
 
             // Eight at once with one key: one batch, every answer naming it.
             let ids = try await withThrowingTaskGroup(of: String?.self) { group in
@@ -45,7 +45,7 @@ struct IdempotencyTests {
             let listed = try await api.call(.get, "/api/batches?limit=100", key: key)["data"]?.array ?? []
             #expect(listed.count == 2, "one batch per key: \(listed.count)")
             let blank = try await api.call(.post, "/api/batches", key: key, json: Self.body(config), headers: Self.keyed("has space"))
-            #expect(blank.status == 422 && blank.errorField == "Idempotency-Key")
+            #expect(blank.status == 422 && blank.errorField == "header.Idempotency-Key")
             // Another user's key of the same value is another key.
             let otherUser = try harness.key(for: "bob@example.com")
             let otherConfig = try await api.sendConfig(otherUser)
@@ -69,7 +69,7 @@ struct IdempotencyTests {
             #expect(try await api.call(.post, "/api/batches/\(batch)/send", key: key).status == 409)
             let scheduled = try await api.call(.post, "/api/batches/\(batch)/send", key: key, json: #"{"scheduledAt":"2030-01-01T00:00:00Z"}"#,
                                                headers: Self.keyed("send-1"))
-            #expect(scheduled.status == 422 && scheduled.errorField == "Idempotency-Key", "another body under the same key: \(scheduled.text)")
+            #expect(scheduled.status == 409 && scheduled.errorField == "header.Idempotency-Key", "another body under the same key: \(scheduled.text)")
         }
     }
 

@@ -22,7 +22,6 @@ struct MessageRoutes {
     let logger: Logger
 
     static let members: Set<String> = ["sendConfigId", "to", "payload", "variables"]
-    static let idempotencyHeader = HTTPField.Name("Idempotency-Key")!
     static let messageJSON = """
         jsonb_build_object('id', b.id, 'sendConfigId', b.send_config_id, 'to', r.address, 'status', r.status,
                            'providerMessageId', r.provider_message_id, 'attempts', r.attempts, 'lastError', r.last_error,
@@ -42,7 +41,7 @@ struct MessageRoutes {
 
     @Sendable func send(_ request: Request, context: APIContext) async throws -> Response {
         let caller = try context.caller()
-        let key = try Self.idempotencyKey(request)
+        let key = try IdempotencyKey.header(request)
         let body = try await RequestInput.jsonBody(request, context: context)
         let fields = try JSONFields(parsing: body, allowed: Self.members)
         // Of the request's meaning, not its bytes: members in another order are the same request.
@@ -153,14 +152,5 @@ struct MessageRoutes {
                                     field: "header.Idempotency-Key")
         }
         return row[1] ?? "{}"
-    }
-
-    /// 1–255 printable ASCII characters, as the providers take them.
-    static func idempotencyKey(_ request: Request) throws(APIError) -> String? {
-        guard let value = request.headers[idempotencyHeader] else { return nil }
-        guard (1...255).contains(value.utf8.count), value.utf8.allSatisfy({ (0x21...0x7E).contains($0) }) else {
-            throw APIError.invalid("header.Idempotency-Key", "must be 1 to 255 printable ASCII characters without spaces")
-        }
-        return value
     }
 }

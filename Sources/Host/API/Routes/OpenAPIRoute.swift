@@ -1011,7 +1011,12 @@ public enum OpenAPIDocument {
   },
   "/api/batches": {
    "post": {
-    "summary": "Create a draft batch, optionally with recipients",
+    "summary": "Create a draft batch, optionally with recipients (read as they arrive: up to 32 MiB). With Idempotency-Key, a retry answers with the first request's batch",
+    "parameters": [
+     {
+      "$ref": "#/components/parameters/IdempotencyKey"
+     }
+    ],
     "requestBody": {
      "required": true,
      "content": {
@@ -1038,6 +1043,12 @@ public enum OpenAPIDocument {
      },
      "401": {
       "$ref": "#/components/responses/E401"
+     },
+     "408": {
+      "$ref": "#/components/responses/E408"
+     },
+     "409": {
+      "$ref": "#/components/responses/E409"
      },
      "413": {
       "$ref": "#/components/responses/E413"
@@ -1205,6 +1216,9 @@ public enum OpenAPIDocument {
      "404": {
       "$ref": "#/components/responses/E404"
      },
+     "408": {
+      "$ref": "#/components/responses/E408"
+     },
      "409": {
       "$ref": "#/components/responses/E409"
      },
@@ -1360,6 +1374,9 @@ public enum OpenAPIDocument {
     "summary": "Queue a draft batch, now or at scheduledAt",
     "parameters": [
      {
+      "$ref": "#/components/parameters/IdempotencyKey"
+     },
+     {
       "$ref": "#/components/parameters/Id"
      }
     ],
@@ -1399,6 +1416,9 @@ public enum OpenAPIDocument {
      },
      "404": {
       "$ref": "#/components/responses/E404"
+     },
+     "408": {
+      "$ref": "#/components/responses/E408"
      },
      "409": {
       "$ref": "#/components/responses/E409"
@@ -1979,6 +1999,16 @@ public enum OpenAPIDocument {
      }
     }
    },
+   "E408": {
+    "description": "The request body did not arrive within [api] body_timeout_ms; nothing of it was stored",
+    "content": {
+     "application/json": {
+      "schema": {
+       "$ref": "#/components/schemas/Error"
+      }
+     }
+    }
+   },
    "E413": {
     "description": "Too large",
     "content": {
@@ -2021,6 +2051,18 @@ public enum OpenAPIDocument {
    }
   },
   "parameters": {
+   "IdempotencyKey": {
+    "name": "Idempotency-Key",
+    "in": "header",
+    "required": false,
+    "description": "Makes a retry safe: a repeat of the same request within 24 hours answers as the first did (header Idempotent-Replayed: true) and does nothing again; another request under the key is 409",
+    "schema": {
+     "type": "string",
+     "minLength": 1,
+     "maxLength": 255,
+     "pattern": "^[\\x21-\\x7E]+$"
+    }
+   },
    "Cursor": {
     "name": "cursor",
     "in": "query",
