@@ -7,7 +7,9 @@ import Glibc
 
 /// Clients that send slowly hold nothing that others need: an upload is read into a spool before any
 /// database connection is taken, and a body that takes longer than `[api] body_timeout_ms` is cut off.
-@Suite("Slow clients")
+/// It times answers, so it runs in a `swift test` of its own that scripts/test starts after the others
+/// (BATCHSENDER_TIMING=1): beside forty other tests on two cores, a second measures the machine.
+@Suite("Slow clients", .enabled(if: ProcessInfo.processInfo.environment["BATCHSENDER_TIMING"] == "1", "run alone by scripts/test"))
 struct SlowClientTests {
     /// What a trickling client saw: the status line the server answered with (or nil) and when.
     struct Trickle: Sendable {
@@ -52,7 +54,7 @@ struct SlowClientTests {
         return Trickle(status: nil, seconds: giveUp)
     }
 
-    @Test("16 trickling uploads hold no connection: another user's requests answer within 1 s, and each slow one is cut off with 408 soon after body_timeout_ms; nothing of theirs is stored")
+    @Test("16 trickling uploads hold no connection: another user's requests answer within 1 s, and each slow one is cut off with 408 within 2 s of body_timeout_ms; nothing of theirs is stored")
     func tricklingUploads() async throws {
         let budgetMs = 2_000
         let harness = try APIHarness {
@@ -102,7 +104,7 @@ struct SlowClientTests {
             #expect(trickles.count == 16)
             for trickle in trickles {
                 #expect(trickle.status == 408, "a trickling upload got \(trickle.status.map(String.init) ?? "no answer")")
-                #expect(trickle.seconds < Double(budgetMs) / 1_000 + 1.5, "cut off after \(trickle.seconds) s")
+                #expect(trickle.seconds < Double(budgetMs) / 1_000 + 2, "cut off after \(trickle.seconds) s")
             }
             #expect(try await api.counts(slowKey, batch: batch)["recipients"]?.int == 0)
         }

@@ -7,6 +7,8 @@ import Logging
 /// and answered as a bare 500 so that no internals leak.
 struct ErrorMiddleware: RouterMiddleware {
     typealias Context = APIContext
+    /// What a served path's other methods are, for a 405.
+    let routes: RouteMethods
 
     func handle(_ request: Request, context: APIContext, next: (Request, APIContext) async throws -> Response) async throws -> Response {
         do {
@@ -14,9 +16,12 @@ struct ErrorMiddleware: RouterMiddleware {
         } catch let error as APIError {
             return try error.response(from: request, context: context)
         } catch let error as HTTPError {
+            let allowed = error.status == .notFound ? routes.allowed(request.uri.path) : []
             let mapped: APIError = switch error.status {
+            case .notFound where !allowed.isEmpty:
+                APIError.methodNotAllowed(request.method.rawValue, path: request.uri.path, allowed: allowed)
             case .notFound: APIError.notFound("route \(request.method) \(request.uri.path)")
-            case .methodNotAllowed: APIError(.methodNotAllowed, code: "method_not_allowed", "\(request.method) is not allowed on \(request.uri.path)")
+            case .methodNotAllowed: APIError.methodNotAllowed(request.method.rawValue, path: request.uri.path, allowed: routes.allowed(request.uri.path))
             case .contentTooLarge: APIError.tooLarge("the body is larger than this route accepts", field: "body")
             default: APIError(error.status, code: "http_error", error.body ?? error.status.reasonPhrase)
             }

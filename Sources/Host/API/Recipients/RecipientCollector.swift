@@ -48,14 +48,12 @@ struct RecipientCollector {
     mutating func finish() async throws(APIError) -> RecipientUpload.Checked {
         try await spool.append(encoder.bytes)
         encoder.removeAll()
-        try await spool.flush()
         return RecipientUpload.Checked(spool: spool, rows: rows, channel: channel)
     }
 
     mutating func finishBlocking() throws(APIError) -> RecipientUpload.Checked {
         try spool.appendBlocking(encoder.bytes)
         encoder.removeAll()
-        try spool.flushBlocking()
         return RecipientUpload.Checked(spool: spool, rows: rows, channel: channel)
     }
 }

@@ -81,14 +81,13 @@ struct RecipientUpload {
                 }
                 try await spool.append(buffer.readableBytesView)
             }
-            try await spool.flush()
             return spool
         }
     }
 
     /// A received JSON body without its streamed `recipients` array (`null` in its place), for the ordinary parser.
     static func rest(_ body: SpoolFile) async throws(APIError) -> [UInt8] {
-        try await blocking {
+        try await blocking(body) {
             var scanner = JSONRecipientScanner(.member("recipients"))
             try body.read { bytes in try scanner.consume(bytes) { _, _ throws(APIError) in } }
             try scanner.finish()
@@ -100,7 +99,7 @@ struct RecipientUpload {
     /// alone and checked for `channel`.
     func checkJSON(_ body: SpoolFile, shape: JSONRecipientScanner.Shape, channel: ProviderModel.Channel) async throws(APIError) -> Checked {
         let limit = maxRecipients
-        return try await Self.blocking {
+        return try await Self.blocking(body) {
             var scanner = JSONRecipientScanner(shape)
             var collector = try RecipientCollector(channel: channel, limit: limit, isCSV: false)
             var hasher = SHA256Hasher()
@@ -119,9 +118,11 @@ struct RecipientUpload {
         }
     }
 
-    /// Parsing a spooled body reads a file and takes CPU: on NIO's pool, never the cooperative one.
-    private static func blocking<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws(APIError) -> T {
+    /// Parsing a spooled body reads a file and takes CPU: on NIO's pool, never the cooperative one. A body
+    /// still in memory (a few hundred KiB at most) is parsed where it is, without waiting for that pool.
+    private static func blocking<T: Sendable>(_ body: SpoolFile, _ work: @escaping @Sendable () throws -> T) async throws(APIError) -> T {
         do {
+            if body.isInMemory { return try work() }
             return try await NIOThreadPool.singleton.runIfActive(work)
         } catch let error as APIError {
             throw error

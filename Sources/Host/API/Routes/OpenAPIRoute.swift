@@ -87,6 +87,9 @@ public enum OpenAPIDocument {
      "401": {
       "$ref": "#/components/responses/E401"
      },
+     "408": {
+      "$ref": "#/components/responses/E408"
+     },
      "409": {
       "$ref": "#/components/responses/E409"
      },
@@ -203,14 +206,17 @@ public enum OpenAPIDocument {
        }
       }
      },
+     "400": {
+      "$ref": "#/components/responses/E400"
+     },
      "401": {
       "$ref": "#/components/responses/E401"
      },
      "403": {
       "$ref": "#/components/responses/E403"
      },
-     "400": {
-      "$ref": "#/components/responses/E400"
+     "408": {
+      "$ref": "#/components/responses/E408"
      },
      "413": {
       "$ref": "#/components/responses/E413"
@@ -296,17 +302,20 @@ public enum OpenAPIDocument {
        }
       }
      },
+     "400": {
+      "$ref": "#/components/responses/E400"
+     },
      "401": {
       "$ref": "#/components/responses/E401"
      },
      "403": {
       "$ref": "#/components/responses/E403"
      },
-     "400": {
-      "$ref": "#/components/responses/E400"
-     },
      "404": {
       "$ref": "#/components/responses/E404"
+     },
+     "408": {
+      "$ref": "#/components/responses/E408"
      },
      "413": {
       "$ref": "#/components/responses/E413"
@@ -460,17 +469,20 @@ public enum OpenAPIDocument {
        }
       }
      },
+     "400": {
+      "$ref": "#/components/responses/E400"
+     },
      "401": {
       "$ref": "#/components/responses/E401"
      },
      "403": {
       "$ref": "#/components/responses/E403"
      },
-     "400": {
-      "$ref": "#/components/responses/E400"
-     },
      "404": {
       "$ref": "#/components/responses/E404"
+     },
+     "408": {
+      "$ref": "#/components/responses/E408"
      },
      "413": {
       "$ref": "#/components/responses/E413"
@@ -682,7 +694,10 @@ public enum OpenAPIDocument {
         "additionalProperties": false,
         "properties": {
          "name": {
-          "type": "string",
+          "type": [
+           "string",
+           "null"
+          ],
           "maxLength": 100
          }
         }
@@ -706,6 +721,9 @@ public enum OpenAPIDocument {
      },
      "401": {
       "$ref": "#/components/responses/E401"
+     },
+     "408": {
+      "$ref": "#/components/responses/E408"
      },
      "413": {
       "$ref": "#/components/responses/E413"
@@ -826,6 +844,9 @@ public enum OpenAPIDocument {
      },
      "403": {
       "$ref": "#/components/responses/E403"
+     },
+     "408": {
+      "$ref": "#/components/responses/E408"
      },
      "409": {
       "$ref": "#/components/responses/E409"
@@ -960,6 +981,9 @@ public enum OpenAPIDocument {
      "404": {
       "$ref": "#/components/responses/E404"
      },
+     "408": {
+      "$ref": "#/components/responses/E408"
+     },
      "409": {
       "$ref": "#/components/responses/E409"
      },
@@ -1081,7 +1105,7 @@ public enum OpenAPIDocument {
       }
      },
      {
-      "$ref": "#/components/parameters/Cursor"
+      "$ref": "#/components/parameters/BatchCursor"
      },
      {
       "name": "status",
@@ -1256,7 +1280,7 @@ public enum OpenAPIDocument {
       }
      },
      {
-      "$ref": "#/components/parameters/Cursor"
+      "$ref": "#/components/parameters/PositionCursor"
      },
      {
       "name": "status",
@@ -1762,7 +1786,8 @@ public enum OpenAPIDocument {
         "additionalProperties": false,
         "properties": {
          "address": {
-          "type": "string"
+          "type": "string",
+          "minLength": 1
          },
          "reason": {
           "enum": [
@@ -1778,8 +1803,8 @@ public enum OpenAPIDocument {
      }
     },
     "responses": {
-     "201": {
-      "description": "Created",
+     "200": {
+      "description": "Already suppressed",
       "content": {
        "application/json": {
         "schema": {
@@ -1788,8 +1813,8 @@ public enum OpenAPIDocument {
        }
       }
      },
-     "200": {
-      "description": "Already suppressed",
+     "201": {
+      "description": "Created",
       "content": {
        "application/json": {
         "schema": {
@@ -1803,6 +1828,9 @@ public enum OpenAPIDocument {
      },
      "401": {
       "$ref": "#/components/responses/E401"
+     },
+     "408": {
+      "$ref": "#/components/responses/E408"
      },
      "413": {
       "$ref": "#/components/responses/E413"
@@ -1889,7 +1917,8 @@ public enum OpenAPIDocument {
       "in": "query",
       "required": true,
       "schema": {
-       "type": "string"
+       "type": "string",
+       "minLength": 1
       }
      }
     ],
@@ -2068,7 +2097,8 @@ public enum OpenAPIDocument {
     "in": "query",
     "schema": {
      "type": "string"
-    }
+    },
+    "description": "The nextCursor of the previous page"
    },
    "Id": {
     "name": "id",
@@ -2077,6 +2107,24 @@ public enum OpenAPIDocument {
     "schema": {
      "type": "string",
      "format": "uuid"
+    }
+   },
+   "BatchCursor": {
+    "name": "cursor",
+    "in": "query",
+    "description": "The nextCursor of the previous page: a batch id",
+    "schema": {
+     "type": "string",
+     "format": "uuid"
+    }
+   },
+   "PositionCursor": {
+    "name": "cursor",
+    "in": "query",
+    "description": "The nextCursor of the previous page: a recipient position",
+    "schema": {
+     "type": "string",
+     "pattern": "^[0-9]{1,18}$"
     }
    }
   },
@@ -2150,7 +2198,8 @@ public enum OpenAPIDocument {
      },
      "to": {
       "type": "string",
-      "description": "One recipient: an email address, an E.164 phone number or a webhook endpoint name, by the send-config's channel"
+      "description": "One recipient: an email address, an E.164 phone number or a webhook endpoint name, by the send-config's channel",
+      "minLength": 1
      },
      "payload": {
       "$ref": "#/components/schemas/Payload"
@@ -2316,11 +2365,13 @@ public enum OpenAPIDocument {
     "properties": {
      "name": {
       "type": "string",
-      "maxLength": 100
+      "maxLength": 100,
+      "minLength": 1
      },
      "provider": {
       "type": "string",
-      "description": "A loaded plugin's id"
+      "description": "A loaded plugin's id",
+      "minLength": 1
      },
      "mode": {
       "enum": [
@@ -2356,10 +2407,15 @@ public enum OpenAPIDocument {
     "properties": {
      "name": {
       "type": "string",
-      "maxLength": 100
+      "maxLength": 100,
+      "minLength": 1
      },
      "credentials": {
-      "type": "object"
+      "type": [
+       "object",
+       "null"
+      ],
+      "description": "Merged into the stored credentials: a key set to null is removed; null alone changes nothing"
      },
      "rateLimit": {
       "type": [
@@ -2369,7 +2425,15 @@ public enum OpenAPIDocument {
       "minimum": 1
      },
      "defaults": {
-      "$ref": "#/components/schemas/SendDefaults"
+      "anyOf": [
+       {
+        "$ref": "#/components/schemas/SendDefaults"
+       },
+       {
+        "type": "null"
+       }
+      ],
+      "description": "Replaces the defaults; null clears them"
      }
     }
    },
@@ -2492,7 +2556,8 @@ public enum OpenAPIDocument {
     "properties": {
      "name": {
       "type": "string",
-      "maxLength": 200
+      "maxLength": 200,
+      "minLength": 1
      },
      "sendConfigId": {
       "type": "string",

@@ -88,7 +88,8 @@ public final class APIServer: Sendable {
     public func router() -> Router<APIContext> {
         let router = Router(context: APIContext.self)
         router.middlewares.add(MetricsMiddleware(registry: registry))
-        router.middlewares.add(ErrorMiddleware())
+        let methods = RouteMethods()
+        router.middlewares.add(ErrorMiddleware(routes: methods))
         router.middlewares.add(BodyTimeoutMiddleware(timeout: .milliseconds(configuration.bodyTimeoutMs)))
         HealthRoutes(database: database, redis: redis, nats: readinessNATS, threads: threads, registry: registry)
             .register(on: router)
@@ -113,6 +114,7 @@ public final class APIServer: Sendable {
                       queue: priorityQueue, threads: threads, logger: logger).register(on: api)
         let admin = router.group("admin").add(middleware: AdminAuthMiddleware(token: configuration.adminToken))
         AdminLimitRoutes(database: database, buckets: buckets, providers: Set(configuration.providers.keys)).register(on: admin)
+        methods.load(router.routes.map { ($0.method.rawValue, $0.path.description) })
         return router
     }
 

@@ -57,6 +57,12 @@ public struct APIError: HTTPResponseError, Sendable, CustomStringConvertible {
     public static func forbidden(_ message: String, field: String? = nil) -> APIError {
         APIError(.forbidden, code: "forbidden", message, field: field)
     }
+    /// A path served with other methods: `Allow` names them.
+    public static func methodNotAllowed(_ method: String, path: String, allowed: [String]) -> APIError {
+        var error = APIError(.methodNotAllowed, code: "method_not_allowed", "\(method) is not served on \(path); it takes \(allowed.joined(separator: ", "))")
+        error.headers = [(.allow, allowed.joined(separator: ", "))]
+        return error
+    }
     public static func timeout(_ message: String) -> APIError {
         APIError(.requestTimeout, code: "request_timeout", message, field: "body")
     }

@@ -7,8 +7,9 @@ import NIOPosix
 /// A temporary file that a request's body or checked rows go to while the client is still sending, so
 /// that no database connection or transaction waits on a slow client and memory stays flat however
 /// many uploads run at once. The file is unlinked as soon as it is made: it vanishes when closed, or if
-/// the process dies. Blocking file calls run on NIO's thread pool, never on the cooperative pool.
-/// One task uses a spool at a time.
+/// the process dies. Blocking file calls run on NIO's thread pool, never on the cooperative pool. The
+/// last piece (and a small body whole) stays in memory: a request of a few recipients never waits for
+/// that pool behind a large upload. One task uses a spool at a time.
 final class SpoolFile: @unchecked Sendable {
     private let descriptor: Int32
     private(set) var size = 0
@@ -42,7 +43,7 @@ final class SpoolFile: @unchecked Sendable {
         try flushBlocking()
     }
 
-    func flushBlocking() throws(APIError) {
+    private func flushBlocking() throws(APIError) {
         guard !pending.isEmpty else { return }
         do { try write(pending) } catch { throw Self.failed(error) }
         pending.removeAll(keepingCapacity: true)
@@ -52,8 +53,7 @@ final class SpoolFile: @unchecked Sendable {
         APIError.unavailable("the upload could not be kept while it arrived (\(error)); retry shortly")
     }
 
-    /// Writes whatever is buffered.
-    func flush() async throws(APIError) {
+    private func flush() async throws(APIError) {
         guard !pending.isEmpty else { return }
         let piece = pending
         pending.removeAll(keepingCapacity: true)
@@ -75,9 +75,13 @@ final class SpoolFile: @unchecked Sendable {
         size += piece.count
     }
 
-    /// Reads the whole file from its start in pieces, blocking: for a storage or pool thread. Call `flush` first.
+    /// Whether everything appended is still in memory, so reading it blocks on nothing.
+    var isInMemory: Bool { size == 0 }
+
+    /// Everything appended, from the start, in pieces: blocking unless `isInMemory`, so for a storage or
+    /// pool thread.
     func read(_ body: (UnsafeRawBufferPointer) throws -> Void) throws {
-        var buffer = [UInt8](repeating: 0, count: Self.pieceBytes)
+        var buffer = [UInt8](repeating: 0, count: size > 0 ? Self.pieceBytes : 0)
         var offset = 0
         while offset < size {
             let count = try buffer.withUnsafeMutableBytes { bytes in
@@ -91,6 +95,7 @@ final class SpoolFile: @unchecked Sendable {
             try buffer.withUnsafeBytes { try body(UnsafeRawBufferPointer(rebasing: $0[..<count])) }
             offset += count
         }
+        if !pending.isEmpty { try pending.withUnsafeBytes { try body($0) } }
     }
 }
 
