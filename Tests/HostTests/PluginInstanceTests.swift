@@ -150,6 +150,24 @@ struct PluginInstanceTests {
         #expect(dropped?.message.contains("gave message 1 no outcome") == true)
     }
 
+    /// Answers each request by its URL's last digit: 502 for the message at index 1, 200 for the rest.
+    struct ScriptedClient: HTTPClient {
+        func execute(_ request: PreparedRequest, timeoutMs: Int?) async -> HTTPResult {
+            HTTPResult(status: request.url.hasSuffix("/1") ? 502 : 200)
+        }
+    }
+
+    @Test("a response the plugin cannot interpret fails only its own request's messages; the others' outcomes are kept")
+    func interpretFailureKeepsOtherOutcomes() async throws {
+        let plugin = try PluginLoader.load(path: try TestEnvironment.fixturePlugin("interpret_fails_once"))
+        let instance = try plugin.makeInstance(configuration: [], services: TestEnvironment.services())
+        let messages = (0..<3).map { OutboundMessage(id: "m\($0)", channel: .email, to: ["m\($0)@example.org"]) }
+        let outcomes = try await Delivery(instance: instance, client: ScriptedClient()).send(messages)
+        #expect(outcomes.map(\.messageIndex) == [0, 1, 2])
+        #expect(outcomes.map(\.kind) == [.accepted, .retryable, .accepted], "\(outcomes)")
+        #expect(outcomes[1].code == Delivery.pluginError && outcomes[1].message.contains("HTTP 502"))
+    }
+
     @Test("a plugin's fetch waits for the host: pending, fetched, then verified; outside the allow-list it is forbidden")
     func fetchService() async throws {
         let server = try TestHTTPServer()

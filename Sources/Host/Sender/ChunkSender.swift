@@ -87,6 +87,7 @@ struct ChunkSender: Sendable {
                 }
                 continue
             }
+            if outcomes.contains(where: { $0.code == Delivery.pluginError }) { SenderMetrics.pluginError(provider, call: "interpret") }
             for outcome in outcomes where outcome.messageIndex < group.count {
                 let (recipient, attempts) = group[outcome.messageIndex]
                 tally[SenderMetrics.name(outcome), default: 0] += 1

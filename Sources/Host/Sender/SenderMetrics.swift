@@ -1,3 +1,4 @@
+import HostCore
 import Metrics
 import ProviderModel
 
@@ -51,6 +52,7 @@ enum SenderMetrics {
         switch outcome.kind {
         case .accepted: "accepted"
         case .permanent: "permanent"
+        case .retryable where outcome.code == Delivery.pluginError: "plugin_error"
         case .retryable: Throttling.isThrottled(outcome) ? "throttled" : "retryable"
         }
     }

@@ -2,7 +2,10 @@ import ProviderModel
 
 /// One send through a plugin: prepare, execute each request with the host's
 /// client (concurrently), interpret each response. Outcomes come back indexed
-/// by the caller's messages, one per message.
+/// by the caller's messages, one per message. A response the plugin fails to
+/// interpret fails only its own request's messages (retryable, `plugin_error`):
+/// the other requests' outcomes, accepted ones included, are kept, so that
+/// nothing the provider took is sent again.
 public struct Delivery: Sendable {
     public let instance: PluginInstance
     public let client: any HTTPClient
@@ -11,6 +14,9 @@ public struct Delivery: Sendable {
         self.instance = instance
         self.client = client
     }
+
+    /// The code of an outcome the host made because the plugin broke its contract.
+    public static let pluginError = "plugin_error"
 
     public func send(_ messages: [OutboundMessage]) async throws(PluginFailure) -> [SendOutcome] {
         let prepared = try instance.prepare(messages)
@@ -26,10 +32,17 @@ public struct Delivery: Sendable {
         for (position, request) in prepared.requests.enumerated() {
             guard let result = results[position] else { continue }
             let carried = request.messageIndices.map { messages[$0] }
-            for outcome in try instance.interpret(result, for: carried) {
-                var mapped = outcome
-                mapped.messageIndex = request.messageIndices[outcome.messageIndex]
-                outcomes.append(mapped)
+            do {
+                for outcome in try instance.interpret(result, for: carried) {
+                    var mapped = outcome
+                    mapped.messageIndex = request.messageIndices[outcome.messageIndex]
+                    outcomes.append(mapped)
+                }
+            } catch {
+                outcomes += request.messageIndices.map {
+                    SendOutcome(messageIndex: $0, kind: .retryable, code: Self.pluginError,
+                                message: "the plugin could not interpret the provider's answer (HTTP \(result.status)): \(error)")
+                }
             }
         }
         return outcomes.sorted { $0.messageIndex < $1.messageIndex }
