@@ -1,4 +1,6 @@
+import HostCore
 import Testing
+@testable import SenderAPI
 import ProviderModel
 
 @Suite("Suppressions, tenant isolation and rate limits")
@@ -107,3 +109,22 @@ enum HTTPRequestMethod: CustomStringConvertible {
 }
 
 import HTTPTypes
+
+@Suite("Client address behind proxies")
+struct ClientAddressTests {
+    static let proxies = [IPNetwork("10.0.0.0/8")!, IPNetwork("fd00::/8")!]
+
+    @Test("X-Forwarded-For is believed only from trusted proxies, and only back to the first hop they do not control")
+    func forwardedFor() {
+        typealias M = RateLimitMiddleware
+        #expect(M.client(peer: "203.0.113.9", forwardedFor: ["198.51.100.1"], trusting: []) == "203.0.113.9", "no proxies: the peer")
+        #expect(M.client(peer: "203.0.113.9", forwardedFor: ["198.51.100.1"], trusting: Self.proxies) == "203.0.113.9",
+                "an untrusted peer's header is ignored")
+        #expect(M.client(peer: "10.0.0.5", forwardedFor: ["198.51.100.1"], trusting: Self.proxies) == "198.51.100.1")
+        #expect(M.client(peer: "10.0.0.5", forwardedFor: ["1.1.1.1", "198.51.100.1", "10.0.0.7"], trusting: Self.proxies) == "198.51.100.1",
+                "a client's own forged entries before the first untrusted hop are not believed")
+        #expect(M.client(peer: "10.0.0.5", forwardedFor: ["not-an-address"], trusting: Self.proxies) == "10.0.0.5")
+        #expect(M.client(peer: "fd00::2", forwardedFor: ["2001:db8::1"], trusting: Self.proxies) == "2001:db8::1")
+        #expect(M.client(peer: nil, forwardedFor: ["198.51.100.1"], trusting: Self.proxies) == "local")
+    }
+}

@@ -27,6 +27,7 @@ public struct APIConfiguration: Sendable {
     public var bodyTimeoutMs = 300_000
     public var idleTimeoutMs = 30_000
     public var allowTestOptions = false
+    public var trustedProxies: [IPNetwork] = []
     /// Where sends may go: a send-config's URL options are checked against it when stored.
     public var outbound = OutboundPolicy()
     /// Prefix of every Redis key the API writes, so that deployments (or tests) sharing a Redis stay apart.
@@ -45,6 +46,7 @@ public struct APIConfiguration: Sendable {
         bodyTimeoutMs = settings.bodyTimeoutMs
         idleTimeoutMs = settings.idleTimeoutMs
         allowTestOptions = settings.allowTestOptions
+        trustedProxies = settings.trustedProxies
         redisKeyPrefix = settings.redisKeyPrefix
     }
 }

@@ -96,10 +96,10 @@ public final class APIServer: Sendable {
         let limiter = SlidingWindowLimiter(pool: redis, logger: logger)
         let api = router.group("api")
             .add(middleware: RateLimitMiddleware(limiter: limiter, scope: .address, settings: configuration.rateLimit,
-                                                keyPrefix: configuration.redisKeyPrefix))
+                                                keyPrefix: configuration.redisKeyPrefix, trustedProxies: configuration.trustedProxies))
             .add(middleware: AuthMiddleware(database: database))
             .add(middleware: RateLimitMiddleware(limiter: limiter, scope: .apiKey, settings: configuration.rateLimit,
-                                                keyPrefix: configuration.redisKeyPrefix))
+                                                keyPrefix: configuration.redisKeyPrefix, trustedProxies: configuration.trustedProxies))
         let upload = RecipientUpload(database: database, maxRecipients: configuration.maxRecipientsPerBatch,
                                      bodyTimeout: .milliseconds(configuration.bodyTimeoutMs))
         OpenAPIRoute().register(on: api)

@@ -19,6 +19,9 @@ public struct APISettings: Sendable, Equatable, Decodable {
     /// Whether send-configs may set a plugin's test-only options (keys named `insecure_…`, such as SES's
     /// `insecure_test_cert_url_prefix`). Off: no tenant can weaken a plugin through the API.
     public var allowTestOptions = false
+    /// Reverse proxies in front of the API: from them, `X-Forwarded-For` names the client whose
+    /// per-address rate limit applies. Empty: the peer's address is the client's.
+    public var trustedProxies: [IPNetwork] = []
 
     public init() {}
 
@@ -34,6 +37,7 @@ public struct APISettings: Sendable, Equatable, Decodable {
         case bodyTimeoutMs = "body_timeout_ms"
         case idleTimeoutMs = "idle_timeout_ms"
         case allowTestOptions = "allow_test_options"
+        case trustedProxies = "trusted_proxies"
     }
 
     public init(from decoder: Decoder) throws {
@@ -48,6 +52,12 @@ public struct APISettings: Sendable, Equatable, Decodable {
         bodyTimeoutMs = try c.decode(.bodyTimeoutMs, in: 100...3_600_000, default: bodyTimeoutMs)
         idleTimeoutMs = try c.decode(.idleTimeoutMs, in: 100...3_600_000, default: idleTimeoutMs)
         allowTestOptions = try c.decodeIfPresent(Bool.self, forKey: .allowTestOptions) ?? false
+        trustedProxies = try (c.decodeIfPresent([String].self, forKey: .trustedProxies) ?? []).map { text in
+            guard let network = IPNetwork(text) else {
+                throw DecodingError.dataCorruptedError(forKey: .trustedProxies, in: c, debugDescription: "\"\(text)\" is not a network such as 10.0.0.0/8")
+            }
+            return network
+        }
         if let prefix = try c.decodeIfPresent(String.self, forKey: .redisKeyPrefix) {
             guard !prefix.isEmpty, prefix.utf8.count <= 64, !prefix.contains(where: \.isWhitespace) else {
                 throw DecodingError.dataCorruptedError(forKey: .redisKeyPrefix, in: c, debugDescription: "must be 1 to 64 characters without spaces")
