@@ -131,7 +131,8 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ],
-            path: "Sources/Host/API"
+            path: "Sources/Host/API",
+            resources: [.copy("openapi.json")]
         ),
 
         // The provider sandbox: the providers' documented APIs and signed webhooks on loopback.

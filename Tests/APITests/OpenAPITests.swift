@@ -1,4 +1,5 @@
 import Testing
+import Pipeline
 import ProviderModel
 @testable import SenderAPI
 
@@ -7,7 +8,7 @@ struct OpenAPITests {
     @Test("it documents exactly the routes the router serves, each with its error responses in the error shape")
     func matchesRouter() async throws {
         let harness = try APIHarness()
-        let document = try #require(JSONValue.parse(Array(OpenAPIDocument.text.utf8)))
+        let document = try #require(JSONValue.parse(OpenAPIDocument.bytes ?? []))
         guard case .object(let paths)? = document["paths"] else { Issue.record("no paths"); return }
         var documented: Set<String> = []
         for (path, item) in paths {
@@ -34,7 +35,20 @@ struct OpenAPITests {
         try await harness.finish()
     }
 
-    @Test("it is served at /api/openapi.json to a key holder")
+    @Test("its enums are the one list of each vocabulary: batch and recipient statuses, analytics counts")
+    func vocabularies() throws {
+        let document = try #require(JSONValue.parse(OpenAPIDocument.bytes ?? []))
+        let schemas = document["components"]?["schemas"]
+        func strings(_ value: JSONValue?) -> [String] { (value?.arrayValue ?? []).compactMap(\.stringValue) }
+        #expect(strings(schemas?["BatchStatus"]?["enum"]) == BatchStatus.allCases.map(\.rawValue))
+        #expect(strings(schemas?["RecipientStatus"]?["enum"]) == RecipientStatus.allCases.map(\.rawValue))
+        let counts = AnalyticsEventType.allCases.map(\.rawValue) + ["bouncedHard", "bouncedSoft"]
+        #expect(strings(schemas?["AnalyticsCounts"]?["required"]) == counts)
+        guard case .object(let properties)? = schemas?["AnalyticsCounts"]?["properties"] else { Issue.record("no AnalyticsCounts"); return }
+        #expect(Set(properties.keys) == Set(counts))
+    }
+
+    @Test("it is served at /api/openapi.json to a key holder, byte for byte as the file")
     func served() async throws {
         let harness = try APIHarness()
         let key = try harness.key(for: "ann@example.com")
@@ -42,6 +56,7 @@ struct OpenAPITests {
             let answer = try await api.call(.get, "/api/openapi.json", key: key)
             #expect(answer.status == 200)
             #expect(answer["openapi"] == .string("3.1.0"))
+            #expect(Array(answer.text.utf8) == OpenAPIDocument.bytes)
         }
     }
 }

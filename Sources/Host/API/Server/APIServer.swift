@@ -26,10 +26,16 @@ public final class APIServer: Sendable {
     let analytics: AnalyticsStore?
     /// `/ready`'s one NATS connection, kept between probes.
     let readinessNATS: ReadinessNATS
+    /// What `GET /api/openapi.json` serves.
+    let document: [UInt8]
 
     public init(configuration: APIConfiguration, environment: HostEnvironment, logger: Logger,
                 registry: PrometheusCollectorRegistry = PrometheusMetricsFactory.defaultRegistry) throws(APIStartError) {
         guard (0...65_535).contains(configuration.port) else { throw APIStartError("--port must be 0–65535 (0: any free port), not \(configuration.port)") }
+        guard let document = OpenAPIDocument.bytes else {
+            throw APIStartError("the OpenAPI document (openapi.json in the batchsender_SenderAPI.resources folder beside the executable) is missing; reinstall the build")
+        }
+        self.document = document
         guard let vault = CredentialVault(masterKey: environment.masterKey) else {
             throw APIStartError("BATCHSENDER_MASTER_KEY must be 32 bytes")
         }
@@ -102,7 +108,7 @@ public final class APIServer: Sendable {
                                                 keyPrefix: configuration.redisKeyPrefix, trustedProxies: configuration.trustedProxies))
         let upload = RecipientUpload(database: database, maxRecipients: configuration.maxRecipientsPerBatch,
                                      bodyTimeout: .milliseconds(configuration.bodyTimeoutMs))
-        OpenAPIRoute().register(on: api)
+        OpenAPIRoute(document: document).register(on: api)
         APIKeyRoutes(database: database).register(on: api)
         SendConfigRoutes(database: database, vault: vault, configuration: configuration).register(on: api)
         BatchRoutes(database: database, upload: upload, hot: HotState(redis: redis, prefix: HotState.prefix(for: configuration.redisKeyPrefix)))
