@@ -1,4 +1,5 @@
 import Testing
+import Foundation
 import Pipeline
 import ProviderModel
 @testable import SenderAPI
@@ -57,6 +58,20 @@ struct OpenAPITests {
             #expect(answer.status == 200)
             #expect(answer["openapi"] == .string("3.1.0"))
             #expect(Array(answer.text.utf8) == OpenAPIDocument.bytes)
+        }
+    }
+
+    @Test("a method a served path does not take is 405 with Allow naming those it does; an unknown path stays 404")
+    func methodNotAllowed() async throws {
+        let harness = try APIHarness()
+        let key = try harness.key(for: "ann@example.com")
+        try await harness.run { api in
+            let wrong = try await api.call(.delete, "/api/batches", key: key)
+            #expect(wrong.status == 405 && wrong.errorCode == "method_not_allowed", "\(wrong.text)")
+            #expect(wrong.headers[.allow] == "GET, POST")
+            let onID = try await api.call(.put, "/api/batches/\(UUID().uuidString)/send", key: key)
+            #expect(onID.status == 405 && onID.headers[.allow] == "POST")
+            #expect(try await api.call(.get, "/api/nothing-here", key: key).status == 404)
         }
     }
 }

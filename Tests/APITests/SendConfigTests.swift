@@ -92,6 +92,25 @@ struct SendConfigTests {
         }
     }
 
+    @Test("credentials the plugin's own create refuses are refused when stored, with its reason, on create and on change", arguments: [
+        (#"{"name":"x","provider":"resend","credentials":{"api_key":"sk_not_resend"}}"#, "credentials.api_key", "re_"),
+        (#"{"name":"x","provider":"telnyx","credentials":{"api_key":"KEY0123","public_key":"c2hvcnQ="}}"#, "credentials.public_key", "32-byte"),
+        (#"{"name":"x","provider":"ses","credentials":{"access_key_id":"AKIA0","secret_access_key":"s","region":"mars-1"}}"#, "credentials.region", "region"),
+    ])
+    func pluginVerdict(body: String, field: String, reason: String) async throws {
+        let harness = try APIHarness()
+        let key = try harness.key(for: "ann@example.com")
+        try await harness.run { api in
+            let answer = try await api.call(.post, "/api/send-configs", key: key, json: body)
+            #expect(answer.status == 422 && answer.errorField == field, "\(answer.text)")
+            #expect(answer["error"]?["message"]?.stringValue?.contains(reason) == true, "\(answer.text)")
+            #expect(try await api.call(.get, "/api/send-configs", key: key)["data"]?.array.isEmpty == true, "nothing stored")
+            let config = try await api.sendConfig(key)
+            let changed = try await api.call(.patch, "/api/send-configs/\(config)", key: key, json: #"{"credentials":{"api_key":"nope"}}"#)
+            #expect(changed.status == 422 && changed.errorField == "credentials.api_key", "\(changed.text)")
+        }
+    }
+
     @Test("with [api] allow_test_options, a plugin's test-only option is stored")
     func testOptionsAllowed() async throws {
         let harness = try APIHarness { $0.allowTestOptions = true }
