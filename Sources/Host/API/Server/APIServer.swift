@@ -127,7 +127,8 @@ public final class APIServer: Sendable {
     public func application(onReady: @escaping @Sendable () -> Void = {}) -> some ApplicationProtocol {
         Application(
             router: router(),
-            server: .http1(configuration: .init(idleTimeout: .milliseconds(Int64(configuration.idleTimeoutMs)))),
+            server: .http1(configuration: .init(additionalChannelHandlers: [FramingErrorHandler()],
+                                                idleTimeout: .milliseconds(Int64(configuration.idleTimeoutMs)))),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "batchsender"),
             onServerRunning: { _ in onReady() },
             logger: logger)
