@@ -1,8 +1,5 @@
 import Foundation
 import Testing
-#if canImport(Glibc)
-import Glibc
-#endif
 
 
 /// Clients that send slowly hold nothing that others need: an upload is read into a spool before any
@@ -21,35 +18,20 @@ struct SlowClientTests {
     /// until the server answers or closes, or `giveUp` seconds pass. Blocking: run on a thread.
     static func trickle(port: Int, path: String, key: String, giveUp: Double) -> Trickle {
         let start = Date()
-        let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(socket) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = in_port_t(UInt16(port).bigEndian)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(socket, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        guard connected == 0 else { return Trickle(status: nil, seconds: 0) }
-        var timeout = timeval(tv_sec: 0, tv_usec: 100_000)
-        setsockopt(socket, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-        func send(_ text: String) -> Bool { Array(text.utf8).withUnsafeBytes { Glibc.send(socket, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) } > 0 }
-        _ = send("POST \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer \(key)\r\nContent-Type: text/csv\r\nContent-Length: 10000000\r\n\r\nemail\n")
+        guard let socket = LoopbackSocket(port: port, readTimeoutMs: 100) else { return Trickle(status: nil, seconds: 0) }
+        socket.send("POST \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer \(key)\r\nContent-Type: text/csv\r\nContent-Length: 10000000\r\n\r\nemail\n")
         var received: [UInt8] = []
         var line = 0
         while Date().timeIntervalSince(start) < giveUp {
-            var buffer = [UInt8](repeating: 0, count: 4_096)
-            let count = recv(socket, &buffer, buffer.count, 0)
-            if count > 0 {
-                received += buffer[0..<count]
+            if let bytes = socket.receive() {
+                if bytes.isEmpty { return Trickle(status: nil, seconds: Date().timeIntervalSince(start)) }
+                received += bytes
                 if let text = String(bytes: received, encoding: .utf8), text.hasPrefix("HTTP/1.1 "), text.count >= 12 {
                     return Trickle(status: Int(text.dropFirst(9).prefix(3)), seconds: Date().timeIntervalSince(start))
                 }
-            } else if count == 0 {
-                return Trickle(status: nil, seconds: Date().timeIntervalSince(start))
             }
             line += 1
-            _ = send("slow\(line)@example.com\n")
+            socket.send("slow\(line)@example.com\n")
         }
         return Trickle(status: nil, seconds: giveUp)
     }
