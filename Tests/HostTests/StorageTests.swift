@@ -29,12 +29,12 @@ struct StorageTests {
     func migratesOnce() throws {
         try withScratchDatabase { url in
             let connection = try PostgresConnection(url: url)
-            #expect(try Migrator().migrate(connection) == [1, 2, 3, 4, 5, 6, 7])
+            #expect(try Migrator().migrate(connection) == [1, 2, 3, 4, 5, 6, 7, 8])
             #expect(try Migrator().migrate(connection) == [])
-            #expect(try Migrator().currentVersion(connection) == 7)
+            #expect(try Migrator().currentVersion(connection) == 8)
             let tables = try connection.query("SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY 1")
                 .compactMap { $0[0] }
-            #expect(tables == ["api_keys", "audit_log", "batches", "rate_limit_overrides", "recipient_events", "recipients", "schema_migrations", "send_configs",
+            #expect(tables == ["api_keys", "audit_log", "batches", "idempotency_keys", "rate_limit_overrides", "recipient_events", "recipients", "schema_migrations", "send_configs",
                                "suppressions", "users", "webhook_orphans"])
         }
     }
@@ -160,6 +160,26 @@ struct StorageTests {
         release.continuation.yield()
         try await holder.value
         #expect(try await pool.withConnection { $0 } == 1)
+        try await threads.shutdownGracefully()
+    }
+
+    @Test("A PostgreSQL connection given back inside a transaction (its ROLLBACK failed, say) is dropped, never lent again")
+    func openTransactionNotPooled() async throws {
+        let threads = NIOThreadPool(numberOfThreads: 1)
+        threads.start()
+        let url = try Self.adminURL()
+        let pool = ConnectionPool<PostgresConnection>(capacity: 1, threads: threads, isHealthy: { $0.isHealthy }) { try PostgresConnection(url: url) }
+        let first = try await pool.withConnection { db in
+            try db.execute("BEGIN")
+            return try db.query("SELECT pg_backend_pid()")[0][0] ?? ""
+        }
+        let (second, state) = try await pool.withConnection { db in
+            (try db.query("SELECT pg_backend_pid()")[0][0] ?? "", try db.query("SELECT count(*) FROM pg_stat_activity WHERE pid = pg_backend_pid() AND xact_start IS NOT NULL AND state = 'active'")[0][0] ?? "")
+        }
+        #expect(first != second, "the connection left in a transaction was lent again")
+        #expect(state == "1", "only the query's own transaction is open")
+        let idle = try await pool.withConnection { db in try db.query("SELECT pg_backend_pid()")[0][0] ?? "" }
+        #expect(idle == second, "a connection given back idle is reused")
         try await threads.shutdownGracefully()
     }
 }
