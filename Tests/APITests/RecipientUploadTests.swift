@@ -202,8 +202,15 @@ struct RecipientUploadTests {
             }
             try await APIHarness.onThread { holding.wait() }
             async let upload = api.call(.post, "/api/batches/\(batch)/recipients", key: key, csv: "email\ny@example.com\nx@example.com\n")
-            // The upload has waited longest, so its deadlock check runs first and aborts its insert, not the other's.
-            try await Task.sleep(for: .milliseconds(400))
+            // Once the upload is blocked on x (a sleep is not enough on a loaded machine: the upload may not have
+            // reached its insert yet, and then there is no cycle), the other writer takes y. The upload has waited
+            // longest, so its deadlock check runs first and aborts its insert, not the other's.
+            let deadline = ContinuousClock.now + .seconds(20)
+            while try harness.connection().query("""
+                SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'
+                """)[0][0] == "0", ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(20))
+            }
             proceed.signal()
             try await other
             let answer = try await upload
