@@ -27,9 +27,7 @@ final class FramingErrorHandler: ChannelDuplexHandler, RemovableChannelHandler {
         guard error is HTTPParserError else { return context.fireErrorCaught(error) }
         guard !answering else { return context.close(promise: nil) }
         answering = true
-        let message = "the request is not well-formed HTTP/1.1 (\(error)); nothing in it was read"
-        var body = ByteBuffer()
-        body.writeString(#"{"error":{"code":"bad_request","message":"\#(message.replacingOccurrences(of: "\"", with: "'"))","field":null}}"#)
+        let body = ByteBuffer(bytes: APIError.badRequest("the request is not well-formed HTTP/1.1 (\(error)); nothing in it was read").body)
         let head = HTTPResponse(status: .badRequest, headerFields: [.contentType: "application/json", .contentLength: String(body.readableBytes),
                                                                    .connection: "close"])
         context.write(wrapOutboundOut(.head(head)), promise: nil)

@@ -22,7 +22,8 @@ public struct APIError: HTTPResponseError, Sendable, CustomStringConvertible {
 
     public var description: String { "\(status.code) \(code): \(message)" + (field.map { " (\($0))" } ?? "") }
 
-    public func response(from request: Request, context: some RequestContext) throws -> Response {
+    /// `{"error":{"code","message","field"}}`, the body of every error answer.
+    public var body: [UInt8] {
         var writer = JSONWriter(capacity: 128)
         writer.beginObject()
         writer.key("error")
@@ -33,9 +34,13 @@ public struct APIError: HTTPResponseError, Sendable, CustomStringConvertible {
         if let field { writer.string(field) } else { writer.null() }
         writer.endObject()
         writer.endObject()
+        return writer.bytes
+    }
+
+    public func response(from request: Request, context: some RequestContext) throws -> Response {
         var fields: HTTPFields = [.contentType: "application/json"]
         for (name, value) in headers { fields[name] = value }
-        return Response(status: status, headers: fields, body: .init(byteBuffer: ByteBuffer(bytes: writer.bytes)))
+        return Response(status: status, headers: fields, body: .init(byteBuffer: ByteBuffer(bytes: body)))
     }
 
     // The vocabulary, one constructor per kind of failure.
