@@ -47,9 +47,13 @@ public struct HTTPResult: Sendable, Equatable {
 }
 
 extension HTTPResult {
-    /// The `retry-after` header in milliseconds, when it holds whole seconds (negative reads as 0).
-    public var retryAfterMs: Int64? {
-        headers.first(named: "retry-after").flatMap { Int64($0.trimmingCharacters(in: .whitespaces)) }.map { max(0, $0) * 1000 }
+    /// The `retry-after` header in milliseconds: whole seconds, or an HTTP date
+    /// measured from `nowMs` (the host's clock). A time already past reads as 0.
+    public func retryAfterMs(nowMs: Int64) -> Int64? {
+        guard let value = headers.first(named: "retry-after")?.trimmingCharacters(in: .whitespaces) else { return nil }
+        if let seconds = Int64(value) { return max(0, seconds) * 1000 }
+        guard let date = HTTPDate.parse(value) else { return nil }
+        return max(0, date * 1000 - nowMs)
     }
 }
 

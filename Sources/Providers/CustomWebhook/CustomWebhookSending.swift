@@ -73,7 +73,7 @@ extension CustomWebhookProvider {
             case 410:
                 return .permanent(index, code: "410", "the endpoint answered 410 Gone: it asks not to be sent to again")
             case 408, 429, 500...599:
-                return .retryable(index, after: result.retryAfterMs, code: String(status), "HTTP \(status)")
+                return .retryable(index, after: result.retryAfterMs(nowMs: context.nowMilliseconds), code: String(status), "HTTP \(status)")
             case 300...399:
                 return .retryable(index, code: String(status), "HTTP \(status): redirects are not followed, and count as a failed attempt")
             default:

@@ -63,7 +63,7 @@ extension ResendProvider {
         }
         let document = JSONValue.parse(result.body)
         guard (200...299).contains(result.status) else {
-            return indices.map { ResendError(result, document: document).outcome(for: $0) }
+            return indices.map { ResendError(result, document: document, nowMs: context.nowMilliseconds).outcome(for: $0) }
         }
         if messages.count == 1 {
             guard let id = document?["id"]?.stringValue, !id.isEmpty else {
@@ -109,11 +109,11 @@ struct ResendError {
     var message: String
     var retryAfterMs: Int64?
 
-    init(_ result: HTTPResult, document: JSONValue?) {
+    init(_ result: HTTPResult, document: JSONValue?, nowMs: Int64) {
         status = result.status
         name = document?["name"]?.stringValue ?? ""
         message = document?["message"]?.stringValue ?? "HTTP \(status)"
-        retryAfterMs = result.retryAfterMs
+        retryAfterMs = result.retryAfterMs(nowMs: nowMs)
     }
 
     func outcome(for index: Int) -> SendOutcome {

@@ -73,7 +73,7 @@ extension SESProvider {
         let document = JSONValue.parse(result.body)
         guard (200...299).contains(result.status) else {
             let error = SESError(result, document: document)
-            return messages.indices.map { error.outcome($0, retryAfterMs: result.retryAfterMs) }
+            return messages.indices.map { error.outcome($0, retryAfterMs: result.retryAfterMs(nowMs: context.nowMilliseconds)) }
         }
         if let entries = document?["BulkEmailEntryResults"]?.arrayValue {
             return messages.indices.map { index in

@@ -76,7 +76,7 @@ extension TelnyxProvider {
             case "false": false
             default: [408, 409, 429].contains(result.status) || result.status >= 500
             }
-            return retry ? .retryable(index, after: result.retryAfterMs, code: code, message) : .permanent(index, code: code, message)
+            return retry ? .retryable(index, after: result.retryAfterMs(nowMs: context.nowMilliseconds), code: code, message) : .permanent(index, code: code, message)
         }
     }
 }
