@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import BatchSenderABI
 import Logging
 import ProviderCrypto
@@ -39,7 +42,11 @@ final class HostCall {
         call.struct_size = bsp_call.currentSize
         call.host = HostCall.servicesTable
         call.host_data = Unmanaged.passUnretained(self).toOpaque()
-        call.set_error = { call, field, message in HostCall.from(call)?.error = (field.string, message.string) }
+        call.set_error = { call, field, message in
+            guard let self_ = HostCall.from(call) else { return }
+            self_.interleave()
+            self_.error = (field.string, message.string)
+        }
         call.emit_request = { call, request in
             guard let self_ = HostCall.from(call), let request else { return BSP_E_INVALID_ARGUMENT }
             return self_.take(PreparedRequest(reading: request))
@@ -82,7 +89,13 @@ final class HostCall {
         }
     }
 
+    /// Lets other threads run, when the services ask for it (HostServices.interleaves).
+    private func interleave() {
+        if services.interleaves { sched_yield() }
+    }
+
     private func take(_ request: PreparedRequest) -> bsp_status {
+        interleave()
         guard case .prepare(let count) = kind else { return refuse("emit_request outside prepare") }
         if let problem = RequestRules.problem(in: request, messageCount: count) { return refuse("emit_request: \(problem)") }
         requests.append(request)
@@ -90,6 +103,7 @@ final class HostCall {
     }
 
     private func take(_ outcome: SendOutcome) -> bsp_status {
+        interleave()
         guard let count = messageCount else { return refuse("emit_outcome outside prepare or interpret") }
         guard outcome.messageIndex < count else {
             return refuse("emit_outcome: message_index \(outcome.messageIndex) is out of range 0..<\(count)")
@@ -102,6 +116,7 @@ final class HostCall {
     }
 
     private func take(_ event: DeliveryEvent) -> bsp_status {
+        interleave()
         guard case .parse = kind else { return refuse("emit_event outside parse") }
         events.append(event)
         return BSP_OK
@@ -145,7 +160,11 @@ final class HostCall {
             }
             self_.services.logger.log(level: level, "\(message.string)", metadata: ["plugin": "\(self_.pluginId)"])
         }
-        table.now_ms = { call in HostCall.from(call)?.services.nowMilliseconds ?? 0 }
+        table.now_ms = { call in
+            guard let self_ = HostCall.from(call) else { return 0 }
+            self_.interleave()
+            return self_.services.nowMilliseconds
+        }
         table.random_bytes = { _, out, count in
             guard count == 0 || out != nil else { return BSP_E_INVALID_ARGUMENT }
             return SecureRandom.fill(UnsafeMutableRawBufferPointer(start: out, count: count)) ? BSP_OK : BSP_E_INTERNAL

@@ -7,11 +7,15 @@ public final class HostServices: Sendable {
     public let logger: Logger
     public let fetcher: DocumentFetcher?
     private let fixedNowMs: Int64?
+    /// The conformance suite's: every host callback yields the thread first, so calls
+    /// on other threads run between a plugin's steps (shared buffers then show at once).
+    public let interleaves: Bool
 
-    public init(logger: Logger, nowMilliseconds: Int64? = nil, fetcher: DocumentFetcher? = nil) {
+    public init(logger: Logger, nowMilliseconds: Int64? = nil, fetcher: DocumentFetcher? = nil, interleaves: Bool = false) {
         self.logger = logger
         self.fixedNowMs = nowMilliseconds
         self.fetcher = fetcher
+        self.interleaves = interleaves
     }
 
     public var nowMilliseconds: Int64 {

@@ -28,6 +28,16 @@ public final class LoadedPlugin: @unchecked Sendable {
         }
     }
 
+    /// destroy(NULL), which plugin.h says is harmless: for the conformance suite.
+    @_spi(Conformance) public func destroyNothing() {
+        table.destroy?(nil)
+    }
+
+    /// Whether get_interface answers a table for `id`: for the conformance suite.
+    @_spi(Conformance) public func answersInterface(_ id: String) -> Bool {
+        table.get_interface?(id) != nil
+    }
+
     public var id: String { descriptor.id }
     public var sends: Bool { sender != nil }
     public var receivesWebhooks: Bool { webhook != nil }

@@ -29,17 +29,21 @@ public final class PluginInstance: @unchecked Sendable {
     /// `hostChecks: false` skips the host's own batch checks (count, channels)
     /// so the conformance suite can see the plugin refuse by itself.
     public func prepare(_ messages: [OutboundMessage], hostChecks: Bool = true) throws(PluginFailure) -> PreparedSend {
+        if hostChecks && plugin.sender != nil { try checkBatch(messages) }
+        return try ScratchArena.with { arena in
+            Result { () throws(PluginFailure) in try prepare(cMessages: messages.cMessageArray(in: arena), count: messages.count) }
+        }.get()
+    }
+
+    /// prepare on messages already in C form: the conformance suite lays them out itself (read-only, at guard pages).
+    @_spi(Conformance) public func prepare(cMessages: UnsafePointer<UnsafePointer<bsp_message>?>, count: Int) throws(PluginFailure) -> PreparedSend {
         guard let prepare = plugin.sender?.prepare else {
             throw PluginFailure(.unsupported, "plugin \(plugin.id) does not send messages")
         }
-        if hostChecks { try checkBatch(messages) }
-        let call = HostCall(kind: .prepare(messageCount: messages.count), services: services, pluginId: plugin.id)
-        let status = ScratchArena.with { arena in
-            let array = messages.cMessageArray(in: arena)
-            return call.perform { prepare(handle, $0, array, messages.count) }
-        }
+        let call = HostCall(kind: .prepare(messageCount: count), services: services, pluginId: plugin.id)
+        let status = call.perform { prepare(handle, $0, cMessages, count) }
         guard status == BSP_OK else { throw call.failure(status: status, fallback: "prepare failed") }
-        var placed = [Int](repeating: 0, count: messages.count)
+        var placed = [Int](repeating: 0, count: count)
         for request in call.requests {
             for index in request.messageIndices { placed[index] += 1 }
         }
@@ -51,18 +55,26 @@ public final class PluginInstance: @unchecked Sendable {
     }
 
     public func interpret(_ result: HTTPResult, for messages: [OutboundMessage]) throws(PluginFailure) -> [SendOutcome] {
+        if plugin.sender != nil { try checkBatch(messages) }
+        return try ScratchArena.with { arena in
+            let array = messages.cMessageArray(in: arena)
+            return result.withCResponse { response in
+                Result { () throws(PluginFailure) in try interpret(cMessages: array, count: messages.count, response: response) }
+            }
+        }.get()
+    }
+
+    /// interpret on messages and a response already in C form (see `prepare(cMessages:count:)`).
+    @_spi(Conformance) public func interpret(cMessages: UnsafePointer<UnsafePointer<bsp_message>?>, count: Int,
+                                             response: UnsafePointer<bsp_http_response>) throws(PluginFailure) -> [SendOutcome] {
         guard let interpret = plugin.sender?.interpret else {
             throw PluginFailure(.unsupported, "plugin \(plugin.id) does not send messages")
         }
-        try checkBatch(messages)
-        let call = HostCall(kind: .interpret(messageCount: messages.count), services: services, pluginId: plugin.id)
-        let status = ScratchArena.with { arena in
-            let array = messages.cMessageArray(in: arena)
-            return result.withCResponse { response in call.perform { interpret(handle, $0, array, messages.count, response) } }
-        }
+        let call = HostCall(kind: .interpret(messageCount: count), services: services, pluginId: plugin.id)
+        let status = call.perform { interpret(handle, $0, cMessages, count, response) }
         guard status == BSP_OK else { throw call.failure(status: status, fallback: "interpret failed") }
         // Outcomes may come in any order; each message must get exactly one.
-        var ordered = [SendOutcome?](repeating: nil, count: messages.count)
+        var ordered = [SendOutcome?](repeating: nil, count: count)
         for outcome in call.outcomes {
             guard ordered[outcome.messageIndex] == nil else {
                 throw contract("interpret gave message \(outcome.messageIndex) two outcomes; exactly one per message is required")
@@ -78,11 +90,16 @@ public final class PluginInstance: @unchecked Sendable {
     /// One verify call. `.pending` means the plugin is waiting on documents
     /// the host must fetch first (see `verify(_:)`).
     public func verifyOnce(_ request: InboundWebhook) -> (status: PluginFailure?, pendingFetches: [String]) {
+        request.withCRequest { verifyOnce(cRequest: $0) }
+    }
+
+    /// One verify call on a request already in C form (see `prepare(cMessages:count:)`).
+    @_spi(Conformance) public func verifyOnce(cRequest: UnsafePointer<bsp_inbound_request>) -> (status: PluginFailure?, pendingFetches: [String]) {
         guard let verify = plugin.webhook?.verify else {
             return (PluginFailure(.unsupported, "plugin \(plugin.id) takes no webhooks"), [])
         }
         let call = HostCall(kind: .verify, services: services, pluginId: plugin.id)
-        let status = request.withCRequest { inbound in call.perform { verify(handle, $0, inbound) } }
+        let status = call.perform { verify(handle, $0, cRequest) }
         guard status != BSP_OK else { return (nil, []) }
         return (call.failure(status: status, fallback: "the webhook is not authentic"), call.pendingFetches)
     }
@@ -100,11 +117,16 @@ public final class PluginInstance: @unchecked Sendable {
     }
 
     public func parse(_ request: InboundWebhook) throws(PluginFailure) -> [DeliveryEvent] {
+        try request.withCRequest { inbound in Result { () throws(PluginFailure) in try parse(cRequest: inbound) } }.get()
+    }
+
+    /// parse on a request already in C form (see `prepare(cMessages:count:)`).
+    @_spi(Conformance) public func parse(cRequest: UnsafePointer<bsp_inbound_request>) throws(PluginFailure) -> [DeliveryEvent] {
         guard let parse = plugin.webhook?.parse else {
             throw PluginFailure(.unsupported, "plugin \(plugin.id) takes no webhooks")
         }
         let call = HostCall(kind: .parse, services: services, pluginId: plugin.id)
-        let status = request.withCRequest { inbound in call.perform { parse(handle, $0, inbound) } }
+        let status = call.perform { parse(handle, $0, cRequest) }
         guard status == BSP_OK else { throw call.failure(status: status, fallback: "the body could not be parsed") }
         return call.events
     }
