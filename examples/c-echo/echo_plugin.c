@@ -83,6 +83,15 @@ static void buf_json_string(buffer *b, bsp_str s) {
     buf_put(b, "\"", 1);
 }
 
+static void buf_json_list(buffer *b, bsp_str_list list) {
+    buf_put(b, "[", 1);
+    for (size_t i = 0; i < list.count; i++) {
+        if (i > 0) buf_put(b, ",", 1);
+        buf_json_string(b, list.items[i]);
+    }
+    buf_put(b, "]", 1);
+}
+
 static void hex_encode(const unsigned char *in, size_t n, char *out) {
     static const char hex[] = "0123456789abcdef";
     for (size_t i = 0; i < n; i++) {
@@ -111,6 +120,38 @@ static int parse_int64(bsp_str s, int64_t *out) {
         value = value * 10 + (s.ptr[i] - '0');
     }
     *out = negative ? -value : value;
+    return 1;
+}
+
+/* Days since 1970-01-01 of a Gregorian date (Howard Hinnant's days_from_civil). */
+static int64_t days_from_civil(int64_t y, int64_t m, int64_t d) {
+    y -= m <= 2;
+    int64_t era = (y >= 0 ? y : y - 399) / 400;
+    int64_t yoe = y - era * 400;
+    int64_t doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
+    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + doe - 719468;
+}
+
+/* An IMF-fixdate, "Sun, 06 Nov 1994 08:49:37 GMT", in Unix seconds. 0 when it is not one. */
+static int parse_http_date(bsp_str s, int64_t *out) {
+    static const char months[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
+    if (s.len != 29 || s.ptr[3] != ',' || memcmp(s.ptr + 25, " GMT", 4) != 0) return 0;
+    int64_t day, year, hour, minute, second;
+    bsp_str field = { s.ptr + 5, 2 };
+    if (!parse_int64(field, &day)) return 0;
+    field.ptr = s.ptr + 12; field.len = 4;
+    if (!parse_int64(field, &year)) return 0;
+    field.ptr = s.ptr + 17; field.len = 2;
+    if (!parse_int64(field, &hour)) return 0;
+    field.ptr = s.ptr + 20;
+    if (!parse_int64(field, &minute)) return 0;
+    field.ptr = s.ptr + 23;
+    if (!parse_int64(field, &second)) return 0;
+    int month = 0;
+    while (month < 12 && memcmp(months + 3 * month, s.ptr + 8, 3) != 0) month++;
+    if (month == 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 60) return 0;
+    *out = days_from_civil(year, month + 1, day) * 86400 + hour * 3600 + minute * 60 + second;
     return 1;
 }
 
@@ -281,15 +322,18 @@ static bsp_status echo_prepare(bsp_instance *self, bsp_call *call, const bsp_mes
         buf_json_string(&body, m->idempotency_key);
         buf_raw(&body, ",\"channel\":");
         buf_json_string(&body, cstr(channel));
-        buf_raw(&body, ",\"to\":[");
-        for (size_t t = 0; t < m->to.count; t++) {
-            if (t > 0) buf_raw(&body, ",");
-            buf_json_string(&body, m->to.items[t]);
-        }
-        buf_raw(&body, "],\"subject\":");
+        buf_raw(&body, ",\"to\":");
+        buf_json_list(&body, m->to);
+        buf_raw(&body, ",\"cc\":");
+        buf_json_list(&body, m->cc);
+        buf_raw(&body, ",\"bcc\":");
+        buf_json_list(&body, m->bcc);
+        buf_raw(&body, ",\"subject\":");
         buf_json_string(&body, m->subject);
         buf_raw(&body, ",\"text\":");
         buf_json_string(&body, m->text);
+        buf_raw(&body, ",\"payload\":");
+        buf_json_string(&body, m->payload);
         buf_raw(&body, "}");
     }
     buf_raw(&body, "]}");
@@ -355,13 +399,17 @@ static bsp_status echo_interpret(bsp_instance *self, bsp_call *call, const bsp_m
             snprintf(code, sizeof code, "%d", status);
             snprintf(text, sizeof text, "HTTP %d", status);
             outcome.message = cstr(text);
-            if (status == 429) {
+            if (status == 429 || status == 408 || (status >= 500 && status <= 599)) {
+                /* Retry-After: delta-seconds, or an HTTP date read against the host's clock. */
                 const bsp_str *after = find_header(response->headers, "retry-after");
-                int64_t seconds;
+                int64_t seconds, date;
                 outcome.kind = BSP_OUTCOME_RETRYABLE;
-                if (after && parse_int64(*after, &seconds)) outcome.retry_after_ms = seconds * 1000;
-            } else if (status == 408 || (status >= 500 && status <= 599)) {
-                outcome.kind = BSP_OUTCOME_RETRYABLE;
+                if (after && parse_int64(*after, &seconds)) {
+                    outcome.retry_after_ms = seconds > 0 ? seconds * 1000 : 0;
+                } else if (after && parse_http_date(*after, &date)) {
+                    int64_t wait = date * 1000 - call->host->now_ms(call);
+                    outcome.retry_after_ms = wait > 0 ? wait : 0;
+                }
             }
         }
         outcome.code = cstr(code);
@@ -435,8 +483,11 @@ static bsp_status echo_parse(bsp_instance *self, bsp_call *call, const bsp_inbou
     const char *body = (const char *)request->body.ptr;
     size_t len = request->body.len, start = 0, line_number = 0, emitted = 0;
     while (start <= len && body) {
-        size_t end = start;
+        size_t end = start, next;
         while (end < len && body[end] != '\n') end++;
+        next = end + 1;
+        /* Trailing spaces, tabs and a CR (CRLF line ends) are not part of the event. */
+        while (end > start && (body[end - 1] == ' ' || body[end - 1] == '\t' || body[end - 1] == '\r')) end--;
         line_number++;
         if (end > start) {
             bsp_str fields[5];
@@ -476,7 +527,7 @@ static bsp_status echo_parse(bsp_instance *self, bsp_call *call, const bsp_inbou
             if (status != BSP_OK) return status;
             emitted++;
         }
-        start = end + 1;
+        start = next;
     }
     if (emitted == 0) return fail(call, BSP_E_MALFORMED, "body", "no events: a webhook carries at least one line");
     return BSP_OK;

@@ -7,6 +7,15 @@ struct EchoJSON {
         text.withUTF8Buffer { bytes.append(contentsOf: $0) }
     }
 
+    mutating func list(_ texts: [String]) {
+        raw("[")
+        for (position, text) in texts.enumerated() {
+            if position > 0 { raw(",") }
+            string(text)
+        }
+        raw("]")
+    }
+
     mutating func string(_ text: String) {
         bytes.append(UInt8(ascii: "\""))
         for byte in text.utf8 {

@@ -42,13 +42,12 @@ public struct EchoProvider: MessageSending, WebhookHandling {
             body.raw("{\"id\":"); body.string(message.id)
             body.raw(",\"idempotency_key\":"); body.string(message.idempotencyKey)
             body.raw(",\"channel\":"); body.string(message.channel.rawValue)
-            body.raw(",\"to\":[")
-            for (position, recipient) in message.to.enumerated() {
-                if position > 0 { body.raw(",") }
-                body.string(recipient)
-            }
-            body.raw("],\"subject\":"); body.string(message.subject)
+            body.raw(",\"to\":"); body.list(message.to)
+            body.raw(",\"cc\":"); body.list(message.cc)
+            body.raw(",\"bcc\":"); body.list(message.bcc)
+            body.raw(",\"subject\":"); body.string(message.subject)
             body.raw(",\"text\":"); body.string(message.text)
+            body.raw(",\"payload\":"); body.string(message.payload)
             body.raw("}")
         }
         body.raw("]}")
@@ -75,10 +74,10 @@ public struct EchoProvider: MessageSending, WebhookHandling {
             case 200...299:
                 return .accepted(index, id: "echo-" + messages[index].idempotencyKey)
             case 429:
-                let seconds = result.headers.first(named: "retry-after").flatMap { Int64($0) }
-                return .retryable(index, after: seconds.map { $0 * 1000 }, code: "429", "HTTP 429")
+                return .retryable(index, after: result.retryAfterMs(nowMs: context.nowMilliseconds), code: "429", "HTTP 429")
             case 408, 500...599:
-                return .retryable(index, code: String(result.status), "HTTP \(result.status)")
+                return .retryable(index, after: result.retryAfterMs(nowMs: context.nowMilliseconds), code: String(result.status),
+                                  "HTTP \(result.status)")
             default:
                 return .permanent(index, code: String(result.status), "HTTP \(result.status)")
             }
@@ -101,7 +100,12 @@ public struct EchoProvider: MessageSending, WebhookHandling {
 
     public func parse(_ request: InboundWebhook, context: some PluginContext) throws(PluginFailure) -> [DeliveryEvent] {
         var events: [DeliveryEvent] = []
-        for (number, line) in request.body.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).enumerated() {
+        for (number, whole) in request.body.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).enumerated() {
+            // Trailing spaces, tabs and a CR (CRLF line ends) are not part of the event.
+            var line = whole
+            while let last = line.last, last == UInt8(ascii: " ") || last == UInt8(ascii: "\t") || last == UInt8(ascii: "\r") {
+                line = line.dropLast()
+            }
             guard !line.isEmpty else { continue }
             let fields = line.split(separator: UInt8(ascii: " "), omittingEmptySubsequences: false)
             guard fields.count == 5, let milliseconds = Int64(String(decoding: fields[4], as: UTF8.self)) else {

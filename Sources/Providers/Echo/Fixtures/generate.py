@@ -61,3 +61,47 @@ signed_elsewhere = {"description": "signed with another secret",
 with open(os.path.join(HERE, "webhooks", "other-secret.json"), "w") as out:
     json.dump(signed_elsewhere, out, indent=2)
     out.write("\n")
+
+# Expected requests (requests/*.json): the echo protocol's body written here by json.dumps, which
+# escapes " and \ and keeps other characters as they are, like the protocol (no control characters here).
+BASE = {"id": "msg", "channel": "email", "from": "News <news@example.org>", "to": ["ada@example.org"],
+        "subject": "Your weekly digest", "text": "Hello Ada, here is your digest."}
+
+
+def echo_message(index, message):
+    return {"id": f"msg_{index}", "idempotency_key": f"idem_{index}", "channel": message["channel"],
+            "to": message.get("to", []), "cc": message.get("cc", []), "bcc": message.get("bcc", []),
+            "subject": message.get("subject", ""), "text": message.get("text", ""), "payload": message.get("payload", "")}
+
+
+def expected_request(messages, carried):
+    body = json.dumps({"messages": [echo_message(i, messages[i]) for i in carried]}, separators=(",", ":"), ensure_ascii=False)
+    headers = {"content-type": "application/json", "user-agent": "batchsender-echo/1.0", **sign(body)}
+    if len(carried) == 1:
+        headers["idempotency-key"] = f"idem_{carried[0]}"
+    return {"method": "POST", "url": "https://example.org/echo", "headers": headers, "json": json.loads(body),
+            "messages": carried}
+
+
+REQUESTS = {
+    "one-email": ("one email message", [{}], []),
+    "batch-with-cc": ("two messages, one with cc and bcc and JSON-hostile Unicode text, in one request",
+                      [{"cc": ["cy@example.org"], "bcc": ["dee@example.org", "eve@example.org"],
+                        "subject": "Quotes \" and \\ backslash, Grüße 東京 🚀"}, {"to": ["bob@example.org"]}], []),
+    "refused-without-recipient": ("a message without a recipient is refused; the other is sent alone",
+                                  [{"to": []}, {"to": ["bob@example.org"]}], [0]),
+    "sms-and-webhook": ("an SMS and a webhook message together",
+                        [{"channel": "sms", "from": "+15550100000", "to": ["+15550100001"], "subject": "", "text": "Hi"},
+                         {"channel": "webhook", "from": "", "to": [], "subject": "", "text": "",
+                          "payload": "{\"event\":\"signup\",\"user\":7}"}], []),
+}
+
+for name, (description, overrides, refused) in REQUESTS.items():
+    messages = [{**BASE, **override} for override in overrides]
+    carried = [i for i in range(len(messages)) if i not in refused]
+    fixture = {"description": description, "messages": overrides, "requests": [expected_request(messages, carried)],
+               "refused": refused}
+    os.makedirs(os.path.join(HERE, "requests"), exist_ok=True)
+    with open(os.path.join(HERE, "requests", name + ".json"), "w") as out:
+        json.dump(fixture, out, indent=2, ensure_ascii=False)
+        out.write("\n")
