@@ -1,5 +1,7 @@
 import ArgumentParser
+import Dispatch
 import Foundation
+import Synchronization
 import HostCore
 
 /// `batchsender-conformance PLUGIN.so`: the contract every provider plugin
@@ -96,12 +98,14 @@ struct ConformanceCommand: ParsableCommand {
         defer { if valgrind { try? FileManager.default.removeItem(atPath: (executable as NSString).deletingLastPathComponent) } }
         let runner = GroupRunner(options: options, executable: executable)
         let groups = only.isEmpty ? CheckGroups.names : CheckGroups.names.filter(only.contains)
-        var results: [CheckResult] = []
-        for group in groups {
-            let found = runner.run(group: group)
-            for result in found { print(SummaryReport.lines(for: result)) }
-            results += found
+        // Groups are separate processes: two run at once (one a core), and print in their order.
+        let found = Mutex<[String: [CheckResult]]>([:])
+        DispatchQueue.concurrentPerform(iterations: groups.count) { index in
+            let results = runner.run(group: groups[index])
+            found.withLock { $0[groups[index]] = results }
         }
+        let results = groups.flatMap { found.withLock { $0 }[$0] ?? [] }
+        for result in results { print(SummaryReport.lines(for: result)) }
         let name = URL(fileURLWithPath: plugin).lastPathComponent
         print(SummaryReport.footer(results, plugin: name))
         if let report {

@@ -95,11 +95,28 @@ enum FuzzChecks: CheckGroup {
                         return .fail(expected: "a tampered body refused",
                                      actual: "verify accepted body \(Data(request.body).base64EncodedString()) with \(description)")
                     }
+                    if accepted && valid.contains(original), let header = tamperedSignatureHeader(request, original, context.fixtures.manifest.webhook) {
+                        return .fail(expected: "a tampered \(header) header refused", actual: "verify accepted \(description)")
+                    }
                     CrashWitness.witness("parse, \(description)", input: request.body)
                     _ = failure { _ = try instance.parse(request) }
                 }
                 return .pass
             }
         }
+    }
+
+    /// The signature header whose value a mutation changed so that the original no longer stands in it
+    /// (a whole good signature may sit beside others, as in key rotation; a cut or altered one may not).
+    static func tamperedSignatureHeader(_ request: InboundWebhook, _ original: InboundWebhook,
+                                        _ rules: Fixtures.WebhookRules?) -> String? {
+        guard let rules else { return nil }
+        let names = Set((rules.signatureHeaders + [rules.signatureHeader].compactMap { $0 }).map { $0.lowercased() })
+        for name in names.sorted() {
+            guard let before = original.headers.first(named: name) else { continue }
+            let after = request.headers.filter { $0.name.lowercased() == name }.map(\.value)
+            if !after.contains(where: { $0.contains(before) }) { return name }
+        }
+        return nil
     }
 }

@@ -11,10 +11,11 @@ struct GroupContext {
     let fixtures: Fixtures
 
     /// Host services with the clock pinned to the fixtures' time (shifted by `skewMs`).
-    func services(skewMs: Int64 = 0) -> HostServices {
+    func services(skewMs: Int64 = 0, interleaves: Bool = false) -> HostServices {
         var logger = Logger(label: "conformance")
         logger.logLevel = .critical
-        return HostServices(logger: logger, nowMilliseconds: fixtures.manifest.nowMs + skewMs, fetcher: fixtureFetcher())
+        return HostServices(logger: logger, nowMilliseconds: fixtures.manifest.nowMs + skewMs, fetcher: fixtureFetcher(),
+                            interleaves: interleaves)
     }
 
     /// A fetch service holding the fixtures' documents and nothing else: the suite never goes to the network.
@@ -25,8 +26,8 @@ struct GroupContext {
         return fetcher
     }
 
-    func instance(config: [KeyValue]? = nil, skewMs: Int64 = 0) throws(PluginFailure) -> PluginInstance {
-        try plugin.makeInstance(configuration: config ?? fixtures.config, services: services(skewMs: skewMs))
+    func instance(config: [KeyValue]? = nil, skewMs: Int64 = 0, interleaves: Bool = false) throws(PluginFailure) -> PluginInstance {
+        try plugin.makeInstance(configuration: config ?? fixtures.config, services: services(skewMs: skewMs, interleaves: interleaves))
     }
 
     /// The instance a group's checks share, made from the fixtures' config; when
@@ -59,8 +60,8 @@ protocol CheckGroup {
 
 enum CheckGroups {
     nonisolated(unsafe) static let all: [any CheckGroup.Type] = [
-        HandshakeChecks.self, ConfigChecks.self, SenderChecks.self, WebhookChecks.self,
-        ConcurrencyChecks.self, FuzzChecks.self, MemoryChecks.self,
+        HandshakeChecks.self, ConfigChecks.self, SenderChecks.self, RequestChecks.self, WebhookChecks.self,
+        ConcurrencyChecks.self, BorrowedInputChecks.self, FuzzChecks.self, MemoryChecks.self,
     ]
     static var names: [String] { all.map { $0.name } }
 }

@@ -1,6 +1,6 @@
 import BatchSenderABI
 import Foundation
-import HostCore
+@_spi(Conformance) import HostCore
 import ProviderModel
 
 /// Loading and describing: what the loader does at start-up, done the way the
@@ -47,8 +47,9 @@ enum HandshakeChecks: CheckGroup {
 
         context.check("descriptor: id, name and version") {
             var problems: [String] = []
-            if descriptor.id.range(of: #"^[a-z][a-z0-9-]{1,62}$"#, options: .regularExpression) == nil {
-                problems.append("id \"\(descriptor.id)\" is not lower-case letters, digits and dashes (2-63, starting with a letter)")
+            // descriptor.h's rule, the one the loader applies.
+            if !PluginDescriptor.isValidId(descriptor.id) {
+                problems.append("id \"\(descriptor.id)\" is not [a-z][a-z0-9_-]{0,63} (descriptor.h)")
             }
             if descriptor.name.trimmingCharacters(in: .whitespaces).isEmpty { problems.append("name is empty") }
             if descriptor.version.range(of: #"^\d+\.\d+\.\d+([-+][0-9A-Za-z.-]+)?$"#, options: .regularExpression) == nil {
@@ -81,11 +82,37 @@ enum HandshakeChecks: CheckGroup {
                 }
                 if !seen.insert(key.name).inserted { problems.append("key \(key.name) declared twice") }
                 if key.description.isEmpty { problems.append("key \(key.name) has no description") }
-                let secretLike = ["secret", "password", "token", "api_key", "private"].contains { key.name.contains($0) }
+                let secretLike = looksSecret(key.name)
                 if secretLike && !key.secret { problems.append("key \(key.name) looks secret but is not marked secret") }
             }
             return Verdict.expect(problems.isEmpty, "unique snake_case keys with descriptions; credentials marked secret",
                                   got: problems.joined(separator: "; "))
         }
+
+        context.check("lifecycle: destroy(NULL) does nothing") {
+            CrashWitness.witness("destroy(NULL)")
+            context.plugin.destroyNothing()
+            return .pass
+        }
+
+        context.check("lifecycle: get_interface answers NULL for unknown and future interface ids") {
+            let ids = ["batchsender.sender/2", "batchsender.webhook/2", "batchsender.sender/10", "batchsender.sender/",
+                       "batchsender.sender", "batchsender.unknown/1", "batchsender.sender/1/", "BATCHSENDER.SENDER/1", ""]
+            let answered = ids.filter { context.plugin.answersInterface($0) }
+            return Verdict.expect(answered.isEmpty, "NULL for \(ids.count) ids it does not serve",
+                                  got: "a table for \(answered.map { "\"\($0)\"" }.joined(separator: ", "))")
+        }
+    }
+
+    /// Words in a key's name that mark a credential, whatever else the name says:
+    /// passwords, tokens, keys (but a public key), basic auth, signing material.
+    static func looksSecret(_ name: String) -> Bool {
+        let words = Set(name.split(separator: "_").map(String.init))
+        let secretWords: Set<String> = ["secret", "password", "passwd", "passphrase", "pass", "pwd", "token", "auth", "authorization",
+                                        "credential", "credentials", "private", "bearer", "cookie", "signing", "hmac"]
+        if !words.isDisjoint(with: secretWords) { return true }
+        if ["secret", "password", "token", "credential", "private"].contains(where: { name.contains($0) }) { return true }
+        // api_key, access_key, webhook_key…: a key is a credential unless it is public or only names something.
+        return words.contains("key") && !words.contains("public") && !name.hasSuffix("_key_id")
     }
 }

@@ -60,7 +60,7 @@ enum SenderChecks: CheckGroup {
             guard prepared.refused.isEmpty, !prepared.requests.isEmpty else {
                 return .fail(expected: "a request", actual: "refused: \(prepared.refused.map(\.message).joined(separator: "; "))")
             }
-            let found = prepared.requests.contains { carries(text, in: $0.body) }
+            let found = prepared.requests.contains { BodyContent.carries(text, in: $0.body) }
             return Verdict.expect(found, "a request body carrying \"\(text)\" as UTF-8 (raw or JSON-escaped)",
                                   got: "no request body carries it intact")
         }
@@ -92,32 +92,71 @@ enum SenderChecks: CheckGroup {
         }
 
         let count = min(2, maxBatch)
-        let generic: [(String, HTTPResult, SendOutcome.Kind?, Int64?)] = [
-            ("429 with retry-after: 7 is retryable after 7000 ms",
-             HTTPResult(status: 429, headers: [KeyValue("retry-after", "7")], body: Array("{}".utf8)), .retryable, 7000),
-            ("429 without retry-after is retryable", HTTPResult(status: 429, body: []), .retryable, nil),
-            ("500 with a garbage body is retryable", HTTPResult(status: 500, body: Array("<html>oops".utf8)), .retryable, nil),
-            ("503 with an empty body is retryable", HTTPResult(status: 503), .retryable, nil),
-            ("400 with a garbage body is permanent", HTTPResult(status: 400, body: Array("\u{1}garbage".utf8)), .permanent, nil),
-            ("200 with an empty body gives one outcome per message", HTTPResult(status: 200), nil, nil),
-            ("200 with a garbage body gives one outcome per message", HTTPResult(status: 200, body: [0xff, 0x7b, 0x22]), nil, nil),
-        ] + TransportFailure.allCases.map {
-            ("transport failure \($0.rawValue) is retryable", HTTPResult(failure: $0, message: "simulated"), .retryable, nil)
+        func outcomes(_ result: HTTPResult) throws(PluginFailure) -> [SendOutcome] {
+            try instance.interpret(result, for: context.messages(count))
         }
-        for (name, result, kind, retryAfter) in generic {
+        func render(_ outcomes: [SendOutcome]) -> String {
+            outcomes.map { "\($0.kind.rawValue)\($0.retryAfterMs.map { " after \($0) ms" } ?? "")" }.joined(separator: ", ")
+        }
+
+        for status in statusClasses {
+            let kind = context.fixtures.manifest.statusClasses[String(status)] ?? defaultKind(status)
+            context.check("status classes: \(status) → \(kind.rawValue)") {
+                let given: [SendOutcome]
+                do { given = try outcomes(HTTPResult(status: status)) } catch {
+                    return .fail(expected: "one outcome per message", actual: error.summary)
+                }
+                return Verdict.expect(given.allSatisfy { $0.kind == kind }, "\(count) \(kind.rawValue) outcomes", got: render(given))
+            }
+        }
+        for failure in TransportFailure.allCases {
+            context.check("status classes: transport failure \(failure.rawValue) → retryable") {
+                let given: [SendOutcome]
+                do { given = try outcomes(HTTPResult(failure: failure, message: "simulated")) } catch {
+                    return .fail(expected: "one outcome per message", actual: error.summary)
+                }
+                return Verdict.expect(given.allSatisfy { $0.kind == .retryable }, "\(count) retryable outcomes", got: render(given))
+            }
+        }
+        let nowSeconds = context.fixtures.manifest.nowMs / 1000
+        for status in [429, 503] where (context.fixtures.manifest.statusClasses[String(status)] ?? defaultKind(status)) == .retryable {
+            for (form, value) in [("delta-seconds", "7"), ("an HTTP-date", HTTPDate.format(seconds: nowSeconds + 7))] {
+                context.check("status classes: \(status) with Retry-After as \(form) (\(value)) → retryable after 7000 ms") {
+                    let given: [SendOutcome]
+                    do { given = try outcomes(HTTPResult(status: status, headers: [KeyValue("retry-after", value)])) } catch {
+                        return .fail(expected: "one outcome per message", actual: error.summary)
+                    }
+                    let right = given.allSatisfy { $0.kind == .retryable && (6000...7000).contains($0.retryAfterMs ?? -1) }
+                    return Verdict.expect(right, "\(count) retryable outcomes after 7000 ms", got: render(given))
+                }
+            }
+        }
+
+        let garbage: [(String, HTTPResult, SendOutcome.Kind?)] = [
+            ("500 with a garbage body is retryable", HTTPResult(status: 500, body: Array("<html>oops".utf8)), .retryable),
+            ("400 with a garbage body is permanent", HTTPResult(status: 400, body: Array("\u{1}garbage".utf8)), .permanent),
+            ("200 with an empty body gives one outcome per message", HTTPResult(status: 200), nil),
+            ("200 with a garbage body gives one outcome per message", HTTPResult(status: 200, body: [0xff, 0x7b, 0x22]), nil),
+        ]
+        for (name, result, kind) in garbage {
             context.check(name) {
-                let outcomes: [SendOutcome]
-                do {
-                    outcomes = try instance.interpret(result, for: context.messages(count))
-                } catch {
+                let given: [SendOutcome]
+                do { given = try outcomes(result) } catch {
                     return .fail(expected: "one outcome per message", actual: error.summary)
                 }
                 guard let kind else { return .pass }
-                let wrong = outcomes.filter { $0.kind != kind || (retryAfter != nil && $0.retryAfterMs != retryAfter) }
-                return Verdict.expect(wrong.isEmpty, "\(count) \(kind.rawValue) outcomes\(retryAfter.map { " after \($0) ms" } ?? "")",
-                                      got: outcomes.map { "\($0.kind.rawValue)\($0.retryAfterMs.map { " after \($0) ms" } ?? "")" }.joined(separator: ", "))
+                return Verdict.expect(given.allSatisfy { $0.kind == kind }, "\(count) \(kind.rawValue) outcomes", got: render(given))
             }
         }
+    }
+
+    /// Every HTTP status class the host meets; each needs an expected outcome kind.
+    static let statusClasses = [400, 401, 403, 404, 408, 409, 413, 422, 429, 500, 502, 503, 504]
+
+    /// The documented default (docs/conformance.md): a timeout, throttling and server errors
+    /// may pass; any other client error will not, as the request stands.
+    static func defaultKind(_ status: Int) -> SendOutcome.Kind {
+        status == 408 || status == 429 || (500...599).contains(status) ? .retryable : .permanent
     }
 
     /// Prepares `messages` and checks every request: http(s) URL (https unless it is loopback), no refusals.
@@ -143,20 +182,5 @@ enum SenderChecks: CheckGroup {
             }
         }
         return .pass
-    }
-
-    /// Whether `text` is in `body` as raw UTF-8, or as a string value anywhere in it if it is JSON.
-    static func carries(_ text: String, in body: [UInt8]) -> Bool {
-        if body.firstRange(of: Array(text.utf8)) != nil { return true }
-        guard let document = JSONValue.parse(body) else { return false }
-        func search(_ value: JSONValue) -> Bool {
-            switch value {
-            case .string(let string): string.contains(text)
-            case .array(let values): values.contains(where: search)
-            case .object(let object): object.values.contains(where: search)
-            default: false
-            }
-        }
-        return search(document)
     }
 }

@@ -70,6 +70,53 @@ enum WebhookChecks: CheckGroup {
             }
         }
 
+        for fixture in fixtures.validWebhooks {
+            guard let expected = fixture.events else { continue }
+            for (name, suffix) in [("a trailing newline", "\n"), ("a trailing CRLF", "\r\n"), ("trailing spaces and a tab", "  \t")] {
+                context.check("parsing: \(fixture.file) with \(name) gives the same \(expected.count) events") {
+                    var request = fixture.request.webhook
+                    request.body += Array(suffix.utf8)
+                    let plain: [DeliveryEvent], padded: [DeliveryEvent]
+                    do {
+                        plain = try instance.parse(fixture.request.webhook)
+                        padded = try instance.parse(request)
+                    } catch {
+                        return .fail(expected: "the fixture's events", actual: error.summary)
+                    }
+                    let id = context.plugin.id
+                    let same = plain.map { $0.document(provider: id).compactText } == padded.map { $0.document(provider: id).compactText }
+                    return Verdict.expect(same, "\(plain.count) events equal to the fixture's", got: "\(padded.map(\.type.rawValue))")
+                }
+            }
+        }
+
+        context.check("parsing: fixtures.json documents the event table (event_types)") {
+            Verdict.expect(fixtures.manifest.eventTypes != nil, "an event_types table: every event name the provider sends and its type",
+                           got: "none")
+        }
+        if let table = fixtures.manifest.eventTypes, let template = fixtures.webhooks.first(where: { $0.file == table.fixture }) {
+            let body = template.request.webhook.body
+            for (name, mapped) in table.map.sorted(by: { $0.key < $1.key }) {
+                let parts = mapped.split(separator: ":").map(String.init)
+                context.check("parsing: event \"\(name)\" maps to \(mapped)") {
+                    guard body.firstRange(of: Array(table.replace.utf8)) != nil else {
+                        return .fail(expected: "\(table.fixture)'s body to contain \"\(table.replace)\"", actual: "it does not")
+                    }
+                    var request = template.request.webhook
+                    request.body = Array(String(decoding: body, as: UTF8.self).replacingOccurrences(of: table.replace, with: name).utf8)
+                    let events: [DeliveryEvent]
+                    do {
+                        events = try instance.parse(request)
+                    } catch {
+                        return .fail(expected: "an event of type \(mapped)", actual: error.summary)
+                    }
+                    guard let event = events.first else { return .fail(expected: "an event of type \(mapped)", actual: "no events") }
+                    let got = event.type.rawValue + (parts.count > 1 ? ":" + (event.bounceClass?.rawValue ?? "none") : "")
+                    return Verdict.expect(got == mapped, mapped, got: got)
+                }
+            }
+        }
+
         context.check("fixtures cover an event type the plugin does not know (it must map to unknown)") {
             let covered = fixtures.webhooks.contains { $0.events?.contains { $0["type"] == .string("unknown") } ?? false }
             return Verdict.expect(covered, "a webhook fixture whose expected events include type unknown", got: "none")
@@ -133,7 +180,28 @@ enum WebhookChecks: CheckGroup {
             malformed.headers = replacing(header, in: original.headers, with: String(value.dropLast(8)) + "%%%%!!**")
             expect("malformed signature encoding", malformed, [.signatureEncoding, .signatureInvalid])
         }
+        // A value that already lists several signatures (rotation) is attacked as a whole by the checks above only.
+        if let header = rules.signatureHeader, let value = original.headers.first(named: header),
+           !(rules.signatureSeparator.map { value.contains($0) } ?? false) {
+            for (name, forged) in forgeries(of: value) {
+                var attacked = original
+                attacked.headers = replacing(header, in: original.headers, with: forged)
+                expect("signature attack, \(name)", attacked, refusals)
+            }
+            if let separator = rules.signatureSeparator {
+                var rotated = original
+                rotated.headers = replacing(header, in: original.headers, with: flipOneCharacter(value) + separator + value)
+                expect("signature attack, several signatures (rotation) with the good one last", rotated, [.ok])
+                var forgedOnly = original
+                forgedOnly.headers = replacing(header, in: original.headers,
+                                               with: flipOneCharacter(value) + separator + flipOneCharacter(String(value.reversed())))
+                expect("signature attack, several signatures none of them good", forgedOnly, refusals)
+            }
+        }
         if let field = rules.signatureField, let value = bodyObject(original)?[field]?.stringValue {
+            for (name, forged) in forgeries(of: value) {
+                expect("signature attack on member \(field), \(name)", editingBody(original) { $0[field] = .string(forged) }, refusals)
+            }
             expect("tampered signature", editingBody(original) { $0[field] = .string(flipOneCharacter(value)) },
                    [.signatureInvalid, .signatureEncoding])
             expect("malformed signature encoding",
@@ -176,6 +244,27 @@ enum WebhookChecks: CheckGroup {
                 return Verdict.expect(status == .signatureExpired, "signature_expired", got: status.rawValue)
             }
         }
+    }
+
+    /// Any refusal of a forged signature: the reasons a plugin may give.
+    static let refusals: [PluginStatus] = [.signatureInvalid, .signatureEncoding, .signatureMissing, .malformed]
+
+    /// Forgeries of a signature value on an unchanged body: none of them may verify.
+    static func forgeries(of value: String) -> [(String, String)] {
+        var forged: [(String, String)] = [
+            ("empty value", ""),
+            ("truncated by two characters", String(value.dropLast(2))),
+            ("truncated to half", String(value.prefix(value.count / 2))),
+            ("padded with AA", value + "AA"),
+            ("padded with ==", value + "=="),
+            ("repeated", value + value),
+            ("halves reordered", String(value.suffix(value.count - value.count / 2)) + String(value.prefix(value.count / 2))),
+        ]
+        // A scheme prefix such as v1= or v1, alone, without the signature after it.
+        if let separator = value.prefix(8).firstIndex(where: { $0 == "=" || $0 == "," || $0 == ":" }) {
+            forged.append(("scheme prefix alone", String(value[...separator])))
+        }
+        return forged.filter { $0.1 != value }
     }
 
     /// The status verify ends with: ok, or the reason it refused.

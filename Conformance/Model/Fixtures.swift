@@ -16,11 +16,25 @@ struct Fixtures: Sendable {
         var webhook: WebhookRules?
         /// Documents the host's fetch service serves during calls (signing certificates): URL → file in the folder.
         var documents: [String: String] = [:]
+        /// A valid message for each further channel the plugin sends on (the base `message` covers its own).
+        var channelMessages: [String: OutboundMessage] = [:]
+        /// How many addresses a message may carry in each field (email defaults: to 3, cc 2, bcc 2).
+        var recipients: RecipientLimits?
+        /// The outcome kind each HTTP status must give, where it differs from the documented default per class.
+        var statusClasses: [String: SendOutcome.Kind] = [:]
+        /// The plugin's documented event table, checked by substituting each type into one fixture.
+        var eventTypes: EventTable?
+        /// `webhook`: every request the plugin prepares is signed as its webhooks are, and must verify.
+        var requestSignature: String?
 
         enum CodingKeys: String, CodingKey {
-            case plugins, config, message, webhook, documents
+            case plugins, config, message, webhook, documents, recipients
             case nowMs = "now_ms"
             case invalidConfigs = "invalid_configs"
+            case channelMessages = "channel_messages"
+            case statusClasses = "status_classes"
+            case eventTypes = "event_types"
+            case requestSignature = "request_signature"
         }
 
         init(from decoder: Decoder) throws {
@@ -32,7 +46,77 @@ struct Fixtures: Sendable {
             message = try c.decodeIfPresent(OutboundMessage.self, forKey: .message)
             webhook = try c.decodeIfPresent(WebhookRules.self, forKey: .webhook)
             documents = try c.decodeIfPresent([String: String].self, forKey: .documents) ?? [:]
+            channelMessages = try c.decodeIfPresent([String: OutboundMessage].self, forKey: .channelMessages) ?? [:]
+            recipients = try c.decodeIfPresent(RecipientLimits.self, forKey: .recipients)
+            statusClasses = try c.decodeIfPresent([String: SendOutcome.Kind].self, forKey: .statusClasses) ?? [:]
+            eventTypes = try c.decodeIfPresent(EventTable.self, forKey: .eventTypes)
+            requestSignature = try c.decodeIfPresent(String.self, forKey: .requestSignature)
+            if let requestSignature, requestSignature != "webhook" {
+                throw DecodingError.dataCorruptedError(forKey: .requestSignature, in: c,
+                                                       debugDescription: "the one scheme the suite checks is \"webhook\"")
+            }
         }
+    }
+
+    struct RecipientLimits: Decodable, Sendable {
+        var to = 3
+        var cc = 2
+        var bcc = 2
+
+        enum CodingKeys: String, CodingKey { case to, cc, bcc }
+
+        init() {}
+
+        init(from decoder: Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            to = try c.decodeIfPresent(Int.self, forKey: .to) ?? 3
+            cc = try c.decodeIfPresent(Int.self, forKey: .cc) ?? 2
+            bcc = try c.decodeIfPresent(Int.self, forKey: .bcc) ?? 2
+        }
+    }
+
+    /// The documented mapping from the provider's event names to normalised types.
+    struct EventTable: Decodable, Sendable {
+        /// A webhook fixture whose body carries one event of type `replace`.
+        var fixture: String
+        /// The provider's event name as it appears in that body; each name of `map` takes its place.
+        var replace: String
+        /// Provider event name → normalised type, or `type:bounce_class` (e.g. `bounced:hard`).
+        var map: [String: String]
+    }
+
+    /// An expected request: what the plugin must build for these messages.
+    struct RequestCase: Decodable, Sendable {
+        var file = ""
+        var description: String
+        /// Each merged over the base message; `id` and `idempotency_key` default to msg_<n> and idem_<n>.
+        var messages: [[String: JSONValue]]
+        var requests: [ExpectedRequest]
+        /// Indices of the messages the plugin must refuse instead of sending.
+        var refused: [Int] = []
+
+        enum CodingKeys: String, CodingKey { case description, messages, requests, refused }
+
+        init(from decoder: Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            description = try c.decode(String.self, forKey: .description)
+            messages = try c.decode([[String: JSONValue]].self, forKey: .messages)
+            requests = try c.decode([ExpectedRequest].self, forKey: .requests)
+            refused = try c.decodeIfPresent([Int].self, forKey: .refused) ?? []
+        }
+    }
+
+    struct ExpectedRequest: Decodable, Sendable {
+        var method: String
+        var url: String
+        /// Every header the request carries (names case-insensitive); the value `*` accepts any value.
+        var headers: [String: String]
+        /// The body as JSON, compared structurally (member order and spacing do not matter).
+        var json: JSONValue?
+        /// The body as exact text, for bodies that are not JSON.
+        var body: String?
+        /// The message indices the request carries.
+        var messages: [Int]
     }
 
     struct InvalidConfig: Decodable, Sendable {
@@ -69,6 +153,9 @@ struct Fixtures: Sendable {
         /// Config values that replace the valid ones to give a wrong secret; absent when the
         /// scheme has no shared secret (keys come from a certificate).
         var wrongSecret: [String: JSONValue]?
+        /// What separates signatures when the header may carry several (key rotation, e.g. " " for Svix);
+        /// absent when it carries one.
+        var signatureSeparator: String?
 
         enum CodingKeys: String, CodingKey {
             case signatureHeaders = "signature_headers"
@@ -80,6 +167,7 @@ struct Fixtures: Sendable {
             case signedFields = "signed_fields"
             case toleranceSeconds = "tolerance_seconds"
             case wrongSecret = "wrong_secret"
+            case signatureSeparator = "signature_separator"
         }
 
         init(from decoder: Decoder) throws {
@@ -93,6 +181,7 @@ struct Fixtures: Sendable {
             signedFields = try c.decodeIfPresent([String].self, forKey: .signedFields) ?? []
             toleranceSeconds = try c.decodeIfPresent(Int64.self, forKey: .toleranceSeconds)
             wrongSecret = try c.decodeIfPresent([String: JSONValue].self, forKey: .wrongSecret)
+            signatureSeparator = try c.decodeIfPresent(String.self, forKey: .signatureSeparator)
             guard signatureHeader != nil || signatureField != nil else {
                 throw DecodingError.keyNotFound(CodingKeys.signatureHeader, .init(
                     codingPath: c.codingPath, debugDescription: "name signature_header or signature_field: where the signature travels"))
@@ -188,6 +277,7 @@ struct Fixtures: Sendable {
     let manifest: Manifest
     let responses: [ResponseCase]
     let webhooks: [WebhookCase]
+    let requests: [RequestCase]
     /// The manifest's documents, read: URL → bytes.
     let documents: [String: [UInt8]]
 
@@ -211,6 +301,44 @@ struct Fixtures: Sendable {
     }
 
     var validWebhooks: [WebhookCase] { webhooks.filter { $0.verify == "ok" } }
+
+    /// A valid message on `channel`: the fixtures' own, or one the suite makes up.
+    func baseMessage(for channel: Channel) -> OutboundMessage {
+        if let message = manifest.message, message.channel == channel { return message }
+        if let message = manifest.channelMessages[channel.rawValue] { return message }
+        switch channel {
+        case .email:
+            return OutboundMessage(id: "msg", channel: .email, from: "Sender <sender@example.com>", to: ["recipient@example.com"],
+                                   subject: "Conformance", text: "Hello from the conformance suite")
+        case .sms:
+            return OutboundMessage(id: "msg", channel: .sms, from: "+15550100000", to: ["+15550100001"],
+                                   text: "Hello from the conformance suite")
+        case .webhook:
+            return OutboundMessage(id: "msg", channel: .webhook, payload: #"{"event":"conformance","n":1}"#)
+        }
+    }
+
+    /// The messages of a request fixture: each merged over the base message.
+    func messages(of request: RequestCase) throws(FixtureError) -> [OutboundMessage] {
+        let base = manifest.message ?? baseMessage(for: .email)
+        guard let encoded = try? JSONEncoder().encode(base),
+              case .object(let baseObject)? = try? JSONDecoder().decode(JSONValue.self, from: encoded) else {
+            throw FixtureError(description: "the base message cannot be written as JSON")
+        }
+        var messages: [OutboundMessage] = []
+        for (index, overrides) in request.messages.enumerated() {
+            var object = baseObject
+            object["id"] = .string("msg_\(index)")
+            object["idempotency_key"] = .string("idem_\(index)")
+            object.merge(overrides) { $1 }
+            do {
+                messages.append(try JSONDecoder().decode(OutboundMessage.self, from: Data(JSONValue.object(object).compactBytes)))
+            } catch {
+                throw FixtureError(description: "requests/\(request.file): messages[\(index)]: \(error)")
+            }
+        }
+        return messages
+    }
 }
 
 /// Why a fixtures folder could not be read: names the file and what is wrong.
@@ -244,6 +372,16 @@ extension Fixtures {
             }
             webhooks.append(webhook)
         }
+        var requests: [RequestCase] = []
+        for path in jsonFiles(in: folder + "/requests") {
+            var request: RequestCase = try decode(path)
+            request.file = (path as NSString).lastPathComponent
+            guard !request.messages.isEmpty else { throw FixtureError(description: "\(path): messages is empty") }
+            requests.append(request)
+        }
+        if let table = manifest.eventTypes, !webhooks.contains(where: { $0.file == table.fixture }) {
+            throw FixtureError(description: "\(folder)/fixtures.json: event_types.fixture: no webhook fixture \(table.fixture)")
+        }
         var documents: [String: [UInt8]] = [:]
         for (url, file) in manifest.documents {
             guard let data = FileManager.default.contents(atPath: folder + "/" + file) else {
@@ -251,7 +389,8 @@ extension Fixtures {
             }
             documents[url] = Array(data)
         }
-        return Fixtures(folder: folder, manifest: manifest, responses: responses, webhooks: webhooks, documents: documents)
+        return Fixtures(folder: folder, manifest: manifest, responses: responses, webhooks: webhooks, requests: requests,
+                        documents: documents)
     }
 
     private static func jsonFiles(in folder: String) -> [String] {

@@ -55,8 +55,11 @@ struct GroupRunner {
         case .exited(0) where running == nil:
             break
         case .exited(Self.valgrindErrorExit) where options.underValgrind:
+            let report = ValgrindReport(String(decoding: output.stderr, as: UTF8.self),
+                                        plugin: URL(fileURLWithPath: options.pluginPath).lastPathComponent)
             results.append(CheckResult(group: group, name: "valgrind: no leaks or invalid accesses", verdict: .fail,
-                                       expected: "a clean valgrind report", actual: stderrTail))
+                                       expected: "a clean valgrind report",
+                                       actual: report.findings.isEmpty ? stderrTail : report.summary))
         case .exited(let code):
             results.append(CheckResult(group: group, name: check, verdict: .fail, expected: "the group to finish",
                                        actual: "the child exited with status \(code) during this check. \(stderrTail)"))
