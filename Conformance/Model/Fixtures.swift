@@ -23,7 +23,8 @@ struct Fixtures: Sendable {
         /// The outcome kind each HTTP status must give, where it differs from the documented default per class.
         var statusClasses: [String: SendOutcome.Kind] = [:]
         /// The plugin's documented event table, checked by substituting each type into one fixture.
-        var eventTypes: EventTable?
+        /// One table, or several when no single template body can carry every event name.
+        var eventTypes: [EventTable]?
         /// `webhook`: every request the plugin prepares is signed as its webhooks are, and must verify.
         var requestSignature: String?
 
@@ -49,7 +50,11 @@ struct Fixtures: Sendable {
             channelMessages = try c.decodeIfPresent([String: OutboundMessage].self, forKey: .channelMessages) ?? [:]
             recipients = try c.decodeIfPresent(RecipientLimits.self, forKey: .recipients)
             statusClasses = try c.decodeIfPresent([String: SendOutcome.Kind].self, forKey: .statusClasses) ?? [:]
-            eventTypes = try c.decodeIfPresent(EventTable.self, forKey: .eventTypes)
+            if let one = try? c.decodeIfPresent(EventTable.self, forKey: .eventTypes) {
+                eventTypes = [one]
+            } else {
+                eventTypes = try c.decodeIfPresent([EventTable].self, forKey: .eventTypes)
+            }
             requestSignature = try c.decodeIfPresent(String.self, forKey: .requestSignature)
             if let requestSignature, requestSignature != "webhook" {
                 throw DecodingError.dataCorruptedError(forKey: .requestSignature, in: c,
@@ -79,10 +84,18 @@ struct Fixtures: Sendable {
     struct EventTable: Decodable, Sendable {
         /// A webhook fixture whose body carries one event of type `replace`.
         var fixture: String
-        /// The provider's event name as it appears in that body; each name of `map` takes its place.
+        /// The text in that body that names the event; each name of `map` takes its place.
         var replace: String
+        /// What replaces `replace`, with `$name` standing for the event name (default: the name alone),
+        /// so the text can be anchored (`"eventType": "$name"`) where the name alone also occurs elsewhere.
+        var with: String?
         /// Provider event name → normalised type, or `type:bounce_class` (e.g. `bounced:hard`).
         var map: [String: String]
+
+        func body(_ template: [UInt8], naming name: String) -> [UInt8] {
+            let text = (with ?? "$name").replacingOccurrences(of: "$name", with: name)
+            return Array(String(decoding: template, as: UTF8.self).replacingOccurrences(of: replace, with: text).utf8)
+        }
     }
 
     /// An expected request: what the plugin must build for these messages.
@@ -379,7 +392,7 @@ extension Fixtures {
             guard !request.messages.isEmpty else { throw FixtureError(description: "\(path): messages is empty") }
             requests.append(request)
         }
-        if let table = manifest.eventTypes, !webhooks.contains(where: { $0.file == table.fixture }) {
+        for table in manifest.eventTypes ?? [] where !webhooks.contains(where: { $0.file == table.fixture }) {
             throw FixtureError(description: "\(folder)/fixtures.json: event_types.fixture: no webhook fixture \(table.fixture)")
         }
         var documents: [String: [UInt8]] = [:]

@@ -7,6 +7,10 @@ extension CustomWebhookProvider {
         guard messages.count == 1, let message = messages.first else {
             throw PluginFailure(.invalidArgument, field: "messages", "\(messages.count) messages; a webhook carries exactly one")
         }
+        guard message.channel == .webhook else {
+            return PreparedSend(requests: [], refused: [.permanent(0, code: "unsupported_channel",
+                "messages[0].channel: \(message.channel.rawValue); this plugin sends webhooks only")])
+        }
         let body: [UInt8]
         if message.payload.isEmpty {
             body = Self.defaultPayload(message, nowMilliseconds: context.nowMilliseconds)

@@ -130,7 +130,8 @@ struct SESError {
     ]
 
     func outcome(_ index: Int, retryAfterMs: Int64?) -> SendOutcome {
-        guard Self.retryableTypes.contains(type) || status >= 500 || status == 429 else {
+        // A bare 408 is a proxy or load balancer giving up on the request: nothing about the message is wrong.
+        guard Self.retryableTypes.contains(type) || status >= 500 || status == 429 || status == 408 else {
             // LimitExceededException is about resource counts in SES v2, not rates: retrying cannot help.
             return .permanent(index, code: type, message)
         }
