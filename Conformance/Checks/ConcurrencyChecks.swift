@@ -52,7 +52,7 @@ enum ConcurrencyChecks: CheckGroup {
             let failures = Mutex<[String]>([])
             let references = calls.map { $0.run(instance) }
             let stable = zip(references, calls.map { $0.run(instance) }).map { $0 == $1 }
-            DispatchQueue.concurrentPerform(iterations: threads) { thread in
+            Threads.run(threads) { thread in
                 if thread < threads / 2 {
                     var round = 0
                     while !stop.load(ordering: .relaxed) && round < hammer * 4 {
@@ -87,7 +87,7 @@ enum ConcurrencyChecks: CheckGroup {
             let reference = perThread.map { $0.run(instance) }
             // A call that differs between two runs on one thread (random boundaries, nonces) is compared by shape only.
             let stable = zip(reference, perThread.map { $0.run(instance) }).map { $0 == $1 }
-            DispatchQueue.concurrentPerform(iterations: threads) { thread in
+            Threads.run(threads) { thread in
                 let call = perThread[thread % perThread.count]
                 let index = thread % perThread.count
                 for round in 0..<rounds {
@@ -114,15 +114,23 @@ enum ConcurrencyChecks: CheckGroup {
                 return OwnCall(label: "prepare message \(thread)") { instance in render { try instance.prepare([message]) } }
             }
             kinds.append(("prepare", prepares))
-            let responses = fixtures.responses.filter { $0.messages == 1 }
+            let responses = fixtures.responses
             if !responses.isEmpty {
+                // Half the threads accept (a provider id written per message), half meet the other answers (codes, texts).
+                let accepting = responses.filter { (200...299).contains($0.response.result.status) }
+                let others = responses.filter { !(200...299).contains($0.response.result.status) }
                 let interprets = (0..<threads).map { thread in
-                    let response = responses[thread % responses.count]
-                    var message = context.messages(1)[0]
-                    message.id = "msg_t\(thread)"
-                    message.idempotencyKey = "idem_t\(thread)"
-                    return OwnCall(label: "interpret \(response.file) for idem_t\(thread)") { [message] instance in
-                        render { try instance.interpret(response.response.result, for: [message]) }
+                    let split = !accepting.isEmpty && !others.isEmpty
+                    let pool = split ? (thread % 2 == 0 ? accepting : others) : responses
+                    let response = pool[(split ? thread / 2 : thread) % pool.count]
+                    let messages = context.messages(response.messages).enumerated().map { index, original in
+                        var message = original
+                        message.id = "msg_t\(thread)_\(index)"
+                        message.idempotencyKey = "idem_t\(thread)_\(index)"
+                        return message
+                    }
+                    return OwnCall(label: "interpret \(response.file) for thread \(thread)") { [messages] instance in
+                        render { try instance.interpret(response.response.result, for: messages) }
                     }
                 }
                 kinds.append(("interpret", interprets))

@@ -49,10 +49,13 @@ final class HostCall {
         }
         call.emit_request = { call, request in
             guard let self_ = HostCall.from(call), let request else { return BSP_E_INVALID_ARGUMENT }
+            // Before the plugin's data is read: another call may overwrite a buffer the plugin wrongly shares.
+            self_.interleave()
             return self_.take(PreparedRequest(reading: request))
         }
         call.emit_outcome = { call, outcome in
             guard let self_ = HostCall.from(call), let outcome else { return BSP_E_INVALID_ARGUMENT }
+            self_.interleave()
             guard let decoded = SendOutcome(reading: outcome) else {
                 return self_.refuse("emit_outcome: kind is not one of BSP_OUTCOME_*")
             }
@@ -60,6 +63,7 @@ final class HostCall {
         }
         call.emit_event = { call, event in
             guard let self_ = HostCall.from(call), let event else { return BSP_E_INVALID_ARGUMENT }
+            self_.interleave()
             return self_.take(DeliveryEvent(reading: event))
         }
         return withExtendedLifetime(self) { withUnsafeMutablePointer(to: &call, body) }
@@ -95,7 +99,6 @@ final class HostCall {
     }
 
     private func take(_ request: PreparedRequest) -> bsp_status {
-        interleave()
         guard case .prepare(let count) = kind else { return refuse("emit_request outside prepare") }
         if let problem = RequestRules.problem(in: request, messageCount: count) { return refuse("emit_request: \(problem)") }
         requests.append(request)
@@ -103,7 +106,6 @@ final class HostCall {
     }
 
     private func take(_ outcome: SendOutcome) -> bsp_status {
-        interleave()
         guard let count = messageCount else { return refuse("emit_outcome outside prepare or interpret") }
         guard outcome.messageIndex < count else {
             return refuse("emit_outcome: message_index \(outcome.messageIndex) is out of range 0..<\(count)")
@@ -116,7 +118,6 @@ final class HostCall {
     }
 
     private func take(_ event: DeliveryEvent) -> bsp_status {
-        interleave()
         guard case .parse = kind else { return refuse("emit_event outside parse") }
         events.append(event)
         return BSP_OK
