@@ -1,0 +1,91 @@
+import Foundation
+import Testing
+
+/// The suite as an outside plugin author meets it: every single-defect variant of the C
+/// example in Tests/Fixtures/broken-plugin-corpus.json compiles cleanly against the header
+/// and fails the suite, run with default options, on the check that names its class; the
+/// passing variants conform. Serialized: each run already uses every core.
+@Suite("Broken-plugin corpus", .serialized)
+struct BrokenPluginCorpusTests {
+    struct Edit: Decodable, Sendable {
+        var find: String
+        var replace: String
+    }
+
+    struct Variant: Decodable, Sendable, CustomTestStringConvertible {
+        var name: String
+        var `class`: Int?
+        var edits: [Edit]
+        var expect: String?
+        var testDescription: String { "\(self.class.map { "class \($0): " } ?? "")\(name)" }
+    }
+
+    struct Corpus: Decodable {
+        var broken: [Variant]
+        var passing: [Variant]
+    }
+
+    static let corpus: Corpus = {
+        let url = TestEnvironment.packageRoot.appendingPathComponent("Tests/Fixtures/broken-plugin-corpus.json")
+        guard let data = try? Data(contentsOf: url), let corpus = try? JSONDecoder().decode(Corpus.self, from: data) else {
+            return Corpus(broken: [], passing: [])
+        }
+        return corpus
+    }()
+
+    @Test("the corpus has at least 30 variants, at least two for each of the ten classes")
+    func corpusCoversEveryClass() {
+        #expect(Self.corpus.broken.count >= 30)
+        for defectClass in 1...10 {
+            #expect(Self.corpus.broken.filter { $0.class == defectClass }.count >= 2, "class \(defectClass)")
+        }
+        #expect(!Self.corpus.passing.isEmpty)
+    }
+
+    @Test("a broken variant fails the suite with default options, on the check that names its class", arguments: corpus.broken)
+    func brokenVariantFails(_ variant: Variant) throws {
+        let result = try Self.suite(try Self.build(variant))
+        let failures = result.stdout.split(separator: "\n").filter { $0.hasPrefix("FAIL") }
+        #expect(result.status == 1, "exit \(result.status): \(result.stderr.suffix(500))")
+        let expected = try #require(variant.expect)
+        #expect(failures.contains { $0.hasPrefix(expected) }, "no \"\(expected)\" among:\n\(failures.prefix(12).joined(separator: "\n"))")
+        #expect(result.stdout.contains("DOES NOT CONFORM"))
+    }
+
+    @Test("a correct variant conforms", arguments: corpus.passing)
+    func passingVariantConforms(_ variant: Variant) throws {
+        let result = try Self.suite(try Self.build(variant))
+        #expect(result.status == 0, "\(result.stdout.split(separator: "\n").filter { $0.hasPrefix("FAIL") || $0.hasPrefix("      ") }.prefix(12))")
+        #expect(result.stdout.contains(": CONFORMS"))
+    }
+
+    static func suite(_ plugin: String) throws -> TestEnvironment.RunResult {
+        let fixtures = TestEnvironment.packageRoot.appendingPathComponent("Sources/Providers/Echo/Fixtures").path
+        return try TestEnvironment.run(TestEnvironment.conformance, [plugin, "--fixtures", fixtures])
+    }
+
+    /// The C example with the variant's edits, compiled as scripts/build compiles it (warnings are errors).
+    static func build(_ variant: Variant) throws -> String {
+        let root = TestEnvironment.packageRoot
+        var source = try String(contentsOf: root.appendingPathComponent("examples/c-echo/echo_plugin.c"), encoding: .utf8)
+        for edit in variant.edits {
+            let occurrences = source.components(separatedBy: edit.find).count - 1
+            guard occurrences == 1 else {
+                throw TestEnvironment.FixtureError(message: "\(variant.name): the edit's find text occurs \(occurrences) times: \(edit.find.prefix(80))")
+            }
+            source = source.replacingOccurrences(of: edit.find, with: edit.replace)
+        }
+        let stem = "corpus-" + String(variant.name.unicodeScalars.map { CharacterSet.alphanumerics.contains($0) ? Character($0) : "-" })
+        let file = TestEnvironment.scratch.appendingPathComponent(stem + ".c")
+        let library = TestEnvironment.scratch.appendingPathComponent("lib" + stem + ".so").path
+        try source.write(to: file, atomically: true, encoding: .utf8)
+        let result = try TestEnvironment.run("/usr/bin/cc", [
+            "-std=c11", "-Wall", "-Wextra", "-Werror", "-pedantic", "-O2", "-shared", "-fPIC",
+            "-I", root.appendingPathComponent("Sources/ProviderSDK/ABI/include").path,
+            "-Wl,--version-script=" + root.appendingPathComponent("Sources/ProviderSDK/plugin-exports.map").path,
+            file.path, "-lcrypto", "-o", library,
+        ])
+        guard result.status == 0 else { throw TestEnvironment.FixtureError(message: "cc failed for \(variant.name): \(result.stderr)") }
+        return library
+    }
+}
