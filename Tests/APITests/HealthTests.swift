@@ -1,3 +1,4 @@
+import Synchronization
 import Testing
 import ProviderModel
 @testable import SenderAPI
@@ -44,16 +45,28 @@ struct HealthTests {
         let key = try harness.key(for: "busy@example.com")
         let pool = harness.server.database.pool
         try await harness.run { api in
-            // A two-second statement holds the only connection, as a slow client's upload would: without the
-            // pool's wait limit the request would wait for it and be served, so a 503 is the limit acting.
-            let holder = Task { try await pool.withConnection { db in _ = try db.query("SELECT pg_sleep(2)") } }
-            try await Task.sleep(for: .milliseconds(200))
+            // The only connection is held, as a slow client's upload would hold it, until the refused request is
+            // answered, or for ten seconds at most: without the pool's wait limit the request would wait for it and be
+            // served, so a 503 is the limit acting. The holder says when it has the connection, so a loaded machine cannot
+            // reorder the two.
+            let held = AsyncStream<Void>.makeStream()
+            let release = ReleaseFlag()
+            let holder = Task {
+                try await pool.withConnection { db in
+                    held.continuation.yield()
+                    let deadline = ContinuousClock.now + .seconds(10)
+                    while !release.isSet && ContinuousClock.now < deadline { _ = try db.query("SELECT pg_sleep(0.02)") }
+                }
+            }
+            var acquired = held.stream.makeAsyncIterator()
+            _ = await acquired.next()
             let started = ContinuousClock.now
             let refused = try await api.call(.get, "/api/batches", key: key)
             let waited = ContinuousClock.now - started
-            #expect(refused.status == 503 && refused.errorCode == "busy" && refused.headers[.retryAfter] == "1", "\(refused.status) \(refused.text)")
-            #expect(waited >= .milliseconds(150) && waited < .seconds(2), "waited \(waited)")
+            release.set()
             try await holder.value
+            #expect(refused.status == 503 && refused.errorCode == "busy" && refused.headers[.retryAfter] == "1", "\(refused.status) \(refused.text)")
+            #expect(waited >= .milliseconds(150), "waited \(waited)")
             #expect(try await api.call(.get, "/api/batches", key: key).status == 200)
         }
     }
@@ -82,4 +95,11 @@ struct HealthTests {
         #expect(error.problems.contains { $0.hasPrefix("NATS_URL is missing") })
         #expect(error.problems.contains { $0.hasPrefix("BATCHSENDER_MASTER_KEY must be 64 hex digits") })
     }
+}
+
+/// Set once by the test, read by a thread that holds a resource until it is.
+private final class ReleaseFlag: Sendable {
+    private let value = Mutex(false)
+    var isSet: Bool { value.withLock { $0 } }
+    func set() { value.withLock { $0 = true } }
 }
