@@ -63,7 +63,8 @@ struct EventWriterTests {
         let batch = UUID().uuidString.lowercased()
         writer.record(Self.events(batch: batch, count: 100))
         let running = Task { try await writer.run() }
-        try await PipelineHarness.waitUntil(seconds: 30) { writer.eventsWritten == 100 }
+        // Generous: while every suite starts at once, ClickHouse can take half a minute to answer the first insert.
+        try await PipelineHarness.waitUntil(seconds: 120) { writer.eventsWritten == 100 }
         running.cancel()
         try await running.value
         #expect(try await Self.rows(client, batch: batch) == 100)
@@ -93,7 +94,7 @@ struct EventWriterTests {
         let again = Task { try await next.run() }
         func onDisk() throws -> Int { try FileManager.default.contentsOfDirectory(atPath: settings.spillDir).filter { $0.hasSuffix(".jsonl") }.count }
         // A block's file goes once its insert is answered.
-        try await PipelineHarness.waitUntil(seconds: 30) { try next.eventsWritten == 100 && onDisk() == 0 }
+        try await PipelineHarness.waitUntil(seconds: 120) { try next.eventsWritten == 100 && onDisk() == 0 }
         again.cancel()
         try await again.value
         #expect(try await Self.rows(client, batch: batch) == 100)
