@@ -1,10 +1,12 @@
 import ArgumentParser
+import Dispatch
 import Foundation
 import HostCore
 import ProviderCrypto
 import ProviderModel
 import SenderAPI
 import Storage
+import Synchronization
 
 /// `batchsender bench webhooks`: wrk drives pre-signed provider webhooks at the receiver; prints
 /// verified-and-stored webhooks/s with wrk's p99, then the webhook processor's applied events/s
@@ -15,9 +17,11 @@ struct WebhookBenchCommand: AsyncParsableCommand {
         abstract: "Drive signed webhooks at the receiver with wrk; print stored webhooks/s and applied events/s, each with its p99.",
         discussion: "Needs the local stack (scripts/stack up), its environment (.env.dev) and wrk. Build with -c release for figures worth quoting.")
 
-    @Option(help: "resend (Svix, HMAC-SHA256) or telnyx (Ed25519).") var provider: String = "resend"
+    @Option(help: "resend (Svix, HMAC-SHA256), ses (SNS, SHA256withRSA, its certificate fetched once) or telnyx (Ed25519).")
+    var provider: String = "resend"
     @Option(help: "Seconds wrk drives the receiver.") var seconds: Int = 10
-    @Option(help: "Distinct signed webhooks (each for its own recipient); wrk cycles through them.") var webhooks: Int = 400_000
+    @Option(help: "Distinct signed webhooks (each for its own recipient); wrk cycles through them. Default 400,000; 200,000 for ses, whose RSA signing takes the longest.")
+    var webhooks: Int?
     @Option(help: "wrk connections.") var connections: Int = 64
     @Option(help: "The receiver's port for this run.") var receiverPort: Int = 6092
     @Option(help: "The API's port for this run.") var apiPort: Int = 6093
@@ -25,7 +29,8 @@ struct WebhookBenchCommand: AsyncParsableCommand {
     var apart = false
 
     func run() async throws {
-        guard ["resend", "telnyx"].contains(provider) else { throw ValidationError("--provider must be resend or telnyx") }
+        guard ["resend", "ses", "telnyx"].contains(provider) else { throw ValidationError("--provider must be resend, ses or telnyx") }
+        let webhooks = self.webhooks ?? (provider == "ses" ? 200_000 : 400_000)
         guard (1...2_000_000).contains(webhooks), (1...600).contains(seconds), (1...10_000).contains(connections) else {
             throw ValidationError("--webhooks 1…2,000,000, --seconds 1…600, --connections 1…10,000")
         }
@@ -38,13 +43,31 @@ struct WebhookBenchCommand: AsyncParsableCommand {
         defer { scratch.drop() }
         var childEnvironment = ProcessInfo.processInfo.environment
         childEnvironment["DATABASE_URL"] = scratch.databaseURL
+        // SES: SNS signs with a key whose certificate the receiver fetches (once) from SigningCertURL; here that
+        // certificate is served on loopback, which the config trusts through a test-only option.
+        let snsKey = provider == "ses" ? RSAPrivateKey.generate() : nil
+        var certificateServer: DocumentServer?
+        if provider == "ses" {
+            guard let pem = snsKey?.selfSignedCertificatePEM(commonName: "sns.us-east-1.amazonaws.com (bench)", validDays: 1) else {
+                throw CommandFailure("libcrypto could not make an RSA key and certificate")
+            }
+            certificateServer = try await DocumentServer.start(path: "/sns/bench.pem", document: pem)
+        }
+        defer { certificateServer?.stop() }
+        let certificateURL = certificateServer.map { "http://127.0.0.1:\($0.port)/sns/bench.pem" } ?? ""
         let plugins = ServeCommand.bundledPlugins().map { "[[plugin]]\npath = \"\($0)\"\n" }.joined()
         try (plugins + """
             [api]
             redis_key_prefix = "\(scratch.redisPrefix)"
+            allow_test_options = \(provider == "ses")
             [webhooks]
             port = \(receiverPort)
             public_url = "http://127.0.0.1:\(receiverPort)"
+            [fetch]
+            allow = ["http://127.0.0.1:*/sns/*"]
+            [outbound]
+            allow = ["127.0.0.0/8"]
+            allow_http = true
             """).write(toFile: work + "/host.toml", atomically: true, encoding: .utf8)
         let host = try ChildProcess(name: "host", executable: executable,
                                     arguments: ["serve", "--roles", apart ? "api,receiver" : "api,receiver,webhook-processor", "--port", String(apiPort),
@@ -57,9 +80,13 @@ struct WebhookBenchCommand: AsyncParsableCommand {
         let api = APIClient(base: "http://127.0.0.1:\(apiPort)", key: key, http: http)
         let telnyxKeys = Ed25519.KeyPair(seed: Array(0..<32).map(UInt8.init))!
         let resendSecret = "whsec_" + Encoding.base64(Array("batchsender-bench-webhook-secret".utf8))
-        let credentials: JSONValue = provider == "resend"
-            ? .object(["api_key": .string("re_bench_0123456789"), "webhook_secret": .string(resendSecret)])
-            : .object(["api_key": .string("KEYbench0123456789"), "public_key": .string(Encoding.base64(telnyxKeys.publicKey))])
+        let credentials: JSONValue = switch provider {
+        case "resend": .object(["api_key": .string("re_bench_0123456789"), "webhook_secret": .string(resendSecret)])
+        case "ses": .object(["access_key_id": .string("AKIDEXAMPLE"), "secret_access_key": .string("wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"),
+                             "region": .string("us-east-1"), "sns_topic_arns": .array([.string(SNSBenchSigner.topicArn)]),
+                             "insecure_test_cert_url_prefix": .string(certificateURL)])
+        default: .object(["api_key": .string("KEYbench0123456789"), "public_key": .string(Encoding.base64(telnyxKeys.publicKey))])
+        }
         let config = try await api.call("POST", "/api/send-configs", json: .object([
             "name": .string("bench"), "provider": .string(provider), "channel": .string(provider == "telnyx" ? "sms" : "email"),
             "credentials": credentials]))
@@ -83,21 +110,35 @@ struct WebhookBenchCommand: AsyncParsableCommand {
         let now = Int64(Date().timeIntervalSince1970)
         let signer = try StandardWebhookSignature(secret: resendSecret, field: "secret")
         let path = "/webhooks/\(provider)/\(configID)"
-        var lines = ""
-        lines.reserveCapacity(webhooks * 420)
-        for i in 1...webhooks {
-            let body: String, headers: [(String, String)]
-            if provider == "resend" {
-                body = #"{"type":"email.delivered","created_at":"2026-11-30T10:00:00.000Z","data":{"email_id":"bench-\#(i)","from":"a@example.com","to":["bench\#(i)@example.org"],"subject":"hi","created_at":"2026-11-30T10:00:00.000Z"}}"#
+        let timestamp = ISO8601.extendedUTC(milliseconds: now * 1_000)
+        /// Webhook i: its headers and body, signed as the provider signs it.
+        let signed: @Sendable (Int) -> (headers: [(String, String)], body: String) = { i in
+            switch provider {
+            case "resend":
+                let body = #"{"type":"email.delivered","created_at":"2026-11-30T10:00:00.000Z","data":{"email_id":"bench-\#(i)","from":"a@example.com","to":["bench\#(i)@example.org"],"subject":"hi","created_at":"2026-11-30T10:00:00.000Z"}}"#
                 let id = "msg_bench_\(i)"
-                headers = [("svix-id", id), ("svix-timestamp", String(now)), ("svix-signature", signer.sign(id: id, timestamp: now, body: Array(body.utf8)))]
-            } else {
-                body = #"{"data":{"event_type":"message.finalized","id":"ev-\#(i)","occurred_at":"2026-11-30T10:00:00.000+00:00","record_type":"event","payload":{"id":"bench-\#(i)","record_type":"message","to":[{"phone_number":"+1312555\#(i)","status":"delivered"}]}},"meta":{"attempt":1}}"#
+                return ([("svix-id", id), ("svix-timestamp", String(now)), ("svix-signature", signer.sign(id: id, timestamp: now, body: Array(body.utf8)))], body)
+            case "ses":
+                return SNSBenchSigner.notification(i, key: snsKey!, certificateURL: certificateURL, timestamp: timestamp)
+            default:
+                let body = #"{"data":{"event_type":"message.finalized","id":"ev-\#(i)","occurred_at":"2026-11-30T10:00:00.000+00:00","record_type":"event","payload":{"id":"bench-\#(i)","record_type":"message","to":[{"phone_number":"+1312555\#(i)","status":"delivered"}]}},"meta":{"attempt":1}}"#
                 let signature = telnyxKeys.sign(Array("\(now)|".utf8) + Array(body.utf8))
-                headers = [("telnyx-signature-ed25519", Encoding.base64(signature)), ("telnyx-timestamp", String(now)), ("user-agent", "telnyx-webhooks")]
+                return ([("telnyx-signature-ed25519", Encoding.base64(signature)), ("telnyx-timestamp", String(now)), ("user-agent", "telnyx-webhooks")], body)
             }
-            lines += path + "\t" + headers.map { "\($0.0)\t\($0.1)" }.joined(separator: "\t") + "\t" + body + "\n"
         }
+        // RSA signing (SES) takes about half a millisecond a webhook: every core signs a share.
+        let shares = 16
+        let pieces = Mutex([String](repeating: "", count: shares))
+        DispatchQueue.concurrentPerform(iterations: shares) { share in
+            var text = ""
+            text.reserveCapacity(webhooks / shares * 1_200)
+            for i in stride(from: share + 1, through: webhooks, by: shares) {
+                let (headers, body) = signed(i)
+                text += path + "\t" + headers.map { "\($0.0)\t\($0.1)" }.joined(separator: "\t") + "\t" + body + "\n"
+            }
+            pieces.withLock { $0[share] = text }
+        }
+        let lines = pieces.withLock { $0.joined() }
         try lines.write(toFile: work + "/requests.tsv", atomically: true, encoding: .utf8)
         try Self.script.write(toFile: work + "/requests.lua", atomically: true, encoding: .utf8)
 

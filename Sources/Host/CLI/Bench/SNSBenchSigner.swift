@@ -1,0 +1,31 @@
+import ProviderCrypto
+import ProviderModel
+
+/// SES delivery events as SNS delivers them over HTTP: a Notification whose
+/// Message is SES's event JSON, signed with SHA256withRSA over SNS's canonical
+/// string (docs.aws.amazon.com/sns/latest/dg/sns-verify-signature-of-message.html).
+enum SNSBenchSigner {
+    static let topicArn = "arn:aws:sns:us-east-1:123456789012:batchsender-bench"
+
+    /// Webhook i: the delivery of message `bench-i` to `bench{i}@example.org`.
+    static func notification(_ i: Int, key: RSAPrivateKey, certificateURL: String, timestamp: String) -> (headers: [(String, String)], body: String) {
+        let message = JSONValue.object([
+            "eventType": "Delivery",
+            "mail": .object(["messageId": .string("bench-\(i)"), "destination": .array([.string("bench\(i)@example.org")]),
+                             "source": "a@example.com", "timestamp": .string(timestamp)]),
+            "delivery": .object(["timestamp": .string(timestamp), "recipients": .array([.string("bench\(i)@example.org")]),
+                                 "smtpResponse": "250 2.6.0 Message received"]),
+        ]).compactText
+        let messageID = "sns-bench-\(i)"
+        var canonical: [UInt8] = []
+        for (name, value) in [("Message", message), ("MessageId", messageID), ("Timestamp", timestamp), ("TopicArn", topicArn), ("Type", "Notification")] {
+            canonical += Array(name.utf8) + [0x0A] + Array(value.utf8) + [0x0A]
+        }
+        let body = JSONValue.object([
+            "Type": "Notification", "MessageId": .string(messageID), "TopicArn": .string(topicArn), "Message": .string(message),
+            "Timestamp": .string(timestamp), "SignatureVersion": "2",
+            "Signature": .string(Encoding.base64(key.sign(canonical, digest: .sha256) ?? [])), "SigningCertURL": .string(certificateURL),
+        ]).compactText
+        return ([("x-amz-sns-message-type", "Notification"), ("x-amz-sns-message-id", messageID), ("x-amz-sns-topic-arn", topicArn)], body)
+    }
+}
