@@ -28,6 +28,9 @@ public final class WebhookReceiver: Service, Sendable {
     /// The process's one registry, shared with the API and the roles' swift-metrics.
     private let registry = PrometheusMetricsFactory.defaultRegistry
     private let onReady: @Sendable (Int) -> Void
+    /// Each provider's valid and stored counters, made once: the registry's lookup by name and labels takes a
+    /// lock and builds a key, twice a request otherwise.
+    private let counters: [String: (valid: Counter, stored: Counter)]
 
     public init(settings: WebhookIngestSettings, instances: WebhookInstances, jetStream: JetStream, fetcher: DocumentFetcher?,
                 logger: Logger, onReady: @escaping @Sendable (Int) -> Void = { _ in }) {
@@ -37,6 +40,12 @@ public final class WebhookReceiver: Service, Sendable {
         self.fetcher = fetcher
         self.logger = logger.role("receiver")
         self.onReady = onReady
+        var counters: [String: (valid: Counter, stored: Counter)] = [:]
+        for provider in instances.plugins.ids {
+            counters[provider] = (registry.makeCounter(descriptor: Self.verifications, labels: [("provider", provider), ("result", "valid")]),
+                                  registry.makeCounter(descriptor: Self.stored, labels: [("provider", provider)]))
+        }
+        self.counters = counters
     }
 
     nonisolated(unsafe) static let verifications = MetricNameDescriptor(
@@ -46,8 +55,6 @@ public final class WebhookReceiver: Service, Sendable {
         namespace: "webhook", metricName: "stored", unitName: "total", helpText: "Verified webhooks JetStream acknowledged, by provider")
 
     public func run() async throws {
-        // Each provider's valid count exists from the start, so that the refusal ratio has a denominator.
-        for provider in instances.plugins.ids { _ = registry.makeCounter(descriptor: Self.verifications, labels: [("provider", provider), ("result", "valid")]) }
         let router = Router()
         router.get("health") { _, _ in Self.json(.ok, ["status": .string("ok")]) }
         router.get("metrics") { [registry] _, _ in
@@ -96,7 +103,7 @@ public final class WebhookReceiver: Service, Sendable {
             count(provider, result: error.status.rawValue)
             return refusal(error, provider: provider)
         }
-        count(provider, result: "valid")
+        counters[provider]?.valid.increment()
         let events: [DeliveryEvent]
         do { events = try instance.parse(inbound) } catch {
             return Self.error(.badRequest, "malformed", "the webhook is authentic but cannot be read: \(error.message)")
@@ -121,7 +128,7 @@ public final class WebhookReceiver: Service, Sendable {
             logger.warning("webhook not stored", metadata: ["provider": "\(provider)", "error": "\(error)"])
             return Self.error(.serviceUnavailable, "not_stored", "the webhook could not be stored (\(error)); retry")
         }
-        registry.makeCounter(descriptor: Self.stored, labels: [("provider", provider)]).increment()
+        counters[provider]?.stored.increment()
         return Self.json(.ok, ["stored": .bool(true), "events": .number(Double(events.count))])
     }
 
