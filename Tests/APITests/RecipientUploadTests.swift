@@ -224,7 +224,8 @@ struct RecipientUploadTests {
                 try await Task.sleep(for: .milliseconds(200))
                 after = try deadlocks()
             }
-            #expect(after == before + 1, "PostgreSQL broke \(after - before) deadlocks; the merge's retry was not exercised")
+            // At least one: other tests on this database (opposite-order chunks) may break deadlocks of their own meanwhile.
+            #expect(after > before, "PostgreSQL broke no deadlock; the merge's retry was not exercised")
         }
     }
 
