@@ -108,6 +108,54 @@ extension PipelineTests {
             #expect(answer.status == 401, "ses \(name): \(answer.status) \(answer.body)")
         }
 
+        // SES signed by a key this test holds, its certificate served on loopback (a config trusting that prefix):
+        // the good notification is stored; the same signature over a changed message, or another key's, is not.
+        let key = try #require(RSAPrivateKey.generate()), otherKey = try #require(RSAPrivateKey.generate())
+        let pem = try #require(key.selfSignedCertificatePEM(commonName: "sns.us-east-1.amazonaws.com (test)", validDays: 1))
+        let documents = TestEnvironment.scratch.appendingPathComponent("sns-documents-\(run)")
+        try FileManager.default.createDirectory(at: documents.appendingPathComponent("sns"), withIntermediateDirectories: true)
+        try Data(pem).write(to: documents.appendingPathComponent("sns/test.pem"))
+        let documentPort = try TestSandbox.freePort()
+        let documentServer = Process()
+        documentServer.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+        documentServer.arguments = ["-m", "http.server", String(documentPort), "--bind", "127.0.0.1", "--directory", documents.path]
+        documentServer.standardOutput = FileHandle.nullDevice
+        documentServer.standardError = FileHandle.nullDevice
+        try documentServer.run()
+        defer { documentServer.terminate() }
+        let documentBase = "http://127.0.0.1:\(documentPort)"
+        try await PipelineHarness.waitUntil(seconds: 20) {
+            let client = CurlHTTPClient()
+            defer { client.shutdown() }
+            return await client.execute(PreparedRequest(method: "GET", url: documentBase + "/sns/test.pem", headers: [], body: [], messageIndices: [])).status == 200
+        }
+        let signedSES = try await harness.sendConfig("ses", sandbox: documentBase)
+        func signed(_ messageID: String, message: String, key: RSAPrivateKey, signedMessage: String? = nil) -> [UInt8] {
+            let topic = "arn:aws:sns:us-east-1:123456789012:batchsender-ses-events", timestamp = ISO8601.extendedUTC(milliseconds: now * 1000)
+            var canonical: [UInt8] = []
+            for (name, value) in [("Message", signedMessage ?? message), ("MessageId", messageID), ("Timestamp", timestamp), ("TopicArn", topic), ("Type", "Notification")] {
+                canonical += Array(name.utf8) + [0x0A] + Array(value.utf8) + [0x0A]
+            }
+            let object: [String: Any] = ["Type": "Notification", "MessageId": messageID, "TopicArn": topic, "Message": message, "Timestamp": timestamp,
+                                         "SignatureVersion": "2", "Signature": Encoding.base64(key.sign(canonical, digest: .sha256) ?? []),
+                                         "SigningCertURL": documentBase + "/sns/test.pem"]
+            return Array(try! JSONSerialization.data(withJSONObject: object))
+        }
+        func sesMessage(_ recipient: String) -> String {
+            #"{"eventType":"Delivery","mail":{"messageId":"ses-\#(run)","destination":["\#(recipient)"],"timestamp":"2026-11-30T10:00:00.000Z"},"delivery":{"timestamp":"2026-11-30T10:00:01.000Z","recipients":["\#(recipient)"]}}"#
+        }
+        let signedCases: [(String, [UInt8], Int)] = [
+            ("tampered message", signed("sns-t-\(run)", message: sesMessage("c@example.org"), key: key, signedMessage: sesMessage("b@example.org")), 401),
+            ("forged (another key, same certificate URL)", signed("sns-f-\(run)", message: sesMessage("b@example.org"), key: otherKey), 401),
+            ("good", signed("sns-g-\(run)", message: sesMessage("b@example.org"), key: key), 200),
+        ]
+        for (name, payload, status) in signedCases {
+            let answer = await Self.post("\(base)/ses/\(signedSES)", [KeyValue("content-type", "text/plain"), KeyValue("x-amz-sns-message-type", "Notification")], payload)
+            #expect(answer.status == status, "ses \(name): \(answer.status) \(answer.body)")
+            if status == 401 { #expect(answer.body.contains("signature"), "ses \(name) names the reason: \(answer.body)") }
+            if status == 200 { expectedStored += 1 }
+        }
+
         // Routes that lead nowhere, and a body over the limit.
         let notFound = [("\(base)/resend/\(UUID().uuidString.lowercased())", "unknown config"), ("\(base)/resend/not-a-uuid", "not an id"),
                         ("\(base)/resend/\(telnyx)", "another provider's config"), ("\(base)/nosuch/\(resend)", "unknown provider"),
