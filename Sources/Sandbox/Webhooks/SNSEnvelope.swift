@@ -67,17 +67,8 @@ struct SNSEnvelope: Sendable {
         return (headers(type: "SubscriptionConfirmation", messageId: messageId, subscribed: false), json.bytes)
     }
 
-    /// `Key\nValue\n` for each present key, in the documented order, signed with the key.
     private func sign(_ fields: [(String, String)]) -> String {
-        var text: [UInt8] = []
-        for (name, value) in fields {
-            text.append(contentsOf: name.utf8)
-            text.append(0x0A)
-            text.append(contentsOf: value.utf8)
-            text.append(0x0A)
-        }
-        let signature = key.sign(text, digest: signatureVersion == "2" ? .sha256 : .sha1) ?? []
-        return Encoding.base64(signature)
+        SNSSignature.sign(fields, key: key, version: signatureVersion)
     }
 
     private func headers(type: String, messageId: String, subscribed: Bool) -> [KeyValue] {

@@ -2,6 +2,7 @@ import Foundation
 import HostCore
 import ProviderCrypto
 import ProviderModel
+import ProviderSandbox
 import Storage
 import Testing
 
@@ -132,12 +133,10 @@ extension PipelineTests {
         let signedSES = try await harness.sendConfig("ses", sandbox: documentBase)
         func signed(_ messageID: String, message: String, key: RSAPrivateKey, signedMessage: String? = nil) -> [UInt8] {
             let topic = "arn:aws:sns:us-east-1:123456789012:batchsender-ses-events", timestamp = ISO8601.extendedUTC(milliseconds: now * 1000)
-            var canonical: [UInt8] = []
-            for (name, value) in [("Message", signedMessage ?? message), ("MessageId", messageID), ("Timestamp", timestamp), ("TopicArn", topic), ("Type", "Notification")] {
-                canonical += Array(name.utf8) + [0x0A] + Array(value.utf8) + [0x0A]
-            }
+            let signature = SNSSignature.sign([("Message", signedMessage ?? message), ("MessageId", messageID), ("Timestamp", timestamp),
+                                               ("TopicArn", topic), ("Type", "Notification")], key: key, version: "2")
             let object: [String: Any] = ["Type": "Notification", "MessageId": messageID, "TopicArn": topic, "Message": message, "Timestamp": timestamp,
-                                         "SignatureVersion": "2", "Signature": Encoding.base64(key.sign(canonical, digest: .sha256) ?? []),
+                                         "SignatureVersion": "2", "Signature": signature,
                                          "SigningCertURL": documentBase + "/sns/test.pem"]
             return Array(try! JSONSerialization.data(withJSONObject: object))
         }

@@ -1,9 +1,9 @@
 import ProviderCrypto
 import ProviderModel
+import ProviderSandbox
 
 /// SES delivery events as SNS delivers them over HTTP: a Notification whose
-/// Message is SES's event JSON, signed with SHA256withRSA over SNS's canonical
-/// string (docs.aws.amazon.com/sns/latest/dg/sns-verify-signature-of-message.html).
+/// Message is SES's event JSON, signed SHA256withRSA as SNS signs (`SNSSignature`).
 enum SNSBenchSigner {
     static let topicArn = "arn:aws:sns:us-east-1:123456789012:batchsender-bench"
 
@@ -17,14 +17,12 @@ enum SNSBenchSigner {
                                  "smtpResponse": "250 2.6.0 Message received"]),
         ]).compactText
         let messageID = "sns-bench-\(i)"
-        var canonical: [UInt8] = []
-        for (name, value) in [("Message", message), ("MessageId", messageID), ("Timestamp", timestamp), ("TopicArn", topicArn), ("Type", "Notification")] {
-            canonical += Array(name.utf8) + [0x0A] + Array(value.utf8) + [0x0A]
-        }
+        let signature = SNSSignature.sign([("Message", message), ("MessageId", messageID), ("Timestamp", timestamp), ("TopicArn", topicArn),
+                                           ("Type", "Notification")], key: key, version: "2")
         let body = JSONValue.object([
             "Type": "Notification", "MessageId": .string(messageID), "TopicArn": .string(topicArn), "Message": .string(message),
             "Timestamp": .string(timestamp), "SignatureVersion": "2",
-            "Signature": .string(Encoding.base64(key.sign(canonical, digest: .sha256) ?? [])), "SigningCertURL": .string(certificateURL),
+            "Signature": .string(signature), "SigningCertURL": .string(certificateURL),
         ]).compactText
         return ([("x-amz-sns-message-type", "Notification"), ("x-amz-sns-message-id", messageID), ("x-amz-sns-topic-arn", topicArn)], body)
     }
