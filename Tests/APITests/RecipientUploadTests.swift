@@ -2,6 +2,7 @@ import Dispatch
 import Testing
 import ProviderModel
 import Storage
+import Synchronization
 
 @Suite("Recipient uploads: CSV and JSON, all or nothing")
 struct RecipientUploadTests {
@@ -191,10 +192,13 @@ struct RecipientUploadTests {
             let before = try deadlocks()
             let insert = "INSERT INTO recipients (batch_id, position, address) VALUES ($1, nextval('recipient_positions'), $2)"
             let url = harness.databaseURL, holding = DispatchSemaphore(value: 0), proceed = DispatchSemaphore(value: 0)
+            let otherTransaction = Handoff()
             async let other: Void = APIHarness.onThread {
                 let connection = try PostgresConnection(url: url)
                 try connection.execute("BEGIN")
                 _ = try connection.query(insert, [batch, "x@example.com"])
+                let xid = try connection.query("SELECT pg_current_xact_id()::xid::text")[0][0]
+                otherTransaction.set(xid)
                 holding.signal()
                 proceed.wait()
                 _ = try connection.query(insert, [batch, "y@example.com"])
@@ -204,11 +208,14 @@ struct RecipientUploadTests {
             async let upload = api.call(.post, "/api/batches/\(batch)/recipients", key: key, csv: "email\ny@example.com\nx@example.com\n")
             // Once the upload is blocked on x (a sleep is not enough on a loaded machine: the upload may not have
             // reached its insert yet, and then there is no cycle), the other writer takes y. The upload has waited
-            // longest, so its deadlock check runs first and aborts its insert, not the other's.
+            // longest, so its deadlock check runs first and aborts its insert, not the other's. Only a wait on the
+            // other writer's own transaction counts: concurrent tests' lock waits on this database once let the
+            // other writer go early, close the cycle first, and be the one aborted.
+            let xid = otherTransaction.value ?? ""
             let deadline = ContinuousClock.now + .seconds(20)
             while try harness.connection().query("""
-                SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'
-                """)[0][0] == "0", ContinuousClock.now < deadline {
+                SELECT count(*) FROM pg_locks WHERE locktype = 'transactionid' AND transactionid = $1::xid AND NOT granted
+                """, [xid])[0][0] == "0", ContinuousClock.now < deadline {
                 try await Task.sleep(for: .milliseconds(20))
             }
             proceed.signal()
@@ -255,4 +262,11 @@ struct RecipientUploadTests {
             #expect(try await api.call(.get, "/api/batches/\(batch)/recipients?cursor=x", key: key).errorField == "query.cursor")
         }
     }
+}
+
+/// Written by a writer thread before it signals, read by the test after the signal.
+private final class Handoff: Sendable {
+    private let stored = Mutex<String?>(nil)
+    var value: String? { stored.withLock { $0 } }
+    func set(_ value: String?) { stored.withLock { $0 = value } }
 }
