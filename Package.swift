@@ -138,6 +138,19 @@ let package = Package(
             resources: [.copy("openapi.json")]
         ),
 
+        // The web dashboard: sessions over the sender API's routes, pages rendered with swift-mustache.
+        .target(
+            name: "WebDashboard",
+            dependencies: [
+                "SenderAPI", "HostCore", "Storage", "ProviderCrypto", "ProviderModel", "Pipeline",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Mustache", package: "swift-mustache"),
+            ],
+            path: "Sources/Host/Web",
+            resources: [.copy("Templates"), .copy("Assets")]
+        ),
+
         // The provider sandbox: the providers' documented APIs and signed webhooks on loopback.
         .target(
             name: "ProviderSandbox",
@@ -150,7 +163,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "batchsender",
-            dependencies: ["HostCore", "ProviderSandbox", "Storage", "ClickHouse", "SenderAPI", "Pipeline", "Discoverer", "Processor", "Sender",
+            dependencies: ["HostCore", "ProviderSandbox", "Storage", "ClickHouse", "SenderAPI", "WebDashboard", "Pipeline", "Discoverer", "Processor", "Sender",
                            .product(name: "Metrics", package: "swift-metrics"), .product(name: "Prometheus", package: "swift-prometheus"),
                            "Background", "Receiver", "WebhookProcessor", .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                            .product(name: "Hummingbird", package: "hummingbird"), .product(name: "ArgumentParser", package: "swift-argument-parser"), .product(name: "Logging", package: "swift-log")],
@@ -195,7 +208,7 @@ let package = Package(
                     path: "Tests/HostTests"),
         .testTarget(
             name: "APITests",
-            dependencies: ["SenderAPI", "Storage", "HostCore", "ProviderCrypto", .product(name: "Prometheus", package: "swift-prometheus"),
+            dependencies: ["SenderAPI", "WebDashboard", "Storage", "HostCore", "ProviderCrypto", .product(name: "Prometheus", package: "swift-prometheus"),
                            .product(name: "HummingbirdTesting", package: "hummingbird")],
             path: "Tests/APITests"
         ),

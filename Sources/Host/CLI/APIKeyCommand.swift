@@ -1,15 +1,48 @@
 import ArgumentParser
 import Foundation
+import ProviderCrypto
 import ProviderModel
 import SenderAPI
 import Storage
+import WebDashboard
 
 /// `batchsender apikey create`: the first key of a user (later ones come from the API).
 struct APIKeyCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "apikey",
-        abstract: "Manage API keys.",
-        subcommands: [Create.self])
+        abstract: "Manage API keys and dashboard passwords.",
+        subcommands: [Create.self, Password.self])
+
+    /// `batchsender apikey password`: lets a user made by `apikey create` sign in to the dashboard.
+    struct Password: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Set a user's dashboard password (read from standard input, one line); creates the user if needed and signs out their sessions.")
+
+        @Option(help: "The user's email address.") var email: String
+        @Option(name: .customLong("database-url"), help: "postgres://… (default: $DATABASE_URL).")
+        var databaseURL: String?
+
+        func run() throws {
+            guard let address = EmailAddress.bare(email), address == email else {
+                throw CommandFailure("--email: \"\(email)\" is not an email address")
+            }
+            guard let line = readLine(strippingNewline: true), line.count >= 10, line.utf8.count <= 1_024 else {
+                throw CommandFailure("standard input: give the password on one line, at least 10 characters (at most 1024 bytes)")
+            }
+            guard let url = databaseURL ?? ProcessInfo.processInfo.environment["DATABASE_URL"], !url.isEmpty else {
+                throw CommandFailure("DATABASE_URL is not set: pass --database-url or load .env.dev")
+            }
+            guard let hash = PasswordHash.hash(line) else { throw CommandFailure("the password could not be hashed (out of memory?)", exitCode: 1) }
+            do {
+                let db = try PostgresConnection(url: url)
+                try Migrator().migrate(db)
+                try AccountStore.setPassword(db, email: email.lowercased(), passwordHash: hash)
+                Output.json(JSONValue.object(["email": .string(email.lowercased()), "password": .string("set")]))
+            } catch {
+                throw CommandFailure("\(error)", exitCode: 1)
+            }
+        }
+    }
 
     struct Create: ParsableCommand {
         static let configuration = CommandConfiguration(

@@ -15,6 +15,7 @@ import Sender
 import SenderAPI
 import ServiceLifecycle
 import Storage
+import WebDashboard
 import WebhookProcessor
 
 /// `batchsender serve`: the sender API and the delivery roles, each a service
@@ -22,10 +23,10 @@ import WebhookProcessor
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "serve",
-        abstract: "Run BatchSender's roles: the sender API (port 6001), the delivery pipeline, the webhook receiver (port 6002) and processor.",
+        abstract: "Run BatchSender's roles: the sender API (port 6001), the delivery pipeline, the webhook receiver (port 6002) and processor, the web dashboard (port 3000).",
         discussion: """
-            Roles: api, discoverer, processor, sender, background, receiver (webhooks, port 6002), webhook-processor \
-            (default: all). Run them together, or apart in \
+            Roles: api, discoverer, processor, sender, background, receiver (webhooks, port 6002), webhook-processor, \
+            web (the dashboard, --web-port, default 3000) (default: all). Run them together, or apart in \
             several processes against the same servers; the discoverer and background roles elect a leader among \
             their processes. Needs DATABASE_URL, REDIS_URL, NATS_URL and BATCHSENDER_MASTER_KEY (.env.dev has them).
             """)
@@ -39,6 +40,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "The TCP port to listen on.")
     var port: Int = 6001
 
+    @Option(help: "The TCP port the web dashboard (role web) listens on.")
+    var webPort: Int = 3000
+
     @Option(help: "Comma-separated roles to run: \(Role.allCases.map(\.rawValue).joined(separator: ", ")).")
     var roles: String = Role.allCases.map(\.rawValue).joined(separator: ",")
 
@@ -47,6 +51,7 @@ struct ServeCommand: AsyncParsableCommand {
     enum Role: String, CaseIterable {
         case api, discoverer, processor, sender, background, receiver
         case webhookProcessor = "webhook-processor"
+        case web
     }
 
     func run() async throws {
@@ -147,6 +152,11 @@ struct ServeCommand: AsyncParsableCommand {
                                                 logger: logger) { port in Output.line("receiver listening on http://\(settings.host):\(port)") })
             case .webhookProcessor:
                 services.append(WebhookEventProcessor(resources: resources!, settings: hostConfig.webhooks, instances: webhookInstances!))
+            case .web:
+                guard (0...65_535).contains(webPort) else { throw ValidationError("--web-port must be 0–65535, not \(webPort)") }
+                services.append(WebDashboard(server: server, host: host, port: webPort) { port in
+                    Output.line("web dashboard listening on http://\(host):\(port)")
+                })
             }
         }
         if !chosen.contains(.api) { Output.line("roles running: \(chosen.map(\.rawValue).joined(separator: ","))") }

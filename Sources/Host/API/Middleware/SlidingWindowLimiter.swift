@@ -7,14 +7,19 @@ import Storage
 /// its time; members older than the window are dropped before counting.
 /// The check and the insert are one Lua script, so concurrent requests
 /// cannot both take the last slot.
-struct SlidingWindowLimiter: Sendable {
+package struct SlidingWindowLimiter: Sendable {
     let pool: ConnectionPool<RedisConnection>
     let logger: Logger
 
-    struct Decision: Sendable {
-        var allowed: Bool
-        var remaining: Int
-        var retryAfterMilliseconds: Int
+    package init(pool: ConnectionPool<RedisConnection>, logger: Logger) {
+        self.pool = pool
+        self.logger = logger
+    }
+
+    package struct Decision: Sendable {
+        package var allowed: Bool
+        package var remaining: Int
+        package var retryAfterMilliseconds: Int
     }
 
     static var unavailable: APIError {
@@ -41,7 +46,7 @@ struct SlidingWindowLimiter: Sendable {
     /// Admits one request under `key`. When Redis cannot be reached the request is refused (503, Retry-After):
     /// a limiter that let everything through while its store is down would be no limit exactly when one
     /// flood has taken the store down.
-    func admit(_ key: String, limit: Int, windowMilliseconds: Int) async throws(APIError) -> Decision {
+    package func admit(_ key: String, limit: Int, windowMilliseconds: Int) async throws(APIError) -> Decision {
         // Wall-clock time: the window must mean the same on every API process.
         let now = Int(WallClock.nowMilliseconds)
         let member = "\(now)-\(UInt64.random(in: 0...UInt64.max))"

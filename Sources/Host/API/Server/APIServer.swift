@@ -74,6 +74,12 @@ public final class APIServer: Sendable {
         try await database.pool.withConnection { db in try Migrator().migrate(db) }
     }
 
+    /// The server's PostgreSQL pool, Redis pool and storage threads, which the web dashboard shares.
+    package var postgres: ConnectionPool<PostgresConnection> { database.pool }
+    package var redisPool: ConnectionPool<RedisConnection> { redis }
+    package var storageThreads: NIOThreadPool { threads }
+    package var apiLogger: Logger { logger }
+
     var buckets: RateBuckets { RateBuckets(redis: redis, keyPrefix: configuration.redisKeyPrefix, limits: configuration.sendLimits) }
 
     /// Puts the operators' stored limit overrides back into Redis (after a Redis that lost its data, say),
@@ -106,9 +112,30 @@ public final class APIServer: Sendable {
             .add(middleware: AuthMiddleware(database: database))
             .add(middleware: RateLimitMiddleware(limiter: limiter, scope: .apiKey, settings: configuration.rateLimit,
                                                 keyPrefix: configuration.redisKeyPrefix, trustedProxies: configuration.trustedProxies))
+        OpenAPIRoute(document: document).register(on: api)
+        registerUserRoutes(on: api)
+        let admin = router.group("admin").add(middleware: AdminAuthMiddleware(token: configuration.adminToken))
+        AdminLimitRoutes(database: database, buckets: buckets, providers: Set(configuration.providers.keys)).register(on: admin)
+        methods.load(router.routes.map { ($0.method.rawValue, $0.path.description) })
+        return router
+    }
+
+    /// The user routes of `/api` for a caller who is known already: no key is read and no rate limit applies
+    /// (the caller does both). The web dashboard signs its users in with a session and asks these routes in
+    /// process, so that what a page shows or refuses is exactly what the API would.
+    public func signedInRouter() -> Router<APIContext> {
+        let router = Router(context: APIContext.self)
+        let methods = RouteMethods()
+        router.middlewares.add(ErrorMiddleware(routes: methods))
+        router.middlewares.add(BodyTimeoutMiddleware(timeout: .milliseconds(configuration.bodyTimeoutMs)))
+        registerUserRoutes(on: router.group("api"))
+        methods.load(router.routes.map { ($0.method.rawValue, $0.path.description) })
+        return router
+    }
+
+    private func registerUserRoutes(on api: RouterGroup<APIContext>) {
         let upload = RecipientUpload(database: database, maxRecipients: configuration.maxRecipientsPerBatch,
                                      bodyTimeout: .milliseconds(configuration.bodyTimeoutMs))
-        OpenAPIRoute(document: document).register(on: api)
         APIKeyRoutes(database: database).register(on: api)
         SendConfigRoutes(database: database, vault: vault, configuration: configuration).register(on: api)
         BatchRoutes(database: database, upload: upload, hot: HotState(redis: redis, prefix: HotState.prefix(for: configuration.redisKeyPrefix)))
@@ -118,10 +145,6 @@ public final class APIServer: Sendable {
         AnalyticsRoutes(database: database, store: analytics).register(on: api)
         MessageRoutes(database: database, hot: HotState(redis: redis, prefix: HotState.prefix(for: configuration.redisKeyPrefix)),
                       queue: priorityQueue, threads: threads, logger: logger).register(on: api)
-        let admin = router.group("admin").add(middleware: AdminAuthMiddleware(token: configuration.adminToken))
-        AdminLimitRoutes(database: database, buckets: buckets, providers: Set(configuration.providers.keys)).register(on: admin)
-        methods.load(router.routes.map { ($0.method.rawValue, $0.path.description) })
-        return router
     }
 
     public func application(onReady: @escaping @Sendable () -> Void = {}) -> some ApplicationProtocol {

@@ -12,7 +12,8 @@ public struct Migrator {
     public static let all: [Migration] = [InitialSchema.migration, SendConfigChannel.migration,
                                           RecipientBulkLoading.migration, DeliveryProgress.migration,
                                           DeliveryEvents.migration, RateLimitOverrides.migration,
-                                          SingleMessages.migration, IdempotencyKeys.migration]
+                                          SingleMessages.migration, IdempotencyKeys.migration,
+                                          DashboardAccounts.migration]
 
     /// An arbitrary constant: the advisory lock id BatchSender's migrations hold.
     static let lockId = 0x0BA7_C45E

@@ -1,0 +1,49 @@
+import Foundation
+import ProviderModel
+
+/// Reading the API's JSON for templates: numbers as whole numbers, anything as display text.
+extension JSONValue {
+    var count: Int {
+        if case .number(let value) = self, value.isFinite { return Int(value) }
+        return 0
+    }
+    var number: Double? {
+        if case .number(let value) = self { return value }
+        return nil
+    }
+    /// What a cell shows: strings as they are, numbers without a needless fraction, nothing for null.
+    var display: String {
+        switch self {
+        case .string(let text): text
+        case .number(let value): value.rounded() == value && abs(value) < 1e15 ? String(Int64(value)) : String(value)
+        case .bool(let value): value ? "yes" : "no"
+        case .null: ""
+        default: compactText
+        }
+    }
+}
+
+enum PageValues {
+    /// A percentage for a bar: 0–100, one decimal.
+    static func percent(_ part: Int, of whole: Int) -> String {
+        guard whole > 0 else { return "0" }
+        return String(format: "%.1f", min(100, Double(part) * 100 / Double(whole)))
+    }
+
+    /// A rate (0–1, or null) as a percentage, "—" without a denominator.
+    static func rate(_ value: JSONValue?) -> String {
+        guard let number = value?.number else { return "—" }
+        return String(format: "%.1f%%", number * 100)
+    }
+
+    /// Query-string escaping for values put into links.
+    static func query(_ text: String) -> String {
+        text.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(CharacterSet(charactersIn: "-._~"))) ?? ""
+    }
+
+    /// A UUID as the API writes ids, or nil: path pieces the pages pass on are never anything else.
+    static func id(_ text: String?) -> String? {
+        guard let text, let uuid = UUID(uuidString: text) else { return nil }
+        return uuid.uuidString.lowercased()
+    }
+}

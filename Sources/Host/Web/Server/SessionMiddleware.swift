@@ -1,0 +1,76 @@
+import HTTPTypes
+import Hummingbird
+import HostCore
+import Storage
+
+/// Finds the browser's session from its cookie, gives an anonymous visitor a CSRF token of its own (the
+/// `bs_csrf` cookie, which the sign-in forms repeat), and checks that every state-changing request
+/// carries the right token: a form's `_csrf` field, or the `X-CSRF-Token` header of the pages' scripts.
+/// A cross-site page can make the browser send the cookie, but cannot read the token to send with it.
+struct SessionMiddleware: RouterMiddleware {
+    typealias Context = WebContext
+    let postgres: ConnectionPool<PostgresConnection>
+    let trustedProxies: [IPNetwork]
+    static let sessionCookie = "bs_session"
+    static let visitorCookie = "bs_csrf"
+    /// Forms are small; a CSV upload is a script's request, streamed, and never read here.
+    static let formLimit = 1 << 20
+
+    func handle(_ request: Request, context: WebContext, next: (Request, WebContext) async throws -> Response) async throws -> Response {
+        var context = context
+        context.secure = isSecure(request, context: context)
+        if let token = request.cookies[Self.sessionCookie]?.value, !token.isEmpty {
+            context.session = try await postgres.withConnection { db in try SessionStore.find(db, token: token) }
+        }
+        var newVisitorToken: String?
+        if context.session == nil {
+            if let token = request.cookies[Self.visitorCookie]?.value, token.count == 32, token.allSatisfy(\.isHexDigit) {
+                context.visitorToken = token
+            } else {
+                newVisitorToken = SessionStore.token(bytes: 16)
+                context.visitorToken = newVisitorToken
+            }
+        }
+        var request = request
+        if request.method != .get && request.method != .head {
+            var sent = request.headers[HTTPField.Name("X-CSRF-Token")!]
+            if sent == nil, request.headers[.contentType]?.hasPrefix("application/x-www-form-urlencoded") == true {
+                let buffer = try await request.body.collect(upTo: Self.formLimit)
+                let bytes = Array(buffer.readableBytesView)
+                context.form = FormData(bytes)
+                sent = context.form["_csrf"]
+                request.body = .init(buffer: buffer)
+            }
+            // A visitor with no token cookie yet has no form from us: nothing they send can match.
+            let expected = newVisitorToken == nil ? context.csrfToken : ""
+            guard let sent, !expected.isEmpty, Self.same(sent, expected) else {
+                throw WebRefusal.refused(.forbidden, "This form has expired or did not come from this site (its CSRF token is missing or wrong). Reload the page and try again.")
+            }
+        }
+        var response = try await next(request, context)
+        if let newVisitorToken {
+            response.headers.append(HTTPField(name: .setCookie, value: Self.cookie(Self.visitorCookie, newVisitorToken, secure: context.secure)))
+        }
+        return response
+    }
+
+    static func cookie(_ name: String, _ value: String, secure: Bool, maxAge: Int? = nil) -> String {
+        var text = "\(name)=\(value); Path=/; HttpOnly; SameSite=Lax"
+        if let maxAge { text += "; Max-Age=\(maxAge)" }
+        if secure { text += "; Secure" }
+        return text
+    }
+
+    private static func same(_ a: String, _ b: String) -> Bool {
+        let x = Array(a.utf8), y = Array(b.utf8)
+        guard x.count == y.count else { return false }
+        return zip(x, y).reduce(0) { $0 | ($1.0 ^ $1.1) } == 0
+    }
+
+    /// Over TLS only through a proxy we trust to say so: this server itself speaks plain HTTP.
+    private func isSecure(_ request: Request, context: WebContext) -> Bool {
+        guard request.headers[HTTPField.Name("X-Forwarded-Proto")!]?.lowercased() == "https",
+              let address = context.remoteAddress?.ipAddress, let bytes = IPNetwork.parse(address) else { return false }
+        return trustedProxies.contains { $0.contains(bytes) }
+    }
+}

@@ -1,0 +1,52 @@
+import HostCore
+import Hummingbird
+import Logging
+import SenderAPI
+import ServiceLifecycle
+
+/// The `web` role: the dashboard on its own port (3000 by default), over the sender API's routes in
+/// process and its pools. Pages are rendered on the server; a little plain JavaScript uploads CSV files
+/// with a progress bar and refreshes a batch's counters. Shuts down gracefully with its ServiceGroup.
+public struct WebDashboard: Service {
+    let server: APIServer
+    let host: String
+    let port: Int
+    let onReady: @Sendable (Int) -> Void
+
+    public init(server: APIServer, host: String, port: Int, onReady: @escaping @Sendable (Int) -> Void = { _ in }) {
+        self.server = server
+        self.host = host
+        self.port = port
+        self.onReady = onReady
+    }
+
+    public func run() async throws {
+        try await application().runService()
+    }
+
+    public func application() async throws -> some ApplicationProtocol {
+        let renderer = try await PageRenderer.load()
+        let assets = try Assets.load()
+        let configuration = server.configuration
+        let api = SignedInAPI(responder: server.signedInRouter().buildResponder())
+        let router = Router(context: WebContext.self)
+        router.middlewares.add(WebErrorMiddleware(renderer: renderer))
+        router.middlewares.add(SessionMiddleware(postgres: server.postgres, trustedProxies: configuration.trustedProxies))
+        assets.register(on: router)
+        let throttle = LoginThrottle(limiter: SlidingWindowLimiter(pool: server.redisPool, logger: server.apiLogger),
+                                     keyPrefix: configuration.redisKeyPrefix)
+        AccountPages(renderer: renderer, postgres: server.postgres, threads: server.storageThreads, throttle: throttle).register(on: router)
+        BatchPages(renderer: renderer, api: api).register(on: router)
+        SendConfigPages(renderer: renderer, api: api, configuration: configuration).register(on: router)
+        AnalyticsPage(renderer: renderer, api: api).register(on: router)
+        APIKeyPages(renderer: renderer, api: api).register(on: router)
+        SuppressionPages(renderer: renderer, api: api).register(on: router)
+        let onReady = self.onReady
+        return Application(
+            router: router,
+            server: .http1(configuration: .init(idleTimeout: .milliseconds(Int64(configuration.idleTimeoutMs)))),
+            configuration: .init(address: .hostname(host, port: port), serverName: "batchsender-web"),
+            onServerRunning: { channel in onReady(channel.localAddress?.port ?? 0) },
+            logger: server.apiLogger.role("web"))
+    }
+}
