@@ -116,7 +116,7 @@ struct E2EBenchCommand: AsyncParsableCommand {
             rate_limit_per_second = 1000000
             """.write(toFile: work + "/sandbox.toml", atomically: true, encoding: .utf8)
         let host = try ChildProcess(name: "host", executable: executable,
-                                    arguments: ["serve", "--port", String(apiPort), "--config", work + "/host.toml", "--log-level", "warning"],
+                                    arguments: ["serve", "--port", String(apiPort), "--web-port", "0", "--config", work + "/host.toml", "--log-level", "warning"],
                                     environment: childEnvironment, logPath: work + "/host.log", readyText: "api listening")
         defer { host.stop() }
         let key = try Self.apiKey(executable: executable, environment: childEnvironment)

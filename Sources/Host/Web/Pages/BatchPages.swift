@@ -98,8 +98,10 @@ struct BatchPages {
                 ["label": name ?? "all", "href": "/batches/\(id)" + (name.map { "?status=\($0)" } ?? ""), "current": name == filter]
             },
             "preview": try await preview(batch: batch, config: config.json, context: context),
-            "scheduledAt": batch["scheduledAt"]?.display ?? "", "failureReason": batch["progress"]?["failureReason"]?.display ?? "",
         ]
+        // Sections show for any string, empty ones too: only what is there is set.
+        if let when = batch["scheduledAt"]?.display, !when.isEmpty { page["scheduledAt"] = when }
+        if let reason = batch["progress"]?["failureReason"]?.display, !reason.isEmpty { page["failureReason"] = reason }
         if let next = recipients.json["nextCursor"]?.stringValue {
             page["next"] = "/batches/\(id)?cursor=\(next)" + (filter.map { "&status=\($0)" } ?? "")
         }
@@ -134,9 +136,12 @@ struct BatchPages {
             let variables = (row["variables"] ?? .object([:])).compactText
             switch template.render(position: row["position"]?.count ?? 0, address: address, variablesJSON: variables) {
             case .success(let rendered):
-                return ["address": address, "from": template.common.from, "subject": rendered.subject ?? template.common.subject,
-                        "text": rendered.text ?? template.common.text, "html": rendered.html ?? template.common.html,
-                        "hasHTML": !(rendered.html ?? template.common.html).isEmpty]
+                var values: [String: Any] = ["address": address, "from": template.common.from, "html": rendered.html ?? template.common.html,
+                                             "hasHTML": !(rendered.html ?? template.common.html).isEmpty]
+                let subject = rendered.subject ?? template.common.subject, text = rendered.text ?? template.common.text
+                if !subject.isEmpty { values["subject"] = subject }
+                if !text.isEmpty { values["text"] = text }
+                return values
             case .failure(let problem):
                 return ["address": address, "problem": "This recipient cannot be sent: \(problem)"]
             }

@@ -26,19 +26,23 @@ struct SendConfigPages {
         _ = try context.user()
         let configs = try await api.call(.get, "/api/send-configs", context: context)
         let rows: [[String: Any]] = configs.data.map { config in
-            ["id": config["id"]?.display ?? "", "name": config["name"]?.display ?? "", "provider": config["provider"]?.display ?? "",
-             "mode": config["mode"]?.display ?? "", "channel": config["channel"]?.display ?? "",
-             "from": config["defaults"]?["from"]?.display ?? "", "webhookUrl": config["webhookUrl"]?.display ?? ""]
+            var row: [String: Any] = ["id": config["id"]?.display ?? "", "name": config["name"]?.display ?? "",
+                                      "provider": config["provider"]?.display ?? "", "mode": config["mode"]?.display ?? "",
+                                      "channel": config["channel"]?.display ?? "", "from": config["defaults"]?["from"]?.display ?? ""]
+            if let url = config["webhookUrl"]?.display, !url.isEmpty { row["webhookUrl"] = url }
+            return row
         }
         let forms: [[String: Any]] = configuration.providers.keys.sorted().compactMap { id in
             guard let descriptor = configuration.providers[id] else { return nil }
             let current = provider == id
-            return ["provider": id, "open": current, "error": current ? error ?? "" : "",
+            var form: [String: Any] = ["provider": id, "open": current,
                     "name": current ? values["name"] ?? "" : "", "from": current ? values["from"] ?? "" : "",
                     "rateLimit": current ? values["rateLimit"] ?? "" : "",
                     "managed": configuration.managedProviders.contains(id),
                     "channels": descriptor.channels.map { ["name": $0.rawValue] }, "manyChannels": descriptor.channels.count > 1,
                     "keys": Self.fields(descriptor.configKeys, values: current ? values : [:])]
+            if current, let error { form["error"] = error }
+            return form
         }
         var page: [String: Any] = ["title": "Send-configs", "section": "send-configs", "configs": rows, "forms": forms]
         if let error, provider == nil { page["error"] = error }
@@ -119,11 +123,12 @@ struct SendConfigPages {
         var page: [String: Any] = ["title": "Edit \(config["name"]?.display ?? "send-config")", "section": "send-configs", "id": id,
                                    "name": config["name"]?.display ?? "", "provider": config["provider"]?.display ?? "",
                                    "from": config["defaults"]?["from"]?.display ?? "", "rateLimit": config["rateLimit"]?.display ?? "",
-                                   "byok": config["mode"]?.display != "managed", "webhookUrl": config["webhookUrl"]?.display ?? "",
+                                   "byok": config["mode"]?.display != "managed",
                                    "keys": Self.fields(keys, values: values, editing: true),
                                    "masked": (config["credentials"]?.objectValue ?? [:]).keys.sorted().map { name in
                                        ["name": name, "value": config["credentials"]?[name]?.display ?? ""]
                                    }]
+        if let url = config["webhookUrl"]?.display, !url.isEmpty { page["webhookUrl"] = url }
         if let error { page["error"] = error }
         return renderer.page("send_config", page, context: context, status: status)
     }
