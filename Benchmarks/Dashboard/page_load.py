@@ -38,12 +38,15 @@ status, _ = request("POST", "/login", form, {"Content-Type": "application/x-www-
 if status != 303 or "bs_session" not in cookies:
     sys.exit(f"sign-in failed: {status}")
 
+# Positions come from one sequence across batches: take a real one from the batch page's recipients table.
+status, page = request("GET", f"/batches/{batch}")
+position = re.search(rb'/recipients/(\d+)"', page).group(1).decode()
 pages = [
     ("batches list", "/batches"),
     ("batch page", f"/batches/{batch}"),
     ("batch page, filtered", f"/batches/{batch}?status=queued"),
     ("live counters", f"/batches/{batch}/live"),
-    ("recipient history", f"/batches/{batch}/recipients/1"),
+    ("recipient history", f"/batches/{batch}/recipients/{position}"),
     ("analytics, 30 days", "/analytics?days=30"),
     ("send-configs", "/send-configs"),
     ("API keys", "/api-keys"),
