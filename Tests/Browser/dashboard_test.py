@@ -113,7 +113,20 @@ def main():
         wait(lambda d: "/batches/" in d.current_url and d.find_elements(By.ID, "upload"), what="the new batch's page")
         batch_url = driver.current_url
 
-        # 4. A 1,000-row CSV through the upload form, with its progress bar.
+        # 4. A CSV with a bad address on its third line is refused whole, the line named on the page;
+        # then a 1,000-row CSV through the upload form, with its progress bar.
+        bad_path = os.path.join(args.work, "bad.csv")
+        with open(bad_path, "w") as out:
+            out.write("email,name,code\nok@example.com,Ok,C1\nnot-an-address,Bad,C2\n")
+        driver.find_element(By.ID, "csv").send_keys(bad_path)
+        driver.find_element(By.ID, "upload-button").click()
+        wait(lambda d: "Not uploaded" in d.find_element(By.ID, "upload-result").text or "Uploaded" in d.find_element(By.ID, "upload-result").text,
+             what="the bad upload's answer")
+        result = text("upload-result")
+        assert "Not uploaded (422)" in result and "line 3" in result, f"bad upload: {result}"
+        shot("bad-upload")
+        driver.find_element(By.ID, "csv").clear()
+        driver.execute_script("document.getElementById('upload-result').textContent = ''")
         csv_path = os.path.join(args.work, "recipients.csv")
         with open(csv_path, "w") as out:
             out.write("email,name,code\n")

@@ -36,7 +36,10 @@ if (upload) {
       } else {
         const error = answer.error || {};
         result.className = "error";
-        result.textContent = `Not uploaded (${request.status}): ${error.field ? error.field + ": " : ""}${error.message || request.statusText}`;
+        const message = error.message || request.statusText;
+        // CSV errors name their line in the message already; other errors get their field in front.
+        const field = error.field && !message.includes(error.field) ? error.field + ": " : "";
+        result.textContent = `Not uploaded (${request.status}): ${field}${message}`;
       }
     };
     request.onerror = () => { result.className = "error"; result.textContent = "The upload did not reach the server; check the connection and try again."; };

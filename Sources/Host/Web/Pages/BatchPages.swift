@@ -115,7 +115,7 @@ struct BatchPages {
         let whole = max((counts["recipients"]?.count ?? 0) - (counts["suppressed"]?.count ?? 0), 0)
         return Self.counters.map { name in
             let value = counts[name]?.count ?? 0
-            return ["name": name, "value": value, "percent": name == "recipients" ? "100" : PageValues.percent(value, of: whole)]
+            return ["name": name, "value": value, "percent": name == "recipients" ? (value > 0 ? "100" : "0") : PageValues.percent(value, of: whole)]
         }
     }
 
