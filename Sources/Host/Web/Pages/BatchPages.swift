@@ -99,9 +99,8 @@ struct BatchPages {
             },
             "preview": try await preview(batch: batch, config: config.json, context: context),
         ]
-        // Sections show for any string, empty ones too: only what is there is set.
-        if let when = batch["scheduledAt"]?.display, !when.isEmpty { page["scheduledAt"] = when }
-        if let reason = batch["progress"]?["failureReason"]?.display, !reason.isEmpty { page["failureReason"] = reason }
+        page.setShown("scheduledAt", batch["scheduledAt"]?.display)
+        page.setShown("failureReason", batch["progress"]?["failureReason"]?.display)
         if let next = recipients.json["nextCursor"]?.stringValue {
             page["next"] = "/batches/\(id)?cursor=\(next)" + (filter.map { "&status=\($0)" } ?? "")
         }
@@ -115,7 +114,7 @@ struct BatchPages {
         let whole = max((counts["recipients"]?.count ?? 0) - (counts["suppressed"]?.count ?? 0), 0)
         return Self.counters.map { name in
             let value = counts[name]?.count ?? 0
-            return ["name": name, "value": value, "percent": name == "recipients" ? (value > 0 ? "100" : "0") : PageValues.percent(value, of: whole)]
+            return ["name": name, "value": value, "percent": PageValues.percent(value, of: name == "recipients" ? value : whole)]
         }
     }
 
@@ -138,9 +137,8 @@ struct BatchPages {
             case .success(let rendered):
                 var values: [String: Any] = ["address": address, "from": template.common.from, "html": rendered.html ?? template.common.html,
                                              "hasHTML": !(rendered.html ?? template.common.html).isEmpty]
-                let subject = rendered.subject ?? template.common.subject, text = rendered.text ?? template.common.text
-                if !subject.isEmpty { values["subject"] = subject }
-                if !text.isEmpty { values["text"] = text }
+                values.setShown("subject", rendered.subject ?? template.common.subject)
+                values.setShown("text", rendered.text ?? template.common.text)
                 return values
             case .failure(let problem):
                 return ["address": address, "problem": "This recipient cannot be sent: \(problem)"]

@@ -29,7 +29,7 @@ struct SendConfigPages {
             var row: [String: Any] = ["id": config["id"]?.display ?? "", "name": config["name"]?.display ?? "",
                                       "provider": config["provider"]?.display ?? "", "mode": config["mode"]?.display ?? "",
                                       "channel": config["channel"]?.display ?? "", "from": config["defaults"]?["from"]?.display ?? ""]
-            if let url = config["webhookUrl"]?.display, !url.isEmpty { row["webhookUrl"] = url }
+            row.setShown("webhookUrl", config["webhookUrl"]?.display)
             return row
         }
         let forms: [[String: Any]] = configuration.providers.keys.sorted().compactMap { id in
@@ -128,7 +128,7 @@ struct SendConfigPages {
                                    "masked": (config["credentials"]?.objectValue ?? [:]).keys.sorted().map { name in
                                        ["name": name, "value": config["credentials"]?[name]?.display ?? ""]
                                    }]
-        if let url = config["webhookUrl"]?.display, !url.isEmpty { page["webhookUrl"] = url }
+        page.setShown("webhookUrl", config["webhookUrl"]?.display)
         if let error { page["error"] = error }
         return renderer.page("send_config", page, context: context, status: status)
     }

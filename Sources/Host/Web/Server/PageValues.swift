@@ -47,3 +47,11 @@ enum PageValues {
         return uuid.uuidString.lowercased()
     }
 }
+
+extension Dictionary where Key == String, Value == Any {
+    /// Sets `key` only to a non-empty string: a Mustache section shows for any string, "" included, so an
+    /// optional part of a page is left out rather than set empty.
+    mutating func setShown(_ key: String, _ value: String?) {
+        if let value, !value.isEmpty { self[key] = value }
+    }
+}
