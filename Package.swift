@@ -115,7 +115,8 @@ let package = Package(
         .target(name: "Background", dependencies: ["Pipeline", .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")],
                 path: "Sources/Host/Background"),
         // Webhooks come back: the receiver verifies and stores them, the webhook processor applies them.
-        .target(name: "Receiver", dependencies: ["Pipeline", .product(name: "Hummingbird", package: "hummingbird"),
+        .target(name: "Receiver", dependencies: ["Pipeline", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+                                                 .product(name: "NIOHTTP1", package: "swift-nio"), .product(name: "NIOExtras", package: "swift-nio-extras"),
                                                  .product(name: "Prometheus", package: "swift-prometheus"),
                                                  .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")],
                 path: "Sources/Host/Receiver"),
@@ -203,12 +204,14 @@ let package = Package(
         ),
 
         .testTarget(name: "HostTests", dependencies: ["HostCore", "ProviderModel", "ProviderCrypto", "Storage", "ClickHouse", "Pipeline", "Processor",
-                                                     "ProviderSandbox",
+                                                     "ProviderSandbox", "TestSupport",
                                                      .product(name: "Mustache", package: "swift-mustache")],
                     path: "Tests/HostTests"),
+        // What more than one test target uses: raw loopback sockets.
+        .target(name: "TestSupport", path: "Tests/Support"),
         .testTarget(
             name: "APITests",
-            dependencies: ["SenderAPI", "WebDashboard", "Storage", "HostCore", "ProviderCrypto", .product(name: "Prometheus", package: "swift-prometheus"),
+            dependencies: ["SenderAPI", "WebDashboard", "Storage", "HostCore", "ProviderCrypto", "TestSupport", .product(name: "Prometheus", package: "swift-prometheus"),
                            .product(name: "HummingbirdTesting", package: "hummingbird")],
             path: "Tests/APITests"
         ),

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 
 /// Requests the HTTP parser cannot read are answered in the API's error shape, then the connection closes.
 @Suite("Malformed HTTP")

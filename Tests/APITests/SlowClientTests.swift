@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 
 
 /// Clients that send slowly hold nothing that others need: an upload is read into a spool before any

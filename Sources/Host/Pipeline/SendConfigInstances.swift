@@ -48,7 +48,7 @@ public final class SendConfigInstances: Sendable {
     /// The config's instance and limits; a storage failure is thrown, a config that cannot send is `.failure`.
     public func route(sendConfigID: String) async throws -> Result<Route, SendConfigProblem> {
         let now = WallClock.nowMilliseconds
-        if let cached = cache.withLockedValue({ $0[sendConfigID] }), now - cached.checkedAtMs < recheckMs { return cached.result }
+        if let fresh = freshRoute(sendConfigID: sendConfigID, now: now) { return fresh }
         guard let config = try await ledger.sendConfig(id: sendConfigID) else {
             return .failure(SendConfigProblem("the send-config \(sendConfigID) no longer exists"))
         }
@@ -61,6 +61,17 @@ public final class SendConfigInstances: Sendable {
         }
         cache.withLockedValue { $0[sendConfigID] = Cached(version: config.version, result: result, checkedAtMs: now) }
         return result
+    }
+
+    /// The config's instance when the cache answers for it without storage (checked within `recheckMs`);
+    /// nil when it must be read: for callers on an event loop, which take the async path only then.
+    public func cachedInstance(sendConfigID: String) -> Result<PluginInstance, SendConfigProblem>? {
+        freshRoute(sendConfigID: sendConfigID, now: WallClock.nowMilliseconds)?.map(\.instance)
+    }
+
+    private func freshRoute(sendConfigID: String, now: Int64) -> Result<Route, SendConfigProblem>? {
+        guard let cached = cache.withLockedValue({ $0[sendConfigID] }), now - cached.checkedAtMs < recheckMs else { return nil }
+        return cached.result
     }
 
     private func make(_ config: BatchLedger.SendConfig) -> Result<PluginInstance, SendConfigProblem> {

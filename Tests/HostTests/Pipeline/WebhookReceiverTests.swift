@@ -5,6 +5,7 @@ import ProviderModel
 import ProviderSandbox
 import Storage
 import Testing
+import TestSupport
 
 /// What the receiver refuses: nothing forged, tampered, stale or unsigned is stored, and the
 /// answer names why. Part of the pipeline suite (serialized), as it counts the shared stream.
@@ -198,5 +199,49 @@ extension PipelineTests {
         #expect(object["sendConfigId"] as? String == config)
         #expect(object["type"] as? String == "delivered")
         #expect(object["recipient"] as? String == "b@example.org")
+    }
+
+    @Test("A receiver connection that trickles its request gets 408 and is closed after request_timeout_ms, an idle one is closed, and others are answered meanwhile")
+    func receiverRequestDeadline() async throws {
+        let harness = try PipelineHarness(webhooks: "request_timeout_ms = 1000")
+        defer { harness.finish() }
+        try harness.start("host", roles: "api,receiver")
+        let port = harness.receiverPort
+        struct Outcome: Sendable { var answer: String; var closedAfter: Double? }
+        /// Sends `opening`, then one more body byte every 200 ms (when `trickle`), until the receiver closes or 6 s pass.
+        func client(_ opening: String, trickle: Bool) async -> Outcome {
+            await withCheckedContinuation { (done: CheckedContinuation<Outcome, Never>) in
+                Thread.detachNewThread {
+                    guard let socket = LoopbackSocket(port: port, readTimeoutMs: 200) else { return done.resume(returning: Outcome(answer: "no connection")) }
+                    let start = Date()
+                    if !opening.isEmpty { socket.send(opening) }
+                    var answer: [UInt8] = []
+                    while Date().timeIntervalSince(start) < 6 {
+                        if trickle { socket.send("a") }
+                        switch socket.receive() {
+                        case .some(let bytes) where bytes.isEmpty:
+                            return done.resume(returning: Outcome(answer: String(decoding: answer, as: UTF8.self), closedAfter: Date().timeIntervalSince(start)))
+                        case .some(let bytes): answer += bytes
+                        case .none: break
+                        }
+                    }
+                    done.resume(returning: Outcome(answer: String(decoding: answer, as: UTF8.self), closedAfter: nil))
+                }
+            }
+        }
+        async let slow = client("POST /webhooks/resend HTTP/1.1\r\nhost: x\r\ncontent-length: 4000\r\n\r\n{", trickle: true)
+        async let idle = client("", trickle: false)
+        // Meanwhile a whole request on another connection is answered at once.
+        try await Task.sleep(for: .milliseconds(300))
+        let unknown = await Self.post("http://127.0.0.1:\(port)/webhooks/resend/00000000-0000-0000-0000-000000000000", [], Array("{}".utf8))
+        #expect(unknown.status == 404, "\(unknown.body)")
+        let (trickled, silent) = await (slow, idle)
+        #expect(trickled.answer.hasPrefix("HTTP/1.1 408"), "the trickling client got: \(trickled.answer)")
+        #expect(trickled.answer.contains("within 1000 ms"))
+        let slowClosed = try #require(trickled.closedAfter, "the trickling connection was still open after 6 s")
+        #expect(slowClosed >= 0.9 && slowClosed < 3, "closed after \(slowClosed) s")
+        #expect(silent.answer.isEmpty)
+        let idleClosed = try #require(silent.closedAfter, "the idle connection was still open after 6 s")
+        #expect(idleClosed >= 0.9 && idleClosed < 3, "closed after \(idleClosed) s")
     }
 }

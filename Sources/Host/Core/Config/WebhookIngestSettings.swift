@@ -11,6 +11,9 @@ public struct WebhookIngestSettings: Sendable, Equatable, Decodable {
     public var publishTimeoutMs: Int64 = 5_000
     /// Requests waiting for a publish at once; more get 503 at once (the provider retries).
     public var pendingLimit = 20_000
+    /// A connection must send a whole request within this long of when it could start one (opened, or its last
+    /// reply written): a slow one gets 408 and is closed, an idle one is closed.
+    public var requestTimeoutMs: Int64 = 30_000
     /// Stored webhooks a processor lane takes per fetch, and lanes per webhook processor.
     public var fetchBatch = 500
     public var processorLanes = 2
@@ -27,7 +30,7 @@ public struct WebhookIngestSettings: Sendable, Equatable, Decodable {
     enum CodingKeys: String, CodingKey {
         case host, port
         case publicURL = "public_url", maxBodyBytes = "max_body_bytes", publishTimeoutMs = "publish_timeout_ms"
-        case pendingLimit = "pending_limit", fetchBatch = "fetch_batch", processorLanes = "processor_lanes", dedupeTTLHours = "dedupe_ttl_hours"
+        case pendingLimit = "pending_limit", requestTimeoutMs = "request_timeout_ms", fetchBatch = "fetch_batch", processorLanes = "processor_lanes", dedupeTTLHours = "dedupe_ttl_hours"
         case orphanRetryMs = "orphan_retry_ms", orphanAfterMs = "orphan_after_ms"
     }
 
@@ -44,6 +47,7 @@ public struct WebhookIngestSettings: Sendable, Equatable, Decodable {
         maxBodyBytes = try c.decode(.maxBodyBytes, in: 1_024...16 << 20, default: d.maxBodyBytes)
         publishTimeoutMs = try c.decode(.publishTimeoutMs, in: 100...60_000, default: d.publishTimeoutMs)
         pendingLimit = try c.decode(.pendingLimit, in: 1...1_000_000, default: d.pendingLimit)
+        requestTimeoutMs = try c.decode(.requestTimeoutMs, in: 100...600_000, default: d.requestTimeoutMs)
         fetchBatch = try c.decode(.fetchBatch, in: 1...5_000, default: d.fetchBatch)
         processorLanes = try c.decode(.processorLanes, in: 1...16, default: d.processorLanes)
         dedupeTTLHours = try c.decode(.dedupeTTLHours, in: 1...24 * 90, default: d.dedupeTTLHours)

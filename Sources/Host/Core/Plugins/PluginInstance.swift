@@ -116,6 +116,24 @@ public final class PluginInstance: @unchecked Sendable {
         throw PluginFailure(.pending, "the plugin still waits for documents after three fetch rounds")
     }
 
+    /// What one request turned out to be: verified and parsed over a single C view of it, the
+    /// receiver's hot path (making the view is a good part of a call's cost).
+    public enum WebhookReading: Sendable {
+        case authentic([DeliveryEvent])
+        /// Authentic, but the plugin cannot read it.
+        case unreadable(PluginFailure)
+        /// Not verified; `pendingFetches` are documents the plugin waits for (see `verify`).
+        case refused(PluginFailure, pendingFetches: [String])
+    }
+
+    public func read(_ request: InboundWebhook) -> WebhookReading {
+        request.withCRequest { inbound in
+            let (failure, pending) = verifyOnce(cRequest: inbound)
+            if let failure { return .refused(failure, pendingFetches: pending) }
+            do throws(PluginFailure) { return .authentic(try parse(cRequest: inbound)) } catch { return .unreadable(error) }
+        }
+    }
+
     public func parse(_ request: InboundWebhook) throws(PluginFailure) -> [DeliveryEvent] {
         try request.withCRequest { inbound in Result { () throws(PluginFailure) in try parse(cRequest: inbound) } }.get()
     }

@@ -135,23 +135,33 @@ public final class JetStream: @unchecked Sendable {
     /// did not answer within `timeoutMs`. Many callers may wait at once: each ack resumes its own caller,
     /// and nothing waits for a round. Calls never block for long as long as fewer than `maxPending` wait.
     public func publish(_ message: OutgoingMessage, timeoutMs: Int64) async throws {
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+            publish(message, timeoutMs: timeoutMs) { failure in
+                if let failure { continuation.resume(throwing: failure) } else { continuation.resume() }
+            }
+        }
+    }
+
+    /// Publishes one message; `settled` is called once, on a libnats thread (or this one, when the
+    /// publish fails at once), with nil when JetStream stored it. The call itself only hands the
+    /// message to libnats's buffer: it never waits on the server while fewer than `maxPending` wait,
+    /// so an event loop may make it.
+    public func publish(_ message: OutgoingMessage, timeoutMs: Int64, settled: @escaping @Sendable (NATSError?) -> Void) {
         var msg: OpaquePointer?
         let status = message.data.withUnsafeBufferPointer { data in
             data.withMemoryRebound(to: CChar.self) { natsMsg_Create(&msg, message.subject, nil, $0.baseAddress, Int32($0.count)) }
         }
-        guard status == NATS_OK, let created = msg else { throw NATSError("libnats could not create a message: \(Self.text(status))") }
+        guard status == NATS_OK, let created = msg else { return settled(NATSError("libnats could not create a message: \(Self.text(status))")) }
         if let id = message.id { natsMsgHeader_Set(created, "Nats-Msg-Id", id) }
-        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-            // Registered before the publish: the ack may arrive before js_PublishMsgAsync returns.
-            acks.wait(for: created, continuation)
-            var options = jsPubOptions()
-            jsPubOptions_Init(&options)
-            options.MaxWait = timeoutMs
-            let published = js_PublishMsgAsync(context, &msg, &options)
-            if published != NATS_OK {
-                if let msg { natsMsg_Destroy(msg) }
-                acks.settle(created, failure: "publish to \(message.subject) failed: \(lastError(published))")
-            }
+        // Registered before the publish: the ack may arrive before js_PublishMsgAsync returns.
+        acks.wait(for: created, settled)
+        var options = jsPubOptions()
+        jsPubOptions_Init(&options)
+        options.MaxWait = timeoutMs
+        let published = js_PublishMsgAsync(context, &msg, &options)
+        if published != NATS_OK {
+            if let msg { natsMsg_Destroy(msg) }
+            acks.settle(created, failure: "publish to \(message.subject) failed: \(lastError(published))")
         }
     }
 
@@ -490,20 +500,20 @@ public final class ReceivedMessage: @unchecked Sendable {
 final class PublishAcks: @unchecked Sendable {
     private let lock = NIOLock()
     private var failures: [String] = []
-    private var waiters: [UInt: CheckedContinuation<Void, any Error>] = [:]
+    private var waiters: [UInt: @Sendable (NATSError?) -> Void] = [:]
 
-    func wait(for msg: OpaquePointer, _ continuation: CheckedContinuation<Void, any Error>) {
-        lock.withLock { waiters[UInt(bitPattern: msg)] = continuation }
+    func wait(for msg: OpaquePointer, _ settled: @escaping @Sendable (NATSError?) -> Void) {
+        lock.withLock { waiters[UInt(bitPattern: msg)] = settled }
     }
 
     /// `failure` nil: stored. Called at most once per message.
     func settle(_ msg: OpaquePointer?, failure: String?) {
-        let waiter = lock.withLock { () -> CheckedContinuation<Void, any Error>? in
+        let waiter = lock.withLock { () -> (@Sendable (NATSError?) -> Void)? in
             if let msg, let waiter = waiters.removeValue(forKey: UInt(bitPattern: msg)) { return waiter }
             if let failure { failures.append(failure) }
             return nil
         }
-        if let failure { waiter?.resume(throwing: NATSError("JetStream did not store the message: \(failure)")) } else { waiter?.resume() }
+        waiter?(failure.map { NATSError("JetStream did not store the message: \($0)") })
     }
 
     func resetFailures() { lock.withLock { failures.removeAll() } }

@@ -2,13 +2,14 @@
 import Glibc
 #endif
 
-/// A blocking TCP connection to the API under test, for what an HTTP client library will not send:
-/// malformed requests, bodies trickled a line at a time. Use it on a thread of its own.
-final class LoopbackSocket {
-    let descriptor: Int32
+/// A blocking TCP connection to a server under test (the API, the webhook receiver), for what an HTTP
+/// client library will not send: malformed requests, bodies trickled a line at a time. Use it on a
+/// thread of its own.
+public final class LoopbackSocket {
+    public let descriptor: Int32
 
     /// Connected to 127.0.0.1:`port`, with reads that wait at most `readTimeoutMs`; nil when it cannot connect.
-    init?(port: Int, readTimeoutMs: Int) {
+    public init?(port: Int, readTimeoutMs: Int) {
         descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
@@ -26,12 +27,12 @@ final class LoopbackSocket {
 
     /// Whether the bytes went out (false once the server has closed).
     @discardableResult
-    func send(_ text: String) -> Bool {
+    public func send(_ text: String) -> Bool {
         Array(text.utf8).withUnsafeBytes { Glibc.send(descriptor, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) } > 0
     }
 
     /// What one read returns: bytes, [] at the end of the stream, nil when the read timed out.
-    func receive() -> [UInt8]? {
+    public func receive() -> [UInt8]? {
         var buffer = [UInt8](repeating: 0, count: 4_096)
         let count = recv(descriptor, &buffer, buffer.count, 0)
         return count > 0 ? Array(buffer[0..<count]) : count == 0 ? [] : nil
