@@ -26,14 +26,17 @@ struct WebhookBenchCommand: AsyncParsableCommand {
     @Option(help: "wrk connections.") var connections: Int = 64
     @Option(help: "The receiver's port for this run.") var receiverPort: Int = 6092
     @Option(help: "The API's port for this run.") var apiPort: Int = 6093
+    @Option(help: "The port of the run's own NATS server (JetStream in a scratch folder): no other run's webhooks wait in its stream. 0: the stack's (NATS_URL).")
+    var natsPort: Int = 6094
     @Flag(help: "Start the webhook processor only after wrk is done: the receiver's rate alone, then the processor's.")
     var apart = false
 
     func run() async throws {
         guard ["resend", "ses", "telnyx"].contains(provider) else { throw ValidationError("--provider must be resend, ses or telnyx") }
         let webhooks = self.webhooks ?? (provider == "ses" ? 200_000 : 400_000)
-        guard (1...2_000_000).contains(webhooks), (1...600).contains(seconds), (1...10_000).contains(connections) else {
-            throw ValidationError("--webhooks 1…2,000,000, --seconds 1…600, --connections 1…10,000")
+        guard (1...2_000_000).contains(webhooks), (1...600).contains(seconds), (1...10_000).contains(connections),
+              (0...65_535).contains(natsPort) else {
+            throw ValidationError("--webhooks 1…2,000,000, --seconds 1…600, --connections 1…10,000, --nats-port 0…65,535")
         }
         let environment: HostEnvironment
         do { environment = try HostEnvironment(ProcessInfo.processInfo.environment) } catch { throw CommandFailure(error.description) }
@@ -44,6 +47,19 @@ struct WebhookBenchCommand: AsyncParsableCommand {
         defer { scratch.drop() }
         var childEnvironment = ProcessInfo.processInfo.environment
         childEnvironment["DATABASE_URL"] = scratch.databaseURL
+        var natsServer: ChildProcess?
+        var natsURL = environment.natsURL
+        if natsPort != 0 {
+            guard let executable = ["/usr/sbin/nats-server", "/usr/bin/nats-server", "/usr/local/bin/nats-server"]
+                .first(where: FileManager.default.isExecutableFile(atPath:)) else { throw CommandFailure("nats-server is not installed (scripts/install-deps)") }
+            natsServer = try ChildProcess(name: "nats-server", executable: executable,
+                                          arguments: ["-a", "127.0.0.1", "-p", String(natsPort), "-js", "-sd", work + "/nats"],
+                                          logPath: work + "/nats.log", readyText: "Server is ready")
+            natsURL = "nats://127.0.0.1:\(natsPort)"
+        }
+        defer { natsServer?.stop() }
+        let nats = natsServer ?? ChildProcess.stackServers().first { $0.group == "nats" }?.processes.first
+        childEnvironment["NATS_URL"] = natsURL
         // SES: SNS signs with a key whose certificate the receiver fetches (once) from SigningCertURL; here that
         // certificate is served on loopback, which the config trusts through a test-only option.
         let snsKey = provider == "ses" ? RSAPrivateKey.generate() : nil
@@ -104,9 +120,10 @@ struct WebhookBenchCommand: AsyncParsableCommand {
             INSERT INTO recipients (batch_id, position, address, status, provider_message_id, sent_at)
             SELECT $1, i, 'bench' || i || '@example.org', 'sent', 'bench-' || i, now() FROM generate_series(1, $2) i
             """, [batchID, String(webhooks)])
-        // A deployment's tables have statistics; freshly bulk-written ones do not until autovacuum runs,
-        // and the lookup by message id would be planned as a scan of every recipient.
-        try db.execute("ANALYZE recipients")
+        // A deployment's tables have statistics and vacuumed pages; freshly bulk-written ones do not until
+        // autovacuum runs: the lookup by message id would be planned as a scan of every recipient, and the
+        // first update of each page would also write its hint bits (the processor's first rounds took seconds).
+        try db.execute("VACUUM ANALYZE recipients")
 
         let now = Int64(Date().timeIntervalSince1970)
         let signer = try StandardWebhookSignature(secret: resendSecret, field: "secret")
@@ -150,7 +167,7 @@ struct WebhookBenchCommand: AsyncParsableCommand {
 
         // wrk loads its threads' requests one thread after another, and the first starts sending before the last is
         // loaded: rates and CPU are read over a window that starts a second after every thread sends, from the stream.
-        let stream = try JetStream(url: environment.natsURL)
+        let stream = try JetStream(url: natsURL)
         let storedAtStart = try stream.lastSequence(stream: Streams.webhooks)
         Output.line("wrk: \(connections) connections, \(seconds) s measured, at http://127.0.0.1:\(receiverPort)\(path.prefix(20))…")
         let wrk = Process()
@@ -168,10 +185,9 @@ struct WebhookBenchCommand: AsyncParsableCommand {
         }
         try await Task.sleep(for: .seconds(1))
         // CPU per stored webhook, per process: on a shared machine a rate moves with the neighbours, this much less.
-        let nats = ChildProcess.stackServers().first { $0.group == "nats" }?.processes ?? []
         let load = ChildProcess(name: "wrk", pid: wrk.processIdentifier)
         func sample() throws -> (at: Date, stored: UInt64, host: Double, nats: Double, wrk: Double) {
-            (Date(), try stream.lastSequence(stream: Streams.webhooks), host.cpuSeconds, nats.map(\.cpuSeconds).reduce(0, +), load.cpuSeconds)
+            (Date(), try stream.lastSequence(stream: Streams.webhooks), host.cpuSeconds, nats?.cpuSeconds ?? 0, load.cpuSeconds)
         }
         let first = try sample()
         try await Task.sleep(for: .seconds(seconds))
@@ -193,6 +209,21 @@ struct WebhookBenchCommand: AsyncParsableCommand {
                                String(ProcessInfo.processInfo.activeProcessorCount)))
         }
 
+        // The floor under those figures: the same server answering GET /health (HTTP on loopback, no plugin, no NATS).
+        let floorBefore = host.cpuSeconds
+        let floor = Process()
+        floor.executableURL = URL(fileURLWithPath: "/usr/bin/wrk")
+        floor.arguments = ["-t\(threads)", "-c\(connections)", "-d5s", "http://127.0.0.1:\(receiverPort)/health"]
+        let floorPipe = Pipe()
+        floor.standardOutput = floorPipe
+        try floor.run()
+        let floorOutput = String(decoding: floorPipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        floor.waitUntilExit()
+        if let answered = Self.number(after: "requests in", in: floorOutput, before: true), answered > 0 {
+            Output.line(String(format: "floor: the receiver answers GET /health at %.0f requests/s, %.1f µs of its CPU each",
+                               Double(answered) / 5, (host.cpuSeconds - floorBefore) / Double(answered) * 1e6))
+        }
+
         var processor: ChildProcess?
         if apart {
             processor = try ChildProcess(name: "webhook processor", executable: executable,
@@ -201,13 +232,13 @@ struct WebhookBenchCommand: AsyncParsableCommand {
         }
         defer { processor?.stop() }
         // The processor: wait until every stored webhook is applied (JetStream dropped what wrk sent twice), or
-        // nothing new was applied for 5 s.
+        // nothing new was applied for 5 s (60 s for the first: a new consumer starts on a stream of 100,000s).
         let deadline = Date().addingTimeInterval(180)
         var applied = 0, lastGrowth = Date()
         while Date() < deadline {
             let now = Int(try db.query("SELECT count(*) FROM recipient_events")[0][0] ?? "0") ?? 0
             if now > applied { (applied, lastGrowth) = (now, Date()) }
-            if applied >= stored || Date().timeIntervalSince(lastGrowth) > 5 { break }
+            if applied >= stored || Date().timeIntervalSince(lastGrowth) > (applied == 0 ? 60 : 5) { break }
             try await Task.sleep(for: .milliseconds(500))
         }
         let figures = try db.query("""
