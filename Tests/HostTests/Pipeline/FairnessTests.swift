@@ -41,7 +41,10 @@ extension PipelineTests {
         #expect(big["status"] as? String == "processing", "A's batch was still sending when B's completed: \(PipelineHarness.counts(big))")
     }
 
-    @Test("POST /api/messages while a 200,000-recipient batch of the same tenant sends: sent (accepted by the sandbox and recorded) within 1 s, median of 20; status readable; Idempotency-Key replays without sending")
+    /// Timed against a 1 s bound: run alone by scripts/test (BATCHSENDER_TIMING=1), as beside forty other tests on
+    /// two cores the other suites' load stood in its median (1.06 and 1.28 s in two full runs; it passes alone).
+    @Test("POST /api/messages while a 200,000-recipient batch of the same tenant sends: sent (accepted by the sandbox and recorded) within 1 s, median of 20; status readable; Idempotency-Key replays without sending",
+          .enabled(if: ProcessInfo.processInfo.environment["BATCHSENDER_TIMING"] == "1", "run alone by scripts/test"))
     func priorityMessages() async throws {
         let (sandbox, harness, bulk) = try await Self.bulkSending(200_000)
         defer { harness.finish() }
