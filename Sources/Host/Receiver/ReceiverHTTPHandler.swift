@@ -79,9 +79,9 @@ final class ReceiverHTTPHandler: ChannelInboundHandler, RemovableChannelHandler 
             switch state {
             case .reading(let head, let route, var body):
                 state = .waitingForReply(head)
-                let call = WebhookCall(provider: route.provider, sendConfigID: route.sendConfigID, path: route.path,
-                                       headers: head.headers.map { KeyValue(Self.lowercased($0.name), $0.value) },
-                                       body: body.readBytes(length: body.readableBytes) ?? [])
+                let call = WebhookCall(provider: route.provider, sendConfigID: route.sendConfigID, request: InboundWebhook(
+                    method: "POST", path: route.path, headers: head.headers.map { KeyValue(Self.lowercased($0.name), $0.value) },
+                    body: body.readBytes(length: body.readableBytes) ?? []))
                 requestNumber += 1
                 let number = requestNumber
                 let handler = NIOLoopBound((self, context), eventLoop: context.eventLoop)

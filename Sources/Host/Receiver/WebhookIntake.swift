@@ -14,10 +14,8 @@ struct WebhookCall: Sendable {
     var provider: String
     /// The BYOK config whose URL took it; nil for the managed route.
     var sendConfigID: String?
-    var path: String
-    /// Names lower-cased, as the plugins and the stored envelope expect them.
-    var headers: [KeyValue]
-    var body: [UInt8]
+    /// Header names lower-cased, as the plugins and the stored envelope expect them.
+    var request: InboundWebhook
 }
 
 /// What the receiver answers: a status and a small JSON document.
@@ -98,7 +96,7 @@ final class WebhookIntake: Sendable {
     }
 
     private func verify(_ call: WebhookCall, with instance: PluginInstance, reply: @escaping @Sendable (WebhookReply) -> Void) {
-        let inbound = InboundWebhook(method: "POST", path: call.path, headers: call.headers, body: call.body)
+        let inbound = call.request
         switch instance.read(inbound) {
         case .authentic(let events): store(call, inbound, events, reply: reply)
         case .unreadable(let failure): unreadable(failure, provider: call.provider, reply: reply)
