@@ -13,7 +13,7 @@ public struct Migrator {
                                           RecipientBulkLoading.migration, DeliveryProgress.migration,
                                           DeliveryEvents.migration, RateLimitOverrides.migration,
                                           SingleMessages.migration, IdempotencyKeys.migration,
-                                          DashboardAccounts.migration]
+                                          DashboardAccounts.migration, WebhookDeadLetters.migration]
 
     /// An arbitrary constant: the advisory lock id BatchSender's migrations hold.
     static let lockId = 0x0BA7_C45E
