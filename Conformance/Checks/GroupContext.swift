@@ -60,7 +60,7 @@ protocol CheckGroup {
 
 enum CheckGroups {
     nonisolated(unsafe) static let all: [any CheckGroup.Type] = [
-        HandshakeChecks.self, ConfigChecks.self, SenderChecks.self, RequestChecks.self, WebhookChecks.self,
+        HandshakeChecks.self, ConfigChecks.self, SenderChecks.self, RequestChecks.self, WebhookChecks.self, HostileValueChecks.self,
         ConcurrencyChecks.self, BorrowedInputChecks.self, FuzzChecks.self, MemoryChecks.self,
     ]
     static var names: [String] { all.map { $0.name } }

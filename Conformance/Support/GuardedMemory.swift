@@ -37,7 +37,7 @@ final class GuardedMemory {
     func values<T>(_ values: [T]) -> UnsafePointer<T>? {
         guard !values.isEmpty else { return nil }
         let pointer = place(MemoryLayout<T>.stride * values.count).bindMemory(to: T.self, capacity: values.count)
-        for (index, value) in values.enumerated() { (pointer + index).initialize(to: value) }
+        values.withUnsafeBufferPointer { pointer.initialize(from: $0.baseAddress!, count: $0.count) }
         return UnsafePointer(pointer)
     }
 
@@ -48,9 +48,13 @@ final class GuardedMemory {
     }
 
     func str(_ string: String) -> bsp_str {
-        let utf8 = Array(string.utf8)
-        guard let pointer = values(utf8) else { return bsp_str(ptr: nil, len: 0) }
-        return bsp_str(ptr: UnsafeRawPointer(pointer).assumingMemoryBound(to: CChar.self), len: utf8.count)
+        str(bytes: Array(string.utf8))
+    }
+
+    /// A view of raw bytes: NUL, invalid UTF-8, anything a hostile request can carry.
+    func str(bytes: [UInt8]) -> bsp_str {
+        guard let pointer = values(bytes) else { return bsp_str(ptr: nil, len: 0) }
+        return bsp_str(ptr: UnsafeRawPointer(pointer).assumingMemoryBound(to: CChar.self), len: bytes.count)
     }
 
     func list(_ strings: [String]) -> bsp_str_list {
@@ -106,12 +110,40 @@ final class GuardedMemory {
     }
 
     func request(_ webhook: InboundWebhook) -> UnsafePointer<bsp_inbound_request> {
+        request(webhook, rawHeaders: webhook.headers.map { (Array($0.name.utf8), Array($0.value.utf8)) })
+    }
+
+    /// A webhook whose header values are raw bytes (a Swift String cannot hold invalid UTF-8).
+    func request(_ webhook: InboundWebhook, rawHeaders: [(name: [UInt8], value: [UInt8])]) -> UnsafePointer<bsp_inbound_request> {
         var c = bsp_inbound_request()
         c.struct_size = bsp_inbound_request.currentSize
         c.method = str(webhook.method)
         c.path = str(webhook.path)
-        c.headers = pairs(webhook.headers)
+        c.headers = bsp_pair_list(items: values(rawHeaders.map { bsp_pair(name: str(bytes: $0.name), value: str(bytes: $0.value)) }),
+                                  count: rawHeaders.count)
         c.body = bytes(webhook.body)
         return value(c)
+    }
+
+    /// Every placed byte, region by region, to compare after a call (`changes(since:)`).
+    func snapshot() -> [[UInt8]] {
+        regions.map { Array(UnsafeRawBufferPointer(start: $0.base, count: $0.data)) }
+    }
+
+    /// What the plugin changed in the bytes it borrowed since `before`, shown around the first
+    /// changed byte; nil when it changed nothing.
+    func changes(since before: [[UInt8]]) -> String? {
+        for (old, new) in zip(before, snapshot()) where old != new {
+            let first = old.indices.first { old[$0] != new[$0] } ?? 0
+            func show(_ bytes: [UInt8]) -> String {
+                let window = bytes[max(0, first - 24)..<min(bytes.count, first + 24)].drop { $0 == 0 }
+                let shown: [String] = window.map { byte in
+                    byte >= 0x20 && byte < 0x7f ? String(UnicodeScalar(byte)) : "\\x" + String(byte, radix: 16)
+                }
+                return "\"" + shown.joined() + "\""
+            }
+            return "\(show(old)) became \(show(new))"
+        }
+        return nil
     }
 }
