@@ -75,6 +75,30 @@ struct CurlHTTPClientTests {
         #expect(status.status == 429 && status.headers.first(named: "retry-after") == "3")
     }
 
+    @Test("proxy variables in the environment are ignored: the request goes straight to its target, the proxy sees nothing")
+    func environmentProxyIgnored() async throws {
+        let server = try TestHTTPServer()
+        let proxy = try SilentListener()
+        let proxyURL = "http://127.0.0.1:\(proxy.port)"
+        let names = ["http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"]
+        let saved = (names + ["no_proxy", "NO_PROXY"]).map { ($0, getenv($0).map { String(cString: $0) }) }
+        for name in names { setenv(name, proxyURL, 1) }
+        unsetenv("no_proxy")
+        unsetenv("NO_PROXY")
+        defer {
+            for (name, value) in saved {
+                if let value { setenv(name, value, 1) } else { unsetenv(name) }
+            }
+        }
+        for policy in [nil, OutboundPolicy(allow: [IPNetwork("127.0.0.0/8")!], allowHTTP: true)] {
+            let client = CurlHTTPClient(policy: policy)
+            defer { client.shutdown() }
+            let result = await client.execute(Self.post(server.url("/echo"), body: "direct"), timeoutMs: 3_000)
+            #expect(result.status == 200 && result.transportFailure == nil, "\(result)")
+        }
+        #expect(proxy.connections() == 0, "the proxy from the environment was used")
+    }
+
     @Test("after shutdown, requests fail at once instead of hanging")
     func shutdown() async throws {
         let client = CurlHTTPClient()
@@ -151,4 +175,43 @@ struct OutboundPolicyTests {
         #expect(throws: HostConfigError.self) { try HostConfig.parse("[outbound]\nallow = [\"127.0.0.0/33\"]\n") }
         #expect(throws: HostConfigError.self) { try HostConfig.parse("[outbound]\nallow_private = true\n") }
     }
+}
+
+/// A socket that listens on loopback and never answers: it only counts who connected.
+final class SilentListener {
+    let descriptor: Int32
+    let port: Int
+
+    init() throws {
+        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        self.descriptor = descriptor
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { raw in
+                bind(descriptor, raw, length) == 0 && listen(descriptor, 16) == 0 && getsockname(descriptor, raw, &length) == 0
+            }
+        }
+        guard descriptor >= 0, bound else {
+            close(descriptor)
+            throw TestEnvironment.FixtureError(message: "no loopback socket to listen on: errno \(errno)")
+        }
+        port = Int(UInt16(bigEndian: address.sin_port))
+        _ = fcntl(descriptor, F_SETFL, fcntl(descriptor, F_GETFL) | O_NONBLOCK)
+    }
+
+    /// How many connections are waiting to be accepted (each is accepted and closed).
+    func connections() -> Int {
+        var count = 0
+        while true {
+            let client = accept(descriptor, nil, nil)
+            guard client >= 0 else { return count }
+            close(client)
+            count += 1
+        }
+    }
+
+    deinit { close(descriptor) }
 }

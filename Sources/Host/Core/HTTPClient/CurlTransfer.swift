@@ -41,6 +41,10 @@ final class CurlTransfer: @unchecked Sendable {
 
     private func configure(_ request: PreparedRequest, settings: HTTPClientSettings, timeoutMs: Int?) {
         _ = bs_curl_set_str(easy, CURLOPT_URL, request.url)
+        // Never a proxy from http_proxy, HTTPS_PROXY or ALL_PROXY in the environment: the outbound policy checks
+        // the address each connection opens, which would then be the proxy's, not the target's.
+        _ = bs_curl_set_str(easy, CURLOPT_PROXY, "")
+        _ = bs_curl_set_str(easy, CURLOPT_NOPROXY, "*")
         _ = bs_curl_set_str(easy, CURLOPT_PROTOCOLS_STR, policy?.allowHTTP == false ? "https" : "http,https")
         _ = bs_curl_set_long(easy, CURLOPT_FOLLOWLOCATION, 0)
         _ = bs_curl_set_off(easy, CURLOPT_MAXFILESIZE_LARGE, curl_off_t(maxResponseBytes))
