@@ -2,6 +2,7 @@ import HostCore
 import Testing
 import ProviderCrypto
 import ProviderModel
+import Pipeline
 @testable import SenderAPI
 
 @Suite("Send-configs: checked against the plugins, credentials sealed and masked")
@@ -137,6 +138,43 @@ struct SendConfigTests {
             let tooLarge = try await api.call(.post, "/api/send-configs", key: key, json: huge)
             #expect(tooLarge.status == 413, "\(tooLarge.text)")
         }
+    }
+
+    @Test("custom-webhook headers are secret: each value shown masked, kept by a change that leaves them out, replaced by one that sends them")
+    func headersMasked() async throws {
+        let harness = try APIHarness()
+        let key = try harness.key(for: "ann@example.com")
+        try await harness.run { api in
+            let created = try await api.call(.post, "/api/send-configs", key: key, json: Self.customWebhook(bearer: "Bearer sk_live_0123456789abcdefWXYZ"))
+            #expect(created.status == 201, "\(created.text)")
+            #expect(created["credentials"]?["headers"]?["Authorization"] == .string("••••WXYZ"), "\(created.text)")
+            #expect(created["credentials"]?["headers"]?["x-tenant"] == .string("••••"))
+            let id = try #require(created["id"]?.stringValue)
+            for path in ["/api/send-configs", "/api/send-configs/\(id)"] {
+                let shown = try await api.call(.get, path, key: key)
+                #expect(shown.status == 200 && !shown.text.contains("sk_live") && !shown.text.contains("acme"), "\(path): \(shown.text)")
+            }
+            let renamed = try await api.call(.patch, "/api/send-configs/\(id)", key: key, json: #"{"name":"renamed"}"#)
+            #expect(renamed.status == 200 && !renamed.text.contains("sk_live"), "\(renamed.text)")
+            #expect(try Self.storedHeaders(harness)?["Authorization"] == .string("Bearer sk_live_0123456789abcdefWXYZ"), "kept when left out")
+            let rotated = try await api.call(.patch, "/api/send-configs/\(id)", key: key,
+                                             json: #"{"credentials":{"headers":{"Authorization":"Bearer sk_live_rotated0000001234"}}}"#)
+            #expect(rotated["credentials"]?["headers"]?["Authorization"] == .string("••••1234"), "\(rotated.text)")
+            #expect(try Self.storedHeaders(harness)?["Authorization"] == .string("Bearer sk_live_rotated0000001234"))
+        }
+    }
+
+    /// A custom-webhook config whose extra headers carry a bearer token.
+    static func customWebhook(bearer: String, name: String = "hook") -> String {
+        #"{"name":"\#(name)","provider":"custom-webhook","credentials":{"url":"http://127.0.0.1:6200/hook","#
+            + #""secret":"whsec_MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3","headers":{"Authorization":"\#(bearer)","x-tenant":"acme"}}}"#
+    }
+
+    /// The headers the vault holds for the one send-config of this test.
+    static func storedHeaders(_ harness: APIHarness) throws -> [String: JSONValue]? {
+        let row = try harness.connection().query("SELECT sealed_credentials::text, credentials_nonce::text FROM send_configs")[0]
+        let vault = try #require(CredentialVault(masterKey: APIHarness.masterKey))
+        return try vault.open(ciphertextHex: row[0] ?? "", nonceHex: row[1] ?? "")["headers"]?.objectValue
     }
 
     @Test("the database holds only ciphertext: the secret is unreadable without the master key")

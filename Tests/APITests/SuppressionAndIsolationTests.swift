@@ -116,7 +116,7 @@ struct ClientAddressTests {
 
     @Test("X-Forwarded-For is believed only from trusted proxies, and only back to the first hop they do not control")
     func forwardedFor() {
-        typealias M = RateLimitMiddleware
+        typealias M = ClientAddress
         #expect(M.client(peer: "203.0.113.9", forwardedFor: ["198.51.100.1"], trusting: []) == "203.0.113.9", "no proxies: the peer")
         #expect(M.client(peer: "203.0.113.9", forwardedFor: ["198.51.100.1"], trusting: Self.proxies) == "203.0.113.9",
                 "an untrusted peer's header is ignored")

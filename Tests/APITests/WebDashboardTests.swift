@@ -10,7 +10,7 @@ import SenderAPI
 import Storage
 import Synchronization
 import Testing
-import WebDashboard
+@testable import WebDashboard
 
 /// The dashboard's security promises, over HTTP as a browser speaks it: CSRF tokens, sessions kept per
 /// user, the cookie's flags, and sign-in that neither tells who has an account nor lets a password be guessed.
@@ -78,7 +78,7 @@ struct WebDashboardTests {
         }
     }
 
-    @Test("the session cookie is HttpOnly, SameSite=Lax, scoped to / with a lifetime, Secure behind a trusted TLS proxy; signing out ends it")
+    @Test("the session cookie is HttpOnly, SameSite=Lax, scoped to / with a lifetime; behind a trusted TLS proxy both cookies are Secure and __Host-, and a bare-named one is not believed; signing out ends it")
     func cookieFlags() async throws {
         let harness = try APIHarness { $0.trustedProxies = [IPNetwork("127.0.0.0/8")!] }
         try await Self.run(harness, live: true) { client in
@@ -89,10 +89,21 @@ struct WebDashboardTests {
             #expect(flags.contains("Max-Age=43200") && !flags.contains("Secure"), "\(cookie)")
             let secure = Browser(client: client, extra: [HTTPField.Name("X-Forwarded-Proto")!: "https"])
             let token = try await secure.csrf("/login")
-            #expect(secure.setCookies.contains { $0.hasPrefix("bs_csrf=") && $0.contains("Secure") })
+            // __Host-: Secure, Path=/ and no Domain, or a browser drops the cookie.
+            let hostOnly = { (cookie: String) in
+                let flags = Set(cookie.split(separator: ";").dropFirst().map { $0.trimmingCharacters(in: .whitespaces) })
+                return flags.contains("Secure") && flags.contains("Path=/") && !flags.contains { $0.lowercased().hasPrefix("domain") }
+            }
+            #expect(secure.setCookies.contains { $0.hasPrefix("__Host-bs_csrf=") && hostOnly($0) }, "\(secure.setCookies)")
             let signedIn = try await secure.post("/login", ["email": "ann@example.com", "password": Self.password, "_csrf": token])
             #expect(signedIn.status == 303)
-            #expect(secure.setCookies.contains { $0.hasPrefix("bs_session=") && $0.hasSuffix("; Secure") }, "\(secure.setCookies)")
+            #expect(secure.setCookies.contains { $0.hasPrefix("__Host-bs_session=") && hostOnly($0) }, "\(secure.setCookies)")
+            #expect(try await secure.request(.get, "/batches").status == 200)
+            // Over TLS a session only comes in the __Host- cookie, which no subdomain or plain-http answer can set.
+            let planted = Browser(client: client, extra: [HTTPField.Name("X-Forwarded-Proto")!: "https"])
+            let valid = try #require(plain.cookies.withLock { $0["bs_session"] })
+            planted.cookies.withLock { $0["bs_session"] = valid }
+            #expect(try await planted.request(.get, "/batches").headers[.location] == "/login")
             // Signing out deletes the session: the old cookie no longer opens a page.
             let stolen = try #require(plain.cookies.withLock { $0["bs_session"] })
             #expect(try await plain.post("/logout", ["_csrf": try await plain.csrf("/batches")]).status == 303)
@@ -123,6 +134,140 @@ struct WebDashboardTests {
             _ = try await Browser.registered(client, "bob@example.com")
             let bob = try await guesser.post("/login", ["email": "bob@example.com", "password": Self.password, "_csrf": token])
             #expect(bob.status == 303)
+        }
+    }
+
+    @Test("behind a trusted proxy each forwarded client has its own sign-in limit; an untrusted peer's X-Forwarded-For is ignored")
+    func clientBehindProxy() async throws {
+        let forwarded = HTTPField.Name("X-Forwarded-For")!
+        let trusted = try APIHarness { $0.trustedProxies = [IPNetwork("127.0.0.0/8")!] }
+        try await Self.run(trusted, live: true) { client in
+            let first = Browser(client: client, extra: [forwarded: "203.0.113.1"])
+            let second = Browser(client: client, extra: [forwarded: "203.0.113.2"])
+            // Registrations with a bad email count against the client's limit without the cost of a password hash.
+            let answers = try await Self.badRegistrations(first, LoginThrottle.perClient + 1)
+            #expect(answers.dropLast().allSatisfy { $0 == 422 } && answers.last == 429, "\(answers)")
+            #expect(try await Self.badRegistrations(second, 1) == [422], "another client behind the same proxy shares no limit")
+        }
+        let untrusted = try APIHarness { $0.trustedProxies = [IPNetwork("10.0.0.0/8")!] }
+        try await Self.run(untrusted, live: true) { client in
+            let browser = Browser(client: client)
+            var answers: [Int] = []
+            for attempt in 0...LoginThrottle.perClient {
+                answers += try await Self.badRegistrations(browser, 1, headers: [forwarded: "198.51.100.\(attempt)"])
+            }
+            #expect(answers.dropLast().allSatisfy { $0 == 422 } && answers.last == 429, "a peer's own X-Forwarded-For is not believed: \(answers)")
+        }
+    }
+
+    @Test("a guesser's failed tries for a victim's email lock out the guesser's client, not the victim's; later tries for that email are slowed")
+    func noLockoutImposed() async throws {
+        let forwarded = HTTPField.Name("X-Forwarded-For")!
+        let harness = try APIHarness { $0.trustedProxies = [IPNetwork("127.0.0.0/8")!] }
+        try await Self.run(harness, live: true) { client in
+            _ = try await Browser.registered(client, "ann@example.com")
+            let guesser = Browser(client: client, extra: [forwarded: "198.51.100.66"])
+            let token = try await guesser.csrf("/login")
+            var answers: [Int] = []
+            for guess in 1...LoginThrottle.perAddressAndClient {
+                answers.append(try await guesser.post("/login", ["email": "ann@example.com", "password": "guess \(guess)", "_csrf": token]).status)
+            }
+            #expect(answers.allSatisfy { $0 == 401 }, "\(answers)")
+            let refused = try await guesser.post("/login", ["email": "ann@example.com", "password": Self.password, "_csrf": token])
+            #expect(refused.status == 429, "the guesser's client is limited: \(refused.status)")
+            let victim = Browser(client: client, extra: [forwarded: "203.0.113.10"])
+            let victimToken = try await victim.csrf("/login")
+            let started = ContinuousClock.now
+            let signedIn = try await victim.post("/login", ["email": "ann@example.com", "password": Self.password, "_csrf": victimToken])
+            #expect(signedIn.status == 303, "the victim signs in from another client: \(signedIn.status)")
+            #expect(ContinuousClock.now - started >= .seconds(1), "after 5 failures from anywhere, each try for the email waits")
+        }
+        #expect(LoginThrottle.delay(failures: 4) == .zero && LoginThrottle.delay(failures: 5) == .seconds(1))
+        #expect(LoginThrottle.delay(failures: 7) == .seconds(4) && LoginThrottle.delay(failures: 500) == .seconds(8))
+    }
+
+    /// Posts `count` registrations whose email is not an address; their statuses.
+    static func badRegistrations(_ browser: Browser, _ count: Int, headers: HTTPFields = [:]) async throws -> [Int] {
+        let token = try await browser.csrf("/register")
+        var statuses: [Int] = []
+        for _ in 0..<count {
+            let body = "email=not-an-address&password=whatever+it+is&_csrf=\(token)"
+            statuses.append(try await browser.request(.post, "/register", body: body, contentType: "application/x-www-form-urlencoded",
+                                                      headers: headers).status)
+        }
+        return statuses
+    }
+
+    @Test("every page, error page, redirect and asset carries the CSP (frame-ancestors 'none'), X-Frame-Options, nosniff and Referrer-Policy")
+    func securityHeaders() async throws {
+        let harness = try APIHarness()
+        let dashboard = WebDashboard(server: harness.server, host: "127.0.0.1", port: 0)
+        let router = try await dashboard.router()
+        let routes = router.routes.map { ($0.method, $0.path.description) }
+        #expect(routes.count >= 20, "\(routes)")
+        do {
+            try await Application(router: router).test(.router) { client in
+                let ann = try await Browser.registered(client, "ann@example.com")
+                let config = try await ann.sendConfig()
+                let token = try await ann.csrf("/batches")
+                let created = try await ann.post("/batches", ["name": "b", "sendConfigId": config, "subject": "Hi", "text": "Hello",
+                                                             "from": "news@example.com", "_csrf": token])
+                let batch = try #require(created.headers[.location]).replacingOccurrences(of: "/batches/", with: "")
+                _ = try await ann.request(.post, "/batches/\(batch)/recipients", body: "email\nx@example.com\n", contentType: "text/csv",
+                                          headers: [HTTPField.Name("X-CSRF-Token")!: token])
+                let anonymous = Browser(client: client)
+                var checked = 0
+                for (method, template) in routes {
+                    let path = template.replacingOccurrences(of: "{name}", with: "app.js").replacingOccurrences(of: "{position}", with: "1")
+                        .replacingOccurrences(of: "{id}", with: template.hasPrefix("/send-configs") ? config : batch)
+                    // Signed in and not; posts without their CSRF token (refused 403 with an error page).
+                    for browser in [ann, anonymous] {
+                        let answer = try await browser.request(method, path)
+                        Self.expectSecurityHeaders(answer, "\(method) \(path) (\(answer.status))")
+                        checked += 1
+                    }
+                }
+                for path in ["/no-such-page", "/assets/app.css", "/batches/00000000-0000-0000-0000-000000000000"] {
+                    Self.expectSecurityHeaders(try await ann.request(.get, path), path)
+                }
+                #expect(checked == routes.count * 2)
+            }
+        } catch {
+            try await harness.finish()
+            throw error
+        }
+        try await harness.finish()
+    }
+
+    static func expectSecurityHeaders(_ answer: Browser.Answer, _ what: String, sourceLocation: SourceLocation = #_sourceLocation) {
+        let policy = answer.headers[HTTPField.Name("Content-Security-Policy")!] ?? ""
+        #expect(policy.contains("frame-ancestors 'none'") && policy.contains("script-src 'self'") && policy.contains("default-src 'none'"),
+                "\(what): CSP \(policy)", sourceLocation: sourceLocation)
+        #expect(answer.headers[HTTPField.Name("X-Frame-Options")!] == "DENY", "\(what)", sourceLocation: sourceLocation)
+        #expect(answer.headers[HTTPField.Name("X-Content-Type-Options")!] == "nosniff", "\(what)", sourceLocation: sourceLocation)
+        #expect(answer.headers[HTTPField.Name("Referrer-Policy")!] == "same-origin", "\(what)", sourceLocation: sourceLocation)
+    }
+
+    @Test("custom-webhook headers are shown masked on the send-config page; saving it with the field blank keeps them")
+    func headersMaskedOnPage() async throws {
+        let harness = try APIHarness()
+        try await Self.run(harness) { client in
+            let ann = try await Browser.registered(client, "ann@example.com")
+            let token = try await ann.csrf("/send-configs")
+            let created = try await ann.post("/send-configs", [
+                "_csrf": token, "provider": "custom-webhook", "name": "hook", "cred.url": "http://127.0.0.1:6200/hook",
+                "cred.secret": "whsec_MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3", "cred.headers": "Authorization=Bearer sk_live_0123456789abcdefWXYZ",
+            ])
+            #expect(created.status == 303, "\(created.text.prefix(600))")
+            let list = try await ann.request(.get, "/send-configs")
+            let start = try #require(list.text.range(of: "href=\"/send-configs/"))
+            let id = String(list.text[start.upperBound...].prefix { $0 != "\"" })
+            let page = try await ann.request(.get, "/send-configs/\(id)")
+            #expect(page.status == 200 && page.text.contains("Authorization") && page.text.contains("••••WXYZ"), "\(page.text)")
+            #expect(!page.text.contains("sk_live") && !list.text.contains("sk_live"))
+            let saved = try await ann.post("/send-configs/\(id)", ["_csrf": token, "name": "renamed", "cred.headers": ""])
+            #expect(saved.status == 303, "\(saved.text.prefix(600))")
+            #expect(try SendConfigTests.storedHeaders(harness)?["Authorization"] == .string("Bearer sk_live_0123456789abcdefWXYZ"))
         }
     }
 

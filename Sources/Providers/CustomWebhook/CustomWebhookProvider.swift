@@ -12,7 +12,8 @@ public struct CustomWebhookProvider: MessageSending, WebhookHandling {
         configKeys: [
             ConfigKey("url", .url, required: true, description: "Where each message is POSTed"),
             ConfigKey("secret", required: true, secret: true, description: "Signing secret, whsec_ + base64 of 24 to 64 random bytes"),
-            ConfigKey("headers", .stringMap, description: "Extra headers for every POST, e.g. {\"x-tenant\":\"acme\"}"),
+            // Secret: these often carry `Authorization: Bearer …`, so the API and the dashboard show them masked.
+            ConfigKey("headers", .stringMap, secret: true, description: "Extra headers for every POST, e.g. {\"x-tenant\":\"acme\"}"),
         ])
 
     static let userAgent = "batchsender-webhook/1.0"

@@ -13,14 +13,14 @@ struct RateLimitMiddleware: RouterMiddleware {
     let scope: Scope
     let settings: RateLimitSettings
     let keyPrefix: String
-    /// Proxies whose `X-Forwarded-For` names the client (`[api] trusted_proxies`).
-    let trustedProxies: [IPNetwork]
+    /// Who the client is (`[api] trusted_proxies`), as the dashboard's sign-in limits count it too.
+    let clients: ClientAddress
 
     func handle(_ request: Request, context: APIContext, next: (Request, APIContext) async throws -> Response) async throws -> Response {
         let key: String, limit: Int
         switch scope {
         case .address:
-            key = keyPrefix + "ratelimit:addr:" + Self.client(request, context, trusting: trustedProxies)
+            key = keyPrefix + "ratelimit:addr:" + clients.client(peer: context.remoteAddress?.ipAddress, headers: request.headers)
             limit = settings.perAddress
         case .apiKey:
             guard let identity = context.identity else { return try await next(request, context) }
@@ -42,26 +42,5 @@ struct RateLimitMiddleware: RouterMiddleware {
         response.headers[HTTPField.Name("RateLimit-Limit")!] = String(limit)
         response.headers[remainingName] = String(decision.remaining)
         return response
-    }
-
-    /// The client's IP without its port; requests without one (in-process tests) share "local".
-    static func client(_ request: Request, _ context: APIContext, trusting proxies: [IPNetwork]) -> String {
-        var forwarded: [String] = []
-        for value in request.headers[values: HTTPField.Name("X-Forwarded-For")!] {
-            forwarded += value.split(separator: ",").map { String($0).trimmingWhitespace() }
-        }
-        return client(peer: context.remoteAddress?.ipAddress, forwardedFor: forwarded, trusting: proxies)
-    }
-
-    /// Behind trusted proxies the client is the nearest address in `X-Forwarded-For` that is not one of
-    /// them: what a client writes there itself is never believed past the first hop it does not control.
-    static func client(peer: String?, forwardedFor hops: [String], trusting proxies: [IPNetwork]) -> String {
-        guard var address = peer else { return "local" }
-        for hop in hops.reversed() {
-            guard let bytes = IPNetwork.parse(address), proxies.contains(where: { $0.contains(bytes) }),
-                  IPNetwork.parse(hop) != nil else { break }
-            address = hop
-        }
-        return address
     }
 }

@@ -43,6 +43,32 @@ package struct SlidingWindowLimiter: Sendable {
         return {1, limit - count - 1, 0}
         """
 
+    static let countScript = """
+        redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', tonumber(ARGV[1]) - tonumber(ARGV[2]))
+        return redis.call('ZCARD', KEYS[1])
+        """
+
+    /// How many requests `key` admitted in the window, without counting one more. Refused (503) like
+    /// `admit` when Redis cannot be reached.
+    package func count(_ key: String, windowMilliseconds: Int) async throws(APIError) -> Int {
+        let now = Int(WallClock.nowMilliseconds)
+        do {
+            let reply = try await pool.withConnection { redis in
+                try redis.command(["EVAL", Self.countScript, "1", key, String(now), String(windowMilliseconds)])
+            }
+            guard let count = reply.integer else {
+                logger.warning("rate limiter: unexpected reply; request refused", metadata: ["reply": "\(reply)"])
+                throw Self.unavailable
+            }
+            return count
+        } catch let refusal as APIError {
+            throw refusal
+        } catch {
+            logger.warning("rate limiter unavailable; request refused", metadata: ["error": "\(error)"])
+            throw Self.unavailable
+        }
+    }
+
     /// Admits one request under `key`. When Redis cannot be reached the request is refused (503, Retry-After):
     /// a limiter that let everything through while its store is down would be no limit exactly when one
     /// flood has taken the store down.

@@ -70,6 +70,17 @@ struct SendConfigRoutes {
         return Response(status: .noContent)
     }
 
+    /// Secret values masked. A secret map (custom-webhook `headers`, which often carry `Authorization`) keeps
+    /// its names with each value masked: the user still sees which headers are set, never what they say.
+    static func masked(_ credentials: [String: JSONValue], secretKeys: Set<String>) -> [String: JSONValue] {
+        var result = CredentialVault.masked(credentials, secretKeys: secretKeys)
+        for key in secretKeys {
+            guard case .object(let map)? = credentials[key] else { continue }
+            result[key] = .object(CredentialVault.masked(map, secretKeys: Set(map.keys)))
+        }
+        return result
+    }
+
     /// The stored row with its credentials opened and masked by the plugin's secret keys.
     private func present(_ row: SendConfigStore.Row) throws(APIError) -> JSONValue {
         guard case .object(var object)? = JSONValue.parse(Array(row.json.utf8)) else { throw APIError.internal() }
@@ -78,7 +89,7 @@ struct SendConfigRoutes {
         // A plugin no longer loaded has no declared secrets: every value is masked then.
         let secrets = configuration.providers[row.provider].map { Set($0.configKeys.filter(\.secret).map(\.name)) }
             ?? Set(credentials.keys)
-        object["credentials"] = .object(CredentialVault.masked(credentials, secretKeys: secrets))
+        object["credentials"] = .object(Self.masked(credentials, secretKeys: secrets))
         // Where the provider sends this config's webhooks: its own URL (verified with its own secret), or for a
         // managed config the deployment's account's, which the operators set up once for every managed config.
         if configuration.providers[row.provider]?.interfaces.contains(where: { $0.hasPrefix("batchsender.webhook/") }) == true,

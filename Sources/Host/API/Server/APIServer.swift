@@ -106,12 +106,13 @@ public final class APIServer: Sendable {
         HealthRoutes(database: database, redis: redis, nats: readinessNATS, threads: threads, registry: registry)
             .register(on: router)
         let limiter = SlidingWindowLimiter(pool: redis, logger: logger)
+        let clients = ClientAddress(trustedProxies: configuration.trustedProxies)
         let api = router.group("api")
             .add(middleware: RateLimitMiddleware(limiter: limiter, scope: .address, settings: configuration.rateLimit,
-                                                keyPrefix: configuration.redisKeyPrefix, trustedProxies: configuration.trustedProxies))
+                                                keyPrefix: configuration.redisKeyPrefix, clients: clients))
             .add(middleware: AuthMiddleware(database: database))
             .add(middleware: RateLimitMiddleware(limiter: limiter, scope: .apiKey, settings: configuration.rateLimit,
-                                                keyPrefix: configuration.redisKeyPrefix, trustedProxies: configuration.trustedProxies))
+                                                keyPrefix: configuration.redisKeyPrefix, clients: clients))
         OpenAPIRoute(document: document).register(on: api)
         registerUserRoutes(on: api)
         let admin = router.group("admin").add(middleware: AdminAuthMiddleware(token: configuration.adminToken))

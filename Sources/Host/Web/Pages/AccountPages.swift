@@ -5,7 +5,8 @@ import ProviderCrypto
 import Storage
 
 /// Register, sign in and sign out. A wrong password and an unknown address get the same answer after the
-/// same work (a hash is checked either way), and both are rate-limited per address and per client.
+/// same work (a hash is checked either way); `LoginThrottle` limits tries per client and per email and client,
+/// and slows an email's tries after failures from anywhere.
 struct AccountPages {
     let renderer: PageRenderer
     let postgres: ConnectionPool<PostgresConnection>
@@ -37,17 +38,20 @@ struct AccountPages {
 
     @Sendable func signIn(_ request: Request, context: WebContext) async throws -> Response {
         let email = (context.form.text("email") ?? "").lowercased(), password = context.form["password"] ?? ""
-        if let wait = try await throttle.admit(email: email.isEmpty ? nil : email, client: client(context)) {
+        if let wait = try await throttle.admit(email: email.isEmpty ? nil : email, client: context.clientAddress) {
             return refuse("login", "Too many sign-in attempts. Try again in \(Self.minutes(wait)).", email: email, context: context,
                           status: .tooManyRequests)
         }
         guard !email.isEmpty, !password.isEmpty else {
             return refuse("login", "Enter your email and password.", email: email, context: context, status: .unprocessableContent)
         }
+        let delay = try await throttle.delay(email: email)
+        if delay > .zero { try await Task.sleep(for: delay) }
         let found = try await postgres.withConnection { db in try AccountStore.credentials(db, email: email) }
         let hash = found?.hash ?? Self.decoy
         let matches = try await threads.runIfActive { PasswordHash.verify(password, encoded: hash) }
         guard let found, found.hash != nil, matches else {
+            try await throttle.failed(email: email)
             return refuse("login", Self.wrong, email: email, context: context, status: .unauthorized)
         }
         return try await start(userID: found.userID, context: context)
@@ -55,7 +59,7 @@ struct AccountPages {
 
     @Sendable func registerUser(_ request: Request, context: WebContext) async throws -> Response {
         let email = (context.form.text("email") ?? "").lowercased(), password = context.form["password"] ?? ""
-        if let wait = try await throttle.admit(email: nil, client: client(context)) {
+        if let wait = try await throttle.admit(email: nil, client: context.clientAddress) {
             return refuse("register", "Too many attempts from here. Try again in \(Self.minutes(wait)).", email: email, context: context,
                           status: .tooManyRequests)
         }
@@ -80,11 +84,11 @@ struct AccountPages {
     }
 
     @Sendable func signOut(_ request: Request, context: WebContext) async throws -> Response {
-        if let token = request.cookies[SessionMiddleware.sessionCookie]?.value {
+        if let token = request.cookies[SessionMiddleware.sessionCookie(secure: context.secure)]?.value {
             try await postgres.withConnection { db in try SessionStore.delete(db, token: token) }
         }
         var response = PageRenderer.redirect("/login")
-        response.headers.append(HTTPField(name: .setCookie, value: SessionMiddleware.cookie(SessionMiddleware.sessionCookie, "", secure: context.secure, maxAge: 0)))
+        response.headers.append(HTTPField(name: .setCookie, value: SessionMiddleware.cookie(SessionMiddleware.sessionCookie(secure: context.secure), "", secure: context.secure, maxAge: 0)))
         return response
     }
 
@@ -92,11 +96,9 @@ struct AccountPages {
         let token = try await postgres.withConnection { db in try SessionStore.create(db, userID: userID) }
         var response = PageRenderer.redirect("/batches")
         response.headers.append(HTTPField(name: .setCookie, value: SessionMiddleware.cookie(
-            SessionMiddleware.sessionCookie, token, secure: context.secure, maxAge: SessionStore.lifetimeHours * 3_600)))
+            SessionMiddleware.sessionCookie(secure: context.secure), token, secure: context.secure, maxAge: SessionStore.lifetimeHours * 3_600)))
         return response
     }
-
-    private func client(_ context: WebContext) -> String { context.remoteAddress?.ipAddress ?? "unknown" }
 
     static func minutes(_ seconds: Int) -> String {
         seconds < 90 ? "\(seconds) seconds" : "\((seconds + 59) / 60) minutes"

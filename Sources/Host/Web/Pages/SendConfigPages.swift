@@ -50,15 +50,15 @@ struct SendConfigPages {
     }
 
     /// A plugin's config keys as form fields: secrets as password inputs, booleans as checkboxes, lists as
-    /// comma-separated text, maps as `name=value` lines.
+    /// comma-separated text, maps as `name=value` lines (a secret map too: its values are never filled in).
     static func fields(_ keys: [ConfigKey], values: [String: String], editing: Bool = false) -> [[String: Any]] {
         keys.map { key in
             ["name": key.name, "field": "cred." + key.name, "description": key.description, "required": key.required && !editing,
-             "secret": key.secret, "bool": key.type == .bool, "map": key.type == .stringMap,
+             "secret": key.secret && key.type != .stringMap, "bool": key.type == .bool, "map": key.type == .stringMap,
              "plain": !key.secret && key.type != .bool && key.type != .stringMap,
              "inputType": key.type == .url ? "url" : "text", "value": key.secret ? "" : values["cred." + key.name] ?? "",
              "checked": values["cred." + key.name] == "true", "hint": key.type == .stringList ? "comma-separated" : "",
-             "placeholder": editing && key.secret ? "unchanged unless you type a new one" : (key.defaultValue ?? "")]
+             "placeholder": editing && (key.secret || key.type == .stringMap) ? "unchanged unless you type a new one" : (key.defaultValue ?? "")]
         }
     }
 

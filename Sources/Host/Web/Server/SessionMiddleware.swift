@@ -1,30 +1,42 @@
 import HTTPTypes
 import Hummingbird
 import HostCore
+import SenderAPI
 import Storage
 
 /// Finds the browser's session from its cookie, gives an anonymous visitor a CSRF token of its own (the
 /// `bs_csrf` cookie, which the sign-in forms repeat), and checks that every state-changing request
 /// carries the right token: a form's `_csrf` field, or the `X-CSRF-Token` header of the pages' scripts.
 /// A cross-site page can make the browser send the cookie, but cannot read the token to send with it.
+/// It also names the client (`ClientAddress`, as the API does) and tells whether the browser came over TLS.
 struct SessionMiddleware: RouterMiddleware {
     typealias Context = WebContext
     let postgres: ConnectionPool<PostgresConnection>
-    let trustedProxies: [IPNetwork]
-    static let sessionCookie = "bs_session"
-    static let visitorCookie = "bs_csrf"
+    let clients: ClientAddress
+
+    /// The session cookie's name. Over TLS (through a trusted proxy) both cookies carry the `__Host-` prefix,
+    /// which a browser keeps only with `Secure`, `Path=/` and no `Domain`: no sibling subdomain and no plain-http
+    /// answer can set or shadow them, and only that name is read then. Browsers keep `Secure` cookies sent over
+    /// plain http only from localhost, so a dashboard reached over plain http (a developer's loopback) uses the
+    /// bare names, without `Secure`.
+    static func sessionCookie(secure: Bool) -> String { (secure ? "__Host-" : "") + "bs_session" }
+    /// The anonymous visitor's CSRF cookie's name, by the same rule.
+    static func visitorCookie(secure: Bool) -> String { (secure ? "__Host-" : "") + "bs_csrf" }
     /// Forms are small; a CSV upload is a script's request, streamed, and never read here.
     static let formLimit = 1 << 20
 
     func handle(_ request: Request, context: WebContext, next: (Request, WebContext) async throws -> Response) async throws -> Response {
         var context = context
-        context.secure = isSecure(request, context: context)
-        if let token = request.cookies[Self.sessionCookie]?.value, !token.isEmpty {
+        let peer = context.remoteAddress?.ipAddress
+        context.clientAddress = clients.client(peer: peer, headers: request.headers)
+        // Over TLS only through a proxy we trust to say so: this server itself speaks plain HTTP.
+        context.secure = request.headers[HTTPField.Name("X-Forwarded-Proto")!]?.lowercased() == "https" && clients.trusts(peer: peer)
+        if let token = request.cookies[Self.sessionCookie(secure: context.secure)]?.value, !token.isEmpty {
             context.session = try await postgres.withConnection { db in try SessionStore.find(db, token: token) }
         }
         var newVisitorToken: String?
         if context.session == nil {
-            if let token = request.cookies[Self.visitorCookie]?.value, token.count == 32, token.allSatisfy(\.isHexDigit) {
+            if let token = request.cookies[Self.visitorCookie(secure: context.secure)]?.value, token.count == 32, token.allSatisfy(\.isHexDigit) {
                 context.visitorToken = token
             } else {
                 newVisitorToken = SessionStore.token(bytes: 16)
@@ -49,7 +61,7 @@ struct SessionMiddleware: RouterMiddleware {
         }
         var response = try await next(request, context)
         if let newVisitorToken {
-            response.headers.append(HTTPField(name: .setCookie, value: Self.cookie(Self.visitorCookie, newVisitorToken, secure: context.secure)))
+            response.headers.append(HTTPField(name: .setCookie, value: Self.cookie(Self.visitorCookie(secure: context.secure), newVisitorToken, secure: context.secure)))
         }
         return response
     }
@@ -65,12 +77,5 @@ struct SessionMiddleware: RouterMiddleware {
         let x = Array(a.utf8), y = Array(b.utf8)
         guard x.count == y.count else { return false }
         return zip(x, y).reduce(0) { $0 | ($1.0 ^ $1.1) } == 0
-    }
-
-    /// Over TLS only through a proxy we trust to say so: this server itself speaks plain HTTP.
-    private func isSecure(_ request: Request, context: WebContext) -> Bool {
-        guard request.headers[HTTPField.Name("X-Forwarded-Proto")!]?.lowercased() == "https",
-              let address = context.remoteAddress?.ipAddress, let bytes = IPNetwork.parse(address) else { return false }
-        return trustedProxies.contains { $0.contains(bytes) }
     }
 }

@@ -13,8 +13,11 @@ public struct WebContext: RequestContext {
     /// The anonymous visitor's CSRF token (the `bs_csrf` cookie), for the sign-in and register forms.
     var visitorToken: String?
     var form: FormData = FormData()
-    /// Whether the browser reached us over TLS (through a trusted proxy): cookies are `Secure` then.
+    /// Whether the browser reached us over TLS (through a trusted proxy): cookies are `Secure` and `__Host-` then.
     var secure = false
+    /// The client as the sign-in limits count it (`ClientAddress`: the peer, or behind trusted proxies the
+    /// address they forwarded for).
+    var clientAddress = "local"
 
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)

@@ -25,13 +25,27 @@ public struct WebDashboard: Service {
     }
 
     public func application() async throws -> some ApplicationProtocol {
+        let configuration = server.configuration
+        let onReady = self.onReady
+        return Application(
+            router: try await router(),
+            server: .http1(configuration: .init(idleTimeout: .milliseconds(Int64(configuration.idleTimeoutMs)))),
+            configuration: .init(address: .hostname(host, port: port), serverName: "batchsender-web"),
+            onServerRunning: { channel in onReady(channel.localAddress?.port ?? 0) },
+            logger: server.apiLogger.role("web"))
+    }
+
+    /// Every page and asset, behind the security headers, the error pages and the session.
+    package func router() async throws -> Router<WebContext> {
         let renderer = try await PageRenderer.load()
         let assets = try Assets.load()
         let configuration = server.configuration
         let api = SignedInAPI(responder: server.signedInRouter().buildResponder())
         let router = Router(context: WebContext.self)
+        // Outermost: error pages carry the headers too.
+        router.middlewares.add(SecurityHeadersMiddleware())
         router.middlewares.add(WebErrorMiddleware(renderer: renderer))
-        router.middlewares.add(SessionMiddleware(postgres: server.postgres, trustedProxies: configuration.trustedProxies))
+        router.middlewares.add(SessionMiddleware(postgres: server.postgres, clients: ClientAddress(trustedProxies: configuration.trustedProxies)))
         assets.register(on: router)
         let throttle = LoginThrottle(limiter: SlidingWindowLimiter(pool: server.redisPool, logger: server.apiLogger),
                                      keyPrefix: configuration.redisKeyPrefix)
@@ -41,12 +55,6 @@ public struct WebDashboard: Service {
         AnalyticsPage(renderer: renderer, api: api).register(on: router)
         APIKeyPages(renderer: renderer, api: api).register(on: router)
         SuppressionPages(renderer: renderer, api: api).register(on: router)
-        let onReady = self.onReady
-        return Application(
-            router: router,
-            server: .http1(configuration: .init(idleTimeout: .milliseconds(Int64(configuration.idleTimeoutMs)))),
-            configuration: .init(address: .hostname(host, port: port), serverName: "batchsender-web"),
-            onServerRunning: { channel in onReady(channel.localAddress?.port ?? 0) },
-            logger: server.apiLogger.role("web"))
+        return router
     }
 }

@@ -1,14 +1,23 @@
+import ProviderCrypto
 import SenderAPI
 
-/// How often sign-in may be tried: per address (against guessing one user's password from many places)
-/// and per client address (against trying many users from one place), in sliding windows kept in Redis
-/// so that every dashboard process shares them. Registration counts against the client address too.
+/// How often sign-in may be tried, in sliding windows kept in Redis so that every dashboard process shares
+/// them. No count is one a stranger can fill for someone else:
+/// - per client address (the `ClientAddress` rule the API uses, `[api] trusted_proxies` included), against
+///   trying many users from one place; registration counts here too;
+/// - per email address *and* client, against guessing one user's password from one place: a guesser's
+///   tries for a victim's email lock out the guesser's client, never the victim's;
+/// - failed sign-ins for an email from every client slow each later try for it (1 s, doubling to 8 s),
+///   against guessing from many places, without ever refusing the right password from a fresh client.
 struct LoginThrottle: Sendable {
     let limiter: SlidingWindowLimiter
     let keyPrefix: String
-    static let perAddress = 5
+    static let perAddressAndClient = 5
     static let perClient = 30
     static let windowMilliseconds = 15 * 60_000
+    /// Failed sign-ins for one email, from every client, before each later try for it waits.
+    static let failuresBeforeDelay = 5
+    static let maxDelaySeconds = 8
 
     /// nil when the attempt may go ahead, else how many seconds until it may.
     func admit(email: String?, client: String) async throws -> Int? {
@@ -17,10 +26,34 @@ struct LoginThrottle: Sendable {
                                                windowMilliseconds: Self.windowMilliseconds)
         if !byClient.allowed { waits.append(byClient.retryAfterMilliseconds) }
         if let email {
-            let byAddress = try await limiter.admit(keyPrefix + "web:login:address:" + email, limit: Self.perAddress,
-                                                    windowMilliseconds: Self.windowMilliseconds)
+            let byAddress = try await limiter.admit(keyPrefix + "web:login:address:" + Self.digest(email) + ":client:" + client,
+                                                    limit: Self.perAddressAndClient, windowMilliseconds: Self.windowMilliseconds)
             if !byAddress.allowed { waits.append(byAddress.retryAfterMilliseconds) }
         }
         return waits.max().map { max(1, ($0 + 999) / 1_000) }
     }
+
+    /// How long a try for `email` waits before its password is checked: nothing until the email has
+    /// `failuresBeforeDelay` recent failures from anywhere, then 1 s doubling with each failure to `maxDelaySeconds`.
+    func delay(email: String) async throws -> Duration {
+        let failures = try await limiter.count(failuresKey(email), windowMilliseconds: Self.windowMilliseconds)
+        return Self.delay(failures: failures)
+    }
+
+    static func delay(failures: Int) -> Duration {
+        guard failures >= failuresBeforeDelay else { return .zero }
+        let doublings = min(failures - failuresBeforeDelay, 3)
+        return .seconds(min(maxDelaySeconds, 1 << doublings))
+    }
+
+    /// Counts a wrong password (or an unknown email) for `email`, from whichever client.
+    func failed(email: String) async throws {
+        // The limit only caps the set's size: every failure past it waits the longest delay anyway.
+        _ = try await limiter.admit(failuresKey(email), limit: 1_000, windowMilliseconds: Self.windowMilliseconds)
+    }
+
+    private func failuresKey(_ email: String) -> String { keyPrefix + "web:login:failures:" + Self.digest(email) }
+
+    /// Emails are keyed by their hash: a key's length stays fixed whatever a form sends.
+    private static func digest(_ email: String) -> String { Encoding.hex(Digest.sha256(Array(email.utf8))) }
 }
