@@ -3,9 +3,10 @@ import Pipeline
 
 /// `batchsender webhooks orphans`: provider events whose message this platform never
 /// found, kept after `[webhooks] orphan_after_ms` of retries for an operator to look at.
+/// `batchsender webhooks dead-letters`: stored webhooks the processor could not apply.
 struct WebhookCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "webhooks", abstract: "Inspect webhook ingestion.", subcommands: [Orphans.self])
+        commandName: "webhooks", abstract: "Inspect webhook ingestion.", subcommands: [Orphans.self, DeadLetters.self])
 
     struct Orphans: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -22,6 +23,25 @@ struct WebhookCommand: AsyncParsableCommand {
             let orphans = try await WebhookLedger(database: resources.database).orphans(limit: limit)
             try await resources.shutdown()
             for line in orphans { Output.line(line) }
+        }
+    }
+
+    struct DeadLetters: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "dead-letters",
+            abstract: "Print the newest dead-lettered webhooks as JSON lines: id, provider, send-config, times, deliveries, reasons, size.")
+        @Option(help: "At most this many dead letters.") var limit: Int = 100
+        @Option(help: "The host config whose [api] redis_key_prefix the deployment uses.") var config: String?
+
+        func validate() throws {
+            guard (1...100_000).contains(limit) else { throw ValidationError("--limit must be from 1 to 100000") }
+        }
+
+        func run() async throws {
+            let resources = try DeadLetterCommand.resources(config: config)
+            let letters = try await WebhookDeadLetters(database: resources.database).list(limit: limit)
+            try await resources.shutdown()
+            for line in letters { Output.line(line) }
         }
     }
 }

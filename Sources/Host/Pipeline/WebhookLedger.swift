@@ -6,7 +6,8 @@ import Storage
 /// id, kept once each, recipients moved forward, batch counters, suppressions.
 /// One transaction per round of events, a handful of bulk statements; applying
 /// a round again changes nothing (an event already kept moves nobody), so a
-/// redelivered round is harmless.
+/// redelivered round is harmless. An event PostgreSQL refuses is set aside
+/// (`FaultIsolation`, each try under a savepoint) and the rest of the round commits.
 public struct WebhookLedger: Sendable {
     let database: ConnectionPool<PostgresConnection>
 
@@ -44,13 +45,62 @@ public struct WebhookLedger: Sendable {
         public var suppressed = 0
         /// The new events, for the analytics store.
         public var events: [AnalyticsEvent] = []
+        /// Indices of events PostgreSQL refused on their own, with its error; nothing of them was applied.
+        public var failed: [Int: String] = [:]
+
+        /// Adds what a slice of the round starting at `offset` did.
+        mutating func add(_ part: Outcome, offset: Int) {
+            unknown += part.unknown.map { $0 + offset }
+            recorded += part.recorded
+            moved += part.moved
+            suppressed += part.suppressed
+            events += part.events
+        }
     }
 
-    /// Applies the events in one transaction.
+    /// Applies the events in one transaction. Each tenant's events (those of one send-config, or of one
+    /// provider's managed route) are adjacent, so that when the round fails the search for the culprits
+    /// tries every other tenant's events once, whole. The servers failing throws; an event failing does not.
     public func apply(_ events: [Incoming]) async throws -> Outcome {
         guard !events.isEmpty else { return Outcome() }
-        return try await database.withConnection { db in
-            try db.transaction { () throws(PostgresError) in try Self.apply(db, events) }
+        let order = events.indices.sorted { (Self.scope(events[$0]), $0) < (Self.scope(events[$1]), $1) }
+        let sorted = order.map { events[$0] }
+        var groups: [Range<Int>] = []
+        for index in sorted.indices where index == 0 || Self.scope(sorted[index]) != Self.scope(sorted[index - 1]) {
+            if let last = groups.popLast() { groups.append(last.lowerBound..<index) }
+            groups.append(index..<sorted.count)
+        }
+        let applied = try await database.withConnection { [groups] db in
+            try db.transaction { () throws(PostgresError) -> Outcome in
+                var outcome = Outcome()
+                let failures = try FaultIsolation.run(groups: groups, attempt: { (range: Range<Int>) throws(PostgresError) in
+                    let part = try Self.savepoint(db) { () throws(PostgresError) in try Self.apply(db, Array(sorted[range])) }
+                    outcome.add(part, offset: range.lowerBound)
+                }, isFatal: \.isTheServers)
+                outcome.failed = failures.mapValues(\.message)
+                return outcome
+            }
+        }
+        // Back to the caller's indices.
+        var outcome = applied
+        outcome.unknown = applied.unknown.map { order[$0] }.sorted()
+        outcome.failed = Dictionary(uniqueKeysWithValues: applied.failed.map { (order[$0.key], $0.value) })
+        return outcome
+    }
+
+    /// Whose events these are: a send-config's, or a provider's managed route's.
+    static func scope(_ event: Incoming) -> String { event.sendConfigID ?? "managed:\(event.provider)" }
+
+    /// `body` under a savepoint of the open transaction: when it throws, what it did is undone and the transaction goes on.
+    static func savepoint<T>(_ db: PostgresConnection, _ body: () throws(PostgresError) -> T) throws(PostgresError) -> T {
+        try db.execute("SAVEPOINT webhook_events")
+        do {
+            let value = try body()
+            try db.execute("RELEASE SAVEPOINT webhook_events")
+            return value
+        } catch {
+            if !error.isTheServers { try db.execute("ROLLBACK TO SAVEPOINT webhook_events") }
+            throw error
         }
     }
 
@@ -175,21 +225,30 @@ public struct WebhookLedger: Sendable {
         return rows.first?[0].flatMap(Int.init) ?? 0
     }
 
-    /// Keeps events whose message stayed unknown past the orphan age, for an operator to look at.
-    public func keepOrphans(_ events: [Incoming]) async throws {
-        guard !events.isEmpty else { return }
+    /// Keeps events whose message stayed unknown past the orphan age, for an operator to look at; returns the
+    /// indices of those PostgreSQL refused (with its error), the others kept all the same.
+    public func keepOrphans(_ events: [Incoming]) async throws -> [Int: String] {
+        guard !events.isEmpty else { return [:] }
+        return try await database.withConnection { db in
+            try db.transaction { () throws(PostgresError) -> [Int: String] in
+                try FaultIsolation.run(groups: [events.indices], attempt: { (range: Range<Int>) throws(PostgresError) in
+                    try Self.savepoint(db) { () throws(PostgresError) in try Self.keepOrphans(db, Array(events[range])) }
+                }, isFatal: \.isTheServers).mapValues(\.message)
+            }
+        }
+    }
+
+    static func keepOrphans(_ db: PostgresConnection, _ events: [Incoming]) throws(PostgresError) {
         func column(_ value: (Incoming) -> String?) -> String { PostgresArray.literal(events.map { value($0).map(clean) }) }
         let parameters = [column(\.provider), column(\.eventID), column(\.sendConfigID), column(\.event.providerMessageId),
                           column(\.event.type.rawValue), column(\.event.recipient),
                           column { $0.event.timestampMs.map { ISO8601.extendedUTC(milliseconds: $0) } },
                           column { ISO8601.extendedUTC(milliseconds: $0.receivedAtMs) }]
-        _ = try await database.withConnection { db in
-            try db.query("""
-                INSERT INTO webhook_orphans (provider, event_id, send_config_id, provider_message_id, type, recipient, occurred_at, received_at)
-                SELECT * FROM unnest($1::text[], $2::text[], $3::uuid[], $4::text[], $5::text[], $6::text[], $7::timestamptz[], $8::timestamptz[])
-                ON CONFLICT DO NOTHING
-                """, parameters)
-        }
+        _ = try db.query("""
+            INSERT INTO webhook_orphans (provider, event_id, send_config_id, provider_message_id, type, recipient, occurred_at, received_at)
+            SELECT * FROM unnest($1::text[], $2::text[], $3::uuid[], $4::text[], $5::text[], $6::text[], $7::timestamptz[], $8::timestamptz[])
+            ON CONFLICT DO NOTHING
+            """, parameters)
     }
 
     /// The newest orphans, as JSON lines.
@@ -208,4 +267,17 @@ public struct WebhookLedger: Sendable {
 /// PostgreSQL text cannot hold NUL: a provider's string keeps everything else.
 private func clean(_ text: String) -> String {
     text.utf8.contains(0) ? String(text.unicodeScalars.filter { $0 != "\0" }.map(Character.init)) : text
+}
+
+extension PostgresError {
+    /// The server gone, a deadlock, a cancelled or throttled statement: no event's fault, so the whole
+    /// round waits and goes again rather than any event being set aside for it.
+    var isTheServers: Bool {
+        switch kind {
+        case .connection: true
+        // 08 connection, 40 rollback (deadlock, serialization), 53 resources, 55 object state (a lock
+        // not available), 57 operator intervention (shutdown, statement timeout), 58 the server's system.
+        case .statement(let state): ["08", "40", "53", "55", "57", "58"].contains(String(state.prefix(2)))
+        }
+    }
 }

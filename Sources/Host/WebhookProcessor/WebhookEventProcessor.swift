@@ -13,11 +13,16 @@ import Storage
 /// tried again later while its message is not known yet (a webhook can
 /// overtake the sender's write of the message id), kept as an orphan after
 /// `orphanAfterMs`. Applying is idempotent, so a redelivered round is harmless.
+/// An event PostgreSQL refuses is set aside while the rest of the round commits;
+/// its webhook is tried again with a growing wait (`WebhookRetryPolicy`), then
+/// dead-lettered, as is one its plugin cannot parse: nothing goes round forever.
 public struct WebhookEventProcessor: Service {
     let resources: PipelineResources
     let settings: WebhookIngestSettings
     let instances: WebhookInstances
     let ledger: WebhookLedger
+    let deadLetters: WebhookDeadLetters
+    let retry = WebhookRetryPolicy()
     let logger: Logger
 
     public init(resources: PipelineResources, settings: WebhookIngestSettings, instances: WebhookInstances) {
@@ -26,6 +31,7 @@ public struct WebhookEventProcessor: Service {
         self.settings = settings
         self.instances = instances
         ledger = WebhookLedger(database: resources.database)
+        deadLetters = WebhookDeadLetters(database: resources.database)
     }
 
     /// `processorLanes` lanes, each fetching and applying rounds of its own: while one lane waits on
@@ -36,6 +42,7 @@ public struct WebhookEventProcessor: Service {
         for provider in resources.plugins.ids {
             _ = Counter(label: "webhook_events_applied_total", dimensions: [("provider", provider)])
             _ = Counter(label: "plugin_call_errors_total", dimensions: [("provider", provider), ("call", "parse")])
+            _ = Counter(label: "webhook_dead_letters_total", dimensions: [("provider", provider)])
         }
         await withDiscardingTaskGroup { group in
             for _ in 0..<settings.processorLanes { group.addTask { await lane() } }
@@ -70,24 +77,30 @@ public struct WebhookEventProcessor: Service {
     func handle(_ messages: [ReceivedMessage]) async throws {
         var stored: [Stored] = []
         var incoming: [WebhookLedger.Incoming] = []
-        var unreadable: [ReceivedMessage] = []
+        // What cannot be applied however often it is tried: kept for an operator, then acknowledged.
+        var dead: [WebhookDeadLetter] = []
+        var acked: [ReceivedMessage] = []
         for message in messages {
             guard let envelope = WebhookEnvelope.decode(message.data) else {
-                logger.error("a stored webhook is not an envelope this version reads; dropped", metadata: ["subject": "\(message.subject)"])
-                unreadable.append(message)
+                logger.error("a stored webhook is not an envelope this version reads; dead-lettered", metadata: ["subject": "\(message.subject)"])
+                dead.append(WebhookDeadLetter(unreadable: message.data, deliveries: message.deliveries, reason: "not a webhook envelope this version reads"))
+                acked.append(message)
                 continue
             }
             let events: [DeliveryEvent]
             switch try await instances.instance(provider: envelope.provider, sendConfigID: envelope.sendConfigID) {
             case .failure(let problem):
-                logger.warning("a stored webhook's config is gone; dropped", metadata: ["provider": "\(envelope.provider)", "reason": "\(problem)"])
-                unreadable.append(message)
+                logger.warning("a stored webhook's config is gone; dead-lettered", metadata: ["provider": "\(envelope.provider)", "reason": "\(problem)"])
+                dead.append(WebhookDeadLetter(envelope: envelope, bytes: message.data, deliveries: message.deliveries, reasons: ["\(problem)"]))
+                acked.append(message)
                 continue
             case .success(let instance):
                 do { events = try instance.parse(envelope.request) } catch {
                     Counter(label: "plugin_call_errors_total", dimensions: [("provider", envelope.provider), ("call", "parse")]).increment()
-                    logger.warning("a stored webhook cannot be parsed; dropped", metadata: ["provider": "\(envelope.provider)", "error": "\(error)"])
-                    unreadable.append(message)
+                    logger.warning("a stored webhook cannot be parsed; dead-lettered", metadata: ["provider": "\(envelope.provider)", "error": "\(error)"])
+                    dead.append(WebhookDeadLetter(envelope: envelope, bytes: message.data, deliveries: message.deliveries,
+                                                  reasons: ["the plugin cannot parse it: \(error)"]))
+                    acked.append(message)
                     continue
                 }
             }
@@ -110,34 +123,63 @@ public struct WebhookEventProcessor: Service {
             Counter(label: "webhook_events_applied_total", dimensions: [("provider", provider)]).increment(by: count)
         }
         let unknown = Set(outcome.unknown.map { fresh[$0] })
+        let failed = Dictionary(uniqueKeysWithValues: outcome.failed.map { (fresh[$0.key], $0.value) })
 
-        var acked: [ReceivedMessage] = unreadable
-        var retried: [ReceivedMessage] = []
+        var retried: [(message: ReceivedMessage, delayMs: Int64)] = []
         var orphans: [WebhookLedger.Incoming] = []
+        var orphanOwners: [Int] = []
         let now = WallClock.nowMilliseconds
-        for item in stored {
+        for (position, item) in stored.enumerated() {
+            let refused = item.events.compactMap { index in failed[index].map { "event \(incoming[index].eventID.prefix(200)): \($0)" } }
+            if !refused.isEmpty {
+                // Its other events are applied (and remembered as seen), so a retry applies only what failed.
+                switch retry.decision(deliveries: item.message.deliveries) {
+                case .retry(let delayMs):
+                    logger.warning("a webhook event cannot be applied; tried again later", metadata: [
+                        "provider": "\(item.envelope.provider)", "deliveries": "\(item.message.deliveries)", "error": "\(refused[0])"])
+                    retried.append((item.message, delayMs))
+                case .deadLetter:
+                    logger.error("a webhook event cannot be applied after every attempt; dead-lettered", metadata: [
+                        "provider": "\(item.envelope.provider)", "deliveries": "\(item.message.deliveries)", "error": "\(refused[0])"])
+                    dead.append(WebhookDeadLetter(envelope: item.envelope, bytes: item.message.data, deliveries: item.message.deliveries, reasons: refused))
+                    acked.append(item.message)
+                }
+                continue
+            }
             let missing = item.events.filter { unknown.contains($0) }
             if missing.isEmpty || now - item.envelope.receivedAtMs >= settings.orphanAfterMs {
                 orphans += missing.map { incoming[$0] }
+                orphanOwners += missing.map { _ in position }
                 acked.append(item.message)
             } else {
-                retried.append(item.message)
+                retried.append((item.message, settings.orphanRetryMs))
             }
         }
-        try await ledger.keepOrphans(orphans)
-        let retryMs = settings.orphanRetryMs
+        // An orphan PostgreSQL refuses to keep leaves its webhook (acknowledged all the same) with the dead letters.
+        let unkept = try await ledger.keepOrphans(orphans)
+        for (position, indices) in Dictionary(grouping: unkept.keys, by: { orphanOwners[$0] }) {
+            let item = stored[position]
+            let reasons = indices.sorted().map { "orphan \(orphans[$0].eventID.prefix(200)) not kept: \(unkept[$0] ?? "")" }
+            dead.append(WebhookDeadLetter(envelope: item.envelope, bytes: item.message.data, deliveries: item.message.deliveries, reasons: reasons))
+        }
+        // Kept before their acks: a dead letter lost between the two would be a webhook lost.
+        try await deadLetters.keep(dead)
+        for letter in dead {
+            Counter(label: "webhook_dead_letters_total", dimensions: [("provider", letter.provider.isEmpty ? "unknown" : letter.provider)]).increment()
+        }
         try await resources.nats { [acked, retried] _ in
             for message in acked { try message.ack() }
-            for message in retried { try message.nak(delayMs: retryMs) }
+            for (message, delayMs) in retried { try message.nak(delayMs: delayMs) }
         }
-        let applied = fresh.filter { !unknown.contains($0) }.map { keys[$0] }
+        let applied = fresh.filter { !unknown.contains($0) && failed[$0] == nil }.map { keys[$0] }
         if !applied.isEmpty {
             let ttl = String(settings.dedupeTTLHours * 3_600)
             _ = try await resources.redis.withConnection { redis in try redis.pipeline(applied.map { ["SET", $0, "1", "EX", ttl] }) }
         }
-        if outcome.moved > 0 || !orphans.isEmpty {
+        if outcome.moved > 0 || !orphans.isEmpty || !dead.isEmpty || !failed.isEmpty {
             logger.debug("webhooks applied", metadata: ["events": "\(fresh.count)", "moved": "\(outcome.moved)",
-                                                         "suppressed": "\(outcome.suppressed)", "orphans": "\(orphans.count)"])
+                                                         "suppressed": "\(outcome.suppressed)", "orphans": "\(orphans.count)",
+                                                         "refused": "\(failed.count)", "deadLettered": "\(dead.count)"])
         }
     }
 

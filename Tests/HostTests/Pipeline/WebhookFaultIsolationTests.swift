@@ -1,0 +1,80 @@
+import Pipeline
+import Testing
+
+/// The isolation rule of the webhook processor without servers: a fake round whose bad items fail
+/// any try they are part of, as PostgreSQL fails a statement over one refused value.
+@Suite("Webhook fault isolation")
+struct WebhookFaultIsolationTests {
+    struct Refused: Error, Equatable { var item: Int }
+    struct ServersAway: Error {}
+
+    /// A fake ledger: a try of a range commits all of it, or fails on its first bad item and commits nothing.
+    final class FakeRound {
+        let bad: Set<Int>
+        var committed: [Int] = []
+        var tries: [Range<Int>] = []
+        init(bad: Set<Int>) { self.bad = bad }
+
+        func attempt(_ range: Range<Int>) throws(Refused) {
+            tries.append(range)
+            if let item = range.first(where: bad.contains) { throw Refused(item: item) }
+            committed += range
+        }
+    }
+
+    @Test("a round without a bad item is one try")
+    func cleanRound() throws {
+        let round = FakeRound(bad: [])
+        let failures = try FaultIsolation.run(groups: [0..<300, 300..<500], attempt: round.attempt, isFatal: { _ in false })
+        #expect(failures.isEmpty)
+        #expect(round.tries == [0..<500])
+        #expect(round.committed == Array(0..<500))
+    }
+
+    @Test("bad items are set aside, each with its own error, and every other item commits exactly once",
+          arguments: [Set<Int>([0]), [499], [7, 8, 9], Set(0..<50), Set(stride(from: 0, to: 500, by: 37)), Set(0..<500)])
+    func isolatesBadItems(bad: Set<Int>) throws {
+        let round = FakeRound(bad: bad)
+        let failures = try FaultIsolation.run(groups: [0..<500], attempt: round.attempt, isFatal: { _ in false })
+        #expect(Set(failures.keys) == bad)
+        #expect(failures.allSatisfy { $0.key == $0.value.item }, "each failure is the item's own")
+        #expect(round.committed.sorted() == Array(Set(0..<500).subtracting(bad)).sorted())
+        #expect(Set(round.committed).count == round.committed.count, "nothing twice")
+        // Bisection: at most two tries per bad item per level, plus the first.
+        #expect(round.tries.count <= 1 + 2 * max(bad.count, 1) * 10, "\(round.tries.count) tries")
+    }
+
+    @Test("one tenant's bad items cost every other tenant one try of its own group, and leave it whole")
+    func otherTenantsTriedOnce() throws {
+        // Tenant A 0..<50 all bad; tenants B 50..<51 and C 51..<300 good.
+        let round = FakeRound(bad: Set(0..<50))
+        let failures = try FaultIsolation.run(groups: [0..<50, 50..<51, 51..<300], attempt: round.attempt, isFatal: { _ in false })
+        #expect(Set(failures.keys) == Set(0..<50))
+        #expect(round.tries.filter { $0.overlaps(50..<300) } == [0..<300, 50..<51, 51..<300])
+        #expect(round.committed == Array(50..<300))
+    }
+
+    @Test("the servers failing is no item's fault: the search stops and rethrows, setting nothing aside")
+    func fatalStops() {
+        var tries = 0
+        #expect(throws: ServersAway.self) {
+            _ = try FaultIsolation.run(groups: [0..<10], attempt: { (_: Range<Int>) throws(ServersAway) in
+                tries += 1
+                throw ServersAway()
+            }, isFatal: { _ in true })
+        }
+        #expect(tries == 1)
+    }
+
+    @Test("a failing webhook is tried again after 1, 2, 4, 8 s and dead-lettered at its fifth delivery")
+    func retryPolicy() {
+        let policy = WebhookRetryPolicy()
+        #expect((1...4).map { policy.decision(deliveries: $0) } == [.retry(delayMs: 1_000), .retry(delayMs: 2_000), .retry(delayMs: 4_000), .retry(delayMs: 8_000)])
+        #expect(policy.decision(deliveries: 5) == .deadLetter)
+        #expect(policy.decision(deliveries: .max) == .deadLetter)
+        #expect(policy.decision(deliveries: 0) == .retry(delayMs: 1_000), "a delivery count of 0 (no metadata) does not trap")
+        var long = WebhookRetryPolicy()
+        long.attempts = .max
+        #expect(long.decision(deliveries: 10_000) == .retry(delayMs: 30_000), "the wait is capped, the shift bounded")
+    }
+}
