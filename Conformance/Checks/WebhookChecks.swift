@@ -90,6 +90,8 @@ enum WebhookChecks: CheckGroup {
             }
         }
 
+        lineEndings(context, instance)
+
         context.check("parsing: fixtures.json documents the event table (event_types)") {
             Verdict.expect(!(fixtures.manifest.eventTypes ?? []).isEmpty,
                            "an event_types table: every event name the provider sends and its type", got: "none")
@@ -138,6 +140,80 @@ enum WebhookChecks: CheckGroup {
                 }
                 return Verdict.expect(failure.status == .malformed || failure.status == .invalidArgument,
                                       "status malformed", got: failure.summary)
+            }
+        }
+    }
+
+    /// The body's lines ended every way a sender or a proxy may end them, and without the final
+    /// line end. Parse must give the same events from LF, CRLF and no final newline (CR alone: the
+    /// same events or a refusal, never others); verify must refuse each where the signature covers
+    /// the bytes, since none is the body that was signed.
+    static func lineEndingForms(_ body: [UInt8]) -> [(name: String, body: [UInt8], sameEventsRequired: Bool)] {
+        var lines: [[UInt8]] = [[]]
+        var index = 0
+        while index < body.count {
+            let byte = body[index]
+            if byte == UInt8(ascii: "\r") || byte == UInt8(ascii: "\n") {
+                lines.append([])
+                if byte == UInt8(ascii: "\r"), index + 1 < body.count, body[index + 1] == UInt8(ascii: "\n") { index += 1 }
+            } else {
+                lines[lines.count - 1].append(byte)
+            }
+            index += 1
+        }
+        guard lines.count > 1 else {
+            // One line without an end: the forms are its possible ends.
+            return [("a final LF", body + [0x0a], true), ("a final CRLF", body + [0x0d, 0x0a], true), ("a final CR", body + [0x0d], false)]
+        }
+        let trailing = lines.last?.isEmpty ?? false
+        let content = trailing ? Array(lines.dropLast()) : lines
+        func joined(_ end: String, final: Bool) -> [UInt8] {
+            Array(content.map { String(decoding: $0, as: UTF8.self) }.joined(separator: end).utf8) + (final ? Array(end.utf8) : [])
+        }
+        let forms: [(String, [UInt8], Bool)] = [
+            ("LF line ends", joined("\n", final: trailing), true),
+            ("CRLF line ends", joined("\r\n", final: trailing), true),
+            ("CR line ends", joined("\r", final: trailing), false),
+            ("no line end after the last line", joined("\n", final: false), true),
+        ]
+        return forms.filter { $0.1 != body }
+    }
+
+    private static func lineEndings(_ context: GroupContext, _ instance: PluginInstance) {
+        let rules = context.fixtures.manifest.webhook
+        let id = context.plugin.id
+        for fixture in context.fixtures.validWebhooks {
+            let original = fixture.request.webhook
+            for form in lineEndingForms(original.body) {
+                if fixture.events != nil {
+                    context.check("parsing: \(fixture.file) with \(form.name) gives the same events\(form.sameEventsRequired ? "" : " or a refusal")") {
+                        var request = original
+                        request.body = form.body
+                        let plain: [DeliveryEvent]
+                        do {
+                            plain = try instance.parse(original)
+                        } catch {
+                            return .fail(expected: "the fixture's events", actual: error.summary)
+                        }
+                        CrashWitness.witness("parse of \(fixture.file) with \(form.name)", input: form.body)
+                        let changed: [DeliveryEvent]
+                        do {
+                            changed = try instance.parse(request)
+                        } catch {
+                            return Verdict.expect(!form.sameEventsRequired, "\(plain.count) events equal to the fixture's", got: error.summary)
+                        }
+                        let same = plain.map { $0.document(provider: id).compactText } == changed.map { $0.document(provider: id).compactText }
+                        return Verdict.expect(same, "\(plain.count) events equal to the fixture's",
+                                              got: "\(changed.count) events: \(changed.map { $0.document(provider: id).compactText }.joined(separator: " ").prefix(300))")
+                    }
+                }
+                guard !sameSignedContent(form.body, original.body, rules: rules) else { continue }
+                context.check("\(fixture.file): \(form.name) → refused, the body is not the one signed") {
+                    var request = original
+                    request.body = form.body
+                    let status = verify(instance, request)
+                    return Verdict.expect(status != .ok, "a refusal", got: status.rawValue)
+                }
             }
         }
     }
