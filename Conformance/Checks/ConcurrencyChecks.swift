@@ -44,6 +44,12 @@ enum ConcurrencyChecks: CheckGroup {
             }
         }
 
+        context.check("create, call and destroy on \(threads) threads released together, \(hammer / 3) rounds: each instance gives its own results") {
+            let found = lifecycles(context, rounds: hammer / 3)
+            return Verdict.expect(found.isEmpty, "every instance's result equal to the one an instance of its config gives alone",
+                                  got: "\(found.count) differing results, first: \(found.first ?? "")")
+        }
+
         context.check("instances created and destroyed on \(threads / 2) threads while \(threads / 2) threads call another") {
             let others = otherConfigs(context)
             let plugin = context.plugin
@@ -87,17 +93,56 @@ enum ConcurrencyChecks: CheckGroup {
             let reference = perThread.map { $0.run(instance) }
             // A call that differs between two runs on one thread (random boundaries, nonces) is compared by shape only.
             let stable = zip(reference, perThread.map { $0.run(instance) }).map { $0 == $1 }
-            Threads.run(threads) { thread in
+            let differed = Atomic<Bool>(false)
+            // Released together every round: the calls overlap from their first instruction, every round.
+            Threads.run(threads, rounds: rounds) { thread, round in
                 let call = perThread[thread % perThread.count]
                 let index = thread % perThread.count
-                for round in 0..<rounds {
-                    let result = call.run(instance)
-                    let agrees = stable[index] ? result == reference[index] : shape(result) == shape(reference[index])
-                    if !agrees {
-                        mismatches.withLock { $0.append("thread \(thread) round \(round) \(call.label): \(result.prefix(160))") }
-                        return
-                    }
+                let result = call.run(instance)
+                let agrees = stable[index] ? result == reference[index] : shape(result) == shape(reference[index])
+                if !agrees, !differed.exchange(true, ordering: .relaxed) {
+                    mismatches.withLock { $0.append("thread \(thread) round \(round) \(call.label): \(result.prefix(160))") }
                 }
+            }
+        }
+        return mismatches.withLock { $0 }
+    }
+
+    /// Each thread, every round (all released together): an instance of its own config (the
+    /// fixtures' and, on every other thread, the wrong secret), one call, destroyed. A plugin
+    /// keeping state in globals (a count of instances, a key, a scratch buffer made by the first
+    /// create and freed by the last destroy) crosses instances or frees what another still uses.
+    static func lifecycles(_ context: GroupContext, rounds: Int) -> [String] {
+        let configs = otherConfigs(context)
+        let plugin = context.plugin
+        let services = context.services(interleaves: true)
+        let probe: InterfaceCall?
+        if plugin.receivesWebhooks, let fixture = context.fixtures.validWebhooks.first {
+            let request = fixture.request.webhook
+            probe = InterfaceCall(name: "verify \(fixture.file)") { instance in
+                instance.verifyOnce(request).status.map { "failure \($0.status.rawValue)" } ?? "ok"
+            }
+        } else {
+            probe = InterfaceCall.all(context).first
+        }
+        guard let probe else { return [] }
+        @Sendable func once(_ config: [KeyValue]) -> String {
+            do {
+                return probe.run(try plugin.makeInstance(configuration: config, services: services))
+            } catch {
+                return "create failed: \(error.summary)"
+            }
+        }
+        let references = configs.map(once)
+        let stable = zip(references, configs.map(once)).map { $0 == $1 }
+        let mismatches = Mutex<[String]>([])
+        let differed = Atomic<Bool>(false)
+        Threads.run(threads, rounds: rounds) { thread, round in
+            let index = thread % configs.count
+            let result = once(configs[index])
+            let agrees = stable[index] ? result == references[index] : shape(result) == shape(references[index])
+            if !agrees, !differed.exchange(true, ordering: .relaxed) {
+                mismatches.withLock { $0.append("thread \(thread) round \(round) \(probe.name) (config \(index)): \(result.prefix(160)), alone: \(references[index].prefix(80))") }
             }
         }
         return mismatches.withLock { $0 }
