@@ -98,6 +98,8 @@ final class TestHTTPServer {
         process.arguments = ["python3", TestEnvironment.packageRoot.appendingPathComponent("Tests/Support/http_test_server.py").path]
         let out = Pipe()
         process.standardOutput = out
+        // Not the test runner's own stderr: a server outliving a crashed test would hold that pipe open.
+        process.standardError = FileHandle.nullDevice
         try process.run()
         guard let port = Int(try TestEnvironment.firstLine(of: out)) else {
             kill(process.processIdentifier, SIGKILL)
