@@ -23,6 +23,9 @@
 #include <string.h>
 
 #define ECHO_TOLERANCE_SECONDS 300
+#define ECHO_MAX_RETRY_AFTER_MS INT64_C(86400000)
+#define ECHO_LATEST_EVENT_MS INT64_C(253402300799999)
+#define ECHO_LINE_FORMAT "expected: event_id type provider_message_id recipient unix_ms (0 to 253402300799999: 1970 to 9999)"
 
 /* ---- small helpers -------------------------------------------------------- */
 
@@ -108,19 +111,31 @@ static int hex_value(char c) {
     return -1;
 }
 
-/* Parses a decimal integer that fills the whole view. 0 on failure. */
-static int parse_int64(bsp_str s, int64_t *out) {
-    if (s.len == 0 || s.len > 19) return 0;
+/* A decimal integer that fills the whole view (digits, an optional leading '-'), read with bounds:
+ * the value comes from a request, and signed overflow in C is undefined behaviour, so every step
+ * is checked. Any number of digits is read; one outside [low, high] is PARSE_OUT_OF_RANGE. */
+enum { PARSE_OK, PARSE_NOT_INTEGER, PARSE_OUT_OF_RANGE };
+static int parse_bounded(bsp_str s, int64_t low, int64_t high, int64_t *out) {
     size_t i = 0;
-    int negative = 0;
-    if (s.ptr[0] == '-') { negative = 1; i = 1; if (s.len == 1) return 0; }
-    int64_t value = 0;
+    int negative = s.len > 0 && s.ptr[0] == '-', overflowed = 0;
+    if (negative) i = 1;
+    if (i >= s.len) return PARSE_NOT_INTEGER;
+    int64_t value = 0; /* accumulated negative: its range reaches INT64_MIN */
     for (; i < s.len; i++) {
-        if (s.ptr[i] < '0' || s.ptr[i] > '9') return 0;
-        value = value * 10 + (s.ptr[i] - '0');
+        if (s.ptr[i] < '0' || s.ptr[i] > '9') return PARSE_NOT_INTEGER;
+        if (!overflowed && (__builtin_mul_overflow(value, 10, &value) || __builtin_sub_overflow(value, s.ptr[i] - '0', &value)))
+            overflowed = 1;
     }
-    *out = negative ? -value : value;
-    return 1;
+    if (overflowed || (!negative && value == INT64_MIN)) return PARSE_OUT_OF_RANGE;
+    if (!negative) value = -value;
+    if (value < low || value > high) return PARSE_OUT_OF_RANGE;
+    *out = value;
+    return PARSE_OK;
+}
+
+/* |a - b| without overflow: the widest gap, INT64_MIN to INT64_MAX, fits in uint64_t. */
+static uint64_t distance(int64_t a, int64_t b) {
+    return a >= b ? (uint64_t)a - (uint64_t)b : (uint64_t)b - (uint64_t)a;
 }
 
 /* Days since 1970-01-01 of a Gregorian date (Howard Hinnant's days_from_civil). */
@@ -133,24 +148,31 @@ static int64_t days_from_civil(int64_t y, int64_t m, int64_t d) {
     return era * 146097 + doe - 719468;
 }
 
-/* An IMF-fixdate, "Sun, 06 Nov 1994 08:49:37 GMT", in Unix seconds. 0 when it is not one. */
+static int64_t days_in_month(int64_t m, int64_t y) {
+    if (m == 2) return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0 ? 29 : 28;
+    return m == 4 || m == 6 || m == 9 || m == 11 ? 30 : 31;
+}
+
+/* An IMF-fixdate, "Sun, 06 Nov 1994 08:49:37 GMT", in Unix seconds. 0 when it is not one.
+ * Each field is bounded (years 1 to 9999, a real day of the month), as in the Swift SDK's HTTPDate. */
 static int parse_http_date(bsp_str s, int64_t *out) {
     static const char months[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
-    if (s.len != 29 || s.ptr[3] != ',' || memcmp(s.ptr + 25, " GMT", 4) != 0) return 0;
+    if (s.len != 29 || s.ptr[3] != ',' || s.ptr[4] != ' ' || s.ptr[7] != ' ' || s.ptr[11] != ' ' || s.ptr[16] != ' '
+        || s.ptr[19] != ':' || s.ptr[22] != ':' || memcmp(s.ptr + 25, " GMT", 4) != 0) return 0;
     int64_t day, year, hour, minute, second;
     bsp_str field = { s.ptr + 5, 2 };
-    if (!parse_int64(field, &day)) return 0;
+    if (parse_bounded(field, 1, 31, &day) != PARSE_OK) return 0;
     field.ptr = s.ptr + 12; field.len = 4;
-    if (!parse_int64(field, &year)) return 0;
+    if (parse_bounded(field, 1, 9999, &year) != PARSE_OK) return 0;
     field.ptr = s.ptr + 17; field.len = 2;
-    if (!parse_int64(field, &hour)) return 0;
+    if (parse_bounded(field, 0, 23, &hour) != PARSE_OK) return 0;
     field.ptr = s.ptr + 20;
-    if (!parse_int64(field, &minute)) return 0;
+    if (parse_bounded(field, 0, 59, &minute) != PARSE_OK) return 0;
     field.ptr = s.ptr + 23;
-    if (!parse_int64(field, &second)) return 0;
+    if (parse_bounded(field, 0, 60, &second) != PARSE_OK) return 0;
     int month = 0;
     while (month < 12 && memcmp(months + 3 * month, s.ptr + 8, 3) != 0) month++;
-    if (month == 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 60) return 0;
+    if (month == 12 || day > days_in_month(month + 1, year)) return 0;
     *out = days_from_civil(year, month + 1, day) * 86400 + hour * 3600 + minute * 60 + second;
     return 1;
 }
@@ -404,11 +426,16 @@ static bsp_status echo_interpret(bsp_instance *self, bsp_call *call, const bsp_m
                 const bsp_str *after = find_header(response->headers, "retry-after");
                 int64_t seconds, date;
                 outcome.kind = BSP_OUTCOME_RETRYABLE;
-                if (after && parse_int64(*after, &seconds)) {
-                    outcome.retry_after_ms = seconds > 0 ? seconds * 1000 : 0;
+                /* Bounded as the Swift SDK's retryAfterMs: 0 to a day, whatever the header says. */
+                int parsed = after ? parse_bounded(*after, INT64_MIN, INT64_MAX, &seconds) : PARSE_NOT_INTEGER;
+                if (parsed == PARSE_OK) {
+                    outcome.retry_after_ms = seconds <= 0 ? 0 : seconds >= ECHO_MAX_RETRY_AFTER_MS / 1000 ? ECHO_MAX_RETRY_AFTER_MS : seconds * 1000;
+                } else if (parsed == PARSE_OUT_OF_RANGE) {
+                    outcome.retry_after_ms = after->ptr[0] == '-' ? 0 : ECHO_MAX_RETRY_AFTER_MS;
                 } else if (after && parse_http_date(*after, &date)) {
+                    /* date * 1000 is at most ~2.5e14 (year 9999); the host clock is a time like it. */
                     int64_t wait = date * 1000 - call->host->now_ms(call);
-                    outcome.retry_after_ms = wait > 0 ? wait : 0;
+                    outcome.retry_after_ms = wait <= 0 ? 0 : wait > ECHO_MAX_RETRY_AFTER_MS ? ECHO_MAX_RETRY_AFTER_MS : wait;
                 }
             }
         }
@@ -432,13 +459,18 @@ static bsp_status echo_verify(bsp_instance *self, bsp_call *call, const bsp_inbo
     if (!signature)
         return fail(call, BSP_E_SIGNATURE_MISSING, "header:x-echo-signature", "the x-echo-signature header is missing");
     int64_t seconds;
-    if (!parse_int64(*timestamp, &seconds))
+    int parsed = parse_bounded(*timestamp, INT64_MIN, INT64_MAX, &seconds);
+    if (parsed == PARSE_NOT_INTEGER)
         return fail(call, BSP_E_SIGNATURE_ENCODING, "header:x-echo-timestamp", "not a whole number of seconds");
-    int64_t skew = call->host->now_ms(call) / 1000 - seconds;
-    if (skew > ECHO_TOLERANCE_SECONDS || skew < -ECHO_TOLERANCE_SECONDS) {
+    if (parsed == PARSE_OUT_OF_RANGE)
+        return fail(call, BSP_E_SIGNATURE_EXPIRED, "header:x-echo-timestamp", "timestamp is out of any range; the tolerance is 300 s");
+    /* The header is an attacker's: compared without the subtraction that overflows at INT64_MIN. */
+    int64_t now = call->host->now_ms(call) / 1000;
+    uint64_t gap = distance(now, seconds);
+    if (gap > ECHO_TOLERANCE_SECONDS) {
         char text[96];
-        snprintf(text, sizeof text, "timestamp is %lld s %s; the tolerance is %d s",
-                 (long long)(skew > 0 ? skew : -skew), skew > 0 ? "old" : "in the future", ECHO_TOLERANCE_SECONDS);
+        snprintf(text, sizeof text, "timestamp is %llu s %s; the tolerance is %d s",
+                 (unsigned long long)gap, seconds < now ? "old" : "in the future", ECHO_TOLERANCE_SECONDS);
         return fail(call, BSP_E_SIGNATURE_EXPIRED, "header:x-echo-timestamp", text);
     }
     unsigned char received[32];
@@ -503,10 +535,11 @@ static bsp_status echo_parse(bsp_instance *self, bsp_call *call, const bsp_inbou
                 cursor = field_end + 1;
             }
             int64_t milliseconds;
-            if (field_count != 5 || !parse_int64(fields[4], &milliseconds)) {
+            /* Bounded to 1970..9999 (the Swift SDK's EventTimestamp.range): a time the host can store. */
+            if (field_count != 5 || parse_bounded(fields[4], 0, ECHO_LATEST_EVENT_MS, &milliseconds) != PARSE_OK) {
                 char field[48];
                 snprintf(field, sizeof field, "body:line %zu", line_number);
-                return fail(call, BSP_E_MALFORMED, field, "expected: event_id type provider_message_id recipient unix_ms");
+                return fail(call, BSP_E_MALFORMED, field, ECHO_LINE_FORMAT);
             }
             buffer raw = { 0 };
             bsp_str line = { body + start, end - start };

@@ -114,8 +114,8 @@ public struct SigV4Verifier: Sendable {
         guard amzDate.hasPrefix(date) else {
             return .failure(.signatureDoesNotMatch)
         }
-        let skew = nowMilliseconds / 1000 - signedAt
-        if abs(skew) > Self.clockSkewSeconds {
+        // X-Amz-Date has a four-digit year, so this cannot overflow today; the shared check keeps it so.
+        if !BoundedInteger.isWithin(signedAt, Self.clockSkewSeconds, of: nowMilliseconds / 1000) {
             let now = ISO8601.basicUTC(milliseconds: nowMilliseconds)
             return .failure(.expired("Signature expired: \(amzDate) is now earlier than \(now) (\(now) - 5 min.)"))
         }

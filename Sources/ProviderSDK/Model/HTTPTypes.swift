@@ -47,13 +47,24 @@ public struct HTTPResult: Sendable, Equatable {
 }
 
 extension HTTPResult {
+    /// The longest pause a `retry-after` asks for that is taken as said: a day. A provider's (or a
+    /// hostile server's) `retry-after: 9223372036854775807` parks the messages for a day, not forever.
+    public static let maximumRetryAfterMs: Int64 = 86_400_000
+
     /// The `retry-after` header in milliseconds: whole seconds, or an HTTP date
-    /// measured from `nowMs` (the host's clock). A time already past reads as 0.
+    /// measured from `nowMs` (the host's clock). A time already past reads as 0,
+    /// anything longer than `maximumRetryAfterMs` as that; no value can overflow.
     public func retryAfterMs(nowMs: Int64) -> Int64? {
         guard let value = headers.first(named: "retry-after")?.trimmingCharacters(in: .whitespaces) else { return nil }
-        if let seconds = Int64(value) { return max(0, seconds) * 1000 }
+        let bounds: ClosedRange<Int64> = 0...Self.maximumRetryAfterMs
+        switch Result(catching: { () throws(BoundedInteger.Refusal) in try BoundedInteger.parse(value, in: .min ... .max) }) {
+        case .success(let seconds): return BoundedInteger.product(seconds, 1000, clampedTo: bounds)
+        case .failure(.outOfRange(_)): return value.hasPrefix("-") ? 0 : bounds.upperBound
+        case .failure(.notAnInteger): break
+        }
         guard let date = HTTPDate.parse(value) else { return nil }
-        return max(0, date * 1000 - nowMs)
+        let (wait, overflowed) = BoundedInteger.product(date, 1000, clampedTo: .min ... .max).subtractingReportingOverflow(nowMs)
+        return overflowed ? (nowMs < 0 ? bounds.upperBound : 0) : Swift.min(Swift.max(wait, 0), bounds.upperBound)
     }
 }
 

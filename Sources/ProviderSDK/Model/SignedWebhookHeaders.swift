@@ -9,16 +9,22 @@ extension InboundWebhook {
         return value
     }
 
-    /// The Unix seconds in `timestamp` (the value of header `name`), checked to
-    /// be within `tolerance` seconds of `nowSeconds` either way.
+    /// The Unix seconds in `timestamp` (the value of header `name`), checked to be within `tolerance`
+    /// seconds of `nowSeconds` either way. Parsed with bounds and compared without overflow: the
+    /// header is an attacker's, and this runs before any signature is checked.
     public static func checkTimestamp(_ timestamp: String, header name: String, nowSeconds: Int64,
                                       tolerance: Int64) throws(PluginFailure) -> Int64 {
-        guard let seconds = Int64(timestamp) else {
+        let seconds: Int64
+        do { seconds = try BoundedInteger.parse(timestamp, in: Int64.min...Int64.max) } catch {
+            // Thirty digits are a number too, just not a time within the tolerance.
+            guard error == .notAnInteger else {
+                throw PluginFailure(.signatureExpired, field: "header:\(name)", "timestamp is out of any range; the tolerance is \(tolerance) s")
+            }
             throw PluginFailure(.signatureEncoding, field: "header:\(name)", "not a whole number of seconds")
         }
-        let skew = nowSeconds - seconds
-        guard abs(skew) <= tolerance else {
-            let when = skew > 0 ? "\(skew) s old" : "\(-skew) s in the future"
+        guard BoundedInteger.isWithin(seconds, tolerance, of: nowSeconds) else {
+            let gap = BoundedInteger.distance(nowSeconds, seconds)
+            let when = seconds < nowSeconds ? "\(gap) s old" : "\(gap) s in the future"
             throw PluginFailure(.signatureExpired, field: "header:\(name)", "timestamp is \(when); the tolerance is \(tolerance) s")
         }
         return seconds

@@ -26,13 +26,7 @@ extension CustomWebhookProvider {
             }
             let type = DeliveryEvent.EventType(rawValue: typeName) ?? .unknown
             let bounce = object["bounce_class"]?.stringValue.flatMap(DeliveryEvent.BounceClass.init(rawValue:))
-            var timestamp: Int64?
-            if let text = object["timestamp"]?.stringValue {
-                guard let parsed = ISO8601.milliseconds(text) else {
-                    throw PluginFailure(.malformed, field: "\(field).timestamp", "not an ISO 8601 time: \(text.prefix(40))")
-                }
-                timestamp = parsed
-            }
+            let timestamp = try EventTimestamp.iso8601(member: "timestamp", of: object, field: "\(field).timestamp")
             func text(_ key: String) -> String { object[key]?.stringValue ?? "" }
             events.append(DeliveryEvent(
                 type: type, bounceClass: type == .bounced ? (bounce ?? .hard) : nil, timestampMs: timestamp,

@@ -108,9 +108,10 @@ public struct EchoProvider: MessageSending, WebhookHandling {
             }
             guard !line.isEmpty else { continue }
             let fields = line.split(separator: UInt8(ascii: " "), omittingEmptySubsequences: false)
-            guard fields.count == 5, let milliseconds = Int64(String(decoding: fields[4], as: UTF8.self)) else {
+            // Bounded: an event at INT64_MAX ms is no time the host can store.
+            guard fields.count == 5, let milliseconds = try? BoundedInteger.parse(utf8: fields[4], in: EventTimestamp.range) else {
                 throw PluginFailure(.malformed, field: "body:line \(number + 1)",
-                                    "expected: event_id type provider_message_id recipient unix_ms")
+                                    "expected: event_id type provider_message_id recipient unix_ms (0 to 253402300799999: 1970 to 9999)")
             }
             let (type, bounce) = Self.eventType(String(decoding: fields[1], as: UTF8.self))
             var raw = EchoJSON()

@@ -20,8 +20,9 @@ extension ResendProvider {
         }
         let data = document["data"] ?? .null
         let recipients: [String] = data["to"]?.arrayValue?.compactMap(\.stringValue) ?? data["to"]?.stringValue.map { [$0] } ?? []
+        let timestamp = try EventTimestamp.iso8601(member: "created_at", of: document, field: "body.created_at")
         var event = DeliveryEvent(
-            type: .unknown, timestampMs: document["created_at"]?.stringValue.flatMap(ISO8601.milliseconds),
+            type: .unknown, timestampMs: timestamp,
             eventId: request.header("svix-id") ?? "", providerMessageId: data["email_id"]?.stringValue ?? "",
             recipient: recipients.first ?? "", raw: String(decoding: request.body, as: UTF8.self))
         switch type {

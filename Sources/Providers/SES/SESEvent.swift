@@ -21,6 +21,19 @@ struct SESEvent {
     /// The event's own object: `bounce`, `deliveryDelay`, `failure` (Rendering Failure)…
     func object(_ name: String) -> JSONValue { document[name] ?? .null }
 
+    /// The objects whose `timestamp` an event may be dated by.
+    static let datedObjects = ["mail", "send", "delivery", "bounce", "complaint", "reject", "open", "click", "failure",
+                               "deliveryDelay", "subscription"]
+
+    /// Every timestamp the events could carry is a time between 1970 and 9999, or `.malformed` names it:
+    /// checked once here so that `timestamp(_:)` below can stay total.
+    func checkTimestamps() throws(PluginFailure) {
+        for name in Self.datedObjects {
+            guard let object = document[name], object != .null else { continue }
+            _ = try EventTimestamp.iso8601(member: "timestamp", of: object, field: "body.Message.\(name).timestamp")
+        }
+    }
+
     func timestamp(_ object: JSONValue) -> Int64? {
         (object["timestamp"]?.stringValue ?? mail["timestamp"]?.stringValue).flatMap(ISO8601.milliseconds)
     }

@@ -86,7 +86,9 @@ extension SESProvider {
                 // "Successfully validated SNS topic for Amazon SES event publishing." and other text.
                 return []
             }
-            return SESEvent(event, raw: message.message).deliveryEvents(eventId: message.messageId)
+            let parsed = SESEvent(event, raw: message.message)
+            try parsed.checkTimestamps()
+            return parsed.deliveryEvents(eventId: message.messageId)
         }
     }
 }

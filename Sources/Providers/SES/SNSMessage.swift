@@ -34,6 +34,7 @@ struct SNSMessage {
         for required in ["MessageId", "TopicArn", "Message", "Timestamp"] where fields[required] == nil {
             throw PluginFailure(.malformed, field: "body.\(required)", "missing from the SNS \(type)")
         }
+        _ = try EventTimestamp.iso8601(fields["Timestamp"], field: "body.Timestamp")
         self.kind = kind
         self.fields = fields
     }

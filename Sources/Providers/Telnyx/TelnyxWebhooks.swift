@@ -28,7 +28,7 @@ extension TelnyxProvider {
         }
         let payload = data["payload"] ?? .null
         let eventId = data["id"]?.stringValue ?? ""
-        let timestamp = data["occurred_at"]?.stringValue.flatMap(ISO8601.milliseconds)
+        let timestamp = try EventTimestamp.iso8601(member: "occurred_at", of: data, field: "body.data.occurred_at")
         let error = payload["errors"]?.arrayValue?.first
         let errorCode = error?["code"]?.stringValue ?? ""
         let errorText = [error?["title"]?.stringValue, error?["detail"]?.stringValue].compactMap { $0 }.joined(separator: ": ")
