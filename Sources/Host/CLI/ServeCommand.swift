@@ -159,6 +159,10 @@ struct ServeCommand: AsyncParsableCommand {
                 })
             }
         }
+        if chosen.contains(.receiver), !chosen.contains(.api) {
+            // The receiver's port is public and serves no metrics: a receiver run apart shows them on its ops port.
+            services.append(OpsServer(host: host, port: port, logger: logger) { port in Output.line("ops listening on http://\(host):\(port) (GET /metrics)") })
+        }
         if !chosen.contains(.api) { Output.line("roles running: \(chosen.map(\.rawValue).joined(separator: ","))") }
         let group = ServiceGroup(configuration: .init(services: services.map { .init(service: $0) },
                                                       gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))

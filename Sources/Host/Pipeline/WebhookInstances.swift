@@ -19,7 +19,8 @@ public final class WebhookInstances: Sendable {
     public func instance(provider: String, sendConfigID: String?) async throws -> Result<PluginInstance, SendConfigProblem> {
         if let known = cachedInstance(provider: provider, sendConfigID: sendConfigID) { return known }
         // Only a well-formed BYOK id the cache does not answer for reaches here.
-        return Self.matching(try await configs.instance(sendConfigID: sendConfigID ?? ""), provider: provider, sendConfigID: sendConfigID ?? "")
+        let id = sendConfigID.flatMap(Self.canonicalID) ?? ""
+        return Self.matching(try await configs.instance(sendConfigID: id), provider: provider, sendConfigID: id)
     }
 
     /// The answer when it needs no storage read (unknown provider, managed route, malformed id, a config
@@ -30,8 +31,15 @@ public final class WebhookInstances: Sendable {
             return managed[provider: provider].map { .success($0) }
                 ?? .failure(SendConfigProblem("this deployment has no managed \(provider) account; a BYOK config's webhooks go to /webhooks/\(provider)/{sendConfigId}"))
         }
-        guard Self.isUUID(sendConfigID) else { return .failure(SendConfigProblem("no send-config \(sendConfigID)")) }
-        return configs.cachedInstance(sendConfigID: sendConfigID).map { Self.matching($0, provider: provider, sendConfigID: sendConfigID) }
+        guard let id = Self.canonicalID(sendConfigID) else { return .failure(SendConfigProblem("no send-config \(sendConfigID.prefix(64))")) }
+        return configs.cachedInstance(sendConfigID: id).map { Self.matching($0, provider: provider, sendConfigID: id) }
+    }
+
+    /// The id in lower case when it is a UUID, nil otherwise. PostgreSQL finds a config by any spelling of
+    /// its id, so the cache is keyed by this one: 5,000 case spellings of one id are one entry, not 5,000.
+    public static func canonicalID(_ text: String) -> String? {
+        guard isUUID(text) else { return nil }
+        return text.utf8.contains { (UInt8(ascii: "A")...UInt8(ascii: "F")).contains($0) } ? text.lowercased() : text
     }
 
     private static func matching(_ found: Result<PluginInstance, SendConfigProblem>, provider: String,

@@ -1,5 +1,6 @@
 import NIOCore
 import NIOHTTP1
+import Pipeline
 import ProviderModel
 
 /// One receiver connection's requests, on its event loop: routes them, reads a webhook's body up to
@@ -13,19 +14,19 @@ final class ReceiverHTTPHandler: ChannelInboundHandler, RemovableChannelHandler 
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundOut = HTTPServerResponsePart
 
-    /// The routes' answers besides webhooks: health and the metrics page.
+    /// What the webhook routes need. The port is public: it serves webhooks and `GET /health`, nothing an
+    /// operator alone should read (`/metrics` is on the API port, or the ops port of a receiver run apart).
     struct Routes: Sendable {
         var intake: WebhookIntake
         var maxBodyBytes: Int
         var deadline: TimeAmount
-        var metrics: @Sendable () -> [UInt8]
     }
 
     private enum State {
         case idle
         /// Reading a webhook's body.
         case reading(HTTPRequestHead, WebhookRoute, ByteBuffer)
-        /// Reading a request whose answer is already known (a refusal, health, metrics).
+        /// Reading a request whose answer is already known (a refusal, health).
         case answering(HTTPRequestHead, status: HTTPResponseStatus, body: [UInt8], contentType: String)
         /// The body was over the limit: the rest is dropped and the connection closed after the reply.
         case discarding
@@ -119,14 +120,14 @@ final class ReceiverHTTPHandler: ChannelInboundHandler, RemovableChannelHandler 
                     "the body is \(declared) bytes; at most \(routes.maxBodyBytes) are taken").body, keepAlive: false, context: context)
             }
             let body = context.channel.allocator.buffer(capacity: min(declared ?? 4_096, routes.maxBodyBytes))
-            state = .reading(head, WebhookRoute(provider: parts[1], sendConfigID: parts.count == 3 ? parts[2] : nil, path: path), body)
+            // One spelling of a config's id from here on (the cache's key, the stored envelope's).
+            let sendConfigID = parts.count == 3 ? WebhookInstances.canonicalID(parts[2]) ?? parts[2] : nil
+            state = .reading(head, WebhookRoute(provider: parts[1], sendConfigID: sendConfigID, path: path), body)
         case (.GET, "health", 1):
             answer(.json(.ok, ["status": .string("ok")]))
-        case (.GET, "metrics", 1):
-            state = .answering(head, status: .ok, body: routes.metrics(), contentType: "text/plain; version=0.0.4; charset=utf-8")
         case (_, "webhooks", 2), (_, "webhooks", 3):
             answer(.error(.methodNotAllowed, "method_not_allowed", "\(path) takes POST"))
-        case (_, "health", 1), (_, "metrics", 1):
+        case (_, "health", 1):
             answer(.error(.methodNotAllowed, "method_not_allowed", "\(path) takes GET"))
         default:
             answer(.error(.notFound, "not_found", "no route \(path); webhooks go to /webhooks/{provider} or /webhooks/{provider}/{sendConfigId}"))

@@ -107,6 +107,10 @@ final class WebhookIntake: Sendable {
                 do throws(PluginFailure) {
                     try await instance.verify(inbound)
                 } catch {
+                    // A certificate that could not be fetched is the fetch's failure, not the plugin's: 503, retried.
+                    if error.status == .internal, let reason = pending.lazy.compactMap({ self.fetcher?.failure(for: $0) }).first {
+                        return refuse(PluginFailure(.pending, reason), provider: call.provider, reply: reply)
+                    }
                     return refuse(error, provider: call.provider, reply: reply)
                 }
                 do throws(PluginFailure) {

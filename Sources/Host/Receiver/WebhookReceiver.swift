@@ -12,7 +12,8 @@ import Synchronization
 
 /// The public webhook receiver: `POST /webhooks/{provider}` (the deployment's
 /// managed account) and `POST /webhooks/{provider}/{sendConfigId}` (a BYOK
-/// config's own URL and secret), plus `GET /health` and `GET /metrics`.
+/// config's own URL and secret), plus `GET /health`. Its metrics are on the process's API port, or on
+/// the ops port (`OpsServer`) when the process runs the receiver without the API: never on this public one.
 ///
 /// Served straight on SwiftNIO's event loops rather than through the API's
 /// router: a webhook is verified, parsed and handed to JetStream on the loop
@@ -38,9 +39,7 @@ public final class WebhookReceiver: Service, Sendable {
     public func run() async throws {
         let group = MultiThreadedEventLoopGroup.singleton
         let quiesce = ServerQuiescingHelper(group: group)
-        let registry = PrometheusMetricsFactory.defaultRegistry
-        let routes = ReceiverHTTPHandler.Routes(intake: intake, maxBodyBytes: settings.maxBodyBytes, deadline: .milliseconds(settings.requestTimeoutMs),
-                                                metrics: { registry.emitToBuffer() })
+        let routes = ReceiverHTTPHandler.Routes(intake: intake, maxBodyBytes: settings.maxBodyBytes, deadline: .milliseconds(settings.requestTimeoutMs))
         let server = try await ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 1_024)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)

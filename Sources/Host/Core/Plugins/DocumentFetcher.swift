@@ -21,6 +21,12 @@ final class FetchedDocument: @unchecked Sendable {
 /// with the host's timeout, cached; failures remembered for a while so a
 /// flood of webhooks cannot become a flood of fetches. Lookups never block;
 /// fetches happen between plugin calls.
+///
+/// Bounded by construction, since the URLs come from requests anyone can send: a URL longer than
+/// `maxURLBytes` is refused unread, the documents and the remembered failures are kept in separate
+/// tables of fixed capacity (a flood of novel failing URLs churns only the failures, never evicts a
+/// certificate in use), and at most `maxFetchesInFlight` fetches run at once — a request past that
+/// stays pending and is answered 503 rather than queued.
 public final class DocumentFetcher: Sendable {
     enum Lookup {
         case document(FetchedDocument)
@@ -29,59 +35,115 @@ public final class DocumentFetcher: Sendable {
         case failed(String)
     }
 
-    private enum Entry {
-        case ready(FetchedDocument, expires: ContinuousClock.Instant)
-        case failed(String, expires: ContinuousClock.Instant)
+    /// SNS's certificate URLs are about 100 bytes; nothing a provider signs with is near this.
+    public static let maxURLBytes = 2_048
+    public static let documentCapacity = 256
+    public static let failureCapacity = 4_096
+    public static let maxFetchesInFlight = 32
+
+    private struct Tables {
+        var documents: [String: (FetchedDocument, expires: ContinuousClock.Instant)] = [:]
+        var failures: [String: (String, expires: ContinuousClock.Instant)] = [:]
+        var inFlight: Set<String> = []
     }
 
     public let policy: FetchPolicy
     private let client: any HTTPClient
-    private let cache = Mutex<[String: Entry]>([:])
+    private let tables = Mutex(Tables())
 
     public init(policy: FetchPolicy, client: any HTTPClient) {
         self.policy = policy
         self.client = client
     }
 
+    /// Whether `url` may be fetched at all: short enough, then allowed by the operator's patterns
+    /// (checked in that order: the pattern match walks the URL).
+    public func allows(_ url: String) -> Bool {
+        url.utf8.count <= Self.maxURLBytes && policy.allows(url)
+    }
+
     func lookup(_ url: String) -> Lookup {
-        guard policy.allows(url) else { return .forbidden }
+        guard allows(url) else { return .forbidden }
         let now = ContinuousClock.now
-        return cache.withLock { cache in
-            switch cache[url] {
-            case .ready(let document, let expires) where expires > now: .document(document)
-            case .failed(let message, let expires) where expires > now: .failed(message)
-            default: .missing
-            }
+        return tables.withLock { tables in
+            if let entry = tables.documents[url], entry.expires > now { return .document(entry.0) }
+            if let entry = tables.failures[url], entry.expires > now { return .failed(entry.0) }
+            return .missing
         }
+    }
+
+    /// Why the last fetch of `url` failed, while that failure is remembered; nil otherwise.
+    public func failure(for url: String) -> String? {
+        if case .failed(let message) = lookup(url) { return message }
+        return nil
+    }
+
+    /// How many entries the cache holds now (documents and remembered failures): a test's view of its bound.
+    var cachedCount: Int {
+        tables.withLock { $0.documents.count + $0.failures.count }
     }
 
     /// Puts a document known ahead into the cache, as if fetched (fixtures, tests).
     public func store(_ document: [UInt8], for url: String) {
-        let entry = Entry.ready(FetchedDocument(document), expires: ContinuousClock.now + .seconds(policy.cacheSeconds))
-        cache.withLock { $0[url] = entry }
+        let expires = ContinuousClock.now + .seconds(policy.cacheSeconds)
+        tables.withLock { Self.insert(FetchedDocument(document), expires: expires, for: url, into: &$0) }
     }
 
-    /// Fetches `url` into the cache (if allowed), with the policy's timeout.
+    /// Fetches `url` into the cache (if allowed), with the policy's timeout. Returns at once, fetching
+    /// nothing, when the same URL is being fetched already or `maxFetchesInFlight` fetches run.
     public func fetch(_ url: String) async {
-        guard policy.allows(url) else { return }
+        guard allows(url) else { return }
+        let started = tables.withLock { tables in
+            guard tables.inFlight.count < Self.maxFetchesInFlight, !tables.inFlight.contains(url) else { return false }
+            tables.inFlight.insert(url)
+            return true
+        }
+        guard started else { return }
         let result = await get(url)
         let now = ContinuousClock.now
-        let entry: Entry
-        switch result {
-        case .success(let body): entry = .ready(FetchedDocument(body), expires: now + .seconds(policy.cacheSeconds))
-        case .failure(let failure): entry = .failed(failure.description, expires: now + .seconds(policy.failureCacheSeconds))
+        let cacheSeconds = policy.cacheSeconds, failureSeconds = policy.failureCacheSeconds
+        tables.withLock { tables in
+            tables.inFlight.remove(url)
+            switch result {
+            case .success(let body): Self.insert(FetchedDocument(body), expires: now + .seconds(cacheSeconds), for: url, into: &tables)
+            case .failure(let failure):
+                tables.documents[url] = nil
+                if tables.failures.count >= Self.failureCapacity, tables.failures[url] == nil {
+                    Self.makeRoom(in: &tables.failures, now: now)
+                }
+                tables.failures[url] = (failure.description, expires: now + .seconds(failureSeconds))
+            }
         }
-        cache.withLock { $0[url] = entry }
+    }
+
+    private static func insert(_ document: FetchedDocument, expires: ContinuousClock.Instant, for url: String, into tables: inout Tables) {
+        tables.failures[url] = nil
+        if tables.documents.count >= documentCapacity, tables.documents[url] == nil {
+            makeRoom(in: &tables.documents, now: ContinuousClock.now)
+        }
+        tables.documents[url] = (document, expires: expires)
+    }
+
+    /// Drops the expired entries, and when that leaves the table over three quarters full (a flood of live
+    /// ones: which go matters less than that the table cannot grow), a quarter of it, so the sweep runs at
+    /// most once every quarter of the capacity's inserts.
+    private static func makeRoom<Value>(in table: inout [String: (Value, expires: ContinuousClock.Instant)], now: ContinuousClock.Instant) {
+        let capacity = table.count
+        table = table.filter { $0.value.expires > now }
+        let doomed = Array(table.keys.prefix(max(0, table.count - capacity * 3 / 4)))
+        for key in doomed { table[key] = nil }
     }
 
     /// One GET of an allowed URL with the policy's timeout, not cached (a subscription confirmation, say).
     public func get(_ url: String) async -> Result<[UInt8], FetchFailure> {
-        guard policy.allows(url) else { return .failure(FetchFailure(description: "\(url) is not on the host's fetch allow-list")) }
+        guard allows(url) else {
+            return .failure(FetchFailure(description: "\(url.prefix(200)) is not on the host's fetch allow-list (or is over \(Self.maxURLBytes) bytes)"))
+        }
         let request = PreparedRequest(method: "GET", url: url, headers: [], body: [], messageIndices: [])
         let result = await client.execute(request, timeoutMs: policy.timeoutMs)
         if result.transportFailure == nil, (200...299).contains(result.status) { return .success(result.body) }
         let reason = result.transportFailure.map { "\($0.rawValue): \(result.transportMessage)" } ?? "HTTP \(result.status)"
-        return .failure(FetchFailure(description: "fetching \(url) failed: \(reason)"))
+        return .failure(FetchFailure(description: "fetching \(url.prefix(200)) failed: \(reason)"))
     }
 }
 

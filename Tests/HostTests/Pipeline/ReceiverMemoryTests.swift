@@ -1,0 +1,141 @@
+import Foundation
+import HostCore
+import ProviderModel
+import Testing
+import TestSupport
+
+/// What the receiver keeps stays bounded whatever the requests name: SNS certificate URLs it has never
+/// seen (each one a fetch, and before, a cache entry), and case spellings of one config's id (each one a
+/// config read and a plugin instance, before). Measured as the receiver process's resident memory.
+extension PipelineTests {
+    @Test("The receiver's memory stays under 200 MB after 100,000 SNS requests with distinct certificate URLs and 10,000 case spellings of one config id, and it still answers at once")
+    func receiverMemoryBounded() async throws {
+        let harness = try PipelineHarness()
+        defer { harness.finish() }
+        try harness.start("api", roles: "api")
+        // The receiver alone, so its process's memory is the receiver's (its ops port anywhere free).
+        try harness.start("receiver", roles: "receiver", arguments: ["--port", "0"])
+        let pid = try #require(Self.pid(config: harness.configPath, roles: "receiver"), "the receiver's process is not in /proc")
+        let port = harness.receiverPort
+
+        // The config trusts certificates under a loopback port where nothing listens: each fetch fails at once.
+        let nowhere = "http://127.0.0.1:\(try TestSandbox.freePort())"
+        let ses = try await harness.sendConfig("ses", sandbox: nowhere)
+        let start = try #require(Self.residentMegabytes(pid: pid))
+        let run = UUID().uuidString.prefix(8).lowercased()
+        let certificates = await Self.hammer(port: port, count: 100_000) { index in
+            // One in ten is short enough to be fetched (and fails); the rest are long, as a probe's 100 KB ones.
+            let token = index % 10 == 0 ? "\(run)-\(index)" : "\(run)-\(index)-" + String(repeating: "x", count: 2_400)
+            return ("/webhooks/ses/\(ses)", Self.snsBody(timestamp: "2026-11-30T10:00:00.000Z", certificate: "\(nowhere)/sns/\(token).pem",
+                                                         messageID: "m-\(index)"))
+        }
+        let afterCertificates = try #require(Self.residentMegabytes(pid: pid), "the receiver died during the SNS requests")
+
+        // 10,000 spellings of one config id: a config with enough letters in its id for that many.
+        var found = ""
+        for _ in 0..<40 {
+            found = try await harness.sendConfig("resend", sandbox: nowhere)
+            if found.filter(\.isLetter).count >= 14 { break }
+        }
+        let resend = found
+        let letters = resend.indices.filter { resend[$0].isLetter }
+        let spellings = await Self.hammer(port: port, count: 10_000) { index in
+            var spelling = Array(resend)
+            for (bit, position) in letters.enumerated() where index >> bit & 1 == 1 {
+                let offset = resend.distance(from: resend.startIndex, to: position)
+                spelling[offset] = Character(spelling[offset].uppercased())
+            }
+            return ("/webhooks/resend/\(String(spelling))", Self.resendBody("spelling-\(index)"))
+        }
+        let afterSpellings = try #require(Self.residentMegabytes(pid: pid), "the receiver died during the spellings")
+        print("receiver memory: \(start) MB at start, \(afterCertificates) MB after 100,000 certificate URLs \(certificates), \(afterSpellings) MB after 10,000 spellings \(spellings)")
+
+        for (name, counts) in [("certificate URLs", certificates), ("spellings", spellings)] {
+            #expect(counts[0] == nil, "\(name): \(counts[0] ?? 0) requests got no answer")
+            #expect(counts.keys.allSatisfy { $0 < 500 || $0 == 503 }, "\(name): a 5xx other than 503: \(counts)")
+        }
+        #expect(spellings.keys.sorted() == [401], "every spelling finds the config and is refused unsigned: \(spellings)")
+        #expect(afterCertificates < 200, "\(afterCertificates) MB after the certificate URLs")
+        #expect(afterSpellings < 200, "\(afterSpellings) MB after the spellings")
+        // Nothing is left holding the receiver: a request is answered at once.
+        let clock = ContinuousClock.now
+        #expect(await Self.get(port: port, "/health").status == 200)
+        #expect(ContinuousClock.now - clock < .seconds(1))
+    }
+
+    /// The pid of the `serve` process with this host config and exactly these roles.
+    static func pid(config: String, roles: String) -> Int32? {
+        for entry in (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? [] {
+            guard let pid = Int32(entry), let data = FileManager.default.contents(atPath: "/proc/\(entry)/cmdline") else { continue }
+            let arguments = data.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
+            guard arguments.contains(config), let index = arguments.firstIndex(of: "--roles"), index + 1 < arguments.count,
+                  arguments[index + 1] == roles else { continue }
+            return pid
+        }
+        return nil
+    }
+
+    /// VmRSS of `pid`, in MB; nil when it is gone.
+    static func residentMegabytes(pid: Int32) -> Int? {
+        guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
+              let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }),
+              let kilobytes = line.split(separator: " ").dropFirst().first.flatMap({ Int($0) }) else { return nil }
+        return kilobytes / 1_024
+    }
+
+    /// `count` POSTs over 8 keep-alive connections (each reconnects when the receiver closes it); statuses
+    /// counted, 0 for a request that got no answer.
+    static func hammer(port: Int, count: Int, request: @escaping @Sendable (Int) -> (path: String, body: [UInt8])) async -> [Int: Int] {
+        let connections = 8
+        return await withTaskGroup(of: [Int: Int].self) { group in
+            for lane in 0..<connections {
+                group.addTask {
+                    await withCheckedContinuation { (done: CheckedContinuation<[Int: Int], Never>) in
+                        Thread.detachNewThread {
+                            var counts: [Int: Int] = [:]
+                            var socket: LoopbackSocket?
+                            for index in stride(from: lane, to: count, by: connections) {
+                                let (path, body) = request(index)
+                                if socket == nil { socket = LoopbackSocket(port: port, readTimeoutMs: 30_000) }
+                                let head = "POST \(path) HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-type: text/plain\r\ncontent-length: \(body.count)\r\n\r\n"
+                                guard let connection = socket, connection.send(head + String(decoding: body, as: UTF8.self)),
+                                      let (status, keepAlive) = Self.readResponse(connection) else {
+                                    counts[0, default: 0] += 1
+                                    socket = nil
+                                    continue
+                                }
+                                counts[status, default: 0] += 1
+                                if !keepAlive { socket = nil }
+                            }
+                            done.resume(returning: counts)
+                        }
+                    }
+                }
+            }
+            var total: [Int: Int] = [:]
+            for await counts in group { total.merge(counts, uniquingKeysWith: +) }
+            return total
+        }
+    }
+
+    /// One whole response on `socket`: its status and whether the connection stays open; nil when it ended first.
+    static func readResponse(_ socket: LoopbackSocket) -> (status: Int, keepAlive: Bool)? {
+        var buffer: [UInt8] = []
+        let separator: [UInt8] = Array("\r\n\r\n".utf8)
+        while true {
+            if let end = buffer.firstRange(of: separator) {
+                let head = String(decoding: buffer[..<end.lowerBound], as: UTF8.self).lowercased()
+                let lines = head.split(separator: "\r\n")
+                guard let first = lines.first, first.hasPrefix("http/1.1 "), let status = Int(first.dropFirst(9).prefix(3)) else { return nil }
+                let length = lines.first { $0.hasPrefix("content-length:") }.flatMap { Int($0.dropFirst(15).trimmingCharacters(in: .whitespaces)) } ?? 0
+                while buffer.count < end.upperBound + length {
+                    guard let more = socket.receive(), !more.isEmpty else { return nil }
+                    buffer += more
+                }
+                return (status, !lines.contains("connection: close"))
+            }
+            guard let more = socket.receive(), !more.isEmpty else { return nil }
+            buffer += more
+        }
+    }
+}
