@@ -146,7 +146,7 @@ enum BorrowedInputChecks: CheckGroup {
                 base.id = "msg_0"
                 base.idempotencyKey = "idem_0"
                 let messages = [careless(base)]
-                context.check("borrowed inputs: prepare a \(channel.rawValue) message with mixed case, Unicode and whitespace, \(carelessNote)") {
+                context.check("borrowed inputs: prepare a careless \(channel.rawValue) message (mixed case, Unicode, whitespace), \(carelessNote)") {
                     let memory = GuardedMemory()
                     let array = memory.messages(messages)
                     CrashWitness.witness("prepare of a careless \(channel.rawValue) message in writable guarded memory")

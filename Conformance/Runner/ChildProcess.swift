@@ -10,6 +10,8 @@ import Foundation
 /// signals, and one started from a thread that blocks SIGTERM could not be
 /// stopped gently on a timeout.
 struct ChildProcess {
+    private static let spawnLock = NSLock()
+
     enum Ending: Equatable {
         case exited(Int32)
         case signalled(Int32)
@@ -33,15 +35,27 @@ struct ChildProcess {
 
     static func run(_ executable: String, _ arguments: [String], environment: [String: String] = [:],
                     timeout: Double) throws(SpawnError) -> Output {
+        let (pid, stdout, stderr) = try spawn(executable, arguments, environment: environment)
+        return collect(pid: pid, stdout: stdout, stderr: stderr, timeout: timeout)
+    }
+
+    /// Starts the child; gives its pid and the read ends of its stdout and stderr. Groups are
+    /// spawned from two threads at once, and a child that inherited the other group's pipe would
+    /// hold its write end open: a group that finished would then wait on one that hangs. So the
+    /// pipes are close-on-exec, made and handed over under one lock (Glibc's module lacks pipe2).
+    private static func spawn(_ executable: String, _ arguments: [String],
+                              environment: [String: String]) throws(SpawnError) -> (pid_t, Int32, Int32) {
+        spawnLock.lock()
+        defer { spawnLock.unlock() }
         var outPipe: [Int32] = [0, 0], errPipe: [Int32] = [0, 0]
         guard pipe(&outPipe) == 0, pipe(&errPipe) == 0 else { throw .failed(executable, errno) }
+        for fd in outPipe + errPipe { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
 
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
         posix_spawn_file_actions_adddup2(&actions, outPipe[1], 1)
         posix_spawn_file_actions_adddup2(&actions, errPipe[1], 2)
-        for fd in outPipe + errPipe { posix_spawn_file_actions_addclose(&actions, fd) }
 
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
@@ -68,7 +82,7 @@ struct ChildProcess {
             close(errPipe[0])
             throw .failed(executable, spawned)
         }
-        return collect(pid: pid, stdout: outPipe[0], stderr: errPipe[0], timeout: timeout)
+        return (pid, outPipe[0], errPipe[0])
     }
 
     private static func collect(pid: pid_t, stdout: Int32, stderr: Int32, timeout: Double) -> Output {
