@@ -25,7 +25,8 @@ struct RecipientRoutes {
     @Sendable func events(_ request: Request, context: APIContext) async throws -> Response {
         let caller = try context.caller()
         let id = try RequestInput.id(context, what: "batch")
-        guard let text = context.parameters.get("position"), let position = Int(text), (1...Int(Int32.max)).contains(position) else {
+        // Positions are PostgreSQL bigints from 1: INT64_MIN, zero or thirty digits names no recipient.
+        guard let text = context.parameters.get("position"), let position = try? BoundedInteger.parse(text, in: 1...Int64.max) else {
             throw APIError.notFound("recipient", field: "path.position")
         }
         let rows = try await database.run { db in
@@ -93,7 +94,9 @@ struct RecipientRoutes {
             throw APIError.invalid("query.status", "must be one of \(Self.statuses.sorted().joined(separator: ", "))")
         }
         let cursor = try query.get("cursor").map { text throws(APIError) in
-            guard let position = Int(text), position >= 0 else { throw APIError.invalid("query.cursor", "is not a cursor this listing gave") }
+            guard let position = try? BoundedInteger.parse(text, in: 0...Int64.max) else {
+                throw APIError.invalid("query.cursor", "is not a cursor this listing gave")
+            }
             return position
         }
         let page = try await database.run { db in

@@ -82,7 +82,8 @@ struct SendConfigInput: Sendable {
         provider = json["provider"]?.stringValue ?? ""
         mode = json["mode"]?.stringValue ?? "byok"
         channel = json["channel"]?.stringValue ?? "email"
-        if case .number(let limit)? = json["rateLimit"] { rateLimit = Int(limit) } else { rateLimit = nil }
+        // Stored by this API within 1...1,000,000, but `Int(double)` would trap on anything else found there.
+        if case .number(let limit)? = json["rateLimit"] { rateLimit = BoundedInteger.exactly(limit, in: 1...1_000_000).map(Int.init) } else { rateLimit = nil }
         if case .object(let stored)? = json["defaults"] { defaults = stored.compactMapValues(\.stringValue) } else { defaults = [:] }
         self.credentials = credentials
     }

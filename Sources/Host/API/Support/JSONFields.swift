@@ -76,13 +76,11 @@ struct JSONFields {
 
     func integer(_ name: String, range: ClosedRange<Int>) throws(APIError) -> Int? {
         guard let value = object[name], value != .null else { return nil }
-        guard case .number(let number) = value, number.rounded() == number, let integer = Int(exactly: number) else {
-            throw APIError.invalid(field(name), "must be an integer")
+        // 1e30, -9223372036854775809 and 0.5 arrive as doubles; converted without the trap of Int(double).
+        guard case .number(let number) = value, let integer = BoundedInteger.exactly(number, in: Int64(range.lowerBound)...Int64(range.upperBound)) else {
+            throw APIError.invalid(field(name), "must be an integer between \(range.lowerBound) and \(range.upperBound)")
         }
-        guard range.contains(integer) else {
-            throw APIError.invalid(field(name), "must be between \(range.lowerBound) and \(range.upperBound)")
-        }
-        return integer
+        return Int(integer)
     }
 
     func objectValue(_ name: String) throws(APIError) -> [String: JSONValue]? {

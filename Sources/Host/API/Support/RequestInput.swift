@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import NIOCore
+import ProviderModel
 
 /// Reading what a request carries: a JSON body (size- and type-checked), path ids, query values.
 enum RequestInput {
@@ -42,9 +43,14 @@ enum RequestInput {
     /// `?limit=` between 1 and `max` (default `fallback`).
     static func limit(_ request: Request, fallback: Int = 50, max: Int = 500) throws(APIError) -> Int {
         guard let text = request.uri.queryParameters.get("limit") else { return fallback }
-        guard let value = Int(text), (1...max).contains(value) else {
-            throw APIError.invalid("query.limit", "must be an integer from 1 to \(max)")
+        return Int(try integer(text, field: "query.limit", in: 1...Int64(max)))
+    }
+
+    /// A whole number from a query or path value, read with bounds (ProviderModel's BoundedInteger):
+    /// INT64_MIN, thirty digits or `1.5` is a 422 naming `field`, never a trap or a wrapped value.
+    static func integer(_ text: some StringProtocol, field: String, in range: ClosedRange<Int64>) throws(APIError) -> Int64 {
+        do { return try BoundedInteger.parse(text, in: range) } catch {
+            throw APIError.invalid(field, "must be an integer from \(range.lowerBound) to \(range.upperBound)")
         }
-        return value
     }
 }
