@@ -36,6 +36,8 @@ def main():
     options.binary_location = "/usr/bin/chromium"
     for flag in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu", "--window-size=1280,1000"):
         options.add_argument(flag)
+    # The console, to find what the Content-Security-Policy refused (it must refuse nothing of ours).
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
     driver.set_page_load_timeout(30)
     sandbox = None
@@ -106,7 +108,8 @@ def main():
         field("batch-name", "Browser launch")
         Select(driver.find_element(By.ID, "batch-config")).select_by_visible_text("Resend (sandbox) (resend)")
         field("batch-subject", "Hello {{name}}")
-        field("batch-html", "<p>Hi <strong>{{name}}</strong>, your code is {{code}}.</p>")
+        # An inline style, as emails have: the preview frame inherits the page's CSP, which must allow it.
+        field("batch-html", '<p style="color: #1b6e3a">Hi <strong>{{name}}</strong>, your code is {{code}}.</p>')
         field("batch-text", "Hi {{name}}, your code is {{code}}.")
         shot("batch-form")
         driver.find_element(By.ID, "create-batch").click()
@@ -200,6 +203,11 @@ def main():
         overflow = driver.execute_script("return document.documentElement.scrollWidth - window.innerWidth;")
         assert overflow <= 0, f"the page is {overflow}px wider than a 360px screen"
         shot("batch-360px")
+
+        # 9. Nothing of the dashboard's own was refused by its Content-Security-Policy: scripts, styles
+        # (the progress bars' widths, the previews' inline styles), the live counters' fetches, the uploads.
+        refused = [entry["message"] for entry in driver.get_log("browser") if "Content Security Policy" in entry["message"]]
+        assert not refused, f"the Content-Security-Policy refused: {refused}"
         print(f"browser-test: passed; screenshots in {args.screenshots}", flush=True)
     except Exception:
         try:
