@@ -191,3 +191,18 @@ struct HostileNumberTests {
         #expect(!JSONValue.number(-9.3e18).compactText.isEmpty)
     }
 }
+
+/// The host's reading of a plugin's outcome: whatever a (C) plugin computed from a hostile response,
+/// the delay the host takes is within a day.
+@Suite("Hostile numbers across the ABI")
+struct HostileOutcomeTests {
+    @Test("a retry_after_ms of INT64_MAX from a plugin is read as a day; -1 and below as none")
+    func retryAfterAcrossTheABI() {
+        for (given, expected) in [(Int64.max, SendOutcome.maximumRetryAfterMs), (SendOutcome.maximumRetryAfterMs + 1, SendOutcome.maximumRetryAfterMs),
+                                  (7_000, 7_000), (0, 0), (-1, nil), (Int64.min, nil)] as [(Int64, Int64?)] {
+            let outcome = SendOutcome(messageIndex: 0, kind: .retryable, retryAfterMs: given, code: "429")
+            let read = outcome.withCOutcome { SendOutcome(reading: $0) }
+            #expect(read?.retryAfterMs == expected, "\(given)")
+        }
+    }
+}

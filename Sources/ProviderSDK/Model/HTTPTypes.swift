@@ -47,9 +47,9 @@ public struct HTTPResult: Sendable, Equatable {
 }
 
 extension HTTPResult {
-    /// The longest pause a `retry-after` asks for that is taken as said: a day. A provider's (or a
-    /// hostile server's) `retry-after: 9223372036854775807` parks the messages for a day, not forever.
-    public static let maximumRetryAfterMs: Int64 = 86_400_000
+    /// The longest pause a `retry-after` asks for that is taken as said (a day, as outcomes are held to):
+    /// a hostile server's `retry-after: 9223372036854775807` parks the messages for a day, not forever.
+    public static let maximumRetryAfterMs: Int64 = SendOutcome.maximumRetryAfterMs
 
     /// The `retry-after` header in milliseconds: whole seconds, or an HTTP date
     /// measured from `nowMs` (the host's clock). A time already past reads as 0,

@@ -41,7 +41,8 @@ public struct PipelineSettings: Sendable, Equatable, Decodable {
 
     /// The delay before the next attempt after `attempts` transient failures.
     public func backoffMs(attempts: Int) -> Int64 {
-        let exponent = min(max(attempts - 1, 0), 20)
+        // No `attempts - 1` on the way: at Int.min that subtraction is a trap.
+        let exponent = attempts <= 1 ? 0 : min(attempts - 1, 20)
         let base = min(backoffBaseMs << Int64(exponent), backoffMaxMs)
         return max(1, base / 2 + Int64.random(in: 0...max(base, 1)))
     }

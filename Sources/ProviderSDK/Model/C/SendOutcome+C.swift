@@ -20,12 +20,13 @@ extension SendOutcome.Kind {
 }
 
 extension SendOutcome {
-    /// nil when the kind is not one outcome.h defines.
+    /// nil when the kind is not one outcome.h defines. A `retry_after_ms` past `maximumRetryAfterMs`
+    /// is read as that: whatever a plugin computed from a response, the host's delays stay in range.
     public init?(reading pointer: UnsafePointer<bsp_outcome>) {
         let c = bsp_outcome.read(from: pointer)
         guard let kind = Kind(code: c.kind) else { return nil }
         self.init(messageIndex: Int(c.message_index), kind: kind, providerMessageId: c.provider_message_id.string,
-                  retryAfterMs: c.retry_after_ms >= 0 ? c.retry_after_ms : nil, code: c.code.string,
+                  retryAfterMs: c.retry_after_ms >= 0 ? Swift.min(c.retry_after_ms, Self.maximumRetryAfterMs) : nil, code: c.code.string,
                   message: c.message.string)
     }
 

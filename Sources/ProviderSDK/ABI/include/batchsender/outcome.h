@@ -28,7 +28,8 @@ typedef struct bsp_outcome {
     /* One of BSP_OUTCOME_*. */
     int32_t kind;
     /* Milliseconds the provider asked us to wait (retry-after), or -1 when it
-     * did not say. Only meaningful for BSP_OUTCOME_RETRYABLE. */
+     * did not say. Only meaningful for BSP_OUTCOME_RETRYABLE. The host waits
+     * at most a day (86400000): a larger value is read as that. */
     int64_t retry_after_ms;
     /* The provider's id for the message, e.g. "49a3999c-0ce1-4ea6-…";
      * required for BSP_OUTCOME_ACCEPTED, empty otherwise. */
