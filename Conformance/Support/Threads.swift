@@ -1,6 +1,5 @@
 import Dispatch
 import Foundation
-import Synchronization
 
 /// Runs `body` on `count` threads of their own, started together.
 ///
@@ -40,24 +39,21 @@ enum Threads {
 }
 
 /// A reusable barrier: `wait()` returns once `count` threads have called it, to all of them at
-/// once. It spins with sched_yield rather than sleeping, so the threads leave within microseconds
-/// of each other and their next calls truly overlap.
-final class Barrier: Sendable {
-    private let count: Int
-    private let arrived = Atomic<Int>(0)
-    private let generation = Atomic<Int>(0)
+/// once (one futex broadcast). It blocks rather than spins: a spinning barrier on two cores starves
+/// the threads still working, and on a loaded machine a check took past its timeout.
+final class Barrier: @unchecked Sendable {
+    private let barrier = UnsafeMutablePointer<pthread_barrier_t>.allocate(capacity: 1)
 
     init(_ count: Int) {
-        self.count = count
+        pthread_barrier_init(barrier, nil, UInt32(count))
+    }
+
+    deinit {
+        pthread_barrier_destroy(barrier)
+        barrier.deallocate()
     }
 
     func wait() {
-        let current = generation.load(ordering: .acquiring)
-        if arrived.add(1, ordering: .acquiringAndReleasing).newValue == count {
-            arrived.store(0, ordering: .relaxed)
-            generation.add(1, ordering: .releasing)
-        } else {
-            while generation.load(ordering: .acquiring) == current { sched_yield() }
-        }
+        _ = pthread_barrier_wait(barrier)
     }
 }
