@@ -28,7 +28,8 @@ struct ServeCommand: AsyncParsableCommand {
             Roles: api, discoverer, processor, sender, background, receiver (webhooks, port 6002), webhook-processor, \
             web (the dashboard, --web-port, default 3000) (default: all). Run them together, or apart in \
             several processes against the same servers; the discoverer and background roles elect a leader among \
-            their processes. Needs DATABASE_URL, REDIS_URL, NATS_URL and BATCHSENDER_MASTER_KEY (.env.dev has them).
+            their processes. A process running the receiver without the api role serves GET /metrics on --port \
+            (its ops port), never on the public webhook port. Needs DATABASE_URL, REDIS_URL, NATS_URL and BATCHSENDER_MASTER_KEY (.env.dev has them).
             """)
 
     @Option(help: "The host config (TOML): its plugins, [api] limits and [pipeline] settings; default: every provider plugin beside this executable.")
