@@ -19,8 +19,9 @@ public struct APISettings: Sendable, Equatable, Decodable {
     /// Whether send-configs may set a plugin's test-only options (keys named `insecure_…`, such as SES's
     /// `insecure_test_cert_url_prefix`). Off: no tenant can weaken a plugin through the API.
     public var allowTestOptions = false
-    /// Reverse proxies in front of the API: from them, `X-Forwarded-For` names the client whose
-    /// per-address rate limit applies. Empty: the peer's address is the client's.
+    /// Reverse proxies in front of the API and the dashboard: from them, `X-Forwarded-For` names the client
+    /// whose per-address rate limit and sign-in limits apply (`ClientAddress`), and `X-Forwarded-Proto: https`
+    /// makes the dashboard's cookies `Secure` and `__Host-`. Empty: the peer's address is the client's.
     public var trustedProxies: [IPNetwork] = []
 
     public init() {}
