@@ -42,6 +42,10 @@ struct ConformanceSuiteTests {
                expected: ["FAIL  memory: prepare 1, called in 3 windows: the heap stops growing", "bytes per call"]),
         Defect(number: 7, name: "takes 30 s in verify", options: ["--only", "webhooks", "--timeout", "4"],
                expected: ["FAIL  webhooks: verify bounces.json", "the plugin hangs"]),
+        // Issue 30: one request with this header took the whole host down; the failure names the header and the value.
+        Defect(number: 8, name: "traps on a timestamp of INT64_MIN", options: ["--only", "hostile"],
+               expected: ["FAIL  hostile: hostile values: header x-echo-timestamp", "crashed (signal 6",
+                          "on input: verify with header x-echo-timestamp = INT64_MIN (replaced)"]),
     ]
 
     @Test("every broken plugin fails on the check that names its defect, and the suite survives", arguments: defects)

@@ -6,7 +6,7 @@
  *   1 accepts any signature      2 crashes on an empty body
  *   3 serves another ABI major   4 one outcome for a two-message batch
  *   5 reads 429 as permanent     6 leaks on every call
- *   7 takes 30 s in verify
+ *   7 takes 30 s in verify       8 traps on a timestamp of INT64_MIN
  *
  * Linked with the plugin version script, so only the entry symbol is exported.
  */
@@ -18,7 +18,7 @@
 #include <time.h>
 
 #ifndef BREAK
-#error "compile with -DBREAK=<1..7>"
+#error "compile with -DBREAK=<1..8>"
 #endif
 
 static void leak(void) {
@@ -70,6 +70,14 @@ static bsp_status broken_verify(bsp_instance *self, bsp_call *call, const bsp_in
 #if BREAK == 7
     struct timespec thirty = { 30, 0 };
     nanosleep(&thirty, NULL);
+#endif
+#if BREAK == 8
+    /* The age as the Swift SDK took it before issue 30: now - seconds, which traps at INT64_MIN. */
+    const bsp_str *stamp = request ? find_header(request->headers, "x-echo-timestamp") : NULL;
+    if (stamp && call && stamp->len == 20 && memcmp(stamp->ptr, "-9223372036854775808", 20) == 0) {
+        int64_t age;
+        if (__builtin_sub_overflow(call->host->now_ms(call) / 1000, INT64_MIN, &age)) abort();
+    }
 #endif
     return echo_verify(self, call, request);
 #endif
