@@ -62,6 +62,18 @@ struct DocumentFetcherTests {
         #expect(fetcher.failure(for: "http://127.0.0.1:1/sns/forged-19999.pem") != nil, "the latest failure is remembered")
     }
 
+    @Test("a document over the size limit is a failure, not kept")
+    func largeDocumentRefused() async {
+        final class Large: HTTPClient, Sendable {
+            func execute(_ request: PreparedRequest, timeoutMs: Int?) async -> HTTPResult {
+                HTTPResult(status: 200, body: Array(repeating: 65, count: DocumentFetcher.maxDocumentBytes + 1))
+            }
+        }
+        let fetcher = DocumentFetcher(policy: Self.policy, client: Large())
+        await fetcher.fetch("http://127.0.0.1:1/sns/large.pem")
+        #expect(fetcher.failure(for: "http://127.0.0.1:1/sns/large.pem")?.contains("over") == true)
+    }
+
     @Test("documents fetched from 1,000 distinct URLs leave at most the document table's capacity")
     func documentsBounded() async {
         let fetcher = DocumentFetcher(policy: Self.policy, client: FakeClient(status: 200))
@@ -82,13 +94,13 @@ struct DocumentFetcherTests {
         #expect(fetcher.cachedCount == 0)
     }
 
-    @Test("at most maxFetchesInFlight fetches run at once; the rest return at once, fetching nothing")
+    @Test("at most maxFetchesInFlight fetches run at once; the rest return at once, fetching nothing; a URL being fetched is fetched once")
     func fetchesInFlightBounded() async throws {
         let client = FakeClient(status: 200, holding: true)
         let fetcher = DocumentFetcher(policy: Self.policy, client: client)
         await withTaskGroup(of: Void.self) { group in
             for index in 0..<200 { group.addTask { await fetcher.fetch("http://127.0.0.1:1/sns/slow-\(index).pem") } }
-            // The same URL twice is one fetch.
+            // The same URL twice is one fetch: the second waits for the first.
             group.addTask { await fetcher.fetch("http://127.0.0.1:1/sns/slow-0.pem") }
             let deadline = Date().addingTimeInterval(10)
             while client.heldCount < DocumentFetcher.maxFetchesInFlight, Date() < deadline { try? await Task.sleep(for: .milliseconds(10)) }

@@ -1,5 +1,6 @@
 import Foundation
 import HostCore
+import Pipeline
 import ProviderModel
 import Testing
 import TestSupport
@@ -61,6 +62,22 @@ extension PipelineTests {
         let clock = ContinuousClock.now
         #expect(await Self.get(port: port, "/health").status == 200)
         #expect(ContinuousClock.now - clock < .seconds(1))
+    }
+
+    @Test("5,000 case spellings of one config id are one cache key; what is not a UUID has none")
+    func configIDSpellingsOneKey() {
+        let id = "abcdef01-abcd-4bcd-abcd-abcdefabcdef"
+        let letters = id.indices.filter { id[$0].isLetter }
+        let spellings = (0..<5_000).map { index in
+            String(id.indices.map { position -> Character in
+                guard let bit = letters.firstIndex(of: position), index >> bit & 1 == 1 else { return id[position] }
+                return Character(id[position].uppercased())
+            })
+        }
+        #expect(Set(spellings).count == 5_000)
+        #expect(Set(spellings.compactMap(WebhookInstances.canonicalID)) == [id])
+        #expect(WebhookInstances.canonicalID("abcdef01-abcd-4bcd-abcd-abcdefabcdeg") == nil)
+        #expect(WebhookInstances.canonicalID(id + "0") == nil)
     }
 
     /// The pid of the `serve` process with this host config and exactly these roles.

@@ -23,10 +23,11 @@ final class FetchedDocument: @unchecked Sendable {
 /// fetches happen between plugin calls.
 ///
 /// Bounded by construction, since the URLs come from requests anyone can send: a URL longer than
-/// `maxURLBytes` is refused unread, the documents and the remembered failures are kept in separate
-/// tables of fixed capacity (a flood of novel failing URLs churns only the failures, never evicts a
-/// certificate in use), and at most `maxFetchesInFlight` fetches run at once — a request past that
-/// stays pending and is answered 503 rather than queued.
+/// `maxURLBytes` is refused unread, a document over `maxDocumentBytes` is a failure, the documents and
+/// the remembered failures are kept in separate tables of fixed capacity (a flood of novel failing URLs
+/// churns only the failures, never evicts a certificate in use), each fetch ends within the policy's
+/// timeout (at most `maxTimeoutMs`), and at most `maxFetchesInFlight` run at once: a request for a URL
+/// being fetched waits for that fetch, one past the limit stays pending and is answered 503 at once.
 public final class DocumentFetcher: Sendable {
     enum Lookup {
         case document(FetchedDocument)
@@ -37,14 +38,19 @@ public final class DocumentFetcher: Sendable {
 
     /// SNS's certificate URLs are about 100 bytes; nothing a provider signs with is near this.
     public static let maxURLBytes = 2_048
-    public static let documentCapacity = 256
+    /// A certificate is a few KB; a few URLs are in use at a time.
+    public static let maxDocumentBytes = 262_144
+    public static let documentCapacity = 64
     public static let failureCapacity = 4_096
     public static let maxFetchesInFlight = 32
+    /// However the operator set `[fetch] timeout_ms` (0 would be no timeout at all to libcurl).
+    public static let maxTimeoutMs = 30_000
 
     private struct Tables {
         var documents: [String: (FetchedDocument, expires: ContinuousClock.Instant)] = [:]
         var failures: [String: (String, expires: ContinuousClock.Instant)] = [:]
-        var inFlight: Set<String> = []
+        /// Each URL being fetched, with the fetches of the same URL that wait for it.
+        var inFlight: [String: [CheckedContinuation<Bool, Never>]] = [:]
     }
 
     public let policy: FetchPolicy
@@ -89,21 +95,28 @@ public final class DocumentFetcher: Sendable {
         tables.withLock { Self.insert(FetchedDocument(document), expires: expires, for: url, into: &$0) }
     }
 
-    /// Fetches `url` into the cache (if allowed), with the policy's timeout. Returns at once, fetching
-    /// nothing, when the same URL is being fetched already or `maxFetchesInFlight` fetches run.
+    /// Fetches `url` into the cache (if allowed), with the policy's timeout. When the same URL is being
+    /// fetched already, returns once that fetch ends; when `maxFetchesInFlight` fetches run, at once.
     public func fetch(_ url: String) async {
         guard allows(url) else { return }
-        let started = tables.withLock { tables in
-            guard tables.inFlight.count < Self.maxFetchesInFlight, !tables.inFlight.contains(url) else { return false }
-            tables.inFlight.insert(url)
-            return true
+        let started = await withCheckedContinuation { (continuation: CheckedContinuation<Bool, Never>) in
+            let start: Bool? = tables.withLock { tables in
+                if tables.inFlight[url] != nil {
+                    tables.inFlight[url]?.append(continuation)
+                    return nil
+                }
+                guard tables.inFlight.count < Self.maxFetchesInFlight else { return false }
+                tables.inFlight[url] = []
+                return true
+            }
+            if let start { continuation.resume(returning: start) }
         }
         guard started else { return }
         let result = await get(url)
         let now = ContinuousClock.now
         let cacheSeconds = policy.cacheSeconds, failureSeconds = policy.failureCacheSeconds
-        tables.withLock { tables in
-            tables.inFlight.remove(url)
+        let waiting = tables.withLock { tables in
+            defer { tables.inFlight[url] = nil }
             switch result {
             case .success(let body): Self.insert(FetchedDocument(body), expires: now + .seconds(cacheSeconds), for: url, into: &tables)
             case .failure(let failure):
@@ -113,7 +126,9 @@ public final class DocumentFetcher: Sendable {
                 }
                 tables.failures[url] = (failure.description, expires: now + .seconds(failureSeconds))
             }
+            return tables.inFlight[url] ?? []
         }
+        for waiter in waiting { waiter.resume(returning: false) }
     }
 
     private static func insert(_ document: FetchedDocument, expires: ContinuousClock.Instant, for url: String, into tables: inout Tables) {
@@ -140,7 +155,10 @@ public final class DocumentFetcher: Sendable {
             return .failure(FetchFailure(description: "\(url.prefix(200)) is not on the host's fetch allow-list (or is over \(Self.maxURLBytes) bytes)"))
         }
         let request = PreparedRequest(method: "GET", url: url, headers: [], body: [], messageIndices: [])
-        let result = await client.execute(request, timeoutMs: policy.timeoutMs)
+        let result = await client.execute(request, timeoutMs: min(max(policy.timeoutMs, 1), Self.maxTimeoutMs))
+        if result.transportFailure == nil, result.body.count > Self.maxDocumentBytes {
+            return .failure(FetchFailure(description: "fetching \(url.prefix(200)) failed: the document is over \(Self.maxDocumentBytes) bytes"))
+        }
         if result.transportFailure == nil, (200...299).contains(result.status) { return .success(result.body) }
         let reason = result.transportFailure.map { "\($0.rawValue): \(result.transportMessage)" } ?? "HTTP \(result.status)"
         return .failure(FetchFailure(description: "fetching \(url.prefix(200)) failed: \(reason)"))
