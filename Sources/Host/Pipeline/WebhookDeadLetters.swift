@@ -10,6 +10,8 @@ public struct WebhookDeadLetters: Sendable {
     let database: ConnectionPool<PostgresConnection>
     /// Bounds on what one letter holds, whatever a provider sent.
     static let maxReasons = 20, maxReasonCharacters = 1_000
+    /// Years 1 to 9999 in Unix milliseconds: times PostgreSQL and ISO 8601's four digits both hold.
+    static let storable: ClosedRange<Int64> = -62_135_596_800_000...253_402_300_799_999
 
     public init(database: ConnectionPool<PostgresConnection>) {
         self.database = database
@@ -19,8 +21,10 @@ public struct WebhookDeadLetters: Sendable {
         guard !letters.isEmpty else { return }
         let rows = letters.map { letter -> [String?] in
             let reasons = letter.reasons.prefix(Self.maxReasons).map { Optional(String($0.replacingNUL.prefix(Self.maxReasonCharacters))) }
-            return [letter.provider.replacingNUL, letter.sendConfigID?.replacingNUL, letter.receivedAtMs.map { ISO8601.extendedUTC(milliseconds: $0) },
-                    String(letter.deliveries), PostgresArray.literal(Array(reasons)), Encoding.hex(letter.envelope)]
+            // Every value within what its column takes: a letter PostgreSQL refused would hold its round back forever.
+            let receivedAt = letter.receivedAtMs.flatMap { Self.storable.contains($0) ? ISO8601.extendedUTC(milliseconds: $0) : nil }
+            return [letter.provider.replacingNUL, letter.sendConfigID?.replacingNUL, receivedAt, String(min(letter.deliveries, UInt64(Int32.max))),
+                    PostgresArray.literal(Array(reasons)), Encoding.hex(letter.envelope)]
         }
         try await database.withConnection { db in
             try db.transaction { () throws(PostgresError) in

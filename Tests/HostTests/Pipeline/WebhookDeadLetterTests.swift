@@ -1,7 +1,10 @@
 import Foundation
 import HostCore
+import NIOPosix
+import Pipeline
 import ProviderCrypto
 import ProviderModel
+import Storage
 import Testing
 
 /// Webhook events PostgreSQL refuses: set aside while the rest of their round commits, tried a bounded
@@ -70,5 +73,27 @@ extension PipelineTests {
         #expect(try harness.rowsByStatus(batchA) == ["sent": 50])
         #expect(try harness.query("SELECT count(*) FROM recipient_events WHERE batch_id = $1", [batchA]).first?[0] == "0")
         #expect(try harness.query("SELECT count(*) FROM webhook_dead_letters WHERE send_config_id = $1", [configA]).first?[0] == "50", "one row each")
+
+        // Within one round (one transaction): the refused event is set aside, its own tenant's other event and
+        // the other tenant's event commit.
+        let threads = NIOThreadPool(numberOfThreads: 1)
+        threads.start()
+        let url = harness.databaseURL
+        let ledger = WebhookLedger(database: ConnectionPool<PostgresConnection>(capacity: 1, threads: threads, isHealthy: { $0.isHealthy }) {
+            try PostgresConnection(url: url)
+        })
+        func event(_ config: String, _ message: String, _ id: String) -> WebhookLedger.Incoming {
+            .init(provider: "resend", sendConfigID: config,
+                  event: DeliveryEvent(type: .delivered, eventId: id, providerMessageId: message, recipient: "x@example.org"),
+                  receivedAtMs: WallClock.nowMilliseconds)
+        }
+        let round = [event(configA, messagesA[1], "ok_a_\(UUID().uuidString)"),
+                     event(configA, messagesA[0], "bad_" + Encoding.hex((0..<3_000).map { _ in UInt8.random(in: 0...255) })),
+                     event(configB, messageB ?? "", "ok_b_\(UUID().uuidString)")]
+        let outcome = try await ledger.apply(round)
+        #expect(Set(outcome.failed.keys) == [1] && outcome.failed[1]?.contains("index row size") == true, "\(outcome.failed)")
+        #expect(outcome.recorded == 2, "both good events kept")
+        #expect(try harness.rowsByStatus(batchA) == ["sent": 49, "delivered": 1])
+        try await threads.shutdownGracefully()
     }
 }
