@@ -95,6 +95,20 @@ enum HostileValueChecks: CheckGroup {
 
     // MARK: body fields
 
+    /// A place in a body that takes a hostile value: a JSON member or a word of a text line.
+    struct BodyField {
+        var label: String
+        var genuine: [UInt8]
+        var isNumber: Bool
+        /// The top-level member it lies in, for schemes that sign members rather than bytes.
+        var top: String?
+        /// Below the top level, where a long value costs a parse of the whole document per call.
+        var deep: Bool
+        /// The body with the value in place, as a raw JSON token when the flag is set, else as a JSON
+        /// string (in a text body: the bytes themselves).
+        var body: ([UInt8], Bool) -> [UInt8]
+    }
+
     private static func bodyChecks(_ context: GroupContext, _ instance: PluginInstance, values fixedValues: [HostileValue]?) {
         let fixtures = context.fixtures
         let rules = fixtures.manifest.webhook
@@ -105,24 +119,26 @@ enum HostileValueChecks: CheckGroup {
         for fixture in fixtures.validWebhooks + fixtures.webhooks.filter({ $0.verify != "ok" }) {
             let original = fixture.request.webhook
             let headers: RawHeaders = original.headers.map { (Array($0.name.utf8), Array($0.value.utf8)) }
-            let fields: [(label: String, genuine: [UInt8], number: Bool, body: ([UInt8], Bool) -> [UInt8], top: String?, deep: Bool)]
+            let fields: [BodyField]
             if let document = JSONValue.parse(original.body), case .object = document {
                 fields = HostileJSON.leaves(document).compactMap { leaf in
                     guard !leaf.path.isEmpty else { return nil }
                     let top: String? = if case .member(let member)? = leaf.path.first { member } else { nil }
                     let genuine = if case .string(let text) = leaf.leaf { Array(text.utf8) } else { leaf.leaf.compactBytes }
                     let isNumber = if case .number = leaf.leaf { true } else { false }
-                    return ("body member \(HostileJSON.describe(leaf.path))", genuine, isNumber, { token, raw in
+                    return BodyField(label: "body member \(HostileJSON.describe(leaf.path))", genuine: genuine, isNumber: isNumber,
+                                     top: top, deep: leaf.path.count > 1) { token, raw in
                         HostileJSON.render(document, replacing: leaf.path[...], with: raw ? token : HostileJSON.quoted(token))
-                    }, top, leaf.path.count > 1)
+                    }
                 }
             } else {
                 fields = words(of: original.body).map { word in
-                    ("word \(word.index + 1) of the body's first line", Array(original.body[word.range]), false, { token, _ in
+                    BodyField(label: "word \(word.index + 1) of the body's first line", genuine: Array(original.body[word.range]),
+                              isNumber: false, top: nil, deep: false) { token, _ in
                         var body = original.body
                         body.replaceSubrange(word.range, with: token)
                         return body
-                    }, nil, false)
+                    }
                 }
             }
             for field in fields where seen.insert(field.label).inserted {
@@ -132,9 +148,9 @@ enum HostileValueChecks: CheckGroup {
                 context.check(title) {
                     for value in fixedValues ?? HostileValue.all(replacing: field.genuine, large: field.deep ? 1 << 16 : HostileValue.megabyte) {
                         var webhook = original
-                        webhook.body = field.body(value.bytes, value.isNumber && field.number)
+                        webhook.body = field.body(value.bytes, value.isNumber && field.isNumber)
                         let what = "\(field.label) = \(value.label)"
-                        if let problem = call(instance, webhook, headers: headers, what: what, value: webhook.body,
+                        if let problem = call(instance, webhook, headers: headers, what: what, value: value.bytes,
                                               mustRefuse: guarded) {
                             return problem
                         }
