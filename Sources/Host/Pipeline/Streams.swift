@@ -68,8 +68,10 @@ public enum Streams {
         ConsumerDefinition(stream: system, durable: "priority", filter: prioritySubject, ackWaitMs: ackWaitMs, maxAckPending: 50_000)
     }
 
-    /// The webhook processor. Redeliveries are its own waits for messages not yet known, bounded by
-    /// the orphan age, so JetStream does not cap them either.
+    /// The webhook processor. Redeliveries are its own waits: for messages not yet known (bounded by the
+    /// orphan age), for an event PostgreSQL refused (bounded by `WebhookRetryPolicy`, then dead-lettered),
+    /// and for its servers while they are away, which no cap should turn into lost webhooks; so JetStream
+    /// does not cap them either.
     public static let webhookConsumer = ConsumerDefinition(stream: webhooks, durable: "webhook-processor", filter: webhookSubjects,
                                                            ackWaitMs: 30_000, maxAckPending: 50_000)
 
