@@ -175,3 +175,20 @@ struct HostilePluginNumberTests {
         }
     }
 }
+
+extension HostilePluginNumberTests {
+    @Test("a Resend batch error index of 1e30, -1, 0.5, 2^63 or past the batch names no message: the rest stay accepted")
+    func resendBatchIndex() throws {
+        let instance = try Self.instance(Self.resend)
+        let messages = (0..<2).map {
+            OutboundMessage(id: "m\($0)", channel: .email, from: "a@example.org", to: ["b\($0)@example.org"], subject: "s", text: "t")
+        }
+        for index in ["1e30", "-1", "0.5", "9223372036854775808", "-9223372036854775809", "2", "123456789012345678901234567890", "\"0\""] {
+            let body = #"{"data":[{"id":"e0"},{"id":"e1"}],"errors":[{"index":\#(index),"message":"bad"}]}"#
+            let outcomes = try instance.interpret(HTTPResult(status: 200, body: Array(body.utf8)), for: messages)
+            #expect(outcomes.map(\.kind) == [.accepted, .accepted], "index \(index): \(outcomes)")
+        }
+        let refused = #"{"data":[{"id":"e1"}],"errors":[{"index":0,"message":"bad"}]}"#
+        #expect(try instance.interpret(HTTPResult(status: 200, body: Array(refused.utf8)), for: messages).map(\.kind) == [.permanent, .accepted])
+    }
+}

@@ -80,7 +80,9 @@ extension ResendProvider {
         let ids = document?["data"]?.arrayValue?.map { $0["id"]?.stringValue ?? "" } ?? []
         var refusedAt: [Int: String] = [:]
         for error in document?["errors"]?.arrayValue ?? [] {
-            guard case .number(let position)? = error["index"], let index = Int(exactly: position), (0..<count).contains(index) else { continue }
+            // An index of 1e30, -1 or 0.5 names no message: skipped, never converted with a trap.
+            guard case .number(let position)? = error["index"], let index = BoundedInteger.exactly(position, in: 0...Int64(Int32.max)).map(Int.init),
+                  (0..<count).contains(index) else { continue }
             refusedAt[index] = error["message"]?.stringValue ?? "refused by Resend"
         }
         let sentIndices = (0..<count).filter { refusedAt[$0] == nil }
