@@ -1,12 +1,14 @@
 import ArgumentParser
 import Pipeline
+import Storage
 
 /// `batchsender webhooks orphans`: provider events whose message this platform never
 /// found, kept after `[webhooks] orphan_after_ms` of retries for an operator to look at.
-/// `batchsender webhooks dead-letters`: stored webhooks the processor could not apply.
+/// `batchsender webhooks dead-letters`: stored webhooks the processor could not apply;
+/// `batchsender webhooks redrive`: hands them to the processor again (once what refused them is fixed).
 struct WebhookCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "webhooks", abstract: "Inspect webhook ingestion.", subcommands: [Orphans.self, DeadLetters.self])
+        commandName: "webhooks", abstract: "Inspect webhook ingestion.", subcommands: [Orphans.self, DeadLetters.self, Redrive.self])
 
     struct Orphans: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -42,6 +44,33 @@ struct WebhookCommand: AsyncParsableCommand {
             let letters = try await WebhookDeadLetters(database: resources.database).list(limit: limit)
             try await resources.shutdown()
             for line in letters { Output.line(line) }
+        }
+    }
+
+    struct Redrive: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Store dead-lettered webhooks in the webhooks stream again, oldest first, and remove their dead letters.")
+        @Option(help: "At most this many dead letters.") var limit: Int = 1_000
+        @Option(help: "Only this send-config's dead letters.") var sendConfig: String?
+        @Option(help: "The host config whose [api] redis_key_prefix the deployment uses.") var config: String?
+
+        func validate() throws {
+            guard (1...100_000).contains(limit) else { throw ValidationError("--limit must be from 1 to 100000") }
+        }
+
+        func run() async throws {
+            let resources = try DeadLetterCommand.resources(config: config)
+            let store = WebhookDeadLetters(database: resources.database)
+            let letters = try await store.oldest(limit: limit, sendConfigID: sendConfig)
+            for (id, letter) in letters {
+                // A fresh message id: JetStream's duplicate window would drop the webhook's own.
+                let message = OutgoingMessage(subject: Streams.webhookSubject(provider: letter.provider, event: "redrive"),
+                                              id: "webhook-redrive:\(id)", data: letter.envelope)
+                try await resources.nats { jetStream in try jetStream.publish([message]) }
+                try await store.remove(id: id)
+            }
+            try await resources.shutdown()
+            Output.line("re-drove \(letters.count) dead-lettered webhooks")
         }
     }
 }

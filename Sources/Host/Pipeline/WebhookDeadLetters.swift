@@ -40,6 +40,28 @@ public struct WebhookDeadLetters: Sendable {
         }
     }
 
+    /// The oldest dead letters (of one send-config when `sendConfigID` is given), whole: for applying them
+    /// again (`batchsender webhooks redrive`).
+    public func oldest(limit: Int, sendConfigID: String? = nil) async throws -> [(id: Int64, letter: WebhookDeadLetter)] {
+        try await database.withConnection { db in
+            try db.query("""
+                SELECT id, provider, send_config_id, deliveries, encode(envelope, 'hex') FROM webhook_dead_letters
+                WHERE $2::text IS NULL OR send_config_id = $2 ORDER BY id LIMIT $1
+                """, [String(limit), sendConfigID])
+        }.compactMap { row in
+            guard let id = row[0].flatMap({ Int64($0) }), let bytes = row[4].flatMap({ Encoding.unhex($0) }) else { return nil }
+            let deliveries = row[3].flatMap { UInt64($0) } ?? 0
+            if let envelope = WebhookEnvelope.decode(bytes) {
+                return (id, WebhookDeadLetter(envelope: envelope, bytes: bytes, deliveries: deliveries, reasons: []))
+            }
+            return (id, WebhookDeadLetter(unreadable: bytes, deliveries: deliveries, reason: ""))
+        }
+    }
+
+    public func remove(id: Int64) async throws {
+        _ = try await database.withConnection { db in try db.query("DELETE FROM webhook_dead_letters WHERE id = $1", [String(id)]) }
+    }
+
     /// The newest dead letters, as JSON lines (the envelope by its size only).
     public func list(limit: Int) async throws -> [String] {
         try await database.withConnection { db in

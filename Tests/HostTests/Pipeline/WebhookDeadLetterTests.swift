@@ -94,6 +94,18 @@ extension PipelineTests {
         #expect(Set(outcome.failed.keys) == [1] && outcome.failed[1]?.contains("index row size") == true, "\(outcome.failed)")
         #expect(outcome.recorded == 2, "both good events kept")
         #expect(try harness.rowsByStatus(batchA) == ["sent": 49, "delivered": 1])
+
+        // `webhooks redrive` hands a dead letter to the processor again: tenant B's bounce, dead-lettered (as if
+        // refused before a fix), is applied once re-driven, and its dead letter is gone.
+        let bounce = Array(#"{"type":"email.bounced","created_at":"2026-11-30T10:00:01.000Z","data":{"email_id":"\#(messageB ?? "")","to":["b@example.org"],"bounce":{"type":"Permanent","message":"gone"}}}"#.utf8)
+        let envelope = WebhookEnvelope(provider: "resend", sendConfigID: configB, receivedAtMs: WallClock.nowMilliseconds,
+                                       request: InboundWebhook(path: "/webhooks/resend/\(configB)", headers: [KeyValue("svix-id", "msg_b_bounce_\(UUID().uuidString)")], body: bounce))
+        let database = ConnectionPool<PostgresConnection>(capacity: 1, threads: threads, isHealthy: { $0.isHealthy }) { try PostgresConnection(url: url) }
+        try await WebhookDeadLetters(database: database).keep([WebhookDeadLetter(envelope: envelope, bytes: envelope.encoded(), deliveries: 5, reasons: ["refused"])])
+        let redrive = try harness.cli(["webhooks", "redrive", "--send-config", configB])
+        #expect(redrive.status == 0 && redrive.output.contains("re-drove 1 dead-lettered webhooks"), "\(redrive)")
+        try await PipelineHarness.waitUntil(seconds: 10) { try harness.rowsByStatus(batchB) == ["bounced": 1] }
+        #expect(try harness.query("SELECT count(*) FROM webhook_dead_letters WHERE send_config_id = $1", [configB]).first?[0] == "0")
         try await threads.shutdownGracefully()
     }
 }
