@@ -206,3 +206,15 @@ struct HostileOutcomeTests {
         }
     }
 }
+
+extension HostileOutcomeTests {
+    @Test("an event's timestamp_ms of INT64_MAX, past 9999 or negative from a plugin reads as not said")
+    func eventTimeAcrossTheABI() {
+        for (given, expected) in [(Int64.max, nil), (EventTimestamp.range.upperBound + 1, nil), (EventTimestamp.range.upperBound, EventTimestamp.range.upperBound),
+                                  (1_700_000_000_000, 1_700_000_000_000), (0, nil), (-1, nil), (Int64.min, nil)] as [(Int64, Int64?)] {
+            let event = DeliveryEvent(type: .delivered, timestampMs: given, eventId: "e", providerMessageId: "p", recipient: "r")
+            let arena = CArena()
+            #expect(DeliveryEvent(reading: event.cEvent(in: arena)).timestampMs == expected, "\(given)")
+        }
+    }
+}

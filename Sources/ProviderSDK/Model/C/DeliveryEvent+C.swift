@@ -18,6 +18,8 @@ extension DeliveryEvent.EventType {
 }
 
 extension DeliveryEvent {
+    /// A `timestamp_ms` outside 1970..9999 (`EventTimestamp.range`) reads as "not said", as 0 does: the
+    /// host then dates the event by its arrival, and a plugin's INT64_MAX cannot reach the database.
     public init(reading pointer: UnsafePointer<bsp_event>) {
         let c = bsp_event.read(from: pointer)
         let type = EventType(code: c.type)
@@ -27,7 +29,7 @@ extension DeliveryEvent {
         default: nil
         }
         self.init(type: type, bounceClass: type == .bounced ? bounce : nil,
-                  timestampMs: c.timestamp_ms > 0 ? c.timestamp_ms : nil, eventId: c.event_id.string,
+                  timestampMs: c.timestamp_ms > 0 && EventTimestamp.range.contains(c.timestamp_ms) ? c.timestamp_ms : nil, eventId: c.event_id.string,
                   providerMessageId: c.provider_message_id.string, recipient: c.recipient.string,
                   reason: c.reason.string, code: c.code.string, url: c.url.string, userAgent: c.user_agent.string,
                   raw: c.raw.string)

@@ -42,7 +42,8 @@ typedef struct bsp_event {
     /* One of BSP_BOUNCE_*; BSP_BOUNCE_NONE unless type is BSP_EVENT_BOUNCED. */
     int32_t bounce_class;
     /* When it happened at the provider, milliseconds since the Unix epoch;
-     * 0 when the provider does not say. */
+     * 0 when the provider does not say. A value past 9999-12-31 (or below 0)
+     * is read as 0: the host dates the event by its arrival. */
     int64_t timestamp_ms;
     /* Stable across the provider's retries of the same event, for
      * de-duplication, e.g. the svix-id header. Required. */
