@@ -161,6 +161,13 @@ struct SendConfigTests {
                                              json: #"{"credentials":{"headers":{"Authorization":"Bearer sk_live_rotated0000001234"}}}"#)
             #expect(rotated["credentials"]?["headers"]?["Authorization"] == .string("••••1234"), "\(rotated.text)")
             #expect(try Self.storedHeaders(harness)?["Authorization"] == .string("Bearer sk_live_rotated0000001234"))
+            // What GET showed, sent back whole: refused, and the stored secret is untouched.
+            let echoed = try await api.call(.patch, "/api/send-configs/\(id)", key: key,
+                                            json: #"{"credentials":{"headers":{"Authorization":"••••1234","x-tenant":"acme"}}}"#)
+            #expect(echoed.status == 422 && echoed["error"]?["field"] == .string("credentials.headers.Authorization"), "\(echoed.text)")
+            let echoedSecret = try await api.call(.patch, "/api/send-configs/\(id)", key: key, json: #"{"credentials":{"secret":"••••"}}"#)
+            #expect(echoedSecret.status == 422 && echoedSecret["error"]?["field"] == .string("credentials.secret"), "\(echoedSecret.text)")
+            #expect(try Self.storedHeaders(harness)?["Authorization"] == .string("Bearer sk_live_rotated0000001234"))
         }
     }
 

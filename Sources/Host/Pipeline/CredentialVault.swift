@@ -33,12 +33,15 @@ public struct CredentialVault: Sendable {
         return credentials
     }
 
+    /// What every masked value starts with. A value sent back in this form is the mask, not a secret.
+    public static let maskPrefix = "••••"
+
     /// The credentials as they may be shown: secret values as `••••abcd`.
     public static func masked(_ credentials: [String: JSONValue], secretKeys: Set<String>) -> [String: JSONValue] {
         credentials.reduce(into: [:]) { result, entry in
             guard secretKeys.contains(entry.key) else { result[entry.key] = entry.value; return }
             let text = entry.value.stringValue ?? entry.value.compactText
-            result[entry.key] = .string("••••" + (text.count >= 12 ? String(text.suffix(4)) : ""))
+            result[entry.key] = .string(maskPrefix + (text.count >= 12 ? String(text.suffix(4)) : ""))
         }
     }
 

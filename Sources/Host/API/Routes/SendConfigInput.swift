@@ -1,6 +1,7 @@
 import Foundation
 import HostCore
 import Logging
+import Pipeline
 import ProviderModel
 
 /// A send-config as a request describes it, checked against the provider's
@@ -108,6 +109,17 @@ struct SendConfigInput: Sendable {
         }
         if !configuration.allowTestOptions, let key = credentials.keys.sorted().first(where: { $0.hasPrefix("insecure_") }) {
             throw APIError.invalid("credentials.\(key)", "is a test-only option of the plugin, which this deployment does not allow ([api] allow_test_options)")
+        }
+        // A client that sends back what GET showed would otherwise replace the secret with its mask.
+        for key in descriptor.configKeys where key.secret {
+            let values: [(String, JSONValue)] = switch credentials[key.name] {
+            case .object(let map)?: map.map { ("credentials.\(key.name).\($0.key)", $0.value) }
+            case let value?: [("credentials.\(key.name)", value)]
+            case nil: []
+            }
+            if let (field, _) = values.first(where: { $0.1.stringValue?.hasPrefix(CredentialVault.maskPrefix) == true }) {
+                throw APIError.invalid(field, "is the masked form the API shows; send the secret itself, or leave it out to keep the stored one")
+            }
         }
         for key in descriptor.configKeys where key.type == .url {
             guard let url = credentials[key.name]?.stringValue, !url.isEmpty else { continue }
