@@ -208,7 +208,7 @@ let package = Package(
                                                      .product(name: "Mustache", package: "swift-mustache")],
                     path: "Tests/HostTests"),
         // What more than one test target uses: raw loopback sockets.
-        .target(name: "TestSupport", path: "Tests/Support"),
+        .target(name: "TestSupport", path: "Tests/Support", exclude: ["http_test_server.py"]),
         .testTarget(
             name: "APITests",
             dependencies: ["SenderAPI", "WebDashboard", "Storage", "HostCore", "ProviderCrypto", "TestSupport", .product(name: "Prometheus", package: "swift-prometheus"),
