@@ -7,8 +7,9 @@ import Storage
 /// The background role (leader only): syncs the hot counters from Redis to
 /// PostgreSQL every ~2 s, completes batches whose every recipient has an
 /// outcome, retires finished batches' hot state, and resumes batches that
-/// made no progress for `stuckAfterMs` (stuck-batch recovery), and removes
-/// the queues of tenants idle for `tenantIdleMs`.
+/// made no progress for `stuckAfterMs` (stuck-batch recovery), removes
+/// the queues of tenants idle for `tenantIdleMs`, and drops webhook dead letters
+/// past their 30 days (here rather than in the webhook rounds that keep them).
 public struct BackgroundJobs: Service {
     let resources: PipelineResources
     let logger: Logger
@@ -30,6 +31,7 @@ public struct BackgroundJobs: Service {
                         lastRecovery = WallClock.nowMilliseconds
                         try await recoverStuck()
                         try await removeIdleTenants()
+                        try await WebhookDeadLetters(database: resources.database).prune()
                     }
                 } catch {
                     logger.warning("background jobs wait for their servers", metadata: ["error": "\(error)"])

@@ -61,16 +61,14 @@ struct WebhookCommand: AsyncParsableCommand {
         func run() async throws {
             let resources = try DeadLetterCommand.resources(config: config)
             let store = WebhookDeadLetters(database: resources.database)
-            let letters = try await store.oldest(limit: limit, sendConfigID: sendConfig)
-            for (id, letter) in letters {
+            let count = try await store.redrive(limit: limit, sendConfigID: sendConfig) { stored in
                 // A fresh message id: JetStream's duplicate window would drop the webhook's own.
-                let message = OutgoingMessage(subject: Streams.webhookSubject(provider: letter.provider, event: "redrive"),
-                                              id: "webhook-redrive:\(id)", data: letter.envelope)
+                let message = OutgoingMessage(subject: Streams.webhookSubject(provider: stored.letter.provider, event: "redrive"),
+                                              id: "webhook-redrive:\(stored.id):\(stored.deadAt)", data: stored.letter.envelope)
                 try await resources.nats { jetStream in try jetStream.publish([message]) }
-                try await store.remove(id: id)
             }
             try await resources.shutdown()
-            Output.line("re-drove \(letters.count) dead-lettered webhooks")
+            Output.line("re-drove \(count) dead-lettered webhooks")
         }
     }
 }

@@ -227,7 +227,7 @@ public struct BatchLedger: Sendable {
             SET status = i.status, provider_message_id = coalesce(i.provider_message_id, r.provider_message_id),
                 last_error = i.last_error, attempts = greatest(r.attempts, i.attempts), updated_at = now(),
                 sent_at = CASE WHEN i.status = 'sent' THEN now() ELSE r.sent_at END
-            FROM input i WHERE r.batch_id = $1 AND r.position = ANY($2::integer[]) AND r.position = i.position
+            FROM input i WHERE r.batch_id = $1 AND r.position = ANY($2::bigint[]) AND r.position = i.position
             """
         let returning = "RETURNING r.position, r.status, r.provider_message_id, r.last_error"
         func written(_ rows: [[String?]]) -> [Written] {
@@ -254,7 +254,7 @@ public struct BatchLedger: Sendable {
             try db.transaction { () throws(PostgresError) in
                 _ = try db.query("""
                     UPDATE recipients SET status = 'queued', attempts = 0, last_error = NULL, updated_at = now()
-                    WHERE batch_id = $1 AND position = ANY($2::integer[]) AND status = 'failed'
+                    WHERE batch_id = $1 AND position = ANY($2::bigint[]) AND status = 'failed'
                     """, [batchID, PostgresArray.literal(positions)])
                 _ = try db.query("""
                     UPDATE batches SET status = 'processing', completed_at = NULL, progressed_at = now(), updated_at = now()

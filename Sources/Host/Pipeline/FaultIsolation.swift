@@ -3,27 +3,63 @@
 /// is split in halves until every failure is one item. A round with no failure costs one try; `k`
 /// bad items among `n` cost about `2k·log2(n/k)` tries, and the good groups of other tenants one each.
 ///
+/// The halving has a budget of tries per round: a flood of bad items would otherwise make every round
+/// slow (and every try is a subtransaction of the round's one transaction). Past the budget, what is
+/// still suspect is `deferred`: neither applied nor refused, for a later round to try again.
+///
 /// `attempt` applies a range of items (a contiguous slice of the round, items of a group adjacent)
 /// and must leave nothing behind when it throws (a savepoint rolled back). An error `isFatal` calls
 /// bad (the server gone, a deadlock) stops the search and is rethrown: it is no item's fault.
 public enum FaultIsolation {
-    public static func run<Failure: Error>(groups: [Range<Int>], attempt: (Range<Int>) throws(Failure) -> Void,
-                                           isFatal: (Failure) -> Bool) throws(Failure) -> [Int: Failure] {
+    /// Halving tries a round may spend beyond the whole round and one try per group.
+    public static let defaultBudget = 48
+
+    public struct Outcome<Failure: Error> {
+        /// Items that failed alone, each with its own error.
+        public var failures: [Int: Failure] = [:]
+        /// Items left untried past the budget, in order: each may be bad or good.
+        public var deferred: [Int] = []
+    }
+
+    public static func run<Failure: Error>(groups: [Range<Int>], budget: Int = defaultBudget, attempt: (Range<Int>) throws(Failure) -> Void,
+                                           isFatal: (Failure) -> Bool) throws(Failure) -> Outcome<Failure> {
         let nonEmpty = groups.filter { !$0.isEmpty }
-        guard let first = nonEmpty.first?.lowerBound, let last = nonEmpty.last?.upperBound else { return [:] }
-        var failures: [Int: Failure] = [:]
+        var outcome = Outcome<Failure>()
+        guard let first = nonEmpty.first?.lowerBound, let last = nonEmpty.last?.upperBound else { return outcome }
         // The whole round first: the common case, one try.
         let whole = first..<last
-        if let failure = try tryOnce(whole, attempt, isFatal) {
-            if nonEmpty.count == 1 {
-                try bisect(whole, failure, attempt, isFatal, into: &failures)
-            } else {
-                for group in nonEmpty {
-                    if let failure = try tryOnce(group, attempt, isFatal) { try bisect(group, failure, attempt, isFatal, into: &failures) }
-                }
+        guard let failure = try tryOnce(whole, attempt, isFatal) else { return outcome }
+        // Every group once, whatever the budget: one tenant's flood never sets another tenant's good round aside.
+        var suspects: [(range: Range<Int>, failure: Failure)] = []
+        if nonEmpty.count == 1 {
+            suspects = [(whole, failure)]
+        } else {
+            for group in nonEmpty {
+                if let failure = try tryOnce(group, attempt, isFatal) { suspects.append((group, failure)) }
             }
         }
-        return failures
+        // Depth first, in order, so that the items isolated within the budget are the round's earliest.
+        var left = max(0, budget)
+        var stack = Array(suspects.reversed())
+        while let (range, failure) = stack.popLast() {
+            guard range.count > 1 else {
+                outcome.failures[range.lowerBound] = failure
+                continue
+            }
+            let middle = range.lowerBound + range.count / 2
+            var failing: [(range: Range<Int>, failure: Failure)] = []
+            for half in [range.lowerBound..<middle, middle..<range.upperBound] {
+                guard left > 0 else {
+                    outcome.deferred += half
+                    continue
+                }
+                left -= 1
+                if let failure = try tryOnce(half, attempt, isFatal) { failing.append((half, failure)) }
+            }
+            stack += failing.reversed()
+        }
+        outcome.deferred.sort()
+        return outcome
     }
 
     /// Nil when `range` applied.
@@ -35,19 +71,6 @@ public enum FaultIsolation {
         } catch {
             if isFatal(error) { throw error }
             return error
-        }
-    }
-
-    /// `range` failed with `failure`: a single item is the culprit; otherwise each half is tried.
-    private static func bisect<Failure: Error>(_ range: Range<Int>, _ failure: Failure, _ attempt: (Range<Int>) throws(Failure) -> Void,
-                                               _ isFatal: (Failure) -> Bool, into failures: inout [Int: Failure]) throws(Failure) {
-        guard range.count > 1 else {
-            failures[range.lowerBound] = failure
-            return
-        }
-        let middle = range.lowerBound + range.count / 2
-        for half in [range.lowerBound..<middle, middle..<range.upperBound] {
-            if let failure = try tryOnce(half, attempt, isFatal) { try bisect(half, failure, attempt, isFatal, into: &failures) }
         }
     }
 }

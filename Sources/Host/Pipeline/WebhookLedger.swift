@@ -1,4 +1,5 @@
 import HostCore
+import ProviderCrypto
 import ProviderModel
 import Storage
 
@@ -34,6 +35,18 @@ public struct WebhookLedger: Sendable {
         public var eventID: String {
             event.eventId.isEmpty ? "\(event.type.rawValue):\(event.providerMessageId):\(event.recipient):\(event.timestampMs ?? receivedAtMs)" : event.eventId
         }
+
+        /// What identifies this event among those applied before, in 64 hex digits whatever the provider sent:
+        /// the fields are the tenant's to choose (a signed event may carry 250 KB ids), and the dedupe keys live
+        /// 30 hours in the Redis the rate limiters share. Each field is length-prefixed, so no two events
+        /// share a digest by moving a separator between fields.
+        public var seenDigest: String {
+            var bytes: [UInt8] = []
+            for field in [provider, eventID, event.providerMessageId, event.recipient] {
+                bytes += Array("\(field.utf8.count):".utf8) + Array(field.utf8)
+            }
+            return Encoding.hex(Digest.sha256(bytes))
+        }
     }
 
     public struct Outcome: Sendable, Equatable {
@@ -47,6 +60,9 @@ public struct WebhookLedger: Sendable {
         public var events: [AnalyticsEvent] = []
         /// Indices of events PostgreSQL refused on their own, with its error; nothing of them was applied.
         public var failed: [Int: String] = [:]
+        /// Indices of events neither applied nor refused: suspect when the round's isolation budget ran out,
+        /// for a later round (`FaultIsolation`).
+        public var deferred: [Int] = []
 
         /// Adds what a slice of the round starting at `offset` did.
         mutating func add(_ part: Outcome, offset: Int) {
@@ -73,11 +89,12 @@ public struct WebhookLedger: Sendable {
         let applied = try await database.withConnection { [groups] db in
             try db.transaction { () throws(PostgresError) -> Outcome in
                 var outcome = Outcome()
-                let failures = try FaultIsolation.run(groups: groups, attempt: { (range: Range<Int>) throws(PostgresError) in
+                let isolated = try FaultIsolation.run(groups: groups, attempt: { (range: Range<Int>) throws(PostgresError) in
                     let part = try Self.savepoint(db) { () throws(PostgresError) in try Self.apply(db, Array(sorted[range])) }
                     outcome.add(part, offset: range.lowerBound)
                 }, isFatal: \.isTheServers)
-                outcome.failed = failures.mapValues(\.message)
+                outcome.failed = isolated.failures.mapValues(\.message)
+                outcome.deferred = isolated.deferred
                 return outcome
             }
         }
@@ -85,6 +102,7 @@ public struct WebhookLedger: Sendable {
         var outcome = applied
         outcome.unknown = applied.unknown.map { order[$0] }.sorted()
         outcome.failed = Dictionary(uniqueKeysWithValues: applied.failed.map { (order[$0.key], $0.value) })
+        outcome.deferred = applied.deferred.map { order[$0] }.sorted()
         return outcome
     }
 
@@ -92,6 +110,8 @@ public struct WebhookLedger: Sendable {
     static func scope(_ event: Incoming) -> String { event.sendConfigID ?? "managed:\(event.provider)" }
 
     /// `body` under a savepoint of the open transaction: when it throws, what it did is undone and the transaction goes on.
+    /// Released either way: `ROLLBACK TO` keeps the savepoint, so each further try would nest one subtransaction deeper,
+    /// and past 64 open ones PostgreSQL's subtransaction cache overflows, slowing every snapshot of the database.
     static func savepoint<T>(_ db: PostgresConnection, _ body: () throws(PostgresError) -> T) throws(PostgresError) -> T {
         try db.execute("SAVEPOINT webhook_events")
         do {
@@ -99,7 +119,7 @@ public struct WebhookLedger: Sendable {
             try db.execute("RELEASE SAVEPOINT webhook_events")
             return value
         } catch {
-            if !error.isTheServers { try db.execute("ROLLBACK TO SAVEPOINT webhook_events") }
+            if !error.isTheServers { try db.execute("ROLLBACK TO SAVEPOINT webhook_events; RELEASE SAVEPOINT webhook_events") }
             throw error
         }
     }
@@ -137,7 +157,7 @@ public struct WebhookLedger: Sendable {
         func column(_ value: (Incoming) -> String?) -> String { PostgresArray.literal(keep.map { value(events[$0.index]).map(clean) }) }
         let inserted = try db.query("""
             INSERT INTO recipient_events (batch_id, position, provider, event_id, type, bounce_class, occurred_at, received_at, reason, code, url)
-            SELECT * FROM unnest($1::uuid[], $2::integer[], $3::text[], $4::text[], $5::text[], $6::text[], $7::timestamptz[],
+            SELECT * FROM unnest($1::uuid[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::timestamptz[],
                                  $8::timestamptz[], $9::text[], $10::text[], $11::text[])
             ON CONFLICT DO NOTHING
             RETURNING batch_id, position, provider, event_id
@@ -210,7 +230,7 @@ public struct WebhookLedger: Sendable {
         }.joined(separator: ", ")
         let movable = RecipientStatus.webhookMovable.map { "'\($0.rawValue)'" }.joined(separator: ", ")
         let rows = try db.query("""
-            WITH v AS (SELECT * FROM unnest($1::uuid[], $2::integer[], $3::text[], $4::integer[]) AS v(batch_id, position, status, rank)),
+            WITH v AS (SELECT * FROM unnest($1::uuid[], $2::bigint[], $3::text[], $4::integer[]) AS v(batch_id, position, status, rank)),
             old AS (SELECT r.batch_id, r.position, r.status AS old, v.status AS new
                     FROM v JOIN recipients r ON r.batch_id = v.batch_id AND r.position = v.position
                     WHERE r.status IN (\(movable)) AND \(rank) < v.rank
@@ -226,14 +246,16 @@ public struct WebhookLedger: Sendable {
     }
 
     /// Keeps events whose message stayed unknown past the orphan age, for an operator to look at; returns the
-    /// indices of those PostgreSQL refused (with its error), the others kept all the same.
-    public func keepOrphans(_ events: [Incoming]) async throws -> [Int: String] {
-        guard !events.isEmpty else { return [:] }
+    /// indices of those PostgreSQL refused (with its error) and of those left for a later round (the isolation
+    /// budget spent), the others kept all the same.
+    public func keepOrphans(_ events: [Incoming]) async throws -> (refused: [Int: String], deferred: [Int]) {
+        guard !events.isEmpty else { return ([:], []) }
         return try await database.withConnection { db in
-            try db.transaction { () throws(PostgresError) -> [Int: String] in
-                try FaultIsolation.run(groups: [events.indices], attempt: { (range: Range<Int>) throws(PostgresError) in
+            try db.transaction { () throws(PostgresError) -> (refused: [Int: String], deferred: [Int]) in
+                let isolated = try FaultIsolation.run(groups: [events.indices], attempt: { (range: Range<Int>) throws(PostgresError) in
                     try Self.savepoint(db) { () throws(PostgresError) in try Self.keepOrphans(db, Array(events[range])) }
-                }, isFatal: \.isTheServers).mapValues(\.message)
+                }, isFatal: \.isTheServers)
+                return (isolated.failures.mapValues(\.message), isolated.deferred)
             }
         }
     }
@@ -265,7 +287,7 @@ public struct WebhookLedger: Sendable {
 }
 
 /// PostgreSQL text cannot hold NUL: a provider's string keeps everything else.
-private func clean(_ text: String) -> String {
+func clean(_ text: String) -> String {
     text.utf8.contains(0) ? String(text.unicodeScalars.filter { $0 != "\0" }.map(Character.init)) : text
 }
 

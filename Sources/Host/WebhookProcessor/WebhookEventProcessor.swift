@@ -14,8 +14,10 @@ import Storage
 /// overtake the sender's write of the message id), kept as an orphan after
 /// `orphanAfterMs`. Applying is idempotent, so a redelivered round is harmless.
 /// An event PostgreSQL refuses is set aside while the rest of the round commits;
-/// its webhook is tried again with a growing wait (`WebhookRetryPolicy`), then
-/// dead-lettered, as is one its plugin cannot parse: nothing goes round forever.
+/// its webhook is tried again with a growing wait (`WebhookRetryPolicy`, counting
+/// refusals), then dead-lettered; so is one whose config or plugin is missing
+/// (a rolling deploy may bring it back). One its plugin cannot parse is
+/// dead-lettered at once: nothing goes round forever.
 public struct WebhookEventProcessor: Service {
     let resources: PipelineResources
     let settings: WebhookIngestSettings
@@ -74,12 +76,21 @@ public struct WebhookEventProcessor: Service {
         var events: Range<Int>
     }
 
+    /// A stored webhook refused this round, and why.
+    struct Refusal {
+        var message: ReceivedMessage
+        var envelope: WebhookEnvelope
+        var reasons: [String]
+    }
+
     func handle(_ messages: [ReceivedMessage]) async throws {
         var stored: [Stored] = []
         var incoming: [WebhookLedger.Incoming] = []
         // What cannot be applied however often it is tried: kept for an operator, then acknowledged.
         var dead: [WebhookDeadLetter] = []
         var acked: [ReceivedMessage] = []
+        // What may apply later (a config or plugin missing during a rolling deploy, an event PostgreSQL refused).
+        var refusals: [Refusal] = []
         for message in messages {
             guard let envelope = WebhookEnvelope.decode(message.data) else {
                 logger.error("a stored webhook is not an envelope this version reads; dead-lettered", metadata: ["subject": "\(message.subject)"])
@@ -90,9 +101,7 @@ public struct WebhookEventProcessor: Service {
             let events: [DeliveryEvent]
             switch try await instances.instance(provider: envelope.provider, sendConfigID: envelope.sendConfigID) {
             case .failure(let problem):
-                logger.warning("a stored webhook's config is gone; dead-lettered", metadata: ["provider": "\(envelope.provider)", "reason": "\(problem)"])
-                dead.append(WebhookDeadLetter(envelope: envelope, bytes: message.data, deliveries: message.deliveries, reasons: ["\(problem)"]))
-                acked.append(message)
+                refusals.append(Refusal(message: message, envelope: envelope, reasons: ["\(problem)"]))
                 continue
             case .success(let instance):
                 do { events = try instance.parse(envelope.request) } catch {
@@ -124,40 +133,58 @@ public struct WebhookEventProcessor: Service {
         }
         let unknown = Set(outcome.unknown.map { fresh[$0] })
         let failed = Dictionary(uniqueKeysWithValues: outcome.failed.map { (fresh[$0.key], $0.value) })
+        let deferred = Set(outcome.deferred.map { fresh[$0] })
 
         var retried: [(message: ReceivedMessage, delayMs: Int64)] = []
         var orphans: [WebhookLedger.Incoming] = []
         var orphanOwners: [Int] = []
+        var orphanAcks: [Int] = []
         let now = WallClock.nowMilliseconds
         for (position, item) in stored.enumerated() {
             let refused = item.events.compactMap { index in failed[index].map { "event \(incoming[index].eventID.prefix(200)): \($0)" } }
             if !refused.isEmpty {
                 // Its other events are applied (and remembered as seen), so a retry applies only what failed.
-                switch retry.decision(deliveries: item.message.deliveries) {
-                case .retry(let delayMs):
-                    logger.warning("a webhook event cannot be applied; tried again later", metadata: [
-                        "provider": "\(item.envelope.provider)", "deliveries": "\(item.message.deliveries)", "error": "\(refused[0])"])
-                    retried.append((item.message, delayMs))
-                case .deadLetter:
-                    logger.error("a webhook event cannot be applied after every attempt; dead-lettered", metadata: [
-                        "provider": "\(item.envelope.provider)", "deliveries": "\(item.message.deliveries)", "error": "\(refused[0])"])
-                    dead.append(WebhookDeadLetter(envelope: item.envelope, bytes: item.message.data, deliveries: item.message.deliveries, reasons: refused))
-                    acked.append(item.message)
-                }
+                refusals.append(Refusal(message: item.message, envelope: item.envelope, reasons: refused))
+                continue
+            }
+            if item.events.contains(where: deferred.contains) {
+                // Left untried once the round's isolation budget was spent: neither refused nor applied.
+                retried.append((item.message, retry.firstDelayMs))
                 continue
             }
             let missing = item.events.filter { unknown.contains($0) }
             if missing.isEmpty || now - item.envelope.receivedAtMs >= settings.orphanAfterMs {
                 orphans += missing.map { incoming[$0] }
                 orphanOwners += missing.map { _ in position }
-                acked.append(item.message)
+                orphanAcks.append(position)
             } else {
                 retried.append((item.message, settings.orphanRetryMs))
             }
         }
-        // An orphan PostgreSQL refuses to keep leaves its webhook (acknowledged all the same) with the dead letters.
-        let unkept = try await ledger.keepOrphans(orphans)
-        for (position, indices) in Dictionary(grouping: unkept.keys, by: { orphanOwners[$0] }) {
+
+        let counts = try await refusalCounts(refusals.map(\.message))
+        for (refusal, count) in zip(refusals, counts) {
+            let metadata: Logger.Metadata = ["provider": "\(refusal.envelope.provider)", "refusals": "\(count)", "error": "\(refusal.reasons[0])"]
+            switch retry.decision(refusals: count) {
+            case .retry(let delayMs):
+                logger.warning("a stored webhook cannot be applied; tried again later", metadata: metadata)
+                retried.append((refusal.message, delayMs))
+            case .deadLetter:
+                logger.error("a stored webhook cannot be applied after every attempt; dead-lettered", metadata: metadata)
+                dead.append(WebhookDeadLetter(envelope: refusal.envelope, bytes: refusal.message.data, deliveries: refusal.message.deliveries,
+                                              reasons: refusal.reasons))
+                acked.append(refusal.message)
+            }
+        }
+
+        // An orphan PostgreSQL refuses to keep leaves its webhook (acknowledged all the same) with the dead letters;
+        // one left untried past the isolation budget leaves it for a later round.
+        let (unkept, untried) = try await ledger.keepOrphans(orphans)
+        let waiting = Set(untried.map { orphanOwners[$0] })
+        for position in orphanAcks {
+            if waiting.contains(position) { retried.append((stored[position].message, retry.firstDelayMs)) } else { acked.append(stored[position].message) }
+        }
+        for (position, indices) in Dictionary(grouping: unkept.keys, by: { orphanOwners[$0] }) where !waiting.contains(position) {
             let item = stored[position]
             let reasons = indices.sorted().map { "orphan \(orphans[$0].eventID.prefix(200)) not kept: \(unkept[$0] ?? "")" }
             dead.append(WebhookDeadLetter(envelope: item.envelope, bytes: item.message.data, deliveries: item.message.deliveries, reasons: reasons))
@@ -171,19 +198,41 @@ public struct WebhookEventProcessor: Service {
             for message in acked { try message.ack() }
             for (message, delayMs) in retried { try message.nak(delayMs: delayMs) }
         }
-        let applied = fresh.filter { !unknown.contains($0) && failed[$0] == nil }.map { keys[$0] }
+        let applied = fresh.filter { !unknown.contains($0) && failed[$0] == nil && !deferred.contains($0) }.map { keys[$0] }
         if !applied.isEmpty {
             let ttl = String(settings.dedupeTTLHours * 3_600)
             _ = try await resources.redis.withConnection { redis in try redis.pipeline(applied.map { ["SET", $0, "1", "EX", ttl] }) }
         }
-        if outcome.moved > 0 || !orphans.isEmpty || !dead.isEmpty || !failed.isEmpty {
+        if outcome.moved > 0 || !orphans.isEmpty || !dead.isEmpty || !failed.isEmpty || !deferred.isEmpty || !refusals.isEmpty {
             logger.debug("webhooks applied", metadata: ["events": "\(fresh.count)", "moved": "\(outcome.moved)",
                                                          "suppressed": "\(outcome.suppressed)", "orphans": "\(orphans.count)",
-                                                         "refused": "\(failed.count)", "deadLettered": "\(dead.count)"])
+                                                         "refused": "\(refusals.count)", "deferred": "\(deferred.count)",
+                                                         "deadLettered": "\(dead.count)"])
         }
     }
 
+    /// How many times each stored webhook has now been refused, this time included. Kept in Redis by its
+    /// stream sequence (a number: the key is bounded), so that deliveries spent waiting for a message or
+    /// for the servers do not count; a message without metadata falls back to its deliveries.
+    func refusalCounts(_ messages: [ReceivedMessage]) async throws -> [UInt64] {
+        let counted = messages.filter { $0.streamSequence > 0 }
+        let ttl = String(retry.memorySeconds)
+        let replies = counted.isEmpty ? [] : try await resources.redis.withConnection { redis in
+            try redis.pipeline(counted.flatMap { [["INCR", refusalKey($0)], ["EXPIRE", refusalKey($0), ttl]] })
+        }
+        var counts: [UInt64: UInt64] = [:]
+        for (index, message) in counted.enumerated() {
+            if replies.indices.contains(2 * index), let count = replies[2 * index].integer, count > 0 { counts[message.streamSequence] = UInt64(count) }
+        }
+        return messages.map { counts[$0.streamSequence] ?? $0.deliveries }
+    }
+
+    func refusalKey(_ message: ReceivedMessage) -> String {
+        "\(resources.hot.prefix)wh:refused:\(message.streamSequence)"
+    }
+
+    /// Bounded whatever the event holds (see `seenDigest`). Keys of the earlier verbatim form simply expire.
     func seenKey(_ event: WebhookLedger.Incoming) -> String {
-        "\(resources.hot.prefix)wh:\(event.provider):\(event.eventID):\(event.event.providerMessageId):\(event.event.recipient)"
+        "\(resources.hot.prefix)wh:\(event.seenDigest)"
     }
 }

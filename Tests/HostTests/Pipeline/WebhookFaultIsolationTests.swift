@@ -1,4 +1,5 @@
 import Pipeline
+import ProviderModel
 import Testing
 
 /// The isolation rule of the webhook processor without servers: a fake round whose bad items fail
@@ -25,8 +26,8 @@ struct WebhookFaultIsolationTests {
     @Test("a round without a bad item is one try")
     func cleanRound() throws {
         let round = FakeRound(bad: [])
-        let failures = try FaultIsolation.run(groups: [0..<300, 300..<500], attempt: round.attempt, isFatal: { _ in false })
-        #expect(failures.isEmpty)
+        let outcome = try FaultIsolation.run(groups: [0..<300, 300..<500], attempt: round.attempt, isFatal: { _ in false })
+        #expect(outcome.failures.isEmpty && outcome.deferred.isEmpty)
         #expect(round.tries == [0..<500])
         #expect(round.committed == Array(0..<500))
     }
@@ -35,7 +36,7 @@ struct WebhookFaultIsolationTests {
           arguments: [Set<Int>([0]), [499], [7, 8, 9], Set(0..<50), Set(stride(from: 0, to: 500, by: 37)), Set(0..<500)])
     func isolatesBadItems(bad: Set<Int>) throws {
         let round = FakeRound(bad: bad)
-        let failures = try FaultIsolation.run(groups: [0..<500], attempt: round.attempt, isFatal: { _ in false })
+        let failures = try FaultIsolation.run(groups: [0..<500], budget: .max, attempt: round.attempt, isFatal: { _ in false }).failures
         #expect(Set(failures.keys) == bad)
         #expect(failures.allSatisfy { $0.key == $0.value.item }, "each failure is the item's own")
         #expect(round.committed.sorted() == Array(Set(0..<500).subtracting(bad)).sorted())
@@ -48,7 +49,7 @@ struct WebhookFaultIsolationTests {
     func otherTenantsTriedOnce() throws {
         // Tenant A 0..<50 all bad; tenants B 50..<51 and C 51..<300 good.
         let round = FakeRound(bad: Set(0..<50))
-        let failures = try FaultIsolation.run(groups: [0..<50, 50..<51, 51..<300], attempt: round.attempt, isFatal: { _ in false })
+        let failures = try FaultIsolation.run(groups: [0..<50, 50..<51, 51..<300], budget: .max, attempt: round.attempt, isFatal: { _ in false }).failures
         #expect(Set(failures.keys) == Set(0..<50))
         #expect(round.tries.filter { $0.overlaps(50..<300) } == [0..<300, 50..<51, 51..<300])
         #expect(round.committed == Array(50..<300))
@@ -66,15 +67,53 @@ struct WebhookFaultIsolationTests {
         #expect(tries == 1)
     }
 
-    @Test("a failing webhook is tried again after 1, 2, 4, 8 s and dead-lettered at its fifth delivery")
+    @Test("a refused webhook is tried again after 1, 2, 4, 8 s and dead-lettered at its fifth refusal")
     func retryPolicy() {
         let policy = WebhookRetryPolicy()
-        #expect((1...4).map { policy.decision(deliveries: $0) } == [.retry(delayMs: 1_000), .retry(delayMs: 2_000), .retry(delayMs: 4_000), .retry(delayMs: 8_000)])
-        #expect(policy.decision(deliveries: 5) == .deadLetter)
-        #expect(policy.decision(deliveries: .max) == .deadLetter)
-        #expect(policy.decision(deliveries: 0) == .retry(delayMs: 1_000), "a delivery count of 0 (no metadata) does not trap")
+        #expect((1...4).map { policy.decision(refusals: $0) } == [.retry(delayMs: 1_000), .retry(delayMs: 2_000), .retry(delayMs: 4_000), .retry(delayMs: 8_000)])
+        #expect(policy.decision(refusals: 5) == .deadLetter)
+        #expect(policy.decision(refusals: .max) == .deadLetter)
+        #expect(policy.decision(refusals: 0) == .retry(delayMs: 1_000), "a count of 0 does not trap")
         var long = WebhookRetryPolicy()
         long.attempts = .max
-        #expect(long.decision(deliveries: 10_000) == .retry(delayMs: 30_000), "the wait is capped, the shift bounded")
+        #expect(long.decision(refusals: 10_000) == .retry(delayMs: 30_000), "the wait is capped, the shift bounded")
+    }
+
+    @Test("a flood of bad items costs a round at most its budget of halving tries: what is still suspect is deferred, other tenants' groups commit",
+          arguments: [0, 1, 16, 48])
+    func budgetBoundsAFlood(budget: Int) throws {
+        // Tenant A's 400 items all bad, tenant B's 100 good.
+        let round = FakeRound(bad: Set(0..<400))
+        let outcome = try FaultIsolation.run(groups: [0..<400, 400..<500], budget: budget, attempt: round.attempt, isFatal: { _ in false })
+        #expect(round.tries.count <= 3 + budget, "\(round.tries.count) tries for a budget of \(budget)")
+        #expect(round.committed == Array(400..<500), "tenant B committed whole")
+        #expect(Set(outcome.failures.keys).isSubset(of: Set(0..<400)))
+        #expect(outcome.failures.allSatisfy { $0.key == $0.value.item })
+        #expect(Set(outcome.deferred).isDisjoint(with: outcome.failures.keys))
+        #expect(Set(outcome.deferred).union(outcome.failures.keys) == Set(0..<400), "every bad item is refused or deferred, none lost")
+        #expect(!outcome.deferred.isEmpty)
+    }
+
+    @Test("a deferred good item is neither committed nor refused, so its webhook can be tried again")
+    func deferredItemsAreUntouched() throws {
+        let round = FakeRound(bad: [0, 5])
+        let outcome = try FaultIsolation.run(groups: [0..<10], budget: 2, attempt: round.attempt, isFatal: { _ in false })
+        #expect(Set(round.committed).isDisjoint(with: outcome.deferred))
+        #expect(Set(round.committed).union(outcome.deferred).union(outcome.failures.keys) == Set(0..<10))
+    }
+
+    @Test("a webhook event's dedupe key is 64 hex digits whatever the tenant's ids, and each field counts on its own")
+    func seenDigestBounded() {
+        func incoming(_ id: String, _ message: String, _ recipient: String) -> WebhookLedger.Incoming {
+            .init(provider: "resend", sendConfigID: nil, event: DeliveryEvent(type: .delivered, eventId: id, providerMessageId: message, recipient: recipient),
+                  receivedAtMs: 0)
+        }
+        let huge = String(repeating: "x", count: 250_000)
+        let big = incoming(huge, huge, huge).seenDigest
+        #expect(big.utf8.count == 64 && big.allSatisfy(\.isHexDigit), "\(big.prefix(80))")
+        #expect(incoming("a", "b", "c").seenDigest == incoming("a", "b", "c").seenDigest)
+        #expect(incoming("a:b", "c", "d").seenDigest != incoming("a", "b:c", "d").seenDigest, "a separator moved between fields")
+        #expect(incoming("a|b", "c", "d").seenDigest != incoming("a", "b|c", "d").seenDigest)
+        #expect(incoming("a", "b", "c").seenDigest != incoming("a", "b", "d").seenDigest)
     }
 }

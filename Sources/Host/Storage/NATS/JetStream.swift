@@ -466,6 +466,8 @@ public final class ReceivedMessage: @unchecked Sendable {
     public let subject: String
     /// How many times JetStream has delivered it (1 the first time).
     public let deliveries: UInt64
+    /// Its sequence in its stream, which names it across deliveries (0 when the metadata is missing).
+    public let streamSequence: UInt64
 
     init(_ msg: OpaquePointer) {
         self.msg = msg
@@ -474,9 +476,11 @@ public final class ReceivedMessage: @unchecked Sendable {
         var meta: UnsafeMutablePointer<jsMsgMetaData>?
         if natsMsg_GetMetaData(&meta, msg) == NATS_OK, let meta {
             deliveries = meta.pointee.NumDelivered
+            streamSequence = meta.pointee.Sequence.Stream
             jsMsgMetaData_Destroy(meta)
         } else {
             deliveries = 1
+            streamSequence = 0
         }
     }
 

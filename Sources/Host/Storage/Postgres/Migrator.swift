@@ -13,7 +13,8 @@ public struct Migrator {
                                           RecipientBulkLoading.migration, DeliveryProgress.migration,
                                           DeliveryEvents.migration, RateLimitOverrides.migration,
                                           SingleMessages.migration, IdempotencyKeys.migration,
-                                          DashboardAccounts.migration, WebhookDeadLetters.migration]
+                                          DashboardAccounts.migration, WebhookDeadLetters.migration,
+                                          RecipientEventPositions.migration]
 
     /// An arbitrary constant: the advisory lock id BatchSender's migrations hold.
     static let lockId = 0x0BA7_C45E

@@ -1,0 +1,40 @@
+import Foundation
+import HostCore
+import Testing
+
+/// A webhook processor without a webhook's plugin (an old version still running during a rolling
+/// deploy) refuses it for now: it is tried again, and the new processor applies it. Part of the
+/// pipeline suite (serialized), as it shares the stack's webhook consumer.
+extension PipelineTests {
+    @Test("A webhook whose plugin the processing host has not loaded is tried again rather than dead-lettered at once, and a host with the plugin applies it")
+    func pluginMissingDuringRollingDeploy() async throws {
+        let harness = try PipelineHarness()
+        defer { harness.finish() }
+        try harness.start("host", roles: "api,discoverer,processor,sender,background,receiver")
+        let sandbox = try TestSandbox()
+        let config = try await harness.sendConfig("resend", sandbox: sandbox.url)
+        let batch = try await harness.batch(config: config, payload: Self.emailPayload, csv: Self.csv(count: 1))
+        try await harness.call("POST", "/api/batches/\(batch)/send")
+        try await harness.wait(batch)
+        let message = try harness.query("SELECT provider_message_id FROM recipients WHERE batch_id = $1", [batch]).first?[0] ?? nil
+
+        // The old version: the same deployment, no Resend plugin, alone on the webhooks stream.
+        let old = try PipelineHarness.reusing(harness, plugins: ["SES"])
+        defer { old.finish() }
+        try old.start("old", roles: "webhook-processor")
+        let body = Self.resendBody(message ?? "")
+        let headers = try Self.resendHeaders(body, id: "msg_deploy_\(UUID().uuidString)", at: Int64(Date().timeIntervalSince1970))
+        let answer = await Self.post("http://127.0.0.1:\(harness.receiverPort)/webhooks/resend/\(config)", headers, body)
+        #expect(answer.status == 200, "\(answer.status) \(answer.body)")
+        // Refused at once, then after 1 s and 2 s more: still waiting, no dead letter.
+        try await Task.sleep(for: .milliseconds(3_500))
+        #expect(try harness.query("SELECT count(*) FROM webhook_dead_letters").first?[0] == "0", "dead-lettered during the deploy")
+        #expect(try harness.rowsByStatus(batch) == ["sent": 1])
+
+        // The new version takes over and applies it.
+        old.kill9("old")
+        try harness.start("new", roles: "webhook-processor")
+        try await PipelineHarness.waitUntil(seconds: 30) { try harness.rowsByStatus(batch) == ["delivered": 1] }
+        #expect(try harness.query("SELECT count(*) FROM webhook_dead_letters").first?[0] == "0")
+    }
+}
