@@ -137,21 +137,46 @@ struct HostilePluginNumberTests {
         }
     }
 
-    @Test("an SES event's own or mail timestamp out of range is malformed, naming it inside the Message",
-          arguments: [("delivery.json", "delivery"), ("delivery.json", "mail"), ("bounce-permanent.json", "bounce")])
-    func sesMessageTime(_ file: String, _ object: String) throws {
-        let instance = try Self.instance(Self.ses)
-        let original = try Self.webhook("SES", file)
+    /// An SES notification's body with `change` applied to its parsed `Message`.
+    static func sesRequest(_ original: InboundWebhook, _ change: (JSONValue) -> JSONValue) throws -> InboundWebhook {
         let envelope = try #require(JSONValue.parse(original.body))
         let message = try #require(envelope["Message"]?.stringValue.flatMap { JSONValue.parse(Array($0.utf8)) })
+        var request = original
+        request.body = Self.replacing(envelope, ["Message"], with: .string(change(message).compactText)).compactBytes
+        return request
+    }
+
+    @Test("the time an SES event is dated by, out of range, is malformed naming it: its own object's, or mail's when that has none",
+          arguments: [("delivery.json", "delivery", false), ("bounce-permanent.json", "bounce", false),
+                      ("delivery.json", "mail", true), ("bounce-permanent.json", "mail", true)])
+    func sesMessageTime(_ file: String, _ object: String, _ withoutOwnTime: Bool) throws {
+        let instance = try Self.instance(Self.ses)
+        let original = try Self.webhook("SES", file)
+        let own = file == "delivery.json" ? "delivery" : "bounce"
         for value in Self.hostileDates {
-            var request = original
-            let changed = Self.replacing(message, [object, "timestamp"], with: value).compactText
-            request.body = Self.replacing(envelope, ["Message"], with: .string(changed)).compactBytes
+            let request = try Self.sesRequest(original) { message in
+                let dated = withoutOwnTime ? Self.replacing(message, [own, "timestamp"], with: .null) : message
+                return Self.replacing(dated, [object, "timestamp"], with: value)
+            }
             #expect(throws: PluginFailure.self, "\(object) \(value)") { try instance.parse(request) }
             do { _ = try instance.parse(request) } catch {
                 #expect(error.status == .malformed && error.field == "body.Message.\(object).timestamp", "\(value): \(error)")
             }
+        }
+    }
+
+    @Test("an odd time in an object the SES event is not dated by refuses nothing: the events keep their own time",
+          arguments: [("delivery.json", ["mail", "timestamp"]), ("delivery.json", ["open", "timestamp"]),
+                      ("bounce-permanent.json", ["mail", "timestamp"]), ("bounce-permanent.json", ["delivery", "timestamp"])])
+    func sesUnusedTime(_ file: String, _ path: [String]) throws {
+        let instance = try Self.instance(Self.ses)
+        let original = try Self.webhook("SES", file)
+        let expected = try instance.parse(original)
+        #expect(!expected.isEmpty && expected.allSatisfy { $0.timestampMs != nil })
+        for value in Self.hostileDates {
+            let request = try Self.sesRequest(original) { Self.replacing($0, path, with: value) }
+            let events = try instance.parse(request)
+            #expect(events.map(\.timestampMs) == expected.map(\.timestampMs), "\(path) \(value)")
         }
     }
 
@@ -166,9 +191,9 @@ struct HostilePluginNumberTests {
         case "CustomWebhook": OutboundMessage(id: "m1", channel: .webhook, to: ["https://hooks.example.org/x"], text: "t")
         default: OutboundMessage(id: "m1", channel: .email, from: "a@example.org", to: ["b@example.org"], subject: "s", text: "t")
         }
-        for (value, expected) in [("9223372036854775807", HTTPResult.maximumRetryAfterMs), ("9223372036854775", HTTPResult.maximumRetryAfterMs),
-                                  ("123456789012345678901234567890", HTTPResult.maximumRetryAfterMs),
-                                  ("-9223372036854775808", 0), ("Fri, 31 Dec 9999 23:59:59 GMT", HTTPResult.maximumRetryAfterMs)] {
+        for (value, expected) in [("9223372036854775807", SendOutcome.maximumRetryAfterMs), ("9223372036854775", SendOutcome.maximumRetryAfterMs),
+                                  ("123456789012345678901234567890", SendOutcome.maximumRetryAfterMs),
+                                  ("-9223372036854775808", 0), ("Fri, 31 Dec 9999 23:59:59 GMT", SendOutcome.maximumRetryAfterMs)] {
             let outcomes = try instance.interpret(HTTPResult(status: 429, headers: [KeyValue("retry-after", value)]), for: [message])
             #expect(outcomes.count == 1 && outcomes[0].kind == .retryable, "\(plugin) \(value)")
             #expect(outcomes.first?.retryAfterMs == expected, "\(plugin) \(value): \(String(describing: outcomes.first?.retryAfterMs))")

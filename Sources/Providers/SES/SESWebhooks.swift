@@ -86,9 +86,7 @@ extension SESProvider {
                 // "Successfully validated SNS topic for Amazon SES event publishing." and other text.
                 return []
             }
-            let parsed = SESEvent(event, raw: message.message)
-            try parsed.checkTimestamps()
-            return parsed.deliveryEvents(eventId: message.messageId)
+            return try SESEvent(event, raw: message.message).deliveryEvents(eventId: message.messageId)
         }
     }
 }
