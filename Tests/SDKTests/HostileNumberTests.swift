@@ -103,7 +103,7 @@ struct HostileNumberTests {
         func after(_ value: String, now: Int64 = Self.nowSeconds * 1000) -> Int64? {
             HTTPResult(status: 429, headers: [KeyValue("retry-after", value)]).retryAfterMs(nowMs: now)
         }
-        let day = HTTPResult.maximumRetryAfterMs
+        let day = SendOutcome.maximumRetryAfterMs
         #expect(after("9223372036854775807") == day)
         #expect(after("9223372036854") == day)
         #expect(after("123456789012345678901234567890") == day)

@@ -47,16 +47,13 @@ public struct HTTPResult: Sendable, Equatable {
 }
 
 extension HTTPResult {
-    /// The longest pause a `retry-after` asks for that is taken as said (a day, as outcomes are held to):
-    /// a hostile server's `retry-after: 9223372036854775807` parks the messages for a day, not forever.
-    public static let maximumRetryAfterMs: Int64 = SendOutcome.maximumRetryAfterMs
-
     /// The `retry-after` header in milliseconds: whole seconds, or an HTTP date
     /// measured from `nowMs` (the host's clock). A time already past reads as 0,
-    /// anything longer than `maximumRetryAfterMs` as that; no value can overflow.
+    /// anything longer than `SendOutcome.maximumRetryAfterMs` (a day) as that: a hostile server's
+    /// `retry-after: 9223372036854775807` parks the messages for a day, not forever; no value can overflow.
     public func retryAfterMs(nowMs: Int64) -> Int64? {
         guard let value = headers.first(named: "retry-after")?.trimmingCharacters(in: .whitespaces) else { return nil }
-        let bounds: ClosedRange<Int64> = 0...Self.maximumRetryAfterMs
+        let bounds: ClosedRange<Int64> = 0...SendOutcome.maximumRetryAfterMs
         switch Result(catching: { () throws(BoundedInteger.Refusal) in try BoundedInteger.parse(value, in: .min ... .max) }) {
         case .success(let seconds): return BoundedInteger.product(seconds, 1000, clampedTo: bounds)
         case .failure(.outOfRange(_)): return value.hasPrefix("-") ? 0 : bounds.upperBound

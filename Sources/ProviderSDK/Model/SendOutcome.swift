@@ -1,5 +1,10 @@
 /// What happened to one message (outcome.h).
 public struct SendOutcome: Sendable, Equatable {
+    /// The longest wait a plugin's outcome is taken at: a day. A `retry-after` of INT64_MAX
+    /// (a hostile or broken server's) would otherwise park the messages for ever, or overflow the
+    /// queue's nanosecond delay.
+    public static let maximumRetryAfterMs: Int64 = 86_400_000
+
     public enum Kind: String, Sendable, Codable {
         /// The provider took it; `providerMessageId` is set.
         case accepted
@@ -15,10 +20,6 @@ public struct SendOutcome: Sendable, Equatable {
     /// Milliseconds the provider asked us to wait, when it said; the host waits at most `maximumRetryAfterMs`.
     public var retryAfterMs: Int64?
 
-    /// The longest wait a plugin's outcome is taken at: a day. A `retry-after` of INT64_MAX
-    /// (a hostile or broken server's) would otherwise park the messages for ever, or overflow the
-    /// queue's nanosecond delay.
-    public static let maximumRetryAfterMs: Int64 = 86_400_000
     public var code: String
     public var message: String
 
