@@ -83,10 +83,18 @@ struct SendConfigInput: Sendable {
         provider = json["provider"]?.stringValue ?? ""
         mode = json["mode"]?.stringValue ?? "byok"
         channel = json["channel"]?.stringValue ?? "email"
-        // Stored by this API within 1...1,000,000, but `Int(double)` would trap on anything else found there.
-        if case .number(let limit)? = json["rateLimit"] { rateLimit = BoundedInteger.exactly(limit, in: 1...1_000_000).map(Int.init) } else { rateLimit = nil }
+        rateLimit = json["rateLimit"].flatMap(Self.storedRateLimit)
         if case .object(let stored)? = json["defaults"] { defaults = stored.compactMapValues(\.stringValue) } else { defaults = [:] }
         self.credentials = credentials
+    }
+
+    /// The stored rate limit, held to 1...1,000,000. This API writes it within that range, but a row changed by
+    /// hand may hold anything: read as nil it would turn a limited config unlimited on the next PATCH that does
+    /// not touch it, and `Int(double)` would trap, so it is clamped to the nearest limit the API accepts instead.
+    static func storedRateLimit(_ value: JSONValue) -> Int? {
+        guard case .number(let limit) = value, !limit.isNaN else { return nil }
+        let held = Swift.min(Swift.max(limit.rounded(.towardZero), 1), 1_000_000)
+        return BoundedInteger.exactly(held, in: 1...1_000_000).map(Int.init)
     }
 
     private mutating func applyDefaults(_ fields: JSONFields) throws(APIError) {
