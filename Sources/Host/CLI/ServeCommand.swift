@@ -28,8 +28,9 @@ struct ServeCommand: AsyncParsableCommand {
             Roles: api, discoverer, processor, sender, background, receiver (webhooks, port 6002), webhook-processor, \
             web (the dashboard, --web-port, default 3000) (default: all). Run them together, or apart in \
             several processes against the same servers; the discoverer and background roles elect a leader among \
-            their processes. A process running the receiver without the api role serves GET /metrics on --port \
-            (its ops port), never on the public webhook port. Needs DATABASE_URL, REDIS_URL, NATS_URL and BATCHSENDER_MASTER_KEY (.env.dev has them).
+            their processes. The public webhook port never serves /metrics: the api role serves it on --port, and \
+            --ops-port N (opt-in, any roles) serves GET /metrics and GET /health on a port of its own, for a \
+            process without the api role. Needs DATABASE_URL, REDIS_URL, NATS_URL and BATCHSENDER_MASTER_KEY (.env.dev has them).
             """)
 
     @Option(help: "The host config (TOML): its plugins, [api] limits and [pipeline] settings; default: every provider plugin beside this executable.")
@@ -40,6 +41,9 @@ struct ServeCommand: AsyncParsableCommand {
 
     @Option(help: "The TCP port to listen on.")
     var port: Int = 6001
+
+    @Option(help: "A TCP port for the operator's scraper: GET /metrics and GET /health (for a process without the api role; none when not given).")
+    var opsPort: Int?
 
     @Option(help: "The TCP port the web dashboard (role web) listens on.")
     var webPort: Int = 3000
@@ -128,7 +132,7 @@ struct ServeCommand: AsyncParsableCommand {
         var webhookInstances: WebhookInstances?
         if let resources, chosen.contains(.receiver) || chosen.contains(.webhookProcessor) {
             webhookInstances = WebhookInstances(plugins: registry, managed: managed,
-                                                configs: resources.sendConfigInstances(services: pluginServices))
+                                                configs: resources.webhookConfigInstances(services: pluginServices))
         }
         let host = self.host, port = self.port
         // First in the group, so shut down last: the roles' last events are in its buffer when it drains.
@@ -160,9 +164,12 @@ struct ServeCommand: AsyncParsableCommand {
                 })
             }
         }
-        if chosen.contains(.receiver), !chosen.contains(.api) {
-            // The receiver's port is public and serves no metrics: a receiver run apart shows them on its ops port.
-            services.append(OpsServer(host: host, port: port, logger: logger) { port in Output.line("ops listening on http://\(host):\(port) (GET /metrics)") })
+        if let opsPort {
+            // Opt-in: a process's --port is the API's, and two processes on one host (api, receiver) must not both take it.
+            guard (0...65_535).contains(opsPort) else { throw ValidationError("--ops-port must be 0–65535, not \(opsPort)") }
+            services.append(OpsServer(host: host, port: opsPort, deadlineMs: hostConfig.webhooks.requestTimeoutMs, logger: logger) { port in
+                Output.line("ops listening on http://\(host):\(port) (GET /metrics)")
+            })
         }
         if !chosen.contains(.api) { Output.line("roles running: \(chosen.map(\.rawValue).joined(separator: ","))") }
         let group = ServiceGroup(configuration: .init(services: services.map { .init(service: $0) },

@@ -12,6 +12,12 @@ public final class PipelineResources: Sendable {
     public let logger: Logger
     public let threads: NIOThreadPool
     public let database: ConnectionPool<PostgresConnection>
+    /// The webhook path's config reads (`webhookConfigInstances`): a pool of their own whose callers wait at
+    /// most `lookupWaitMs` for a connection, so ids that strangers send can neither queue without end nor
+    /// hold the pipeline's connections, and an unreachable database is an answer (503), not a hang.
+    public let lookups: ConnectionPool<PostgresConnection>
+    public static let lookupConnections = 2
+    public static let lookupWaitMs = 2_000
     public let redis: ConnectionPool<RedisConnection>
     public let jetStream: JetStream
     public let hot: HotState
@@ -40,11 +46,20 @@ public final class PipelineResources: Sendable {
         let databaseConnections = 4, redisConnections = max(4, settings.senderLanes + 2)
         // Storage threads, plus one per sender lane and the priority lane, one for the processor and one per
         // webhook processor lane, whose JetStream fetches block, and one for the event writer's disk.
-        threads = NIOThreadPool(numberOfThreads: databaseConnections + redisConnections + settings.senderLanes + webhookLanes + 6)
+        threads = NIOThreadPool(numberOfThreads: databaseConnections + Self.lookupConnections + redisConnections + settings.senderLanes
+                                    + webhookLanes + 6)
         threads.start()
-        database = ConnectionPool(capacity: databaseConnections, threads: threads, isHealthy: { $0.isHealthy }) {
+        let connect: @Sendable () throws -> PostgresConnection = {
             let connection = try PostgresConnection(url: databaseURL)
             try connection.execute("SET TIME ZONE 'UTC'")
+            return connection
+        }
+        database = ConnectionPool(capacity: databaseConnections, threads: threads, isHealthy: { $0.isHealthy }, factory: connect)
+        // A read stuck behind a lock or a dead server ends in time too, freeing its connection.
+        lookups = ConnectionPool(capacity: Self.lookupConnections, threads: threads, waitLimitMs: Self.lookupWaitMs,
+                                 isHealthy: { $0.isHealthy }) {
+            let connection = try connect()
+            try connection.execute("SET statement_timeout = \(Self.lookupWaitMs)")
             return connection
         }
         redis = ConnectionPool(capacity: redisConnections, threads: threads, isHealthy: { $0.isHealthy }) {
@@ -69,6 +84,11 @@ public final class PipelineResources: Sendable {
     /// The send-configs' plugin instances, made with `services`.
     public func sendConfigInstances(services: HostServices) -> SendConfigInstances {
         SendConfigInstances(ledger: ledger, plugins: plugins, vault: vault, services: services, managed: managed)
+    }
+
+    /// The send-configs' plugin instances for the webhook path, read through `lookups`.
+    public func webhookConfigInstances(services: HostServices) -> SendConfigInstances {
+        SendConfigInstances(ledger: BatchLedger(database: lookups), plugins: plugins, vault: vault, services: services, managed: managed)
     }
 
     /// Announces a tenant's work and makes sure its consumer exists, before its chunk jobs are published.

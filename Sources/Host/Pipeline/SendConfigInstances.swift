@@ -6,6 +6,11 @@ import ProviderModel
 /// and cached, or the deployment's own account for a managed config; a config
 /// changed since is made again after at most `recheckMs`. A config that cannot
 /// send says why, in words for the batch.
+///
+/// Bounded by construction, since the receiver looks up whatever id a request names: at most
+/// `capacity` configs are cached, and an id with no config is remembered as missing for
+/// `missingTTLMs` in a table of its own (so a flood of random ids costs one read each per
+/// `missingTTLMs`, and never evicts a config in use).
 public final class SendConfigInstances: Sendable {
     /// What sends a config's messages, and what limits it.
     public struct Route: Sendable {
@@ -28,10 +33,18 @@ public final class SendConfigInstances: Sendable {
     private let services: HostServices
     private let managed: ManagedInstances
     private let recheckMs: Int64
-    private let cache = NIOLockedValueBox<[String: Cached]>([:])
+    private let cache: NIOLockedValueBox<BoundedTable<String, Cached>>
+    /// Ids found to have no config, with when that answer expires.
+    private let missing: NIOLockedValueBox<BoundedTable<String, Int64>>
+
+    public static let capacity = 10_000
+    public static let missingCapacity = 10_000
+    public static let missingTTLMs: Int64 = 30_000
 
     public init(ledger: BatchLedger, plugins: PluginRegistry, vault: CredentialVault, services: HostServices,
-                managed: ManagedInstances = ManagedInstances(), recheckMs: Int64 = 5_000) {
+                managed: ManagedInstances = ManagedInstances(), recheckMs: Int64 = 5_000, capacity: Int = SendConfigInstances.capacity) {
+        cache = NIOLockedValueBox(BoundedTable(capacity: capacity))
+        missing = NIOLockedValueBox(BoundedTable(capacity: Self.missingCapacity))
         self.ledger = ledger
         self.managed = managed
         self.plugins = plugins
@@ -50,8 +63,10 @@ public final class SendConfigInstances: Sendable {
         let now = WallClock.nowMilliseconds
         if let fresh = freshRoute(sendConfigID: sendConfigID, now: now) { return fresh }
         guard let config = try await ledger.sendConfig(id: sendConfigID) else {
-            return .failure(SendConfigProblem("the send-config \(sendConfigID) no longer exists"))
+            missing.withLockedValue { $0[sendConfigID] = now + Self.missingTTLMs }
+            return .failure(Self.noSuchConfig(sendConfigID))
         }
+        missing.withLockedValue { $0[sendConfigID] = nil }
         if let cached = cache.withLockedValue({ $0[sendConfigID] }), cached.version == config.version {
             cache.withLockedValue { $0[sendConfigID]?.checkedAtMs = now }
             return cached.result
@@ -70,8 +85,13 @@ public final class SendConfigInstances: Sendable {
     }
 
     private func freshRoute(sendConfigID: String, now: Int64) -> Result<Route, SendConfigProblem>? {
+        if let expires = missing.withLockedValue({ $0[sendConfigID] }), now < expires { return .failure(Self.noSuchConfig(sendConfigID)) }
         guard let cached = cache.withLockedValue({ $0[sendConfigID] }), now - cached.checkedAtMs < recheckMs else { return nil }
         return cached.result
+    }
+
+    private static func noSuchConfig(_ id: String) -> SendConfigProblem {
+        SendConfigProblem("the send-config \(id) no longer exists")
     }
 
     private func make(_ config: BatchLedger.SendConfig) -> Result<PluginInstance, SendConfigProblem> {

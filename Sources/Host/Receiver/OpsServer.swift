@@ -5,29 +5,34 @@ import NIOPosix
 import Prometheus
 import ServiceLifecycle
 
-/// The ops port of a process that runs the receiver without the API (`serve --roles receiver --port N`):
+/// The ops port (`serve --ops-port N`, opt-in), for a process without the API, such as a receiver run apart:
 /// `GET /metrics` (the process's registry, Prometheus text) and `GET /health`, for the operator's scraper.
 /// The receiver's own port is public and serves neither metrics nor anything else an operator alone should read.
+/// Each connection must finish a request within `deadlineMs` (`[webhooks] request_timeout_ms`), as the receiver's.
 public final class OpsServer: Service, Sendable {
     private let host: String
     private let port: Int
+    private let deadline: TimeAmount
     private let logger: Logger
     private let onReady: @Sendable (Int) -> Void
 
-    public init(host: String, port: Int, logger: Logger, onReady: @escaping @Sendable (Int) -> Void = { _ in }) {
+    public init(host: String, port: Int, deadlineMs: Int64, logger: Logger, onReady: @escaping @Sendable (Int) -> Void = { _ in }) {
         self.host = host
         self.port = port
+        self.deadline = .milliseconds(deadlineMs)
         self.logger = logger.role("receiver")
         self.onReady = onReady
     }
 
     public func run() async throws {
         let registry = PrometheusMetricsFactory.defaultRegistry
+        let deadline = self.deadline
         let server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
+                    try channel.pipeline.syncOperations.addHandler(RequestDeadlineHandler(deadline: deadline))
                     try channel.pipeline.syncOperations.addHandler(OpsHTTPHandler { registry.emitToBuffer() })
                 }
             }

@@ -46,6 +46,9 @@ final class WebhookIntake: Sendable {
     private let jetStream: JetStream
     /// Requests waiting for an ack now; past `pendingLimit`, a request gets 503 at once.
     private let waiting = Atomic<Int>(0)
+    /// Requests whose config is being read now (not cached, nor cached as missing); past `maxLookups`, 503 at once.
+    private let lookups = Atomic<Int>(0)
+    static let maxLookups = 64
     private let fetcher: DocumentFetcher?
     private let logger: Logger
     private let registry: PrometheusCollectorRegistry
@@ -81,7 +84,13 @@ final class WebhookIntake: Sendable {
         case .success(let instance): verify(call, with: instance, reply: reply)
         case .failure(let problem): reply(.error(.notFound, "not_found", problem.description))
         case nil:
+            // Each lookup holds its request's body until the read ends: past the cap, a request is answered at once.
+            guard lookups.add(1, ordering: .relaxed).newValue <= Self.maxLookups else {
+                lookups.subtract(1, ordering: .relaxed)
+                return reply(.error(.serviceUnavailable, "busy", "\(Self.maxLookups) send-config lookups are under way; retry"))
+            }
             Task {
+                defer { lookups.subtract(1, ordering: .relaxed) }
                 do {
                     switch try await instances.instance(provider: call.provider, sendConfigID: call.sendConfigID) {
                     case .success(let instance): verify(call, with: instance, reply: reply)

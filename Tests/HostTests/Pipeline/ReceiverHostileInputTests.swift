@@ -105,7 +105,7 @@ extension PipelineTests {
         }
     }
 
-    @Test("GET /metrics on the public receiver port answers 404; the API port serves the process's metrics, and a receiver run apart serves them on its ops port")
+    @Test("GET /metrics on the public receiver port answers 404; the API port serves the process's metrics, and a receiver run apart serves them on its --ops-port only when given")
     func metricsOffTheReceiverPort() async throws {
         let harness = try PipelineHarness()
         defer { harness.finish() }
@@ -118,11 +118,16 @@ extension PipelineTests {
         harness.kill9("host")
 
         let opsPort = try TestSandbox.freePort()
-        try harness.start("apart", roles: "receiver", arguments: ["--port", String(opsPort)])
+        try harness.start("apart", roles: "receiver", arguments: ["--ops-port", String(opsPort)])
         #expect(await Self.get(port: harness.receiverPort, "/metrics").status == 404)
         let onOps = await Self.get(port: opsPort, "/metrics")
         #expect(onOps.status == 200 && onOps.body.contains("webhook_verifications_total"), "the ops port: \(onOps.status)")
         #expect(await Self.get(port: opsPort, "/health").status == 200)
         #expect(await Self.get(port: opsPort, "/webhooks/resend").status == 404, "the ops port takes no webhooks")
+        harness.kill9("apart")
+
+        // Without --ops-port, a receiver run apart opens no port but its own: its --port stays free for an API process.
+        try harness.start("plain", roles: "receiver")
+        #expect(await Self.get(port: harness.apiPort, "/health").status == 0, "a receiver without --ops-port listens on --port")
     }
 }

@@ -1,6 +1,8 @@
 import Foundation
 import HostCore
 import Pipeline
+import Storage
+import Synchronization
 import ProviderModel
 import Testing
 import TestSupport
@@ -14,8 +16,8 @@ extension PipelineTests {
         let harness = try PipelineHarness()
         defer { harness.finish() }
         try harness.start("api", roles: "api")
-        // The receiver alone, so its process's memory is the receiver's (its ops port anywhere free).
-        try harness.start("receiver", roles: "receiver", arguments: ["--port", "0"])
+        // The receiver alone, so its process's memory is the receiver's.
+        try harness.start("receiver", roles: "receiver")
         let pid = try #require(Self.pid(config: harness.configPath, roles: "receiver"), "the receiver's process is not in /proc")
         let port = harness.receiverPort
 
@@ -62,6 +64,99 @@ extension PipelineTests {
         let clock = ContinuousClock.now
         #expect(await Self.get(port: port, "/health").status == 200)
         #expect(ContinuousClock.now - clock < .seconds(1))
+    }
+
+    @Test("A flood of unknown config ids over 256 connections, while the database is stuck behind a lock, is answered 404 or 503 within 6 s each, memory stays bounded, and a real config's webhook is still stored")
+    func unknownConfigFloodBounded() async throws {
+        let harness = try PipelineHarness()
+        defer { harness.finish() }
+        try harness.start("api", roles: "api")
+        try harness.start("receiver", roles: "receiver")
+        let pid = try #require(Self.pid(config: harness.configPath, roles: "receiver"), "the receiver's process is not in /proc")
+        let port = harness.receiverPort
+        let real = try await harness.sendConfig("resend", sandbox: "http://127.0.0.1:9")
+        func signed(_ id: String) async throws -> Int {
+            let body = Self.resendBody(id)
+            let headers = try Self.resendHeaders(body, id: id, at: Int64(Date().timeIntervalSince1970))
+            return await Self.post("http://127.0.0.1:\(port)/webhooks/resend/\(real)", headers, body).status
+        }
+        // Ids with no config, asked once: the answer is remembered, so asking again needs no database.
+        let missing = (0..<300).map { _ in UUID().uuidString.lowercased() }
+        let first = await Self.hammer(port: port, count: missing.count) { ("/webhooks/resend/\(missing[$0])", Self.resendBody("m-\($0)")) }
+        #expect(first == [404: missing.count], "unknown ids: \(first)")
+        #expect(try await signed("warm") == 200, "the real config's webhook is stored")
+
+        // The send_configs table locked: every read of it waits until the lock goes (8 s).
+        let locked = DispatchSemaphore(value: 0)
+        let databaseURL = harness.databaseURL
+        let lockFailure = Mutex<String?>(nil)
+        Thread.detachNewThread {
+            defer { locked.signal() }
+            do {
+                let holder = try PostgresConnection(url: databaseURL)
+                try holder.execute("BEGIN")
+                try holder.execute("LOCK TABLE send_configs IN ACCESS EXCLUSIVE MODE")
+                locked.signal()
+                Thread.sleep(forTimeInterval: 8)
+                try holder.execute("ROLLBACK")
+            } catch {
+                lockFailure.withLock { $0 = "\(error)" }
+            }
+        }
+        await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in Thread.detachNewThread { locked.wait(); done.resume() } }
+        try #require(lockFailure.withLock { $0 } == nil, "the table could not be locked: \(lockFailure.withLock { $0 } ?? "")")
+        #expect(try await signed("during-lock") == 200, "a cached config's webhook is stored while the database is stuck")
+        let again = await Self.hammer(port: port, count: missing.count) { ("/webhooks/resend/\(missing[$0])", Self.resendBody("m-\($0)")) }
+        #expect(again == [404: missing.count], "unknown ids asked again, the database stuck: \(again)")
+
+        let flood = await Self.flood(port: port, connections: 256, perConnection: 8, bodyBytes: 16_384)
+        let resident = try #require(Self.residentMegabytes(pid: pid), "the receiver died during the flood")
+        print("unknown-config flood: \(flood.statuses), slowest \(flood.slowest), \(resident) MB")
+        #expect(flood.statuses[0] == nil, "\(flood.statuses[0] ?? 0) requests got no answer")
+        #expect(Set(flood.statuses.keys).isSubset(of: [404, 503]), "statuses: \(flood.statuses)")
+        #expect(flood.slowest < .seconds(6), "the slowest answer took \(flood.slowest)")
+        #expect(resident < 200, "\(resident) MB after the flood")
+        #expect(await Self.get(port: port, "/health").status == 200)
+    }
+
+    /// `perConnection` POSTs to random config ids on each of `connections` connections at once, each with a
+    /// body of `bodyBytes`: statuses counted (0: no answer) and the slowest answer's time.
+    static func flood(port: Int, connections: Int, perConnection: Int, bodyBytes: Int) async -> (statuses: [Int: Int], slowest: Duration) {
+        let body = String(repeating: "x", count: bodyBytes)
+        return await withTaskGroup(of: ([Int: Int], Duration).self) { group in
+            for _ in 0..<connections {
+                group.addTask {
+                    await withCheckedContinuation { (done: CheckedContinuation<([Int: Int], Duration), Never>) in
+                        Thread.detachNewThread {
+                            var counts: [Int: Int] = [:]
+                            var slowest = Duration.zero
+                            var socket: LoopbackSocket?
+                            for _ in 0..<perConnection {
+                                if socket == nil { socket = LoopbackSocket(port: port, readTimeoutMs: 20_000) }
+                                let started = ContinuousClock.now
+                                let head = "POST /webhooks/resend/\(UUID().uuidString.lowercased()) HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-length: \(bodyBytes)\r\n\r\n"
+                                guard let connection = socket, connection.send(head + body), let (status, keepAlive) = Self.readResponse(connection) else {
+                                    counts[0, default: 0] += 1
+                                    socket = nil
+                                    continue
+                                }
+                                slowest = max(slowest, ContinuousClock.now - started)
+                                counts[status, default: 0] += 1
+                                if !keepAlive { socket = nil }
+                            }
+                            done.resume(returning: (counts, slowest))
+                        }
+                    }
+                }
+            }
+            var total: [Int: Int] = [:]
+            var slowest = Duration.zero
+            for await (counts, time) in group {
+                total.merge(counts, uniquingKeysWith: +)
+                slowest = max(slowest, time)
+            }
+            return (total, slowest)
+        }
     }
 
     @Test("5,000 case spellings of one config id are one cache key; what is not a UUID has none")
