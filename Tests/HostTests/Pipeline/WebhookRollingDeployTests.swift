@@ -12,19 +12,20 @@ extension PipelineTests {
         defer { harness.finish() }
         try harness.start("host", roles: "api,discoverer,processor,sender,background,receiver")
         let sandbox = try TestSandbox()
-        let config = try await harness.sendConfig("resend", sandbox: sandbox.url)
-        let batch = try await harness.batch(config: config, payload: Self.emailPayload, csv: Self.csv(count: 1))
+        let config = try await harness.sendConfig("telnyx", sandbox: sandbox.url)
+        let (csv, payload) = Self.recipients("telnyx", count: 1)
+        let batch = try await harness.batch(config: config, payload: payload, csv: csv)
         try await harness.call("POST", "/api/batches/\(batch)/send")
         try await harness.wait(batch)
         let message = try harness.query("SELECT provider_message_id FROM recipients WHERE batch_id = $1", [batch]).first?[0] ?? nil
 
-        // The old version: the same deployment, no Resend plugin, alone on the webhooks stream.
-        let old = try PipelineHarness.reusing(harness, plugins: ["SES"])
+        // The old version: the same deployment without the Telnyx plugin, alone on the webhooks stream.
+        let old = try PipelineHarness.reusing(harness, plugins: ["Resend"])
         defer { old.finish() }
         try old.start("old", roles: "webhook-processor")
-        let body = Self.resendBody(message ?? "")
-        let headers = try Self.resendHeaders(body, id: "msg_deploy_\(UUID().uuidString)", at: Int64(Date().timeIntervalSince1970))
-        let answer = await Self.post("http://127.0.0.1:\(harness.receiverPort)/webhooks/resend/\(config)", headers, body)
+        let body = Array(#"{"data":{"event_type":"message.finalized","id":"ev-deploy-\#(UUID().uuidString)","occurred_at":"2026-11-30T10:00:00.000+00:00","record_type":"event","payload":{"id":"\#(message ?? "")","record_type":"message","to":[{"phone_number":"+13125560000","status":"delivered"}]}},"meta":{"attempt":1,"delivered_to":"x"}}"#.utf8)
+        let headers = Self.telnyxHeaders(body, at: Int64(Date().timeIntervalSince1970))
+        let answer = await Self.post("http://127.0.0.1:\(harness.receiverPort)/webhooks/telnyx/\(config)", headers, body)
         #expect(answer.status == 200, "\(answer.status) \(answer.body)")
         // Refused at once, then after 1 s and 2 s more: still waiting, no dead letter.
         try await Task.sleep(for: .milliseconds(3_500))
