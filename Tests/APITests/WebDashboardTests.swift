@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
+import Logging
 import HostCore
 import NIOCore
 import ProviderCrypto
@@ -184,6 +185,100 @@ struct WebDashboardTests {
         }
         #expect(LoginThrottle.delay(failures: 4) == .zero && LoginThrottle.delay(failures: 5) == .seconds(1))
         #expect(LoginThrottle.delay(failures: 7) == .seconds(4) && LoginThrottle.delay(failures: 500) == .seconds(8))
+    }
+
+    @Test("tries for one email sent in parallel from many clients are not checked in parallel: while one waits its delay the others get 429 with Retry-After; the right password from a fresh client after it still signs in")
+    func parallelTriesSerialized() async throws {
+        let forwarded = HTTPField.Name("X-Forwarded-For")!
+        let harness = try APIHarness { $0.trustedProxies = [IPNetwork("127.0.0.0/8")!] }
+        try await Self.run(harness, live: true) { client in
+            _ = try await Browser.registered(client, "ann@example.com")
+            // Enough failures from anywhere that every later try for the email waits 2 s (LoginThrottle.delay).
+            for guess in 1...LoginThrottle.failuresBeforeDelay + 1 {
+                let guesser = Browser(client: client, extra: [forwarded: "198.51.100.\(guess)"])
+                let token = try await guesser.csrf("/login")
+                let answer = try await guesser.post("/login", ["email": "ann@example.com", "password": "guess \(guess)", "_csrf": token])
+                #expect(answer.status == 401)
+            }
+            // The test client speaks over one connection in turn; parallel tries need connections of their own.
+            let port = try #require(client.port)
+            var forms: [(cookie: String, body: String, client: String)] = []
+            for index in 1...4 {
+                let browser = Browser(client: client, extra: [forwarded: "203.0.113.\(index)"])
+                let token = try await browser.csrf("/login")
+                let cookie = browser.cookies.withLock { $0.map { "\($0.key)=\($0.value)" }.joined(separator: "; ") }
+                forms.append((cookie, "email=ann%40example.com&password=parallel+guess&_csrf=\(token)", "203.0.113.\(index)"))
+            }
+            // A client each: one client keeps few connections per host, and would send the tries in turn.
+            let clients = forms.map { _ in CurlHTTPClient() }
+            defer { for http in clients { http.shutdown() } }
+            let results = await withTaskGroup(of: HTTPResult.self) { group in
+                for (form, http) in zip(forms, clients) {
+                    group.addTask {
+                        await http.execute(PreparedRequest(method: "POST", url: "http://127.0.0.1:\(port)/login",
+                                                           headers: [KeyValue("cookie", form.cookie), KeyValue("x-forwarded-for", form.client),
+                                                                     KeyValue("content-type", "application/x-www-form-urlencoded")],
+                                                           body: Array(form.body.utf8), messageIndices: []), timeoutMs: 20_000)
+                    }
+                }
+                var results: [HTTPResult] = []
+                for await result in group { results.append(result) }
+                return results
+            }
+            let statuses = results.map(\.status).sorted()
+            #expect(statuses == [401, 429, 429, 429], "one try checked, the others refused while it waits: \(statuses)")
+            #expect(results.filter { $0.status == 429 }.allSatisfy { Int($0.headers.first(named: "retry-after") ?? "") ?? 0 >= 1 },
+                    "\(results.map { $0.headers.first(named: "retry-after") ?? "none" })")
+            // The gate is short and per email: once the try holding it is done, the victim signs in from a fresh client.
+            let victim = Browser(client: client, extra: [forwarded: "192.0.2.77"])
+            let victimToken = try await victim.csrf("/login")
+            let signedIn = try await victim.post("/login", ["email": "ann@example.com", "password": Self.password, "_csrf": victimToken])
+            #expect(signedIn.status == 303, "the victim signs in once the gate passes: \(signedIn.status)")
+        }
+    }
+
+    @Test("IPv6 clients behind a trusted proxy count by their /64: a new address in the same /64 is the same client, another /64 is another")
+    func ipv6ClientsByPrefix() async throws {
+        let forwarded = HTTPField.Name("X-Forwarded-For")!
+        let harness = try APIHarness { $0.trustedProxies = [IPNetwork("127.0.0.0/8")!] }
+        try await Self.run(harness, live: true) { client in
+            let browser = Browser(client: client)
+            var answers: [Int] = []
+            for attempt in 0...LoginThrottle.perClient {
+                // Spelled every way an address in 2001:db8:1:2::/64 can be, each try from another one of them.
+                let address = attempt.isMultiple(of: 2) ? "2001:db8:1:2::\(String(attempt + 1, radix: 16))"
+                    : "2001:0DB8:0001:0002:0000:0000:0000:\(String(attempt + 1, radix: 16))"
+                answers += try await Self.badRegistrations(browser, 1, headers: [forwarded: address])
+            }
+            #expect(answers.dropLast().allSatisfy { $0 == 422 } && answers.last == 429, "one /64 is one client: \(answers)")
+            #expect(try await Self.badRegistrations(browser, 1, headers: [forwarded: "2001:db8:1:3::1"]) == [422], "another /64 is another client")
+        }
+        #expect(ClientAddress.limitKey("2001:DB8:1:2:aaaa:bbbb:cccc:dddd") == "2001:db8:1:2::/64")
+        #expect(ClientAddress.limitKey("2001:0db8:0000:0002::1") == "2001:db8:0:2::/64")
+        #expect(ClientAddress.limitKey("::ffff:198.51.100.7") == "198.51.100.7" && ClientAddress.limitKey("198.51.100.7") == "198.51.100.7")
+        #expect(ClientAddress.limitKey("local") == "local")
+    }
+
+    @Test("a trusted proxy that sends no X-Forwarded-For is warned of once: every client behind it shares its address")
+    func proxyWithoutForwardedFor() {
+        let records = LogRecords()
+        let logger = Logger(label: "test") { _ in records }
+        let clients = ClientAddress(trustedProxies: [IPNetwork("10.0.0.0/8")!], logger: logger)
+        #expect(clients.client(peer: "10.1.1.1", headers: [:]) == "10.1.1.1")
+        #expect(clients.client(peer: "10.1.1.2", headers: [:]) == "10.1.1.2")
+        #expect(clients.client(peer: "10.1.1.1", headers: [HTTPField.Name("X-Forwarded-For")!: "203.0.113.9"]) == "203.0.113.9")
+        #expect(clients.client(peer: "192.0.2.1", headers: [:]) == "192.0.2.1")
+        let warnings = records.messages.withLock { $0 }
+        #expect(warnings.count == 1 && warnings.first?.contains("X-Forwarded-For") == true, "\(warnings)")
+    }
+
+    @Test("a count of 1e19, -1e300 or an infinity on a page is held to ±2^53, NaN or no number is 0: never a trap")
+    func hugeCountsOnPages() {
+        #expect(JSONValue.number(1e19).count == 1 << 53)
+        #expect(JSONValue.number(-1e300).count == -(1 << 53))
+        #expect(JSONValue.number(.infinity).count == 1 << 53)
+        #expect(JSONValue.number(.nan).count == 0 && JSONValue.string("7").count == 0)
+        #expect(JSONValue.number(42.9).count == 42)
     }
 
     /// Posts `count` registrations whose email is not an address; their statuses.
@@ -387,5 +482,18 @@ final class Browser: Sendable {
 
     static func escape(_ text: String) -> String {
         text.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? text
+    }
+}
+
+/// The messages a logger was given, for tests that expect a warning.
+final class LogRecords: LogHandler, Sendable {
+    let messages = Mutex<[String]>([])
+    var metadata: Logger.Metadata { get { [:] } set {} }
+    var logLevel: Logger.Level { get { .trace } set {} }
+
+    subscript(metadataKey key: String) -> Logger.Metadata.Value? { get { nil } set {} }
+
+    func log(event: LogEvent) {
+        messages.withLock { $0.append(event.message.description) }
     }
 }

@@ -1,5 +1,7 @@
 import HTTPTypes
 import HostCore
+import Logging
+import Synchronization
 
 /// Who sent a request, as every per-client limit counts it (the API's per-address rate limit and the
 /// dashboard's sign-in limits): the peer's address, or behind proxies listed in `[api] trusted_proxies`
@@ -7,9 +9,13 @@ import HostCore
 package struct ClientAddress: Sendable {
     /// Proxies whose `X-Forwarded-For` names the client and whose `X-Forwarded-Proto` is believed.
     package let trustedProxies: [IPNetwork]
+    private let logger: Logger?
+    private let warned = WarnedOnce()
 
-    package init(trustedProxies: [IPNetwork]) {
+    /// `logger` hears, once per process, of a trusted proxy that names no client.
+    package init(trustedProxies: [IPNetwork], logger: Logger? = nil) {
         self.trustedProxies = trustedProxies
+        self.logger = logger
     }
 
     /// The client's IP without its port; requests without a peer (in-process tests) share "local".
@@ -18,7 +24,25 @@ package struct ClientAddress: Sendable {
         for value in headers[values: HTTPField.Name("X-Forwarded-For")!] {
             forwarded += value.split(separator: ",").map { String($0).trimmingWhitespace() }
         }
+        if forwarded.isEmpty, trusts(peer: peer), let logger, warned.first() {
+            // Every client then counts as the proxy: one busy user, or one guesser, limits them all.
+            logger.warning("a trusted proxy sent a request without X-Forwarded-For: every client behind it shares the proxy's address in the per-client limits; make the proxy set X-Forwarded-For, or remove it from [api] trusted_proxies",
+                           metadata: ["peer": "\(peer ?? "")"])
+        }
         return Self.client(peer: peer, forwardedFor: forwarded, trusting: trustedProxies)
+    }
+
+    /// What a per-client limit counts `address` under: an IPv4 address (or an IPv4-mapped IPv6 one) as itself,
+    /// an IPv6 address by its /64, in one canonical spelling. One subscriber holds a whole /64, so keyed by the
+    /// full address one client would have 2⁶⁴ buckets; anything that is not an address is its own key.
+    package static func limitKey(_ address: String) -> String {
+        guard let bytes = IPNetwork.parse(address) else { return address }
+        if bytes.count == 4 { return bytes.map(String.init).joined(separator: ".") }
+        if bytes[0..<10].allSatisfy({ $0 == 0 }), bytes[10] == 0xFF, bytes[11] == 0xFF {
+            return bytes[12...].map(String.init).joined(separator: ".")
+        }
+        let groups = stride(from: 0, to: 8, by: 2).map { String(UInt16(bytes[$0]) << 8 | UInt16(bytes[$0 + 1]), radix: 16) }
+        return groups.joined(separator: ":") + "::/64"
     }
 
     /// Whether `peer` is one of the trusted proxies, whose forwarding headers are believed.
@@ -38,4 +62,11 @@ package struct ClientAddress: Sendable {
         }
         return address
     }
+}
+
+/// A flag that answers true to the first asker only, on any thread.
+private final class WarnedOnce: Sendable {
+    private let done = Atomic<Bool>(false)
+
+    func first() -> Bool { !done.exchange(true, ordering: .relaxed) }
 }

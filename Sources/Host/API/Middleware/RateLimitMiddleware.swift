@@ -20,7 +20,7 @@ struct RateLimitMiddleware: RouterMiddleware {
         let key: String, limit: Int
         switch scope {
         case .address:
-            key = keyPrefix + "ratelimit:addr:" + clients.client(peer: context.remoteAddress?.ipAddress, headers: request.headers)
+            key = keyPrefix + "ratelimit:addr:" + ClientAddress.limitKey(clients.client(peer: context.remoteAddress?.ipAddress, headers: request.headers))
             limit = settings.perAddress
         case .apiKey:
             guard let identity = context.identity else { return try await next(request, context) }

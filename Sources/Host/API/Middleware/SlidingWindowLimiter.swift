@@ -52,21 +52,9 @@ package struct SlidingWindowLimiter: Sendable {
     /// `admit` when Redis cannot be reached.
     package func count(_ key: String, windowMilliseconds: Int) async throws(APIError) -> Int {
         let now = Int(WallClock.nowMilliseconds)
-        do {
-            let reply = try await pool.withConnection { redis in
-                try redis.command(["EVAL", Self.countScript, "1", key, String(now), String(windowMilliseconds)])
-            }
-            guard let count = reply.integer else {
-                logger.warning("rate limiter: unexpected reply; request refused", metadata: ["reply": "\(reply)"])
-                throw Self.unavailable
-            }
-            return count
-        } catch let refusal as APIError {
-            throw refusal
-        } catch {
-            logger.warning("rate limiter unavailable; request refused", metadata: ["error": "\(error)"])
-            throw Self.unavailable
-        }
+        let reply = try await evaluate(["EVAL", Self.countScript, "1", key, String(now), String(windowMilliseconds)])
+        guard let count = reply.integer else { throw unexpected(reply) }
+        return count
     }
 
     /// Admits one request under `key`. When Redis cannot be reached the request is refused (503, Retry-After):
@@ -76,21 +64,64 @@ package struct SlidingWindowLimiter: Sendable {
         // Wall-clock time: the window must mean the same on every API process.
         let now = Int(WallClock.nowMilliseconds)
         let member = "\(now)-\(UInt64.random(in: 0...UInt64.max))"
+        let reply = try await evaluate(["EVAL", Self.script, "1", key, String(now), String(windowMilliseconds), String(limit), member])
+        guard case .array(let values) = reply, values.count == 3, let allowed = values[0].integer,
+              let remaining = values[1].integer, let retry = values[2].integer else {
+            throw unexpected(reply)
+        }
+        return Decision(allowed: allowed == 1, remaining: remaining, retryAfterMilliseconds: max(retry, 0))
+    }
+
+    static let holdScript = """
+        if redis.call('SET', KEYS[1], ARGV[2], 'NX', 'PX', ARGV[1]) then return -1 end
+        return redis.call('PTTL', KEYS[1])
+        """
+
+    static let releaseScript = """
+        if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+        return 0
+        """
+
+    /// A gate held: what `release` needs to open it again, and no other holder's.
+    package struct Hold: Sendable {
+        let key: String
+        let token: String
+    }
+
+    /// Takes the gate `key` for at most `milliseconds` when no one holds it. A gate lets one thing happen at
+    /// a time for a key across every process; it opens at `release`, or by itself when its holder died.
+    package enum Gate: Sendable {
+        case held(Hold)
+        /// Another holds it, for at most this many more milliseconds.
+        case busy(milliseconds: Int)
+    }
+
+    package func hold(_ key: String, milliseconds: Int) async throws(APIError) -> Gate {
+        let token = String(UInt64.random(in: 0...UInt64.max), radix: 16)
+        let reply = try await evaluate(["EVAL", Self.holdScript, "1", key, String(max(1, milliseconds)), token])
+        guard let left = reply.integer else { throw unexpected(reply) }
+        // -1: taken now. -2 (gone between SET and PTTL) or 0: free again; the caller's retry takes it.
+        return left == -1 ? .held(Hold(key: key, token: token)) : .busy(milliseconds: max(left, 1))
+    }
+
+    /// Opens a gate this caller holds; one that expired and was taken by another stays theirs.
+    package func release(_ hold: Hold) async throws(APIError) {
+        _ = try await evaluate(["EVAL", Self.releaseScript, "1", hold.key, hold.token])
+    }
+
+    /// One script run; a store that cannot be reached is the 503 both `count` and `admit` answer.
+    private func evaluate(_ command: [String]) async throws(APIError) -> RedisReply {
         do {
-            let reply = try await pool.withConnection { redis in
-                try redis.command(["EVAL", Self.script, "1", key, String(now), String(windowMilliseconds), String(limit), member])
-            }
-            guard case .array(let values) = reply, values.count == 3, let allowed = values[0].integer,
-                  let remaining = values[1].integer, let retry = values[2].integer else {
-                logger.warning("rate limiter: unexpected reply; request refused", metadata: ["reply": "\(reply)"])
-                throw Self.unavailable
-            }
-            return Decision(allowed: allowed == 1, remaining: remaining, retryAfterMilliseconds: max(retry, 0))
-        } catch let refusal as APIError {
-            throw refusal
+            return try await pool.withConnection { redis in try redis.command(command) }
         } catch {
             logger.warning("rate limiter unavailable; request refused", metadata: ["error": "\(error)"])
             throw Self.unavailable
         }
+    }
+
+    /// A reply of a shape the script never gives: refused as an unreachable store is, and logged.
+    private func unexpected(_ reply: RedisReply) -> APIError {
+        logger.warning("rate limiter: unexpected reply; request refused", metadata: ["reply": "\(reply)"])
+        return Self.unavailable
     }
 }

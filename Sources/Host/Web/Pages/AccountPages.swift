@@ -2,11 +2,12 @@ import HTTPTypes
 import Hummingbird
 import NIOPosix
 import ProviderCrypto
+import SenderAPI
 import Storage
 
 /// Register, sign in and sign out. A wrong password and an unknown address get the same answer after the
 /// same work (a hash is checked either way); `LoginThrottle` limits tries per client and per email and client,
-/// and slows an email's tries after failures from anywhere.
+/// and slows an email's tries after failures from anywhere, one try at a time per email.
 struct AccountPages {
     let renderer: PageRenderer
     let postgres: ConnectionPool<PostgresConnection>
@@ -46,12 +47,31 @@ struct AccountPages {
             return refuse("login", "Enter your email and password.", email: email, context: context, status: .unprocessableContent)
         }
         let delay = try await throttle.delay(email: email)
-        if delay > .zero { try await Task.sleep(for: delay) }
-        let found = try await postgres.withConnection { db in try AccountStore.credentials(db, email: email) }
-        let hash = found?.hash ?? Self.decoy
-        let matches = try await threads.runIfActive { PasswordHash.verify(password, encoded: hash) }
-        guard let found, found.hash != nil, matches else {
-            try await throttle.failed(email: email)
+        let hold: LoginThrottle.Hold?
+        switch try await throttle.turn(email: email, delay: delay) {
+        case .go(let taken):
+            hold = taken
+        case .refuse(let seconds):
+            // Another try for this email is under way: this one is not checked, whatever its password.
+            var refused = refuse("login", "Too many sign-in attempts. Try again in \(Self.minutes(seconds)).", email: email, context: context,
+                                 status: .tooManyRequests)
+            refused.headers[.retryAfter] = String(seconds)
+            return refused
+        }
+        let matched: (userID: String, matches: Bool)?
+        do {
+            if delay > .zero { try await Task.sleep(for: delay) }
+            let found = try await postgres.withConnection { db in try AccountStore.credentials(db, email: email) }
+            let hash = found?.hash ?? Self.decoy
+            let matches = try await threads.runIfActive { PasswordHash.verify(password, encoded: hash) }
+            matched = found.map { ($0.userID, matches && $0.hash != nil) }
+            if matched?.matches != true { try await throttle.failed(email: email) }
+        } catch {
+            try? await throttle.done(hold)
+            throw error
+        }
+        try await throttle.done(hold)
+        guard let found = matched, found.matches else {
             return refuse("login", Self.wrong, email: email, context: context, status: .unauthorized)
         }
         return try await start(userID: found.userID, context: context)

@@ -3,10 +3,15 @@ import ProviderModel
 
 /// Reading the API's JSON for templates: numbers as whole numbers, anything as display text.
 extension JSONValue {
+    /// A count as a whole number. Counts the API writes are JSON integers, exact within ±2⁵³; a larger one
+    /// (or an infinity) shows as that bound rather than trapping in `Int(value)` past 2⁶³, and pages can add
+    /// a few counts without overflow. Anything that is no number is 0.
     var count: Int {
-        if case .number(let value) = self, value.isFinite { return Int(value) }
-        return 0
+        guard case .number(let value) = self, !value.isNaN else { return 0 }
+        let held = Swift.min(Swift.max(value.rounded(.towardZero), -Self.countBound), Self.countBound)
+        return BoundedInteger.exactly(held, in: -(1 << 53)...(1 << 53)).map(Int.init) ?? 0
     }
+    private static let countBound = Double(1 << 53)
     var number: Double? {
         if case .number(let value) = self { return value }
         return nil

@@ -45,7 +45,8 @@ public struct WebDashboard: Service {
         // Outermost: error pages carry the headers too.
         router.middlewares.add(SecurityHeadersMiddleware())
         router.middlewares.add(WebErrorMiddleware(renderer: renderer))
-        router.middlewares.add(SessionMiddleware(postgres: server.postgres, clients: ClientAddress(trustedProxies: configuration.trustedProxies)))
+        router.middlewares.add(SessionMiddleware(postgres: server.postgres, clients: ClientAddress(trustedProxies: configuration.trustedProxies,
+                                                                                                    logger: server.apiLogger.role("web"))))
         assets.register(on: router)
         let throttle = LoginThrottle(limiter: SlidingWindowLimiter(pool: server.redisPool, logger: server.apiLogger),
                                      keyPrefix: configuration.redisKeyPrefix)

@@ -8,7 +8,11 @@ import SenderAPI
 /// - per email address *and* client, against guessing one user's password from one place: a guesser's
 ///   tries for a victim's email lock out the guesser's client, never the victim's;
 /// - failed sign-ins for an email from every client slow each later try for it (1 s, doubling to 8 s),
-///   against guessing from many places, without ever refusing the right password from a fresh client.
+///   against guessing from many places. The delay is a gate per email, held for the wait and the check: while
+///   one try for the email is under way, another for it is answered 429 with Retry-After instead of being checked, so tries
+///   sent in parallel from many places are not checked in parallel. The gate is short and per email, so the
+///   right password from a fresh client once it passes still signs in: no stranger can lock a victim out.
+/// An IPv6 client counts by its /64 (`ClientAddress.limitKey`): one subscriber's prefix is one client.
 struct LoginThrottle: Sendable {
     let limiter: SlidingWindowLimiter
     let keyPrefix: String
@@ -20,7 +24,8 @@ struct LoginThrottle: Sendable {
     static let maxDelaySeconds = 8
 
     /// nil when the attempt may go ahead, else how many seconds until it may.
-    func admit(email: String?, client: String) async throws -> Int? {
+    func admit(email: String?, client address: String) async throws -> Int? {
+        let client = ClientAddress.limitKey(address)
         var waits: [Int] = []
         let byClient = try await limiter.admit(keyPrefix + "web:login:client:" + client, limit: Self.perClient,
                                                windowMilliseconds: Self.windowMilliseconds)
@@ -39,6 +44,33 @@ struct LoginThrottle: Sendable {
         let failures = try await limiter.count(failuresKey(email), windowMilliseconds: Self.windowMilliseconds)
         return Self.delay(failures: failures)
     }
+
+    /// Whether a try for `email` may go ahead now: when it must wait `delay`, it takes the email's gate for
+    /// its wait and its check (`.go` with the hold to release when done); while another try holds that gate,
+    /// `.refuse` with the seconds to say in Retry-After.
+    typealias Hold = SlidingWindowLimiter.Hold
+
+    enum Turn {
+        case go(Hold?)
+        case refuse(seconds: Int)
+    }
+
+    func turn(email: String, delay: Duration) async throws -> Turn {
+        let seconds = Int(delay.components.seconds)
+        guard seconds > 0 else { return .go(nil) }
+        // Long enough for the wait and a password check on a busy host; released as soon as the check is done.
+        switch try await limiter.hold(keyPrefix + "web:login:gate:" + Self.digest(email), milliseconds: (seconds + Self.checkSeconds) * 1_000) {
+        case .held(let hold): return .go(hold)
+        case .busy: return .refuse(seconds: seconds)
+        }
+    }
+
+    func done(_ hold: Hold?) async throws {
+        if let hold { try await limiter.release(hold) }
+    }
+
+    /// How long a password check may take before the gate opens by itself (a process that died holding it).
+    static let checkSeconds = 10
 
     static func delay(failures: Int) -> Duration {
         guard failures >= failuresBeforeDelay else { return .zero }
