@@ -1,0 +1,41 @@
+import Foundation
+import HostCore
+import ProviderCrypto
+import Testing
+
+/// The retry bound counts refusals, not JetStream deliveries. Part of the pipeline suite (serialized),
+/// as it shares the stack's webhook consumer.
+extension PipelineTests {
+    @Test("A webhook that waited many deliveries for its message, then is refused, still gets every retry before it is dead-lettered")
+    func waitsForTheMessageSpendNoRetries() async throws {
+        let harness = try PipelineHarness()
+        defer { harness.finish() }
+        try harness.start("host", roles: Self.allRoles)
+        let sandbox = try TestSandbox()
+        let config = try await harness.sendConfig("resend", sandbox: sandbox.url)
+        let batch = try await harness.batch(config: config, payload: Self.emailPayload, csv: Self.csv(count: 1))
+        try await harness.call("POST", "/api/batches/\(batch)/send")
+        try await harness.wait(batch)
+
+        // An event for a message not known yet, whose id PostgreSQL will refuse once the message is found.
+        let later = "later-\(UUID().uuidString)"
+        let id = "msg_late_" + Encoding.hex((0..<3_000).map { _ in UInt8.random(in: 0...255) })
+        let body = Self.resendBody(later)
+        let answer = await Self.post("http://127.0.0.1:\(harness.receiverPort)/webhooks/resend/\(config)",
+                                     try Self.resendHeaders(body, id: id, at: Int64(Date().timeIntervalSince1970)), body)
+        #expect(answer.status == 200, "\(answer.status) \(answer.body)")
+        // Every `orphan_retry_ms` (300 ms here) a delivery: well past five of them.
+        try await Task.sleep(for: .milliseconds(3_000))
+        _ = try harness.query("UPDATE recipients SET provider_message_id = $2 WHERE batch_id = $1", [batch, later])
+
+        // Now refused: its first refusal, tried again after 1 s, then 2 s…, not dead-lettered at once.
+        try await Task.sleep(for: .milliseconds(2_000))
+        #expect(try harness.query("SELECT count(*) FROM webhook_dead_letters").first?[0] == "0", "dead-lettered at its first refusal")
+        try await PipelineHarness.waitUntil(seconds: 40) {
+            try harness.query("SELECT count(*) FROM webhook_dead_letters").first?[0] == "1"
+        }
+        let deliveries = Int(try harness.query("SELECT deliveries FROM webhook_dead_letters").first?[0] ?? "0") ?? 0
+        #expect(deliveries >= 10, "dead-lettered at delivery \(deliveries): the waits and the five refusals")
+        #expect(try harness.rowsByStatus(batch) == ["sent": 1])
+    }
+}
