@@ -74,6 +74,21 @@ struct DocumentFetcherTests {
         #expect(fetcher.failure(for: "http://127.0.0.1:1/sns/large.pem")?.contains("over") == true)
     }
 
+    @Test("the fetcher's own client stops a download at the document limit, not at [http] max_response_bytes")
+    func downloadCappedAtDocumentLimit() async throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("fetcher-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try Data(repeating: 65, count: 4 << 20).write(to: folder.appendingPathComponent("large.pem"))
+        let server = try TestHTTPServer(files: folder.path)
+        let fetcher = DocumentFetcher(policy: FetchPolicy(allow: ["http://127.0.0.1:*/files/*"]), http: HTTPClientSettings(), outbound: nil)
+        let url = server.url("/files/large.pem")
+        await fetcher.fetch(url)
+        let failure = try #require(fetcher.failure(for: url), "a 4 MB document was kept")
+        #expect(failure.contains("larger than \(DocumentFetcher.maxDocumentBytes) bytes"), "the download went past the document limit: \(failure)")
+        #expect(DocumentFetcher.clientSettings(HTTPClientSettings(maxResponseBytes: 1_024)).maxResponseBytes == 1_024, "a smaller operator limit stays")
+    }
+
     @Test("documents fetched from 1,000 distinct URLs leave at most the document table's capacity")
     func documentsBounded() async {
         let fetcher = DocumentFetcher(policy: Self.policy, client: FakeClient(status: 200))

@@ -78,7 +78,7 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.plugins = registry.plugins
         configuration.webhookBaseURL = hostConfig.webhooks.publicURL
         // One fetch service (one cache) for the plugins' certificates and the receiver's subscription confirmations.
-        let fetcher = DocumentFetcher(policy: hostConfig.fetch, client: CurlHTTPClient(settings: hostConfig.http, policy: hostConfig.outbound))
+        let fetcher = DocumentFetcher(policy: hostConfig.fetch, http: hostConfig.http, outbound: hostConfig.outbound)
         let pluginServices = HostServices(logger: logger, fetcher: fetcher)
         let managed: ManagedInstances
         do {

@@ -62,6 +62,20 @@ public final class DocumentFetcher: Sendable {
         self.client = client
     }
 
+    /// A fetcher with its own libcurl client: the operator's `[http]` settings, but a download stops at
+    /// `maxDocumentBytes` rather than `[http] max_response_bytes` (8 MB by default), so that the fetches in
+    /// flight hold at most `maxFetchesInFlight` × 256 KB between them.
+    public convenience init(policy: FetchPolicy, http: HTTPClientSettings, outbound: OutboundPolicy?) {
+        self.init(policy: policy, client: CurlHTTPClient(settings: Self.clientSettings(http), policy: outbound))
+    }
+
+    /// `settings` with responses capped at the document limit.
+    public static func clientSettings(_ settings: HTTPClientSettings) -> HTTPClientSettings {
+        var capped = settings
+        capped.maxResponseBytes = min(settings.maxResponseBytes, maxDocumentBytes)
+        return capped
+    }
+
     /// Whether `url` may be fetched at all: short enough, then allowed by the operator's patterns
     /// (checked in that order: the pattern match walks the URL).
     public func allows(_ url: String) -> Bool {
