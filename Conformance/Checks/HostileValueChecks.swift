@@ -178,15 +178,18 @@ enum HostileValueChecks: CheckGroup {
     /// A stale request with a fresh timestamp header beside the signed one: a plugin that
     /// checks the age of one copy and the signature over the other lets any old request replay.
     private static func replayCheck(_ context: GroupContext) {
-        guard let rules = context.fixtures.manifest.webhook, let tolerance = rules.toleranceSeconds else { return }
+        guard let rules = context.fixtures.manifest.webhook, let tolerance = rules.toleranceSeconds,
+              let skew = rules.staleSkewMs else { return }
         let now = context.fixtures.manifest.nowMs / 1000
         for fixture in context.fixtures.validWebhooks.prefix(1) {
             let original = fixture.request.webhook
+            // The fixture's header is as much outside input as the plugin's: read with bounds, compared without overflow.
             guard let header = rules.signatureHeaders.first(where: { name in
-                original.headers.first(named: name).flatMap { Int64($0) }.map { abs($0 - now) <= tolerance } ?? false
+                original.headers.first(named: name)
+                    .flatMap { try? BoundedInteger.parse($0, in: Int64.min...Int64.max) }
+                    .map { BoundedInteger.isWithin($0, tolerance, of: now) } ?? false
             }) else { continue }
             context.check("hostile values: \(fixture.file) stale, with a fresh \(header) repeated beside the signed one → never ok") {
-                let skew = (tolerance + 60) * 1000
                 let stale: PluginInstance
                 do {
                     stale = try context.instance(skewMs: skew)

@@ -309,8 +309,8 @@ enum WebhookChecks: CheckGroup {
             }
         }
 
-        guard let tolerance = rules.toleranceSeconds else { return }
-        for (name, skew) in [("stale", (tolerance + 60) * 1000), ("future", -(tolerance + 60) * 1000)] {
+        guard let tolerance = rules.toleranceSeconds, let skew = rules.staleSkewMs else { return }
+        for (name, skew) in [("stale", skew), ("future", -skew)] {
             context.check("\(label): \(name) timestamp beyond \(tolerance) s → signature_expired") {
                 let shifted: PluginInstance
                 do {

@@ -28,6 +28,9 @@ struct Fixtures: Sendable {
         /// `webhook`: every request the plugin prepares is signed as its webhooks are, and must verify.
         var requestSignature: String?
 
+        /// Milliseconds from 1970 to the end of year 9999: the clock a manifest may pin.
+        static let nowRange: ClosedRange<Int64> = 0...253_402_300_799_999
+
         enum CodingKeys: String, CodingKey {
             case plugins, config, message, webhook, documents, recipients
             case nowMs = "now_ms"
@@ -42,6 +45,12 @@ struct Fixtures: Sendable {
             let c = try decoder.container(keyedBy: CodingKeys.self)
             plugins = try c.decode([String].self, forKey: .plugins)
             nowMs = try c.decode(Int64.self, forKey: .nowMs)
+            // Checks shift this clock by a tolerance and print it as a date: held to years 1970 to 9999, no sum of
+            // a fixture's numbers can overflow, and a bad manifest is a named error rather than a trap of the suite.
+            guard Self.nowRange.contains(nowMs) else {
+                throw DecodingError.dataCorruptedError(forKey: .nowMs, in: c,
+                    debugDescription: "must be milliseconds since 1970 from \(Self.nowRange.lowerBound) to \(Self.nowRange.upperBound) (year 9999)")
+            }
             config = try c.decode([String: JSONValue].self, forKey: .config)
             invalidConfigs = try c.decodeIfPresent([InvalidConfig].self, forKey: .invalidConfigs) ?? []
             message = try c.decodeIfPresent(OutboundMessage.self, forKey: .message)
@@ -170,6 +179,15 @@ struct Fixtures: Sendable {
         /// absent when it carries one.
         var signatureSeparator: String?
 
+        /// The clock skew a manifest may declare: up to a year, so a stale clock stays a date.
+        static let toleranceRange: ClosedRange<Int64> = 0...31_622_400
+
+        /// How far the clock moves for a request a minute past the tolerance, in milliseconds: computed
+        /// without overflow whatever the manifest says (the decoder also holds it to `toleranceRange`).
+        var staleSkewMs: Int64? {
+            toleranceSeconds.map { BoundedInteger.product(Swift.min($0, Int64.max - 60) + 60, 1000, clampedTo: 0...Int64.max) }
+        }
+
         enum CodingKeys: String, CodingKey {
             case signatureHeaders = "signature_headers"
             case signatureHeader = "signature_header"
@@ -193,6 +211,10 @@ struct Fixtures: Sendable {
             tamperField = try c.decodeIfPresent(String.self, forKey: .tamperField)
             signedFields = try c.decodeIfPresent([String].self, forKey: .signedFields) ?? []
             toleranceSeconds = try c.decodeIfPresent(Int64.self, forKey: .toleranceSeconds)
+            if let toleranceSeconds, !Self.toleranceRange.contains(toleranceSeconds) {
+                throw DecodingError.dataCorruptedError(forKey: .toleranceSeconds, in: c,
+                    debugDescription: "must be seconds from \(Self.toleranceRange.lowerBound) to \(Self.toleranceRange.upperBound) (a year)")
+            }
             wrongSecret = try c.decodeIfPresent([String: JSONValue].self, forKey: .wrongSecret)
             signatureSeparator = try c.decodeIfPresent(String.self, forKey: .signatureSeparator)
             guard signatureHeader != nil || signatureField != nil else {

@@ -17,6 +17,9 @@ struct BrokenPluginCorpusTests {
         var `class`: Int?
         var edits: [Edit]
         var expect: String?
+        /// Text the failure's detail (its "expected:" and "got:" lines) must hold, telling the class apart
+        /// from another failing the same check: a trap, a hang, a wrong ok.
+        var expectDetail: String?
         var testDescription: String { "\(self.class.map { "class \($0): " } ?? "")\(name)" }
     }
 
@@ -50,11 +53,55 @@ struct BrokenPluginCorpusTests {
     @Test("a broken variant fails the suite with default options, on the check that names its class", arguments: corpus.broken)
     func brokenVariantFails(_ variant: Variant) throws {
         let result = try Self.suite(try Self.build(variant))
-        let failures = result.stdout.split(separator: "\n").filter { $0.hasPrefix("FAIL") }
+        let failures = Self.failures(in: result.stdout)
         #expect(result.status == 1, "exit \(result.status): \(result.stderr.suffix(500))")
         let expected = try #require(variant.expect)
-        #expect(failures.contains { $0.hasPrefix(expected) }, "no \"\(expected)\" among:\n\(failures.prefix(12).joined(separator: "\n"))")
+        // `"…".contains("")` is false: no expectDetail means any detail.
+        let detail = variant.expectDetail ?? ""
+        #expect(failures.contains { $0.line.hasPrefix(expected) && (detail.isEmpty || $0.detail.contains(detail)) },
+                "no \"\(expected)\" with \"\(detail)\" among:\n\(failures.prefix(12).map { $0.line + "\n" + $0.detail }.joined(separator: "\n"))")
         #expect(result.stdout.contains("DOES NOT CONFORM"))
+    }
+
+    @Test("every variant of issue 30's classes names what tells its class apart in the failure's detail")
+    func newClassesNameTheirDetail() {
+        for variant in Self.corpus.broken where (variant.class ?? 0) >= 11 {
+            #expect(!(variant.expectDetail ?? "").isEmpty, "\(variant.name)")
+        }
+    }
+
+    /// Each FAIL line of the summary with its detail: the indented lines after it (docs/conformance.md).
+    static func failures(in stdout: String) -> [(line: String, detail: String)] {
+        var failures: [(line: String, detail: String)] = []
+        var inFailure = false
+        for line in stdout.split(separator: "\n", omittingEmptySubsequences: false) {
+            if line.hasPrefix("FAIL") {
+                failures.append((String(line), ""))
+                inFailure = true
+            } else if inFailure, line.hasPrefix("      ") {
+                failures[failures.count - 1].detail += line.trimmingCharacters(in: .whitespaces) + "\n"
+            } else {
+                inFailure = false
+            }
+        }
+        return failures
+    }
+
+    @Test("a fixtures folder whose numbers would overflow the suite's own arithmetic is bad usage naming the field",
+          arguments: [("\"now_ms\": 1700000000000", "\"now_ms\": 9223372036854775807", "now_ms"),
+                      ("\"tolerance_seconds\": 300", "\"tolerance_seconds\": 9223372036854775807", "webhook.tolerance_seconds")])
+    func hostileManifest(_ find: String, _ replace: String, _ field: String) throws {
+        let echo = TestEnvironment.packageRoot.appendingPathComponent("Sources/Providers/Echo/Fixtures")
+        let folder = TestEnvironment.scratch.appendingPathComponent("hostile-manifest-\(field)")
+        try? FileManager.default.removeItem(at: folder)
+        try FileManager.default.copyItem(at: echo, to: folder)
+        let manifest = folder.appendingPathComponent("fixtures.json")
+        let text = try String(contentsOf: manifest, encoding: .utf8)
+        try #require(text.contains(find), "the Echo fixtures no longer say \(find)")
+        try text.replacingOccurrences(of: find, with: replace).write(to: manifest, atomically: true, encoding: .utf8)
+        let result = try TestEnvironment.run(TestEnvironment.conformance, [TestEnvironment.swiftEcho, "--fixtures", folder.path])
+        #expect(result.status == 2, "exit \(result.status): \(result.stdout.split(separator: "\n").filter { $0.hasPrefix("FAIL") || $0.hasPrefix("      ") }.prefix(6))")
+        #expect(result.stderr.contains("fixtures.json: \(field): must be"), "\(result.stderr)")
     }
 
     @Test("a correct variant conforms", arguments: corpus.passing)
