@@ -105,6 +105,31 @@ extension PipelineTests {
         }
     }
 
+    @Test("The ops port closes a connection that does not finish its request within [webhooks] request_timeout_ms: 408 mid-request, closed when idle")
+    func opsPortDeadline() async throws {
+        let harness = try PipelineHarness(webhooks: "request_timeout_ms = 500")
+        defer { harness.finish() }
+        let opsPort = try TestSandbox.freePort()
+        try harness.start("apart", roles: "receiver", arguments: ["--ops-port", String(opsPort)])
+        try await Task.sleep(for: .milliseconds(300))
+        #expect(await Self.get(port: opsPort, "/health").status == 200)
+        let (slow, idle) = await withCheckedContinuation { (done: CheckedContinuation<(String?, Bool), Never>) in
+            Thread.detachNewThread {
+                let started = ContinuousClock.now
+                // A request whose body never comes whole: answered 408 and closed.
+                let slow = LoopbackSocket(port: opsPort, readTimeoutMs: 3_000)
+                _ = slow?.send("POST /metrics HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-length: 100\r\n\r\nabc")
+                let answer = slow?.receive().map { String(decoding: $0, as: UTF8.self) }
+                // A connection that sends nothing: closed (the read ends with nothing rather than timing out).
+                let idle = LoopbackSocket(port: opsPort, readTimeoutMs: 3_000)
+                let closed = idle?.receive() == []
+                done.resume(returning: (ContinuousClock.now - started < .seconds(3) ? answer : nil, closed))
+            }
+        }
+        #expect(slow?.hasPrefix("HTTP/1.1 408") == true, "a half-sent request on the ops port: \(slow ?? "no answer within 3 s")")
+        #expect(idle, "an idle ops connection stays open")
+    }
+
     @Test("GET /metrics on the public receiver port answers 404; the API port serves the process's metrics, and a receiver run apart serves them on its --ops-port only when given")
     func metricsOffTheReceiverPort() async throws {
         let harness = try PipelineHarness()
