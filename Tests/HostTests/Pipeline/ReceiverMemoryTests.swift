@@ -162,6 +162,21 @@ extension PipelineTests {
         }
     }
 
+    @Test("A bounded table keeps at most its capacity whatever is inserted, the newest entries, and a key updated or removed is no ghost")
+    func boundedTableEvicts() {
+        var table = BoundedTable<String, Int>(capacity: 100)
+        for index in 0..<10_000 { table["id-\(index)"] = index }
+        #expect(table.count == 100)
+        #expect(table["id-9999"] == 9_999 && table["id-9900"] == 9_900 && table["id-9899"] == nil)
+        table["id-9950"] = -1
+        #expect(table["id-9950"] == -1 && table.count == 100, "an update is no new entry")
+        table["id-9960"] = nil
+        table["id-9960"] = 7
+        for index in 0..<99 { table["more-\(index)"] = index }
+        #expect(table["id-9960"] == 7, "a key removed and put back lives in its new slot, not its old one")
+        #expect(table.count <= 100)
+    }
+
     @Test("5,000 case spellings of one config id are one cache key; what is not a UUID has none")
     func configIDSpellingsOneKey() {
         let id = "abcdef01-abcd-4bcd-abcd-abcdefabcdef"
