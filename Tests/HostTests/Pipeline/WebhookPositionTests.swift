@@ -32,6 +32,6 @@ extension PipelineTests {
 
         let events = try await harness.call("GET", "/api/batches/\(batch)/recipients/\(position)/events")["data"] as? [[String: Any]] ?? []
         #expect(events.compactMap { $0["type"] as? String } == ["queued", "sent", "delivered"], "\(events)")
-        #expect(try harness.query("SELECT count(*) FROM webhook_dead_letters").first?[0] == "0")
+        #expect(try harness.query("SELECT count(*) FROM webhook_dead_letters WHERE send_config_id = $1", [config]).first?[0] == "0")
     }
 }

@@ -29,13 +29,13 @@ extension PipelineTests {
         #expect(answer.status == 200, "\(answer.status) \(answer.body)")
         // Refused at once, then after 1 s and 2 s more: still waiting, no dead letter.
         try await Task.sleep(for: .milliseconds(3_500))
-        #expect(try harness.query("SELECT count(*) FROM webhook_dead_letters").first?[0] == "0", "dead-lettered during the deploy")
+        #expect(try harness.query("SELECT count(*) FROM webhook_dead_letters WHERE send_config_id = $1", [config]).first?[0] == "0", "dead-lettered during the deploy")
         #expect(try harness.rowsByStatus(batch) == ["sent": 1])
 
         // The new version takes over and applies it.
         old.kill9("old")
         try harness.start("new", roles: "webhook-processor")
         try await PipelineHarness.waitUntil(seconds: 30) { try harness.rowsByStatus(batch) == ["delivered": 1] }
-        #expect(try harness.query("SELECT count(*) FROM webhook_dead_letters").first?[0] == "0")
+        #expect(try harness.query("SELECT count(*) FROM webhook_dead_letters WHERE send_config_id = $1", [config]).first?[0] == "0")
     }
 }
