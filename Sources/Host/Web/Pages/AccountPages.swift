@@ -48,11 +48,11 @@ struct AccountPages {
         }
         let delay = try await throttle.delay(email: email)
         let hold: LoginThrottle.Hold?
-        switch try await throttle.turn(email: email, delay: delay) {
+        switch try await throttle.turn(email: email, client: context.clientAddress, delay: delay) {
         case .go(let taken):
             hold = taken
         case .refuse(let seconds):
-            // Another try for this email is under way: this one is not checked, whatever its password.
+            // Another try for this email from this client is under way: this one is not checked, whatever its password.
             var refused = refuse("login", "Too many sign-in attempts. Try again in \(Self.minutes(seconds)).", email: email, context: context,
                                  status: .tooManyRequests)
             refused.headers[.retryAfter] = String(seconds)

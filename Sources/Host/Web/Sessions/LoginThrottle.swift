@@ -8,10 +8,11 @@ import SenderAPI
 /// - per email address *and* client, against guessing one user's password from one place: a guesser's
 ///   tries for a victim's email lock out the guesser's client, never the victim's;
 /// - failed sign-ins for an email from every client slow each later try for it (1 s, doubling to 8 s),
-///   against guessing from many places. The delay is a gate per email, held for the wait and the check: while
-///   one try for the email is under way, another for it is answered 429 with Retry-After instead of being checked, so tries
-///   sent in parallel from many places are not checked in parallel. The gate is short and per email, so the
-///   right password from a fresh client once it passes still signs in: no stranger can lock a victim out.
+///   against guessing from many places. The delay is a gate per email and client, held for the wait and the
+///   check: while one try for the email from a client is under way, another from that client is answered 429
+///   with Retry-After instead of being checked, so one place cannot run its guesses in parallel. The gate is
+///   not per email alone: then a stranger holding it would refuse the victim's right password from anywhere.
+///   No stranger can lock a victim out; a victim's try waits at most `maxDelaySeconds`.
 /// An IPv6 client counts by its /64 (`ClientAddress.limitKey`): one subscriber's prefix is one client.
 struct LoginThrottle: Sendable {
     let limiter: SlidingWindowLimiter
@@ -45,8 +46,8 @@ struct LoginThrottle: Sendable {
         return Self.delay(failures: failures)
     }
 
-    /// Whether a try for `email` may go ahead now: when it must wait `delay`, it takes the email's gate for
-    /// its wait and its check (`.go` with the hold to release when done); while another try holds that gate,
+    /// Whether a try for `email` from `address` may go ahead now: when it must wait `delay`, it takes that
+    /// email and client's gate for its wait and its check (`.go` with the hold to release when done); while another try holds that gate,
     /// `.refuse` with the seconds to say in Retry-After.
     typealias Hold = SlidingWindowLimiter.Hold
 
@@ -55,11 +56,12 @@ struct LoginThrottle: Sendable {
         case refuse(seconds: Int)
     }
 
-    func turn(email: String, delay: Duration) async throws -> Turn {
+    func turn(email: String, client address: String, delay: Duration) async throws -> Turn {
         let seconds = Int(delay.components.seconds)
         guard seconds > 0 else { return .go(nil) }
+        let gate = keyPrefix + "web:login:gate:" + Self.digest(email) + ":client:" + ClientAddress.limitKey(address)
         // Long enough for the wait and a password check on a busy host; released as soon as the check is done.
-        switch try await limiter.hold(keyPrefix + "web:login:gate:" + Self.digest(email), milliseconds: (seconds + Self.checkSeconds) * 1_000) {
+        switch try await limiter.hold(gate, milliseconds: (seconds + Self.checkSeconds) * 1_000) {
         case .held(let hold): return .go(hold)
         case .busy: return .refuse(seconds: seconds)
         }
