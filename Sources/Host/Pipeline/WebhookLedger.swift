@@ -39,10 +39,11 @@ public struct WebhookLedger: Sendable {
         /// What identifies this event among those applied before, in 64 hex digits whatever the provider sent:
         /// the fields are the tenant's to choose (a signed event may carry 250 KB ids), and the dedupe keys live
         /// 30 hours in the Redis the rate limiters share. Each field is length-prefixed, so no two events
-        /// share a digest by moving a separator between fields.
+        /// share a digest by moving a separator between fields. The config's scope is one of the fields: an
+        /// event one tenant applied must not count as seen for another that sent the same ids.
         public var seenDigest: String {
             var bytes: [UInt8] = []
-            for field in [provider, eventID, event.providerMessageId, event.recipient] {
+            for field in [WebhookLedger.scope(self), provider, eventID, event.providerMessageId, event.recipient] {
                 bytes += Array("\(field.utf8.count):".utf8) + Array(field.utf8)
             }
             return Encoding.hex(Digest.sha256(bytes))

@@ -104,8 +104,8 @@ struct WebhookFaultIsolationTests {
 
     @Test("a webhook event's dedupe key is 64 hex digits whatever the tenant's ids, and each field counts on its own")
     func seenDigestBounded() {
-        func incoming(_ id: String, _ message: String, _ recipient: String) -> WebhookLedger.Incoming {
-            .init(provider: "resend", sendConfigID: nil, event: DeliveryEvent(type: .delivered, eventId: id, providerMessageId: message, recipient: recipient),
+        func incoming(_ id: String, _ message: String, _ recipient: String, config: String? = nil) -> WebhookLedger.Incoming {
+            .init(provider: "resend", sendConfigID: config, event: DeliveryEvent(type: .delivered, eventId: id, providerMessageId: message, recipient: recipient),
                   receivedAtMs: 0)
         }
         let huge = String(repeating: "x", count: 250_000)
@@ -115,5 +115,8 @@ struct WebhookFaultIsolationTests {
         #expect(incoming("a:b", "c", "d").seenDigest != incoming("a", "b:c", "d").seenDigest, "a separator moved between fields")
         #expect(incoming("a|b", "c", "d").seenDigest != incoming("a", "b|c", "d").seenDigest)
         #expect(incoming("a", "b", "c").seenDigest != incoming("a", "b", "d").seenDigest)
+        // Another tenant's config, or the managed account, with the same ids: not seen.
+        let tenants = Set([nil, "0b1e6c3a-7d44-4c55-9a4e-1f2a3b4c5d6e", "5f0c2d1e-8a9b-4c3d-8e7f-6a5b4c3d2e1f"].map { incoming("a", "b", "c", config: $0).seenDigest })
+        #expect(tenants.count == 3, "one digest for three scopes")
     }
 }
