@@ -129,10 +129,17 @@ struct ServeCommand: AsyncParsableCommand {
                 throw CommandFailure("serve: the pipeline cannot start: \(error)")
             }
         }
+        // The receiver's and the processor's config reads apart: a stranger's flood of ids at the receiver
+        // (its own small pool, "no such config" remembered) never holds back the processor's rounds.
         var webhookInstances: WebhookInstances?
-        if let resources, chosen.contains(.receiver) || chosen.contains(.webhookProcessor) {
+        var processorInstances: WebhookInstances?
+        if let resources, chosen.contains(.receiver) {
             webhookInstances = WebhookInstances(plugins: registry, managed: managed,
                                                 configs: resources.webhookConfigInstances(services: pluginServices))
+        }
+        if let resources, chosen.contains(.webhookProcessor) {
+            processorInstances = WebhookInstances(plugins: registry, managed: managed,
+                                                  configs: resources.webhookProcessorConfigInstances(services: pluginServices))
         }
         let host = self.host, port = self.port
         // First in the group, so shut down last: the roles' last events are in its buffer when it drains.
@@ -156,7 +163,7 @@ struct ServeCommand: AsyncParsableCommand {
                 services.append(WebhookReceiver(settings: settings, instances: webhookInstances!, jetStream: jetStream, fetcher: fetcher,
                                                 logger: logger) { port in Output.line("receiver listening on http://\(settings.host):\(port)") })
             case .webhookProcessor:
-                services.append(WebhookEventProcessor(resources: resources!, settings: hostConfig.webhooks, instances: webhookInstances!))
+                services.append(WebhookEventProcessor(resources: resources!, settings: hostConfig.webhooks, instances: processorInstances!))
             case .web:
                 guard (0...65_535).contains(webPort) else { throw ValidationError("--web-port must be 0–65535, not \(webPort)") }
                 services.append(WebDashboard(server: server, host: host, port: webPort) { port in

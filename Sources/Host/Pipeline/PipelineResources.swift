@@ -86,7 +86,13 @@ public final class PipelineResources: Sendable {
         SendConfigInstances(ledger: ledger, plugins: plugins, vault: vault, services: services, managed: managed)
     }
 
-    /// The send-configs' plugin instances for the webhook path, read through `lookups`.
+    /// The send-configs' plugin instances for the webhook processor: the main pool, and no belief in "no such
+    /// config" (its retries wait for one), so strangers' lookups at the receiver never hold its rounds back.
+    public func webhookProcessorConfigInstances(services: HostServices) -> SendConfigInstances {
+        SendConfigInstances(ledger: ledger, plugins: plugins, vault: vault, services: services, managed: managed, missingTTLMs: 0)
+    }
+
+    /// The send-configs' plugin instances for the webhook receiver, read through `lookups`.
     public func webhookConfigInstances(services: HostServices) -> SendConfigInstances {
         SendConfigInstances(ledger: BatchLedger(database: lookups), plugins: plugins, vault: vault, services: services, managed: managed)
     }

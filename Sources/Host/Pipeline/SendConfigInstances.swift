@@ -40,9 +40,14 @@ public final class SendConfigInstances: Sendable {
     public static let capacity = 10_000
     public static let missingCapacity = 10_000
     public static let missingTTLMs: Int64 = 30_000
+    /// How long "no such config" is believed: `missingTTLMs` where strangers name ids (the receiver), 0 where
+    /// only stored webhooks do (the webhook processor, whose retries wait for a config that appears).
+    private let missingTTLMs: Int64
 
     public init(ledger: BatchLedger, plugins: PluginRegistry, vault: CredentialVault, services: HostServices,
-                managed: ManagedInstances = ManagedInstances(), recheckMs: Int64 = 5_000, capacity: Int = SendConfigInstances.capacity) {
+                managed: ManagedInstances = ManagedInstances(), recheckMs: Int64 = 5_000, capacity: Int = SendConfigInstances.capacity,
+                missingTTLMs: Int64 = SendConfigInstances.missingTTLMs) {
+        self.missingTTLMs = missingTTLMs
         cache = NIOLockedValueBox(BoundedTable(capacity: capacity))
         missing = NIOLockedValueBox(BoundedTable(capacity: Self.missingCapacity))
         self.ledger = ledger
@@ -63,7 +68,7 @@ public final class SendConfigInstances: Sendable {
         let now = WallClock.nowMilliseconds
         if let fresh = freshRoute(sendConfigID: sendConfigID, now: now) { return fresh }
         guard let config = try await ledger.sendConfig(id: sendConfigID) else {
-            missing.withLockedValue { $0[sendConfigID] = now + Self.missingTTLMs }
+            if missingTTLMs > 0 { missing.withLockedValue { $0[sendConfigID] = now + missingTTLMs } }
             return .failure(Self.noSuchConfig(sendConfigID))
         }
         missing.withLockedValue { $0[sendConfigID] = nil }
