@@ -34,6 +34,26 @@ final class PipelineHarness: @unchecked Sendable {
         return value
     }
 
+    /// `[managed.ses]` and `[managed.telnyx]` tables whose accounts send to `baseURL`, with the keys the tests
+    /// sign their webhooks with; `certificatePrefix` lets SES fetch its signing certificate from a loopback sandbox.
+    static func managedSESAndTelnyx(baseURL: String, certificatePrefix: String? = nil) -> String {
+        """
+        [managed.ses]
+        access_key_id = "AKIDEXAMPLE"
+        secret_access_key = "env:TEST_MANAGED_SES_SECRET"
+        region = "us-east-1"
+        base_url = "\(baseURL)"
+        configuration_set = "batchsender-events"
+        sns_topic_arns = "[\\"arn:aws:sns:us-east-1:123456789012:batchsender-ses-events\\"]"
+        \(certificatePrefix.map { "insecure_test_cert_url_prefix = \"\($0)\"" } ?? "")
+        [managed.telnyx]
+        api_key = "KEYmanaged0123456789"
+        public_key = "A6EHv/POEL4dcN0Y50vAmWfk1jCbpQ1fHdyGZBJVMbg="
+        base_url = "\(baseURL)"
+
+        """
+    }
+
     /// `pipeline`: extra `[pipeline]` keys; `plugins`: the providers this deployment loads.
     /// `webhooks`: extra `[webhooks]` keys; `tables`: more tables for the host config (`[managed.ses]`, say).
         /// `managedBaseURL`: where the managed Resend account sends (a sandbox); `limits`: the `[limits]` table.

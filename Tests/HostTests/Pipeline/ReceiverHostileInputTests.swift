@@ -60,18 +60,7 @@ extension PipelineTests {
     @Test("A webhook-timestamp of INT64_MIN (and INT64_MAX, 30 digits, empty, -1.5) with any signature answers 401 on every provider route, per-config and managed, and the server stays up")
     func hostileTimestampsEveryRoute() async throws {
         let dead = "http://127.0.0.1:9"
-        let harness = try PipelineHarness(tables: """
-            [managed.ses]
-            access_key_id = "AKIDEXAMPLE"
-            secret_access_key = "env:TEST_MANAGED_SES_SECRET"
-            region = "us-east-1"
-            base_url = "\(dead)"
-            configuration_set = "batchsender-events"
-            sns_topic_arns = "[\\"arn:aws:sns:us-east-1:123456789012:batchsender-ses-events\\"]"
-            [managed.telnyx]
-            api_key = "KEYmanaged0123456789"
-            public_key = "A6EHv/POEL4dcN0Y50vAmWfk1jCbpQ1fHdyGZBJVMbg="
-            base_url = "\(dead)"
+        let harness = try PipelineHarness(tables: PipelineHarness.managedSESAndTelnyx(baseURL: dead) + """
             [managed.echo]
             url = "\(dead)/echo"
             secret = "echo-managed-secret"

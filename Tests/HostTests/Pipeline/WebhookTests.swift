@@ -98,20 +98,7 @@ extension PipelineTests {
     func managedRoute(provider: String) async throws {
         let sandboxPort = try TestSandbox.freePort()
         let sandboxURL = "http://127.0.0.1:\(sandboxPort)"
-        let harness = try PipelineHarness(tables: """
-            [managed.ses]
-            access_key_id = "AKIDEXAMPLE"
-            secret_access_key = "env:TEST_MANAGED_SES_SECRET"
-            region = "us-east-1"
-            base_url = "\(sandboxURL)"
-            configuration_set = "batchsender-events"
-            sns_topic_arns = "[\\"arn:aws:sns:us-east-1:123456789012:batchsender-ses-events\\"]"
-            insecure_test_cert_url_prefix = "\(sandboxURL)/sns/"
-            [managed.telnyx]
-            api_key = "KEYmanaged0123456789"
-            public_key = "A6EHv/POEL4dcN0Y50vAmWfk1jCbpQ1fHdyGZBJVMbg="
-            base_url = "\(sandboxURL)"
-            """, managedBaseURL: sandboxURL)
+        let harness = try PipelineHarness(tables: PipelineHarness.managedSESAndTelnyx(baseURL: sandboxURL, certificatePrefix: "\(sandboxURL)/sns/"), managedBaseURL: sandboxURL)
         defer { harness.finish() }
         try harness.start("host", roles: Self.allRoles)
         // Made through the API: it takes no credentials and sends with the deployment's own account.
