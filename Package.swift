@@ -27,6 +27,13 @@ func providerTargets(_ name: String) -> [Target] {
     ]
 }
 
+/// What every role module builds on: the concepts below the roles, never another role.
+let roleDependencies: [Target.Dependency] = [
+    "HostCore", "Domain", "Persistence", "Messaging", "Analytics", "ProviderInstances", "Pipeline", "ProviderModel", "ProviderCrypto",
+    .product(name: "Logging", package: "swift-log"), .product(name: "Metrics", package: "swift-metrics"),
+    .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+]
+
 let providers = ["Echo", "Resend", "CustomWebhook", "Telnyx", "SES"]
 
 let package = Package(
@@ -83,72 +90,77 @@ let package = Package(
             ],
             path: "Sources/Host/Core"
         ),
-        // The servers the host stores in and talks to: PostgreSQL (libpq, with the versioned schema),
-        // Redis (hiredis) and NATS (libnats), each wrapped once, and the pool their blocking calls run in.
+        // What the platform is, with no server in it: statuses and their rules, jobs, dead letters, webhook
+        // envelopes, analytics events.
+        .target(name: "Domain", dependencies: ["HostCore", "ProviderModel"], path: "Sources/Host/Domain"),
+        // A batch's template rendered per recipient.
+        .target(name: "Templating", dependencies: ["Domain", "ProviderModel", .product(name: "Mustache", package: "swift-mustache")],
+                path: "Sources/Host/Templating"),
+        // Where state lives: PostgreSQL (libpq; the versioned schema; each table's SQL in its own folder) and
+        // Redis (hiredis; every key built here), each wrapped once, and the pool their blocking calls run in.
         .target(
-            name: "Storage",
-            dependencies: ["CPQ", "CHiredis", "CNats", .product(name: "NIOPosix", package: "swift-nio")],
-            path: "Sources/Host/Storage",
-            exclude: ["ClickHouse"]
+            name: "Persistence",
+            dependencies: ["CPQ", "CHiredis", "Domain", "HostCore", "ProviderModel", "ProviderCrypto",
+                           .product(name: "NIOPosix", package: "swift-nio")],
+            path: "Sources/Host/Persistence"
         ),
-        // ClickHouse, the analytics store, over its HTTP interface through the host's one HTTP client.
-        .target(name: "ClickHouse", dependencies: ["HostCore", "ProviderModel"], path: "Sources/Host/Storage/ClickHouse"),
-        // What the delivery roles share: streams, hot state in Redis, the batch ledger in PostgreSQL,
-        // chunk jobs, leases, credentials and send-config instances.
+        // How work moves: JetStream (libnats), the streams, the publishers and the consumer loop every role uses.
+        .target(name: "Messaging", dependencies: ["CNats", "Domain", "HostCore", "ProviderModel",
+                                                  .product(name: "NIOPosix", package: "swift-nio"),
+                                                  .product(name: "Metrics", package: "swift-metrics"),
+                                                  .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")],
+                path: "Sources/Host/Messaging"),
+        // Analytics: the event writer and its spill, ClickHouse over its HTTP interface, the queries.
+        .target(name: "Analytics", dependencies: ["Domain", "HostCore", "ProviderModel", .product(name: "Logging", package: "swift-log"),
+                                                  .product(name: "Metrics", package: "swift-metrics"),
+                                                  .product(name: "NIOPosix", package: "swift-nio"),
+                                                  .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")],
+                path: "Sources/Host/Analytics"),
+        // The providers as the host holds them: the credential vault and plugin instances per send-config.
+        .target(name: "ProviderInstances", dependencies: ["Domain", "Persistence", "HostCore", "ProviderModel", "ProviderCrypto",
+                                                          .product(name: "NIOConcurrencyHelpers", package: "swift-nio")],
+                path: "Sources/Host/Providers"),
         .target(
             name: "Pipeline",
-            dependencies: ["HostCore", "Storage", "ClickHouse", "ProviderModel", "ProviderCrypto", .product(name: "Logging", package: "swift-log"),
-                           .product(name: "Metrics", package: "swift-metrics"),
-                           .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-                           .product(name: "Mustache", package: "swift-mustache")],
+            dependencies: ["HostCore", "Domain", "Persistence", "Messaging", "Analytics", "ProviderInstances", "ProviderModel",
+                           .product(name: "Logging", package: "swift-log"), .product(name: "NIOPosix", package: "swift-nio")],
             path: "Sources/Host/Pipeline"
         ),
         // The delivery roles, one module each: a message's path reads discoverer → processor → sender,
         // with the background role keeping counters and recovering stuck batches.
-        .target(name: "Discoverer", dependencies: ["Pipeline", .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")],
-                path: "Sources/Host/Discoverer"),
-        .target(name: "Processor", dependencies: ["Pipeline", .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")],
-                path: "Sources/Host/Processor"),
-        .target(name: "Sender", dependencies: ["Pipeline", .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-                                               .product(name: "Metrics", package: "swift-metrics")],
-                path: "Sources/Host/Sender"),
-        .target(name: "Background", dependencies: ["Pipeline", .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")],
-                path: "Sources/Host/Background"),
+        .target(name: "Discoverer", dependencies: roleDependencies, path: "Sources/Host/Roles/Discoverer"),
+        .target(name: "Processor", dependencies: roleDependencies + ["Templating"], path: "Sources/Host/Roles/Processor"),
+        .target(name: "Sender", dependencies: roleDependencies, path: "Sources/Host/Roles/Sender"),
+        .target(name: "Background", dependencies: roleDependencies, path: "Sources/Host/Roles/Background"),
         // Webhooks come back: the receiver verifies and stores them, the webhook processor applies them.
-        .target(name: "Receiver", dependencies: ["Pipeline", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
-                                                 .product(name: "NIOHTTP1", package: "swift-nio"), .product(name: "NIOExtras", package: "swift-nio-extras"),
-                                                 .product(name: "Prometheus", package: "swift-prometheus"),
-                                                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")],
-                path: "Sources/Host/Receiver"),
-        .target(name: "WebhookProcessor", dependencies: ["Pipeline", .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-                                                         .product(name: "Metrics", package: "swift-metrics")],
-                path: "Sources/Host/WebhookProcessor"),
+        .target(name: "Receiver", dependencies: roleDependencies + [.product(name: "NIOCore", package: "swift-nio"),
+                                                                    .product(name: "NIOHTTP1", package: "swift-nio"),
+                                                                    .product(name: "NIOExtras", package: "swift-nio-extras"),
+                                                                    .product(name: "Prometheus", package: "swift-prometheus")],
+                path: "Sources/Host/Roles/Receiver"),
+        .target(name: "WebhookProcessor", dependencies: roleDependencies, path: "Sources/Host/Roles/WebhookProcessor"),
 
         // The sender API: API keys, send-configs, batches, recipients, suppressions, health and metrics.
         .target(
             name: "SenderAPI",
-            dependencies: [
-                "HostCore", "Storage", "ClickHouse", "ProviderCrypto", "ProviderModel", "Pipeline",
+            dependencies: roleDependencies + ["Templating",
                 .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
             ],
-            path: "Sources/Host/API",
+            path: "Sources/Host/Roles/API",
             resources: [.copy("openapi.json")]
         ),
 
         // The web dashboard: sessions over the sender API's routes, pages rendered with swift-mustache.
         .target(
             name: "WebDashboard",
-            dependencies: [
-                "SenderAPI", "HostCore", "Storage", "ProviderCrypto", "ProviderModel", "Pipeline",
+            dependencies: roleDependencies + ["SenderAPI",
                 .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Mustache", package: "swift-mustache"),
             ],
-            path: "Sources/Host/Web",
+            path: "Sources/Host/Roles/Dashboard",
             resources: [.copy("Templates"), .copy("Assets")]
         ),
 
@@ -162,12 +174,25 @@ let package = Package(
             ],
             path: "Sources/Sandbox"
         ),
+        // The composition root: what a process builds once (pools, clients, plugin instances) and hands to its roles,
+        // and what every command shares (its output and failures).
+        .target(name: "App", dependencies: roleDependencies, path: "Sources/Host/App"),
+        // `batchsender bench`: the end-to-end benchmarks, a module of their own that the command line links.
+        .target(
+            name: "EndToEndBench",
+            dependencies: ["App", "HostCore", "ProviderModel", "ProviderCrypto", "ProviderSandbox", "SenderAPI", "Domain", "Persistence", "Messaging",
+                           "Analytics", "Pipeline",
+                           .product(name: "ArgumentParser", package: "swift-argument-parser"), .product(name: "Logging", package: "swift-log"),
+                           .product(name: "Hummingbird", package: "hummingbird"), .product(name: "NIOPosix", package: "swift-nio"),
+                           .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")],
+            path: "Benchmarks/EndToEnd"
+        ),
         .executableTarget(
             name: "batchsender",
-            dependencies: ["HostCore", "ProviderSandbox", "Storage", "ClickHouse", "SenderAPI", "WebDashboard", "Pipeline", "Discoverer", "Processor", "Sender",
-                           .product(name: "Metrics", package: "swift-metrics"), .product(name: "Prometheus", package: "swift-prometheus"),
-                           "Background", "Receiver", "WebhookProcessor", .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-                           .product(name: "Hummingbird", package: "hummingbird"), .product(name: "ArgumentParser", package: "swift-argument-parser"), .product(name: "Logging", package: "swift-log")],
+            dependencies: roleDependencies + ["App", "ProviderSandbox", "EndToEndBench", "SenderAPI", "WebDashboard", "Discoverer", "Processor", "Sender",
+                           .product(name: "Prometheus", package: "swift-prometheus"),
+                           "Background", "Receiver", "WebhookProcessor",
+                           .product(name: "Hummingbird", package: "hummingbird"), .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Sources/Host/CLI"
         ),
 
@@ -203,7 +228,7 @@ let package = Package(
             path: "Plugins/ConformancePlugin"
         ),
 
-        .testTarget(name: "HostTests", dependencies: ["HostCore", "ProviderModel", "ProviderCrypto", "Storage", "ClickHouse", "Pipeline", "Processor",
+        .testTarget(name: "HostTests", dependencies: ["HostCore", "ProviderModel", "ProviderCrypto", "Domain", "Templating", "Persistence", "Messaging", "Analytics", "ProviderInstances", "Pipeline", "Processor",
                                                      "ProviderSandbox", "TestSupport",
                                                      .product(name: "Mustache", package: "swift-mustache")],
                     path: "Tests/HostTests"),
@@ -211,7 +236,7 @@ let package = Package(
         .target(name: "TestSupport", path: "Tests/Support", exclude: ["http_test_server.py"]),
         .testTarget(
             name: "APITests",
-            dependencies: ["SenderAPI", "WebDashboard", "Storage", "HostCore", "ProviderCrypto", "TestSupport", .product(name: "Prometheus", package: "swift-prometheus"),
+            dependencies: ["SenderAPI", "WebDashboard", "Domain", "Persistence", "HostCore", "ProviderCrypto", "TestSupport", .product(name: "Prometheus", package: "swift-prometheus"),
                            .product(name: "HummingbirdTesting", package: "hummingbird")],
             path: "Tests/APITests"
         ),

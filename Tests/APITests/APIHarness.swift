@@ -1,15 +1,21 @@
+import Analytics
+import Domain
 import Foundation
 import HTTPTypes
 import HostCore
 import Hummingbird
 import HummingbirdTesting
 import Logging
-import ProviderCrypto
+import Messaging
 import NIOCore
-import ProviderModel
+import Persistence
+import Pipeline
 import Prometheus
+import ProviderCrypto
+import ProviderInstances
+import ProviderModel
+import Templating
 @testable import SenderAPI
-import Storage
 
 /// One API server per test, on a scratch PostgreSQL database of its own and
 /// the real Redis of `scripts/stack` (under a key prefix of its own), with

@@ -1,7 +1,12 @@
+import Analytics
 import Dispatch
+import Domain
 import HTTPTypes
+import HostCore
+import Messaging
+import Persistence
+import ProviderInstances
 import ProviderModel
-import Storage
 import Testing
 @testable import SenderAPI
 

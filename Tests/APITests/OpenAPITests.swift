@@ -1,7 +1,14 @@
-import Testing
+import Analytics
+import Domain
 import Foundation
+import HostCore
+import Messaging
+import Persistence
 import Pipeline
+import ProviderInstances
 import ProviderModel
+import Templating
+import Testing
 @testable import SenderAPI
 
 @Suite("The OpenAPI document")

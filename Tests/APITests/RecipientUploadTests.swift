@@ -1,8 +1,13 @@
+import Analytics
 import Dispatch
-import Testing
+import Domain
+import HostCore
+import Messaging
+import Persistence
+import Pipeline
 import ProviderModel
-import Storage
 import Synchronization
+import Testing
 
 @Suite("Recipient uploads: CSV and JSON, all or nothing")
 struct RecipientUploadTests {

@@ -1,8 +1,13 @@
+import Analytics
+import Domain
 import HostCore
-import Testing
-import ProviderCrypto
-import ProviderModel
+import Messaging
+import Persistence
 import Pipeline
+import ProviderCrypto
+import ProviderInstances
+import ProviderModel
+import Testing
 @testable import SenderAPI
 
 @Suite("Send-configs: checked against the plugins, credentials sealed and masked")

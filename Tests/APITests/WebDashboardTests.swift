@@ -1,15 +1,21 @@
+import Analytics
+import Domain
 import Foundation
 import HTTPTypes
+import HostCore
 import Hummingbird
 import HummingbirdTesting
 import Logging
-import HostCore
+import Messaging
 import NIOCore
+import Persistence
+import Pipeline
 import ProviderCrypto
+import ProviderInstances
 import ProviderModel
 import SenderAPI
-import Storage
 import Synchronization
+import Templating
 import Testing
 @testable import WebDashboard
 

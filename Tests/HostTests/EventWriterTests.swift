@@ -1,9 +1,13 @@
-import ClickHouse
+import Analytics
+import Domain
 import Foundation
 import HostCore
 import Logging
+import Messaging
 import NIOPosix
+import Persistence
 import Pipeline
+import ProviderInstances
 import ProviderModel
 import Synchronization
 import Testing

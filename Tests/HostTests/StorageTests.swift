@@ -1,6 +1,13 @@
+import Analytics
+import Domain
 import Foundation
+import HostCore
+import Messaging
 import NIOPosix
-import Storage
+import Persistence
+import Pipeline
+import ProviderInstances
+import Templating
 import Testing
 
 /// Against the real PostgreSQL that `scripts/stack up` starts (DATABASE_URL from .env.dev),

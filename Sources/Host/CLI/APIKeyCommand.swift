@@ -1,9 +1,15 @@
+import App
+import Analytics
 import ArgumentParser
+import Domain
 import Foundation
+import HostCore
+import Messaging
+import Persistence
+import Pipeline
 import ProviderCrypto
 import ProviderModel
 import SenderAPI
-import Storage
 import WebDashboard
 
 /// `batchsender apikey create`: the first key of a user (later ones come from the API).

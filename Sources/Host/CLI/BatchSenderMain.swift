@@ -1,4 +1,6 @@
+import App
 import ArgumentParser
+import EndToEndBench
 import Foundation
 
 /// The entry point. ArgumentParser's own usage errors exit 64; BatchSender

@@ -1,11 +1,17 @@
+import App
+import Analytics
 import ArgumentParser
+import Domain
 import Foundation
 import HostCore
 import Logging
+import Messaging
+import Persistence
 import Pipeline
+import ProviderInstances
 import ProviderModel
 import SenderAPI
-import Storage
+import Templating
 
 /// `batchsender dlq list|redrive`: the recipients that used every attempt, and sending them again.
 struct DeadLetterCommand: AsyncParsableCommand {

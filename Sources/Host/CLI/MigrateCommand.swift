@@ -1,6 +1,14 @@
+import App
+import Analytics
 import ArgumentParser
+import Domain
 import Foundation
-import Storage
+import HostCore
+import Messaging
+import Persistence
+import Pipeline
+import ProviderInstances
+import Templating
 
 /// `batchsender migrate`: brings the database schema up to date (the host also does this on start-up).
 struct MigrateCommand: ParsableCommand {

@@ -1,20 +1,25 @@
+import App
+import Analytics
 import ArgumentParser
 import Background
-import ClickHouse
 import Discoverer
+import Domain
 import Foundation
 import HostCore
 import Logging
+import Messaging
 import Metrics
+import Persistence
 import Pipeline
-import Prometheus
 import Processor
+import Prometheus
+import ProviderInstances
 import ProviderModel
 import Receiver
 import Sender
 import SenderAPI
 import ServiceLifecycle
-import Storage
+import Templating
 import WebDashboard
 import WebhookProcessor
 
@@ -204,15 +209,7 @@ struct ServeCommand: AsyncParsableCommand {
 
     /// The host config `--config` names, or one that loads every provider plugin beside this executable.
     private func loadConfig() throws -> HostConfig {
-        guard let config else { return HostConfig(plugins: Self.bundledPlugins().map { PluginEntry(path: $0, required: false) }) }
+        guard let config else { return HostConfig(plugins: BundledPlugins.paths().map { PluginEntry(path: $0, required: false) }) }
         do { return try HostConfig.load(path: config) } catch { throw CommandFailure(error.description) }
-    }
-
-    /// The provider plugins the build put beside this executable.
-    static func bundledPlugins() -> [String] {
-        let folder = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
-        let names = (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
-        return names.filter { $0.hasPrefix("lib") && $0.hasSuffix("Provider.so") && !$0.contains("EchoC") }.sorted()
-            .map { folder.appendingPathComponent($0).path }
     }
 }

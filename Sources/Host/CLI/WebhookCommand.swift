@@ -1,6 +1,12 @@
+import App
+import Analytics
 import ArgumentParser
+import Domain
+import HostCore
+import Messaging
+import Persistence
 import Pipeline
-import Storage
+import ProviderInstances
 
 /// `batchsender webhooks orphans`: provider events whose message this platform never
 /// found, kept after `[webhooks] orphan_after_ms` of retries for an operator to look at.

@@ -1,8 +1,12 @@
-import ClickHouse
+import Analytics
+import Domain
+import Glibc
 import HostCore
 import Logging
+import Messaging
 import NIOPosix
-import Storage
+import Persistence
+import ProviderInstances
 
 /// What the pipeline roles of one process share: PostgreSQL and Redis pools
 /// whose blocking calls run on storage threads of their own, one JetStream
@@ -20,14 +24,14 @@ public final class PipelineResources: Sendable {
     public static let lookupWaitMs = 2_000
     public let redis: ConnectionPool<RedisConnection>
     public let jetStream: JetStream
-    public let hot: HotState
+    public let hot: DeliveryState
     public let ledger: BatchLedger
     public let plugins: PluginRegistry
     public let vault: CredentialVault
     /// The deployment's own provider accounts, for managed send-configs.
     public let managed: ManagedInstances
     public let buckets: RateBuckets
-    public let tenants: TenantQueues
+    public let tenants: TenantRegistry
     /// Events for the analytics store; one buffer per process, run as a service of its own.
     public let events: EventWriter
     /// A name for this process in leases and logs.
@@ -67,10 +71,10 @@ public final class PipelineResources: Sendable {
         }
         jetStream = try JetStream(url: natsURL)
         try Streams.ensure(jetStream)
-        hot = HotState(redis: redis, prefix: HotState.prefix(for: redisPrefix))
+        hot = DeliveryState(redis: redis, prefix: DeliveryState.prefix(for: redisPrefix))
         ledger = BatchLedger(database: database)
         buckets = RateBuckets(redis: redis, keyPrefix: redisPrefix, limits: limits)
-        tenants = TenantQueues(redis: redis, prefix: hot.prefix)
+        tenants = TenantRegistry(redis: redis, prefix: hot.prefix)
         events = EventWriter(client: clickhouse, settings: analytics, threads: threads, logger: logger)
         processName = "\(ProcessIdentity.host)-\(ProcessIdentity.pid)-\(UInt32.random(in: 0...UInt32.max))"
     }
@@ -128,10 +132,4 @@ enum ProcessIdentity {
 }
 
 #if canImport(Glibc)
-import Glibc
 #endif
-
-/// Sleeps, returning early (without throwing) when the task is cancelled.
-public func pause(milliseconds: Int64) async {
-    try? await Task.sleep(for: .milliseconds(milliseconds))
-}

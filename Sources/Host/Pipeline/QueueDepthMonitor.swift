@@ -1,7 +1,7 @@
 import HostCore
+import Messaging
 import Metrics
 import ServiceLifecycle
-import Storage
 
 /// Reads every stream's consumers from JetStream every few seconds into gauges, so that Prometheus
 /// (and an autoscaler reading it) sees the work waiting: `nats_queue_depth`, the jobs not yet done

@@ -1,5 +1,10 @@
+import Analytics
+import Domain
 import Foundation
+import HostCore
+import Persistence
 import Pipeline
+import ProviderInstances
 import Testing
 
 /// The analytics store end to end: a batch sent with its webhooks, then the analytics endpoints

@@ -1,5 +1,7 @@
 import Mustache
-@testable import Pipeline
+@testable import Domain
+@testable import Templating
+import ProviderModel
 import ProviderModel
 import Testing
 

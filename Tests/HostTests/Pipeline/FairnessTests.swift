@@ -1,6 +1,10 @@
+import Analytics
+import Domain
 import Foundation
 import HostCore
-import Storage
+import Messaging
+import Persistence
+import Pipeline
 import Testing
 
 /// Tenants share the senders, and single messages go first: measured on the real stack while a large

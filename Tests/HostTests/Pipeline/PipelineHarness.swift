@@ -1,8 +1,12 @@
-import ClickHouse
+import Analytics
+import Domain
 import Foundation
 import HostCore
+import Messaging
+import Persistence
+import Pipeline
+import ProviderInstances
 import ProviderModel
-import Storage
 
 /// A whole deployment for one test: a scratch PostgreSQL database of its own,
 /// the stack's Redis (under a key prefix of its own) and NATS, and

@@ -1,7 +1,12 @@
+import Analytics
+import Domain
 import Foundation
 import HostCore
+import Messaging
+import Persistence
+import Pipeline
+import ProviderInstances
 import ProviderModel
-import Storage
 import Testing
 
 /// The delivery pipeline end to end on the real stack and the provider

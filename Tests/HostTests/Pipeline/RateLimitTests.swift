@@ -1,6 +1,10 @@
+import Domain
 import Foundation
 import HostCore
-import Storage
+import Messaging
+import Persistence
+import Pipeline
+import ProviderInstances
 import Testing
 
 /// Sending limits on the real stack, measured where they matter: at the receiving end, from the

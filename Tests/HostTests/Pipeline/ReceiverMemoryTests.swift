@@ -1,11 +1,15 @@
+import Analytics
+import Domain
 import Foundation
 import HostCore
+import Messaging
+import Persistence
 import Pipeline
-import Storage
-import Synchronization
+import ProviderInstances
 import ProviderModel
-import Testing
+import Synchronization
 import TestSupport
+import Testing
 
 /// What the receiver keeps stays bounded whatever the requests name: SNS certificate URLs it has never
 /// seen (each one a fetch, and before, a cache entry), and case spellings of one config's id (each one a

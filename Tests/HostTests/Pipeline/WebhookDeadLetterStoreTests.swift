@@ -1,10 +1,15 @@
+import Analytics
+import Domain
 import Foundation
 import HostCore
+import Messaging
 import NIOPosix
-@testable import Pipeline
+import Persistence
+import Pipeline
+import ProviderInstances
 import ProviderModel
-import Storage
 import Testing
+@testable import Persistence
 
 /// The webhook dead letters' table and the ledger's savepoints, on a scratch database of their own
 /// (no hosts, no stream).

@@ -1,10 +1,14 @@
+import Analytics
+import Domain
 import Foundation
 import HostCore
+import Messaging
 import NIOPosix
+import Persistence
 import Pipeline
 import ProviderCrypto
+import ProviderInstances
 import ProviderModel
-import Storage
 import Testing
 
 /// Webhook events PostgreSQL refuses: set aside while the rest of their round commits, tried a bounded

@@ -1,4 +1,9 @@
+import Domain
+import HostCore
+import Messaging
+import Persistence
 import Pipeline
+import ProviderInstances
 import ProviderModel
 import Testing
 

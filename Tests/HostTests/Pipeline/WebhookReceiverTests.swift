@@ -1,11 +1,16 @@
+import Analytics
+import Domain
 import Foundation
 import HostCore
+import Messaging
+import Persistence
+import Pipeline
 import ProviderCrypto
+import ProviderInstances
 import ProviderModel
 import ProviderSandbox
-import Storage
-import Testing
 import TestSupport
+import Testing
 
 /// What the receiver refuses: nothing forged, tampered, stale or unsigned is stored, and the
 /// answer names why. Part of the pipeline suite (serialized), as it counts the shared stream.

@@ -1,9 +1,14 @@
+import Analytics
+import Domain
 import Foundation
 import HostCore
+import Messaging
+import Persistence
+import Pipeline
 import ProviderCrypto
+import ProviderInstances
 import ProviderModel
 import ProviderSandbox
-import Storage
 import Testing
 
 /// Webhook ingestion end to end: the sandbox's signed webhooks through the receiver and the

@@ -1,0 +1,49 @@
+import App
+import Analytics
+import Foundation
+import HostCore
+import Messaging
+import Persistence
+import Pipeline
+import SenderAPI
+
+/// A database and a Redis key prefix of the benchmark run's own, on the stack's servers, dropped after it.
+struct ScratchDeployment {
+    let adminURL: String
+    let redisURL: String
+    let name: String
+    let databaseURL: String
+    let redisPrefix: String
+
+    init(environment: HostEnvironment) throws {
+        let adminURL = environment.databaseURL
+        self.adminURL = adminURL
+        redisURL = environment.redisURL
+        name = "batchsender_bench_\(getpid())"
+        redisPrefix = "bench-\(getpid()):"
+        guard let slash = adminURL.lastIndex(of: "/") else { throw CommandFailure("DATABASE_URL has no database name: \(adminURL)") }
+        let base = String(adminURL[..<slash])
+        let query = adminURL[slash...].firstIndex(of: "?").map { String(adminURL[$0...]) } ?? ""
+        databaseURL = base + "/" + name + query
+        do {
+            let admin = try PostgresConnection(url: adminURL)
+            try admin.execute("DROP DATABASE IF EXISTS \(name) WITH (FORCE)")
+            try admin.execute("CREATE DATABASE \(name)")
+        } catch {
+            throw CommandFailure("cannot make the benchmark's scratch database: \(error)")
+        }
+    }
+
+    /// Drops the database and deletes the run's Redis keys.
+    func drop() {
+        if let admin = try? PostgresConnection(url: adminURL) { try? admin.execute("DROP DATABASE IF EXISTS \(name) WITH (FORCE)") }
+        guard let redis = try? RedisConnection(url: redisURL) else { return }
+        var cursor = "0"
+        repeat {
+            guard let reply = try? redis.command(["SCAN", cursor, "MATCH", redisPrefix + "*", "COUNT", "1000"]).array, reply.count == 2 else { return }
+            cursor = reply[0].string ?? "0"
+            let keys = reply[1].array.compactMap(\.string)
+            if !keys.isEmpty { _ = try? redis.command(["UNLINK"] + keys) }
+        } while cursor != "0"
+    }
+}

@@ -1,0 +1,72 @@
+import Foundation
+import HostCore
+
+/// Blocks of events waiting on disk while ClickHouse is away: one file per block, named by its id,
+/// written to a temporary name and renamed, so a crash leaves either a whole block or none.
+/// Blocking file calls: callers run it on the storage threads.
+struct EventSpill: Sendable {
+    let directory: String
+
+    struct Stored: Sendable {
+        var id: String
+        var path: String
+        var rows: Int
+        /// An insert of it may already have been tried (and may have landed).
+        var attempted: Bool
+    }
+
+    @discardableResult
+    func save(id: String, body: [UInt8], attempted: Bool, rows: Int = 0) throws -> Stored {
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let name = "\(id)\(attempted ? ".attempted" : "").jsonl"
+        let temporary = "\(directory)/.\(name).tmp", final = "\(directory)/\(name)"
+        guard FileManager.default.createFile(atPath: temporary, contents: Data(body)) else {
+            throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: temporary])
+        }
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: temporary))
+        try handle.synchronize()
+        try handle.close()
+        try FileManager.default.moveItem(atPath: temporary, toPath: final)
+        return Stored(id: id, path: final, rows: rows, attempted: attempted)
+    }
+
+    /// Every stored block, oldest first; unfinished temporary files are left out (their block is still in memory or lost with a crash
+    /// before it was whole, which the rename makes impossible to mistake for a whole block).
+    func list() -> [Stored] {
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: directory) else { return [] }
+        var stored: [(Date, Stored)] = []
+        for name in names where name.hasSuffix(".jsonl") && !name.hasPrefix(".") {
+            let path = "\(directory)/\(name)"
+            let base = String(name.dropLast(".jsonl".count))
+            let attempted = base.hasSuffix(".attempted")
+            let id = attempted ? String(base.dropLast(".attempted".count)) : base
+            let modified = (try? FileManager.default.attributesOfItem(atPath: path)[.modificationDate] as? Date) ?? Date.distantPast
+            stored.append((modified, Stored(id: id, path: path, rows: rows(in: path), attempted: attempted)))
+        }
+        return stored.sorted { $0.0 < $1.0 }.map(\.1)
+    }
+
+    func read(_ block: Stored) throws -> [UInt8] {
+        guard let data = FileManager.default.contents(atPath: block.path) else {
+            throw CocoaError(.fileReadNoSuchFile, userInfo: [NSFilePathErrorKey: block.path])
+        }
+        return [UInt8](data)
+    }
+
+    func remove(_ block: Stored) {
+        try? FileManager.default.removeItem(atPath: block.path)
+    }
+
+    /// Marks a stored block as tried, so that it is checked for before it is sent again.
+    func markAttempted(_ block: Stored) -> Stored {
+        guard !block.attempted else { return block }
+        let path = "\(directory)/\(block.id).attempted.jsonl"
+        guard (try? FileManager.default.moveItem(atPath: block.path, toPath: path)) != nil else { return block }
+        return Stored(id: block.id, path: path, rows: block.rows, attempted: true)
+    }
+
+    private func rows(in path: String) -> Int {
+        guard let data = FileManager.default.contents(atPath: path) else { return 0 }
+        return data.reduce(0) { $1 == UInt8(ascii: "\n") ? $0 + 1 : $0 }
+    }
+}

@@ -1,0 +1,233 @@
+import Domain
+import Foundation
+import HostCore
+import Logging
+import Metrics
+import NIOPosix
+import ProviderModel
+import ServiceLifecycle
+import Synchronization
+
+/// The one buffer every role writes its events through into ClickHouse: blocks of `flush_rows`
+/// events or `flush_interval_ms`, whichever comes first, each one JSONEachRow insert.
+///
+/// Nothing is lost while ClickHouse is away: blocks wait in memory up to `memory_rows`, then on disk,
+/// and are sent again with a growing pause. A block is inserted once: one whose insert got no answer
+/// is looked up in `event_blocks` before it is sent again (a block of fewer than a million rows lands
+/// whole or not at all). At shutdown, what cannot be sent is written to disk for the next start.
+/// Events still in memory when the process is killed are lost: at most one interval's worth.
+public final class EventWriter: Service, Sendable {
+    struct Block {
+        var id: String
+        var rows: Int
+        var body: [UInt8]
+        var attempted = false
+    }
+
+    struct State {
+        var currentID = EventWriter.newBlockID()
+        var current: [UInt8] = []
+        var currentRows = 0
+        var startedAtMs: Int64 = 0
+        var blocks: [Block] = []
+        var memoryRows = 0
+    }
+
+    private let client: ClickHouseClient?
+    private let settings: AnalyticsSettings
+    private let spill: EventSpill
+    private let threads: NIOThreadPool
+    private let logger: Logger
+    private let state = Mutex(State())
+    private let written = Atomic<Int>(0)
+
+    private let bufferGauge = Gauge(label: "analytics_buffer_events")
+    private let spilledGauge = Gauge(label: "analytics_spilled_events")
+    private let writtenCounter = Counter(label: "analytics_events_written_total")
+    private let failureCounter = Counter(label: "analytics_flush_failures_total")
+
+    /// Without a client (no `CLICKHOUSE_URL`) events are not kept.
+    public init(client: ClickHouseClient?, settings: AnalyticsSettings, threads: NIOThreadPool, logger: Logger) {
+        self.client = client
+        self.settings = settings
+        self.spill = EventSpill(directory: settings.spillDir)
+        self.threads = threads
+        self.logger = logger.role("analytics-writer")
+    }
+
+    public var enabled: Bool { client != nil }
+
+    /// Events written to ClickHouse since start.
+    public var eventsWritten: Int { written.load(ordering: .relaxed) }
+
+    /// Events held in memory now (not yet sent, not on disk).
+    public var bufferedEvents: Int { state.withLock { $0.memoryRows } }
+
+    /// Takes events; never blocks on ClickHouse or the disk.
+    public func record(_ events: [AnalyticsEvent]) {
+        guard client != nil, !events.isEmpty else { return }
+        var remaining = events[...]
+        while !remaining.isEmpty {
+            let (id, room) = state.withLock { ($0.currentID, settings.flushRows - $0.currentRows) }
+            let part = remaining.prefix(max(1, room))
+            var bytes: [UInt8] = []
+            bytes.reserveCapacity(part.count * 300)
+            for event in part {
+                var writer = JSONWriter(capacity: 320)
+                event.encode(into: &writer, block: id)
+                bytes += writer.bytes
+                bytes.append(UInt8(ascii: "\n"))
+            }
+            let taken = state.withLock { state -> Bool in
+                // A block cut meanwhile has a new id: encode again for it.
+                guard state.currentID == id else { return false }
+                if state.currentRows == 0 { state.startedAtMs = WallClock.nowMilliseconds }
+                state.current += bytes
+                state.currentRows += part.count
+                state.memoryRows += part.count
+                if state.currentRows >= settings.flushRows { Self.cut(&state) }
+                return true
+            }
+            if taken { remaining = remaining.dropFirst(part.count) }
+        }
+    }
+
+    private static func cut(_ state: inout State) {
+        guard state.currentRows > 0 else { return }
+        state.blocks.append(Block(id: state.currentID, rows: state.currentRows, body: state.current))
+        state.currentID = newBlockID()
+        state.current = []
+        state.currentRows = 0
+    }
+
+    static func newBlockID() -> String { UUID().uuidString.lowercased() }
+
+    public func run() async throws {
+        guard let client else {
+            // Nothing to write, but a service that ends early stops its group: wait for the shutdown.
+            try? await gracefulShutdown()
+            return
+        }
+        var schemaReady = false
+        var pauseMs: Int64 = 500, nextTryMs: Int64 = 0
+        var spilled = (try? await threads.runIfActive { [spill] in spill.list() }) ?? []
+        spilledGauge.record(spilled.reduce(0) { $0 + $1.rows })
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            let now = WallClock.nowMilliseconds
+            state.withLock { state in
+                if state.currentRows > 0, now - state.startedAtMs >= settings.flushIntervalMs { Self.cut(&state) }
+            }
+            if now >= nextTryMs {
+                do {
+                    if !schemaReady {
+                        try await AnalyticsSchema.create(client)
+                        schemaReady = true
+                    }
+                    try await sendSpilled(&spilled, client: client)
+                    try await sendBlocks(client: client, limit: Int.max)
+                    pauseMs = 500
+                } catch {
+                    failureCounter.increment()
+                    nextTryMs = WallClock.nowMilliseconds + pauseMs
+                    logger.warning("analytics events wait for ClickHouse", metadata: ["error": "\(error)", "retryInMs": "\(pauseMs)"])
+                    pauseMs = min(pauseMs * 2, 30_000)
+                }
+            }
+            try? await spillOverflow(into: &spilled)
+            bufferGauge.record(bufferedEvents)
+            spilledGauge.record(spilled.reduce(0) { $0 + $1.rows })
+            let waiting = state.withLock { !$0.blocks.isEmpty }
+            await pause(milliseconds: waiting && now >= nextTryMs ? 5 : 50)
+        }
+        await drain(client: client, schemaReady: schemaReady)
+    }
+
+    /// At shutdown: one more try for everything in memory, then the rest to disk.
+    private func drain(client: ClickHouseClient, schemaReady: Bool) async {
+        state.withLock { Self.cut(&$0) }
+        do {
+            if !schemaReady { try await AnalyticsSchema.create(client) }
+            try await sendBlocks(client: client, limit: Int.max)
+        } catch {
+            logger.warning("analytics events kept on disk for the next start", metadata: ["error": "\(error)"])
+        }
+        let rest = state.withLock { state -> [Block] in
+            defer { state.blocks = []; state.memoryRows = 0 }
+            return state.blocks
+        }
+        for block in rest {
+            do { try spill.save(id: block.id, body: block.body, attempted: block.attempted) } catch {
+                logger.error("analytics events lost: they could not be written to disk", metadata: ["rows": "\(block.rows)", "error": "\(error)"])
+            }
+        }
+    }
+
+    /// Sends the blocks in memory, oldest first, until one fails (it stays, marked if its fate is unknown).
+    private func sendBlocks(client: ClickHouseClient, limit: Int) async throws {
+        var sent = 0
+        while sent < limit, let block = state.withLock({ $0.blocks.first }) {
+            do {
+                try await insert(block.id, rows: block.rows, body: block.body, attempted: block.attempted, client: client)
+            } catch {
+                if error.ambiguous { state.withLock { state in if state.blocks.first?.id == block.id { state.blocks[0].attempted = true } } }
+                throw error
+            }
+            dropFirst(block)
+            sent += 1
+        }
+    }
+
+    /// Sends the blocks that wait on disk, oldest first.
+    private func sendSpilled(_ spilled: inout [EventSpill.Stored], client: ClickHouseClient) async throws {
+        while let block = spilled.first {
+            let body = try await threads.runIfActive { [spill] in try spill.read(block) }
+            do {
+                try await insert(block.id, rows: block.rows, body: body, attempted: block.attempted, client: client)
+            } catch {
+                if error.ambiguous { spilled[0] = (try? await threads.runIfActive { [spill] in spill.markAttempted(block) }) ?? block }
+                throw error
+            }
+            try await threads.runIfActive { [spill] in spill.remove(block) }
+            spilled.removeFirst()
+        }
+    }
+
+    private func insert(_ id: String, rows: Int, body: [UInt8], attempted: Bool, client: ClickHouseClient) async throws(ClickHouseError) {
+        if attempted {
+            let landed = try await client.rows("SELECT sum(rows) AS rows FROM \(AnalyticsSchema.blocks) WHERE block_id = \(ClickHouseClient.literal(id))")
+            if let count = landed.first?["rows"]?.stringValue.flatMap(Int.init), count >= rows {
+                logger.info("analytics block found already written", metadata: ["block": "\(id)", "rows": "\(rows)"])
+                written.add(rows, ordering: .relaxed)
+                return
+            }
+        }
+        try await client.insert(into: AnalyticsSchema.events, jsonEachRow: body)
+        written.add(rows, ordering: .relaxed)
+        writtenCounter.increment(by: rows)
+    }
+
+    /// The oldest block is written (or on disk): memory no longer holds it.
+    private func dropFirst(_ block: Block) {
+        state.withLock { state in
+            guard state.blocks.first?.id == block.id else { return }
+            state.blocks.removeFirst()
+            state.memoryRows -= block.rows
+        }
+    }
+
+    /// Keeps memory under `memory_rows`: the oldest blocks go to disk.
+    private func spillOverflow(into spilled: inout [EventSpill.Stored]) async throws {
+        while true {
+            let block = state.withLock { state -> Block? in
+                guard state.memoryRows > settings.memoryRows, !state.blocks.isEmpty else { return nil }
+                return state.blocks.first
+            }
+            guard let block else { return }
+            let stored = try await threads.runIfActive { [spill] in
+                try spill.save(id: block.id, body: block.body, attempted: block.attempted, rows: block.rows)
+            }
+            dropFirst(block)
+            spilled.append(stored)
+        }
+    }
+}

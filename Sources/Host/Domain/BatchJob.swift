@@ -1,0 +1,13 @@
+import HostCore
+
+/// A batch job on `sys.batch.process`: the batch's id. `round` tells a
+/// recovery's job (a new id) from the discoverer's (which a repeat must not republish).
+public struct BatchJob: Sendable {
+    public var batchID: String
+    public var round: Int
+
+    public init(batchID: String, round: Int = 0) {
+        self.batchID = batchID
+        self.round = round
+    }
+}

@@ -1,0 +1,144 @@
+import HostCore
+import ProviderModel
+
+/// One queue message carrying the recipients of one batch that one provider
+/// request can take (the plugin's `max_batch`). Fields every recipient shares
+/// travel once in `common`; a recipient carries only what its variables changed.
+public struct ChunkJob: Sendable, Equatable {
+    public var batchID: String
+    public var userID: String
+    public var sendConfigID: String
+    /// The message every recipient gets, before its own fields; `to` is empty.
+    public var common: OutboundMessage
+    public var recipients: [Recipient]
+
+    public struct Recipient: Sendable, Equatable {
+        public var position: Int
+        public var address: String
+        /// Rendered fields that differ from `common` (subject, html, text, payload).
+        public var subject: String?
+        public var html: String?
+        public var text: String?
+        public var payload: String?
+
+        public init(position: Int, address: String, subject: String? = nil, html: String? = nil, text: String? = nil,
+                    payload: String? = nil) {
+            self.position = position
+            self.address = address
+            self.subject = subject
+            self.html = html
+            self.text = text
+            self.payload = payload
+        }
+    }
+
+    public init(batchID: String, userID: String, sendConfigID: String, common: OutboundMessage, recipients: [Recipient]) {
+        self.batchID = batchID
+        self.userID = userID
+        self.sendConfigID = sendConfigID
+        self.common = common
+        self.recipients = recipients
+    }
+
+    /// `Nats-Msg-Id`: a re-expansion of the same page yields the same ids, which JetStream drops.
+    public var messageID: String { "\(batchID):\(recipients.first?.position ?? 0)" }
+
+    /// The idempotency key a provider receives: the same for a recipient on every attempt and after any restart.
+    public static func idempotencyKey(batchID: String, position: Int) -> String { "\(batchID)-\(position)" }
+
+    /// The message for one recipient, ready for the plugin.
+    public func message(for recipient: Recipient) -> OutboundMessage {
+        var message = common
+        let key = Self.idempotencyKey(batchID: batchID, position: recipient.position)
+        message.id = key
+        message.idempotencyKey = key
+        message.to = [recipient.address]
+        if let subject = recipient.subject { message.subject = subject }
+        if let html = recipient.html { message.html = html }
+        if let text = recipient.text { message.text = text }
+        if let payload = recipient.payload { message.payload = payload }
+        return message
+    }
+
+    public func encoded() -> [UInt8] {
+        var writer = JSONWriter(capacity: 512 + recipients.count * 64)
+        writer.beginObject()
+        writer.member("b", batchID)
+        writer.member("u", userID)
+        writer.member("c", sendConfigID)
+        writer.key("m")
+        writer.beginObject()
+        writer.member("channel", common.channel.rawValue)
+        for (name, value) in [("from", common.from), ("subject", common.subject), ("html", common.html), ("text", common.text),
+                              ("payload", common.payload), ("messaging_profile", common.messagingProfile)] where !value.isEmpty {
+            writer.member(name, value)
+        }
+        if !common.replyTo.isEmpty { writer.member("reply_to", strings: common.replyTo) }
+        for (name, pairs) in [("headers", common.headers), ("tags", common.tags), ("metadata", common.metadata)] where !pairs.isEmpty {
+            writer.key(name)
+            writer.beginObject()
+            for pair in pairs { writer.member(pair.name, pair.value) }
+            writer.endObject()
+        }
+        writer.endObject()
+        writer.key("r")
+        writer.beginArray()
+        for recipient in recipients {
+            writer.beginArray()
+            writer.number(Int64(recipient.position))
+            writer.string(recipient.address)
+            if recipient.subject != nil || recipient.html != nil || recipient.text != nil || recipient.payload != nil {
+                writer.beginObject()
+                if let value = recipient.subject { writer.member("subject", value) }
+                if let value = recipient.html { writer.member("html", value) }
+                if let value = recipient.text { writer.member("text", value) }
+                if let value = recipient.payload { writer.member("payload", value) }
+                writer.endObject()
+            }
+            writer.endArray()
+        }
+        writer.endArray()
+        writer.endObject()
+        return writer.bytes
+    }
+
+    public init(decoding bytes: [UInt8]) throws(ChunkJobError) {
+        let value: JSONValue
+        do { value = try JSONParser.parse(bytes) } catch { throw ChunkJobError("not JSON: \(error)") }
+        guard let batchID = value["b"]?.stringValue, let userID = value["u"]?.stringValue, let configID = value["c"]?.stringValue,
+              case .object(let m)? = value["m"], let channelName = m["channel"]?.stringValue,
+              let channel = Channel(rawValue: channelName), let rows = value["r"]?.arrayValue else {
+            throw ChunkJobError("a chunk job needs b, u, c, m.channel and r")
+        }
+        func text(_ name: String) -> String { m[name]?.stringValue ?? "" }
+        func pairs(_ name: String) -> [KeyValue] {
+            guard case .object(let object)? = m[name] else { return [] }
+            return [KeyValue](sortedFrom: object.compactMapValues(\.stringValue))
+        }
+        let common = OutboundMessage(id: "-", channel: channel, from: text("from"), replyTo: m["reply_to"]?.arrayValue?.compactMap(\.stringValue) ?? [],
+                                     subject: text("subject"), html: text("html"), text: text("text"), headers: pairs("headers"),
+                                     tags: pairs("tags"), metadata: pairs("metadata"), messagingProfile: text("messaging_profile"),
+                                     payload: text("payload"))
+        var recipients: [Recipient] = []
+        recipients.reserveCapacity(rows.count)
+        for row in rows {
+            guard let items = row.arrayValue, items.count >= 2, case .number(let number) = items[0], let position = Int(exactly: number),
+                  let address = items[1].stringValue else { throw ChunkJobError("a recipient is [position, address, {fields}?]") }
+            var recipient = Recipient(position: position, address: address)
+            if items.count > 2, case .object(let fields) = items[2] {
+                recipient.subject = fields["subject"]?.stringValue
+                recipient.html = fields["html"]?.stringValue
+                recipient.text = fields["text"]?.stringValue
+                recipient.payload = fields["payload"]?.stringValue
+            }
+            recipients.append(recipient)
+        }
+        guard !recipients.isEmpty else { throw ChunkJobError("a chunk job has at least one recipient") }
+        self.init(batchID: batchID, userID: userID, sendConfigID: configID, common: common, recipients: recipients)
+    }
+}
+
+public struct ChunkJobError: Error, Sendable, CustomStringConvertible {
+    public var description: String
+    init(_ description: String) { self.description = description }
+}

@@ -1,0 +1,34 @@
+import Domain
+import HostCore
+import Synchronization
+
+/// Where the API puts single transactional messages: `sys.email.priority`, which every sender lane
+/// serves before bulk chunks. It connects on first use, so the API starts while NATS is away (and
+/// `/ready` says so); a failed publish drops the connection to be made again on the next one.
+/// Its calls block: run them on a storage thread.
+public final class PriorityPublisher: Sendable {
+    private let url: String
+    private let connection = Mutex<JetStream?>(nil)
+
+    public init(natsURL: String) {
+        url = natsURL
+    }
+
+    public func publish(_ job: ChunkJob) throws(NATSError) {
+        let jetStream = try connected()
+        do {
+            try jetStream.publish([OutgoingMessage(subject: Streams.prioritySubject, id: job.messageID, data: job.encoded())], timeoutMs: 5_000)
+        } catch {
+            connection.withLock { $0 = nil }
+            throw error
+        }
+    }
+
+    private func connected() throws(NATSError) -> JetStream {
+        if let existing = connection.withLock({ $0 }) { return existing }
+        let made = try JetStream(url: url, maxPending: 1_024, timeoutMs: 2_000)
+        try Streams.ensure(made)
+        connection.withLock { $0 = made }
+        return made
+    }
+}

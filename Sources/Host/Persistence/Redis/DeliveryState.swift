@@ -1,0 +1,296 @@
+import Domain
+import HostCore
+
+/// The pipeline's hot state in Redis: per batch, which recipients are done
+/// (the truth of "already sent"), which are claimed by a worker right now,
+/// how many attempts each used, the counters, and the cancel flag. Every
+/// operation is one script call per chunk, and the calls of many chunks
+/// travel in one pipelined round trip.
+public struct DeliveryState: Sendable {
+    public let redis: ConnectionPool<RedisConnection>
+    public let prefix: String
+
+    /// The pipeline's keys under the deployment's Redis key prefix.
+    public static func prefix(for keyPrefix: String) -> String { keyPrefix + "pipeline:" }
+
+    public init(redis: ConnectionPool<RedisConnection>, prefix: String) {
+        self.redis = redis
+        self.prefix = prefix
+    }
+
+    struct Keys {
+        var done, claim, attempts, counters, cancel: String
+    }
+
+    func keys(_ batchID: String) -> Keys {
+        let base = "\(prefix)b:\(batchID):"
+        return Keys(done: base + "done", claim: base + "claim", attempts: base + "att", counters: base + "n", cancel: base + "cancel")
+    }
+
+    var activeKey: String { prefix + "active" }
+
+    /// What a claim found for one recipient.
+    public enum Claim: Sendable, Equatable {
+        /// Claimed by this worker: send it. `attempts` is what earlier sends used.
+        case go(attempts: Int)
+        /// Already has an outcome: never send it again.
+        case done(Outcome)
+        /// Another worker holds it right now: leave it for a later delivery.
+        case busy
+        /// The batch was cancelled before this recipient was handed to a provider.
+        case cancelled
+    }
+
+    /// A recipient's final word, as stored in Redis and written to PostgreSQL.
+    public enum Outcome: Sendable, Equatable {
+        case sent(providerMessageID: String)
+        case failed(reason: String)
+        case cancelled
+        case suppressed
+
+        var encoded: String {
+            switch self {
+            case .sent(let id): "s|" + id
+            case .failed(let reason): "f|" + reason
+            case .cancelled: "c"
+            case .suppressed: "x"
+            }
+        }
+
+        init?(encoded: String) {
+            switch encoded.first {
+            case "s": self = .sent(providerMessageID: String(encoded.dropFirst(2)))
+            case "f": self = .failed(reason: String(encoded.dropFirst(2)))
+            case "c": self = .cancelled
+            case "x": self = .suppressed
+            default: return nil
+            }
+        }
+
+        public var status: RecipientStatus {
+            switch self {
+            case .sent: .sent
+            case .failed: .failed
+            case .cancelled: .cancelled
+            case .suppressed: .suppressed
+            }
+        }
+    }
+
+    /// One change to record for a recipient.
+    public enum Entry: Sendable {
+        /// Its final outcome (counted once, however often it is recorded).
+        case final(position: Int, Outcome)
+        /// A transient failure: one attempt used, claim released.
+        case attemptUsed(position: Int)
+        /// Throttled: claim released, no attempt used.
+        case released(position: Int)
+        /// Not sent after all (the round failed before the send): claim released, nothing counted.
+        case unclaimed(position: Int)
+    }
+
+    /// Claims the recipients of several chunks, one script call per chunk, one round trip.
+    public func claim(_ chunks: [(batchID: String, positions: [Int])], nowMs: Int64, holdMs: Int64) async throws -> [[Claim]] {
+        let calls = chunks.map { chunk in
+            let k = keys(chunk.batchID)
+            return (keys: [k.done, k.claim, k.attempts, k.cancel], arguments: [String(nowMs), String(holdMs)] + chunk.positions.map(String.init))
+        }
+        let replies = try await redis.withConnection { redis in try redis.evaluateAll(Self.claimScript, calls: calls) }
+        return replies.map { reply in
+            reply.array.map { item -> Claim in
+                let text = item.string ?? ""
+                switch text.first {
+                case "G": return .go(attempts: Int(text.dropFirst()) ?? 0)
+                case "B": return .busy
+                case "C": return .cancelled
+                default: return Outcome(encoded: text).map(Claim.done) ?? .busy
+                }
+            }
+        }
+    }
+
+    /// Records outcomes of several batches' recipients, one script call per batch, one round trip.
+    public func record(_ entries: [String: [Entry]], nowMs: Int64 = WallClock.nowMilliseconds) async throws {
+        let calls = entries.filter { !$0.value.isEmpty }.map { batchID, entries in
+            let k = keys(batchID)
+            var arguments: [String] = []
+            arguments.reserveCapacity(entries.count * 3)
+            for entry in entries {
+                switch entry {
+                case .final(let position, let outcome): arguments += ["T", String(position), outcome.encoded]
+                case .attemptUsed(let position): arguments += ["R", String(position), ""]
+                case .released(let position): arguments += ["W", String(position), ""]
+                case .unclaimed(let position): arguments += ["U", String(position), ""]
+                }
+            }
+            return (keys: [k.done, k.claim, k.attempts, k.counters, activeKey], arguments: [batchID, String(nowMs)] + arguments)
+        }
+        _ = try await redis.withConnection { redis in try redis.evaluateAll(Self.recordScript, calls: calls) }
+    }
+
+    /// The stored outcomes of some recipients (nil for those without one).
+    public func outcomes(batchID: String, positions: [Int]) async throws -> [Outcome?] {
+        guard !positions.isEmpty else { return [] }
+        let key = keys(batchID).done
+        let reply = try await redis.withConnection { redis in try redis.command(["HMGET", key] + positions.map(String.init)) }
+        return reply.array.map { $0.string.flatMap(Outcome.init(encoded:)) }
+    }
+
+    /// Counters of each batch: sent, failed, cancelled, suppressed (those the pipeline decided).
+    public func counters(_ batchIDs: [String]) async throws -> [String: BatchCounters] {
+        guard !batchIDs.isEmpty else { return [:] }
+        let commands = batchIDs.map { ["HGETALL", keys($0).counters] }
+        let replies = try await redis.withConnection { redis in try redis.pipeline(commands) }
+        var result: [String: BatchCounters] = [:]
+        for (id, reply) in zip(batchIDs, replies) {
+            var fields: [String: Int] = [:]
+            let items = reply.array
+            for index in stride(from: 0, to: items.count - 1, by: 2) {
+                if let name = items[index].string, let value = items[index + 1].string.flatMap({ Int($0) }) { fields[name] = value }
+            }
+            result[id] = BatchCounters(fields)
+        }
+        return result
+    }
+
+    /// Marks a batch active (its counters are synced) or not.
+    public func activate(_ batchID: String) async throws {
+        let key = activeKey
+        _ = try await redis.withConnection { redis in try redis.command(["SADD", key, batchID]) }
+    }
+
+    public func activeBatches() async throws -> [String] {
+        let key = activeKey
+        return try await redis.withConnection { redis in try redis.command(["SMEMBERS", key]) }.array.compactMap(\.string)
+    }
+
+    /// A finished batch: no longer synced; its state expires after `retainSeconds` (a day: long after any
+    /// redelivery of its jobs, whose ids JetStream remembers for 20 minutes).
+    public func retire(_ batchID: String, retainSeconds: Int = 86_400) async throws {
+        let k = keys(batchID), active = activeKey
+        let commands = [["SREM", active, batchID]] + [k.done, k.claim, k.attempts, k.counters, k.cancel].map { ["EXPIRE", $0, String(retainSeconds)] }
+        _ = try await redis.withConnection { redis in try redis.pipeline(commands) }
+    }
+
+    /// From now on no claim of this batch succeeds: its unsent recipients come back `.cancelled`.
+    public func cancel(_ batchID: String) async throws {
+        let key = keys(batchID).cancel
+        _ = try await redis.withConnection { redis in try redis.command(["SET", key, "1", "EX", String(30 * 86_400)]) }
+    }
+
+    /// Forgets the outcome and attempts of recipients (a dead letter re-driven).
+    public func forget(batchID: String, positions: [Int], failedDelta: Int) async throws {
+        let k = keys(batchID), fields = positions.map(String.init), active = activeKey
+        _ = try await redis.withConnection { redis in
+            try redis.pipeline([["HDEL", k.done] + fields, ["HDEL", k.attempts] + fields,
+                                ["HINCRBY", k.counters, "failed", String(-failedDelta)], ["SADD", active, batchID]])
+        }
+    }
+
+    /// Both scripts read and write a chunk in bulk (HMGET, one HSET), not a command per recipient: Redis's
+    /// CPU per message is what they cost. `slices` keeps `unpack` within Lua's stack for any chunk size.
+    static let slicesLua = """
+        local function slices(list, size)
+          local out = {}
+          for i = 1, #list, size do
+            local part = {}
+            for j = i, math.min(i + size - 1, #list) do part[#part + 1] = list[j] end
+            out[#out + 1] = part
+          end
+          return out
+        end
+        """
+
+    static let claimScript = RedisScript("""
+        \(slicesLua)
+        local function hmget(key, fields)
+          local values = {}
+          for _, part in ipairs(slices(fields, 500)) do
+            local got = redis.call('HMGET', key, unpack(part))
+            for k = 1, #part do values[#values + 1] = got[k] end
+          end
+          return values
+        end
+        local now = tonumber(ARGV[1]); local hold = tonumber(ARGV[2])
+        local positions = {}
+        for i = 3, #ARGV do positions[#positions + 1] = ARGV[i] end
+        local cancelled = redis.call('EXISTS', KEYS[4]) == 1
+        local done = hmget(KEYS[1], positions)
+        local held = hmget(KEYS[2], positions)
+        local attempts = hmget(KEYS[3], positions)
+        local out, claims = {}, {}
+        for i, p in ipairs(positions) do
+          if done[i] then out[i] = done[i]
+          elseif cancelled then out[i] = 'C'
+          elseif held[i] and tonumber(held[i]) > now then out[i] = 'B'
+          else
+            claims[#claims + 1] = p; claims[#claims + 1] = tostring(now + hold)
+            out[i] = 'G' .. (attempts[i] or '0')
+          end
+        end
+        for _, part in ipairs(slices(claims, 1000)) do redis.call('HSET', KEYS[2], unpack(part)) end
+        return out
+        """)
+
+    /// A final outcome counts once (a field already in `done` is left as it is), however often a
+    /// redelivered chunk records it.
+    static let recordScript = RedisScript("""
+        \(slicesLua)
+        local names = { s = 'sent', f = 'failed', c = 'cancelled', x = 'suppressed' }
+        redis.call('SADD', KEYS[5], ARGV[1])
+        redis.call('HSET', KEYS[4], 'last', ARGV[2])
+        local finals, values, seen, released = {}, {}, {}, {}
+        local retried, throttled = 0, 0
+        for i = 3, #ARGV, 3 do
+          local op, p, v = ARGV[i], ARGV[i + 1], ARGV[i + 2]
+          released[#released + 1] = p
+          if op == 'T' then
+            if not seen[p] then seen[p] = true; finals[#finals + 1] = p; values[#values + 1] = v end
+          elseif op == 'R' then
+            redis.call('HINCRBY', KEYS[3], p, 1); retried = retried + 1
+          elseif op == 'W' then
+            throttled = throttled + 1
+          end
+        end
+        local counts, sets = {}, {}
+        local offset = 0
+        for _, part in ipairs(slices(finals, 500)) do
+          local existing = redis.call('HMGET', KEYS[1], unpack(part))
+          for k, p in ipairs(part) do
+            if not existing[k] then
+              local v = values[offset + k]
+              sets[#sets + 1] = p; sets[#sets + 1] = v
+              local name = names[string.sub(v, 1, 1)]
+              counts[name] = (counts[name] or 0) + 1
+            end
+          end
+          offset = offset + #part
+        end
+        for _, part in ipairs(slices(sets, 1000)) do redis.call('HSET', KEYS[1], unpack(part)) end
+        for name, n in pairs(counts) do redis.call('HINCRBY', KEYS[4], name, n) end
+        if retried > 0 then redis.call('HINCRBY', KEYS[4], 'retried', retried) end
+        if throttled > 0 then redis.call('HINCRBY', KEYS[4], 'throttled', throttled) end
+        for _, part in ipairs(slices(released, 1000)) do redis.call('HDEL', KEYS[2], unpack(part)) end
+        return 1
+        """)
+}
+
+/// What the pipeline has decided for a batch's recipients so far.
+public struct BatchCounters: Sendable, Equatable {
+    public var sent = 0, failed = 0, cancelled = 0, suppressed = 0, retried = 0, throttled = 0
+    /// When an outcome was last recorded (Unix ms), 0 for never.
+    public var lastOutcomeMs = 0
+
+    public init(_ fields: [String: Int] = [:]) {
+        sent = fields["sent"] ?? 0
+        failed = fields["failed"] ?? 0
+        cancelled = fields["cancelled"] ?? 0
+        suppressed = fields["suppressed"] ?? 0
+        retried = fields["retried"] ?? 0
+        throttled = fields["throttled"] ?? 0
+        lastOutcomeMs = fields["last"] ?? 0
+    }
+
+    /// Recipients with a final outcome.
+    public var decided: Int { sent + failed + cancelled + suppressed }
+}

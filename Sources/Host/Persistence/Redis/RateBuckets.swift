@@ -1,0 +1,145 @@
+import Domain
+import HostCore
+
+/// Token buckets in Redis that pace sending: the whole deployment, each managed provider account, each
+/// send-config. A chunk asks every level it passes through at once, in one script call (the calls of a
+/// round travel in one round trip), and gets what all of them can give now.
+///
+/// Limits are messages per second. A bucket holds a twelfth of a second's worth (one message at least),
+/// so no one-second window of grants carries more than 1.08 × the limit; the margin to 1.1 × absorbs
+/// the spread of request latencies on the way to the provider, where the limit is counted.
+///
+/// A chunk that got less than it asked for is given an appointment: the time when half a bucket will
+/// be there for it, after the appointments already given. Waiting chunks then come back one after
+/// another, each to tokens, instead of all at once to an empty bucket; the other half is slack for a
+/// chunk that comes back late (a redelivery, a round in progress), so that lateness does not let the
+/// bucket fill and waste what it refills.
+///
+/// The live limits are a Redis hash the admin API writes (`system`, `provider:<id>`, `config:<id>`), read on
+/// every call, so a change acts on the next chunk in every process.
+public struct RateBuckets: Sendable {
+    public let redis: ConnectionPool<RedisConnection>
+    public let prefix: String
+    public let limits: SendRateLimits
+
+    public init(redis: ConnectionPool<RedisConnection>, keyPrefix: String, limits: SendRateLimits) {
+        self.redis = redis
+        prefix = keyPrefix + "limits:"
+        self.limits = limits
+    }
+
+    /// The hash of live overrides.
+    public var overridesKey: String { prefix + "overrides" }
+
+    /// One bucket a chunk passes through: its key, the override field, and the limit when none is set (0: no limit).
+    public struct Level: Sendable, Equatable {
+        public var bucket: String
+        public var field: String
+        public var fallback: Int
+    }
+
+    /// What a chunk may send now, and when to come back for the rest.
+    public struct Grant: Sendable, Equatable {
+        public var granted: Int
+        public var waitMs: Int64
+    }
+
+    public static func systemField() -> String { "system" }
+    public static func providerField(_ provider: String) -> String { "provider:\(provider)" }
+    public static func configField(_ sendConfigID: String) -> String { "config:\(sendConfigID)" }
+
+    /// The levels a send-config's messages pass: the system, the managed account's shared bucket for a
+    /// managed config, and the config's own bucket (a BYOK config defaults to its provider's limit).
+    public func levels(sendConfigID: String, provider: String, managed: Bool, rateLimit: Int?) -> [Level] {
+        var levels = [Level(bucket: prefix + "b:system", field: Self.systemField(), fallback: limits.system ?? 0)]
+        if managed {
+            levels.append(Level(bucket: prefix + "b:p:" + provider, field: Self.providerField(provider),
+                                fallback: limits.managedLimit(provider: provider)))
+        }
+        levels.append(Level(bucket: prefix + "b:c:" + sendConfigID, field: Self.configField(sendConfigID),
+                            fallback: rateLimit ?? (managed ? 0 : limits.configDefault(provider: provider))))
+        return levels
+    }
+
+    /// Takes up to `wanted` tokens from every level of each request; one round trip for them all.
+    public func take(_ requests: [(levels: [Level], wanted: Int)]) async throws -> [Grant] {
+        let asked = requests.enumerated().filter { $0.element.wanted > 0 }
+        var grants = requests.map { Grant(granted: $0.wanted, waitMs: 0) }
+        guard !asked.isEmpty else { return grants }
+        let calls = asked.map { _, request in
+            (keys: [overridesKey] + request.levels.map(\.bucket),
+             arguments: [String(request.wanted)] + request.levels.flatMap { [$0.field, String($0.fallback)] })
+        }
+        let replies = try await redis.withConnection { redis in try redis.evaluateAll(Self.takeScript, calls: calls) }
+        for ((index, _), reply) in zip(asked, replies) {
+            let values = reply.array
+            grants[index] = Grant(granted: values.first?.integer ?? 0, waitMs: Int64(values.dropFirst().first?.integer ?? 1_000))
+        }
+        return grants
+    }
+
+    /// The live overrides (field → messages/s).
+    public func overrides() async throws -> [String: Int] {
+        let reply = try await redis.withConnection { redis in try redis.command(["HGETALL", overridesKey]) }
+        var result: [String: Int] = [:]
+        let items = reply.array
+        for index in stride(from: 0, to: items.count - 1, by: 2) {
+            if let field = items[index].string, let value = items[index + 1].string.flatMap({ Int($0) }) { result[field] = value }
+        }
+        return result
+    }
+
+    /// Sets (or, with nil, removes) live overrides, all in one round trip.
+    public func setOverrides(_ changes: [String: Int?]) async throws {
+        guard !changes.isEmpty else { return }
+        let key = overridesKey
+        let commands = changes.sorted { $0.key < $1.key }.map { field, limit in
+            limit.map { ["HSET", key, field, String($0)] } ?? ["HDEL", key, field]
+        }
+        _ = try await redis.withConnection { redis in try redis.pipeline(commands) }
+    }
+
+    static let takeScript = RedisScript("""
+        -- Redis's clock, not the callers': every process paces against the same time.
+        local clock = redis.call('TIME')
+        local now = tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000)
+        local wanted = tonumber(ARGV[1])
+        local levels = {}
+        local available = wanted
+        for j = 1, #KEYS - 1 do
+          local field, fallback = ARGV[2 * j], tonumber(ARGV[2 * j + 1])
+          local limit = tonumber(redis.call('HGET', KEYS[1], field) or fallback) or 0
+          if limit > 0 then
+            local key = KEYS[j + 1]
+            local state = redis.call('HMGET', key, 't', 'ts', 'nx')
+            local capacity = math.max(1, limit / 12)
+            local tokens = tonumber(state[1]) or capacity
+            local since = math.max(0, now - (tonumber(state[2]) or now))
+            tokens = math.min(capacity, tokens + since * limit / 1000)
+            levels[#levels + 1] = { key = key, limit = limit, capacity = capacity, tokens = tokens, nx = tonumber(state[3]) or 0 }
+            available = math.min(available, math.floor(tokens))
+          end
+        end
+        local granted = math.max(0, available)
+        local rest = wanted - granted
+        local wait = 0
+        for _, level in ipairs(levels) do
+          level.tokens = level.tokens - granted
+          if rest > 0 then
+            local need = math.min(rest, math.max(1, math.floor(level.capacity / 2)))
+            if level.tokens < need then
+              -- The appointment: when this level has `need` again, after the ones already given.
+              local ready = now + (need - level.tokens) * 1000 / level.limit
+              local queued = level.nx + need * 1000 / level.limit
+              local at = math.max(ready, queued)
+              level.nx = at
+              wait = math.max(wait, at - now)
+            end
+          end
+          local ttl = math.max(60000, math.ceil(level.nx - now) + 60000)
+          redis.call('HSET', level.key, 't', tostring(level.tokens), 'ts', tostring(now), 'nx', tostring(level.nx))
+          redis.call('PEXPIRE', level.key, ttl)
+        end
+        return { granted, math.ceil(wait) }
+        """)
+}

@@ -1,0 +1,206 @@
+import Analytics
+import Domain
+import Foundation
+import HostCore
+import Logging
+import Messaging
+import Persistence
+import Pipeline
+import ProviderInstances
+import ProviderModel
+import ServiceLifecycle
+import Synchronization
+import Templating
+
+/// The batch processor role: takes batch jobs, pages the batch's recipients by
+/// position, renders each one's message, and publishes chunk jobs sized to the
+/// plugin's batch. The cursor moves (in PostgreSQL) only after a page's chunks
+/// are acknowledged by JetStream, so a processor killed mid-batch resumes at the
+/// page it was on, and the page's chunks, published again under the same ids,
+/// are dropped by JetStream as duplicates.
+public struct BatchProcessor: Service {
+    let resources: PipelineResources
+    let instances: SendConfigInstances
+    let logger: Logger
+
+    public init(resources: PipelineResources) {
+        self.resources = resources
+        logger = resources.logger.role("processor")
+        instances = resources.sendConfigInstances(services: HostServices(logger: resources.logger))
+    }
+
+    /// Expands up to `processorConcurrency` batches at once, page by page, so that a small batch queued
+    /// behind a large one is not held until the large one is expanded.
+    public func run() async throws {
+        let inFlight = InFlight()
+        let limit = resources.settings.processorConcurrency
+        await withDiscardingTaskGroup { group in
+            var consumer: PullConsumer?
+            while !Task.isShuttingDownGracefully && !Task.isCancelled {
+                let free = limit - inFlight.count
+                guard free > 0 else { await pause(milliseconds: 20); continue }
+                do {
+                    if consumer == nil { consumer = try await resources.nats { try $0.pullConsumer(Streams.batchConsumer) } }
+                    guard let bound = consumer else { continue }
+                    let jobs = try await resources.threads.runIfActive { try bound.fetch(batch: free, timeoutMs: 500) }
+                    for job in jobs {
+                        inFlight.change(by: 1)
+                        group.addTask {
+                            await handle(job)
+                            inFlight.change(by: -1)
+                        }
+                    }
+                } catch {
+                    logger.warning("batch processor waits for its servers", metadata: ["error": "\(error)"])
+                    consumer = nil
+                    await pause(milliseconds: 1_000)
+                }
+            }
+        }
+    }
+
+    /// A batch this large has its statistics taken before it is sent (half a second, against minutes of slow
+    /// writes), once for the batches that start together.
+    static let analyzeFrom = 10_000
+    let analyzed = Every(milliseconds: 10_000)
+
+    func handle(_ job: ReceivedMessage) async {
+        let batchID = String(decoding: job.data, as: UTF8.self)
+        do {
+            let finished = try await expand(batchID: batchID, job: job)
+            try await resources.threads.runIfActive { finished ? try job.ack() : try job.nak(delayMs: 500) }
+        } catch {
+            logger.warning("batch expansion paused; the job comes back", metadata: ["batch": "\(batchID)", "error": "\(error)"])
+            try? await resources.threads.runIfActive { try job.nak(delayMs: 2_000) }
+        }
+    }
+
+    /// True when the job is done with (expanded, or nothing to do); false to hand it back (shutting down,
+    /// or the discoverer, which publishes before it marks the batch processing, has not marked it yet).
+    func expand(batchID: String, job: ReceivedMessage) async throws -> Bool {
+        guard UUID(uuidString: batchID) != nil, let plan = try await resources.ledger.plan(batchID: batchID) else {
+            logger.warning("batch job for no batch", metadata: ["batch": "\(batchID.prefix(64))"])
+            return true
+        }
+        if plan.status == BatchStatus.queued.rawValue { return false }
+        guard plan.status == BatchStatus.processing.rawValue, !plan.expanded else { return true }
+        let instance: PluginInstance
+        switch try await instances.instance(sendConfigID: plan.sendConfigID) {
+        case .failure(let problem):
+            logger.error("batch cannot be sent", metadata: ["batch": "\(batchID)", "reason": "\(problem)"])
+            let failed = try await resources.ledger.fail(batchID: batchID, reason: problem.description)
+            resources.events.record(failed.map { plan.event($0, .failed, reason: problem.description) })
+            return true
+        case .success(let made): instance = made
+        }
+        let template: BatchTemplate
+        do {
+            template = try BatchTemplate(payloadJSON: plan.payloadJSON, defaultsJSON: plan.defaultsJSON,
+                                         channel: Channel(rawValue: plan.channel) ?? .email)
+        } catch {
+            let failed = try await resources.ledger.fail(batchID: batchID, reason: error.description)
+            resources.events.record(failed.map { plan.event($0, .failed, reason: error.description) })
+            return true
+        }
+        let maxBatch = instance.plugin.descriptor.maxBatch
+        let chunkSize = maxBatch > 1 ? maxBatch : resources.settings.singleSendChunk
+        try await resources.hot.activate(batchID)
+        try await resources.announce(userID: plan.userID)
+        if plan.cursor == 0, plan.recipientCount >= Self.analyzeFrom, analyzed.due(WallClock.nowMilliseconds) {
+            try await resources.ledger.analyzeRecipients()
+        }
+        var cursor = plan.cursor
+        let subject = Streams.tenantSubject(userID: plan.userID)
+        let waiting: Set<String> = [RecipientStatus.pending.rawValue, RecipientStatus.queued.rawValue, RecipientStatus.deferred.rawValue]
+        // The next page is read while this one is rendered, published and committed.
+        let ledger = resources.ledger, pageSize = resources.settings.pageSize, userID = plan.userID
+        func read(after position: Int) -> Task<[BatchLedger.PageRow], any Error> {
+            Task { try await ledger.page(batchID: batchID, userID: userID, after: position, limit: pageSize) }
+        }
+        var nextPage = read(after: cursor)
+        defer { nextPage.cancel() }
+        while true {
+            let rows = try await nextPage.value
+            guard let last = rows.last else {
+                try await resources.ledger.finishExpansion(batchID: batchID)
+                logger.info("batch expanded", metadata: ["batch": "\(batchID)"])
+                return true
+            }
+            nextPage = read(after: last.position)
+            var chunks: [ChunkJob] = []
+            var current: [ChunkJob.Recipient] = []
+            var decided: [BatchLedger.RowUpdate] = []
+            var entries: [DeliveryState.Entry] = []
+            func flush() {
+                guard !current.isEmpty else { return }
+                chunks.append(ChunkJob(batchID: batchID, userID: plan.userID, sendConfigID: plan.sendConfigID,
+                                       common: template.common, recipients: current))
+                current.removeAll(keepingCapacity: true)
+            }
+            for row in rows where waiting.contains(row.status) {
+                if row.suppressedNow {
+                    decided.append(.init(position: row.position, status: .suppressed, lastError: "the address was suppressed after upload", attempts: 0))
+                    entries.append(.final(position: row.position, .suppressed))
+                    continue
+                }
+                switch template.render(position: row.position, address: row.address, variablesJSON: row.variablesJSON) {
+                case .failure(let problem):
+                    decided.append(.init(position: row.position, status: .failed, lastError: problem.description, attempts: 0))
+                    entries.append(.final(position: row.position, .failed(reason: problem.description)))
+                case .success(let recipient):
+                    current.append(recipient)
+                    if current.count == chunkSize { flush() }
+                }
+            }
+            flush()
+            let messages = chunks.map { OutgoingMessage(subject: subject, id: $0.messageID, data: $0.encoded()) }
+            try await resources.nats { try $0.publish(messages) }
+            try await resources.hot.record([batchID: entries])
+            guard let written = try await resources.ledger.commitPage(batchID: batchID, from: cursor, to: last.position, decided: decided) else {
+                logger.info("batch expansion stopped: the batch is no longer processing here", metadata: ["batch": "\(batchID)"])
+                return true
+            }
+            // The page's cursor moved once: its recipients are counted once, however often the page was tried.
+            let now = WallClock.nowMilliseconds
+            var events = chunks.flatMap { $0.recipients.map { plan.event($0.position, .queued, atMs: now) } }
+            events += written.compactMap { row in
+                AnalyticsEventType.outcome(row.status).map { plan.event(row.position, $0, reason: row.lastError ?? "", atMs: now) }
+            }
+            resources.events.record(events)
+            cursor = last.position
+            try await resources.threads.runIfActive { try job.inProgress() }
+            if Task.isShuttingDownGracefully { return false }
+        }
+    }
+}
+
+extension BatchLedger.Plan {
+    /// An analytics event of this batch's recipient.
+    func event(_ position: Int, _ type: AnalyticsEventType, reason: String = "", atMs: Int64 = WallClock.nowMilliseconds) -> AnalyticsEvent {
+        AnalyticsEvent(timeMs: atMs, userID: userID, batchID: id, recipient: position, sendConfigID: sendConfigID, provider: provider,
+                       type: type, reason: reason)
+    }
+}
+
+/// How many batches this processor is expanding now.
+private final class InFlight: Sendable {
+    private let value = Mutex(0)
+    var count: Int { value.withLock { $0 } }
+    func change(by delta: Int) { value.withLock { $0 += delta } }
+}
+
+/// True at most once per interval: for work that several batches starting together need only once.
+final class Every: Sendable {
+    private let intervalMs: Int64
+    private let last = Mutex<Int64>(0)
+
+    init(milliseconds: Int64) { intervalMs = milliseconds }
+
+    func due(_ nowMs: Int64) -> Bool {
+        last.withLock { last in
+            guard nowMs - last >= intervalMs else { return false }
+            last = nowMs
+            return true
+        }
+    }
+}

@@ -1,0 +1,277 @@
+import Analytics
+import Domain
+import HostCore
+import Logging
+import Messaging
+import Persistence
+import Pipeline
+import ProviderInstances
+import ProviderModel
+import ServiceLifecycle
+
+/// The sender role: lanes that each pull a round of chunk jobs, claim their
+/// recipients in Redis (one script call per chunk, one round trip per round),
+/// send what is theirs to send, record every outcome in Redis then in
+/// PostgreSQL (one bulk statement per batch), and only then settle the jobs:
+/// ack what is finished, nak with a delay what still has recipients to send.
+/// On shutdown each lane finishes its round and stops fetching.
+public struct SenderWorkers: Service {
+    let resources: PipelineResources
+    let client: CurlHTTPClient
+    let sender: ChunkSender
+    let logger: Logger
+    var settings: PipelineSettings { resources.settings }
+
+    public init(resources: PipelineResources, http: HTTPClientSettings = HTTPClientSettings(), outbound: OutboundPolicy = OutboundPolicy()) {
+        self.resources = resources
+        logger = resources.logger.role("sender")
+        var http = http
+        http.timeoutMs = resources.settings.httpTimeoutMs
+        client = CurlHTTPClient(settings: http, policy: outbound)
+        let instances = resources.sendConfigInstances(services: HostServices(logger: resources.logger))
+        sender = ChunkSender(instances: instances, client: client, settings: resources.settings,
+                             gate: RequestGate(permits: 4 * http.maxConnectionsPerHost))
+    }
+
+    public func run() async throws {
+        SenderMetrics.prepare(providers: resources.plugins.ids)
+        await retireLegacyConsumer()
+        await withDiscardingTaskGroup { lanes in
+            lanes.addTask { await runPriorityLane() }
+            for lane in 0..<settings.senderLanes { lanes.addTask { await runLane(lane) } }
+        }
+        client.shutdown()
+    }
+
+    /// The one consumer all tenants shared before they had their own overlaps theirs, which a work-queue
+    /// stream refuses: it goes, and the tenants of every batch in progress are announced so that what
+    /// it held is served from their own queues.
+    func retireLegacyConsumer() async {
+        do {
+            try await resources.nats { try $0.deleteConsumer(stream: Streams.system, durable: Streams.legacyChunkConsumer) }
+            for userID in try await resources.ledger.tenantsWithBatchesInProgress() { try await resources.announce(userID: userID) }
+        } catch {
+            logger.warning("the tenants of batches in progress were not announced; stuck-batch recovery resumes them", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// A lane for single messages only, waiting on their queue: one arrives while every other lane is in
+    /// the middle of a bulk round, and is sent at once rather than after one of those rounds.
+    func runPriorityLane() async {
+        var consumer: PullConsumer?
+        let definition = Streams.priorityConsumer(ackWaitMs: settings.ackWaitMs)
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            do {
+                if consumer == nil { consumer = try await resources.nats { try $0.pullConsumer(definition) } }
+                guard let bound = consumer else { continue }
+                let batch = settings.fetchBatch
+                let jobs = try await resources.threads.runIfActive { try bound.fetch(batch: batch, timeoutMs: 1_000) }
+                if !jobs.isEmpty { await round(jobs) }
+            } catch {
+                logger.warning("priority lane waits for its servers", metadata: ["error": "\(error)"])
+                consumer = nil
+                await pause(milliseconds: 1_000)
+            }
+        }
+    }
+
+    func runLane(_ lane: Int) async {
+        let queues = LaneQueues(jetStream: resources.jetStream, ackWaitMs: settings.ackWaitMs, fetchBatch: settings.fetchBatch, logger: logger)
+        var refreshedAt: Int64 = 0
+        var idleMs: Int64 = 0
+        // When the jobs this lane handed back are due again (rate-limit appointments, backoffs): an idle lane
+        // looks then, and keeps looking briefly, rather than at its next idle poll, so that a waiting chunk is
+        // not late for its tokens.
+        var dues: [Int64] = []
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            do {
+                if WallClock.nowMilliseconds - refreshedAt >= 250 {
+                    let announced = try await resources.tenants.all()
+                    try await resources.threads.runIfActive { queues.serve(announced) }
+                    refreshedAt = WallClock.nowMilliseconds
+                }
+                let jobs = try await resources.threads.runIfActive { try queues.fetch() }
+                let now = WallClock.nowMilliseconds
+                dues.removeAll { $0 < now - 100 }
+                if jobs.isEmpty {
+                    // Nothing anywhere: look again soon, less often the longer it stays quiet.
+                    idleMs = min(max(idleMs * 2, 5), 100)
+                    var wait = idleMs
+                    if let next = dues.min() { wait = min(wait, next > now ? next - now : 2) }
+                    await pause(milliseconds: max(1, wait))
+                } else {
+                    idleMs = 0
+                    let delays = await round(jobs)
+                    let handedBackAt = WallClock.nowMilliseconds
+                    dues += delays.map { handedBackAt + $0 }
+                    if dues.count > 4_096 { dues = Array(dues.sorted().prefix(4_096)) }
+                }
+            } catch {
+                logger.warning("sender lane waits for its servers", metadata: ["lane": "\(lane)", "error": "\(error)"])
+                try? await resources.threads.runIfActive { queues.reset() }
+                refreshedAt = 0
+                await pause(milliseconds: 1_000)
+            }
+        }
+    }
+
+    /// One round: every job fetched together is claimed, sent, recorded and settled together. Returns the
+    /// delays after which the jobs it handed back are due again.
+    @discardableResult
+    func round(_ messages: [ReceivedMessage]) async -> [Int64] {
+        var jobs: [(message: ReceivedMessage, job: ChunkJob)] = []
+        for message in messages {
+            do { jobs.append((message, try ChunkJob(decoding: message.data))) } catch {
+                // A job no worker can read would come back forever: it goes to the dead letters as it is.
+                logger.error("unreadable chunk job dead-lettered", metadata: ["subject": "\(message.subject)", "error": "\(error)"])
+                try? await resources.nats { jetStream in
+                    try jetStream.publish([OutgoingMessage(subject: Streams.deadLetterSubject(batchID: "unreadable"), id: nil, data: message.data)])
+                    try message.term()
+                }
+            }
+        }
+        guard !jobs.isEmpty else { return [] }
+        do {
+            let claims = try await resources.hot.claim(jobs.map { ($0.job.batchID, $0.job.recipients.map(\.position)) },
+                                                       nowMs: WallClock.nowMilliseconds, holdMs: settings.claimHoldMs)
+            let routes = await routes(jobs.map(\.job))
+            let grants = try await grants(jobs.map(\.job), claims: claims, routes: routes)
+            let results = await withTaskGroup(of: (Int, ChunkSender.Result?).self) { tasks in
+                for (index, (_, job)) in jobs.enumerated() {
+                    let claimed = claims[index], route = routes[job.sendConfigID], grant = grants[index]
+                    tasks.addTask { (index, await self.resolve(job, claims: claimed, route: route, grant: grant)) }
+                }
+                var results: [(index: Int, result: ChunkSender.Result?)] = []
+                for await answer in tasks { results.append(answer) }
+                return results.sorted { $0.index < $1.index }.map(\.result)
+            }
+            try await record(jobs.map(\.job), results, routes: routes)
+            try await settle(jobs.map(\.message), results)
+            return results.compactMap { $0?.retryInMs }
+        } catch {
+            // Nothing is acked that was not recorded: the jobs come back, and what was recorded is skipped then.
+            logger.warning("sender round not recorded; its jobs come back", metadata: ["error": "\(error)"])
+            let messages = jobs.map(\.message)
+            try? await resources.threads.runIfActive { for message in messages { try? message.nak(delayMs: 2_000) } }
+            return [2_000]
+        }
+    }
+
+    /// Each send-config of the round, once; nil for one that could not be read (its chunks come back).
+    func routes(_ jobs: [ChunkJob]) async -> [String: Result<SendConfigInstances.Route, SendConfigProblem>] {
+        var routes: [String: Result<SendConfigInstances.Route, SendConfigProblem>] = [:]
+        for id in Set(jobs.map(\.sendConfigID)) {
+            do { routes[id] = try await sender.instances.route(sendConfigID: id) } catch {
+                logger.warning("send-config not readable; its chunks come back", metadata: ["sendConfig": "\(id)", "error": "\(error)"])
+            }
+        }
+        return routes
+    }
+
+    /// What each chunk may send now under its send-config's limits: one script call per chunk, one round trip.
+    func grants(_ jobs: [ChunkJob], claims: [[DeliveryState.Claim]],
+                routes: [String: Result<SendConfigInstances.Route, SendConfigProblem>]) async throws -> [RateBuckets.Grant] {
+        let requests = zip(jobs, claims).map { job, claims -> (levels: [RateBuckets.Level], wanted: Int) in
+            guard case .success(let route)? = routes[job.sendConfigID] else { return ([], 0) }
+            let wanted = claims.reduce(0) { if case .go = $1 { $0 + 1 } else { $0 } }
+            return (resources.buckets.levels(sendConfigID: route.sendConfigID, provider: route.provider, managed: route.managed, rateLimit: route.rateLimit), wanted)
+        }
+        return try await resources.buckets.take(requests)
+    }
+
+    /// What the claims allow: outcomes already known are written again (the rows may trail Redis), the
+    /// cancelled are cancelled, those another worker holds come back later, the rest are sent as far as
+    /// the limits' grant goes, and what it does not cover is let go until the bucket's appointment.
+    func resolve(_ job: ChunkJob, claims: [DeliveryState.Claim], route: Result<SendConfigInstances.Route, SendConfigProblem>?,
+                 grant: RateBuckets.Grant) async -> ChunkSender.Result {
+        var claimed: [(recipient: ChunkJob.Recipient, attempts: Int)] = []
+        var known = ChunkSender.Result()
+        for (recipient, claim) in zip(job.recipients, claims) {
+            switch claim {
+            case .go(let attempts): claimed.append((recipient, attempts))
+            case .done(let outcome):
+                // Redis has it already; the row is written again in case the last write did not land.
+                known.rows.append(ChunkSender.Result.row(recipient.position, outcome, attempts: 0))
+            case .cancelled: known.final(recipient, .cancelled, attempts: 0)
+            case .busy: known.later(5_000)
+            }
+        }
+        var result = ChunkSender.Result()
+        if let route {
+            if grant.granted < claimed.count {
+                // Waiting for tokens is neither an attempt nor a failure: the claims go, the chunk comes back.
+                known.entries += claimed[grant.granted...].map { .unclaimed(position: $0.recipient.position) }
+                if case .success(let chosen) = route { SenderMetrics.rateLimitWait(chosen.provider, messages: claimed.count - grant.granted) }
+                known.later(max(1, grant.waitMs))
+                claimed = Array(claimed[..<grant.granted])
+            }
+            result = await sender.send(job, claimed: claimed, route: route)
+        } else {
+            // Nothing was sent (the send-config could not be read): let the claims go so the retry is not held off.
+            result.entries = claimed.map { .unclaimed(position: $0.recipient.position) }
+            result.later(2_000)
+        }
+        result.entries += known.entries
+        result.rows += known.rows
+        if let delay = known.retryInMs { result.later(delay) }
+        return result
+    }
+
+    /// Redis first (the truth of "already sent"), then the rows, then the dead letters.
+    func record(_ jobs: [ChunkJob], _ results: [ChunkSender.Result?],
+                routes: [String: Result<SendConfigInstances.Route, SendConfigProblem>] = [:]) async throws {
+        var entries: [String: [DeliveryState.Entry]] = [:]
+        var rows: [String: [BatchLedger.RowUpdate]] = [:]
+        var dead: [OutgoingMessage] = []
+        for (job, result) in zip(jobs, results) {
+            guard let result else { continue }
+            entries[job.batchID, default: []] += result.entries
+            rows[job.batchID, default: []] += result.rows
+            if !result.exhausted.isEmpty {
+                SenderMetrics.deadLetters((try? routes[job.sendConfigID]?.get().provider) ?? "", count: result.exhausted.count)
+                dead.append(DeadLetter(job: job, exhausted: result.exhausted).message)
+            }
+        }
+        try await retrying { try await resources.hot.record(entries) }
+        let writes = rows
+        var written: [String: [BatchLedger.Written]] = [:]
+        try await retrying { written = try await resources.ledger.write(writes) }
+        // Only rows this write changed are events: a chunk redone after a crash counts nothing twice.
+        let now = WallClock.nowMilliseconds
+        var events: [AnalyticsEvent] = []
+        for job in jobs {
+            guard let rows = written.removeValue(forKey: job.batchID) else { continue }
+            let provider = (try? routes[job.sendConfigID]?.get().provider) ?? ""
+            for row in rows {
+                guard let type = AnalyticsEventType.outcome(row.status) else { continue }
+                events.append(AnalyticsEvent(timeMs: now, userID: job.userID, batchID: job.batchID, recipient: row.position,
+                                             sendConfigID: job.sendConfigID, provider: provider, type: type,
+                                             reason: type == .sent ? "" : row.lastError ?? "", providerMessageID: row.providerMessageID ?? ""))
+            }
+        }
+        resources.events.record(events)
+        let letters = dead
+        if !letters.isEmpty { try await retrying { try await resources.nats { try $0.publish(letters) } } }
+    }
+
+    func settle(_ messages: [ReceivedMessage], _ results: [ChunkSender.Result?]) async throws {
+        try await resources.threads.runIfActive {
+            for (message, result) in zip(messages, results) {
+                guard let result else { try? message.nak(delayMs: 2_000); continue }
+                if let delay = result.retryInMs { try? message.nak(delayMs: delay) } else { try? message.ack() }
+            }
+        }
+    }
+
+    /// A short retry for writes that follow a send: the send is done, so its record is worth a few tries.
+    private func retrying(_ body: () async throws -> Void) async throws {
+        var delay: Int64 = 100
+        for attempt in 1...5 {
+            do { return try await body() } catch {
+                if attempt == 5 { throw error }
+                await pause(milliseconds: delay)
+                delay *= 2
+            }
+        }
+    }
+}
