@@ -81,7 +81,7 @@ public final class EventWriter: Service, Sendable {
             let taken = state.withLock { state -> Bool in
                 // A block cut meanwhile has a new id: encode again for it.
                 guard state.currentID == id else { return false }
-                if state.currentRows == 0 { state.startedAtMs = WallClock.nowMilliseconds }
+                if state.currentRows == 0 { state.startedAtMs = SystemClock.nowMilliseconds }
                 state.current += bytes
                 state.currentRows += part.count
                 state.memoryRows += part.count
@@ -113,7 +113,7 @@ public final class EventWriter: Service, Sendable {
         var spilled = (try? await threads.runIfActive { [spill] in spill.list() }) ?? []
         spilledGauge.record(spilled.reduce(0) { $0 + $1.rows })
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
-            let now = WallClock.nowMilliseconds
+            let now = SystemClock.nowMilliseconds
             state.withLock { state in
                 if state.currentRows > 0, now - state.startedAtMs >= settings.flushIntervalMs { Self.cut(&state) }
             }
@@ -128,7 +128,7 @@ public final class EventWriter: Service, Sendable {
                     pauseMs = 500
                 } catch {
                     failureCounter.increment()
-                    nextTryMs = WallClock.nowMilliseconds + pauseMs
+                    nextTryMs = SystemClock.nowMilliseconds + pauseMs
                     logger.warning("analytics events wait for ClickHouse", metadata: ["error": "\(error)", "retryInMs": "\(pauseMs)"])
                     pauseMs = min(pauseMs * 2, 30_000)
                 }
@@ -137,7 +137,7 @@ public final class EventWriter: Service, Sendable {
             bufferGauge.record(bufferedEvents)
             spilledGauge.record(spilled.reduce(0) { $0 + $1.rows })
             let waiting = state.withLock { !$0.blocks.isEmpty }
-            await pause(milliseconds: waiting && now >= nextTryMs ? 5 : 50)
+            await SystemClock().sleep(milliseconds: waiting && now >= nextTryMs ? 5 : 50)
         }
         await drain(client: client, schemaReady: schemaReady)
     }

@@ -41,7 +41,7 @@ public struct QueueDepthMonitor: Service {
             } catch {
                 resources.logger.debug("queue depth not readable now", metadata: ["error": "\(error)"])
             }
-            await pause(milliseconds: intervalMs)
+            await SystemClock().sleep(milliseconds: intervalMs)
         }
     }
 

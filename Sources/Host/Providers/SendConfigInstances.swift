@@ -67,7 +67,7 @@ public final class SendConfigInstances: Sendable {
 
     /// The config's instance and limits; a storage failure is thrown, a config that cannot send is `.failure`.
     public func route(sendConfigID: String) async throws -> Result<Route, SendConfigProblem> {
-        let now = WallClock.nowMilliseconds
+        let now = SystemClock.nowMilliseconds
         if let fresh = freshRoute(sendConfigID: sendConfigID, now: now) { return fresh }
         guard let config = try await ledger.sendConfig(id: sendConfigID) else {
             if missingTTLMs > 0 { missing.withLockedValue { $0[sendConfigID] = now + missingTTLMs } }
@@ -88,7 +88,7 @@ public final class SendConfigInstances: Sendable {
     /// The config's instance when the cache answers for it without storage (checked within `recheckMs`);
     /// nil when it must be read: for callers on an event loop, which take the async path only then.
     public func cachedInstance(sendConfigID: String) -> Result<PluginInstance, SendConfigProblem>? {
-        freshRoute(sendConfigID: sendConfigID, now: WallClock.nowMilliseconds)?.map(\.instance)
+        freshRoute(sendConfigID: sendConfigID, now: SystemClock.nowMilliseconds)?.map(\.instance)
     }
 
     private func freshRoute(sendConfigID: String, now: Int64) -> Result<Route, SendConfigProblem>? {

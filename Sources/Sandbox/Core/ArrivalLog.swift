@@ -18,7 +18,7 @@ final class ArrivalLog: Sendable {
         self.capacity = capacity
     }
 
-    func record(_ provider: SandboxProvider, messages: Int, atMs: Int64 = WallClock.nowMilliseconds) {
+    func record(_ provider: SandboxProvider, messages: Int, atMs: Int64 = SystemClock.nowMilliseconds) {
         state.withLock { state in
             let kept = min(messages, capacity - state.count)
             state.dropped += messages - kept

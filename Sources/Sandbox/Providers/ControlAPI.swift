@@ -150,7 +150,7 @@ struct ControlAPI: Sendable {
     func sendSubscriptionConfirmation() {
         guard let url = state.webhookURL(.ses) else { return }
         let messageId = state.random.uuid()
-        let now = WallClock.nowMilliseconds
+        let now = SystemClock.nowMilliseconds
         let envelope = state.sns
         state.dispatcher.schedule(WebhookJob(
             provider: .ses, url: url, eventId: messageId,

@@ -26,7 +26,7 @@ struct ReceiverAPI: ProviderAPI {
         let webhook = InboundWebhook(path: request.path, headers: request.headers.map { KeyValue($0.name.lowercased(), $0.value) },
                                      body: request.body)
         do {
-            try signer.verify(webhook, headers: .standard, nowSeconds: WallClock.nowMilliseconds / 1000)
+            try signer.verify(webhook, headers: .standard, nowSeconds: SystemClock.nowMilliseconds / 1000)
         } catch {
             state.stats.update(.receiver) {
                 $0.signatureFailures += 1

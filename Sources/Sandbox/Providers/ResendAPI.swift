@@ -31,7 +31,7 @@ struct ResendAPI: ProviderAPI {
     }
 
     private func handle(_ request: ReceivedRequest, batch: Bool) async -> Reply {
-        let now = WallClock.nowMilliseconds
+        let now = SystemClock.nowMilliseconds
         // Resend sits behind Cloudflare, which refuses requests without a User-Agent (error 1010).
         guard let agent = request.header("user-agent"), !agent.isEmpty else {
             state.stats.update(.resend) { $0.rejected += 1 }

@@ -35,7 +35,7 @@ struct SESAPI: ProviderAPI {
     }
 
     private func handle(_ request: ReceivedRequest, bulk: Bool) async -> Reply {
-        let now = WallClock.nowMilliseconds
+        let now = SystemClock.nowMilliseconds
         let requestId = state.random.uuid()
         let received = SigV4Verifier.Received(method: request.method, path: request.path, query: request.query,
                                               headers: request.headers, body: request.body)

@@ -77,7 +77,7 @@ struct TelnyxAPI: ProviderAPI {
     }
 
     private func handle(_ request: ReceivedRequest) async -> Reply {
-        let now = WallClock.nowMilliseconds
+        let now = SystemClock.nowMilliseconds
         guard let authorization = request.header("authorization"), authorization.hasPrefix("Bearer "),
               case let key = String(authorization.dropFirst(7)), isAccepted(key) else {
             return refuse(TelnyxError(status: 401, code: "10009", title: "Authentication failed",

@@ -36,7 +36,7 @@ final class WebhookDispatcher: Service, Sendable {
         await withDiscardingTaskGroup { group in
             while !Task.isCancelled && !Task.isShuttingDownGracefully {
                 let room = concurrency - inFlight.load(ordering: .relaxed)
-                let due = room > 0 ? queue.popDue(now: WallClock.nowMilliseconds, limit: room) : []
+                let due = room > 0 ? queue.popDue(now: SystemClock.nowMilliseconds, limit: room) : []
                 for job in due {
                     inFlight.add(1, ordering: .relaxed)
                     group.addTask {
@@ -56,7 +56,7 @@ final class WebhookDispatcher: Service, Sendable {
             stats.update(job.provider) { $0.webhooksDroppedUnconfirmed += 1 }
             return
         }
-        let now = WallClock.nowMilliseconds
+        let now = SystemClock.nowMilliseconds
         let (headers, body) = job.build(job.attempt, now)
         stats.update(job.provider) { $0.webhooksSent += 1 }
         let request = PreparedRequest(method: "POST", url: job.url, headers: headers, body: body, messageIndices: [])
@@ -74,6 +74,6 @@ final class WebhookDispatcher: Service, Sendable {
         var next = job
         next.attempt += 1
         stats.update(job.provider) { $0.webhooksRetried += 1 }
-        queue.push(next, due: WallClock.nowMilliseconds + job.schedule.retryDelaysMilliseconds[retryIndex])
+        queue.push(next, due: SystemClock.nowMilliseconds + job.schedule.retryDelaysMilliseconds[retryIndex])
     }
 }

@@ -8,7 +8,7 @@ public struct PipelineSettings: Sendable, Equatable, Decodable {
     public var singleSendChunk = 100
     /// Send attempts a recipient may use on transient failures (throttling uses none).
     public var maxAttempts = 5
-    /// Exponential backoff after a transient failure: base × 2^(attempt-1), capped, with ±50% jitter.
+    /// Backoff after a transient failure (Domain's `Backoff`): base × 2^(attempt-1), capped, spread over 0.5–1.5× the step.
     public var backoffBaseMs: Int64 = 1_000
     public var backoffMaxMs: Int64 = 60_000
     /// Wait after throttling when the provider named no time.
@@ -38,14 +38,6 @@ public struct PipelineSettings: Sendable, Equatable, Decodable {
     public var httpTimeoutMs = 20_000
 
     public init() {}
-
-    /// The delay before the next attempt after `attempts` transient failures.
-    public func backoffMs(attempts: Int) -> Int64 {
-        // No `attempts - 1` on the way: at Int.min that subtraction is a trap.
-        let exponent = attempts <= 1 ? 0 : min(attempts - 1, 20)
-        let base = min(backoffBaseMs << Int64(exponent), backoffMaxMs)
-        return max(1, base / 2 + Int64.random(in: 0...max(base, 1)))
-    }
 
     enum CodingKeys: String, CodingKey {
         case pageSize = "page_size", processorConcurrency = "processor_concurrency", singleSendChunk = "single_send_chunk", maxAttempts = "max_attempts"

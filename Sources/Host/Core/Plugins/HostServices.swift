@@ -19,6 +19,6 @@ public final class HostServices: Sendable {
     }
 
     public var nowMilliseconds: Int64 {
-        fixedNowMs ?? WallClock.nowMilliseconds
+        fixedNowMs ?? SystemClock.nowMilliseconds
     }
 }

@@ -110,7 +110,7 @@ public struct DeliveryState: Sendable {
     }
 
     /// Records outcomes of several batches' recipients, one script call per batch, one round trip.
-    public func record(_ entries: [String: [Entry]], nowMs: Int64 = WallClock.nowMilliseconds) async throws {
+    public func record(_ entries: [String: [Entry]], nowMs: Int64 = SystemClock.nowMilliseconds) async throws {
         let calls = entries.filter { !$0.value.isEmpty }.map { batchID, entries in
             let k = keys(batchID)
             var arguments: [String] = []

@@ -25,13 +25,13 @@ public struct BackgroundJobs: Service {
 
     public func run() async throws {
         let lease = resources.lease("background")
-        var lastRecovery = WallClock.nowMilliseconds
+        var lastRecovery = SystemClock.nowMilliseconds
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             if await lease.hold() {
                 do {
                     try await syncCounters()
-                    if WallClock.nowMilliseconds - lastRecovery >= settings.recoveryIntervalMs {
-                        lastRecovery = WallClock.nowMilliseconds
+                    if SystemClock.nowMilliseconds - lastRecovery >= settings.recoveryIntervalMs {
+                        lastRecovery = SystemClock.nowMilliseconds
                         try await recoverStuck()
                         try await removeIdleTenants()
                         try await WebhookDeadLetters(database: resources.database).prune()
@@ -40,7 +40,7 @@ public struct BackgroundJobs: Service {
                     logger.warning("background jobs wait for their servers", metadata: ["error": "\(error)"])
                 }
             }
-            await pause(milliseconds: settings.syncIntervalMs)
+            await SystemClock().sleep(milliseconds: settings.syncIntervalMs)
         }
         // A last sync, so that counters stand where the work stopped.
         if await lease.hold() { try? await syncCounters() }
@@ -77,7 +77,7 @@ public struct BackgroundJobs: Service {
     /// A tenant whose queue is empty and who started nothing for `tenantIdleMs` loses its consumer. A
     /// tenant announced again meanwhile keeps it; one announced while it was being removed gets it back.
     func removeIdleTenants() async throws {
-        let now = WallClock.nowMilliseconds
+        let now = SystemClock.nowMilliseconds
         for (userID, announcedMs) in try await resources.tenants.all() where now - announcedMs >= settings.tenantIdleMs {
             let definition = Streams.tenantConsumer(userID: userID, ackWaitMs: settings.ackWaitMs)
             let backlog = try? await resources.nats { try $0.backlog(stream: definition.stream, consumer: definition.durable) }

@@ -27,7 +27,7 @@ public struct BatchDiscoverer: Service {
                     logger.warning("discoverer waits for its servers", metadata: ["error": "\(error)"])
                 }
             }
-            await pause(milliseconds: resources.settings.discoverIntervalMs)
+            await SystemClock().sleep(milliseconds: resources.settings.discoverIntervalMs)
         }
         await lease.release()
     }

@@ -38,7 +38,7 @@ public struct BatchProcessor: Service {
             var consumer: PullConsumer?
             while !Task.isShuttingDownGracefully && !Task.isCancelled {
                 let free = limit - inFlight.count
-                guard free > 0 else { await pause(milliseconds: 20); continue }
+                guard free > 0 else { await SystemClock().sleep(milliseconds: 20); continue }
                 do {
                     if consumer == nil { consumer = try await resources.nats { try $0.pullConsumer(Streams.batchConsumer) } }
                     guard let bound = consumer else { continue }
@@ -53,7 +53,7 @@ public struct BatchProcessor: Service {
                 } catch {
                     logger.warning("batch processor waits for its servers", metadata: ["error": "\(error)"])
                     consumer = nil
-                    await pause(milliseconds: 1_000)
+                    await SystemClock().sleep(milliseconds: 1_000)
                 }
             }
         }
@@ -106,7 +106,7 @@ public struct BatchProcessor: Service {
         let chunkSize = maxBatch > 1 ? maxBatch : resources.settings.singleSendChunk
         try await resources.hot.activate(batchID)
         try await resources.announce(userID: plan.userID)
-        if plan.cursor == 0, plan.recipientCount >= Self.analyzeFrom, analyzed.due(WallClock.nowMilliseconds) {
+        if plan.cursor == 0, plan.recipientCount >= Self.analyzeFrom, analyzed.due(SystemClock.nowMilliseconds) {
             try await resources.ledger.analyzeRecipients()
         }
         var cursor = plan.cursor
@@ -161,7 +161,7 @@ public struct BatchProcessor: Service {
                 return true
             }
             // The page's cursor moved once: its recipients are counted once, however often the page was tried.
-            let now = WallClock.nowMilliseconds
+            let now = SystemClock.nowMilliseconds
             var events = chunks.flatMap { $0.recipients.map { plan.event($0.position, .queued, atMs: now) } }
             events += written.compactMap { row in
                 AnalyticsEventType.outcome(row.status).map { plan.event(row.position, $0, reason: row.lastError ?? "", atMs: now) }
@@ -176,7 +176,7 @@ public struct BatchProcessor: Service {
 
 extension BatchLedger.Plan {
     /// An analytics event of this batch's recipient.
-    func event(_ position: Int, _ type: AnalyticsEventType, reason: String = "", atMs: Int64 = WallClock.nowMilliseconds) -> AnalyticsEvent {
+    func event(_ position: Int, _ type: AnalyticsEventType, reason: String = "", atMs: Int64 = SystemClock.nowMilliseconds) -> AnalyticsEvent {
         AnalyticsEvent(timeMs: atMs, userID: userID, batchID: id, recipient: position, sendConfigID: sendConfigID, provider: provider,
                        type: type, reason: reason)
     }

@@ -149,7 +149,7 @@ final class WebhookIntake: Sendable {
             Task { reply(await confirm(confirmation, provider: provider)) }
             return
         }
-        let envelope = WebhookEnvelope(provider: provider, sendConfigID: call.sendConfigID, receivedAtMs: WallClock.nowMilliseconds, request: inbound)
+        let envelope = WebhookEnvelope(provider: provider, sendConfigID: call.sendConfigID, receivedAtMs: SystemClock.nowMilliseconds, request: inbound)
         // A provider's retry of a stored request names the same events: JetStream's duplicate window drops it.
         let ids = events.map(\.eventId).filter { !$0.isEmpty }
         let messageID = ids.isEmpty ? nil : Encoding.hex(Digest.sha256(Array("\(provider)|\(call.sendConfigID ?? "")|\(ids.joined(separator: ","))".utf8)))

@@ -9,14 +9,12 @@ import ProviderModel
 import Templating
 
 /// Sends the claimed recipients of one chunk through the send-config's plugin
-/// instance and turns each provider outcome into what the pipeline records:
-/// accepted → sent; permanent → failed with the provider's code and message;
-/// throttled → wait, no attempt used; transient → one attempt used, then
-/// failed with the last reason once the attempts run out.
+/// instance and turns each provider outcome into what the pipeline records,
+/// as `OutcomePolicy` decides.
 struct ChunkSender: Sendable {
     let instances: SendConfigInstances
     let client: any HTTPClient
-    let settings: PipelineSettings
+    let policy: OutcomePolicy
     let gate: RequestGate
 
     /// What became of a chunk's claimed recipients.
@@ -104,25 +102,21 @@ struct ChunkSender: Sendable {
     }
 
     private func apply(_ outcome: SendOutcome, to recipient: ChunkJob.Recipient, attempts: Int, _ result: inout Result) {
-        let reason = outcome.code.isEmpty ? outcome.message : "\(outcome.code): \(outcome.message)"
-        switch outcome.kind {
-        case .accepted:
-            result.final(recipient, .sent(providerMessageID: outcome.providerMessageId), attempts: attempts + 1)
-        case .permanent:
-            result.final(recipient, .failed(reason: reason), attempts: attempts + 1)
-        case .retryable where Throttling.isThrottled(outcome):
+        switch policy.decide(outcome, attemptsBefore: attempts) {
+        case .sent(let id, let used):
+            result.final(recipient, .sent(providerMessageID: id), attempts: used)
+        case .failed(let reason, let used):
+            result.final(recipient, .failed(reason: reason), attempts: used)
+        case .throttled(let wait):
             result.entries.append(.released(position: recipient.position))
-            result.later(outcome.retryAfterMs ?? settings.throttleDelayMs)
-        case .retryable:
-            let used = attempts + 1
-            if used >= settings.maxAttempts {
-                result.final(recipient, .failed(reason: "gave up after \(used) attempts; last: \(reason)"), attempts: used)
-                result.exhausted.append((recipient, reason))
-            } else {
-                result.entries.append(.attemptUsed(position: recipient.position))
-                result.rows.append(.init(position: recipient.position, status: .queued, lastError: reason, attempts: used))
-                result.later(max(settings.backoffMs(attempts: used), outcome.retryAfterMs ?? 0))
-            }
+            result.later(wait)
+        case .exhausted(let reason, let last, let used):
+            result.final(recipient, .failed(reason: reason), attempts: used)
+            result.exhausted.append((recipient, last))
+        case .retry(let reason, let used, let wait):
+            result.entries.append(.attemptUsed(position: recipient.position))
+            result.rows.append(.init(position: recipient.position, status: .queued, lastError: reason, attempts: used))
+            result.later(wait)
         }
     }
 }

@@ -1,3 +1,4 @@
+import Domain
 import HostCore
 import Metrics
 import ProviderModel
@@ -48,12 +49,5 @@ enum SenderMetrics {
     }
 
     /// The outcome's name in `messages_sent_total`.
-    static func name(_ outcome: SendOutcome) -> String {
-        switch outcome.kind {
-        case .accepted: "accepted"
-        case .permanent: "permanent"
-        case .retryable where outcome.code == Delivery.pluginError: "plugin_error"
-        case .retryable: Throttling.isThrottled(outcome) ? "throttled" : "retryable"
-        }
-    }
+    static func name(_ outcome: SendOutcome) -> String { OutcomePolicy.metricName(outcome, pluginErrorCode: Delivery.pluginError) }
 }

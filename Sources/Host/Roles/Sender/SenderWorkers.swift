@@ -29,7 +29,7 @@ public struct SenderWorkers: Service {
         http.timeoutMs = resources.settings.httpTimeoutMs
         client = CurlHTTPClient(settings: http, policy: outbound)
         let instances = resources.sendConfigInstances(services: HostServices(logger: resources.logger))
-        sender = ChunkSender(instances: instances, client: client, settings: resources.settings,
+        sender = ChunkSender(instances: instances, client: client, policy: OutcomePolicy(settings: resources.settings),
                              gate: RequestGate(permits: 4 * http.maxConnectionsPerHost))
     }
 
@@ -70,7 +70,7 @@ public struct SenderWorkers: Service {
             } catch {
                 logger.warning("priority lane waits for its servers", metadata: ["error": "\(error)"])
                 consumer = nil
-                await pause(milliseconds: 1_000)
+                await SystemClock().sleep(milliseconds: 1_000)
             }
         }
     }
@@ -85,24 +85,24 @@ public struct SenderWorkers: Service {
         var dues: [Int64] = []
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             do {
-                if WallClock.nowMilliseconds - refreshedAt >= 250 {
+                if SystemClock.nowMilliseconds - refreshedAt >= 250 {
                     let announced = try await resources.tenants.all()
                     try await resources.threads.runIfActive { queues.serve(announced) }
-                    refreshedAt = WallClock.nowMilliseconds
+                    refreshedAt = SystemClock.nowMilliseconds
                 }
                 let jobs = try await resources.threads.runIfActive { try queues.fetch() }
-                let now = WallClock.nowMilliseconds
+                let now = SystemClock.nowMilliseconds
                 dues.removeAll { $0 < now - 100 }
                 if jobs.isEmpty {
                     // Nothing anywhere: look again soon, less often the longer it stays quiet.
                     idleMs = min(max(idleMs * 2, 5), 100)
                     var wait = idleMs
                     if let next = dues.min() { wait = min(wait, next > now ? next - now : 2) }
-                    await pause(milliseconds: max(1, wait))
+                    await SystemClock().sleep(milliseconds: max(1, wait))
                 } else {
                     idleMs = 0
                     let delays = await round(jobs)
-                    let handedBackAt = WallClock.nowMilliseconds
+                    let handedBackAt = SystemClock.nowMilliseconds
                     dues += delays.map { handedBackAt + $0 }
                     if dues.count > 4_096 { dues = Array(dues.sorted().prefix(4_096)) }
                 }
@@ -110,7 +110,7 @@ public struct SenderWorkers: Service {
                 logger.warning("sender lane waits for its servers", metadata: ["lane": "\(lane)", "error": "\(error)"])
                 try? await resources.threads.runIfActive { queues.reset() }
                 refreshedAt = 0
-                await pause(milliseconds: 1_000)
+                await SystemClock().sleep(milliseconds: 1_000)
             }
         }
     }
@@ -133,7 +133,7 @@ public struct SenderWorkers: Service {
         guard !jobs.isEmpty else { return [] }
         do {
             let claims = try await resources.hot.claim(jobs.map { ($0.job.batchID, $0.job.recipients.map(\.position)) },
-                                                       nowMs: WallClock.nowMilliseconds, holdMs: settings.claimHoldMs)
+                                                       nowMs: SystemClock.nowMilliseconds, holdMs: settings.claimHoldMs)
             let routes = await routes(jobs.map(\.job))
             let grants = try await grants(jobs.map(\.job), claims: claims, routes: routes)
             let results = await withTaskGroup(of: (Int, ChunkSender.Result?).self) { tasks in
@@ -237,7 +237,7 @@ public struct SenderWorkers: Service {
         var written: [String: [BatchLedger.Written]] = [:]
         try await retrying { written = try await resources.ledger.write(writes) }
         // Only rows this write changed are events: a chunk redone after a crash counts nothing twice.
-        let now = WallClock.nowMilliseconds
+        let now = SystemClock.nowMilliseconds
         var events: [AnalyticsEvent] = []
         for job in jobs {
             guard let rows = written.removeValue(forKey: job.batchID) else { continue }
@@ -269,7 +269,7 @@ public struct SenderWorkers: Service {
         for attempt in 1...5 {
             do { return try await body() } catch {
                 if attempt == 5 { throw error }
-                await pause(milliseconds: delay)
+                await SystemClock().sleep(milliseconds: delay)
                 delay *= 2
             }
         }

@@ -68,7 +68,7 @@ public struct WebhookEventProcessor: Service {
                 logger.warning("webhook processor waits for its servers", metadata: ["error": "\(error)"])
                 // Handed back at once rather than after the ack wait; applying them again later changes nothing twice.
                 try? await resources.nats { [messages] _ in for message in messages { try? message.nak(delayMs: 1_000) } }
-                await pause(milliseconds: 1_000)
+                await SystemClock().sleep(milliseconds: 1_000)
             }
         }
     }
@@ -143,7 +143,7 @@ public struct WebhookEventProcessor: Service {
         var orphans: [WebhookLedger.Incoming] = []
         var orphanOwners: [Int] = []
         var orphanAcks: [Int] = []
-        let now = WallClock.nowMilliseconds
+        let now = SystemClock.nowMilliseconds
         for (position, item) in stored.enumerated() {
             let refused = item.events.compactMap { index in failed[index].map { "event \(incoming[index].eventID.prefix(200)): \($0)" } }
             if !refused.isEmpty {

@@ -55,7 +55,7 @@ package struct SlidingWindowLimiter: Sendable {
     /// How many requests `key` admitted in the window, without counting one more. Refused (503) like
     /// `admit` when Redis cannot be reached.
     package func count(_ key: String, windowMilliseconds: Int) async throws(APIError) -> Int {
-        let now = Int(WallClock.nowMilliseconds)
+        let now = Int(SystemClock.nowMilliseconds)
         let reply = try await evaluate(["EVAL", Self.countScript, "1", key, String(now), String(windowMilliseconds)])
         guard let count = reply.integer else { throw unexpected(reply) }
         return count
@@ -66,7 +66,7 @@ package struct SlidingWindowLimiter: Sendable {
     /// flood has taken the store down.
     package func admit(_ key: String, limit: Int, windowMilliseconds: Int) async throws(APIError) -> Decision {
         // Wall-clock time: the window must mean the same on every API process.
-        let now = Int(WallClock.nowMilliseconds)
+        let now = Int(SystemClock.nowMilliseconds)
         let member = "\(now)-\(UInt64.random(in: 0...UInt64.max))"
         let reply = try await evaluate(["EVAL", Self.script, "1", key, String(now), String(windowMilliseconds), String(limit), member])
         guard case .array(let values) = reply, values.count == 3, let allowed = values[0].integer,
