@@ -29,7 +29,7 @@ func providerTargets(_ name: String) -> [Target] {
 
 /// What every role module builds on: the concepts below the roles, never another role.
 let roleDependencies: [Target.Dependency] = [
-    "HostCore", "Domain", "Persistence", "Messaging", "Analytics", "ProviderInstances", "Pipeline", "ProviderModel", "ProviderCrypto",
+    "HostCore", "Domain", "Persistence", "Messaging", "Analytics", "ProviderInstances", "ProviderModel", "ProviderCrypto",
     .product(name: "Logging", package: "swift-log"), .product(name: "Metrics", package: "swift-metrics"),
     .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
 ]
@@ -105,7 +105,7 @@ let package = Package(
             path: "Sources/Host/Persistence"
         ),
         // How work moves: JetStream (libnats), the streams, the publishers and the consumer loop every role uses.
-        .target(name: "Messaging", dependencies: ["CNats", "Domain", "HostCore", "ProviderModel",
+        .target(name: "Messaging", dependencies: ["CNats", "Domain", "HostCore", "ProviderModel", .product(name: "Logging", package: "swift-log"),
                                                   .product(name: "NIOPosix", package: "swift-nio"),
                                                   .product(name: "Metrics", package: "swift-metrics"),
                                                   .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")],
@@ -120,12 +120,6 @@ let package = Package(
         .target(name: "ProviderInstances", dependencies: ["Domain", "Persistence", "HostCore", "ProviderModel", "ProviderCrypto",
                                                           .product(name: "NIOConcurrencyHelpers", package: "swift-nio")],
                 path: "Sources/Host/Providers"),
-        .target(
-            name: "Pipeline",
-            dependencies: ["HostCore", "Domain", "Persistence", "Messaging", "Analytics", "ProviderInstances", "ProviderModel",
-                           .product(name: "Logging", package: "swift-log"), .product(name: "NIOPosix", package: "swift-nio")],
-            path: "Sources/Host/Pipeline"
-        ),
         // The delivery roles, one module each: a message's path reads discoverer → processor → sender,
         // with the background role keeping counters and recovering stuck batches.
         .target(name: "Discoverer", dependencies: roleDependencies, path: "Sources/Host/Roles/Discoverer"),
@@ -176,12 +170,12 @@ let package = Package(
         ),
         // The composition root: what a process builds once (pools, clients, plugin instances) and hands to its roles,
         // and what every command shares (its output and failures).
-        .target(name: "App", dependencies: roleDependencies, path: "Sources/Host/App"),
+        .target(name: "App", dependencies: roleDependencies + ["Discoverer", "Processor", "Sender", "Background", "Receiver", "WebhookProcessor", "SenderAPI", "WebDashboard", .product(name: "Prometheus", package: "swift-prometheus")], path: "Sources/Host/App"),
         // `batchsender bench`: the end-to-end benchmarks, a module of their own that the command line links.
         .target(
             name: "EndToEndBench",
             dependencies: ["App", "HostCore", "ProviderModel", "ProviderCrypto", "ProviderSandbox", "SenderAPI", "Domain", "Persistence", "Messaging",
-                           "Analytics", "Pipeline",
+                           "Analytics",
                            .product(name: "ArgumentParser", package: "swift-argument-parser"), .product(name: "Logging", package: "swift-log"),
                            .product(name: "Hummingbird", package: "hummingbird"), .product(name: "NIOPosix", package: "swift-nio"),
                            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")],
@@ -228,7 +222,7 @@ let package = Package(
             path: "Plugins/ConformancePlugin"
         ),
 
-        .testTarget(name: "HostTests", dependencies: ["HostCore", "ProviderModel", "ProviderCrypto", "Domain", "Templating", "Persistence", "Messaging", "Analytics", "ProviderInstances", "Pipeline", "Processor",
+        .testTarget(name: "HostTests", dependencies: ["HostCore", "ProviderModel", "ProviderCrypto", "Domain", "Templating", "Persistence", "Messaging", "Analytics", "ProviderInstances", "App", "Processor",
                                                      "ProviderSandbox", "TestSupport",
                                                      .product(name: "Mustache", package: "swift-mustache")],
                     path: "Tests/HostTests"),

@@ -8,7 +8,6 @@ import Logging
 import Messaging
 import NIOPosix
 import Persistence
-import Pipeline
 import ProviderInstances
 import ProviderModel
 import SenderAPI
@@ -85,7 +84,7 @@ struct AnalyticsBenchCommand: AsyncParsableCommand {
         let mix: [(AnalyticsEventType, String, Int)] = [(.queued, "", 34), (.sent, "", 34), (.delivered, "", 22), (.opened, "", 5), (.clicked, "", 2),
                                                         (.bounced, "hard", 1), (.bounced, "soft", 1), (.complained, "", 1)]
         let wheel = mix.flatMap { type, bounce, weight in Array(repeating: (type, bounce), count: weight) }
-        let nowMs = WallClock.nowMilliseconds, spanMs: Int64 = 30 * 86_400_000
+        let nowMs = SystemClock.nowMilliseconds, spanMs: Int64 = 30 * 86_400_000
         Output.line("writing \(events) events through the event writer into ClickHouse database \(clickhouse.database)…")
         let start = ContinuousClock.now
         var next = 0

@@ -5,7 +5,6 @@ import Foundation
 import HostCore
 import Messaging
 import Persistence
-import Pipeline
 
 /// The queue's own speed on this machine, for comparison with the pipeline:
 /// N small messages published asynchronously (bounded window) to a scratch

@@ -4,7 +4,6 @@ import Foundation
 import HostCore
 import Messaging
 import Persistence
-import Pipeline
 import SenderAPI
 
 /// A database and a Redis key prefix of the benchmark run's own, on the stack's servers, dropped after it.

@@ -7,7 +7,6 @@ import Foundation
 import HostCore
 import Messaging
 import Persistence
-import Pipeline
 import ProviderCrypto
 import ProviderInstances
 import ProviderModel

@@ -6,7 +6,6 @@ import Logging
 import Messaging
 import NIOPosix
 import Persistence
-import Pipeline
 import ProviderInstances
 import ProviderModel
 import Synchronization
@@ -33,7 +32,7 @@ struct EventWriterTests {
 
     static func events(batch: String, count: Int) -> [AnalyticsEvent] {
         (0..<count).map {
-            AnalyticsEvent(timeMs: WallClock.nowMilliseconds, userID: "writer-test", batchID: batch, recipient: $0, sendConfigID: "c",
+            AnalyticsEvent(timeMs: SystemClock.nowMilliseconds, userID: "writer-test", batchID: batch, recipient: $0, sendConfigID: "c",
                            provider: "resend", type: .sent)
         }
     }

@@ -5,7 +5,6 @@ import HostCore
 import Messaging
 import NIOPosix
 import Persistence
-import Pipeline
 import ProviderInstances
 import Templating
 import Testing

@@ -6,7 +6,6 @@ import Foundation
 import HostCore
 import Messaging
 import Persistence
-import Pipeline
 import ProviderCrypto
 import ProviderModel
 import SenderAPI

@@ -7,7 +7,6 @@ import HostCore
 import Logging
 import Messaging
 import Persistence
-import Pipeline
 import ProviderInstances
 import ProviderModel
 import SenderAPI
@@ -60,9 +59,9 @@ struct DeadLetterCommand: AsyncParsableCommand {
                 let failed = outcomes.filter { if case .failed? = $0 { true } else { false } }.count
                 try await resources.hot.forget(batchID: job.batchID, positions: positions, failedDelta: failed)
                 try await resources.ledger.redrive(batchID: job.batchID, positions: positions)
-                try await resources.announce(userID: job.userID)
+                try await TenantQueues(registry: resources.tenants, bus: resources.bus, ackWaitMs: resources.settings.ackWaitMs, clock: .system).announce(userID: job.userID)
                 let message = OutgoingMessage(subject: Streams.tenantSubject(userID: job.userID), id: "redrive:\(sequence)", data: job.encoded())
-                try await resources.nats { jetStream in
+                try await resources.bus.run { jetStream in
                     try jetStream.publish([message])
                     try jetStream.delete(stream: Streams.deadLetters, sequence: sequence)
                 }
@@ -73,7 +72,7 @@ struct DeadLetterCommand: AsyncParsableCommand {
         }
     }
 
-    static func resources(config: String?) throws -> PipelineResources {
+    static func resources(config: String?) throws -> ProcessResources {
         let environment: HostEnvironment
         do { environment = try HostEnvironment(ProcessInfo.processInfo.environment) } catch { throw CommandFailure(error.description) }
         var prefix = APISettings().redisKeyPrefix
@@ -83,7 +82,7 @@ struct DeadLetterCommand: AsyncParsableCommand {
         var logger = Logger(label: "batchsender.dlq")
         logger.logLevel = .error
         do {
-            return try PipelineResources(databaseURL: environment.databaseURL, redisURL: environment.redisURL, natsURL: environment.natsURL,
+            return try ProcessResources(databaseURL: environment.databaseURL, redisURL: environment.redisURL, natsURL: environment.natsURL,
                                          masterKey: environment.masterKey, redisPrefix: prefix,
                                          plugins: PluginRegistry(), settings: PipelineSettings(), logger: logger)
         } catch {
@@ -91,8 +90,8 @@ struct DeadLetterCommand: AsyncParsableCommand {
         }
     }
 
-    static func letters(_ resources: PipelineResources, batch: String?, limit: Int) async throws -> [(UInt64, DeadLetter)] {
-        let stored = try await resources.nats { try $0.messages(stream: Streams.deadLetters, from: 1, limit: 1_000_000) }
+    static func letters(_ resources: ProcessResources, batch: String?, limit: Int) async throws -> [(UInt64, DeadLetter)] {
+        let stored = try await resources.bus.run { try $0.messages(stream: Streams.deadLetters, from: 1, limit: 1_000_000) }
         var letters: [(UInt64, DeadLetter)] = []
         for message in stored where letters.count < limit {
             guard let letter = try? DeadLetter(decoding: message.data) else { continue }

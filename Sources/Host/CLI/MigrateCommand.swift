@@ -6,7 +6,6 @@ import Foundation
 import HostCore
 import Messaging
 import Persistence
-import Pipeline
 import ProviderInstances
 import Templating
 

@@ -5,7 +5,6 @@ import Domain
 import HostCore
 import Messaging
 import Persistence
-import Pipeline
 import ProviderInstances
 
 /// `batchsender webhooks orphans`: provider events whose message this platform never
@@ -71,7 +70,7 @@ struct WebhookCommand: AsyncParsableCommand {
                 // A fresh message id: JetStream's duplicate window would drop the webhook's own.
                 let message = OutgoingMessage(subject: Streams.webhookSubject(provider: stored.letter.provider, event: "redrive"),
                                               id: "webhook-redrive:\(stored.id):\(stored.deadAt)", data: stored.letter.envelope)
-                try await resources.nats { jetStream in try jetStream.publish([message]) }
+                try await resources.bus.run { jetStream in try jetStream.publish([message]) }
             }
             try await resources.shutdown()
             Output.line("re-drove \(count) dead-lettered webhooks")

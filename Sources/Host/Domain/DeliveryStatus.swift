@@ -13,12 +13,33 @@ public enum RecipientStatus: String, Sendable, CaseIterable {
     /// Statuses a send outcome may overwrite: a recipient waiting to be sent, or one
     /// cancelled while its send was already in flight (the provider took it anyway).
     public static let sendable: [RecipientStatus] = [.pending, .queued, .deferred, .cancelled]
+    /// Statuses of a recipient still waiting to be sent: what the processor expands and a batch cannot
+    /// complete with.
+    public static let waiting: [RecipientStatus] = [.pending, .queued, .deferred]
+
+    public var isWaiting: Bool { Self.waiting.contains(self) }
+    public var isTerminal: Bool { Self.terminal.contains(self) }
+
+    /// The statuses as a SQL list, e.g. `('pending', 'queued', 'deferred')`: the one way SQL names them.
+    public static func sqlList(_ statuses: [RecipientStatus]) -> String {
+        "(" + statuses.map { "'\($0.rawValue)'" }.joined(separator: ", ") + ")"
+    }
+
+    /// The status as a SQL literal, e.g. `'sent'`.
+    public var sql: String { "'\(rawValue)'" }
 }
 
 public enum BatchStatus: String, Sendable, CaseIterable {
     case draft, queued, processing, completed, cancelled, failed
 
     public static var names: Set<String> { Set(allCases.map(\.rawValue)) }
+
+    /// The status as a SQL literal, e.g. `'processing'`.
+    public var sql: String { "'\(rawValue)'" }
+    /// The statuses as a SQL list, e.g. `('queued', 'processing')`.
+    public static func sqlList(_ statuses: [BatchStatus]) -> String {
+        "(" + statuses.map(\.sql).joined(separator: ", ") + ")"
+    }
 }
 
 extension RecipientStatus {

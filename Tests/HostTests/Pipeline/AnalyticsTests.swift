@@ -3,7 +3,6 @@ import Domain
 import Foundation
 import HostCore
 import Persistence
-import Pipeline
 import ProviderInstances
 import Testing
 

@@ -4,7 +4,6 @@ import Foundation
 import HostCore
 import Messaging
 import Persistence
-import Pipeline
 import Testing
 
 /// Tenants share the senders, and single messages go first: measured on the real stack while a large

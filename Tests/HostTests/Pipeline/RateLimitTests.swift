@@ -3,7 +3,6 @@ import Foundation
 import HostCore
 import Messaging
 import Persistence
-import Pipeline
 import ProviderInstances
 import Testing
 
@@ -47,9 +46,9 @@ extension PipelineTests {
         try await PipelineHarness.waitUntil { try await !Self.arrivals(sandbox, "resend").isEmpty }
         let first = try await Self.arrivals(sandbox, "resend")[0]
         let changeAt = first + 21_000
-        try await Task.sleep(for: .milliseconds(max(0, changeAt - WallClock.nowMilliseconds)))
+        try await Task.sleep(for: .milliseconds(max(0, changeAt - SystemClock.nowMilliseconds)))
         try await harness.admin("PUT", "/admin/limits/send-configs/\(config)", json: ["perSecond": rate / 2])
-        let changedAt = WallClock.nowMilliseconds
+        let changedAt = SystemClock.nowMilliseconds
         let detail = try await harness.wait(batch, seconds: 90)
         let times = try await Self.arrivals(sandbox, "resend")
 

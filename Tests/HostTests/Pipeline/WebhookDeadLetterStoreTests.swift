@@ -5,7 +5,6 @@ import HostCore
 import Messaging
 import NIOPosix
 import Persistence
-import Pipeline
 import ProviderInstances
 import ProviderModel
 import Testing
@@ -35,7 +34,7 @@ struct WebhookDeadLetterStoreTests {
     }
 
     static func letter(_ reasons: [String], body: String = #"{"type":"email.bounced"}"#) -> WebhookDeadLetter {
-        let envelope = WebhookEnvelope(provider: "resend", sendConfigID: nil, receivedAtMs: WallClock.nowMilliseconds,
+        let envelope = WebhookEnvelope(provider: "resend", sendConfigID: nil, receivedAtMs: SystemClock.nowMilliseconds,
                                        request: InboundWebhook(path: "/webhooks/resend", headers: [], body: Array(body.utf8)))
         return WebhookDeadLetter(envelope: envelope, bytes: envelope.encoded(), deliveries: 5, reasons: reasons)
     }

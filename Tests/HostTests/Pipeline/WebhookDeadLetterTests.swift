@@ -5,7 +5,6 @@ import HostCore
 import Messaging
 import NIOPosix
 import Persistence
-import Pipeline
 import ProviderCrypto
 import ProviderInstances
 import ProviderModel
@@ -90,7 +89,7 @@ extension PipelineTests {
         func event(_ config: String, _ message: String, _ id: String) -> WebhookLedger.Incoming {
             .init(provider: "resend", sendConfigID: config,
                   event: DeliveryEvent(type: .delivered, eventId: id, providerMessageId: message, recipient: "x@example.org"),
-                  receivedAtMs: WallClock.nowMilliseconds)
+                  receivedAtMs: SystemClock.nowMilliseconds)
         }
         let round = [event(configA, messagesA[1], "ok_a_\(UUID().uuidString)"),
                      event(configA, messagesA[0], "bad_" + Encoding.hex((0..<3_000).map { _ in UInt8.random(in: 0...255) })),
@@ -103,7 +102,7 @@ extension PipelineTests {
         // `webhooks redrive` hands a dead letter to the processor again: tenant B's bounce, dead-lettered (as if
         // refused before a fix), is applied once re-driven, and its dead letter is gone.
         let bounce = Array(#"{"type":"email.bounced","created_at":"2026-11-30T10:00:01.000Z","data":{"email_id":"\#(messageB ?? "")","to":["b@example.org"],"bounce":{"type":"Permanent","message":"gone"}}}"#.utf8)
-        let envelope = WebhookEnvelope(provider: "resend", sendConfigID: configB, receivedAtMs: WallClock.nowMilliseconds,
+        let envelope = WebhookEnvelope(provider: "resend", sendConfigID: configB, receivedAtMs: SystemClock.nowMilliseconds,
                                        request: InboundWebhook(path: "/webhooks/resend/\(configB)", headers: [KeyValue("svix-id", "msg_b_bounce_\(UUID().uuidString)")], body: bounce))
         let database = ConnectionPool<PostgresConnection>(capacity: 1, threads: threads, isHealthy: { $0.isHealthy }) { try PostgresConnection(url: url) }
         try await WebhookDeadLetters(database: database).keep([WebhookDeadLetter(envelope: envelope, bytes: envelope.encoded(), deliveries: 5, reasons: ["refused"])])

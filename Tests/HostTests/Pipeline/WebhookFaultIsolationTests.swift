@@ -2,7 +2,6 @@ import Domain
 import HostCore
 import Messaging
 import Persistence
-import Pipeline
 import ProviderInstances
 import ProviderModel
 import Testing

@@ -110,7 +110,7 @@ public struct DeliveryState: Sendable {
     }
 
     /// Records outcomes of several batches' recipients, one script call per batch, one round trip.
-    public func record(_ entries: [String: [Entry]], nowMs: Int64 = SystemClock.nowMilliseconds) async throws {
+    public func record(_ entries: [String: [Entry]], nowMs: Int64) async throws {
         let calls = entries.filter { !$0.value.isEmpty }.map { batchID, entries in
             let k = keys(batchID)
             var arguments: [String] = []
@@ -164,10 +164,13 @@ public struct DeliveryState: Sendable {
         return try await redis.withConnection { redis in try redis.command(["SMEMBERS", key]) }.array.compactMap(\.string)
     }
 
-    /// A finished batch: no longer synced; its state expires after `retainSeconds` (a day: long after any
-    /// redelivery of its jobs, whose ids JetStream remembers for 20 minutes).
-    public func retire(_ batchID: String, retainSeconds: Int = 86_400) async throws {
-        let k = keys(batchID), active = activeKey
+    /// How long a retired batch's state is kept: a day, long after any redelivery of its jobs, whose ids
+    /// JetStream remembers for 20 minutes.
+    public static let retainSeconds = 86_400
+
+    /// A finished batch: no longer synced; its state expires after `retainSeconds`.
+    public func retire(_ batchID: String) async throws {
+        let k = keys(batchID), active = activeKey, retainSeconds = Self.retainSeconds
         let commands = [["SREM", active, batchID]] + [k.done, k.claim, k.attempts, k.counters, k.cancel].map { ["EXPIRE", $0, String(retainSeconds)] }
         _ = try await redis.withConnection { redis in try redis.pipeline(commands) }
     }

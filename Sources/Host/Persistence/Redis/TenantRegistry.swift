@@ -16,7 +16,7 @@ public struct TenantRegistry: Sendable {
     }
 
     /// Marks the tenants as having work now.
-    public func announce(_ userIDs: [String], nowMs: Int64 = SystemClock.nowMilliseconds) async throws {
+    public func announce(_ userIDs: [String], nowMs: Int64) async throws {
         guard !userIDs.isEmpty else { return }
         let key = self.key
         _ = try await redis.withConnection { redis in

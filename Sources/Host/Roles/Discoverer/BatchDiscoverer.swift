@@ -3,7 +3,6 @@ import HostCore
 import Logging
 import Messaging
 import Persistence
-import Pipeline
 import ServiceLifecycle
 
 /// The batch discoverer role (leader only): finds queued batches and scheduled
@@ -11,34 +10,44 @@ import ServiceLifecycle
 /// Publishing comes first: a crash in between publishes again, under the
 /// same `Nats-Msg-Id`, which JetStream drops.
 public struct BatchDiscoverer: Service {
-    let resources: PipelineResources
+    let batches: any QueuedBatches
+    let active: any BatchActivating
+    let publisher: any JobPublishing
+    let leadership: any Leadership
+    let clock: any WallClock
+    let intervalMs: Int64
     let logger: Logger
 
-    public init(resources: PipelineResources) {
-        self.resources = resources
-        logger = resources.logger.role("discoverer")
+    public init(batches: any QueuedBatches, active: any BatchActivating, publisher: any JobPublishing, leadership: any Leadership,
+                clock: any WallClock, intervalMs: Int64, logger: Logger) {
+        self.batches = batches
+        self.active = active
+        self.publisher = publisher
+        self.leadership = leadership
+        self.clock = clock
+        self.intervalMs = intervalMs
+        self.logger = logger.role("discoverer")
     }
 
     public func run() async throws {
-        let lease = resources.lease("discoverer")
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
-            if await lease.hold() {
+            if await leadership.hold() {
                 do { try await discover() } catch {
                     logger.warning("discoverer waits for its servers", metadata: ["error": "\(error)"])
                 }
             }
-            await SystemClock().sleep(milliseconds: resources.settings.discoverIntervalMs)
+            await clock.sleep(milliseconds: intervalMs)
         }
-        await lease.release()
+        await leadership.release()
     }
 
-    func discover() async throws {
-        let due = try await resources.ledger.dueBatches(limit: 100)
+    /// One look: the due batches' jobs published, the batches activated, then marked processing.
+    public func discover() async throws {
+        let due = try await batches.dueBatches(limit: 100)
         guard !due.isEmpty else { return }
-        let jobs = due.map { BatchJob(batchID: $0.id).message }
-        try await resources.nats { try $0.publish(jobs) }
-        for batch in due { try await resources.hot.activate(batch.id) }
-        let started = try await resources.ledger.markProcessing(due.map(\.id))
+        try await publisher.publish(due.map { BatchJob(batchID: $0.id).message })
+        for batch in due { try await active.activate(batch.id) }
+        let started = try await batches.markProcessing(due.map(\.id))
         if !started.isEmpty { logger.info("batches discovered", metadata: ["batches": "\(started.joined(separator: ","))"]) }
     }
 }

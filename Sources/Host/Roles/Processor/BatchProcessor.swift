@@ -5,7 +5,6 @@ import HostCore
 import Logging
 import Messaging
 import Persistence
-import Pipeline
 import ProviderInstances
 import ProviderModel
 import ServiceLifecycle
@@ -19,41 +18,44 @@ import Templating
 /// page it was on, and the page's chunks, published again under the same ids,
 /// are dropped by JetStream as duplicates.
 public struct BatchProcessor: Service {
-    let resources: PipelineResources
-    let instances: SendConfigInstances
+    let jobs: ConsumerLoop
+    let bus: MessageBus
+    let books: any ExpansionBooks
+    let state: any ExpansionState
+    let instances: any SendConfigResolving
+    let tenants: any TenantAnnouncing
+    let events: any EventRecording
+    let clock: any WallClock
+    let settings: PipelineSettings
     let logger: Logger
 
-    public init(resources: PipelineResources) {
-        self.resources = resources
-        logger = resources.logger.role("processor")
-        instances = resources.sendConfigInstances(services: HostServices(logger: resources.logger))
+    public init(jobs: ConsumerLoop, bus: MessageBus, books: any ExpansionBooks, state: any ExpansionState, instances: any SendConfigResolving,
+                tenants: any TenantAnnouncing, events: any EventRecording, clock: any WallClock, settings: PipelineSettings, logger: Logger) {
+        self.jobs = jobs
+        self.bus = bus
+        self.books = books
+        self.state = state
+        self.instances = instances
+        self.tenants = tenants
+        self.events = events
+        self.clock = clock
+        self.settings = settings
+        self.logger = logger.role("processor")
     }
 
     /// Expands up to `processorConcurrency` batches at once, page by page, so that a small batch queued
     /// behind a large one is not held until the large one is expanded.
     public func run() async throws {
         let inFlight = InFlight()
-        let limit = resources.settings.processorConcurrency
+        let limit = settings.processorConcurrency
         await withDiscardingTaskGroup { group in
-            var consumer: PullConsumer?
-            while !Task.isShuttingDownGracefully && !Task.isCancelled {
-                let free = limit - inFlight.count
-                guard free > 0 else { await SystemClock().sleep(milliseconds: 20); continue }
-                do {
-                    if consumer == nil { consumer = try await resources.nats { try $0.pullConsumer(Streams.batchConsumer) } }
-                    guard let bound = consumer else { continue }
-                    let jobs = try await resources.threads.runIfActive { try bound.fetch(batch: free, timeoutMs: 500) }
-                    for job in jobs {
-                        inFlight.change(by: 1)
-                        group.addTask {
-                            await handle(job)
-                            inFlight.change(by: -1)
-                        }
+            await jobs.run(size: { limit - inFlight.count }, timeoutMs: 500) { round in
+                for job in round {
+                    inFlight.change(by: 1)
+                    group.addTask {
+                        await handle(job)
+                        inFlight.change(by: -1)
                     }
-                } catch {
-                    logger.warning("batch processor waits for its servers", metadata: ["error": "\(error)"])
-                    consumer = nil
-                    await SystemClock().sleep(milliseconds: 1_000)
                 }
             }
         }
@@ -68,28 +70,29 @@ public struct BatchProcessor: Service {
         let batchID = String(decoding: job.data, as: UTF8.self)
         do {
             let finished = try await expand(batchID: batchID, job: job)
-            try await resources.threads.runIfActive { finished ? try job.ack() : try job.nak(delayMs: 500) }
+            try await bus.blocking { finished ? try job.ack() : try job.nak(delayMs: 500) }
         } catch {
             logger.warning("batch expansion paused; the job comes back", metadata: ["batch": "\(batchID)", "error": "\(error)"])
-            try? await resources.threads.runIfActive { try job.nak(delayMs: 2_000) }
+            try? await bus.blocking { try job.nak(delayMs: 2_000) }
         }
     }
 
     /// True when the job is done with (expanded, or nothing to do); false to hand it back (shutting down,
     /// or the discoverer, which publishes before it marks the batch processing, has not marked it yet).
     func expand(batchID: String, job: ReceivedMessage) async throws -> Bool {
-        guard UUID(uuidString: batchID) != nil, let plan = try await resources.ledger.plan(batchID: batchID) else {
+        guard UUID(uuidString: batchID) != nil, let plan = try await books.plan(batchID: batchID) else {
             logger.warning("batch job for no batch", metadata: ["batch": "\(batchID.prefix(64))"])
             return true
         }
-        if plan.status == BatchStatus.queued.rawValue { return false }
-        guard plan.status == BatchStatus.processing.rawValue, !plan.expanded else { return true }
+        let status = BatchStatus(rawValue: plan.status)
+        if status == .queued { return false }
+        guard status == .processing, !plan.expanded else { return true }
         let instance: PluginInstance
         switch try await instances.instance(sendConfigID: plan.sendConfigID) {
         case .failure(let problem):
             logger.error("batch cannot be sent", metadata: ["batch": "\(batchID)", "reason": "\(problem)"])
-            let failed = try await resources.ledger.fail(batchID: batchID, reason: problem.description)
-            resources.events.record(failed.map { plan.event($0, .failed, reason: problem.description) })
+            let failed = try await books.fail(batchID: batchID, reason: problem.description)
+            events.record(failed.map { plan.event($0, .failed, reason: problem.description, atMs: clock.nowMilliseconds) })
             return true
         case .success(let made): instance = made
         }
@@ -98,31 +101,30 @@ public struct BatchProcessor: Service {
             template = try BatchTemplate(payloadJSON: plan.payloadJSON, defaultsJSON: plan.defaultsJSON,
                                          channel: Channel(rawValue: plan.channel) ?? .email)
         } catch {
-            let failed = try await resources.ledger.fail(batchID: batchID, reason: error.description)
-            resources.events.record(failed.map { plan.event($0, .failed, reason: error.description) })
+            let failed = try await books.fail(batchID: batchID, reason: error.description)
+            events.record(failed.map { plan.event($0, .failed, reason: error.description, atMs: clock.nowMilliseconds) })
             return true
         }
         let maxBatch = instance.plugin.descriptor.maxBatch
-        let chunkSize = maxBatch > 1 ? maxBatch : resources.settings.singleSendChunk
-        try await resources.hot.activate(batchID)
-        try await resources.announce(userID: plan.userID)
-        if plan.cursor == 0, plan.recipientCount >= Self.analyzeFrom, analyzed.due(SystemClock.nowMilliseconds) {
-            try await resources.ledger.analyzeRecipients()
+        let chunkSize = maxBatch > 1 ? maxBatch : settings.singleSendChunk
+        try await state.activate(batchID)
+        try await tenants.announce(userID: plan.userID)
+        if plan.cursor == 0, plan.recipientCount >= Self.analyzeFrom, analyzed.due(clock.nowMilliseconds) {
+            try await books.analyzeRecipients()
         }
         var cursor = plan.cursor
         let subject = Streams.tenantSubject(userID: plan.userID)
-        let waiting: Set<String> = [RecipientStatus.pending.rawValue, RecipientStatus.queued.rawValue, RecipientStatus.deferred.rawValue]
         // The next page is read while this one is rendered, published and committed.
-        let ledger = resources.ledger, pageSize = resources.settings.pageSize, userID = plan.userID
+        let books = self.books, pageSize = settings.pageSize, userID = plan.userID
         func read(after position: Int) -> Task<[BatchLedger.PageRow], any Error> {
-            Task { try await ledger.page(batchID: batchID, userID: userID, after: position, limit: pageSize) }
+            Task { try await books.page(batchID: batchID, userID: userID, after: position, limit: pageSize) }
         }
         var nextPage = read(after: cursor)
         defer { nextPage.cancel() }
         while true {
             let rows = try await nextPage.value
             guard let last = rows.last else {
-                try await resources.ledger.finishExpansion(batchID: batchID)
+                try await books.finishExpansion(batchID: batchID)
                 logger.info("batch expanded", metadata: ["batch": "\(batchID)"])
                 return true
             }
@@ -137,7 +139,7 @@ public struct BatchProcessor: Service {
                                        common: template.common, recipients: current))
                 current.removeAll(keepingCapacity: true)
             }
-            for row in rows where waiting.contains(row.status) {
+            for row in rows where RecipientStatus(rawValue: row.status)?.isWaiting == true {
                 if row.suppressedNow {
                     decided.append(.init(position: row.position, status: .suppressed, lastError: "the address was suppressed after upload", attempts: 0))
                     entries.append(.final(position: row.position, .suppressed))
@@ -154,21 +156,21 @@ public struct BatchProcessor: Service {
             }
             flush()
             let messages = chunks.map { OutgoingMessage(subject: subject, id: $0.messageID, data: $0.encoded()) }
-            try await resources.nats { try $0.publish(messages) }
-            try await resources.hot.record([batchID: entries])
-            guard let written = try await resources.ledger.commitPage(batchID: batchID, from: cursor, to: last.position, decided: decided) else {
+            try await bus.publish(messages)
+            try await state.record([batchID: entries], nowMs: clock.nowMilliseconds)
+            guard let written = try await books.commitPage(batchID: batchID, from: cursor, to: last.position, decided: decided) else {
                 logger.info("batch expansion stopped: the batch is no longer processing here", metadata: ["batch": "\(batchID)"])
                 return true
             }
             // The page's cursor moved once: its recipients are counted once, however often the page was tried.
-            let now = SystemClock.nowMilliseconds
+            let now = clock.nowMilliseconds
             var events = chunks.flatMap { $0.recipients.map { plan.event($0.position, .queued, atMs: now) } }
             events += written.compactMap { row in
                 AnalyticsEventType.outcome(row.status).map { plan.event(row.position, $0, reason: row.lastError ?? "", atMs: now) }
             }
-            resources.events.record(events)
+            self.events.record(events)
             cursor = last.position
-            try await resources.threads.runIfActive { try job.inProgress() }
+            try await bus.blocking { try job.inProgress() }
             if Task.isShuttingDownGracefully { return false }
         }
     }
@@ -176,7 +178,7 @@ public struct BatchProcessor: Service {
 
 extension BatchLedger.Plan {
     /// An analytics event of this batch's recipient.
-    func event(_ position: Int, _ type: AnalyticsEventType, reason: String = "", atMs: Int64 = SystemClock.nowMilliseconds) -> AnalyticsEvent {
+    func event(_ position: Int, _ type: AnalyticsEventType, reason: String = "", atMs: Int64) -> AnalyticsEvent {
         AnalyticsEvent(timeMs: atMs, userID: userID, batchID: id, recipient: position, sendConfigID: sendConfigID, provider: provider,
                        type: type, reason: reason)
     }

@@ -6,7 +6,6 @@ import Logging
 import Messaging
 import NIOHTTP1
 import Persistence
-import Pipeline
 import Prometheus
 import ProviderCrypto
 import ProviderInstances

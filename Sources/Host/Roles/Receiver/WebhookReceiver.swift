@@ -7,7 +7,6 @@ import NIOExtras
 import NIOHTTP1
 import NIOPosix
 import Persistence
-import Pipeline
 import Prometheus
 import ProviderInstances
 import ServiceLifecycle

@@ -3,7 +3,6 @@ import Domain
 import HostCore
 import Messaging
 import Persistence
-import Pipeline
 import ProviderInstances
 import ProviderModel
 import Templating
@@ -12,7 +11,6 @@ import Templating
 /// instance and turns each provider outcome into what the pipeline records,
 /// as `OutcomePolicy` decides.
 struct ChunkSender: Sendable {
-    let instances: SendConfigInstances
     let client: any HTTPClient
     let policy: OutcomePolicy
     let gate: RequestGate

@@ -2,7 +2,6 @@ import Domain
 import HostCore
 import Logging
 import Messaging
-import Pipeline
 
 /// What one sender lane takes its jobs from: the priority queue first, then each tenant's queue in
 /// turn, a fair share of the round from each, starting one tenant further every round. Every fetch

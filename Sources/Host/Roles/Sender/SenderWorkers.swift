@@ -4,7 +4,6 @@ import HostCore
 import Logging
 import Messaging
 import Persistence
-import Pipeline
 import ProviderInstances
 import ProviderModel
 import ServiceLifecycle
@@ -16,25 +15,45 @@ import ServiceLifecycle
 /// ack what is finished, nak with a delay what still has recipients to send.
 /// On shutdown each lane finishes its round and stops fetching.
 public struct SenderWorkers: Service {
-    let resources: PipelineResources
+    let bus: MessageBus
+    let claims: any ClaimBook
+    let buckets: any RateLimiting
+    let routes: any RouteResolving
+    let books: any OutcomeBooks
+    let tenants: any TenantDirectory
+    let announcer: any TenantAnnouncing
+    let events: any EventRecording
+    let publisher: any JobPublishing
     let client: CurlHTTPClient
     let sender: ChunkSender
+    let providers: [String]
+    let clock: any WallClock
+    let settings: PipelineSettings
     let logger: Logger
-    var settings: PipelineSettings { resources.settings }
 
-    public init(resources: PipelineResources, http: HTTPClientSettings = HTTPClientSettings(), outbound: OutboundPolicy = OutboundPolicy()) {
-        self.resources = resources
-        logger = resources.logger.role("sender")
-        var http = http
-        http.timeoutMs = resources.settings.httpTimeoutMs
-        client = CurlHTTPClient(settings: http, policy: outbound)
-        let instances = resources.sendConfigInstances(services: HostServices(logger: resources.logger))
-        sender = ChunkSender(instances: instances, client: client, policy: OutcomePolicy(settings: resources.settings),
-                             gate: RequestGate(permits: 4 * http.maxConnectionsPerHost))
+    /// `client` is the sender's own, shut down when the role stops.
+    public init(bus: MessageBus, claims: any ClaimBook, buckets: any RateLimiting, routes: any RouteResolving, books: any OutcomeBooks,
+                tenants: any TenantDirectory, announcer: any TenantAnnouncing, events: any EventRecording, client: CurlHTTPClient,
+                maxConnectionsPerHost: Int, providers: [String], clock: any WallClock, settings: PipelineSettings, logger: Logger) {
+        self.bus = bus
+        self.claims = claims
+        self.buckets = buckets
+        self.routes = routes
+        self.books = books
+        self.tenants = tenants
+        self.announcer = announcer
+        self.events = events
+        publisher = bus
+        self.client = client
+        self.providers = providers
+        self.clock = clock
+        self.settings = settings
+        self.logger = logger.role("sender")
+        sender = ChunkSender(client: client, policy: OutcomePolicy(settings: settings), gate: RequestGate(permits: 4 * maxConnectionsPerHost))
     }
 
     public func run() async throws {
-        SenderMetrics.prepare(providers: resources.plugins.ids)
+        SenderMetrics.prepare(providers: providers)
         await retireLegacyConsumer()
         await withDiscardingTaskGroup { lanes in
             lanes.addTask { await runPriorityLane() }
@@ -48,8 +67,8 @@ public struct SenderWorkers: Service {
     /// it held is served from their own queues.
     func retireLegacyConsumer() async {
         do {
-            try await resources.nats { try $0.deleteConsumer(stream: Streams.system, durable: Streams.legacyChunkConsumer) }
-            for userID in try await resources.ledger.tenantsWithBatchesInProgress() { try await resources.announce(userID: userID) }
+            try await bus.run { try $0.deleteConsumer(stream: Streams.system, durable: Streams.legacyChunkConsumer) }
+            for userID in try await books.tenantsWithBatchesInProgress() { try await announcer.announce(userID: userID) }
         } catch {
             logger.warning("the tenants of batches in progress were not announced; stuck-batch recovery resumes them", metadata: ["error": "\(error)"])
         }
@@ -58,25 +77,13 @@ public struct SenderWorkers: Service {
     /// A lane for single messages only, waiting on their queue: one arrives while every other lane is in
     /// the middle of a bulk round, and is sent at once rather than after one of those rounds.
     func runPriorityLane() async {
-        var consumer: PullConsumer?
-        let definition = Streams.priorityConsumer(ackWaitMs: settings.ackWaitMs)
-        while !Task.isShuttingDownGracefully && !Task.isCancelled {
-            do {
-                if consumer == nil { consumer = try await resources.nats { try $0.pullConsumer(definition) } }
-                guard let bound = consumer else { continue }
-                let batch = settings.fetchBatch
-                let jobs = try await resources.threads.runIfActive { try bound.fetch(batch: batch, timeoutMs: 1_000) }
-                if !jobs.isEmpty { await round(jobs) }
-            } catch {
-                logger.warning("priority lane waits for its servers", metadata: ["error": "\(error)"])
-                consumer = nil
-                await SystemClock().sleep(milliseconds: 1_000)
-            }
-        }
+        let loop = ConsumerLoop(bus: bus, definition: Streams.priorityConsumer(ackWaitMs: settings.ackWaitMs), clock: clock, logger: logger,
+                                what: "priority lane")
+        await loop.run(size: { settings.fetchBatch }, timeoutMs: 1_000) { jobs in await round(jobs) }
     }
 
     func runLane(_ lane: Int) async {
-        let queues = LaneQueues(jetStream: resources.jetStream, ackWaitMs: settings.ackWaitMs, fetchBatch: settings.fetchBatch, logger: logger)
+        let queues = LaneQueues(jetStream: bus.jetStream, ackWaitMs: settings.ackWaitMs, fetchBatch: settings.fetchBatch, logger: logger)
         var refreshedAt: Int64 = 0
         var idleMs: Int64 = 0
         // When the jobs this lane handed back are due again (rate-limit appointments, backoffs): an idle lane
@@ -85,32 +92,32 @@ public struct SenderWorkers: Service {
         var dues: [Int64] = []
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             do {
-                if SystemClock.nowMilliseconds - refreshedAt >= 250 {
-                    let announced = try await resources.tenants.all()
-                    try await resources.threads.runIfActive { queues.serve(announced) }
-                    refreshedAt = SystemClock.nowMilliseconds
+                if clock.nowMilliseconds - refreshedAt >= 250 {
+                    let announced = try await tenants.tenants()
+                    try await bus.blocking { queues.serve(announced) }
+                    refreshedAt = clock.nowMilliseconds
                 }
-                let jobs = try await resources.threads.runIfActive { try queues.fetch() }
-                let now = SystemClock.nowMilliseconds
+                let jobs = try await bus.blocking { try queues.fetch() }
+                let now = clock.nowMilliseconds
                 dues.removeAll { $0 < now - 100 }
                 if jobs.isEmpty {
                     // Nothing anywhere: look again soon, less often the longer it stays quiet.
                     idleMs = min(max(idleMs * 2, 5), 100)
                     var wait = idleMs
                     if let next = dues.min() { wait = min(wait, next > now ? next - now : 2) }
-                    await SystemClock().sleep(milliseconds: max(1, wait))
+                    await clock.sleep(milliseconds: max(1, wait))
                 } else {
                     idleMs = 0
                     let delays = await round(jobs)
-                    let handedBackAt = SystemClock.nowMilliseconds
+                    let handedBackAt = clock.nowMilliseconds
                     dues += delays.map { handedBackAt + $0 }
                     if dues.count > 4_096 { dues = Array(dues.sorted().prefix(4_096)) }
                 }
             } catch {
                 logger.warning("sender lane waits for its servers", metadata: ["lane": "\(lane)", "error": "\(error)"])
-                try? await resources.threads.runIfActive { queues.reset() }
+                try? await bus.blocking { queues.reset() }
                 refreshedAt = 0
-                await SystemClock().sleep(milliseconds: 1_000)
+                await clock.sleep(milliseconds: 1_000)
             }
         }
     }
@@ -124,7 +131,7 @@ public struct SenderWorkers: Service {
             do { jobs.append((message, try ChunkJob(decoding: message.data))) } catch {
                 // A job no worker can read would come back forever: it goes to the dead letters as it is.
                 logger.error("unreadable chunk job dead-lettered", metadata: ["subject": "\(message.subject)", "error": "\(error)"])
-                try? await resources.nats { jetStream in
+                try? await bus.run { jetStream in
                     try jetStream.publish([OutgoingMessage(subject: Streams.deadLetterSubject(batchID: "unreadable"), id: nil, data: message.data)])
                     try message.term()
                 }
@@ -132,8 +139,8 @@ public struct SenderWorkers: Service {
         }
         guard !jobs.isEmpty else { return [] }
         do {
-            let claims = try await resources.hot.claim(jobs.map { ($0.job.batchID, $0.job.recipients.map(\.position)) },
-                                                       nowMs: SystemClock.nowMilliseconds, holdMs: settings.claimHoldMs)
+            let claims = try await self.claims.claim(jobs.map { ($0.job.batchID, $0.job.recipients.map(\.position)) },
+                                                     nowMs: clock.nowMilliseconds, holdMs: settings.claimHoldMs)
             let routes = await routes(jobs.map(\.job))
             let grants = try await grants(jobs.map(\.job), claims: claims, routes: routes)
             let results = await withTaskGroup(of: (Int, ChunkSender.Result?).self) { tasks in
@@ -152,7 +159,7 @@ public struct SenderWorkers: Service {
             // Nothing is acked that was not recorded: the jobs come back, and what was recorded is skipped then.
             logger.warning("sender round not recorded; its jobs come back", metadata: ["error": "\(error)"])
             let messages = jobs.map(\.message)
-            try? await resources.threads.runIfActive { for message in messages { try? message.nak(delayMs: 2_000) } }
+            try? await bus.blocking { for message in messages { try? message.nak(delayMs: 2_000) } }
             return [2_000]
         }
     }
@@ -161,7 +168,7 @@ public struct SenderWorkers: Service {
     func routes(_ jobs: [ChunkJob]) async -> [String: Result<SendConfigInstances.Route, SendConfigProblem>] {
         var routes: [String: Result<SendConfigInstances.Route, SendConfigProblem>] = [:]
         for id in Set(jobs.map(\.sendConfigID)) {
-            do { routes[id] = try await sender.instances.route(sendConfigID: id) } catch {
+            do { routes[id] = try await self.routes.route(sendConfigID: id) } catch {
                 logger.warning("send-config not readable; its chunks come back", metadata: ["sendConfig": "\(id)", "error": "\(error)"])
             }
         }
@@ -174,9 +181,9 @@ public struct SenderWorkers: Service {
         let requests = zip(jobs, claims).map { job, claims -> (levels: [RateBuckets.Level], wanted: Int) in
             guard case .success(let route)? = routes[job.sendConfigID] else { return ([], 0) }
             let wanted = claims.reduce(0) { if case .go = $1 { $0 + 1 } else { $0 } }
-            return (resources.buckets.levels(sendConfigID: route.sendConfigID, provider: route.provider, managed: route.managed, rateLimit: route.rateLimit), wanted)
+            return (buckets.levels(sendConfigID: route.sendConfigID, provider: route.provider, managed: route.managed, rateLimit: route.rateLimit), wanted)
         }
-        return try await resources.buckets.take(requests)
+        return try await buckets.take(requests)
     }
 
     /// What the claims allow: outcomes already known are written again (the rows may trail Redis), the
@@ -232,12 +239,12 @@ public struct SenderWorkers: Service {
                 dead.append(DeadLetter(job: job, exhausted: result.exhausted).message)
             }
         }
-        try await retrying { try await resources.hot.record(entries) }
+        let now = clock.nowMilliseconds
+        try await retrying { try await claims.record(entries, nowMs: now) }
         let writes = rows
         var written: [String: [BatchLedger.Written]] = [:]
-        try await retrying { written = try await resources.ledger.write(writes) }
+        try await retrying { written = try await books.write(writes) }
         // Only rows this write changed are events: a chunk redone after a crash counts nothing twice.
-        let now = SystemClock.nowMilliseconds
         var events: [AnalyticsEvent] = []
         for job in jobs {
             guard let rows = written.removeValue(forKey: job.batchID) else { continue }
@@ -249,13 +256,13 @@ public struct SenderWorkers: Service {
                                              reason: type == .sent ? "" : row.lastError ?? "", providerMessageID: row.providerMessageID ?? ""))
             }
         }
-        resources.events.record(events)
+        self.events.record(events)
         let letters = dead
-        if !letters.isEmpty { try await retrying { try await resources.nats { try $0.publish(letters) } } }
+        if !letters.isEmpty { try await retrying { try await publisher.publish(letters) } }
     }
 
     func settle(_ messages: [ReceivedMessage], _ results: [ChunkSender.Result?]) async throws {
-        try await resources.threads.runIfActive {
+        try await bus.blocking {
             for (message, result) in zip(messages, results) {
                 guard let result else { try? message.nak(delayMs: 2_000); continue }
                 if let delay = result.retryInMs { try? message.nak(delayMs: delay) } else { try? message.ack() }
@@ -269,7 +276,7 @@ public struct SenderWorkers: Service {
         for attempt in 1...5 {
             do { return try await body() } catch {
                 if attempt == 5 { throw error }
-                await SystemClock().sleep(milliseconds: delay)
+                await clock.sleep(milliseconds: delay)
                 delay *= 2
             }
         }

@@ -5,7 +5,6 @@ import Logging
 import Messaging
 import Metrics
 import Persistence
-import Pipeline
 import ProviderInstances
 import ProviderModel
 import ServiceLifecycle
@@ -23,21 +22,33 @@ import ServiceLifecycle
 /// (a rolling deploy may bring it back). One its plugin cannot parse is
 /// dead-lettered at once: nothing goes round forever.
 public struct WebhookEventProcessor: Service {
-    let resources: PipelineResources
+    let rounds: ConsumerLoop
+    let bus: MessageBus
     let settings: WebhookIngestSettings
     let instances: WebhookInstances
     let ledger: WebhookLedger
     let deadLetters: WebhookDeadLetters
+    let memory: WebhookMemory
+    let events: any EventRecording
+    let providers: [String]
     let retry = WebhookRetryPolicy()
+    let clock: any WallClock
     let logger: Logger
 
-    public init(resources: PipelineResources, settings: WebhookIngestSettings, instances: WebhookInstances) {
-        self.resources = resources
-        logger = resources.logger.role("webhook-processor")
+    public init(rounds: ConsumerLoop, bus: MessageBus, settings: WebhookIngestSettings, instances: WebhookInstances, ledger: WebhookLedger,
+                deadLetters: WebhookDeadLetters, memory: WebhookMemory, events: any EventRecording, providers: [String],
+                clock: any WallClock, logger: Logger) {
+        self.rounds = rounds
+        self.bus = bus
         self.settings = settings
         self.instances = instances
-        ledger = WebhookLedger(database: resources.database)
-        deadLetters = WebhookDeadLetters(database: resources.database)
+        self.ledger = ledger
+        self.deadLetters = deadLetters
+        self.memory = memory
+        self.events = events
+        self.providers = providers
+        self.clock = clock
+        self.logger = logger.role("webhook-processor")
     }
 
     /// `processorLanes` lanes, each fetching and applying rounds of its own: while one lane waits on
@@ -45,30 +56,16 @@ public struct WebhookEventProcessor: Service {
     /// (batch, position), so they do not deadlock on rows.
     public func run() async throws {
         // At 0 from the start, so that dashboards and alerts read a series before the first event.
-        for provider in resources.plugins.ids {
+        for provider in providers {
             _ = Counter(label: "webhook_events_applied_total", dimensions: [("provider", provider)])
             _ = Counter(label: "plugin_call_errors_total", dimensions: [("provider", provider), ("call", "parse")])
             _ = Counter(label: "webhook_dead_letters_total", dimensions: [("provider", provider)])
         }
+        let fetchBatch = settings.fetchBatch
         await withDiscardingTaskGroup { group in
-            for _ in 0..<settings.processorLanes { group.addTask { await lane() } }
-        }
-    }
-
-    func lane() async {
-        var consumer: PullConsumer?
-        while !Task.isShuttingDownGracefully && !Task.isCancelled {
-            var messages: [ReceivedMessage] = []
-            do {
-                if consumer == nil { consumer = try await resources.nats { try $0.pullConsumer(Streams.webhookConsumer) } }
-                let batch = settings.fetchBatch
-                messages = try await resources.nats { [consumer] _ in try consumer!.fetch(batch: batch, timeoutMs: 500) }
-                if !messages.isEmpty { try await handle(messages) }
-            } catch {
-                logger.warning("webhook processor waits for its servers", metadata: ["error": "\(error)"])
+            for _ in 0..<settings.processorLanes {
                 // Handed back at once rather than after the ack wait; applying them again later changes nothing twice.
-                try? await resources.nats { [messages] _ in for message in messages { try? message.nak(delayMs: 1_000) } }
-                await SystemClock().sleep(milliseconds: 1_000)
+                group.addTask { await rounds.run(size: { fetchBatch }, timeoutMs: 500, onFailure: .handBack(delayMs: 1_000)) { try await handle($0) } }
             }
         }
     }
@@ -125,13 +122,11 @@ public struct WebhookEventProcessor: Service {
         }
 
         // Events applied before (a provider's duplicate, a redelivery) cost one MGET, not a transaction.
-        let keys = incoming.map { seenKey($0) }
-        let seen = keys.isEmpty ? [] : try await resources.redis.withConnection { redis in
-            try redis.command(["MGET"] + keys).array.map { $0 != .null }
-        }
+        let digests = incoming.map(\.seenDigest)
+        let seen = try await memory.applied(digests)
         let fresh = incoming.indices.filter { !(seen.indices.contains($0) && seen[$0]) }
         let outcome = try await ledger.apply(fresh.map { incoming[$0] })
-        resources.events.record(outcome.events)
+        events.record(outcome.events)
         for (provider, count) in Dictionary(grouping: outcome.events, by: \.provider).mapValues(\.count) {
             Counter(label: "webhook_events_applied_total", dimensions: [("provider", provider)]).increment(by: count)
         }
@@ -143,7 +138,7 @@ public struct WebhookEventProcessor: Service {
         var orphans: [WebhookLedger.Incoming] = []
         var orphanOwners: [Int] = []
         var orphanAcks: [Int] = []
-        let now = SystemClock.nowMilliseconds
+        let now = clock.nowMilliseconds
         for (position, item) in stored.enumerated() {
             let refused = item.events.compactMap { index in failed[index].map { "event \(incoming[index].eventID.prefix(200)): \($0)" } }
             if !refused.isEmpty {
@@ -198,15 +193,12 @@ public struct WebhookEventProcessor: Service {
         for letter in dead {
             Counter(label: "webhook_dead_letters_total", dimensions: [("provider", letter.provider.isEmpty ? "unknown" : letter.provider)]).increment()
         }
-        try await resources.nats { [acked, retried] _ in
+        try await bus.blocking { [acked, retried] in
             for message in acked { try message.ack() }
             for (message, delayMs) in retried { try message.nak(delayMs: delayMs) }
         }
-        let applied = fresh.filter { !unknown.contains($0) && failed[$0] == nil && !deferred.contains($0) }.map { keys[$0] }
-        if !applied.isEmpty {
-            let ttl = String(settings.dedupeTTLHours * 3_600)
-            _ = try await resources.redis.withConnection { redis in try redis.pipeline(applied.map { ["SET", $0, "1", "EX", ttl] }) }
-        }
+        let applied = fresh.filter { !unknown.contains($0) && failed[$0] == nil && !deferred.contains($0) }.map { digests[$0] }
+        try await memory.rememberApplied(applied, ttlSeconds: settings.dedupeTTLHours * 3_600)
         if outcome.moved > 0 || !orphans.isEmpty || !dead.isEmpty || !failed.isEmpty || !deferred.isEmpty || !refusals.isEmpty {
             logger.debug("webhooks applied", metadata: ["events": "\(fresh.count)", "moved": "\(outcome.moved)",
                                                          "suppressed": "\(outcome.suppressed)", "orphans": "\(orphans.count)",
@@ -220,23 +212,9 @@ public struct WebhookEventProcessor: Service {
     /// for the servers do not count; a message without metadata falls back to its deliveries.
     func refusalCounts(_ messages: [ReceivedMessage]) async throws -> [UInt64] {
         let counted = messages.filter { $0.streamSequence > 0 }
-        let ttl = String(retry.memorySeconds)
-        let replies = counted.isEmpty ? [] : try await resources.redis.withConnection { redis in
-            try redis.pipeline(counted.flatMap { [["INCR", refusalKey($0)], ["EXPIRE", refusalKey($0), ttl]] })
-        }
+        let replies = try await memory.countRefusals(counted.map(\.streamSequence), ttlSeconds: retry.memorySeconds)
         var counts: [UInt64: UInt64] = [:]
-        for (index, message) in counted.enumerated() {
-            if replies.indices.contains(2 * index), let count = replies[2 * index].integer, count > 0 { counts[message.streamSequence] = UInt64(count) }
-        }
+        for (message, count) in zip(counted, replies) { if let count { counts[message.streamSequence] = count } }
         return messages.map { counts[$0.streamSequence] ?? $0.deliveries }
-    }
-
-    func refusalKey(_ message: ReceivedMessage) -> String {
-        "\(resources.hot.prefix)wh:refused:\(message.streamSequence)"
-    }
-
-    /// Bounded whatever the event holds (see `seenDigest`). Keys of the earlier verbatim form simply expire.
-    func seenKey(_ event: WebhookLedger.Incoming) -> String {
-        "\(resources.hot.prefix)wh:\(event.seenDigest)"
     }
 }

@@ -4,7 +4,6 @@ import HostCore
 import Hummingbird
 import Messaging
 import Persistence
-import Pipeline
 import ProviderInstances
 import ProviderModel
 

@@ -3,7 +3,6 @@ import HostCore
 import Hummingbird
 import Logging
 import Persistence
-import Pipeline
 import ProviderInstances
 
 /// Turns every failure into the API's JSON error shape: Hummingbird's own

@@ -3,7 +3,6 @@ import Domain
 import HostCore
 import Logging
 import Persistence
-import Pipeline
 import ProviderInstances
 
 /// A sliding-window rate limit kept in Redis, so that every API process

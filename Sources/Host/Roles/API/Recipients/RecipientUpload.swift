@@ -6,7 +6,6 @@ import Messaging
 import NIOCore
 import NIOPosix
 import Persistence
-import Pipeline
 import ProviderCrypto
 import ProviderInstances
 import ProviderModel

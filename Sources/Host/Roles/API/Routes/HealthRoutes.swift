@@ -6,7 +6,6 @@ import Messaging
 import NIOCore
 import NIOPosix
 import Persistence
-import Pipeline
 import Prometheus
 import ProviderModel
 import Synchronization

@@ -8,7 +8,6 @@ import Logging
 import Messaging
 import NIOPosix
 import Persistence
-import Pipeline
 import ProviderCrypto
 import ProviderInstances
 import ProviderModel

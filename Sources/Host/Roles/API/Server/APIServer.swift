@@ -6,7 +6,6 @@ import Logging
 import Messaging
 import NIOPosix
 import Persistence
-import Pipeline
 import Prometheus
 import ProviderCrypto
 import ProviderInstances

@@ -3,7 +3,6 @@ import Domain
 import HostCore
 import Logging
 import Persistence
-import Pipeline
 
 /// The API's PostgreSQL: a pool of libpq connections whose calls run on the
 /// storage threads. Storage errors become API errors here, once: an

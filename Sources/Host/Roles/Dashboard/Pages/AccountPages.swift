@@ -5,7 +5,6 @@ import Hummingbird
 import Messaging
 import NIOPosix
 import Persistence
-import Pipeline
 import ProviderCrypto
 import SenderAPI
 

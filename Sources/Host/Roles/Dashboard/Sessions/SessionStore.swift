@@ -3,7 +3,6 @@ import Domain
 import HostCore
 import Messaging
 import Persistence
-import Pipeline
 import ProviderCrypto
 
 /// Sessions in PostgreSQL. The browser holds a random token; the table holds only its SHA-256, so a copy of

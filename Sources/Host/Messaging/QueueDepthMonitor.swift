@@ -1,5 +1,5 @@
 import HostCore
-import Messaging
+import Logging
 import Metrics
 import ServiceLifecycle
 
@@ -10,11 +10,15 @@ import ServiceLifecycle
 /// consumer, and `nats_stream_messages`.
 /// A consumer that went away (an idle tenant's) reads 0, then is dropped from the set.
 public struct QueueDepthMonitor: Service {
-    let resources: PipelineResources
+    let bus: MessageBus
+    let clock: any WallClock
+    let logger: Logger
     let intervalMs: Int64
 
-    public init(resources: PipelineResources, intervalMs: Int64 = 2_000) {
-        self.resources = resources
+    public init(bus: MessageBus, clock: any WallClock = .system, logger: Logger, intervalMs: Int64 = 2_000) {
+        self.bus = bus
+        self.clock = clock
+        self.logger = logger
         self.intervalMs = intervalMs
     }
 
@@ -22,7 +26,7 @@ public struct QueueDepthMonitor: Service {
         var known: Set<[String]> = []
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             do {
-                let readings = try await resources.nats { jetStream in
+                let readings = try await bus.run { jetStream in
                     try Streams.definitions.map { definition in
                         (definition.name, try jetStream.messageCount(stream: definition.name), try jetStream.consumers(stream: definition.name))
                     }
@@ -39,9 +43,9 @@ public struct QueueDepthMonitor: Service {
                 for gone in known.subtracting(seen) { record(stream: gone[0], consumer: gone[1], waiting: 0, unacked: 0) }
                 known = seen
             } catch {
-                resources.logger.debug("queue depth not readable now", metadata: ["error": "\(error)"])
+                logger.debug("queue depth not readable now", metadata: ["error": "\(error)"])
             }
-            await SystemClock().sleep(milliseconds: intervalMs)
+            await clock.sleep(milliseconds: intervalMs)
         }
     }
 

@@ -8,10 +8,11 @@ import NIOPosix
 import Persistence
 import ProviderInstances
 
-/// What the pipeline roles of one process share: PostgreSQL and Redis pools
-/// whose blocking calls run on storage threads of their own, one JetStream
-/// connection, the loaded plugins, the credential vault and the settings.
-public final class PipelineResources: Sendable {
+/// The one set of pools and clients a process builds for its pipeline roles: PostgreSQL and Redis pools
+/// whose blocking calls run on storage threads of their own, one JetStream connection (the message bus),
+/// the loaded plugins, the credential vault and the settings. Only the composition root holds it: each
+/// role gets the few protocols it needs from here (`RoleFactory`), never this whole.
+public final class ProcessResources: Sendable {
     public let settings: PipelineSettings
     public let logger: Logger
     public let threads: NIOThreadPool
@@ -23,7 +24,7 @@ public final class PipelineResources: Sendable {
     public static let lookupConnections = 2
     public static let lookupWaitMs = 2_000
     public let redis: ConnectionPool<RedisConnection>
-    public let jetStream: JetStream
+    public let bus: MessageBus
     public let hot: DeliveryState
     public let ledger: BatchLedger
     public let plugins: PluginRegistry
@@ -34,6 +35,8 @@ public final class PipelineResources: Sendable {
     public let tenants: TenantRegistry
     /// Events for the analytics store; one buffer per process, run as a service of its own.
     public let events: EventWriter
+    /// What the webhook processor remembers between rounds.
+    public let memory: WebhookMemory
     /// A name for this process in leases and logs.
     public let processName: String
 
@@ -41,7 +44,7 @@ public final class PipelineResources: Sendable {
                 plugins: PluginRegistry, settings: PipelineSettings, webhookLanes: Int = 2, managed: ManagedInstances = ManagedInstances(),
                 limits: SendRateLimits = SendRateLimits(), analytics: AnalyticsSettings = AnalyticsSettings(),
                 clickhouse: ClickHouseClient? = nil, logger: Logger) throws {
-        guard let vault = CredentialVault(masterKey: masterKey) else { throw PipelineStartError("BATCHSENDER_MASTER_KEY must be 32 bytes") }
+        guard let vault = CredentialVault(masterKey: masterKey) else { throw ProcessStartError("BATCHSENDER_MASTER_KEY must be 32 bytes") }
         self.settings = settings
         self.logger = logger
         self.plugins = plugins
@@ -69,20 +72,16 @@ public final class PipelineResources: Sendable {
         redis = ConnectionPool(capacity: redisConnections, threads: threads, isHealthy: { $0.isHealthy }) {
             try RedisConnection(url: redisURL)
         }
-        jetStream = try JetStream(url: natsURL)
+        let jetStream = try JetStream(url: natsURL)
         try Streams.ensure(jetStream)
+        bus = MessageBus(jetStream: jetStream, threads: threads)
         hot = DeliveryState(redis: redis, prefix: DeliveryState.prefix(for: redisPrefix))
         ledger = BatchLedger(database: database)
         buckets = RateBuckets(redis: redis, keyPrefix: redisPrefix, limits: limits)
         tenants = TenantRegistry(redis: redis, prefix: hot.prefix)
         events = EventWriter(client: clickhouse, settings: analytics, threads: threads, logger: logger)
+        memory = WebhookMemory(redis: redis, prefix: hot.prefix)
         processName = "\(ProcessIdentity.host)-\(ProcessIdentity.pid)-\(UInt32.random(in: 0...UInt32.max))"
-    }
-
-    /// A blocking JetStream call, on a storage thread.
-    public func nats<T: Sendable>(_ body: @escaping @Sendable (JetStream) throws -> T) async throws -> T {
-        let jetStream = self.jetStream
-        return try await threads.runIfActive { try body(jetStream) }
     }
 
     /// The send-configs' plugin instances, made with `services`.
@@ -101,13 +100,6 @@ public final class PipelineResources: Sendable {
         SendConfigInstances(ledger: BatchLedger(database: lookups), plugins: plugins, vault: vault, services: services, managed: managed)
     }
 
-    /// Announces a tenant's work and makes sure its consumer exists, before its chunk jobs are published.
-    public func announce(userID: String) async throws {
-        try await tenants.announce([userID])
-        let definition = Streams.tenantConsumer(userID: userID, ackWaitMs: settings.ackWaitMs)
-        try await nats { try $0.ensureConsumer(definition) }
-    }
-
     public func lease(_ role: String) -> LeaderLease {
         LeaderLease(redis: redis, key: hot.prefix + "leader:" + role, holder: processName, ttlMs: settings.leaseMs)
     }
@@ -117,7 +109,7 @@ public final class PipelineResources: Sendable {
     }
 }
 
-public struct PipelineStartError: Error, Sendable, CustomStringConvertible {
+public struct ProcessStartError: Error, Sendable, CustomStringConvertible {
     public var description: String
     public init(_ description: String) { self.description = description }
 }

@@ -1,0 +1,46 @@
+import HostCore
+
+/// What the webhook processor remembers between rounds, in Redis: which events it applied (by digest, for
+/// `dedupeTTLSeconds`, longer than any provider retries) and how often each stored webhook was refused
+/// (by its stream sequence, a number, so the key is bounded whatever the webhook holds).
+public struct WebhookMemory: Sendable {
+    let redis: ConnectionPool<RedisConnection>
+    let prefix: String
+
+    /// `prefix` is the pipeline's (DeliveryState.prefix(for:)).
+    public init(redis: ConnectionPool<RedisConnection>, prefix: String) {
+        self.redis = redis
+        self.prefix = prefix
+    }
+
+    /// For each digest, whether its event was applied before: one MGET.
+    public func applied(_ digests: [String]) async throws -> [Bool] {
+        guard !digests.isEmpty else { return [] }
+        let keys = digests.map(seenKey)
+        return try await redis.withConnection { redis in try redis.command(["MGET"] + keys).array.map { $0 != .null } }
+    }
+
+    /// Remembers the digests' events as applied.
+    public func rememberApplied(_ digests: [String], ttlSeconds: Int) async throws {
+        guard !digests.isEmpty else { return }
+        let ttl = String(ttlSeconds), keys = digests.map(seenKey)
+        _ = try await redis.withConnection { redis in try redis.pipeline(keys.map { ["SET", $0, "1", "EX", ttl] }) }
+    }
+
+    /// Counts one more refusal of each stored webhook (by stream sequence) and returns the counts, this one
+    /// included; nil for a sequence whose count Redis did not answer.
+    public func countRefusals(_ sequences: [UInt64], ttlSeconds: Int) async throws -> [UInt64?] {
+        guard !sequences.isEmpty else { return [] }
+        let ttl = String(ttlSeconds), keys = sequences.map(refusalKey)
+        let replies = try await redis.withConnection { redis in
+            try redis.pipeline(keys.flatMap { [["INCR", $0], ["EXPIRE", $0, ttl]] })
+        }
+        return sequences.indices.map { index in
+            guard replies.indices.contains(2 * index), let count = replies[2 * index].integer, count > 0 else { return nil }
+            return UInt64(count)
+        }
+    }
+
+    func seenKey(_ digest: String) -> String { "\(prefix)wh:\(digest)" }
+    func refusalKey(_ sequence: UInt64) -> String { "\(prefix)wh:refused:\(sequence)" }
+}

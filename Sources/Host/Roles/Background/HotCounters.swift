@@ -1,0 +1,10 @@
+import Persistence
+
+/// The pipeline's hot state of active batches, as the background role reads and retires it (Redis in a process).
+public protocol HotCounters: Sendable {
+    func activeBatches() async throws -> [String]
+    func counters(_ batchIDs: [String]) async throws -> [String: BatchCounters]
+    /// No longer synced; its state expires later.
+    func retire(_ batchID: String) async throws
+    func activate(_ batchID: String) async throws
+}

@@ -1,0 +1,33 @@
+import Persistence
+import ProviderInstances
+
+// What the sender role reads and writes, each a small protocol: Redis, PostgreSQL and the send-config
+// cache in a process, fakes in a unit test.
+
+/// The claims on recipients and their outcomes: the truth of "already sent".
+public protocol ClaimBook: Sendable {
+    func claim(_ chunks: [(batchID: String, positions: [Int])], nowMs: Int64, holdMs: Int64) async throws -> [[DeliveryState.Claim]]
+    func record(_ entries: [String: [DeliveryState.Entry]], nowMs: Int64) async throws
+}
+
+/// The send limits: the levels a send-config's messages pass, and what each chunk may send now.
+public protocol RateLimiting: Sendable {
+    func levels(sendConfigID: String, provider: String, managed: Bool, rateLimit: Int?) -> [RateBuckets.Level]
+    func take(_ requests: [(levels: [RateBuckets.Level], wanted: Int)]) async throws -> [RateBuckets.Grant]
+}
+
+/// A send-config's route (plugin instance, provider, limits), or why there is none.
+public protocol RouteResolving: Sendable {
+    func route(sendConfigID: String) async throws -> Result<SendConfigInstances.Route, SendConfigProblem>
+}
+
+/// The recipient rows the sender writes after Redis, and the tenants it finds work for at start.
+public protocol OutcomeBooks: Sendable {
+    func write(_ updates: [String: [BatchLedger.RowUpdate]]) async throws -> [String: [BatchLedger.Written]]
+    func tenantsWithBatchesInProgress() async throws -> [String]
+}
+
+/// The tenants with queues to serve, with when each was last announced.
+public protocol TenantDirectory: Sendable {
+    func tenants() async throws -> [(userID: String, announcedMs: Int64)]
+}
