@@ -234,6 +234,10 @@ let package = Package(
                            .product(name: "HummingbirdTesting", package: "hummingbird")],
             path: "Tests/APITests"
         ),
+        // The decision rules and the roles' logic against fakes and a held clock: no server, no process, no sleep.
+        .testTarget(name: "RoleTests", dependencies: ["Domain", "HostCore", "Persistence", "Messaging", "Discoverer", "Background", "ProviderModel",
+                                                     .product(name: "Logging", package: "swift-log")],
+                    path: "Tests/RoleTests"),
         .testTarget(name: "SDKTests", dependencies: ["ProviderKit", "ProviderCrypto", "HostCore"], path: "Tests/SDKTests"),
     ] + providers.flatMap(providerTargets)
 )

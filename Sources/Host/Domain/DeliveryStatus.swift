@@ -73,6 +73,13 @@ extension RecipientStatus {
     /// Statuses a webhook may move a recipient from: only what the provider accepted.
     public static let webhookMovable: [RecipientStatus] = [.sent, .delivered]
 
+    /// Whether a provider's event may move a recipient from this status to `new`: only from what the
+    /// provider accepted, and only forward (the SQL that applies webhooks is generated from the same rank
+    /// and list).
+    public func webhookMayMove(to new: RecipientStatus) -> Bool {
+        Self.webhookMovable.contains(self) && webhookRank < new.webhookRank
+    }
+
     /// The batch counter that counts recipients a webhook moved to this status.
     public var webhookCounter: String? {
         switch self {

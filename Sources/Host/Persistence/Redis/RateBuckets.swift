@@ -48,17 +48,15 @@ public struct RateBuckets: Sendable {
     public static func providerField(_ provider: String) -> String { "provider:\(provider)" }
     public static func configField(_ sendConfigID: String) -> String { "config:\(sendConfigID)" }
 
-    /// The levels a send-config's messages pass: the system, the managed account's shared bucket for a
-    /// managed config, and the config's own bucket (a BYOK config defaults to its provider's limit).
+    /// The buckets a send-config's messages pass (`RateLimitPlan` decides which, and their rates).
     public func levels(sendConfigID: String, provider: String, managed: Bool, rateLimit: Int?) -> [Level] {
-        var levels = [Level(bucket: prefix + "b:system", field: Self.systemField(), fallback: limits.system ?? 0)]
-        if managed {
-            levels.append(Level(bucket: prefix + "b:p:" + provider, field: Self.providerField(provider),
-                                fallback: limits.managedLimit(provider: provider)))
+        RateLimitPlan.levels(sendConfigID: sendConfigID, provider: provider, managed: managed, rateLimit: rateLimit, limits: limits).map { level in
+            switch level.scope {
+            case .system: Level(bucket: prefix + "b:system", field: Self.systemField(), fallback: level.fallback)
+            case .provider(let id): Level(bucket: prefix + "b:p:" + id, field: Self.providerField(id), fallback: level.fallback)
+            case .config(let id): Level(bucket: prefix + "b:c:" + id, field: Self.configField(id), fallback: level.fallback)
+            }
         }
-        levels.append(Level(bucket: prefix + "b:c:" + sendConfigID, field: Self.configField(sendConfigID),
-                            fallback: rateLimit ?? (managed ? 0 : limits.configDefault(provider: provider))))
-        return levels
     }
 
     /// Takes up to `wanted` tokens from every level of each request; one round trip for them all.

@@ -276,6 +276,14 @@ public struct BatchLedger: Sendable {
         public var owed: Int
         public var expanded: Bool
         public var quietMs: Int64
+
+        public init(id: String, status: String, owed: Int, expanded: Bool, quietMs: Int64) {
+            self.id = id
+            self.status = status
+            self.owed = owed
+            self.expanded = expanded
+            self.quietMs = quietMs
+        }
     }
 
     /// Stores the hot counters and returns where each batch stands.

@@ -1,0 +1,72 @@
+import Background
+import Domain
+import HostCore
+import Messaging
+import Persistence
+import Testing
+
+/// The background role against fakes and a held clock: completion, retirement, stuck recovery on its
+/// interval, idle tenants.
+struct BackgroundJobsTests {
+    let journal = Journal()
+    let clock = ManualClock()
+    var settings: PipelineSettings {
+        var settings = PipelineSettings()
+        settings.recoveryIntervalMs = 60_000
+        settings.stuckAfterMs = 300_000
+        settings.tenantIdleMs = 600_000
+        return settings
+    }
+
+    func jobs(_ books: FakeBooks, _ hot: FakeHotCounters, _ tenants: FakeTenantQueues, _ publisher: FakePublisher) -> BackgroundJobs {
+        BackgroundJobs(books: books, hot: hot, tenants: tenants, deadLetters: NoPruning(), publisher: publisher, leadership: AlwaysLeader(),
+                       clock: clock, settings: settings, logger: quietLogger)
+    }
+
+    @Test("a synced batch whose every owed recipient is decided is completed and retired; one short of it is not")
+    func completes() async throws {
+        let books = FakeBooks(journal), hot = FakeHotCounters(journal)
+        hot.counters.withLock {
+            $0 = ["done": BatchCounters(["sent": 7, "failed": 2, "suppressed": 1]), "short": BatchCounters(["sent": 9]),
+                  "cancelled": BatchCounters(["cancelled": 4]), "gone": BatchCounters()]
+        }
+        books.progress.withLock {
+            $0 = [.init(id: "done", status: "processing", owed: 10, expanded: true, quietMs: 0),
+                  .init(id: "short", status: "processing", owed: 10, expanded: true, quietMs: 0),
+                  .init(id: "cancelled", status: "cancelled", owed: 10, expanded: true, quietMs: 60_000)]
+        }
+        try await jobs(books, hot, FakeTenantQueues(journal), FakePublisher(journal)).syncCounters()
+        #expect(journal.all == ["retire gone", "complete done", "retire done", "retire cancelled"])
+    }
+
+    @Test("stuck batches are looked for once per recovery interval of the clock, and each is restarted under a new job id")
+    func recoversOnItsInterval() async throws {
+        let books = FakeBooks(journal), hot = FakeHotCounters(journal), publisher = FakePublisher(journal)
+        books.stuckBatches.withLock { $0 = [("b1", "u1")] }
+        let background = jobs(books, hot, FakeTenantQueues(journal), publisher)
+        var lastRecovery = clock.nowMilliseconds
+        try await background.tick(lastRecovery: &lastRecovery)
+        clock.advance(by: 59_999)
+        try await background.tick(lastRecovery: &lastRecovery)
+        #expect(books.stuckAsks.withLock { $0 } == 0)
+        clock.advance(by: 1)
+        try await background.tick(lastRecovery: &lastRecovery)
+        #expect(books.stuckAsks.withLock { $0 } == 1)
+        #expect(journal.all == ["restart b1", "activate b1", "publish batch:b1:3"])
+        clock.advance(by: 30_000)
+        try await background.tick(lastRecovery: &lastRecovery)
+        #expect(books.stuckAsks.withLock { $0 } == 1)
+    }
+
+    @Test("an idle tenant without work loses its queue; one with work, one seen lately, keep theirs; one announced meanwhile gets it back")
+    func idleTenants() async throws {
+        let tenants = FakeTenantQueues(journal)
+        let now = clock.nowMilliseconds
+        tenants.announced.withLock { $0 = ["idle": now - 600_000, "busy": now - 700_000, "recent": now - 599_999, "returning": now - 900_000] }
+        tenants.working.withLock { $0 = ["busy"] }
+        tenants.reannounceOnRemoval.withLock { $0 = ["returning"] }
+        try await jobs(FakeBooks(journal), FakeHotCounters(journal), tenants, FakePublisher(journal)).removeIdleTenants()
+        #expect(journal.all == ["removeQueue idle", "removeQueue returning", "restoreQueue returning"])
+        #expect(Set(try await tenants.tenants().map(\.userID)) == ["busy", "recent", "returning"])
+    }
+}
