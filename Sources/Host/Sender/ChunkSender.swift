@@ -104,7 +104,7 @@ struct ChunkSender: Sendable {
             result.final(recipient, .sent(providerMessageID: outcome.providerMessageId), attempts: attempts + 1)
         case .permanent:
             result.final(recipient, .failed(reason: reason), attempts: attempts + 1)
-        case .retryable where Throttling.isThrottled(outcome):
+        case .retryable where Throttling.isThrottled(outcome), .throttled:
             result.entries.append(.released(position: recipient.position))
             result.later(outcome.retryAfterMs ?? settings.throttleDelayMs)
         case .retryable:

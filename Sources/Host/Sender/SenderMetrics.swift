@@ -52,6 +52,7 @@ enum SenderMetrics {
         switch outcome.kind {
         case .accepted: "accepted"
         case .permanent: "permanent"
+        case .throttled: "throttled"
         case .retryable where outcome.code == Delivery.pluginError: "plugin_error"
         case .retryable: Throttling.isThrottled(outcome) ? "throttled" : "retryable"
         }
