@@ -41,6 +41,9 @@ struct GroupContext {
         }
     }
 
+    /// The plugin's raw table; nil only when the entry function stopped answering after it loaded.
+    var table: PluginTable? { PluginTable(path: plugin.path) }
+
     var channel: Channel { fixtures.manifest.message?.channel ?? plugin.descriptor.channels.first ?? .email }
 
     func messages(_ count: Int) -> [OutboundMessage] {

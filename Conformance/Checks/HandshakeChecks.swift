@@ -73,6 +73,15 @@ enum HandshakeChecks: CheckGroup {
                                   got: problems.joined(separator: "; "))
         }
 
+        context.check("descriptor: default rate and unit") {
+            // The loader reads an unknown unit as no rate (a later minor may add units); a plugin of
+            // this minor that declares one has a typo, and its provider's rate would go unused.
+            guard let raw = context.table?.descriptor else { return .fail(expected: "the plugin's descriptor", actual: "none") }
+            return Verdict.expect(PluginDescriptor.rateProblem(in: raw) == nil,
+                                  "default_rate 0 (none), or a rate with rate_unit BSP_RATE_MESSAGES_PER_SECOND (1) or BSP_RATE_REQUESTS_PER_SECOND (2)",
+                                  got: PluginDescriptor.rateProblem(in: raw) ?? "")
+        }
+
         context.check("descriptor: config keys named, described and secrets marked") {
             var problems: [String] = []
             var seen: Set<String> = []

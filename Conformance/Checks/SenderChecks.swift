@@ -1,3 +1,4 @@
+import BatchSenderABI
 import Foundation
 import HostCore
 import ProviderModel
@@ -13,6 +14,8 @@ enum SenderChecks: CheckGroup {
         }
         guard let instance = context.sharedInstance() else { return }
         let maxBatch = context.plugin.descriptor.maxBatch
+        // A 1.0 plugin has no throttled kind: where 1.1 expects throttled, it answers retryable.
+        let abiMinor = context.table?.abiMinor ?? UInt32(BSP_ABI_MINOR)
 
         context.check("one message gives well-formed requests") {
             wellFormed(instance, context.messages(1))
@@ -76,7 +79,8 @@ enum SenderChecks: CheckGroup {
                 }
                 var problems: [String] = []
                 for (index, (outcome, expected)) in zip(outcomes, response.expect).enumerated() {
-                    if outcome.kind != expected.kind { problems.append("message \(index): \(outcome.kind.rawValue), not \(expected.kind.rawValue)") }
+                    let kind = SenderChecks.expected(expected.kind, abiMinor: abiMinor)
+                    if outcome.kind != kind { problems.append("message \(index): \(outcome.kind.rawValue), not \(kind.rawValue)") }
                     if let id = expected.providerMessageId, outcome.providerMessageId != id {
                         problems.append("message \(index): provider id \"\(outcome.providerMessageId)\", not \"\(id)\"")
                     }
@@ -100,7 +104,7 @@ enum SenderChecks: CheckGroup {
         }
 
         for status in statusClasses {
-            let kind = context.fixtures.manifest.statusClasses[String(status)] ?? defaultKind(status)
+            let kind = expected(context.fixtures.manifest.statusClasses[String(status)] ?? defaultKind(status), abiMinor: abiMinor)
             context.check("status classes: \(status) → \(kind.rawValue)") {
                 let given: [SendOutcome]
                 do { given = try outcomes(HTTPResult(status: status)) } catch {
@@ -119,15 +123,17 @@ enum SenderChecks: CheckGroup {
             }
         }
         let nowSeconds = context.fixtures.manifest.nowMs / 1000
-        for status in [429, 503] where (context.fixtures.manifest.statusClasses[String(status)] ?? defaultKind(status)) == .retryable {
+        for status in [429, 503] {
+            let kind = expected(context.fixtures.manifest.statusClasses[String(status)] ?? defaultKind(status), abiMinor: abiMinor)
+            guard kind == .retryable || kind == .throttled else { continue }
             for (form, value) in [("delta-seconds", "7"), ("an HTTP-date", HTTPDate.format(seconds: nowSeconds + 7))] {
-                context.check("status classes: \(status) with Retry-After as \(form) (\(value)) → retryable after 7000 ms") {
+                context.check("status classes: \(status) with Retry-After as \(form) (\(value)) → \(kind.rawValue) after 7000 ms") {
                     let given: [SendOutcome]
                     do { given = try outcomes(HTTPResult(status: status, headers: [KeyValue("retry-after", value)])) } catch {
                         return .fail(expected: "one outcome per message", actual: error.summary)
                     }
-                    let right = given.allSatisfy { $0.kind == .retryable && (6000...7000).contains($0.retryAfterMs ?? -1) }
-                    return Verdict.expect(right, "\(count) retryable outcomes after 7000 ms", got: render(given))
+                    let right = given.allSatisfy { $0.kind == kind && (6000...7000).contains($0.retryAfterMs ?? -1) }
+                    return Verdict.expect(right, "\(count) \(kind.rawValue) outcomes after 7000 ms", got: render(given))
                 }
             }
         }
@@ -153,10 +159,15 @@ enum SenderChecks: CheckGroup {
     /// Every HTTP status class the host meets; each needs an expected outcome kind.
     static let statusClasses = [400, 401, 403, 404, 408, 409, 413, 422, 429, 500, 502, 503, 504]
 
-    /// The documented default (docs/conformance.md): a timeout, throttling and server errors
-    /// may pass; any other client error will not, as the request stands.
+    /// The documented default (docs/conformance.md): 429 is the provider's rate (throttled); a
+    /// timeout and server errors may pass; any other client error will not, as the request stands.
     static func defaultKind(_ status: Int) -> SendOutcome.Kind {
-        status == 408 || status == 429 || (500...599).contains(status) ? .retryable : .permanent
+        status == 429 ? .throttled : status == 408 || (500...599).contains(status) ? .retryable : .permanent
+    }
+
+    /// The kind a plugin built for ABI minor `abiMinor` gives where the fixtures expect `kind`.
+    static func expected(_ kind: SendOutcome.Kind, abiMinor: UInt32) -> SendOutcome.Kind {
+        kind.compatible(withHostMinor: abiMinor)
     }
 
     /// Prepares `messages` and checks every request: http(s) URL (https unless it is loopback), no refusals.

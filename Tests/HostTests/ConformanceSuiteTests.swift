@@ -37,7 +37,7 @@ struct ConformanceSuiteTests {
         Defect(number: 4, name: "one outcome for a two-message batch",
                expected: ["FAIL  sender: response fixture accepted.json", "interpret gave message 1 no outcome"]),
         Defect(number: 5, name: "reads 429 as permanent",
-               expected: ["FAIL  sender: response fixture rate-limited.json", "FAIL  sender: status classes: 429 → retryable"]),
+               expected: ["FAIL  sender: response fixture rate-limited.json", "FAIL  sender: status classes: 429 → throttled"]),
         Defect(number: 6, name: "leaks on every call", options: ["--only", "memory"],
                expected: ["FAIL  memory: prepare 1, called in 3 windows: the heap stops growing", "bytes per call"]),
         Defect(number: 7, name: "takes 30 s in verify", options: ["--only", "webhooks", "--timeout", "4"],

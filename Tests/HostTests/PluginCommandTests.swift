@@ -45,7 +45,7 @@ struct PluginCommandTests {
                                   "--status", "429", "--headers", headers, "--body", body)
         let outcomes = json(interpreted.stdout) as? [[String: Any]]
         #expect(outcomes?.count == 2)
-        #expect(outcomes?.allSatisfy { $0["kind"] as? String == "retryable" && $0["retry_after_ms"] as? Int == 9000 } == true)
+        #expect(outcomes?.allSatisfy { $0["kind"] as? String == "throttled" && $0["retry_after_ms"] as? Int == 9000 } == true)
 
         let events = try TestEnvironment.write("e1 delivered p1 a@example.org 1700000000000", name: "events.txt")
         let parsed = try cli("plugin", "parse", TestEnvironment.cEcho, "--config", config, "--body", events)

@@ -53,8 +53,8 @@ struct PluginInstanceTests {
     @Test("every response class gives one outcome per message, the same in both languages",
           arguments: [
             (HTTPResult(status: 200), SendOutcome.Kind.accepted, Int64?.none),
-            (HTTPResult(status: 429, headers: [KeyValue("retry-after", "7")]), .retryable, 7000),
-            (HTTPResult(status: 429), .retryable, nil),
+            (HTTPResult(status: 429, headers: [KeyValue("retry-after", "7")]), .throttled, 7000),
+            (HTTPResult(status: 429), .throttled, nil),
             (HTTPResult(status: 503, body: Array("garbage".utf8)), .retryable, nil),
             (HTTPResult(status: 422, body: Array("{\"bad\":1}".utf8)), .permanent, nil),
             (HTTPResult(failure: .timeout, message: "timed out"), .retryable, nil),

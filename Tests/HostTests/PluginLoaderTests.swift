@@ -164,13 +164,15 @@ struct HostConfigTests {
 
     @Test("[limits] and [admin]: defaults, overrides, and every bad limit refused naming its key")
     func limits() throws {
-        let defaults = try HostConfig.parse("")
-        #expect(defaults.limits.system == nil && defaults.limits.configDefault(provider: "ses") == 14
-                && defaults.limits.configDefault(provider: "resend") == 100 && defaults.limits.configDefault(provider: "telnyx") == 50
-                && defaults.limits.configDefault(provider: "custom") == 100 && defaults.limits.managedLimit(provider: "ses") == 100)
-        let set = try HostConfig.parse("[limits]\nsystem = 900\ndefault = 7\nbyok = { ses = 20 }\nmanaged = { resend = 30 }\n")
-        #expect(set.limits.system == 900 && set.limits.configDefault(provider: "ses") == 20 && set.limits.configDefault(provider: "resend") == 100
-                && set.limits.configDefault(provider: "other") == 7 && set.limits.managedLimit(provider: "resend") == 30)
+        // The providers' own rates come from their plugins (ABI 1.1), not from a table in the host.
+        var defaults = try HostConfig.parse("").limits
+        #expect(defaults.system == nil && defaults.configDefault(provider: "ses") == 100 && defaults.managedLimit(provider: "ses") == 100)
+        defaults.providerDefaults = ["ses": 14, "resend": 100]
+        #expect(defaults.configDefault(provider: "ses") == 14 && defaults.configDefault(provider: "custom") == 100)
+        var set = try HostConfig.parse("[limits]\nsystem = 900\ndefault = 7\nbyok = { ses = 20 }\nmanaged = { resend = 30 }\n").limits
+        set.providerDefaults = ["ses": 14, "resend": 100]
+        #expect(set.system == 900 && set.configDefault(provider: "ses") == 20 && set.configDefault(provider: "resend") == 100
+                && set.configDefault(provider: "other") == 7 && set.managedLimit(provider: "resend") == 30)
         for (text, key) in [("system = 0", "system"), ("system = -3", "system"), ("system = 20000000", "system"), ("system = \"fast\"", "system"),
                             ("default = 0", "default"), ("byok = { ses = 0 }", "byok"), ("managed = { ses = 99999999 }", "managed"),
                             ("burst = 5", "burst")] {

@@ -97,6 +97,6 @@ struct SESCommandTests {
         let interpreted = try cli(["plugin", "interpret", ses, "--config", config, "--messages", one, "--status", "429",
                                    "--headers", headers, "--body", body])
         let outcome = ((try? JSONSerialization.jsonObject(with: Data(interpreted.stdout.utf8))) as? [[String: Any]])?.first
-        #expect(outcome?["kind"] as? String == "retryable" && outcome?["code"] as? String == "TooManyRequestsException", "\(interpreted.stdout)")
+        #expect(outcome?["kind"] as? String == "throttled" && outcome?["code"] as? String == "TooManyRequestsException", "\(interpreted.stdout)")
     }
 }

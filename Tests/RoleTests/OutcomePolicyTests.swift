@@ -21,10 +21,15 @@ struct OutcomePolicyTests {
         #expect(policy.decide(outcome(.permanent, code: "invalid_to"), attemptsBefore: 0) == .failed(reason: "invalid_to: why", attempts: 1))
     }
 
-    @Test("throttling waits the provider's time, or the default, and uses no attempt")
+    @Test("throttling waits the provider's time, or the default, and uses no attempt, even on the last one")
     func throttled() {
-        #expect(policy.decide(outcome(.retryable, code: "429", retryAfterMs: 7_000), attemptsBefore: 2) == .throttled(retryInMs: 7_000))
-        #expect(policy.decide(outcome(.retryable, code: "rate_limit_exceeded"), attemptsBefore: 2) == .throttled(retryInMs: 1_000))
+        #expect(policy.decide(outcome(.throttled, code: "429", retryAfterMs: 7_000), attemptsBefore: 2) == .throttled(retryInMs: 7_000))
+        #expect(policy.decide(outcome(.throttled, code: "rate_limit_exceeded"), attemptsBefore: 2) == .throttled(retryInMs: 1_000))
+    }
+
+    @Test("a 1.0 plugin's retryable 429 is a transient failure: the host reads no provider's codes")
+    func retryable429() {
+        #expect(policy.decide(outcome(.retryable, code: "429"), attemptsBefore: 0) == .retry(reason: "429: why", attempts: 1, retryInMs: 1_000))
     }
 
     @Test("a transient failure uses an attempt and backs off, never sooner than the provider asked")
@@ -43,7 +48,7 @@ struct OutcomePolicyTests {
 
     @Test("metrics name throttling apart from other retryable outcomes and plugin faults")
     func metricNames() {
-        #expect(OutcomePolicy.metricName(outcome(.retryable, code: "ThrottlingException"), pluginErrorCode: "plugin_error") == "throttled")
+        #expect(OutcomePolicy.metricName(outcome(.throttled, code: "ThrottlingException"), pluginErrorCode: "plugin_error") == "throttled")
         #expect(OutcomePolicy.metricName(outcome(.retryable, code: "plugin_error"), pluginErrorCode: "plugin_error") == "plugin_error")
         #expect(OutcomePolicy.metricName(outcome(.retryable, code: "500"), pluginErrorCode: "plugin_error") == "retryable")
     }

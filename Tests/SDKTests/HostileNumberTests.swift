@@ -183,7 +183,7 @@ struct HostileNumberTests {
     func jsonNumbers() throws {
         #expect(try JSONParser.parse(Array("123456789012345678901234567890".utf8)) == .number(1.2345678901234568e29))
         #expect(try JSONParser.parse(Array("-9223372036854775809".utf8)) == .number(-9.223372036854775808e18))
-        #expect(try JSONParser.parse(Array("999999999999999999".utf8)) == .number(999_999_999_999_999_999))
+        #expect(try JSONParser.parse(Array("999999999999999999".utf8)) == .number(1e18))  // 18 nines are not a Double: the nearest is 1e18
         #expect(throws: JSONParseError.self) { try JSONParser.parse(Array("1e400".utf8)) }
         #expect(throws: JSONParseError.self) { try JSONParser.parse(Array("-1e400".utf8)) }
         // Writing them back is total too.

@@ -182,7 +182,7 @@ struct HostilePluginNumberTests {
 
     // MARK: Retry-After (HTTPResult.retryAfterMs, the C example's own reading)
 
-    @Test("a 429 with Retry-After of INT64_MAX, 30 digits or INT64_MIN is retried within 0 ms to a day",
+    @Test("a 429 with Retry-After of INT64_MAX, 30 digits or INT64_MIN is throttled for 0 ms to a day",
           arguments: [echo, cEcho, resend, telnyx, custom, ses])
     func retryAfter(_ plugin: Plugin) throws {
         let instance = try Self.instance(plugin)
@@ -195,7 +195,7 @@ struct HostilePluginNumberTests {
                                   ("123456789012345678901234567890", SendOutcome.maximumRetryAfterMs),
                                   ("-9223372036854775808", 0), ("Fri, 31 Dec 9999 23:59:59 GMT", SendOutcome.maximumRetryAfterMs)] {
             let outcomes = try instance.interpret(HTTPResult(status: 429, headers: [KeyValue("retry-after", value)]), for: [message])
-            #expect(outcomes.count == 1 && outcomes[0].kind == .retryable, "\(plugin) \(value)")
+            #expect(outcomes.count == 1 && outcomes[0].kind == .throttled, "\(plugin) \(value)")
             #expect(outcomes.first?.retryAfterMs == expected, "\(plugin) \(value): \(String(describing: outcomes.first?.retryAfterMs))")
         }
     }

@@ -27,6 +27,10 @@
 #define ECHO_LATEST_EVENT_MS INT64_C(253402300799999)
 #define ECHO_LINE_FORMAT "expected: event_id type provider_message_id recipient unix_ms (0 to 253402300799999: 1970 to 9999)"
 
+/* The ABI minor of the host, from the entry function: a 1.0 host (0) has no
+ * BSP_OUTCOME_THROTTLED, and is sent BSP_OUTCOME_RETRYABLE instead. */
+static uint32_t host_minor;
+
 /* ---- small helpers -------------------------------------------------------- */
 
 static bsp_str cstr(const char *text) {
@@ -239,6 +243,11 @@ static const bsp_descriptor descriptor = {
     100,
     config_keys, sizeof config_keys / sizeof config_keys[0],
     interfaces, sizeof interfaces / sizeof interfaces[0],
+    /* ABI 1.1: an echo server publishes no rate, so 0 and the host uses its
+     * own default. A provider that has one names it, e.g. 14 with
+     * BSP_RATE_MESSAGES_PER_SECOND (SES), or 2 with
+     * BSP_RATE_REQUESTS_PER_SECOND (Resend, a batch being one request). */
+    0, BSP_RATE_MESSAGES_PER_SECOND,
 };
 
 /* ---- create / destroy ------------------------------------------------------- */
@@ -425,7 +434,9 @@ static bsp_status echo_interpret(bsp_instance *self, bsp_call *call, const bsp_m
                 /* Retry-After: delta-seconds, or an HTTP date read against the host's clock. */
                 const bsp_str *after = find_header(response->headers, "retry-after");
                 int64_t seconds, date;
-                outcome.kind = BSP_OUTCOME_RETRYABLE;
+                /* 429 is the server's rate, not the message: throttled, which
+                 * spends no attempt, for a host that knows the kind (1.1). */
+                outcome.kind = status == 429 && host_minor >= 1 ? BSP_OUTCOME_THROTTLED : BSP_OUTCOME_RETRYABLE;
                 /* Bounded as the Swift SDK's retryAfterMs: 0 to a day, whatever the header says. */
                 int parsed = after ? parse_bounded(*after, INT64_MIN, INT64_MAX, &seconds) : PARSE_NOT_INTEGER;
                 if (parsed == PARSE_OK) {
@@ -583,6 +594,9 @@ static const bsp_plugin plugin = {
 };
 
 BSP_EXPORT const bsp_plugin *batchsender_plugin_entry(uint32_t host_abi_major, uint32_t host_abi_minor) {
-    (void)host_abi_minor;
-    return host_abi_major == BSP_ABI_MAJOR ? &plugin : NULL;
+    if (host_abi_major != BSP_ABI_MAJOR) return NULL;
+    /* What this plugin may emit depends on the host's minor (entry.h). The
+     * entry function runs alone, before any other call: no lock needed. */
+    host_minor = host_abi_minor;
+    return &plugin;
 }

@@ -76,7 +76,9 @@ public struct HostProcess {
             throw CommandFailure("serve: \(error)")
         }
         configuration.managedProviders = managed.providers
-        configuration.sendLimits = hostConfig.limits
+        var limits = hostConfig.limits
+        limits.providerDefaults = registry.declaredRates
+        configuration.sendLimits = limits
         do { configuration.adminToken = try hostConfig.admin.resolvedToken(environment: processEnvironment) } catch {
             throw CommandFailure("serve: \(error)")
         }
@@ -110,7 +112,7 @@ public struct HostProcess {
                                                  natsURL: environment.natsURL, masterKey: environment.masterKey,
                                                  redisPrefix: configuration.redisKeyPrefix, plugins: registry,
                                                  settings: hostConfig.pipeline, webhookLanes: hostConfig.webhooks.processorLanes,
-                                                 managed: managed, limits: hostConfig.limits, analytics: hostConfig.analytics,
+                                                 managed: managed, limits: limits, analytics: hostConfig.analytics,
                                                  clickhouse: analyticsClient, logger: logger)
             } catch {
                 throw CommandFailure("serve: the pipeline cannot start: \(error)")

@@ -2,9 +2,9 @@ import HostCore
 import ProviderModel
 
 /// What a provider's answer makes of one claimed recipient: accepted → sent; permanent → failed with the
-/// provider's code and message; throttled (the provider's rate or quota) → wait, no attempt used; any other
-/// transient failure → one attempt used and a backoff, then failed with the last reason once the attempts
-/// run out (and dead-lettered).
+/// provider's code and message; throttled (the plugin says the provider's rate or quota refused it, ABI 1.1)
+/// → wait, no attempt used; retryable → one attempt used and a backoff, then failed with the last reason
+/// once the attempts run out (and dead-lettered). A 1.0 plugin has no throttled kind: its 429 is retryable.
 public struct OutcomePolicy: Sendable {
     public var maxAttempts: Int
     /// The wait after throttling when the provider named no time.
@@ -42,7 +42,7 @@ public struct OutcomePolicy: Sendable {
             return .sent(providerMessageID: outcome.providerMessageId, attempts: used)
         case .permanent:
             return .failed(reason: reason, attempts: used)
-        case .retryable where Self.isThrottled(outcome):
+        case .throttled:
             return .throttled(retryInMs: outcome.retryAfterMs ?? throttleDelayMs)
         case .retryable:
             guard used < maxAttempts else {
@@ -59,12 +59,11 @@ public struct OutcomePolicy: Sendable {
         switch outcome.kind {
         case .accepted: "accepted"
         case .permanent: "permanent"
+        case .throttled: "throttled"
         case .retryable where outcome.code == pluginErrorCode: "plugin_error"
-        case .retryable: isThrottled(outcome) ? "throttled" : "retryable"
+        case .retryable: "retryable"
         }
     }
-
-    static func isThrottled(_ outcome: SendOutcome) -> Bool { Throttling.isThrottled(outcome) }
 }
 
 extension OutcomePolicy {

@@ -13,6 +13,11 @@ struct CallContext: PluginContext {
         self.host = table.host.map { bsp_host.read(from: $0) }
     }
 
+    /// The ABI minor the host implements: its services table says, else the entry function was told.
+    var hostMinor: UInt32 {
+        host?.abi_minor ?? PluginExport.hostMinor
+    }
+
     var nowMilliseconds: Int64 {
         host?.now_ms?(call) ?? Int64(Date().timeIntervalSince1970 * 1000)
     }
@@ -60,7 +65,7 @@ struct CallContext: PluginContext {
 
     func emit(_ outcome: SendOutcome) -> bsp_status {
         guard let emit = table.emit_outcome else { return fail(.internal, "the host takes no outcomes in this call") }
-        return outcome.withCOutcome { emit(call, $0) }
+        return outcome.withCOutcome(hostMinor: hostMinor) { emit(call, $0) }
     }
 
     func emit(_ event: DeliveryEvent, arena: CArena) -> bsp_status {

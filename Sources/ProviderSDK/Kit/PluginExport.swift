@@ -13,6 +13,7 @@ public enum PluginExport {
         _ provider: Provider.Type, hostMajor: UInt32, hostMinor: UInt32
     ) -> UnsafePointer<bsp_plugin>? {
         guard hostMajor == UInt32(BSP_ABI_MAJOR) else { return nil }
+        hostMinorAnswered.store(hostMinor, ordering: .relaxed)
         return exported.withLock { table in
             if let table { return table }
             let built = ExportedTables.build(for: Provider.self)
@@ -20,6 +21,11 @@ public enum PluginExport {
             return built
         }
     }
+
+    /// The ABI minor of the host that called the entry function; what this plugin may emit depends
+    /// on it (entry.h). Before any call, this header's own minor.
+    static var hostMinor: UInt32 { hostMinorAnswered.load(ordering: .relaxed) }
+    private static let hostMinorAnswered = Atomic<UInt32>(UInt32(BSP_ABI_MINOR))
 
     /// Built once per process; plugins are never unloaded, so the tables live forever.
     private static let exported = Mutex<UnsafePointer<bsp_plugin>?>(nil)

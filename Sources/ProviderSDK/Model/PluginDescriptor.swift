@@ -32,6 +32,44 @@ public struct ConfigKey: Sendable, Equatable, Codable {
     }
 }
 
+/// A provider's published sending rate for one account (descriptor.h `default_rate`, `rate_unit`).
+public struct SendRate: Sendable, Equatable, Codable {
+    /// What one unit of `perSecond` counts.
+    public enum Unit: String, Sendable, Codable, CaseIterable {
+        /// Messages a second, however they are batched (SES counts recipients).
+        case messagesPerSecond = "messages_per_second"
+        /// API requests a second; one request carries up to the descriptor's max batch.
+        case requestsPerSecond = "requests_per_second"
+    }
+
+    /// The most a C descriptor's `uint32_t default_rate` holds.
+    public static let range: ClosedRange<Int> = 1...Int(UInt32.max)
+
+    public var perSecond: Int
+    public var unit: Unit
+
+    /// nil for a rate below 1: "the provider publishes none" is no rate, not a rate of 0.
+    public init?(_ perSecond: Int, _ unit: Unit) {
+        guard Self.range.contains(perSecond) else { return nil }
+        self.perSecond = perSecond
+        self.unit = unit
+    }
+
+    /// The rate in messages a second, when each request carries `maxBatch` messages; a product past
+    /// `Int64.max` is that, never a trap.
+    public func messagesPerSecond(maxBatch: Int) -> Int64 {
+        switch unit {
+        case .messagesPerSecond: Int64(perSecond)
+        case .requestsPerSecond: BoundedInteger.product(Int64(perSecond), Int64(max(maxBatch, 1)), clampedTo: 1...Int64.max)
+        }
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case unit
+        case perSecond = "per_second"
+    }
+}
+
 /// What a plugin declares about itself (descriptor.h).
 public struct PluginDescriptor: Sendable, Equatable, Codable {
     public var id: String
@@ -42,9 +80,11 @@ public struct PluginDescriptor: Sendable, Equatable, Codable {
     public var maxBatch: Int
     public var configKeys: [ConfigKey]
     public var interfaces: [String]
+    /// The provider's published rate; nil when it publishes none (or the plugin is ABI 1.0).
+    public var defaultRate: SendRate?
 
     public init(id: String, name: String, version: String, description: String, channels: [Channel],
-                maxBatch: Int, configKeys: [ConfigKey], interfaces: [String] = []) {
+                maxBatch: Int, configKeys: [ConfigKey], interfaces: [String] = [], defaultRate: SendRate? = nil) {
         self.id = id
         self.name = name
         self.version = version
@@ -53,12 +93,14 @@ public struct PluginDescriptor: Sendable, Equatable, Codable {
         self.maxBatch = maxBatch
         self.configKeys = configKeys
         self.interfaces = interfaces
+        self.defaultRate = defaultRate
     }
 
     enum CodingKeys: String, CodingKey {
         case id, name, version, description, channels, interfaces
         case maxBatch = "max_batch"
         case configKeys = "config_keys"
+        case defaultRate = "default_rate"
     }
 
     /// Whether `id` has the form descriptor.h requires: [a-z][a-z0-9_-]{0,63}.

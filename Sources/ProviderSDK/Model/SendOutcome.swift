@@ -8,10 +8,19 @@ public struct SendOutcome: Sendable, Equatable {
     public enum Kind: String, Sendable, Codable {
         /// The provider took it; `providerMessageId` is set.
         case accepted
-        /// Not now; may succeed later (throttled, 5xx, timeout).
+        /// Not now; may succeed later (5xx, timeout). The host spends an attempt on it.
         case retryable
         /// Never as it is (invalid address, refused sender, bad credentials).
         case permanent
+        /// Not now: the provider's rate or quota (429, a daily quota). The host waits and spends no
+        /// attempt. ABI 1.1; a 1.0 host is sent `.retryable` instead (`compatible(withHostMinor:)`).
+        case throttled
+
+        /// What a host of ABI minor `hostMinor` understands this kind as (entry.h): 1.0 has no
+        /// throttled kind, and its nearest is retryable, which is what 1.0 plugins sent for throttling.
+        public func compatible(withHostMinor hostMinor: UInt32) -> Kind {
+            self == .throttled && hostMinor < 1 ? .retryable : self
+        }
     }
 
     public var messageIndex: Int
@@ -39,6 +48,10 @@ public struct SendOutcome: Sendable, Equatable {
 
     public static func retryable(_ index: Int, after: Int64? = nil, code: String = "", _ message: String) -> SendOutcome {
         SendOutcome(messageIndex: index, kind: .retryable, retryAfterMs: after, code: code, message: message)
+    }
+
+    public static func throttled(_ index: Int, after: Int64? = nil, code: String = "", _ message: String) -> SendOutcome {
+        SendOutcome(messageIndex: index, kind: .throttled, retryAfterMs: after, code: code, message: message)
     }
 
     public static func permanent(_ index: Int, code: String = "", _ message: String) -> SendOutcome {

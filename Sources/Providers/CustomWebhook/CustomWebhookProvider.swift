@@ -14,7 +14,10 @@ public struct CustomWebhookProvider: MessageSending, WebhookHandling {
             ConfigKey("secret", required: true, secret: true, description: "Signing secret, whsec_ + base64 of 24 to 64 random bytes"),
             // Secret: these often carry `Authorization: Bearer …`, so the API and the dashboard show them masked.
             ConfigKey("headers", .stringMap, secret: true, description: "Extra headers for every POST, e.g. {\"x-tenant\":\"acme\"}"),
-        ])
+        ],
+        // A user's endpoint publishes no rate; 50 a second is what a small web server takes without
+        // noticing, and the user's send-config names its own rate when it takes more.
+        defaultRate: SendRate(50, .messagesPerSecond))
 
     static let userAgent = "batchsender-webhook/1.0"
     /// Headers the plugin sets itself; configured extras may not replace them.

@@ -76,7 +76,10 @@ extension CustomWebhookProvider {
                 return .accepted(index, id: Self.webhookId(messages[index].idempotencyKey))
             case 410:
                 return .permanent(index, code: "410", "the endpoint answered 410 Gone: it asks not to be sent to again")
-            case 408, 429, 500...599:
+            case 429:
+                // The endpoint's own rate limit: wait as it asks, without spending an attempt.
+                return .throttled(index, after: result.retryAfterMs(nowMs: context.nowMilliseconds), code: "429", "HTTP 429")
+            case 408, 500...599:
                 return .retryable(index, after: result.retryAfterMs(nowMs: context.nowMilliseconds), code: String(status), "HTTP \(status)")
             case 300...399:
                 return .retryable(index, code: String(status), "HTTP \(status): redirects are not followed, and count as a failed attempt")

@@ -13,7 +13,9 @@ public struct EchoProvider: MessageSending, WebhookHandling {
         configKeys: [
             ConfigKey("url", .url, required: true, description: "Where to POST messages, e.g. http://127.0.0.1:9000/echo"),
             ConfigKey("secret", required: true, secret: true, description: "HMAC-SHA256 key for requests and webhooks"),
-        ])
+        ],
+        // An echo server publishes no rate: the host's own default applies.
+        defaultRate: nil)
 
     /// Webhooks older or newer than this are refused (seconds).
     static let tolerance: Int64 = 300
@@ -74,7 +76,7 @@ public struct EchoProvider: MessageSending, WebhookHandling {
             case 200...299:
                 return .accepted(index, id: "echo-" + messages[index].idempotencyKey)
             case 429:
-                return .retryable(index, after: result.retryAfterMs(nowMs: context.nowMilliseconds), code: "429", "HTTP 429")
+                return .throttled(index, after: result.retryAfterMs(nowMs: context.nowMilliseconds), code: "429", "HTTP 429")
             case 408, 500...599:
                 return .retryable(index, after: result.retryAfterMs(nowMs: context.nowMilliseconds), code: String(result.status),
                                   "HTTP \(result.status)")

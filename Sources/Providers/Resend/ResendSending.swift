@@ -120,15 +120,17 @@ struct ResendError {
 
     func outcome(for index: Int) -> SendOutcome {
         let code = name.isEmpty ? String(status) : name
+        // Resend's rate and quotas (429, any name) and an idempotent request still in flight are not the
+        // message's fault: throttled, so the wait spends none of its attempts.
         switch (status, name) {
         case (429, "daily_quota_exceeded"):
-            return .retryable(index, after: 3_600_000, code: code, message)
+            return .throttled(index, after: 3_600_000, code: code, message)
         case (429, "monthly_quota_exceeded"):
-            return .retryable(index, after: 86_400_000, code: code, message)
+            return .throttled(index, after: 86_400_000, code: code, message)
         case (429, _):
-            return .retryable(index, after: retryAfterMs, code: code, message)
+            return .throttled(index, after: retryAfterMs, code: code, message)
         case (409, "concurrent_idempotent_requests"):
-            return .retryable(index, after: retryAfterMs ?? 1000, code: code, message)
+            return .throttled(index, after: retryAfterMs ?? 1000, code: code, message)
         case (408, _), (500...599, _):
             return .retryable(index, after: retryAfterMs, code: code, message)
         default:

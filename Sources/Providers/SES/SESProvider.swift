@@ -20,7 +20,10 @@ public struct SESProvider: MessageSending, WebhookHandling {
                       description: "SNS topic ARNs whose notifications are accepted; an empty list accepts none"),
             ConfigKey("insecure_test_cert_url_prefix",
                       description: "TESTS ONLY, off by default: also trust SNS signing certificates whose URL starts with this prefix (a local sandbox's). Never set it in production"),
-        ])
+        ],
+        // SES's default production quota is counted per message (per recipient), 14 a second; the
+        // sandbox's is 1, which its own throttling answers.
+        defaultRate: SendRate(14, .messagesPerSecond))
 
     static let userAgent = "batchsender-ses/1.0"
 

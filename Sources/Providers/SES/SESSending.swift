@@ -99,9 +99,9 @@ extension SESProvider {
                 return .retryable(index, code: "unreadable_response", "SUCCESS without MessageId")
             }
             return .accepted(index, id: id)
-        case "ACCOUNT_THROTTLED": return .retryable(index, after: throttleRetryMs, code: status, message)
+        case "ACCOUNT_THROTTLED": return .throttled(index, after: throttleRetryMs, code: status, message)
         case "TRANSIENT_FAILURE": return .retryable(index, code: status, message)
-        case "ACCOUNT_DAILY_QUOTA_EXCEEDED": return .retryable(index, after: dailyQuotaRetryMs, code: status, message)
+        case "ACCOUNT_DAILY_QUOTA_EXCEEDED": return .throttled(index, after: dailyQuotaRetryMs, code: status, message)
         case "": return .retryable(index, code: "unreadable_response", "a bulk entry result without Status")
         default: return .permanent(index, code: status, message)
         }
@@ -129,6 +129,13 @@ struct SESError {
         "InternalFailure", "ServiceUnavailable", "ServiceUnavailableException",
     ]
 
+    /// The account's sending rate or quota, not the message: AWS's throttling error types, and any 429.
+    static let throttlingTypes: Set<String> = ["TooManyRequestsException", "ThrottlingException", "Throttling"]
+
+    var isThrottling: Bool {
+        status == 429 || Self.throttlingTypes.contains(type) || type.localizedCaseInsensitiveContains("throttl")
+    }
+
     func outcome(_ index: Int, retryAfterMs: Int64?) -> SendOutcome {
         // A bare 408 is a proxy or load balancer giving up on the request: nothing about the message is wrong.
         guard Self.retryableTypes.contains(type) || status >= 500 || status == 429 || status == 408 else {
@@ -138,6 +145,6 @@ struct SESError {
         let pause = retryAfterMs ?? (message.localizedCaseInsensitiveContains("daily message quota")
             ? SESProvider.dailyQuotaRetryMs
             : (type == "TooManyRequestsException" ? SESProvider.throttleRetryMs : nil))
-        return .retryable(index, after: pause, code: type, message)
+        return isThrottling ? .throttled(index, after: pause, code: type, message) : .retryable(index, after: pause, code: type, message)
     }
 }

@@ -14,7 +14,10 @@ public struct TelnyxProvider: MessageSending, WebhookHandling {
             ConfigKey("from", description: "Default sender: +E.164 number, short code or alphanumeric sender ID"),
             ConfigKey("messaging_profile_id", description: "Default messaging profile, used when no sender number is given"),
             ConfigKey("base_url", .url, description: "API base URL; a sandbox's for tests", default: "https://api.telnyx.com"),
-        ])
+        ],
+        // Telnyx's account default for SMS: 50 messages a second (its senders have their own, lower,
+        // limits, which it queues rather than refuses).
+        defaultRate: SendRate(50, .messagesPerSecond))
 
     static let userAgent = "batchsender-telnyx/1.0"
     /// Telnyx's webhook library refuses timestamps further than this from now (seconds).

@@ -76,7 +76,11 @@ extension TelnyxProvider {
             case "false": false
             default: [408, 409, 429].contains(result.status) || result.status >= 500
             }
-            return retry ? .retryable(index, after: result.retryAfterMs(nowMs: context.nowMilliseconds), code: code, message) : .permanent(index, code: code, message)
+            guard retry else { return .permanent(index, code: code, message) }
+            let after = result.retryAfterMs(nowMs: context.nowMilliseconds)
+            // 429 and error 10011 ("too many requests") are the account's rate, not the message.
+            return result.status == 429 || code == "10011"
+                ? .throttled(index, after: after, code: code, message) : .retryable(index, after: after, code: code, message)
         }
     }
 }

@@ -43,7 +43,7 @@ static bsp_status filtering_emit_outcome(bsp_call *call, const bsp_outcome *outc
     if (copy.message_index == 1) return BSP_OK;
 #endif
 #if BREAK == 5
-    if (copy.kind == BSP_OUTCOME_RETRYABLE && str_equals(copy.code, "429")) {
+    if ((copy.kind == BSP_OUTCOME_THROTTLED || copy.kind == BSP_OUTCOME_RETRYABLE) && str_equals(copy.code, "429")) {
         copy.kind = BSP_OUTCOME_PERMANENT;
         copy.retry_after_ms = -1;
     }

@@ -1,12 +1,16 @@
 /// How fast the deployment sends: the host config's `[limits]` table. Every limit is in messages per
-/// second. A BYOK send-config sends at its own `rateLimit`, or its provider's `byok` default; every
+/// second. A BYOK send-config sends at its own `rateLimit`, or its provider's `byok` limit here, or the rate
+/// its plugin declares (`providerDefaults`, from the descriptors), or `default`; every
 /// managed send-config of a provider shares one bucket at the provider's `managed` limit; `system`
 /// caps the whole deployment. The admin API overrides any of them live.
 public struct SendRateLimits: Sendable, Equatable, Decodable {
     /// The whole deployment's limit; nil when there is none.
     public var system: Int?
-    /// A BYOK send-config's limit when it sets none, per provider id.
+    /// A BYOK send-config's limit when it sets none, per provider id, as the operator set it.
     public var byok: [String: Int]
+    /// The rates the loaded plugins declare (ABI 1.1), in messages per second, per provider id: not read
+    /// from the config, filled in by the process that loaded the plugins.
+    public var providerDefaults: [String: Int] = [:]
     /// The shared bucket of each provider's managed account.
     public var managed: [String: Int]
     /// Either, for a provider neither table names.
@@ -15,12 +19,10 @@ public struct SendRateLimits: Sendable, Equatable, Decodable {
     /// The largest limit a setting or the admin API takes: well past what one deployment sends.
     public static let range = 1...10_000_000
 
-    /// The seeds' defaults (SES 14/s, Resend 100/s, custom webhooks 50/s, managed 100/s) and Telnyx's
-    /// documented account default for SMS (50/s).
-    public static let defaultBYOK = ["ses": 14, "resend": 100, "webhook": 50, "telnyx": 50]
+    /// A managed account's shared limit when `[limits] managed` names none.
     public static let defaultManaged = 100
 
-    public init(system: Int? = nil, byok: [String: Int] = Self.defaultBYOK, managed: [String: Int] = [:], fallback: Int = 100) {
+    public init(system: Int? = nil, byok: [String: Int] = [:], managed: [String: Int] = [:], fallback: Int = 100) {
         self.system = system
         self.byok = byok
         self.managed = managed
@@ -32,12 +34,12 @@ public struct SendRateLimits: Sendable, Equatable, Decodable {
     public static let unlimitedTOML = """
         [limits]
         default = 10000000
-        byok = { resend = 10000000, ses = 10000000, telnyx = 10000000, webhook = 10000000 }
-        managed = { resend = 10000000, ses = 10000000, telnyx = 10000000, webhook = 10000000 }
+        byok = { resend = 10000000, ses = 10000000, telnyx = 10000000, custom-webhook = 10000000 }
+        managed = { resend = 10000000, ses = 10000000, telnyx = 10000000, custom-webhook = 10000000 }
         """
 
     /// The limit of a send-config that names none of its own.
-    public func configDefault(provider: String) -> Int { byok[provider] ?? fallback }
+    public func configDefault(provider: String) -> Int { byok[provider] ?? providerDefaults[provider] ?? fallback }
     /// The shared limit of a provider's managed account.
     public func managedLimit(provider: String) -> Int { managed[provider] ?? Self.defaultManaged }
 
@@ -59,7 +61,7 @@ public struct SendRateLimits: Sendable, Equatable, Decodable {
             }
             return given
         }
-        byok = Self.defaultBYOK.merging(try table(.byok)) { $1 }
+        byok = try table(.byok)
         managed = try table(.managed)
     }
 }

@@ -23,6 +23,23 @@ extension ConfigValueType {
     }
 }
 
+extension SendRate.Unit {
+    public init?(code: Int32) {
+        switch code {
+        case BSP_RATE_MESSAGES_PER_SECOND: self = .messagesPerSecond
+        case BSP_RATE_REQUESTS_PER_SECOND: self = .requestsPerSecond
+        default: return nil
+        }
+    }
+
+    public var code: Int32 {
+        switch self {
+        case .messagesPerSecond: BSP_RATE_MESSAGES_PER_SECOND
+        case .requestsPerSecond: BSP_RATE_REQUESTS_PER_SECOND
+        }
+    }
+}
+
 /// Why a descriptor a plugin returned cannot be used.
 public struct DescriptorProblem: Error, Sendable, CustomStringConvertible {
     public var description: String
@@ -31,7 +48,9 @@ public struct DescriptorProblem: Error, Sendable, CustomStringConvertible {
 extension PluginDescriptor {
     /// Reads and checks a plugin's descriptor: every string present, an id of
     /// the documented form, at least one channel, max batch of at least 1,
-    /// config keys of known types.
+    /// config keys of known types. A rate reads as none when the descriptor ends before it (a 1.0
+    /// plugin) or names a unit this ABI does not know (a later minor's: the plugin still loads,
+    /// and the host uses its own default; the conformance suite reports it, `rateProblem`).
     public init(reading pointer: UnsafePointer<bsp_descriptor>?) throws(DescriptorProblem) {
         guard let pointer else { throw DescriptorProblem(description: "the plugin table has no descriptor") }
         let c = bsp_descriptor.read(from: pointer)
@@ -60,13 +79,22 @@ extension PluginDescriptor {
                     default: key.default_value.map { String(cString: $0) }))
             }
         }
+        // A uint32_t always fits SendRate.range on a 64-bit Int; 0 is "none".
+        let rate = SendRate.Unit(code: c.rate_unit).flatMap { SendRate(Int(c.default_rate), $0) }
         var interfaces: [String] = []
         if c.interface_count > 0, let base = c.interfaces {
             interfaces = UnsafeBufferPointer(start: base, count: c.interface_count).compactMap { $0.map { String(cString: $0) } }
         }
         self.init(id: id, name: try text(c.name, "name"), version: try text(c.version, "version"),
                   description: c.description.map { String(cString: $0) } ?? "", channels: channels,
-                  maxBatch: Int(c.max_batch), configKeys: keys, interfaces: interfaces)
+                  maxBatch: Int(c.max_batch), configKeys: keys, interfaces: interfaces, defaultRate: rate)
+    }
+
+    /// What is wrong with the rate a C descriptor declares, for a person; nil when it is none (0)
+    /// or a rate of a unit this ABI defines.
+    public static func rateProblem(in c: bsp_descriptor) -> String? {
+        guard c.default_rate > 0, SendRate.Unit(code: c.rate_unit) == nil else { return nil }
+        return "default_rate \(c.default_rate) with rate_unit \(c.rate_unit), which is not one of BSP_RATE_*"
     }
 
     /// A C copy of this descriptor, living as long as `arena`.
@@ -92,6 +120,8 @@ extension PluginDescriptor {
         for (index, interface) in interfaces.enumerated() { (ids + index).initialize(to: arena.cString(interface)) }
         c.interfaces = UnsafePointer(ids)
         c.interface_count = interfaces.count
+        c.default_rate = defaultRate.map { UInt32(clamping: $0.perSecond) } ?? 0
+        c.rate_unit = defaultRate?.unit.code ?? 0
         return UnsafePointer(arena.store(c))
     }
 }

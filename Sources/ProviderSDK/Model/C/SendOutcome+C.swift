@@ -6,6 +6,7 @@ extension SendOutcome.Kind {
         case BSP_OUTCOME_ACCEPTED: self = .accepted
         case BSP_OUTCOME_RETRYABLE: self = .retryable
         case BSP_OUTCOME_PERMANENT: self = .permanent
+        case BSP_OUTCOME_THROTTLED: self = .throttled
         default: return nil
         }
     }
@@ -15,6 +16,7 @@ extension SendOutcome.Kind {
         case .accepted: BSP_OUTCOME_ACCEPTED
         case .retryable: BSP_OUTCOME_RETRYABLE
         case .permanent: BSP_OUTCOME_PERMANENT
+        case .throttled: BSP_OUTCOME_THROTTLED
         }
     }
 }
@@ -30,16 +32,17 @@ extension SendOutcome {
                   message: c.message.string)
     }
 
-    /// Passes a borrowed C view of this outcome to `body`.
+    /// Passes a borrowed C view of this outcome to `body`, in the kinds a host of ABI minor
+    /// `hostMinor` knows (entry.h): a 1.0 host is given a throttled outcome as retryable.
     @inlinable
-    public func withCOutcome<R>(_ body: (UnsafePointer<bsp_outcome>) -> R) -> R {
+    public func withCOutcome<R>(hostMinor: UInt32 = UInt32(BSP_ABI_MINOR), _ body: (UnsafePointer<bsp_outcome>) -> R) -> R {
         providerMessageId.withBSPStr { id in
             code.withBSPStr { code in
                 message.withBSPStr { message in
                     var c = bsp_outcome()
                     c.struct_size = bsp_outcome.currentSize
                     c.message_index = UInt32(truncatingIfNeeded: messageIndex)
-                    c.kind = kind.code
+                    c.kind = kind.compatible(withHostMinor: hostMinor).code
                     c.retry_after_ms = retryAfterMs ?? -1
                     c.provider_message_id = id
                     c.code = code

@@ -26,6 +26,13 @@ extern "C" {
 #define BSP_CONFIG_REQUIRED 1u /* create refuses a config without it */
 #define BSP_CONFIG_SECRET   2u /* stored encrypted, never logged or returned */
 
+/* The unit of bsp_descriptor.default_rate (since ABI 1.1). */
+#define BSP_RATE_MESSAGES_PER_SECOND 1 /* e.g. SES: 14 messages a second */
+#define BSP_RATE_REQUESTS_PER_SECOND 2 /* one request carries up to max_batch
+                                        * messages: 2 requests a second with a
+                                        * max_batch of 100 is up to 200
+                                        * messages a second */
+
 typedef struct bsp_config_key {
     /* e.g. "api_key": [a-z][a-z0-9_]* */
     const char *name;
@@ -62,6 +69,18 @@ typedef struct bsp_descriptor {
     /* The interface ids get_interface answers, e.g. BSP_SENDER_V1. */
     const char *const *interfaces;
     size_t interface_count;
+
+    /* Since ABI 1.1; a 1.0 plugin's struct_size ends before them, and the
+     * host reads them as 0 (no rate). */
+    /* The provider's published sending rate for one account, in rate_unit,
+     * e.g. 14 (SES's default production quota, messages a second). The host
+     * sends a bring-your-own-key send-config that names no rate of its own at
+     * this rate. 0: the provider publishes none, and the host uses its own
+     * default. */
+    uint32_t default_rate;
+    /* One of BSP_RATE_*; required when default_rate is not 0, ignored when it
+     * is. */
+    int32_t rate_unit;
 } bsp_descriptor;
 
 /* A configuration for bsp_plugin.create: the send-config's values by key.

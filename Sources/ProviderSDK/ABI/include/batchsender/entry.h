@@ -25,9 +25,18 @@ extern "C" {
 
 /* The ABI this header describes. A new major breaks compatibility (hosts and
  * plugins of different majors refuse each other); a new minor only adds
- * fields at the end of tables, status codes and interface ids. */
+ * fields at the end of tables, status codes, outcome kinds and interface
+ * ids, so plugins and hosts of any two minors of one major work together:
+ * - each side reads the other's tables only as far as their struct_size goes
+ *   (a field beyond it reads as 0);
+ * - a plugin sends only values the host's minor defines: the host_abi_minor
+ *   the entry function receives (also bsp_host.abi_minor). To a host of an
+ *   older minor it sends the older equivalent the newer value's comment
+ *   names (BSP_OUTCOME_THROTTLED, 1.1, becomes BSP_OUTCOME_RETRYABLE for 1.0).
+ * 1.1 added BSP_OUTCOME_THROTTLED and bsp_descriptor's default_rate and
+ * rate_unit. */
 #define BSP_ABI_MAJOR 1
-#define BSP_ABI_MINOR 0
+#define BSP_ABI_MINOR 1
 
 /* The exported symbol's name, for dlsym. */
 #define BSP_ENTRY_SYMBOL "batchsender_plugin_entry"
@@ -77,7 +86,9 @@ typedef struct bsp_plugin {
 
 /* The entry function: called once by the host, before anything else and
  * never concurrently with any other call. Returns the plugin's static table,
- * or NULL when the plugin cannot serve `host_abi_major`. */
+ * or NULL when the plugin cannot serve `host_abi_major`. `host_abi_minor` is
+ * the minor the host implements, e.g. 0 for a 1.0 host: keep it, and send
+ * nothing that minor does not define (see BSP_ABI_MINOR above). */
 typedef const bsp_plugin *(*bsp_entry_fn)(uint32_t host_abi_major,
                                           uint32_t host_abi_minor);
 

@@ -35,7 +35,9 @@ struct bsp_host {
     /* sizeof(bsp_host) as the host knows it: a plugin calls only functions
      * that end within it. */
     uint32_t struct_size;
-    /* The ABI version the host implements, e.g. 1 and 0. */
+    /* The ABI version the host implements, e.g. 1 and 1; the same the entry
+     * function received. A plugin emits nothing this minor does not define
+     * (entry.h). */
     uint32_t abi_major;
     uint32_t abi_minor;
 
