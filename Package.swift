@@ -96,8 +96,9 @@ let package = Package(
         // A batch's template rendered per recipient.
         .target(name: "Templating", dependencies: ["Domain", "ProviderModel", .product(name: "Mustache", package: "swift-mustache")],
                 path: "Sources/Host/Templating"),
-        // Where state lives: PostgreSQL (libpq; the versioned schema; each table's SQL in its own folder) and
-        // Redis (hiredis; every key built here), each wrapped once, and the pool their blocking calls run in.
+        // Where state lives: PostgreSQL (libpq; the versioned schema; each table's SQL in its own folder),
+        // Redis (hiredis; every key built here) and ClickHouse (over its HTTP interface), each wrapped once,
+        // and the pool their blocking calls run in.
         .target(
             name: "Persistence",
             dependencies: ["CPQ", "CHiredis", "Domain", "HostCore", "ProviderModel", "ProviderCrypto",
@@ -110,8 +111,8 @@ let package = Package(
                                                   .product(name: "Metrics", package: "swift-metrics"),
                                                   .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")],
                 path: "Sources/Host/Messaging"),
-        // Analytics: the event writer and its spill, ClickHouse over its HTTP interface, the queries.
-        .target(name: "Analytics", dependencies: ["Domain", "HostCore", "ProviderModel", .product(name: "Logging", package: "swift-log"),
+        // Analytics: the event writer that buffers the roles' events, spills them to disk and loads them into ClickHouse.
+        .target(name: "Analytics", dependencies: ["Domain", "HostCore", "Persistence", "ProviderModel", .product(name: "Logging", package: "swift-log"),
                                                   .product(name: "Metrics", package: "swift-metrics"),
                                                   .product(name: "NIOPosix", package: "swift-nio"),
                                                   .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")],

@@ -1,3 +1,4 @@
+import Persistence
 import Domain
 import Foundation
 import HostCore
@@ -194,14 +195,13 @@ public final class EventWriter: Service, Sendable {
 
     private func insert(_ id: String, rows: Int, body: [UInt8], attempted: Bool, client: ClickHouseClient) async throws(ClickHouseError) {
         if attempted {
-            let landed = try await client.rows("SELECT sum(rows) AS rows FROM \(AnalyticsSchema.blocks) WHERE block_id = \(ClickHouseClient.literal(id))")
-            if let count = landed.first?["rows"]?.stringValue.flatMap(Int.init), count >= rows {
+            if try await AnalyticsBlocks(client: client).landedRows(block: id) >= rows {
                 logger.info("analytics block found already written", metadata: ["block": "\(id)", "rows": "\(rows)"])
                 written.add(rows, ordering: .relaxed)
                 return
             }
         }
-        try await client.insert(into: AnalyticsSchema.events, jsonEachRow: body)
+        try await AnalyticsBlocks(client: client).insert(body)
         written.add(rows, ordering: .relaxed)
         writtenCounter.increment(by: rows)
     }

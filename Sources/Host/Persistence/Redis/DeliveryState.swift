@@ -186,7 +186,7 @@ public struct DeliveryState: Sendable {
         let k = keys(batchID), fields = positions.map(String.init), active = activeKey
         _ = try await redis.withConnection { redis in
             try redis.pipeline([["HDEL", k.done] + fields, ["HDEL", k.attempts] + fields,
-                                ["HINCRBY", k.counters, "failed", String(-failedDelta)], ["SADD", active, batchID]])
+                                ["HINCRBY", k.counters, RecipientStatus.failed.rawValue, String(-failedDelta)], ["SADD", active, batchID]])
         }
     }
 
@@ -239,7 +239,7 @@ public struct DeliveryState: Sendable {
     /// redelivered chunk records it.
     static let recordScript = RedisScript("""
         \(slicesLua)
-        local names = { s = 'sent', f = 'failed', c = 'cancelled', x = 'suppressed' }
+        local names = { s = \(RecipientStatus.sent.sql), f = \(RecipientStatus.failed.sql), c = \(RecipientStatus.cancelled.sql), x = \(RecipientStatus.suppressed.sql) }
         redis.call('SADD', KEYS[5], ARGV[1])
         redis.call('HSET', KEYS[4], 'last', ARGV[2])
         local finals, values, seen, released = {}, {}, {}, {}
@@ -285,10 +285,11 @@ public struct BatchCounters: Sendable, Equatable {
     public var lastOutcomeMs = 0
 
     public init(_ fields: [String: Int] = [:]) {
-        sent = fields["sent"] ?? 0
-        failed = fields["failed"] ?? 0
-        cancelled = fields["cancelled"] ?? 0
-        suppressed = fields["suppressed"] ?? 0
+        // The counters' fields are named after the statuses they count (the record script's `names`).
+        sent = fields[RecipientStatus.sent.rawValue] ?? 0
+        failed = fields[RecipientStatus.failed.rawValue] ?? 0
+        cancelled = fields[RecipientStatus.cancelled.rawValue] ?? 0
+        suppressed = fields[RecipientStatus.suppressed.rawValue] ?? 0
         retried = fields["retried"] ?? 0
         throttled = fields["throttled"] ?? 0
         lastOutcomeMs = fields["last"] ?? 0

@@ -177,7 +177,7 @@ final class WebhookIntake: Sendable {
         case .signatureMissing, .signatureInvalid, .signatureExpired, .signatureEncoding, .forbidden:
             reply(.error(.unauthorized, failure.status.rawValue, failure.message))
         case .pending:
-            reply(.error(.serviceUnavailable, "pending", "the signing certificate could not be fetched yet (\(failure.message)); retry"))
+            reply(.error(.serviceUnavailable, "certificate_pending", "the signing certificate could not be fetched yet (\(failure.message)); retry"))
         case .config, .unsupported:
             reply(.error(.notFound, "not_configured", "this \(provider) config cannot verify webhooks: \(failure.message)"))
         case .malformed, .invalidArgument, .ok:

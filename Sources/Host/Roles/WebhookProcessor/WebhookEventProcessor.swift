@@ -201,8 +201,8 @@ public struct WebhookEventProcessor: Service {
         try await memory.rememberApplied(applied, ttlSeconds: settings.dedupeTTLHours * 3_600)
         if outcome.moved > 0 || !orphans.isEmpty || !dead.isEmpty || !failed.isEmpty || !deferred.isEmpty || !refusals.isEmpty {
             logger.debug("webhooks applied", metadata: ["events": "\(fresh.count)", "moved": "\(outcome.moved)",
-                                                         "suppressed": "\(outcome.suppressed)", "orphans": "\(orphans.count)",
-                                                         "refused": "\(refusals.count)", "deferred": "\(deferred.count)",
+                                                         "suppressions": "\(outcome.suppressed)", "orphans": "\(orphans.count)",
+                                                         "refused": "\(refusals.count)", "untried": "\(deferred.count)",
                                                          "deadLettered": "\(dead.count)"])
         }
     }

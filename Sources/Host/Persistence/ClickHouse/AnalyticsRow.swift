@@ -4,7 +4,7 @@ import ProviderModel
 // How an analytics event is a row of the ClickHouse table (AnalyticsSchema): the store's format, kept beside it.
 extension AnalyticsEvent {
     /// The row as one JSONEachRow line, tagged with the block it is written in.
-    func encode(into writer: inout JSONWriter, block: String) {
+    public func encode(into writer: inout JSONWriter, block: String) {
         writer.beginObject()
         writer.member("event_time", number: min(max(0, timeMs / 1_000), Int64(UInt32.max)))
         writer.member("user_id", userID)
