@@ -132,17 +132,8 @@ public struct BatchTemplate: Sendable {
     /// first part). Sections, comments and partials are left to mustache.
     static func variables(in text: String) -> Set<String> {
         var names: Set<String> = []
-        var rest = Substring(text)
-        while let open = rest.range(of: "{{") {
-            rest = rest[open.upperBound...]
-            guard let close = rest.range(of: "}}") else { break }
-            var tag = rest[..<close.lowerBound]
-            rest = rest[close.upperBound...]
-            if tag.hasPrefix("{") { tag = tag.dropFirst(); if rest.hasPrefix("}") { rest = rest.dropFirst() } }
-            else if tag.hasPrefix("&") { tag = tag.dropFirst() }
-            else if let first = tag.first, "#/^!>=%$<".contains(first) { continue }
-            let name = tag.trimmingCharacters(in: " \t").split(separator: ".").first.map(String.init) ?? ""
-            if !name.isEmpty { names.insert(name) }
+        for tag in TagScanner.scan(text).tags where tag.kind != .other {
+            if let name = tag.content.split(separator: ".").first, !name.isEmpty { names.insert(String(name)) }
         }
         return names
     }
@@ -171,13 +162,4 @@ public struct BatchTemplate: Sendable {
 public struct TemplateError: Error, Sendable, CustomStringConvertible {
     public var description: String
     init(_ description: String) { self.description = description }
-}
-
-extension Substring {
-    fileprivate func trimmingCharacters(in set: String) -> Substring {
-        var text = self
-        while let first = text.first, set.contains(first) { text = text.dropFirst() }
-        while let last = text.last, set.contains(last) { text = text.dropLast() }
-        return text
-    }
 }

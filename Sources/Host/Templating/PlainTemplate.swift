@@ -17,27 +17,19 @@ struct PlainTemplate {
     let names: Set<String>
 
     init?(_ source: String) {
+        let scanned = TagScanner.scan(source)
+        guard scanned.closed else { return nil }
         var segments: [Segment] = []
         var names: Set<String> = []
-        var rest = Substring(source)
-        while let open = rest.range(of: "{{") {
-            if open.lowerBound > rest.startIndex { segments.append(.text(String(rest[..<open.lowerBound]))) }
-            rest = rest[open.upperBound...]
-            let triple = rest.hasPrefix("{")
-            let closing = triple ? "}}}" : "}}"
-            if triple { rest = rest.dropFirst() }
-            guard let close = rest.range(of: closing) else { return nil }
-            var tag = rest[..<close.lowerBound]
-            rest = rest[close.upperBound...]
-            var escaped = !triple
-            if !triple, tag.hasPrefix("&") { tag = tag.dropFirst(); escaped = false }
-            let name = tag.drop(while: { $0 == " " || $0 == "\t" }).reversed().drop(while: { $0 == " " || $0 == "\t" }).reversed()
-            let text = String(name)
-            guard !text.isEmpty, text.unicodeScalars.allSatisfy({ Self.nameCharacters.contains($0) }) else { return nil }
-            segments.append(.value(text, escaped: escaped))
-            names.insert(text)
+        for tag in scanned.tags {
+            guard case .value(let escaped) = tag.kind else { return nil }
+            if !tag.textBefore.isEmpty { segments.append(.text(String(tag.textBefore))) }
+            let name = String(tag.content)
+            guard !name.isEmpty, name.unicodeScalars.allSatisfy({ Self.nameCharacters.contains($0) }) else { return nil }
+            segments.append(.value(name, escaped: escaped))
+            names.insert(name)
         }
-        if !rest.isEmpty { segments.append(.text(String(rest))) }
+        if !scanned.tail.isEmpty { segments.append(.text(String(scanned.tail))) }
         self.segments = segments
         self.names = names
     }
