@@ -19,6 +19,32 @@ public enum BatchStatus: String, Sendable, CaseIterable {
     case draft, queued, processing, completed, cancelled, failed
 
     public static var names: Set<String> { Set(allCases.map(\.rawValue)) }
+
+    /// Statuses a batch can still be cancelled from: it has not finished.
+    public static let cancellable: [BatchStatus] = [.draft, .queued, .processing]
+    /// Statuses in which a batch is on its way to a provider: its send-config must stay.
+    public static let sending: [BatchStatus] = [.queued, .processing]
+
+    /// The status as an SQL string literal (the words are plain lowercase letters: nothing to escape).
+    public var sql: String { "'\(rawValue)'" }
+
+    /// `('a', 'b')`, for `status IN …`.
+    public static func sqlList(_ statuses: some Sequence<BatchStatus>) -> String {
+        "(" + statuses.map(\.sql).joined(separator: ", ") + ")"
+    }
+}
+
+extension RecipientStatus {
+    /// Statuses of a recipient the pipeline still owes an outcome: waiting to be sent.
+    public static let waiting: [RecipientStatus] = [.pending, .queued, .deferred]
+
+    /// The status as an SQL string literal (the words are plain lowercase letters: nothing to escape).
+    public var sql: String { "'\(rawValue)'" }
+
+    /// `('a', 'b')`, for `status IN …`.
+    public static func sqlList(_ statuses: some Sequence<RecipientStatus>) -> String {
+        "(" + statuses.map(\.sql).joined(separator: ", ") + ")"
+    }
 }
 
 extension RecipientStatus {

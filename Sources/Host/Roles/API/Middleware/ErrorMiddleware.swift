@@ -5,6 +5,7 @@ import Logging
 import Persistence
 import Pipeline
 import ProviderInstances
+import Services
 
 /// Turns every failure into the API's JSON error shape: Hummingbird's own
 /// (unknown route, body too large) and anything unexpected, which is logged

@@ -15,7 +15,9 @@ struct BatchPages {
     let renderer: PageRenderer
     let api: SignedInAPI
     static let statuses = RecipientStatus.allCases.map(\.rawValue)
-    static let counters = ["recipients", "pending", "sent", "delivered", "bounced", "complained", "failed", "suppressed", "cancelled"]
+    /// The batch's counts a page shows: its recipients, then as many per status.
+    static let counters = ["recipients"] + ([.pending, .sent, .delivered, .bounced, .complained, .failed, .suppressed, .cancelled] as [RecipientStatus])
+        .map(\.rawValue)
 
     func register(on router: Router<WebContext>) {
         router.get("") { _, context in
@@ -98,7 +100,8 @@ struct BatchPages {
         var page: [String: Any] = [
             "title": batch["name"]?.display ?? "Batch", "section": "batches", "id": id, "name": batch["name"]?.display ?? "",
             "status": statusText, "counters": counters(batch), "recipients": rows, "configName": config.json["name"]?.display ?? "",
-            "isDraft": statusText == "draft", "cancellable": ["draft", "queued", "processing"].contains(statusText),
+            "isDraft": BatchStatus(rawValue: statusText) == .draft,
+            "cancellable": BatchStatus(rawValue: statusText).map(BatchStatus.cancellable.contains) ?? false,
             "subject": batch["payload"]?["subject"]?.display ?? "",
             "filters": ([nil] + Self.statuses).map { name in
                 ["label": name ?? "all", "href": "/batches/\(id)" + (name.map { "?status=\($0)" } ?? ""), "current": name == filter]
