@@ -235,4 +235,65 @@ public enum Recipients {
             return Written(position: position, status: status, providerMessageID: row[2], lastError: row[3])
         }
     }
+
+    // MARK: Webhooks
+
+    /// A recipient a provider's message id names, and the event (by its index in the round) that named it.
+    public struct Matched: Sendable {
+        public var index: Int
+        public var batchID: String
+        public var position: Int
+        public var userID: String
+        public var address: String
+        public var sendConfigID: String
+    }
+
+    /// The recipients each event's provider message id names, only within the send-config the webhook came
+    /// through (`scope`; a tenant's secret speaks for its own messages only), or within managed configs for
+    /// the managed route (`scope` nil). The three arrays are the round's events, in order.
+    public static func matching(_ db: PostgresConnection, messageIDs: [String], providers: [String],
+                                scopes: [String?]) throws(PostgresError) -> [Matched] {
+        try db.query("""
+            SELECT e.i, r.batch_id, r.position, b.user_id, r.address, b.send_config_id
+            FROM unnest($1::text[], $2::text[], $3::uuid[]) WITH ORDINALITY AS e(mid, provider, scope, i)
+            JOIN recipients r ON r.provider_message_id = e.mid
+            JOIN batches b ON b.id = r.batch_id
+            JOIN send_configs s ON s.id = b.send_config_id AND s.provider = e.provider
+            WHERE CASE WHEN e.scope IS NULL THEN s.mode = 'managed' ELSE s.id = e.scope END
+            """, [PostgresArray.literal(messageIDs.map { Optional($0) }), PostgresArray.literal(providers.map { Optional($0) }),
+                  PostgresArray.literal(scopes)]).compactMap { row in
+            guard let i = row[0].flatMap(Int.init), let batch = row[1], let position = row[2].flatMap(Int.init) else { return nil }
+            return Matched(index: i - 1, batchID: batch, position: position, userID: row[3] ?? "", address: row[4] ?? "",
+                           sendConfigID: row[5] ?? "")
+        }
+    }
+
+    /// Moves recipients forward only (see `RecipientStatus.webhookRank`) and keeps their batches' counters
+    /// equal to the rows: each move takes one from the old status's counter and adds one to the new's. How
+    /// many moved.
+    public static func moveForward(_ db: PostgresConnection,
+                                   _ moves: [(batchID: String, position: Int, status: RecipientStatus)]) throws(PostgresError) -> Int {
+        let rank = "CASE r.status " + RecipientStatus.allCases.map { "WHEN \($0.sql) THEN \($0.webhookRank)" }.joined(separator: " ") + " END"
+        let counters = RecipientStatus.allCases.compactMap { status in status.webhookCounter.map { (status, $0) } }
+        let deltas = counters.map { status, name in
+            "\(name) = b.\(name) + c.\(status.rawValue)_in - c.\(status.rawValue)_out"
+        }.joined(separator: ", ")
+        let sums = counters.map { status, _ in
+            "count(*) FILTER (WHERE new = \(status.sql)) AS \(status.rawValue)_in, count(*) FILTER (WHERE old = \(status.sql)) AS \(status.rawValue)_out"
+        }.joined(separator: ", ")
+        let rows = try db.query("""
+            WITH v AS (SELECT * FROM unnest($1::uuid[], $2::bigint[], $3::text[], $4::integer[]) AS v(batch_id, position, status, rank)),
+            old AS (SELECT r.batch_id, r.position, r.status AS old, v.status AS new
+                    FROM v JOIN recipients r ON r.batch_id = v.batch_id AND r.position = v.position
+                    WHERE r.status IN \(RecipientStatus.sqlList(RecipientStatus.webhookMovable)) AND \(rank) < v.rank
+                    ORDER BY r.batch_id, r.position FOR UPDATE OF r),
+            moved AS (UPDATE recipients r SET status = old.new, updated_at = now() FROM old
+                      WHERE r.batch_id = old.batch_id AND r.position = old.position RETURNING old.batch_id, old.old, old.new),
+            c AS (SELECT batch_id, count(*) AS n, \(sums) FROM moved GROUP BY batch_id),
+            counted AS (UPDATE batches b SET \(deltas), updated_at = now() FROM c WHERE b.id = c.batch_id RETURNING c.n)
+            SELECT coalesce(sum(n), 0) FROM counted
+            """, [PostgresArray.literal(moves.map { Optional($0.batchID) }), PostgresArray.literal(moves.map(\.position)),
+                  PostgresArray.literal(moves.map { Optional($0.status.rawValue) }), PostgresArray.literal(moves.map(\.status.webhookRank))])
+        return rows.first?[0].flatMap(Int.init) ?? 0
+    }
 }

@@ -32,4 +32,14 @@ public enum Suppressions {
     public static func contains(_ db: PostgresConnection, userID: String, address: String) throws(PostgresError) -> Bool {
         try !db.query("SELECT 1 FROM suppressions WHERE user_id = $1 AND address = $2", [userID, address]).isEmpty
     }
+
+    /// Adds suppressions a provider reported (an existing one stays as it was): how many are new.
+    public static func insertMany(_ db: PostgresConnection,
+                                  _ rows: [(userID: String, address: String, reason: String, source: String)]) throws(PostgresError) -> Int {
+        try db.query("""
+            INSERT INTO suppressions (user_id, address, reason, source)
+            SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[]) ON CONFLICT DO NOTHING RETURNING 1
+            """, [PostgresArray.literal(rows.map { Optional($0.userID) }), PostgresArray.literal(rows.map { Optional($0.address) }),
+                  PostgresArray.literal(rows.map { Optional($0.reason) }), PostgresArray.literal(rows.map { Optional($0.source) })]).count
+    }
 }
