@@ -9,7 +9,6 @@ import Logging
 import Messaging
 import NIOCore
 import Persistence
-import Pipeline
 import Prometheus
 import ProviderCrypto
 import ProviderInstances

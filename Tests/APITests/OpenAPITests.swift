@@ -4,7 +4,6 @@ import Foundation
 import HostCore
 import Messaging
 import Persistence
-import Pipeline
 import ProviderInstances
 import ProviderModel
 import Templating

@@ -4,7 +4,6 @@ import Domain
 import HostCore
 import Messaging
 import Persistence
-import Pipeline
 import ProviderModel
 import Synchronization
 import Testing

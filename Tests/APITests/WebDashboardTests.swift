@@ -9,7 +9,6 @@ import Logging
 import Messaging
 import NIOCore
 import Persistence
-import Pipeline
 import ProviderCrypto
 import ProviderInstances
 import ProviderModel

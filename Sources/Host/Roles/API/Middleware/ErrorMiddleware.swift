@@ -3,7 +3,6 @@ import HostCore
 import Hummingbird
 import Logging
 import Persistence
-import Pipeline
 import ProviderInstances
 import Services
 
