@@ -37,28 +37,33 @@ public struct BatchLedger: Sendable {
 
     /// What the processor needs to expand a batch.
     public struct Plan: Sendable {
-        public var id, userID, status, sendConfigID, provider, channel: String
-        public var configDeleted: Bool
-        public var sealed, nonce: String
-        public var defaultsJSON, payloadJSON: String
+        public var id, userID, status: String
+        public var payloadJSON: String
         public var cursor: Int
         public var expanded: Bool
         public var recipientCount: Int
+        /// The batch's send-config, as every reader of that table gets it.
+        public var config: SendConfigRow
+
+        public var sendConfigID: String { config.id }
+        public var provider: String { config.provider }
+        public var channel: String { config.channel.rawValue }
+        public var configDeleted: Bool { config.deleted }
+        public var sealed: String { config.sealed }
+        public var nonce: String { config.nonce }
+        public var defaultsJSON: String { config.defaultsJSON }
     }
 
     public func plan(batchID: String) async throws -> Plan? {
         try await database.withConnection { db in
             try db.query("""
-                SELECT b.id, b.user_id, b.status, b.send_config_id, c.provider, c.channel, c.deleted_at IS NOT NULL,
-                       c.sealed_credentials::text, c.credentials_nonce::text, c.defaults::text, b.payload::text,
-                       b.cursor_position, b.expanded_at IS NOT NULL, b.recipient_count
+                SELECT b.id, b.user_id, b.status, b.payload::text, b.cursor_position, b.expanded_at IS NOT NULL, b.recipient_count,
+                       \(SendConfigs.columns)
                 FROM batches b JOIN send_configs c ON c.id = b.send_config_id WHERE b.id = $1
                 """, [batchID]).first
         }.map { r in
-            Plan(id: r[0] ?? "", userID: r[1] ?? "", status: r[2] ?? "", sendConfigID: r[3] ?? "", provider: r[4] ?? "",
-                 channel: r[5] ?? "", configDeleted: r[6] == "t", sealed: r[7] ?? "", nonce: r[8] ?? "",
-                 defaultsJSON: r[9] ?? "{}", payloadJSON: r[10] ?? "{}", cursor: Int(r[11] ?? "0") ?? 0, expanded: r[12] == "t",
-                 recipientCount: Int(r[13] ?? "0") ?? 0)
+            Plan(id: r[0] ?? "", userID: r[1] ?? "", status: r[2] ?? "", payloadJSON: r[3] ?? "{}", cursor: Int(r[4] ?? "0") ?? 0,
+                 expanded: r[5] == "t", recipientCount: Int(r[6] ?? "0") ?? 0, config: SendConfigs.row(Array(r[7...])))
         }
     }
 
