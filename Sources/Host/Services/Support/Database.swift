@@ -5,7 +5,7 @@ import Logging
 import NIOPosix
 import Persistence
 
-/// The API's PostgreSQL: a pool of libpq connections whose calls run on the
+/// The services' PostgreSQL: a pool of libpq connections whose calls run on the
 /// storage threads. Storage errors become API errors here, once: an
 /// unreachable database is 503, as is a deadlock or serialization failure (retry),
 /// a unique violation the caller names is 409,
