@@ -52,6 +52,8 @@ public struct BatchLedger: Sendable {
         public var sealed: String { config.sealed }
         public var nonce: String { config.nonce }
         public var defaultsJSON: String { config.defaultsJSON }
+        /// `status` in the vocabulary's terms.
+        public var batchStatus: BatchStatus? { BatchStatus(rawValue: status) }
     }
 
     public func plan(batchID: String) async throws -> Plan? {
@@ -199,6 +201,8 @@ public struct BatchLedger: Sendable {
         public var owed: Int
         public var expanded: Bool
         public var quietMs: Int64
+        /// `status` in the vocabulary's terms.
+        public var batchStatus: BatchStatus? { BatchStatus(rawValue: status) }
     }
 
     /// Stores the hot counters and returns where each batch stands.

@@ -129,6 +129,8 @@ public enum Recipients {
         public var variablesJSON: String
         public var status: String
         public var suppressedNow: Bool
+        /// `status` in the vocabulary's terms.
+        public var recipientStatus: RecipientStatus? { RecipientStatus(rawValue: status) }
     }
 
     /// The processor's page: recipients after `cursor`, in position order.
