@@ -19,7 +19,7 @@ struct RecipientUpload {
     /// How long a client may take to send a body.
     let bodyTimeout: Duration
 
-    /// Rows read, checked for `channel` and spooled: what `commit` stores.
+    /// Rows read, checked for `channel` and spooled: what `RecipientService` stores.
     struct Checked: Sendable {
         var spool: SpoolFile
         var rows: Int
