@@ -135,10 +135,21 @@ let package = Package(
                 path: "Sources/Host/Roles/Receiver"),
         .target(name: "WebhookProcessor", dependencies: roleDependencies, path: "Sources/Host/Roles/WebhookProcessor"),
 
+        // What the doors (the API, the dashboard, the command line) ask for: one service per concern, over
+        // Persistence, Messaging and Analytics, so that no route, page or command touches SQL, Redis or NATS.
+        .target(
+            name: "Services",
+            dependencies: ["HostCore", "Domain", "Templating", "Persistence", "Messaging", "Analytics", "ProviderInstances",
+                           "ProviderModel", "ProviderCrypto",
+                           .product(name: "Logging", package: "swift-log"), .product(name: "NIOPosix", package: "swift-nio"),
+                           .product(name: "Hummingbird", package: "hummingbird")],
+            path: "Sources/Host/Services"
+        ),
+
         // The sender API: API keys, send-configs, batches, recipients, suppressions, health and metrics.
         .target(
             name: "SenderAPI",
-            dependencies: roleDependencies + ["Templating",
+            dependencies: roleDependencies + ["Templating", "Services",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -151,7 +162,7 @@ let package = Package(
         // The web dashboard: sessions over the sender API's routes, pages rendered with swift-mustache.
         .target(
             name: "WebDashboard",
-            dependencies: roleDependencies + ["SenderAPI",
+            dependencies: roleDependencies + ["SenderAPI", "Services",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Mustache", package: "swift-mustache"),
             ],
@@ -184,7 +195,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "batchsender",
-            dependencies: roleDependencies + ["App", "ProviderSandbox", "EndToEndBench", "SenderAPI", "WebDashboard", "Discoverer", "Processor", "Sender",
+            dependencies: roleDependencies + ["App", "ProviderSandbox", "EndToEndBench", "SenderAPI", "WebDashboard", "Services", "Discoverer", "Processor", "Sender",
                            .product(name: "Prometheus", package: "swift-prometheus"),
                            "Background", "Receiver", "WebhookProcessor",
                            .product(name: "Hummingbird", package: "hummingbird"), .product(name: "ArgumentParser", package: "swift-argument-parser")],
@@ -231,7 +242,7 @@ let package = Package(
         .target(name: "TestSupport", path: "Tests/Support", exclude: ["http_test_server.py"]),
         .testTarget(
             name: "APITests",
-            dependencies: ["SenderAPI", "WebDashboard", "Domain", "Persistence", "HostCore", "ProviderCrypto", "TestSupport", .product(name: "Prometheus", package: "swift-prometheus"),
+            dependencies: ["SenderAPI", "WebDashboard", "Services", "Domain", "Persistence", "HostCore", "ProviderCrypto", "TestSupport", .product(name: "Prometheus", package: "swift-prometheus"),
                            .product(name: "HummingbirdTesting", package: "hummingbird")],
             path: "Tests/APITests"
         ),

@@ -13,6 +13,7 @@ import Prometheus
 import ProviderCrypto
 import ProviderInstances
 import ProviderModel
+import Services
 import Templating
 @testable import SenderAPI
 
@@ -109,7 +110,7 @@ final class APIHarness: @unchecked Sendable {
 
     /// A user with `email` and a key of theirs.
     func key(for email: String) throws -> String {
-        let created = try APIKeyStore.createForUser(try connection(), email: email, name: "test")
+        let created = try APIKeyService.create(try connection(), email: email, name: "test")
         guard case .string(let key)? = JSONValue.parse(Array(created.utf8))?["key"] else { throw HarnessError("no key in \(created)") }
         return key
     }

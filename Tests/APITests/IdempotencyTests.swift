@@ -7,6 +7,7 @@ import Messaging
 import Persistence
 import ProviderInstances
 import ProviderModel
+import Services
 import Testing
 @testable import SenderAPI
 
@@ -91,7 +92,7 @@ struct IdempotencyTests {
             async let deleter: Bool = APIHarness.onThread {
                 let connection = try PostgresConnection(url: url)
                 try connection.execute("BEGIN")
-                let deleted = try SendConfigStore.delete(connection, userID: user, id: config)
+                let deleted = try SendConfigService.delete(connection, userID: user, id: config)
                 holding.signal()
                 proceed.wait()
                 try connection.execute("COMMIT")
@@ -107,6 +108,29 @@ struct IdempotencyTests {
             #expect(answer.status == 409 && answer.errorField == "sendConfigId", "\(answer.status) \(answer.text)")
             let status = try harness.connection().query("SELECT status FROM batches WHERE id = $1", [batch])[0][0]
             #expect(status == "draft", "no batch queued on a deleted send-config")
+        }
+    }
+
+    @Test("a message's key is claimed like a batch's: the same request (members in any order) replays its first answer; another body, or a batch, under the key is a 409")
+    func messageOnce() async throws {
+        let harness = try APIHarness()
+        let key = try harness.key(for: "cat@example.com")
+        try await harness.run { api in
+            let config = try await api.sendConfig(key)
+            let replayed = HTTPField.Name("Idempotent-Replayed")!
+            let body = #"{"sendConfigId":"\#(config)","to":"a@x.com","payload":{"subject":"Hi","text":"Hello"}}"#
+            let first = try await api.call(.post, "/api/messages", key: key, json: body, headers: Self.keyed("msg-1"))
+            #expect(first.status == 202 && first.headers[replayed] == nil, "\(first.text)")
+            let reordered = #"{"payload":{"text":"Hello","subject":"Hi"},"to":"a@x.com","sendConfigId":"\#(config)"}"#
+            let again = try await api.call(.post, "/api/messages", key: key, json: reordered, headers: Self.keyed("msg-1"))
+            #expect(again.status == 202 && again.headers[replayed] == "true" && again.text == first.text, "\(again.text)")
+            let other = #"{"sendConfigId":"\#(config)","to":"b@x.com","payload":{"subject":"Hi","text":"Hello"}}"#
+            let refused = try await api.call(.post, "/api/messages", key: key, json: other, headers: Self.keyed("msg-1"))
+            #expect(refused.status == 409 && refused.errorField == "header.Idempotency-Key", "\(refused.text)")
+            let batch = try await api.call(.post, "/api/batches", key: key, json: Self.body(config), headers: Self.keyed("msg-1"))
+            #expect(batch.status == 409 && batch.errorField == "header.Idempotency-Key", "one key names one request, whatever the route: \(batch.text)")
+            let claims = try harness.connection().query("SELECT route, resource_id FROM idempotency_keys WHERE key = 'msg-1'")
+            #expect(claims.count == 1 && claims.first?[0] == "POST /api/messages" && claims.first?[1] == first["id"]?.stringValue, "\(claims)")
         }
     }
 }

@@ -1,5 +1,6 @@
 import HostCore
 import ProviderModel
+import Services
 import Testing
 @testable import SenderAPI
 

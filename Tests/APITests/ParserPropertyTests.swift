@@ -1,6 +1,7 @@
 import Foundation
 import HostCore
 import ProviderModel
+import Services
 import Testing
 @testable import SenderAPI
 

@@ -12,6 +12,7 @@ import Persistence
 import ProviderCrypto
 import ProviderInstances
 import ProviderModel
+import Services
 import SenderAPI
 import Synchronization
 import Templating
@@ -381,12 +382,12 @@ struct WebDashboardTests {
         _ = try harness.key(for: "cli@example.com")
         try await Self.run(harness) { client in
             let earlier = try await Browser.registered(client, "web@example.com")
-            try AccountStore.setPassword(try harness.connection(), email: "web@example.com", passwordHash: try #require(PasswordHash.hash("another password")))
+            try AccountService.setPassword(try harness.connection(), email: "web@example.com", passwordHash: try #require(PasswordHash.hash("another password")))
             #expect(try await earlier.request(.get, "/batches").headers[.location] == "/login")
             let browser = Browser(client: client)
             let token = try await browser.csrf("/login")
             #expect(try await browser.post("/login", ["email": "cli@example.com", "password": Self.password, "_csrf": token]).status == 401)
-            try AccountStore.setPassword(try harness.connection(), email: "cli@example.com", passwordHash: try #require(PasswordHash.hash(Self.password)))
+            try AccountService.setPassword(try harness.connection(), email: "cli@example.com", passwordHash: try #require(PasswordHash.hash(Self.password)))
             #expect(try await browser.post("/login", ["email": "cli@example.com", "password": Self.password, "_csrf": token]).status == 303)
         }
     }

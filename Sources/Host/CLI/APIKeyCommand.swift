@@ -9,6 +9,7 @@ import Persistence
 import ProviderCrypto
 import ProviderModel
 import SenderAPI
+import Services
 import WebDashboard
 
 /// `batchsender apikey create`: the first key of a user (later ones come from the API).
@@ -39,9 +40,8 @@ struct APIKeyCommand: ParsableCommand {
             }
             guard let hash = PasswordHash.hash(line) else { throw CommandFailure("the password could not be hashed (out of memory?)", exitCode: 1) }
             do {
-                let db = try PostgresConnection(url: url)
-                try Migrator().migrate(db)
-                try AccountStore.setPassword(db, email: email.lowercased(), passwordHash: hash)
+                let db = try SchemaService.connectMigrated(url: url)
+                try AccountService.setPassword(db, email: email.lowercased(), passwordHash: hash)
                 Output.json(JSONValue.object(["email": .string(email.lowercased()), "password": .string("set")]))
             } catch {
                 throw CommandFailure("\(error)", exitCode: 1)
@@ -67,9 +67,8 @@ struct APIKeyCommand: ParsableCommand {
                 throw CommandFailure("DATABASE_URL is not set: pass --database-url or load .env.dev")
             }
             do {
-                let db = try PostgresConnection(url: url)
-                try Migrator().migrate(db)
-                let created = try APIKeyStore.createForUser(db, email: email.lowercased(), name: name)
+                let db = try SchemaService.connectMigrated(url: url)
+                let created = try APIKeyService.create(db, email: email.lowercased(), name: name)
                 guard case .object(var object)? = JSONValue.parse(Array(created.utf8)) else { throw CommandFailure("unreadable key row", exitCode: 1) }
                 object["email"] = .string(email.lowercased())
                 Output.json(JSONValue.object(object))

@@ -10,6 +10,7 @@ import Persistence
 import ProviderInstances
 import ProviderModel
 import SenderAPI
+import Services
 import Templating
 
 /// `batchsender dlq list|redrive`: the recipients that used every attempt, and sending them again.
@@ -26,7 +27,7 @@ struct DeadLetterCommand: AsyncParsableCommand {
 
         func run() async throws {
             let resources = try DeadLetterCommand.resources(config: config)
-            let letters = try await DeadLetterCommand.letters(resources, batch: batch, limit: limit)
+            let letters = try await DeadLetterCommand.service(resources).letters(batch: batch, limit: limit)
             try await resources.shutdown()
             for (sequence, letter) in letters {
                 var writer = JSONWriter()
@@ -51,24 +52,9 @@ struct DeadLetterCommand: AsyncParsableCommand {
 
         func run() async throws {
             let resources = try DeadLetterCommand.resources(config: config)
-            var recipients = 0
-            let letters = try await DeadLetterCommand.letters(resources, batch: batch, limit: limit)
-            for (sequence, letter) in letters {
-                let job = letter.job, positions = job.recipients.map(\.position)
-                let outcomes = try await resources.hot.outcomes(batchID: job.batchID, positions: positions)
-                let failed = outcomes.filter { if case .failed? = $0 { true } else { false } }.count
-                try await resources.hot.forget(batchID: job.batchID, positions: positions, failedDelta: failed)
-                try await resources.ledger.redrive(batchID: job.batchID, positions: positions)
-                try await TenantQueues(registry: resources.tenants, bus: resources.bus, ackWaitMs: resources.settings.ackWaitMs, clock: .system).announce(userID: job.userID)
-                let message = OutgoingMessage(subject: Streams.tenantSubject(userID: job.userID), id: "redrive:\(sequence)", data: job.encoded())
-                try await resources.bus.run { jetStream in
-                    try jetStream.publish([message])
-                    try jetStream.delete(stream: Streams.deadLetters, sequence: sequence)
-                }
-                recipients += positions.count
-            }
+            let done = try await DeadLetterCommand.service(resources).redrive(batch: batch, limit: limit)
             try await resources.shutdown()
-            Output.line("re-drove \(letters.count) dead letters (\(recipients) recipients)")
+            Output.line("re-drove \(done.letters) dead letters (\(done.recipients) recipients)")
         }
     }
 
@@ -90,14 +76,10 @@ struct DeadLetterCommand: AsyncParsableCommand {
         }
     }
 
-    static func letters(_ resources: ProcessResources, batch: String?, limit: Int) async throws -> [(UInt64, DeadLetter)] {
-        let stored = try await resources.bus.run { try $0.messages(stream: Streams.deadLetters, from: 1, limit: 1_000_000) }
-        var letters: [(UInt64, DeadLetter)] = []
-        for message in stored where letters.count < limit {
-            guard let letter = try? DeadLetter(decoding: message.data) else { continue }
-            if let batch, letter.job.batchID != batch { continue }
-            letters.append((message.sequence, letter))
-        }
-        return letters
+    /// The operators' dead letters over the process's connections.
+    static func service(_ resources: ProcessResources) -> DeadLetterService {
+        DeadLetterService(database: resources.database, delivery: resources.hot,
+                          tenants: TenantQueues(registry: resources.tenants, bus: resources.bus, ackWaitMs: resources.settings.ackWaitMs, clock: .system),
+                          bus: resources.bus)
     }
 }

@@ -6,6 +6,7 @@ import Foundation
 import HostCore
 import Messaging
 import Persistence
+import Services
 import ProviderInstances
 import Templating
 
@@ -26,12 +27,10 @@ struct MigrateCommand: ParsableCommand {
             throw CommandFailure("DATABASE_URL must be a postgres:// URL, not \(url.prefix(40))")
         }
         do {
-            let connection = try PostgresConnection(url: url)
-            let migrator = Migrator()
-            let applied = try migrator.migrate(connection)
-            Output.json(MigrationReport(applied: applied, version: try migrator.currentVersion(connection)))
+            let migrated = try SchemaService.migrate(url: url)
+            Output.json(MigrationReport(applied: migrated.applied, version: migrated.version))
         } catch {
-            throw CommandFailure(error.description, exitCode: 1)
+            throw CommandFailure("\(error)", exitCode: 1)
         }
     }
 }

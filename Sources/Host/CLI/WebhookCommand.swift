@@ -5,6 +5,7 @@ import Domain
 import HostCore
 import Messaging
 import Persistence
+import Services
 import ProviderInstances
 
 /// `batchsender webhooks orphans`: provider events whose message this platform never
@@ -27,7 +28,7 @@ struct WebhookCommand: AsyncParsableCommand {
 
         func run() async throws {
             let resources = try DeadLetterCommand.resources(config: config)
-            let orphans = try await WebhookLedger(database: resources.database).orphans(limit: limit)
+            let orphans = try await DeadLetterCommand.service(resources).webhookOrphans(limit: limit)
             try await resources.shutdown()
             for line in orphans { Output.line(line) }
         }
@@ -46,7 +47,7 @@ struct WebhookCommand: AsyncParsableCommand {
 
         func run() async throws {
             let resources = try DeadLetterCommand.resources(config: config)
-            let letters = try await WebhookDeadLetters(database: resources.database).list(limit: limit)
+            let letters = try await DeadLetterCommand.service(resources).webhookDeadLetters(limit: limit)
             try await resources.shutdown()
             for line in letters { Output.line(line) }
         }
@@ -65,13 +66,7 @@ struct WebhookCommand: AsyncParsableCommand {
 
         func run() async throws {
             let resources = try DeadLetterCommand.resources(config: config)
-            let store = WebhookDeadLetters(database: resources.database)
-            let count = try await store.redrive(limit: limit, sendConfigID: sendConfig) { stored in
-                // A fresh message id: JetStream's duplicate window would drop the webhook's own.
-                let message = OutgoingMessage(subject: Streams.webhookSubject(provider: stored.letter.provider, event: "redrive"),
-                                              id: "webhook-redrive:\(stored.id):\(stored.deadAt)", data: stored.letter.envelope)
-                try await resources.bus.run { jetStream in try jetStream.publish([message]) }
-            }
+            let count = try await DeadLetterCommand.service(resources).redriveWebhooks(limit: limit, sendConfigID: sendConfig)
             try await resources.shutdown()
             Output.line("re-drove \(count) dead-lettered webhooks")
         }

@@ -20,13 +20,13 @@ public enum RecipientStatus: String, Sendable, CaseIterable {
     public var isWaiting: Bool { Self.waiting.contains(self) }
     public var isTerminal: Bool { Self.terminal.contains(self) }
 
-    /// The statuses as a SQL list, e.g. `('pending', 'queued', 'deferred')`: the one way SQL names them.
-    public static func sqlList(_ statuses: [RecipientStatus]) -> String {
-        "(" + statuses.map { "'\($0.rawValue)'" }.joined(separator: ", ") + ")"
-    }
-
-    /// The status as a SQL literal, e.g. `'sent'`.
+    /// The status as an SQL string literal (the words are plain lowercase letters: nothing to escape).
     public var sql: String { "'\(rawValue)'" }
+
+    /// `('a', 'b')`, for `status IN …`.
+    public static func sqlList(_ statuses: some Sequence<RecipientStatus>) -> String {
+        "(" + statuses.map(\.sql).joined(separator: ", ") + ")"
+    }
 }
 
 public enum BatchStatus: String, Sendable, CaseIterable {
@@ -34,10 +34,16 @@ public enum BatchStatus: String, Sendable, CaseIterable {
 
     public static var names: Set<String> { Set(allCases.map(\.rawValue)) }
 
-    /// The status as a SQL literal, e.g. `'processing'`.
+    /// Statuses a batch can still be cancelled from: it has not finished.
+    public static let cancellable: [BatchStatus] = [.draft, .queued, .processing]
+    /// Statuses in which a batch is on its way to a provider: its send-config must stay.
+    public static let sending: [BatchStatus] = [.queued, .processing]
+
+    /// The status as an SQL string literal (the words are plain lowercase letters: nothing to escape).
     public var sql: String { "'\(rawValue)'" }
-    /// The statuses as a SQL list, e.g. `('queued', 'processing')`.
-    public static func sqlList(_ statuses: [BatchStatus]) -> String {
+
+    /// `('a', 'b')`, for `status IN …`.
+    public static func sqlList(_ statuses: some Sequence<BatchStatus>) -> String {
         "(" + statuses.map(\.sql).joined(separator: ", ") + ")"
     }
 }

@@ -97,6 +97,16 @@ public struct RateBuckets: Sendable {
         _ = try await redis.withConnection { redis in try redis.pipeline(commands) }
     }
 
+    /// Replaces every live override with `stored`, in one transaction, so that no sender reads a half-written set.
+    public func replaceOverrides(_ stored: [String: Int]) async throws {
+        let key = overridesKey
+        var commands: [[String]] = [["MULTI"], ["DEL", key]]
+        if !stored.isEmpty { commands.append(["HSET", key] + stored.sorted { $0.key < $1.key }.flatMap { [$0.key, String($0.value)] }) }
+        commands.append(["EXEC"])
+        let transaction = commands
+        _ = try await redis.withConnection { redis in try redis.pipeline(transaction) }
+    }
+
     static let takeScript = RedisScript("""
         -- Redis's clock, not the callers': every process paces against the same time.
         local clock = redis.call('TIME')

@@ -69,7 +69,7 @@ public struct BackgroundJobs: Service {
         let seen = Set(progress.map(\.id))
         for gone in active where !seen.contains(gone) { try await hot.retire(gone) }
         for batch in progress {
-            guard let status = BatchStatus(rawValue: batch.status) else { continue }
+            guard let status = batch.batchStatus else { continue }
             switch BatchSettlement.of(status: status, expanded: batch.expanded, decided: counters[batch.id]?.decided ?? 0,
                                       owed: batch.owed, quietMs: batch.quietMs, claimHoldMs: settings.claimHoldMs) {
             case .complete:

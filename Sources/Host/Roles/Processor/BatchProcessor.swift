@@ -84,7 +84,7 @@ public struct BatchProcessor: Service {
             logger.warning("batch job for no batch", metadata: ["batch": "\(batchID.prefix(64))"])
             return true
         }
-        let status = BatchStatus(rawValue: plan.status)
+        let status = plan.batchStatus
         if status == .queued { return false }
         guard status == .processing, !plan.expanded else { return true }
         let instance: PluginInstance
@@ -139,7 +139,7 @@ public struct BatchProcessor: Service {
                                        common: template.common, recipients: current))
                 current.removeAll(keepingCapacity: true)
             }
-            for row in rows where RecipientStatus(rawValue: row.status)?.isWaiting == true {
+            for row in rows where row.recipientStatus?.isWaiting == true {
                 if row.suppressedNow {
                     decided.append(.init(position: row.position, status: .suppressed, lastError: "the address was suppressed after upload", attempts: 0))
                     entries.append(.final(position: row.position, .suppressed))

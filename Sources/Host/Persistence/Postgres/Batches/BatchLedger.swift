@@ -16,7 +16,7 @@ public struct BatchLedger: Sendable {
         try await database.withConnection { db in
             try db.query("""
                 SELECT id, user_id FROM batches
-                WHERE status = 'queued' AND (scheduled_at IS NULL OR scheduled_at <= now())
+                WHERE status = \(BatchStatus.queued.sql) AND (scheduled_at IS NULL OR scheduled_at <= now())
                 ORDER BY coalesce(scheduled_at, queued_at), id LIMIT $1
                 """, [String(limit)])
         }.map { ($0[0] ?? "", $0[1] ?? "") }
@@ -27,8 +27,8 @@ public struct BatchLedger: Sendable {
         guard !ids.isEmpty else { return [] }
         return try await database.withConnection { db in
             try db.query("""
-                UPDATE batches SET status = 'processing', started_at = coalesce(started_at, now()), progressed_at = now(), updated_at = now()
-                WHERE id = ANY($1::uuid[]) AND status = 'queued' RETURNING id
+                UPDATE batches SET status = \(BatchStatus.processing.sql), started_at = coalesce(started_at, now()), progressed_at = now(), updated_at = now()
+                WHERE id = ANY($1::uuid[]) AND status = \(BatchStatus.queued.sql) RETURNING id
                 """, [PostgresArray.literal(ids)])
         }.compactMap { $0[0] }
     }
@@ -37,28 +37,35 @@ public struct BatchLedger: Sendable {
 
     /// What the processor needs to expand a batch.
     public struct Plan: Sendable {
-        public var id, userID, status, sendConfigID, provider, channel: String
-        public var configDeleted: Bool
-        public var sealed, nonce: String
-        public var defaultsJSON, payloadJSON: String
+        public var id, userID, status: String
+        public var payloadJSON: String
         public var cursor: Int
         public var expanded: Bool
         public var recipientCount: Int
+        /// The batch's send-config, as every reader of that table gets it.
+        public var config: SendConfigRow
+
+        public var sendConfigID: String { config.id }
+        public var provider: String { config.provider }
+        public var channel: String { config.channel.rawValue }
+        public var configDeleted: Bool { config.deleted }
+        public var sealed: String { config.sealed }
+        public var nonce: String { config.nonce }
+        public var defaultsJSON: String { config.defaultsJSON }
+        /// `status` in the vocabulary's terms.
+        public var batchStatus: BatchStatus? { BatchStatus(rawValue: status) }
     }
 
     public func plan(batchID: String) async throws -> Plan? {
         try await database.withConnection { db in
             try db.query("""
-                SELECT b.id, b.user_id, b.status, b.send_config_id, c.provider, c.channel, c.deleted_at IS NOT NULL,
-                       c.sealed_credentials::text, c.credentials_nonce::text, c.defaults::text, b.payload::text,
-                       b.cursor_position, b.expanded_at IS NOT NULL, b.recipient_count
+                SELECT b.id, b.user_id, b.status, b.payload::text, b.cursor_position, b.expanded_at IS NOT NULL, b.recipient_count,
+                       \(SendConfigs.columns)
                 FROM batches b JOIN send_configs c ON c.id = b.send_config_id WHERE b.id = $1
                 """, [batchID]).first
         }.map { r in
-            Plan(id: r[0] ?? "", userID: r[1] ?? "", status: r[2] ?? "", sendConfigID: r[3] ?? "", provider: r[4] ?? "",
-                 channel: r[5] ?? "", configDeleted: r[6] == "t", sealed: r[7] ?? "", nonce: r[8] ?? "",
-                 defaultsJSON: r[9] ?? "{}", payloadJSON: r[10] ?? "{}", cursor: Int(r[11] ?? "0") ?? 0, expanded: r[12] == "t",
-                 recipientCount: Int(r[13] ?? "0") ?? 0)
+            Plan(id: r[0] ?? "", userID: r[1] ?? "", status: r[2] ?? "", payloadJSON: r[3] ?? "{}", cursor: Int(r[4] ?? "0") ?? 0,
+                 expanded: r[5] == "t", recipientCount: Int(r[6] ?? "0") ?? 0, config: SendConfigs.row(Array(r[7...])))
         }
     }
 
@@ -66,28 +73,15 @@ public struct BatchLedger: Sendable {
     /// like one row to the planner, which then finds each chunk's rows by scanning the whole batch (a
     /// write costs hundreds of milliseconds instead of one); after it, by batch and position.
     public func analyzeRecipients() async throws {
-        try await database.withConnection { db in try db.execute("ANALYZE recipients") }
+        try await database.withConnection { db in try Recipients.analyze(db) }
     }
 
     /// One recipient of a page, with whether the user suppressed its address since the upload.
-    public struct PageRow: Sendable {
-        public var position: Int
-        public var address: String
-        public var variablesJSON: String
-        public var status: String
-        public var suppressedNow: Bool
-    }
+    public typealias PageRow = Recipients.PageRow
 
     public func page(batchID: String, userID: String, after cursor: Int, limit: Int) async throws -> [PageRow] {
         try await database.withConnection { db in
-            try db.query("""
-                SELECT r.position, r.address, r.variables::text, r.status,
-                       EXISTS (SELECT 1 FROM suppressions s WHERE s.user_id = $2 AND s.address = r.address)
-                FROM recipients r WHERE r.batch_id = $1 AND r.position > $3 ORDER BY r.position LIMIT $4
-                """, [batchID, userID, String(cursor), String(limit)])
-        }.map { r in
-            PageRow(position: Int(r[0] ?? "0") ?? 0, address: r[1] ?? "", variablesJSON: r[2] ?? "{}", status: r[3] ?? "",
-                    suppressedNow: r[4] == "t")
+            try Recipients.expansionPage(db, batchID: batchID, userID: userID, after: cursor, limit: limit)
         }
     }
 
@@ -99,7 +93,7 @@ public struct BatchLedger: Sendable {
             try db.transaction { () throws(PostgresError) -> [Written]? in
                 let moved = try db.query("""
                     UPDATE batches SET cursor_position = $3, progressed_at = now(), updated_at = now()
-                    WHERE id = $1 AND cursor_position = $2 AND status = 'processing' RETURNING id
+                    WHERE id = $1 AND cursor_position = $2 AND status = \(BatchStatus.processing.sql) RETURNING id
                     """, [batchID, String(cursor), String(last)])
                 guard !moved.isEmpty else { return nil }
                 return try Self.write(db, batchID: batchID, decided)
@@ -119,14 +113,11 @@ public struct BatchLedger: Sendable {
     public func fail(batchID: String, reason: String) async throws -> [Int] {
         try await database.withConnection { db in
             try db.transaction { () throws(PostgresError) -> [Int] in
-                let failed = try db.query("""
-                    UPDATE recipients SET status = 'failed', last_error = $2, updated_at = now()
-                    WHERE batch_id = $1 AND status IN ('pending', 'queued', 'deferred') RETURNING position
-                    """, [batchID, reason]).compactMap { $0[0].flatMap(Int.init) }
+                let failed = try Recipients.failWaiting(db, batchID: batchID, reason: reason)
                 _ = try db.query("""
-                    UPDATE batches SET status = 'failed', failure_reason = $2, failed_count = failed_count + $3,
+                    UPDATE batches SET status = \(BatchStatus.failed.sql), failure_reason = $2, failed_count = failed_count + $3,
                            completed_at = now(), updated_at = now()
-                    WHERE id = $1 AND status IN ('queued', 'processing')
+                    WHERE id = $1 AND status IN \(BatchStatus.sqlList(BatchStatus.sending))
                     """, [batchID, reason, String(failed.count)])
                 return failed
             }
@@ -135,61 +126,25 @@ public struct BatchLedger: Sendable {
 
     // MARK: Sender
 
-    /// A send-config as the sender needs it.
     /// The owners of every batch being sent now.
     public func tenantsWithBatchesInProgress() async throws -> [String] {
         try await database.withConnection { db in
-            try db.query("SELECT DISTINCT user_id::text FROM batches WHERE status = 'processing'").compactMap { $0[0] }
+            try db.query("SELECT DISTINCT user_id::text FROM batches WHERE status = \(BatchStatus.processing.sql)").compactMap { $0[0] }
         }
     }
 
-    public struct SendConfig: Sendable {
-        public var provider: String
-        public var managed: Bool
-        /// The user's own limit, messages/s; nil for the provider's default.
-        public var rateLimit: Int?
-        public var sealed, nonce: String
-        public var deleted: Bool
-        public var version: String
-    }
+    /// A send-config as the sender needs it.
+    public typealias SendConfig = SendConfigRow
 
     public func sendConfig(id: String) async throws -> SendConfig? {
-        try await database.withConnection { db in
-            try db.query("""
-                SELECT provider, sealed_credentials::text, credentials_nonce::text, deleted_at IS NOT NULL, updated_at::text,
-                       mode, rate_limit
-                FROM send_configs WHERE id = $1
-                """, [id]).first
-        }.map {
-            SendConfig(provider: $0[0] ?? "", managed: $0[5] == "managed", rateLimit: $0[6].flatMap { Int($0) },
-                       sealed: $0[1] ?? "", nonce: $0[2] ?? "", deleted: $0[3] == "t", version: $0[4] ?? "")
-        }
+        try await database.withConnection { db in try SendConfigs.find(db, id: id) }
     }
 
     /// A recipient row's new state.
-    public struct RowUpdate: Sendable {
-        public var position: Int
-        public var status: RecipientStatus
-        public var providerMessageID: String?
-        public var lastError: String?
-        public var attempts: Int
-
-        public init(position: Int, status: RecipientStatus, providerMessageID: String? = nil, lastError: String? = nil, attempts: Int) {
-            self.position = position
-            self.status = status
-            self.providerMessageID = providerMessageID
-            self.lastError = lastError
-            self.attempts = attempts
-        }
-    }
+    public typealias RowUpdate = Recipients.Update
 
     /// A row a write changed: what it became.
-    public struct Written: Sendable, Equatable {
-        public var position: Int
-        public var status: RecipientStatus
-        public var providerMessageID: String?
-        public var lastError: String?
-    }
+    public typealias Written = Recipients.Written
 
     /// Writes the rows of several batches in one transaction, one statement per batch. Returns the rows
     /// that changed, per batch: a row written again (a retried write, a redone chunk) is not among them.
@@ -206,48 +161,21 @@ public struct BatchLedger: Sendable {
         }
     }
 
-    /// A row moves only forward: a send outcome overwrites a waiting status, never a later webhook's status.
-    /// The positions are also given as `= ANY` so that the primary key is searched by batch and position
-    /// whatever the statistics say: a batch newer than the last ANALYZE looks like one row to the planner,
-    /// which would otherwise scan the whole batch by its id for every write.
-    /// In a cancelled batch, a send that was in flight at the cancel overwrites `cancelled` with what really
-    /// happened, and is taken off the batch's cancelled count. Each statement is one join of the input
-    /// rows with the primary key. A sending batch's row is not locked, so its writers never wait on each
-    /// other; the batch is read after its recipients are written, and only a cancelled one (its cancel already
-    /// committed, its locks gone, so no deadlock) is then updated to correct its count.
+    /// A row moves only forward (see `Recipients.write`). In a cancelled batch, a send that was in flight at
+    /// the cancel overwrites `cancelled` with what really happened, and is taken off the batch's cancelled
+    /// count. A sending batch's row is not locked, so its writers never wait on each other; the batch is read
+    /// after its recipients are written, and only a cancelled one (its cancel already committed, its locks
+    /// gone, so no deadlock) is then updated to correct its count.
     static func write(_ db: PostgresConnection, batchID: String, _ rows: [RowUpdate]) throws(PostgresError) -> [Written] {
         guard !rows.isEmpty else { return [] }
-        let sorted = rows.sorted { $0.position < $1.position }
-        let parameters = [batchID, PostgresArray.literal(sorted.map(\.position)), PostgresArray.literal(sorted.map { Optional($0.status.rawValue) }),
-                          PostgresArray.literal(sorted.map(\.providerMessageID)), PostgresArray.literal(sorted.map(\.lastError)),
-                          PostgresArray.literal(sorted.map(\.attempts))]
-        let input = """
-            WITH input AS (
-                SELECT * FROM unnest($2::bigint[], $3::text[], $4::text[], $5::text[], $6::integer[])
-                    AS t(position, status, provider_message_id, last_error, attempts))
-            """
-        let set = """
-            SET status = i.status, provider_message_id = coalesce(i.provider_message_id, r.provider_message_id),
-                last_error = i.last_error, attempts = greatest(r.attempts, i.attempts), updated_at = now(),
-                sent_at = CASE WHEN i.status = 'sent' THEN now() ELSE r.sent_at END
-            FROM input i WHERE r.batch_id = $1 AND r.position = ANY($2::bigint[]) AND r.position = i.position
-            """
-        let returning = "RETURNING r.position, r.status, r.provider_message_id, r.last_error"
-        func written(_ rows: [[String?]]) -> [Written] {
-            rows.compactMap { row in
-                guard let position = row[0].flatMap(Int.init), let status = row[1].flatMap(RecipientStatus.init(rawValue:)) else { return nil }
-                return Written(position: position, status: status, providerMessageID: row[2], lastError: row[3])
-            }
+        var changed = try Recipients.write(db, batchID: batchID, rows, uncancelling: false)
+        guard try Batches.status(db, id: batchID) == .cancelled else { return changed }
+        let uncancelled = try Recipients.write(db, batchID: batchID, rows, uncancelling: true)
+        if !uncancelled.isEmpty {
+            _ = try db.query("UPDATE batches SET cancelled_count = cancelled_count - $2::integer WHERE id = $1",
+                             [batchID, String(uncancelled.count)])
         }
-        var changed = written(try db.query("\(input) UPDATE recipients r \(set) AND r.status IN ('pending', 'queued', 'deferred') \(returning)",
-                                           parameters))
-        guard try db.query("SELECT status FROM batches WHERE id = $1", [batchID]).first?[0] == BatchStatus.cancelled.rawValue else { return changed }
-        changed += written(try db.query("""
-            \(input), uncancelled AS (
-                UPDATE recipients r \(set) AND r.status = 'cancelled' AND i.status IN ('sent', 'failed') \(returning)),
-            counted AS (UPDATE batches SET cancelled_count = cancelled_count - (SELECT count(*) FROM uncancelled) WHERE id = $1)
-            SELECT * FROM uncancelled
-            """, parameters))
+        changed += uncancelled
         return changed
     }
 
@@ -255,13 +183,10 @@ public struct BatchLedger: Sendable {
     public func redrive(batchID: String, positions: [Int]) async throws {
         _ = try await database.withConnection { db in
             try db.transaction { () throws(PostgresError) in
+                try Recipients.requeueFailed(db, batchID: batchID, positions: positions)
                 _ = try db.query("""
-                    UPDATE recipients SET status = 'queued', attempts = 0, last_error = NULL, updated_at = now()
-                    WHERE batch_id = $1 AND position = ANY($2::bigint[]) AND status = 'failed'
-                    """, [batchID, PostgresArray.literal(positions)])
-                _ = try db.query("""
-                    UPDATE batches SET status = 'processing', completed_at = NULL, progressed_at = now(), updated_at = now()
-                    WHERE id = $1 AND status = 'completed'
+                    UPDATE batches SET status = \(BatchStatus.processing.sql), completed_at = NULL, progressed_at = now(), updated_at = now()
+                    WHERE id = $1 AND status = \(BatchStatus.completed.sql)
                     """, [batchID])
             }
         }
@@ -276,6 +201,8 @@ public struct BatchLedger: Sendable {
         public var owed: Int
         public var expanded: Bool
         public var quietMs: Int64
+        /// `status` in the vocabulary's terms.
+        public var batchStatus: BatchStatus? { BatchStatus(rawValue: status) }
 
         public init(id: String, status: String, owed: Int, expanded: Bool, quietMs: Int64) {
             self.id = id
@@ -301,7 +228,7 @@ public struct BatchLedger: Sendable {
                                             THEN now() ELSE b.progressed_at END,
                        updated_at = CASE WHEN (b.sent_count, b.failed_count, b.late_suppressed_count) <> (i.sent, i.failed, i.suppressed)
                                          THEN now() ELSE b.updated_at END
-                FROM input i WHERE b.id = i.id AND b.status <> 'failed'
+                FROM input i WHERE b.id = i.id AND b.status <> \(BatchStatus.failed.sql)
                 RETURNING b.id, b.status, b.recipient_count - b.suppressed_count, b.expanded_at IS NOT NULL,
                           (extract(epoch FROM now() - coalesce(b.progressed_at, b.updated_at)) * 1000)::bigint
                 """, [PostgresArray.literal(ids), PostgresArray.literal(c.map(\.sent)), PostgresArray.literal(c.map(\.failed)),
@@ -316,9 +243,8 @@ public struct BatchLedger: Sendable {
     public func complete(batchID: String) async throws -> Bool {
         try await database.withConnection { db in
             try db.query("""
-                UPDATE batches SET status = 'completed', completed_at = now(), updated_at = now()
-                WHERE id = $1 AND status = 'processing'
-                  AND NOT EXISTS (SELECT 1 FROM recipients WHERE batch_id = $1 AND status IN ('pending', 'queued', 'deferred'))
+                UPDATE batches SET status = \(BatchStatus.completed.sql), completed_at = now(), updated_at = now()
+                WHERE id = $1 AND status = \(BatchStatus.processing.sql) AND NOT \(Recipients.waitingExistsSQL)
                 RETURNING id
                 """, [batchID])
         }.isEmpty == false
@@ -328,7 +254,7 @@ public struct BatchLedger: Sendable {
     public func stuck(quietMs: Int64) async throws -> [(id: String, userID: String)] {
         try await database.withConnection { db in
             try db.query("""
-                SELECT id, user_id FROM batches WHERE status = 'processing'
+                SELECT id, user_id FROM batches WHERE status = \(BatchStatus.processing.sql)
                   AND coalesce(progressed_at, updated_at) < now() - make_interval(secs => $1::double precision / 1000)
                 """, [String(quietMs)])
         }.map { ($0[0] ?? "", $0[1] ?? "") }
@@ -342,7 +268,7 @@ public struct BatchLedger: Sendable {
             try db.query("""
                 UPDATE batches SET cursor_position = 0, expanded_at = NULL, progressed_at = now(),
                        recoveries = recoveries + 1
-                WHERE id = $1 AND status = 'processing' RETURNING recoveries
+                WHERE id = $1 AND status = \(BatchStatus.processing.sql) RETURNING recoveries
                 """, [batchID])
         }.first?[0].flatMap { Int($0) }
     }

@@ -16,7 +16,7 @@ public struct Migrator {
                                           DeliveryEvents.migration, RateLimitOverrides.migration,
                                           SingleMessages.migration, IdempotencyKeys.migration,
                                           DashboardAccounts.migration, WebhookDeadLetterTable.migration,
-                                          RecipientEventPositions.migration]
+                                          RecipientEventPositions.migration, OneIdempotencyMechanism.migration]
 
     /// An arbitrary constant: the advisory lock id BatchSender's migrations hold.
     static let lockId = 0x0BA7_C45E

@@ -125,52 +125,32 @@ public struct WebhookLedger: Sendable {
         }
     }
 
-    struct Found {
-        var batchID, userID, address, sendConfigID: String
-        var position: Int
-    }
-
     static func apply(_ db: PostgresConnection, _ events: [Incoming]) throws(PostgresError) -> Outcome {
         var outcome = Outcome()
         // 1. Each event's recipient, only within the send-config the webhook came through (a tenant's
         //    secret speaks for its own messages only), or within managed configs for the managed route.
-        let rows = try db.query("""
-            SELECT e.i, r.batch_id, r.position, b.user_id, r.address, b.send_config_id
-            FROM unnest($1::text[], $2::text[], $3::uuid[]) WITH ORDINALITY AS e(mid, provider, scope, i)
-            JOIN recipients r ON r.provider_message_id = e.mid
-            JOIN batches b ON b.id = r.batch_id
-            JOIN send_configs s ON s.id = b.send_config_id AND s.provider = e.provider
-            WHERE CASE WHEN e.scope IS NULL THEN s.mode = 'managed' ELSE s.id = e.scope END
-            """, [PostgresArray.literal(events.map { Optional(clean($0.event.providerMessageId)) }),
-                  PostgresArray.literal(events.map { Optional($0.provider) }), PostgresArray.literal(events.map(\.sendConfigID))])
-        var found: [Int: [Found]] = [:]
-        for row in rows {
-            guard let i = row[0].flatMap(Int.init), let batch = row[1], let position = row[2].flatMap(Int.init) else { continue }
-            found[i - 1, default: []].append(Found(batchID: batch, userID: row[3] ?? "", address: row[4] ?? "", sendConfigID: row[5] ?? "",
-                                                  position: position))
-        }
+        let matched = try Recipients.matching(db, messageIDs: events.map { clean($0.event.providerMessageId) }, providers: events.map(\.provider),
+                                              scopes: events.map(\.sendConfigID))
+        var found: [Int: [Recipients.Matched]] = [:]
+        for recipient in matched { found[recipient.index, default: []].append(recipient) }
         outcome.unknown = events.indices.filter { found[$0] == nil && !events[$0].event.providerMessageId.isEmpty }
 
         // 2. Keep each event once per recipient; only the new ones act.
-        var keep: [(index: Int, found: Found)] = []
+        var keep: [(index: Int, found: Recipients.Matched)] = []
         for index in events.indices { for target in found[index] ?? [] { keep.append((index, target)) } }
         guard !keep.isEmpty else { return outcome }
-        func column(_ value: (Incoming) -> String?) -> String { PostgresArray.literal(keep.map { value(events[$0.index]).map(clean) }) }
-        let inserted = try db.query("""
-            INSERT INTO recipient_events (batch_id, position, provider, event_id, type, bounce_class, occurred_at, received_at, reason, code, url)
-            SELECT * FROM unnest($1::uuid[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::timestamptz[],
-                                 $8::timestamptz[], $9::text[], $10::text[], $11::text[])
-            ON CONFLICT DO NOTHING
-            RETURNING batch_id, position, provider, event_id
-            """, [PostgresArray.literal(keep.map { Optional($0.found.batchID) }), PostgresArray.literal(keep.map(\.found.position)),
-                  column(\.provider), column(\.eventID), column(\.event.type.rawValue), column { $0.event.bounceClass?.rawValue },
-                  column { ISO8601.extendedUTC(milliseconds: $0.event.timestampMs ?? $0.receivedAtMs) },
-                  column { ISO8601.extendedUTC(milliseconds: $0.receivedAtMs) },
-                  column { $0.event.reason.isEmpty ? nil : $0.event.reason }, column { $0.event.code.isEmpty ? nil : $0.event.code },
-                  column { $0.event.url.isEmpty ? nil : $0.event.url }])
-        outcome.recorded = inserted.count
-        let fresh = Set(inserted.map { "\($0[0] ?? "")|\($0[1] ?? "")|\($0[2] ?? "")|\($0[3] ?? "")" })
-        let new = keep.filter { fresh.contains("\($0.found.batchID)|\($0.found.position)|\(events[$0.index].provider)|\(clean(events[$0.index].eventID))") }
+        let rows = keep.map { index, found in
+            let incoming = events[index], event = incoming.event
+            return RecipientEvents.Row(batchID: found.batchID, position: found.position, provider: clean(incoming.provider),
+                                       eventID: clean(incoming.eventID), type: clean(event.type.rawValue), bounceClass: event.bounceClass.map { clean($0.rawValue) },
+                                       occurredAt: ISO8601.extendedUTC(milliseconds: event.timestampMs ?? incoming.receivedAtMs),
+                                       receivedAt: ISO8601.extendedUTC(milliseconds: incoming.receivedAtMs),
+                                       reason: event.reason.isEmpty ? nil : clean(event.reason), code: event.code.isEmpty ? nil : clean(event.code),
+                                       url: event.url.isEmpty ? nil : clean(event.url))
+        }
+        let fresh = try RecipientEvents.keep(db, rows)
+        outcome.recorded = fresh.count
+        let new = zip(keep, rows).filter { fresh.contains($0.1.identity) }.map(\.0)
         outcome.events = new.compactMap { index, found in
             let incoming = events[index]
             return AnalyticsEventType.webhook(incoming.event.type).map {
@@ -182,7 +162,7 @@ public struct WebhookLedger: Sendable {
         }
 
         // 3. Each recipient moves once, to the furthest status its new events reach.
-        var target: [String: (found: Found, status: RecipientStatus)] = [:]
+        var target: [String: (found: Recipients.Matched, status: RecipientStatus)] = [:]
         for (index, found) in new {
             guard let status = RecipientStatus.after(events[index].event.type) else { continue }
             let key = "\(found.batchID)|\(found.position)"
@@ -191,7 +171,7 @@ public struct WebhookLedger: Sendable {
         }
         if !target.isEmpty {
             let moves = target.values.sorted { ($0.found.batchID, $0.found.position) < ($1.found.batchID, $1.found.position) }
-            outcome.moved = try move(db, moves.map { ($0.found.batchID, $0.found.position, $0.status) })
+            outcome.moved = try Recipients.moveForward(db, moves.map { ($0.found.batchID, $0.found.position, $0.status) })
         }
 
         // 4. A hard bounce, a complaint or an unsubscribe keeps the owner from sending to the address again.
@@ -209,41 +189,9 @@ public struct WebhookLedger: Sendable {
             suppress.append((found.userID, found.address, String(reason.prefix(500)), source))
         }
         if !suppress.isEmpty {
-            outcome.suppressed = try db.query("""
-                INSERT INTO suppressions (user_id, address, reason, source)
-                SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[]) ON CONFLICT DO NOTHING RETURNING 1
-                """, [PostgresArray.literal(suppress.map { Optional($0.userID) }), PostgresArray.literal(suppress.map { Optional($0.address) }),
-                      PostgresArray.literal(suppress.map { Optional(clean($0.reason)) }), PostgresArray.literal(suppress.map { Optional($0.source) })]).count
+            outcome.suppressed = try Suppressions.insertMany(db, suppress.map { ($0.userID, $0.address, clean($0.reason), $0.source) })
         }
         return outcome
-    }
-
-    /// Moves recipients forward only (see `RecipientStatus.webhookRank`) and keeps their batches'
-    /// counters equal to the rows: each move takes one from the old status's counter and adds one to the new's.
-    static func move(_ db: PostgresConnection, _ moves: [(batchID: String, position: Int, status: RecipientStatus)]) throws(PostgresError) -> Int {
-        let rank = "CASE r.status " + RecipientStatus.allCases.map { "WHEN '\($0.rawValue)' THEN \($0.webhookRank)" }.joined(separator: " ") + " END"
-        let counters = RecipientStatus.allCases.compactMap { status in status.webhookCounter.map { (status, $0) } }
-        let deltas = counters.map { status, name in
-            "\(name) = b.\(name) + c.\(status.rawValue)_in - c.\(status.rawValue)_out"
-        }.joined(separator: ", ")
-        let sums = counters.map { status, _ in
-            "count(*) FILTER (WHERE new = '\(status.rawValue)') AS \(status.rawValue)_in, count(*) FILTER (WHERE old = '\(status.rawValue)') AS \(status.rawValue)_out"
-        }.joined(separator: ", ")
-        let movable = RecipientStatus.webhookMovable.map { "'\($0.rawValue)'" }.joined(separator: ", ")
-        let rows = try db.query("""
-            WITH v AS (SELECT * FROM unnest($1::uuid[], $2::bigint[], $3::text[], $4::integer[]) AS v(batch_id, position, status, rank)),
-            old AS (SELECT r.batch_id, r.position, r.status AS old, v.status AS new
-                    FROM v JOIN recipients r ON r.batch_id = v.batch_id AND r.position = v.position
-                    WHERE r.status IN (\(movable)) AND \(rank) < v.rank
-                    ORDER BY r.batch_id, r.position FOR UPDATE OF r),
-            moved AS (UPDATE recipients r SET status = old.new, updated_at = now() FROM old
-                      WHERE r.batch_id = old.batch_id AND r.position = old.position RETURNING old.batch_id, old.old, old.new),
-            c AS (SELECT batch_id, count(*) AS n, \(sums) FROM moved GROUP BY batch_id),
-            counted AS (UPDATE batches b SET \(deltas), updated_at = now() FROM c WHERE b.id = c.batch_id RETURNING c.n)
-            SELECT coalesce(sum(n), 0) FROM counted
-            """, [PostgresArray.literal(moves.map { Optional($0.batchID) }), PostgresArray.literal(moves.map(\.position)),
-                  PostgresArray.literal(moves.map { Optional($0.status.rawValue) }), PostgresArray.literal(moves.map(\.status.webhookRank))])
-        return rows.first?[0].flatMap(Int.init) ?? 0
     }
 
     /// Keeps events whose message stayed unknown past the orphan age, for an operator to look at; returns the

@@ -1,5 +1,6 @@
 import Hummingbird
 import ProviderCrypto
+import Services
 
 /// `Authorization: Bearer <admin token>` on `/admin/*`: the operators' token from `[admin]`, compared in
 /// constant time. A user's API key is refused with 403 (it is a valid credential, just not for this).

@@ -2,6 +2,7 @@ import Analytics
 import Domain
 import HostCore
 import Hummingbird
+import Services
 import Messaging
 import Persistence
 import ProviderInstances
@@ -12,8 +13,7 @@ import ProviderModel
 /// chunk, so it acts within one chunk's round trip in every running process. Deleting an override
 /// goes back to the host config's limit.
 struct AdminLimitRoutes {
-    let database: Database
-    let buckets: RateBuckets
+    let limits: LimitService
     /// The loaded plugins' ids: a limit for a provider this deployment cannot send through is a 404.
     let providers: Set<String>
 
@@ -33,8 +33,8 @@ struct AdminLimitRoutes {
 
     /// Every level's limit now, and where it comes from (`admin` override, host `config`, or `none`).
     @Sendable func list(_ request: Request, context: APIContext) async throws -> Response {
-        let overrides = try await liveOverrides()
-        let limits = buckets.limits
+        let overrides = try await self.limits.overrides()
+        let limits = self.limits.buckets.limits
         func level(_ field: String, _ configured: Int?) -> JSONValue {
             if let value = overrides[field] { return .object(["perSecond": .number(Double(value)), "source": .string("admin")]) }
             if let configured { return .object(["perSecond": .number(Double(configured)), "source": .string("config")]) }
@@ -54,22 +54,20 @@ struct AdminLimitRoutes {
     /// One send-config's limit: its override, its own `rateLimit`, the default, and which one acts.
     @Sendable func sendConfig(_ request: Request, context: APIContext) async throws -> Response {
         let id = try RequestInput.id(context, what: "send-config")
-        guard let row = try await database.run({ db in
-            try db.query("SELECT provider, mode, rate_limit, user_id::text FROM send_configs WHERE id = $1 AND deleted_at IS NULL", [id]).first
-        }) else { throw APIError.notFound("send-config", field: "path.id") }
-        let provider = row[0] ?? "", managed = row[1] == "managed", own = row[2].flatMap { Int($0) }
-        let overrides = try await liveOverrides()
+        let row = try await limits.sendConfig(id: id)
+        let provider = row.provider, managed = row.managed, own = row.rateLimit
+        let overrides = try await limits.overrides()
         let override = overrides[RateBuckets.configField(id)]
-        let fallback: Int? = managed ? nil : buckets.limits.configDefault(provider: provider)
+        let fallback: Int? = managed ? nil : limits.buckets.limits.configDefault(provider: provider)
         let effective = override ?? own ?? fallback
         let source = override != nil ? "admin" : own != nil ? "sendConfig" : fallback != nil ? "providerDefault" : "none"
         func number(_ value: Int?) -> JSONValue { value.map { .number(Double($0)) } ?? .null }
-        var body: [String: JSONValue] = ["id": .string(id), "userId": .string(row[3] ?? ""), "provider": .string(provider),
+        var body: [String: JSONValue] = ["id": .string(id), "userId": .string(row.userID), "provider": .string(provider),
                                          "mode": .string(managed ? "managed" : "byok"), "override": number(override),
                                          "rateLimit": number(own), "perSecond": number(effective), "source": .string(source)]
         if managed {
             let shared = RateBuckets.providerField(provider)
-            body["sharedProviderLimit"] = number(overrides[shared] ?? buckets.limits.managedLimit(provider: provider))
+            body["sharedProviderLimit"] = number(overrides[shared] ?? limits.buckets.limits.managedLimit(provider: provider))
         }
         return JSONResponse.make(.ok, .object(body))
     }
@@ -83,10 +81,7 @@ struct AdminLimitRoutes {
 
     private func existingConfig(_ context: APIContext) async throws -> String {
         let id = try RequestInput.id(context, what: "send-config")
-        let found = try await database.run { db in
-            try !db.query("SELECT 1 FROM send_configs WHERE id = $1 AND deleted_at IS NULL", [id]).isEmpty
-        }
-        guard found else { throw APIError.notFound("send-config", field: "path.id") }
+        _ = try await limits.sendConfig(id: id)
         return id
     }
 
@@ -95,36 +90,12 @@ struct AdminLimitRoutes {
         guard let limit = try fields.integer("perSecond", range: SendRateLimits.range) else {
             throw APIError.invalid("perSecond", "is required: the limit in messages per second")
         }
-        try await database.transaction { db in
-            _ = try db.query("""
-                INSERT INTO rate_limit_overrides (field, per_second) VALUES ($1, $2::integer)
-                ON CONFLICT (field) DO UPDATE SET per_second = EXCLUDED.per_second, updated_at = now()
-                """, [field, String(limit)])
-            try AuditLog.record(db, userID: nil, action: "limit.set", subject: "rate_limit", id: field, detail: #"{"perSecond":\#(limit)}"#)
-        }
-        try await publish([field: limit])
+        try await limits.set(field: field, perSecond: limit)
         return JSONResponse.make(.ok, .object(["field": .string(field), "perSecond": .number(Double(limit)), "source": .string("admin")]))
     }
 
     private func clear(_ field: String) async throws -> Response {
-        try await database.transaction { db in
-            _ = try db.query("DELETE FROM rate_limit_overrides WHERE field = $1", [field])
-            try AuditLog.record(db, userID: nil, action: "limit.cleared", subject: "rate_limit", id: field)
-        }
-        try await publish([field: nil])
+        try await limits.clear(field: field)
         return Response(status: .noContent)
-    }
-
-    private func liveOverrides() async throws -> [String: Int] {
-        do { return try await buckets.overrides() } catch {
-            throw APIError.unavailable("the live limits (Redis) are not reachable; try again")
-        }
-    }
-
-    private func publish(_ changes: [String: Int?]) async throws {
-        do { try await buckets.setOverrides(changes) } catch {
-            // Stored, not yet live: the API puts the stored overrides back into Redis when it starts.
-            throw APIError.unavailable("the change is stored but Redis did not take it, so senders do not see it yet; send it again")
-        }
     }
 }

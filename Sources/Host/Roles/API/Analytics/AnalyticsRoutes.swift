@@ -3,6 +3,7 @@ import Domain
 import Foundation
 import HostCore
 import Hummingbird
+import Services
 import Messaging
 import Persistence
 import ProviderInstances
@@ -11,9 +12,7 @@ import ProviderModel
 /// `GET /api/analytics/overview`, `GET /api/analytics/timeseries`, `GET /api/batches/{id}/stats`:
 /// what the caller's events add up to, read from ClickHouse's summed views.
 struct AnalyticsRoutes {
-    let database: Database
-    /// Nil when the server has no `CLICKHOUSE_URL`: the routes answer 503 saying so.
-    let store: AnalyticsStore?
+    let analytics: AnalyticsService
 
     /// The longest period each interval may cover, so that a series stays a page, not a flood.
     static let longestSeconds: [AnalyticsStore.Interval: Int64] = [.hour: 31 * 86_400, .day: 400 * 86_400]
@@ -29,11 +28,10 @@ struct AnalyticsRoutes {
 
     @Sendable func overview(_ request: Request, context: APIContext) async throws -> Response {
         let caller = try context.caller()
-        let store = try available()
+        try analytics.requireConfigured()
         let period = try Period(request, interval: nil)
-        let counts = try await read(context) { () async throws(ClickHouseError) in
-            try await store.overview(userID: caller.userID, fromSec: period.fromSec, toSec: period.toSec, sendConfigID: period.sendConfigID)
-        }
+        let counts = try await analytics.overview(userID: caller.userID, fromSec: period.fromSec, toSec: period.toSec,
+                                                  sendConfigID: period.sendConfigID)
         var object = period.members
         object["counts"] = Self.counts(counts)
         object["rates"] = Self.rates(counts)
@@ -42,16 +40,14 @@ struct AnalyticsRoutes {
 
     @Sendable func timeseries(_ request: Request, context: APIContext) async throws -> Response {
         let caller = try context.caller()
-        let store = try available()
+        try analytics.requireConfigured()
         let text = request.uri.queryParameters.get("interval") ?? "day"
         guard let interval = AnalyticsStore.Interval(rawValue: text) else {
             throw APIError.invalid("query.interval", "must be hour or day")
         }
         let period = try Period(request, interval: interval)
-        let series = try await read(context) { () async throws(ClickHouseError) in
-            try await store.timeseries(userID: caller.userID, interval: interval, fromSec: period.fromSec, toSec: period.toSec,
-                                       sendConfigID: period.sendConfigID)
-        }
+        let series = try await analytics.timeseries(userID: caller.userID, interval: interval, fromSec: period.fromSec, toSec: period.toSec,
+                                                    sendConfigID: period.sendConfigID)
         let step: Int64 = interval == .hour ? 3_600 : 86_400
         var buckets: [JSONValue] = []
         for start in stride(from: period.fromSec, to: period.toSec, by: Int(step)) {
@@ -68,36 +64,8 @@ struct AnalyticsRoutes {
     @Sendable func batchStats(_ request: Request, context: APIContext) async throws -> Response {
         let caller = try context.caller()
         let id = try RequestInput.id(context, what: "batch")
-        let owned = try await database.run { db in
-            !(try db.query("SELECT 1 FROM batches WHERE id = $1 AND user_id = $2", [id, caller.userID]).isEmpty)
-        }
-        guard owned else { throw APIError.notFound("batch \(id)", field: "path.id") }
-        let store = try available()
-        let counts = try await read(context) { () async throws(ClickHouseError) in try await store.batch(userID: caller.userID, batchID: id) }
+        let counts = try await analytics.batch(userID: caller.userID, batchID: id)
         return JSONResponse.make(.ok, .object(["batchId": .string(id), "counts": Self.counts(counts), "rates": Self.rates(counts)]))
-    }
-
-    private func available() throws(APIError) -> AnalyticsStore {
-        guard let store else { throw APIError.unavailable("analytics are not configured on this server: it has no CLICKHOUSE_URL") }
-        return store
-    }
-
-    private func read<T>(_ context: APIContext, _ body: () async throws(ClickHouseError) -> T) async throws(APIError) -> T {
-        do { return try await body() } catch where error.message.contains("Code: 60,") {
-            // No event was ever written here, so no writer made the tables yet: make them, and the answer is zeros.
-            do {
-                try await store?.createSchema()
-                return try await body()
-            } catch { throw Self.refusal(error, context) }
-        } catch { throw Self.refusal(error, context) }
-    }
-
-    private static func refusal(_ error: ClickHouseError, _ context: APIContext) -> APIError {
-        context.logger.warning("the analytics store did not answer", metadata: ["error": "\(error)"])
-        guard error.kind == .unreachable else { return APIError.internal() }
-        var refusal = APIError.unavailable("the analytics store is not answering; try again shortly")
-        refusal.headers = [(.retryAfter, "5")]
-        return refusal
     }
 
     /// Every event type's count, in the vocabulary's order, with bounces also split by class.

@@ -1,10 +1,11 @@
 import Hummingbird
+import Services
 
 /// `Authorization: Bearer <api key>`: finds the key's owner (only a live key
 /// counts) and puts it in the context; 401 otherwise, naming what was wrong.
 struct AuthMiddleware: RouterMiddleware {
     typealias Context = APIContext
-    let database: Database
+    let keys: APIKeyService
 
     func handle(_ request: Request, context: APIContext, next: (Request, APIContext) async throws -> Response) async throws -> Response {
         guard let header = request.headers[.authorization] else {
@@ -15,8 +16,7 @@ struct AuthMiddleware: RouterMiddleware {
         }
         let key = String(header.dropFirst("bearer ".count)).trimmingWhitespace()
         guard APIKeyToken.looksValid(key) else { throw APIError.unauthorized("this is not a BatchSender API key (they start with bsk_)") }
-        let hash = APIKeyToken.hashHex(key)
-        guard let identity = try await database.run({ db in try APIKeyStore.authenticate(db, hashHex: hash) }) else {
+        guard let identity = try await keys.authenticate(key: key) else {
             throw APIError.unauthorized("the API key is unknown or revoked")
         }
         var context = context

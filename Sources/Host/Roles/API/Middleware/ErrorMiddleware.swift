@@ -4,6 +4,7 @@ import Hummingbird
 import Logging
 import Persistence
 import ProviderInstances
+import Services
 
 /// Turns every failure into the API's JSON error shape: Hummingbird's own
 /// (unknown route, body too large) and anything unexpected, which is logged

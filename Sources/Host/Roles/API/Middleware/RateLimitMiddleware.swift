@@ -1,6 +1,8 @@
 import Hummingbird
 import HTTPTypes
 import HostCore
+import Persistence
+import Services
 
 /// 429 with `Retry-After` once a caller has used its window: per client
 /// address before authentication, per API key after it.
@@ -12,22 +14,21 @@ struct RateLimitMiddleware: RouterMiddleware {
     let limiter: SlidingWindowLimiter
     let scope: Scope
     let settings: RateLimitSettings
-    let keyPrefix: String
     /// Who the client is (`[api] trusted_proxies`), as the dashboard's sign-in limits count it too.
     let clients: ClientAddress
 
     func handle(_ request: Request, context: APIContext, next: (Request, APIContext) async throws -> Response) async throws -> Response {
-        let key: String, limit: Int
+        let window: RequestWindows.Window, limit: Int
         switch scope {
         case .address:
-            key = keyPrefix + "ratelimit:addr:" + ClientAddress.limitKey(clients.client(peer: context.remoteAddress?.ipAddress, headers: request.headers))
+            window = .address(ClientAddress.limitKey(clients.client(peer: context.remoteAddress?.ipAddress, headers: request.headers)))
             limit = settings.perAddress
         case .apiKey:
             guard let identity = context.identity else { return try await next(request, context) }
-            key = keyPrefix + "ratelimit:key:" + identity.keyID
+            window = .apiKey(identity.keyID)
             limit = settings.perKey
         }
-        let decision = try await limiter.admit(key, limit: limit, windowMilliseconds: settings.windowMilliseconds)
+        let decision = try await limiter.admit(window, limit: limit, windowMilliseconds: settings.windowMilliseconds)
         guard decision.allowed else {
             let seconds = max(1, (decision.retryAfterMilliseconds + 999) / 1_000)
             var error = APIError.rateLimited(retryAfterSeconds: seconds, scope: scope == .address ? "client address" : "API key")

@@ -1,4 +1,5 @@
 import ProviderModel
+import Services
 
 /// Reads recipients from CSV (RFC 4180: a header row, `,` separators, `"`
 /// quoting with `""` for a quote, CRLF or LF) as the bytes arrive, so that an

@@ -1,3 +1,4 @@
+import Services
 /// Finds the recipients of a JSON upload as its bytes arrive, one array element at a time, so that no
 /// upload is ever held whole as a tree. In `.array` shape the body is the array; in `.member` shape the
 /// body is an object whose named member's array is streamed, and everything else is kept as `rest` with

@@ -1,4 +1,5 @@
 import ProviderModel
+import Services
 
 /// Checks each recipient of an upload for the batch's channel as it is read and keeps it, as COPY text,
 /// in a spool: by the time a database connection is taken, every row is known good and counted.

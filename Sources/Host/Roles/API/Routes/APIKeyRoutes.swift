@@ -1,8 +1,9 @@
 import Hummingbird
+import Services
 
 /// `POST/GET /api/api-keys`, `DELETE /api/api-keys/{id}`: a user's keys, for rotation.
 struct APIKeyRoutes {
-    let database: Database
+    let keys: APIKeyService
 
     func register(on group: RouterGroup<APIContext>) {
         group.post("api-keys", use: create)
@@ -14,21 +15,18 @@ struct APIKeyRoutes {
         let caller = try context.caller()
         let fields = try JSONFields(parsing: try await RequestInput.jsonBody(request, context: context), allowed: ["name"])
         let name = try fields.string("name", maxLength: 100) ?? "api key"
-        let created = try await database.transaction { db in try APIKeyStore.create(db, userID: caller.userID, name: name) }
-        return JSONResponse.make(.created, text: created.json)
+        return JSONResponse.make(.created, text: try await keys.create(userID: caller.userID, name: name))
     }
 
     @Sendable func list(_ request: Request, context: APIContext) async throws -> Response {
         let caller = try context.caller()
-        let rows = try await database.run { db in try APIKeyStore.list(db, userID: caller.userID) }
-        return JSONResponse.page(rows, nextCursor: nil)
+        return JSONResponse.page(try await keys.list(userID: caller.userID), nextCursor: nil)
     }
 
     @Sendable func revoke(_ request: Request, context: APIContext) async throws -> Response {
         let caller = try context.caller()
         let keyID = try RequestInput.id(context, what: "API key")
-        let revoked = try await database.transaction { db in try APIKeyStore.revoke(db, userID: caller.userID, keyID: keyID) }
-        guard revoked else { throw APIError.notFound("API key \(keyID)", field: "path.id") }
+        try await keys.revoke(userID: caller.userID, keyID: keyID)
         return Response(status: .noContent)
     }
 }

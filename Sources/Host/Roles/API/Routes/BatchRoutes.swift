@@ -8,16 +8,14 @@ import Persistence
 import ProviderCrypto
 import ProviderInstances
 import ProviderModel
+import Services
 
 /// `POST/GET /api/batches`, `GET /api/batches/{id}`, `POST /api/batches/{id}/send|cancel`.
 struct BatchRoutes {
-    let database: Database
+    let batches: BatchService
     let upload: RecipientUpload
-    /// Where a cancel tells the sender workers to stop claiming the batch's recipients.
-    let hot: DeliveryState
 
     static let members: Set<String> = ["name", "sendConfigId", "payload", "recipients", "scheduledAt"]
-    static let statuses = BatchStatus.names
 
     func register(on group: RouterGroup<APIContext>) {
         group.post("batches", use: create)
@@ -47,27 +45,13 @@ struct BatchRoutes {
             guard case .array = recipients else { throw APIError.invalid("recipients", "must be an array") }
             throw APIError.invalid("recipients", "name the member recipients without escape sequences")
         }
-        guard let channel = try await database.run({ db in try BatchStore.sendConfig(db, userID: caller.userID, id: configID) })?.channel else {
-            throw APIError.invalid("sendConfigId", "no send-config \(configID) of yours exists")
-        }
+        let channel = try await batches.channel(userID: caller.userID, sendConfigID: configID)
         let checked = try await upload.checkJSON(body, shape: .member("recipients"), channel: channel)
-        let idempotency = try IdempotencyKey.from(request, route: "POST /api/batches", fingerprint: checked.fingerprint)
-        // A new batch is invisible to everyone else until the upload commits: it needs no lock for the merge.
-        let create: @Sendable (Persistence.PostgresConnection) throws -> RecipientUpload.Target = { db in
-            guard let config = try BatchStore.sendConfig(db, userID: caller.userID, id: configID) else {
-                throw APIError.invalid("sendConfigId", "no send-config \(configID) of yours exists")
-            }
-            let payload = try BatchPayload.check(payloadFields, channel: config.channel, defaults: config.defaults)
-            let id = try BatchStore.insert(db, userID: caller.userID, name: name, sendConfigID: configID, payload: payload,
-                                           scheduledAt: scheduledAt)
-            if let idempotency, case .done(let earlier) = try idempotency.claim(db, userID: caller.userID, resource: id) {
-                return RecipientUpload.Target(batchID: earlier, userID: caller.userID, channel: config.channel, replay: true)
-            }
-            return RecipientUpload.Target(batchID: id, userID: caller.userID, channel: config.channel)
-        }
-        let (target, _) = try await upload.commit(checked, open: create)
-        let detail = try await database.run { db in try BatchStore.detail(db, userID: caller.userID, id: target.batchID) }
-        return JSONResponse.make(.created, text: detail ?? "{}", replayed: target.replay)
+        let idempotency = try Idempotency.key(request, route: "POST /api/batches", fingerprint: checked.fingerprint)
+        let created = try await batches.create(userID: caller.userID,
+                                               BatchService.Draft(name: name, sendConfigID: configID, payload: payloadFields, scheduledAt: scheduledAt),
+                                               recipients: checked.spooled, idempotency: idempotency)
+        return JSONResponse.make(.created, text: created.detail, replayed: created.replayed)
     }
 
     @Sendable func list(_ request: Request, context: APIContext) async throws -> Response {
@@ -78,23 +62,20 @@ struct BatchRoutes {
             guard let uuid = UUID(uuidString: text) else { throw APIError.invalid("query.cursor", "is not a cursor this listing gave") }
             return uuid.uuidString.lowercased()
         }
-        let status = query.get("status")
-        if let status, !Self.statuses.contains(status) {
-            throw APIError.invalid("query.status", "must be one of \(Self.statuses.sorted().joined(separator: ", "))")
+        let status = try query.get("status").map { text throws(APIError) in
+            guard let status = BatchStatus(rawValue: text) else {
+                throw APIError.invalid("query.status", "must be one of \(BatchStatus.names.sorted().joined(separator: ", "))")
+            }
+            return status
         }
-        let page = try await database.run { db in
-            try BatchStore.page(db, userID: caller.userID, cursor: cursor, status: status, limit: limit)
-        }
+        let page = try await batches.list(userID: caller.userID, cursor: cursor, status: status, limit: limit)
         return JSONResponse.page(page.rows, nextCursor: page.next)
     }
 
     @Sendable func show(_ request: Request, context: APIContext) async throws -> Response {
         let caller = try context.caller()
         let id = try RequestInput.id(context, what: "batch")
-        guard let detail = try await database.run({ db in try BatchStore.detail(db, userID: caller.userID, id: id) }) else {
-            throw APIError.notFound("batch \(id)", field: "path.id")
-        }
-        return JSONResponse.make(.ok, text: detail)
+        return JSONResponse.make(.ok, text: try await batches.detail(userID: caller.userID, id: id))
     }
 
     @Sendable func send(_ request: Request, context: APIContext) async throws -> Response {
@@ -106,38 +87,16 @@ struct BatchRoutes {
             try RequestInput.requireContentType(request, "application/json")
             scheduledAt = try Self.timestamp(try JSONFields(parsing: body, allowed: ["scheduledAt"]), "scheduledAt")
         }
-        let when = scheduledAt
-        let idempotency = try IdempotencyKey.from(request, route: "POST /api/batches/{id}/send",
-                                                  fingerprint: Digest.sha256(Array(id.utf8) + [0x0A] + body))
-        let (detail, replayed) = try await database.transaction { db in
-            if let idempotency, case .done = try idempotency.claim(db, userID: caller.userID, resource: id) {
-                return (try BatchStore.detail(db, userID: caller.userID, id: id), true)
-            }
-            try BatchStore.queue(db, userID: caller.userID, id: id, scheduledAt: when)
-            return (try BatchStore.detail(db, userID: caller.userID, id: id), false)
-        }
-        return JSONResponse.make(.ok, text: detail ?? "{}", replayed: replayed)
+        let idempotency = try Idempotency.key(request, route: "POST /api/batches/{id}/send",
+                                              fingerprint: Digest.sha256(Array(id.utf8) + [0x0A] + body))
+        let sent = try await batches.send(userID: caller.userID, id: id, scheduledAt: scheduledAt, idempotency: idempotency)
+        return JSONResponse.make(.ok, text: sent.detail, replayed: sent.replayed)
     }
 
     @Sendable func cancel(_ request: Request, context: APIContext) async throws -> Response {
         let caller = try context.caller()
         let id = try RequestInput.id(context, what: "batch")
-        var refused: APIError?
-        do { try await database.transaction { db in try BatchStore.cancel(db, userID: caller.userID, id: id) } } catch { refused = error }
-        // Answered only once the workers' claims see the flag: from then on nothing of this batch is handed to a provider.
-        // A batch cancelled before (its 409 below) is flagged again too, so a cancel retried after Redis was away takes effect.
-        var cancelled = refused == nil
-        if !cancelled {
-            cancelled = try await database.run { db in try BatchStore.state(db, userID: caller.userID, id: id).status } == BatchStatus.cancelled.rawValue
-        }
-        if cancelled {
-            do { try await hot.cancel(id) } catch {
-                throw APIError.unavailable("the batch is cancelled, but the workers could not be told yet (Redis is unreachable); retry the cancel")
-            }
-        }
-        if let refused { throw refused }
-        let detail = try await database.run { db in try BatchStore.detail(db, userID: caller.userID, id: id) }
-        return JSONResponse.make(.ok, text: detail ?? "{}")
+        return JSONResponse.make(.ok, text: try await batches.cancel(userID: caller.userID, id: id))
     }
 
     static let earliestMs: Int64 = 0

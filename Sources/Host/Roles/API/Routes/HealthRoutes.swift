@@ -1,22 +1,14 @@
-import Analytics
-import Domain
 import HostCore
 import Hummingbird
-import Messaging
 import NIOCore
-import NIOPosix
-import Persistence
 import Prometheus
 import ProviderModel
-import Synchronization
+import Services
 
 /// `GET /health` (the process answers), `GET /ready` (PostgreSQL, Redis and
 /// NATS answer now) and `GET /metrics` (Prometheus text). No key needed.
 struct HealthRoutes {
-    let database: Database
-    let redis: ConnectionPool<RedisConnection>
-    let nats: ReadinessNATS
-    let threads: NIOThreadPool
+    let health: HealthService
     let registry: PrometheusCollectorRegistry
 
     func register(on router: Router<APIContext>) {
@@ -35,10 +27,10 @@ struct HealthRoutes {
     /// message (the log has them). Every probe uses a long-lived connection (the pools', and one kept NATS
     /// connection) and answers within `probeTimeoutMs` whoever holds the pools.
     @Sendable func ready(_ request: Request, context: APIContext) async throws -> Response {
-        let nats = self.nats
-        async let postgres = check("postgres", context) { try await database.pool.withConnection { db in _ = try db.query("SELECT 1") } }
-        async let redis = check("redis", context) { _ = try await self.redis.withConnection { redis in try redis.command(["PING"]) } }
-        async let natsCheck = check("nats", context) { try await threads.runIfActive { try nats.ping() } }
+        let health = self.health
+        async let postgres = check("postgres", context) { try await health.postgres() }
+        async let redis = check("redis", context) { try await health.redisAnswers() }
+        async let natsCheck = check("nats", context) { try await health.natsAnswers() }
         let checks = await ["postgres": postgres, "redis": redis, "nats": natsCheck]
         let failing = checks.filter { !$0.value }.keys.sorted()
         var object: [String: JSONValue] = [
@@ -72,26 +64,6 @@ struct HealthRoutes {
         case nil:
             context.logger.warning("readiness: a dependency did not answer in time", metadata: ["dependency": "\(name)"])
             return false
-        }
-    }
-}
-
-/// The readiness probe's NATS connection: made once and kept, made again only after it failed.
-final class ReadinessNATS: Sendable {
-    private let url: String
-    private let connection = Mutex<NATSConnection?>(nil)
-
-    init(url: String) { self.url = url }
-
-    /// A PING round trip; blocking, so on a storage thread.
-    func ping() throws {
-        try connection.withLock { kept in
-            let current = try kept ?? NATSConnection(url: url, timeoutMs: 1_000)
-            kept = current
-            do { try current.ping() } catch {
-                kept = nil
-                throw error
-            }
         }
     }
 }

@@ -6,17 +6,17 @@ import Messaging
 import Persistence
 import ProviderInstances
 import ProviderModel
+import Services
 
 /// `POST /api/batches/{id}/recipients` (JSON array or `text/csv`, streamed),
 /// `GET /api/batches/{id}/recipients?status=&cursor=` and one recipient's history,
 /// `GET /api/batches/{id}/recipients/{position}/events`.
 struct RecipientRoutes {
-    let database: Database
+    let recipients: RecipientService
     let upload: RecipientUpload
 
     /// JSON recipient uploads are capped in bytes; CSV ones in lines (both by `[api] max_recipients_per_batch`).
     static let jsonLimit = 32 << 20
-    static let statuses = Set(RecipientStatus.allCases.map(\.rawValue))
 
     func register(on group: RouterGroup<APIContext>) {
         group.post("batches/{id}/recipients", use: add)
@@ -33,34 +33,7 @@ struct RecipientRoutes {
         guard let text = context.parameters.get("position"), let position = try? BoundedInteger.parse(text, in: 1...Int64.max) else {
             throw APIError.notFound("recipient", field: "path.position")
         }
-        let rows = try await database.run { db in
-            guard let recipient = try db.query("""
-                SELECT r.status, r.sent_at, r.updated_at, r.provider_message_id, r.last_error, b.queued_at
-                FROM recipients r JOIN batches b ON b.id = r.batch_id
-                WHERE r.batch_id = $1 AND r.position = $2 AND b.user_id = $3
-                """, [id, String(position), caller.userID]).first else {
-                throw APIError.notFound("recipient \(position) of batch \(id)", field: "path.position")
-            }
-            var events: [String] = []
-            if let queuedAt = recipient[5] {
-                events.append(JSONValue.object(["type": .string("queued"), "at": .string(queuedAt), "source": .string("pipeline")]).compactText)
-            }
-            if let sentAt = recipient[1] {
-                events.append(JSONValue.object(["type": .string("sent"), "at": .string(sentAt), "source": .string("pipeline"),
-                                                "providerMessageId": recipient[3].map(JSONValue.string) ?? .null]).compactText)
-            } else if let status = recipient[0], ["failed", "suppressed", "cancelled"].contains(status) {
-                events.append(JSONValue.object(["type": .string(status), "at": .string(recipient[2] ?? ""), "source": .string("pipeline"),
-                                                "reason": recipient[4].map(JSONValue.string) ?? .null]).compactText)
-            }
-            events += try db.query("""
-                SELECT jsonb_build_object('type', type, 'at', occurred_at, 'source', 'provider', 'provider', provider, 'eventId', event_id,
-                                          'bounceClass', bounce_class, 'reason', reason, 'code', code, 'url', url,
-                                          'receivedAt', received_at)::text
-                FROM recipient_events WHERE batch_id = $1 AND position = $2
-                ORDER BY occurred_at, received_at, event_id LIMIT 1000
-                """, [id, String(position)]).compactMap { $0[0] }
-            return events
-        }
+        let rows = try await recipients.history(userID: caller.userID, batchID: id, position: position)
         return JSONResponse.page(rows, nextCursor: nil)
     }
 
@@ -71,20 +44,13 @@ struct RecipientRoutes {
         guard mediaType == "text/csv" || mediaType == "application/json" else { throw APIError.unsupportedMediaType("application/json or text/csv") }
         // Checked before the body is read, so that a wrong batch fails fast and the rows are checked for its
         // channel as they arrive; the merge checks again under the batch's lock.
-        let open: @Sendable (Persistence.PostgresConnection) throws -> RecipientUpload.Target = { db in
-            let batch = try BatchStore.state(db, userID: caller.userID, id: id)
-            guard batch.status == "draft" else {
-                throw APIError.conflict("the batch is \(batch.status); recipients can only be added to a draft", field: "path.id")
-            }
-            return RecipientUpload.Target(batchID: id, userID: caller.userID, channel: batch.channel)
-        }
-        let channel = try await database.run(open).channel
+        let channel = try await recipients.draftChannel(userID: caller.userID, batchID: id)
         let checked = if mediaType == "text/csv" {
             try await upload.checkCSV(request.body, channel: channel)
         } else {
             try await upload.checkJSON(try await upload.receive(request.body, limit: Self.jsonLimit), shape: .array, channel: channel)
         }
-        let (_, result) = try await upload.commit(checked, open: open)
+        let result = try await recipients.add(userID: caller.userID, batchID: id, checked.spooled)
         return JSONResponse.make(.ok, result.json)
     }
 
@@ -93,9 +59,12 @@ struct RecipientRoutes {
         let id = try RequestInput.id(context, what: "batch")
         let limit = try RequestInput.limit(request, fallback: 100, max: 1_000)
         let query = request.uri.queryParameters
-        let status = query.get("status")
-        if let status, !Self.statuses.contains(status) {
-            throw APIError.invalid("query.status", "must be one of \(Self.statuses.sorted().joined(separator: ", "))")
+        let status = try query.get("status").map { text throws(APIError) in
+            guard let status = RecipientStatus(rawValue: text) else {
+                let names = RecipientStatus.allCases.map(\.rawValue).sorted().joined(separator: ", ")
+                throw APIError.invalid("query.status", "must be one of \(names)")
+            }
+            return status
         }
         let cursor = try query.get("cursor").map { text throws(APIError) in
             guard let position = try? BoundedInteger.parse(text, in: 0...Int64.max) else {
@@ -103,20 +72,7 @@ struct RecipientRoutes {
             }
             return position
         }
-        let page = try await database.run { db in
-            guard try !db.query("SELECT 1 FROM batches WHERE id = $1 AND user_id = $2", [id, caller.userID]).isEmpty else {
-                throw APIError.notFound("batch \(id)", field: "path.id")
-            }
-            let rows = try db.query("""
-                SELECT jsonb_build_object('position', position, 'address', address, 'variables', variables, 'status', status,
-                                          'providerMessageId', provider_message_id, 'attempts', attempts,
-                                          'lastError', last_error, 'updatedAt', updated_at)::text, position
-                FROM recipients WHERE batch_id = $1 AND ($2::text IS NULL OR status = $2) AND position > $3::bigint
-                ORDER BY position LIMIT $4
-                """, [id, status, String(cursor ?? 0), String(limit + 1)])
-            let page = rows.prefix(limit)
-            return (page.compactMap { $0[0] }, rows.count > limit ? page.last?[1] : nil)
-        }
-        return JSONResponse.page(page.0, nextCursor: page.1)
+        let page = try await recipients.list(userID: caller.userID, batchID: id, status: status, after: cursor ?? 0, limit: limit)
+        return JSONResponse.page(page.rows, nextCursor: page.next)
     }
 }

@@ -6,6 +6,7 @@ import Messaging
 import Persistence
 import ProviderInstances
 import ProviderModel
+import Services
 
 /// A send-config as a request describes it, checked against the provider's
 /// plugin: the provider is loaded, the channel is one it sends on, the
@@ -25,6 +26,11 @@ struct SendConfigInput: Sendable {
     static let pluginLogger = Logger(label: "batchsender.api.plugins")
 
     var defaultsJSON: String { JSONValue.object(defaults.mapValues { .string($0) }).compactText }
+
+    /// What the table stores of it besides the credentials.
+    var fields: SendConfigs.Fields {
+        SendConfigs.Fields(name: name, provider: provider, mode: mode, channel: channel, rateLimit: rateLimit, defaultsJSON: defaultsJSON)
+    }
 
     /// A new config from a POST body.
     init(creating fields: JSONFields, configuration: APIConfiguration) throws(APIError) {

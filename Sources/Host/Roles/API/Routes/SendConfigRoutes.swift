@@ -6,13 +6,13 @@ import Messaging
 import Persistence
 import ProviderInstances
 import ProviderModel
+import Services
 import Templating
 
 /// `POST/GET /api/send-configs`, `GET/PATCH/DELETE /api/send-configs/{id}`:
 /// a user's provider accounts. Credentials go in sealed and come out masked.
 struct SendConfigRoutes {
-    let database: Database
-    let vault: CredentialVault
+    let configs: SendConfigService
     let configuration: APIConfiguration
 
     func register(on group: RouterGroup<APIContext>) {
@@ -27,52 +27,40 @@ struct SendConfigRoutes {
         let caller = try context.caller()
         let fields = try JSONFields(parsing: try await RequestInput.jsonBody(request, context: context), allowed: SendConfigInput.members)
         let input = try SendConfigInput(creating: fields, configuration: configuration)
-        let sealed = vault.seal(input.credentials)
-        let row = try await database.transaction(conflict: SendConfigStore.conflict) { db in
-            try SendConfigStore.insert(db, userID: caller.userID, input: input, sealed: sealed)
-        }
-        return JSONResponse.make(.created, try present(row))
+        let created = try await configs.create(userID: caller.userID, fields: input.fields, credentials: input.credentials)
+        return JSONResponse.make(.created, try present(created))
     }
 
     @Sendable func list(_ request: Request, context: APIContext) async throws -> Response {
         let caller = try context.caller()
-        let rows = try await database.run { db in try SendConfigStore.list(db, userID: caller.userID) }
         var presented: [String] = []
-        for row in rows { presented.append(try present(row).compactText) }
+        for config in try await configs.list(userID: caller.userID) { presented.append(try present(config).compactText) }
         return JSONResponse.page(presented, nextCursor: nil)
     }
 
     @Sendable func show(_ request: Request, context: APIContext) async throws -> Response {
         let caller = try context.caller()
         let id = try RequestInput.id(context, what: "send-config")
-        guard let row = try await database.run({ db in try SendConfigStore.find(db, userID: caller.userID, id: id) }) else {
-            throw APIError.notFound("send-config \(id)", field: "path.id")
-        }
-        return JSONResponse.make(.ok, try present(row))
+        return JSONResponse.make(.ok, try present(try await configs.find(userID: caller.userID, id: id)))
     }
 
     @Sendable func update(_ request: Request, context: APIContext) async throws -> Response {
         let caller = try context.caller()
         let id = try RequestInput.id(context, what: "send-config")
         let fields = try JSONFields(parsing: try await RequestInput.jsonBody(request, context: context), allowed: SendConfigInput.members)
-        let vault = self.vault, configuration = self.configuration
-        let row = try await database.transaction(conflict: SendConfigStore.conflict) { db in
-            guard let current = try SendConfigStore.find(db, userID: caller.userID, id: id, forUpdate: true) else {
-                throw APIError.notFound("send-config \(id)", field: "path.id")
-            }
-            let stored = SendConfigInput(stored: JSONValue.parse(Array(current.json.utf8)) ?? .null,
-                                         credentials: try vault.open(ciphertextHex: current.sealed, nonceHex: current.nonce))
+        let configuration = self.configuration
+        let updated = try await configs.update(userID: caller.userID, id: id) { current in
+            let stored = SendConfigInput(stored: .object(current.row.json), credentials: current.credentials)
             let changed = try SendConfigInput(updating: stored, with: fields, configuration: configuration)
-            return try SendConfigStore.update(db, userID: caller.userID, id: id, input: changed, sealed: vault.seal(changed.credentials))
+            return (changed.fields, changed.credentials)
         }
-        return JSONResponse.make(.ok, try present(row))
+        return JSONResponse.make(.ok, try present(updated))
     }
 
     @Sendable func delete(_ request: Request, context: APIContext) async throws -> Response {
         let caller = try context.caller()
         let id = try RequestInput.id(context, what: "send-config")
-        let deleted = try await database.transaction { db in try SendConfigStore.delete(db, userID: caller.userID, id: id) }
-        guard deleted else { throw APIError.notFound("send-config \(id)", field: "path.id") }
+        try await configs.delete(userID: caller.userID, id: id)
         return Response(status: .noContent)
     }
 
@@ -87,11 +75,10 @@ struct SendConfigRoutes {
         return result
     }
 
-    /// The stored row with its credentials opened and masked by the plugin's secret keys.
-    private func present(_ row: SendConfigStore.Row) throws(APIError) -> JSONValue {
-        guard case .object(var object)? = JSONValue.parse(Array(row.json.utf8)) else { throw APIError.internal() }
-        let credentials: [String: JSONValue]
-        do { credentials = try vault.open(ciphertextHex: row.sealed, nonceHex: row.nonce) } catch { throw APIError.internal(error.description) }
+    /// The stored row with its credentials masked by the plugin's secret keys.
+    private func present(_ config: SendConfigService.Opened) throws(APIError) -> JSONValue {
+        let row = config.row, credentials = config.credentials
+        var object = row.json
         // A plugin no longer loaded has no declared secrets: every value is masked then.
         let secrets = configuration.providers[row.provider].map { Set($0.configKeys.filter(\.secret).map(\.name)) }
             ?? Set(credentials.keys)

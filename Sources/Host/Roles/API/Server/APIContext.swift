@@ -1,5 +1,6 @@
 import Hummingbird
 import NIOCore
+import Services
 
 /// Hummingbird's request context, plus who is calling: the client address
 /// (for the per-IP rate limit) and, once authenticated, the key's owner.
@@ -23,17 +24,5 @@ public struct APIContext: RequestContext {
     func caller() throws(APIError) -> Identity {
         guard let identity else { throw APIError.unauthorized("this route needs an API key") }
         return identity
-    }
-}
-
-/// The owner of the API key a request came with.
-public struct Identity: Sendable, Equatable {
-    public var userID: String
-    /// The API key's id; for a dashboard session, the session's own label (no key is involved).
-    public var keyID: String
-
-    public init(userID: String, keyID: String) {
-        self.userID = userID
-        self.keyID = keyID
     }
 }

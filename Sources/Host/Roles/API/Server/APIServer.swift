@@ -7,6 +7,7 @@ import Messaging
 import NIOPosix
 import Persistence
 import Prometheus
+import Services
 import ProviderCrypto
 import ProviderInstances
 import Templating
@@ -27,8 +28,8 @@ public final class APIServer: Sendable {
     let registry: PrometheusCollectorRegistry
     let priorityQueue: PriorityPublisher
     let analytics: AnalyticsStore?
-    /// `/ready`'s one NATS connection, kept between probes.
-    let readinessNATS: ReadinessNATS
+    /// `/ready`'s probes, with their one NATS connection kept between them.
+    let health: HealthService
     /// What `GET /api/openapi.json` serves.
     let document: [UInt8]
 
@@ -48,7 +49,6 @@ public final class APIServer: Sendable {
         self.vault = vault
         self.registry = registry
         priorityQueue = PriorityPublisher(natsURL: environment.natsURL)
-        readinessNATS = ReadinessNATS(url: environment.natsURL)
         do {
             analytics = try environment.clickhouseURL.map { AnalyticsStore(client: try ClickHouseClient(url: $0, http: CurlHTTPClient(), timeoutMs: 5_000)) }
         } catch {
@@ -57,46 +57,41 @@ public final class APIServer: Sendable {
         // One thread per pooled connection, two for readiness probes and two for priority publishes.
         threads = NIOThreadPool(numberOfThreads: configuration.databaseConnections + configuration.redisConnections + 4)
         threads.start()
-        let databaseURL = environment.databaseURL, redisURL = environment.redisURL
-        database = Database(
-            pool: ConnectionPool(capacity: configuration.databaseConnections, threads: threads, waitLimitMs: configuration.poolWaitMs,
-                                 isHealthy: { $0.isHealthy }) {
-                let connection = try PostgresConnection(url: databaseURL)
-                try connection.execute("SET TIME ZONE 'UTC'")
-                return connection
-            },
-            logger: logger)
+        let redisURL = environment.redisURL
+        database = Database(url: environment.databaseURL, capacity: configuration.databaseConnections, threads: threads,
+                            waitLimitMs: configuration.poolWaitMs, logger: logger)
         redis = ConnectionPool(capacity: configuration.redisConnections, threads: threads, waitLimitMs: configuration.poolWaitMs,
                                isHealthy: { $0.isHealthy }) {
             try RedisConnection(url: redisURL)
         }
+        health = HealthService(database: database, redis: redis, natsURL: environment.natsURL, threads: threads)
     }
 
     /// Brings the schema up to date (idempotent; an advisory lock keeps concurrent hosts apart).
     public func migrate() async throws -> [Int] {
-        try await database.pool.withConnection { db in try Migrator().migrate(db) }
+        try await SchemaService.migrate(database)
     }
 
-    /// The server's PostgreSQL pool, Redis pool and storage threads, which the web dashboard shares.
-    package var postgres: ConnectionPool<PostgresConnection> { database.pool }
-    package var redisPool: ConnectionPool<RedisConnection> { redis }
+    /// What the web dashboard shares with the server: its accounts and sessions over the server's pool, its
+    /// request limits, its storage threads and its log.
+    package var accounts: AccountService { AccountService(database: database) }
+    package var sessions: SessionService { SessionService(database: database) }
+    package var limiter: SlidingWindowLimiter {
+        SlidingWindowLimiter(windows: RequestWindows(redis: redis, prefix: configuration.redisKeyPrefix), logger: logger)
+    }
     package var storageThreads: NIOThreadPool { threads }
     package var apiLogger: Logger { logger }
 
-    var buckets: RateBuckets { RateBuckets(redis: redis, keyPrefix: configuration.redisKeyPrefix, limits: configuration.sendLimits) }
+    var limits: LimitService {
+        LimitService(database: database, buckets: RateBuckets(redis: redis, keyPrefix: configuration.redisKeyPrefix,
+                                                              limits: configuration.sendLimits))
+    }
+    var delivery: DeliveryState { DeliveryState(redis: redis, prefix: DeliveryState.prefix(for: configuration.redisKeyPrefix)) }
 
     /// Puts the operators' stored limit overrides back into Redis (after a Redis that lost its data, say),
     /// replacing what is there in one transaction so that no sender reads a half-written set.
     public func restoreLimits() async throws {
-        let stored = try await database.pool.withConnection { db in
-            try db.query("SELECT field, per_second::text FROM rate_limit_overrides").map { ($0[0] ?? "", $0[1] ?? "") }
-        }
-        let key = buckets.overridesKey
-        var commands: [[String]] = [["MULTI"], ["DEL", key]]
-        if !stored.isEmpty { commands.append(["HSET", key] + stored.flatMap { [$0.0, $0.1] }) }
-        commands.append(["EXEC"])
-        let transaction = commands
-        _ = try await redis.withConnection { redis in try redis.pipeline(transaction) }
+        try await limits.restore()
     }
 
     /// Every route, behind metrics and error mapping; `/api/*` behind rate limits and the API key.
@@ -106,20 +101,16 @@ public final class APIServer: Sendable {
         let methods = RouteMethods()
         router.middlewares.add(ErrorMiddleware(routes: methods))
         router.middlewares.add(BodyTimeoutMiddleware(timeout: .milliseconds(configuration.bodyTimeoutMs)))
-        HealthRoutes(database: database, redis: redis, nats: readinessNATS, threads: threads, registry: registry)
-            .register(on: router)
-        let limiter = SlidingWindowLimiter(pool: redis, logger: logger)
+        HealthRoutes(health: health, registry: registry).register(on: router)
         let clients = ClientAddress(trustedProxies: configuration.trustedProxies)
         let api = router.group("api")
-            .add(middleware: RateLimitMiddleware(limiter: limiter, scope: .address, settings: configuration.rateLimit,
-                                                keyPrefix: configuration.redisKeyPrefix, clients: clients))
-            .add(middleware: AuthMiddleware(database: database))
-            .add(middleware: RateLimitMiddleware(limiter: limiter, scope: .apiKey, settings: configuration.rateLimit,
-                                                keyPrefix: configuration.redisKeyPrefix, clients: clients))
+            .add(middleware: RateLimitMiddleware(limiter: limiter, scope: .address, settings: configuration.rateLimit, clients: clients))
+            .add(middleware: AuthMiddleware(keys: APIKeyService(database: database)))
+            .add(middleware: RateLimitMiddleware(limiter: limiter, scope: .apiKey, settings: configuration.rateLimit, clients: clients))
         OpenAPIRoute(document: document).register(on: api)
         registerUserRoutes(on: api)
         let admin = router.group("admin").add(middleware: AdminAuthMiddleware(token: configuration.adminToken))
-        AdminLimitRoutes(database: database, buckets: buckets, providers: Set(configuration.providers.keys)).register(on: admin)
+        AdminLimitRoutes(limits: limits, providers: Set(configuration.providers.keys)).register(on: admin)
         methods.load(router.routes.map { ($0.method.rawValue, $0.path.description) })
         return router
     }
@@ -138,17 +129,16 @@ public final class APIServer: Sendable {
     }
 
     private func registerUserRoutes(on api: RouterGroup<APIContext>) {
-        let upload = RecipientUpload(database: database, maxRecipients: configuration.maxRecipientsPerBatch,
-                                     bodyTimeout: .milliseconds(configuration.bodyTimeoutMs))
-        APIKeyRoutes(database: database).register(on: api)
-        SendConfigRoutes(database: database, vault: vault, configuration: configuration).register(on: api)
-        BatchRoutes(database: database, upload: upload, hot: DeliveryState(redis: redis, prefix: DeliveryState.prefix(for: configuration.redisKeyPrefix)))
+        let recipients = RecipientService(database: database, maxRecipients: configuration.maxRecipientsPerBatch)
+        let upload = RecipientUpload(maxRecipients: configuration.maxRecipientsPerBatch, bodyTimeout: .milliseconds(configuration.bodyTimeoutMs))
+        APIKeyRoutes(keys: APIKeyService(database: database)).register(on: api)
+        SendConfigRoutes(configs: SendConfigService(database: database, vault: vault), configuration: configuration).register(on: api)
+        BatchRoutes(batches: BatchService(database: database, recipients: recipients, delivery: delivery), upload: upload).register(on: api)
+        RecipientRoutes(recipients: recipients, upload: upload).register(on: api)
+        SuppressionRoutes(suppressions: SuppressionService(database: database)).register(on: api)
+        AnalyticsRoutes(analytics: AnalyticsService(database: database, store: analytics, logger: logger)).register(on: api)
+        MessageRoutes(messages: MessageService(database: database, delivery: delivery, queue: priorityQueue, threads: threads, logger: logger))
             .register(on: api)
-        RecipientRoutes(database: database, upload: upload).register(on: api)
-        SuppressionRoutes(database: database).register(on: api)
-        AnalyticsRoutes(database: database, store: analytics).register(on: api)
-        MessageRoutes(database: database, hot: DeliveryState(redis: redis, prefix: DeliveryState.prefix(for: configuration.redisKeyPrefix)),
-                      queue: priorityQueue, threads: threads, logger: logger).register(on: api)
     }
 
     public func application(onReady: @escaping @Sendable () -> Void = {}) -> some ApplicationProtocol {

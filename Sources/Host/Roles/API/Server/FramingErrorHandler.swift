@@ -2,6 +2,7 @@ import HTTPTypes
 import NIOCore
 import NIOHTTP1
 import NIOHTTPTypes
+import Services
 
 /// A request the HTTP parser cannot read (a malformed request line, header or chunk) is answered in the
 /// API's error shape, `{"error":{"code":"bad_request",…}}` with 400, and the connection closed, instead

@@ -1,5 +1,6 @@
 import Hummingbird
 import NIOCore
+import Services
 
 /// Reading a request body within the API's time budget (`[api] body_timeout_ms`): a client that sends
 /// too slowly is answered 408 and holds nothing longer. Nothing read is used once the budget is spent:

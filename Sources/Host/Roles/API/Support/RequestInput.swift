@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import NIOCore
 import ProviderModel
+import Services
 
 /// Reading what a request carries: a JSON body (size- and type-checked), path ids, query values.
 enum RequestInput {

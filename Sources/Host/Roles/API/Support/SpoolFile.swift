@@ -3,6 +3,7 @@ import Glibc
 #endif
 import Foundation
 import NIOPosix
+import Services
 
 /// A temporary file that a request's body or checked rows go to while the client is still sending, so
 /// that no database connection or transaction waits on a slow client and memory stays flat however

@@ -7,13 +7,15 @@ import NIOPosix
 import Persistence
 import ProviderCrypto
 import SenderAPI
+import Services
 
 /// Register, sign in and sign out. A wrong password and an unknown address get the same answer after the
 /// same work (a hash is checked either way); `LoginThrottle` limits tries per client and per email and client,
 /// and slows an email's tries after failures from anywhere, one try at a time per email.
 struct AccountPages {
     let renderer: PageRenderer
-    let postgres: ConnectionPool<PostgresConnection>
+    let accounts: AccountService
+    let sessions: SessionService
     let threads: NIOThreadPool
     let throttle: LoginThrottle
     static let wrong = "The email or password is wrong."
@@ -64,7 +66,7 @@ struct AccountPages {
         let matched: (userID: String, matches: Bool)?
         do {
             if delay > .zero { try await Task.sleep(for: delay) }
-            let found = try await postgres.withConnection { db in try AccountStore.credentials(db, email: email) }
+            let found = try await accounts.credentials(email: email)
             let hash = found?.hash ?? Self.decoy
             let matches = try await threads.runIfActive { PasswordHash.verify(password, encoded: hash) }
             matched = found.map { ($0.userID, matches && $0.hash != nil) }
@@ -99,7 +101,7 @@ struct AccountPages {
             return refuse("register", "The password could not be hashed just now; try again.", email: email, context: context,
                           status: .serviceUnavailable)
         }
-        guard let userID = try await postgres.withConnection({ db in try AccountStore.register(db, email: email, passwordHash: hash) }) else {
+        guard let userID = try await accounts.register(email: email, passwordHash: hash) else {
             return refuse("register", "An account with this email exists already: sign in instead.", email: email, context: context,
                           status: .conflict)
         }
@@ -108,7 +110,7 @@ struct AccountPages {
 
     @Sendable func signOut(_ request: Request, context: WebContext) async throws -> Response {
         if let token = request.cookies[SessionMiddleware.sessionCookie(secure: context.secure)]?.value {
-            try await postgres.withConnection { db in try SessionStore.delete(db, token: token) }
+            try await sessions.delete(token: token)
         }
         var response = PageRenderer.redirect("/login")
         response.headers.append(HTTPField(name: .setCookie, value: SessionMiddleware.cookie(SessionMiddleware.sessionCookie(secure: context.secure), "", secure: context.secure, maxAge: 0)))
@@ -116,10 +118,10 @@ struct AccountPages {
     }
 
     private func start(userID: String, context: WebContext) async throws -> Response {
-        let token = try await postgres.withConnection { db in try SessionStore.create(db, userID: userID) }
+        let token = try await sessions.create(userID: userID)
         var response = PageRenderer.redirect("/batches")
         response.headers.append(HTTPField(name: .setCookie, value: SessionMiddleware.cookie(
-            SessionMiddleware.sessionCookie(secure: context.secure), token, secure: context.secure, maxAge: SessionStore.lifetimeHours * 3_600)))
+            SessionMiddleware.sessionCookie(secure: context.secure), token, secure: context.secure, maxAge: SessionService.lifetimeHours * 3_600)))
         return response
     }
 

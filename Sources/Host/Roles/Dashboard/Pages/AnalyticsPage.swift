@@ -1,3 +1,4 @@
+import Domain
 import Foundation
 import Hummingbird
 import ProviderModel
@@ -38,7 +39,8 @@ struct AnalyticsPage {
             return renderer.page("analytics", page, context: context, status: .ok)
         }
         let counts = overview.json["counts"] ?? .null
-        page["totals"] = ["sent", "delivered", "bounced", "complained", "opened", "clicked"].map { ["name": $0, "value": counts[$0]?.count ?? 0] }
+        page["totals"] = [AnalyticsEventType.sent, .delivered, .bounced, .complained, .opened, .clicked].map(\.rawValue)
+            .map { ["name": $0, "value": counts[$0]?.count ?? 0] }
         page["rates"] = Self.rates.map { ["name": $0.1, "value": PageValues.rate(overview.json["rates"]?[$0.0])] }
         let buckets = series.json["buckets"]?.arrayValue ?? []
         let labels = buckets.map { bucket -> String in
@@ -50,7 +52,7 @@ struct AnalyticsPage {
         })
         page["chart"] = chart.svg
         page["rows"] = zip(labels, buckets).map { label, bucket in
-            ["label": label, "sent": bucket["counts"]?["sent"]?.count ?? 0,
+            ["label": label, AnalyticsEventType.sent.rawValue: bucket["counts"]?[AnalyticsEventType.sent.rawValue]?.count ?? 0,
              "cells": Self.rates.map { ["value": PageValues.rate(bucket["rates"]?[$0.0])] }]
         }
         page["rateNames"] = Self.rates.map { ["name": $0.1] }

@@ -15,7 +15,9 @@ struct BatchPages {
     let renderer: PageRenderer
     let api: SignedInAPI
     static let statuses = RecipientStatus.allCases.map(\.rawValue)
-    static let counters = ["recipients", "pending", "sent", "delivered", "bounced", "complained", "failed", "suppressed", "cancelled"]
+    /// The batch's counts a page shows: its recipients, then as many per status.
+    static let counters = ["recipients"] + ([.pending, .sent, .delivered, .bounced, .complained, .failed, .suppressed, .cancelled] as [RecipientStatus])
+        .map(\.rawValue)
 
     func register(on router: Router<WebContext>) {
         router.get("") { _, context in
@@ -43,10 +45,11 @@ struct BatchPages {
         let configs = try await api.call(.get, "/api/send-configs", context: context)
         let rows: [[String: Any]] = batches.data.map { batch in
             let counts = batch["counts"] ?? .null
-            let recipients = counts["recipients"]?.count ?? 0, suppressed = counts["suppressed"]?.count ?? 0
-            let done = (counts["sent"]?.count ?? 0) + (counts["failed"]?.count ?? 0) + (counts["cancelled"]?.count ?? 0)
+            func count(_ status: RecipientStatus) -> Int { counts[status.rawValue]?.count ?? 0 }
+            let recipients = counts["recipients"]?.count ?? 0, suppressed = count(.suppressed)
+            let done = count(.sent) + count(.failed) + count(.cancelled)
             return ["id": batch["id"]?.display ?? "", "name": batch["name"]?.display ?? "", "status": batch["status"]?.display ?? "",
-                    "recipients": recipients, "sent": counts["sent"]?.count ?? 0, "delivered": counts["delivered"]?.count ?? 0,
+                    "recipients": recipients, RecipientStatus.sent.rawValue: count(.sent), RecipientStatus.delivered.rawValue: count(.delivered),
                     "percent": PageValues.percent(done, of: recipients - suppressed), "created": batch["createdAt"]?.display ?? ""]
         }
         let options: [[String: Any]] = configs.data.map { config in
@@ -98,7 +101,8 @@ struct BatchPages {
         var page: [String: Any] = [
             "title": batch["name"]?.display ?? "Batch", "section": "batches", "id": id, "name": batch["name"]?.display ?? "",
             "status": statusText, "counters": counters(batch), "recipients": rows, "configName": config.json["name"]?.display ?? "",
-            "isDraft": statusText == "draft", "cancellable": ["draft", "queued", "processing"].contains(statusText),
+            "isDraft": BatchStatus(rawValue: statusText) == .draft,
+            "cancellable": BatchStatus(rawValue: statusText).map(BatchStatus.cancellable.contains) ?? false,
             "subject": batch["payload"]?["subject"]?.display ?? "",
             "filters": ([nil] + Self.statuses).map { name in
                 ["label": name ?? "all", "href": "/batches/\(id)" + (name.map { "?status=\($0)" } ?? ""), "current": name == filter]
@@ -117,7 +121,7 @@ struct BatchPages {
     /// The counters a batch page shows and its script refreshes, each with its share of the recipients.
     private func counters(_ batch: JSONValue) -> [[String: Any]] {
         let counts = batch["counts"] ?? .null
-        let whole = max((counts["recipients"]?.count ?? 0) - (counts["suppressed"]?.count ?? 0), 0)
+        let whole = max((counts["recipients"]?.count ?? 0) - (counts[RecipientStatus.suppressed.rawValue]?.count ?? 0), 0)
         return Self.counters.map { name in
             let value = counts[name]?.count ?? 0
             return ["name": name, "value": value, "percent": PageValues.percent(value, of: name == "recipients" ? value : whole)]

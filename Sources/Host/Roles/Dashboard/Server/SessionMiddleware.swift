@@ -5,6 +5,7 @@ import Hummingbird
 import Messaging
 import Persistence
 import SenderAPI
+import Services
 
 /// Finds the browser's session from its cookie, gives an anonymous visitor a CSRF token of its own (the
 /// `bs_csrf` cookie, which the sign-in forms repeat), and checks that every state-changing request
@@ -13,7 +14,7 @@ import SenderAPI
 /// It also names the client (`ClientAddress`, as the API does) and tells whether the browser came over TLS.
 struct SessionMiddleware: RouterMiddleware {
     typealias Context = WebContext
-    let postgres: ConnectionPool<PostgresConnection>
+    let sessions: SessionService
     let clients: ClientAddress
 
     /// The session cookie's name. Over TLS (through a trusted proxy) both cookies carry the `__Host-` prefix,
@@ -34,14 +35,14 @@ struct SessionMiddleware: RouterMiddleware {
         // Over TLS only through a proxy we trust to say so: this server itself speaks plain HTTP.
         context.secure = request.headers[HTTPField.Name("X-Forwarded-Proto")!]?.lowercased() == "https" && clients.trusts(peer: peer)
         if let token = request.cookies[Self.sessionCookie(secure: context.secure)]?.value, !token.isEmpty {
-            context.session = try await postgres.withConnection { db in try SessionStore.find(db, token: token) }
+            context.session = try await sessions.find(token: token)
         }
         var newVisitorToken: String?
         if context.session == nil {
             if let token = request.cookies[Self.visitorCookie(secure: context.secure)]?.value, token.count == 32, token.allSatisfy(\.isHexDigit) {
                 context.visitorToken = token
             } else {
-                newVisitorToken = SessionStore.token(bytes: 16)
+                newVisitorToken = SessionService.token(bytes: 16)
                 context.visitorToken = newVisitorToken
             }
         }

@@ -3,6 +3,7 @@ import Hummingbird
 import NIOCore
 import ProviderModel
 import SenderAPI
+import Services
 
 /// The sender API's user routes asked in process, as the signed-in user: every page reads and changes
 /// what the API would, with the API's checks and its error messages (field and reason), and nothing is

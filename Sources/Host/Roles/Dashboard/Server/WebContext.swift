@@ -1,6 +1,7 @@
 import Hummingbird
 import Logging
 import NIOCore
+import Services
 
 /// Hummingbird's request context for the dashboard: who is signed in (if anyone), the form a POST carried
 /// (read once by `CSRFMiddleware`), and the source the sender API's in-process context is made from.

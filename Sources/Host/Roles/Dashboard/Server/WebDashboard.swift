@@ -2,6 +2,7 @@ import HostCore
 import Hummingbird
 import Logging
 import SenderAPI
+import Services
 import ServiceLifecycle
 
 /// The `web` role: the dashboard on its own port (3000 by default), over the sender API's routes in
@@ -45,12 +46,11 @@ public struct WebDashboard: Service {
         // Outermost: error pages carry the headers too.
         router.middlewares.add(SecurityHeadersMiddleware())
         router.middlewares.add(WebErrorMiddleware(renderer: renderer))
-        router.middlewares.add(SessionMiddleware(postgres: server.postgres, clients: ClientAddress(trustedProxies: configuration.trustedProxies,
+        router.middlewares.add(SessionMiddleware(sessions: server.sessions, clients: ClientAddress(trustedProxies: configuration.trustedProxies,
                                                                                                     logger: server.apiLogger.role("web"))))
         assets.register(on: router)
-        let throttle = LoginThrottle(limiter: SlidingWindowLimiter(pool: server.redisPool, logger: server.apiLogger),
-                                     keyPrefix: configuration.redisKeyPrefix)
-        AccountPages(renderer: renderer, postgres: server.postgres, threads: server.storageThreads, throttle: throttle).register(on: router)
+        let throttle = LoginThrottle(limiter: server.limiter)
+        AccountPages(renderer: renderer, accounts: server.accounts, sessions: server.sessions, threads: server.storageThreads, throttle: throttle).register(on: router)
         BatchPages(renderer: renderer, api: api).register(on: router)
         SendConfigPages(renderer: renderer, api: api, configuration: configuration).register(on: router)
         AnalyticsPage(renderer: renderer, api: api).register(on: router)

@@ -16,7 +16,6 @@ import SenderAPI
 /// An IPv6 client counts by its /64 (`ClientAddress.limitKey`): one subscriber's prefix is one client.
 struct LoginThrottle: Sendable {
     let limiter: SlidingWindowLimiter
-    let keyPrefix: String
     static let perAddressAndClient = 5
     static let perClient = 30
     static let windowMilliseconds = 15 * 60_000
@@ -28,11 +27,11 @@ struct LoginThrottle: Sendable {
     func admit(email: String?, client address: String) async throws -> Int? {
         let client = ClientAddress.limitKey(address)
         var waits: [Int] = []
-        let byClient = try await limiter.admit(keyPrefix + "web:login:client:" + client, limit: Self.perClient,
+        let byClient = try await limiter.admit(.signInClient(client), limit: Self.perClient,
                                                windowMilliseconds: Self.windowMilliseconds)
         if !byClient.allowed { waits.append(byClient.retryAfterMilliseconds) }
         if let email {
-            let byAddress = try await limiter.admit(keyPrefix + "web:login:address:" + Self.digest(email) + ":client:" + client,
+            let byAddress = try await limiter.admit(.signInEmail(digest: Self.digest(email), client: client),
                                                     limit: Self.perAddressAndClient, windowMilliseconds: Self.windowMilliseconds)
             if !byAddress.allowed { waits.append(byAddress.retryAfterMilliseconds) }
         }
@@ -42,7 +41,7 @@ struct LoginThrottle: Sendable {
     /// How long a try for `email` waits before its password is checked: nothing until the email has
     /// `failuresBeforeDelay` recent failures from anywhere, then 1 s doubling with each failure to `maxDelaySeconds`.
     func delay(email: String) async throws -> Duration {
-        let failures = try await limiter.count(failuresKey(email), windowMilliseconds: Self.windowMilliseconds)
+        let failures = try await limiter.count(.signInFailures(digest: Self.digest(email)), windowMilliseconds: Self.windowMilliseconds)
         return Self.delay(failures: failures)
     }
 
@@ -59,7 +58,7 @@ struct LoginThrottle: Sendable {
     func turn(email: String, client address: String, delay: Duration) async throws -> Turn {
         let seconds = Int(delay.components.seconds)
         guard seconds > 0 else { return .go(nil) }
-        let gate = keyPrefix + "web:login:gate:" + Self.digest(email) + ":client:" + ClientAddress.limitKey(address)
+        let gate = limiter.windows.signInGate(digest: Self.digest(email), client: ClientAddress.limitKey(address))
         // Long enough for the wait and a password check on a busy host; released as soon as the check is done.
         switch try await limiter.hold(gate, milliseconds: (seconds + Self.checkSeconds) * 1_000) {
         case .held(let hold): return .go(hold)
@@ -83,10 +82,8 @@ struct LoginThrottle: Sendable {
     /// Counts a wrong password (or an unknown email) for `email`, from whichever client.
     func failed(email: String) async throws {
         // The limit only caps the set's size: every failure past it waits the longest delay anyway.
-        _ = try await limiter.admit(failuresKey(email), limit: 1_000, windowMilliseconds: Self.windowMilliseconds)
+        _ = try await limiter.admit(.signInFailures(digest: Self.digest(email)), limit: 1_000, windowMilliseconds: Self.windowMilliseconds)
     }
-
-    private func failuresKey(_ email: String) -> String { keyPrefix + "web:login:failures:" + Self.digest(email) }
 
     /// Emails are keyed by their hash: a key's length stays fixed whatever a form sends.
     private static func digest(_ email: String) -> String { Encoding.hex(Digest.sha256(Array(email.utf8))) }

@@ -2,44 +2,37 @@ import Analytics
 import Domain
 import HostCore
 import Logging
+import NIOPosix
 import Persistence
 
-/// The API's PostgreSQL: a pool of libpq connections whose calls run on the
+/// The services' PostgreSQL: a pool of libpq connections whose calls run on the
 /// storage threads. Storage errors become API errors here, once: an
 /// unreachable database is 503, as is a deadlock or serialization failure (retry),
 /// a unique violation the caller names is 409,
 /// anything else is logged and answered 500 without internals.
-struct Database: Sendable {
-    let pool: ConnectionPool<PostgresConnection>
-    let logger: Logger
+package struct Database: Sendable {
+    package let pool: ConnectionPool<PostgresConnection>
+    package let logger: Logger
 
-    /// One statement's rows (text, nil for NULL).
-    func rows(_ sql: String, _ parameters: [String?] = [], conflict: String? = nil) async throws(APIError) -> [[String?]] {
-        try await run(conflict: conflict) { connection in try connection.query(sql, parameters) }
+    package init(pool: ConnectionPool<PostgresConnection>, logger: Logger) {
+        self.pool = pool
+        self.logger = logger
     }
 
-    /// The first column of the first row, or nil when there is no row.
-    func value(_ sql: String, _ parameters: [String?] = [], conflict: String? = nil) async throws(APIError) -> String? {
-        try await rows(sql, parameters, conflict: conflict).first?.first ?? nil
+    /// A pool of `capacity` connections to `url`, each reading timestamps in UTC, whose blocking calls run on `threads`.
+    package init(url: String, capacity: Int, threads: NIOThreadPool, waitLimitMs: Int?, logger: Logger) {
+        self.init(pool: ConnectionPool(capacity: capacity, threads: threads, waitLimitMs: waitLimitMs, isHealthy: { $0.isHealthy }) {
+            try PostgresConnection.utc(url: url)
+        }, logger: logger)
     }
 
     /// `body` on one connection inside a transaction; an `APIError` it throws rolls back and passes through.
-    func transaction<T: Sendable>(conflict: String? = nil,
+    package func transaction<T: Sendable>(conflict: String? = nil,
                                   _ body: @escaping @Sendable (PostgresConnection) throws -> T) async throws(APIError) -> T {
-        try await run(conflict: conflict) { connection in
-            try connection.execute("BEGIN")
-            do {
-                let value = try body(connection)
-                try connection.execute("COMMIT")
-                return value
-            } catch {
-                try? connection.execute("ROLLBACK")
-                throw error
-            }
-        }
+        try await run(conflict: conflict) { connection in try connection.inTransaction { try body(connection) } }
     }
 
-    func run<T: Sendable>(conflict: String? = nil, _ body: @escaping @Sendable (PostgresConnection) throws -> T) async throws(APIError) -> T {
+    package func run<T: Sendable>(conflict: String? = nil, _ body: @escaping @Sendable (PostgresConnection) throws -> T) async throws(APIError) -> T {
         do {
             return try await pool.withConnection(body)
         } catch {
@@ -48,7 +41,7 @@ struct Database: Sendable {
     }
 
     /// Storage failures in the API's vocabulary; `conflict` is the message for a unique violation.
-    func translate(_ error: any Error, conflict: String? = nil) -> APIError {
+    package func translate(_ error: any Error, conflict: String? = nil) -> APIError {
         if let error = error as? APIError { return error }
         if error is ConnectionPoolBusy {
             logger.warning("request refused: every database connection is held", metadata: ["error": "\(error)"])

@@ -3,11 +3,11 @@ import ProviderModel
 /// What every message of a batch carries, checked for the send-config's channel.
 /// Subject, html and text may hold `{{variable}}` placeholders that each
 /// recipient's variables fill when the batch is sent.
-enum BatchPayload {
-    static let members: Set<String> = ["from", "replyTo", "subject", "html", "text", "headers", "tags", "data"]
+package enum BatchPayload {
+    package static let members: Set<String> = ["from", "replyTo", "subject", "html", "text", "headers", "tags", "data"]
 
     /// The payload as it will be stored, or the first member at fault (`payload.subject`…).
-    static func check(_ fields: JSONFields, channel: Channel, defaults: [String: String]) throws(APIError) -> JSONValue {
+    package static func check(_ fields: JSONFields, channel: Channel, defaults: [String: String]) throws(APIError) -> JSONValue {
         var stored: [String: JSONValue] = [:]
         for name in ["from", "replyTo"] {
             if let value = try fields.string(name, maxLength: 320) {

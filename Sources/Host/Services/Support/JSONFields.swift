@@ -3,18 +3,18 @@ import ProviderModel
 /// Reads a JSON request object field by field, refusing unknown members and
 /// naming the exact path (`payload.subject`, `recipients[3].address`) of any
 /// member that is missing or of the wrong type.
-struct JSONFields {
-    let object: [String: JSONValue]
-    let path: String
+package struct JSONFields {
+    package let object: [String: JSONValue]
+    package let path: String
 
     /// Parses `bytes` as one JSON object; `allowed` are the member names it may have.
-    init(parsing bytes: [UInt8], allowed: Set<String>) throws(APIError) {
+    package init(parsing bytes: [UInt8], allowed: Set<String>) throws(APIError) {
         try self.init(try Self.document(bytes), path: "", allowed: allowed)
     }
 
     /// A request body as JSON the API can store: a member named twice is a 400 (which one was meant?), and a
     /// string holding NUL (which PostgreSQL cannot store) is a 422 naming its path.
-    static func document(_ bytes: [UInt8], path: String = "") throws(APIError) -> JSONValue {
+    package static func document(_ bytes: [UInt8], path: String = "") throws(APIError) -> JSONValue {
         let value: JSONValue
         do { value = try JSONParser.parse(bytes, uniqueMembers: true) } catch {
             throw APIError.badRequest("\(path.isEmpty ? "the body" : path) is not valid JSON: \(error.description)", field: path.isEmpty ? "body" : path)
@@ -42,7 +42,7 @@ struct JSONFields {
         }
     }
 
-    init(_ value: JSONValue, path: String, allowed: Set<String>) throws(APIError) {
+    package init(_ value: JSONValue, path: String, allowed: Set<String>) throws(APIError) {
         guard case .object(let object) = value else {
             throw APIError.invalid(path.isEmpty ? "body" : path, "must be a JSON object")
         }
@@ -53,28 +53,28 @@ struct JSONFields {
         self.path = path
     }
 
-    func field(_ name: String) -> String { Self.join(path, name) }
+    package func field(_ name: String) -> String { Self.join(path, name) }
 
-    static func join(_ path: String, _ name: String) -> String { path.isEmpty ? name : "\(path).\(name)" }
+    package static func join(_ path: String, _ name: String) -> String { path.isEmpty ? name : "\(path).\(name)" }
 
-    func has(_ name: String) -> Bool {
+    package func has(_ name: String) -> Bool {
         if let value = object[name], value != .null { true } else { false }
     }
 
-    func string(_ name: String, maxLength: Int = 1_000) throws(APIError) -> String? {
+    package func string(_ name: String, maxLength: Int = 1_000) throws(APIError) -> String? {
         guard let value = object[name], value != .null else { return nil }
         guard case .string(let text) = value else { throw APIError.invalid(field(name), "must be a string") }
         guard text.utf8.count <= maxLength else { throw APIError.invalid(field(name), "must be at most \(maxLength) bytes") }
         return text
     }
 
-    func requiredString(_ name: String, maxLength: Int = 1_000) throws(APIError) -> String {
+    package func requiredString(_ name: String, maxLength: Int = 1_000) throws(APIError) -> String {
         guard let text = try string(name, maxLength: maxLength) else { throw APIError.invalid(field(name), "is required") }
         guard !text.isEmpty else { throw APIError.invalid(field(name), "must not be empty") }
         return text
     }
 
-    func integer(_ name: String, range: ClosedRange<Int>) throws(APIError) -> Int? {
+    package func integer(_ name: String, range: ClosedRange<Int>) throws(APIError) -> Int? {
         guard let value = object[name], value != .null else { return nil }
         // 1e30, -9223372036854775809 and 0.5 arrive as doubles; converted without the trap of Int(double).
         guard case .number(let number) = value, let integer = BoundedInteger.exactly(number, in: Int64(range.lowerBound)...Int64(range.upperBound)) else {
@@ -83,14 +83,14 @@ struct JSONFields {
         return Int(integer)
     }
 
-    func objectValue(_ name: String) throws(APIError) -> [String: JSONValue]? {
+    package func objectValue(_ name: String) throws(APIError) -> [String: JSONValue]? {
         guard let value = object[name], value != .null else { return nil }
         guard case .object(let members) = value else { throw APIError.invalid(field(name), "must be a JSON object") }
         return members
     }
 
     /// An object whose every value is a string (headers, tags, variables).
-    func stringMap(_ name: String) throws(APIError) -> [String: String]? {
+    package func stringMap(_ name: String) throws(APIError) -> [String: String]? {
         guard let members = try objectValue(name) else { return nil }
         var map: [String: String] = [:]
         for (key, value) in members {
@@ -100,7 +100,7 @@ struct JSONFields {
         return map
     }
 
-    func nested(_ name: String, allowed: Set<String>) throws(APIError) -> JSONFields? {
+    package func nested(_ name: String, allowed: Set<String>) throws(APIError) -> JSONFields? {
         guard let value = object[name], value != .null else { return nil }
         return try JSONFields(value, path: field(name), allowed: allowed)
     }

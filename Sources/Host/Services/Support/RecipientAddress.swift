@@ -2,9 +2,9 @@ import ProviderModel
 
 /// A recipient's address checked for its channel and put in one canonical form,
 /// so that `Ann@Example.com` and `ann@example.com` count as the same recipient.
-enum RecipientAddress {
+package enum RecipientAddress {
     /// The canonical address, or why `raw` is not one.
-    static func normalize(_ raw: String, channel: Channel) -> Result<String, Problem> {
+    package static func normalize(_ raw: String, channel: Channel) -> Result<String, Problem> {
         let text = raw.trimmingWhitespace()
         guard !text.isEmpty else { return .failure(Problem("is empty")) }
         switch channel {
@@ -28,7 +28,7 @@ enum RecipientAddress {
     }
 
     /// A sender (`from`, `replyTo`) as the channel's providers accept it.
-    static func checkSender(_ value: String, channel: Channel, field: String) throws(APIError) {
+    package static func checkSender(_ value: String, channel: Channel, field: String) throws(APIError) {
         switch channel {
         case .email:
             guard EmailAddress.bare(value) != nil else { throw APIError.invalid(field, "\"\(value.prefix(80))\" is not an email address") }
@@ -41,14 +41,14 @@ enum RecipientAddress {
         }
     }
 
-    struct Problem: Error {
-        var reason: String
-        init(_ reason: String) { self.reason = reason }
+    package struct Problem: Error {
+        package var reason: String
+        package init(_ reason: String) { self.reason = reason }
     }
 }
 
 extension String {
-    func trimmingWhitespace() -> String {
+    package func trimmingWhitespace() -> String {
         let scalars = unicodeScalars
         guard let first = scalars.firstIndex(where: { !$0.properties.isWhitespace }) else { return "" }
         let last = scalars.lastIndex(where: { !$0.properties.isWhitespace })!

@@ -1,0 +1,140 @@
+import Domain
+import Persistence
+import ProviderModel
+
+/// Batches as their users handle them: made with their first recipients, listed, read, sent and cancelled.
+package struct BatchService: Sendable {
+    let database: Database
+    let recipients: RecipientService
+    /// Where a cancel tells the sender workers to stop claiming the batch's recipients.
+    let delivery: DeliveryState
+
+    package init(database: Database, recipients: RecipientService, delivery: DeliveryState) {
+        self.database = database
+        self.recipients = recipients
+        self.delivery = delivery
+    }
+
+    /// The channel of the user's live send-config, so that inline recipients are checked for it; 422 when there is none.
+    package func channel(userID: String, sendConfigID: String) async throws(APIError) -> Channel {
+        guard let config = try await database.run({ db in try SendConfigs.find(db, userID: userID, id: sendConfigID) }) else {
+            throw APIError.invalid("sendConfigId", "no send-config \(sendConfigID) of yours exists")
+        }
+        return config.channel
+    }
+
+    /// What a new batch is made of.
+    package struct Draft: Sendable {
+        package var name: String
+        package var sendConfigID: String
+        package var payload: JSONFields
+        package var scheduledAt: String?
+
+        package init(name: String, sendConfigID: String, payload: JSONFields, scheduledAt: String?) {
+            self.name = name
+            self.sendConfigID = sendConfigID
+            self.payload = payload
+            self.scheduledAt = scheduledAt
+        }
+    }
+
+    /// A new draft with its first recipients, in one transaction: the batch as JSON, and whether it is an
+    /// earlier request's (same `Idempotency-Key`) repeated. A new batch is invisible to everyone else until
+    /// the upload commits: it needs no lock for the merge.
+    package func create(userID: String, _ draft: Draft, recipients upload: RecipientService.Spooled,
+                        idempotency: IdempotencyKey?) async throws(APIError) -> (detail: String, replayed: Bool) {
+        let (target, _) = try await recipients.commit(upload) { db in
+            guard let config = try SendConfigs.find(db, userID: userID, id: draft.sendConfigID) else {
+                throw APIError.invalid("sendConfigId", "no send-config \(draft.sendConfigID) of yours exists")
+            }
+            let payload = try BatchPayload.check(draft.payload, channel: config.channel, defaults: config.defaults)
+            let id = try Batches.insert(db, userID: userID, name: draft.name, sendConfigID: draft.sendConfigID, payloadJSON: payload.compactText,
+                                        scheduledAt: draft.scheduledAt)
+            try AuditLog.record(db, userID: userID, action: "batch.created", subject: "batch", id: id)
+            if let idempotency, case .done(let earlier) = try IdempotencyService.claim(idempotency, db, userID: userID, resource: id) {
+                return RecipientService.Target(batchID: earlier, userID: userID, channel: config.channel, replay: true)
+            }
+            return RecipientService.Target(batchID: id, userID: userID, channel: config.channel)
+        }
+        return (try await detail(userID: userID, id: target.batchID), target.replay)
+    }
+
+    /// The user's batches, newest first; `cursor` is the last id of the previous page.
+    package func list(userID: String, cursor: String?, status: BatchStatus?, limit: Int) async throws(APIError) -> (rows: [String], next: String?) {
+        try await database.run { db in
+            if let cursor, try !Batches.exists(db, userID: userID, id: cursor) {
+                throw APIError.invalid("query.cursor", "is not a cursor this listing gave")
+            }
+            return try Batches.page(db, userID: userID, cursor: cursor, status: status, limit: limit)
+        }
+    }
+
+    /// The batch as JSON; 404 when the user has none with this id.
+    package func detail(userID: String, id: String) async throws(APIError) -> String {
+        guard let detail = try await database.run({ db in try Batches.detail(db, userID: userID, id: id) }) else {
+            throw APIError.notFound("batch \(id)", field: "path.id")
+        }
+        return detail
+    }
+
+    /// draft → queued, for now or for `scheduledAt`: the batch as JSON, and whether this repeats an earlier request.
+    package func send(userID: String, id: String, scheduledAt: String?,
+                      idempotency: IdempotencyKey?) async throws(APIError) -> (detail: String, replayed: Bool) {
+        try await database.transaction { db in
+            if let idempotency, case .done = try IdempotencyService.claim(idempotency, db, userID: userID, resource: id) {
+                return (try Batches.detail(db, userID: userID, id: id) ?? "{}", true)
+            }
+            guard let batch = try Batches.state(db, userID: userID, id: id, locking: true) else {
+                throw APIError.notFound("batch \(id)", field: "path.id")
+            }
+            guard batch.status == .draft else {
+                throw APIError.conflict("the batch is \(batch.status.rawValue); only a draft can be sent", field: "path.id")
+            }
+            guard batch.configLive else {
+                throw APIError.conflict("the batch's send-config was deleted; create a batch with a live one", field: "sendConfigId")
+            }
+            guard batch.recipients - batch.suppressed > 0 else {
+                throw APIError.invalid("recipients", "the batch has no recipients to send to; upload some first")
+            }
+            try Batches.markQueued(db, id: id, scheduledAt: scheduledAt)
+            try AuditLog.record(db, userID: userID, action: "batch.queued", subject: "batch", id: id)
+            return (try Batches.detail(db, userID: userID, id: id) ?? "{}", false)
+        }
+    }
+
+    /// Stops a batch that has not finished: recipients not yet sent are cancelled with it. Answered only once the
+    /// workers' claims see the cancel: from then on nothing of this batch is handed to a provider. A batch cancelled
+    /// before (a 409) is flagged again too, so a cancel retried after Redis was away takes effect.
+    package func cancel(userID: String, id: String) async throws(APIError) -> String {
+        var refused: APIError?
+        do {
+            try await database.transaction { db in
+                guard let batch = try Batches.state(db, userID: userID, id: id, locking: true) else {
+                    throw APIError.notFound("batch \(id)", field: "path.id")
+                }
+                guard BatchStatus.cancellable.contains(batch.status) else {
+                    throw APIError.conflict("the batch is \(batch.status.rawValue) already and cannot be cancelled", field: "path.id")
+                }
+                // Recipients whose send is in flight now become sent or failed when it returns (the pipeline's write
+                // takes them off cancelled_count); nothing not yet handed to a provider is sent after this.
+                let cancelled = try Recipients.cancelWaiting(db, batchID: id)
+                try Batches.markCancelled(db, id: id, cancelledRecipients: cancelled)
+                try AuditLog.record(db, userID: userID, action: "batch.cancelled", subject: "batch", id: id)
+            }
+        } catch { refused = error }
+        var cancelled = refused == nil
+        if !cancelled {
+            cancelled = try await database.run { db in
+                guard let batch = try Batches.state(db, userID: userID, id: id) else { throw APIError.notFound("batch \(id)", field: "path.id") }
+                return batch.status == .cancelled
+            }
+        }
+        if cancelled {
+            do { try await delivery.cancel(id) } catch {
+                throw APIError.unavailable("the batch is cancelled, but the workers could not be told yet (Redis is unreachable); retry the cancel")
+            }
+        }
+        if let refused { throw refused }
+        return try await database.run { db in try Batches.detail(db, userID: userID, id: id) } ?? "{}"
+    }
+}

@@ -1,0 +1,77 @@
+import Domain
+import Messaging
+import Persistence
+
+/// Recipients that used every attempt (the dead-letter stream) and webhooks that could not be applied (the
+/// webhook dead letters), for the operators: read, and sent again.
+package struct DeadLetterService: Sendable {
+    let database: ConnectionPool<PostgresConnection>
+    let delivery: DeliveryState
+    /// Announces a re-driven job's tenant and makes its queue before the job is published.
+    let tenants: any TenantAnnouncing
+    let bus: MessageBus
+
+    package init(database: ConnectionPool<PostgresConnection>, delivery: DeliveryState, tenants: any TenantAnnouncing, bus: MessageBus) {
+        self.database = database
+        self.delivery = delivery
+        self.tenants = tenants
+        self.bus = bus
+    }
+
+    /// The oldest dead letters (of `batch` only, when given), with their stream sequence.
+    package func letters(batch: String?, limit: Int) async throws -> [(sequence: UInt64, letter: DeadLetter)] {
+        let stored = try await bus.run { try $0.messages(stream: Streams.deadLetters, from: 1, limit: 1_000_000) }
+        var letters: [(sequence: UInt64, letter: DeadLetter)] = []
+        for message in stored where letters.count < limit {
+            guard let letter = try? DeadLetter(decoding: message.data) else { continue }
+            if let batch, letter.job.batchID != batch { continue }
+            letters.append((message.sequence, letter))
+        }
+        return letters
+    }
+
+    /// Sends dead-lettered recipients again with fresh attempts and removes their dead letters: how many
+    /// letters and recipients.
+    package func redrive(batch: String?, limit: Int) async throws -> (letters: Int, recipients: Int) {
+        var recipients = 0
+        let letters = try await letters(batch: batch, limit: limit)
+        let ledger = BatchLedger(database: database)
+        for (sequence, letter) in letters {
+            let job = letter.job, positions = job.recipients.map(\.position)
+            let outcomes = try await delivery.outcomes(batchID: job.batchID, positions: positions)
+            let failed = outcomes.filter { if case .failed? = $0 { true } else { false } }.count
+            try await delivery.forget(batchID: job.batchID, positions: positions, failedDelta: failed)
+            try await ledger.redrive(batchID: job.batchID, positions: positions)
+            // The tenant's work is announced and its consumer made before its job is published.
+            try await tenants.announce(userID: job.userID)
+            let message = OutgoingMessage(subject: Streams.tenantSubject(userID: job.userID), id: "redrive:\(sequence)", data: job.encoded())
+            try await bus.run { jetStream in
+                try jetStream.publish([message])
+                try jetStream.delete(stream: Streams.deadLetters, sequence: sequence)
+            }
+            recipients += positions.count
+        }
+        return (letters.count, recipients)
+    }
+
+    /// The newest orphaned webhook events (no recipient matched), as JSON lines.
+    package func webhookOrphans(limit: Int) async throws -> [String] {
+        try await WebhookLedger(database: database).orphans(limit: limit)
+    }
+
+    /// The newest dead-lettered webhooks, as JSON lines.
+    package func webhookDeadLetters(limit: Int) async throws -> [String] {
+        try await WebhookDeadLetters(database: database).list(limit: limit)
+    }
+
+    /// Stores dead-lettered webhooks (of one send-config, when given) in the webhooks stream again, oldest
+    /// first, and removes their dead letters: how many.
+    package func redriveWebhooks(limit: Int, sendConfigID: String?) async throws -> Int {
+        try await WebhookDeadLetters(database: database).redrive(limit: limit, sendConfigID: sendConfigID) { stored in
+            // A fresh message id: JetStream's duplicate window would drop the webhook's own.
+            let message = OutgoingMessage(subject: Streams.webhookSubject(provider: stored.letter.provider, event: "redrive"),
+                                          id: "webhook-redrive:\(stored.id):\(stored.deadAt)", data: stored.letter.envelope)
+            try await bus.run { jetStream in try jetStream.publish([message]) }
+        }
+    }
+}
