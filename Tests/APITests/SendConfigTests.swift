@@ -184,7 +184,7 @@ struct SendConfigTests {
     /// The headers the vault holds for the one send-config of this test.
     static func storedHeaders(_ harness: APIHarness) throws -> [String: JSONValue]? {
         let row = try harness.connection().query("SELECT sealed_credentials::text, credentials_nonce::text FROM send_configs")[0]
-        let vault = try #require(CredentialVault(masterKey: APIHarness.masterKey))
+        let vault = try CredentialVault(masterKey: APIHarness.masterKey)
         return try vault.open(ciphertextHex: row[0] ?? "", nonceHex: row[1] ?? "")["headers"]?.objectValue
     }
 

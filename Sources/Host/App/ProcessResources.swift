@@ -44,7 +44,7 @@ public final class ProcessResources: Sendable {
                 plugins: PluginRegistry, settings: PipelineSettings, webhookLanes: Int = 2, managed: ManagedInstances = ManagedInstances(),
                 limits: SendRateLimits = SendRateLimits(), analytics: AnalyticsSettings = AnalyticsSettings(),
                 clickhouse: ClickHouseClient? = nil, logger: Logger) throws {
-        guard let vault = CredentialVault(masterKey: masterKey) else { throw ProcessStartError("BATCHSENDER_MASTER_KEY must be 32 bytes") }
+        let vault = try CredentialVault(masterKey: masterKey)
         self.settings = settings
         self.logger = logger
         self.plugins = plugins
@@ -56,22 +56,11 @@ public final class ProcessResources: Sendable {
         threads = NIOThreadPool(numberOfThreads: databaseConnections + Self.lookupConnections + redisConnections + settings.senderLanes
                                     + webhookLanes + 6)
         threads.start()
-        let connect: @Sendable () throws -> PostgresConnection = {
-            let connection = try PostgresConnection(url: databaseURL)
-            try connection.execute("SET TIME ZONE 'UTC'")
-            return connection
-        }
-        database = ConnectionPool(capacity: databaseConnections, threads: threads, isHealthy: { $0.isHealthy }, factory: connect)
+        database = StorePools.postgres(url: databaseURL, capacity: databaseConnections, threads: threads)
         // A read stuck behind a lock or a dead server ends in time too, freeing its connection.
-        lookups = ConnectionPool(capacity: Self.lookupConnections, threads: threads, waitLimitMs: Self.lookupWaitMs,
-                                 isHealthy: { $0.isHealthy }) {
-            let connection = try connect()
-            try connection.execute("SET statement_timeout = \(Self.lookupWaitMs)")
-            return connection
-        }
-        redis = ConnectionPool(capacity: redisConnections, threads: threads, isHealthy: { $0.isHealthy }) {
-            try RedisConnection(url: redisURL)
-        }
+        lookups = StorePools.postgres(url: databaseURL, capacity: Self.lookupConnections, threads: threads, waitLimitMs: Self.lookupWaitMs,
+                                      statementTimeoutMs: Self.lookupWaitMs)
+        redis = StorePools.redis(url: redisURL, capacity: redisConnections, threads: threads)
         let jetStream = try JetStream(url: natsURL)
         try Streams.ensure(jetStream)
         bus = MessageBus(jetStream: jetStream, threads: threads)
@@ -109,9 +98,6 @@ public final class ProcessResources: Sendable {
     }
 }
 
-public struct ProcessStartError: Error, Sendable, CustomStringConvertible {
-    public var description: String
-    public init(_ description: String) { self.description = description }
 }
 
 enum ProcessIdentity {

@@ -10,8 +10,9 @@ import ProviderModel
 public struct CredentialVault: Sendable {
     private let box: SecretBox
 
-    public init?(masterKey: [UInt8]) {
-        guard let box = SecretBox(key: masterKey) else { return nil }
+    /// The one check of the master key, for every process that seals or opens credentials.
+    public init(masterKey: [UInt8]) throws(MasterKeyError) {
+        guard let box = SecretBox(key: masterKey) else { throw MasterKeyError(length: masterKey.count) }
         self.box = box
     }
 
@@ -57,4 +58,11 @@ public struct CredentialVault: Sendable {
 /// Stored credentials that this master key cannot open.
 public struct CredentialVaultError: Error, Sendable, CustomStringConvertible {
     public var description: String { "stored credentials cannot be opened with this master key (was BATCHSENDER_MASTER_KEY changed?)" }
+}
+
+public struct MasterKeyError: Error, Sendable, CustomStringConvertible {
+    public var length: Int
+    public var description: String {
+        "BATCHSENDER_MASTER_KEY must be 32 bytes (64 hex characters), not \(length); .env.dev has one for a local stack"
+    }
 }

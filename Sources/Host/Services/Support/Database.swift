@@ -21,9 +21,7 @@ package struct Database: Sendable {
 
     /// A pool of `capacity` connections to `url`, each reading timestamps in UTC, whose blocking calls run on `threads`.
     package init(url: String, capacity: Int, threads: NIOThreadPool, waitLimitMs: Int?, logger: Logger) {
-        self.init(pool: ConnectionPool(capacity: capacity, threads: threads, waitLimitMs: waitLimitMs, isHealthy: { $0.isHealthy }) {
-            try PostgresConnection.utc(url: url)
-        }, logger: logger)
+        self.init(pool: StorePools.postgres(url: url, capacity: capacity, threads: threads, waitLimitMs: waitLimitMs), logger: logger)
     }
 
     /// `body` on one connection inside a transaction; an `APIError` it throws rolls back and passes through.

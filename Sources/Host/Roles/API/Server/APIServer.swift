@@ -40,9 +40,8 @@ public final class APIServer: Sendable {
             throw APIStartError("the OpenAPI document (openapi.json in the batchsender_SenderAPI.resources folder beside the executable) is missing; reinstall the build")
         }
         self.document = document
-        guard let vault = CredentialVault(masterKey: environment.masterKey) else {
-            throw APIStartError("BATCHSENDER_MASTER_KEY must be 32 bytes")
-        }
+        let vault: CredentialVault
+        do { vault = try CredentialVault(masterKey: environment.masterKey) } catch { throw APIStartError(error.description) }
         self.configuration = configuration
         self.environment = environment
         self.logger = logger.role("api")
@@ -60,10 +59,7 @@ public final class APIServer: Sendable {
         let redisURL = environment.redisURL
         database = Database(url: environment.databaseURL, capacity: configuration.databaseConnections, threads: threads,
                             waitLimitMs: configuration.poolWaitMs, logger: logger)
-        redis = ConnectionPool(capacity: configuration.redisConnections, threads: threads, waitLimitMs: configuration.poolWaitMs,
-                               isHealthy: { $0.isHealthy }) {
-            try RedisConnection(url: redisURL)
-        }
+        redis = StorePools.redis(url: redisURL, capacity: configuration.redisConnections, threads: threads, waitLimitMs: configuration.poolWaitMs)
         health = HealthService(database: database, redis: redis, natsURL: environment.natsURL, threads: threads)
     }
 
