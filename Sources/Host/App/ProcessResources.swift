@@ -98,8 +98,6 @@ public final class ProcessResources: Sendable {
     }
 }
 
-}
-
 enum ProcessIdentity {
     static let pid = getpid()
     static let host: String = {
@@ -109,5 +107,3 @@ enum ProcessIdentity {
     }()
 }
 
-#if canImport(Glibc)
-#endif
