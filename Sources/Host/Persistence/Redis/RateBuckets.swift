@@ -42,6 +42,11 @@ public struct RateBuckets: Sendable {
     public struct Grant: Sendable, Equatable {
         public var granted: Int
         public var waitMs: Int64
+
+        public init(granted: Int, waitMs: Int64) {
+            self.granted = granted
+            self.waitMs = waitMs
+        }
     }
 
     public static func systemField() -> String { "system" }

@@ -186,41 +186,18 @@ public struct SenderWorkers: Service {
         return try await buckets.take(requests)
     }
 
-    /// What the claims allow: outcomes already known are written again (the rows may trail Redis), the
-    /// cancelled are cancelled, those another worker holds come back later, the rest are sent as far as
-    /// the limits' grant goes, and what it does not cover is let go until the bucket's appointment.
+    /// A chunk's claims triaged (`ClaimTriage`), and what is to be sent, sent.
     func resolve(_ job: ChunkJob, claims: [DeliveryState.Claim], route: Result<SendConfigInstances.Route, SendConfigProblem>?,
                  grant: RateBuckets.Grant) async -> ChunkSender.Result {
-        var claimed: [(recipient: ChunkJob.Recipient, attempts: Int)] = []
-        var known = ChunkSender.Result()
-        for (recipient, claim) in zip(job.recipients, claims) {
-            switch claim {
-            case .go(let attempts): claimed.append((recipient, attempts))
-            case .done(let outcome):
-                // Redis has it already; the row is written again in case the last write did not land.
-                known.rows.append(ChunkSender.Result.row(recipient.position, outcome, attempts: 0))
-            case .cancelled: known.final(recipient, .cancelled, attempts: 0)
-            case .busy: known.later(5_000)
-            }
+        let triage = ClaimTriage(job, claims: claims, grant: grant, routeKnown: route != nil)
+        if triage.waitingForTokens > 0, case .success(let chosen)? = route {
+            SenderMetrics.rateLimitWait(chosen.provider, messages: triage.waitingForTokens)
         }
         var result = ChunkSender.Result()
-        if let route {
-            if grant.granted < claimed.count {
-                // Waiting for tokens is neither an attempt nor a failure: the claims go, the chunk comes back.
-                known.entries += claimed[grant.granted...].map { .unclaimed(position: $0.recipient.position) }
-                if case .success(let chosen) = route { SenderMetrics.rateLimitWait(chosen.provider, messages: claimed.count - grant.granted) }
-                known.later(max(1, grant.waitMs))
-                claimed = Array(claimed[..<grant.granted])
-            }
-            result = await sender.send(job, claimed: claimed, route: route)
-        } else {
-            // Nothing was sent (the send-config could not be read): let the claims go so the retry is not held off.
-            result.entries = claimed.map { .unclaimed(position: $0.recipient.position) }
-            result.later(2_000)
-        }
-        result.entries += known.entries
-        result.rows += known.rows
-        if let delay = known.retryInMs { result.later(delay) }
+        if let route { result = await sender.send(job, claimed: triage.send, route: route) }
+        result.entries += triage.settled.entries
+        result.rows += triage.settled.rows
+        if let delay = triage.settled.retryInMs { result.later(delay) }
         return result
     }
 
