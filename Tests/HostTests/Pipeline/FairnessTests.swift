@@ -5,6 +5,7 @@ import HostCore
 import Messaging
 import Persistence
 import Pipeline
+import TestSupport
 import Testing
 
 /// Tenants share the senders, and single messages go first: measured on the real stack while a large
@@ -19,10 +20,9 @@ extension PipelineTests {
         let harness = try PipelineHarness()
         try harness.start("host")
         let config = try await harness.sendConfig("resend", sandbox: sandbox.url)
-        let bulk = try await harness.batch(config: config, payload: PipelineTests.emailPayload, csv: PipelineTests.csv(count: count))
-        try await harness.call("POST", "/api/batches/\(bulk)/send")
+        let bulk = try await harness.sentBatch(config: config, payload: PipelineTests.emailPayload, csv: PipelineTests.csv(count: count))
         // Well under way: its chunks fill the queues.
-        try await PipelineHarness.waitUntil { (PipelineHarness.counts(try await harness.detail(bulk))["sent"] ?? 0) >= 2_000 }
+        try await eventually { (PipelineHarness.counts(try await harness.detail(bulk))["sent"] ?? 0) >= 2_000 }
         return (sandbox, harness, bulk)
     }
 
@@ -64,7 +64,7 @@ extension PipelineTests {
             ids.append(id)
             // Its status turns sent once the sandbox accepted it and the sender recorded that: an upper bound.
             while (try await harness.call("GET", "/api/messages/\(id)"))["status"] as? String != "sent" {
-                guard Date().timeIntervalSince(started) < 30 else { throw TestEnvironment.FixtureError(message: "message \(id) not sent in 30 s") }
+                guard Date().timeIntervalSince(started) < 30 else { throw TestSupportError("message \(id) not sent in 30 s") }
                 try await Task.sleep(for: .milliseconds(20))
             }
             latencies.append(Date().timeIntervalSince(started))
@@ -84,7 +84,7 @@ extension PipelineTests {
         let other: [String: Any] = ["sendConfigId": config, "to": "twice@example.org", "payload": ["subject": "Other", "text": "Other"]]
         try await harness.call("POST", "/api/messages", json: other, expect: 409, headers: ["Idempotency-Key": "order-77"])
         let id = try #require(first["id"] as? String)
-        try await PipelineHarness.waitUntil { (try await harness.call("GET", "/api/messages/\(id)"))["status"] as? String == "sent" }
+        try await eventually { (try await harness.call("GET", "/api/messages/\(id)"))["status"] as? String == "sent" }
         try await Task.sleep(for: .milliseconds(500))
         let sentOnce = try harness.query("SELECT count(*) FROM batches WHERE kind = 'message' AND idempotency_key = 'order-77'")
         #expect(sentOnce.first?[0] == "1", "one message for the key")
@@ -134,14 +134,13 @@ extension PipelineTests {
         defer { harness.finish() }
         try harness.start("host")
         let config = try await harness.sendConfig("resend", sandbox: sandbox.url)
-        let first = try await harness.batch(config: config, payload: PipelineTests.emailPayload, csv: PipelineTests.csv(count: 50))
-        try await harness.call("POST", "/api/batches/\(first)/send")
+        let first = try await harness.sentBatch(config: config, payload: PipelineTests.emailPayload, csv: PipelineTests.csv(count: 50))
         try await harness.wait(first)
         let userID = try #require(try harness.query("SELECT user_id::text FROM batches WHERE id = $1", [first]).first?[0] ?? nil)
-        let jetStream = try JetStream(url: try PipelineHarness.environmentValue("NATS_URL"))
+        let jetStream = try JetStream(url: try StackEnvironment.value("NATS_URL"))
         let consumer = "sender-\(userID)"
         #expect(throws: Never.self, "the tenant's consumer exists while it has work") { _ = try jetStream.backlog(stream: "email-system", consumer: consumer) }
-        try await PipelineHarness.waitUntil { (try? jetStream.backlog(stream: "email-system", consumer: consumer)) == nil }
+        try await eventually { (try? jetStream.backlog(stream: "email-system", consumer: consumer)) == nil }
         let second = try await harness.batch(config: config, payload: PipelineTests.emailPayload,
                                              csv: PipelineTests.csv(count: 50, offset: 1_000))
         try await harness.call("POST", "/api/batches/\(second)/send")

@@ -7,6 +7,7 @@ import Persistence
 import Pipeline
 import ProviderInstances
 import ProviderModel
+import TestSupport
 import Testing
 
 /// The delivery pipeline end to end on the real stack and the provider
@@ -93,8 +94,7 @@ struct PipelineTests {
         // An empty CSV cell is a variable that is there (empty); the third recipient gets "code ".
         #expect(greetings == ["Hi Ada, code 1", "Hi Grace, code 2", "Hi Lin, code "])
 
-        let missing = try await harness.batch(config: config, payload: ["data": ["greeting": "Hi {{nickname}}"]], csv: "address,name\nd,Dee\n")
-        try await harness.call("POST", "/api/batches/\(missing)/send")
+        let missing = try await harness.sentBatch(config: config, payload: ["data": ["greeting": "Hi {{nickname}}"]], csv: "address,name\nd,Dee\n")
         try await harness.wait(missing)
         let row = try harness.query("SELECT status, last_error FROM recipients WHERE batch_id = $1", [missing]).first
         #expect(row?[0] == "failed")
@@ -110,7 +110,7 @@ struct PipelineTests {
         try harness.start("sender", roles: "sender")
         let count = 50_000
         let batch = try await harness.sendResendBatch(sandbox: sandbox, count: count)
-        try await PipelineHarness.waitUntil { (PipelineHarness.counts(try await harness.detail(batch))["sent"] ?? 0) >= 5_000 }
+        try await eventually { (PipelineHarness.counts(try await harness.detail(batch))["sent"] ?? 0) >= 5_000 }
         harness.kill9("sender")
         try harness.start("sender", roles: "sender")
         let detail = try await harness.wait(batch, seconds: 240)
@@ -131,7 +131,7 @@ struct PipelineTests {
         try harness.start("processor", roles: "processor")
         let count = 50_000
         let batch = try await harness.sendResendBatch(sandbox: sandbox, count: count)
-        try await PipelineHarness.waitUntil {
+        try await eventually {
             let row = try harness.query("SELECT cursor_position > 0, expanded_at IS NULL FROM batches WHERE id = $1", [batch]).first
             return row?[0] == "t" && row?[1] == "t"
         }
@@ -221,8 +221,7 @@ struct PipelineTests {
         try harness.start("host")
         // Nothing listens on port 9: every send is a transport failure, retryable, until the attempts run out.
         let config = try await harness.sendConfig("resend", sandbox: "http://127.0.0.1:9")
-        let batch = try await harness.batch(config: config, payload: Self.emailPayload, csv: Self.csv(count: 20))
-        try await harness.call("POST", "/api/batches/\(batch)/send")
+        let batch = try await harness.sentBatch(config: config, payload: Self.emailPayload, csv: Self.csv(count: 20))
         var detail = try await harness.wait(batch)
         #expect(PipelineHarness.counts(detail)["failed"] == 20)
         let row = try harness.query("SELECT attempts, last_error FROM recipients WHERE batch_id = $1 LIMIT 1", [batch]).first
@@ -234,7 +233,9 @@ struct PipelineTests {
         #expect(letters.flatMap { $0["addresses"] as? [String] ?? [] }.count == 20)
 
         try await harness.call("PATCH", "/api/send-configs/\(config)", json: ["credentials": ["base_url": sandbox.url]])
-        // The cached instance is made again within its recheck time (5 s).
+        // The sender's cached instance is made again within its recheck time (5 s, SendConfigInstances.recheckMs).
+        // Nothing outside the sender shows when it rereads the config, and the code takes no clock a test could
+        // move, so the test waits that time out: the wait is the point here.
         try await Task.sleep(for: .seconds(6))
         let redriven = try harness.cli(["dlq", "redrive", "--batch", batch])
         #expect(redriven.status == 0 && redriven.output.contains("20 recipients"), "\(redriven.output)")
@@ -253,7 +254,7 @@ struct PipelineTests {
         // No processor yet: the batch is discovered and marked processing, then makes no progress.
         try harness.start("control", roles: "api,discoverer,sender,background")
         let batch = try await harness.sendResendBatch(sandbox: sandbox, count: 2_000)
-        try await PipelineHarness.waitUntil {
+        try await eventually {
             (try harness.query("SELECT recoveries FROM batches WHERE id = $1", [batch]).first?[0]).flatMap { $0.flatMap { Int($0) } } ?? 0 >= 1
         }
         try harness.start("processor", roles: "processor")
@@ -277,13 +278,15 @@ struct PipelineTests {
         let formatter = ISO8601DateFormatter()
         formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
         try await harness.call("POST", "/api/batches/\(batch)/send", json: ["scheduledAt": formatter.string(from: due)])
-        try await Task.sleep(for: .milliseconds(1_500))
         #expect(try await harness.detail(batch)["status"] as? String == "queued")
-        #expect(Self.section(try await sandbox.stats(), "resend")["messages_accepted"] == 0)
         try await harness.wait(batch, seconds: 30)
+        // Not before: the batch started, and every message reached the sandbox, at or after the time it was due
+        // (one clock, the machine's; 50 ms for the rounding of the stored time).
+        let dueMs = Int64(due.timeIntervalSince1970 * 1_000)
         let started = try harness.query("SELECT extract(epoch FROM started_at) FROM batches WHERE id = $1", [batch]).first?[0] ?? nil
         #expect((Double(started ?? "0") ?? 0) >= due.timeIntervalSince1970 - 0.05)
-        #expect(Self.section(try await sandbox.stats(), "resend")["messages_accepted"] == 10)
+        let arrivals = try await Self.arrivals(sandbox, "resend")
+        #expect(arrivals.count == 10 && arrivals.allSatisfy { $0 >= dueMs - 50 }, "arrivals \(arrivals.map { $0 - dueMs }) ms after the due time")
     }
 
     @Test("cancel mid-send: nothing reaches the sandbox after the cancel is answered, beyond sends in flight, which are recorded")
@@ -296,15 +299,22 @@ struct PipelineTests {
         try harness.start("host")
         let count = 20_000
         let batch = try await harness.sendResendBatch(sandbox: sandbox, count: count)
-        try await PipelineHarness.waitUntil { (Self.section(try await sandbox.stats(), "resend")["messages_accepted"] ?? 0) >= 1_000 }
+        try await eventually { (Self.section(try await sandbox.stats(), "resend")["messages_accepted"] ?? 0) >= 1_000 }
         try await harness.call("POST", "/api/batches/\(batch)/cancel")
         let requestsAtCancel = Self.section(try await sandbox.stats(), "resend")["requests"] ?? 0
-        // Requests already on the wire finish within the slow answer; none may start after.
-        try await Task.sleep(for: .seconds(3))
+        // Requests already on the wire finish within the slow answer and are recorded: settled once every
+        // recipient is sent or cancelled.
+        try await eventually("every recipient sent or cancelled", timeout: .seconds(30)) {
+            let rows = try harness.rowsByStatus(batch)
+            return (rows["sent"] ?? 0) + (rows["cancelled"] ?? 0) == count
+        }
         let settled = Self.section(try await sandbox.stats(), "resend")
-        try await Task.sleep(for: .seconds(2))
-        let later = Self.section(try await sandbox.stats(), "resend")
-        #expect(later["messages_accepted"] == settled["messages_accepted"], "nothing sent after the cancel settled")
+        // What must not happen: a request started after that. A lane still sending would start one every slow answer
+        // (300 ms): a second of them is the wait.
+        let nothingLater = try await holds(for: .seconds(1)) {
+            Self.section(try await sandbox.stats(), "resend")["requests"] == settled["requests"]
+        }
+        #expect(nothingLater, "nothing sent after the cancel settled")
         #expect((settled["requests"] ?? 0) - requestsAtCancel <= 4, "at most the requests in flight at the cancel")
         #expect((settled["messages_accepted"] ?? 0) < count / 2, "the cancel stopped the batch in the middle")
         let detail = try await harness.detail(batch)
@@ -325,7 +335,7 @@ struct PipelineTests {
         try harness.start("host", roles: "api")
         let batch = try await harness.sendResendBatch(sandbox: sandbox, count: 5)
         try await harness.call("POST", "/api/batches/\(batch)/cancel")
-        let redis = try RedisConnection(url: try PipelineHarness.environmentValue("REDIS_URL"))
+        let redis = try RedisConnection(url: try StackEnvironment.value("REDIS_URL"))
         let flag = "test:\(harness.databaseName):pipeline:b:\(batch):cancel"
         #expect(try redis.command(["EXISTS", flag]).integer == 1)
         _ = try redis.command(["DEL", flag])
@@ -357,9 +367,6 @@ struct PipelineTests {
 /// Plain GETs outside a deployment (the recording server).
 enum APIHarnessFree {
     static func get(_ url: String) async throws -> [String] {
-        let client = CurlHTTPClient()
-        defer { client.shutdown() }
-        let result = await client.execute(PreparedRequest(method: "GET", url: url, headers: [], body: [], messageIndices: []))
-        return try JSONSerialization.jsonObject(with: Data(result.body)) as? [String] ?? []
+        try JSONSerialization.jsonObject(with: Data(await LoopbackHTTP.get(url).body)) as? [String] ?? []
     }
 }

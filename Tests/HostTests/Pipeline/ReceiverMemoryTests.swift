@@ -26,7 +26,7 @@ extension PipelineTests {
         let port = harness.receiverPort
 
         // The config trusts certificates under a loopback port where nothing listens: each fetch fails at once.
-        let nowhere = "http://127.0.0.1:\(try TestSandbox.freePort())"
+        let nowhere = "http://127.0.0.1:\(try LoopbackPort.free())"
         let ses = try await harness.sendConfig("ses", sandbox: nowhere)
         let start = try #require(Self.residentMegabytes(pid: pid))
         let run = UUID().uuidString.prefix(8).lowercased()

@@ -1,5 +1,6 @@
 import Foundation
 import HostCore
+import TestSupport
 import Testing
 
 /// The stack's own servers restarted under a sending batch. They are shared by every test, so
@@ -12,8 +13,8 @@ struct ServerRestartTests {
     /// Spawned and awaited with posix_spawn and waitpid: Foundation's Process learns of an exit through a
     /// descriptor the child inherits, which the restarted server (a grandchild) keeps open for good.
     static func restart(_ server: String, pauseSeconds: Int = 0) async throws {
-        let log = TestEnvironment.scratch.appendingPathComponent("restart-\(server).log").path
-        let script = TestEnvironment.packageRoot.appendingPathComponent("scripts/stack").path
+        let log = TestPaths.scratch.appendingPathComponent("restart-\(server).log").path
+        let script = TestPaths.packageRoot.appendingPathComponent("scripts/stack").path
         let status: Int32 = await withCheckedContinuation { continuation in
             Thread.detachNewThread {
                 var actions = posix_spawn_file_actions_t()
@@ -48,7 +49,7 @@ struct ServerRestartTests {
             }
         }
         guard status == 0 else {
-            throw TestEnvironment.FixtureError(message: "restart \(server) failed (\(status)): \((try? String(contentsOfFile: log, encoding: .utf8)) ?? "")")
+            throw TestSupportError("restart \(server) failed (\(status)): \((try? String(contentsOfFile: log, encoding: .utf8)) ?? "")")
         }
     }
 
@@ -63,7 +64,7 @@ struct ServerRestartTests {
         try harness.start("host")
         let count = 30_000
         let batch = try await harness.sendResendBatch(sandbox: sandbox, count: count)
-        try await PipelineHarness.waitUntil { (PipelineTests.section(try await sandbox.stats(), "resend")["messages_accepted"] ?? 0) >= 3_000 }
+        try await eventually { (PipelineTests.section(try await sandbox.stats(), "resend")["messages_accepted"] ?? 0) >= 3_000 }
         try await Self.restart(server)
         let acceptedAtRestart = PipelineTests.section(try await sandbox.stats(), "resend")["messages_accepted"] ?? 0
         #expect(acceptedAtRestart < count / 2, "the restart came in the middle of the batch")
@@ -90,12 +91,14 @@ struct ServerRestartTests {
             return await PipelineTests.post(url, try PipelineTests.resendHeaders(body, id: id, at: Int64(Date().timeIntervalSince1970)), body)
         }
         #expect(try await post("msg_before").status == 200)
+        let nats = try #require(URL(string: try StackEnvironment.value("NATS_URL"))?.port, "NATS_URL names no port")
         async let restarted: Void = Self.restart("nats", pauseSeconds: 6)
-        try await Task.sleep(for: .seconds(2))
+        // Asked once NATS is down (its port refuses connections), within the restart's 6 s pause.
+        try await eventually("NATS stopped", timeout: .seconds(20), interval: .milliseconds(50)) { !LoopbackPort.accepts(nats) }
         let during = try await post("msg_during")
         #expect(during.status == 503, "answered \(during.status) \(during.body) while NATS was stopped")
         try await restarted
-        try await PipelineHarness.waitUntil { try await post("msg_after").status == 200 }
+        try await eventually { try await post("msg_after").status == 200 }
     }
 
     @Test("ClickHouse stopped during a 100,000-recipient batch and started again: every event is in ClickHouse once (before and after FINAL), the summed views agree, and the writer's memory stayed under its bound while it spilled to disk")
@@ -110,7 +113,7 @@ struct ServerRestartTests {
         try harness.start("host")
         let count = 100_000
         let batch = try await harness.sendResendBatch(sandbox: sandbox, count: count)
-        try await PipelineHarness.waitUntil { (PipelineTests.section(try await sandbox.stats(), "resend")["messages_accepted"] ?? 0) >= 10_000 }
+        try await eventually { (PipelineTests.section(try await sandbox.stats(), "resend")["messages_accepted"] ?? 0) >= 10_000 }
 
         // The writer's gauges, sampled until the batch is done and its events are written.
         let sampling = Task {
@@ -118,6 +121,7 @@ struct ServerRestartTests {
             while !Task.isCancelled {
                 peak.buffered = max(peak.buffered, await harness.metric("analytics_buffer_events") ?? 0)
                 peak.spilled = max(peak.spilled, await harness.metric("analytics_spilled_events") ?? 0)
+                // The sampling period, not a wait: a peak shorter than 100 ms may be missed, which only lowers it.
                 try? await Task.sleep(for: .milliseconds(100))
             }
             return peak
@@ -137,7 +141,7 @@ struct ServerRestartTests {
             })
         }
         let expected = ["queued": count, "sent": count]
-        try await PipelineHarness.waitUntil(seconds: 90) { try await events(final: false) == expected }
+        try await eventually(timeout: .seconds(90)) { try await events(final: false) == expected }
         sampling.cancel()
         let peak = await sampling.value
         #expect(try await events(final: false) == expected, "no row twice, even before merges")
