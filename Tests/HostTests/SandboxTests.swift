@@ -25,6 +25,11 @@ final class TestSandbox {
 
     func stats() async throws -> [String: Any] { try await get("/sandbox/stats") }
 
+    /// Messages of `provider` the sandbox accepted so far.
+    func accepted(_ provider: String = "resend") async throws -> Int {
+        (try await stats()[provider] as? [String: Any])?["messages_accepted"] as? Int ?? 0
+    }
+
     /// The fate the sandbox drew for each message of `provider` that has webhooks, by message id.
     func fates(_ provider: String) async throws -> [String: String] {
         try await get("/sandbox/fates?provider=\(provider)")["fates"] as? [String: String] ?? [:]

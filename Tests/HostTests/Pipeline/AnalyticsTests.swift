@@ -19,9 +19,8 @@ extension PipelineTests {
 
     @Test("After a batch and its webhooks, the batch stats, the overview and both time series equal the recipients' rows and events; filters, validation and ownership hold")
     func analyticsEqualRows() async throws {
-        let harness = try PipelineHarness()
+        let harness = try PipelineHarness().started(roles: Self.allRoles)
         defer { harness.finish() }
-        try harness.start("host", roles: Self.allRoles)
         let sandboxPort = try LoopbackPort.free()
         let config = try await harness.sendConfig("resend", sandbox: "http://127.0.0.1:\(sandboxPort)")
         let webhookURL = try await harness.call("GET", "/api/send-configs/\(config)")["webhookUrl"] as? String ?? ""

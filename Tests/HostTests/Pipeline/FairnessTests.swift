@@ -76,7 +76,7 @@ extension PipelineTests {
         #expect(shown["to"] as? String == "urgent0@example.org" && (shown["providerMessageId"] as? String)?.isEmpty == false)
 
         // A replay of the same request under the same key returns the first answer and sends nothing.
-        let before = PipelineTests.section(try await sandbox.stats(), "resend")["messages_accepted"] ?? 0
+        let before = try await sandbox.accepted()
         let body: [String: Any] = ["sendConfigId": config, "to": "once@example.org", "payload": ["subject": "Once", "text": "Only once"]]
         let first = try await harness.call("POST", "/api/messages", json: body, expect: 202, headers: ["Idempotency-Key": "order-77"])
         let again = try await harness.call("POST", "/api/messages", json: body, expect: 202, headers: ["Idempotency-Key": "order-77"])
@@ -95,9 +95,8 @@ extension PipelineTests {
 
     @Test("POST /api/messages refuses bad input naming the field: unknown config, bad address, missing variable, bad key; an unknown id is 404")
     func messageInput() async throws {
-        let harness = try PipelineHarness()
+        let harness = try PipelineHarness().started(roles: "api")
         defer { harness.finish() }
-        try harness.start("host", roles: "api")
         let config = try await harness.sendConfig("resend", sandbox: "http://127.0.0.1:9")
         let good: [String: Any] = ["sendConfigId": config, "to": "a@example.org", "payload": ["subject": "Hi {{name}}", "text": "x"],
                                    "variables": ["name": "A"]]
@@ -130,9 +129,8 @@ extension PipelineTests {
     @Test("A tenant idle for tenant_idle_ms loses its queue's consumer; its next batch makes it again and is sent")
     func idleTenantQueueRemoved() async throws {
         let sandbox = try TestSandbox(config: Self.fairSandboxConfig)
-        let harness = try PipelineHarness(pipeline: "tenant_idle_ms = 1000\nrecovery_interval_ms = 1000")
+        let harness = try PipelineHarness(pipeline: "tenant_idle_ms = 1000\nrecovery_interval_ms = 1000").started()
         defer { harness.finish() }
-        try harness.start("host")
         let config = try await harness.sendConfig("resend", sandbox: sandbox.url)
         let first = try await harness.sentBatch(config: config, payload: PipelineTests.emailPayload, csv: PipelineTests.csv(count: 50))
         try await harness.wait(first)

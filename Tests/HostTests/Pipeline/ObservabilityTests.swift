@@ -30,9 +30,8 @@ extension PipelineTests {
 
     @Test("While a batch sends, /api/metrics shows its queue depth and Prometheus has it; afterwards every dashboard query returns data")
     func metricsAndDashboards() async throws {
-        let harness = try PipelineHarness(limits: SendRateLimits.unlimitedTOML + "\nsystem = 300")
+        let harness = try PipelineHarness(limits: SendRateLimits.unlimitedTOML + "\nsystem = 300").started(roles: Self.allRoles)
         defer { harness.finish() }
-        try harness.start("host", roles: Self.allRoles)
         // The stack's Prometheus scrapes the files in its targets folder (it watches the folder).
         let targets = TestPaths.packageRoot.appendingPathComponent(".stack/prometheus/targets/\(harness.databaseName).json")
         try Data(#"[{"targets":["127.0.0.1:\#(harness.apiPort)"],"labels":{"deployment":"\#(harness.databaseName)"}}]"#.utf8).write(to: targets)

@@ -148,6 +148,15 @@ final class PipelineHarness: @unchecked Sendable {
         if key.isEmpty, roles.contains("api") { key = try makeKey() }
     }
 
+    /// This deployment with its host `host` started (`start("host", roles:)`); finished again when that fails.
+    func started(roles: String = "api,discoverer,processor,sender,background") throws -> PipelineHarness {
+        do { try start("host", roles: roles) } catch {
+            finish()
+            throw error
+        }
+        return self
+    }
+
     /// `kill -9`: no draining, no goodbye.
     func kill9(_ name: String) {
         hosts.removeValue(forKey: name)?.kill9()

@@ -26,15 +26,29 @@ struct PipelineTests {
         return text
     }
 
+    /// A deployment sending a Resend batch of `count` slowly (every answer `slowMs` late; `lanes` lanes of 2 chunks)
+    /// once the sandbox has accepted `accepted` of it.
+    static func slowlySending(count: Int, slowMs: Int, lanes: Int, accepted: Int) async throws -> (TestSandbox, PipelineHarness, batch: String) {
+        let sandbox = try TestSandbox(config: "[faults.resend]\nslow = 1.0\nslow_ms = \(slowMs)\n")
+        let harness = try PipelineHarness(pipeline: "sender_lanes = \(lanes)\nfetch_batch = 2").started()
+        do {
+            let batch = try await harness.sendResendBatch(sandbox: sandbox, count: count)
+            try await eventually("\(accepted) messages accepted") { try await sandbox.accepted() >= accepted }
+            return (sandbox, harness, batch)
+        } catch {
+            harness.finish()
+            throw error
+        }
+    }
+
     static var emailPayload: [String: Any] { ["subject": "Hello {{name}}", "html": "<p>Hi {{name}}</p>"] }
 
     @Test("every provider: all recipients terminal, batch completed, counters = rows = the sandbox's count, no duplicates, suppressed never sent",
           arguments: ["resend", "ses", "telnyx", "webhook"])
     func everyProvider(provider: String) async throws {
         let sandbox = try TestSandbox(config: "[ses]\nrequire_confirmation = false\n")
-        let harness = try PipelineHarness()
+        let harness = try PipelineHarness().started()
         defer { harness.finish() }
-        try harness.start("host")
         let config = try await harness.sendConfig(provider == "webhook" ? "custom-webhook" : provider, sandbox: sandbox.url)
         let count = 250
         // Webhook endpoints are not suppressible addresses (the API takes email addresses and phone numbers).
@@ -78,9 +92,8 @@ struct PipelineTests {
     @Test("each recipient's placeholders are rendered with its own variables; one missing a variable fails alone, with the reason")
     func templateRendered() async throws {
         let receiver = try TestHTTPServer()
-        let harness = try PipelineHarness()
+        let harness = try PipelineHarness().started()
         defer { harness.finish() }
-        try harness.start("host")
         let config = try await harness.sendConfig("custom-webhook", sandbox: "", url: receiver.url("/record"))
         let batch = try await harness.batch(config: config, payload: ["data": ["greeting": "Hi {{name}}, code {{code}}"]],
                                             csv: "address,name,code\na,Ada,1\nb,Grace,2\nc,Lin,\n")
@@ -150,9 +163,8 @@ struct PipelineTests {
     @Test("throttling (429) is a delay: every recipient sent with one attempt")
     func throttledUsesNoAttempt() async throws {
         let sandbox = try TestSandbox(config: "[faults.resend]\nrate_limited = 0.3\n")
-        let harness = try PipelineHarness()
+        let harness = try PipelineHarness().started()
         defer { harness.finish() }
-        try harness.start("host")
         let batch = try await harness.sendResendBatch(sandbox: sandbox, count: 3_000)
         try await harness.wait(batch)
         #expect(try harness.rowsByStatus(batch) == ["sent": 3_000])
@@ -166,9 +178,8 @@ struct PipelineTests {
     @Test("rate_limited 0.3 and server_error 0.1 faults: every recipient still ends sent, nothing twice")
     func faultsStillDeliver() async throws {
         let sandbox = try TestSandbox(config: "[faults.resend]\nrate_limited = 0.3\nserver_error = 0.1\n")
-        let harness = try PipelineHarness()
+        let harness = try PipelineHarness().started()
         defer { harness.finish() }
-        try harness.start("host")
         let batch = try await harness.sendResendBatch(sandbox: sandbox, count: 3_000)
         try await harness.wait(batch)
         #expect(try harness.rowsByStatus(batch) == ["sent": 3_000])
@@ -182,9 +193,8 @@ struct PipelineTests {
     @Test("lost responses on Resend: the idempotency key keeps it to 0 duplicates")
     func lostResponses() async throws {
         let sandbox = try TestSandbox(config: "[faults.resend]\nlost_response = 0.2\n")
-        let harness = try PipelineHarness()
+        let harness = try PipelineHarness().started()
         defer { harness.finish() }
-        try harness.start("host")
         let batch = try await harness.sendResendBatch(sandbox: sandbox, count: 3_000)
         try await harness.wait(batch)
         #expect(try harness.rowsByStatus(batch) == ["sent": 3_000])
@@ -198,9 +208,8 @@ struct PipelineTests {
     @Test("a permanent refusal for one recipient leaves its chunk-mates sent, and says why")
     func permanentRefusalAlone() async throws {
         let sandbox = try TestSandbox()
-        let harness = try PipelineHarness()
+        let harness = try PipelineHarness().started()
         defer { harness.finish() }
-        try harness.start("host")
         let config = try await harness.sendConfig("ses", sandbox: sandbox.url)
         let batch = try await harness.batch(config: config, payload: Self.emailPayload,
                                             csv: "email,name\na@example.org,A\nrejected@example.org,R\nb@example.org,B\n")
@@ -216,9 +225,8 @@ struct PipelineTests {
     @Test("out of attempts: failed with the last reason and dead-lettered; dlq list shows them, dlq redrive sends them once the provider is reachable")
     func deadLetters() async throws {
         let sandbox = try TestSandbox()
-        let harness = try PipelineHarness(pipeline: "max_attempts = 2")
+        let harness = try PipelineHarness(pipeline: "max_attempts = 2").started()
         defer { harness.finish() }
-        try harness.start("host")
         // Nothing listens on port 9: every send is a transport failure, retryable, until the attempts run out.
         let config = try await harness.sendConfig("resend", sandbox: "http://127.0.0.1:9")
         let batch = try await harness.sentBatch(config: config, payload: Self.emailPayload, csv: Self.csv(count: 20))
@@ -269,9 +277,8 @@ struct PipelineTests {
     @Test("a scheduled batch is sent when due, not before")
     func scheduled() async throws {
         let sandbox = try TestSandbox()
-        let harness = try PipelineHarness()
+        let harness = try PipelineHarness().started()
         defer { harness.finish() }
-        try harness.start("host")
         let config = try await harness.sendConfig("resend", sandbox: sandbox.url)
         let batch = try await harness.batch(config: config, payload: Self.emailPayload, csv: Self.csv(count: 10))
         let due = Date().addingTimeInterval(3)
@@ -293,13 +300,9 @@ struct PipelineTests {
     func cancelMidSend() async throws {
         // Slow answers and small rounds (2 lanes of 2 chunks: at most 4 requests in flight) keep the batch
         // sending for many seconds, so the cancel lands in the middle and what follows it is countable.
-        let sandbox = try TestSandbox(config: "[faults.resend]\nslow = 1.0\nslow_ms = 300\n")
-        let harness = try PipelineHarness(pipeline: "sender_lanes = 2\nfetch_batch = 2")
-        defer { harness.finish() }
-        try harness.start("host")
         let count = 20_000
-        let batch = try await harness.sendResendBatch(sandbox: sandbox, count: count)
-        try await eventually { (Self.section(try await sandbox.stats(), "resend")["messages_accepted"] ?? 0) >= 1_000 }
+        let (sandbox, harness, batch) = try await Self.slowlySending(count: count, slowMs: 300, lanes: 2, accepted: 1_000)
+        defer { harness.finish() }
         try await harness.call("POST", "/api/batches/\(batch)/cancel")
         let requestsAtCancel = Self.section(try await sandbox.stats(), "resend")["requests"] ?? 0
         // Requests already on the wire finish within the slow answer and are recorded: settled once every
@@ -330,9 +333,8 @@ struct PipelineTests {
     @Test("a cancel whose flag did not reach the workers (Redis away) takes effect when retried, though the batch is already cancelled (409)")
     func cancelRetried() async throws {
         let sandbox = try TestSandbox()
-        let harness = try PipelineHarness()
+        let harness = try PipelineHarness().started(roles: "api")
         defer { harness.finish() }
-        try harness.start("host", roles: "api")
         let batch = try await harness.sendResendBatch(sandbox: sandbox, count: 5)
         try await harness.call("POST", "/api/batches/\(batch)/cancel")
         let redis = try RedisConnection(url: try StackEnvironment.value("REDIS_URL"))

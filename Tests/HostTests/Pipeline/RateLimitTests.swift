@@ -36,9 +36,8 @@ extension PipelineTests {
     func perConfigLimitAndLiveChange() async throws {
         let rate = 50
         let sandbox = try TestSandbox(config: Self.rateSandboxConfig)
-        let harness = try PipelineHarness(limits: "")
+        let harness = try PipelineHarness(limits: "").started()
         defer { harness.finish() }
-        try harness.start("host")
         let config = try await harness.sendConfig("resend", sandbox: sandbox.url)
         try await harness.call("PATCH", "/api/send-configs/\(config)", json: ["rateLimit": rate])
         let batch = try await harness.sentBatch(config: config, payload: PipelineTests.emailPayload, csv: PipelineTests.csv(count: 1_250))
@@ -101,9 +100,8 @@ extension PipelineTests {
 
     @Test("The admin API: operators only (a user key is 403, no token 401), bad limits refused naming the field, unknown ids 404, changes listed")
     func adminAPI() async throws {
-        let harness = try PipelineHarness(limits: "[limits]\nsystem = 5000\n")
+        let harness = try PipelineHarness(limits: "[limits]\nsystem = 5000\n").started(roles: "api")
         defer { harness.finish() }
-        try harness.start("host", roles: "api")
         let config = try await harness.sendConfig("resend", sandbox: "http://127.0.0.1:9")
         try await harness.call("GET", "/admin/limits", expect: 403)
         try await harness.call("GET", "/admin/limits", expect: 401, token: "not-the-admin-token")

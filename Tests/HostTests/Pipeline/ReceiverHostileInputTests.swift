@@ -118,9 +118,8 @@ extension PipelineTests {
 
     @Test("GET /metrics on the public receiver port answers 404; the API port serves the process's metrics, and a receiver run apart serves them on its --ops-port only when given")
     func metricsOffTheReceiverPort() async throws {
-        let harness = try PipelineHarness()
+        let harness = try PipelineHarness().started(roles: "api,receiver")
         defer { harness.finish() }
-        try harness.start("host", roles: "api,receiver")
         let onReceiver = await Self.get(port: harness.receiverPort, "/metrics")
         #expect(onReceiver.status == 404, "the receiver's port answered /metrics with \(onReceiver.status)")
         #expect(!onReceiver.body.contains("webhook_verifications_total"))

@@ -58,15 +58,11 @@ struct ServerRestartTests {
     func restartMidBatch(server: String) async throws {
         // Slow answers and small rounds (one lane of 2 chunks) keep the batch sending for ~15 s, so the
         // restart (a second or two) lands in the middle and the rest is sent after it.
-        let sandbox = try TestSandbox(config: "[faults.resend]\nslow = 1.0\nslow_ms = 100\n")
-        let harness = try PipelineHarness(pipeline: "sender_lanes = 1\nfetch_batch = 2")
-        defer { harness.finish() }
-        try harness.start("host")
         let count = 30_000
-        let batch = try await harness.sendResendBatch(sandbox: sandbox, count: count)
-        try await eventually { (PipelineTests.section(try await sandbox.stats(), "resend")["messages_accepted"] ?? 0) >= 3_000 }
+        let (sandbox, harness, batch) = try await PipelineTests.slowlySending(count: count, slowMs: 100, lanes: 1, accepted: 3_000)
+        defer { harness.finish() }
         try await Self.restart(server)
-        let acceptedAtRestart = PipelineTests.section(try await sandbox.stats(), "resend")["messages_accepted"] ?? 0
+        let acceptedAtRestart = try await sandbox.accepted()
         #expect(acceptedAtRestart < count / 2, "the restart came in the middle of the batch")
         let detail = try await harness.wait(batch, seconds: 240)
         #expect(PipelineHarness.counts(detail)["sent"] == count)
@@ -78,9 +74,8 @@ struct ServerRestartTests {
 
     @Test("A webhook whose publish JetStream does not acknowledge (NATS stopped) gets 503, never 200; once NATS is back, 200")
     func webhookWithoutNATS() async throws {
-        let harness = try PipelineHarness()
+        let harness = try PipelineHarness().started(roles: "api,receiver")
         defer { harness.finish() }
-        try harness.start("host", roles: "api,receiver")
         let sandbox = try TestSandbox()
         let config = try await harness.sendConfig("resend", sandbox: sandbox.url)
         let url = "http://127.0.0.1:\(harness.receiverPort)/webhooks/resend/\(config)"
@@ -113,7 +108,7 @@ struct ServerRestartTests {
         try harness.start("host")
         let count = 100_000
         let batch = try await harness.sendResendBatch(sandbox: sandbox, count: count)
-        try await eventually { (PipelineTests.section(try await sandbox.stats(), "resend")["messages_accepted"] ?? 0) >= 10_000 }
+        try await eventually { try await sandbox.accepted() >= 10_000 }
 
         // The writer's gauges, sampled until the batch is done and its events are written.
         let sampling = Task {
@@ -127,7 +122,7 @@ struct ServerRestartTests {
             return peak
         }
         try await Self.restart("clickhouse", pauseSeconds: 8)
-        let acceptedAtRestart = PipelineTests.section(try await sandbox.stats(), "resend")["messages_accepted"] ?? 0
+        let acceptedAtRestart = try await sandbox.accepted()
         #expect(acceptedAtRestart < count, "the outage came while the batch was sending")
         let detail = try await harness.wait(batch, seconds: 240)
         #expect(PipelineHarness.counts(detail)["sent"] == count)

@@ -18,9 +18,8 @@ import Testing
 extension PipelineTests {
     @Test("One tenant's 50 signed webhooks that PostgreSQL refuses (an event id too long for its index) hold nobody back: another tenant's ordinary event is applied within 2 s, and the 50 end in batchsender webhooks dead-letters with PostgreSQL's reason")
     func refusedEventsAreDeadLettered() async throws {
-        let harness = try PipelineHarness()
+        let harness = try PipelineHarness().started(roles: Self.allRoles)
         defer { harness.finish() }
-        try harness.start("host", roles: Self.allRoles)
         // The sandbox sends but posts no webhooks of its own: the test posts every webhook.
         let sandbox = try TestSandbox()
 

@@ -45,9 +45,8 @@ extension PipelineTests {
 
     @Test("The receiver refuses every forged, tampered, stale or unsigned webhook with 401 and the reason, unknown configs with 404, big bodies with 413, and stores only what it verified")
     func receiverRefusals() async throws {
-        let harness = try PipelineHarness()
+        let harness = try PipelineHarness().started(roles: "api,receiver")
         defer { harness.finish() }
-        try harness.start("host", roles: "api,receiver")
         let sandbox = try TestSandbox()
         let resend = try await harness.sendConfig("resend", sandbox: sandbox.url)
         let telnyx = try await harness.sendConfig("telnyx", sandbox: sandbox.url)
@@ -177,9 +176,8 @@ extension PipelineTests {
 
     @Test("A webhook for a message never sent is tried again, then kept as an orphan that `webhooks orphans` lists")
     func orphans() async throws {
-        let harness = try PipelineHarness(webhooks: "orphan_after_ms = 1000")
+        let harness = try PipelineHarness(webhooks: "orphan_after_ms = 1000").started(roles: "api,receiver,webhook-processor")
         defer { harness.finish() }
-        try harness.start("host", roles: "api,receiver,webhook-processor")
         let sandbox = try TestSandbox()
         let config = try await harness.sendConfig("resend", sandbox: sandbox.url)
         let id = "orphan-\(UUID().uuidString.prefix(8).lowercased())"
@@ -202,9 +200,8 @@ extension PipelineTests {
 
     @Test("A receiver connection that trickles its request gets 408 and is closed after request_timeout_ms, an idle one is closed, and others are answered meanwhile")
     func receiverRequestDeadline() async throws {
-        let harness = try PipelineHarness(webhooks: "request_timeout_ms = 1000")
+        let harness = try PipelineHarness(webhooks: "request_timeout_ms = 1000").started(roles: "api,receiver")
         defer { harness.finish() }
-        try harness.start("host", roles: "api,receiver")
         let port = harness.receiverPort
         struct Outcome: Sendable { var answer: String; var closedAfter: Double? }
         // Each client says when its connection is open and its opening sent.

@@ -9,9 +9,8 @@ import Testing
 extension PipelineTests {
     @Test("A webhook whose plugin the processing host has not loaded is tried again rather than dead-lettered at once, and a host with the plugin applies it")
     func pluginMissingDuringRollingDeploy() async throws {
-        let harness = try PipelineHarness()
+        let harness = try PipelineHarness().started(roles: "api,discoverer,processor,sender,background,receiver")
         defer { harness.finish() }
-        try harness.start("host", roles: "api,discoverer,processor,sender,background,receiver")
         let sandbox = try TestSandbox()
         let config = try await harness.sendConfig("telnyx", sandbox: sandbox.url)
         let (csv, payload) = Self.recipients("telnyx", count: 1)

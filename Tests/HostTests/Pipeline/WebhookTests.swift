@@ -47,9 +47,8 @@ extension PipelineTests {
     @Test("Each provider's webhooks through a BYOK config's own URL: every final status is the sandbox's planned fate, counters equal the rows, bounced and complained addresses are suppressed and skipped by the next batch",
           arguments: ["resend", "ses", "telnyx"])
     func webhooksBecomeStatuses(provider: String) async throws {
-        let harness = try PipelineHarness()
+        let harness = try PipelineHarness().started(roles: Self.allRoles)
         defer { harness.finish() }
-        try harness.start("host", roles: Self.allRoles)
         let sandboxPort = try LoopbackPort.free()
         let config = try await harness.sendConfig(provider, sandbox: "http://127.0.0.1:\(sandboxPort)")
         let webhookURL = try await harness.call("GET", "/api/send-configs/\(config)")["webhookUrl"] as? String
@@ -102,9 +101,8 @@ extension PipelineTests {
     func managedRoute(provider: String) async throws {
         let sandboxPort = try LoopbackPort.free()
         let sandboxURL = "http://127.0.0.1:\(sandboxPort)"
-        let harness = try PipelineHarness(tables: PipelineHarness.managedSESAndTelnyx(baseURL: sandboxURL, certificatePrefix: "\(sandboxURL)/sns/"), managedBaseURL: sandboxURL)
+        let harness = try PipelineHarness(tables: PipelineHarness.managedSESAndTelnyx(baseURL: sandboxURL, certificatePrefix: "\(sandboxURL)/sns/"), managedBaseURL: sandboxURL).started(roles: Self.allRoles)
         defer { harness.finish() }
-        try harness.start("host", roles: Self.allRoles)
         // Made through the API: it takes no credentials and sends with the deployment's own account.
         let managed = try await harness.managedConfig(provider)
         // The managed route's ids do not name the config, so a seed of its own keeps runs apart.
