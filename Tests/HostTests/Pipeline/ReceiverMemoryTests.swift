@@ -90,8 +90,9 @@ extension PipelineTests {
         #expect(first == [404: missing.count], "unknown ids: \(first)")
         #expect(try await signed("warm") == 200, "the real config's webhook is stored")
 
-        // The send_configs table locked: every read of it waits until the lock goes (10 s).
-        let locked = DispatchSemaphore(value: 0)
+        // The send_configs table locked: every read of it waits until the test lets the lock go.
+        let locked = DispatchSemaphore(value: 0), unlock = DispatchSemaphore(value: 0)
+        defer { unlock.signal() }
         let databaseURL = harness.databaseURL
         let lockFailure = Mutex<String?>(nil)
         Thread.detachNewThread {
@@ -101,7 +102,8 @@ extension PipelineTests {
                 try holder.execute("BEGIN")
                 try holder.execute("LOCK TABLE send_configs IN ACCESS EXCLUSIVE MODE")
                 locked.signal()
-                Thread.sleep(forTimeInterval: 10)
+                // Held until the checks below are done (a test that failed before them lets go at its end).
+                _ = unlock.wait(timeout: .now() + 300)
                 try holder.execute("ROLLBACK")
             } catch {
                 lockFailure.withLock { $0 = "\(error)" }
@@ -113,11 +115,11 @@ extension PipelineTests {
 
         let flood = await Self.flood(port: port, connections: 256, perConnection: 8, bodyBytes: 16_384)
         let resident = try #require(Self.residentMegabytes(pid: pid), "the receiver died during the flood")
-        // Still within the lock: the ids already known to have no config are answered from memory, at once.
-        let asked = ContinuousClock.now
+        // Still within the lock: the ids already known to have no config are answered from memory. A lookup would
+        // wait on the lock until its statement timeout and answer 503, so every one answered 404 is one not looked up.
         let again = await Self.hammer(port: port, count: missing.count) { ("/webhooks/resend/\(missing[$0])", Self.resendBody("m-\($0)")) }
-        let askedFor = ContinuousClock.now - asked
-        #expect(again == [404: missing.count] && askedFor < .seconds(2), "unknown ids asked again, the database stuck: \(again) in \(askedFor)")
+        #expect(again == [404: missing.count], "unknown ids asked again, the database stuck: \(again)")
+        unlock.signal()
         print("unknown-config flood: \(flood.statuses), slowest \(flood.slowest), \(resident) MB")
         #expect(flood.statuses[0] == nil, "\(flood.statuses[0] ?? 0) requests got no answer")
         #expect(Set(flood.statuses.keys).isSubset(of: [404, 503]), "statuses: \(flood.statuses)")
