@@ -189,7 +189,7 @@ struct SandboxTests {
         _ = try send(plugin("Resend"), config: #"{"api_key":"re_test","base_url":"\#(sandbox.url)"}"#, messages: email)
         _ = try send(plugin("Telnyx"), config: Self.telnyxConfig.replacingOccurrences(of: "@URL@", with: sandbox.url),
                      messages: #"[{"id":"s1","channel":"sms","from":"+13125550100","to":"+13125550111","text":"hello"}]"#)
-        let stats = try await eventually("every webhook given up", timeout: .seconds(20), interval: .milliseconds(50)) { () -> [String: Any]? in
+        let stats = try await eventuallyValue("every webhook given up", timeout: .seconds(20), interval: .milliseconds(50)) { () -> [String: Any]? in
             let stats = try await sandbox.stats()
             let failed = (stats["resend"] as? [String: Any])?["webhooks_failed"] as? Int ?? 0
             return stats["webhooks_pending"] as? Int == 0 && failed >= 2 ? stats : nil

@@ -7,12 +7,14 @@ import Foundation
 /// Polls `condition` every `interval` until it is true; throws once `timeout` has passed without it.
 public func eventually(_ what: @autoclosure () -> String = "the condition", timeout: Duration = .seconds(60),
                        interval: Duration = .milliseconds(100), _ condition: () async throws -> Bool) async throws {
-    _ = try await eventually(what(), timeout: timeout, interval: interval) { try await condition() ? true : nil }
+    _ = try await eventuallyValue(what(), timeout: timeout, interval: interval) { try await condition() ? true : nil }
 }
 
 /// Polls `probe` every `interval` until it returns a value, and returns that value; throws once `timeout` has
-/// passed without one. The error names `what` and the last error the probe threw, if any.
-public func eventually<Value>(_ what: @autoclosure () -> String = "the condition", timeout: Duration = .seconds(60),
+/// passed without one. The error names `what` and the last error the probe threw, if any. (A name of its own: as
+/// an overload of `eventually`, a closure returning Bool could be taken for one returning `Bool?`, and end the
+/// wait at its first `false`.)
+public func eventuallyValue<Value>(_ what: @autoclosure () -> String = "the condition", timeout: Duration = .seconds(60),
                               interval: Duration = .milliseconds(100), _ probe: () async throws -> Value?) async throws -> Value {
     let clock = ContinuousClock()
     let deadline = clock.now + timeout

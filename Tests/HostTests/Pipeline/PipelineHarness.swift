@@ -29,6 +29,8 @@ final class PipelineHarness: @unchecked Sendable {
     private let http = CurlHTTPClient()
     /// The API key `call` sends (another tenant's, set by a test that acts as two users).
     var key = ""
+    /// What lives as long as this deployment (the sandbox its send-configs point at): released by `finish`.
+    var companions: [AnyObject] = []
 
     static let masterKey = String(repeating: "07", count: 32)
 
@@ -174,6 +176,7 @@ final class PipelineHarness: @unchecked Sendable {
 
     func finish() {
         stopHosts()
+        companions = []
         http.shutdown()
         if ownsDatabase { database.drop() }
     }
@@ -321,7 +324,7 @@ final class PipelineHarness: @unchecked Sendable {
     func wait(_ batch: String, for statuses: Set<String> = ["completed"], seconds: Int = 120) async throws -> [String: Any] {
         var last: [String: Any] = [:]
         do {
-            return try await eventually("batch \(batch) \(statuses.sorted())", timeout: .seconds(seconds), interval: .milliseconds(200)) {
+            return try await eventuallyValue("batch \(batch) \(statuses.sorted())", timeout: .seconds(seconds), interval: .milliseconds(200)) {
                 guard let detail = try? await detail(batch) else { return nil }
                 last = detail
                 return (detail["status"] as? String).map(statuses.contains) == true ? detail : nil

@@ -29,7 +29,7 @@ extension PipelineTests {
         -> (rows: [[String?]], fates: [String: String], mismatches: [String]) {
         var last: (rows: [[String?]], fates: [String: String], mismatches: [String]) = ([], [:], [])
         // Not settled in time: the mismatches left are what the test reports.
-        _ = try? await eventually("every recipient at its planned fate", timeout: .seconds(90), interval: .milliseconds(250)) { () -> Bool? in
+        _ = try? await eventually("every recipient at its planned fate", timeout: .seconds(90), interval: .milliseconds(250)) { () -> Bool in
             let fates = try await sandbox.fates(provider)
             let rows = try harness.query("SELECT provider_message_id, status, address FROM recipients WHERE batch_id = $1", [batch])
             let mismatches = rows.compactMap { row -> String? in
@@ -38,8 +38,8 @@ extension PipelineTests {
                 return row[1] == expected ? nil : "\(row[2] ?? "?"): \(fate) should be \(expected), is \(row[1] ?? "nil")"
             }
             last = (rows, fates, mismatches)
-            guard mismatches.isEmpty else { return nil }
-            return (try await sandbox.stats())["webhooks_pending"] as? Int == 0 ? true : nil
+            guard mismatches.isEmpty else { return false }
+            return (try await sandbox.stats())["webhooks_pending"] as? Int == 0
         }
         return last
     }
