@@ -17,12 +17,8 @@ import Testing
 extension PipelineTests {
     @Test("The receiver's memory stays under 200 MB after 100,000 SNS requests with distinct certificate URLs and 10,000 case spellings of one config id, and it still answers at once")
     func receiverMemoryBounded() async throws {
-        let harness = try PipelineHarness()
+        let (harness, pid) = try Self.receiverApart()
         defer { harness.finish() }
-        try harness.start("api", roles: "api")
-        // The receiver alone, so its process's memory is the receiver's.
-        try harness.start("receiver", roles: "receiver")
-        let pid = try #require(Self.pid(config: harness.configPath, roles: "receiver"), "the receiver's process is not in /proc")
         let port = harness.receiverPort
 
         // The config trusts certificates under a loopback port where nothing listens: each fetch fails at once.
@@ -72,11 +68,8 @@ extension PipelineTests {
 
     @Test("A flood of unknown config ids over 256 connections, while the database is stuck behind a lock, is answered 404 or 503 within 6 s each, memory stays bounded, and a real config's webhook is still stored")
     func unknownConfigFloodBounded() async throws {
-        let harness = try PipelineHarness()
+        let (harness, pid) = try Self.receiverApart()
         defer { harness.finish() }
-        try harness.start("api", roles: "api")
-        try harness.start("receiver", roles: "receiver")
-        let pid = try #require(Self.pid(config: harness.configPath, roles: "receiver"), "the receiver's process is not in /proc")
         let port = harness.receiverPort
         let real = try await harness.sendConfig("resend", sandbox: "http://127.0.0.1:9")
         func signed(_ id: String) async throws -> Int {
@@ -126,6 +119,22 @@ extension PipelineTests {
         #expect(flood.slowest < .seconds(6), "the slowest answer took \(flood.slowest)")
         #expect(resident < 200, "\(resident) MB after the flood")
         #expect(await Self.get(port: port, "/health").status == 200)
+    }
+
+    /// A deployment with its API in one host and its receiver alone in another, so that process's memory is the
+    /// receiver's; the receiver's pid.
+    static func receiverApart() throws -> (PipelineHarness, pid: Int32) {
+        let harness = try PipelineHarness().started(roles: "api")
+        do {
+            try harness.start("receiver", roles: "receiver")
+            guard let pid = Self.pid(config: harness.configPath, roles: "receiver") else {
+                throw TestSupportError("the receiver's process is not in /proc: did serve --roles receiver exit?")
+            }
+            return (harness, pid)
+        } catch {
+            harness.finish()
+            throw error
+        }
     }
 
     /// `perConnection` POSTs to random config ids on each of `connections` connections at once, each with a

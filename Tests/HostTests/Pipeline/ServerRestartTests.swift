@@ -74,10 +74,8 @@ struct ServerRestartTests {
 
     @Test("A webhook whose publish JetStream does not acknowledge (NATS stopped) gets 503, never 200; once NATS is back, 200")
     func webhookWithoutNATS() async throws {
-        let harness = try PipelineHarness().started(roles: "api,receiver")
+        let (harness, _, config) = try await PipelineTests.deployment(roles: "api,receiver", provider: "resend")
         defer { harness.finish() }
-        let sandbox = try TestSandbox()
-        let config = try await harness.sendConfig("resend", sandbox: sandbox.url)
         let url = "http://127.0.0.1:\(harness.receiverPort)/webhooks/resend/\(config)"
         let run = UUID().uuidString.prefix(8).lowercased()
         func post(_ name: String) async throws -> (status: Int, body: String) {

@@ -45,10 +45,8 @@ extension PipelineTests {
 
     @Test("The receiver refuses every forged, tampered, stale or unsigned webhook with 401 and the reason, unknown configs with 404, big bodies with 413, and stores only what it verified")
     func receiverRefusals() async throws {
-        let harness = try PipelineHarness().started(roles: "api,receiver")
+        let (harness, sandbox, resend) = try await Self.deployment(roles: "api,receiver", provider: "resend")
         defer { harness.finish() }
-        let sandbox = try TestSandbox()
-        let resend = try await harness.sendConfig("resend", sandbox: sandbox.url)
         let telnyx = try await harness.sendConfig("telnyx", sandbox: sandbox.url)
         let ses = try await harness.sendConfig("ses", sandbox: sandbox.url)
         let base = "http://127.0.0.1:\(harness.receiverPort)/webhooks"
@@ -120,15 +118,12 @@ extension PipelineTests {
         try FileManager.default.createDirectory(at: documents.appendingPathComponent("sns"), withIntermediateDirectories: true)
         try Data(pem).write(to: documents.appendingPathComponent("sns/test.pem"))
         let documentPort = try LoopbackPort.free()
-        let documentServer = Process()
-        documentServer.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
-        documentServer.arguments = ["-m", "http.server", String(documentPort), "--bind", "127.0.0.1", "--directory", documents.path]
-        documentServer.standardOutput = FileHandle.nullDevice
-        documentServer.standardError = FileHandle.nullDevice
-        try documentServer.run()
-        defer { documentServer.terminate() }
+        // Killed when released: Process.terminate()'s SIGTERM left it running (a child of a dispatch thread blocks it).
+        let documentServer = try ServerProcess(executable: "/usr/bin/python3",
+                                               arguments: ["-u", "-m", "http.server", String(documentPort), "--bind", "127.0.0.1", "--directory", documents.path],
+                                               ready: { $0.hasPrefix("Serving HTTP") })
+        defer { documentServer.kill9() }
         let documentBase = "http://127.0.0.1:\(documentPort)"
-        try await eventually("the certificate served", timeout: .seconds(20)) { await LoopbackHTTP.get(documentBase + "/sns/test.pem").status == 200 }
         let signedSES = try await harness.sendConfig("ses", sandbox: documentBase)
         func signed(_ messageID: String, message: String, key: RSAPrivateKey, signedMessage: String? = nil) -> [UInt8] {
             let topic = "arn:aws:sns:us-east-1:123456789012:batchsender-ses-events", timestamp = ISO8601.extendedUTC(milliseconds: now * 1000)

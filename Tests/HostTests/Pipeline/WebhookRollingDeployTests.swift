@@ -9,10 +9,8 @@ import Testing
 extension PipelineTests {
     @Test("A webhook whose plugin the processing host has not loaded is tried again rather than dead-lettered at once, and a host with the plugin applies it")
     func pluginMissingDuringRollingDeploy() async throws {
-        let harness = try PipelineHarness().started(roles: "api,discoverer,processor,sender,background,receiver")
+        let (harness, _, config) = try await Self.deployment(roles: "api,discoverer,processor,sender,background,receiver", provider: "telnyx")
         defer { harness.finish() }
-        let sandbox = try TestSandbox()
-        let config = try await harness.sendConfig("telnyx", sandbox: sandbox.url)
         let (csv, payload) = Self.recipients("telnyx", count: 1)
         let batch = try await harness.sentBatch(config: config, payload: payload, csv: csv)
         try await harness.wait(batch)
