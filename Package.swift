@@ -238,8 +238,10 @@ let package = Package(
                                                      "ProviderSandbox", "TestSupport",
                                                      .product(name: "Mustache", package: "swift-mustache")],
                     path: "Tests/HostTests"),
-        // What more than one test target uses: raw loopback sockets.
-        .target(name: "TestSupport", path: "Tests/Support", exclude: ["http_test_server.py"]),
+        // What every test harness shares: scratch databases, host configs, server processes, loopback HTTP and
+        // sockets, waiting for a condition.
+        .target(name: "TestSupport", dependencies: ["HostCore", "ProviderModel", "Persistence"], path: "Tests/Support",
+                exclude: ["http_test_server.py"]),
         .testTarget(
             name: "APITests",
             dependencies: ["SenderAPI", "WebDashboard", "Services", "Domain", "Persistence", "HostCore", "ProviderCrypto", "TestSupport", .product(name: "Prometheus", package: "swift-prometheus"),

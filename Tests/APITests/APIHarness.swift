@@ -15,6 +15,7 @@ import ProviderInstances
 import ProviderModel
 import Services
 import Templating
+import TestSupport
 @testable import SenderAPI
 
 /// One API server per test, on a scratch PostgreSQL database of its own and
@@ -22,30 +23,17 @@ import Templating
 /// the project's built provider plugins loaded.
 final class APIHarness: @unchecked Sendable {
     let server: APIServer
-    let databaseURL: String
-    private let databaseName: String
-    private let adminURL: String
+    private let database: ScratchDatabase
+    var databaseURL: String { database.url }
 
     static let masterKey = [UInt8](repeating: 7, count: 32)
-
-    static func environmentValue(_ name: String) throws -> String {
-        guard let value = ProcessInfo.processInfo.environment[name], !value.isEmpty else {
-            throw HarnessError("\(name) is not set: run scripts/test, which starts scripts/stack and loads .env.dev")
-        }
-        return value
-    }
 
     /// The providers the build produced (BATCHSENDER_BIN, else .build/debug).
     static let providers: [String: PluginDescriptor] = plugins.mapValues(\.descriptor)
 
-    /// The provider plugins the build produced (BATCHSENDER_BIN, else .build/debug), loaded once.
+    /// The provider plugins the build produced, loaded once.
     static let plugins: [String: LoadedPlugin] = {
-        let bin = ProcessInfo.processInfo.environment["BATCHSENDER_BIN"]
-            ?? URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-                .appendingPathComponent(".build/debug").path
-        let entries = ["Resend", "SES", "Telnyx", "CustomWebhook", "Echo"].map {
-            PluginEntry(path: "\(bin)/lib\($0)Provider.so", required: true)
-        }
+        let entries = ["Resend", "SES", "Telnyx", "CustomWebhook", "Echo"].map { PluginEntry(path: TestPaths.providerPlugin($0), required: true) }
         do {
             return try PluginRegistry(loading: entries, logger: Logger(label: "test")).plugins
         } catch {
@@ -54,26 +42,21 @@ final class APIHarness: @unchecked Sendable {
     }()
 
     init(configure: (inout APIConfiguration) -> Void = { _ in }) throws {
-        adminURL = try Self.environmentValue("DATABASE_URL")
-        databaseName = "batchsender_api_\(getpid())_\(UInt32.random(in: 0...UInt32.max))"
-        let admin = try PostgresConnection(url: adminURL)
-        try admin.execute("CREATE DATABASE \(databaseName)")
-        databaseURL = String(adminURL[..<adminURL.lastIndex(of: "/")!]) + "/" + databaseName
-        try Migrator().migrate(PostgresConnection(url: databaseURL))
+        database = try ScratchDatabase(purpose: "api")
         var configuration = APIConfiguration()
         configuration.port = 0
         configuration.providers = Self.providers
         configuration.plugins = Self.plugins
         configuration.databaseConnections = 2
         configuration.redisConnections = 2
-        configuration.redisKeyPrefix = "test:\(databaseName):"
+        configuration.redisKeyPrefix = "test:\(database.name):"
         configuration.rateLimit = RateLimitSettings(perKey: 10_000, perAddress: 10_000, windowMilliseconds: 60_000)
         // As the local stack's configs: the sandbox is on loopback, over http.
         configuration.outbound = OutboundPolicy(allow: [IPNetwork("127.0.0.0/8")!], allowHTTP: true)
         configure(&configuration)
         let environment = try HostEnvironment([
-            "DATABASE_URL": databaseURL, "REDIS_URL": try Self.environmentValue("REDIS_URL"),
-            "NATS_URL": try Self.environmentValue("NATS_URL"),
+            "DATABASE_URL": database.url, "REDIS_URL": try StackEnvironment.value("REDIS_URL"),
+            "NATS_URL": try StackEnvironment.value("NATS_URL"),
             "BATCHSENDER_MASTER_KEY": Encoding.hex(Self.masterKey),
         ])
         var logger = Logger(label: "api-test")
@@ -82,19 +65,10 @@ final class APIHarness: @unchecked Sendable {
         server = try APIServer(configuration: configuration, environment: environment, logger: logger, registry: PrometheusCollectorRegistry())
     }
 
-    /// Stops the server's threads and drops the scratch database. The drop blocks, so it runs on a thread
-    /// of its own: blocking the few cooperative threads here would starve other tests' requests.
+    /// Stops the server's threads and drops the scratch database (on a thread of its own: see `ScratchDatabase.dropOffThread`).
     func finish() async throws {
         try await server.shutdown()
-        let adminURL = self.adminURL, name = databaseName
-        await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
-            Thread.detachNewThread {
-                if let admin = try? PostgresConnection(url: adminURL) {
-                    try? admin.execute("DROP DATABASE IF EXISTS \(name) WITH (FORCE)")
-                }
-                done.resume()
-            }
-        }
+        await database.dropOffThread()
     }
 
     /// `body` on a thread of its own: a blocking call (a statement that waits for a lock) must not hold one of
@@ -127,10 +101,8 @@ final class APIHarness: @unchecked Sendable {
     }
 }
 
-struct HarnessError: Error, CustomStringConvertible {
-    var description: String
-    init(_ description: String) { self.description = description }
-}
+/// The API tests' name for what a fixture could not do.
+typealias HarnessError = TestSupportError
 
 /// Requests as a user makes them, answers as status + JSON.
 struct APIClient: Sendable {

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// The suite as an outside plugin author meets it: every single-defect variant of the C
@@ -29,7 +30,7 @@ struct BrokenPluginCorpusTests {
     }
 
     static let corpus: Corpus = {
-        let url = TestEnvironment.packageRoot.appendingPathComponent("Tests/Fixtures/broken-plugin-corpus.json")
+        let url = TestPaths.packageRoot.appendingPathComponent("Tests/Fixtures/broken-plugin-corpus.json")
         guard let data = try? Data(contentsOf: url), let corpus = try? JSONDecoder().decode(Corpus.self, from: data) else {
             return Corpus(broken: [], passing: [])
         }
@@ -91,8 +92,8 @@ struct BrokenPluginCorpusTests {
           arguments: [("\"now_ms\": 1700000000000", "\"now_ms\": 9223372036854775807", "now_ms"),
                       ("\"tolerance_seconds\": 300", "\"tolerance_seconds\": 9223372036854775807", "webhook.tolerance_seconds")])
     func hostileManifest(_ find: String, _ replace: String, _ field: String) throws {
-        let echo = TestEnvironment.packageRoot.appendingPathComponent("Sources/Providers/Echo/Fixtures")
-        let folder = TestEnvironment.scratch.appendingPathComponent("hostile-manifest-\(field)")
+        let echo = TestPaths.packageRoot.appendingPathComponent("Sources/Providers/Echo/Fixtures")
+        let folder = TestPaths.scratch.appendingPathComponent("hostile-manifest-\(field)")
         try? FileManager.default.removeItem(at: folder)
         try FileManager.default.copyItem(at: echo, to: folder)
         let manifest = folder.appendingPathComponent("fixtures.json")
@@ -112,24 +113,24 @@ struct BrokenPluginCorpusTests {
     }
 
     static func suite(_ plugin: String) throws -> TestEnvironment.RunResult {
-        let fixtures = TestEnvironment.packageRoot.appendingPathComponent("Sources/Providers/Echo/Fixtures").path
+        let fixtures = TestPaths.packageRoot.appendingPathComponent("Sources/Providers/Echo/Fixtures").path
         return try TestEnvironment.run(TestEnvironment.conformance, [plugin, "--fixtures", fixtures])
     }
 
     /// The C example with the variant's edits, compiled as scripts/build compiles it (warnings are errors).
     static func build(_ variant: Variant) throws -> String {
-        let root = TestEnvironment.packageRoot
+        let root = TestPaths.packageRoot
         var source = try String(contentsOf: root.appendingPathComponent("examples/c-echo/echo_plugin.c"), encoding: .utf8)
         for edit in variant.edits {
             let occurrences = source.components(separatedBy: edit.find).count - 1
             guard occurrences == 1 else {
-                throw TestEnvironment.FixtureError(message: "\(variant.name): the edit's find text occurs \(occurrences) times: \(edit.find.prefix(80))")
+                throw TestSupportError("\(variant.name): the edit's find text occurs \(occurrences) times: \(edit.find.prefix(80))")
             }
             source = source.replacingOccurrences(of: edit.find, with: edit.replace)
         }
         let stem = "corpus-" + String(variant.name.unicodeScalars.map { CharacterSet.alphanumerics.contains($0) ? Character($0) : "-" })
-        let file = TestEnvironment.scratch.appendingPathComponent(stem + ".c")
-        let library = TestEnvironment.scratch.appendingPathComponent("lib" + stem + ".so").path
+        let file = TestPaths.scratch.appendingPathComponent(stem + ".c")
+        let library = TestPaths.scratch.appendingPathComponent("lib" + stem + ".so").path
         try source.write(to: file, atomically: true, encoding: .utf8)
         let result = try TestEnvironment.run("/usr/bin/cc", [
             "-std=c11", "-Wall", "-Wextra", "-Werror", "-pedantic", "-O2", "-shared", "-fPIC",
@@ -137,7 +138,7 @@ struct BrokenPluginCorpusTests {
             "-Wl,--version-script=" + root.appendingPathComponent("Sources/ProviderSDK/plugin-exports.map").path,
             file.path, "-lcrypto", "-o", library,
         ])
-        guard result.status == 0 else { throw TestEnvironment.FixtureError(message: "cc failed for \(variant.name): \(result.stderr)") }
+        guard result.status == 0 else { throw TestSupportError("cc failed for \(variant.name): \(result.stderr)") }
         return library
     }
 }

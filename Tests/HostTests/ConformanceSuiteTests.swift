@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// The conformance suite is proven to fail: each deliberately broken plugin
@@ -6,10 +7,10 @@ import Testing
 /// defect, and the suite survives to print its verdict.
 @Suite("Conformance suite")
 struct ConformanceSuiteTests {
-    static let fixtures = TestEnvironment.packageRoot.appendingPathComponent("Sources/Providers/Echo/Fixtures").path
+    static let fixtures = TestPaths.packageRoot.appendingPathComponent("Sources/Providers/Echo/Fixtures").path
 
     static func broken(_ defect: Int) throws -> String {
-        let versionScript = TestEnvironment.packageRoot.appendingPathComponent("Sources/ProviderSDK/plugin-exports.map").path
+        let versionScript = TestPaths.packageRoot.appendingPathComponent("Sources/ProviderSDK/plugin-exports.map").path
         return try TestEnvironment.fixturePlugin("broken_echo", variant: "\(defect)",
                                                  flags: ["-DBREAK=\(defect)", "-Wl,--version-script=\(versionScript)", "-lcrypto"])
     }
@@ -61,7 +62,7 @@ struct ConformanceSuiteTests {
     @Test("the C example and the Swift echo plugin conform, and the reports are written",
           arguments: [TestEnvironment.cEcho, TestEnvironment.swiftEcho])
     func examplesConform(_ plugin: String) throws {
-        let report = TestEnvironment.scratch.appendingPathComponent("report-\(URL(fileURLWithPath: plugin).lastPathComponent).xml").path
+        let report = TestPaths.scratch.appendingPathComponent("report-\(URL(fileURLWithPath: plugin).lastPathComponent).xml").path
         let result = try Self.suite(plugin, ["--report", "junit", "--report-file", report])
         #expect(result.status == 0, "\(result.stdout.split(separator: "\n").filter { $0.hasPrefix("FAIL") || $0.hasPrefix("      ") })")
         #expect(!result.stdout.contains("FAIL"))
@@ -82,7 +83,7 @@ struct ConformanceSuiteTests {
 
     @Test("fixtures that cannot be read are bad usage, naming the file and the field")
     func unreadableFixtures() throws {
-        let folder = TestEnvironment.scratch.appendingPathComponent("bad-fixtures")
+        let folder = TestPaths.scratch.appendingPathComponent("bad-fixtures")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         try Data(#"{"plugins": ["echo-c"], "config": {}}"#.utf8).write(to: folder.appendingPathComponent("fixtures.json"))
         try expectBadUsage(["@C@", "--fixtures", folder.path], "fixtures.json: missing now_ms")

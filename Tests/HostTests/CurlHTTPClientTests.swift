@@ -1,6 +1,7 @@
 import Foundation
 import HostCore
 import ProviderModel
+import TestSupport
 import Testing
 
 @Suite("HTTP client (libcurl multi)")
@@ -84,11 +85,11 @@ struct CurlHTTPClientTests {
         let proxyURL = "http://127.0.0.1:\(proxy.port)"
         var environment = ProcessInfo.processInfo.environment.filter { !$0.key.lowercased().hasSuffix("_proxy") }
         for name in ["http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"] { environment[name] = proxyURL }
-        let config = try TestEnvironment.write(#"{"url":"\#(server.url("/echo"))","secret":"k"}"#, name: "proxy-config.json")
-        let messages = try TestEnvironment.write(#"[{"id":"m1","channel":"email","to":"a@example.org"}]"#, name: "proxy-messages.json")
+        let config = try TestPaths.write(#"{"url":"\#(server.url("/echo"))","secret":"k"}"#, name: "proxy-config.json")
+        let messages = try TestPaths.write(#"[{"id":"m1","channel":"email","to":"a@example.org"}]"#, name: "proxy-messages.json")
         // `plugin send` prepares with the plugin and sends with the host's CurlHTTPClient, as the senders do.
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: TestEnvironment.cli)
+        process.executableURL = URL(fileURLWithPath: TestPaths.cli)
         process.arguments = ["plugin", "send", TestEnvironment.swiftEcho, "--config", config, "--messages", messages, "--timeout-ms", "3000"]
         process.environment = environment
         let out = Pipe(), err = Pipe()
@@ -201,7 +202,7 @@ final class SilentListener {
         }
         guard descriptor >= 0, bound else {
             close(descriptor)
-            throw TestEnvironment.FixtureError(message: "no loopback socket to listen on: errno \(errno)")
+            throw TestSupportError("no loopback socket to listen on: errno \(errno)")
         }
         port = Int(UInt16(bigEndian: address.sin_port))
         _ = fcntl(descriptor, F_SETFL, fcntl(descriptor, F_GETFL) | O_NONBLOCK)

@@ -2,6 +2,7 @@
 import Foundation
 import ProviderModel
 import Synchronization
+import TestSupport
 import Testing
 
 /// The fetch service takes its URLs from requests anyone can send (SNS's SigningCertURL): whatever
@@ -47,6 +48,11 @@ struct DocumentFetcherTests {
             }
             for continuation in waiting { continuation.resume() }
         }
+    }
+
+    /// How many fetches have returned, counted from the tasks that made them.
+    final class Returned: Sendable {
+        let count = Atomic<Int>(0)
     }
 
     static let policy = FetchPolicy(allow: ["http://127.0.0.1:*/sns/*"])
@@ -113,14 +119,30 @@ struct DocumentFetcherTests {
     func fetchesInFlightBounded() async throws {
         let client = FakeClient(status: 200, holding: true)
         let fetcher = DocumentFetcher(policy: Self.policy, client: client)
+        let returned = Returned()
+        let bound = DocumentFetcher.maxFetchesInFlight
         await withTaskGroup(of: Void.self) { group in
-            for index in 0..<200 { group.addTask { await fetcher.fetch("http://127.0.0.1:1/sns/slow-\(index).pem") } }
+            for index in 0..<200 {
+                group.addTask {
+                    await fetcher.fetch("http://127.0.0.1:1/sns/slow-\(index).pem")
+                    returned.count.add(1, ordering: .relaxed)
+                }
+            }
             // The same URL twice is one fetch: the second waits for the first.
-            group.addTask { await fetcher.fetch("http://127.0.0.1:1/sns/slow-0.pem") }
-            let deadline = Date().addingTimeInterval(10)
-            while client.heldCount < DocumentFetcher.maxFetchesInFlight, Date() < deadline { try? await Task.sleep(for: .milliseconds(10)) }
-            try? await Task.sleep(for: .milliseconds(200))
-            #expect(client.calls.load(ordering: .relaxed) == DocumentFetcher.maxFetchesInFlight)
+            group.addTask {
+                await fetcher.fetch("http://127.0.0.1:1/sns/slow-0.pem")
+                returned.count.add(1, ordering: .relaxed)
+            }
+            // Settled once the bound's fetches are held and the other calls have returned (all but one of them when
+            // slow-0 is held, as its twin waits for it): no call is left that could still start a fetch.
+            do {
+                try await eventually("\(bound) fetches held, the rest returned", timeout: .seconds(10), interval: .milliseconds(10)) {
+                    client.heldCount >= bound && returned.count.load(ordering: .relaxed) >= 200 - bound
+                }
+            } catch {
+                Issue.record("\(error): \(client.heldCount) held, \(returned.count.load(ordering: .relaxed)) returned")
+            }
+            #expect(client.calls.load(ordering: .relaxed) == bound)
             client.release()
         }
     }

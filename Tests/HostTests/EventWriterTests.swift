@@ -9,6 +9,7 @@ import Persistence
 import ProviderInstances
 import ProviderModel
 import Synchronization
+import TestSupport
 import Testing
 
 /// The event writer against the stack's ClickHouse: a block whose insert landed without an answer is
@@ -44,7 +45,7 @@ struct EventWriterTests {
     static func settings(_ change: (inout AnalyticsSettings) -> Void = { _ in }) -> AnalyticsSettings {
         var settings = AnalyticsSettings()
         settings.flushIntervalMs = 50
-        settings.spillDir = TestEnvironment.scratch.appendingPathComponent("spill-\(UUID().uuidString)").path
+        settings.spillDir = TestPaths.scratch.appendingPathComponent("spill-\(UUID().uuidString)").path
         change(&settings)
         return settings
     }
@@ -56,7 +57,7 @@ struct EventWriterTests {
         return pool
     }()
 
-    static var url: String { get throws { try PipelineHarness.environmentValue("CLICKHOUSE_URL") } }
+    static var url: String { get throws { try StackEnvironment.value("CLICKHOUSE_URL") } }
 
     @Test("An insert whose answer was lost is looked up before it is sent again: its rows are in ClickHouse once")
     func lostAnswerWrittenOnce() async throws {
@@ -67,7 +68,7 @@ struct EventWriterTests {
         writer.record(Self.events(batch: batch, count: 100))
         let running = Task { try await writer.run() }
         // Generous: while every suite starts at once, ClickHouse can take half a minute to answer the first insert.
-        try await PipelineHarness.waitUntil(seconds: 120) { writer.eventsWritten == 100 }
+        try await eventually(timeout: .seconds(120)) { writer.eventsWritten == 100 }
         running.cancel()
         try await running.value
         #expect(try await Self.rows(client, batch: batch) == 100)
@@ -82,11 +83,14 @@ struct EventWriterTests {
         let away = EventWriter(client: try ClickHouseClient(url: "http://127.0.0.1:9/", http: CurlHTTPClient()), settings: settings,
                                threads: threads, logger: Logger(label: "test"))
         let running = Task { try await away.run() }
+        // Events keep coming while the writer fails: each block of ten is recorded once the writer has brought its
+        // memory back within the bound, so it spills between arrivals, not only at the end.
         for part in stride(from: 0, to: 100, by: 10) {
             away.record(Array(Self.events(batch: batch, count: 100)[part..<part + 10]))
-            try await Task.sleep(for: .milliseconds(20))
+            try await eventually("the writer's memory within its 20 events", timeout: .seconds(10), interval: .milliseconds(10)) {
+                away.bufferedEvents <= 20
+            }
         }
-        try await PipelineHarness.waitUntil(seconds: 10) { away.bufferedEvents <= 20 }
         running.cancel()
         try await running.value
         let files = try FileManager.default.contentsOfDirectory(atPath: settings.spillDir).filter { $0.hasSuffix(".jsonl") }
@@ -97,7 +101,7 @@ struct EventWriterTests {
         let again = Task { try await next.run() }
         func onDisk() throws -> Int { try FileManager.default.contentsOfDirectory(atPath: settings.spillDir).filter { $0.hasSuffix(".jsonl") }.count }
         // A block's file goes once its insert is answered.
-        try await PipelineHarness.waitUntil(seconds: 120) { try next.eventsWritten == 100 && onDisk() == 0 }
+        try await eventually(timeout: .seconds(120)) { try next.eventsWritten == 100 && onDisk() == 0 }
         again.cancel()
         try await again.value
         #expect(try await Self.rows(client, batch: batch) == 100)

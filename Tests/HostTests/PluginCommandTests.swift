@@ -1,5 +1,6 @@
 import Foundation
 import ProviderModel
+import TestSupport
 import Testing
 
 /// The `batchsender plugin` verbs, run as a user runs them.
@@ -9,14 +10,14 @@ struct PluginCommandTests {
     let messages: String
 
     init() throws {
-        config = try TestEnvironment.write(#"{"url":"http://127.0.0.1:1/echo","secret":"s3cret"}"#, name: "config.json")
-        messages = try TestEnvironment.write(
+        config = try TestPaths.write(#"{"url":"http://127.0.0.1:1/echo","secret":"s3cret"}"#, name: "config.json")
+        messages = try TestPaths.write(
             #"[{"id":"m1","channel":"email","to":"a@example.org","subject":"Hi"},{"id":"m2","channel":"sms","to":["+15551234567"],"text":"yo"}]"#,
             name: "messages.json")
     }
 
     func cli(_ arguments: String...) throws -> TestEnvironment.RunResult {
-        try TestEnvironment.run(TestEnvironment.cli, arguments)
+        try TestEnvironment.run(TestPaths.cli, arguments)
     }
 
     func json(_ text: String) -> Any? { try? JSONSerialization.jsonObject(with: Data(text.utf8)) }
@@ -39,15 +40,15 @@ struct PluginCommandTests {
         #expect(requests?.first?["method"] as? String == "POST")
         #expect((requests?.first?["headers"] as? [String: String])?["x-echo-timestamp"] == "1700000000")
 
-        let body = try TestEnvironment.write("", name: "empty")
-        let headers = try TestEnvironment.write(#"{"Retry-After":"9"}"#, name: "headers.json")
+        let body = try TestPaths.write("", name: "empty")
+        let headers = try TestPaths.write(#"{"Retry-After":"9"}"#, name: "headers.json")
         let interpreted = try cli("plugin", "interpret", TestEnvironment.swiftEcho, "--config", config, "--messages", messages,
                                   "--status", "429", "--headers", headers, "--body", body)
         let outcomes = json(interpreted.stdout) as? [[String: Any]]
         #expect(outcomes?.count == 2)
         #expect(outcomes?.allSatisfy { $0["kind"] as? String == "throttled" && $0["retry_after_ms"] as? Int == 9000 } == true)
 
-        let events = try TestEnvironment.write("e1 delivered p1 a@example.org 1700000000000", name: "events.txt")
+        let events = try TestPaths.write("e1 delivered p1 a@example.org 1700000000000", name: "events.txt")
         let parsed = try cli("plugin", "parse", TestEnvironment.cEcho, "--config", config, "--body", events)
         let first = (json(parsed.stdout) as? [[String: Any]])?.first
         #expect(first?["type"] as? String == "delivered" && first?["provider"] as? String == "echo-c")
@@ -56,11 +57,11 @@ struct PluginCommandTests {
 
     @Test("verify exits 0 with valid:true, and 1 with the reason")
     func verifyExitCodes() throws {
-        let body = try TestEnvironment.write("payload", name: "body")
+        let body = try TestPaths.write("payload", name: "body")
         let signature = try TestEnvironment.run("/usr/bin/env", [
             "python3", "-c", "import hmac,hashlib; print(hmac.new(b's3cret', b'1700000000.payload', hashlib.sha256).hexdigest())",
         ]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
-        let headers = try TestEnvironment.write(
+        let headers = try TestPaths.write(
             #"{"x-echo-timestamp":"1700000000","x-echo-signature":"v1=\#(signature)"}"#, name: "headers.json")
         for plugin in [TestEnvironment.swiftEcho, TestEnvironment.cEcho] {
             let valid = try cli("plugin", "verify", plugin, "--config", config, "--headers", headers, "--body", body, "--now", "1700000010")
@@ -91,12 +92,12 @@ struct PluginCommandTests {
     func badInput(arguments: [String], expected: String) throws {
         let substitutions = [
             "@CONFIG@": config, "@MESSAGES@": messages, "@SWIFT@": TestEnvironment.swiftEcho, "@C@": TestEnvironment.cEcho,
-            "@BADJSON@": try TestEnvironment.write("{nope", name: "bad.json"),
-            "@BADCONFIG@": try TestEnvironment.write(#"{"url":"http://x"}"#, name: "badconfig.json"),
-            "@BADMESSAGES@": try TestEnvironment.write(#"[{"id":"x","channel":"pigeon"}]"#, name: "badmessages.json"),
-            "@EMPTY@": try TestEnvironment.write("[]", name: "empty.json"),
+            "@BADJSON@": try TestPaths.write("{nope", name: "bad.json"),
+            "@BADCONFIG@": try TestPaths.write(#"{"url":"http://x"}"#, name: "badconfig.json"),
+            "@BADMESSAGES@": try TestPaths.write(#"[{"id":"x","channel":"pigeon"}]"#, name: "badmessages.json"),
+            "@EMPTY@": try TestPaths.write("[]", name: "empty.json"),
         ]
-        let result = try TestEnvironment.run(TestEnvironment.cli, arguments.map { substitutions[$0] ?? $0 })
+        let result = try TestEnvironment.run(TestPaths.cli, arguments.map { substitutions[$0] ?? $0 })
         #expect(result.status == 2, "\(arguments): \(result.stderr)")
         #expect(result.stderr.contains(expected), "\(result.stderr)")
         #expect(result.stderr.split(separator: "\n").count == 1, "\(result.stderr)")
@@ -106,10 +107,10 @@ struct PluginCommandTests {
     @Test("send prepares, sends over HTTP and interprets: accepted and retryable outcomes")
     func send() throws {
         let server = try TestHTTPServer()
-        let messages = try TestEnvironment.write(
+        let messages = try TestPaths.write(
             #"[{"id":"m1","channel":"email","to":"a@example.org"},{"id":"m2","channel":"email","to":[]}]"#, name: "send.json")
         for (path, kind) in [("/echo", "accepted"), ("/status/503", "retryable")] {
-            let config = try TestEnvironment.write(#"{"url":"\#(server.url(path))","secret":"k"}"#, name: "send-config.json")
+            let config = try TestPaths.write(#"{"url":"\#(server.url(path))","secret":"k"}"#, name: "send-config.json")
             for plugin in [TestEnvironment.swiftEcho, TestEnvironment.cEcho] {
                 let result = try cli("plugin", "send", plugin, "--config", config, "--messages", messages)
                 #expect(result.status == 0, "\(result.stderr)")

@@ -1,6 +1,7 @@
 import Foundation
 import HostCore
 import ProviderModel
+import TestSupport
 import Testing
 
 @Suite("Calls through the ABI")
@@ -40,7 +41,7 @@ struct PluginInstanceTests {
     }
 
     func pythonHMAC(body: [UInt8]) throws -> String {
-        let file = TestEnvironment.scratch.appendingPathComponent(UUID().uuidString)
+        let file = TestPaths.scratch.appendingPathComponent(UUID().uuidString)
         try Data(body).write(to: file)
         let result = try TestEnvironment.run("/usr/bin/env", [
             "python3", "-c",

@@ -2,6 +2,7 @@ import Foundation
 import HostCore
 import Logging
 import ProviderModel
+import TestSupport
 import Testing
 
 @Suite("Plugin loader and registry")
@@ -46,7 +47,7 @@ struct PluginLoaderTests {
 
     @Test("a file that is not a shared object, and a missing file, are refused")
     func notASharedObject() throws {
-        let text = try TestEnvironment.write("this is not an ELF file", name: "fake.so")
+        let text = try TestPaths.write("this is not an ELF file", name: "fake.so")
         let error = try #require(throws: PluginLoadError.self) { try PluginLoader.load(path: text) }
         guard case .notASharedObject(let detail) = error.reason else { Issue.record("wrong reason \(error)"); return }
         #expect(!detail.isEmpty)
@@ -66,7 +67,7 @@ struct PluginLoaderTests {
 
     @Test("a second plugin with an id already loaded is refused, naming the first file")
     func duplicateId() throws {
-        let copy = TestEnvironment.scratch.appendingPathComponent("copy-of-echo-c.so").path
+        let copy = TestPaths.scratch.appendingPathComponent("copy-of-echo-c.so").path
         try? FileManager.default.removeItem(atPath: copy)
         try FileManager.default.copyItem(atPath: TestEnvironment.cEcho, toPath: copy)
         let entries = [PluginEntry(path: TestEnvironment.cEcho), PluginEntry(path: copy)]
@@ -106,7 +107,7 @@ struct PluginLoaderTests {
 struct HostConfigTests {
     @Test("plugins, fetch policy and HTTP settings are read; relative paths are taken from the file's folder")
     func readsConfig() throws {
-        let path = try TestEnvironment.write("""
+        let path = try TestPaths.write("""
             [[plugin]]
             path = "plugins/libResend.so"
 

@@ -1,6 +1,7 @@
 import Foundation
 import ProviderCrypto
 import ProviderModel
+import TestSupport
 import Testing
 
 /// The SES plugin through `batchsender plugin`: an SNS message signed for a
@@ -9,11 +10,11 @@ import Testing
 @Suite("batchsender plugin on the SES plugin")
 struct SESCommandTests {
     static let topic = "arn:aws:sns:us-east-1:123456789012:ses-events"
-    static let certificates = TestEnvironment.packageRoot.appendingPathComponent("Sources/Providers/SES/Fixtures/certs").path
-    var ses: String { TestEnvironment.binDirectory.appendingPathComponent("libSESProvider.so").path }
+    static let certificates = TestPaths.packageRoot.appendingPathComponent("Sources/Providers/SES/Fixtures/certs").path
+    var ses: String { TestPaths.binDirectory.appendingPathComponent("libSESProvider.so").path }
 
     func cli(_ arguments: [String]) throws -> TestEnvironment.RunResult {
-        try TestEnvironment.run(TestEnvironment.cli, arguments)
+        try TestEnvironment.run(TestPaths.cli, arguments)
     }
 
     /// A SignatureVersion 2 Delivery notification signed with the fixtures' test key.
@@ -36,11 +37,11 @@ struct SESCommandTests {
     func verifyAndParse() throws {
         let server = try TestHTTPServer(files: Self.certificates)
         let certificateURL = server.url("/files/sns-fixture.pem")
-        let body = try TestEnvironment.write(try notification(certificateURL: certificateURL), name: "sns.json")
-        let headers = try TestEnvironment.write(#"{"x-amz-sns-message-type":"Notification","x-amz-sns-message-id":"sns-1"}"#, name: "h.json")
+        let body = try TestPaths.write(try notification(certificateURL: certificateURL), name: "sns.json")
+        let headers = try TestPaths.write(#"{"x-amz-sns-message-type":"Notification","x-amz-sns-message-id":"sns-1"}"#, name: "h.json")
         let base = #""access_key_id":"AKIDEXAMPLE","secret_access_key":"s","region":"us-east-1","sns_topic_arns":["\#(Self.topic)"]"#
-        let trusting = try TestEnvironment.write(#"{\#(base),"insecure_test_cert_url_prefix":"\#(server.url("/files/"))"}"#, name: "c.json")
-        let strict = try TestEnvironment.write("{\(base)}", name: "c.json")
+        let trusting = try TestPaths.write(#"{\#(base),"insecure_test_cert_url_prefix":"\#(server.url("/files/"))"}"#, name: "c.json")
+        let strict = try TestPaths.write("{\(base)}", name: "c.json")
         let allow = server.url("/files/*")
 
         let valid = try cli(["plugin", "verify", ses, "--config", trusting, "--headers", headers, "--body", body, "--fetch-allow", allow])
@@ -67,11 +68,11 @@ struct SESCommandTests {
 
     @Test("prepare signs SendEmail, and SendBulkEmail for messages sharing a template")
     func prepare() throws {
-        let config = try TestEnvironment.write(
+        let config = try TestPaths.write(
             #"{"access_key_id":"AKIDEXAMPLE","secret_access_key":"wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY","session_token":"TOKEN","region":"eu-west-1"}"#,
             name: "c.json")
         let template = #"{\"template\":\"Welcome\",\"template_data\":{\"name\":\"Ada\"}}"#
-        let messages = try TestEnvironment.write(#"""
+        let messages = try TestPaths.write(#"""
             [{"id":"m1","channel":"email","from":"s@example.com","to":["a@example.com"],"subject":"Hi","text":"Hello"},
              {"id":"m2","channel":"email","from":"s@example.com","to":["b@example.com"],"payload":"\#(template)"},
              {"id":"m3","channel":"email","from":"s@example.com","to":["c@example.com"],"payload":"\#(template)"},
@@ -91,9 +92,9 @@ struct SESCommandTests {
         let refused = document?["refused"] as? [[String: Any]] ?? []
         #expect(refused.count == 1 && refused.first?["message_index"] as? Int == 3 && refused.first?["kind"] as? String == "permanent")
 
-        let one = try TestEnvironment.write(#"[{"id":"m1","channel":"email","from":"s@example.com","to":["a@example.com"],"subject":"Hi","text":"Hello"}]"#, name: "m.json")
-        let headers = try TestEnvironment.write(#"{"x-amzn-ErrorType":"TooManyRequestsException:http://internal.amazon.com/"}"#, name: "h.json")
-        let body = try TestEnvironment.write(#"{"message":"Maximum sending rate exceeded."}"#, name: "b.json")
+        let one = try TestPaths.write(#"[{"id":"m1","channel":"email","from":"s@example.com","to":["a@example.com"],"subject":"Hi","text":"Hello"}]"#, name: "m.json")
+        let headers = try TestPaths.write(#"{"x-amzn-ErrorType":"TooManyRequestsException:http://internal.amazon.com/"}"#, name: "h.json")
+        let body = try TestPaths.write(#"{"message":"Maximum sending rate exceeded."}"#, name: "b.json")
         let interpreted = try cli(["plugin", "interpret", ses, "--config", config, "--messages", one, "--status", "429",
                                    "--headers", headers, "--body", body])
         let outcome = ((try? JSONSerialization.jsonObject(with: Data(interpreted.stdout.utf8))) as? [[String: Any]])?.first

@@ -1,37 +1,34 @@
 import Foundation
 import HostCore
 import ProviderModel
+import TestSupport
 import Testing
 
 /// `batchsender sandbox` as a process, for one test: killed when released.
 final class TestSandbox {
-    let process = Process()
+    let server: ServerProcess
     let port: Int
 
     /// `port`: one chosen ahead (a send-config made before the sandbox starts names it).
     /// `seed`: another than the usual 11 makes other message and event ids (JetStream remembers a stored
     /// webhook's ids for 20 minutes, across test runs).
     init(config: String? = nil, webhookTarget: String? = nil, webhookURLs: [String] = [], port: Int? = nil, seed: UInt64 = 11) throws {
-        self.port = try port ?? Self.freePort()
+        self.port = try port ?? LoopbackPort.free()
         var arguments = ["sandbox", "--port", String(self.port), "--seed", String(seed), "--log-level", "warning"]
-        if let config { arguments += ["--config", try TestEnvironment.write(config, name: "sandbox.toml")] }
+        if let config { arguments += ["--config", try TestPaths.write(config, name: "sandbox.toml")] }
         if let webhookTarget { arguments += ["--webhook-target", webhookTarget] }
         for url in webhookURLs { arguments += ["--webhook-url", url] }
-        process.executableURL = URL(fileURLWithPath: TestEnvironment.cli)
-        process.arguments = arguments
-        let out = Pipe()
-        process.standardOutput = out
-        try process.run()
-        let line = try TestEnvironment.firstLine(of: out)
-        guard line.contains("listening") else {
-            kill(process.processIdentifier, SIGKILL)
-            throw TestEnvironment.FixtureError(message: "the sandbox did not start: \(line)")
-        }
+        server = try ServerProcess(executable: TestPaths.cli, arguments: arguments)
     }
 
     var url: String { "http://127.0.0.1:\(port)" }
 
     func stats() async throws -> [String: Any] { try await get("/sandbox/stats") }
+
+    /// Messages of `provider` the sandbox accepted so far.
+    func accepted(_ provider: String = "resend") async throws -> Int {
+        (try await stats()[provider] as? [String: Any])?["messages_accepted"] as? Int ?? 0
+    }
 
     /// The fate the sandbox drew for each message of `provider` that has webhooks, by message id.
     func fates(_ provider: String) async throws -> [String: String] {
@@ -39,48 +36,24 @@ final class TestSandbox {
     }
 
     func get(_ path: String) async throws -> [String: Any] {
-        let client = CurlHTTPClient()
-        defer { client.shutdown() }
-        let result = await client.execute(PreparedRequest(method: "GET", url: url + path, headers: [], body: [], messageIndices: []))
-        return try JSONSerialization.jsonObject(with: Data(result.body)) as? [String: Any] ?? [:]
-    }
-
-    static func freePort() throws -> Int {
-        let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(socket) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = 0
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) { pointer in
-            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(socket, $0, length) == 0 && getsockname(socket, $0, &length) == 0 }
-        }
-        guard bound else { throw TestEnvironment.FixtureError(message: "no free port") }
-        return Int(UInt16(bigEndian: address.sin_port))
-    }
-
-    deinit {
-        // SIGKILL: a child spawned from a dispatch worker inherits its blocked SIGTERM.
-        kill(process.processIdentifier, SIGKILL)
-        process.waitUntilExit()
+        try JSONSerialization.jsonObject(with: Data(await LoopbackHTTP.get(url + path).body)) as? [String: Any] ?? [:]
     }
 }
 
 @Suite("Provider sandbox")
 struct SandboxTests {
     func plugin(_ name: String) -> String {
-        TestEnvironment.binDirectory.appendingPathComponent("lib\(name)Provider.so").path
+        TestPaths.binDirectory.appendingPathComponent("lib\(name)Provider.so").path
     }
 
     /// `plugin send` of `messages` with `config`; the outcomes' kinds, provider ids and codes.
     func send(_ plugin: String, config: String, messages: String) throws -> [[String: Any]] {
-        let configPath = try TestEnvironment.write(config, name: "config.json")
-        let messagesPath = try TestEnvironment.write(messages, name: "messages.json")
-        let result = try TestEnvironment.run(TestEnvironment.cli, ["plugin", "send", plugin, "--config", configPath, "--messages", messagesPath])
+        let configPath = try TestPaths.write(config, name: "config.json")
+        let messagesPath = try TestPaths.write(messages, name: "messages.json")
+        let result = try TestEnvironment.run(TestPaths.cli, ["plugin", "send", plugin, "--config", configPath, "--messages", messagesPath])
         guard result.status == 0, let data = result.stdout.data(using: .utf8),
               let outcomes = try JSONSerialization.jsonObject(with: data) as? [[String: Any]] else {
-            throw TestEnvironment.FixtureError(message: "plugin send failed (\(result.status)): \(result.stdout) \(result.stderr)")
+            throw TestSupportError("plugin send failed (\(result.status)): \(result.stdout) \(result.stderr)")
         }
         return outcomes
     }
@@ -105,10 +78,10 @@ struct SandboxTests {
     @Test("the providers' official Python clients work against it, and svix, PyNaCl and cryptography verify its webhooks")
     func officialClients() throws {
         guard let python = ProcessInfo.processInfo.environment["BATCHSENDER_PYTHON"] else {
-            throw TestEnvironment.FixtureError(message: "BATCHSENDER_PYTHON is not set: run scripts/test, which makes a venv with Tests/Vectors/requirements.txt")
+            throw TestSupportError("BATCHSENDER_PYTHON is not set: run scripts/test, which makes a venv with Tests/Vectors/requirements.txt")
         }
-        let script = TestEnvironment.packageRoot.appendingPathComponent("Tests/Sandbox/official_clients.py").path
-        let result = try TestEnvironment.run(python, [script, TestEnvironment.cli])
+        let script = TestPaths.packageRoot.appendingPathComponent("Tests/Sandbox/official_clients.py").path
+        let result = try TestEnvironment.run(python, [script, TestPaths.cli])
         #expect(result.status == 0, "\(result.stdout)\n\(result.stderr)")
         #expect(result.stdout.contains(#"{"failures": []}"#), "\(result.stdout)")
     }
@@ -193,12 +166,12 @@ struct SandboxTests {
 
     @Test("a bad config is refused at start-up, naming the key")
     func badConfig() throws {
-        let path = try TestEnvironment.write("[faults.ses]\nserver_error = 1.5\n", name: "bad.toml")
-        let result = try TestEnvironment.run(TestEnvironment.cli, ["sandbox", "--port", "1", "--config", path])
+        let path = try TestPaths.write("[faults.ses]\nserver_error = 1.5\n", name: "bad.toml")
+        let result = try TestEnvironment.run(TestPaths.cli, ["sandbox", "--port", "1", "--config", path])
         #expect(result.status == 2)
         #expect(result.stderr.contains("faults.ses.server_error") && result.stderr.contains("between 0 and 1"), "\(result.stderr)")
-        let unknown = try TestEnvironment.write("[resend]\nrate_limit = 3\n", name: "bad.toml")
-        let refused = try TestEnvironment.run(TestEnvironment.cli, ["sandbox", "--config", unknown])
+        let unknown = try TestPaths.write("[resend]\nrate_limit = 3\n", name: "bad.toml")
+        let refused = try TestEnvironment.run(TestPaths.cli, ["sandbox", "--config", unknown])
         #expect(refused.status == 2 && refused.stderr.contains("rate_limit"), "\(refused.stderr)")
     }
 
@@ -216,11 +189,10 @@ struct SandboxTests {
         _ = try send(plugin("Resend"), config: #"{"api_key":"re_test","base_url":"\#(sandbox.url)"}"#, messages: email)
         _ = try send(plugin("Telnyx"), config: Self.telnyxConfig.replacingOccurrences(of: "@URL@", with: sandbox.url),
                      messages: #"[{"id":"s1","channel":"sms","from":"+13125550100","to":"+13125550111","text":"hello"}]"#)
-        var stats: [String: Any] = [:]
-        for _ in 0..<200 {
-            stats = try await sandbox.stats()
-            if stats["webhooks_pending"] as? Int == 0, ((stats["resend"] as? [String: Any])?["webhooks_failed"] as? Int ?? 0) >= 2 { break }
-            try await Task.sleep(for: .milliseconds(50))
+        let stats = try await eventuallyValue("every webhook given up", timeout: .seconds(20), interval: .milliseconds(50)) { () -> [String: Any]? in
+            let stats = try await sandbox.stats()
+            let failed = (stats["resend"] as? [String: Any])?["webhooks_failed"] as? Int ?? 0
+            return stats["webhooks_pending"] as? Int == 0 && failed >= 2 ? stats : nil
         }
         // Two events each (sent, delivered): Svix makes 8 attempts, Telnyx 3.
         let resend = stats["resend"] as? [String: Any] ?? [:], telnyx = stats["telnyx"] as? [String: Any] ?? [:]

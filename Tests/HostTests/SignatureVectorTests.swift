@@ -2,6 +2,7 @@ import Foundation
 import HostCore
 import ProviderCrypto
 import ProviderModel
+import TestSupport
 import Testing
 
 /// Signatures checked against the providers' official libraries: fresh vectors
@@ -47,11 +48,11 @@ struct SignatureVectorTests {
 
     static func vectors(_ script: String, seed: UInt64, count: Int) throws -> Vectors {
         guard let python = ProcessInfo.processInfo.environment["BATCHSENDER_PYTHON"] else {
-            throw TestEnvironment.FixtureError(message: "BATCHSENDER_PYTHON is not set: run scripts/test, which makes a venv with Tests/Vectors/requirements.txt")
+            throw TestSupportError("BATCHSENDER_PYTHON is not set: run scripts/test, which makes a venv with Tests/Vectors/requirements.txt")
         }
-        let path = TestEnvironment.packageRoot.appendingPathComponent("Tests/Vectors/\(script)").path
+        let path = TestPaths.packageRoot.appendingPathComponent("Tests/Vectors/\(script)").path
         let result = try TestEnvironment.run(python, [path, String(seed), String(count)])
-        guard result.status == 0 else { throw TestEnvironment.FixtureError(message: "\(script) failed: \(result.stderr)") }
+        guard result.status == 0 else { throw TestSupportError("\(script) failed: \(result.stderr)") }
         return try JSONDecoder().decode(Vectors.self, from: Data(result.stdout.utf8))
     }
 
@@ -64,8 +65,8 @@ struct SignatureVectorTests {
             #expect(signer.sign(id: vector.id, timestamp: vector.timestamp, body: Array(vector.body.utf8)) == vector.signature,
                     "seed \(seed), id \(vector.id)")
         }
-        let resend = try PluginLoader.load(path: TestEnvironment.binDirectory.appendingPathComponent("libResendProvider.so").path)
-        let custom = try PluginLoader.load(path: TestEnvironment.binDirectory.appendingPathComponent("libCustomWebhookProvider.so").path)
+        let resend = try PluginLoader.load(path: TestPaths.binDirectory.appendingPathComponent("libResendProvider.so").path)
+        let custom = try PluginLoader.load(path: TestPaths.binDirectory.appendingPathComponent("libCustomWebhookProvider.so").path)
         var accepted = 0
         for vector in vectors.verify {
             let services = TestEnvironment.services(now: vector.now * 1000)
@@ -88,7 +89,7 @@ struct SignatureVectorTests {
     func telnyx() throws {
         let seed = UInt64.random(in: 1...1_000_000)
         let vectors = try Self.vectors("telnyx_ed25519.py", seed: seed, count: 200)
-        let telnyx = try PluginLoader.load(path: TestEnvironment.binDirectory.appendingPathComponent("libTelnyxProvider.so").path)
+        let telnyx = try PluginLoader.load(path: TestPaths.binDirectory.appendingPathComponent("libTelnyxProvider.so").path)
         var accepted = 0
         for vector in vectors.verify {
             let instance = try telnyx.makeInstance(
@@ -146,13 +147,13 @@ struct SigV4BotocoreTests {
 
     static func botocore(_ cases: [Case]) throws -> [Signed] {
         guard let python = ProcessInfo.processInfo.environment["BATCHSENDER_PYTHON"] else {
-            throw TestEnvironment.FixtureError(message: "BATCHSENDER_PYTHON is not set: run scripts/test, which makes a venv with Tests/Vectors/requirements.txt")
+            throw TestSupportError("BATCHSENDER_PYTHON is not set: run scripts/test, which makes a venv with Tests/Vectors/requirements.txt")
         }
-        let script = TestEnvironment.packageRoot.appendingPathComponent("Tests/Vectors/sigv4_botocore.py").path
+        let script = TestPaths.packageRoot.appendingPathComponent("Tests/Vectors/sigv4_botocore.py").path
         let input = JSONValue.object(["requests": .array(cases.map(\.json))]).compactText
-        let path = try TestEnvironment.write(input, name: "sigv4.json")
+        let path = try TestPaths.write(input, name: "sigv4.json")
         let result = try TestEnvironment.run("/bin/sh", ["-c", "exec \"$0\" \"$1\" < \"$2\"", python, script, path])
-        guard result.status == 0 else { throw TestEnvironment.FixtureError(message: "sigv4_botocore.py failed: \(result.stderr)") }
+        guard result.status == 0 else { throw TestSupportError("sigv4_botocore.py failed: \(result.stderr)") }
         struct Output: Decodable { var signed: [Signed] }
         return try JSONDecoder().decode(Output.self, from: Data(result.stdout.utf8)).signed
     }
@@ -183,7 +184,7 @@ struct SigV4BotocoreTests {
     func sesPlugin() throws {
         let seed = UInt64.random(in: 1...1_000_000)
         var random = SeededGenerator(seed: seed)
-        let plugin = try PluginLoader.load(path: TestEnvironment.binDirectory.appendingPathComponent("libSESProvider.so").path)
+        let plugin = try PluginLoader.load(path: TestPaths.binDirectory.appendingPathComponent("libSESProvider.so").path)
         let regions = ["us-east-1", "eu-west-1", "ap-southeast-2", "us-gov-west-1", "sa-east-1"]
         var cases: [Case] = []
         for index in 0..<60 {

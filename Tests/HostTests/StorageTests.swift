@@ -7,28 +7,18 @@ import NIOPosix
 import Persistence
 import ProviderInstances
 import Templating
+import TestSupport
 import Testing
 
 /// Against the real PostgreSQL that `scripts/stack up` starts (DATABASE_URL from .env.dev),
 /// in a scratch database per run.
 @Suite("PostgreSQL storage and migrations")
 struct StorageTests {
-    static func adminURL() throws -> String {
-        guard let url = ProcessInfo.processInfo.environment["DATABASE_URL"] else {
-            throw TestEnvironment.FixtureError(message: "DATABASE_URL is not set: run scripts/test, which starts scripts/stack and loads .env.dev")
-        }
-        return url
-    }
-
-    /// A fresh database, dropped when `body` returns.
+    /// A fresh database without the schema, dropped when `body` returns.
     func withScratchDatabase(_ body: (String) throws -> Void) throws {
-        let admin = try PostgresConnection(url: try Self.adminURL())
-        let name = "batchsender_test_\(getpid())_\(UInt32.random(in: 0...UInt32.max))"
-        try admin.execute("CREATE DATABASE \(name)")
-        defer { try? admin.execute("DROP DATABASE IF EXISTS \(name) WITH (FORCE)") }
-        let base = try Self.adminURL()
-        let url = String(base[..<base.lastIndex(of: "/")!]) + "/" + name
-        try body(url)
+        let scratch = try ScratchDatabase(purpose: "storage", migrated: false)
+        defer { scratch.drop() }
+        try body(scratch.url)
     }
 
     @Test("migrate applies every version once, in order, and a second run applies nothing")
@@ -114,8 +104,8 @@ struct StorageTests {
 
     @Test("A Redis that asks for a password gets the URL's with AUTH (user and password, or password alone); a wrong one is refused without being repeated")
     func redisAuth() throws {
-        let port = try TestSandbox.freePort()
-        let folder = TestEnvironment.scratch.appendingPathComponent("redis-auth-\(port)").path
+        let port = try LoopbackPort.free()
+        let folder = TestPaths.scratch.appendingPathComponent("redis-auth-\(port)").path
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         let server = Process()
         server.executableURL = URL(fileURLWithPath: "/usr/bin/redis-server")
@@ -125,12 +115,9 @@ struct StorageTests {
         try server.run()
         // SIGKILL: this process blocks SIGTERM, and its children inherit that (the server keeps no data anyway).
         defer { kill(server.processIdentifier, SIGKILL); server.waitUntilExit() }
-        var connected: RedisConnection?
-        for _ in 0..<50 where connected == nil {
-            connected = try? RedisConnection(url: "redis://:s3cret%20pass@127.0.0.1:\(port)")
-            if connected == nil { Thread.sleep(forTimeInterval: 0.1) }
-        }
-        let redis = try #require(connected, "the password alone (the default user)")
+        try LoopbackPort.waitUntilListening(port, timeout: .seconds(5))
+        // The password alone: the default user.
+        let redis = try RedisConnection(url: "redis://:s3cret%20pass@127.0.0.1:\(port)")
         #expect(try redis.command(["PING"]).string == "PONG")
         #expect(try RedisConnection(url: "redis://app:app-pass@127.0.0.1:\(port)/1").command(["PING"]).string == "PONG", "user and password")
         do {
@@ -173,7 +160,7 @@ struct StorageTests {
     func openTransactionNotPooled() async throws {
         let threads = NIOThreadPool(numberOfThreads: 1)
         threads.start()
-        let url = try Self.adminURL()
+        let url = try StackEnvironment.value("DATABASE_URL")
         let pool = ConnectionPool<PostgresConnection>(capacity: 1, threads: threads, isHealthy: { $0.isHealthy }) { try PostgresConnection(url: url) }
         let first = try await pool.withConnection { db in
             try db.execute("BEGIN")

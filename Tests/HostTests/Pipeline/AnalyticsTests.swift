@@ -4,6 +4,7 @@ import Foundation
 import HostCore
 import Persistence
 import ProviderInstances
+import TestSupport
 import Testing
 
 /// The analytics store end to end: a batch sent with its webhooks, then the analytics endpoints
@@ -17,17 +18,15 @@ extension PipelineTests {
 
     @Test("After a batch and its webhooks, the batch stats, the overview and both time series equal the recipients' rows and events; filters, validation and ownership hold")
     func analyticsEqualRows() async throws {
-        let harness = try PipelineHarness()
+        let harness = try PipelineHarness().started(roles: Self.allRoles)
         defer { harness.finish() }
-        try harness.start("host", roles: Self.allRoles)
-        let sandboxPort = try TestSandbox.freePort()
+        let sandboxPort = try LoopbackPort.free()
         let config = try await harness.sendConfig("resend", sandbox: "http://127.0.0.1:\(sandboxPort)")
         let webhookURL = try await harness.call("GET", "/api/send-configs/\(config)")["webhookUrl"] as? String ?? ""
         let sandbox = try TestSandbox(webhookURLs: ["resend=\(webhookURL)"], port: sandboxPort)
         let count = 400
         let (csv, payload) = Self.recipients("resend", count: count)
-        let batch = try await harness.batch(config: config, payload: payload, csv: csv)
-        try await harness.call("POST", "/api/batches/\(batch)/send")
+        let batch = try await harness.sentBatch(config: config, payload: payload, csv: csv)
         try await harness.wait(batch)
         let (_, _, mismatches) = try await Self.settle(harness, sandbox, provider: "resend", batch: batch)
         #expect(mismatches.isEmpty)
@@ -62,12 +61,12 @@ extension PipelineTests {
         // The writer flushes every 200 ms here, and ClickHouse feeds an insert to its views one after
         // another: each endpoint is read until it agrees (or 30 s pass), and each must agree in the end.
         func settled(_ path: String, _ read: ([String: Any]) -> [String: Int]) async throws -> (object: [String: Any], counts: [String: Int]) {
-            let deadline = Date().addingTimeInterval(30)
-            while true {
-                let object = try await harness.call("GET", path)
-                if read(object) == expected || Date() >= deadline { return (object, read(object)) }
-                try await Task.sleep(for: .milliseconds(250))
+            var object: [String: Any] = [:]
+            _ = try? await eventually("\(path) agreeing with the rows", timeout: .seconds(30), interval: .milliseconds(250)) {
+                object = try await harness.call("GET", path)
+                return read(object) == expected
             }
+            return (object, read(object))
         }
         let stats = try await settled("/api/batches/\(batch)/stats", counts)
         #expect(stats.counts == expected)

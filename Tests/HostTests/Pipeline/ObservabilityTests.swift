@@ -1,6 +1,7 @@
 import Foundation
 import HostCore
 import ProviderModel
+import TestSupport
 import Testing
 
 /// Metrics end to end: the queue depth on /api/metrics while a batch sends, the stack's Prometheus
@@ -9,22 +10,18 @@ import Testing
 extension PipelineTests {
     static let prometheus = "http://127.0.0.1:9090"
 
-    static func get(_ url: String) async -> [UInt8] {
-        await CurlHTTPClient().execute(PreparedRequest(method: "GET", url: url, headers: [], body: [], messageIndices: []), timeoutMs: 10_000).body
-    }
-
     /// The series a PromQL query returns now (`data.result`).
     static func promQuery(_ expression: String) async -> [JSONValue] {
         var allowed = CharacterSet.alphanumerics
         allowed.insert(charactersIn: "-._~")
         let encoded = expression.addingPercentEncoding(withAllowedCharacters: allowed) ?? expression
-        let answer = JSONValue.parse(await get("\(prometheus)/api/v1/query?query=\(encoded)"))
+        let answer = JSONValue.parse(await LoopbackHTTP.get("\(prometheus)/api/v1/query?query=\(encoded)", timeoutMs: 10_000).body)
         return answer?["data"]?["result"]?.arrayValue ?? []
     }
 
     @Test("The alert rules pass promtool's check and their unit tests")
     func alertRules() throws {
-        let folder = TestEnvironment.packageRoot.appendingPathComponent("deploy/prometheus").path
+        let folder = TestPaths.packageRoot.appendingPathComponent("deploy/prometheus").path
         let check = try TestEnvironment.run("/usr/bin/promtool", ["check", "rules", "\(folder)/alerts.yml"])
         #expect(check.status == 0, "\(check.stdout)\(check.stderr)")
         let tests = try TestEnvironment.run("/usr/bin/promtool", ["test", "rules", "\(folder)/alerts.test.yml"])
@@ -33,15 +30,14 @@ extension PipelineTests {
 
     @Test("While a batch sends, /api/metrics shows its queue depth and Prometheus has it; afterwards every dashboard query returns data")
     func metricsAndDashboards() async throws {
-        let harness = try PipelineHarness(limits: SendRateLimits.unlimitedTOML + "\nsystem = 300")
+        let harness = try PipelineHarness(limits: SendRateLimits.unlimitedTOML + "\nsystem = 300").started(roles: Self.allRoles)
         defer { harness.finish() }
-        try harness.start("host", roles: Self.allRoles)
         // The stack's Prometheus scrapes the files in its targets folder (it watches the folder).
-        let targets = TestEnvironment.packageRoot.appendingPathComponent(".stack/prometheus/targets/\(harness.databaseName).json")
+        let targets = TestPaths.packageRoot.appendingPathComponent(".stack/prometheus/targets/\(harness.databaseName).json")
         try Data(#"[{"targets":["127.0.0.1:\#(harness.apiPort)"],"labels":{"deployment":"\#(harness.databaseName)"}}]"#.utf8).write(to: targets)
         defer { try? FileManager.default.removeItem(at: targets) }
 
-        let sandboxPort = try TestSandbox.freePort()
+        let sandboxPort = try LoopbackPort.free()
         let config = try await harness.sendConfig("resend", sandbox: "http://127.0.0.1:\(sandboxPort)")
         let webhookURL = try await harness.call("GET", "/api/send-configs/\(config)")["webhookUrl"] as? String ?? ""
         let sandbox = try TestSandbox(webhookURLs: ["resend=\(webhookURL)"], port: sandboxPort)
@@ -53,36 +49,46 @@ extension PipelineTests {
 
         let series = "nats_queue_depth{stream=\"email-system\",consumer=\"sender-\(user)\"}"
         var seenOnEndpoint = 0.0, seenInPrometheus = 0.0
-        let deadline = Date().addingTimeInterval(60)
-        while Date() < deadline, seenOnEndpoint == 0 || seenInPrometheus == 0 {
-            let text = String(decoding: await Self.get("http://127.0.0.1:\(harness.apiPort)/api/metrics"), as: UTF8.self)
+        // Prometheus scrapes every 5 s: read both every half second until each has shown the queue.
+        _ = try? await eventually("the queue seen on /api/metrics and in Prometheus", timeout: .seconds(60), interval: .milliseconds(500)) {
+            let text = LoopbackHTTP.text(await LoopbackHTTP.get("http://127.0.0.1:\(harness.apiPort)/api/metrics", timeoutMs: 10_000))
             for line in text.split(separator: "\n") where line.hasPrefix(series + " ") {
                 seenOnEndpoint = max(seenOnEndpoint, Double(line.split(separator: " ").last ?? "") ?? 0)
             }
             for result in await Self.promQuery("max_over_time(\(series)[1m])") {
                 seenInPrometheus = max(seenInPrometheus, Double(result["value"]?.arrayValue?.last?.stringValue ?? "") ?? 0)
             }
-            try await Task.sleep(for: .milliseconds(500))
+            return seenOnEndpoint > 0 && seenInPrometheus > 0
         }
         #expect(seenOnEndpoint > 0, "the tenant's chunk jobs waiting, on /api/metrics")
         #expect(seenInPrometheus > 0, "and in Prometheus")
         try await harness.wait(batch)
         _ = try await Self.settle(harness, sandbox, provider: "resend", batch: batch)
 
-        // Two scrapes after the last event, so that every rate has two samples in its window.
-        try await Task.sleep(for: .seconds(11))
+        // Every dashboard query answers with data once Prometheus has two scrapes after the last event (a rate
+        // needs two samples in its window): read until they all do, or a minute passes.
+        var queries: [(dashboard: String, panel: String, expression: String)] = []
         for name in ["delivery", "queue"] {
-            let file = TestEnvironment.packageRoot.appendingPathComponent("deploy/grafana/\(name).json")
+            let file = TestPaths.packageRoot.appendingPathComponent("deploy/grafana/\(name).json")
             let dashboard = JSONValue.parse(try Data(contentsOf: file))
             let panels = dashboard?["panels"]?.arrayValue ?? []
             #expect(!panels.isEmpty)
             for panel in panels {
                 for target in panel["targets"]?.arrayValue ?? [] {
                     let expression = (target["expr"]?.stringValue ?? "").replacingOccurrences(of: "$__rate_interval", with: "1m")
-                    let result = await Self.promQuery(expression)
-                    #expect(!result.isEmpty, "\(name): \(panel["title"]?.stringValue ?? "?"): \(expression) returned no data")
+                    queries.append((name, panel["title"]?.stringValue ?? "?", expression))
                 }
             }
+        }
+        var empty = queries
+        _ = try? await eventually("every dashboard query answering with data", timeout: .seconds(60), interval: .seconds(1)) {
+            var still: [(dashboard: String, panel: String, expression: String)] = []
+            for query in empty where await Self.promQuery(query.expression).isEmpty { still.append(query) }
+            empty = still
+            return empty.isEmpty
+        }
+        for query in empty {
+            Issue.record("\(query.dashboard): \(query.panel): \(query.expression) returned no data")
         }
     }
 
@@ -90,7 +96,7 @@ extension PipelineTests {
     func jsonLogs() async throws {
         let harness = try PipelineHarness()
         defer { harness.finish() }
-        let log = TestEnvironment.scratch.appendingPathComponent("json-\(harness.databaseName).log").path
+        let log = TestPaths.scratch.appendingPathComponent("json-\(harness.databaseName).log").path
         try harness.start("host", arguments: ["--log-format", "json", "--log-level", "info"], log: log)
         let sandbox = try TestSandbox()
         let batch = try await harness.sendResendBatch(sandbox: sandbox, count: 20)

@@ -6,36 +6,32 @@ import Messaging
 import Persistence
 import ProviderInstances
 import ProviderModel
+import TestSupport
 
 /// A whole deployment for one test: a scratch PostgreSQL database of its own,
 /// the stack's Redis (under a key prefix of its own) and NATS, and
 /// `batchsender serve` processes running the roles the test asks for, started
 /// and killed (`kill -9`) like real ones. The sender API is reached over HTTP.
 final class PipelineHarness: @unchecked Sendable {
-    let databaseURL: String
-    let databaseName: String
-    let adminURL: String
+    let database: ScratchDatabase
+    var databaseURL: String { database.url }
+    var databaseName: String { database.name }
     let apiPort: Int
     /// The webhook receiver's port (`serve --roles receiver`).
     let receiverPort: Int
     /// Where this deployment's event writer keeps blocks while ClickHouse is away.
     let spillDirectory: String
     let configPath: String
-    private var hosts: [String: Process] = [:]
+    private var hosts: [String: ServerProcess] = [:]
     /// Whether this harness made the database (and drops it when it finishes).
     private let ownsDatabase: Bool
     private let http = CurlHTTPClient()
     /// The API key `call` sends (another tenant's, set by a test that acts as two users).
     var key = ""
+    /// What lives as long as this deployment (the sandbox its send-configs point at): released by `finish`.
+    var companions: [AnyObject] = []
 
     static let masterKey = String(repeating: "07", count: 32)
-
-    static func environmentValue(_ name: String) throws -> String {
-        guard let value = ProcessInfo.processInfo.environment[name], !value.isEmpty else {
-            throw TestEnvironment.FixtureError(message: "\(name) is not set: run scripts/test, which starts scripts/stack and loads .env.dev")
-        }
-        return value
-    }
 
     /// `[managed.ses]` and `[managed.telnyx]` tables whose accounts send to `baseURL`, with the keys the tests
     /// sign their webhooks with; `certificatePrefix` lets SES fetch its signing certificate from a loopback sandbox.
@@ -57,79 +53,72 @@ final class PipelineHarness: @unchecked Sendable {
         """
     }
 
-    /// `pipeline`: extra `[pipeline]` keys; `plugins`: the providers this deployment loads.
-    /// `webhooks`: extra `[webhooks]` keys; `tables`: more tables for the host config (`[managed.ses]`, say).
-        /// `managedBaseURL`: where the managed Resend account sends (a sandbox); `limits`: the `[limits]` table.
+    /// `pipeline`: `[pipeline]` keys (over the harness's); `plugins`: the providers this deployment loads.
+    /// `webhooks`: `[webhooks]` keys; `tables`: more tables for the host config (`[managed.ses]`, say).
+    /// `managedBaseURL`: where the managed Resend account sends (a sandbox); `limits`: the `[limits]` table.
     /// `analytics`: the `[analytics]` keys (a short flush interval by default, so that tests need not wait 5 s).
     convenience init(pipeline: String = "", webhooks: String = "", tables: String = "", limits: String = SendRateLimits.unlimitedTOML,
                      managedBaseURL: String? = nil, plugins: [String] = ["Resend", "SES", "Telnyx", "CustomWebhook"],
                      analytics: String = "flush_interval_ms = 200") throws {
-        let adminURL = try Self.environmentValue("DATABASE_URL")
-        let name = "batchsender_pipeline_\(getpid())_\(UInt32.random(in: 0...UInt32.max))"
-        try PostgresConnection(url: adminURL).execute("CREATE DATABASE \(name)")
-        let url = String(adminURL[..<adminURL.lastIndex(of: "/")!]) + "/" + name
-        try Migrator().migrate(PostgresConnection(url: url))
-        try self.init(adminURL: adminURL, databaseName: name, databaseURL: url, ownsDatabase: true, pipeline: pipeline, webhooks: webhooks, tables: tables, limits: limits,
-                      managedBaseURL: managedBaseURL, plugins: plugins, analytics: analytics)
+        try self.init(database: ScratchDatabase(purpose: "pipeline"), ownsDatabase: true, pipeline: pipeline, webhooks: webhooks, tables: tables,
+                      limits: limits, managedBaseURL: managedBaseURL, plugins: plugins, analytics: analytics)
     }
 
     /// Another deployment over the same database and Redis keys (a restart with other plugins).
     static func reusing(_ other: PipelineHarness, plugins: [String]) throws -> PipelineHarness {
-        let harness = try PipelineHarness(adminURL: other.adminURL, databaseName: other.databaseName, databaseURL: other.databaseURL,
-                                          ownsDatabase: false, pipeline: "", webhooks: "", tables: "", limits: SendRateLimits.unlimitedTOML,
-                                          managedBaseURL: nil, plugins: plugins, analytics: "flush_interval_ms = 200")
+        let harness = try PipelineHarness(database: other.database, ownsDatabase: false, pipeline: "", webhooks: "", tables: "",
+                                          limits: SendRateLimits.unlimitedTOML, managedBaseURL: nil, plugins: plugins,
+                                          analytics: "flush_interval_ms = 200")
         harness.key = other.key
         return harness
     }
 
-    private init(adminURL: String, databaseName: String, databaseURL: String, ownsDatabase: Bool, pipeline: String, webhooks: String, tables: String, limits: String,
-                         managedBaseURL: String?, plugins: [String], analytics: String) throws {
-        self.adminURL = adminURL
-        self.databaseName = databaseName
-        self.databaseURL = databaseURL
+    private init(database: ScratchDatabase, ownsDatabase: Bool, pipeline: String, webhooks: String, tables: String, limits: String,
+                 managedBaseURL: String?, plugins: [String], analytics: String) throws {
+        self.database = database
         self.ownsDatabase = ownsDatabase
-        apiPort = try TestSandbox.freePort()
-        receiverPort = try TestSandbox.freePort()
-        spillDirectory = TestEnvironment.scratch.appendingPathComponent("spill-\(databaseName)").path
-        let pluginLines = plugins.map { "[[plugin]]\npath = \"\(TestEnvironment.binDirectory.appendingPathComponent("lib\($0)Provider.so").path)\"\n" }
-        configPath = try TestEnvironment.write(pluginLines.joined() + """
-            [api]
-            redis_key_prefix = "test:\(databaseName):"
+        apiPort = try LoopbackPort.free()
+        receiverPort = try LoopbackPort.free()
+        spillDirectory = TestPaths.scratch.appendingPathComponent("spill-\(database.name)").path
+        var config = HostConfigBuilder()
+        for plugin in plugins { config.plugin(path: TestPaths.providerPlugin(plugin)) }
+        config.set("api", lines: """
+            redis_key_prefix = "test:\(database.name):"
             rate_limit_per_key = 100000
             rate_limit_per_address = 100000
-            # The SES configs trust the sandbox's SNS certificates, a test-only option.
             allow_test_options = true
-            [pipeline]
+            """)
+        config.set("pipeline", lines: """
             sync_interval_ms = 200
             discover_interval_ms = 100
             backoff_base_ms = 200
             backoff_max_ms = 2000
             throttle_delay_ms = 200
-            \(pipeline)
-            [webhooks]
+            """)
+        config.set("pipeline", lines: pipeline)
+        config.set("webhooks", lines: """
             port = \(receiverPort)
             public_url = "http://127.0.0.1:\(receiverPort)"
             orphan_retry_ms = 300
             publish_timeout_ms = 1500
-            \(webhooks)
-            [fetch]
-            allow = ["http://127.0.0.1:*/sns/*"]
-            # The sandbox is on loopback, over plain http: allowed here, refused by default.
-            [outbound]
-            allow = ["127.0.0.0/8"]
-            allow_http = true
-            \(limits)
-            [admin]
-            token = "env:TEST_ADMIN_TOKEN"
-            [analytics]
-            spill_dir = "\(spillDirectory)"
-            \(analytics)
-            [managed.resend]
+            """)
+        config.set("webhooks", lines: webhooks)
+        config.set("fetch", "allow", #"["http://127.0.0.1:*/sns/*"]"#)
+        // The sandbox is on loopback, over plain http: allowed here, refused by default; the SES configs trust
+        // the sandbox's SNS certificates (allow_test_options above), a test-only option.
+        config.set("outbound", "allow", #"["127.0.0.0/8"]"#)
+        config.set("outbound", "allow_http", "true")
+        config.merge(limits)
+        config.set("admin", "token", #""env:TEST_ADMIN_TOKEN""#)
+        config.set("analytics", "spill_dir", "\"\(spillDirectory)\"")
+        config.set("analytics", lines: analytics)
+        config.set("managed.resend", lines: """
             api_key = "re_managed_0123456789"
             webhook_secret = "env:TEST_MANAGED_RESEND_WEBHOOK_SECRET"
-            \(managedBaseURL.map { "base_url = \"\($0)\"" } ?? "")
-            \(tables)
-            """, name: "host.toml")
+            """)
+        if let managedBaseURL { config.set("managed.resend", "base_url", "\"\(managedBaseURL)\"") }
+        config.merge(tables)
+        configPath = try config.write()
     }
 
     var environment: [String: String] {
@@ -144,70 +133,40 @@ final class PipelineHarness: @unchecked Sendable {
     }
 
     /// Starts `batchsender serve --roles ROLES` under `name` and waits until it runs; `arguments` go after the
-    /// harness's own (a later `--log-level` wins), and `log` names a file for its standard error.
+    /// harness's own (a later `--log-level` wins), and `log` names a file its standard error is appended to
+    /// (TEST_HOST_LOG=FILE keeps every host's, when a test needs looking into).
     func start(_ name: String, roles: String = "api,discoverer,processor,sender,background", arguments: [String] = [], log: String? = nil) throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: TestEnvironment.cli)
-        process.arguments = ["serve", "--roles", roles, "--port", String(apiPort), "--config", configPath, "--log-level",
-                             ProcessInfo.processInfo.environment["TEST_HOST_LOG_LEVEL"] ?? "warning"] + arguments
-        process.environment = environment
-        let out = Pipe()
-        process.standardOutput = out
-        // TEST_HOST_LOG=FILE keeps the hosts' logs (appended) when a test needs looking into.
-        if let log = log ?? ProcessInfo.processInfo.environment["TEST_HOST_LOG"] {
-            if !FileManager.default.fileExists(atPath: log) { _ = FileManager.default.createFile(atPath: log, contents: nil) }
-            let handle = FileHandle(forWritingAtPath: log)
-            handle?.seekToEndOfFile()
-            process.standardError = handle
-        } else {
-            process.standardError = FileHandle(forWritingAtPath: "/dev/null")
-        }
-        try process.run()
-        let line = try TestEnvironment.firstLine(of: out)
-        guard line.contains("listening") || line.contains("roles running") else {
-            kill(process.processIdentifier, SIGKILL)
-            throw TestEnvironment.FixtureError(message: "serve --roles \(roles) did not start: \(line)")
-        }
-        hosts[name] = process
+        let host = try ServerProcess(executable: TestPaths.cli,
+                                     arguments: ["serve", "--roles", roles, "--port", String(apiPort), "--config", configPath, "--log-level",
+                                                 ProcessInfo.processInfo.environment["TEST_HOST_LOG_LEVEL"] ?? "warning"] + arguments,
+                                     environment: environment, log: log ?? ProcessInfo.processInfo.environment["TEST_HOST_LOG"],
+                                     ready: { $0.contains("listening") || $0.contains("roles running") })
+        hosts[name] = host
         // Several roles print their own line; wait until each listening one answers.
         for (role, port) in [("api", apiPort), ("receiver", receiverPort)] where roles.split(separator: ",").contains(Substring(role)) {
-            try waitForHealth(port: port)
+            try LoopbackPort.waitUntilListening(port)
         }
         if key.isEmpty, roles.contains("api") { key = try makeKey() }
     }
 
-    private func waitForHealth(port: Int) throws {
-        let deadline = Date().addingTimeInterval(20)
-        while Date() < deadline {
-            let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-            var address = sockaddr_in()
-            address.sin_family = sa_family_t(AF_INET)
-            address.sin_addr.s_addr = inet_addr("127.0.0.1")
-            address.sin_port = in_port_t(UInt16(port).bigEndian)
-            let connected = withUnsafePointer(to: &address) { pointer in
-                pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(socket, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
-            }
-            close(socket)
-            if connected { return }
-            usleep(50_000)
+    /// This deployment with its host `host` started (`start("host", roles:)`); finished again when that fails.
+    func started(roles: String = "api,discoverer,processor,sender,background") throws -> PipelineHarness {
+        do { try start("host", roles: roles) } catch {
+            finish()
+            throw error
         }
-        throw TestEnvironment.FixtureError(message: "nothing listens on port \(port) after 20 s")
+        return self
     }
 
     /// `kill -9`: no draining, no goodbye.
     func kill9(_ name: String) {
-        guard let process = hosts.removeValue(forKey: name) else { return }
-        kill(process.processIdentifier, SIGKILL)
-        process.waitUntilExit()
+        hosts.removeValue(forKey: name)?.kill9()
     }
 
     /// SIGTERM, and waits until the host drained and exited; its exit status.
     @discardableResult
     func terminate(_ name: String) -> Int32 {
-        guard let process = hosts.removeValue(forKey: name) else { return -1 }
-        kill(process.processIdentifier, SIGTERM)
-        process.waitUntilExit()
-        return process.terminationStatus
+        hosts.removeValue(forKey: name)?.terminate() ?? -1
     }
 
     func stopHosts() {
@@ -216,16 +175,15 @@ final class PipelineHarness: @unchecked Sendable {
 
     func finish() {
         stopHosts()
+        companions = []
         http.shutdown()
-        guard ownsDatabase else { return }
-        let adminURL = self.adminURL, name = databaseName
-        if let admin = try? PostgresConnection(url: adminURL) { try? admin.execute("DROP DATABASE IF EXISTS \(name) WITH (FORCE)") }
+        if ownsDatabase { database.drop() }
     }
 
     /// An API key of the user with `email` (made when there is none): another tenant of this deployment.
     func makeKey(email: String = "pipeline@example.com") throws -> String {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: TestEnvironment.cli)
+        process.executableURL = URL(fileURLWithPath: TestPaths.cli)
         process.arguments = ["apikey", "create", "--email", email, "--name", "test"]
         process.environment = environment
         let out = Pipe()
@@ -234,7 +192,7 @@ final class PipelineHarness: @unchecked Sendable {
         let data = out.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         guard let key = (try? JSONSerialization.jsonObject(with: data) as? [String: Any])?["key"] as? String else {
-            throw TestEnvironment.FixtureError(message: "apikey create failed: \(String(decoding: data, as: UTF8.self))")
+            throw TestSupportError("apikey create failed: \(String(decoding: data, as: UTF8.self))")
         }
         return key
     }
@@ -242,7 +200,7 @@ final class PipelineHarness: @unchecked Sendable {
     /// `batchsender ARGS…` against this deployment (its database and host config); its status and stdout.
     func cli(_ arguments: [String]) throws -> (status: Int32, output: String) {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: TestEnvironment.cli)
+        process.executableURL = URL(fileURLWithPath: TestPaths.cli)
         process.arguments = arguments + ["--config", configPath]
         process.environment = environment
         let out = Pipe()
@@ -269,7 +227,7 @@ final class PipelineHarness: @unchecked Sendable {
 
     /// Rows of a query on the stack's ClickHouse (the database every host of the tests writes to).
     func clickhouse(_ sql: String) async throws -> [JSONValue] {
-        try await ClickHouseClient(url: try Self.environmentValue("CLICKHOUSE_URL"), http: http).rows(sql)
+        try await ClickHouseClient(url: try StackEnvironment.value("CLICKHOUSE_URL"), http: http).rows(sql)
     }
 
     /// The operators' token for `/admin/*` in this deployment.
@@ -297,10 +255,10 @@ final class PipelineHarness: @unchecked Sendable {
                                                         body: body, messageIndices: []), timeoutMs: 60_000)
         let object = (try? JSONSerialization.jsonObject(with: Data(result.body)) as? [String: Any]) ?? [:]
         if let expect, result.status != expect {
-            throw TestEnvironment.FixtureError(message: "\(method) \(path) answered \(result.status), not \(expect): \(String(decoding: result.body, as: UTF8.self).prefix(300))")
+            throw TestSupportError("\(method) \(path) answered \(result.status), not \(expect): \(String(decoding: result.body, as: UTF8.self).prefix(300))")
         }
         if expect == nil, !(200..<300).contains(result.status) {
-            throw TestEnvironment.FixtureError(message: "\(method) \(path) answered \(result.status): \(String(decoding: result.body, as: UTF8.self).prefix(300)) \(result.transportMessage)")
+            throw TestSupportError("\(method) \(path) answered \(result.status): \(String(decoding: result.body, as: UTF8.self).prefix(300)) \(result.transportMessage)")
         }
         return object
     }
@@ -345,39 +303,34 @@ final class PipelineHarness: @unchecked Sendable {
         return id
     }
 
-    /// A Resend send-config on `sandbox`, a batch of `count` recipients with the test email, sent; its id.
-    func sendResendBatch(sandbox: TestSandbox, count: Int) async throws -> String {
-        let config = try await sendConfig("resend", sandbox: sandbox.url)
-        let batch = try await batch(config: config, payload: PipelineTests.emailPayload, csv: PipelineTests.csv(count: count))
+    /// A batch of `csv` on `config`, sent (not waited for); its id.
+    func sentBatch(config: String, payload: [String: Any], csv: String) async throws -> String {
+        let batch = try await batch(config: config, payload: payload, csv: csv)
         try await call("POST", "/api/batches/\(batch)/send")
         return batch
     }
 
-    /// Polls `condition` every 100 ms for up to a minute.
-    static func waitUntil(seconds: Double = 60, _ condition: () async throws -> Bool) async throws {
-        let deadline = Date().addingTimeInterval(seconds)
-        while Date() < deadline {
-            if try await condition() { return }
-            try await Task.sleep(for: .milliseconds(100))
-        }
-        throw TestEnvironment.FixtureError(message: "the condition did not hold within \(Int(seconds)) s")
+    /// A Resend send-config on `sandbox`, a batch of `count` recipients with the test email, sent; its id.
+    func sendResendBatch(sandbox: TestSandbox, count: Int) async throws -> String {
+        try await sentBatch(config: try await sendConfig("resend", sandbox: sandbox.url), payload: PipelineTests.emailPayload,
+                            csv: PipelineTests.csv(count: count))
     }
 
     func detail(_ batch: String) async throws -> [String: Any] { try await call("GET", "/api/batches/\(batch)") }
 
-    /// Waits until the batch's status is one of `statuses`; throws after `seconds`.
+    /// Waits until the batch's status is one of `statuses`; throws after `seconds`, naming the status it had.
     @discardableResult
-    func wait(_ batch: String, for statuses: Set<String> = ["completed"], seconds: Double = 120) async throws -> [String: Any] {
-        let deadline = Date().addingTimeInterval(seconds)
+    func wait(_ batch: String, for statuses: Set<String> = ["completed"], seconds: Int = 120) async throws -> [String: Any] {
         var last: [String: Any] = [:]
-        while Date() < deadline {
-            if let detail = try? await detail(batch) {
+        do {
+            return try await eventuallyValue("batch \(batch) \(statuses.sorted())", timeout: .seconds(seconds), interval: .milliseconds(200)) {
+                guard let detail = try? await detail(batch) else { return nil }
                 last = detail
-                if let status = detail["status"] as? String, statuses.contains(status) { return detail }
+                return (detail["status"] as? String).map(statuses.contains) == true ? detail : nil
             }
-            try await Task.sleep(for: .milliseconds(200))
+        } catch {
+            throw TestSupportError("batch \(batch) is not \(statuses.sorted()) after \(seconds) s: \(last["status"] ?? "?") \(last["counts"] ?? "")")
         }
-        throw TestEnvironment.FixtureError(message: "batch \(batch) is not \(statuses.sorted()) after \(seconds) s: \(last["status"] ?? "?") \(last["counts"] ?? "")")
     }
 
     /// Recipient rows per status, counted in PostgreSQL (the truth the counters must match).

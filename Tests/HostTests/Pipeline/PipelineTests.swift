@@ -6,6 +6,7 @@ import Messaging
 import Persistence
 import ProviderInstances
 import ProviderModel
+import TestSupport
 import Testing
 
 /// The delivery pipeline end to end on the real stack and the provider
@@ -24,15 +25,55 @@ struct PipelineTests {
         return text
     }
 
+    /// A deployment sending a Resend batch of `count` slowly (every answer `slowMs` late; `lanes` lanes of 2 chunks)
+    /// once the sandbox has accepted `accepted` of it.
+    static func slowlySending(count: Int, slowMs: Int, lanes: Int, accepted: Int) async throws -> (TestSandbox, PipelineHarness, batch: String) {
+        let sandbox = try TestSandbox(config: "[faults.resend]\nslow = 1.0\nslow_ms = \(slowMs)\n")
+        let harness = try PipelineHarness(pipeline: "sender_lanes = \(lanes)\nfetch_batch = 2").started()
+        do {
+            let batch = try await harness.sendResendBatch(sandbox: sandbox, count: count)
+            try await eventually("\(accepted) messages accepted") { try await sandbox.accepted() >= accepted }
+            return (sandbox, harness, batch)
+        } catch {
+            harness.finish()
+            throw error
+        }
+    }
+
+    /// Waits until `batch` completes, expecting each of its `count` recipients sent and accepted by the sandbox once;
+    /// the sandbox's Resend figures.
+    @discardableResult
+    static func expectSentOnce(_ harness: PipelineHarness, _ sandbox: TestSandbox, batch: String, count: Int, seconds: Int = 120) async throws -> [String: Int] {
+        let detail = try await harness.wait(batch, seconds: seconds)
+        #expect(PipelineHarness.counts(detail)["sent"] == count)
+        #expect(try harness.rowsByStatus(batch) == ["sent": count])
+        let stats = Self.section(try await sandbox.stats(), "resend")
+        #expect(stats["messages_accepted"] == count, "each recipient reached the sandbox")
+        #expect(stats["duplicate_sends"] == 0, "and none twice")
+        return stats
+    }
+
+    /// A deployment running `roles`, a sandbox that lives as long as it, and a send-config of `provider` on that.
+    static func deployment(roles: String, provider: String) async throws -> (harness: PipelineHarness, sandbox: TestSandbox, config: String) {
+        let harness = try PipelineHarness().started(roles: roles)
+        do {
+            let sandbox = try TestSandbox()
+            harness.companions.append(sandbox)
+            return (harness, sandbox, try await harness.sendConfig(provider, sandbox: sandbox.url))
+        } catch {
+            harness.finish()
+            throw error
+        }
+    }
+
     static var emailPayload: [String: Any] { ["subject": "Hello {{name}}", "html": "<p>Hi {{name}}</p>"] }
 
     @Test("every provider: all recipients terminal, batch completed, counters = rows = the sandbox's count, no duplicates, suppressed never sent",
           arguments: ["resend", "ses", "telnyx", "webhook"])
     func everyProvider(provider: String) async throws {
         let sandbox = try TestSandbox(config: "[ses]\nrequire_confirmation = false\n")
-        let harness = try PipelineHarness()
+        let harness = try PipelineHarness().started()
         defer { harness.finish() }
-        try harness.start("host")
         let config = try await harness.sendConfig(provider == "webhook" ? "custom-webhook" : provider, sandbox: sandbox.url)
         let count = 250
         // Webhook endpoints are not suppressible addresses (the API takes email addresses and phone numbers).
@@ -76,9 +117,8 @@ struct PipelineTests {
     @Test("each recipient's placeholders are rendered with its own variables; one missing a variable fails alone, with the reason")
     func templateRendered() async throws {
         let receiver = try TestHTTPServer()
-        let harness = try PipelineHarness()
+        let harness = try PipelineHarness().started()
         defer { harness.finish() }
-        try harness.start("host")
         let config = try await harness.sendConfig("custom-webhook", sandbox: "", url: receiver.url("/record"))
         let batch = try await harness.batch(config: config, payload: ["data": ["greeting": "Hi {{name}}, code {{code}}"]],
                                             csv: "address,name,code\na,Ada,1\nb,Grace,2\nc,Lin,\n")
@@ -92,8 +132,7 @@ struct PipelineTests {
         // An empty CSV cell is a variable that is there (empty); the third recipient gets "code ".
         #expect(greetings == ["Hi Ada, code 1", "Hi Grace, code 2", "Hi Lin, code "])
 
-        let missing = try await harness.batch(config: config, payload: ["data": ["greeting": "Hi {{nickname}}"]], csv: "address,name\nd,Dee\n")
-        try await harness.call("POST", "/api/batches/\(missing)/send")
+        let missing = try await harness.sentBatch(config: config, payload: ["data": ["greeting": "Hi {{nickname}}"]], csv: "address,name\nd,Dee\n")
         try await harness.wait(missing)
         let row = try harness.query("SELECT status, last_error FROM recipients WHERE batch_id = $1", [missing]).first
         #expect(row?[0] == "failed")
@@ -109,15 +148,10 @@ struct PipelineTests {
         try harness.start("sender", roles: "sender")
         let count = 50_000
         let batch = try await harness.sendResendBatch(sandbox: sandbox, count: count)
-        try await PipelineHarness.waitUntil { (PipelineHarness.counts(try await harness.detail(batch))["sent"] ?? 0) >= 5_000 }
+        try await eventually { (PipelineHarness.counts(try await harness.detail(batch))["sent"] ?? 0) >= 5_000 }
         harness.kill9("sender")
         try harness.start("sender", roles: "sender")
-        let detail = try await harness.wait(batch, seconds: 240)
-        #expect(PipelineHarness.counts(detail)["sent"] == count)
-        #expect(try harness.rowsByStatus(batch) == ["sent": count])
-        let stats = Self.section(try await sandbox.stats(), "resend")
-        #expect(stats["messages_accepted"] == count)
-        #expect(stats["duplicate_sends"] == 0)
+        try await Self.expectSentOnce(harness, sandbox, batch: batch, count: count, seconds: 240)
     }
 
     @Test("kill -9 of the processor mid-expansion, then a restart: the batch completes with 0 lost and 0 duplicates")
@@ -130,76 +164,56 @@ struct PipelineTests {
         try harness.start("processor", roles: "processor")
         let count = 50_000
         let batch = try await harness.sendResendBatch(sandbox: sandbox, count: count)
-        try await PipelineHarness.waitUntil {
+        try await eventually {
             let row = try harness.query("SELECT cursor_position > 0, expanded_at IS NULL FROM batches WHERE id = $1", [batch]).first
             return row?[0] == "t" && row?[1] == "t"
         }
         harness.kill9("processor")
         let cursorAtKill = try harness.query("SELECT cursor_position FROM batches WHERE id = $1", [batch]).first?[0] ?? nil
         try harness.start("processor", roles: "processor")
-        let detail = try await harness.wait(batch, seconds: 240)
-        #expect(PipelineHarness.counts(detail)["sent"] == count)
-        #expect(try harness.rowsByStatus(batch) == ["sent": count])
-        let stats = Self.section(try await sandbox.stats(), "resend")
-        #expect(stats["messages_accepted"] == count)
-        #expect(stats["duplicate_sends"] == 0)
+        let stats = try await Self.expectSentOnce(harness, sandbox, batch: batch, count: count, seconds: 240)
         #expect(stats["idempotent_replays"] == 0, "the resumed expansion published no chunk twice (cursor was \(cursorAtKill ?? "?"))")
     }
 
     @Test("throttling (429) is a delay: every recipient sent with one attempt")
     func throttledUsesNoAttempt() async throws {
         let sandbox = try TestSandbox(config: "[faults.resend]\nrate_limited = 0.3\n")
-        let harness = try PipelineHarness()
+        let harness = try PipelineHarness().started()
         defer { harness.finish() }
-        try harness.start("host")
         let batch = try await harness.sendResendBatch(sandbox: sandbox, count: 3_000)
-        try await harness.wait(batch)
-        #expect(try harness.rowsByStatus(batch) == ["sent": 3_000])
+        let stats = try await Self.expectSentOnce(harness, sandbox, batch: batch, count: 3_000)
         let attempts = try harness.query("SELECT min(attempts), max(attempts) FROM recipients WHERE batch_id = $1", [batch]).first
         #expect(attempts?[0] == "1" && attempts?[1] == "1", "a throttled send used no attempt")
-        let stats = Self.section(try await sandbox.stats(), "resend")
         #expect((stats["faults_injected"] ?? 0) > 0)
-        #expect(stats["duplicate_sends"] == 0)
     }
 
     @Test("rate_limited 0.3 and server_error 0.1 faults: every recipient still ends sent, nothing twice")
     func faultsStillDeliver() async throws {
         let sandbox = try TestSandbox(config: "[faults.resend]\nrate_limited = 0.3\nserver_error = 0.1\n")
-        let harness = try PipelineHarness()
+        let harness = try PipelineHarness().started()
         defer { harness.finish() }
-        try harness.start("host")
         let batch = try await harness.sendResendBatch(sandbox: sandbox, count: 3_000)
-        try await harness.wait(batch)
-        #expect(try harness.rowsByStatus(batch) == ["sent": 3_000])
+        try await Self.expectSentOnce(harness, sandbox, batch: batch, count: 3_000)
         let retried = try harness.query("SELECT count(*) FROM recipients WHERE batch_id = $1 AND attempts > 1", [batch]).first?[0] ?? nil
         #expect((Int(retried ?? "0") ?? 0) > 0, "server errors used attempts")
-        let stats = Self.section(try await sandbox.stats(), "resend")
-        #expect(stats["messages_accepted"] == 3_000)
-        #expect(stats["duplicate_sends"] == 0)
     }
 
     @Test("lost responses on Resend: the idempotency key keeps it to 0 duplicates")
     func lostResponses() async throws {
         let sandbox = try TestSandbox(config: "[faults.resend]\nlost_response = 0.2\n")
-        let harness = try PipelineHarness()
+        let harness = try PipelineHarness().started()
         defer { harness.finish() }
-        try harness.start("host")
         let batch = try await harness.sendResendBatch(sandbox: sandbox, count: 3_000)
-        try await harness.wait(batch)
-        #expect(try harness.rowsByStatus(batch) == ["sent": 3_000])
-        let stats = Self.section(try await sandbox.stats(), "resend")
+        let stats = try await Self.expectSentOnce(harness, sandbox, batch: batch, count: 3_000)
         #expect((stats["faults_injected"] ?? 0) > 0)
         #expect((stats["idempotent_replays"] ?? 0) > 0, "retries after lost responses were answered from the provider's idempotency store")
-        #expect(stats["duplicate_sends"] == 0)
-        #expect(stats["messages_accepted"] == 3_000)
     }
 
     @Test("a permanent refusal for one recipient leaves its chunk-mates sent, and says why")
     func permanentRefusalAlone() async throws {
         let sandbox = try TestSandbox()
-        let harness = try PipelineHarness()
+        let harness = try PipelineHarness().started()
         defer { harness.finish() }
-        try harness.start("host")
         let config = try await harness.sendConfig("ses", sandbox: sandbox.url)
         let batch = try await harness.batch(config: config, payload: Self.emailPayload,
                                             csv: "email,name\na@example.org,A\nrejected@example.org,R\nb@example.org,B\n")
@@ -215,13 +229,11 @@ struct PipelineTests {
     @Test("out of attempts: failed with the last reason and dead-lettered; dlq list shows them, dlq redrive sends them once the provider is reachable")
     func deadLetters() async throws {
         let sandbox = try TestSandbox()
-        let harness = try PipelineHarness(pipeline: "max_attempts = 2")
+        let harness = try PipelineHarness(pipeline: "max_attempts = 2").started()
         defer { harness.finish() }
-        try harness.start("host")
         // Nothing listens on port 9: every send is a transport failure, retryable, until the attempts run out.
         let config = try await harness.sendConfig("resend", sandbox: "http://127.0.0.1:9")
-        let batch = try await harness.batch(config: config, payload: Self.emailPayload, csv: Self.csv(count: 20))
-        try await harness.call("POST", "/api/batches/\(batch)/send")
+        let batch = try await harness.sentBatch(config: config, payload: Self.emailPayload, csv: Self.csv(count: 20))
         var detail = try await harness.wait(batch)
         #expect(PipelineHarness.counts(detail)["failed"] == 20)
         let row = try harness.query("SELECT attempts, last_error FROM recipients WHERE batch_id = $1 LIMIT 1", [batch]).first
@@ -233,7 +245,9 @@ struct PipelineTests {
         #expect(letters.flatMap { $0["addresses"] as? [String] ?? [] }.count == 20)
 
         try await harness.call("PATCH", "/api/send-configs/\(config)", json: ["credentials": ["base_url": sandbox.url]])
-        // The cached instance is made again within its recheck time (5 s).
+        // The sender's cached instance is made again within its recheck time (5 s, SendConfigInstances.recheckMs).
+        // Nothing outside the sender shows when it rereads the config, and the code takes no clock a test could
+        // move, so the test waits that time out: the wait is the point here.
         try await Task.sleep(for: .seconds(6))
         let redriven = try harness.cli(["dlq", "redrive", "--batch", batch])
         #expect(redriven.status == 0 && redriven.output.contains("20 recipients"), "\(redriven.output)")
@@ -252,7 +266,7 @@ struct PipelineTests {
         // No processor yet: the batch is discovered and marked processing, then makes no progress.
         try harness.start("control", roles: "api,discoverer,sender,background")
         let batch = try await harness.sendResendBatch(sandbox: sandbox, count: 2_000)
-        try await PipelineHarness.waitUntil {
+        try await eventually {
             (try harness.query("SELECT recoveries FROM batches WHERE id = $1", [batch]).first?[0]).flatMap { $0.flatMap { Int($0) } } ?? 0 >= 1
         }
         try harness.start("processor", roles: "processor")
@@ -267,50 +281,59 @@ struct PipelineTests {
     @Test("a scheduled batch is sent when due, not before")
     func scheduled() async throws {
         let sandbox = try TestSandbox()
-        let harness = try PipelineHarness()
+        let harness = try PipelineHarness().started()
         defer { harness.finish() }
-        try harness.start("host")
         let config = try await harness.sendConfig("resend", sandbox: sandbox.url)
         let batch = try await harness.batch(config: config, payload: Self.emailPayload, csv: Self.csv(count: 10))
         let due = Date().addingTimeInterval(3)
         let formatter = ISO8601DateFormatter()
         formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
         try await harness.call("POST", "/api/batches/\(batch)/send", json: ["scheduledAt": formatter.string(from: due)])
-        try await Task.sleep(for: .milliseconds(1_500))
         #expect(try await harness.detail(batch)["status"] as? String == "queued")
-        #expect(Self.section(try await sandbox.stats(), "resend")["messages_accepted"] == 0)
         try await harness.wait(batch, seconds: 30)
+        // Not before: the batch started, and every message reached the sandbox, at or after the time it was due
+        // (one clock, the machine's; 50 ms for the rounding of the stored time).
+        let dueMs = Int64(due.timeIntervalSince1970 * 1_000)
         let started = try harness.query("SELECT extract(epoch FROM started_at) FROM batches WHERE id = $1", [batch]).first?[0] ?? nil
         #expect((Double(started ?? "0") ?? 0) >= due.timeIntervalSince1970 - 0.05)
-        #expect(Self.section(try await sandbox.stats(), "resend")["messages_accepted"] == 10)
+        let arrivals = try await Self.arrivals(sandbox, "resend")
+        #expect(arrivals.count == 10 && arrivals.allSatisfy { $0 >= dueMs - 50 }, "arrivals \(arrivals.map { $0 - dueMs }) ms after the due time")
     }
 
     @Test("cancel mid-send: nothing reaches the sandbox after the cancel is answered, beyond sends in flight, which are recorded")
     func cancelMidSend() async throws {
         // Slow answers and small rounds (2 lanes of 2 chunks: at most 4 requests in flight) keep the batch
         // sending for many seconds, so the cancel lands in the middle and what follows it is countable.
-        let sandbox = try TestSandbox(config: "[faults.resend]\nslow = 1.0\nslow_ms = 300\n")
-        let harness = try PipelineHarness(pipeline: "sender_lanes = 2\nfetch_batch = 2")
-        defer { harness.finish() }
-        try harness.start("host")
         let count = 20_000
-        let batch = try await harness.sendResendBatch(sandbox: sandbox, count: count)
-        try await PipelineHarness.waitUntil { (Self.section(try await sandbox.stats(), "resend")["messages_accepted"] ?? 0) >= 1_000 }
+        let (sandbox, harness, batch) = try await Self.slowlySending(count: count, slowMs: 300, lanes: 2, accepted: 1_000)
+        defer { harness.finish() }
         try await harness.call("POST", "/api/batches/\(batch)/cancel")
         let requestsAtCancel = Self.section(try await sandbox.stats(), "resend")["requests"] ?? 0
-        // Requests already on the wire finish within the slow answer; none may start after.
-        try await Task.sleep(for: .seconds(3))
+        // Every recipient sent or cancelled: what was queued is cancelled; what was on the wire is answered within
+        // the slow answer and then recorded as sent.
+        try await eventually("every recipient sent or cancelled", timeout: .seconds(30)) {
+            let rows = try harness.rowsByStatus(batch)
+            return (rows["sent"] ?? 0) + (rows["cancelled"] ?? 0) == count
+        }
         let settled = Self.section(try await sandbox.stats(), "resend")
-        try await Task.sleep(for: .seconds(2))
-        let later = Self.section(try await sandbox.stats(), "resend")
-        #expect(later["messages_accepted"] == settled["messages_accepted"], "nothing sent after the cancel settled")
+        // What must not happen: a request started after that. A lane still sending would start one every slow answer
+        // (300 ms): a second of them is the wait, long enough too for the requests on the wire to be answered.
+        let nothingLater = try await holds(for: .seconds(1)) {
+            Self.section(try await sandbox.stats(), "resend")["requests"] == settled["requests"]
+        }
+        #expect(nothingLater, "nothing sent after the cancel settled")
         #expect((settled["requests"] ?? 0) - requestsAtCancel <= 4, "at most the requests in flight at the cancel")
-        #expect((settled["messages_accepted"] ?? 0) < count / 2, "the cancel stopped the batch in the middle")
+        let final = Self.section(try await sandbox.stats(), "resend")
+        #expect((final["messages_accepted"] ?? 0) < count / 2, "the cancel stopped the batch in the middle")
+        // The answers to the requests on the wire are recorded (the rows), and counted (the counters, synced every 200 ms).
+        try await eventually("the counters synced", timeout: .seconds(10)) {
+            PipelineHarness.counts(try await harness.detail(batch))["sent"] == (try harness.rowsByStatus(batch))["sent"]
+        }
         let detail = try await harness.detail(batch)
         let counts = PipelineHarness.counts(detail)
         let rows = try harness.rowsByStatus(batch)
         #expect(detail["status"] as? String == "cancelled")
-        #expect(rows["sent"] == settled["messages_accepted"], "in-flight sends are recorded as sent")
+        #expect(rows["sent"] == final["messages_accepted"], "in-flight sends are recorded as sent")
         #expect((rows["sent"] ?? 0) + (rows["cancelled"] ?? 0) == count)
         #expect(counts["cancelled"] == rows["cancelled"])
         #expect(counts["sent"] == rows["sent"])
@@ -319,12 +342,11 @@ struct PipelineTests {
     @Test("a cancel whose flag did not reach the workers (Redis away) takes effect when retried, though the batch is already cancelled (409)")
     func cancelRetried() async throws {
         let sandbox = try TestSandbox()
-        let harness = try PipelineHarness()
+        let harness = try PipelineHarness().started(roles: "api")
         defer { harness.finish() }
-        try harness.start("host", roles: "api")
         let batch = try await harness.sendResendBatch(sandbox: sandbox, count: 5)
         try await harness.call("POST", "/api/batches/\(batch)/cancel")
-        let redis = try RedisConnection(url: try PipelineHarness.environmentValue("REDIS_URL"))
+        let redis = try RedisConnection(url: try StackEnvironment.value("REDIS_URL"))
         let flag = "test:\(harness.databaseName):pipeline:b:\(batch):cancel"
         #expect(try redis.command(["EXISTS", flag]).integer == 1)
         _ = try redis.command(["DEL", flag])
@@ -356,9 +378,6 @@ struct PipelineTests {
 /// Plain GETs outside a deployment (the recording server).
 enum APIHarnessFree {
     static func get(_ url: String) async throws -> [String] {
-        let client = CurlHTTPClient()
-        defer { client.shutdown() }
-        let result = await client.execute(PreparedRequest(method: "GET", url: url, headers: [], body: [], messageIndices: []))
-        return try JSONSerialization.jsonObject(with: Data(result.body)) as? [String] ?? []
+        try JSONSerialization.jsonObject(with: Data(await LoopbackHTTP.get(url).body)) as? [String] ?? []
     }
 }

@@ -2,8 +2,8 @@ import Foundation
 import HostCore
 import ProviderCrypto
 import ProviderModel
-import Testing
 import TestSupport
+import Testing
 
 /// The receiver under hostile input: header values no provider sends, on every route it serves, answer
 /// with a status and leave the process up; what it caches stays bounded whatever the requests name;
@@ -50,11 +50,8 @@ extension PipelineTests {
     }
 
     static func get(port: Int, _ path: String) async -> (status: Int, body: String) {
-        let client = CurlHTTPClient()
-        defer { client.shutdown() }
-        let result = await client.execute(PreparedRequest(method: "GET", url: "http://127.0.0.1:\(port)\(path)", headers: [], body: [], messageIndices: []),
-                                          timeoutMs: 5_000)
-        return (result.status, String(decoding: result.body, as: UTF8.self))
+        let result = await LoopbackHTTP.get("http://127.0.0.1:\(port)\(path)", timeoutMs: 5_000)
+        return (result.status, LoopbackHTTP.text(result))
     }
 
     @Test("A webhook-timestamp of INT64_MIN (and INT64_MAX, 30 digits, empty, -1.5) with any signature answers 401 on every provider route, per-config and managed, and the server stays up")
@@ -98,9 +95,9 @@ extension PipelineTests {
     func opsPortDeadline() async throws {
         let harness = try PipelineHarness(webhooks: "request_timeout_ms = 500")
         defer { harness.finish() }
-        let opsPort = try TestSandbox.freePort()
+        let opsPort = try LoopbackPort.free()
         try harness.start("apart", roles: "receiver", arguments: ["--ops-port", String(opsPort)])
-        try await Task.sleep(for: .milliseconds(300))
+        try LoopbackPort.waitUntilListening(opsPort)
         #expect(await Self.get(port: opsPort, "/health").status == 200)
         let (slow, idle) = await withCheckedContinuation { (done: CheckedContinuation<(String?, Bool), Never>) in
             Thread.detachNewThread {
@@ -121,9 +118,8 @@ extension PipelineTests {
 
     @Test("GET /metrics on the public receiver port answers 404; the API port serves the process's metrics, and a receiver run apart serves them on its --ops-port only when given")
     func metricsOffTheReceiverPort() async throws {
-        let harness = try PipelineHarness()
+        let harness = try PipelineHarness().started(roles: "api,receiver")
         defer { harness.finish() }
-        try harness.start("host", roles: "api,receiver")
         let onReceiver = await Self.get(port: harness.receiverPort, "/metrics")
         #expect(onReceiver.status == 404, "the receiver's port answered /metrics with \(onReceiver.status)")
         #expect(!onReceiver.body.contains("webhook_verifications_total"))
@@ -131,7 +127,7 @@ extension PipelineTests {
         #expect(onAPI.status == 200 && onAPI.body.contains("webhook_verifications_total"), "the API port: \(onAPI.status)")
         harness.kill9("host")
 
-        let opsPort = try TestSandbox.freePort()
+        let opsPort = try LoopbackPort.free()
         try harness.start("apart", roles: "receiver", arguments: ["--ops-port", String(opsPort)])
         #expect(await Self.get(port: harness.receiverPort, "/metrics").status == 404)
         let onOps = await Self.get(port: opsPort, "/metrics")

@@ -16,16 +16,12 @@ import Testing
 extension PipelineTests {
     @Test("The receiver's memory stays under 200 MB after 100,000 SNS requests with distinct certificate URLs and 10,000 case spellings of one config id, and it still answers at once")
     func receiverMemoryBounded() async throws {
-        let harness = try PipelineHarness()
+        let (harness, pid) = try Self.receiverApart()
         defer { harness.finish() }
-        try harness.start("api", roles: "api")
-        // The receiver alone, so its process's memory is the receiver's.
-        try harness.start("receiver", roles: "receiver")
-        let pid = try #require(Self.pid(config: harness.configPath, roles: "receiver"), "the receiver's process is not in /proc")
         let port = harness.receiverPort
 
         // The config trusts certificates under a loopback port where nothing listens: each fetch fails at once.
-        let nowhere = "http://127.0.0.1:\(try TestSandbox.freePort())"
+        let nowhere = "http://127.0.0.1:\(try LoopbackPort.free())"
         let ses = try await harness.sendConfig("ses", sandbox: nowhere)
         let start = try #require(Self.residentMegabytes(pid: pid))
         let run = UUID().uuidString.prefix(8).lowercased()
@@ -71,11 +67,8 @@ extension PipelineTests {
 
     @Test("A flood of unknown config ids over 256 connections, while the database is stuck behind a lock, is answered 404 or 503 within 6 s each, memory stays bounded, and a real config's webhook is still stored")
     func unknownConfigFloodBounded() async throws {
-        let harness = try PipelineHarness()
+        let (harness, pid) = try Self.receiverApart()
         defer { harness.finish() }
-        try harness.start("api", roles: "api")
-        try harness.start("receiver", roles: "receiver")
-        let pid = try #require(Self.pid(config: harness.configPath, roles: "receiver"), "the receiver's process is not in /proc")
         let port = harness.receiverPort
         let real = try await harness.sendConfig("resend", sandbox: "http://127.0.0.1:9")
         func signed(_ id: String) async throws -> Int {
@@ -89,8 +82,9 @@ extension PipelineTests {
         #expect(first == [404: missing.count], "unknown ids: \(first)")
         #expect(try await signed("warm") == 200, "the real config's webhook is stored")
 
-        // The send_configs table locked: every read of it waits until the lock goes (10 s).
-        let locked = DispatchSemaphore(value: 0)
+        // The send_configs table locked: every read of it waits until the test lets the lock go.
+        let locked = DispatchSemaphore(value: 0), unlock = DispatchSemaphore(value: 0)
+        defer { unlock.signal() }
         let databaseURL = harness.databaseURL
         let lockFailure = Mutex<String?>(nil)
         Thread.detachNewThread {
@@ -100,7 +94,8 @@ extension PipelineTests {
                 try holder.execute("BEGIN")
                 try holder.execute("LOCK TABLE send_configs IN ACCESS EXCLUSIVE MODE")
                 locked.signal()
-                Thread.sleep(forTimeInterval: 10)
+                // Held until the checks below are done (a test that failed before them lets go at its end).
+                _ = unlock.wait(timeout: .now() + 300)
                 try holder.execute("ROLLBACK")
             } catch {
                 lockFailure.withLock { $0 = "\(error)" }
@@ -112,17 +107,33 @@ extension PipelineTests {
 
         let flood = await Self.flood(port: port, connections: 256, perConnection: 8, bodyBytes: 16_384)
         let resident = try #require(Self.residentMegabytes(pid: pid), "the receiver died during the flood")
-        // Still within the lock: the ids already known to have no config are answered from memory, at once.
-        let asked = ContinuousClock.now
+        // Still within the lock: the ids already known to have no config are answered from memory. A lookup would
+        // wait on the lock until its statement timeout and answer 503, so every one answered 404 is one not looked up.
         let again = await Self.hammer(port: port, count: missing.count) { ("/webhooks/resend/\(missing[$0])", Self.resendBody("m-\($0)")) }
-        let askedFor = ContinuousClock.now - asked
-        #expect(again == [404: missing.count] && askedFor < .seconds(2), "unknown ids asked again, the database stuck: \(again) in \(askedFor)")
+        #expect(again == [404: missing.count], "unknown ids asked again, the database stuck: \(again)")
+        unlock.signal()
         print("unknown-config flood: \(flood.statuses), slowest \(flood.slowest), \(resident) MB")
         #expect(flood.statuses[0] == nil, "\(flood.statuses[0] ?? 0) requests got no answer")
         #expect(Set(flood.statuses.keys).isSubset(of: [404, 503]), "statuses: \(flood.statuses)")
         #expect(flood.slowest < .seconds(6), "the slowest answer took \(flood.slowest)")
         #expect(resident < 200, "\(resident) MB after the flood")
         #expect(await Self.get(port: port, "/health").status == 200)
+    }
+
+    /// A deployment with its API in one host and its receiver alone in another, so that process's memory is the
+    /// receiver's; the receiver's pid.
+    static func receiverApart() throws -> (PipelineHarness, pid: Int32) {
+        let harness = try PipelineHarness().started(roles: "api")
+        do {
+            try harness.start("receiver", roles: "receiver")
+            guard let pid = Self.pid(config: harness.configPath, roles: "receiver") else {
+                throw TestSupportError("the receiver's process is not in /proc: did serve --roles receiver exit?")
+            }
+            return (harness, pid)
+        } catch {
+            harness.finish()
+            throw error
+        }
     }
 
     /// `perConnection` POSTs to random config ids on each of `connections` connections at once, each with a

@@ -1,5 +1,6 @@
 import Foundation
 import HostCore
+import TestSupport
 import Testing
 
 /// The stack's own servers restarted under a sending batch. They are shared by every test, so
@@ -12,8 +13,8 @@ struct ServerRestartTests {
     /// Spawned and awaited with posix_spawn and waitpid: Foundation's Process learns of an exit through a
     /// descriptor the child inherits, which the restarted server (a grandchild) keeps open for good.
     static func restart(_ server: String, pauseSeconds: Int = 0) async throws {
-        let log = TestEnvironment.scratch.appendingPathComponent("restart-\(server).log").path
-        let script = TestEnvironment.packageRoot.appendingPathComponent("scripts/stack").path
+        let log = TestPaths.scratch.appendingPathComponent("restart-\(server).log").path
+        let script = TestPaths.packageRoot.appendingPathComponent("scripts/stack").path
         let status: Int32 = await withCheckedContinuation { continuation in
             Thread.detachNewThread {
                 var actions = posix_spawn_file_actions_t()
@@ -48,7 +49,7 @@ struct ServerRestartTests {
             }
         }
         guard status == 0 else {
-            throw TestEnvironment.FixtureError(message: "restart \(server) failed (\(status)): \((try? String(contentsOfFile: log, encoding: .utf8)) ?? "")")
+            throw TestSupportError("restart \(server) failed (\(status)): \((try? String(contentsOfFile: log, encoding: .utf8)) ?? "")")
         }
     }
 
@@ -57,15 +58,11 @@ struct ServerRestartTests {
     func restartMidBatch(server: String) async throws {
         // Slow answers and small rounds (one lane of 2 chunks) keep the batch sending for ~15 s, so the
         // restart (a second or two) lands in the middle and the rest is sent after it.
-        let sandbox = try TestSandbox(config: "[faults.resend]\nslow = 1.0\nslow_ms = 100\n")
-        let harness = try PipelineHarness(pipeline: "sender_lanes = 1\nfetch_batch = 2")
-        defer { harness.finish() }
-        try harness.start("host")
         let count = 30_000
-        let batch = try await harness.sendResendBatch(sandbox: sandbox, count: count)
-        try await PipelineHarness.waitUntil { (PipelineTests.section(try await sandbox.stats(), "resend")["messages_accepted"] ?? 0) >= 3_000 }
+        let (sandbox, harness, batch) = try await PipelineTests.slowlySending(count: count, slowMs: 100, lanes: 1, accepted: 3_000)
+        defer { harness.finish() }
         try await Self.restart(server)
-        let acceptedAtRestart = PipelineTests.section(try await sandbox.stats(), "resend")["messages_accepted"] ?? 0
+        let acceptedAtRestart = try await sandbox.accepted()
         #expect(acceptedAtRestart < count / 2, "the restart came in the middle of the batch")
         let detail = try await harness.wait(batch, seconds: 240)
         #expect(PipelineHarness.counts(detail)["sent"] == count)
@@ -77,11 +74,8 @@ struct ServerRestartTests {
 
     @Test("A webhook whose publish JetStream does not acknowledge (NATS stopped) gets 503, never 200; once NATS is back, 200")
     func webhookWithoutNATS() async throws {
-        let harness = try PipelineHarness()
+        let (harness, _, config) = try await PipelineTests.deployment(roles: "api,receiver", provider: "resend")
         defer { harness.finish() }
-        try harness.start("host", roles: "api,receiver")
-        let sandbox = try TestSandbox()
-        let config = try await harness.sendConfig("resend", sandbox: sandbox.url)
         let url = "http://127.0.0.1:\(harness.receiverPort)/webhooks/resend/\(config)"
         let run = UUID().uuidString.prefix(8).lowercased()
         func post(_ name: String) async throws -> (status: Int, body: String) {
@@ -90,12 +84,14 @@ struct ServerRestartTests {
             return await PipelineTests.post(url, try PipelineTests.resendHeaders(body, id: id, at: Int64(Date().timeIntervalSince1970)), body)
         }
         #expect(try await post("msg_before").status == 200)
+        let nats = try #require(URL(string: try StackEnvironment.value("NATS_URL"))?.port, "NATS_URL names no port")
         async let restarted: Void = Self.restart("nats", pauseSeconds: 6)
-        try await Task.sleep(for: .seconds(2))
+        // Asked once NATS is down (its port refuses connections), within the restart's 6 s pause.
+        try await eventually("NATS stopped", timeout: .seconds(20), interval: .milliseconds(50)) { !LoopbackPort.accepts(nats) }
         let during = try await post("msg_during")
         #expect(during.status == 503, "answered \(during.status) \(during.body) while NATS was stopped")
         try await restarted
-        try await PipelineHarness.waitUntil { try await post("msg_after").status == 200 }
+        try await eventually { try await post("msg_after").status == 200 }
     }
 
     @Test("ClickHouse stopped during a 100,000-recipient batch and started again: every event is in ClickHouse once (before and after FINAL), the summed views agree, and the writer's memory stayed under its bound while it spilled to disk")
@@ -110,7 +106,7 @@ struct ServerRestartTests {
         try harness.start("host")
         let count = 100_000
         let batch = try await harness.sendResendBatch(sandbox: sandbox, count: count)
-        try await PipelineHarness.waitUntil { (PipelineTests.section(try await sandbox.stats(), "resend")["messages_accepted"] ?? 0) >= 10_000 }
+        try await eventually { try await sandbox.accepted() >= 10_000 }
 
         // The writer's gauges, sampled until the batch is done and its events are written.
         let sampling = Task {
@@ -118,12 +114,13 @@ struct ServerRestartTests {
             while !Task.isCancelled {
                 peak.buffered = max(peak.buffered, await harness.metric("analytics_buffer_events") ?? 0)
                 peak.spilled = max(peak.spilled, await harness.metric("analytics_spilled_events") ?? 0)
+                // The sampling period, not a wait: a peak shorter than 100 ms may be missed, which only lowers it.
                 try? await Task.sleep(for: .milliseconds(100))
             }
             return peak
         }
         try await Self.restart("clickhouse", pauseSeconds: 8)
-        let acceptedAtRestart = PipelineTests.section(try await sandbox.stats(), "resend")["messages_accepted"] ?? 0
+        let acceptedAtRestart = try await sandbox.accepted()
         #expect(acceptedAtRestart < count, "the outage came while the batch was sending")
         let detail = try await harness.wait(batch, seconds: 240)
         #expect(PipelineHarness.counts(detail)["sent"] == count)
@@ -137,7 +134,7 @@ struct ServerRestartTests {
             })
         }
         let expected = ["queued": count, "sent": count]
-        try await PipelineHarness.waitUntil(seconds: 90) { try await events(final: false) == expected }
+        try await eventually(timeout: .seconds(90)) { try await events(final: false) == expected }
         sampling.cancel()
         let peak = await sampling.value
         #expect(try await events(final: false) == expected, "no row twice, even before merges")

@@ -7,6 +7,7 @@ import NIOPosix
 import Persistence
 import ProviderInstances
 import ProviderModel
+import TestSupport
 import Testing
 @testable import Persistence
 
@@ -16,20 +17,22 @@ import Testing
 struct WebhookDeadLetterStoreTests {
     /// A scratch database and a one-connection pool on it.
     final class Scratch {
-        let harness: PipelineHarness
+        let scratch: ScratchDatabase
         let threads = NIOThreadPool(numberOfThreads: 1)
         let database: ConnectionPool<PostgresConnection>
 
         init() throws {
-            harness = try PipelineHarness()
+            scratch = try ScratchDatabase(purpose: "deadletters")
             threads.start()
-            let url = harness.databaseURL
+            let url = scratch.url
             database = ConnectionPool<PostgresConnection>(capacity: 1, threads: threads, isHealthy: { $0.isHealthy }) { try PostgresConnection(url: url) }
         }
 
+        func query(_ sql: String) throws -> [[String?]] { try scratch.connection().query(sql) }
+
         func finish() async throws {
             try await threads.shutdownGracefully()
-            harness.finish()
+            await scratch.dropOffThread()
         }
     }
 
@@ -51,12 +54,12 @@ struct WebhookDeadLetterStoreTests {
             try await store.keep([again])
         }
         #expect(count == 1)
-        #expect(try scratch.harness.query("SELECT reasons FROM webhook_dead_letters").map { $0[0] } == ["{\"refused again\"}"],
+        #expect(try scratch.query("SELECT reasons FROM webhook_dead_letters").map { $0[0] } == ["{\"refused again\"}"],
                 "the webhook's only copy is kept")
 
         let second = try await store.redrive(limit: 10) { _ in }
         #expect(second == 1)
-        #expect(try scratch.harness.query("SELECT count(*) FROM webhook_dead_letters").first?[0] == "0")
+        #expect(try scratch.query("SELECT count(*) FROM webhook_dead_letters").first?[0] == "0")
         try await scratch.finish()
     }
 
@@ -65,18 +68,18 @@ struct WebhookDeadLetterStoreTests {
         let scratch = try Scratch()
         let store = WebhookDeadLetters(database: scratch.database)
         try await store.keep([Self.letter(["old"], body: "old")])
-        _ = try scratch.harness.query("UPDATE webhook_dead_letters SET dead_at = now() - interval '31 days'")
+        _ = try scratch.query("UPDATE webhook_dead_letters SET dead_at = now() - interval '31 days'")
         try await store.keep([Self.letter(["new"], body: "new")])
-        #expect(try scratch.harness.query("SELECT count(*) FROM webhook_dead_letters").first?[0] == "2", "a processing round deletes nothing")
+        #expect(try scratch.query("SELECT count(*) FROM webhook_dead_letters").first?[0] == "2", "a processing round deletes nothing")
         #expect(try await store.prune() == 1)
-        #expect(try scratch.harness.query("SELECT reasons FROM webhook_dead_letters").map { $0[0] } == ["{new}"])
+        #expect(try scratch.query("SELECT reasons FROM webhook_dead_letters").map { $0[0] } == ["{new}"])
         try await scratch.finish()
     }
 
     @Test("A failed try under the ledger's savepoint releases it: no subtransaction is left open for the next try to nest in")
     func savepointReleasedAfterRollback() async throws {
         let scratch = try Scratch()
-        let db = try PostgresConnection(url: scratch.harness.databaseURL)
+        let db = try scratch.scratch.connection()
         try db.execute("BEGIN")
         for _ in 0..<3 {
             #expect(throws: PostgresError.self) {

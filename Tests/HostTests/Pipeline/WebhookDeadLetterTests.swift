@@ -8,6 +8,7 @@ import Persistence
 import ProviderCrypto
 import ProviderInstances
 import ProviderModel
+import TestSupport
 import Testing
 
 /// Webhook events PostgreSQL refuses: set aside while the rest of their round commits, tried a bounded
@@ -16,21 +17,18 @@ import Testing
 extension PipelineTests {
     @Test("One tenant's 50 signed webhooks that PostgreSQL refuses (an event id too long for its index) hold nobody back: another tenant's ordinary event is applied within 2 s, and the 50 end in batchsender webhooks dead-letters with PostgreSQL's reason")
     func refusedEventsAreDeadLettered() async throws {
-        let harness = try PipelineHarness()
+        let harness = try PipelineHarness().started(roles: Self.allRoles)
         defer { harness.finish() }
-        try harness.start("host", roles: Self.allRoles)
         // The sandbox sends but posts no webhooks of its own: the test posts every webhook.
         let sandbox = try TestSandbox()
 
         // Tenant A: 50 messages sent. Tenant B (another user): one.
         let configA = try await harness.sendConfig("resend", sandbox: sandbox.url)
-        let batchA = try await harness.batch(config: configA, payload: Self.emailPayload, csv: Self.csv(count: 50))
-        try await harness.call("POST", "/api/batches/\(batchA)/send")
+        let batchA = try await harness.sentBatch(config: configA, payload: Self.emailPayload, csv: Self.csv(count: 50))
         try await harness.wait(batchA)
         harness.key = try harness.makeKey(email: "tenant-b@example.com")
         let configB = try await harness.sendConfig("resend", sandbox: sandbox.url)
-        let batchB = try await harness.batch(config: configB, payload: Self.emailPayload, csv: Self.csv(count: 1, offset: 500))
-        try await harness.call("POST", "/api/batches/\(batchB)/send")
+        let batchB = try await harness.sentBatch(config: configB, payload: Self.emailPayload, csv: Self.csv(count: 1, offset: 500))
         try await harness.wait(batchB)
         let messagesA = try harness.query("SELECT provider_message_id FROM recipients WHERE batch_id = $1 ORDER BY position", [batchA]).compactMap { $0[0] ?? nil }
         let messageB = try harness.query("SELECT provider_message_id FROM recipients WHERE batch_id = $1", [batchB]).first?[0] ?? nil
@@ -52,14 +50,14 @@ extension PipelineTests {
         let answer = await Self.post("\(base)/\(configB)", try Self.resendHeaders(bodyB, id: "msg_b_\(UUID().uuidString)", at: now), bodyB)
         #expect(answer.status == 200, "\(answer.status) \(answer.body)")
         let posted = Date()
-        try await PipelineHarness.waitUntil(seconds: 10) { try harness.rowsByStatus(batchB) == ["delivered": 1] }
+        try await eventually(timeout: .seconds(10)) { try harness.rowsByStatus(batchB) == ["delivered": 1] }
         let took = Date().timeIntervalSince(posted)
         #expect(took < 2, "tenant B's event applied \(String(format: "%.2f", took)) s after it was stored")
 
         // The 50 end in the dead letters (after the attempts and their waits), with PostgreSQL's error, and
         // leave the work stream: nothing of them was applied.
         var letters: [[String: Any]] = []
-        try await PipelineHarness.waitUntil(seconds: 60) {
+        try await eventually(timeout: .seconds(60)) {
             let listed = try harness.cli(["webhooks", "dead-letters", "--limit", "1000"])
             letters = listed.output.split(separator: "\n").compactMap {
                 try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
@@ -108,7 +106,7 @@ extension PipelineTests {
         try await WebhookDeadLetters(database: database).keep([WebhookDeadLetter(envelope: envelope, bytes: envelope.encoded(), deliveries: 5, reasons: ["refused"])])
         let redrive = try harness.cli(["webhooks", "redrive", "--send-config", configB])
         #expect(redrive.status == 0 && redrive.output.contains("re-drove 1 dead-lettered webhooks"), "\(redrive)")
-        try await PipelineHarness.waitUntil(seconds: 10) { try harness.rowsByStatus(batchB) == ["bounced": 1] }
+        try await eventually(timeout: .seconds(10)) { try harness.rowsByStatus(batchB) == ["bounced": 1] }
         #expect(try harness.query("SELECT count(*) FROM webhook_dead_letters WHERE send_config_id = $1", [configB]).first?[0] == "0")
         try await threads.shutdownGracefully()
     }

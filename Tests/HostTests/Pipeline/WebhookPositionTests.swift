@@ -1,5 +1,6 @@
 import Foundation
 import HostCore
+import TestSupport
 import Testing
 
 /// Recipient positions come from one bigint sequence shared by every batch of a deployment, so a
@@ -15,8 +16,7 @@ extension PipelineTests {
         try harness.start("host", roles: Self.allRoles)
         let sandbox = try TestSandbox()
         let config = try await harness.sendConfig("resend", sandbox: sandbox.url)
-        let batch = try await harness.batch(config: config, payload: Self.emailPayload, csv: Self.csv(count: 2))
-        try await harness.call("POST", "/api/batches/\(batch)/send")
+        let batch = try await harness.sentBatch(config: config, payload: Self.emailPayload, csv: Self.csv(count: 2))
         try await harness.wait(batch)
         let rows = try harness.query("SELECT position, provider_message_id FROM recipients WHERE batch_id = $1 ORDER BY position", [batch])
         #expect(rows.first?[0] == String(position), "\(rows)")
@@ -27,7 +27,7 @@ extension PipelineTests {
         let headers = try Self.resendHeaders(body, id: "msg_big_\(UUID().uuidString)", at: Int64(Date().timeIntervalSince1970))
         let answer = await Self.post("http://127.0.0.1:\(harness.receiverPort)/webhooks/resend/\(config)", headers, body)
         #expect(answer.status == 200, "\(answer.status) \(answer.body)")
-        try await PipelineHarness.waitUntil(seconds: 20) { try harness.rowsByStatus(batch) == ["sent": 1, "delivered": 1] }
+        try await eventually(timeout: .seconds(20)) { try harness.rowsByStatus(batch) == ["sent": 1, "delivered": 1] }
         #expect(try harness.query("SELECT position FROM recipient_events WHERE batch_id = $1", [batch]).map { $0[0] } == [String(position)])
 
         let events = try await harness.call("GET", "/api/batches/\(batch)/recipients/\(position)/events")["data"] as? [[String: Any]] ?? []

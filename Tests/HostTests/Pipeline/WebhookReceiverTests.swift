@@ -38,23 +38,18 @@ extension PipelineTests {
     }
 
     static func post(_ url: String, _ headers: [KeyValue], _ body: [UInt8]) async -> (status: Int, body: String) {
-        let client = CurlHTTPClient()
-        defer { client.shutdown() }
-        let result = await client.execute(PreparedRequest(method: "POST", url: url, headers: headers, body: body, messageIndices: []))
-        return (result.status, String(decoding: result.body, as: UTF8.self))
+        let result = await LoopbackHTTP.send("POST", url, headers: headers, body: body)
+        return (result.status, LoopbackHTTP.text(result))
     }
 
     @Test("The receiver refuses every forged, tampered, stale or unsigned webhook with 401 and the reason, unknown configs with 404, big bodies with 413, and stores only what it verified")
     func receiverRefusals() async throws {
-        let harness = try PipelineHarness()
+        let (harness, sandbox, resend) = try await Self.deployment(roles: "api,receiver", provider: "resend")
         defer { harness.finish() }
-        try harness.start("host", roles: "api,receiver")
-        let sandbox = try TestSandbox()
-        let resend = try await harness.sendConfig("resend", sandbox: sandbox.url)
         let telnyx = try await harness.sendConfig("telnyx", sandbox: sandbox.url)
         let ses = try await harness.sendConfig("ses", sandbox: sandbox.url)
         let base = "http://127.0.0.1:\(harness.receiverPort)/webhooks"
-        let jetStream = try JetStream(url: try PipelineHarness.environmentValue("NATS_URL"))
+        let jetStream = try JetStream(url: try StackEnvironment.value("NATS_URL"))
         let before = try jetStream.lastSequence(stream: "webhooks")
         let now = Int64(Date().timeIntervalSince1970)
         var expectedStored = 0
@@ -118,23 +113,16 @@ extension PipelineTests {
         // the good notification is stored; the same signature over a changed message, or another key's, is not.
         let key = try #require(RSAPrivateKey.generate()), otherKey = try #require(RSAPrivateKey.generate())
         let pem = try #require(key.selfSignedCertificatePEM(commonName: "sns.us-east-1.amazonaws.com (test)", validDays: 1))
-        let documents = TestEnvironment.scratch.appendingPathComponent("sns-documents-\(run)")
+        let documents = TestPaths.scratch.appendingPathComponent("sns-documents-\(run)")
         try FileManager.default.createDirectory(at: documents.appendingPathComponent("sns"), withIntermediateDirectories: true)
         try Data(pem).write(to: documents.appendingPathComponent("sns/test.pem"))
-        let documentPort = try TestSandbox.freePort()
-        let documentServer = Process()
-        documentServer.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
-        documentServer.arguments = ["-m", "http.server", String(documentPort), "--bind", "127.0.0.1", "--directory", documents.path]
-        documentServer.standardOutput = FileHandle.nullDevice
-        documentServer.standardError = FileHandle.nullDevice
-        try documentServer.run()
-        defer { documentServer.terminate() }
+        let documentPort = try LoopbackPort.free()
+        // Killed when released: Process.terminate()'s SIGTERM left it running (a child of a dispatch thread blocks it).
+        let documentServer = try ServerProcess(executable: "/usr/bin/python3",
+                                               arguments: ["-u", "-m", "http.server", String(documentPort), "--bind", "127.0.0.1", "--directory", documents.path],
+                                               ready: { $0.hasPrefix("Serving HTTP") })
+        defer { documentServer.kill9() }
         let documentBase = "http://127.0.0.1:\(documentPort)"
-        try await PipelineHarness.waitUntil(seconds: 20) {
-            let client = CurlHTTPClient()
-            defer { client.shutdown() }
-            return await client.execute(PreparedRequest(method: "GET", url: documentBase + "/sns/test.pem", headers: [], body: [], messageIndices: [])).status == 200
-        }
         let signedSES = try await harness.sendConfig("ses", sandbox: documentBase)
         func signed(_ messageID: String, message: String, key: RSAPrivateKey, signedMessage: String? = nil) -> [UInt8] {
             let topic = "arn:aws:sns:us-east-1:123456789012:batchsender-ses-events", timestamp = ISO8601.extendedUTC(milliseconds: now * 1000)
@@ -182,9 +170,8 @@ extension PipelineTests {
 
     @Test("A webhook for a message never sent is tried again, then kept as an orphan that `webhooks orphans` lists")
     func orphans() async throws {
-        let harness = try PipelineHarness(webhooks: "orphan_after_ms = 1000")
+        let harness = try PipelineHarness(webhooks: "orphan_after_ms = 1000").started(roles: "api,receiver,webhook-processor")
         defer { harness.finish() }
-        try harness.start("host", roles: "api,receiver,webhook-processor")
         let sandbox = try TestSandbox()
         let config = try await harness.sendConfig("resend", sandbox: sandbox.url)
         let id = "orphan-\(UUID().uuidString.prefix(8).lowercased())"
@@ -193,7 +180,7 @@ extension PipelineTests {
                                      try Self.resendHeaders(body, id: "msg_\(id)", at: Int64(Date().timeIntervalSince1970)), body)
         #expect(answer.status == 200)
         var listed = ""
-        try await PipelineHarness.waitUntil {
+        try await eventually {
             listed = try harness.cli(["webhooks", "orphans"]).output
             return listed.contains(id)
         }
@@ -207,18 +194,21 @@ extension PipelineTests {
 
     @Test("A receiver connection that trickles its request gets 408 and is closed after request_timeout_ms, an idle one is closed, and others are answered meanwhile")
     func receiverRequestDeadline() async throws {
-        let harness = try PipelineHarness(webhooks: "request_timeout_ms = 1000")
+        let harness = try PipelineHarness(webhooks: "request_timeout_ms = 1000").started(roles: "api,receiver")
         defer { harness.finish() }
-        try harness.start("host", roles: "api,receiver")
         let port = harness.receiverPort
         struct Outcome: Sendable { var answer: String; var closedAfter: Double? }
+        // Each client says when its connection is open and its opening sent.
+        let (opened, open) = AsyncStream<Void>.makeStream()
         /// Sends `opening`, then one more body byte every 200 ms (when `trickle`), until the receiver closes or 6 s pass.
         func client(_ opening: String, trickle: Bool) async -> Outcome {
             await withCheckedContinuation { (done: CheckedContinuation<Outcome, Never>) in
                 Thread.detachNewThread {
-                    guard let socket = LoopbackSocket(port: port, readTimeoutMs: 200) else { return done.resume(returning: Outcome(answer: "no connection")) }
+                    let connected = LoopbackSocket(port: port, readTimeoutMs: 200)
                     let start = Date()
-                    if !opening.isEmpty { socket.send(opening) }
+                    if let connected, !opening.isEmpty { connected.send(opening) }
+                    open.yield()
+                    guard let socket = connected else { return done.resume(returning: Outcome(answer: "no connection")) }
                     var answer: [UInt8] = []
                     while Date().timeIntervalSince(start) < 6 {
                         if trickle { socket.send("a") }
@@ -235,8 +225,12 @@ extension PipelineTests {
         }
         async let slow = client("POST /webhooks/resend HTTP/1.1\r\nhost: x\r\ncontent-length: 4000\r\n\r\n{", trickle: true)
         async let idle = client("", trickle: false)
-        // Meanwhile a whole request on another connection is answered at once.
-        try await Task.sleep(for: .milliseconds(300))
+        // Meanwhile (both connections open) a whole request on another connection is answered at once.
+        var count = 0
+        for await _ in opened {
+            count += 1
+            if count == 2 { break }
+        }
         let unknown = await Self.post("http://127.0.0.1:\(port)/webhooks/resend/00000000-0000-0000-0000-000000000000", [], Array("{}".utf8))
         #expect(unknown.status == 404, "\(unknown.body)")
         let (trickled, silent) = await (slow, idle)

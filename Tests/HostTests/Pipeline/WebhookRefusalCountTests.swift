@@ -1,6 +1,7 @@
 import Foundation
 import HostCore
 import ProviderCrypto
+import TestSupport
 import Testing
 
 /// The retry bound counts refusals, not JetStream deliveries. Part of the pipeline suite (serialized),
@@ -10,11 +11,11 @@ extension PipelineTests {
     func waitsForTheMessageSpendNoRetries() async throws {
         let harness = try PipelineHarness()
         defer { harness.finish() }
-        try harness.start("host", roles: Self.allRoles)
+        let log = try HostLog(name: "refusal-count-host")
+        try harness.start("host", roles: Self.allRoles, arguments: ["--log-format", "json"], log: log.path)
         let sandbox = try TestSandbox()
         let config = try await harness.sendConfig("resend", sandbox: sandbox.url)
-        let batch = try await harness.batch(config: config, payload: Self.emailPayload, csv: Self.csv(count: 1))
-        try await harness.call("POST", "/api/batches/\(batch)/send")
+        let batch = try await harness.sentBatch(config: config, payload: Self.emailPayload, csv: Self.csv(count: 1))
         try await harness.wait(batch)
 
         // An event for a message not known yet, whose id PostgreSQL will refuse once the message is found.
@@ -24,16 +25,21 @@ extension PipelineTests {
         let answer = await Self.post("http://127.0.0.1:\(harness.receiverPort)/webhooks/resend/\(config)",
                                      try Self.resendHeaders(body, id: id, at: Int64(Date().timeIntervalSince1970)), body)
         #expect(answer.status == 200, "\(answer.status) \(answer.body)")
-        // Every `orphan_retry_ms` (300 ms here) a delivery: well past five of them.
-        try await Task.sleep(for: .milliseconds(3_000))
+        // Every `orphan_retry_ms` (300 ms here) a delivery while its message is unknown. Nothing shows such a
+        // delivery (it is put back without a log line or a count), so ten of those periods pass: the time is the
+        // point here, and the dead letter's delivery count below says whether the waits happened.
+        try await Task.sleep(for: .milliseconds(10 * 300))
         _ = try harness.query("UPDATE recipients SET provider_message_id = $2 WHERE batch_id = $1", [batch, later])
 
-        // Now refused: its first refusal, tried again after 1 s, then 2 s…, not dead-lettered at once.
-        try await Task.sleep(for: .milliseconds(2_000))
+        // Now refused: its first refusal, tried again after 1 s (its second), then 2 s…, not dead-lettered at once.
+        let refused = "a stored webhook cannot be applied; tried again later"
+        try await eventually("the webhook's second refusal", timeout: .seconds(30)) {
+            !log.entries(message: refused, ["provider": "resend", "refusals": "2"]).isEmpty
+        }
         // Only this config's: a webhook left in the shared stream by another deployment may end here too.
         let mine = "SELECT count(*) FROM webhook_dead_letters WHERE send_config_id = $1"
         #expect(try harness.query(mine, [config]).first?[0] == "0", "dead-lettered at its first refusal")
-        try? await PipelineHarness.waitUntil(seconds: 40) {
+        try? await eventually(timeout: .seconds(40)) {
             try harness.query(mine, [config]).first?[0] != "0"
         }
         let letters = try harness.query("SELECT deliveries, reasons[1] FROM webhook_dead_letters WHERE send_config_id = $1", [config])
