@@ -125,10 +125,10 @@ let package = Package(
         // with the background role keeping counters and recovering stuck batches.
         .target(name: "Discoverer", dependencies: roleDependencies, path: "Sources/Host/Roles/Discoverer"),
         .target(name: "Processor", dependencies: roleDependencies + ["Templating"], path: "Sources/Host/Roles/Processor"),
-        .target(name: "Sender", dependencies: roleDependencies, path: "Sources/Host/Roles/Sender"),
+        .target(name: "Sender", dependencies: roleDependencies + ["Templating"], path: "Sources/Host/Roles/Sender"),
         .target(name: "Background", dependencies: roleDependencies, path: "Sources/Host/Roles/Background"),
         // Webhooks come back: the receiver verifies and stores them, the webhook processor applies them.
-        .target(name: "Receiver", dependencies: roleDependencies + [.product(name: "NIOCore", package: "swift-nio"),
+        .target(name: "Receiver", dependencies: roleDependencies + ["Templating", .product(name: "NIOCore", package: "swift-nio"),
                                                                     .product(name: "NIOHTTP1", package: "swift-nio"),
                                                                     .product(name: "NIOExtras", package: "swift-nio-extras"),
                                                                     .product(name: "Prometheus", package: "swift-prometheus")],
@@ -182,7 +182,7 @@ let package = Package(
         ),
         // The composition root: what a process builds once (pools, clients, plugin instances) and hands to its roles,
         // and what every command shares (its output and failures).
-        .target(name: "App", dependencies: roleDependencies + ["Discoverer", "Processor", "Sender", "Background", "Receiver", "WebhookProcessor", "SenderAPI", "WebDashboard", .product(name: "Prometheus", package: "swift-prometheus")], path: "Sources/Host/App"),
+        .target(name: "App", dependencies: roleDependencies + ["Services", "Discoverer", "Processor", "Sender", "Background", "Receiver", "WebhookProcessor", "SenderAPI", "WebDashboard", .product(name: "Prometheus", package: "swift-prometheus")], path: "Sources/Host/App"),
         // `batchsender bench`: the end-to-end benchmarks, a module of their own that the command line links.
         .target(
             name: "EndToEndBench",

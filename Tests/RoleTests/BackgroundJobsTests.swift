@@ -39,6 +39,16 @@ struct BackgroundJobsTests {
         #expect(journal.all == ["retire gone", "complete done", "retire done", "retire cancelled"])
     }
 
+    @Test("a batch the ledger will not complete yet (a row still waits) keeps its hot state")
+    func notCompletedNotRetired() async throws {
+        let books = FakeBooks(journal), hot = FakeHotCounters(journal)
+        hot.counters.withLock { $0 = ["b": BatchCounters(["sent": 10])] }
+        books.progress.withLock { $0 = [.init(id: "b", status: "processing", owed: 10, expanded: true, quietMs: 0)] }
+        books.rowsStillWaiting.withLock { $0 = ["b"] }
+        try await jobs(books, hot, FakeTenantQueues(journal), FakePublisher(journal)).syncCounters()
+        #expect(journal.all == ["complete b"])
+    }
+
     @Test("stuck batches are looked for once per recovery interval of the clock, and each is restarted under a new job id")
     func recoversOnItsInterval() async throws {
         let books = FakeBooks(journal), hot = FakeHotCounters(journal), publisher = FakePublisher(journal)
@@ -68,5 +78,16 @@ struct BackgroundJobsTests {
         try await jobs(FakeBooks(journal), FakeHotCounters(journal), tenants, FakePublisher(journal)).removeIdleTenants()
         #expect(journal.all == ["removeQueue idle", "removeQueue returning", "restoreQueue returning"])
         #expect(Set(try await tenants.tenants().map(\.userID)) == ["busy", "recent", "returning"])
+    }
+
+    @Test("an idle tenant whose backlog cannot be read is removed all the same: an unreadable queue is no reason to keep a consumer")
+    func unreadableBacklog() async throws {
+        let tenants = FakeTenantQueues(journal)
+        let now = clock.nowMilliseconds
+        tenants.announced.withLock { $0 = ["nil": now - 700_000, "throws": now - 700_000] }
+        tenants.unreadable.withLock { $0 = ["nil"] }
+        tenants.failing.withLock { $0 = ["throws"] }
+        try await jobs(FakeBooks(journal), FakeHotCounters(journal), tenants, FakePublisher(journal)).removeIdleTenants()
+        #expect(journal.all == ["removeQueue nil", "removeQueue throws"])
     }
 }

@@ -56,13 +56,15 @@ final class FakeBooks: BatchBooks {
     let progress = Mutex<[BatchLedger.Progress]>([])
     let stuckBatches = Mutex<[(id: String, userID: String)]>([])
     let stuckAsks = Mutex(0)
+    /// Batches whose completion the ledger refuses (a row still waits).
+    let rowsStillWaiting = Mutex<Set<String>>([])
     init(_ journal: Journal) { self.journal = journal }
     func sync(_ counters: [String: BatchCounters]) async throws -> [BatchLedger.Progress] {
         progress.withLock { all in all.filter { counters[$0.id] != nil } }
     }
     func complete(batchID: String) async throws -> Bool {
         journal.note("complete \(batchID)")
-        return true
+        return !rowsStillWaiting.withLock { $0.contains(batchID) }
     }
     func stuck(quietMs: Int64) async throws -> [(id: String, userID: String)] {
         stuckAsks.withLock { $0 += 1 }
@@ -90,11 +92,18 @@ final class FakeTenantQueues: TenantQueueKeeping {
     let working = Mutex<Set<String>>([])
     /// Announced again the moment its queue is removed (a batch started meanwhile).
     let reannounceOnRemoval = Mutex<Set<String>>([])
+    /// Queues whose backlog cannot be read now (nil), and whose read fails.
+    let unreadable = Mutex<Set<String>>([])
+    let failing = Mutex<Set<String>>([])
     init(_ journal: Journal) { self.journal = journal }
     func tenants() async throws -> [(userID: String, announcedMs: Int64)] {
         announced.withLock { $0.map { ($0.key, $0.value) }.sorted { $0.0 < $1.0 } }
     }
-    func hasWork(userID: String) async throws -> Bool? { working.withLock { $0.contains(userID) } }
+    func hasWork(userID: String) async throws -> Bool? {
+        if failing.withLock({ $0.contains(userID) }) { throw FakeFailure() }
+        if unreadable.withLock({ $0.contains(userID) }) { return nil }
+        return working.withLock { $0.contains(userID) }
+    }
     func forget(userID: String, ifAnnouncedAt announcedMs: Int64) async throws -> Bool {
         announced.withLock { all in
             guard all[userID] == announcedMs else { return false }
@@ -108,6 +117,8 @@ final class FakeTenantQueues: TenantQueueKeeping {
     }
     func restoreQueue(userID: String) async throws { journal.note("restoreQueue \(userID)") }
 }
+
+struct FakeFailure: Error {}
 
 struct NoPruning: Pruning {
     func prune() async throws -> Int { 0 }

@@ -90,7 +90,7 @@ public final class ProcessResources: Sendable {
     }
 
     public func lease(_ role: String) -> LeaderLease {
-        LeaderLease(redis: redis, key: hot.prefix + "leader:" + role, holder: processName, ttlMs: settings.leaseMs)
+        LeaderLease(redis: redis, prefix: hot.prefix, role: role, holder: processName, ttlMs: settings.leaseMs)
     }
 
     public func shutdown() async throws {

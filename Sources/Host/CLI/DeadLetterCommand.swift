@@ -26,8 +26,8 @@ struct DeadLetterCommand: AsyncParsableCommand {
         @Option(help: "The host config whose [api] redis_key_prefix the deployment uses.") var config: String?
 
         func run() async throws {
-            let resources = try DeadLetterCommand.resources(config: config)
-            let letters = try await DeadLetterCommand.service(resources).letters(batch: batch, limit: limit)
+            let resources = try OperatorResources.open(configPath: config)
+            let letters = try await OperatorResources.deadLetters(resources).letters(batch: batch, limit: limit)
             try await resources.shutdown()
             for (sequence, letter) in letters {
                 var writer = JSONWriter()
@@ -51,35 +51,10 @@ struct DeadLetterCommand: AsyncParsableCommand {
         @Option(help: "The host config whose [api] redis_key_prefix the deployment uses.") var config: String?
 
         func run() async throws {
-            let resources = try DeadLetterCommand.resources(config: config)
-            let done = try await DeadLetterCommand.service(resources).redrive(batch: batch, limit: limit)
+            let resources = try OperatorResources.open(configPath: config)
+            let done = try await OperatorResources.deadLetters(resources).redrive(batch: batch, limit: limit)
             try await resources.shutdown()
             Output.line("re-drove \(done.letters) dead letters (\(done.recipients) recipients)")
         }
-    }
-
-    static func resources(config: String?) throws -> ProcessResources {
-        let environment: HostEnvironment
-        do { environment = try HostEnvironment(ProcessInfo.processInfo.environment) } catch { throw CommandFailure(error.description) }
-        var prefix = APISettings().redisKeyPrefix
-        if let config {
-            do { prefix = try HostConfig.load(path: config).api.redisKeyPrefix } catch { throw CommandFailure(error.description) }
-        }
-        var logger = Logger(label: "batchsender.dlq")
-        logger.logLevel = .error
-        do {
-            return try ProcessResources(databaseURL: environment.databaseURL, redisURL: environment.redisURL, natsURL: environment.natsURL,
-                                         masterKey: environment.masterKey, redisPrefix: prefix,
-                                         plugins: PluginRegistry(), settings: PipelineSettings(), logger: logger)
-        } catch {
-            throw CommandFailure("cannot reach the servers: \(error)")
-        }
-    }
-
-    /// The operators' dead letters over the process's connections.
-    static func service(_ resources: ProcessResources) -> DeadLetterService {
-        DeadLetterService(database: resources.database, delivery: resources.hot,
-                          tenants: TenantQueues(registry: resources.tenants, bus: resources.bus, ackWaitMs: resources.settings.ackWaitMs, clock: .system),
-                          bus: resources.bus)
     }
 }

@@ -36,6 +36,11 @@ struct ServeCommand: AsyncParsableCommand {
 
     @OptionGroup var logging: LoggingOptions
 
+    func validate() throws {
+        guard (0...65_535).contains(webPort) else { throw ValidationError("--web-port must be 0–65535, not \(webPort)") }
+        if let opsPort, !(0...65_535).contains(opsPort) { throw ValidationError("--ops-port must be 0–65535, not \(opsPort)") }
+    }
+
     func run() async throws {
         let chosen: [Role]
         do { chosen = try Role.parse(roles) } catch { throw ValidationError("--roles: \(error)") }

@@ -27,8 +27,8 @@ struct WebhookCommand: AsyncParsableCommand {
         }
 
         func run() async throws {
-            let resources = try DeadLetterCommand.resources(config: config)
-            let orphans = try await DeadLetterCommand.service(resources).webhookOrphans(limit: limit)
+            let resources = try OperatorResources.open(configPath: config)
+            let orphans = try await OperatorResources.deadLetters(resources).webhookOrphans(limit: limit)
             try await resources.shutdown()
             for line in orphans { Output.line(line) }
         }
@@ -46,8 +46,8 @@ struct WebhookCommand: AsyncParsableCommand {
         }
 
         func run() async throws {
-            let resources = try DeadLetterCommand.resources(config: config)
-            let letters = try await DeadLetterCommand.service(resources).webhookDeadLetters(limit: limit)
+            let resources = try OperatorResources.open(configPath: config)
+            let letters = try await OperatorResources.deadLetters(resources).webhookDeadLetters(limit: limit)
             try await resources.shutdown()
             for line in letters { Output.line(line) }
         }
@@ -65,8 +65,8 @@ struct WebhookCommand: AsyncParsableCommand {
         }
 
         func run() async throws {
-            let resources = try DeadLetterCommand.resources(config: config)
-            let count = try await DeadLetterCommand.service(resources).redriveWebhooks(limit: limit, sendConfigID: sendConfig)
+            let resources = try OperatorResources.open(configPath: config)
+            let count = try await OperatorResources.deadLetters(resources).redriveWebhooks(limit: limit, sendConfigID: sendConfig)
             try await resources.shutdown()
             Output.line("re-drove \(count) dead-lettered webhooks")
         }

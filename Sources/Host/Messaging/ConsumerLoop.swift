@@ -1,8 +1,9 @@
 import HostCore
 import Logging
 
-/// The loop every consuming role runs: bind the durable consumer, fetch a round, hand it over; on a server
-/// error forget the binding, hand the round back (when asked), wait a second and bind again. It ends when the
+/// The loop every consuming role runs: bind the durable consumer, fetch a round, hand it over. When binding
+/// or fetching fails, the binding is forgotten and made again after a second; when handling a round fails,
+/// the round is handed back (when asked) through the binding it came on, which is kept. It ends when the
 /// task is cancelled or the service group shuts down gracefully.
 public struct ConsumerLoop: Sendable {
     let bus: MessageBus
@@ -36,19 +37,28 @@ public struct ConsumerLoop: Sendable {
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             let wanted = size()
             guard wanted > 0 else { await clock.sleep(milliseconds: 20); continue }
-            var round: [ReceivedMessage] = []
+            let round: [ReceivedMessage]
             do {
-                if consumer == nil {
+                let bound: PullConsumer
+                if let consumer { bound = consumer } else {
                     let definition = self.definition
-                    consumer = try await bus.run { try $0.pullConsumer(definition) }
+                    bound = try await bus.run { try $0.pullConsumer(definition) }
+                    consumer = bound
                 }
-                guard let bound = consumer else { continue }
                 round = try await bus.blocking { try bound.fetch(batch: wanted, timeoutMs: timeoutMs) }
-                if !round.isEmpty { try await handle(round) }
             } catch {
+                // The binding failed or its fetch did: bound again after a pause.
                 logger.warning("\(what) waits for its servers", metadata: ["error": "\(error)"])
                 consumer = nil
-                if case .handBack(let delayMs) = onFailure, !round.isEmpty {
+                await clock.sleep(milliseconds: 1_000)
+                continue
+            }
+            guard !round.isEmpty else { continue }
+            do { try await handle(round) } catch {
+                // The round could not be handled (a store away, say); the binding is sound and is kept, so the
+                // round's messages are settled through the subscription they came on.
+                logger.warning("\(what) waits for its servers", metadata: ["error": "\(error)"])
+                if case .handBack(let delayMs) = onFailure {
                     try? await bus.blocking { [round] in for message in round { try? message.nak(delayMs: delayMs) } }
                 }
                 await clock.sleep(milliseconds: 1_000)

@@ -422,7 +422,7 @@ public final class PullConsumer: @unchecked Sendable {
         guard status == NATS_OK else {
             throw NATSError("fetch failed: \(JetStream.lastError(status))")
         }
-        return Self.take(&list)
+        return Self.take(&list, from: self)
     }
 
     /// Up to `batch` messages that are there now, without waiting for more; empty when none are.
@@ -439,16 +439,16 @@ public final class PullConsumer: @unchecked Sendable {
         guard status == NATS_OK else {
             throw NATSError("fetch failed: \(JetStream.lastError(status))")
         }
-        return Self.take(&list)
+        return Self.take(&list, from: self)
     }
 
-    private static func take(_ list: inout natsMsgList) -> [ReceivedMessage] {
+    private static func take(_ list: inout natsMsgList, from consumer: PullConsumer) -> [ReceivedMessage] {
         var received: [ReceivedMessage] = []
         received.reserveCapacity(Int(list.Count))
         for index in 0..<Int(list.Count) {
             guard let msg = list.Msgs[index] else { continue }
             list.Msgs[index] = nil
-            received.append(ReceivedMessage(msg))
+            received.append(ReceivedMessage(msg, from: consumer))
         }
         natsMsgList_Destroy(&list)
         return received
@@ -465,6 +465,9 @@ public final class PullConsumer: @unchecked Sendable {
 /// `ack`, `nak(delayMs:)` or `term`, or extend it with `inProgress`.
 public final class ReceivedMessage: @unchecked Sendable {
     private let msg: OpaquePointer
+    /// libnats settles a message through the subscription it came on (the message does not own it): the
+    /// subscription lives as long as any of its messages, however soon its binder lets it go.
+    private let consumer: PullConsumer
     public let data: [UInt8]
     public let subject: String
     /// How many times JetStream has delivered it (1 the first time).
@@ -472,8 +475,9 @@ public final class ReceivedMessage: @unchecked Sendable {
     /// Its sequence in its stream, which names it across deliveries (0 when the metadata is missing).
     public let streamSequence: UInt64
 
-    init(_ msg: OpaquePointer) {
+    init(_ msg: OpaquePointer, from consumer: PullConsumer) {
         self.msg = msg
+        self.consumer = consumer
         data = PullConsumer.bytes(of: msg)
         subject = String(cString: natsMsg_GetSubject(msg))
         var meta: UnsafeMutablePointer<jsMsgMetaData>?

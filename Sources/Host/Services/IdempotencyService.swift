@@ -2,12 +2,12 @@ import HostCore
 import Persistence
 import ProviderCrypto
 
-/// A request's `Idempotency-Key` (on `POST /api/batches` and `POST /api/batches/{id}/send`): a client
-/// that lost an answer sends the same request with the same key and gets the first request's result
-/// instead of a second batch or a 409. The key is claimed inside the transaction that does the work, so
-/// two requests with one key are ordered by its primary key: the second waits, then replays. A key
-/// names one request (route and body); reused for another, it is a 409, as on `POST /api/messages`
-/// (whose key lives on the message's own row). Keys are kept 24 hours.
+/// A request's `Idempotency-Key` (on `POST /api/batches`, `POST /api/batches/{id}/send` and
+/// `POST /api/messages`): a client that lost an answer sends the same request with the same key and gets
+/// the first request's result instead of a second batch or message. The key is claimed inside the
+/// transaction that does the work, so two requests with one key are ordered by its primary key: the second
+/// waits, then replays. A key names one request (route and body); reused for another, it is a 409. Keys
+/// are kept 24 hours.
 package struct IdempotencyKey: Sendable {
     package let value: String
     package let route: String

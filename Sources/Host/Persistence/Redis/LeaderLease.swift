@@ -10,9 +10,10 @@ public struct LeaderLease: Sendable {
     let holder: String
     let ttlMs: Int64
 
-    public init(redis: ConnectionPool<RedisConnection>, key: String, holder: String, ttlMs: Int64) {
+    /// The lease of `role` (e.g. "discoverer") under the pipeline's key prefix (`DeliveryState.prefix(for:)`).
+    public init(redis: ConnectionPool<RedisConnection>, prefix: String, role: String, holder: String, ttlMs: Int64) {
         self.redis = redis
-        self.key = key
+        key = prefix + "leader:" + role
         self.holder = holder
         self.ttlMs = ttlMs
     }

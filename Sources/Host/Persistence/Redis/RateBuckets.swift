@@ -52,6 +52,10 @@ public struct RateBuckets: Sendable {
     public static func systemField() -> String { "system" }
     public static func providerField(_ provider: String) -> String { "provider:\(provider)" }
     public static func configField(_ sendConfigID: String) -> String { "config:\(sendConfigID)" }
+    /// The send-config an override field names; nil for the system's and the providers' fields.
+    public static func sendConfigID(ofField field: String) -> String? {
+        field.hasPrefix("config:") ? String(field.dropFirst("config:".count)) : nil
+    }
 
     /// The buckets a send-config's messages pass (`RateLimitPlan` decides which, and their rates).
     public func levels(sendConfigID: String, provider: String, managed: Bool, rateLimit: Int?) -> [Level] {

@@ -44,8 +44,10 @@ struct AdminLimitRoutes {
             .object(["provider": .string(provider), "managed": level(RateBuckets.providerField(provider), limits.managedLimit(provider: provider)),
                      "byokDefault": .number(Double(limits.configDefault(provider: provider)))])
         }
-        let configs = overrides.keys.filter { $0.hasPrefix("config:") }.sorted().map { field -> JSONValue in
-            .object(["id": .string(String(field.dropFirst("config:".count))), "perSecond": .number(Double(overrides[field]!)), "source": .string("admin")])
+        let configs = overrides.keys.sorted().compactMap { field -> JSONValue? in
+            RateBuckets.sendConfigID(ofField: field).map {
+                .object(["id": .string($0), "perSecond": .number(Double(overrides[field]!)), "source": .string("admin")])
+            }
         }
         return JSONResponse.make(.ok, .object(["system": level(RateBuckets.systemField(), limits.system),
                                                "providers": .array(providerLevels), "sendConfigs": .array(configs)]))
