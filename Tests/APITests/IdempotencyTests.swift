@@ -8,6 +8,7 @@ import Persistence
 import ProviderInstances
 import ProviderModel
 import Services
+import TestSupport
 import Testing
 @testable import SenderAPI
 
@@ -100,8 +101,20 @@ struct IdempotencyTests {
             }
             try await APIHarness.onThread { holding.wait() }
             async let send = api.call(.post, "/api/batches/\(batch)/send", key: key)
-            // The send must wait for the deletion to commit, then see it.
-            try await Task.sleep(for: .milliseconds(300))
+            // The send must wait for the deletion to commit, then see it: released once it waits on a lock.
+            do {
+                try await eventually("the send waits on the deletion's lock", timeout: .seconds(20), interval: .milliseconds(20)) {
+                    // A row lock waits on the holder's transaction id, which names no database: the waiter's session does.
+                    try harness.connection().query("""
+                        SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+                        WHERE NOT l.granted AND a.datname = current_database()
+                        """)[0][0] != "0"
+                }
+            } catch {
+                // Released all the same, so that a failed wait fails the test rather than hanging it.
+                proceed.signal()
+                throw error
+            }
             proceed.signal()
             #expect(try await deleter)
             let answer = try await send
