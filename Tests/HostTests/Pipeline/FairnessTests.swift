@@ -108,7 +108,10 @@ extension PipelineTests {
         let sentNothingMore = try await holds(for: .milliseconds(500)) { try await accepted() == 1 }
         let finally = try await accepted()
         #expect(sentNothingMore && finally == 1, "the replay sent nothing: \(finally) accepted")
-        let sentOnce = try harness.query("SELECT count(*) FROM batches WHERE kind = 'message' AND idempotency_key = 'order-77'")
+        let sentOnce = try harness.query("""
+            SELECT count(*) FROM batches b JOIN idempotency_keys k ON k.resource_id::text = b.id::text
+            WHERE b.kind = 'message' AND k.key = 'order-77'
+            """)
         #expect(sentOnce.first?[0] == "1", "one message for the key")
         let listed = try await harness.call("GET", "/api/batches?limit=100")
         #expect((listed["data"] as? [[String: Any]] ?? []).allSatisfy { $0["id"] as? String != id }, "messages are not listed as batches")
