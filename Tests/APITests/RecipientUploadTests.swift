@@ -199,6 +199,10 @@ struct RecipientUploadTests {
             let otherTransaction = Handoff()
             async let other: Void = APIHarness.onThread {
                 let connection = try PostgresConnection(url: url)
+                // Each waiter runs its own deadlock check once it has waited deadlock_timeout (1 s); this writer's
+                // runs only after a minute, so the upload's check always comes first and the upload is the one
+                // aborted, however the machine schedules the two waits (the stack's role is a superuser).
+                try connection.execute("SET deadlock_timeout = '60s'")
                 try connection.execute("BEGIN")
                 _ = try connection.query(insert, [batch, "x@example.com"])
                 let xid = try connection.query("SELECT pg_current_xact_id()::xid::text")[0][0]

@@ -139,14 +139,19 @@ struct PipelineTests {
         #expect(row?[1]?.contains("nickname") == true)
     }
 
+    /// Ack wait and claim hold for the tests that kill a sender: what a dead worker costs before its jobs are sent again.
+    static let quickRecovery = "ack_wait_ms = 5000\nclaim_hold_ms = 10000"
+
     @Test("kill -9 of the sender mid-batch, then a restart: the batch completes with 0 lost and 0 duplicates")
     func senderKilled() async throws {
         let sandbox = try TestSandbox()
-        let harness = try PipelineHarness()
+        // The killed sender's jobs come back after the ack wait and its recipients after the claim hold:
+        // shorter than the defaults (30 s, 45 s), still far above a round against the sandbox.
+        let harness = try PipelineHarness(pipeline: Self.quickRecovery)
         defer { harness.finish() }
         try harness.start("control", roles: "api,discoverer,processor,background")
         try harness.start("sender", roles: "sender")
-        let count = 50_000
+        let count = 30_000
         let batch = try await harness.sendResendBatch(sandbox: sandbox, count: count)
         try await eventually { (PipelineHarness.counts(try await harness.detail(batch))["sent"] ?? 0) >= 5_000 }
         harness.kill9("sender")
@@ -162,7 +167,8 @@ struct PipelineTests {
         defer { harness.finish() }
         try harness.start("control", roles: "api,discoverer,sender,background")
         try harness.start("processor", roles: "processor")
-        let count = 50_000
+        // 240 pages: seconds of expansion to be killed in, the rest sent after the 10 s ack wait.
+        let count = 12_000
         let batch = try await harness.sendResendBatch(sandbox: sandbox, count: count)
         try await eventually {
             let row = try harness.query("SELECT cursor_position > 0, expanded_at IS NULL FROM batches WHERE id = $1", [batch]).first
