@@ -245,7 +245,8 @@ let package = Package(
         .testTarget(
             name: "APITests",
             dependencies: ["SenderAPI", "WebDashboard", "Services", "Domain", "Persistence", "HostCore", "ProviderCrypto", "TestSupport", .product(name: "Prometheus", package: "swift-prometheus"),
-                           .product(name: "HummingbirdTesting", package: "hummingbird")],
+                           .product(name: "Hummingbird", package: "hummingbird"), .product(name: "NIOCore", package: "swift-nio"),
+                           .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"), .product(name: "Logging", package: "swift-log")],
             path: "Tests/APITests"
         ),
         // The decision rules and the roles' logic against fakes and a held clock: no server, no process, no sleep.

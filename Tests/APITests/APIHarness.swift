@@ -4,7 +4,6 @@ import Foundation
 import HTTPTypes
 import HostCore
 import Hummingbird
-import HummingbirdTesting
 import Logging
 import Messaging
 import NIOCore
@@ -89,10 +88,10 @@ final class APIHarness: @unchecked Sendable {
         return key
     }
 
-    /// Runs `body` against the router in-process (or over a real socket with `live`), then stops the threads.
-    func run(live: Bool = false, _ body: @Sendable (APIClient) async throws -> Void) async throws {
+    /// Runs `body` against the server on a loopback port of its own, then stops the threads.
+    func run(_ body: @Sendable (APIClient) async throws -> Void) async throws {
         do {
-            try await server.application().test(live ? .live : .router) { client in try await body(APIClient(client: client)) }
+            try await ServedApplication.serve(server.application()) { client in try await body(APIClient(client: client)) }
         } catch {
             try await finish()
             throw error
@@ -106,7 +105,7 @@ typealias HarnessError = TestSupportError
 
 /// Requests as a user makes them, answers as status + JSON.
 struct APIClient: Sendable {
-    let client: any TestClientProtocol
+    let client: TestHTTPClient
 
     struct Answer: Sendable {
         var status: Int

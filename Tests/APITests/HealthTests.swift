@@ -25,7 +25,7 @@ struct HealthTests {
             "BATCHSENDER_MASTER_KEY": String(repeating: "ab", count: 32),
         ]), logger: .init(label: "test"))
         _ = try await broken.migrate()
-        try await broken.application().test(.router) { client in
+        try await ServedApplication.serve(broken.application()) { client in
             let answer = try await APIClient(client: client).call(.get, "/ready")
             #expect(answer.status == 503)
             #expect(answer["checks"] == .object(["postgres": .string("ok"), "redis": .string("unavailable"), "nats": .string("unavailable")]))

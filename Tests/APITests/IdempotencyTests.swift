@@ -26,7 +26,7 @@ struct IdempotencyTests {
     func createOnce() async throws {
         let harness = try APIHarness()
         let key = try harness.key(for: "ann@example.com")
-        try await harness.run(live: true) { api in
+        try await harness.run { api in
             let config = try await api.sendConfig(key)
             let first = try await api.call(.post, "/api/batches", key: key, json: Self.body(config), headers: Self.keyed("create-1"))
             #expect(first.status == 201 && first.headers[HTTPField.Name("Idempotent-Replayed")!] == nil, "\(first.text)")

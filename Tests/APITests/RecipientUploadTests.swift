@@ -123,7 +123,7 @@ struct RecipientUploadTests {
     func streamedOverSocket() async throws {
         let harness = try APIHarness()
         let key = try harness.key(for: "ann@example.com")
-        try await harness.run(live: true) { api in
+        try await harness.run { api in
             let config = try await api.sendConfig(key)
             let batch = try await api.draftBatch(key, config: config)
             var csv = "email,first_name,city\n"
@@ -147,7 +147,7 @@ struct RecipientUploadTests {
     func concurrentChunks() async throws {
         let harness = try APIHarness()
         let key = try harness.key(for: "ann@example.com")
-        try await harness.run(live: true) { api in
+        try await harness.run { api in
             let config = try await api.sendConfig(key)
             let batch = try await api.draftBatch(key, config: config)
             // Four chunks of 2,000; each overlaps the next by 500 addresses: 6,500 distinct in all.
@@ -248,7 +248,7 @@ struct RecipientUploadTests {
     func oppositeOrders() async throws {
         let harness = try APIHarness()
         let key = try harness.key(for: "ann@example.com")
-        try await harness.run(live: true) { api in
+        try await harness.run { api in
             let config = try await api.sendConfig(key)
             let batch = try await api.draftBatch(key, config: config)
             let addresses = (0..<20_000).map { "user\($0)@example.com" }

@@ -46,8 +46,8 @@ struct SlowClientTests {
             $0.poolWaitMs = 3_000
         }
         let slowKey = try harness.key(for: "slow@example.com"), otherKey = try harness.key(for: "other@example.com")
-        try await harness.run(live: true) { api in
-            let port = try #require(api.client.port)
+        try await harness.run { api in
+            let port = api.client.port
             let config = try await api.sendConfig(slowKey)
             let batch = try await api.draftBatch(slowKey, config: config)
             let otherConfig = try await api.sendConfig(otherKey)

@@ -4,7 +4,6 @@ import Foundation
 import HTTPTypes
 import HostCore
 import Hummingbird
-import HummingbirdTesting
 import Logging
 import Messaging
 import NIOCore
@@ -88,7 +87,7 @@ struct WebDashboardTests {
     @Test("the session cookie is HttpOnly, SameSite=Lax, scoped to / with a lifetime; behind a trusted TLS proxy both cookies are Secure and __Host-, and a bare-named one is not believed; signing out ends it")
     func cookieFlags() async throws {
         let harness = try APIHarness { $0.trustedProxies = [IPNetwork("127.0.0.0/8")!] }
-        try await Self.run(harness, live: true) { client in
+        try await Self.run(harness) { client in
             let plain = try await Browser.registered(client, "ann@example.com")
             let cookie = try #require(plain.setCookies.first { $0.hasPrefix("bs_session=") })
             let flags = Set(cookie.split(separator: ";").dropFirst().map { $0.trimmingCharacters(in: .whitespaces) })
@@ -148,7 +147,7 @@ struct WebDashboardTests {
     func clientBehindProxy() async throws {
         let forwarded = HTTPField.Name("X-Forwarded-For")!
         let trusted = try APIHarness { $0.trustedProxies = [IPNetwork("127.0.0.0/8")!] }
-        try await Self.run(trusted, live: true) { client in
+        try await Self.run(trusted) { client in
             let first = Browser(client: client, extra: [forwarded: "203.0.113.1"])
             let second = Browser(client: client, extra: [forwarded: "203.0.113.2"])
             // Registrations with a bad email count against the client's limit without the cost of a password hash.
@@ -157,7 +156,7 @@ struct WebDashboardTests {
             #expect(try await Self.badRegistrations(second, 1) == [422], "another client behind the same proxy shares no limit")
         }
         let untrusted = try APIHarness { $0.trustedProxies = [IPNetwork("10.0.0.0/8")!] }
-        try await Self.run(untrusted, live: true) { client in
+        try await Self.run(untrusted) { client in
             let browser = Browser(client: client)
             var answers: [Int] = []
             for attempt in 0...LoginThrottle.perClient {
@@ -171,7 +170,7 @@ struct WebDashboardTests {
     func noLockoutImposed() async throws {
         let forwarded = HTTPField.Name("X-Forwarded-For")!
         let harness = try APIHarness { $0.trustedProxies = [IPNetwork("127.0.0.0/8")!] }
-        try await Self.run(harness, live: true) { client in
+        try await Self.run(harness) { client in
             _ = try await Browser.registered(client, "ann@example.com")
             let guesser = Browser(client: client, extra: [forwarded: "198.51.100.66"])
             let token = try await guesser.csrf("/login")
@@ -197,7 +196,7 @@ struct WebDashboardTests {
     func parallelTriesSerialized() async throws {
         let forwarded = HTTPField.Name("X-Forwarded-For")!
         let harness = try APIHarness { $0.trustedProxies = [IPNetwork("127.0.0.0/8")!] }
-        try await Self.run(harness, live: true) { client in
+        try await Self.run(harness) { client in
             _ = try await Browser.registered(client, "ann@example.com")
             // Enough failures from anywhere that every later try for the email waits 2 s (LoginThrottle.delay).
             for guess in 1...LoginThrottle.failuresBeforeDelay + 1 {
@@ -207,7 +206,7 @@ struct WebDashboardTests {
                 #expect(answer.status == 401)
             }
             // The test client speaks over one connection in turn; parallel tries need connections of their own.
-            let port = try #require(client.port)
+            let port = client.port
             var forms: [(cookie: String, body: String, client: String)] = []
             // Four guesses from one place, and the victim's right password from another, all at once.
             for index in 1...5 {
@@ -251,7 +250,7 @@ struct WebDashboardTests {
     func ipv6ClientsByPrefix() async throws {
         let forwarded = HTTPField.Name("X-Forwarded-For")!
         let harness = try APIHarness { $0.trustedProxies = [IPNetwork("127.0.0.0/8")!] }
-        try await Self.run(harness, live: true) { client in
+        try await Self.run(harness) { client in
             let browser = Browser(client: client)
             var answers: [Int] = []
             for attempt in 0...LoginThrottle.perClient {
@@ -311,7 +310,7 @@ struct WebDashboardTests {
         let routes = router.routes.map { ($0.method, $0.path.description) }
         #expect(routes.count >= 20, "\(routes)")
         do {
-            try await Application(router: router).test(.router) { client in
+            try await ServedApplication.serve(Application(router: router)) { client in
                 let ann = try await Browser.registered(client, "ann@example.com")
                 let config = try await ann.sendConfig()
                 let token = try await ann.csrf("/batches")
@@ -397,10 +396,10 @@ struct WebDashboardTests {
         return String(html[start.upperBound..<end.lowerBound])
     }
 
-    static func run(_ harness: APIHarness, live: Bool = false, _ body: @Sendable (any TestClientProtocol) async throws -> Void) async throws {
+    static func run(_ harness: APIHarness, _ body: @Sendable (TestHTTPClient) async throws -> Void) async throws {
         do {
             let application = try await WebDashboard(server: harness.server, host: "127.0.0.1", port: 0).application()
-            try await application.test(live ? .live : .router) { client in try await body(client) }
+            try await ServedApplication.serve(application) { client in try await body(client) }
         } catch {
             try await harness.finish()
             throw error
@@ -412,12 +411,12 @@ struct WebDashboardTests {
 
 /// A browser as far as the server can tell: it keeps cookies and sends them, and reads the CSRF token a page carries.
 final class Browser: Sendable {
-    let client: any TestClientProtocol
+    let client: TestHTTPClient
     let cookies = Mutex<[String: String]>([:])
     let lastSetCookies = Mutex<[String]>([])
     let extra: HTTPFields
 
-    init(client: any TestClientProtocol, extra: HTTPFields = [:]) {
+    init(client: TestHTTPClient, extra: HTTPFields = [:]) {
         self.client = client
         self.extra = extra
     }
@@ -467,7 +466,7 @@ final class Browser: Sendable {
     }
 
     /// A new account, signed in.
-    static func registered(_ client: any TestClientProtocol, _ email: String) async throws -> Browser {
+    static func registered(_ client: TestHTTPClient, _ email: String) async throws -> Browser {
         let browser = Browser(client: client)
         let token = try await browser.csrf("/register")
         let answer = try await browser.post("/register", ["email": email, "password": WebDashboardTests.password, "_csrf": token])
