@@ -168,11 +168,13 @@ struct HostConfigTests {
         // The providers' own rates come from their plugins (ABI 1.1), not from a table in the host.
         var defaults = try HostConfig.parse("").limits
         #expect(defaults.system == nil && defaults.configDefault(provider: "ses") == 100 && defaults.managedLimit(provider: "ses") == 100)
-        defaults.providerDefaults = ["ses": 14, "resend": 100]
+        defaults.providerDefaults = ["ses": TokenRate(perSecond: 14), "resend": TokenRate(perSecond: 5, perToken: 100)]
         #expect(defaults.configDefault(provider: "ses") == 14 && defaults.configDefault(provider: "custom") == 100)
+        // A rate in requests stays one: its bucket counts requests of up to the max batch; shown as messages.
+        #expect(defaults.configDefaultRate(provider: "resend") == TokenRate(perSecond: 5, perToken: 100) && defaults.configDefault(provider: "resend") == 500)
         var set = try HostConfig.parse("[limits]\nsystem = 900\ndefault = 7\nbyok = { ses = 20 }\nmanaged = { resend = 30 }\n").limits
-        set.providerDefaults = ["ses": 14, "resend": 100]
-        #expect(set.system == 900 && set.configDefault(provider: "ses") == 20 && set.configDefault(provider: "resend") == 100
+        set.providerDefaults = ["ses": TokenRate(perSecond: 14), "resend": TokenRate(perSecond: 5, perToken: 100)]
+        #expect(set.system == 900 && set.configDefault(provider: "ses") == 20 && set.configDefault(provider: "resend") == 500
                 && set.configDefault(provider: "other") == 7 && set.managedLimit(provider: "resend") == 30)
         for (text, key) in [("system = 0", "system"), ("system = -3", "system"), ("system = 20000000", "system"), ("system = \"fast\"", "system"),
                             ("default = 0", "default"), ("byok = { ses = 0 }", "byok"), ("managed = { ses = 99999999 }", "managed"),

@@ -17,14 +17,15 @@ struct ClaimTriageTests {
             case .unclaimed(let position): "unclaimed \(position)"
             case .released(let position): "released \(position)"
             case .attemptUsed(let position): "attempt \(position)"
+            case .grouped(let members): "grouped \(members)"
             }
         }
     }
 
     @Test("known outcomes are written again, the cancelled cancelled, the held come back in 5 s, the rest go within the grant")
     func withinTheGrant() {
-        let triage = ClaimTriage(job, claims: claims, grant: .init(granted: 3, waitMs: 40), routeKnown: true)
-        #expect(triage.send.map(\.recipient.position) == [0, 4, 5] && triage.send.map(\.attempts) == [0, 2, 1])
+        let triage = ClaimTriage(job, claims: claims, grant: .init(granted: 3, waitMs: 40), routeKnown: true, maxBatch: 100)
+        #expect(triage.requests.joined().map(\.recipient.position) == [0, 4, 5] && triage.requests.joined().map(\.attempts) == [0, 2, 1])
         #expect(triage.settled.rows.map(\.position) == [1, 2] && triage.settled.rows.map(\.status) == [.sent, .cancelled])
         #expect(positions(triage.settled.entries) == ["final 2 cancelled"])
         #expect(triage.settled.retryInMs == 5_000 && triage.waitingForTokens == 0)
@@ -32,18 +33,65 @@ struct ClaimTriageTests {
 
     @Test("what the grant does not cover is let go, unspent, until the bucket's appointment")
     func beyondTheGrant() {
-        let triage = ClaimTriage(job, claims: claims, grant: .init(granted: 1, waitMs: 7_000), routeKnown: true)
-        #expect(triage.send.map(\.recipient.position) == [0])
+        let triage = ClaimTriage(job, claims: claims, grant: .init(granted: 1, waitMs: 7_000), routeKnown: true, maxBatch: 100)
+        #expect(triage.requests.joined().map(\.recipient.position) == [0])
         #expect(positions(triage.settled.entries) == ["final 2 cancelled", "unclaimed 4", "unclaimed 5"])
         #expect(triage.waitingForTokens == 2 && triage.settled.retryInMs == 7_000)
-        let none = ClaimTriage(job, claims: claims, grant: .init(granted: 0, waitMs: 0), routeKnown: true)
-        #expect(none.send.isEmpty && none.waitingForTokens == 3 && none.settled.retryInMs == 5_000)
+        let none = ClaimTriage(job, claims: claims, grant: .init(granted: 0, waitMs: 0), routeKnown: true, maxBatch: 100)
+        #expect(none.requests.isEmpty && none.waitingForTokens == 3 && none.settled.retryInMs == 5_000)
     }
 
     @Test("without a route nothing is sent and every claim is let go for a retry in 2 s")
     func withoutARoute() {
-        let triage = ClaimTriage(job, claims: [.go(attempts: 0), .go(attempts: 1)], grant: .init(granted: 2, waitMs: 0), routeKnown: false)
-        #expect(triage.send.isEmpty && positions(triage.settled.entries) == ["unclaimed 0", "unclaimed 1"])
+        let triage = ClaimTriage(job, claims: [.go(attempts: 0), .go(attempts: 1)], grant: .init(granted: 2, waitMs: 0), routeKnown: false, maxBatch: 100)
+        #expect(triage.requests.isEmpty && positions(triage.settled.entries) == ["unclaimed 0", "unclaimed 1"])
         #expect(triage.settled.retryInMs == 2_000)
+    }
+
+    @Test("fresh recipients are cut into requests of the provider's largest batch")
+    func cutByMaxBatch() {
+        let fresh = [DeliveryState.Claim](repeating: .go(attempts: 0), count: 5)
+        let triage = ClaimTriage(job, claims: fresh, grant: .init(granted: 5, waitMs: 0), routeKnown: true, maxBatch: 2)
+        #expect(triage.requests.map { $0.map(\.recipient.position) } == [[0, 1], [2, 3], [4]])
+    }
+
+    @Test("a request that may have been delivered unanswered is sent again whole and in its order, first, even past the grant")
+    func repeatedWhole() {
+        let group = [2, 0, 1]
+        let claims: [DeliveryState.Claim] = [.go(attempts: 1, group: group), .go(attempts: 1, group: group), .go(attempts: 1, group: group),
+                                             .go(attempts: 0), .go(attempts: 0), .go(attempts: 0)]
+        let triage = ClaimTriage(job, claims: claims, grant: .init(granted: 1, waitMs: 300), routeKnown: true, maxBatch: 2)
+        #expect(triage.requests.map { $0.map(\.recipient.position) } == [[2, 0, 1]], "never cut to fit the grant: another cut is another key")
+        #expect(positions(triage.settled.entries) == ["unclaimed 3", "unclaimed 4", "unclaimed 5"])
+        #expect(triage.waitingForTokens == 3 && triage.settled.retryInMs == 300)
+        let more = ClaimTriage(job, claims: claims, grant: .init(granted: 5, waitMs: 0), routeKnown: true, maxBatch: 2)
+        #expect(more.requests.map { $0.map(\.recipient.position) } == [[2, 0, 1], [3, 4]])
+        let none = ClaimTriage(job, claims: claims, grant: .init(granted: 0, waitMs: 900), routeKnown: true, maxBatch: 2)
+        #expect(none.requests.isEmpty && none.waitingForTokens == 6 && none.settled.retryInMs == 900)
+    }
+
+    @Test("a request with a member held by another worker waits whole; one with a member decided is grouped anew")
+    func repeatedOrRegrouped() {
+        let held: [DeliveryState.Claim] = [.go(attempts: 1, group: [0, 1]), .busy, .go(attempts: 0)]
+        let waiting = ClaimTriage(job, claims: held, grant: .init(granted: 3, waitMs: 0), routeKnown: true, maxBatch: 100)
+        #expect(waiting.requests.map { $0.map(\.recipient.position) } == [[2]])
+        #expect(positions(waiting.settled.entries) == ["unclaimed 0"] && waiting.settled.retryInMs == 5_000)
+        let decided: [DeliveryState.Claim] = [.go(attempts: 1, group: [0, 1, 2]), .go(attempts: 1, group: [0, 1, 2]),
+                                              .done(.sent(providerMessageID: "p2")), .go(attempts: 0)]
+        let regrouped = ClaimTriage(job, claims: decided, grant: .init(granted: 3, waitMs: 0), routeKnown: true, maxBatch: 100)
+        #expect(regrouped.requests.map { $0.map(\.recipient.position) } == [[3, 0, 1]])
+    }
+
+    @Test("a request is kept together for its retry only when every member is retried: then nothing says the provider did not take it")
+    func keptTogether() {
+        let request: [ClaimTriage.Claimed] = job.recipients.prefix(3).map { ($0, 0) }
+        var all = ChunkSender.Result()
+        all.keepTogether(request, ifAllRetried: 3)
+        #expect(positions(all.entries) == ["grouped [0, 1, 2]"])
+        var some = ChunkSender.Result()
+        some.keepTogether(request, ifAllRetried: 2)
+        var alone = ChunkSender.Result()
+        alone.keepTogether(Array(request.prefix(1)), ifAllRetried: 1)
+        #expect(some.entries.isEmpty && alone.entries.isEmpty)
     }
 }

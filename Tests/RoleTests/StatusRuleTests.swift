@@ -65,5 +65,12 @@ struct StatusRuleTests {
                 == [.init(scope: .system, fallback: 5_000), .init(scope: .provider("resend"), fallback: 300), .init(scope: .config("c3"), fallback: 0)])
         #expect(RateLimitPlan.levels(sendConfigID: "c4", provider: "x", managed: false, rateLimit: nil, limits: SendRateLimits(byok: [:])).first
                 == .init(scope: .system, fallback: 0))
+        // A provider that counts requests is paced in requests when its declared rate applies, in messages when a config's own does.
+        var declared = SendRateLimits(byok: [:])
+        declared.providerDefaults = ["resend": TokenRate(perSecond: 5, perToken: 100)]
+        #expect(RateLimitPlan.levels(sendConfigID: "c5", provider: "resend", managed: false, rateLimit: nil, limits: declared).last
+                == .init(scope: .config("c5"), fallback: 5, perToken: 100))
+        #expect(RateLimitPlan.levels(sendConfigID: "c5", provider: "resend", managed: false, rateLimit: 40, limits: declared).last
+                == .init(scope: .config("c5"), fallback: 40))
     }
 }

@@ -85,7 +85,7 @@ struct ABIMinorOneTests {
     }
 
     @Test("the built-in plugins declare their providers' rates", arguments: [
-        ("Resend", SendRate(100, .messagesPerSecond)), ("SES", SendRate(14, .messagesPerSecond)),
+        ("Resend", SendRate(5, .requestsPerSecond)), ("SES", SendRate(14, .messagesPerSecond)),
         ("Telnyx", SendRate(50, .messagesPerSecond)), ("CustomWebhook", SendRate(50, .messagesPerSecond)), ("Echo", nil),
     ])
     func builtInRates(_ provider: String, _ rate: SendRate?) throws {

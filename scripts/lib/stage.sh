@@ -14,3 +14,39 @@ stage_summary() {
   [ -n "$stage_report" ] || return 0
   printf '\nstages:\n%s%6ss  in all\n' "$stage_report" "$SECONDS"
 }
+
+# `stage_beside NAME COMMAND…` starts a stage that runs beside the next ones (it needs nothing they use), its
+# output kept until `stage_join NAME` waits for it, prints that output, counts its seconds and fails the
+# script if it failed. A script that ends before the join stops it.
+declare -A stage_pids stage_logs stage_starts
+stage_beside() {
+  local name=$1; shift
+  stage_logs[$name]=$(mktemp)
+  stage_starts[$name]=$SECONDS
+  echo "== $name (beside the next stages)"
+  "$@" >"${stage_logs[$name]}" 2>&1 &
+  stage_pids[$name]=$!
+  on_exit stage_abandon "$name"
+}
+stage_join() {
+  local name=$1 status=0
+  wait "${stage_pids[$name]}" || status=$?
+  stage_pids[$name]=""
+  cat "${stage_logs[$name]}"
+  rm -f "${stage_logs[$name]}"
+  local took=$((SECONDS - stage_starts[$name]))
+  stage_report+="$(printf '%6ss  %s (beside the stages before it)' "$took" "$name")"$'\n'
+  echo "== $name: ${took}s"
+  return "$status"
+}
+stage_abandon() {
+  local pid=${stage_pids[$1]:-}
+  [ -n "$pid" ] || return 0
+  stage_kill_tree "$pid"
+  rm -f "${stage_logs[$1]}"
+}
+stage_kill_tree() {
+  local child
+  for child in $(pgrep -P "$1"); do stage_kill_tree "$child"; done
+  kill "$1" 2>/dev/null || true
+}

@@ -12,12 +12,16 @@ public enum RateLimitPlan {
         }
 
         public var scope: Scope
-        /// Messages per second when no override is set; 0 for none.
+        /// Tokens per second when no override is set; 0 for none.
         public var fallback: Int
+        /// Messages one token of `fallback` stands for: 1, or a provider's max batch when its rate counts
+        /// requests. An operator's override is always in messages.
+        public var perToken: Int
 
-        public init(scope: Scope, fallback: Int) {
+        public init(scope: Scope, fallback: Int, perToken: Int = 1) {
             self.scope = scope
             self.fallback = fallback
+            self.perToken = max(1, perToken)
         }
     }
 
@@ -25,7 +29,14 @@ public enum RateLimitPlan {
         var levels = [Level(scope: .system, fallback: limits.system ?? 0)]
         if managed { levels.append(Level(scope: .provider(provider), fallback: limits.managedLimit(provider: provider))) }
         // A managed config without a rate of its own is held only by its account's shared bucket.
-        levels.append(Level(scope: .config(sendConfigID), fallback: rateLimit ?? (managed ? 0 : limits.configDefault(provider: provider))))
+        if let rateLimit {
+            levels.append(Level(scope: .config(sendConfigID), fallback: rateLimit))
+        } else if managed {
+            levels.append(Level(scope: .config(sendConfigID), fallback: 0))
+        } else {
+            let rate = limits.configDefaultRate(provider: provider)
+            levels.append(Level(scope: .config(sendConfigID), fallback: rate.perSecond, perToken: rate.perToken))
+        }
         return levels
     }
 }

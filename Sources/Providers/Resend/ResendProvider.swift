@@ -13,10 +13,9 @@ public struct ResendProvider: MessageSending, WebhookHandling {
             ConfigKey("webhook_secret", secret: true, description: "The webhook endpoint's signing secret (whsec_…); needed to take webhooks"),
             ConfigKey("base_url", .url, description: "API base URL; a sandbox's for tests", default: "https://api.resend.com"),
         ],
-        // Resend allows 2 requests a second per team, and a batch of up to 100 is one request. 100
-        // messages a second keeps to that at any batch of 50 or more, and at full batches leaves half for
-        // the account's other API users.
-        defaultRate: SendRate(100, .messagesPerSecond))
+        // Resend counts requests: 5 a second per team by its current docs, and a batch of up to 100 is
+        // one request. The host paces a BYOK config in requests at this rate, so batches stay full.
+        defaultRate: SendRate(5, .requestsPerSecond))
 
     static let userAgent = "batchsender-resend/1.0"
 

@@ -68,6 +68,23 @@ extension PipelineTests {
         #expect(audit.map { [$0[0], $0[1]] } == [["config:\(config)", "\(rate / 2)"]], "the change is in the audit log")
     }
 
+    @Test("A BYOK Resend config at its declared rate (5 requests/s) is paced in requests: full batches of 100, five a second")
+    func pacedInRequests() async throws {
+        let sandbox = try TestSandbox(config: Self.rateSandboxConfig)
+        let harness = try PipelineHarness(limits: "").started()
+        defer { harness.finish() }
+        let config = try await harness.sendConfig("resend", sandbox: sandbox.url)
+        let batch = try await harness.sentBatch(config: config, payload: PipelineTests.emailPayload, csv: PipelineTests.csv(count: 1_500))
+        let detail = try await harness.wait(batch, seconds: 60)
+        #expect(PipelineHarness.counts(detail)["sent"] == 1_500)
+        let stats = PipelineTests.section(try await sandbox.stats(), "resend")
+        // Counted in messages (the old unit), the bucket cut batches to a twelfth of a second's worth.
+        #expect(stats["requests"] == 15 && stats["messages_accepted"] == 1_500, "full batches: \(stats)")
+        let times = try await Self.arrivals(sandbox, "resend")
+        #expect(Self.busiestSecond(times) <= 600, "at most 5 requests of 100 in a second, 6 at a window's edges: \(Self.busiestSecond(times))")
+        #expect((times.last ?? 0) - (times.first ?? 0) >= 2_000, "15 requests at 5 a second take more than 2 s")
+    }
+
     @Test("Two managed configs of one provider share its bucket: together they stay within the provider's managed limit")
     func managedConfigsShareTheProviderLimit() async throws {
         let limit = 40
@@ -117,7 +134,8 @@ extension PipelineTests {
         #expect((listed["system"] as? [String: Any])?["perSecond"] as? Int == 5000)
         #expect((listed["system"] as? [String: Any])?["source"] as? String == "config")
         let shown = try await harness.admin("GET", "/admin/limits/send-configs/\(config)")
-        #expect(shown["perSecond"] as? Int == 100 && shown["source"] as? String == "providerDefault", "Resend's default: \(shown)")
+        // Resend's declared 5 requests/s, each of up to 100 messages: 500 messages/s at most.
+        #expect(shown["perSecond"] as? Int == 500 && shown["source"] as? String == "providerDefault", "Resend's default: \(shown)")
 
         try await harness.admin("PUT", "/admin/limits/system", json: ["perSecond": 700])
         try await harness.admin("PUT", "/admin/limits/providers/ses", json: ["perSecond": 9])

@@ -8,9 +8,9 @@ public struct SendRateLimits: Sendable, Equatable, Decodable {
     public var system: Int?
     /// A BYOK send-config's limit when it sets none, per provider id, as the operator set it.
     public var byok: [String: Int]
-    /// The rates the loaded plugins declare (ABI 1.1), in messages per second, per provider id: not read
+    /// The rates the loaded plugins declare (ABI 1.1), per provider id, in the provider's own unit: not read
     /// from the config, filled in by the process that loaded the plugins.
-    public var providerDefaults: [String: Int] = [:]
+    public var providerDefaults: [String: TokenRate] = [:]
     /// The shared bucket of each provider's managed account.
     public var managed: [String: Int]
     /// Either, for a provider neither table names.
@@ -38,8 +38,13 @@ public struct SendRateLimits: Sendable, Equatable, Decodable {
         managed = { resend = 10000000, ses = 10000000, telnyx = 10000000, custom-webhook = 10000000 }
         """
 
-    /// The limit of a send-config that names none of its own.
-    public func configDefault(provider: String) -> Int { byok[provider] ?? providerDefaults[provider] ?? fallback }
+    /// The limit of a send-config that names none of its own, in messages per second.
+    public func configDefault(provider: String) -> Int { configDefaultRate(provider: provider).messagesPerSecond }
+    /// The same limit as its bucket counts it: a provider that counts requests is paced in requests.
+    public func configDefaultRate(provider: String) -> TokenRate {
+        if let limit = byok[provider] { return TokenRate(perSecond: limit) }
+        return providerDefaults[provider] ?? TokenRate(perSecond: fallback)
+    }
     /// The shared limit of a provider's managed account.
     public func managedLimit(provider: String) -> Int { managed[provider] ?? Self.defaultManaged }
 
@@ -63,5 +68,23 @@ public struct SendRateLimits: Sendable, Equatable, Decodable {
         }
         byok = try table(.byok)
         managed = try table(.managed)
+    }
+}
+
+/// A rate as a bucket counts it: `perSecond` tokens, each standing for up to `perToken` messages: 1 for a
+/// limit in messages, the provider's largest batch for one in requests (one request carries up to that many).
+public struct TokenRate: Sendable, Equatable {
+    public var perSecond: Int
+    public var perToken: Int
+
+    public init(perSecond: Int, perToken: Int = 1) {
+        self.perSecond = perSecond
+        self.perToken = max(1, perToken)
+    }
+
+    /// The most messages a second this rate lets through, within the settings' range.
+    public var messagesPerSecond: Int {
+        let (product, overflow) = perSecond.multipliedReportingOverflow(by: perToken)
+        return overflow ? SendRateLimits.range.upperBound : min(product, SendRateLimits.range.upperBound)
     }
 }

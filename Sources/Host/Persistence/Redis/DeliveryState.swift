@@ -3,7 +3,8 @@ import HostCore
 
 /// The pipeline's hot state in Redis: per batch, which recipients are done
 /// (the truth of "already sent"), which are claimed by a worker right now,
-/// how many attempts each used, the counters, and the cancel flag. Every
+/// how many attempts each used, which request a recipient must be sent in
+/// again, the counters, and the cancel flag. Every
 /// operation is one script call per chunk, and the calls of many chunks
 /// travel in one pipelined round trip.
 public struct DeliveryState: Sendable {
@@ -19,20 +20,24 @@ public struct DeliveryState: Sendable {
     }
 
     struct Keys {
-        var done, claim, attempts, counters, cancel: String
+        var done, claim, attempts, counters, cancel, groups: String
+        var all: [String] { [done, claim, attempts, counters, cancel, groups] }
     }
 
     func keys(_ batchID: String) -> Keys {
         let base = "\(prefix)b:\(batchID):"
-        return Keys(done: base + "done", claim: base + "claim", attempts: base + "att", counters: base + "n", cancel: base + "cancel")
+        return Keys(done: base + "done", claim: base + "claim", attempts: base + "att", counters: base + "n", cancel: base + "cancel",
+                    groups: base + "grp")
     }
 
     var activeKey: String { prefix + "active" }
 
     /// What a claim found for one recipient.
     public enum Claim: Sendable, Equatable {
-        /// Claimed by this worker: send it. `attempts` is what earlier sends used.
-        case go(attempts: Int)
+        /// Claimed by this worker: send it. `attempts` is what earlier sends used; `group`, when not empty, the
+        /// positions of the request an earlier attempt may have delivered without an answer: it is sent again as
+        /// exactly that request (same members, same order, so the same idempotency key), never regrouped.
+        case go(attempts: Int, group: [Int] = [])
         /// Already has an outcome: never send it again.
         case done(Outcome)
         /// Another worker holds it right now: leave it for a later delivery.
@@ -87,20 +92,27 @@ public struct DeliveryState: Sendable {
         case released(position: Int)
         /// Not sent after all (the round failed before the send): claim released, nothing counted.
         case unclaimed(position: Int)
+        /// A request whose every member is to be retried without knowing whether the provider took it (a lost
+        /// answer, a 5xx, a failed call): its members, in the order sent, are kept together until each has an outcome.
+        case grouped(members: [Int])
     }
 
     /// Claims the recipients of several chunks, one script call per chunk, one round trip.
     public func claim(_ chunks: [(batchID: String, positions: [Int])], nowMs: Int64, holdMs: Int64) async throws -> [[Claim]] {
         let calls = chunks.map { chunk in
             let k = keys(chunk.batchID)
-            return (keys: [k.done, k.claim, k.attempts, k.cancel], arguments: [String(nowMs), String(holdMs)] + chunk.positions.map(String.init))
+            return (keys: [k.done, k.claim, k.attempts, k.cancel, k.groups], arguments: [String(nowMs), String(holdMs)] + chunk.positions.map(String.init))
         }
         let replies = try await redis.withConnection { redis in try redis.evaluateAll(Self.claimScript, calls: calls) }
         return replies.map { reply in
             reply.array.map { item -> Claim in
                 let text = item.string ?? ""
                 switch text.first {
-                case "G": return .go(attempts: Int(text.dropFirst()) ?? 0)
+                case "G":
+                    // "G<attempts>" or "G<attempts>|<positions of its request>".
+                    let parts = text.dropFirst().split(separator: "|", maxSplits: 1)
+                    let group = parts.count > 1 ? parts[1].split(separator: ",").compactMap { Int($0) } : []
+                    return .go(attempts: parts.first.flatMap { Int($0) } ?? 0, group: group)
                 case "B": return .busy
                 case "C": return .cancelled
                 default: return Outcome(encoded: text).map(Claim.done) ?? .busy
@@ -121,9 +133,12 @@ public struct DeliveryState: Sendable {
                 case .attemptUsed(let position): arguments += ["R", String(position), ""]
                 case .released(let position): arguments += ["W", String(position), ""]
                 case .unclaimed(let position): arguments += ["U", String(position), ""]
+                case .grouped(let members):
+                    guard let leader = members.first, members.count > 1 else { continue }
+                    arguments += ["G", String(leader), members.map(String.init).joined(separator: ",")]
                 }
             }
-            return (keys: [k.done, k.claim, k.attempts, k.counters, activeKey], arguments: [batchID, String(nowMs)] + arguments)
+            return (keys: [k.done, k.claim, k.attempts, k.counters, activeKey, k.groups], arguments: [batchID, String(nowMs)] + arguments)
         }
         _ = try await redis.withConnection { redis in try redis.evaluateAll(Self.recordScript, calls: calls) }
     }
@@ -171,7 +186,7 @@ public struct DeliveryState: Sendable {
     /// A finished batch: no longer synced; its state expires after `retainSeconds`.
     public func retire(_ batchID: String) async throws {
         let k = keys(batchID), active = activeKey, retainSeconds = Self.retainSeconds
-        let commands = [["SREM", active, batchID]] + [k.done, k.claim, k.attempts, k.counters, k.cancel].map { ["EXPIRE", $0, String(retainSeconds)] }
+        let commands = [["SREM", active, batchID]] + k.all.map { ["EXPIRE", $0, String(retainSeconds)] }
         _ = try await redis.withConnection { redis in try redis.pipeline(commands) }
     }
 
@@ -185,7 +200,7 @@ public struct DeliveryState: Sendable {
     public func forget(batchID: String, positions: [Int], failedDelta: Int) async throws {
         let k = keys(batchID), fields = positions.map(String.init), active = activeKey
         _ = try await redis.withConnection { redis in
-            try redis.pipeline([["HDEL", k.done] + fields, ["HDEL", k.attempts] + fields,
+            try redis.pipeline([["HDEL", k.done] + fields, ["HDEL", k.attempts] + fields, ["HDEL", k.groups] + fields,
                                 ["HINCRBY", k.counters, RecipientStatus.failed.rawValue, String(-failedDelta)], ["SADD", active, batchID]])
         }
     }
@@ -221,6 +236,8 @@ public struct DeliveryState: Sendable {
         local done = hmget(KEYS[1], positions)
         local held = hmget(KEYS[2], positions)
         local attempts = hmget(KEYS[3], positions)
+        local leaders = hmget(KEYS[5], positions)
+        local members = {}
         local out, claims = {}, {}
         for i, p in ipairs(positions) do
           if done[i] then out[i] = done[i]
@@ -229,6 +246,11 @@ public struct DeliveryState: Sendable {
           else
             claims[#claims + 1] = p; claims[#claims + 1] = tostring(now + hold)
             out[i] = 'G' .. (attempts[i] or '0')
+            local leader = leaders[i]
+            if leader then
+              if members[leader] == nil then members[leader] = redis.call('HGET', KEYS[5], 'm' .. leader) or false end
+              if members[leader] then out[i] = out[i] .. '|' .. members[leader] end
+            end
           end
         end
         for _, part in ipairs(slices(claims, 1000)) do redis.call('HSET', KEYS[2], unpack(part)) end
@@ -246,8 +268,14 @@ public struct DeliveryState: Sendable {
         local retried, throttled = 0, 0
         for i = 3, #ARGV, 3 do
           local op, p, v = ARGV[i], ARGV[i + 1], ARGV[i + 2]
-          released[#released + 1] = p
-          if op == 'T' then
+          if op ~= 'G' then released[#released + 1] = p end
+          if op == 'G' then
+            -- Each member names the request's first member, which holds the member list.
+            local links = {}
+            for m in string.gmatch(v, '[^,]+') do links[#links + 1] = m; links[#links + 1] = p end
+            for _, part in ipairs(slices(links, 1000)) do redis.call('HSET', KEYS[6], unpack(part)) end
+            redis.call('HSET', KEYS[6], 'm' .. p, v)
+          elseif op == 'T' then
             if not seen[p] then seen[p] = true; finals[#finals + 1] = p; values[#values + 1] = v end
           elseif op == 'R' then
             redis.call('HINCRBY', KEYS[3], p, 1); retried = retried + 1
@@ -270,6 +298,10 @@ public struct DeliveryState: Sendable {
           offset = offset + #part
         end
         for _, part in ipairs(slices(sets, 1000)) do redis.call('HSET', KEYS[1], unpack(part)) end
+        -- A recipient with an outcome leaves its request: what is left of it may be grouped anew.
+        if #finals > 0 and redis.call('EXISTS', KEYS[6]) == 1 then
+          for _, part in ipairs(slices(finals, 1000)) do redis.call('HDEL', KEYS[6], unpack(part)) end
+        end
         for name, n in pairs(counts) do redis.call('HINCRBY', KEYS[4], name, n) end
         if retried > 0 then redis.call('HINCRBY', KEYS[4], 'retried', retried) end
         if throttled > 0 then redis.call('HINCRBY', KEYS[4], 'throttled', throttled) end

@@ -5,7 +5,8 @@ import HostCore
 /// send-config. A chunk asks every level it passes through at once, in one script call (the calls of a
 /// round travel in one round trip), and gets what all of them can give now.
 ///
-/// Limits are messages per second. A bucket holds a twelfth of a second's worth (one message at least),
+/// Limits are messages per second, except a provider's declared rate in requests, whose tokens stand for one
+/// request of up to its max batch each. A bucket holds a twelfth of a second's worth (one token at least),
 /// so no one-second window of grants carries more than 1.08 × the limit; the margin to 1.1 × absorbs
 /// the spread of request latencies on the way to the provider, where the limit is counted.
 ///
@@ -31,11 +32,13 @@ public struct RateBuckets: Sendable {
     /// The hash of live overrides.
     public var overridesKey: String { prefix + "overrides" }
 
-    /// One bucket a chunk passes through: its key, the override field, and the limit when none is set (0: no limit).
+    /// One bucket a chunk passes through: its key, the override field, and the limit when none is set (0: no
+    /// limit) with the messages each of its tokens stands for (an override counts messages).
     public struct Level: Sendable, Equatable {
         public var bucket: String
         public var field: String
         public var fallback: Int
+        public var perToken: Int = 1
     }
 
     /// What a chunk may send now, and when to come back for the rest.
@@ -61,9 +64,9 @@ public struct RateBuckets: Sendable {
     public func levels(sendConfigID: String, provider: String, managed: Bool, rateLimit: Int?) -> [Level] {
         RateLimitPlan.levels(sendConfigID: sendConfigID, provider: provider, managed: managed, rateLimit: rateLimit, limits: limits).map { level in
             switch level.scope {
-            case .system: Level(bucket: prefix + "b:system", field: Self.systemField(), fallback: level.fallback)
-            case .provider(let id): Level(bucket: prefix + "b:p:" + id, field: Self.providerField(id), fallback: level.fallback)
-            case .config(let id): Level(bucket: prefix + "b:c:" + id, field: Self.configField(id), fallback: level.fallback)
+            case .system: Level(bucket: prefix + "b:system", field: Self.systemField(), fallback: level.fallback, perToken: level.perToken)
+            case .provider(let id): Level(bucket: prefix + "b:p:" + id, field: Self.providerField(id), fallback: level.fallback, perToken: level.perToken)
+            case .config(let id): Level(bucket: prefix + "b:c:" + id, field: Self.configField(id), fallback: level.fallback, perToken: level.perToken)
             }
         }
     }
@@ -75,7 +78,7 @@ public struct RateBuckets: Sendable {
         guard !asked.isEmpty else { return grants }
         let calls = asked.map { _, request in
             (keys: [overridesKey] + request.levels.map(\.bucket),
-             arguments: [String(request.wanted)] + request.levels.flatMap { [$0.field, String($0.fallback)] })
+             arguments: [String(request.wanted)] + request.levels.flatMap { [$0.field, String($0.fallback), String($0.perToken)] })
         }
         let replies = try await redis.withConnection { redis in try redis.evaluateAll(Self.takeScript, calls: calls) }
         for ((index, _), reply) in zip(asked, replies) {
@@ -124,8 +127,11 @@ public struct RateBuckets: Sendable {
         local levels = {}
         local available = wanted
         for j = 1, #KEYS - 1 do
-          local field, fallback = ARGV[2 * j], tonumber(ARGV[2 * j + 1])
-          local limit = tonumber(redis.call('HGET', KEYS[1], field) or fallback) or 0
+          local field, fallback, per = ARGV[3 * j - 1], tonumber(ARGV[3 * j]), tonumber(ARGV[3 * j + 1]) or 1
+          -- An override is in messages; the fallback in its own unit (`per` messages a token).
+          local override = redis.call('HGET', KEYS[1], field)
+          if override then per = 1 end
+          local limit = tonumber(override or fallback) or 0
           if limit > 0 then
             local key = KEYS[j + 1]
             local state = redis.call('HMGET', key, 't', 'ts', 'nx')
@@ -133,17 +139,17 @@ public struct RateBuckets: Sendable {
             local tokens = tonumber(state[1]) or capacity
             local since = math.max(0, now - (tonumber(state[2]) or now))
             tokens = math.min(capacity, tokens + since * limit / 1000)
-            levels[#levels + 1] = { key = key, limit = limit, capacity = capacity, tokens = tokens, nx = tonumber(state[3]) or 0 }
-            available = math.min(available, math.floor(tokens))
+            levels[#levels + 1] = { key = key, limit = limit, capacity = capacity, tokens = tokens, nx = tonumber(state[3]) or 0, per = per }
+            available = math.min(available, math.floor(tokens) * per)
           end
         end
         local granted = math.max(0, available)
         local rest = wanted - granted
         local wait = 0
         for _, level in ipairs(levels) do
-          level.tokens = level.tokens - granted
+          level.tokens = level.tokens - math.ceil(granted / level.per)
           if rest > 0 then
-            local need = math.min(rest, math.max(1, math.floor(level.capacity / 2)))
+            local need = math.min(math.ceil(rest / level.per), math.max(1, math.floor(level.capacity / 2)))
             if level.tokens < need then
               -- The appointment: when this level has `need` again, after the ones already given.
               local ready = now + (need - level.tokens) * 1000 / level.limit

@@ -6,36 +6,78 @@ import Persistence
 /// go to the provider as far as the limits' grant goes; what the grant does not cover is let go until the
 /// bucket's appointment (waiting for tokens is neither an attempt nor a failure). Without a route (the
 /// send-config could not be read) nothing is sent and every claim is let go, so the retry is not held off.
+///
+/// The requests are cut here, once. A request an earlier attempt may have delivered without an answer is
+/// sent again whole, as it was (`Claim.go`'s group): cutting its members into other requests would give them
+/// another idempotency key, and the provider would deliver them twice. Such a request goes first and whole
+/// as soon as the grant gives anything, even past what it gives (a retry's overrun of at most one request);
+/// one that cannot be repeated because a member is held elsewhere waits with it, and one whose members have
+/// outcomes or are no longer in this chunk cannot be repeated at all, so what is left of it is grouped anew.
 struct ClaimTriage {
-    /// The recipients to send now, with the attempts they have used.
-    var send: [(recipient: ChunkJob.Recipient, attempts: Int)] = []
+    typealias Claimed = (recipient: ChunkJob.Recipient, attempts: Int)
+
+    /// The provider requests to make now, each with the attempts its members have used.
+    var requests: [[Claimed]] = []
     /// What is decided without a send: rows written again, cancellations, claims let go, when to come back.
     var settled = ChunkSender.Result()
     /// How many were let go for want of tokens.
     var waitingForTokens = 0
 
-    init(_ job: ChunkJob, claims: [DeliveryState.Claim], grant: RateBuckets.Grant, routeKnown: Bool) {
-        var claimed: [(recipient: ChunkJob.Recipient, attempts: Int)] = []
+    init(_ job: ChunkJob, claims: [DeliveryState.Claim], grant: RateBuckets.Grant, routeKnown: Bool, maxBatch: Int) {
+        var fresh: [Claimed] = []
+        var repeated: [(members: [Int], claimed: [Claimed])] = []
+        var busy = Set<Int>()
         for (recipient, claim) in zip(job.recipients, claims) {
             switch claim {
-            case .go(let attempts): claimed.append((recipient, attempts))
+            case .go(let attempts, let group) where group.count > 1:
+                if let index = repeated.firstIndex(where: { $0.members == group }) {
+                    repeated[index].claimed.append((recipient, attempts))
+                } else {
+                    repeated.append((group, [(recipient, attempts)]))
+                }
+            case .go(let attempts, _): fresh.append((recipient, attempts))
             case .done(let outcome): settled.rows.append(ChunkSender.Result.row(recipient.position, outcome, attempts: 0))
             case .cancelled: settled.final(recipient, .cancelled, attempts: 0)
-            case .busy: settled.later(5_000)
+            case .busy:
+                busy.insert(recipient.position)
+                settled.later(5_000)
+            }
+        }
+        var whole: [[Claimed]] = []
+        for (members, claimed) in repeated {
+            let order = Dictionary(uniqueKeysWithValues: members.enumerated().map { ($1, $0) })
+            if claimed.count == members.count {
+                whole.append(claimed.sorted { order[$0.recipient.position, default: 0] < order[$1.recipient.position, default: 0] })
+            } else if members.contains(where: busy.contains) {
+                // Its other members are still out with another worker: the request is repeated when they come back.
+                settled.entries += claimed.map { .unclaimed(position: $0.recipient.position) }
+                settled.later(5_000)
+            } else {
+                fresh += claimed
             }
         }
         guard routeKnown else {
-            settled.entries += claimed.map { .unclaimed(position: $0.recipient.position) }
+            settled.entries += (whole.flatMap { $0 } + fresh).map { .unclaimed(position: $0.recipient.position) }
             settled.later(2_000)
             return
         }
-        if grant.granted < claimed.count {
-            let granted = max(0, grant.granted)
-            settled.entries += claimed[granted...].map { .unclaimed(position: $0.recipient.position) }
-            waitingForTokens = claimed.count - granted
-            settled.later(max(1, grant.waitMs))
-            claimed = Array(claimed[..<granted])
+        var budget = max(0, grant.granted)
+        for request in whole {
+            guard budget > 0 else {
+                settled.entries += request.map { .unclaimed(position: $0.recipient.position) }
+                waitingForTokens += request.count
+                continue
+            }
+            requests.append(request)
+            budget -= request.count
         }
-        send = claimed
+        let sendable = min(max(0, budget), fresh.count)
+        if sendable < fresh.count {
+            settled.entries += fresh[sendable...].map { .unclaimed(position: $0.recipient.position) }
+            waitingForTokens += fresh.count - sendable
+        }
+        if waitingForTokens > 0 { settled.later(max(1, grant.waitMs)) }
+        let size = max(1, maxBatch)
+        requests += stride(from: 0, to: sendable, by: size).map { Array(fresh[$0..<min($0 + size, sendable)]) }
     }
 }

@@ -189,12 +189,13 @@ public struct SenderWorkers: Service {
     /// A chunk's claims triaged (`ClaimTriage`), and what is to be sent, sent.
     func resolve(_ job: ChunkJob, claims: [DeliveryState.Claim], route: Result<SendConfigInstances.Route, SendConfigProblem>?,
                  grant: RateBuckets.Grant) async -> ChunkSender.Result {
-        let triage = ClaimTriage(job, claims: claims, grant: grant, routeKnown: route != nil)
+        let maxBatch = (try? route?.get().instance.plugin.descriptor.maxBatch) ?? 1
+        let triage = ClaimTriage(job, claims: claims, grant: grant, routeKnown: route != nil, maxBatch: maxBatch)
         if triage.waitingForTokens > 0, case .success(let chosen)? = route {
             SenderMetrics.rateLimitWait(chosen.provider, messages: triage.waitingForTokens)
         }
         var result = ChunkSender.Result()
-        if let route { result = await sender.send(job, claimed: triage.send, route: route) }
+        if let route { result = await sender.send(job, requests: triage.requests, route: route) }
         result.entries += triage.settled.entries
         result.rows += triage.settled.rows
         if let delay = triage.settled.retryInMs { result.later(delay) }

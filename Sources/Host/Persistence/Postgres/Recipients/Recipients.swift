@@ -47,12 +47,17 @@ public enum Recipients {
         SELECT count(*), count(*) FILTER (WHERE status = \(RecipientStatus.suppressed.sql)) FROM inserted
         """
 
-    /// Two chunks merging at once can each wait for an address the other inserted first; PostgreSQL then
-    /// aborts one of them. Its merge is retried, the staged rows kept, rather than failing the upload.
+    /// Another writer of the batch's rows can wait for an address this merge inserted first while this merge
+    /// waits for one of its; PostgreSQL then aborts one of them. The merge is retried, the staged rows kept,
+    /// rather than failing the upload.
     static let mergeAttempts = 4
 
     /// Merges the staged rows into the batch: how many were new, and how many of those are suppressed.
+    /// Chunks of one batch merge one at a time (a lock on the batch until the upload's transaction ends): two
+    /// large chunks with the same addresses in opposite orders otherwise deadlock again on every retry, each
+    /// try inserting from its own end, until the retries run out. Their COPY into staging still runs at once.
     public static func mergeStaged(_ db: PostgresConnection, batchID: String, userID: String) throws(PostgresError) -> (accepted: Int, suppressed: Int) {
+        _ = try db.query("SELECT pg_advisory_xact_lock(hashtext('recipients-merge:' || $1))", [batchID])
         var counts: [[String?]]?
         for attempt in 1...mergeAttempts where counts == nil {
             counts = try mergeOnce(db, batchID: batchID, userID: userID, last: attempt == mergeAttempts)
