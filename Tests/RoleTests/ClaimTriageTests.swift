@@ -17,7 +17,6 @@ struct ClaimTriageTests {
             case .unclaimed(let position): "unclaimed \(position)"
             case .released(let position): "released \(position)"
             case .attemptUsed(let position): "attempt \(position)"
-            case .grouped(let members): "grouped \(members)"
             }
         }
     }
@@ -80,18 +79,5 @@ struct ClaimTriageTests {
                                               .done(.sent(providerMessageID: "p2")), .go(attempts: 0)]
         let regrouped = ClaimTriage(job, claims: decided, grant: .init(granted: 3, waitMs: 0), routeKnown: true, maxBatch: 100)
         #expect(regrouped.requests.map { $0.map(\.recipient.position) } == [[3, 0, 1]])
-    }
-
-    @Test("a request is kept together for its retry only when every member is retried: then nothing says the provider did not take it")
-    func keptTogether() {
-        let request: [ClaimTriage.Claimed] = job.recipients.prefix(3).map { ($0, 0) }
-        var all = ChunkSender.Result()
-        all.keepTogether(request, ifAllRetried: 3)
-        #expect(positions(all.entries) == ["grouped [0, 1, 2]"])
-        var some = ChunkSender.Result()
-        some.keepTogether(request, ifAllRetried: 2)
-        var alone = ChunkSender.Result()
-        alone.keepTogether(Array(request.prefix(1)), ifAllRetried: 1)
-        #expect(some.entries.isEmpty && alone.entries.isEmpty)
     }
 }

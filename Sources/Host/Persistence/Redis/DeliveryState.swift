@@ -35,8 +35,9 @@ public struct DeliveryState: Sendable {
     /// What a claim found for one recipient.
     public enum Claim: Sendable, Equatable {
         /// Claimed by this worker: send it. `attempts` is what earlier sends used; `group`, when not empty, the
-        /// positions of the request an earlier attempt may have delivered without an answer: it is sent again as
-        /// exactly that request (same members, same order, so the same idempotency key), never regrouped.
+        /// positions of the request it went out in before (`keepTogether`), which the provider may have taken
+        /// without an answer: it is sent again as exactly that request (same members, same order, so the same
+        /// idempotency key), never regrouped.
         case go(attempts: Int, group: [Int] = [])
         /// Already has an outcome: never send it again.
         case done(Outcome)
@@ -92,9 +93,6 @@ public struct DeliveryState: Sendable {
         case released(position: Int)
         /// Not sent after all (the round failed before the send): claim released, nothing counted.
         case unclaimed(position: Int)
-        /// A request whose every member is to be retried without knowing whether the provider took it (a lost
-        /// answer, a 5xx, a failed call): its members, in the order sent, are kept together until each has an outcome.
-        case grouped(members: [Int])
     }
 
     /// Claims the recipients of several chunks, one script call per chunk, one round trip.
@@ -133,14 +131,32 @@ public struct DeliveryState: Sendable {
                 case .attemptUsed(let position): arguments += ["R", String(position), ""]
                 case .released(let position): arguments += ["W", String(position), ""]
                 case .unclaimed(let position): arguments += ["U", String(position), ""]
-                case .grouped(let members):
-                    guard let leader = members.first, members.count > 1 else { continue }
-                    arguments += ["G", String(leader), members.map(String.init).joined(separator: ",")]
                 }
             }
             return (keys: [k.done, k.claim, k.attempts, k.counters, activeKey, k.groups], arguments: [batchID, String(nowMs)] + arguments)
         }
         _ = try await redis.withConnection { redis in try redis.evaluateAll(Self.recordScript, calls: calls) }
+    }
+
+    /// Writes down requests of several messages before they are sent (batch → each request's positions, in
+    /// the order sent), one round trip: whatever becomes of a request — no answer, a 5xx, the worker killed
+    /// mid-send — a retry finds its members' group in their claims and repeats it as it was, under the same
+    /// idempotency key. Each member names the request's first member, whose `m` field holds the list; a
+    /// member leaves its group when it gets an outcome.
+    public func keepTogether(_ requests: [String: [[Int]]]) async throws {
+        var commands: [[String]] = []
+        for (batchID, groups) in requests {
+            let key = keys(batchID).groups
+            for members in groups where members.count > 1 {
+                let leader = String(members[0])
+                var command = ["HSET", key, "m" + leader, members.map(String.init).joined(separator: ",")]
+                for member in members { command += [String(member), leader] }
+                commands.append(command)
+            }
+        }
+        guard !commands.isEmpty else { return }
+        let batch = commands
+        _ = try await redis.withConnection { redis in try redis.pipeline(batch) }
     }
 
     /// The stored outcomes of some recipients (nil for those without one).
@@ -268,14 +284,8 @@ public struct DeliveryState: Sendable {
         local retried, throttled = 0, 0
         for i = 3, #ARGV, 3 do
           local op, p, v = ARGV[i], ARGV[i + 1], ARGV[i + 2]
-          if op ~= 'G' then released[#released + 1] = p end
-          if op == 'G' then
-            -- Each member names the request's first member, which holds the member list.
-            local links = {}
-            for m in string.gmatch(v, '[^,]+') do links[#links + 1] = m; links[#links + 1] = p end
-            for _, part in ipairs(slices(links, 1000)) do redis.call('HSET', KEYS[6], unpack(part)) end
-            redis.call('HSET', KEYS[6], 'm' .. p, v)
-          elseif op == 'T' then
+          released[#released + 1] = p
+          if op == 'T' then
             if not seen[p] then seen[p] = true; finals[#finals + 1] = p; values[#values + 1] = v end
           elseif op == 'R' then
             redis.call('HINCRBY', KEYS[3], p, 1); retried = retried + 1

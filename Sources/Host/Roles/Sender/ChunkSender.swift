@@ -26,14 +26,6 @@ struct ChunkSender: Sendable {
 
         mutating func later(_ delay: Int64) { retryInMs = max(retryInMs ?? 0, delay) }
 
-        /// A request every member of which is retried went out with no word on any of them (no answer, a 5xx,
-        /// the call failed): the provider may have taken it, so it is repeated as it was. A request with other
-        /// outcomes was answered, and its retried members were refused; they may be grouped anew.
-        mutating func keepTogether(_ request: [ClaimTriage.Claimed], ifAllRetried retried: Int) {
-            guard request.count > 1, retried == request.count else { return }
-            entries.append(.grouped(members: request.map(\.recipient.position)))
-        }
-
         mutating func final(_ recipient: ChunkJob.Recipient, _ outcome: DeliveryState.Outcome, attempts: Int) {
             entries.append(.final(position: recipient.position, outcome))
             rows.append(Self.row(recipient.position, outcome, attempts: attempts))
@@ -91,28 +83,22 @@ struct ChunkSender: Sendable {
                 // so it counts as a transient failure (an attempt used) and ends in failed if it persists.
                 SenderMetrics.pluginError(provider, call: "send")
                 tally["plugin_error", default: 0] += group.count
-                var retried = 0
                 for (recipient, attempts) in group {
-                    retried += apply(.retryable(0, code: "plugin_error", failure ?? "the plugin failed"), to: recipient, attempts: attempts, &result)
+                    apply(.retryable(0, code: "plugin_error", failure ?? "the plugin failed"), to: recipient, attempts: attempts, &result)
                 }
-                result.keepTogether(group, ifAllRetried: retried)
                 continue
             }
             if outcomes.contains(where: { $0.code == Delivery.pluginError }) { SenderMetrics.pluginError(provider, call: "interpret") }
-            var retried = 0
             for outcome in outcomes where outcome.messageIndex < group.count {
                 let (recipient, attempts) = group[outcome.messageIndex]
                 tally[SenderMetrics.name(outcome), default: 0] += 1
-                retried += apply(outcome, to: recipient, attempts: attempts, &result)
+                apply(outcome, to: recipient, attempts: attempts, &result)
             }
-            result.keepTogether(group, ifAllRetried: retried)
         }
         return result
     }
 
-    /// Applies one outcome; 1 when the recipient is to be retried (its delivery unknown), else 0.
-    @discardableResult
-    private func apply(_ outcome: SendOutcome, to recipient: ChunkJob.Recipient, attempts: Int, _ result: inout Result) -> Int {
+    private func apply(_ outcome: SendOutcome, to recipient: ChunkJob.Recipient, attempts: Int, _ result: inout Result) {
         switch policy.decide(outcome, attemptsBefore: attempts) {
         case .sent(let id, let used):
             result.final(recipient, .sent(providerMessageID: id), attempts: used)
@@ -128,8 +114,6 @@ struct ChunkSender: Sendable {
             result.entries.append(.attemptUsed(position: recipient.position))
             result.rows.append(.init(position: recipient.position, status: .queued, lastError: reason, attempts: used))
             result.later(wait)
-            return 1
         }
-        return 0
     }
 }

@@ -7,9 +7,10 @@ import Persistence
 /// bucket's appointment (waiting for tokens is neither an attempt nor a failure). Without a route (the
 /// send-config could not be read) nothing is sent and every claim is let go, so the retry is not held off.
 ///
-/// The requests are cut here, once. A request an earlier attempt may have delivered without an answer is
-/// sent again whole, as it was (`Claim.go`'s group): cutting its members into other requests would give them
-/// another idempotency key, and the provider would deliver them twice. Such a request goes first and whole
+/// The requests are cut here, once: the sender writes each down before it goes out, and a request tried
+/// before is sent again whole, as it was (`Claim.go`'s group), since the provider may have taken it without
+/// an answer reaching us: cutting its members into other requests would give them another idempotency key,
+/// and the provider would deliver them twice. Such a request goes first and whole
 /// as soon as the grant gives anything, even past what it gives (a retry's overrun of at most one request);
 /// one that cannot be repeated because a member is held elsewhere waits with it, and one whose members have
 /// outcomes or are no longer in this chunk cannot be repeated at all, so what is left of it is grouped anew.

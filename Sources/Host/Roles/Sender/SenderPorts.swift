@@ -8,6 +8,8 @@ import ProviderInstances
 public protocol ClaimBook: Sendable {
     func claim(_ chunks: [(batchID: String, positions: [Int])], nowMs: Int64, holdMs: Int64) async throws -> [[DeliveryState.Claim]]
     func record(_ entries: [String: [DeliveryState.Entry]], nowMs: Int64) async throws
+    /// Writes down each request of several messages (batch → positions in the order sent) before it is sent.
+    func keepTogether(_ requests: [String: [[Int]]]) async throws
 }
 
 /// The send limits: the levels a send-config's messages pass, and what each chunk may send now.

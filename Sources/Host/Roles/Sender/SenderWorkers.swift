@@ -143,10 +143,21 @@ public struct SenderWorkers: Service {
                                                      nowMs: clock.nowMilliseconds, holdMs: settings.claimHoldMs)
             let routes = await routes(jobs.map(\.job))
             let grants = try await grants(jobs.map(\.job), claims: claims, routes: routes)
+            let triages = jobs.indices.map { index in
+                triage(jobs[index].job, claims: claims[index], route: routes[jobs[index].job.sendConfigID], grant: grants[index])
+            }
+            // The requests of several messages are written down before any goes out: whatever becomes of one (no
+            // answer, a 5xx, this process killed mid-send), its retry repeats it as it was, under the same key.
+            var requests: [String: [[Int]]] = [:]
+            for (entry, triage) in zip(jobs, triages) {
+                let grouped = triage.requests.filter { $0.count > 1 }.map { $0.map(\.recipient.position) }
+                if !grouped.isEmpty { requests[entry.job.batchID, default: []] += grouped }
+            }
+            if !requests.isEmpty { try await self.claims.keepTogether(requests) }
             let results = await withTaskGroup(of: (Int, ChunkSender.Result?).self) { tasks in
                 for (index, (_, job)) in jobs.enumerated() {
-                    let claimed = claims[index], route = routes[job.sendConfigID], grant = grants[index]
-                    tasks.addTask { (index, await self.resolve(job, claims: claimed, route: route, grant: grant)) }
+                    let route = routes[job.sendConfigID], triage = triages[index]
+                    tasks.addTask { (index, await self.resolve(job, triage, route: route)) }
                 }
                 var results: [(index: Int, result: ChunkSender.Result?)] = []
                 for await answer in tasks { results.append(answer) }
@@ -186,14 +197,19 @@ public struct SenderWorkers: Service {
         return try await buckets.take(requests)
     }
 
-    /// A chunk's claims triaged (`ClaimTriage`), and what is to be sent, sent.
-    func resolve(_ job: ChunkJob, claims: [DeliveryState.Claim], route: Result<SendConfigInstances.Route, SendConfigProblem>?,
-                 grant: RateBuckets.Grant) async -> ChunkSender.Result {
+    /// A chunk's claims triaged (`ClaimTriage`): its requests cut, and what is decided without a send.
+    func triage(_ job: ChunkJob, claims: [DeliveryState.Claim], route: Result<SendConfigInstances.Route, SendConfigProblem>?,
+                grant: RateBuckets.Grant) -> ClaimTriage {
         let maxBatch = (try? route?.get().instance.plugin.descriptor.maxBatch) ?? 1
         let triage = ClaimTriage(job, claims: claims, grant: grant, routeKnown: route != nil, maxBatch: maxBatch)
         if triage.waitingForTokens > 0, case .success(let chosen)? = route {
             SenderMetrics.rateLimitWait(chosen.provider, messages: triage.waitingForTokens)
         }
+        return triage
+    }
+
+    /// A chunk's requests sent, with what its triage decided.
+    func resolve(_ job: ChunkJob, _ triage: ClaimTriage, route: Result<SendConfigInstances.Route, SendConfigProblem>?) async -> ChunkSender.Result {
         var result = ChunkSender.Result()
         if let route { result = await sender.send(job, requests: triage.requests, route: route) }
         result.entries += triage.settled.entries
