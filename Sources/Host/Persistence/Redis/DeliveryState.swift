@@ -138,6 +138,17 @@ public struct DeliveryState: Sendable {
         _ = try await redis.withConnection { redis in try redis.evaluateAll(Self.recordScript, calls: calls) }
     }
 
+    /// Extends this worker's claims while its round is still in flight: each claim held until `from` (as this
+    /// worker set it) is held until `to`; one taken over meanwhile is left to its new holder. One script call
+    /// per chunk, one round trip.
+    public func extend(_ chunks: [(batchID: String, positions: [Int])], from: Int64, to: Int64) async throws {
+        let calls = chunks.filter { !$0.positions.isEmpty }.map { chunk in
+            (keys: [keys(chunk.batchID).claim], arguments: [String(from), String(to)] + chunk.positions.map(String.init))
+        }
+        guard !calls.isEmpty else { return }
+        _ = try await redis.withConnection { redis in try redis.evaluateAll(Self.extendScript, calls: calls) }
+    }
+
     /// Writes down requests of several messages before they are sent (batch → each request's positions, in
     /// the order sent), one round trip: whatever becomes of a request — no answer, a 5xx, the worker killed
     /// mid-send — a retry finds its members' group in their claims and repeats it as it was, under the same
@@ -271,6 +282,21 @@ public struct DeliveryState: Sendable {
         end
         for _, part in ipairs(slices(claims, 1000)) do redis.call('HSET', KEYS[2], unpack(part)) end
         return out
+        """)
+
+    static let extendScript = RedisScript("""
+        \(slicesLua)
+        local positions = {}
+        for i = 3, #ARGV do positions[#positions + 1] = ARGV[i] end
+        local kept = {}
+        for _, part in ipairs(slices(positions, 500)) do
+          local held = redis.call('HMGET', KEYS[1], unpack(part))
+          for k, p in ipairs(part) do
+            if held[k] == ARGV[1] then kept[#kept + 1] = p; kept[#kept + 1] = ARGV[2] end
+          end
+        end
+        for _, part in ipairs(slices(kept, 1000)) do redis.call('HSET', KEYS[1], unpack(part)) end
+        return #kept / 2
         """)
 
     /// A final outcome counts once (a field already in `done` is left as it is), however often a

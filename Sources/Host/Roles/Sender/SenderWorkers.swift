@@ -139,8 +139,9 @@ public struct SenderWorkers: Service {
         }
         guard !jobs.isEmpty else { return [] }
         do {
+            let claimedAt = clock.nowMilliseconds
             let claims = try await self.claims.claim(jobs.map { ($0.job.batchID, $0.job.recipients.map(\.position)) },
-                                                     nowMs: clock.nowMilliseconds, holdMs: settings.claimHoldMs)
+                                                     nowMs: claimedAt, holdMs: settings.claimHoldMs)
             let routes = await routes(jobs.map(\.job))
             let grants = try await grants(jobs.map(\.job), claims: claims, routes: routes)
             let triages = jobs.indices.map { index in
@@ -154,14 +155,18 @@ public struct SenderWorkers: Service {
                 if !grouped.isEmpty { requests[entry.job.batchID, default: []] += grouped }
             }
             if !requests.isEmpty { try await self.claims.keepTogether(requests) }
-            let results = await withTaskGroup(of: (Int, ChunkSender.Result?).self) { tasks in
-                for (index, (_, job)) in jobs.enumerated() {
-                    let route = routes[job.sendConfigID], triage = triages[index]
-                    tasks.addTask { (index, await self.resolve(job, triage, route: route)) }
+            let sending = zip(jobs, triages).map { entry, triage in (entry.job.batchID, triage.requests.joined().map(\.recipient.position)) }
+            let chunks = jobs.map(\.job)
+            let results = await whileKeptAlive(jobs.map(\.message), claims: sending, claimedUntil: claimedAt + settings.claimHoldMs) {
+                await withTaskGroup(of: (Int, ChunkSender.Result?).self) { tasks in
+                    for (index, job) in chunks.enumerated() {
+                        let route = routes[job.sendConfigID], triage = triages[index]
+                        tasks.addTask { (index, await self.resolve(job, triage, route: route)) }
+                    }
+                    var results: [(index: Int, result: ChunkSender.Result?)] = []
+                    for await answer in tasks { results.append(answer) }
+                    return results.sorted { $0.index < $1.index }.map(\.result)
                 }
-                var results: [(index: Int, result: ChunkSender.Result?)] = []
-                for await answer in tasks { results.append(answer) }
-                return results.sorted { $0.index < $1.index }.map(\.result)
             }
             try await record(jobs.map(\.job), results, routes: routes)
             try await settle(jobs.map(\.message), results)
@@ -172,6 +177,42 @@ public struct SenderWorkers: Service {
             let messages = jobs.map(\.message)
             try? await bus.blocking { for message in messages { try? message.nak(delayMs: 2_000) } }
             return [2_000]
+        }
+    }
+
+    /// Runs `body` (the round's sends) while telling JetStream the round's jobs are in progress and extending
+    /// the claims of what is being sent, every third of the shorter of the ack wait and the claim hold: a
+    /// provider that answers slowly (a brownout, requests queued behind the connection limits) does not see
+    /// the job redelivered and the same recipients sent beside the first send.
+    func whileKeptAlive<T: Sendable>(_ messages: [ReceivedMessage], claims sending: [(batchID: String, positions: [Int])], claimedUntil: Int64,
+                                     _ body: @escaping @Sendable () async -> T) async -> T {
+        let interval = max(100, min(settings.ackWaitMs, settings.claimHoldMs) / 3)
+        let holdMs = settings.claimHoldMs
+        return await withTaskGroup(of: T?.self) { group in
+            group.addTask { await body() }
+            group.addTask {
+                var heldUntil = claimedUntil
+                while true {
+                    await clock.sleep(milliseconds: interval)
+                    if Task.isCancelled { return nil }
+                    try? await bus.blocking { for message in messages { try? message.inProgress() } }
+                    let until = clock.nowMilliseconds + holdMs
+                    do {
+                        try await claims.extend(sending, from: heldUntil, to: until)
+                        heldUntil = until
+                    } catch {
+                        logger.warning("claims of a slow round not extended", metadata: ["error": "\(error)"])
+                    }
+                }
+            }
+            var value: T?
+            for await result in group {
+                if let result {
+                    value = result
+                    group.cancelAll()
+                }
+            }
+            return value!
         }
     }
 
@@ -190,8 +231,10 @@ public struct SenderWorkers: Service {
     func grants(_ jobs: [ChunkJob], claims: [[DeliveryState.Claim]],
                 routes: [String: Result<SendConfigInstances.Route, SendConfigProblem>]) async throws -> [RateBuckets.Grant] {
         let requests = zip(jobs, claims).map { job, claims -> (levels: [RateBuckets.Level], wanted: Int) in
-            guard case .success(let route)? = routes[job.sendConfigID] else { return ([], 0) }
             let wanted = claims.reduce(0) { if case .go = $1 { $0 + 1 } else { $0 } }
+            // A send-config that is gone sends nothing: its recipients fail with the reason, no token needed (no
+            // level asks for one). Held back instead, they came back at once, forever.
+            guard case .success(let route)? = routes[job.sendConfigID] else { return ([], wanted) }
             return (buckets.levels(sendConfigID: route.sendConfigID, provider: route.provider, managed: route.managed, rateLimit: route.rateLimit), wanted)
         }
         return try await buckets.take(requests)

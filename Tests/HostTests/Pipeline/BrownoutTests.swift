@@ -1,0 +1,22 @@
+import Foundation
+import TestSupport
+import Testing
+
+/// A provider that answers slowly, past the ack wait and the claim hold: the round in flight keeps its jobs
+/// and its claims, so nothing is redelivered and sent beside it. Part of the serialized pipeline suite.
+extension PipelineTests {
+    @Test("A brownout (every answer 12 s late, past a 5 s ack wait and a 10 s claim hold): the round keeps its jobs and claims, and SES, which takes no idempotency key, gets each message once")
+    func brownout() async throws {
+        let sandbox = try TestSandbox(config: "[faults.ses]\nslow = 1.0\nslow_ms = 12000\n")
+        // The HTTP timeout past the answer's delay: the request is slow, not lost.
+        let harness = try PipelineHarness(pipeline: Self.quickRecovery + "\nhttp_timeout_ms = 30000").started()
+        defer { harness.finish() }
+        let config = try await harness.sendConfig("ses", sandbox: sandbox.url)
+        let batch = try await harness.sentBatch(config: config, payload: Self.emailPayload, csv: Self.csv(count: 20))
+        let detail = try await harness.wait(batch, seconds: 90)
+        #expect(PipelineHarness.counts(detail)["sent"] == 20)
+        #expect(try harness.rowsByStatus(batch) == ["sent": 20])
+        let stats = Self.section(try await sandbox.stats(), "ses")
+        #expect(stats["messages_accepted"] == 20, "each recipient reached SES once: \(stats)")
+    }
+}
