@@ -221,4 +221,49 @@ struct SandboxTests {
         let ses = try await sandbox.stats()["ses"] as? [String: Any] ?? [:]
         #expect(ses["messages_accepted"] as? Int == 2 && ses["faults_injected"] as? Int == ses["requests"] as? Int, "\(ses)")
     }
+
+    @Test("a recipient given the same email again under another key is a duplicate delivery; another recipient, other content or a replay of the key is not")
+    func duplicateDeliveries() async throws {
+        let sandbox = try TestSandbox()
+        /// `path` with `body` under the idempotency key `key` (Resend's and Telnyx's test keys both work for the one provider each).
+        func post(_ path: String, _ body: String, key: String) async {
+            let apiKey = path.hasPrefix("/v2/") ? "KEY123" : "re_test"
+            let headers = [KeyValue("authorization", "Bearer \(apiKey)"), KeyValue("user-agent", "sandbox-tests"),
+                           KeyValue("content-type", "application/json"), KeyValue("idempotency-key", key)]
+            let answer = await LoopbackHTTP.send("POST", sandbox.url + path, headers: headers, body: Array(body.utf8))
+            #expect(answer.status == 200, "\(path) under \(key): \(LoopbackHTTP.text(answer))")
+        }
+        func email(_ to: String, text: String = "same words") -> String {
+            #"{"from":"from@example.com","to":"\#(to)","subject":"hi","text":"\#(text)"}"#
+        }
+        func resend() async throws -> [String: Int] {
+            (try await sandbox.stats()["resend"] as? [String: Any] ?? [:]).compactMapValues { $0 as? Int }
+        }
+
+        await post("/emails", email("ada@example.org"), key: "first")
+        await post("/emails", email("ada@example.org"), key: "first")
+        var stats = try await resend()
+        #expect(stats["idempotent_replays"] == 1 && stats["duplicate_deliveries"] == 0, "a replay delivers nothing: \(stats)")
+        await post("/emails", email("grace@example.org"), key: "second")
+        await post("/emails", email("ada@example.org", text: "other words"), key: "third")
+        stats = try await resend()
+        #expect(stats["messages_accepted"] == 3 && stats["duplicate_deliveries"] == 0, "another recipient, other content: \(stats)")
+        await post("/emails", email("Ada@Example.org"), key: "fourth")
+        stats = try await resend()
+        #expect(stats["duplicate_deliveries"] == 1 && stats["duplicate_sends"] == 0, "the same email again under a new key: \(stats)")
+
+        // A batch retried as another group (one email more, so another key): each email already given counts.
+        let group = [email("lin@example.org"), email("kim@example.org")]
+        await post("/emails/batch", "[" + group.joined(separator: ",") + "]", key: "group-1")
+        await post("/emails/batch", "[" + (group + [email("sam@example.org")]).joined(separator: ",") + "]", key: "group-2")
+        stats = try await resend()
+        #expect(stats["messages_accepted"] == 9 && stats["duplicate_deliveries"] == 3 && stats["duplicate_sends"] == 0, "\(stats)")
+
+        // An SMS: the same text to the same number under two keys.
+        let sms = #"{"from":"+13125550100","to":"+13125550111","text":"hello"}"#
+        await post("/v2/messages", sms, key: "sms-1")
+        await post("/v2/messages", sms, key: "sms-2")
+        let telnyx = try await sandbox.stats()["telnyx"] as? [String: Any] ?? [:]
+        #expect(telnyx["messages_accepted"] as? Int == 2 && telnyx["duplicate_deliveries"] as? Int == 1, "\(telnyx)")
+    }
 }

@@ -363,7 +363,12 @@ def main():
               f"stats: ses accepted 51 with 1 signature failure ({stats['ses']})")
         check(stats["telnyx"]["idempotent_replays"] == 1, "stats: telnyx counted its replay")
         check(stats["receiver"]["messages_accepted"] == 2 and stats["receiver"]["duplicate_sends"] == 1
+              and stats["receiver"]["duplicate_deliveries"] == 1
               and stats["receiver"]["signature_failures"] == 1, f"stats: receiver ({stats['receiver']})")
+        check(stats["resend"]["duplicate_deliveries"] == 0 and stats["telnyx"]["duplicate_deliveries"] == 0,
+              f"stats: the replays delivered nothing ({stats})")
+        check(stats["ses"]["duplicate_deliveries"] == 1 and stats["ses"]["duplicate_sends"] == 0,
+              f"stats: ses counted the email sent again after confirmation, in another body ({stats['ses']})")
         check(stats["resend"]["webhooks_acknowledged"] > 0 and stats["ses"]["webhooks_dropped_unconfirmed"] > 0,
               "stats: webhooks acknowledged, and SES notifications before confirmation dropped")
         reset = urllib.request.urlopen(urllib.request.Request(sandbox.url + "/sandbox/reset", method="POST"))

@@ -32,6 +32,7 @@ final class SandboxState: Sendable {
 
     let idempotency: [SandboxProvider: IdempotencyCache]
     let duplicates: [SandboxProvider: DuplicateDetector]
+    let deliveries: [SandboxProvider: DeliveryLedger]
     let rateWindows: [SandboxProvider: RateWindow]
 
     static let certificatePath = "/sns/SimpleNotificationService-sandbox.pem"
@@ -82,6 +83,7 @@ final class SandboxState: Sendable {
                                        concurrency: configuration.webhooks.concurrency, logger: logger)
         idempotency = [.resend: IdempotencyCache(), .telnyx: IdempotencyCache()]
         duplicates = [.resend: DuplicateDetector(), .ses: DuplicateDetector(), .telnyx: DuplicateDetector(), .receiver: DuplicateDetector()]
+        deliveries = [.resend: DeliveryLedger(), .ses: DeliveryLedger(), .telnyx: DeliveryLedger(), .receiver: DeliveryLedger()]
         rateWindows = [.resend: RateWindow(limitPerSecond: configuration.resend.rateLimitPerSecond),
                        .ses: RateWindow(limitPerSecond: configuration.ses.maxSendRatePerSecond),
                        .telnyx: RateWindow(limitPerSecond: configuration.telnyx.rateLimitPerSecond)]
@@ -96,6 +98,7 @@ final class SandboxState: Sendable {
         dispatcher.queue.removeAll()
         idempotency.values.forEach { $0.reset() }
         duplicates.values.forEach { $0.reset() }
+        deliveries.values.forEach { $0.reset() }
         rateWindows.values.forEach { $0.reset() }
     }
 
@@ -124,16 +127,20 @@ final class SandboxState: Sendable {
         }
     }
 
-    /// Counts one request's accepted messages. `duplicateKey` (an idempotency
-    /// key, or what stands for one) accepted as a new send a second time makes
-    /// them duplicate sends.
-    func countAccepted(_ provider: SandboxProvider, _ accepted: Int, duplicateKey: String?) {
-        guard accepted > 0 else { return }
+    /// Counts one request's accepted messages, `deliveries`. `duplicateKey` (an
+    /// idempotency key, or what stands for one) accepted as a new send a second
+    /// time makes them duplicate sends; a recipient reached again with the same
+    /// content is a duplicate delivery, whatever the key.
+    func countAccepted(_ provider: SandboxProvider, _ deliveries: [Delivery], duplicateKey: String?) {
+        guard !deliveries.isEmpty else { return }
+        let accepted = deliveries.count
         arrivals.record(provider, messages: accepted)
         let duplicate = duplicateKey.map { duplicates[provider]!.recordAccepted($0) } ?? false
+        let repeated = self.deliveries[provider]!.record(deliveries)
         stats.update(provider) {
             $0.messagesAccepted += accepted
             if duplicate { $0.duplicateSends += accepted }
+            $0.duplicateDeliveries += repeated
         }
     }
 

@@ -8,6 +8,8 @@ struct ProviderCounters: Sendable, Equatable {
     var idempotentReplays = 0
     /// The same idempotency key accepted as a new send more than once.
     var duplicateSends = 0
+    /// A recipient reached again with content it had already received, whatever the key.
+    var duplicateDeliveries = 0
     var signatureFailures = 0
     var rejected = 0
     var faultsInjected = 0
@@ -24,6 +26,7 @@ struct ProviderCounters: Sendable, Equatable {
         json.member("messages_accepted", number: Int64(messagesAccepted))
         json.member("idempotent_replays", number: Int64(idempotentReplays))
         json.member("duplicate_sends", number: Int64(duplicateSends))
+        json.member("duplicate_deliveries", number: Int64(duplicateDeliveries))
         json.member("signature_failures", number: Int64(signatureFailures))
         json.member("rejected", number: Int64(rejected))
         json.member("faults_injected", number: Int64(faultsInjected))

@@ -42,11 +42,15 @@ struct ReceiverAPI: ProviderAPI {
         let id = request.header("webhook-id") ?? ""
         let acknowledged = (200..<300).contains(status)
         let duplicate = acknowledged && state.duplicates[.receiver]!.recordAccepted(name + "\u{0}" + id)
+        // The endpoint is the recipient and the payload what it reads: one payload acknowledged twice there was
+        // delivered twice, whatever its webhook-id.
+        let redelivered = acknowledged ? state.deliveries[.receiver]!.record([Delivery(recipients: [name], content: MessageContent(bytes: request.body))]) : 0
         if acknowledged { state.arrivals.record(.receiver, messages: 1) }
         state.stats.update(.receiver) {
             if acknowledged {
                 $0.messagesAccepted += 1
                 if duplicate { $0.duplicateSends += 1 }
+                $0.duplicateDeliveries += redelivered
             } else {
                 $0.rejected += 1
             }

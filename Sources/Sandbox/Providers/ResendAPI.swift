@@ -98,7 +98,7 @@ struct ResendAPI: ProviderAPI {
             return refuse(error)
         }
         let id = accept(email, now: now)
-        state.countAccepted(.resend, 1, duplicateKey: duplicateKey)
+        state.countAccepted(.resend, [email.delivery], duplicateKey: duplicateKey)
         return .json(200) { json in
             json.beginObject()
             json.member("id", id)
@@ -132,7 +132,7 @@ struct ResendAPI: ProviderAPI {
             }
         }
         let ids = emails.map { accept($0.email, now: now) }
-        state.countAccepted(.resend, ids.count, duplicateKey: duplicateKey)
+        state.countAccepted(.resend, emails.map { $0.email.delivery }, duplicateKey: duplicateKey)
         return .json(200) { json in
             json.beginObject()
             json.key("data")

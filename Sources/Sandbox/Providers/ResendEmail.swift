@@ -35,6 +35,10 @@ struct ResendEmail: Sendable {
     var bcc: [String]
     var subject: String
     var tags: [(name: String, value: String)]
+    /// Subject and bodies (or the template and its variables): what each recipient reads.
+    var content: MessageContent
+
+    var delivery: Delivery { Delivery(recipients: to + cc + bcc, content: content) }
 
     init(_ value: JSONValue) throws(ResendError) {
         guard case .object(let fields) = value else { throw .validation("The email must be a JSON object.") }
@@ -98,6 +102,8 @@ struct ResendEmail: Sendable {
         self.bcc = bcc
         self.subject = subject
         self.tags = tags
+        content = MessageContent([subject, fields["html"]?.stringValue ?? "", fields["text"]?.stringValue ?? "",
+                                  fields["template"]?.compactText ?? ""])
     }
 
     /// A string or an array of strings, each an address.

@@ -79,6 +79,7 @@ struct SESAPI: ProviderAPI {
         let present = ["Simple", "Raw", "Template"].filter { kinds[$0] != nil && kinds[$0] != .null }
         guard present.count == 1 else { throw .badRequest("Content must contain exactly one of Simple, Raw or Template.") }
         var subject = ""
+        let rendered: MessageContent
         switch present[0] {
         case "Simple":
             let simple = kinds["Simple"]!
@@ -87,17 +88,21 @@ struct SESAPI: ProviderAPI {
             guard let bodyPart = simple["Body"], bodyPart["Text"]?["Data"]?.stringValue != nil || bodyPart["Html"]?["Data"]?.stringValue != nil else {
                 throw .badRequest("Content.Simple.Body needs Text.Data or Html.Data.")
             }
+            rendered = MessageContent([subject, bodyPart["Text"]?["Data"]?.stringValue ?? "", bodyPart["Html"]?["Data"]?.stringValue ?? ""])
         case "Raw":
             guard let data = kinds["Raw"]?["Data"]?.stringValue else { throw .badRequest("Content.Raw.Data is required.") }
             if destination.to.isEmpty, destination.cc.isEmpty, destination.bcc.isEmpty {
                 destination.to = try SESEmail.mimeRecipients(data)
             }
+            rendered = MessageContent(["raw", data])
         default:
-            try Self.checkTemplate(kinds["Template"]!, field: "Content.Template")
+            let template = kinds["Template"]!
+            try Self.checkTemplate(template, field: "Content.Template")
+            rendered = MessageContent(["template", template.compactText])
         }
         let email = SESEmail(from: from, to: destination.to, cc: destination.cc, bcc: destination.bcc, subject: subject,
                              tags: try SESEmail.tags(value["EmailTags"], field: "EmailTags"),
-                             configurationSet: value["ConfigurationSetName"]?.stringValue, region: region)
+                             configurationSet: value["ConfigurationSetName"]?.stringValue, region: region, content: rendered)
         let recipientCount = email.recipients.count
         guard recipientCount > 0 else { throw .badRequest("Destination must name at least one recipient.") }
         guard recipientCount <= SESEmail.maximumRecipients else {
@@ -116,7 +121,7 @@ struct SESAPI: ProviderAPI {
             throw SESError(status: 429, code: "TooManyRequestsException", message: "Maximum sending rate exceeded.")
         }
         let id = accept(email, now: now)
-        count(accepted: 1, requestBody: body)
+        count([email.delivery], requestBody: body)
         return Reply.json(200) { json in
             json.beginObject()
             json.member("MessageId", id)
@@ -141,7 +146,8 @@ struct SESAPI: ProviderAPI {
             let destination = try SESEmail.destination(entry["Destination"], field: "BulkEmailEntries[\(index)].Destination")
             let email = SESEmail(from: from, to: destination.to, cc: destination.cc, bcc: destination.bcc, subject: "",
                                  tags: defaultTags + (try SESEmail.tags(entry["ReplacementTags"], field: "BulkEmailEntries[\(index)].ReplacementTags")),
-                                 configurationSet: value["ConfigurationSetName"]?.stringValue, region: region)
+                                 configurationSet: value["ConfigurationSetName"]?.stringValue, region: region,
+                                 content: MessageContent(["template", template.compactText, entry["ReplacementEmailContent"]?.compactText ?? ""]))
             guard !email.recipients.isEmpty else { throw .badRequest("BulkEmailEntries[\(index)].Destination must name at least one recipient.") }
             guard email.recipients.count <= SESEmail.maximumRecipients else {
                 throw .badRequest("BulkEmailEntries[\(index)]: recipient count exceeds \(SESEmail.maximumRecipients).")
@@ -153,14 +159,17 @@ struct SESAPI: ProviderAPI {
             throw SESError(status: 429, code: "TooManyRequestsException", message: "Maximum sending rate exceeded.")
         }
         var results: [(status: String, id: String?, error: String?)] = []
+        var delivered: [Delivery] = []
         for email in emails {
             switch email.trigger {
             case .rejected: results.append(("MESSAGE_REJECTED", nil, "Email address is not verified: \(email.recipients[0])"))
             case .throttled: results.append(("ACCOUNT_THROTTLED", nil, "Maximum sending rate exceeded."))
-            case nil: results.append(("SUCCESS", accept(email, now: now), nil))
+            case nil:
+                results.append(("SUCCESS", accept(email, now: now), nil))
+                delivered.append(email.delivery)
             }
         }
-        count(accepted: results.count { $0.id != nil }, requestBody: body)
+        count(delivered, requestBody: body)
         return Reply.json(200) { json in
             json.beginObject()
             json.key("BulkEmailEntryResults")
@@ -189,8 +198,8 @@ struct SESAPI: ProviderAPI {
     }
 
     /// SES has no idempotency key: the same request body accepted twice is a duplicate send.
-    private func count(accepted: Int, requestBody: [UInt8]) {
-        state.countAccepted(.ses, accepted, duplicateKey: Encoding.hex(Digest.sha256(requestBody)))
+    private func count(_ deliveries: [Delivery], requestBody: [UInt8]) {
+        state.countAccepted(.ses, deliveries, duplicateKey: Encoding.hex(Digest.sha256(requestBody)))
     }
 
     /// A new message id, and the message's SNS notifications planned.

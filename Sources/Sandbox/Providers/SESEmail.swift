@@ -32,8 +32,11 @@ struct SESEmail: Sendable {
     var tags: [(name: String, value: String)]
     var configurationSet: String?
     var region: String
+    /// Subject and bodies, the raw message, or the template and its data: what each recipient reads.
+    var content: MessageContent
 
     var recipients: [String] { to + cc + bcc }
+    var delivery: Delivery { Delivery(recipients: recipients, content: content) }
 
     static let maximumRecipients = 50
 

@@ -48,6 +48,8 @@ struct TelnyxMessage: Sendable {
     var encoding: String
     var receivedAt: Int64
     var webhookURL: String?
+    /// The text and media the handset shows.
+    var content: MessageContent
 }
 
 /// `POST /v2/messages` (developers.telnyx.com, telnyx-python `messages.send`).
@@ -177,11 +179,11 @@ struct TelnyxAPI: ProviderAPI {
         return .success(TelnyxMessage(
             id: state.random.uuid(), from: from ?? "", to: to, text: text, messagingProfileId: profile ?? "",
             parts: max(1, (length + perPart - 1) / perPart), encoding: isGSM ? "GSM-7" : "UCS-2", receivedAt: now,
-            webhookURL: fields["webhook_url"]?.stringValue))
+            webhookURL: fields["webhook_url"]?.stringValue, content: MessageContent([text] + media.map { $0.stringValue ?? $0.compactText })))
     }
 
     private func accept(_ message: TelnyxMessage, duplicateKey: String?, now: Int64) {
-        state.countAccepted(.telnyx, 1, duplicateKey: duplicateKey)
+        state.countAccepted(.telnyx, [Delivery(recipients: [message.to], content: message.content)], duplicateKey: duplicateKey)
         // Like Telnyx, a message's own webhook_url takes precedence over the profile's.
         guard let url = message.webhookURL ?? state.webhookURL(.telnyx) else { return }
         let events = TelnyxEvents(state: state, message: message, url: url)

@@ -70,6 +70,7 @@ struct ServerRestartTests {
         let stats = PipelineTests.section(try await sandbox.stats(), "resend")
         #expect(stats["messages_accepted"] == count, "nothing lost")
         #expect(stats["duplicate_sends"] == 0, "nothing sent twice")
+        #expect(stats["duplicate_deliveries"] == 0, "no recipient reached twice, whatever the key")
     }
 
     @Test("A webhook whose publish JetStream does not acknowledge (NATS stopped) gets 503, never 200; once NATS is back, 200")
