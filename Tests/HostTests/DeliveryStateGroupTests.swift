@@ -18,7 +18,7 @@ struct DeliveryStateGroupTests {
         try await state.keepTogether([batch: [[7, 3, 5], [9]]])
         let claims = try await state.claim([(batch, [3, 5, 7, 9, 11])], nowMs: 1_000, holdMs: 10_000)[0]
         #expect(claims == [.go(attempts: 0, group: [7, 3, 5]), .go(attempts: 0, group: [7, 3, 5]), .go(attempts: 0, group: [7, 3, 5]),
-                           .go(attempts: 0), .go(attempts: 0)], "a request of one is no group")
+                           .go(attempts: 0, group: [9]), .go(attempts: 0)], "a request of one is kept too; one never sent has none")
         try await state.record([batch: [.final(position: 7, .sent(providerMessageID: "p7")), .attemptUsed(position: 3), .unclaimed(position: 5)]],
                                nowMs: 2_000)
         let again = try await state.claim([(batch, [3, 5, 7])], nowMs: 3_000, holdMs: 10_000)[0]

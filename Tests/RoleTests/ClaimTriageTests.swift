@@ -79,5 +79,9 @@ struct ClaimTriageTests {
                                               .done(.sent(providerMessageID: "p2")), .go(attempts: 0)]
         let regrouped = ClaimTriage(job, claims: decided, grant: .init(granted: 3, waitMs: 0), routeKnown: true, maxBatch: 100)
         #expect(regrouped.requests.map { $0.map(\.recipient.position) } == [[3, 0, 1]])
+        // A request of one is repeated alone: in a batch its message would carry the batch's key, not its own.
+        let single: [DeliveryState.Claim] = [.go(attempts: 1, group: [0]), .go(attempts: 0), .go(attempts: 0)]
+        let alone = ClaimTriage(job, claims: single, grant: .init(granted: 3, waitMs: 0), routeKnown: true, maxBatch: 100)
+        #expect(alone.requests.map { $0.map(\.recipient.position) } == [[0], [1, 2]] && alone.batches)
     }
 }

@@ -149,7 +149,7 @@ public struct DeliveryState: Sendable {
         _ = try await redis.withConnection { redis in try redis.evaluateAll(Self.extendScript, calls: calls) }
     }
 
-    /// Writes down requests of several messages before they are sent (batch → each request's positions, in
+    /// Writes down requests of a provider that batches before they are sent (batch → each request's positions, in
     /// the order sent), one round trip: whatever becomes of a request — no answer, a 5xx, the worker killed
     /// mid-send — a retry finds its members' group in their claims and repeats it as it was, under the same
     /// idempotency key. Each member names the request's first member, whose `m` field holds the list; a
@@ -158,7 +158,7 @@ public struct DeliveryState: Sendable {
         var commands: [[String]] = []
         for (batchID, groups) in requests {
             let key = keys(batchID).groups
-            for members in groups where members.count > 1 {
+            for members in groups where !members.isEmpty {
                 let leader = String(members[0])
                 var command = ["HSET", key, "m" + leader, members.map(String.init).joined(separator: ",")]
                 for member in members { command += [String(member), leader] }

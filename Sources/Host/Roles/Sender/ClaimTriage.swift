@@ -23,14 +23,17 @@ struct ClaimTriage {
     var settled = ChunkSender.Result()
     /// How many were let go for want of tokens.
     var waitingForTokens = 0
+    /// Whether the provider takes several messages a request: only then can a retry be regrouped.
+    let batches: Bool
 
     init(_ job: ChunkJob, claims: [DeliveryState.Claim], grant: RateBuckets.Grant, routeKnown: Bool, maxBatch: Int) {
+        batches = maxBatch > 1
         var fresh: [Claimed] = []
         var repeated: [(members: [Int], claimed: [Claimed])] = []
         var busy = Set<Int>()
         for (recipient, claim) in zip(job.recipients, claims) {
             switch claim {
-            case .go(let attempts, let group) where group.count > 1:
+            case .go(let attempts, let group) where !group.isEmpty:
                 if let index = repeated.firstIndex(where: { $0.members == group }) {
                     repeated[index].claimed.append((recipient, attempts))
                 } else {

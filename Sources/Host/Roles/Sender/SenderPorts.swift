@@ -10,7 +10,7 @@ public protocol ClaimBook: Sendable {
     func record(_ entries: [String: [DeliveryState.Entry]], nowMs: Int64) async throws
     /// Extends claims held until `from` to `to` while their round is in flight.
     func extend(_ chunks: [(batchID: String, positions: [Int])], from: Int64, to: Int64) async throws
-    /// Writes down each request of several messages (batch → positions in the order sent) before it is sent.
+    /// Writes down each request to a provider that batches (batch → positions in the order sent) before it is sent.
     func keepTogether(_ requests: [String: [[Int]]]) async throws
 }
 

@@ -147,13 +147,14 @@ public struct SenderWorkers: Service {
             let triages = jobs.indices.map { index in
                 triage(jobs[index].job, claims: claims[index], route: routes[jobs[index].job.sendConfigID], grant: grants[index])
             }
-            // The requests of several messages are written down before any goes out: whatever becomes of one (no
-            // answer, a 5xx, this process killed mid-send), its retry repeats it as it was, under the same key.
+            // The requests of a provider that batches are written down before any goes out: whatever becomes of one
+            // (no answer, a 5xx, this process killed mid-send), its retry repeats it as it was, under the same key. A
+            // request of one too: grouped with others later, its message would go out again under a batch's key.
             var requests: [String: [[Int]]] = [:]
-            for (entry, triage) in zip(jobs, triages) {
-                let grouped = triage.requests.filter { $0.count > 1 }.map { $0.map(\.recipient.position) }
-                if !grouped.isEmpty { requests[entry.job.batchID, default: []] += grouped }
+            for (entry, triage) in zip(jobs, triages) where triage.batches {
+                requests[entry.job.batchID, default: []] += triage.requests.map { $0.map(\.recipient.position) }
             }
+            requests = requests.filter { !$0.value.isEmpty }
             if !requests.isEmpty { try await self.claims.keepTogether(requests) }
             let sending = zip(jobs, triages).map { entry, triage in (entry.job.batchID, triage.requests.joined().map(\.recipient.position)) }
             let chunks = jobs.map(\.job)
