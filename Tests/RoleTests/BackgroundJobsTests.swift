@@ -80,14 +80,20 @@ struct BackgroundJobsTests {
         #expect(Set(try await tenants.tenants().map(\.userID)) == ["busy", "recent", "returning"])
     }
 
-    @Test("an idle tenant whose backlog cannot be read is removed all the same: an unreadable queue is no reason to keep a consumer")
+    @Test("an idle tenant whose backlog cannot be read keeps its queue and its place in the registry; it is removed once a read finds it empty")
     func unreadableBacklog() async throws {
         let tenants = FakeTenantQueues(journal)
         let now = clock.nowMilliseconds
-        tenants.announced.withLock { $0 = ["nil": now - 700_000, "throws": now - 700_000] }
+        tenants.announced.withLock { $0 = ["nil": now - 700_000, "throws": now - 700_000, "idle": now - 700_000] }
         tenants.unreadable.withLock { $0 = ["nil"] }
         tenants.failing.withLock { $0 = ["throws"] }
-        try await jobs(FakeBooks(journal), FakeHotCounters(journal), tenants, FakePublisher(journal)).removeIdleTenants()
-        #expect(journal.all == ["removeQueue nil", "removeQueue throws"])
+        let background = jobs(FakeBooks(journal), FakeHotCounters(journal), tenants, FakePublisher(journal))
+        try await background.removeIdleTenants()
+        #expect(journal.all == ["removeQueue idle"], "a failed read is no proof of an empty queue")
+        #expect(Set(try await tenants.tenants().map(\.userID)) == ["nil", "throws"])
+        tenants.unreadable.withLock { $0 = [] }
+        tenants.failing.withLock { $0 = [] }
+        try await background.removeIdleTenants()
+        #expect(journal.all == ["removeQueue idle", "removeQueue nil", "removeQueue throws"])
     }
 }

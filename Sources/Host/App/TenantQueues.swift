@@ -31,7 +31,8 @@ public struct TenantQueues: TenantAnnouncing, TenantQueueKeeping {
 
     public func hasWork(userID: String) async throws -> Bool? {
         let definition = consumer(userID)
-        let backlog = try await bus.run { try $0.backlog(stream: definition.stream, consumer: definition.durable) }
+        // A tenant without a consumer (never made, or lost with NATS's data) has no queue to hold work.
+        guard let backlog = try await bus.run({ try $0.backlog(stream: definition.stream, consumer: definition.durable) }) else { return false }
         return backlog.pending > 0 || backlog.unacked > 0
     }
 

@@ -287,11 +287,13 @@ public final class JetStream: @unchecked Sendable {
         return (info.pointee.State.LastSeq, info.pointee.State.Msgs)
     }
 
-    /// Messages a durable consumer has not yet been delivered plus those awaiting an ack.
-    public func backlog(stream: String, consumer: String) throws(NATSError) -> (pending: UInt64, unacked: Int64) {
+    /// Messages a durable consumer has not yet been delivered plus those awaiting an ack; nil when the consumer
+    /// does not exist (JetStream answered so), as against a failed read, which throws.
+    public func backlog(stream: String, consumer: String) throws(NATSError) -> (pending: UInt64, unacked: Int64)? {
         var info: UnsafeMutablePointer<jsConsumerInfo>?
         var errorCode = jsErrCode(0)
         let status = js_GetConsumerInfo(&info, context, stream, consumer, nil, &errorCode)
+        if status == NATS_NOT_FOUND || errorCode == JSConsumerNotFoundErr { return nil }
         guard status == NATS_OK, let info else { throw NATSError("consumer \(consumer) is not readable: \(lastError(status))") }
         defer { jsConsumerInfo_Destroy(info) }
         return (info.pointee.NumPending, Int64(info.pointee.NumAckPending))

@@ -210,11 +210,48 @@ public struct DeliveryState: Sendable {
     /// JetStream remembers for 20 minutes.
     public static let retainSeconds = 86_400
 
+    /// Every key of a batch's hot state: what `retire` lets expire.
+    public func stateKeys(_ batchID: String) -> [String] {
+        keys(batchID).all
+    }
+
     /// A finished batch: no longer synced; its state expires after `retainSeconds`.
     public func retire(_ batchID: String) async throws {
-        let k = keys(batchID), active = activeKey, retainSeconds = Self.retainSeconds
-        let commands = [["SREM", active, batchID]] + k.all.map { ["EXPIRE", $0, String(retainSeconds)] }
+        let active = activeKey, retainSeconds = Self.retainSeconds
+        let commands = [["SREM", active, batchID]] + stateKeys(batchID).map { ["EXPIRE", $0, String(retainSeconds)] }
         _ = try await redis.withConnection { redis in try redis.pipeline(commands) }
+    }
+
+    /// Whether the batch has hot state: its counters exist from its first recorded outcome until
+    /// `retainSeconds` after it is retired.
+    public func hasState(_ batchID: String) async throws -> Bool {
+        let key = keys(batchID).counters
+        return try await redis.withConnection { redis in try redis.command(["EXISTS", key]) }.integer == 1
+    }
+
+    /// Puts back the outcomes of a batch whose hot state expired, read from its rows, a page at a time
+    /// (`restoreCounters` comes last). Kept as a retired batch's state is, `retainSeconds`, unless
+    /// `forget` re-activates the batch.
+    public func restore(_ batchID: String, outcomes: [(position: Int, outcome: Outcome)]) async throws {
+        guard !outcomes.isEmpty else { return }
+        let k = keys(batchID), ttl = String(Self.retainSeconds)
+        var commands: [[String]] = []
+        for start in stride(from: 0, to: outcomes.count, by: 1_000) {
+            let part = outcomes[start..<min(start + 1_000, outcomes.count)]
+            commands.append(["HSET", k.done] + part.flatMap { [String($0.position), $0.outcome.encoded] })
+        }
+        commands.append(["EXPIRE", k.done, ttl])
+        _ = try await redis.withConnection { [commands] redis in try redis.pipeline(commands) }
+    }
+
+    /// The counters of a batch whose hot state expired, tallied from its rows; written only if the batch has
+    /// none (a restore that lost a race to another leaves the other's). Last of a restore: until they exist,
+    /// `hasState` says the restore is still to be done.
+    public func restoreCounters(_ batchID: String, _ counters: BatchCounters) async throws {
+        let fields = [RecipientStatus.sent.rawValue, String(counters.sent), RecipientStatus.failed.rawValue, String(counters.failed),
+                      RecipientStatus.cancelled.rawValue, String(counters.cancelled), RecipientStatus.suppressed.rawValue, String(counters.suppressed)]
+        let key = keys(batchID).counters, arguments = [String(Self.retainSeconds)] + fields
+        _ = try await redis.withConnection { redis in try redis.evaluate(Self.restoreCountersScript, keys: [key], arguments: arguments) }
     }
 
     /// From now on no claim of this batch succeeds: its unsent recipients come back `.cancelled`.
@@ -223,12 +260,14 @@ public struct DeliveryState: Sendable {
         _ = try await redis.withConnection { redis in try redis.command(["SET", key, "1", "EX", String(30 * 86_400)]) }
     }
 
-    /// Forgets the outcome and attempts of recipients (a dead letter re-driven).
+    /// Forgets the outcome and attempts of recipients (a dead letter re-driven), and makes the batch active
+    /// again: its state no longer expires (a retired batch's would, in the middle of its new sends).
     public func forget(batchID: String, positions: [Int], failedDelta: Int) async throws {
         let k = keys(batchID), fields = positions.map(String.init), active = activeKey
         _ = try await redis.withConnection { redis in
             try redis.pipeline([["HDEL", k.done] + fields, ["HDEL", k.attempts] + fields, ["HDEL", k.groups] + fields,
-                                ["HINCRBY", k.counters, RecipientStatus.failed.rawValue, String(-failedDelta)], ["SADD", active, batchID]])
+                                ["HINCRBY", k.counters, RecipientStatus.failed.rawValue, String(-failedDelta)], ["SADD", active, batchID]]
+                               + [k.done, k.claim, k.attempts, k.counters, k.groups].map { ["PERSIST", $0] })
         }
     }
 
@@ -297,6 +336,13 @@ public struct DeliveryState: Sendable {
         end
         for _, part in ipairs(slices(kept, 1000)) do redis.call('HSET', KEYS[1], unpack(part)) end
         return #kept / 2
+        """)
+
+    static let restoreCountersScript = RedisScript("""
+        if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+        redis.call('HSET', KEYS[1], unpack(ARGV, 2))
+        redis.call('EXPIRE', KEYS[1], ARGV[1])
+        return 1
         """)
 
     /// A final outcome counts once (a field already in `done` is left as it is), however often a

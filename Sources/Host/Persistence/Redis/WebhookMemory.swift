@@ -1,8 +1,9 @@
 import HostCore
 
 /// What the webhook processor remembers between rounds, in Redis: which events it applied (by digest, for
-/// `dedupeTTLSeconds`, longer than any provider retries) and how often each stored webhook was refused
-/// (by its stream sequence, a number, so the key is bounded whatever the webhook holds).
+/// `dedupeTTLSeconds`, longer than any provider retries), how often each stored webhook was refused and
+/// when it was first found waiting for its message (by its stream sequence, a number, so the key is
+/// bounded whatever the webhook holds).
 public struct WebhookMemory: Sendable {
     let redis: ConnectionPool<RedisConnection>
     let prefix: String
@@ -41,6 +42,23 @@ public struct WebhookMemory: Sendable {
         }
     }
 
+    /// When each stored webhook (by stream sequence) was first found naming a message not known yet: `nowMs`
+    /// for one not seen missing before. The time survives redeliveries (the message cannot carry it: a nak
+    /// redelivers it unchanged); nil for a sequence whose time Redis did not answer.
+    public func firstMisses(_ sequences: [UInt64], nowMs: Int64, ttlSeconds: Int) async throws -> [Int64?] {
+        guard !sequences.isEmpty else { return [] }
+        let now = String(nowMs), ttl = String(ttlSeconds), keys = sequences.map(missKey)
+        let replies = try await redis.withConnection { redis in
+            try redis.pipeline(keys.flatMap { [["SET", $0, now, "NX", "EX", ttl], ["GET", $0]] })
+        }
+        return sequences.indices.map { index in
+            guard replies.indices.contains(2 * index + 1) else { return nil }
+            return replies[2 * index + 1].string.flatMap { Int64($0) }
+        }
+    }
+
     func seenKey(_ digest: String) -> String { "\(prefix)wh:\(digest)" }
     func refusalKey(_ sequence: UInt64) -> String { "\(prefix)wh:refused:\(sequence)" }
+    /// Where a stored webhook's first miss is kept (public for the tests that watch it).
+    public func missKey(_ sequence: UInt64) -> String { "\(prefix)wh:missed:\(sequence)" }
 }

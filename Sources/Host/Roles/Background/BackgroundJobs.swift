@@ -83,12 +83,12 @@ public struct BackgroundJobs: Service {
         }
     }
 
-    /// A tenant whose queue is empty and who started nothing for `tenantIdleMs` loses its consumer. A
+    /// A tenant whose queue is read empty and who started nothing for `tenantIdleMs` loses its consumer. A
     /// tenant announced again meanwhile keeps it; one announced while it was being removed gets it back.
     public func removeIdleTenants() async throws {
         let now = clock.nowMilliseconds
         for (userID, announcedMs) in try await tenants.tenants() where now - announcedMs >= settings.tenantIdleMs {
-            if (try? await tenants.hasWork(userID: userID)) ?? false { continue }
+            guard await readsEmpty(userID) else { continue }
             guard try await tenants.forget(userID: userID, ifAnnouncedAt: announcedMs) else { continue }
             try await tenants.removeQueue(userID: userID)
             if try await tenants.tenants().contains(where: { $0.userID == userID }) {
@@ -96,6 +96,21 @@ public struct BackgroundJobs: Service {
             }
             logger.info("idle tenant's queue removed", metadata: ["tenant": "\(userID)"])
         }
+    }
+
+    /// Whether the tenant's queue was read and holds nothing. A queue that cannot be read now (NATS away, a
+    /// timeout) may hold the tenant's next jobs: forgetting the tenant would leave them unserved until a
+    /// batch of its own announces it again, so it is kept and looked at again next interval.
+    func readsEmpty(_ userID: String) async -> Bool {
+        let reason: String
+        do {
+            if let work = try await tenants.hasWork(userID: userID) { return !work }
+            reason = "not readable now"
+        } catch {
+            reason = "\(error)"
+        }
+        logger.warning("idle tenant's queue kept: its backlog cannot be read", metadata: ["tenant": "\(userID)", "error": "\(reason)"])
+        return false
     }
 
     public func recoverStuck() async throws {

@@ -14,8 +14,9 @@ import ServiceLifecycle
 /// longer than any provider retries), applies the rest in one PostgreSQL
 /// transaction, and settles each stored webhook: acknowledged once applied,
 /// tried again later while its message is not known yet (a webhook can
-/// overtake the sender's write of the message id), kept as an orphan after
-/// `orphanAfterMs`. Applying is idempotent, so a redelivered round is harmless.
+/// overtake the sender's write of the message id), kept as an orphan
+/// `orphanAfterMs` after a round first looked for its message and did not
+/// find it. Applying is idempotent, so a redelivered round is harmless.
 /// An event PostgreSQL refuses is set aside while the rest of the round commits;
 /// its webhook is tried again with a growing wait (`WebhookRetryPolicy`, counting
 /// refusals), then dead-lettered; so is one whose config or plugin is missing
@@ -138,6 +139,7 @@ public struct WebhookEventProcessor: Service {
         var orphans: [WebhookLedger.Incoming] = []
         var orphanOwners: [Int] = []
         var orphanAcks: [Int] = []
+        var missing: [(position: Int, events: [Int])] = []
         let now = clock.nowMilliseconds
         for (position, item) in stored.enumerated() {
             let refused = item.events.compactMap { index in failed[index].map { "event \(incoming[index].eventID.prefix(200)): \($0)" } }
@@ -151,13 +153,20 @@ public struct WebhookEventProcessor: Service {
                 retried.append((item.message, retry.firstDelayMs))
                 continue
             }
-            let missing = item.events.filter { unknown.contains($0) }
-            if missing.isEmpty || now - item.envelope.receivedAtMs >= settings.orphanAfterMs {
-                orphans += missing.map { incoming[$0] }
-                orphanOwners += missing.map { _ in position }
+            let unmatched = item.events.filter { unknown.contains($0) }
+            if unmatched.isEmpty { orphanAcks.append(position) } else { missing.append((position, unmatched)) }
+        }
+        // A webhook waits for its message `orphanAfterMs` from the first round that looked and did not find it,
+        // not from its arrival: after a backlog or a PostgreSQL outage longer than that, its message may be
+        // written by now, and the round that finds it applies it.
+        let since = try await firstMisses(missing.map { stored[$0.position] }, nowMs: now)
+        for ((position, unmatched), firstMissMs) in zip(missing, since) {
+            if now - firstMissMs >= settings.orphanAfterMs {
+                orphans += unmatched.map { incoming[$0] }
+                orphanOwners += unmatched.map { _ in position }
                 orphanAcks.append(position)
             } else {
-                retried.append((item.message, settings.orphanRetryMs))
+                retried.append((stored[position].message, settings.orphanRetryMs))
             }
         }
 
@@ -205,6 +214,18 @@ public struct WebhookEventProcessor: Service {
                                                          "refused": "\(refusals.count)", "untried": "\(deferred.count)",
                                                          "deadLettered": "\(dead.count)"])
         }
+    }
+
+    /// When each stored webhook was first found waiting for its message, kept in Redis by its stream sequence
+    /// for an hour past the orphan window (a webhook not looked at for longer starts a new one). Now, for a time
+    /// Redis did not answer (it waits another round); its arrival for a message without metadata.
+    func firstMisses(_ items: [Stored], nowMs: Int64) async throws -> [Int64] {
+        let counted = items.filter { $0.message.streamSequence > 0 }
+        let ttlSeconds = Int(settings.orphanAfterMs / 1_000) + 3_600
+        let replies = try await memory.firstMisses(counted.map(\.message.streamSequence), nowMs: nowMs, ttlSeconds: ttlSeconds)
+        var times: [UInt64: Int64] = [:]
+        for (item, time) in zip(counted, replies) { times[item.message.streamSequence] = time ?? nowMs }
+        return items.map { times[$0.message.streamSequence] ?? $0.envelope.receivedAtMs }
     }
 
     /// How many times each stored webhook has now been refused, this time included. Kept in Redis by its

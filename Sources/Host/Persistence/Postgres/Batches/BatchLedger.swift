@@ -192,6 +192,28 @@ public struct BatchLedger: Sendable {
         }
     }
 
+    /// What the pipeline decided for a page of the batch's rows, after `cursor`, as its hot state holds it: the
+    /// truth a batch's expired hot state is rebuilt from. A row a provider's event moved on (delivered,
+    /// bounced, failed after it was accepted: it has a provider message id) was sent.
+    public func decided(batchID: String, after cursor: Int, limit: Int) async throws -> [(position: Int, outcome: DeliveryState.Outcome)] {
+        try await database.withConnection { db in try Recipients.decidedPage(db, batchID: batchID, after: cursor, limit: limit) }.map { row in
+            let outcome: DeliveryState.Outcome = switch row.status {
+            case .cancelled: .cancelled
+            case .suppressed: .suppressed
+            case .failed where row.providerMessageID == nil: .failed(reason: row.lastError ?? "")
+            default: .sent(providerMessageID: row.providerMessageID ?? "")
+            }
+            return (row.position, outcome)
+        }
+    }
+
+    /// Recipients suppressed at upload: their rows say suppressed, but the pipeline never decided them.
+    public func suppressedAtUpload(batchID: String) async throws -> Int {
+        try await database.withConnection { db in
+            try db.query("SELECT suppressed_count FROM batches WHERE id = $1", [batchID])
+        }.first?[0].flatMap { Int($0) } ?? 0
+    }
+
     // MARK: Background
 
     /// A batch the counter sync looks at.

@@ -151,6 +151,17 @@ public enum Recipients {
         }
     }
 
+    /// A page of the batch's rows that no longer wait, in position order after `cursor`: what each became.
+    public static func decidedPage(_ db: PostgresConnection, batchID: String, after cursor: Int, limit: Int) throws(PostgresError) -> [Written] {
+        try db.query("""
+            SELECT position, status, provider_message_id, last_error FROM recipients
+            WHERE batch_id = $1 AND position > $2 AND status NOT IN \(waiting) ORDER BY position LIMIT $3
+            """, [batchID, String(cursor), String(limit)]).compactMap { row in
+            guard let position = row[0].flatMap(Int.init), let status = row[1].flatMap(RecipientStatus.init(rawValue:)) else { return nil }
+            return Written(position: position, status: status, providerMessageID: row[2], lastError: row[3])
+        }
+    }
+
     /// Whether any recipient of the batch still waits to be sent.
     public static let waitingExistsSQL = "EXISTS (SELECT 1 FROM recipients WHERE batch_id = $1 AND status IN \(waiting))"
 

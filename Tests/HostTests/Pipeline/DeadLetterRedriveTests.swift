@@ -1,0 +1,52 @@
+import Foundation
+import NIOPosix
+import Persistence
+import TestSupport
+import Testing
+
+/// A dead letter re-driven after its batch's hot state expired (a day after completion; letters are kept 30).
+/// Part of the pipeline suite (serialized), as it shares the stack's JetStream consumers.
+extension PipelineTests {
+    @Test("a dead letter re-driven after the batch's hot state expired: the batch completes again with its counters equal to its rows, each recipient sent once")
+    func redriveAfterHotStateExpired() async throws {
+        let sandbox = try TestSandbox()
+        let harness = try PipelineHarness(pipeline: "max_attempts = 2").started()
+        defer { harness.finish() }
+        // Nothing listens on port 9: every send fails until the attempts run out, one dead letter per chunk of
+        // Resend's 100, three for 250 recipients.
+        let config = try await harness.sendConfig("resend", sandbox: "http://127.0.0.1:9")
+        let count = 250
+        let batch = try await harness.sentBatch(config: config, payload: Self.emailPayload, csv: Self.csv(count: count))
+        #expect(PipelineHarness.counts(try await harness.wait(batch))["failed"] == count)
+
+        let threads = NIOThreadPool(numberOfThreads: 1)
+        threads.start()
+        let redisURL = try StackEnvironment.value("REDIS_URL")
+        let delivery = DeliveryState(redis: StorePools.redis(url: redisURL, capacity: 1, threads: threads),
+                                     prefix: DeliveryState.prefix(for: "test:\(harness.databaseName):"))
+        // Retired (no longer synced), then gone as its expiry a day later leaves it.
+        try await eventually { !(try await delivery.activeBatches()).contains(batch) }
+        _ = try RedisConnection(url: redisURL).command(["DEL"] + delivery.stateKeys(batch))
+        #expect(!(try await delivery.hasState(batch)))
+
+        try await harness.call("PATCH", "/api/send-configs/\(config)", json: ["credentials": ["base_url": sandbox.url]])
+        // The sender's cached instance is made again within its recheck time (5 s, SendConfigInstances.recheckMs);
+        // nothing outside the sender shows when it rereads the config (as in `deadLetters`).
+        try await Task.sleep(for: .seconds(6))
+        // Two of the three letters: the batch then owes sends for some recipients and keeps others failed.
+        let redriven = try harness.cli(["dlq", "redrive", "--batch", batch, "--limit", "2"])
+        #expect(redriven.status == 0 && redriven.output.contains("re-drove 2 dead letters"), "\(redriven.output)")
+        let sent = try #require(redriven.output.split(separator: "(").last.flatMap { Int($0.prefix { $0.isNumber }) })
+        #expect(sent > 0 && sent < count)
+
+        let detail = try await harness.wait(batch, seconds: 60)
+        let rows = try harness.rowsByStatus(batch)
+        #expect(rows == ["sent": sent, "failed": count - sent])
+        #expect(PipelineHarness.counts(detail)["sent"] == rows["sent"] && PipelineHarness.counts(detail)["failed"] == rows["failed"],
+                "counters \(PipelineHarness.counts(detail)) equal the rows \(rows)")
+        let stats = Self.section(try await sandbox.stats(), "resend")
+        #expect(stats["messages_accepted"] == sent && stats["duplicate_sends"] == 0)
+        #expect(try harness.cli(["dlq", "list", "--batch", batch]).output.split(separator: "\n").count == 1, "one letter left")
+        try await threads.shutdownGracefully()
+    }
+}
