@@ -38,7 +38,11 @@ struct ServedApplication<Base: ApplicationProtocol>: ApplicationProtocol, Servic
         let served = ServedApplication(base: application, bound: bound)
         let group = ServiceGroup(configuration: .init(services: [served], logger: application.logger))
         return try await withThrowingTaskGroup(of: Void.self) { tasks in
-            tasks.addTask { try await group.run() }
+            tasks.addTask {
+                // A run that ends before it listens (a bad configuration) ends the wait for its port too.
+                defer { bound.finish() }
+                try await group.run()
+            }
             var iterator = ports.makeAsyncIterator()
             guard let port = await iterator.next(), port > 0 else {
                 await group.triggerGracefulShutdown()

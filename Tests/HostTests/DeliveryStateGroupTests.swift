@@ -24,6 +24,16 @@ struct DeliveryStateGroupTests {
         let again = try await state.claim([(batch, [3, 5, 7])], nowMs: 3_000, holdMs: 10_000)[0]
         #expect(again == [.go(attempts: 1, group: [7, 3, 5]), .go(attempts: 0, group: [7, 3, 5]), .done(.sent(providerMessageID: "p7"))],
                 "the others still name the request; its decided member does not claim")
+        // A slow round extends the claims it holds, as it set them (its last extension, or one whose answer
+        // was lost); a claim another worker holds now is left to it.
+        try await state.extend([(batch, [3, 5])], from: [13_000], to: 20_000)
+        #expect(try await state.claim([(batch, [3, 5])], nowMs: 15_000, holdMs: 1_000)[0] == [.busy, .busy], "held until 20 s now")
+        try await state.extend([(batch, [3, 5])], from: [1, 20_000], to: 30_000)
+        #expect(try await state.claim([(batch, [3])], nowMs: 25_000, holdMs: 1_000)[0] == [.busy])
+        try await state.record([batch: [.unclaimed(position: 5)]], nowMs: 25_000)
+        _ = try await state.claim([(batch, [5])], nowMs: 25_000, holdMs: 50_000)
+        try await state.extend([(batch, [5])], from: [30_000], to: 40_000)
+        #expect(try await state.claim([(batch, [5])], nowMs: 45_000, holdMs: 1_000)[0] == [.busy], "another's claim (until 75 s) is not cut to 40 s")
         try await state.retire(batch)
         try await threads.shutdownGracefully()
     }

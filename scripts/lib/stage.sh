@@ -17,7 +17,8 @@ stage_summary() {
 
 # `stage_beside NAME COMMAND…` starts a stage that runs beside the next ones (it needs nothing they use), its
 # output kept until `stage_join NAME` waits for it, prints that output, counts its seconds and fails the
-# script if it failed. A script that ends before the join stops it.
+# script if it failed. A script that ends before the join stops it: its whole process group when the command
+# leads one (run it under `setsid`), else it and its children.
 declare -A stage_pids stage_logs stage_starts
 stage_beside() {
   local name=$1; shift
@@ -42,7 +43,7 @@ stage_join() {
 stage_abandon() {
   local pid=${stage_pids[$1]:-}
   [ -n "$pid" ] || return 0
-  stage_kill_tree "$pid"
+  kill -- "-$pid" 2>/dev/null || stage_kill_tree "$pid"
   rm -f "${stage_logs[$1]}"
 }
 stage_kill_tree() {

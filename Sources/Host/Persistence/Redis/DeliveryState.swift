@@ -138,12 +138,13 @@ public struct DeliveryState: Sendable {
         _ = try await redis.withConnection { redis in try redis.evaluateAll(Self.recordScript, calls: calls) }
     }
 
-    /// Extends this worker's claims while its round is still in flight: each claim held until `from` (as this
-    /// worker set it) is held until `to`; one taken over meanwhile is left to its new holder. One script call
-    /// per chunk, one round trip.
-    public func extend(_ chunks: [(batchID: String, positions: [Int])], from: Int64, to: Int64) async throws {
+    /// Extends this worker's claims while its round is still in flight: each claim held until one of `from`
+    /// (as this worker set it: its last extension, and one whose answer was lost) is held until `to`; one taken
+    /// over meanwhile is left to its new holder. One script call per chunk, one round trip.
+    public func extend(_ chunks: [(batchID: String, positions: [Int])], from: [Int64], to: Int64) async throws {
+        let expected = (from + from).prefix(2).map(String.init)
         let calls = chunks.filter { !$0.positions.isEmpty }.map { chunk in
-            (keys: [keys(chunk.batchID).claim], arguments: [String(from), String(to)] + chunk.positions.map(String.init))
+            (keys: [keys(chunk.batchID).claim], arguments: expected + [String(to)] + chunk.positions.map(String.init))
         }
         guard !calls.isEmpty else { return }
         _ = try await redis.withConnection { redis in try redis.evaluateAll(Self.extendScript, calls: calls) }
@@ -152,16 +153,17 @@ public struct DeliveryState: Sendable {
     /// Writes down requests of a provider that batches before they are sent (batch → each request's positions, in
     /// the order sent), one round trip: whatever becomes of a request — no answer, a 5xx, the worker killed
     /// mid-send — a retry finds its members' group in their claims and repeats it as it was, under the same
-    /// idempotency key. Each member names the request's first member, whose `m` field holds the list; a
-    /// member leaves its group when it gets an outcome.
+    /// idempotency key. Each member names the request by a random id, whose `m` field holds the list (an id of
+    /// its own: a later request of one of its members must not rename the lists of the others); a member
+    /// leaves its group when it gets an outcome.
     public func keepTogether(_ requests: [String: [[Int]]]) async throws {
         var commands: [[String]] = []
         for (batchID, groups) in requests {
             let key = keys(batchID).groups
             for members in groups where !members.isEmpty {
-                let leader = String(members[0])
-                var command = ["HSET", key, "m" + leader, members.map(String.init).joined(separator: ",")]
-                for member in members { command += [String(member), leader] }
+                let id = String(UInt64.random(in: 1...UInt64.max), radix: 36)
+                var command = ["HSET", key, "m" + id, members.map(String.init).joined(separator: ",")]
+                for member in members { command += [String(member), id] }
                 commands.append(command)
             }
         }
@@ -326,12 +328,12 @@ public struct DeliveryState: Sendable {
     static let extendScript = RedisScript("""
         \(slicesLua)
         local positions = {}
-        for i = 3, #ARGV do positions[#positions + 1] = ARGV[i] end
+        for i = 4, #ARGV do positions[#positions + 1] = ARGV[i] end
         local kept = {}
         for _, part in ipairs(slices(positions, 500)) do
           local held = redis.call('HMGET', KEYS[1], unpack(part))
           for k, p in ipairs(part) do
-            if held[k] == ARGV[1] then kept[#kept + 1] = p; kept[#kept + 1] = ARGV[2] end
+            if held[k] == ARGV[1] or held[k] == ARGV[2] then kept[#kept + 1] = p; kept[#kept + 1] = ARGV[3] end
           end
         end
         for _, part in ipairs(slices(kept, 1000)) do redis.call('HSET', KEYS[1], unpack(part)) end

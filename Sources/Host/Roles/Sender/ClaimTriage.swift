@@ -11,9 +11,12 @@ import Persistence
 /// before is sent again whole, as it was (`Claim.go`'s group), since the provider may have taken it without
 /// an answer reaching us: cutting its members into other requests would give them another idempotency key,
 /// and the provider would deliver them twice. Such a request goes first and whole
-/// as soon as the grant gives anything, even past what it gives (a retry's overrun of at most one request);
-/// one that cannot be repeated because a member is held elsewhere waits with it, and one whose members have
-/// outcomes or are no longer in this chunk cannot be repeated at all, so what is left of it is grouped anew.
+/// as soon as the grant gives anything, even past what it gives (a retry's overrun of at most one request
+/// a chunk: fresh recipients wait for the next grant then); members with an outcome by now stay out of it (an
+/// address the plugin refused is refused again, so the plugin carries the same messages under the same key),
+/// one that cannot be repeated because a member is held elsewhere waits with it, and one that cannot be
+/// repeated at all (a member no longer in this chunk, or more members than the provider now takes) is
+/// grouped anew.
 struct ClaimTriage {
     typealias Claimed = (recipient: ChunkJob.Recipient, attempts: Int)
 
@@ -30,7 +33,7 @@ struct ClaimTriage {
         batches = maxBatch > 1
         var fresh: [Claimed] = []
         var repeated: [(members: [Int], claimed: [Claimed])] = []
-        var busy = Set<Int>()
+        var busy = Set<Int>(), decided = Set<Int>()
         for (recipient, claim) in zip(job.recipients, claims) {
             switch claim {
             case .go(let attempts, let group) where !group.isEmpty:
@@ -40,7 +43,9 @@ struct ClaimTriage {
                     repeated.append((group, [(recipient, attempts)]))
                 }
             case .go(let attempts, _): fresh.append((recipient, attempts))
-            case .done(let outcome): settled.rows.append(ChunkSender.Result.row(recipient.position, outcome, attempts: 0))
+            case .done(let outcome):
+                decided.insert(recipient.position)
+                settled.rows.append(ChunkSender.Result.row(recipient.position, outcome, attempts: 0))
             case .cancelled: settled.final(recipient, .cancelled, attempts: 0)
             case .busy:
                 busy.insert(recipient.position)
@@ -49,8 +54,9 @@ struct ClaimTriage {
         }
         var whole: [[Claimed]] = []
         for (members, claimed) in repeated {
-            let order = Dictionary(uniqueKeysWithValues: members.enumerated().map { ($1, $0) })
-            if claimed.count == members.count {
+            let order = Dictionary(members.enumerated().map { ($1, $0) }, uniquingKeysWith: { first, _ in first })
+            let undecided = Set(members.filter { !decided.contains($0) })
+            if undecided == Set(claimed.map(\.recipient.position)), members.count <= max(1, maxBatch) {
                 whole.append(claimed.sorted { order[$0.recipient.position, default: 0] < order[$1.recipient.position, default: 0] })
             } else if members.contains(where: busy.contains) {
                 // Its other members are still out with another worker: the request is repeated when they come back.
@@ -75,6 +81,8 @@ struct ClaimTriage {
             requests.append(request)
             budget -= request.count
         }
+        // A repeat may have taken more than the grant: the fresh wait, so a chunk overruns by one request at most.
+        if !requests.isEmpty { budget = min(budget, 0) }
         let sendable = min(max(0, budget), fresh.count)
         if sendable < fresh.count {
             settled.entries += fresh[sendable...].map { .unclaimed(position: $0.recipient.position) }

@@ -8,8 +8,8 @@ import ProviderInstances
 public protocol ClaimBook: Sendable {
     func claim(_ chunks: [(batchID: String, positions: [Int])], nowMs: Int64, holdMs: Int64) async throws -> [[DeliveryState.Claim]]
     func record(_ entries: [String: [DeliveryState.Entry]], nowMs: Int64) async throws
-    /// Extends claims held until `from` to `to` while their round is in flight.
-    func extend(_ chunks: [(batchID: String, positions: [Int])], from: Int64, to: Int64) async throws
+    /// Extends claims held until one of `from` to `to` while their round is in flight.
+    func extend(_ chunks: [(batchID: String, positions: [Int])], from: [Int64], to: Int64) async throws
     /// Writes down each request to a provider that batches (batch → positions in the order sent) before it is sent.
     func keepTogether(_ requests: [String: [[Int]]]) async throws
 }

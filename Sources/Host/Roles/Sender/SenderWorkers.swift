@@ -192,18 +192,21 @@ public struct SenderWorkers: Service {
         return await withTaskGroup(of: T?.self) { group in
             group.addTask { await body() }
             group.addTask {
-                var heldUntil = claimedUntil
+                // What the claims hold until as this worker set them: the last extension that answered, and one
+                // whose answer was lost (it may have been applied).
+                var heldUntil = [claimedUntil]
                 while true {
                     await clock.sleep(milliseconds: interval)
                     if Task.isCancelled { return nil }
-                    try? await bus.blocking { for message in messages { try? message.inProgress() } }
                     let until = clock.nowMilliseconds + holdMs
                     do {
                         try await claims.extend(sending, from: heldUntil, to: until)
-                        heldUntil = until
+                        heldUntil = [until]
                     } catch {
+                        heldUntil = [heldUntil[0], until]
                         logger.warning("claims of a slow round not extended", metadata: ["error": "\(error)"])
                     }
+                    try? await bus.blocking { for message in messages { try? message.inProgress() } }
                 }
             }
             var value: T?
