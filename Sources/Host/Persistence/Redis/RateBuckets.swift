@@ -73,7 +73,8 @@ public struct RateBuckets: Sendable {
 
     /// Takes up to `wanted` tokens from every level of each request; one round trip for them all.
     public func take(_ requests: [(levels: [Level], wanted: Int)]) async throws -> [Grant] {
-        let asked = requests.enumerated().filter { $0.element.wanted > 0 }
+        // A request that passes no level (every limit off, or a send-config that is gone) has nothing to ask Redis.
+        let asked = requests.enumerated().filter { $0.element.wanted > 0 && !$0.element.levels.isEmpty }
         var grants = requests.map { Grant(granted: $0.wanted, waitMs: 0) }
         guard !asked.isEmpty else { return grants }
         let calls = asked.map { _, request in
