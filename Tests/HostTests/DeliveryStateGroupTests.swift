@@ -15,6 +15,7 @@ struct DeliveryStateGroupTests {
         let redis = StorePools.redis(url: try StackEnvironment.value("REDIS_URL"), capacity: 1, threads: threads)
         let state = DeliveryState(redis: redis, prefix: DeliveryState.prefix(for: "test:\(UUID().uuidString):"))
         let batch = UUID().uuidString
+        try await state.open(batch)
         try await state.keepTogether([batch: [[7, 3, 5], [9]]])
         let claims = try await state.claim([(batch, [3, 5, 7, 9, 11])], nowMs: 1_000, holdMs: 10_000)[0]
         #expect(claims == [.go(attempts: 0, group: [7, 3, 5]), .go(attempts: 0, group: [7, 3, 5]), .go(attempts: 0, group: [7, 3, 5]),

@@ -18,8 +18,9 @@ struct BackgroundJobsTests {
         return settings
     }
 
-    func jobs(_ books: FakeBooks, _ hot: FakeHotCounters, _ tenants: FakeTenantQueues, _ publisher: FakePublisher) -> BackgroundJobs {
-        BackgroundJobs(books: books, hot: hot, tenants: tenants, deadLetters: NoPruning(), publisher: publisher, leadership: AlwaysLeader(),
+    func jobs(_ books: FakeBooks, _ hot: FakeHotCounters, _ tenants: FakeTenantQueues, _ publisher: FakePublisher,
+              repair: FakeRepair? = nil) -> BackgroundJobs {
+        BackgroundJobs(books: books, hot: hot, repair: repair ?? FakeRepair(journal), tenants: tenants, deadLetters: NoPruning(), publisher: publisher, leadership: AlwaysLeader(),
                        clock: clock, settings: settings, logger: quietLogger)
     }
 
@@ -36,7 +37,52 @@ struct BackgroundJobsTests {
                   .init(id: "cancelled", status: "cancelled", owed: 10, expanded: true, quietMs: 60_000)]
         }
         try await jobs(books, hot, FakeTenantQueues(journal), FakePublisher(journal)).syncCounters()
-        #expect(journal.all == ["retire gone", "complete done", "retire done", "retire cancelled"])
+        #expect(journal.all == ["retire gone", "complete done", "retire done", "cancel cancelled", "retire cancelled"])
+    }
+
+    @Test("counters Redis does not vouch for are neither stored nor acted on: no completion, no retirement")
+    func untrustedCountersLeftAlone() async throws {
+        let books = FakeBooks(journal), hot = FakeHotCounters(journal)
+        var lost = BatchCounters(["sent": 3])
+        lost.trusted = false
+        hot.counters.withLock { $0 = ["lost": lost, "kept": BatchCounters(["sent": 10])] }
+        books.progress.withLock {
+            $0 = [.init(id: "lost", status: "processing", owed: 3, expanded: true, quietMs: 0),
+                  .init(id: "kept", status: "processing", owed: 10, expanded: true, quietMs: 0)]
+        }
+        try await jobs(books, hot, FakeTenantQueues(journal), FakePublisher(journal)).syncCounters()
+        #expect(journal.all == ["complete kept", "retire kept"])
+    }
+
+    @Test("a cancelled batch's flag is set again on every sync while it is kept (a cancel that answered 503 still stops the senders)")
+    func cancelReasserted() async throws {
+        let books = FakeBooks(journal), hot = FakeHotCounters(journal)
+        hot.counters.withLock { $0 = ["c": BatchCounters(["sent": 2])] }
+        books.progress.withLock { $0 = [.init(id: "c", status: "cancelled", owed: 10, expanded: true, quietMs: 0)] }
+        try await jobs(books, hot, FakeTenantQueues(journal), FakePublisher(journal)).syncCounters()
+        #expect(journal.all == ["cancel c"])
+    }
+
+    @Test("Redis restarted or lost data: every batch in progress and every batch a claim found unvouched for is rebuilt from its rows, once, after the overrides and tenants are put back; then the epoch is done")
+    func rebuildsAfterLoss() async throws {
+        let books = FakeBooks(journal), repair = FakeRepair(journal)
+        books.processing.withLock { $0 = ["b2", "b1"] }
+        repair.lost.withLock { $0 = ("e2", true, ["b1", "done-yesterday"]) }
+        let background = jobs(books, FakeHotCounters(journal), FakeTenantQueues(journal), FakePublisher(journal), repair: repair)
+        var lastRecovery = clock.nowMilliseconds
+        try await background.tick(lastRecovery: &lastRecovery)
+        #expect(journal.all == ["restoreShared", "rebuild b1", "rebuild b2", "rebuild done-yesterday", "rebuiltEverything e2"])
+        try await background.tick(lastRecovery: &lastRecovery)
+        #expect(journal.all.count == 5, "nothing more to rebuild")
+    }
+
+    @Test("batches a claim found unvouched for are rebuilt alone when the epoch did not change")
+    func rebuildsOnlyTheLost() async throws {
+        let books = FakeBooks(journal), repair = FakeRepair(journal)
+        books.processing.withLock { $0 = ["b1", "b2"] }
+        repair.lost.withLock { $0 = ("e1", false, ["b2"]) }
+        try await jobs(books, FakeHotCounters(journal), FakeTenantQueues(journal), FakePublisher(journal), repair: repair).repairHotState()
+        #expect(journal.all == ["rebuild b2"])
     }
 
     @Test("a batch the ledger will not complete yet (a row still waits) keeps its hot state")
@@ -62,7 +108,7 @@ struct BackgroundJobsTests {
         clock.advance(by: 1)
         try await background.tick(lastRecovery: &lastRecovery)
         #expect(books.stuckAsks.withLock { $0 } == 1)
-        #expect(journal.all == ["restart b1", "activate b1", "publish batch:b1:3"])
+        #expect(journal.all == ["rebuild b1", "restart b1", "activate b1", "publish batch:b1:3"])
         clock.advance(by: 30_000)
         try await background.tick(lastRecovery: &lastRecovery)
         #expect(books.stuckAsks.withLock { $0 } == 1)

@@ -4,14 +4,14 @@ import Messaging
 import Testing
 
 struct BatchDiscovererTests {
-    @Test("due batches are published (one job id each) and activated before they are marked processing")
+    @Test("due batches are published (one job id each) and opened (active, their empty state vouched for) before they are marked processing")
     func publishesFirst() async throws {
         let journal = Journal()
         let publisher = FakePublisher(journal)
         let discoverer = BatchDiscoverer(batches: FakeQueuedBatches(journal, due: [("b1", "u1"), ("b2", "u2")]), active: FakeActivation(journal),
                                          publisher: publisher, leadership: AlwaysLeader(), clock: ManualClock(), intervalMs: 500, logger: quietLogger)
         try await discoverer.discover()
-        #expect(journal.all == ["publish batch:b1:0", "publish batch:b2:0", "activate b1", "activate b2", "markProcessing b1,b2"])
+        #expect(journal.all == ["publish batch:b1:0", "publish batch:b2:0", "open b1", "open b2", "markProcessing b1,b2"])
         #expect(publisher.messages.map(\.subject) == [Streams.batchSubject, Streams.batchSubject])
     }
 

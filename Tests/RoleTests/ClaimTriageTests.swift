@@ -40,6 +40,14 @@ struct ClaimTriageTests {
         #expect(none.requests.isEmpty && none.waitingForTokens == 3 && none.settled.retryInMs == 5_000)
     }
 
+    @Test("a batch whose state Redis does not vouch for sends nothing and records nothing (no claim was taken); it is back in 1 s")
+    func unverifiedState() {
+        let claims = [DeliveryState.Claim](repeating: .unverified, count: 6)
+        let triage = ClaimTriage(job, claims: claims, grant: .init(granted: 6, waitMs: 0), routeKnown: true, maxBatch: 100)
+        #expect(triage.requests.isEmpty && triage.settled.entries.isEmpty && triage.settled.rows.isEmpty)
+        #expect(triage.settled.retryInMs == 1_000 && triage.waitingForTokens == 0)
+    }
+
     @Test("without a route nothing is sent and every claim is let go for a retry in 2 s")
     func withoutARoute() {
         let triage = ClaimTriage(job, claims: [.go(attempts: 0), .go(attempts: 1)], grant: .init(granted: 2, waitMs: 0), routeKnown: false, maxBatch: 100)

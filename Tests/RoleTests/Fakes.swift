@@ -47,7 +47,7 @@ final class FakeQueuedBatches: QueuedBatches {
 final class FakeActivation: BatchActivating {
     let journal: Journal
     init(_ journal: Journal) { self.journal = journal }
-    func activate(_ batchID: String) async throws { journal.note("activate \(batchID)") }
+    func open(_ batchID: String) async throws { journal.note("open \(batchID)") }
 }
 
 /// The batches table: progress per batch, and which batches count as stuck.
@@ -70,6 +70,8 @@ final class FakeBooks: BatchBooks {
         stuckAsks.withLock { $0 += 1 }
         return stuckBatches.withLock { $0 }
     }
+    let processing = Mutex<[String]>([])
+    func inProgress() async throws -> [String] { processing.withLock { $0 } }
     func restartExpansion(batchID: String) async throws -> Int? {
         journal.note("restart \(batchID)")
         return 3
@@ -84,6 +86,24 @@ final class FakeHotCounters: HotCounters {
     func counters(_ batchIDs: [String]) async throws -> [String: BatchCounters] { counters.withLock { $0 } }
     func retire(_ batchID: String) async throws { journal.note("retire \(batchID)") }
     func activate(_ batchID: String) async throws { journal.note("activate \(batchID)") }
+    func cancel(_ batchID: String, nowMs: Int64) async throws -> Int {
+        journal.note("cancel \(batchID)")
+        return 0
+    }
+}
+
+/// The repair of Redis's hot state: what it was asked to rebuild and put back.
+final class FakeRepair: HotStateRepair {
+    let journal: Journal
+    let lost = Mutex<(epoch: String, everything: Bool, batches: [String])>(("e1", false, []))
+    init(_ journal: Journal) { self.journal = journal }
+    func unverified() async throws -> (epoch: String, everything: Bool, batches: [String]) { lost.withLock { $0 } }
+    func rebuild(batchID: String) async throws { journal.note("rebuild \(batchID)") }
+    func restoreShared() async throws { journal.note("restoreShared") }
+    func rebuiltEverything(epoch: String) async throws {
+        journal.note("rebuiltEverything \(epoch)")
+        lost.withLock { $0 = (epoch, false, []) }
+    }
 }
 
 final class FakeTenantQueues: TenantQueueKeeping {

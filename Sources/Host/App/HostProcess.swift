@@ -8,6 +8,7 @@ import Metrics
 import Persistence
 import Processor
 import Prometheus
+import Services
 import ProviderInstances
 import Receiver
 import Sender
@@ -176,7 +177,9 @@ public struct HostProcess {
                                  client: CurlHTTPClient(settings: http, policy: hostConfig.outbound), maxConnectionsPerHost: http.maxConnectionsPerHost,
                                  providers: r.plugins.ids, clock: clock, settings: settings, logger: r.logger)
         case .background:
-            return BackgroundJobs(books: r.ledger, hot: r.hot, tenants: tenants, deadLetters: WebhookDeadLetters(database: r.database),
+            let repair = HotStateRepairs(delivery: r.hot, ledger: r.ledger, limits: LimitService(database: Database(pool: r.database, logger: r.logger),
+                                                                                                  buckets: r.buckets), tenants: tenants)
+            return BackgroundJobs(books: r.ledger, hot: r.hot, repair: repair, tenants: tenants, deadLetters: WebhookDeadLetters(database: r.database),
                                   publisher: r.bus, leadership: r.lease("background"), clock: clock, settings: settings, logger: r.logger)
         case .webhookProcessor:
             // The processor's config reads apart from the receiver's: a stranger's flood of ids at the receiver

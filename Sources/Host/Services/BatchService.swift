@@ -1,4 +1,5 @@
 import Domain
+import HostCore
 import Persistence
 import ProviderModel
 
@@ -102,9 +103,16 @@ package struct BatchService: Sendable {
         }
     }
 
+    /// How long a cancel waits for the sends it found in flight: they were claimed before it, so they may be
+    /// handed to the provider after the flag is set. Normally milliseconds; a provider in a brownout may hold
+    /// them longer, and they then record what really happened when they return.
+    static let inFlightWaitMs = 10_000
+
     /// Stops a batch that has not finished: recipients not yet sent are cancelled with it. Answered only once the
-    /// workers' claims see the cancel: from then on nothing of this batch is handed to a provider. A batch cancelled
-    /// before (a 409) is flagged again too, so a cancel retried after Redis was away takes effect.
+    /// workers' claims see the cancel and the sends claimed before it have returned (up to `inFlightWaitMs`):
+    /// from then on nothing of this batch is handed to a provider. A batch cancelled before (a 409) is flagged
+    /// again too, so a cancel retried after Redis was away takes effect; without a retry, the background role
+    /// flags it within seconds of Redis answering.
     package func cancel(userID: String, id: String) async throws(APIError) -> String {
         var refused: APIError?
         do {
@@ -130,11 +138,23 @@ package struct BatchService: Sendable {
             }
         }
         if cancelled {
-            do { try await delivery.cancel(id) } catch {
-                throw APIError.unavailable("the batch is cancelled, but the workers could not be told yet (Redis is unreachable); retry the cancel")
+            do { try await settle(cancelOf: id) } catch {
+                throw APIError.unavailable("the batch is cancelled, but the workers could not be told yet (Redis is unreachable); they "
+                                           + "will be within seconds of Redis answering again, or retry the cancel")
             }
         }
         if let refused { throw refused }
         return try await database.run { db in try Batches.detail(db, userID: userID, id: id) } ?? "{}"
+    }
+
+    /// Sets the batch's cancel flag, then waits for the recipients claimed before it to be recorded.
+    private func settle(cancelOf id: String) async throws {
+        let clock = SystemClock()
+        let start = clock.nowMilliseconds
+        var held = try await delivery.cancel(id, nowMs: start)
+        while held > 0, clock.nowMilliseconds - start < Self.inFlightWaitMs {
+            try await Task.sleep(for: .milliseconds(50))
+            held = try await delivery.claimed(id, nowMs: clock.nowMilliseconds)
+        }
     }
 }

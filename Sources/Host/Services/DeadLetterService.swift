@@ -38,7 +38,7 @@ package struct DeadLetterService: Sendable {
         let ledger = BatchLedger(database: database)
         for (sequence, letter) in letters {
             let job = letter.job, positions = job.recipients.map(\.position)
-            if !(try await delivery.hasState(job.batchID)) { try await restoreState(batchID: job.batchID, ledger: ledger) }
+            if !(try await delivery.isTrusted(job.batchID)) { try await HotStateRebuild(ledger: ledger, delivery: delivery).rebuild(batchID: job.batchID) }
             let outcomes = try await delivery.outcomes(batchID: job.batchID, positions: positions)
             let failed = outcomes.filter { if case .failed? = $0 { true } else { false } }.count
             try await delivery.forget(batchID: job.batchID, positions: positions, failedDelta: failed)
@@ -53,27 +53,6 @@ package struct DeadLetterService: Sendable {
             recipients += positions.count
         }
         return (letters.count, recipients)
-    }
-
-    /// A batch retired more than `DeliveryState.retainSeconds` ago has no hot state, while its dead letters
-    /// are kept 30 days. Re-driven without it, its counters would start from nothing and never reach what the
-    /// batch owes: its state is put back from its rows first (outcomes, then counters), so that the re-driven
-    /// recipients are taken off them like those of a batch retired yesterday.
-    func restoreState(batchID: String, ledger: BatchLedger) async throws {
-        var tally: [RecipientStatus: Int] = [:], cursor = 0
-        while true {
-            let page = try await ledger.decided(batchID: batchID, after: cursor, limit: 10_000)
-            guard let last = page.last else { break }
-            try await delivery.restore(batchID, outcomes: page)
-            for (_, outcome) in page { tally[outcome.status, default: 0] += 1 }
-            cursor = last.position
-        }
-        var counters = BatchCounters()
-        counters.sent = tally[.sent] ?? 0
-        counters.failed = tally[.failed] ?? 0
-        counters.cancelled = tally[.cancelled] ?? 0
-        counters.suppressed = (tally[.suppressed] ?? 0) - (try await ledger.suppressedAtUpload(batchID: batchID))
-        try await delivery.restoreCounters(batchID, counters)
     }
 
     /// The newest orphaned webhook events (no recipient matched), as JSON lines.

@@ -103,7 +103,7 @@ package struct MessageService: Sendable {
     /// stuck-batch recovery sends it through the bulk path later, so the answer is still 202.
     private func enqueue(_ job: ChunkJob) async {
         do {
-            try await delivery.activate(job.batchID)
+            try await delivery.open(job.batchID)
             let queue = self.queue
             try await threads.runIfActive { try queue.publish(job) }
         } catch {

@@ -27,7 +27,7 @@ extension PipelineTests {
         // Retired (no longer synced), then gone as its expiry a day later leaves it.
         try await eventually { !(try await delivery.activeBatches()).contains(batch) }
         _ = try RedisConnection(url: redisURL).command(["DEL"] + delivery.stateKeys(batch))
-        #expect(!(try await delivery.hasState(batch)))
+        #expect(!(try await delivery.isTrusted(batch)))
 
         try await harness.call("PATCH", "/api/send-configs/\(config)", json: ["credentials": ["base_url": sandbox.url]])
         // The sender's cached instance is made again within its recheck time (5 s, SendConfigInstances.recheckMs);

@@ -1,5 +1,6 @@
 import Foundation
 import HostCore
+import Persistence
 import TestSupport
 import Testing
 
@@ -13,7 +14,12 @@ struct ServerRestartTests {
     /// Spawned and awaited with posix_spawn and waitpid: Foundation's Process learns of an exit through a
     /// descriptor the child inherits, which the restarted server (a grandchild) keeps open for good.
     static func restart(_ server: String, pauseSeconds: Int = 0) async throws {
-        let log = TestPaths.scratch.appendingPathComponent("restart-\(server).log").path
+        try await stack(["restart", server, "--pause", String(pauseSeconds)])
+    }
+
+    /// `scripts/stack` with `arguments` (see `restart`).
+    static func stack(_ words: [String]) async throws {
+        let log = TestPaths.scratch.appendingPathComponent("stack-\(words.joined(separator: "-")).log").path
         let script = TestPaths.packageRoot.appendingPathComponent("scripts/stack").path
         let status: Int32 = await withCheckedContinuation { continuation in
             Thread.detachNewThread {
@@ -35,8 +41,7 @@ struct ServerRestartTests {
                 posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
                 posix_spawn_file_actions_addopen(&actions, 1, log, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
                 posix_spawn_file_actions_adddup2(&actions, 1, 2)
-                let arguments: [UnsafeMutablePointer<CChar>?] = [strdup(script), strdup("restart"), strdup(server), strdup("--pause"),
-                                                                 strdup(String(pauseSeconds)), nil]
+                let arguments: [UnsafeMutablePointer<CChar>?] = [strdup(script)] + words.map { strdup($0) } + [nil]
                 defer { arguments.forEach { free($0) } }
                 var pid: pid_t = 0
                 guard posix_spawn(&pid, script, &actions, &attributes, arguments, environ) == 0 else {
@@ -49,8 +54,41 @@ struct ServerRestartTests {
             }
         }
         guard status == 0 else {
-            throw TestSupportError("restart \(server) failed (\(status)): \((try? String(contentsOfFile: log, encoding: .utf8)) ?? "")")
+            throw TestSupportError("scripts/stack \(words.joined(separator: " ")) failed (\(status)): \((try? String(contentsOfFile: log, encoding: .utf8)) ?? "")")
         }
+    }
+
+    /// A round in flight when Redis loses its data may fail to record (Redis is gone), come back, and find its
+    /// recipients without outcome or request anywhere: sent again, under new keys. What the one sender lane
+    /// holds at once (fetch_batch = 2 chunks of Resend's 100) bounds it.
+    static let inFlightBound = 200
+
+    @Test("Redis loses its data a third through a batch under a binding limit (FLUSHALL; kill -9 with the AOF's tail cut): the state is rebuilt from the rows, the batch completes with counters equal to its rows, and no recipient beyond what was in flight is sent twice",
+          arguments: ["flushall", "kill-and-cut"])
+    func redisDataLoss(fault: String) async throws {
+        // Chunks come back part sent while the limit binds: their sent recipients must not be sent again.
+        let sandbox = try TestSandbox(config: "[resend]\nrate_limit_per_second = 1000000\n")
+        let harness = try PipelineHarness(pipeline: "sender_lanes = 1\nfetch_batch = 2", limits: "").started()
+        defer { harness.finish() }
+        let count = PipelineTests.lossyCount
+        let batch = try await PipelineTests.lossyLimitedBatch(harness, sandbox)
+        try await eventually("a third of the batch accepted") { try await sandbox.accepted() >= count / 3 }
+        if fault == "flushall" {
+            _ = try RedisConnection(url: try StackEnvironment.value("REDIS_URL")).command(["FLUSHALL"])
+        } else {
+            try await Self.stack(["lose", "redis"])
+        }
+        #expect(try await sandbox.accepted() < count * 2 / 3, "the loss came in the middle of the batch")
+        let detail = try await harness.wait(batch, seconds: 240)
+        #expect(PipelineHarness.counts(detail)["sent"] == count, "counters rebuilt: \(PipelineHarness.counts(detail))")
+        #expect(try harness.rowsByStatus(batch) == ["sent": count])
+        let stats = PipelineTests.section(try await sandbox.stats(), "resend")
+        #expect(stats["messages_accepted", default: 0] >= count, "nothing lost")
+        // FLUSHALL leaves Redis answering: every round records, none comes back unrecorded. A killed Redis fails
+        // the rounds in flight, which come back to a state without them.
+        let bound = fault == "flushall" ? 0 : Self.inFlightBound
+        #expect(stats["duplicate_deliveries", default: 0] <= bound, "no recipient beyond what was in flight reached twice: \(stats)")
+        try await PipelineTests.expectScenario(sandbox, stats, faulted: false)
     }
 
     @Test("NATS, Redis and PostgreSQL each restarted mid-batch: sending pauses, resumes, and ends with 0 lost and 0 duplicates",

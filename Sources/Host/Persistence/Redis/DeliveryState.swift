@@ -20,17 +20,27 @@ public struct DeliveryState: Sendable {
     }
 
     struct Keys {
-        var done, claim, attempts, counters, cancel, groups: String
-        var all: [String] { [done, claim, attempts, counters, cancel, groups] }
+        var done, claim, attempts, counters, cancel, groups, seal: String
+        var all: [String] { [done, claim, attempts, counters, cancel, groups, seal] }
     }
 
     func keys(_ batchID: String) -> Keys {
         let base = "\(prefix)b:\(batchID):"
         return Keys(done: base + "done", claim: base + "claim", attempts: base + "att", counters: base + "n", cancel: base + "cancel",
-                    groups: base + "grp")
+                    groups: base + "grp", seal: base + "live")
     }
 
     var activeKey: String { prefix + "active" }
+    /// The Redis run the hot state is vouched for in (its `run_id`): a batch's seal holds the epoch its state was
+    /// complete in, and a Redis that restarted or lost its data has another, so every batch's state is rebuilt
+    /// from the rows before a claim of it succeeds again.
+    var epochKey: String { prefix + "epoch" }
+    /// Batches a claim found unvouched for, and `everything` once the epoch changed: the background role
+    /// rebuilds them.
+    var lostKey: String { prefix + "lost" }
+    /// The member of `lostKey` that says every batch in progress is to be rebuilt (and what else lived only in
+    /// Redis put back).
+    public static let everything = "*"
 
     /// What a claim found for one recipient.
     public enum Claim: Sendable, Equatable {
@@ -45,6 +55,10 @@ public struct DeliveryState: Sendable {
         case busy
         /// The batch was cancelled before this recipient was handed to a provider.
         case cancelled
+        /// The batch's hot state is not vouched for (Redis restarted or lost data since it was rebuilt): a
+        /// recipient sent before may have lost its outcome, so nothing is sent until the background role has
+        /// rebuilt the state from the rows.
+        case unverified
     }
 
     /// A recipient's final word, as stored in Redis and written to PostgreSQL.
@@ -99,7 +113,8 @@ public struct DeliveryState: Sendable {
     public func claim(_ chunks: [(batchID: String, positions: [Int])], nowMs: Int64, holdMs: Int64) async throws -> [[Claim]] {
         let calls = chunks.map { chunk in
             let k = keys(chunk.batchID)
-            return (keys: [k.done, k.claim, k.attempts, k.cancel, k.groups], arguments: [String(nowMs), String(holdMs)] + chunk.positions.map(String.init))
+            return (keys: [k.done, k.claim, k.attempts, k.cancel, k.groups, k.seal, epochKey, lostKey],
+                    arguments: [String(nowMs), String(holdMs), chunk.batchID] + chunk.positions.map(String.init))
         }
         let replies = try await redis.withConnection { redis in try redis.evaluateAll(Self.claimScript, calls: calls) }
         return replies.map { reply in
@@ -113,6 +128,7 @@ public struct DeliveryState: Sendable {
                     return .go(attempts: parts.first.flatMap { Int($0) } ?? 0, group: group)
                 case "B": return .busy
                 case "C": return .cancelled
+                case "L": return .unverified
                 default: return Outcome(encoded: text).map(Claim.done) ?? .busy
                 }
             }
@@ -180,24 +196,38 @@ public struct DeliveryState: Sendable {
         return reply.array.map { $0.string.flatMap(Outcome.init(encoded:)) }
     }
 
-    /// Counters of each batch: sent, failed, cancelled, suppressed (those the pipeline decided).
+    /// Counters of each batch: sent, failed, cancelled, suppressed (those the pipeline decided), and whether
+    /// they are vouched for (`BatchCounters.trusted`): a batch whose state Redis lost counts from nothing
+    /// again, and its counters are not the truth until it is rebuilt. One script call.
     public func counters(_ batchIDs: [String]) async throws -> [String: BatchCounters] {
         guard !batchIDs.isEmpty else { return [:] }
-        let commands = batchIDs.map { ["HGETALL", keys($0).counters] }
-        let replies = try await redis.withConnection { redis in try redis.pipeline(commands) }
+        let keys = [epochKey, lostKey] + batchIDs.flatMap { [self.keys($0).counters, self.keys($0).seal] }
+        let reply = try await redis.withConnection { redis in try redis.evaluate(Self.countersScript, keys: keys, arguments: []) }
         var result: [String: BatchCounters] = [:]
-        for (id, reply) in zip(batchIDs, replies) {
+        for (id, item) in zip(batchIDs, reply.array) {
+            let parts = item.array
             var fields: [String: Int] = [:]
-            let items = reply.array
+            let items = parts.dropFirst().map(\.string)
             for index in stride(from: 0, to: items.count - 1, by: 2) {
-                if let name = items[index].string, let value = items[index + 1].string.flatMap({ Int($0) }) { fields[name] = value }
+                if let name = items[index], let value = items[index + 1].flatMap({ Int($0) }) { fields[name] = value }
             }
-            result[id] = BatchCounters(fields)
+            var counters = BatchCounters(fields)
+            counters.trusted = parts.first?.integer == 1
+            result[id] = counters
         }
         return result
     }
 
-    /// Marks a batch active (its counters are synced) or not.
+    /// A batch new to the pipeline (no recipient of it sent yet): active, and its empty state vouched for.
+    public func open(_ batchID: String) async throws {
+        let k = keys(batchID)
+        _ = try await redis.withConnection { redis in
+            try redis.evaluate(Self.openScript, keys: [epochKey, lostKey, k.seal, activeKey], arguments: [batchID])
+        }
+    }
+
+    /// Marks a batch active (its counters are synced). Its state is not vouched for by this: a batch resumed
+    /// after Redis lost data is rebuilt from its rows when a claim finds it unvouched for.
     public func activate(_ batchID: String) async throws {
         let key = activeKey
         _ = try await redis.withConnection { redis in try redis.command(["SADD", key, batchID]) }
@@ -224,42 +254,79 @@ public struct DeliveryState: Sendable {
         _ = try await redis.withConnection { redis in try redis.pipeline(commands) }
     }
 
-    /// Whether the batch has hot state: its counters exist from its first recorded outcome until
-    /// `retainSeconds` after it is retired.
-    public func hasState(_ batchID: String) async throws -> Bool {
-        let key = keys(batchID).counters
-        return try await redis.withConnection { redis in try redis.command(["EXISTS", key]) }.integer == 1
+    // MARK: Rebuilding from the rows
+
+    /// The epoch the hot state is vouched for in now (rotated first if Redis restarted or lost it): what a
+    /// rebuild hands to `seal`.
+    public func epoch() async throws -> String {
+        let keys = [epochKey, lostKey]
+        return try await redis.withConnection { redis in try redis.evaluate(Self.epochScript, keys: keys, arguments: []) }.string ?? ""
     }
 
-    /// Puts back the outcomes of a batch whose hot state expired, read from its rows, a page at a time
-    /// (`restoreCounters` comes last). Kept as a retired batch's state is, `retainSeconds`, unless
-    /// `forget` re-activates the batch.
+    /// Whether the batch's hot state is vouched for in this epoch.
+    public func isTrusted(_ batchID: String) async throws -> Bool {
+        try await counters([batchID])[batchID]?.trusted ?? false
+    }
+
+    /// The batches to rebuild: the epoch now, those a claim found unvouched for, and whether every batch in
+    /// progress is (the epoch changed: Redis restarted or lost its data).
+    public func unverified() async throws -> (epoch: String, everything: Bool, batches: [String]) {
+        let keys = [epochKey, lostKey]
+        let reply = try await redis.withConnection { redis in try redis.evaluate(Self.unverifiedScript, keys: keys, arguments: []) }
+        let items = reply.array.compactMap(\.string)
+        let members = items.dropFirst()
+        return (items.first ?? "", members.contains(Self.everything), members.filter { $0 != Self.everything })
+    }
+
+    /// Every batch in progress was rebuilt in `epoch`: unless it changed again meanwhile, `everything` is done.
+    public func rebuiltEverything(epoch: String) async throws {
+        let keys = [epochKey, lostKey]
+        _ = try await redis.withConnection { redis in
+            try redis.evaluate(Self.clearEverythingScript, keys: keys, arguments: [epoch, Self.everything])
+        }
+    }
+
+    /// Puts back outcomes of a batch from its rows, a page at a time (`seal` comes last). An outcome Redis has
+    /// is kept (the rows trail it), except a cancel that a send in flight overtook, as in `record`.
     public func restore(_ batchID: String, outcomes: [(position: Int, outcome: Outcome)]) async throws {
         guard !outcomes.isEmpty else { return }
-        let k = keys(batchID), ttl = String(Self.retainSeconds)
-        var commands: [[String]] = []
-        for start in stride(from: 0, to: outcomes.count, by: 1_000) {
-            let part = outcomes[start..<min(start + 1_000, outcomes.count)]
-            commands.append(["HSET", k.done] + part.flatMap { [String($0.position), $0.outcome.encoded] })
+        let k = keys(batchID)
+        let calls = stride(from: 0, to: outcomes.count, by: 1_000).map { start in
+            (keys: [k.done], arguments: outcomes[start..<min(start + 1_000, outcomes.count)].flatMap { [String($0.position), $0.outcome.encoded] })
         }
-        commands.append(["EXPIRE", k.done, ttl])
-        _ = try await redis.withConnection { [commands] redis in try redis.pipeline(commands) }
+        _ = try await redis.withConnection { redis in try redis.evaluateAll(Self.restoreScript, calls: calls) }
     }
 
-    /// The counters of a batch whose hot state expired, tallied from its rows; written only if the batch has
-    /// none (a restore that lost a race to another leaves the other's). Last of a restore: until they exist,
-    /// `hasState` says the restore is still to be done.
-    public func restoreCounters(_ batchID: String, _ counters: BatchCounters) async throws {
-        let fields = [RecipientStatus.sent.rawValue, String(counters.sent), RecipientStatus.failed.rawValue, String(counters.failed),
-                      RecipientStatus.cancelled.rawValue, String(counters.cancelled), RecipientStatus.suppressed.rawValue, String(counters.suppressed)]
-        let key = keys(batchID).counters, arguments = [String(Self.retainSeconds)] + fields
-        _ = try await redis.withConnection { redis in try redis.evaluate(Self.restoreCountersScript, keys: [key], arguments: arguments) }
+    /// Ends a rebuild begun in `epoch`: the counters tallied from the outcomes now held (less the recipients
+    /// suppressed at upload, which the rows hold as suppressed but the pipeline never decided), the cancel put
+    /// back if the batch is cancelled, the batch active and vouched for. False when the epoch changed during the
+    /// rebuild (Redis restarted again): it starts over.
+    public func seal(_ batchID: String, epoch: String, suppressedAtUpload: Int, cancelled: Bool) async throws -> Bool {
+        let k = keys(batchID)
+        let keys = [epochKey, lostKey, k.seal, k.done, k.counters, activeKey, k.cancel]
+        let arguments = [epoch, batchID, String(suppressedAtUpload), cancelled ? "1" : "0", String(Self.cancelSeconds)]
+        return try await redis.withConnection { redis in try redis.evaluate(Self.sealScript, keys: keys, arguments: arguments) }.integer == 1
     }
 
-    /// From now on no claim of this batch succeeds: its unsent recipients come back `.cancelled`.
-    public func cancel(_ batchID: String) async throws {
-        let key = keys(batchID).cancel
-        _ = try await redis.withConnection { redis in try redis.command(["SET", key, "1", "EX", String(30 * 86_400)]) }
+    /// How long a cancel flag lives: past the last redelivery of the batch's jobs.
+    static let cancelSeconds = 30 * 86_400
+
+    /// From now on no claim of this batch succeeds: its unsent recipients come back `.cancelled`. Returns how many
+    /// of its recipients are claimed right now (handed to a provider, or about to be).
+    @discardableResult
+    public func cancel(_ batchID: String, nowMs: Int64) async throws -> Int {
+        let k = keys(batchID)
+        return try await redis.withConnection { redis in
+            try redis.evaluate(Self.cancelScript, keys: [k.cancel, k.claim], arguments: [String(Self.cancelSeconds), String(nowMs)])
+        }.integer ?? 0
+    }
+
+    /// How many of the batch's recipients are claimed now.
+    public func claimed(_ batchID: String, nowMs: Int64) async throws -> Int {
+        let k = keys(batchID)
+        return try await redis.withConnection { redis in
+            try redis.evaluate(Self.claimedScript, keys: [k.claim], arguments: [String(nowMs)])
+        }.integer ?? 0
     }
 
     /// Forgets the outcome and attempts of recipients (a dead letter re-driven), and makes the batch active
@@ -269,9 +336,106 @@ public struct DeliveryState: Sendable {
         _ = try await redis.withConnection { redis in
             try redis.pipeline([["HDEL", k.done] + fields, ["HDEL", k.attempts] + fields, ["HDEL", k.groups] + fields,
                                 ["HINCRBY", k.counters, RecipientStatus.failed.rawValue, String(-failedDelta)], ["SADD", active, batchID]]
-                               + [k.done, k.claim, k.attempts, k.counters, k.groups].map { ["PERSIST", $0] })
+                               + k.all.filter { $0 != k.cancel }.map { ["PERSIST", $0] })
         }
     }
+
+    /// The epoch check every script that vouches for or trusts the state starts with: the Redis run the state
+    /// was vouched for in is this one, or every batch is to be rebuilt (`everything` marked lost).
+    static let epochLua = """
+        local function current_epoch(epoch_key, lost_key)
+          local run = string.match(redis.call('INFO', 'server'), 'run_id:(%w+)')
+          if redis.call('GET', epoch_key) ~= run then
+            redis.call('SET', epoch_key, run)
+            redis.call('SADD', lost_key, '\(everything)')
+          end
+          return run
+        end
+        """
+
+    static let epochScript = RedisScript("""
+        \(epochLua)
+        return current_epoch(KEYS[1], KEYS[2])
+        """)
+
+    static let unverifiedScript = RedisScript("""
+        \(epochLua)
+        local out = { current_epoch(KEYS[1], KEYS[2]) }
+        for _, m in ipairs(redis.call('SMEMBERS', KEYS[2])) do out[#out + 1] = m end
+        return out
+        """)
+
+    static let clearEverythingScript = RedisScript("""
+        \(epochLua)
+        if current_epoch(KEYS[1], KEYS[2]) ~= ARGV[1] then return 0 end
+        return redis.call('SREM', KEYS[2], ARGV[2])
+        """)
+
+    static let openScript = RedisScript("""
+        \(epochLua)
+        redis.call('SET', KEYS[3], current_epoch(KEYS[1], KEYS[2]))
+        redis.call('SADD', KEYS[4], ARGV[1])
+        return 1
+        """)
+
+    static let countersScript = RedisScript("""
+        \(epochLua)
+        local epoch = current_epoch(KEYS[1], KEYS[2])
+        local out = {}
+        for i = 3, #KEYS, 2 do
+          local item = { redis.call('GET', KEYS[i + 1]) == epoch and 1 or 0 }
+          for _, v in ipairs(redis.call('HGETALL', KEYS[i])) do item[#item + 1] = v end
+          out[#out + 1] = item
+        end
+        return out
+        """)
+
+    static let restoreScript = RedisScript("""
+        local fields = {}
+        for i = 1, #ARGV, 2 do fields[#fields + 1] = ARGV[i] end
+        local existing = redis.call('HMGET', KEYS[1], unpack(fields))
+        local sets = {}
+        for k = 1, #fields do
+          local v = ARGV[2 * k]
+          if not existing[k] or (existing[k] == 'c' and v ~= 'c') then sets[#sets + 1] = fields[k]; sets[#sets + 1] = v end
+        end
+        if #sets > 0 then redis.call('HSET', KEYS[1], unpack(sets)) end
+        return #sets / 2
+        """)
+
+    static let sealScript = RedisScript("""
+        \(epochLua)
+        if current_epoch(KEYS[1], KEYS[2]) ~= ARGV[1] then return 0 end
+        local counts = { s = 0, f = 0, c = 0, x = 0 }
+        for _, v in ipairs(redis.call('HVALS', KEYS[4])) do
+          local k = string.sub(v, 1, 1)
+          counts[k] = (counts[k] or 0) + 1
+        end
+        redis.call('HSET', KEYS[5], \(RecipientStatus.sent.sql), counts.s, \(RecipientStatus.failed.sql), counts.f,
+                   \(RecipientStatus.cancelled.sql), counts.c, \(RecipientStatus.suppressed.sql), math.max(0, counts.x - tonumber(ARGV[3])))
+        if ARGV[4] == '1' then redis.call('SET', KEYS[7], '1', 'EX', ARGV[5]) end
+        redis.call('SET', KEYS[3], ARGV[1])
+        redis.call('SADD', KEYS[6], ARGV[2])
+        redis.call('SREM', KEYS[2], ARGV[2])
+        return 1
+        """)
+
+    static let cancelScript = RedisScript("""
+        redis.call('SET', KEYS[1], '1', 'EX', ARGV[1])
+        local now, held = tonumber(ARGV[2]), 0
+        for _, h in ipairs(redis.call('HVALS', KEYS[2])) do
+          if tonumber(h) > now then held = held + 1 end
+        end
+        return held
+        """)
+
+    static let claimedScript = RedisScript("""
+        local now, held = tonumber(ARGV[1]), 0
+        for _, h in ipairs(redis.call('HVALS', KEYS[1])) do
+          if tonumber(h) > now then held = held + 1 end
+        end
+        return held
+        """)
 
     /// Both scripts read and write a chunk in bulk (HMGET, one HSET), not a command per recipient: Redis's
     /// CPU per message is what they cost. `slices` keeps `unpack` within Lua's stack for any chunk size.
@@ -297,9 +461,17 @@ public struct DeliveryState: Sendable {
           end
           return values
         end
+        \(epochLua)
         local now = tonumber(ARGV[1]); local hold = tonumber(ARGV[2])
         local positions = {}
-        for i = 3, #ARGV do positions[#positions + 1] = ARGV[i] end
+        for i = 4, #ARGV do positions[#positions + 1] = ARGV[i] end
+        -- A state not vouched for in this epoch may lack outcomes the rows have: nothing is claimed until it is rebuilt.
+        if redis.call('GET', KEYS[6]) ~= current_epoch(KEYS[7], KEYS[8]) then
+          redis.call('SADD', KEYS[8], ARGV[3])
+          local out = {}
+          for i = 1, #positions do out[i] = 'L' end
+          return out
+        end
         local cancelled = redis.call('EXISTS', KEYS[4]) == 1
         local done = hmget(KEYS[1], positions)
         local held = hmget(KEYS[2], positions)
@@ -309,8 +481,9 @@ public struct DeliveryState: Sendable {
         local out, claims = {}, {}
         for i, p in ipairs(positions) do
           if done[i] then out[i] = done[i]
-          elseif cancelled then out[i] = 'C'
+          -- Held before cancelled: a send in flight at the cancel records what really happened, not a cancel.
           elseif held[i] and tonumber(held[i]) > now then out[i] = 'B'
+          elseif cancelled then out[i] = 'C'
           else
             claims[#claims + 1] = p; claims[#claims + 1] = tostring(now + hold)
             out[i] = 'G' .. (attempts[i] or '0')
@@ -340,15 +513,8 @@ public struct DeliveryState: Sendable {
         return #kept / 2
         """)
 
-    static let restoreCountersScript = RedisScript("""
-        if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
-        redis.call('HSET', KEYS[1], unpack(ARGV, 2))
-        redis.call('EXPIRE', KEYS[1], ARGV[1])
-        return 1
-        """)
-
-    /// A final outcome counts once (a field already in `done` is left as it is), however often a
-    /// redelivered chunk records it.
+    /// A final outcome counts once (a field already in `done` is left as it is, but for a cancel that a send in
+    /// flight overtakes), however often a redelivered chunk records it.
     static let recordScript = RedisScript("""
         \(slicesLua)
         local names = { s = \(RecipientStatus.sent.sql), f = \(RecipientStatus.failed.sql), c = \(RecipientStatus.cancelled.sql), x = \(RecipientStatus.suppressed.sql) }
@@ -372,11 +538,14 @@ public struct DeliveryState: Sendable {
         for _, part in ipairs(slices(finals, 500)) do
           local existing = redis.call('HMGET', KEYS[1], unpack(part))
           for k, p in ipairs(part) do
-            if not existing[k] then
-              local v = values[offset + k]
+            local v = values[offset + k]
+            -- A send in flight at the cancel overtakes the cancel (as its row does): it was handed to the provider.
+            local overtakes = existing[k] == 'c' and string.sub(v, 1, 1) ~= 'c'
+            if not existing[k] or overtakes then
               sets[#sets + 1] = p; sets[#sets + 1] = v
               local name = names[string.sub(v, 1, 1)]
               counts[name] = (counts[name] or 0) + 1
+              if overtakes then counts[names.c] = (counts[names.c] or 0) - 1 end
             end
           end
           offset = offset + #part
@@ -399,6 +568,9 @@ public struct BatchCounters: Sendable, Equatable {
     public var sent = 0, failed = 0, cancelled = 0, suppressed = 0, retried = 0, throttled = 0
     /// When an outcome was last recorded (Unix ms), 0 for never.
     public var lastOutcomeMs = 0
+    /// Whether the batch's state is vouched for in Redis's current epoch: otherwise Redis lost outcomes of it (or
+    /// may have), and the counters are not stored until the state is rebuilt from the rows.
+    public var trusted = true
 
     public init(_ fields: [String: Int] = [:]) {
         // The counters' fields are named after the statuses they count (the record script's `names`).

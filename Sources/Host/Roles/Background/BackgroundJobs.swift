@@ -5,7 +5,8 @@ import Messaging
 import Persistence
 import ServiceLifecycle
 
-/// The background role (leader only): syncs the hot counters from Redis to
+/// The background role (leader only): rebuilds from the rows the hot state of
+/// batches that Redis lost (or may have lost) outcomes of, syncs the hot counters from Redis to
 /// PostgreSQL every ~2 s, completes batches whose every recipient has an
 /// outcome (`BatchSettlement`), retires finished batches' hot state, and resumes batches that
 /// made no progress for `stuckAfterMs` (stuck-batch recovery), removes
@@ -14,6 +15,7 @@ import ServiceLifecycle
 public struct BackgroundJobs: Service {
     let books: any BatchBooks
     let hot: any HotCounters
+    let repair: any HotStateRepair
     let tenants: any TenantQueueKeeping
     let deadLetters: any Pruning
     let publisher: any JobPublishing
@@ -22,10 +24,11 @@ public struct BackgroundJobs: Service {
     let settings: PipelineSettings
     let logger: Logger
 
-    public init(books: any BatchBooks, hot: any HotCounters, tenants: any TenantQueueKeeping, deadLetters: any Pruning,
+    public init(books: any BatchBooks, hot: any HotCounters, repair: any HotStateRepair, tenants: any TenantQueueKeeping, deadLetters: any Pruning,
                 publisher: any JobPublishing, leadership: any Leadership, clock: any WallClock, settings: PipelineSettings, logger: Logger) {
         self.books = books
         self.hot = hot
+        self.repair = repair
         self.tenants = tenants
         self.deadLetters = deadLetters
         self.publisher = publisher
@@ -50,8 +53,10 @@ public struct BackgroundJobs: Service {
         await leadership.release()
     }
 
-    /// One round of the leader's work: the counters every time, recovery and pruning every `recoveryIntervalMs`.
+    /// One round of the leader's work: repairs and the counters every time, recovery and pruning every
+    /// `recoveryIntervalMs`.
     public func tick(lastRecovery: inout Int64) async throws {
+        try await repairHotState()
         try await syncCounters()
         let now = clock.nowMilliseconds
         guard now - lastRecovery >= settings.recoveryIntervalMs else { return }
@@ -61,15 +66,37 @@ public struct BackgroundJobs: Service {
         _ = try await deadLetters.prune()
     }
 
+    /// Redis restarted or lost data (its epoch changed), or claims found batches whose state it does not vouch
+    /// for: their outcomes are put back from the rows before any of their recipients is claimed again (a
+    /// recipient whose outcome was lost would be sent twice), their counters tallied again (outcomes acked but lost
+    /// would keep a batch from completing), and what else lived only in Redis is put back.
+    public func repairHotState() async throws {
+        let (epoch, everything, lost) = try await repair.unverified()
+        var batches = lost
+        if everything {
+            logger.warning("Redis restarted or lost its data: the hot state of every batch in progress is rebuilt from its rows")
+            try await repair.restoreShared()
+            batches += try await books.inProgress()
+        }
+        for batchID in Set(batches).sorted() {
+            try await repair.rebuild(batchID: batchID)
+            logger.info("batch's hot state rebuilt from its rows", metadata: ["batch": "\(batchID)"])
+        }
+        if everything { try await repair.rebuiltEverything(epoch: epoch) }
+    }
+
     public func syncCounters() async throws {
         let active = try await hot.activeBatches()
         guard !active.isEmpty else { return }
-        let counters = try await hot.counters(active)
+        // Counters Redis does not vouch for (the batch's state is to be rebuilt) would store a regression.
+        let counters = try await hot.counters(active).filter(\.value.trusted)
         let progress = try await books.sync(counters)
         let seen = Set(progress.map(\.id))
-        for gone in active where !seen.contains(gone) { try await hot.retire(gone) }
+        for gone in active where counters[gone] != nil && !seen.contains(gone) { try await hot.retire(gone) }
         for batch in progress {
             guard let status = batch.batchStatus else { continue }
+            // A cancel whose flag did not reach Redis (the cancel answered 503) still stops the senders.
+            if status == .cancelled { try await hot.cancel(batch.id, nowMs: clock.nowMilliseconds) }
             switch BatchSettlement.of(status: status, expanded: batch.expanded, decided: counters[batch.id]?.decided ?? 0,
                                       owed: batch.owed, quietMs: batch.quietMs, claimHoldMs: settings.claimHoldMs) {
             case .complete:
@@ -115,6 +142,8 @@ public struct BackgroundJobs: Service {
 
     public func recoverStuck() async throws {
         for batch in try await books.stuck(quietMs: settings.stuckAfterMs) {
+            // Outcomes Redis lost would keep it short of what it owes for good: its counters are tallied anew.
+            try await repair.rebuild(batchID: batch.id)
             guard let round = try await books.restartExpansion(batchID: batch.id) else { continue }
             try await hot.activate(batch.id)
             try await publisher.publish([BatchJob(batchID: batch.id, round: round).message])

@@ -8,6 +8,8 @@ public protocol BatchBooks: Sendable {
     func complete(batchID: String) async throws -> Bool
     /// Processing batches without progress for `quietMs`.
     func stuck(quietMs: Int64) async throws -> [(id: String, userID: String)]
+    /// The batches being sent now.
+    func inProgress() async throws -> [String]
     /// Starts a stuck batch's expansion over; the recovery's number, nil when it is no longer processing.
     func restartExpansion(batchID: String) async throws -> Int?
 }

@@ -7,4 +7,7 @@ public protocol HotCounters: Sendable {
     /// No longer synced; its state expires later.
     func retire(_ batchID: String) async throws
     func activate(_ batchID: String) async throws
+    /// Claims of the batch see its cancel from now on; how many of its recipients are claimed right now.
+    @discardableResult
+    func cancel(_ batchID: String, nowMs: Int64) async throws -> Int
 }

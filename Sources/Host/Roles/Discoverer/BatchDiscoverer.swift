@@ -46,7 +46,7 @@ public struct BatchDiscoverer: Service {
         let due = try await batches.dueBatches(limit: 100)
         guard !due.isEmpty else { return }
         try await publisher.publish(due.map { BatchJob(batchID: $0.id).message })
-        for batch in due { try await active.activate(batch.id) }
+        for batch in due { try await active.open(batch.id) }
         let started = try await batches.markProcessing(due.map(\.id))
         if !started.isEmpty { logger.info("batches discovered", metadata: ["batches": "\(started.joined(separator: ","))"]) }
     }

@@ -6,7 +6,8 @@ public protocol QueuedBatches: Sendable {
     func markProcessing(_ ids: [String]) async throws -> [String]
 }
 
-/// Marks a batch active, so that its counters are kept from now on.
+/// Marks a batch new to the pipeline active, so that its counters are kept from now on, and its (empty) hot state
+/// vouched for.
 public protocol BatchActivating: Sendable {
-    func activate(_ batchID: String) async throws
+    func open(_ batchID: String) async throws
 }

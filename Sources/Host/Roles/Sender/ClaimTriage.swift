@@ -2,7 +2,8 @@ import Domain
 import Persistence
 
 /// What a chunk's claims allow before anything is sent: outcomes already known are written again (the rows
-/// may trail Redis), the cancelled are cancelled, those another worker holds come back in 5 s, and the rest
+/// may trail Redis), the cancelled are cancelled, those another worker holds come back in 5 s, those of a batch
+/// whose state Redis does not vouch for come back in 1 s (it is being rebuilt from the rows), and the rest
 /// go to the provider as far as the limits' grant goes; what the grant does not cover is let go until the
 /// bucket's appointment (waiting for tokens is neither an attempt nor a failure). Without a route (the
 /// send-config could not be read) nothing is sent and every claim is let go, so the retry is not held off.
@@ -50,6 +51,10 @@ struct ClaimTriage {
             case .busy:
                 busy.insert(recipient.position)
                 settled.later(5_000)
+            case .unverified:
+                // Not claimed: back once the background role has rebuilt the batch's state (a tick or two).
+                busy.insert(recipient.position)
+                settled.later(1_000)
             }
         }
         var whole: [[Claimed]] = []

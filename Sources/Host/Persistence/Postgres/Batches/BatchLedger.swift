@@ -207,11 +207,21 @@ public struct BatchLedger: Sendable {
         }
     }
 
-    /// Recipients suppressed at upload: their rows say suppressed, but the pipeline never decided them.
-    public func suppressedAtUpload(batchID: String) async throws -> Int {
+    /// What a rebuild of the batch's hot state needs besides its rows: its status (a cancelled batch's cancel is
+    /// put back) and the recipients suppressed at upload (their rows say suppressed, but the pipeline never
+    /// decided them). nil for a batch that does not exist.
+    public func standing(batchID: String) async throws -> (status: BatchStatus?, suppressedAtUpload: Int)? {
+        guard let row = try await database.withConnection({ db in
+            try db.query("SELECT status, suppressed_count FROM batches WHERE id = $1", [batchID])
+        }).first else { return nil }
+        return (row[0].flatMap(BatchStatus.init(rawValue:)), row[1].flatMap { Int($0) } ?? 0)
+    }
+
+    /// The batches being sent now.
+    public func inProgress() async throws -> [String] {
         try await database.withConnection { db in
-            try db.query("SELECT suppressed_count FROM batches WHERE id = $1", [batchID])
-        }.first?[0].flatMap { Int($0) } ?? 0
+            try db.query("SELECT id::text FROM batches WHERE status = \(BatchStatus.processing.sql) ORDER BY created_at").compactMap { $0[0] }
+        }
     }
 
     // MARK: Background
