@@ -11,6 +11,9 @@ public struct ChunkJob: Sendable, Equatable {
     /// The message every recipient gets, before its own fields; `to` is empty.
     public var common: OutboundMessage
     public var recipients: [Recipient]
+    /// How many times these recipients were re-driven from the dead letters (0 for a job of the expansion): what
+    /// tells a later dead letter of the same recipients from an earlier one (`DeadLetter`'s message id).
+    public var redriveRound = 0
 
     public struct Recipient: Sendable, Equatable {
         public var position: Int
@@ -66,6 +69,7 @@ public struct ChunkJob: Sendable, Equatable {
         writer.member("b", batchID)
         writer.member("u", userID)
         writer.member("c", sendConfigID)
+        if redriveRound > 0 { writer.member("g", number: Int64(redriveRound)) }
         writer.key("m")
         writer.beginObject()
         writer.member("channel", common.channel.rawValue)
@@ -135,6 +139,7 @@ public struct ChunkJob: Sendable, Equatable {
         }
         guard !recipients.isEmpty else { throw ChunkJobError("a chunk job has at least one recipient") }
         self.init(batchID: batchID, userID: userID, sendConfigID: configID, common: common, recipients: recipients)
+        if case .number(let round)? = value["g"], let round = Int(exactly: round), round > 0 { redriveRound = round }
     }
 }
 

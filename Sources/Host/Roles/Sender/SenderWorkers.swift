@@ -10,8 +10,8 @@ import ServiceLifecycle
 
 /// The sender role: lanes that each pull a round of chunk jobs, claim their
 /// recipients in Redis (one script call per chunk, one round trip per round),
-/// send what is theirs to send, record every outcome in Redis then in
-/// PostgreSQL (one bulk statement per batch), and only then settle the jobs:
+/// send what is theirs to send, record the dead letters, then every outcome in
+/// Redis, then in PostgreSQL (one bulk statement per batch), and only then settle the jobs:
 /// ack what is finished, nak with a delay what still has recipients to send.
 /// On shutdown each lane finishes its round and stops fetching.
 public struct SenderWorkers: Service {
@@ -265,41 +265,11 @@ public struct SenderWorkers: Service {
         return result
     }
 
-    /// Redis first (the truth of "already sent"), then the rows, then the dead letters.
+    /// The dead letters, Redis, the rows and the events, in that order (`OutcomeRecorder`).
     func record(_ jobs: [ChunkJob], _ results: [ChunkSender.Result?],
                 routes: [String: Result<SendConfigInstances.Route, SendConfigProblem>] = [:]) async throws {
-        var entries: [String: [DeliveryState.Entry]] = [:]
-        var rows: [String: [BatchLedger.RowUpdate]] = [:]
-        var dead: [OutgoingMessage] = []
-        for (job, result) in zip(jobs, results) {
-            guard let result else { continue }
-            entries[job.batchID, default: []] += result.entries
-            rows[job.batchID, default: []] += result.rows
-            if !result.exhausted.isEmpty {
-                SenderMetrics.deadLetters((try? routes[job.sendConfigID]?.get().provider) ?? "", count: result.exhausted.count)
-                dead.append(DeadLetter(job: job, exhausted: result.exhausted).message)
-            }
-        }
-        let now = clock.nowMilliseconds
-        try await retrying { try await claims.record(entries, nowMs: now) }
-        let writes = rows
-        var written: [String: [BatchLedger.Written]] = [:]
-        try await retrying { written = try await books.write(writes) }
-        // Only rows this write changed are events: a chunk redone after a crash counts nothing twice.
-        var events: [AnalyticsEvent] = []
-        for job in jobs {
-            guard let rows = written.removeValue(forKey: job.batchID) else { continue }
-            let provider = (try? routes[job.sendConfigID]?.get().provider) ?? ""
-            for row in rows {
-                guard let type = AnalyticsEventType.outcome(row.status) else { continue }
-                events.append(AnalyticsEvent(timeMs: now, userID: job.userID, batchID: job.batchID, recipient: row.position,
-                                             sendConfigID: job.sendConfigID, provider: provider, type: type,
-                                             reason: type == .sent ? "" : row.lastError ?? "", providerMessageID: row.providerMessageID ?? ""))
-            }
-        }
-        self.events.record(events)
-        let letters = dead
-        if !letters.isEmpty { try await retrying { try await publisher.publish(letters) } }
+        try await OutcomeRecorder(claims: claims, books: books, events: events, publisher: publisher, clock: clock)
+            .record(jobs, results, routes: routes)
     }
 
     func settle(_ messages: [ReceivedMessage], _ results: [ChunkSender.Result?]) async throws {
@@ -307,18 +277,6 @@ public struct SenderWorkers: Service {
             for (message, result) in zip(messages, results) {
                 guard let result else { try? message.nak(delayMs: 2_000); continue }
                 if let delay = result.retryInMs { try? message.nak(delayMs: delay) } else { try? message.ack() }
-            }
-        }
-    }
-
-    /// A short retry for writes that follow a send: the send is done, so its record is worth a few tries.
-    private func retrying(_ body: () async throws -> Void) async throws {
-        var delay: Int64 = 100
-        for attempt in 1...5 {
-            do { return try await body() } catch {
-                if attempt == 5 { throw error }
-                await clock.sleep(milliseconds: delay)
-                delay *= 2
             }
         }
     }
