@@ -99,6 +99,7 @@ final class RecordingClaims: ClaimBook {
     }
     func extend(_ chunks: [(batchID: String, positions: [Int])], from: [Int64], to: Int64) async throws {}
     func keepTogether(_ requests: [String: [[Int]]]) async throws {}
+    func expectBack(_ dues: [String: Int64]) async throws {}
 }
 
 final class RecordingBooks: OutcomeBooks {

@@ -43,7 +43,8 @@ public struct ChunkJob: Sendable, Equatable {
         self.recipients = recipients
     }
 
-    /// `Nats-Msg-Id`: a re-expansion of the same page yields the same ids, which JetStream drops.
+    /// `Nats-Msg-Id` of a job of one message (the priority queue). Bulk chunks are named by the processor, after
+    /// the window of rows they come from.
     public var messageID: String { "\(batchID):\(recipients.first?.position ?? 0)" }
 
     /// The idempotency key a provider receives: the same for a recipient on every attempt and after any restart.

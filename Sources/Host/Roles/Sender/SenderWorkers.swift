@@ -170,6 +170,7 @@ public struct SenderWorkers: Service {
                 }
             }
             try await record(jobs.map(\.job), results, routes: routes)
+            await expectBack(jobs.map(\.job), results)
             try await settle(jobs.map(\.message), results)
             return results.compactMap { $0?.retryInMs }
         } catch {
@@ -270,6 +271,22 @@ public struct SenderWorkers: Service {
                 routes: [String: Result<SendConfigInstances.Route, SendConfigProblem>] = [:]) async throws {
         try await OutcomeRecorder(claims: claims, books: books, events: events, publisher: publisher, clock: clock)
             .record(jobs, results, routes: routes)
+    }
+
+    /// Writes down when the chunks handed back are due again: a batch waiting on its limits (an appointment,
+    /// a daily quota hours away) is alive to stuck-batch recovery, not restarted. Best effort: without it, a
+    /// long wait may look stuck, and the recovery's copies are dropped by their ids.
+    func expectBack(_ jobs: [ChunkJob], _ results: [ChunkSender.Result?]) async {
+        let now = clock.nowMilliseconds
+        var dues: [String: Int64] = [:]
+        for (job, result) in zip(jobs, results) {
+            guard let delay = result?.retryInMs else { continue }
+            dues[job.batchID] = max(dues[job.batchID] ?? 0, now + delay)
+        }
+        guard !dues.isEmpty else { return }
+        do { try await claims.expectBack(dues) } catch {
+            logger.warning("when handed-back chunks are due was not written", metadata: ["error": "\(error)"])
+        }
     }
 
     func settle(_ messages: [ReceivedMessage], _ results: [ChunkSender.Result?]) async throws {
