@@ -425,7 +425,8 @@ public struct StoredMessage: Sendable {
     public var data: [UInt8]
 }
 
-/// A pull subscription on a durable consumer.
+/// A pull subscription on a durable consumer. One caller fetches at a time (a consumer loop, a sender lane);
+/// its messages may be settled from any thread.
 public final class PullConsumer: @unchecked Sendable {
     private let subscription: OpaquePointer
     /// Kept alive while any of this consumer's messages may still be settled through its connection.

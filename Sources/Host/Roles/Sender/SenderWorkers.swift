@@ -132,7 +132,9 @@ public struct SenderWorkers: Service {
                 // A job no worker can read would come back forever: it goes to the dead letters as it is.
                 logger.error("unreadable chunk job dead-lettered", metadata: ["subject": "\(message.subject)", "error": "\(error)"])
                 try? await bus.run { jetStream in
-                    try jetStream.publish([OutgoingMessage(subject: Streams.deadLetterSubject(batchID: "unreadable"), id: nil, data: message.data)])
+                    // Named by its place in its stream: stored once, however often the term after it fails.
+                    let id = message.streamSequence > 0 ? "unreadable:\(message.subject):\(message.streamSequence)" : nil
+                    try jetStream.publish([OutgoingMessage(subject: Streams.deadLetterSubject(batchID: "unreadable"), id: id, data: message.data)])
                     try message.term()
                 }
             }
