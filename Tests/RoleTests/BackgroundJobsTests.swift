@@ -114,6 +114,42 @@ struct BackgroundJobsTests {
         #expect(books.stuckAsks.withLock { $0 } == 1)
     }
 
+    @Test("a quiet batch waiting on its limits is not restarted: one a sender handed back lately, one due back in an hour (a daily quota); one nobody handled is")
+    func waitingIsNotStuck() async throws {
+        let books = FakeBooks(journal), hot = FakeHotCounters(journal), publisher = FakePublisher(journal)
+        let now = clock.nowMilliseconds
+        books.stuckBatches.withLock { $0 = [("handled", "u1"), ("quota", "u1"), ("gone", "u2"), ("lost", "u3")] }
+        hot.counters.withLock {
+            $0 = ["handled": BatchCounters(["last": Int(now - 60_000), "due": Int(now - 59_000)]),
+                  "quota": BatchCounters(["last": Int(now - 7_200_000), "due": Int(now + 3_600_000)]),
+                  "gone": BatchCounters(["last": Int(now - 300_000), "due": Int(now - 300_000)])]
+        }
+        let background = jobs(books, hot, FakeTenantQueues(journal), publisher)
+        try await background.recoverStuck()
+        // "lost": no hot state at all (Redis lost it), so the quiet alone decides.
+        #expect(journal.all == ["rebuild gone", "restart gone", "activate gone", "publish batch:gone:3", "rebuild lost", "restart lost", "activate lost", "publish batch:lost:3"])
+
+        // The quota's hour passes and no sender comes back to it: stuck once `stuck_after_ms` is over after it was due.
+        books.stuckBatches.withLock { $0 = [("quota", "u1")] }
+        clock.advance(by: 3_600_000 + 299_999)
+        try await background.recoverStuck()
+        #expect(!journal.all.contains("restart quota"))
+        clock.advance(by: 1)
+        try await background.recoverStuck()
+        #expect(journal.all.suffix(3) == ["restart quota", "activate quota", "publish batch:quota:3"])
+    }
+
+    @Test("the liveness rule: the later of the last handling and the due time, plus stuck_after_ms", arguments: [
+        (lastHandled: Int64(0), due: Int64(0), stuck: true),
+        (lastHandled: Int64(700_001), due: Int64(0), stuck: false),
+        (lastHandled: Int64(700_000), due: Int64(0), stuck: true),
+        (lastHandled: Int64(0), due: Int64(999_999), stuck: false),
+        (lastHandled: Int64(100), due: Int64(700_000), stuck: true),
+    ])
+    func livenessRule(lastHandled: Int64, due: Int64, stuck: Bool) {
+        #expect(BatchLiveness.isStuck(nowMs: 1_000_000, lastHandledMs: lastHandled, dueMs: due, stuckAfterMs: 300_000) == stuck)
+    }
+
     @Test("an idle tenant without work loses its queue; one with work, one seen lately, keep theirs; one announced meanwhile gets it back")
     func idleTenants() async throws {
         let tenants = FakeTenantQueues(journal)

@@ -45,7 +45,7 @@ struct DeadLetterCommand: AsyncParsableCommand {
 
     struct Redrive: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Send dead-lettered recipients again with fresh attempts, and remove their dead letters.")
+            abstract: "Send dead-lettered recipients again with fresh attempts (those whose rows are failed), and remove their dead letters.")
         @Option(help: "Only this batch's dead letters.") var batch: String?
         @Option(help: "At most this many dead letters.") var limit: Int = 1_000
         @Option(help: "The host config whose [api] redis_key_prefix the deployment uses.") var config: String?
@@ -55,6 +55,7 @@ struct DeadLetterCommand: AsyncParsableCommand {
             let done = try await OperatorResources.deadLetters(resources).redrive(batch: batch, limit: limit)
             try await resources.shutdown()
             Output.line("re-drove \(done.letters) dead letters (\(done.recipients) recipients)")
+            if done.kept > 0 { Output.line("kept \(done.kept) dead letters: a recipient of each still waits to be sent; re-drive them once it is decided") }
         }
     }
 }

@@ -11,6 +11,9 @@ public struct ChunkJob: Sendable, Equatable {
     /// The message every recipient gets, before its own fields; `to` is empty.
     public var common: OutboundMessage
     public var recipients: [Recipient]
+    /// How many times these recipients were re-driven from the dead letters (0 for a job of the expansion): what
+    /// tells a later dead letter of the same recipients from an earlier one (`DeadLetter`'s message id).
+    public var redriveRound = 0
 
     public struct Recipient: Sendable, Equatable {
         public var position: Int
@@ -40,7 +43,8 @@ public struct ChunkJob: Sendable, Equatable {
         self.recipients = recipients
     }
 
-    /// `Nats-Msg-Id`: a re-expansion of the same page yields the same ids, which JetStream drops.
+    /// `Nats-Msg-Id` of a job of one message (the priority queue). Bulk chunks are named by the processor, after
+    /// the window of rows they come from.
     public var messageID: String { "\(batchID):\(recipients.first?.position ?? 0)" }
 
     /// The idempotency key a provider receives: the same for a recipient on every attempt and after any restart.
@@ -66,6 +70,7 @@ public struct ChunkJob: Sendable, Equatable {
         writer.member("b", batchID)
         writer.member("u", userID)
         writer.member("c", sendConfigID)
+        if redriveRound > 0 { writer.member("g", number: Int64(redriveRound)) }
         writer.key("m")
         writer.beginObject()
         writer.member("channel", common.channel.rawValue)
@@ -135,6 +140,7 @@ public struct ChunkJob: Sendable, Equatable {
         }
         guard !recipients.isEmpty else { throw ChunkJobError("a chunk job has at least one recipient") }
         self.init(batchID: batchID, userID: userID, sendConfigID: configID, common: common, recipients: recipients)
+        if case .number(let round)? = value["g"], let round = Int(exactly: round), round > 0 { redriveRound = round }
     }
 }
 

@@ -188,7 +188,29 @@ public final class JetStream: @unchecked Sendable {
         guard status == NATS_OK, let subscription else {
             throw NATSError("consumer \(definition.durable) on \(definition.stream) is not usable: \(lastError(status)) (JetStream code \(errorCode.rawValue))")
         }
-        return PullConsumer(subscription: subscription)
+        return PullConsumer(subscription: subscription, jetStream: self,
+                            nextSubject: "$JS.API.CONSUMER.MSG.NEXT.\(definition.stream).\(definition.durable)")
+    }
+
+    /// A plain (not JetStream) subscription on a fresh inbox, read with `natsSubscription_NextMsg`.
+    fileprivate func inboxSubscription() throws(NATSError) -> (subscription: OpaquePointer, name: String) {
+        var inbox: UnsafeMutablePointer<natsInbox>?
+        guard natsInbox_Create(&inbox) == NATS_OK, let inbox else { throw NATSError("libnats could not make an inbox") }
+        defer { natsInbox_Destroy(inbox) }
+        let name = String(cString: inbox)
+        var subscription: OpaquePointer?
+        let status = natsConnection_SubscribeSync(&subscription, connection, name)
+        guard status == NATS_OK, let subscription else { throw NATSError("subscribing to an inbox failed: \(lastError(status))") }
+        return (subscription, name)
+    }
+
+    /// Publishes a core NATS message (a pull request, an ack) without waiting for the server.
+    fileprivate func publishCore(subject: String, reply: String?, body: String) throws(NATSError) {
+        let status = body.withCString { text in
+            if let reply { natsConnection_PublishRequest(connection, subject, reply, text, Int32(strlen(text))) }
+            else { natsConnection_Publish(connection, subject, text, Int32(strlen(text))) }
+        }
+        guard status == NATS_OK else { throw NATSError("publish to \(subject) failed: \(lastError(status))") }
     }
 
     /// Creates the durable pull consumer, or updates an existing one to `definition`: safe to call at every start.
@@ -403,16 +425,26 @@ public struct StoredMessage: Sendable {
     public var data: [UInt8]
 }
 
-/// A pull subscription on a durable consumer.
+/// A pull subscription on a durable consumer. One caller fetches at a time (a consumer loop, a sender lane);
+/// its messages may be settled from any thread.
 public final class PullConsumer: @unchecked Sendable {
     private let subscription: OpaquePointer
+    /// Kept alive while any of this consumer's messages may still be settled through its connection.
+    fileprivate let jetStream: JetStream
+    /// `$JS.API.CONSUMER.MSG.NEXT.<stream>.<durable>`: where `fetchAvailable` sends its requests.
+    private let nextSubject: String
+    /// Where `fetchAvailable`'s requests are answered, made on first use and made anew after one that did not end.
+    private var inbox: (subscription: OpaquePointer, name: String)?
 
-    init(subscription: OpaquePointer) {
+    init(subscription: OpaquePointer, jetStream: JetStream, nextSubject: String) {
         self.subscription = subscription
+        self.jetStream = jetStream
+        self.nextSubject = nextSubject
     }
 
     deinit {
         natsSubscription_Destroy(subscription)
+        if let inbox { natsSubscription_Destroy(inbox.subscription) }
     }
 
     /// Up to `batch` messages, waiting at most `timeoutMs` for the first; empty when none came.
@@ -428,21 +460,72 @@ public final class PullConsumer: @unchecked Sendable {
     }
 
     /// Up to `batch` messages that are there now, without waiting for more; empty when none are.
-    public func fetchAvailable(batch: Int) throws(NATSError) -> [ReceivedMessage] {
-        var request = jsFetchRequest()
-        jsFetchRequest_Init(&request)
-        request.Batch = Int32(batch)
-        request.NoWait = true
-        // No expiry: with one, the server holds a no-wait request that finds nothing until it expires.
-        request.Expires = 0
-        var list = natsMsgList()
-        let status = natsSubscription_FetchRequest(&list, subscription, &request)
-        if status == NATS_TIMEOUT || status == NATS_NOT_FOUND { return [] }
-        guard status == NATS_OK else {
-            throw NATSError("fetch failed: \(JetStream.lastError(status))")
+    ///
+    /// One no-wait pull request (no expiry: with one, the server holds a request that finds nothing until it
+    /// expires), read until the server ends it: `batch` messages, or a status after fewer (404 none, 408 the
+    /// rest not there). Everything the request delivered is in the answer, none is left in an inbox that a
+    /// rebind would drop while JetStream waits out its ack wait. A request the server has not ended within
+    /// `timeoutMs` (NATS away) has its inbox drained: what reached it is returned too, and the next request
+    /// gets a new inbox.
+    public func fetchAvailable(batch: Int, timeoutMs: Int64 = 5_000) throws(NATSError) -> [ReceivedMessage] {
+        let inbox: (subscription: OpaquePointer, name: String)
+        if let bound = self.inbox { inbox = bound } else {
+            inbox = try jetStream.inboxSubscription()
+            self.inbox = inbox
         }
-        return Self.take(&list, from: self)
+        try jetStream.publishCore(subject: nextSubject, reply: inbox.name, body: "{\"batch\":\(batch),\"no_wait\":true}")
+        var received: [ReceivedMessage] = []
+        let deadline = Self.nowMs() + timeoutMs
+        while received.count < batch {
+            let remaining = deadline - Self.nowMs()
+            guard remaining > 0 else {
+                received += drain(inbox.subscription)
+                self.inbox = nil
+                return received
+            }
+            var msg: OpaquePointer?
+            let status = natsSubscription_NextMsg(&msg, inbox.subscription, remaining)
+            if status == NATS_TIMEOUT { continue }
+            if status == NATS_NO_RESPONDERS { throw NATSError("fetch failed: the consumer is gone (\(nextSubject))") }
+            guard status == NATS_OK, let msg else { throw NATSError("fetch failed: \(JetStream.lastError(status))") }
+            if let code = Self.statusCode(of: msg) {
+                natsMsg_Destroy(msg)
+                // 404 (nothing there) and 408 (the rest is not there, or other requests wait for it) end the request;
+                // 100 is a heartbeat; 409 and the rest say why it failed.
+                if code == "100" { continue }
+                if code == "404" || code == "408" { break }
+                throw NATSError("fetch failed: JetStream answered \(code)")
+            }
+            received.append(ReceivedMessage(msg, from: self, settlesThroughConnection: true))
+        }
+        return received
     }
+
+    /// Unsubscribes an inbox whose request may still deliver, and returns what reached it before the server
+    /// saw the unsubscribe (libnats flushes, then hands over what is pending).
+    private func drain(_ inbox: OpaquePointer) -> [ReceivedMessage] {
+        var received: [ReceivedMessage] = []
+        if natsSubscription_Drain(inbox) == NATS_OK {
+            while true {
+                var msg: OpaquePointer?
+                guard natsSubscription_NextMsg(&msg, inbox, 2_000) == NATS_OK, let msg else { break }
+                if Self.statusCode(of: msg) != nil { natsMsg_Destroy(msg); continue }
+                received.append(ReceivedMessage(msg, from: self, settlesThroughConnection: true))
+            }
+        }
+        natsSubscription_Destroy(inbox)
+        return received
+    }
+
+    /// The status of a JetStream control message (no data, a `Status` header), nil for a message of the stream.
+    private static func statusCode(of msg: OpaquePointer) -> String? {
+        guard natsMsg_GetDataLength(msg) == 0 else { return nil }
+        var value: UnsafePointer<CChar>?
+        guard natsMsgHeader_Get(msg, "Status", &value) == NATS_OK, let value else { return nil }
+        return String(String(cString: value).prefix(3))
+    }
+
+    private static func nowMs() -> Int64 { Int64(DispatchTime.now().uptimeNanoseconds / 1_000_000) }
 
     private static func take(_ list: inout natsMsgList, from consumer: PullConsumer) -> [ReceivedMessage] {
         var received: [ReceivedMessage] = []
@@ -450,7 +533,7 @@ public final class PullConsumer: @unchecked Sendable {
         for index in 0..<Int(list.Count) {
             guard let msg = list.Msgs[index] else { continue }
             list.Msgs[index] = nil
-            received.append(ReceivedMessage(msg, from: consumer))
+            received.append(ReceivedMessage(msg, from: consumer, settlesThroughConnection: false))
         }
         natsMsgList_Destroy(&list)
         return received
@@ -470,6 +553,9 @@ public final class ReceivedMessage: @unchecked Sendable {
     /// libnats settles a message through the subscription it came on (the message does not own it): the
     /// subscription lives as long as any of its messages, however soon its binder lets it go.
     private let consumer: PullConsumer
+    /// Delivered to a plain inbox (`fetchAvailable`), which libnats's acks do not know: settled by publishing
+    /// the acknowledgement to the message's reply subject, as libnats does for its own.
+    private let settlesThroughConnection: Bool
     public let data: [UInt8]
     public let subject: String
     /// How many times JetStream has delivered it (1 the first time).
@@ -477,9 +563,10 @@ public final class ReceivedMessage: @unchecked Sendable {
     /// Its sequence in its stream, which names it across deliveries (0 when the metadata is missing).
     public let streamSequence: UInt64
 
-    init(_ msg: OpaquePointer, from consumer: PullConsumer) {
+    init(_ msg: OpaquePointer, from consumer: PullConsumer, settlesThroughConnection: Bool) {
         self.msg = msg
         self.consumer = consumer
+        self.settlesThroughConnection = settlesThroughConnection
         data = PullConsumer.bytes(of: msg)
         subject = String(cString: natsMsg_GetSubject(msg))
         var meta: UnsafeMutablePointer<jsMsgMetaData>?
@@ -497,10 +584,29 @@ public final class ReceivedMessage: @unchecked Sendable {
         natsMsg_Destroy(msg)
     }
 
-    public func ack() throws(NATSError) { try check(natsMsg_Ack(msg, nil), "ack") }
-    public func nak(delayMs: Int64) throws(NATSError) { try check(natsMsg_NakWithDelay(msg, delayMs, nil), "nak") }
-    public func inProgress() throws(NATSError) { try check(natsMsg_InProgress(msg, nil), "in-progress") }
-    public func term() throws(NATSError) { try check(natsMsg_Term(msg, nil), "term") }
+    public func ack() throws(NATSError) {
+        if settlesThroughConnection { return try reply("+ACK", "ack") }
+        try check(natsMsg_Ack(msg, nil), "ack")
+    }
+    public func nak(delayMs: Int64) throws(NATSError) {
+        if settlesThroughConnection { return try reply(delayMs > 0 ? "-NAK {\"delay\":\(delayMs * 1_000_000)}" : "-NAK", "nak") }
+        try check(natsMsg_NakWithDelay(msg, delayMs, nil), "nak")
+    }
+    public func inProgress() throws(NATSError) {
+        if settlesThroughConnection { return try reply("+WPI", "in-progress") }
+        try check(natsMsg_InProgress(msg, nil), "in-progress")
+    }
+    public func term() throws(NATSError) {
+        if settlesThroughConnection { return try reply("+TERM", "term") }
+        try check(natsMsg_Term(msg, nil), "term")
+    }
+
+    private func reply(_ body: String, _ what: String) throws(NATSError) {
+        guard let reply = natsMsg_GetReply(msg) else { throw NATSError("\(what) failed: the message has no reply subject") }
+        do { try consumer.jetStream.publishCore(subject: String(cString: reply), reply: nil, body: body) } catch {
+            throw NATSError("\(what) failed: \(error)")
+        }
+    }
 
     private func check(_ status: natsStatus, _ what: String) throws(NATSError) {
         guard status == NATS_OK else { throw NATSError("\(what) failed: \(JetStream.text(status))") }

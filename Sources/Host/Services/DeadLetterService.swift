@@ -31,28 +31,43 @@ package struct DeadLetterService: Sendable {
     }
 
     /// Sends dead-lettered recipients again with fresh attempts and removes their dead letters: how many
-    /// letters and recipients.
-    package func redrive(batch: String?, limit: Int) async throws -> (letters: Int, recipients: Int) {
-        var recipients = 0
+    /// letters were removed and recipients sent again, and how many letters were kept because a recipient of
+    /// theirs still waits to be sent (`DeadLetter.plan`). A recipient whose row is not failed is not sent again.
+    package func redrive(batch: String?, limit: Int) async throws -> (letters: Int, recipients: Int, kept: Int) {
+        var recipients = 0, removed = 0, kept = 0
         let letters = try await letters(batch: batch, limit: limit)
         let ledger = BatchLedger(database: database)
         for (sequence, letter) in letters {
-            let job = letter.job, positions = job.recipients.map(\.position)
-            if !(try await delivery.isTrusted(job.batchID)) { try await HotStateRebuild(ledger: ledger, delivery: delivery).rebuild(batchID: job.batchID) }
-            let outcomes = try await delivery.outcomes(batchID: job.batchID, positions: positions)
-            let failed = outcomes.filter { if case .failed? = $0 { true } else { false } }.count
-            try await delivery.forget(batchID: job.batchID, positions: positions, failedDelta: failed)
-            try await ledger.redrive(batchID: job.batchID, positions: positions)
-            // The tenant's work is announced and its consumer made before its job is published.
-            try await tenants.announce(userID: job.userID)
-            let message = OutgoingMessage(subject: Streams.tenantSubject(userID: job.userID), id: "redrive:\(sequence)", data: job.encoded())
+            let batchID = letter.job.batchID
+            let standing = try await ledger.statuses(batchID: batchID, positions: letter.job.recipients.map(\.position))
+            guard case .redrive(let positions) = letter.plan(standing: standing) else {
+                kept += 1
+                continue
+            }
+            if !positions.isEmpty {
+                if !(try await delivery.isTrusted(batchID)) { try await HotStateRebuild(ledger: ledger, delivery: delivery).rebuild(batchID: batchID) }
+                let outcomes = try await delivery.outcomes(batchID: batchID, positions: positions)
+                let failed = outcomes.filter { if case .failed? = $0 { true } else { false } }.count
+                try await delivery.forget(batchID: batchID, positions: positions, failedDelta: failed)
+                try await ledger.redrive(batchID: batchID, positions: positions)
+                // The tenant's work is announced and its consumer made before its job is published.
+                try await tenants.announce(userID: letter.job.userID)
+            }
+            var job = letter.job
+            let chosen = Set(positions)
+            job.recipients = job.recipients.filter { chosen.contains($0.position) }
+            // A later dead letter of these recipients is a new one, not a repeat of this one.
+            job.redriveRound += 1
+            let message = job.recipients.isEmpty ? nil
+                : OutgoingMessage(subject: Streams.tenantSubject(userID: job.userID), id: "redrive:\(sequence)", data: job.encoded())
             try await bus.run { jetStream in
-                try jetStream.publish([message])
+                if let message { try jetStream.publish([message]) }
                 try jetStream.delete(stream: Streams.deadLetters, sequence: sequence)
             }
             recipients += positions.count
+            removed += 1
         }
-        return (letters.count, recipients)
+        return (removed, recipients, kept)
     }
 
     /// The newest orphaned webhook events (no recipient matched), as JSON lines.

@@ -1,5 +1,8 @@
+import Domain
 import Foundation
+import Messaging
 import NIOPosix
+import ProviderModel
 import Persistence
 import TestSupport
 import Testing
@@ -48,5 +51,37 @@ extension PipelineTests {
         #expect(stats["messages_accepted"] == sent && stats["duplicate_sends"] == 0)
         #expect(try harness.cli(["dlq", "list", "--batch", batch]).output.split(separator: "\n").count == 1, "one letter left")
         try await threads.shutdownGracefully()
+    }
+
+    @Test("a dead letter of recipients a retry sent after all (a sender stopped between the letter and the outcome), published twice: one letter, and its redrive sends nobody again")
+    func redriveSkipsRecipientsSentSince() async throws {
+        let sandbox = try TestSandbox()
+        let harness = try PipelineHarness().started()
+        defer { harness.finish() }
+        let config = try await harness.sendConfig("resend", sandbox: sandbox.url)
+        let count = 20
+        let batch = try await harness.sentBatch(config: config, payload: Self.emailPayload, csv: Self.csv(count: count))
+        try await Self.expectSentOnce(harness, sandbox, batch: batch, count: count)
+
+        // The letter the stopped sender stored for three of them before their outcome; the retry then sent them.
+        let userID = try #require(try harness.query("SELECT user_id FROM batches WHERE id = $1", [batch]).first?[0] ?? nil)
+        let rows = try harness.query("SELECT position, address FROM recipients WHERE batch_id = $1 ORDER BY position LIMIT 3", [batch])
+        let recipients = rows.enumerated().map { index, row in
+            ChunkJob.Recipient(position: Int(row[0] ?? "") ?? -1, address: row[1] ?? "", subject: "Hello Name \(index)", html: "<p>Hi Name \(index)</p>")
+        }
+        let job = ChunkJob(batchID: batch, userID: userID, sendConfigID: config,
+                           common: OutboundMessage(id: "-", channel: .email, from: "news@example.com"), recipients: recipients)
+        let letter = DeadLetter(job: job, exhausted: recipients.map { ($0, "503 five times") })
+        let jetStream = try JetStream(url: try StackEnvironment.value("NATS_URL"))
+        // Stored twice: the round recorded again after the crash, or a publish retried.
+        try jetStream.publish([letter.message])
+        try jetStream.publish([letter.message])
+        #expect(try harness.cli(["dlq", "list", "--batch", batch]).output.split(separator: "\n").count == 1, "one letter")
+
+        let redriven = try harness.cli(["dlq", "redrive", "--batch", batch])
+        #expect(redriven.status == 0 && redriven.output.contains("re-drove 1 dead letters (0 recipients)"), "\(redriven.output)")
+        #expect(try harness.cli(["dlq", "list", "--batch", batch]).output.split(separator: "\n").isEmpty, "no letter left")
+        // Had the redrive sent them, the batch would have gone back to processing and completed again after the sends.
+        try await Self.expectSentOnce(harness, sandbox, batch: batch, count: count)
     }
 }

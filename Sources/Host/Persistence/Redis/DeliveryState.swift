@@ -218,6 +218,21 @@ public struct DeliveryState: Sendable {
         return result
     }
 
+    /// When each batch's chunks handed back this round are due again (Unix ms): kept as the latest such time in
+    /// the batch's counters (`due`), so stuck-batch recovery tells a batch waiting on its limits from one whose
+    /// jobs are gone. One script call per batch, one round trip; a batch without hot state gets none.
+    public func expectBack(_ dues: [String: Int64]) async throws {
+        let calls = dues.map { batchID, due in (keys: [keys(batchID).counters], arguments: [String(due)]) }
+        guard !calls.isEmpty else { return }
+        _ = try await redis.withConnection { redis in try redis.evaluateAll(Self.expectBackScript, calls: calls) }
+    }
+
+    static let expectBackScript = RedisScript("""
+        if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+        if tonumber(ARGV[1]) > tonumber(redis.call('HGET', KEYS[1], 'due') or '0') then redis.call('HSET', KEYS[1], 'due', ARGV[1]) end
+        return 1
+        """)
+
     /// A batch new to the pipeline (no recipient of it sent yet): active, and its empty state vouched for.
     public func open(_ batchID: String) async throws {
         let k = keys(batchID)
@@ -568,6 +583,8 @@ public struct BatchCounters: Sendable, Equatable {
     public var sent = 0, failed = 0, cancelled = 0, suppressed = 0, retried = 0, throttled = 0
     /// When an outcome was last recorded (Unix ms), 0 for never.
     public var lastOutcomeMs = 0
+    /// The latest time a chunk of the batch was handed back until (Unix ms, `expectBack`), 0 for none.
+    public var dueMs = 0
     /// Whether the batch's state is vouched for in Redis's current epoch: otherwise Redis lost outcomes of it (or
     /// may have), and the counters are not stored until the state is rebuilt from the rows.
     public var trusted = true
@@ -581,6 +598,7 @@ public struct BatchCounters: Sendable, Equatable {
         retried = fields["retried"] ?? 0
         throttled = fields["throttled"] ?? 0
         lastOutcomeMs = fields["last"] ?? 0
+        dueMs = fields["due"] ?? 0
     }
 
     /// Recipients with a final outcome.

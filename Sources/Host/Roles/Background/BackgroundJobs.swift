@@ -140,8 +140,17 @@ public struct BackgroundJobs: Service {
         return false
     }
 
+    /// Restarts the batches quiet for `stuckAfterMs` whose chunks no sender handled lately and none is due
+    /// back later (`BatchLiveness`): one waiting on its limits is left to wait.
     public func recoverStuck() async throws {
-        for batch in try await books.stuck(quietMs: settings.stuckAfterMs) {
+        let quiet = try await books.stuck(quietMs: settings.stuckAfterMs)
+        guard !quiet.isEmpty else { return }
+        let counters = try await hot.counters(quiet.map(\.id))
+        let now = clock.nowMilliseconds
+        for batch in quiet {
+            let seen = counters[batch.id] ?? BatchCounters()
+            guard BatchLiveness.isStuck(nowMs: now, lastHandledMs: Int64(seen.lastOutcomeMs), dueMs: Int64(seen.dueMs),
+                                        stuckAfterMs: settings.stuckAfterMs) else { continue }
             // Outcomes Redis lost would keep it short of what it owes for good: its counters are tallied anew.
             try await repair.rebuild(batchID: batch.id)
             guard let round = try await books.restartExpansion(batchID: batch.id) else { continue }

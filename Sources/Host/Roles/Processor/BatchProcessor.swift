@@ -129,17 +129,27 @@ public struct BatchProcessor: Service {
                 return true
             }
             nextPage = read(after: last.position)
-            var chunks: [ChunkJob] = []
+            // A chunk is a window of `chunkSize` rows of the page, whatever their status, named after the window's
+            // first row: an expansion started over (stuck-batch recovery, a processor replaced) cuts the same windows
+            // and publishes what still waits in each under the same id, which JetStream drops while the first is
+            // remembered, rather than ids shifted by what was decided since, which it would store beside the first.
+            var chunks: [(id: String, job: ChunkJob)] = []
             var current: [ChunkJob.Recipient] = []
+            var window = rows[0].position
             var decided: [BatchLedger.RowUpdate] = []
             var entries: [DeliveryState.Entry] = []
             func flush() {
                 guard !current.isEmpty else { return }
-                chunks.append(ChunkJob(batchID: batchID, userID: plan.userID, sendConfigID: plan.sendConfigID,
-                                       common: template.common, recipients: current))
+                chunks.append(("\(batchID):\(window)", ChunkJob(batchID: batchID, userID: plan.userID, sendConfigID: plan.sendConfigID,
+                                                                  common: template.common, recipients: current)))
                 current.removeAll(keepingCapacity: true)
             }
-            for row in rows where row.recipientStatus?.isWaiting == true {
+            for (index, row) in rows.enumerated() {
+                if index % chunkSize == 0 {
+                    flush()
+                    window = row.position
+                }
+                guard row.recipientStatus?.isWaiting == true else { continue }
                 if row.suppressedNow {
                     decided.append(.init(position: row.position, status: .suppressed, lastError: "the address was suppressed after upload", attempts: 0))
                     entries.append(.final(position: row.position, .suppressed))
@@ -151,11 +161,10 @@ public struct BatchProcessor: Service {
                     entries.append(.final(position: row.position, .failed(reason: problem.description)))
                 case .success(let recipient):
                     current.append(recipient)
-                    if current.count == chunkSize { flush() }
                 }
             }
             flush()
-            let messages = chunks.map { OutgoingMessage(subject: subject, id: $0.messageID, data: $0.encoded()) }
+            let messages = chunks.map { OutgoingMessage(subject: subject, id: $0.id, data: $0.job.encoded()) }
             try await bus.publish(messages)
             try await state.record([batchID: entries], nowMs: clock.nowMilliseconds)
             guard let written = try await books.commitPage(batchID: batchID, from: cursor, to: last.position, decided: decided) else {
@@ -164,7 +173,7 @@ public struct BatchProcessor: Service {
             }
             // The page's cursor moved once: its recipients are counted once, however often the page was tried.
             let now = clock.nowMilliseconds
-            var events = chunks.flatMap { $0.recipients.map { plan.event($0.position, .queued, atMs: now) } }
+            var events = chunks.flatMap { $0.job.recipients.map { plan.event($0.position, .queued, atMs: now) } }
             events += written.compactMap { row in
                 AnalyticsEventType.outcome(row.status).map { plan.event(row.position, $0, reason: row.lastError ?? "", atMs: now) }
             }

@@ -12,6 +12,8 @@ public protocol ClaimBook: Sendable {
     func extend(_ chunks: [(batchID: String, positions: [Int])], from: [Int64], to: Int64) async throws
     /// Writes down each request to a provider that batches (batch → positions in the order sent) before it is sent.
     func keepTogether(_ requests: [String: [[Int]]]) async throws
+    /// When each batch's chunks handed back are due again (batch → Unix ms): stuck-batch recovery reads it as liveness.
+    func expectBack(_ dues: [String: Int64]) async throws
 }
 
 /// The send limits: the levels a send-config's messages pass, and what each chunk may send now.

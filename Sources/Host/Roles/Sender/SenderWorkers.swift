@@ -10,8 +10,8 @@ import ServiceLifecycle
 
 /// The sender role: lanes that each pull a round of chunk jobs, claim their
 /// recipients in Redis (one script call per chunk, one round trip per round),
-/// send what is theirs to send, record every outcome in Redis then in
-/// PostgreSQL (one bulk statement per batch), and only then settle the jobs:
+/// send what is theirs to send, record the dead letters, then every outcome in
+/// Redis, then in PostgreSQL (one bulk statement per batch), and only then settle the jobs:
 /// ack what is finished, nak with a delay what still has recipients to send.
 /// On shutdown each lane finishes its round and stops fetching.
 public struct SenderWorkers: Service {
@@ -132,7 +132,9 @@ public struct SenderWorkers: Service {
                 // A job no worker can read would come back forever: it goes to the dead letters as it is.
                 logger.error("unreadable chunk job dead-lettered", metadata: ["subject": "\(message.subject)", "error": "\(error)"])
                 try? await bus.run { jetStream in
-                    try jetStream.publish([OutgoingMessage(subject: Streams.deadLetterSubject(batchID: "unreadable"), id: nil, data: message.data)])
+                    // Named by its place in its stream: stored once, however often the term after it fails.
+                    let id = message.streamSequence > 0 ? "unreadable:\(message.subject):\(message.streamSequence)" : nil
+                    try jetStream.publish([OutgoingMessage(subject: Streams.deadLetterSubject(batchID: "unreadable"), id: id, data: message.data)])
                     try message.term()
                 }
             }
@@ -170,6 +172,7 @@ public struct SenderWorkers: Service {
                 }
             }
             try await record(jobs.map(\.job), results, routes: routes)
+            await expectBack(jobs.map(\.job), results)
             try await settle(jobs.map(\.message), results)
             return results.compactMap { $0?.retryInMs }
         } catch {
@@ -265,41 +268,27 @@ public struct SenderWorkers: Service {
         return result
     }
 
-    /// Redis first (the truth of "already sent"), then the rows, then the dead letters.
+    /// The dead letters, Redis, the rows and the events, in that order (`OutcomeRecorder`).
     func record(_ jobs: [ChunkJob], _ results: [ChunkSender.Result?],
                 routes: [String: Result<SendConfigInstances.Route, SendConfigProblem>] = [:]) async throws {
-        var entries: [String: [DeliveryState.Entry]] = [:]
-        var rows: [String: [BatchLedger.RowUpdate]] = [:]
-        var dead: [OutgoingMessage] = []
-        for (job, result) in zip(jobs, results) {
-            guard let result else { continue }
-            entries[job.batchID, default: []] += result.entries
-            rows[job.batchID, default: []] += result.rows
-            if !result.exhausted.isEmpty {
-                SenderMetrics.deadLetters((try? routes[job.sendConfigID]?.get().provider) ?? "", count: result.exhausted.count)
-                dead.append(DeadLetter(job: job, exhausted: result.exhausted).message)
-            }
-        }
+        try await OutcomeRecorder(claims: claims, books: books, events: events, publisher: publisher, clock: clock)
+            .record(jobs, results, routes: routes)
+    }
+
+    /// Writes down when the chunks handed back are due again: a batch waiting on its limits (an appointment,
+    /// a daily quota hours away) is alive to stuck-batch recovery, not restarted. Best effort: without it, a
+    /// long wait may look stuck, and the recovery's copies are dropped by their ids.
+    func expectBack(_ jobs: [ChunkJob], _ results: [ChunkSender.Result?]) async {
         let now = clock.nowMilliseconds
-        try await retrying { try await claims.record(entries, nowMs: now) }
-        let writes = rows
-        var written: [String: [BatchLedger.Written]] = [:]
-        try await retrying { written = try await books.write(writes) }
-        // Only rows this write changed are events: a chunk redone after a crash counts nothing twice.
-        var events: [AnalyticsEvent] = []
-        for job in jobs {
-            guard let rows = written.removeValue(forKey: job.batchID) else { continue }
-            let provider = (try? routes[job.sendConfigID]?.get().provider) ?? ""
-            for row in rows {
-                guard let type = AnalyticsEventType.outcome(row.status) else { continue }
-                events.append(AnalyticsEvent(timeMs: now, userID: job.userID, batchID: job.batchID, recipient: row.position,
-                                             sendConfigID: job.sendConfigID, provider: provider, type: type,
-                                             reason: type == .sent ? "" : row.lastError ?? "", providerMessageID: row.providerMessageID ?? ""))
-            }
+        var dues: [String: Int64] = [:]
+        for (job, result) in zip(jobs, results) {
+            guard let delay = result?.retryInMs else { continue }
+            dues[job.batchID] = max(dues[job.batchID] ?? 0, now + delay)
         }
-        self.events.record(events)
-        let letters = dead
-        if !letters.isEmpty { try await retrying { try await publisher.publish(letters) } }
+        guard !dues.isEmpty else { return }
+        do { try await claims.expectBack(dues) } catch {
+            logger.warning("when handed-back chunks are due was not written", metadata: ["error": "\(error)"])
+        }
     }
 
     func settle(_ messages: [ReceivedMessage], _ results: [ChunkSender.Result?]) async throws {
@@ -307,18 +296,6 @@ public struct SenderWorkers: Service {
             for (message, result) in zip(messages, results) {
                 guard let result else { try? message.nak(delayMs: 2_000); continue }
                 if let delay = result.retryInMs { try? message.nak(delayMs: delay) } else { try? message.ack() }
-            }
-        }
-    }
-
-    /// A short retry for writes that follow a send: the send is done, so its record is worth a few tries.
-    private func retrying(_ body: () async throws -> Void) async throws {
-        var delay: Int64 = 100
-        for attempt in 1...5 {
-            do { return try await body() } catch {
-                if attempt == 5 { throw error }
-                await clock.sleep(milliseconds: delay)
-                delay *= 2
             }
         }
     }

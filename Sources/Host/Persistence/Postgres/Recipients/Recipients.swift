@@ -193,6 +193,21 @@ public enum Recipients {
     }
 
     /// Failed recipients wait again with fresh attempts (a dead letter re-driven).
+    /// Where some recipients stand now: each one's status, and whether a provider took it (it has a provider
+    /// message id). Positions without a row are left out.
+    public static func statuses(_ db: PostgresConnection, batchID: String, positions: [Int]) throws(PostgresError)
+        -> [Int: (status: RecipientStatus, accepted: Bool)] {
+        var found: [Int: (status: RecipientStatus, accepted: Bool)] = [:]
+        for row in try db.query("""
+            SELECT position, status, provider_message_id IS NOT NULL FROM recipients
+            WHERE batch_id = $1 AND position = ANY($2::bigint[])
+            """, [batchID, PostgresArray.literal(positions)]) {
+            guard let position = row[0].flatMap(Int.init), let status = row[1].flatMap(RecipientStatus.init(rawValue:)) else { continue }
+            found[position] = (status, row[2] == "t")
+        }
+        return found
+    }
+
     public static func requeueFailed(_ db: PostgresConnection, batchID: String, positions: [Int]) throws(PostgresError) {
         _ = try db.query("""
             UPDATE recipients SET status = \(RecipientStatus.queued.sql), attempts = 0, last_error = NULL, updated_at = now()

@@ -1,0 +1,74 @@
+import Analytics
+import Domain
+import HostCore
+import Logging
+import Messaging
+import Persistence
+import ProviderInstances
+
+/// Writes down what a round's sends became, in the order that survives a crash between any two steps: the
+/// dead letters first, then Redis (the truth of "already sent"), then the rows, then the events.
+///
+/// A dead letter is stored before its recipients' outcome: once Redis holds `done(failed)`, a redelivered job
+/// skips them, so a letter published only after it would be lost to a crash in between, and `dlq redrive`
+/// would never find its recipients. Published first, a crash before the outcome leaves a letter whose
+/// recipients are tried again: the retry either sends them (the redrive skips recipients whose rows are not
+/// failed) or exhausts them again and publishes the same letter, under the same `Nats-Msg-Id`, which
+/// JetStream drops.
+struct OutcomeRecorder: Sendable {
+    let claims: any ClaimBook
+    let books: any OutcomeBooks
+    let events: any EventRecording
+    let publisher: any JobPublishing
+    let clock: any WallClock
+
+    func record(_ jobs: [ChunkJob], _ results: [ChunkSender.Result?],
+                routes: [String: Result<SendConfigInstances.Route, SendConfigProblem>] = [:]) async throws {
+        var entries: [String: [DeliveryState.Entry]] = [:]
+        var rows: [String: [BatchLedger.RowUpdate]] = [:]
+        var dead: [OutgoingMessage] = []
+        var deadByProvider: [String: Int] = [:]
+        for (job, result) in zip(jobs, results) {
+            guard let result else { continue }
+            entries[job.batchID, default: []] += result.entries
+            rows[job.batchID, default: []] += result.rows
+            if !result.exhausted.isEmpty {
+                deadByProvider[(try? routes[job.sendConfigID]?.get().provider) ?? "", default: 0] += result.exhausted.count
+                dead.append(DeadLetter(job: job, exhausted: result.exhausted).message)
+            }
+        }
+        let letters = dead
+        if !letters.isEmpty { try await retrying { try await publisher.publish(letters) } }
+        for (provider, count) in deadByProvider { SenderMetrics.deadLetters(provider, count: count) }
+        let now = clock.nowMilliseconds
+        try await retrying { try await claims.record(entries, nowMs: now) }
+        let writes = rows
+        var written: [String: [BatchLedger.Written]] = [:]
+        try await retrying { written = try await books.write(writes) }
+        // Only rows this write changed are events: a chunk redone after a crash counts nothing twice.
+        var events: [AnalyticsEvent] = []
+        for job in jobs {
+            guard let rows = written.removeValue(forKey: job.batchID) else { continue }
+            let provider = (try? routes[job.sendConfigID]?.get().provider) ?? ""
+            for row in rows {
+                guard let type = AnalyticsEventType.outcome(row.status) else { continue }
+                events.append(AnalyticsEvent(timeMs: now, userID: job.userID, batchID: job.batchID, recipient: row.position,
+                                             sendConfigID: job.sendConfigID, provider: provider, type: type,
+                                             reason: type == .sent ? "" : row.lastError ?? "", providerMessageID: row.providerMessageID ?? ""))
+            }
+        }
+        self.events.record(events)
+    }
+
+    /// A short retry for writes that follow a send: the send is done, so its record is worth a few tries.
+    private func retrying(_ body: () async throws -> Void) async throws {
+        var delay: Int64 = 100
+        for attempt in 1...5 {
+            do { return try await body() } catch {
+                if attempt == 5 { throw error }
+                await clock.sleep(milliseconds: delay)
+                delay *= 2
+            }
+        }
+    }
+}
