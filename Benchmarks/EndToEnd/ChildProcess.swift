@@ -10,14 +10,17 @@ final class ChildProcess: @unchecked Sendable {
     let logPath: String?
 
     /// Starts `executable arguments…`, its output in `logPath`, and waits until the log has `readyText`.
+    /// `appending`: the log is kept and added to (a process started again), and only what it writes now is
+    /// looked at for `readyText`.
     init(name: String, executable: String, arguments: [String], environment: [String: String]? = nil, logPath: String,
-         readyText: String, timeoutSeconds: Double = 30) throws {
+         readyText: String, timeoutSeconds: Double = 30, appending: Bool = false) throws {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
         if let environment { process.environment = environment }
-        _ = FileManager.default.createFile(atPath: logPath, contents: nil)
+        if !appending || !FileManager.default.fileExists(atPath: logPath) { _ = FileManager.default.createFile(atPath: logPath, contents: nil) }
         let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
+        let start = try log.seekToEnd()
         process.standardOutput = log
         process.standardError = log
         try process.run()
@@ -27,7 +30,8 @@ final class ChildProcess: @unchecked Sendable {
         pid = process.processIdentifier
         let deadline = Date().addingTimeInterval(timeoutSeconds)
         while Date() < deadline {
-            if let text = try? String(contentsOfFile: logPath, encoding: .utf8), text.contains(readyText) { return }
+            if let text = try? String(contentsOfFile: logPath, encoding: .utf8),
+               String(decoding: Array(text.utf8.dropFirst(Int(start))), as: UTF8.self).contains(readyText) { return }
             guard process.isRunning else { break }
             Thread.sleep(forTimeInterval: 0.05)
         }
@@ -63,6 +67,13 @@ final class ChildProcess: @unchecked Sendable {
     }
 
     var isRunning: Bool { kill(pid, 0) == 0 }
+
+    /// SIGKILL: gone at once, nothing drained (a crash, a node lost).
+    func kill9() {
+        guard let process, process.isRunning else { return }
+        kill(pid, SIGKILL)
+        process.waitUntilExit()
+    }
 
     /// SIGTERM, then waits for it to drain and exit.
     func stop() {

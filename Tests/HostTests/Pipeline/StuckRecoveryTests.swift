@@ -45,7 +45,8 @@ extension PipelineTests {
         let backlog = try #require(try jetStream.backlog(stream: Streams.system, consumer: "sender-\(userID)"))
         #expect(backlog.pending + UInt64(max(0, backlog.unacked)) <= UInt64(count / 10), "no more jobs than the batch's chunks: \(backlog)")
 
-        try await harness.call("PATCH", "/api/send-configs/\(config)", json: ["credentials": ["url": sandbox.url + "/receiver/orders"]])
+        // The rest sent at once, not one a second.
+        try await harness.call("PATCH", "/api/send-configs/\(config)", json: ["credentials": ["url": sandbox.url + "/receiver/orders"], "rateLimit": 1_000])
         _ = try await harness.wait(batch, seconds: 120)
         #expect(try harness.rowsByStatus(batch) == ["sent": count])
         let stats = Self.section(try await sandbox.stats(), "receiver")

@@ -1,0 +1,251 @@
+import App
+import Foundation
+import HostCore
+import Persistence
+import ProviderModel
+
+/// Runs one fault at a time against a host and a sandbox of its own: a batch of `recipients` through
+/// `provider`, under a send-config limit that binds (the batch takes about ten seconds at it), the fault
+/// injected a third of the way through and mended, then the batch followed to its end and checked where
+/// its recipients would see it: each reached once, counters equal to rows, nothing stuck.
+struct FaultMatrix {
+    let executable: String
+    let work: String
+    let environment: [String: String]
+    let databaseURL: String
+    let redisURL: String
+    let redisPrefix: String
+    let stack: StackScript
+    let provider: DeliveryRun.Provider
+    let recipients: Int
+    let short: Bool
+    let apiPort: Int
+    let sandboxPort: Int
+    let key: String
+    let http: CurlHTTPClient
+
+    /// What the sender lanes hold at once: the most a Redis that dies with them can make it send twice.
+    static let senderLanes = 2, fetchBatch = 4
+
+    /// Messages per second the send-config may send: the batch takes about ten seconds at it.
+    var rate: Int { max(20, recipients / 10) }
+
+    var sandboxURL: String { "http://127.0.0.1:\(sandboxPort)" }
+
+    func hostConfig() -> String {
+        BundledPlugins.paths().map { "[[plugin]]\npath = \"\($0)\"\n" }.joined() + """
+            [api]
+            redis_key_prefix = "\(redisPrefix)"
+            allow_test_options = true
+            rate_limit_per_key = 1000000
+            rate_limit_per_address = 1000000
+            [webhooks]
+            port = \(apiPort + 1)
+            public_url = "http://127.0.0.1:\(apiPort + 1)"
+            [fetch]
+            allow = ["http://127.0.0.1:\(sandboxPort)/sns/*"]
+            [outbound]
+            allow = ["127.0.0.0/8"]
+            allow_http = true
+            \(SendRateLimits.unlimitedTOML)
+            [pipeline]
+            sender_lanes = \(Self.senderLanes)
+            fetch_batch = \(Self.fetchBatch)
+            sync_interval_ms = 500
+            discover_interval_ms = 100
+
+            """ + (short ? "ack_wait_ms = 5000\nclaim_hold_ms = 10000\n" : "")
+    }
+
+    func startHost() throws -> ChildProcess {
+        try ChildProcess(name: "host", executable: executable,
+                         arguments: ["serve", "--port", String(apiPort), "--web-port", "0", "--config", work + "/host.toml", "--log-level", "warning"],
+                         environment: environment, logPath: work + "/host.log", readyText: "api listening", appending: true)
+    }
+
+    func startSandbox(_ fault: Fault, webhookURL: String?) throws -> ChildProcess {
+        let path = work + "/sandbox-\(fault.rawValue).toml"
+        try ("""
+            [resend]
+            rate_limit_per_second = 1000000
+            [ses]
+            max_send_rate_per_second = 10000000
+            require_confirmation = false
+            [telnyx]
+            rate_limit_per_second = 1000000
+
+            """ + fault.sandboxTables(provider: provider.rawValue, short: short)).write(toFile: path, atomically: true, encoding: .utf8)
+        return try ChildProcess(name: "sandbox", executable: executable,
+                                arguments: ["sandbox", "--port", String(sandboxPort), "--config", path, "--log-level", "error"]
+                                    + (webhookURL.map { ["--webhook-url", "\(provider.rawValue)=\($0)"] } ?? []),
+                                logPath: work + "/sandbox.log", readyText: "sandbox listening", appending: true)
+    }
+
+    func run(_ fault: Fault, offset: Int) async throws -> FaultRow {
+        var row = FaultRow(fault: fault, recipients: recipients)
+        try hostConfig().write(toFile: work + "/host.toml", atomically: true, encoding: .utf8)
+        var host = try startHost()
+        defer { host.stop() }
+        let api = APIClient(base: "http://127.0.0.1:\(apiPort)", key: key, http: http)
+        let delivery = DeliveryRun(api: api, sandboxURL: sandboxURL, recipients: recipients, webhooks: fault.webhooks)
+        let config = try await delivery.createConfig(provider)
+        _ = try await api.call("PATCH", "/api/send-configs/\(config)", json: .object(["rateLimit": .number(Double(rate))]))
+        let sandbox = try startSandbox(fault, webhookURL: fault.webhooks ? "http://127.0.0.1:\(apiPort + 1)/webhooks/\(provider.rawValue)/\(config)" : nil)
+        defer { sandbox.stop() }
+        let batch = try await delivery.upload(provider, configID: config, count: recipients, offset: offset)
+        let started = Date()
+        _ = try await api.call("POST", "/api/batches/\(batch)/send")
+        guard try await waitAccepted(atLeast: recipients / 3, seconds: 120) else {
+            row.stuck = true
+            row.note = "never reached a third"
+            return row
+        }
+
+        // The fault, and when it was mended.
+        let faultAt = Date()
+        var mended: Task<Void, any Error>?
+        var acceptedAtCancel: Int?
+        switch fault {
+        case .hostKilled:
+            host.kill9()
+            host = try startHost()
+        case .redisRestart: try await stack.run(["restart", "redis"])
+        case .redisLostWrites: try await stack.run(["lose", "redis"])
+        case .redisFlushed: _ = try RedisConnection(url: redisURL).command(["FLUSHALL"])
+        case .natsRestart: try await stack.run(["restart", "nats"])
+        case .postgresRestart: try await stack.run(["restart", "postgres"])
+        case .clickhouseDown:
+            let stack = self.stack, pause = short ? 10 : 60
+            mended = Task { try await stack.run(["restart", "clickhouse", "--pause", String(pause)]) }
+        case .cancelMidSend:
+            _ = try await api.call("POST", "/api/batches/\(batch)/cancel")
+            acceptedAtCancel = try await accepted()
+        case .brownout, .lossyProvider, .webhookDisorder: break
+        }
+        if [.hostKilled, .redisRestart, .redisLostWrites, .redisFlushed, .natsRestart, .postgresRestart].contains(fault) {
+            row.recoverSeconds = try await resumed(after: faultAt, batch: batch)
+        }
+
+        let detail = try await settle(batch, seconds: short ? 120 : 600)
+        row.seconds = Date().timeIntervalSince(started)
+        row.status = detail["status"]?.stringValue ?? ""
+        row.sent = detail["counts"]?["sent"]?.int ?? 0
+        row.stuck = !["completed", "cancelled"].contains(row.status)
+        let rows = try rowsByStatus(batch)
+        let counters = ["sent", "failed", "cancelled"].reduce(into: [String: Int]()) { $0[$1] = detail["counts"]?[$1]?.int ?? 0 }
+        row.countersMatchRows = counters.allSatisfy { rows[$0.key, default: 0] == $0.value }
+        let stats = try await APIClient.get(sandboxURL + "/sandbox/stats", http: http)[provider.rawValue] ?? .null
+        let acceptedAll = stats["messages_accepted"]?.int ?? 0
+        row.duplicates = stats["duplicate_deliveries"]?.int ?? 0
+        row.allowedDuplicates = allowedDuplicates(fault, faultsInjected: stats["faults_injected"]?.int ?? 0)
+        if fault == .cancelMidSend {
+            // Every recipient sent or cancelled, the sent ones exactly those the sandbox took, and nothing taken
+            // after the cancel was answered.
+            let after = acceptedAll - (acceptedAtCancel ?? acceptedAll)
+            let unaccounted = recipients - rows["sent", default: 0] - rows["cancelled", default: 0]
+            let disagreeing = abs(acceptedAll - row.duplicates - rows["sent", default: 0])
+            row.lost = unaccounted + disagreeing + after
+            row.note = "\(rows["cancelled", default: 0]) cancelled, \(after) accepted after the cancel's answer"
+        } else {
+            row.lost = recipients - (acceptedAll - row.duplicates)
+        }
+        if fault == .clickhouseDown {
+            try await mended?.value
+            let counted = try await analyticsSent(batch, want: row.sent, seconds: 90)
+            row.lost += row.sent - counted
+            row.note = "analytics counted \(counted) sent after ClickHouse came back"
+        }
+        if fault == .webhookDisorder {
+            var outcome = DeliveryRun.Outcome(provider: provider, batchID: batch, status: row.status, sent: row.sent, failed: 0, seconds: row.seconds,
+                                              sandboxAccepted: acceptedAll, sandboxDuplicates: 0)
+            try await delivery.settle(&outcome) { _ in }
+            let wrong = Set(outcome.planned.keys).union(outcome.statuses.keys).reduce(0) {
+                $0 + abs(outcome.planned[$1, default: 0] - outcome.statuses[$1, default: 0])
+            } / 2
+            row.lost += wrong
+            row.note = "\(stats["webhooks_sent"]?.int ?? 0) webhooks sent; \(wrong) recipients' statuses not as the sandbox planned"
+        }
+        if fault == .lossyProvider { row.note = "\(stats["faults_injected"]?.int ?? 0) faults injected" }
+        return row
+    }
+
+    /// Duplicates a fault may cause: none, but for a Redis that died with sends in flight (those rounds are
+    /// sent again: at most what the sender lanes hold), and for SES, which takes no idempotency key, under lost
+    /// answers (at most one per fault injected).
+    func allowedDuplicates(_ fault: Fault, faultsInjected: Int) -> Int {
+        switch fault {
+        case .redisLostWrites, .redisRestart:
+            Self.senderLanes * Self.fetchBatch * (provider == .resend ? 100 : provider == .ses ? 50 : 1)
+        case .lossyProvider where provider == .ses: faultsInjected
+        default: 0
+        }
+    }
+
+    func accepted() async throws -> Int {
+        try await APIClient.get(sandboxURL + "/sandbox/stats", http: http)[provider.rawValue]?["messages_accepted"]?.int ?? 0
+    }
+
+    func waitAccepted(atLeast count: Int, seconds: Double) async throws -> Bool {
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline {
+            if try await accepted() >= count { return true }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        return false
+    }
+
+    /// Seconds from the fault until the sandbox takes a message again once it is mended; nil when the batch
+    /// ended first.
+    func resumed(after faultAt: Date, batch: String) async throws -> Double? {
+        let base = try await accepted()
+        let deadline = Date().addingTimeInterval(300)
+        while Date() < deadline {
+            if try await accepted() > base { return Date().timeIntervalSince(faultAt) }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        return nil
+    }
+
+    /// The batch once it is completed or cancelled, or as it stands after `seconds`.
+    func settle(_ batch: String, seconds: Double) async throws -> JSONValue {
+        let api = APIClient(base: "http://127.0.0.1:\(apiPort)", key: key, http: http)
+        let deadline = Date().addingTimeInterval(seconds)
+        var detail = JSONValue.null
+        while Date() < deadline {
+            // The API may be away a moment (a restarted server): asked again.
+            if let read = try? await api.call("GET", "/api/batches/\(batch)") {
+                detail = read
+                if ["completed", "cancelled"].contains(read["status"]?.stringValue ?? "") {
+                    // Its counters are synced every 500 ms: the last sync after the last outcome.
+                    try await Task.sleep(for: .seconds(1))
+                    return try await api.call("GET", "/api/batches/\(batch)")
+                }
+            }
+            try await Task.sleep(for: .milliseconds(250))
+        }
+        return detail
+    }
+
+    func rowsByStatus(_ batch: String) throws -> [String: Int] {
+        let db = try PostgresConnection(url: databaseURL)
+        var rows: [String: Int] = [:]
+        for row in try db.query("SELECT status, count(*) FROM recipients WHERE batch_id = $1 GROUP BY status", [batch]) {
+            if let status = row[0], let count = row[1].flatMap({ Int($0) }) { rows[status] = count }
+        }
+        return rows
+    }
+
+    /// The batch's `sent` as the analytics API counts it, once it reaches `want` or after `seconds`.
+    func analyticsSent(_ batch: String, want: Int, seconds: Double) async throws -> Int {
+        let api = APIClient(base: "http://127.0.0.1:\(apiPort)", key: key, http: http)
+        let deadline = Date().addingTimeInterval(seconds)
+        var counted = 0
+        while Date() < deadline {
+            let stats = try await api.call("GET", "/api/batches/\(batch)/stats", expect: [200, 503])
+            counted = stats["counts"]?["sent"]?.int ?? 0
+            if counted >= want { break }
+            try await Task.sleep(for: .milliseconds(500))
+        }
+        return counted
+    }
+}
