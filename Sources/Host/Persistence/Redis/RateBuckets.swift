@@ -11,10 +11,17 @@ import HostCore
 /// the spread of request latencies on the way to the provider, where the limit is counted.
 ///
 /// A chunk that got less than it asked for is given an appointment: the time when half a bucket will
-/// be there for it, after the appointments already given. Waiting chunks then come back one after
-/// another, each to tokens, instead of all at once to an empty bucket; the other half is slack for a
-/// chunk that comes back late (a redelivery, a round in progress), so that lateness does not let the
-/// bucket fill and waste what it refills.
+/// be there for it, after the appointments its tenant was already given on that level. Waiting chunks
+/// then come back one after another, each to tokens, instead of all at once to an empty bucket; the
+/// other half is slack for a chunk that comes back late (a redelivery, a round in progress), so that
+/// lateness does not let the bucket fill and waste what it refills.
+///
+/// Each tenant has its own line of appointments on a level, and with n tenants waiting on it a tenant's
+/// appointments are n half-buckets apart: the lines together still come back at the level's rate, and a
+/// tenant that starts waiting is served next to the others, not after the whole backlog of the one that
+/// waited first (one line for all made ten recipients wait out 200,000 on a shared system or managed
+/// bucket). Appointments only say when to come back; what a chunk gets is the tokens there then, so a
+/// limit holds whatever the lines are.
 ///
 /// The live limits are a Redis hash the admin API writes (`system`, `provider:<id>`, `config:<id>`), read on
 /// every call, so a change acts on the next chunk in every process.
@@ -39,6 +46,23 @@ public struct RateBuckets: Sendable {
         public var field: String
         public var fallback: Int
         public var perToken: Int = 1
+
+        /// The last appointment of each tenant waiting on this level (a sorted set scored by its time).
+        public var lines: String { bucket + ":lines" }
+    }
+
+    /// A chunk's ask: the levels it passes, how many messages it wants, and its tenant, whose line of
+    /// appointments it joins if it must wait.
+    public struct Request: Sendable {
+        public var levels: [Level]
+        public var wanted: Int
+        public var tenant: String
+
+        public init(levels: [Level], wanted: Int, tenant: String) {
+            self.levels = levels
+            self.wanted = wanted
+            self.tenant = tenant
+        }
     }
 
     /// What a chunk may send now, and when to come back for the rest.
@@ -72,14 +96,14 @@ public struct RateBuckets: Sendable {
     }
 
     /// Takes up to `wanted` tokens from every level of each request; one round trip for them all.
-    public func take(_ requests: [(levels: [Level], wanted: Int)]) async throws -> [Grant] {
+    public func take(_ requests: [Request]) async throws -> [Grant] {
         // A request that passes no level (every limit off, or a send-config that is gone) has nothing to ask Redis.
         let asked = requests.enumerated().filter { $0.element.wanted > 0 && !$0.element.levels.isEmpty }
         var grants = requests.map { Grant(granted: $0.wanted, waitMs: 0) }
         guard !asked.isEmpty else { return grants }
         let calls = asked.map { _, request in
-            (keys: [overridesKey] + request.levels.map(\.bucket),
-             arguments: [String(request.wanted)] + request.levels.flatMap { [$0.field, String($0.fallback), String($0.perToken)] })
+            (keys: [overridesKey] + request.levels.flatMap { [$0.bucket, $0.lines] },
+             arguments: [String(request.wanted), request.tenant] + request.levels.flatMap { [$0.field, String($0.fallback), String($0.perToken)] })
         }
         let replies = try await redis.withConnection { redis in try redis.evaluateAll(Self.takeScript, calls: calls) }
         for ((index, _), reply) in zip(asked, replies) {
@@ -125,22 +149,23 @@ public struct RateBuckets: Sendable {
         local clock = redis.call('TIME')
         local now = tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000)
         local wanted = tonumber(ARGV[1])
+        local tenant = ARGV[2]
         local levels = {}
         local available = wanted
-        for j = 1, #KEYS - 1 do
-          local field, fallback, per = ARGV[3 * j - 1], tonumber(ARGV[3 * j]), tonumber(ARGV[3 * j + 1]) or 1
+        for j = 1, (#KEYS - 1) / 2 do
+          local field, fallback, per = ARGV[3 * j], tonumber(ARGV[3 * j + 1]), tonumber(ARGV[3 * j + 2]) or 1
           -- An override is in messages; the fallback in its own unit (`per` messages a token).
           local override = redis.call('HGET', KEYS[1], field)
           if override then per = 1 end
           local limit = tonumber(override or fallback) or 0
           if limit > 0 then
-            local key = KEYS[j + 1]
-            local state = redis.call('HMGET', key, 't', 'ts', 'nx')
+            local key = KEYS[2 * j]
+            local state = redis.call('HMGET', key, 't', 'ts')
             local capacity = math.max(1, limit / 12)
             local tokens = tonumber(state[1]) or capacity
             local since = math.max(0, now - (tonumber(state[2]) or now))
             tokens = math.min(capacity, tokens + since * limit / 1000)
-            levels[#levels + 1] = { key = key, limit = limit, capacity = capacity, tokens = tokens, nx = tonumber(state[3]) or 0, per = per }
+            levels[#levels + 1] = { key = key, lines = KEYS[2 * j + 1], limit = limit, capacity = capacity, tokens = tokens, per = per }
             available = math.min(available, math.floor(tokens) * per)
           end
         end
@@ -152,17 +177,20 @@ public struct RateBuckets: Sendable {
           if rest > 0 then
             local need = math.min(math.ceil(rest / level.per), math.max(1, math.floor(level.capacity / 2)))
             if level.tokens < need then
-              -- The appointment: when this level has `need` again, after the ones already given.
+              -- The appointment: when this level has `need` again, after the tenant's own appointments, which
+              -- are as far apart as there are tenants waiting here (a line whose last appointment is past waits no more).
+              redis.call('ZREMRANGEBYSCORE', level.lines, '-inf', now)
+              local last = tonumber(redis.call('ZSCORE', level.lines, tenant))
+              local waiting = redis.call('ZCARD', level.lines) + (last and 0 or 1)
               local ready = now + (need - level.tokens) * 1000 / level.limit
-              local queued = level.nx + need * 1000 / level.limit
-              local at = math.max(ready, queued)
-              level.nx = at
+              local at = math.max(ready, (last or 0) + waiting * need * 1000 / level.limit)
+              redis.call('ZADD', level.lines, tostring(at), tenant)
+              redis.call('PEXPIRE', level.lines, math.max(redis.call('PTTL', level.lines), math.ceil(at - now) + 60000))
               wait = math.max(wait, at - now)
             end
           end
-          local ttl = math.max(60000, math.ceil(level.nx - now) + 60000)
-          redis.call('HSET', level.key, 't', tostring(level.tokens), 'ts', tostring(now), 'nx', tostring(level.nx))
-          redis.call('PEXPIRE', level.key, ttl)
+          redis.call('HSET', level.key, 't', tostring(level.tokens), 'ts', tostring(now))
+          redis.call('PEXPIRE', level.key, 60000)
         end
         return { granted, math.ceil(wait) }
         """)

@@ -19,7 +19,7 @@ public protocol ClaimBook: Sendable {
 /// The send limits: the levels a send-config's messages pass, and what each chunk may send now.
 public protocol RateLimiting: Sendable {
     func levels(sendConfigID: String, provider: String, managed: Bool, rateLimit: Int?) -> [RateBuckets.Level]
-    func take(_ requests: [(levels: [RateBuckets.Level], wanted: Int)]) async throws -> [RateBuckets.Grant]
+    func take(_ requests: [RateBuckets.Request]) async throws -> [RateBuckets.Grant]
 }
 
 /// A send-config's route (plugin instance, provider, limits), or why there is none.

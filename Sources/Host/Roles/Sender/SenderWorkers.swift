@@ -237,12 +237,13 @@ public struct SenderWorkers: Service {
     /// What each chunk may send now under its send-config's limits: one script call per chunk, one round trip.
     func grants(_ jobs: [ChunkJob], claims: [[DeliveryState.Claim]],
                 routes: [String: Result<SendConfigInstances.Route, SendConfigProblem>]) async throws -> [RateBuckets.Grant] {
-        let requests = zip(jobs, claims).map { job, claims -> (levels: [RateBuckets.Level], wanted: Int) in
+        let requests = zip(jobs, claims).map { job, claims -> RateBuckets.Request in
             let wanted = claims.reduce(0) { if case .go = $1 { $0 + 1 } else { $0 } }
             // A send-config that is gone sends nothing: its recipients fail with the reason, no token needed (no
             // level asks for one). Held back instead, they came back at once, forever.
-            guard case .success(let route)? = routes[job.sendConfigID] else { return ([], wanted) }
-            return (buckets.levels(sendConfigID: route.sendConfigID, provider: route.provider, managed: route.managed, rateLimit: route.rateLimit), wanted)
+            guard case .success(let route)? = routes[job.sendConfigID] else { return RateBuckets.Request(levels: [], wanted: wanted, tenant: job.userID) }
+            let levels = buckets.levels(sendConfigID: route.sendConfigID, provider: route.provider, managed: route.managed, rateLimit: route.rateLimit)
+            return RateBuckets.Request(levels: levels, wanted: wanted, tenant: job.userID)
         }
         return try await buckets.take(requests)
     }
