@@ -76,6 +76,20 @@ struct BackgroundJobsTests {
         #expect(journal.all.count == 5, "nothing more to rebuild")
     }
 
+    @Test("a batch that cannot be rebuilt now holds back neither the others nor the sync, and keeps every batch marked for the next tick")
+    func rebuildFailureIsolated() async throws {
+        let books = FakeBooks(journal), hot = FakeHotCounters(journal), repair = FakeRepair(journal)
+        books.processing.withLock { $0 = ["b1", "b2"] }
+        repair.lost.withLock { $0 = ("e2", true, []) }
+        repair.failing.withLock { $0 = ["b1"] }
+        hot.counters.withLock { $0 = ["b3": BatchCounters(["sent": 1])] }
+        books.progress.withLock { $0 = [.init(id: "b3", status: "processing", owed: 1, expanded: true, quietMs: 0)] }
+        var lastRecovery = clock.nowMilliseconds
+        try await jobs(books, hot, FakeTenantQueues(journal), FakePublisher(journal), repair: repair).tick(lastRecovery: &lastRecovery)
+        #expect(journal.all == ["restoreShared", "rebuild b2", "complete b3", "retire b3"])
+        #expect(repair.lost.withLock { $0.everything }, "still to be done")
+    }
+
     @Test("batches a claim found unvouched for are rebuilt alone when the epoch did not change")
     func rebuildsOnlyTheLost() async throws {
         let books = FakeBooks(journal), repair = FakeRepair(journal)

@@ -98,7 +98,12 @@ final class FakeRepair: HotStateRepair {
     let lost = Mutex<(epoch: String, everything: Bool, batches: [String])>(("e1", false, []))
     init(_ journal: Journal) { self.journal = journal }
     func unverified() async throws -> (epoch: String, everything: Bool, batches: [String]) { lost.withLock { $0 } }
-    func rebuild(batchID: String) async throws { journal.note("rebuild \(batchID)") }
+    /// Batches whose rebuild fails (their rows cannot be read now).
+    let failing = Mutex<Set<String>>([])
+    func rebuild(batchID: String) async throws {
+        if failing.withLock({ $0.contains(batchID) }) { throw FakeFailure() }
+        journal.note("rebuild \(batchID)")
+    }
     func restoreShared() async throws { journal.note("restoreShared") }
     func rebuiltEverything(epoch: String) async throws {
         journal.note("rebuiltEverything \(epoch)")

@@ -82,17 +82,37 @@ struct FaultMatrix {
     }
 
     func run(_ fault: Fault, offset: Int) async throws -> FaultRow {
-        var row = FaultRow(fault: fault, recipients: recipients)
         try hostConfig().write(toFile: work + "/host.toml", atomically: true, encoding: .utf8)
-        var host = try startHost()
+        let host = try HostSlot(start: startHost)
         defer { host.stop() }
         let api = APIClient(base: "http://127.0.0.1:\(apiPort)", key: key, http: http)
+        var batch: String?
+        do {
+            let row = try await measure(fault, offset: offset, host: host, api: api) { batch = $0 }
+            try await leaveNothingBehind(batch, api: api)
+            return row
+        } catch {
+            try? await leaveNothingBehind(batch, api: api)
+            throw error
+        }
+    }
+
+    /// A batch that did not finish is cancelled before its host stops, or the next fault's host would send the
+    /// rest of it to the next fault's sandbox.
+    func leaveNothingBehind(_ batch: String?, api: APIClient) async throws {
+        guard let batch else { return }
+        _ = try await api.call("POST", "/api/batches/\(batch)/cancel", expect: [200, 409])
+    }
+
+    func measure(_ fault: Fault, offset: Int, host: HostSlot, api: APIClient, made: (String) -> Void) async throws -> FaultRow {
+        var row = FaultRow(fault: fault, recipients: recipients)
         let delivery = DeliveryRun(api: api, sandboxURL: sandboxURL, recipients: recipients, webhooks: fault.webhooks)
         let config = try await delivery.createConfig(provider)
         _ = try await api.call("PATCH", "/api/send-configs/\(config)", json: .object(["rateLimit": .number(Double(rate))]))
         let sandbox = try startSandbox(fault, webhookURL: fault.webhooks ? "http://127.0.0.1:\(apiPort + 1)/webhooks/\(provider.rawValue)/\(config)" : nil)
         defer { sandbox.stop() }
         let batch = try await delivery.upload(provider, configID: config, count: recipients, offset: offset)
+        made(batch)
         let started = Date()
         _ = try await api.call("POST", "/api/batches/\(batch)/send")
         guard try await waitAccepted(atLeast: recipients / 3, seconds: 120) else {
@@ -106,9 +126,7 @@ struct FaultMatrix {
         var mended: Task<Void, any Error>?
         var acceptedAtCancel: Int?
         switch fault {
-        case .hostKilled:
-            host.kill9()
-            host = try startHost()
+        case .hostKilled: try host.killAndRestart()
         case .redisRestart: try await stack.run(["restart", "redis"])
         case .redisLostWrites: try await stack.run(["lose", "redis"])
         case .redisFlushed: _ = try RedisConnection(url: redisURL).command(["FLUSHALL"])
@@ -169,12 +187,12 @@ struct FaultMatrix {
         return row
     }
 
-    /// Duplicates a fault may cause: none, but for a Redis that died with sends in flight (those rounds are
-    /// sent again: at most what the sender lanes hold), and for SES, which takes no idempotency key, under lost
-    /// answers (at most one per fault injected).
+    /// Duplicates a fault may cause: none, but for a Redis that lost writes with sends in flight (a round whose
+    /// record failed comes back to a state without it and is sent again: at most what the sender lanes hold),
+    /// and for SES, which takes no idempotency key, under lost answers (at most one per fault injected).
     func allowedDuplicates(_ fault: Fault, faultsInjected: Int) -> Int {
         switch fault {
-        case .redisLostWrites, .redisRestart:
+        case .redisLostWrites:
             Self.senderLanes * Self.fetchBatch * (provider == .resend ? 100 : provider == .ses ? 50 : 1)
         case .lossyProvider where provider == .ses: faultsInjected
         default: 0
@@ -229,7 +247,12 @@ struct FaultMatrix {
     func rowsByStatus(_ batch: String) throws -> [String: Int] {
         let db = try PostgresConnection(url: databaseURL)
         var rows: [String: Int] = [:]
-        for row in try db.query("SELECT status, count(*) FROM recipients WHERE batch_id = $1 GROUP BY status", [batch]) {
+        // A row a provider's webhook moved on (delivered, bounced, failed after acceptance) was sent: it has the
+        // provider's message id, and the batch's counters count it as sent.
+        for row in try db.query("""
+            SELECT CASE WHEN provider_message_id IS NOT NULL THEN 'sent' ELSE status END, count(*) FROM recipients
+            WHERE batch_id = $1 GROUP BY 1
+            """, [batch]) {
             if let status = row[0], let count = row[1].flatMap({ Int($0) }) { rows[status] = count }
         }
         return rows
@@ -248,4 +271,23 @@ struct FaultMatrix {
         }
         return counted
     }
+}
+
+/// The host a fault runs against, which a fault may kill and start again.
+final class HostSlot: @unchecked Sendable {
+    private let start: () throws -> ChildProcess
+    private var process: ChildProcess
+
+    init(start: @escaping () throws -> ChildProcess) throws {
+        self.start = start
+        process = try start()
+    }
+
+    /// kill -9, then a new host (its jobs come back to it after their ack wait).
+    func killAndRestart() throws {
+        process.kill9()
+        process = try start()
+    }
+
+    func stop() { process.stop() }
 }

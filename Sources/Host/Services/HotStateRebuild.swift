@@ -15,13 +15,16 @@ package struct HotStateRebuild: Sendable {
         self.delivery = delivery
     }
 
-    /// False when the batch does not exist (nothing to rebuild).
-    @discardableResult
-    package func rebuild(batchID: String) async throws -> Bool {
+    /// A batch that does not exist (a job outlived it) is vouched for as cancelled: its jobs' recipients come
+    /// back cancelled and the jobs are settled, rather than asking for a rebuild forever.
+    package func rebuild(batchID: String) async throws {
         // A Redis that restarts again in the middle voids the pages put back: the rebuild starts over.
         for _ in 1...3 {
             let epoch = try await delivery.epoch()
-            guard let standing = try await ledger.standing(batchID: batchID) else { return false }
+            guard let standing = try await ledger.standing(batchID: batchID) else {
+                if try await delivery.seal(batchID, epoch: epoch, suppressedAtUpload: 0, cancelled: true) { return }
+                continue
+            }
             var cursor = 0
             while true {
                 let page = try await ledger.decided(batchID: batchID, after: cursor, limit: 10_000)
@@ -31,7 +34,7 @@ package struct HotStateRebuild: Sendable {
             }
             if try await delivery.seal(batchID, epoch: epoch, suppressedAtUpload: standing.suppressedAtUpload,
                                        cancelled: standing.status == .cancelled) {
-                return true
+                return
             }
         }
         throw RebuildInterrupted(batchID: batchID)

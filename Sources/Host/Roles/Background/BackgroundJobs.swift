@@ -78,11 +78,19 @@ public struct BackgroundJobs: Service {
             try await repair.restoreShared()
             batches += try await books.inProgress()
         }
+        // One batch that cannot be rebuilt now is tried again next tick; it holds back neither the others nor
+        // the counters' sync.
+        var failed = 0
         for batchID in Set(batches).sorted() {
-            try await repair.rebuild(batchID: batchID)
-            logger.info("batch's hot state rebuilt from its rows", metadata: ["batch": "\(batchID)"])
+            do {
+                try await repair.rebuild(batchID: batchID)
+                logger.info("batch's hot state rebuilt from its rows", metadata: ["batch": "\(batchID)"])
+            } catch {
+                failed += 1
+                logger.warning("batch's hot state not rebuilt yet; tried again", metadata: ["batch": "\(batchID)", "error": "\(error)"])
+            }
         }
-        if everything { try await repair.rebuiltEverything(epoch: epoch) }
+        if everything && failed == 0 { try await repair.rebuiltEverything(epoch: epoch) }
     }
 
     public func syncCounters() async throws {
