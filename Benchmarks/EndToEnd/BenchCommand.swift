@@ -83,40 +83,11 @@ struct E2EBenchCommand: AsyncParsableCommand {
             raw = try RawJetStreamRate(natsURL: environment.natsURL).measure(messages: recipients)
         }
 
-        let plugins = BundledPlugins.paths().map { "[[plugin]]\npath = \"\($0)\"\n" }.joined()
-        try (plugins + """
-            [api]
-            redis_key_prefix = "\(redisPrefix)"
-            # The SES configs trust the sandbox's SNS certificates, a test-only option.
-            allow_test_options = true
-            # The benchmark polls every batch's progress; the API's per-client limits are not what it measures.
-            rate_limit_per_key = 1000000
-            rate_limit_per_address = 1000000
-            [webhooks]
-            port = \(apiPort + 1)
-            public_url = "http://127.0.0.1:\(apiPort + 1)"
-            [fetch]
-            allow = ["http://127.0.0.1:\(sandboxPort)/sns/*"]
-            # The sandbox is on loopback, over plain http: allowed here, refused by default.
-            [outbound]
-            allow = ["127.0.0.0/8"]
-            allow_http = true
-            \(SendRateLimits.unlimitedTOML)
-            [pipeline]
-            sender_lanes = \(senderLanes)
-            sync_interval_ms = 500
-            discover_interval_ms = 100
-
-            """ + pipelineSettings.map { $0.replacingOccurrences(of: "=", with: " = ") }.joined(separator: "\n")).write(toFile: work + "/host.toml", atomically: true, encoding: .utf8)
-        try """
-            [resend]
-            rate_limit_per_second = 1000000
-            [ses]
-            max_send_rate_per_second = 10000000
-            require_confirmation = false
-            [telnyx]
-            rate_limit_per_second = 1000000
-            """.write(toFile: work + "/sandbox.toml", atomically: true, encoding: .utf8)
+        let pipeline = ["sender_lanes = \(senderLanes)", "sync_interval_ms = 500", "discover_interval_ms = 100"]
+            + pipelineSettings.map { $0.replacingOccurrences(of: "=", with: " = ") }
+        try SandboxedRun.hostConfig(redisPrefix: redisPrefix, apiPort: apiPort, sandboxPort: sandboxPort, pipeline: pipeline)
+            .write(toFile: work + "/host.toml", atomically: true, encoding: .utf8)
+        try SandboxedRun.sandboxConfig.write(toFile: work + "/sandbox.toml", atomically: true, encoding: .utf8)
         let host = try ChildProcess(name: "host", executable: executable,
                                     arguments: ["serve", "--port", String(apiPort), "--web-port", "0", "--config", work + "/host.toml", "--log-level", "warning"],
                                     environment: childEnvironment, logPath: work + "/host.log", readyText: "api listening")

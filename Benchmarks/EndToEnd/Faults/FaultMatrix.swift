@@ -33,28 +33,9 @@ struct FaultMatrix {
     var sandboxURL: String { "http://127.0.0.1:\(sandboxPort)" }
 
     func hostConfig() -> String {
-        BundledPlugins.paths().map { "[[plugin]]\npath = \"\($0)\"\n" }.joined() + """
-            [api]
-            redis_key_prefix = "\(redisPrefix)"
-            allow_test_options = true
-            rate_limit_per_key = 1000000
-            rate_limit_per_address = 1000000
-            [webhooks]
-            port = \(apiPort + 1)
-            public_url = "http://127.0.0.1:\(apiPort + 1)"
-            [fetch]
-            allow = ["http://127.0.0.1:\(sandboxPort)/sns/*"]
-            [outbound]
-            allow = ["127.0.0.0/8"]
-            allow_http = true
-            \(SendRateLimits.unlimitedTOML)
-            [pipeline]
-            sender_lanes = \(Self.senderLanes)
-            fetch_batch = \(Self.fetchBatch)
-            sync_interval_ms = 500
-            discover_interval_ms = 100
-
-            """ + (short ? "ack_wait_ms = 5000\nclaim_hold_ms = 10000\n" : "")
+        SandboxedRun.hostConfig(redisPrefix: redisPrefix, apiPort: apiPort, sandboxPort: sandboxPort,
+                                pipeline: ["sender_lanes = \(Self.senderLanes)", "fetch_batch = \(Self.fetchBatch)", "sync_interval_ms = 500",
+                                           "discover_interval_ms = 100"] + (short ? ["ack_wait_ms = 5000", "claim_hold_ms = 10000"] : []))
     }
 
     func startHost() throws -> ChildProcess {
@@ -65,16 +46,7 @@ struct FaultMatrix {
 
     func startSandbox(_ fault: Fault, webhookURL: String?) throws -> ChildProcess {
         let path = work + "/sandbox-\(fault.rawValue).toml"
-        try ("""
-            [resend]
-            rate_limit_per_second = 1000000
-            [ses]
-            max_send_rate_per_second = 10000000
-            require_confirmation = false
-            [telnyx]
-            rate_limit_per_second = 1000000
-
-            """ + fault.sandboxTables(provider: provider.rawValue, short: short)).write(toFile: path, atomically: true, encoding: .utf8)
+        try (SandboxedRun.sandboxConfig + fault.sandboxTables(provider: provider.rawValue, short: short)).write(toFile: path, atomically: true, encoding: .utf8)
         return try ChildProcess(name: "sandbox", executable: executable,
                                 arguments: ["sandbox", "--port", String(sandboxPort), "--config", path, "--log-level", "error"]
                                     + (webhookURL.map { ["--webhook-url", "\(provider.rawValue)=\($0)"] } ?? []),

@@ -1,14 +1,14 @@
 import App
 import Foundation
 
-/// `scripts/stack` run to break and mend the stack's servers (restart, lose). Spawned and awaited with
+/// `scripts/stack` run to break and mend the stack's servers (restart, lose): by the fault matrix and the fault tests. Spawned and awaited with
 /// posix_spawn and waitpid, on a thread of its own: Foundation's Process learns of an exit through a
 /// descriptor the child inherits, which a restarted server (a grandchild) keeps open for good.
-struct StackScript: Sendable {
+package struct StackScript: Sendable {
     let path: String
     let logPath: String
 
-    init(path: String, logPath: String) throws {
+    package init(path: String, logPath: String) throws {
         guard FileManager.default.isExecutableFile(atPath: path) else {
             throw CommandFailure("\(path) is not there: run from the repository's root, or name it with --stack")
         }
@@ -16,7 +16,7 @@ struct StackScript: Sendable {
         self.logPath = logPath
     }
 
-    func run(_ words: [String]) async throws {
+    package func run(_ words: [String]) async throws {
         let path = self.path, log = logPath
         let status: Int32 = await withCheckedContinuation { continuation in
             Thread.detachNewThread {

@@ -1,3 +1,4 @@
+import EndToEndBench
 import Foundation
 import HostCore
 import Persistence
@@ -10,52 +11,15 @@ import Testing
 @Suite("Server restarts under a sending batch", .serialized,
        .enabled(if: ProcessInfo.processInfo.environment["BATCHSENDER_SERVER_FAULTS"] == "1", "run alone by scripts/test"))
 struct ServerRestartTests {
-    /// `scripts/stack restart SERVER`, on a thread of its own (it blocks for seconds), its output in a file.
-    /// Spawned and awaited with posix_spawn and waitpid: Foundation's Process learns of an exit through a
-    /// descriptor the child inherits, which the restarted server (a grandchild) keeps open for good.
+    /// `scripts/stack restart SERVER` (after `pauseSeconds` stopped).
     static func restart(_ server: String, pauseSeconds: Int = 0) async throws {
         try await stack(["restart", server, "--pause", String(pauseSeconds)])
     }
 
-    /// `scripts/stack` with `arguments` (see `restart`).
+    /// `scripts/stack` with `words`, its output in a file.
     static func stack(_ words: [String]) async throws {
         let log = TestPaths.scratch.appendingPathComponent("stack-\(words.joined(separator: "-")).log").path
-        let script = TestPaths.packageRoot.appendingPathComponent("scripts/stack").path
-        let status: Int32 = await withCheckedContinuation { continuation in
-            Thread.detachNewThread {
-                var actions = posix_spawn_file_actions_t()
-                posix_spawn_file_actions_init(&actions)
-                defer { posix_spawn_file_actions_destroy(&actions) }
-                // The server the script starts must take SIGTERM: no signal blocked or ignored from this process,
-                // or the next restart waits out the script's 10 s before kill -9.
-                var attributes = posix_spawnattr_t()
-                posix_spawnattr_init(&attributes)
-                defer { posix_spawnattr_destroy(&attributes) }
-                var none = sigset_t()
-                sigemptyset(&none)
-                var all = sigset_t()
-                sigfillset(&all)
-                posix_spawnattr_setsigmask(&attributes, &none)
-                posix_spawnattr_setsigdefault(&attributes, &all)
-                posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
-                posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-                posix_spawn_file_actions_addopen(&actions, 1, log, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-                posix_spawn_file_actions_adddup2(&actions, 1, 2)
-                let arguments: [UnsafeMutablePointer<CChar>?] = [strdup(script)] + words.map { strdup($0) } + [nil]
-                defer { arguments.forEach { free($0) } }
-                var pid: pid_t = 0
-                guard posix_spawn(&pid, script, &actions, &attributes, arguments, environ) == 0 else {
-                    continuation.resume(returning: -1)
-                    return
-                }
-                var status: Int32 = 0
-                while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
-                continuation.resume(returning: status)
-            }
-        }
-        guard status == 0 else {
-            throw TestSupportError("scripts/stack \(words.joined(separator: " ")) failed (\(status)): \((try? String(contentsOfFile: log, encoding: .utf8)) ?? "")")
-        }
+        try await StackScript(path: TestPaths.packageRoot.appendingPathComponent("scripts/stack").path, logPath: log).run(words)
     }
 
     /// A round in flight when Redis loses its data may fail to record (Redis is gone), come back, and find its
