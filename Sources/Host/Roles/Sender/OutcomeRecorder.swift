@@ -60,14 +60,20 @@ struct OutcomeRecorder: Sendable {
         self.events.record(events)
     }
 
-    /// A short retry for writes that follow a send: the send is done, so its record is worth a few tries.
+    /// How long a write that follows a send is retried: longer than a server takes to restart (Redis reloading
+    /// its file, PostgreSQL, NATS), since the round's claims stay held until it is recorded and a record that
+    /// gives up leaves them to expire (`claim_hold_ms`) before the chunk is sent on.
+    static let retryForMs: Int64 = 15_000
+
+    /// The send is done, so its record is worth retrying: doubling waits from 100 ms, at most 2 s apart.
     private func retrying(_ body: () async throws -> Void) async throws {
-        var delay: Int64 = 100
-        for attempt in 1...5 {
+        var delay: Int64 = 100, waited: Int64 = 0
+        while true {
             do { return try await body() } catch {
-                if attempt == 5 { throw error }
+                if waited >= Self.retryForMs { throw error }
                 await clock.sleep(milliseconds: delay)
-                delay *= 2
+                waited += delay
+                delay = min(delay * 2, 2_000)
             }
         }
     }
