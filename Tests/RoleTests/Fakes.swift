@@ -105,9 +105,9 @@ final class FakeRepair: HotStateRepair {
         journal.note("rebuild \(batchID)")
     }
     func restoreShared() async throws { journal.note("restoreShared") }
-    func rebuiltEverything(epoch: String) async throws {
-        journal.note("rebuiltEverything \(epoch)")
-        lost.withLock { $0 = (epoch, false, []) }
+    func rebuiltEverything(epoch: String, pending: [String]) async throws {
+        journal.note("rebuiltEverything \(epoch)" + (pending.isEmpty ? "" : " pending \(pending.joined(separator: ","))"))
+        lost.withLock { $0 = (epoch, false, pending) }
     }
 }
 

@@ -46,13 +46,19 @@ struct OutcomeRecorderTests {
     func deadLetterBeforeOutcome(failing: Step) async {
         let (journal, threw) = await record(failing: failing)
         #expect(threw)
-        // Redis holding `done(failed)` for 1 and 3 means their letter is in the stream.
-        if journal.contains(where: { $0.hasPrefix("redis") }) {
-            #expect(journal.contains { $0.hasPrefix("publish dead:b1:") }, "\(journal)")
+        // Redis holding `done(failed)` for 1 and 3 means their letter is in the stream, stored before.
+        let exhaustedRecorded = journal.firstIndex { $0.hasPrefix("redis") && $0.contains("final 1 failed") }
+        if let exhaustedRecorded {
+            let published = journal.firstIndex { $0.hasPrefix("publish dead:b1:") }
+            #expect(published.map { $0 < exhaustedRecorded } == true, "\(journal)")
         }
-        let published = journal.firstIndex { $0.hasPrefix("publish") }
-        let recorded = journal.firstIndex { $0.hasPrefix("redis") }
-        if let recorded { #expect(published.map { $0 < recorded } == true, "\(journal)") }
+    }
+
+    @Test("letters that cannot be stored hold back only their recipients: the rest of the round is recorded, they are let go undecided, and the round's jobs come back")
+    func unstoredLetterHoldsBackOnlyItsRecipients() async {
+        let (journal, threw) = await record(failing: .publish)
+        #expect(threw, "the jobs are nak'ed, so 1 and 3 are tried again")
+        #expect(journal == ["redis final 0 sent, unclaimed 1, unclaimed 3, attempt 2", "rows 0"], "\(journal)")
     }
 
     @Test("a round recorded in full: the letter, then Redis, then the rows")
@@ -95,7 +101,15 @@ final class RecordingClaims: ClaimBook {
     func claim(_ chunks: [(batchID: String, positions: [Int])], nowMs: Int64, holdMs: Int64) async throws -> [[DeliveryState.Claim]] { [] }
     func record(_ entries: [String: [DeliveryState.Entry]], nowMs: Int64) async throws {
         if fails { throw FakeFailure() }
-        journal.note("redis \(entries.values.map(\.count).reduce(0, +))")
+        let described = entries.values.joined().map { entry -> String in
+            switch entry {
+            case .final(let position, let outcome): "final \(position) \(outcome.status.rawValue)"
+            case .attemptUsed(let position): "attempt \(position)"
+            case .released(let position): "released \(position)"
+            case .unclaimed(let position): "unclaimed \(position)"
+            }
+        }
+        journal.note("redis " + described.joined(separator: ", "))
     }
     func extend(_ chunks: [(batchID: String, positions: [Int])], from: [Int64], to: Int64) async throws {}
     func keepTogether(_ requests: [String: [[Int]]]) async throws {}
@@ -111,7 +125,7 @@ final class RecordingBooks: OutcomeBooks {
     }
     func write(_ updates: [String: [BatchLedger.RowUpdate]]) async throws -> [String: [BatchLedger.Written]] {
         if fails { throw FakeFailure() }
-        journal.note("rows \(updates.values.map(\.count).reduce(0, +))")
+        journal.note("rows " + updates.values.joined().map { "\($0.position)" }.joined(separator: ","))
         return [:]
     }
     func tenantsWithBatchesInProgress() async throws -> [String] { [] }

@@ -23,7 +23,7 @@ enum Fault: String, CaseIterable {
         case .natsRestart: "NATS stopped and started again"
         case .postgresRestart: "PostgreSQL stopped and started again"
         case .clickhouseDown: "ClickHouse stopped for a minute (10 s with --short); analytics must catch up"
-        case .brownout: "one provider answer in 20 takes 20 s (5 s with --short)"
+        case .brownout: "every provider answer takes 20 s (5 s with --short), for a batch of a twentieth of the recipients"
         case .lossyProvider: "10% of answers lost after acceptance, 20% 429s, 5% 5xx"
         case .webhookDisorder: "delivery webhooks sent with 20% duplicates and up to 1.5 s of jitter (out of order)"
         case .cancelMidSend: "the batch cancelled a third through"
@@ -36,12 +36,16 @@ enum Fault: String, CaseIterable {
     /// The sandbox's `[faults.…]` and `[webhooks]` tables for this fault.
     func sandboxTables(provider: String, short: Bool) -> String {
         switch self {
-        case .brownout: "[faults.\(provider)]\nslow = 0.05\nslow_ms = \(short ? 5_000 : 20_000)\n"
+        case .brownout: "[faults.\(provider)]\nslow = 1.0\nslow_ms = \(short ? 5_000 : 20_000)\n"
         case .lossyProvider: "[faults.\(provider)]\nlost_response = 0.1\nrate_limited = 0.2\nserver_error = 0.05\n"
         case .webhookDisorder: "[webhooks]\nduplicate_rate = 0.2\nlatency_ms = [20, 1500]\n"
         default: ""
         }
     }
+
+    /// The recipients of this fault's batch: a brownout's answers take so long that a full batch would take
+    /// many minutes.
+    func recipients(of count: Int) -> Int { self == .brownout ? max(30, count / 20) : count }
 
     /// Whether the sandbox sends delivery webhooks back during this fault's batch.
     var webhooks: Bool { self == .webhookDisorder }

@@ -77,6 +77,7 @@ struct FaultMatrix {
     }
 
     func measure(_ fault: Fault, offset: Int, host: HostSlot, api: APIClient, made: (String) -> Void) async throws -> FaultRow {
+        let recipients = fault.recipients(of: self.recipients)
         var row = FaultRow(fault: fault, recipients: recipients)
         let delivery = DeliveryRun(api: api, sandboxURL: sandboxURL, recipients: recipients, webhooks: fault.webhooks)
         let config = try await delivery.createConfig(provider)

@@ -18,8 +18,8 @@ public struct FaultsCommand: AsyncParsableCommand {
             \(Fault.allCases.map { "\($0.rawValue) (\($0.summary))" }.joined(separator: "; ")). Exits 1 when a row fails.
             """)
 
-    @Option(help: "Recipients per fault's batch (the limit is set so that it takes about 10 s).")
-    var recipients: Int = 20_000
+    @Option(help: "Recipients per fault's batch (the limit is set so that it takes about 10 s); 20,000, or 1,500 with --short.")
+    var recipients: Int?
 
     @Option(help: "resend, ses or telnyx.")
     var provider: String = "resend"
@@ -54,7 +54,7 @@ public struct FaultsCommand: AsyncParsableCommand {
         guard let chosen = DeliveryRun.Provider(rawValue: provider), chosen != .webhook else {
             throw ValidationError("--provider must be resend, ses or telnyx, not \(provider)")
         }
-        let count = short && recipients == 20_000 ? 1_500 : recipients
+        let count = recipients ?? (short ? 1_500 : 20_000)
         guard (30...1_000_000).contains(count) else { throw ValidationError("--recipients must be 30 to 1,000,000") }
         let environment: HostEnvironment
         do { environment = try HostEnvironment(ProcessInfo.processInfo.environment) } catch { throw CommandFailure(error.description) }

@@ -29,5 +29,7 @@ public struct HotStateRepairs: HotStateRepair {
         for userID in try await ledger.tenantsWithBatchesInProgress() { try await tenants.announce(userID: userID) }
     }
 
-    public func rebuiltEverything(epoch: String) async throws { try await delivery.rebuiltEverything(epoch: epoch) }
+    public func rebuiltEverything(epoch: String, pending: [String]) async throws {
+        try await delivery.rebuiltEverything(epoch: epoch, pending: pending)
+    }
 }

@@ -48,8 +48,11 @@ package struct DeadLetterService: Sendable {
                 if !(try await delivery.isTrusted(batchID)) { try await HotStateRebuild(ledger: ledger, delivery: delivery).rebuild(batchID: batchID) }
                 let outcomes = try await delivery.outcomes(batchID: batchID, positions: positions)
                 let failed = outcomes.filter { if case .failed? = $0 { true } else { false } }.count
-                try await delivery.forget(batchID: batchID, positions: positions, failedDelta: failed)
+                // The rows first: a rebuild of the batch's state between the two (Redis restarted, stuck-batch
+                // recovery) then finds them waiting, not failed, and puts back no outcome that would make the
+                // re-driven job skip them; and the batch is processing again before its outcomes are forgotten.
                 try await ledger.redrive(batchID: batchID, positions: positions)
+                try await delivery.forget(batchID: batchID, positions: positions, failedDelta: failed)
                 // The tenant's work is announced and its consumer made before its job is published.
                 try await tenants.announce(userID: letter.job.userID)
             }

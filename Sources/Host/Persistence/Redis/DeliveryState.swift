@@ -31,9 +31,9 @@ public struct DeliveryState: Sendable {
     }
 
     var activeKey: String { prefix + "active" }
-    /// The Redis run the hot state is vouched for in (its `run_id`): a batch's seal holds the epoch its state was
-    /// complete in, and a Redis that restarted or lost its data has another, so every batch's state is rebuilt
-    /// from the rows before a claim of it succeeds again.
+    /// The Redis run the hot state is vouched for in (its `run_id` and a stamp, `epochLua`): a batch's seal holds
+    /// the epoch its state was complete in, and a Redis that restarted or lost its data has another, so every
+    /// batch's state is rebuilt from the rows before a claim of it succeeds again.
     var epochKey: String { prefix + "epoch" }
     /// Batches a claim found unvouched for, and `everything` once the epoch changed: the background role
     /// rebuilds them.
@@ -293,11 +293,12 @@ public struct DeliveryState: Sendable {
         return (items.first ?? "", members.contains(Self.everything), members.filter { $0 != Self.everything })
     }
 
-    /// Every batch in progress was rebuilt in `epoch`: unless it changed again meanwhile, `everything` is done.
-    public func rebuiltEverything(epoch: String) async throws {
+    /// Every batch in progress was rebuilt in `epoch` but `pending`: unless the epoch changed again meanwhile,
+    /// `everything` is done and `pending` are named for a rebuild of their own.
+    public func rebuiltEverything(epoch: String, pending: [String] = []) async throws {
         let keys = [epochKey, lostKey]
         _ = try await redis.withConnection { redis in
-            try redis.evaluate(Self.clearEverythingScript, keys: keys, arguments: [epoch, Self.everything])
+            try redis.evaluate(Self.clearEverythingScript, keys: keys, arguments: [epoch, Self.everything] + pending)
         }
     }
 
@@ -357,14 +358,21 @@ public struct DeliveryState: Sendable {
 
     /// The epoch check every script that vouches for or trusts the state starts with: the Redis run the state
     /// was vouched for in is this one, or every batch is to be rebuilt (`everything` marked lost).
+    /// The epoch is the run id and a fresh stamp (Redis's clock, µs): a Redis that restarted has another run id,
+    /// and one that lost the key (FLUSHALL, a failover to a replica that never had it) gets a new stamp, so a
+    /// seal or a rebuild begun before either never matches again. A Redis whose INFO is not callable still
+    /// tells a lost key.
     static let epochLua = """
         local function current_epoch(epoch_key, lost_key)
-          local run = string.match(redis.call('INFO', 'server'), 'run_id:(%w+)')
-          if redis.call('GET', epoch_key) ~= run then
-            redis.call('SET', epoch_key, run)
+          local run = string.match(redis.call('INFO', 'server'), 'run_id:(%w+)') or 'norun'
+          local epoch = redis.call('GET', epoch_key)
+          if not epoch or string.sub(epoch, 1, #run + 1) ~= run .. ':' then
+            local now = redis.call('TIME')
+            epoch = run .. ':' .. now[1] .. string.format('%06d', tonumber(now[2]))
+            redis.call('SET', epoch_key, epoch)
             redis.call('SADD', lost_key, '\(everything)')
           end
-          return run
+          return epoch
         end
         """
 
@@ -383,6 +391,7 @@ public struct DeliveryState: Sendable {
     static let clearEverythingScript = RedisScript("""
         \(epochLua)
         if current_epoch(KEYS[1], KEYS[2]) ~= ARGV[1] then return 0 end
+        for i = 3, #ARGV do redis.call('SADD', KEYS[2], ARGV[i]) end
         return redis.call('SREM', KEYS[2], ARGV[2])
         """)
 

@@ -72,25 +72,31 @@ public struct BackgroundJobs: Service {
     /// would keep a batch from completing), and what else lived only in Redis is put back.
     public func repairHotState() async throws {
         let (epoch, everything, lost) = try await repair.unverified()
-        var batches = lost
+        // The batches claims are waiting on first.
+        var order = lost.sorted()
+        var sharedRestored = true
         if everything {
             logger.warning("Redis restarted or lost its data: the hot state of every batch in progress is rebuilt from its rows")
-            try await repair.restoreShared()
-            batches += try await books.inProgress()
+            do { try await repair.restoreShared() } catch {
+                sharedRestored = false
+                logger.warning("limit overrides and tenants not put back yet; tried again", metadata: ["error": "\(error)"])
+            }
+            // Cancelled and failed batches still synced may have outcomes in flight too.
+            order += Set(try await books.inProgress() + hot.activeBatches()).subtracting(lost).sorted()
         }
-        // One batch that cannot be rebuilt now is tried again next tick; it holds back neither the others nor
-        // the counters' sync.
-        var failed = 0
-        for batchID in Set(batches).sorted() {
+        // One batch that cannot be rebuilt now is tried again next tick, alone; it holds back neither the others
+        // nor the counters' sync.
+        var pending: [String] = []
+        for batchID in order {
             do {
                 try await repair.rebuild(batchID: batchID)
                 logger.info("batch's hot state rebuilt from its rows", metadata: ["batch": "\(batchID)"])
             } catch {
-                failed += 1
+                pending.append(batchID)
                 logger.warning("batch's hot state not rebuilt yet; tried again", metadata: ["batch": "\(batchID)", "error": "\(error)"])
             }
         }
-        if everything && failed == 0 { try await repair.rebuiltEverything(epoch: epoch) }
+        if everything && sharedRestored { try await repair.rebuiltEverything(epoch: epoch, pending: pending) }
     }
 
     public func syncCounters() async throws {
@@ -159,12 +165,17 @@ public struct BackgroundJobs: Service {
             let seen = counters[batch.id] ?? BatchCounters()
             guard BatchLiveness.isStuck(nowMs: now, lastHandledMs: Int64(seen.lastOutcomeMs), dueMs: Int64(seen.dueMs),
                                         stuckAfterMs: settings.stuckAfterMs) else { continue }
-            // Outcomes Redis lost would keep it short of what it owes for good: its counters are tallied anew.
-            try await repair.rebuild(batchID: batch.id)
-            guard let round = try await books.restartExpansion(batchID: batch.id) else { continue }
-            try await hot.activate(batch.id)
-            try await publisher.publish([BatchJob(batchID: batch.id, round: round).message])
-            logger.warning("stuck batch resumed", metadata: ["batch": "\(batch.id)", "recovery": "\(round)"])
+            // One that cannot be resumed now is looked at again next interval; the others are resumed.
+            do {
+                // Outcomes Redis lost would keep it short of what it owes for good: its counters are tallied anew.
+                try await repair.rebuild(batchID: batch.id)
+                guard let round = try await books.restartExpansion(batchID: batch.id) else { continue }
+                try await hot.activate(batch.id)
+                try await publisher.publish([BatchJob(batchID: batch.id, round: round).message])
+                logger.warning("stuck batch resumed", metadata: ["batch": "\(batch.id)", "recovery": "\(round)"])
+            } catch {
+                logger.warning("stuck batch not resumed yet", metadata: ["batch": "\(batch.id)", "error": "\(error)"])
+            }
         }
     }
 }

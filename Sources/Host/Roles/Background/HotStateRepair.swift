@@ -7,6 +7,6 @@ public protocol HotStateRepair: Sendable {
     func rebuild(batchID: String) async throws
     /// What else lived only in Redis put back: the limit overrides, the tenants with work.
     func restoreShared() async throws
-    /// Every batch in progress was rebuilt in `epoch`.
-    func rebuiltEverything(epoch: String) async throws
+    /// Every batch in progress was rebuilt in `epoch` but `pending`, which are named for a rebuild of their own.
+    func rebuiltEverything(epoch: String, pending: [String]) async throws
 }

@@ -7,7 +7,8 @@ import Persistence
 import ProviderInstances
 
 /// Writes down what a round's sends became, in the order that survives a crash between any two steps: the
-/// dead letters first, then Redis (the truth of "already sent"), then the rows, then the events.
+/// dead letters first, then Redis (the truth of "already sent"), then the rows, then the events. Dead letters
+/// that cannot be stored hold back only their own recipients' outcomes.
 ///
 /// A dead letter is stored before its recipients' outcome: once Redis holds `done(failed)`, a redelivered job
 /// skips them, so a letter published only after it would be lost to a crash in between, and `dlq redrive`
@@ -38,8 +39,27 @@ struct OutcomeRecorder: Sendable {
             }
         }
         let letters = dead
-        if !letters.isEmpty { try await retrying { try await publisher.publish(letters) } }
-        for (provider, count) in deadByProvider { SenderMetrics.deadLetters(provider, count: count) }
+        var unstored: (any Error)?
+        if !letters.isEmpty {
+            do {
+                try await retrying { try await publisher.publish(letters) }
+                for (provider, count) in deadByProvider { SenderMetrics.deadLetters(provider, count: count) }
+            } catch {
+                // Letters that cannot be stored hold back only their own recipients: they are let go undecided
+                // (tried again, and exhausted again, when their job comes back), while every other outcome of the
+                // round is recorded, or the recipients it sent would be sent again.
+                unstored = error
+                for (job, result) in zip(jobs, results) {
+                    guard let result, !result.exhausted.isEmpty else { continue }
+                    let held = Set(result.exhausted.map(\.recipient.position))
+                    entries[job.batchID] = entries[job.batchID]?.map { entry in
+                        if case .final(let position, _) = entry, held.contains(position) { return .unclaimed(position: position) }
+                        return entry
+                    }
+                    rows[job.batchID]?.removeAll { held.contains($0.position) }
+                }
+            }
+        }
         let now = clock.nowMilliseconds
         try await retrying { try await claims.record(entries, nowMs: now) }
         let writes = rows
@@ -58,6 +78,8 @@ struct OutcomeRecorder: Sendable {
             }
         }
         self.events.record(events)
+        // The round's jobs come back (nak), so the recipients held back are tried again.
+        if let unstored { throw unstored }
     }
 
     /// How long a write that follows a send is retried: longer than a server takes to restart (Redis reloading

@@ -160,8 +160,10 @@ public struct SenderWorkers: Service {
             if !requests.isEmpty { try await self.claims.keepTogether(requests) }
             let sending = zip(jobs, triages).map { entry, triage in (entry.job.batchID, triage.requests.joined().map(\.recipient.position)) }
             let chunks = jobs.map(\.job)
-            let results = await whileKeptAlive(jobs.map(\.message), claims: sending, claimedUntil: claimedAt + settings.claimHoldMs) {
-                await withTaskGroup(of: (Int, ChunkSender.Result?).self) { tasks in
+            // Kept alive until recorded: a record that retries through a server's restart must not see the claims
+            // expire and the jobs redelivered, or what it is recording would be sent again beside it.
+            let (results, recorded) = await whileKeptAlive(jobs.map(\.message), claims: sending, claimedUntil: claimedAt + settings.claimHoldMs) {
+                let results = await withTaskGroup(of: (Int, ChunkSender.Result?).self) { tasks in
                     for (index, job) in chunks.enumerated() {
                         let route = routes[job.sendConfigID], triage = triages[index]
                         tasks.addTask { (index, await self.resolve(job, triage, route: route)) }
@@ -170,8 +172,14 @@ public struct SenderWorkers: Service {
                     for await answer in tasks { results.append(answer) }
                     return results.sorted { $0.index < $1.index }.map(\.result)
                 }
+                do {
+                    try await self.record(chunks, results, routes: routes)
+                    return (results, Result<Void, any Error>.success(()))
+                } catch {
+                    return (results, Result<Void, any Error>.failure(error))
+                }
             }
-            try await record(jobs.map(\.job), results, routes: routes)
+            try recorded.get()
             await expectBack(jobs.map(\.job), results)
             try await settle(jobs.map(\.message), results)
             return results.compactMap { $0?.retryInMs }

@@ -179,12 +179,12 @@ public struct BatchLedger: Sendable {
         return changed
     }
 
-    /// Dead letters re-driven: their recipients wait again with fresh attempts, and a completed batch is processing again.
     /// Where some recipients' rows stand now (`Recipients.statuses`).
     public func statuses(batchID: String, positions: [Int]) async throws -> [Int: (status: RecipientStatus, accepted: Bool)] {
         try await database.withConnection { db in try Recipients.statuses(db, batchID: batchID, positions: positions) }
     }
 
+    /// Dead letters re-driven: their recipients wait again with fresh attempts, and a completed batch is processing again.
     public func redrive(batchID: String, positions: [Int]) async throws {
         _ = try await database.withConnection { db in
             try db.transaction { () throws(PostgresError) in

@@ -192,7 +192,6 @@ public enum Recipients {
             """, [batchID, reason]).compactMap { $0[0].flatMap(Int.init) }
     }
 
-    /// Failed recipients wait again with fresh attempts (a dead letter re-driven).
     /// Where some recipients stand now: each one's status, and whether a provider took it (it has a provider
     /// message id). Positions without a row are left out.
     public static func statuses(_ db: PostgresConnection, batchID: String, positions: [Int]) throws(PostgresError)
@@ -208,6 +207,7 @@ public enum Recipients {
         return found
     }
 
+    /// Failed recipients wait again with fresh attempts (a dead letter re-driven).
     public static func requeueFailed(_ db: PostgresConnection, batchID: String, positions: [Int]) throws(PostgresError) {
         _ = try db.query("""
             UPDATE recipients SET status = \(RecipientStatus.queued.sql), attempts = 0, last_error = NULL, updated_at = now()
