@@ -494,6 +494,8 @@ public final class PullConsumer: @unchecked Sendable {
                 // 100 is a heartbeat; 409 and the rest say why it failed.
                 if code == "100" { continue }
                 if code == "404" || code == "408" { break }
+                // What the request delivered before it failed is handed over, not left to the ack wait.
+                if !received.isEmpty { break }
                 throw NATSError("fetch failed: JetStream answered \(code)")
             }
             received.append(ReceivedMessage(msg, from: self, settlesThroughConnection: true))
