@@ -34,8 +34,9 @@ struct FaultMatrix {
 
     func hostConfig() -> String {
         SandboxedRun.hostConfig(redisPrefix: redisPrefix, apiPort: apiPort, sandboxPort: sandboxPort,
+                                // Answers of 20 s (the brownout) are answers, not timeouts: 20 s is the default.
                                 pipeline: ["sender_lanes = \(Self.senderLanes)", "fetch_batch = \(Self.fetchBatch)", "sync_interval_ms = 500",
-                                           "discover_interval_ms = 100"] + (short ? ["ack_wait_ms = 5000", "claim_hold_ms = 10000"] : []))
+                                           "discover_interval_ms = 100", "http_timeout_ms = 30000"] + (short ? ["ack_wait_ms = 5000", "claim_hold_ms = 10000"] : []))
     }
 
     func startHost() throws -> ChildProcess {
@@ -138,7 +139,9 @@ struct FaultMatrix {
             row.lost = unaccounted + disagreeing + after
             row.note = "\(rows["cancelled", default: 0]) cancelled, \(after) accepted after the cancel's answer"
         } else {
-            row.lost = recipients - (acceptedAll - row.duplicates)
+            // A recipient the sandbox never took is lost; so is one it took that the batch does not count as sent
+            // (failed after its attempts, or still waiting).
+            row.lost = max(recipients - (acceptedAll - row.duplicates), recipients - row.sent)
         }
         if fault == .clickhouseDown {
             try await mended?.value
