@@ -333,7 +333,7 @@ public struct DeliveryState: Sendable {
     public func cancel(_ batchID: String, nowMs: Int64) async throws -> Int {
         let k = keys(batchID)
         return try await redis.withConnection { redis in
-            try redis.evaluate(Self.cancelScript, keys: [k.cancel, k.claim], arguments: [String(Self.cancelSeconds), String(nowMs)])
+            try redis.evaluate(Self.claimedScript, keys: [k.claim, k.cancel], arguments: [String(nowMs), String(Self.cancelSeconds)])
         }.integer ?? 0
     }
 
@@ -444,16 +444,9 @@ public struct DeliveryState: Sendable {
         return 1
         """)
 
-    static let cancelScript = RedisScript("""
-        redis.call('SET', KEYS[1], '1', 'EX', ARGV[1])
-        local now, held = tonumber(ARGV[2]), 0
-        for _, h in ipairs(redis.call('HVALS', KEYS[2])) do
-          if tonumber(h) > now then held = held + 1 end
-        end
-        return held
-        """)
-
+    /// Counts the live claims of a batch; with a second key (the cancel flag), sets it first, in the same step.
     static let claimedScript = RedisScript("""
+        if KEYS[2] then redis.call('SET', KEYS[2], '1', 'EX', ARGV[2]) end
         local now, held = tonumber(ARGV[1]), 0
         for _, h in ipairs(redis.call('HVALS', KEYS[1])) do
           if tonumber(h) > now then held = held + 1 end
