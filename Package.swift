@@ -253,6 +253,6 @@ let package = Package(
         .testTarget(name: "RoleTests", dependencies: ["Domain", "Templating", "Sender", "HostCore", "Persistence", "Messaging", "Discoverer", "Background", "ProviderModel", "Analytics",
                                                      .product(name: "Logging", package: "swift-log")],
                     path: "Tests/RoleTests"),
-        .testTarget(name: "SDKTests", dependencies: ["ProviderKit", "ProviderCrypto", "HostCore"], path: "Tests/SDKTests"),
+        .testTarget(name: "SDKTests", dependencies: ["ProviderKit", "ProviderCrypto", "HostCore", "ResendProvider"], path: "Tests/SDKTests"),
     ] + providers.flatMap(providerTargets)
 )

@@ -20,33 +20,28 @@ extension ResendProvider {
         }
         guard !carried.isEmpty else { return PreparedSend(requests: [], refused: refused) }
 
-        let encoder = JSONEncoder()
-        // Sorted keys: a retry must send the same bytes under its Idempotency-Key, or Resend answers 409.
-        encoder.outputFormatting = [.withoutEscapingSlashes, .sortedKeys]
-        let body: Data
         let path: String
         var headers = [
             KeyValue("authorization", "Bearer \(apiKey)"),
             KeyValue("user-agent", Self.userAgent),
             KeyValue("content-type", "application/json"),
         ]
-        do {
-            if carried.count == 1 {
-                path = "/emails"
-                body = try encoder.encode(emails[0])
-                headers.append(KeyValue("idempotency-key", Self.idempotencyKey(messages[carried[0]].idempotencyKey)))
-            } else {
-                path = "/emails/batch"
-                body = try encoder.encode(emails)
-                // Permissive: valid emails go even when one is refused, and the response says which.
-                headers.append(KeyValue("x-batch-validation", "permissive"))
-                let keys = carried.map { messages[$0].idempotencyKey }.joined(separator: "\n")
-                headers.append(KeyValue("idempotency-key", "batch_" + Encoding.hex(Digest.sha256(Array(keys.utf8)))))
-            }
-        } catch {
-            throw PluginFailure(.internal, "could not encode the request: \(error)")
+        var body = JSONWriter(capacity: 512 * carried.count)
+        if carried.count == 1 {
+            path = "/emails"
+            emails[0].write(into: &body)
+            headers.append(KeyValue("idempotency-key", Self.idempotencyKey(messages[carried[0]].idempotencyKey)))
+        } else {
+            path = "/emails/batch"
+            body.beginArray()
+            for email in emails { email.write(into: &body) }
+            body.endArray()
+            // Permissive: valid emails go even when one is refused, and the response says which.
+            headers.append(KeyValue("x-batch-validation", "permissive"))
+            let keys = carried.map { messages[$0].idempotencyKey }.joined(separator: "\n")
+            headers.append(KeyValue("idempotency-key", "batch_" + Encoding.hex(Digest.sha256(Array(keys.utf8)))))
         }
-        let request = PreparedRequest(method: "POST", url: baseURL + path, headers: headers, body: Array(body), messageIndices: carried)
+        let request = PreparedRequest(method: "POST", url: baseURL + path, headers: headers, body: body.bytes, messageIndices: carried)
         return PreparedSend(requests: [request], refused: refused)
     }
 
