@@ -73,12 +73,7 @@ public final class EventWriter: Service, Sendable {
             let part = remaining.prefix(max(1, room))
             var bytes: [UInt8] = []
             bytes.reserveCapacity(part.count * 300)
-            for event in part {
-                var writer = JSONWriter(capacity: 320)
-                event.encode(into: &writer, block: id)
-                bytes += writer.bytes
-                bytes.append(UInt8(ascii: "\n"))
-            }
+            AnalyticsEvent.encode(part, block: id, into: &bytes)
             let taken = state.withLock { state -> Bool in
                 // A block cut meanwhile has a new id: encode again for it.
                 guard state.currentID == id else { return false }

@@ -13,7 +13,7 @@ public struct AnalyticsBlocks: Sendable {
         return landed.first?["rows"]?.stringValue.flatMap(Int.init) ?? 0
     }
 
-    /// One block of JSONEachRow lines (`AnalyticsEvent.encode(into:block:)`).
+    /// One block of JSONEachRow lines (`AnalyticsEvent.encode(_:block:into:)`).
     public func insert(_ body: [UInt8]) async throws(ClickHouseError) {
         try await client.insert(into: AnalyticsSchema.events, jsonEachRow: body)
     }
