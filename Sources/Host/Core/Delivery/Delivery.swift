@@ -20,13 +20,19 @@ public struct Delivery: Sendable {
 
     public func send(_ messages: [OutboundMessage]) async throws(PluginFailure) -> [SendOutcome] {
         let prepared = try instance.prepare(messages)
-        let results = await withTaskGroup(of: (Int, HTTPResult).self) { group in
-            for (position, request) in prepared.requests.enumerated() {
-                group.addTask { (position, await client.execute(request)) }
+        var results: [Int: HTTPResult] = [:]
+        if prepared.requests.count == 1 {
+            // The usual case of a one-message provider: no child task to run one request.
+            results[0] = await client.execute(prepared.requests[0])
+        } else {
+            results = await withTaskGroup(of: (Int, HTTPResult).self) { group in
+                for (position, request) in prepared.requests.enumerated() {
+                    group.addTask { (position, await client.execute(request)) }
+                }
+                var results: [Int: HTTPResult] = [:]
+                for await (position, result) in group { results[position] = result }
+                return results
             }
-            var results: [Int: HTTPResult] = [:]
-            for await (position, result) in group { results[position] = result }
-            return results
         }
         var outcomes = prepared.refused
         for (position, request) in prepared.requests.enumerated() {

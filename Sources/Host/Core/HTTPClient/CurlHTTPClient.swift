@@ -20,12 +20,14 @@ public final class CurlHTTPClient: HTTPClient, @unchecked Sendable {
     private let queue = Mutex(Queue())
     private let connections = Atomic<Int>(0)
     private let stopped = DispatchSemaphore(value: 0)
+    private let handles: CurlHandles
 
     public init(settings: HTTPClientSettings = HTTPClientSettings(), policy: OutboundPolicy? = nil) {
         _ = Self.globalInit
         self.settings = settings
         self.policy = policy
         multi = curl_multi_init()
+        handles = CurlHandles(keep: max(16, 2 * settings.maxConnectionsPerHost))
         _ = bs_curl_multi_set_long(multi, CURLMOPT_MAX_HOST_CONNECTIONS, settings.maxConnectionsPerHost)
         _ = bs_curl_multi_set_long(multi, CURLMOPT_PIPELINING, CURLPIPE_MULTIPLEX)
         let thread = Thread { [self] in run() }
@@ -38,7 +40,8 @@ public final class CurlHTTPClient: HTTPClient, @unchecked Sendable {
 
     public func execute(_ request: PreparedRequest, timeoutMs: Int?) async -> HTTPResult {
         await withCheckedContinuation { continuation in
-            guard let transfer = CurlTransfer(request, settings: settings, policy: policy, timeoutMs: timeoutMs, continuation: continuation) else {
+            guard let transfer = CurlTransfer(request, settings: settings, policy: policy, timeoutMs: timeoutMs, handles: handles,
+                                              continuation: continuation) else {
                 continuation.resume(returning: HTTPResult(failure: .other, message: "curl could not create a handle"))
                 return
             }
@@ -89,6 +92,7 @@ public final class CurlHTTPClient: HTTPClient, @unchecked Sendable {
             curl_multi_poll(multi, nil, 0, 1000, nil)
         }
         curl_multi_cleanup(multi)
+        handles.close()
         stopped.signal()
     }
 
