@@ -52,6 +52,9 @@ struct E2EBenchCommand: AsyncParsableCommand {
     @Option(help: "With --tenants: how many times to run the pair of passes (alternating which goes first, as the database grows); the median ratio is printed (the machines are noisy).")
     var repeats: Int = 3
 
+    @Flag(help: "Exit 1 when a batch's CPU per message, per process, is above the platform's goals (CPUGoals: Resend's whole pipeline, the one-message providers' host), after printing which.")
+    var check = false
+
     @Flag(help: "Send in the database DATABASE_URL names and keep the batches; by default a scratch database and Redis prefix are made for the run and dropped after it, so runs do not measure each other's leftovers.")
     var keep = false
 
@@ -59,6 +62,7 @@ struct E2EBenchCommand: AsyncParsableCommand {
         guard (1...10_000_000).contains(recipients) else { throw ValidationError("--recipients must be 1 to 10,000,000") }
         guard (1...1_000).contains(tenants) else { throw ValidationError("--tenants must be 1 to 1,000") }
         guard tenants == 1 || (provider != "all" && !webhooks) else { throw ValidationError("--tenants takes one --provider and no --webhooks") }
+        guard !check || tenants == 1 else { throw ValidationError("--check measures batches sent alone, not --tenants") }
         guard (1...20).contains(repeats) else { throw ValidationError("--repeats must be 1 to 20") }
         let providers: [DeliveryRun.Provider]
         if provider == "all" { providers = DeliveryRun.Provider.allCases } else {
@@ -142,11 +146,17 @@ struct E2EBenchCommand: AsyncParsableCommand {
         }
         var cpuSending = [Double](repeating: 0, count: watched.count)
         var cpuAtSend: [Double] = []
+        // Each batch's own CPU seconds per process, from its send to its completion.
+        var cpuOfBatch: [[Double]] = []
         var outcomes: [DeliveryRun.Outcome] = []
         let interactive = isatty(1) == 1
         for provider in providers {
             let outcome = try await run.run(provider, configID: configs[provider]!, sending: { starting in
-                if starting { cpuAtSend = cpu() } else { cpuSending = zip(cpuSending, zip(cpu(), cpuAtSend)).map { $0 + $1.0 - $1.1 } }
+                if starting { cpuAtSend = cpu() } else {
+                    let spent = zip(cpu(), cpuAtSend).map { $0 - $1 }
+                    cpuOfBatch.append(spent)
+                    cpuSending = zip(cpuSending, spent).map { $0 + $1 }
+                }
             }, progress: { line in
                 if interactive { Output.raw("\r\u{1B}[K" + line) } else { Output.line(line) }
             })
@@ -189,10 +199,28 @@ struct E2EBenchCommand: AsyncParsableCommand {
                                                       messages > 0 ? cpuSending[index] * 1e6 / Double(messages) : 0, peak)
                         + (processes.count > 1 ? " (largest of \(processes.count) processes)" : ""))
         }
+        var misses: [String] = []
+        for (outcome, spent) in zip(outcomes, cpuOfBatch) {
+            let messages = outcome.sent + outcome.failed
+            guard messages > 0 else { continue }
+            var perMessage: [String: Double] = [:]
+            for (index, (name, _)) in watched.enumerated() { perMessage[name] = spent[index] * 1e6 / Double(messages) }
+            if outcomes.count > 1 {
+                Output.line("  " + outcome.provider.rawValue + ": " + watched.map { name, _ in String(format: "%@ %.1f", name, perMessage[name] ?? 0) }
+                    .joined(separator: ", ") + " µs/msg")
+            }
+            guard check else { continue }
+            misses += CPUGoals.goals(for: outcome.provider).misses(perMessage).map { "\(outcome.provider.rawValue): \($0)" }
+        }
+        if check {
+            if misses.isEmpty { Output.line("check: every batch within its CPU goals") }
+            for miss in misses { Output.line("check: over the goal: " + miss) }
+        }
         guard outcomes.allSatisfy(\.agrees) else {
             throw CommandFailure("a batch did not complete or disagrees with the sandbox's count (logs in \(work))", exitCode: 1)
         }
         try? FileManager.default.removeItem(atPath: work)
+        if !misses.isEmpty { throw CommandFailure("\(misses.count) CPU figure(s) over the goals (--check)", exitCode: 1) }
     }
 
     private var executable: String { URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().path }
