@@ -16,7 +16,8 @@ public struct Migrator {
                                           DeliveryEvents.migration, RateLimitOverrides.migration,
                                           SingleMessages.migration, IdempotencyKeys.migration,
                                           DashboardAccounts.migration, WebhookDeadLetterTable.migration,
-                                          RecipientEventPositions.migration, OneIdempotencyMechanism.migration]
+                                          RecipientEventPositions.migration, OneIdempotencyMechanism.migration,
+                                          RareStatusIndex.migration]
 
     /// An arbitrary constant: the advisory lock id BatchSender's migrations hold.
     static let lockId = 0x0BA7_C45E
