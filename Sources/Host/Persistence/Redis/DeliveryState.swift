@@ -458,6 +458,9 @@ public struct DeliveryState: Sendable {
     /// CPU per message is what they cost. `slices` keeps `unpack` within Lua's stack for any chunk size.
     static let slicesLua = """
         local function slices(list, size)
+          -- A chunk's list is within one slice: used as it is, not copied.
+          if #list == 0 then return {} end
+          if #list <= size then return { list } end
           local out = {}
           for i = 1, #list, size do
             local part = {}
@@ -471,6 +474,8 @@ public struct DeliveryState: Sendable {
     static let claimScript = RedisScript("""
         \(slicesLua)
         local function hmget(key, fields)
+          if #fields == 0 then return {} end
+          if #fields <= 500 then return redis.call('HMGET', key, unpack(fields)) end
           local values = {}
           for _, part in ipairs(slices(fields, 500)) do
             local got = redis.call('HMGET', key, unpack(part))
@@ -480,6 +485,7 @@ public struct DeliveryState: Sendable {
         end
         \(epochLua)
         local now = tonumber(ARGV[1]); local hold = tonumber(ARGV[2])
+        local until_text = tostring(now + hold)
         local positions = {}
         for i = 4, #ARGV do positions[#positions + 1] = ARGV[i] end
         -- A state not vouched for in this epoch may lack outcomes the rows have: nothing is claimed until it is rebuilt.
@@ -502,8 +508,8 @@ public struct DeliveryState: Sendable {
           elseif held[i] and tonumber(held[i]) > now then out[i] = 'B'
           elseif cancelled then out[i] = 'C'
           else
-            claims[#claims + 1] = p; claims[#claims + 1] = tostring(now + hold)
-            out[i] = 'G' .. (attempts[i] or '0')
+            claims[#claims + 1] = p; claims[#claims + 1] = until_text
+            out[i] = attempts[i] and ('G' .. attempts[i]) or 'G0'
             local leader = leaders[i]
             if leader then
               if members[leader] == nil then members[leader] = redis.call('HGET', KEYS[5], 'm' .. leader) or false end
