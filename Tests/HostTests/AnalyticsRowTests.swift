@@ -18,6 +18,7 @@ struct AnalyticsRowTests {
         var c = a
         c.batchID = "b2"
         c.recipient = 3
+        c.count = 40
         var d = a
         d.timeMs += 1_000
         d.recipient = 4
@@ -40,6 +41,7 @@ struct AnalyticsRowTests {
             #expect(row["provider_message_id"]?.stringValue == event.providerMessageID)
             #expect(row["event_id"]?.stringValue == "")
             #expect(row["bounce_class"]?.stringValue == "")
+            #expect(row["recipients"] == .number(Double(event.count)))
             if case .object(let members) = row { #expect(Set(members.keys).isSuperset(of: Set(AnalyticsSchema.columns))) }
         }
     }

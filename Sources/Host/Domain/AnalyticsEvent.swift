@@ -65,9 +65,13 @@ public struct AnalyticsEvent: Sendable, Equatable {
     public var providerMessageID: String
     /// The provider's event id; empty for the pipeline's own events, which a recipient has once each.
     public var eventID: String
+    /// How many recipients' events this one stands for: a chunk's `queued` and `sent` are one event each, counted
+    /// (`recipient` is then the first of them); every other event is one recipient's.
+    public var count: Int
 
     public init(timeMs: Int64, userID: String, batchID: String, recipient: Int, sendConfigID: String, provider: String,
-                type: AnalyticsEventType, bounceClass: String = "", reason: String = "", providerMessageID: String = "", eventID: String = "") {
+                type: AnalyticsEventType, bounceClass: String = "", reason: String = "", providerMessageID: String = "", eventID: String = "",
+                count: Int = 1) {
         self.timeMs = timeMs
         self.userID = userID
         self.batchID = batchID
@@ -78,6 +82,7 @@ public struct AnalyticsEvent: Sendable, Equatable {
         self.bounceClass = bounceClass
         self.reason = reason
         self.providerMessageID = providerMessageID
+        self.count = count
         self.eventID = eventID
     }
 }

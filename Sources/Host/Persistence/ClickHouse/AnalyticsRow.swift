@@ -32,6 +32,8 @@ extension AnalyticsEvent {
             own.member("reason", String(event.reason.prefix(500)))
             own.member("provider_message_id", event.providerMessageID)
             own.member("event_id", event.eventID)
+            // Always written: ClickHouse 18.16 reads an omitted field as 0, not as the column's default.
+            own.member("recipients", number: Int64(max(1, event.count)))
             own.endObject()
             bytes += prefix
             bytes.append(UInt8(ascii: ","))

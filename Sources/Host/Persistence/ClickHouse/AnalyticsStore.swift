@@ -28,7 +28,7 @@ public struct AnalyticsStore: Sendable {
 
     public func overview(userID: String, fromSec: Int64, toSec: Int64, sendConfigID: String?) async throws(ClickHouseError) -> Counts {
         let rows = try await client.rows("""
-            SELECT event_type, bounce_class, sum(events) AS events FROM \(AnalyticsSchema.hourlyStats)
+            SELECT event_type, bounce_class, sum(events) AS events FROM \(AnalyticsSchema.summed(AnalyticsSchema.hourlyStats))
             WHERE user_id = \(ClickHouseClient.literal(userID)) AND hour >= toDateTime(\(fromSec)) AND hour < toDateTime(\(toSec))
             \(Self.configFilter(sendConfigID)) GROUP BY event_type, bounce_class
             """)
@@ -42,7 +42,7 @@ public struct AnalyticsStore: Sendable {
         let bound = interval == .hour ? "toDateTime" : "toDate(toDateTime"
         let close = interval == .hour ? "" : ")"
         let rows = try await client.rows("""
-            SELECT toUInt32(toDateTime(\(column))) AS bucket, event_type, bounce_class, sum(events) AS events FROM \(table)
+            SELECT toUInt32(toDateTime(\(column))) AS bucket, event_type, bounce_class, sum(events) AS events FROM \(AnalyticsSchema.summed(table))
             WHERE user_id = \(ClickHouseClient.literal(userID)) AND \(column) >= \(bound)(\(fromSec))\(close)
               AND \(column) < \(bound)(\(toSec))\(close)
             \(Self.configFilter(sendConfigID)) GROUP BY bucket, event_type, bounce_class
@@ -58,7 +58,7 @@ public struct AnalyticsStore: Sendable {
 
     public func batch(userID: String, batchID: String) async throws(ClickHouseError) -> Counts {
         let rows = try await client.rows("""
-            SELECT event_type, bounce_class, sum(events) AS events FROM \(AnalyticsSchema.batchStats)
+            SELECT event_type, bounce_class, sum(events) AS events FROM \(AnalyticsSchema.summed(AnalyticsSchema.batchStats))
             WHERE user_id = \(ClickHouseClient.literal(userID)) AND batch_id = \(ClickHouseClient.literal(batchID))
             GROUP BY event_type, bounce_class
             """)

@@ -173,7 +173,14 @@ public struct BatchProcessor: Service {
             }
             // The page's cursor moved once: its recipients are counted once, however often the page was tried.
             let now = clock.nowMilliseconds
-            var events = chunks.flatMap { $0.job.recipients.map { plan.event($0.position, .queued, atMs: now) } }
+            // A chunk's queued recipients are one event, counted.
+            var events = chunks.compactMap { chunk in
+                chunk.job.recipients.first.map { first in
+                    var event = plan.event(first.position, .queued, atMs: now)
+                    event.count = chunk.job.recipients.count
+                    return event
+                }
+            }
             events += written.compactMap { row in
                 AnalyticsEventType.outcome(row.status).map { plan.event(row.position, $0, reason: row.lastError ?? "", atMs: now) }
             }

@@ -70,11 +70,21 @@ struct OutcomeRecorder: Sendable {
         for job in jobs {
             guard let rows = written.removeValue(forKey: job.batchID) else { continue }
             let provider = (try? routes[job.sendConfigID]?.get().provider) ?? ""
+            // The sent recipients of a batch are one event, counted: what analytics reads of them is how many.
+            var sent: (first: Int, count: Int)?
             for row in rows {
                 guard let type = AnalyticsEventType.outcome(row.status) else { continue }
+                if type == .sent {
+                    sent = (min(sent?.first ?? row.position, row.position), (sent?.count ?? 0) + 1)
+                    continue
+                }
                 events.append(AnalyticsEvent(timeMs: now, userID: job.userID, batchID: job.batchID, recipient: row.position,
                                              sendConfigID: job.sendConfigID, provider: provider, type: type,
-                                             reason: type == .sent ? "" : row.lastError ?? "", providerMessageID: row.providerMessageID ?? ""))
+                                             reason: row.lastError ?? "", providerMessageID: row.providerMessageID ?? ""))
+            }
+            if let sent {
+                events.append(AnalyticsEvent(timeMs: now, userID: job.userID, batchID: job.batchID, recipient: sent.first,
+                                             sendConfigID: job.sendConfigID, provider: provider, type: .sent, count: sent.count))
             }
         }
         self.events.record(events)
