@@ -68,16 +68,18 @@ public final class CurlHTTPClient: HTTPClient, @unchecked Sendable {
 
     private func run() {
         var active: [UnsafeMutableRawPointer: CurlTransfer] = [:]
+        var admission = OriginAdmission<CurlTransfer>(connectionsPerOrigin: settings.maxConnectionsPerHost)
+        func add(_ transfer: CurlTransfer) {
+            active[transfer.easy] = transfer
+            curl_multi_add_handle(multi, transfer.easy)
+        }
         while true {
             let (submitted, stopping) = queue.withLock { queue in
                 defer { queue.submitted = [] }
                 return (queue.submitted, queue.stopping)
             }
-            for transfer in submitted {
-                active[transfer.easy] = transfer
-                curl_multi_add_handle(multi, transfer.easy)
-            }
-            if stopping && active.isEmpty { break }
+            for transfer in submitted { if let admitted = admission.admit(transfer) { add(admitted) } }
+            if stopping && active.isEmpty && admission.isEmpty { break }
             var running: Int32 = 0
             curl_multi_perform(multi, &running)
             var left: Int32 = 0
@@ -86,8 +88,9 @@ public final class CurlHTTPClient: HTTPClient, @unchecked Sendable {
                       let transfer = active.removeValue(forKey: easy) else { continue }
                 let code = message.pointee.data.result
                 curl_multi_remove_handle(multi, easy)
-                let (_, opened) = transfer.finish(code)
+                let (_, opened, http2) = transfer.finish(code)
                 connections.add(opened, ordering: .relaxed)
+                for next in admission.finished(transfer.origin, http2: http2) { add(next) }
             }
             curl_multi_poll(multi, nil, 0, 1000, nil)
         }

@@ -7,8 +7,10 @@ import ProviderModel
 /// One request in flight on the curl multi handle: its easy handle, header
 /// list and the response being collected. Touched only by the client's
 /// transfer thread once it is submitted.
-final class CurlTransfer: @unchecked Sendable {
+final class CurlTransfer: OriginBound, @unchecked Sendable {
     let easy: UnsafeMutableRawPointer
+    /// The URL's scheme, host and port, as written: what connections are shared within (`OriginAdmission`).
+    let origin: String
     /// Takes the handle back when the transfer is done with it (`CurlHandles`).
     private let handles: CurlHandles
     private var headerList: UnsafeMutablePointer<curl_slist>?
@@ -29,6 +31,7 @@ final class CurlTransfer: @unchecked Sendable {
         guard let easy = handles.take() else { return nil }
         self.easy = easy
         self.handles = handles
+        origin = Self.origin(of: request.url)
         self.policy = policy
         maxResponseBytes = settings.maxResponseBytes
         errorBuffer.initialize(repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
@@ -149,10 +152,20 @@ final class CurlTransfer: @unchecked Sendable {
         headers.append(KeyValue(name, String(decoding: text[valueStart..<text.endIndex], as: UTF8.self)))
     }
 
-    /// Completes the caller's await with what curl reported.
-    func finish(_ code: CURLcode) -> (result: HTTPResult, newConnections: Int) {
+    /// Everything before the path: `https://host:port`.
+    static func origin(of url: String) -> String {
+        let bytes = Array(url.utf8)
+        guard let scheme = bytes.firstRange(of: "://".utf8) else { return url }
+        let end = bytes[scheme.upperBound...].firstIndex { $0 == UInt8(ascii: "/") || $0 == UInt8(ascii: "?") || $0 == UInt8(ascii: "#") }
+        return String(decoding: bytes[..<(end ?? bytes.endIndex)], as: UTF8.self).lowercased()
+    }
+
+    /// Completes the caller's await with what curl reported; also whether the answer came over HTTP/2.
+    func finish(_ code: CURLcode) -> (result: HTTPResult, newConnections: Int, http2: Bool) {
         var connects = 0
         _ = bs_curl_get_long(easy, CURLINFO_NUM_CONNECTS, &connects)
+        var version = 0
+        _ = bs_curl_get_long(easy, CURLINFO_HTTP_VERSION, &version)
         let result: HTTPResult
         if code == CURLE_OK {
             var status = 0
@@ -168,7 +181,7 @@ final class CurlTransfer: @unchecked Sendable {
             result = HTTPResult(failure: Self.failure(for: code), message: message)
         }
         continuation.resume(returning: result)
-        return (result, connects)
+        return (result, connects, version >= Int(CURL_HTTP_VERSION_2_0))
     }
 
     func cancel(_ message: String) {

@@ -1,0 +1,72 @@
+/// Which transfers the curl multi handle holds: per origin (scheme, host, port), no more than can run at
+/// once, the rest waiting here in order. libcurl 7.88 keeps transfers beyond the connection limit in a
+/// pending list that every removal of a finished transfer walks: with a round's requests all handed to it,
+/// removals were a quarter of the host's CPU on one-message providers. An origin that answered over HTTP/2
+/// runs many streams per connection, and is given room for them. Used by the transfer thread only.
+struct OriginAdmission<Transfer: OriginBound> {
+    let connectionsPerOrigin: Int
+    /// Streams per HTTP/2 connection let in at once: well under the 100 servers usually allow.
+    static var streamsPerConnection: Int { 16 }
+
+    private var running: [String: Int] = [:]
+    private var waiting: [String: Waiting] = [:]
+    private var multiplexed: Set<String> = []
+
+    init(connectionsPerOrigin: Int) { self.connectionsPerOrigin = max(1, connectionsPerOrigin) }
+
+    /// Transfers in line, first come first served, without moving the rest on each take.
+    private struct Waiting {
+        var items: [Transfer] = []
+        var head = 0
+        var isEmpty: Bool { head == items.count }
+        mutating func append(_ transfer: Transfer) { items.append(transfer) }
+        mutating func take() -> Transfer {
+            defer {
+                head += 1
+                if head > 1_024, head * 2 > items.count {
+                    items.removeFirst(head)
+                    head = 0
+                }
+            }
+            return items[head]
+        }
+    }
+
+    private func limit(_ origin: String) -> Int {
+        multiplexed.contains(origin) ? connectionsPerOrigin * Self.streamsPerConnection : connectionsPerOrigin
+    }
+
+    /// The transfer itself when its origin has room now (the caller adds it to the multi handle), else nil: it waits.
+    mutating func admit(_ transfer: Transfer) -> Transfer? {
+        let origin = transfer.origin
+        // Room means no line: `finished` lets the line in as soon as there is room.
+        if running[origin, default: 0] < limit(origin) {
+            running[origin, default: 0] += 1
+            return transfer
+        }
+        waiting[origin, default: Waiting()].append(transfer)
+        return nil
+    }
+
+    /// A transfer of `origin` is done (`http2`: its answer came over HTTP/2): the transfers that now have room.
+    mutating func finished(_ origin: String, http2: Bool) -> [Transfer] {
+        if http2 { multiplexed.insert(origin) }
+        running[origin, default: 1] -= 1
+        var admitted: [Transfer] = []
+        while running[origin, default: 0] < limit(origin), var line = waiting[origin], !line.isEmpty {
+            admitted.append(line.take())
+            waiting[origin] = line.isEmpty ? nil : line
+            running[origin, default: 0] += 1
+        }
+        if running[origin] == 0 { running[origin] = nil }
+        return admitted
+    }
+
+    /// Transfers still waiting, none of them handed to curl (at shutdown every one is let in to finish).
+    var isEmpty: Bool { waiting.isEmpty }
+}
+
+/// A request that belongs to an origin (`CurlTransfer`; anything in tests).
+protocol OriginBound {
+    var origin: String { get }
+}
