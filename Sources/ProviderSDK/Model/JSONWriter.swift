@@ -129,6 +129,19 @@ public struct JSONWriter {
         endArray()
     }
 
+    /// `"name":[{"<nameKey>":"…","<valueKey>":"…"},…]`: pairs as a list of objects (tags, headers).
+    public mutating func member(_ name: String, pairs: [KeyValue], nameKey: String = "name", valueKey: String = "value") {
+        key(name)
+        beginArray()
+        for pair in pairs {
+            beginObject()
+            member(nameKey, pair.name)
+            member(valueKey, pair.value)
+            endObject()
+        }
+        endArray()
+    }
+
     private var pendingValue = false
 
     private mutating func separate() {

@@ -3,11 +3,6 @@ import ProviderModel
 /// One SendEmailRequest of Resend's API (resend.yaml), built from a normalised
 /// message; `problem` says why the message cannot be sent, before any request.
 struct ResendEmail {
-    struct Tag {
-        var name: String
-        var value: String
-    }
-
     var from: String
     var to: [String]
     var subject: String
@@ -17,7 +12,7 @@ struct ResendEmail {
     var bcc: [String]?
     var replyTo: [String]?
     var headers: [String: String]?
-    var tags: [Tag]?
+    var tags: [KeyValue]?
 
     /// The request's JSON, members in sorted order (headers too): a retry must send the same bytes under its
     /// Idempotency-Key, or Resend answers 409. Written straight into bytes: Foundation's JSONEncoder cost more
@@ -36,17 +31,7 @@ struct ResendEmail {
         if let html { json.member("html", html) }
         if let replyTo { json.member("reply_to", strings: replyTo) }
         json.member("subject", subject)
-        if let tags {
-            json.key("tags")
-            json.beginArray()
-            for tag in tags {
-                json.beginObject()
-                json.member("name", tag.name)
-                json.member("value", tag.value)
-                json.endObject()
-            }
-            json.endArray()
-        }
+        if let tags { json.member("tags", pairs: tags) }
         if let text { json.member("text", text) }
         json.member("to", strings: to)
         json.endObject()
@@ -65,7 +50,7 @@ struct ResendEmail {
         bcc = message.bcc.isEmpty ? nil : message.bcc
         replyTo = message.replyTo.isEmpty ? nil : message.replyTo
         headers = message.headers.isEmpty ? nil : message.headers.dictionary
-        tags = message.tags.isEmpty ? nil : message.tags.map { Tag(name: $0.name, value: $0.value) }
+        tags = message.tags.isEmpty ? nil : message.tags
     }
 
     /// Why Resend would refuse this message, as (code, message); nil when it can go.

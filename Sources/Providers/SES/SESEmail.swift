@@ -110,11 +110,11 @@ extension SESRequestBody {
             }
             json.endObject()
             let headers = headers(message)
-            if !headers.isEmpty { nameValues("Headers", headers, into: &json) }
+            if !headers.isEmpty { json.member("Headers", pairs: headers, nameKey: "Name", valueKey: "Value") }
             json.endObject()
         }
         json.endObject()
-        if !message.tags.isEmpty { nameValues("EmailTags", message.tags, into: &json) }
+        if !message.tags.isEmpty { json.member("EmailTags", pairs: message.tags, nameKey: "Name", valueKey: "Value") }
         if !configurationSet.isEmpty { json.member("ConfigurationSetName", configurationSet) }
         json.endObject()
         return json.bytes
@@ -137,7 +137,7 @@ extension SESRequestBody {
         for (message, data) in zip(messages, data) {
             json.beginObject()
             destination(message, into: &json)
-            if !message.tags.isEmpty { nameValues("ReplacementTags", message.tags, into: &json) }
+            if !message.tags.isEmpty { json.member("ReplacementTags", pairs: message.tags, nameKey: "Name", valueKey: "Value") }
             json.key("ReplacementEmailContent")
             json.beginObject()
             json.key("ReplacementTemplate")
@@ -188,15 +188,4 @@ extension SESRequestBody {
         json.endObject()
     }
 
-    private static func nameValues(_ key: String, _ pairs: [KeyValue], into json: inout JSONWriter) {
-        json.key(key)
-        json.beginArray()
-        for pair in pairs {
-            json.beginObject()
-            json.member("Name", pair.name)
-            json.member("Value", pair.value)
-            json.endObject()
-        }
-        json.endArray()
-    }
 }
