@@ -3,7 +3,8 @@
 /// shared cores differs up to 3× from one day to the next). A batching provider (Resend: up to 100 emails a
 /// request) is held to the whole pipeline's budget; a provider of one message per request to the host's.
 struct CPUGoals {
-    /// µs of CPU per message, per watched process (names as `bench e2e` prints them), and for all together.
+    /// µs of CPU per message, per watched process (names as `bench e2e` prints them), and for all together (the
+    /// sandbox included, as the goals were set: it stands for the providers' side of a request).
     var perProcess: [String: Double]
     var total: Double?
 
@@ -23,7 +24,10 @@ struct CPUGoals {
     func misses(_ perMessage: [String: Double]) -> [String] {
         var misses: [String] = []
         for (name, goal) in perProcess.sorted(by: { $0.key < $1.key }) {
-            guard let spent = perMessage[name] else { continue }
+            guard let spent = perMessage[name] else {
+                misses.append("\(name) not measured (no such process watched), goal ≤ \(Int(goal))")
+                continue
+            }
             if spent > goal { misses.append(String(format: "%@ %.1f µs/msg, goal ≤ %.0f", name, spent, goal)) }
         }
         let all = perMessage.values.reduce(0, +)

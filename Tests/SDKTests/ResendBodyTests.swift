@@ -46,7 +46,8 @@ struct ResendBodyTests {
     static let messages = [
         OutboundMessage(id: "m1", channel: .email, from: "Ops <ops@example.com>", to: ["a@example.com"], cc: ["c@example.com"],
                         bcc: ["b@example.com"], replyTo: ["r@example.com"], subject: awkward, html: "<p>\(awkward)</p>", text: awkward,
-                        headers: [KeyValue("X-Zeta", "z"), KeyValue("X-Alpha", "a/b"), KeyValue("X-Mid", "m")],
+                        headers: [KeyValue("X-Zeta", "z"), KeyValue("X-Alpha", "a/b"), KeyValue("X-Mid", "m"), KeyValue("X-f", "f"),
+                                  KeyValue("X-e\u{301}", "decomposed é")],
                         tags: [KeyValue("campaign", "spring_2026"), KeyValue("a-b", "c")]),
         OutboundMessage(id: "m2", channel: .email, from: "ops@example.com", to: ["d@example.com", "e@example.com"], subject: "Hi {{x}}",
                         text: "plain only"),

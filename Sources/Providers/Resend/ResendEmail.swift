@@ -25,7 +25,8 @@ struct ResendEmail {
         if let headers {
             json.key("headers")
             json.beginObject()
-            for name in headers.keys.sorted() { json.member(name, headers[name]!) }
+            // By UTF-8 bytes, as JSONEncoder sorted them (Swift's `<` compares normalised text, another order).
+            for name in headers.keys.sorted(by: { $0.utf8.lexicographicallyPrecedes($1.utf8) }) { json.member(name, headers[name]!) }
             json.endObject()
         }
         if let html { json.member("html", html) }

@@ -132,7 +132,7 @@ struct ServerRestartTests {
 
         func events(final: Bool) async throws -> [String: Int] {
             let rows = try await harness.clickhouse("""
-                SELECT event_type, count() AS n FROM email_events \(final ? "FINAL" : "") WHERE batch_id = '\(batch)' GROUP BY event_type
+                SELECT event_type, sum(recipients) AS n FROM email_events \(final ? "FINAL" : "") WHERE batch_id = '\(batch)' GROUP BY event_type
                 """)
             return Dictionary(uniqueKeysWithValues: rows.compactMap { row in
                 row["event_type"]?.stringValue.flatMap { type in row["n"]?.stringValue.flatMap(Int.init).map { (type, $0) } }

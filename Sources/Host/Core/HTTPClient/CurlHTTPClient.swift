@@ -45,6 +45,7 @@ public final class CurlHTTPClient: HTTPClient, @unchecked Sendable {
                 continuation.resume(returning: HTTPResult(failure: .other, message: "curl could not create a handle"))
                 return
             }
+            transfer.submitted(timeoutMs: timeoutMs ?? settings.timeoutMs)
             let accepted = queue.withLock { queue in
                 guard !queue.stopping else { return false }
                 queue.submitted.append(transfer)
@@ -69,9 +70,25 @@ public final class CurlHTTPClient: HTTPClient, @unchecked Sendable {
     private func run() {
         var active: [UnsafeMutableRawPointer: CurlTransfer] = [:]
         var admission = OriginAdmission<CurlTransfer>(connectionsPerOrigin: settings.maxConnectionsPerHost)
+        // A transfer let in runs on what is left of its timeout; one whose timeout ran out in line, or that curl
+        // refuses, is answered at once and its place goes to the next.
         func add(_ transfer: CurlTransfer) {
-            active[transfer.easy] = transfer
-            curl_multi_add_handle(multi, transfer.easy)
+            var next = [transfer]
+            while !next.isEmpty {
+                let transfer = next.removeFirst()
+                let failure: (TransportFailure, String)?
+                if transfer.remainingTimeout() == nil {
+                    failure = (.timeout, "the request waited its whole timeout for a connection to \(transfer.origin)")
+                } else if curl_multi_add_handle(multi, transfer.easy) != CURLM_OK {
+                    failure = (.other, "curl could not take the request")
+                } else {
+                    active[transfer.easy] = transfer
+                    failure = nil
+                }
+                guard let failure else { continue }
+                transfer.fail(failure.0, failure.1)
+                next += admission.finished(transfer.origin, http2: false)
+            }
         }
         while true {
             let (submitted, stopping) = queue.withLock { queue in

@@ -2,6 +2,7 @@ import CCurl
 #if canImport(Glibc)
 import Glibc
 #endif
+import Dispatch
 import ProviderModel
 
 /// One request in flight on the curl multi handle: its easy handle, header
@@ -152,12 +153,39 @@ final class CurlTransfer: OriginBound, @unchecked Sendable {
         headers.append(KeyValue(name, String(decoding: text[valueStart..<text.endIndex], as: UTF8.self)))
     }
 
-    /// Everything before the path: `https://host:port`.
+    /// The scheme and the host and port: `https://host:port`, without a user's name or password.
     static func origin(of url: String) -> String {
         let bytes = Array(url.utf8)
         guard let scheme = bytes.firstRange(of: "://".utf8) else { return url }
         let end = bytes[scheme.upperBound...].firstIndex { $0 == UInt8(ascii: "/") || $0 == UInt8(ascii: "?") || $0 == UInt8(ascii: "#") }
-        return String(decoding: bytes[..<(end ?? bytes.endIndex)], as: UTF8.self).lowercased()
+            ?? bytes.endIndex
+        let authority = bytes[scheme.upperBound..<end]
+        let host = authority.lastIndex(of: UInt8(ascii: "@")).map { authority[($0 + 1)...] } ?? authority
+        return (String(decoding: bytes[..<scheme.upperBound], as: UTF8.self) + String(decoding: host, as: UTF8.self)).lowercased()
+    }
+
+    /// When the caller gave up on this request (monotonic ns): its timeout counts from the submit, not from
+    /// when its origin let it in.
+    private(set) var deadlineNs: UInt64 = 0
+
+    /// Starts the request's clock; called as it is submitted.
+    func submitted(timeoutMs: Int) {
+        deadlineNs = DispatchTime.now().uptimeNanoseconds + UInt64(max(0, timeoutMs)) * 1_000_000
+    }
+
+    /// The time left of the request's timeout, given to curl as it is let in; nil once it has run out.
+    func remainingTimeout() -> Int? {
+        let now = DispatchTime.now().uptimeNanoseconds
+        guard now < deadlineNs else { return nil }
+        let left = Int((deadlineNs - now) / 1_000_000)
+        guard left > 0 else { return nil }
+        _ = bs_curl_set_long(easy, CURLOPT_TIMEOUT_MS, left)
+        return left
+    }
+
+    /// Ends a request that never reached curl: its timeout ran out while it waited, or curl refused it.
+    func fail(_ failure: TransportFailure, _ message: String) {
+        continuation.resume(returning: HTTPResult(failure: failure, message: message))
     }
 
     /// Completes the caller's await with what curl reported; also whether the answer came over HTTP/2.

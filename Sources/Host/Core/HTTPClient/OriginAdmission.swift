@@ -14,21 +14,25 @@ struct OriginAdmission<Transfer: OriginBound> {
 
     init(connectionsPerOrigin: Int) { self.connectionsPerOrigin = max(1, connectionsPerOrigin) }
 
-    /// Transfers in line, first come first served, without moving the rest on each take.
+    /// Transfers in line, first come first served, without moving the rest on each take; a slot taken is
+    /// emptied at once, so a transfer done with is not kept alive by the line.
     private struct Waiting {
-        var items: [Transfer] = []
+        var items: [Transfer?] = []
         var head = 0
         var isEmpty: Bool { head == items.count }
         mutating func append(_ transfer: Transfer) { items.append(transfer) }
         mutating func take() -> Transfer {
-            defer {
-                head += 1
-                if head > 1_024, head * 2 > items.count {
-                    items.removeFirst(head)
-                    head = 0
-                }
+            let transfer = items[head]!
+            items[head] = nil
+            head += 1
+            if head == items.count {
+                items.removeAll(keepingCapacity: true)
+                head = 0
+            } else if head > 1_024, head * 2 > items.count {
+                items.removeFirst(head)
+                head = 0
             }
-            return items[head]
+            return transfer
         }
     }
 
@@ -50,7 +54,11 @@ struct OriginAdmission<Transfer: OriginBound> {
 
     /// A transfer of `origin` is done (`http2`: its answer came over HTTP/2): the transfers that now have room.
     mutating func finished(_ origin: String, http2: Bool) -> [Transfer] {
-        if http2 { multiplexed.insert(origin) }
+        // Bounded: tenants choose webhook URLs, and an origin forgotten is only let in more slowly.
+        if http2, !multiplexed.contains(origin) {
+            if multiplexed.count >= 10_000 { multiplexed.removeAll() }
+            multiplexed.insert(origin)
+        }
         running[origin, default: 1] -= 1
         var admitted: [Transfer] = []
         while running[origin, default: 0] < limit(origin), var line = waiting[origin], !line.isEmpty {
@@ -62,7 +70,7 @@ struct OriginAdmission<Transfer: OriginBound> {
         return admitted
     }
 
-    /// Transfers still waiting, none of them handed to curl (at shutdown every one is let in to finish).
+    /// No transfer waits (at shutdown the client runs until then: those waiting are let in as others finish).
     var isEmpty: Bool { waiting.isEmpty }
 }
 

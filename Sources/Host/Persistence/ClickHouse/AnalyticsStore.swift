@@ -27,10 +27,13 @@ public struct AnalyticsStore: Sendable {
     }
 
     public func overview(userID: String, fromSec: Int64, toSec: Int64, sendConfigID: String?) async throws(ClickHouseError) -> Counts {
+        let condition = """
+            user_id = \(ClickHouseClient.literal(userID)) AND hour >= toDateTime(\(fromSec)) AND hour < toDateTime(\(toSec))
+            \(Self.configFilter(sendConfigID))
+            """
         let rows = try await client.rows("""
-            SELECT event_type, bounce_class, sum(events) AS events FROM \(AnalyticsSchema.summed(AnalyticsSchema.hourlyStats))
-            WHERE user_id = \(ClickHouseClient.literal(userID)) AND hour >= toDateTime(\(fromSec)) AND hour < toDateTime(\(toSec))
-            \(Self.configFilter(sendConfigID)) GROUP BY event_type, bounce_class
+            SELECT event_type, bounce_class, sum(events) AS events FROM \(AnalyticsSchema.summed(AnalyticsSchema.hourlyStats, where: condition))
+            GROUP BY event_type, bounce_class
             """)
         return Self.counts(rows)
     }
@@ -41,11 +44,15 @@ public struct AnalyticsStore: Sendable {
         let (table, column) = interval == .hour ? (AnalyticsSchema.hourlyStats, "hour") : (AnalyticsSchema.dailyStats, "day")
         let bound = interval == .hour ? "toDateTime" : "toDate(toDateTime"
         let close = interval == .hour ? "" : ")"
-        let rows = try await client.rows("""
-            SELECT toUInt32(toDateTime(\(column))) AS bucket, event_type, bounce_class, sum(events) AS events FROM \(AnalyticsSchema.summed(table))
-            WHERE user_id = \(ClickHouseClient.literal(userID)) AND \(column) >= \(bound)(\(fromSec))\(close)
+        let condition = """
+            user_id = \(ClickHouseClient.literal(userID)) AND \(column) >= \(bound)(\(fromSec))\(close)
               AND \(column) < \(bound)(\(toSec))\(close)
-            \(Self.configFilter(sendConfigID)) GROUP BY bucket, event_type, bounce_class
+            \(Self.configFilter(sendConfigID))
+            """
+        let rows = try await client.rows("""
+            SELECT toUInt32(toDateTime(\(column))) AS bucket, event_type, bounce_class, sum(events) AS events
+            FROM \(AnalyticsSchema.summed(table, where: condition))
+            GROUP BY bucket, event_type, bounce_class
             """)
         var series: [Int64: Counts] = [:]
         for row in rows {
@@ -57,9 +64,9 @@ public struct AnalyticsStore: Sendable {
     }
 
     public func batch(userID: String, batchID: String) async throws(ClickHouseError) -> Counts {
+        let condition = "user_id = \(ClickHouseClient.literal(userID)) AND batch_id = \(ClickHouseClient.literal(batchID))"
         let rows = try await client.rows("""
-            SELECT event_type, bounce_class, sum(events) AS events FROM \(AnalyticsSchema.summed(AnalyticsSchema.batchStats))
-            WHERE user_id = \(ClickHouseClient.literal(userID)) AND batch_id = \(ClickHouseClient.literal(batchID))
+            SELECT event_type, bounce_class, sum(events) AS events FROM \(AnalyticsSchema.summed(AnalyticsSchema.batchStats, where: condition))
             GROUP BY event_type, bounce_class
             """)
         return Self.counts(rows)

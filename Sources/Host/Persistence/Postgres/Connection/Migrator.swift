@@ -5,6 +5,10 @@ public struct Migration: Sendable {
     public var version: Int
     public var name: String
     public var sql: String
+    /// Statements run one at a time outside a transaction, for what PostgreSQL refuses inside one (`CREATE INDEX
+    /// CONCURRENTLY`: an index built on a large table without stopping its writers). Each must be safe to run
+    /// again after an interruption, since the version is recorded only after the last.
+    public var concurrently: [String] = []
 }
 
 /// Applies the migrations a database lacks, in order, each in its own
@@ -42,8 +46,9 @@ public struct Migrator {
         let applied = Set(try connection.query("SELECT version FROM schema_migrations").compactMap { $0[0].flatMap(Int.init) })
         var done: [Int] = []
         for migration in migrations.sorted(by: { $0.version < $1.version }) where !applied.contains(migration.version) {
+            for statement in migration.concurrently { try connection.execute(statement) }
             try connection.transaction { () throws(PostgresError) in
-                try connection.execute(migration.sql)
+                if !migration.sql.isEmpty { try connection.execute(migration.sql) }
                 _ = try connection.query("INSERT INTO schema_migrations (version, name) VALUES ($1, $2)",
                                          [String(migration.version), migration.name])
             }
