@@ -43,11 +43,12 @@ struct OriginAdmissionTests {
         #expect(next.map(\.id) == Array(1...OriginAdmission<Request>.streamsPerConnection))
     }
 
-    @Test("the origin of a URL: scheme, host and port, lower-cased, without path, query or fragment")
+    @Test("the origin of a URL: scheme, host and port, lower-cased, without userinfo, path, query or fragment")
     func origins() {
         #expect(CurlTransfer.origin(of: "HTTPS://Email.US-East-1.amazonaws.com:443/v2/email?x=1") == "https://email.us-east-1.amazonaws.com:443")
         #expect(CurlTransfer.origin(of: "http://127.0.0.1:6190?q") == "http://127.0.0.1:6190")
         #expect(CurlTransfer.origin(of: "http://h#frag") == "http://h")
+        #expect(CurlTransfer.origin(of: "https://user:p@ss@Host:8443/x") == "https://host:8443")
         #expect(CurlTransfer.origin(of: "not a url") == "not a url")
     }
 }
