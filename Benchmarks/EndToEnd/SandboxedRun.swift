@@ -7,8 +7,9 @@ enum SandboxedRun {
     /// its batches), the receiver on `apiPort + 1`, the sandbox's SNS certificates trusted, plain http to
     /// loopback, the deployment's limits lifted (a send-config's own limit still acts), then `pipeline`'s
     /// `[pipeline]` lines.
-    static func hostConfig(redisPrefix: String, apiPort: Int, sandboxPort: Int, pipeline: [String]) -> String {
-        BundledPlugins.paths().map { "[[plugin]]\npath = \"\($0)\"\n" }.joined() + """
+    /// `deployment`: the run's own `[deployment]` and `[nats]` lines, if any.
+    static func hostConfig(redisPrefix: String, apiPort: Int, sandboxPort: Int, pipeline: [String], deployment: [String] = []) -> String {
+        BundledPlugins.paths().map { "[[plugin]]\npath = \"\($0)\"\n" }.joined() + deployment.map { $0 + "\n" }.joined() + """
             [api]
             redis_key_prefix = "\(redisPrefix)"
             # The SES configs trust the sandbox's SNS certificates, a test-only option.

@@ -13,6 +13,9 @@ struct ScratchDeployment {
     let name: String
     let databaseURL: String
     let redisPrefix: String
+    /// The run's `[deployment] name`, for the runs that take one (the fault matrix): streams and an analytics
+    /// database of its own.
+    let deployment: String
 
     init(environment: HostEnvironment) throws {
         let adminURL = environment.databaseURL
@@ -20,6 +23,7 @@ struct ScratchDeployment {
         redisURL = environment.redisURL
         name = "batchsender_bench_\(getpid())"
         redisPrefix = "bench-\(getpid()):"
+        deployment = "bench_\(getpid())"
         guard let slash = adminURL.lastIndex(of: "/") else { throw CommandFailure("DATABASE_URL has no database name: \(adminURL)") }
         let base = String(adminURL[..<slash])
         let query = adminURL[slash...].firstIndex(of: "?").map { String(adminURL[$0...]) } ?? ""
@@ -31,6 +35,18 @@ struct ScratchDeployment {
         } catch {
             throw CommandFailure("cannot make the benchmark's scratch database: \(error)")
         }
+    }
+
+    /// Deletes the run's deployment's streams and analytics database (the servers are shared: nothing is left).
+    func dropDeployment(natsURL: String, clickhouseURL: String?, replicas: Int, http: any HTTPClient) async {
+        let namespace = NATSNamespace(deployment: DeploymentSettings(name: deployment), nats: NATSSettings(replicas: replicas))
+        _ = await Task.detached {
+            guard let jetStream = try? JetStream(url: natsURL, namespace: namespace) else { return }
+            for definition in Streams.definitions { try? jetStream.deleteStream(definition.name) }
+        }.value
+        guard let clickhouseURL, let client = try? ClickHouseClient(url: clickhouseURL, http: http, defaultDatabase: deployment),
+              client.database == deployment else { return }
+        try? await client.dropDatabase()
     }
 
     /// Drops the database and deletes the run's Redis keys.

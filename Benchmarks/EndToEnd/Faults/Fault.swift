@@ -6,6 +6,7 @@ enum Fault: String, CaseIterable {
     case redisLostWrites = "redis-lost-writes"
     case redisFlushed = "redis-flushall"
     case natsRestart = "nats-restart"
+    case natsLeaderKilled = "nats-leader-kill"
     case postgresRestart = "postgres-restart"
     case clickhouseDown = "clickhouse-down"
     case brownout
@@ -21,6 +22,7 @@ enum Fault: String, CaseIterable {
         case .redisLostWrites: "Redis killed -9 and started without the last 512 KiB of its AOF (scripts/stack lose redis)"
         case .redisFlushed: "FLUSHALL on the stack's Redis (every key of every deployment on it)"
         case .natsRestart: "NATS stopped and started again"
+        case .natsLeaderKilled: "with --cluster: the NATS node leading the work stream killed -9, and started again 10 s later"
         case .postgresRestart: "PostgreSQL stopped and started again"
         case .clickhouseDown: "ClickHouse stopped for a minute (10 s with --short); analytics must catch up"
         case .brownout: "every provider answer takes 20 s (5 s with --short), for a batch of a twentieth of the recipients"
@@ -32,6 +34,12 @@ enum Fault: String, CaseIterable {
 
     /// The ones `--short` runs (scripts/test): each kind of loss once, in a minute or so.
     static let short: [Fault] = [.hostKilled, .redisFlushed, .redisLostWrites, .lossyProvider, .cancelMidSend]
+
+    /// The ones `--cluster` runs: a node of the three lost under the batch.
+    static let cluster: [Fault] = [.natsLeaderKilled]
+
+    /// Whether the fault needs the three-node NATS cluster (`--cluster`).
+    var needsCluster: Bool { self == .natsLeaderKilled }
 
     /// The sandbox's `[faults.…]` and `[webhooks]` tables for this fault.
     func sandboxTables(provider: String, short: Bool) -> String {

@@ -1,6 +1,7 @@
 import App
 import Foundation
 import HostCore
+import Messaging
 import Persistence
 import ProviderModel
 
@@ -15,6 +16,11 @@ struct FaultMatrix {
     let databaseURL: String
     let redisURL: String
     let redisPrefix: String
+    /// The run's own deployment: its streams, subjects and analytics database apart from every other on the servers.
+    let deployment: String
+    /// NATS_URL of the run's hosts (the cluster's list with `--cluster`), and the replicas its streams get.
+    let natsURL: String
+    let replicas: Int
     let stack: StackScript
     let provider: DeliveryRun.Provider
     let recipients: Int
@@ -27,6 +33,9 @@ struct FaultMatrix {
     /// What the sender lanes hold at once: the most a Redis that dies with them can make it send twice.
     static let senderLanes = 2, fetchBatch = 4
 
+    /// How long the killed cluster node stays dead.
+    static let deadNodeSeconds = 10
+
     /// Messages per second the send-config may send: the batch takes about ten seconds at it.
     var rate: Int { max(20, recipients / 10) }
 
@@ -36,7 +45,8 @@ struct FaultMatrix {
         SandboxedRun.hostConfig(redisPrefix: redisPrefix, apiPort: apiPort, sandboxPort: sandboxPort,
                                 // Answers of 20 s (the brownout) are answers, not timeouts: 20 s is the default.
                                 pipeline: ["sender_lanes = \(Self.senderLanes)", "fetch_batch = \(Self.fetchBatch)", "sync_interval_ms = 500",
-                                           "discover_interval_ms = 100", "http_timeout_ms = 30000"] + (short ? ["ack_wait_ms = 5000", "claim_hold_ms = 10000"] : []))
+                                           "discover_interval_ms = 100", "http_timeout_ms = 30000"] + (short ? ["ack_wait_ms = 5000", "claim_hold_ms = 10000"] : []),
+                                deployment: ["[deployment]", "name = \"\(deployment)\"", "[nats]", "replicas = \(replicas)"])
     }
 
     func startHost() throws -> ChildProcess {
@@ -99,12 +109,26 @@ struct FaultMatrix {
         let faultAt = Date()
         var mended: Task<Void, any Error>?
         var acceptedAtCancel: Int?
+        /// Sent while the cluster node was dead, and what was left to send when it died.
+        var deadWindow: Task<(sent: Int, left: Int), any Error>?
         switch fault {
         case .hostKilled: try host.killAndRestart()
         case .redisRestart: try await stack.run(["restart", "redis"])
         case .redisLostWrites: try await stack.run(["lose", "redis"])
         case .redisFlushed: _ = try RedisConnection(url: redisURL).command(["FLUSHALL"])
         case .natsRestart: try await stack.run(["restart", "nats"])
+        case .natsLeaderKilled:
+            let leader = try await streamLeader()
+            let before = try await accepted()
+            try await stack.run(["cluster", "kill", leader])
+            let matrix = self
+            deadWindow = Task {
+                try await Task.sleep(for: .seconds(Self.deadNodeSeconds))
+                let during = try await matrix.accepted() - before
+                try await matrix.stack.run(["cluster", "start", leader])
+                return (during, recipients - before)
+            }
+            row.note = "killed \(leader), which led the work stream"
         case .postgresRestart: try await stack.run(["restart", "postgres"])
         case .clickhouseDown:
             let stack = self.stack, pause = short ? 10 : 60
@@ -114,7 +138,7 @@ struct FaultMatrix {
             acceptedAtCancel = try await accepted()
         case .brownout, .lossyProvider, .webhookDisorder: break
         }
-        if [.hostKilled, .redisRestart, .redisLostWrites, .redisFlushed, .natsRestart, .postgresRestart].contains(fault) {
+        if [.hostKilled, .redisRestart, .redisLostWrites, .redisFlushed, .natsRestart, .natsLeaderKilled, .postgresRestart].contains(fault) {
             row.recoverSeconds = try await resumed(after: faultAt, batch: batch)
         }
 
@@ -160,6 +184,18 @@ struct FaultMatrix {
             row.note = "\(stats["webhooks_sent"]?.int ?? 0) webhooks sent; \(wrong) recipients' statuses not as the sandbox planned"
         }
         if fault == .lossyProvider { row.note = "\(stats["faults_injected"]?.int ?? 0) faults injected" }
+        if fault == .natsLeaderKilled, let window = try await deadWindow?.value {
+            let after = try await streamLeader()
+            row.note += "; \(window.sent) sent in the \(Self.deadNodeSeconds) s it was dead; \(after) leads it now, \(replicas) replicas"
+            // A cluster is there so that work goes on without the node. At the limit's rate, what was left to send
+            // fills the dead window but for the election (a few seconds): sending that waited for the node to come
+            // back (a stream with one replica, a client that knew only that server) missed the point of the cluster.
+            let expected = min(window.left, rate * (Self.deadNodeSeconds - 5))
+            if window.sent < expected {
+                row.stuck = true
+                row.note += "; fewer than the \(expected) the limit allows: sending waited for the dead node"
+            }
+        }
         return row
     }
 
@@ -173,6 +209,15 @@ struct FaultMatrix {
         case .lossyProvider where provider == .ses: faultsInjected
         default: 0
         }
+    }
+
+    /// The cluster node that leads the run's work stream now.
+    func streamLeader() async throws -> String {
+        let namespace = NATSNamespace(deployment: DeploymentSettings(name: deployment), nats: NATSSettings(replicas: replicas))
+        let url = natsURL
+        let placement = try await Task.detached { try JetStream(url: url, namespace: namespace).placement(of: Streams.system) }.value
+        guard let leader = placement.leader else { throw CommandFailure("the work stream has no leader: is NATS_URL the cluster's?") }
+        return leader
     }
 
     func accepted() async throws -> Int {

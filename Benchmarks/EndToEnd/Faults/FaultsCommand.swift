@@ -30,6 +30,9 @@ public struct FaultsCommand: AsyncParsableCommand {
     @Flag(help: "The quick matrix scripts/test runs: \(Fault.short.map(\.rawValue).joined(separator: ", ")); 1,500 recipients unless --recipients; a 5 s ack wait and 10 s claim hold; shorter outages.")
     var short = false
 
+    @Flag(help: "Run on the three-node NATS cluster (scripts/stack up --cluster; its URLs in NATS_CLUSTER_URL), streams with 3 replicas: \(Fault.cluster.map(\.rawValue).joined(separator: ", ")) unless --only.")
+    var cluster = false
+
     @Option(help: "The stack's control script.")
     var stack: String = "scripts/stack"
 
@@ -40,11 +43,14 @@ public struct FaultsCommand: AsyncParsableCommand {
     var apiPort: Int = 6191
 
     func faults() throws -> [Fault] {
-        guard let only else { return short ? Fault.short : Fault.allCases }
+        guard let only else { return cluster ? Fault.cluster : short ? Fault.short : Fault.allCases.filter { !$0.needsCluster } }
         return try only.split(separator: ",").map { name in
             guard let fault = Fault(rawValue: name.trimmingCharacters(in: .whitespaces)) else {
                 throw ValidationError("--only: no fault \(name); the faults are \(Fault.allCases.map(\.rawValue).joined(separator: ", "))")
             }
+            if fault.needsCluster && !cluster { throw ValidationError("--only: \(fault.rawValue) needs --cluster") }
+            // The cluster run's hosts are not on the single server that fault restarts.
+            if fault == .natsRestart && cluster { throw ValidationError("--only: \(fault.rawValue) restarts the single NATS server; without --cluster") }
             return fault
         }
     }
@@ -61,19 +67,30 @@ public struct FaultsCommand: AsyncParsableCommand {
         let work = FileManager.default.temporaryDirectory.appendingPathComponent("batchsender-faults-\(getpid())").path
         try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
         let script = try StackScript(path: stack, logPath: work + "/stack.log")
+        var natsURL = environment.natsURL
+        if cluster {
+            guard let listed = ProcessInfo.processInfo.environment["NATS_CLUSTER_URL"], !listed.isEmpty else {
+                throw ValidationError("--cluster needs NATS_CLUSTER_URL (scripts/stack up --cluster, then .env.dev)")
+            }
+            natsURL = listed
+        }
         let scratch = try ScratchDeployment(environment: environment)
         defer { scratch.drop() }
+        let replicas = cluster ? 3 : 1
         var childEnvironment = ProcessInfo.processInfo.environment
         childEnvironment["DATABASE_URL"] = scratch.databaseURL
+        childEnvironment["NATS_URL"] = natsURL
         let executable = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().path
         try await Self.migrate(executable: executable, environment: childEnvironment)
         let key = try E2EBenchCommand.apiKey(executable: executable, environment: childEnvironment)
         let http = CurlHTTPClient()
         defer { http.shutdown() }
         let matrix = FaultMatrix(executable: executable, work: work, environment: childEnvironment, databaseURL: scratch.databaseURL,
-                                 redisURL: environment.redisURL, redisPrefix: scratch.redisPrefix, stack: script, provider: chosen,
+                                 redisURL: environment.redisURL, redisPrefix: scratch.redisPrefix, deployment: scratch.deployment,
+                                 natsURL: natsURL, replicas: replicas, stack: script, provider: chosen,
                                  recipients: count, short: short, apiPort: apiPort, sandboxPort: sandboxPort, key: key, http: http)
-        Output.line("fault matrix: \(faults.count) faults, \(count) \(chosen.rawValue) recipients each, limited to \(matrix.rate)/s; logs in \(work)")
+        Output.line("fault matrix: \(faults.count) faults, \(count) \(chosen.rawValue) recipients each, limited to \(matrix.rate)/s, "
+                    + "deployment \(scratch.deployment)\(cluster ? " on the NATS cluster (3 replicas)" : ""); logs in \(work)")
         var rows: [FaultRow] = []
         for (index, fault) in faults.enumerated() {
             Output.line("\(fault.rawValue): \(fault.summary)…")
@@ -96,6 +113,7 @@ public struct FaultsCommand: AsyncParsableCommand {
                 return index == 0 ? cell.0 + padding : padding + cell.0
             }.joined(separator: "  "))
         }
+        await scratch.dropDeployment(natsURL: natsURL, clickhouseURL: environment.clickhouseURL, replicas: replicas, http: http)
         guard rows.allSatisfy(\.passed) else {
             throw CommandFailure("a fault lost, duplicated or stranded messages beyond its bound (logs in \(work))", exitCode: 1)
         }

@@ -61,6 +61,7 @@ public struct HostProcess {
         do { registry = try PluginRegistry(loading: hostConfig.plugins, logger: logger) } catch { throw CommandFailure(error.description) }
         var configuration = APIConfiguration()
         configuration.apply(hostConfig.api)
+        configuration.apply(hostConfig.deployment, nats: hostConfig.nats)
         configuration.outbound = hostConfig.outbound
         configuration.host = options.host
         configuration.port = options.port
@@ -102,7 +103,8 @@ public struct HostProcess {
         }
 
         let analyticsClient = try environment.clickhouseURL.map { url in
-            do { return try ClickHouseClient(url: url, http: CurlHTTPClient(settings: hostConfig.http), timeoutMs: hostConfig.analytics.insertTimeoutMs) } catch {
+            do { return try ClickHouseClient(url: url, http: CurlHTTPClient(settings: hostConfig.http), timeoutMs: hostConfig.analytics.insertTimeoutMs,
+                                       defaultDatabase: hostConfig.deployment.analyticsDatabase) } catch {
                 throw CommandFailure("serve: \(error)")
             }
         }
@@ -110,7 +112,7 @@ public struct HostProcess {
         if chosen.contains(where: { $0 != .api }) {
             do {
                 resources = try ProcessResources(databaseURL: environment.databaseURL, redisURL: environment.redisURL,
-                                                 natsURL: environment.natsURL, masterKey: environment.masterKey,
+                                                 natsURL: environment.natsURL, nats: configuration.nats, masterKey: environment.masterKey,
                                                  redisPrefix: configuration.redisKeyPrefix, plugins: registry,
                                                  settings: hostConfig.pipeline, webhookLanes: hostConfig.webhooks.processorLanes,
                                                  managed: managed, limits: limits, analytics: hostConfig.analytics,
@@ -201,7 +203,7 @@ public struct HostProcess {
         let jetStream: JetStream
         do {
             // Never stalled by libnats's own window: the receiver refuses past pending_limit first.
-            jetStream = try JetStream(url: environment.natsURL, maxPending: Int64(settings.pendingLimit) + 1_024)
+            jetStream = try JetStream(url: environment.natsURL, namespace: r.bus.jetStream.namespace, maxPending: Int64(settings.pendingLimit) + 1_024)
         } catch {
             throw CommandFailure("serve: the receiver cannot reach NATS: \(error)")
         }

@@ -1,6 +1,7 @@
 import Foundation
 import HostCore
 import Logging
+import Messaging
 import SenderAPI
 import Services
 
@@ -11,15 +12,16 @@ public enum OperatorResources {
     public static func open(configPath: String?) throws -> ProcessResources {
         let environment: HostEnvironment
         do { environment = try HostEnvironment(ProcessInfo.processInfo.environment) } catch { throw CommandFailure(error.description) }
-        var prefix = APISettings().redisKeyPrefix
+        var config = HostConfig()
         if let configPath {
-            do { prefix = try HostConfig.load(path: configPath).api.redisKeyPrefix } catch { throw CommandFailure(error.description) }
+            do { config = try HostConfig.load(path: configPath) } catch { throw CommandFailure(error.description) }
         }
         var logger = Logger(label: "batchsender.operator")
         logger.logLevel = .error
         do {
             return try ProcessResources(databaseURL: environment.databaseURL, redisURL: environment.redisURL, natsURL: environment.natsURL,
-                                        masterKey: environment.masterKey, redisPrefix: prefix,
+                                        nats: NATSNamespace(deployment: config.deployment, nats: config.nats),
+                                        masterKey: environment.masterKey, redisPrefix: config.api.redisKeyPrefix,
                                         plugins: PluginRegistry(), settings: PipelineSettings(), logger: logger)
         } catch {
             throw CommandFailure("cannot reach the servers: \(error)")

@@ -40,7 +40,7 @@ public final class ProcessResources: Sendable {
     /// A name for this process in leases and logs.
     public let processName: String
 
-    public init(databaseURL: String, redisURL: String, natsURL: String, masterKey: [UInt8], redisPrefix: String,
+    public init(databaseURL: String, redisURL: String, natsURL: String, nats: NATSNamespace, masterKey: [UInt8], redisPrefix: String,
                 plugins: PluginRegistry, settings: PipelineSettings, webhookLanes: Int = 2, managed: ManagedInstances = ManagedInstances(),
                 limits: SendRateLimits = SendRateLimits(), analytics: AnalyticsSettings = AnalyticsSettings(),
                 clickhouse: ClickHouseClient? = nil, logger: Logger) throws {
@@ -61,7 +61,7 @@ public final class ProcessResources: Sendable {
         lookups = StorePools.postgres(url: databaseURL, capacity: Self.lookupConnections, threads: threads, waitLimitMs: Self.lookupWaitMs,
                                       statementTimeoutMs: Self.lookupWaitMs)
         redis = StorePools.redis(url: redisURL, capacity: redisConnections, threads: threads)
-        let jetStream = try JetStream(url: natsURL)
+        let jetStream = try JetStream(url: natsURL, namespace: nats)
         try Streams.ensure(jetStream)
         bus = MessageBus(jetStream: jetStream, threads: threads)
         hot = DeliveryState(redis: redis, prefix: DeliveryState.prefix(for: redisPrefix))

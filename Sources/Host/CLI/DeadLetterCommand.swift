@@ -23,7 +23,7 @@ struct DeadLetterCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Print each dead letter as one JSON line: sequence, batch, recipients and their last reasons.")
         @Option(help: "At most this many dead letters.") var limit: Int = 100
         @Option(help: "Only this batch's dead letters.") var batch: String?
-        @Option(help: "The host config whose [api] redis_key_prefix the deployment uses.") var config: String?
+        @Option(help: "The host config of the deployment (its [deployment] name, [nats] and [api] redis_key_prefix).") var config: String?
 
         func run() async throws {
             let resources = try OperatorResources.open(configPath: config)
@@ -48,7 +48,7 @@ struct DeadLetterCommand: AsyncParsableCommand {
             abstract: "Send dead-lettered recipients again with fresh attempts (those whose rows are failed), and remove their dead letters.")
         @Option(help: "Only this batch's dead letters.") var batch: String?
         @Option(help: "At most this many dead letters.") var limit: Int = 1_000
-        @Option(help: "The host config whose [api] redis_key_prefix the deployment uses.") var config: String?
+        @Option(help: "The host config of the deployment (its [deployment] name, [nats] and [api] redis_key_prefix).") var config: String?
 
         func run() async throws {
             let resources = try OperatorResources.open(configPath: config)

@@ -20,7 +20,7 @@ struct WebhookCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Print the newest orphaned webhook events as JSON lines: provider, event id, send-config, message id, type, recipient, times.")
         @Option(help: "At most this many orphans.") var limit: Int = 100
-        @Option(help: "The host config whose [api] redis_key_prefix the deployment uses.") var config: String?
+        @Option(help: "The host config of the deployment (its [deployment] name, [nats] and [api] redis_key_prefix).") var config: String?
 
         func validate() throws {
             guard (1...100_000).contains(limit) else { throw ValidationError("--limit must be from 1 to 100000") }
@@ -39,7 +39,7 @@ struct WebhookCommand: AsyncParsableCommand {
             commandName: "dead-letters",
             abstract: "Print the newest dead-lettered webhooks as JSON lines: id, provider, send-config, times, deliveries, reasons, size.")
         @Option(help: "At most this many dead letters.") var limit: Int = 100
-        @Option(help: "The host config whose [api] redis_key_prefix the deployment uses.") var config: String?
+        @Option(help: "The host config of the deployment (its [deployment] name, [nats] and [api] redis_key_prefix).") var config: String?
 
         func validate() throws {
             guard (1...100_000).contains(limit) else { throw ValidationError("--limit must be from 1 to 100000") }
@@ -58,7 +58,7 @@ struct WebhookCommand: AsyncParsableCommand {
             abstract: "Store dead-lettered webhooks in the webhooks stream again, oldest first, and remove their dead letters.")
         @Option(help: "At most this many dead letters.") var limit: Int = 1_000
         @Option(help: "Only this send-config's dead letters.") var sendConfig: String?
-        @Option(help: "The host config whose [api] redis_key_prefix the deployment uses.") var config: String?
+        @Option(help: "The host config of the deployment (its [deployment] name, [nats] and [api] redis_key_prefix).") var config: String?
 
         func validate() throws {
             guard (1...100_000).contains(limit) else { throw ValidationError("--limit must be from 1 to 100000") }

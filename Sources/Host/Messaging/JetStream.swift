@@ -19,14 +19,16 @@ public final class JetStream: @unchecked Sendable {
     private let acks = PublishAcks()
     /// One `publish(_:)` at a time: its wait for acks covers everything the context has pending.
     private let publishing = NIOLock()
+    public let namespace: NATSNamespace
 
     /// `maxPending`: unacked asynchronous publishes in flight before a publish waits.
-    public init(url: String, maxPending: Int64 = 4_096, timeoutMs: Int64 = 5_000) throws(NATSError) {
-        guard url.hasPrefix("nats://") else { throw NATSError("NATS_URL must start with nats://, not \(ConnectionURL.redacted(String(url.prefix(40))))") }
+    /// `url`: NATS_URL, one server or a cluster's list. `namespace`: the deployment's names and replicas,
+    /// applied to every stream, subject and consumer this connection touches.
+    public init(url: String, namespace: NATSNamespace = .standard, maxPending: Int64 = 4_096, timeoutMs: Int64 = 5_000) throws(NATSError) {
         var options: OpaquePointer?
         guard natsOptions_Create(&options) == NATS_OK, let options else { throw NATSError("libnats could not allocate options") }
         defer { natsOptions_Destroy(options) }
-        natsOptions_SetURL(options, url)
+        try NATSServers.apply(url, to: options)
         natsOptions_SetTimeout(options, 2_000)
         // Keep reconnecting for as long as the process lives: a NATS restart pauses work, it does not end it.
         natsOptions_SetMaxReconnect(options, -1)
@@ -58,6 +60,7 @@ public final class JetStream: @unchecked Sendable {
         }
         self.connection = connection
         self.context = context
+        self.namespace = namespace
     }
 
     deinit {
@@ -73,11 +76,13 @@ public final class JetStream: @unchecked Sendable {
         var config = jsStreamConfig()
         jsStreamConfig_Init(&config)
         var errorCode = jsErrCode(0)
-        let status: natsStatus = definition.name.withCString { name in
-            withCStringArray(definition.subjects) { subjects in
+        let subjects = definition.subjects.map(namespace.subject)
+        let status: natsStatus = namespace.stream(definition.name).withCString { name in
+            withCStringArray(subjects) { subjects in
                 config.Name = name
                 config.Subjects = subjects
                 config.SubjectsLen = Int32(definition.subjects.count)
+                config.Replicas = Int64(namespace.replicas)
                 config.Storage = js_FileStorage
                 config.Retention = definition.workQueue ? js_WorkQueuePolicy : js_LimitsPolicy
                 config.Duplicates = definition.duplicateWindowMs * 1_000_000
@@ -93,7 +98,7 @@ public final class JetStream: @unchecked Sendable {
             }
         }
         guard status == NATS_OK else {
-            throw NATSError("stream \(definition.name) could not be created: \(lastError(status)) (JetStream code \(errorCode.rawValue))")
+            throw NATSError("stream \(namespace.stream(definition.name)) could not be created: \(lastError(status)) (JetStream code \(errorCode.rawValue))")
         }
     }
 
@@ -108,7 +113,7 @@ public final class JetStream: @unchecked Sendable {
         for message in messages {
             var msg: OpaquePointer?
             let status = message.data.withUnsafeBufferPointer { data in
-                data.withMemoryRebound(to: CChar.self) { natsMsg_Create(&msg, message.subject, nil, $0.baseAddress, Int32($0.count)) }
+                data.withMemoryRebound(to: CChar.self) { natsMsg_Create(&msg, namespace.subject(message.subject), nil, $0.baseAddress, Int32($0.count)) }
             }
             guard status == NATS_OK, let created = msg else { throw NATSError("libnats could not create a message: \(Self.text(status))") }
             if let id = message.id { natsMsgHeader_Set(created, "Nats-Msg-Id", id) }
@@ -152,7 +157,7 @@ public final class JetStream: @unchecked Sendable {
     public func publish(_ message: OutgoingMessage, timeoutMs: Int64, settled: @escaping @Sendable (NATSError?) -> Void) {
         var msg: OpaquePointer?
         let status = message.data.withUnsafeBufferPointer { data in
-            data.withMemoryRebound(to: CChar.self) { natsMsg_Create(&msg, message.subject, nil, $0.baseAddress, Int32($0.count)) }
+            data.withMemoryRebound(to: CChar.self) { natsMsg_Create(&msg, namespace.subject(message.subject), nil, $0.baseAddress, Int32($0.count)) }
         }
         guard status == NATS_OK, let created = msg else { return settled(NATSError("libnats could not create a message: \(Self.text(status))")) }
         if let id = message.id { natsMsgHeader_Set(created, "Nats-Msg-Id", id) }
@@ -174,9 +179,10 @@ public final class JetStream: @unchecked Sendable {
         try ensureConsumer(definition)
         var errorCode = jsErrCode(0)
         var subscription: OpaquePointer?
-        let status: natsStatus = definition.stream.withCString { stream in
+        let streamName = namespace.stream(definition.stream)
+        let status: natsStatus = streamName.withCString { stream in
             definition.durable.withCString { durable in
-                definition.filter.withCString { filter in
+                namespace.subject(definition.filter).withCString { filter in
                     var options = jsSubOptions()
                     jsSubOptions_Init(&options)
                     options.Stream = stream
@@ -189,7 +195,7 @@ public final class JetStream: @unchecked Sendable {
             throw NATSError("consumer \(definition.durable) on \(definition.stream) is not usable: \(lastError(status)) (JetStream code \(errorCode.rawValue))")
         }
         return PullConsumer(subscription: subscription, jetStream: self,
-                            nextSubject: "$JS.API.CONSUMER.MSG.NEXT.\(definition.stream).\(definition.durable)")
+                            nextSubject: "$JS.API.CONSUMER.MSG.NEXT.\(streamName).\(definition.durable)")
     }
 
     /// A plain (not JetStream) subscription on a fresh inbox, read with `natsSubscription_NextMsg`.
@@ -217,9 +223,9 @@ public final class JetStream: @unchecked Sendable {
     public func ensureConsumer(_ definition: ConsumerDefinition) throws(NATSError) {
         var errorCode = jsErrCode(0)
         var failure = ""
-        let status: natsStatus = definition.stream.withCString { stream in
+        let status: natsStatus = namespace.stream(definition.stream).withCString { stream in
             definition.durable.withCString { durable in
-                definition.filter.withCString { filter in
+                namespace.subject(definition.filter).withCString { filter in
                     var config = jsConsumerConfig()
                     jsConsumerConfig_Init(&config)
                     config.Durable = durable
@@ -249,7 +255,7 @@ public final class JetStream: @unchecked Sendable {
     /// Removes a durable consumer; one that does not exist is no error.
     public func deleteConsumer(stream: String, durable: String) throws(NATSError) {
         var errorCode = jsErrCode(0)
-        let status = js_DeleteConsumer(context, stream, durable, nil, &errorCode)
+        let status = js_DeleteConsumer(context, namespace.stream(stream), durable, nil, &errorCode)
         guard status == NATS_OK || status == NATS_NOT_FOUND || errorCode == JSConsumerNotFoundErr else {
             throw NATSError("deleting consumer \(durable) on \(stream) failed: \(lastError(status))")
         }
@@ -263,9 +269,9 @@ public final class JetStream: @unchecked Sendable {
         while stored.count < limit, sequence <= last {
             var msg: OpaquePointer?
             var errorCode = jsErrCode(0)
-            let status = js_GetMsg(&msg, context, stream, sequence, nil, &errorCode)
+            let status = js_GetMsg(&msg, context, namespace.stream(stream), sequence, nil, &errorCode)
             if status == NATS_OK, let msg {
-                stored.append(StoredMessage(sequence: sequence, subject: String(cString: natsMsg_GetSubject(msg)), data: PullConsumer.bytes(of: msg)))
+                stored.append(StoredMessage(sequence: sequence, subject: namespace.logical(String(cString: natsMsg_GetSubject(msg))), data: PullConsumer.bytes(of: msg)))
                 natsMsg_Destroy(msg)
             } else if status != NATS_NOT_FOUND && errorCode != JSNoMessageFoundErr {
                 throw NATSError("reading \(stream) #\(sequence) failed: \(lastError(status))")
@@ -278,14 +284,14 @@ public final class JetStream: @unchecked Sendable {
     /// Deletes a stream and everything in it (the benchmark's scratch stream).
     public func deleteStream(_ name: String) throws(NATSError) {
         var errorCode = jsErrCode(0)
-        let status = js_DeleteStream(context, name, nil, &errorCode)
+        let status = js_DeleteStream(context, namespace.stream(name), nil, &errorCode)
         guard status == NATS_OK else { throw NATSError("deleting stream \(name) failed: \(lastError(status))") }
     }
 
     /// Removes one message from a stream (a re-driven dead letter).
     public func delete(stream: String, sequence: UInt64) throws(NATSError) {
         var errorCode = jsErrCode(0)
-        let status = js_DeleteMsg(context, stream, sequence, nil, &errorCode)
+        let status = js_DeleteMsg(context, namespace.stream(stream), sequence, nil, &errorCode)
         guard status == NATS_OK else { throw NATSError("deleting \(stream) #\(sequence) failed: \(lastError(status))") }
     }
 
@@ -303,10 +309,21 @@ public final class JetStream: @unchecked Sendable {
     private func state(of stream: String) throws(NATSError) -> (lastSequence: UInt64, messages: UInt64) {
         var info: UnsafeMutablePointer<jsStreamInfo>?
         var errorCode = jsErrCode(0)
-        let status = js_GetStreamInfo(&info, context, stream, nil, &errorCode)
+        let status = js_GetStreamInfo(&info, context, namespace.stream(stream), nil, &errorCode)
         guard status == NATS_OK, let info else { throw NATSError("stream \(stream) is not readable: \(lastError(status))") }
         defer { jsStreamInfo_Destroy(info) }
         return (info.pointee.State.LastSeq, info.pointee.State.Msgs)
+    }
+
+    /// The server that leads the stream in a cluster, and how many replicas it has (nil on a single server).
+    public func placement(of stream: String) throws(NATSError) -> (leader: String?, replicas: Int) {
+        var info: UnsafeMutablePointer<jsStreamInfo>?
+        var errorCode = jsErrCode(0)
+        let status = js_GetStreamInfo(&info, context, namespace.stream(stream), nil, &errorCode)
+        guard status == NATS_OK, let info else { throw NATSError("stream \(stream) is not readable: \(lastError(status))") }
+        defer { jsStreamInfo_Destroy(info) }
+        let leader = info.pointee.Cluster?.pointee.Leader.map { String(cString: $0) }
+        return (leader, Int(info.pointee.Config.pointee.Replicas))
     }
 
     /// Messages a durable consumer has not yet been delivered plus those awaiting an ack; nil when the consumer
@@ -314,7 +331,7 @@ public final class JetStream: @unchecked Sendable {
     public func backlog(stream: String, consumer: String) throws(NATSError) -> (pending: UInt64, unacked: Int64)? {
         var info: UnsafeMutablePointer<jsConsumerInfo>?
         var errorCode = jsErrCode(0)
-        let status = js_GetConsumerInfo(&info, context, stream, consumer, nil, &errorCode)
+        let status = js_GetConsumerInfo(&info, context, namespace.stream(stream), consumer, nil, &errorCode)
         if status == NATS_NOT_FOUND || errorCode == JSConsumerNotFoundErr { return nil }
         guard status == NATS_OK, let info else { throw NATSError("consumer \(consumer) is not readable: \(lastError(status))") }
         defer { jsConsumerInfo_Destroy(info) }
@@ -328,7 +345,7 @@ public final class JetStream: @unchecked Sendable {
         var found: [(name: String, pending: UInt64, unacked: Int64)] = []
         while true {
             var reply: OpaquePointer?
-            let status = natsConnection_RequestString(&reply, connection, "$JS.API.CONSUMER.LIST.\(stream)", "{\"offset\":\(found.count)}", 2_000)
+            let status = natsConnection_RequestString(&reply, connection, "$JS.API.CONSUMER.LIST.\(namespace.stream(stream))", "{\"offset\":\(found.count)}", 2_000)
             guard status == NATS_OK, let reply else { throw NATSError("consumers of \(stream) are not readable: \(lastError(status))") }
             defer { natsMsg_Destroy(reply) }
             let bytes = PullConsumer.bytes(of: reply)
@@ -570,7 +587,7 @@ public final class ReceivedMessage: @unchecked Sendable {
         self.consumer = consumer
         self.settlesThroughConnection = settlesThroughConnection
         data = PullConsumer.bytes(of: msg)
-        subject = String(cString: natsMsg_GetSubject(msg))
+        subject = consumer.jetStream.namespace.logical(String(cString: natsMsg_GetSubject(msg)))
         var meta: UnsafeMutablePointer<jsMsgMetaData>?
         if natsMsg_GetMetaData(&meta, msg) == NATS_OK, let meta {
             deliveries = meta.pointee.NumDelivered
@@ -641,7 +658,7 @@ final class PublishAcks: @unchecked Sendable {
     var firstFailure: String? { lock.withLock { failures.first } }
 }
 
-private func withCStringArray<R>(_ strings: [String], _ body: (UnsafeMutablePointer<UnsafePointer<CChar>?>) -> R) -> R {
+func withCStringArray<R>(_ strings: [String], _ body: (UnsafeMutablePointer<UnsafePointer<CChar>?>) -> R) -> R {
     let copies = strings.map { strdup($0) }
     defer { copies.forEach { free($0) } }
     var pointers: [UnsafePointer<CChar>?] = copies.map { UnsafePointer($0) }

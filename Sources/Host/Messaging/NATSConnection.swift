@@ -8,13 +8,12 @@ import HostCore
 public final class NATSConnection: @unchecked Sendable {
     private let connection: OpaquePointer
 
-    /// `url`: `nats://host:port`. Fails after `timeoutMs` when nothing answers.
+    /// `url`: NATS_URL, one `nats://host:port` or a comma-separated list. Fails after `timeoutMs` when nothing answers.
     public init(url: String, timeoutMs: Int64 = 2_000) throws(NATSError) {
-        guard url.hasPrefix("nats://") else { throw NATSError("NATS_URL must start with nats://, not \(ConnectionURL.redacted(String(url.prefix(40))))") }
         var options: OpaquePointer?
         guard natsOptions_Create(&options) == NATS_OK, let options else { throw NATSError("libnats could not allocate options") }
         defer { natsOptions_Destroy(options) }
-        natsOptions_SetURL(options, url)
+        try NATSServers.apply(url, to: options)
         natsOptions_SetTimeout(options, timeoutMs)
         var connection: OpaquePointer?
         let status = natsConnection_Connect(&connection, options)

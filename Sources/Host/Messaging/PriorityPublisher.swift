@@ -8,10 +8,12 @@ import Synchronization
 /// Its calls block: run them on a storage thread.
 public final class PriorityPublisher: Sendable {
     private let url: String
+    private let namespace: NATSNamespace
     private let connection = Mutex<JetStream?>(nil)
 
-    public init(natsURL: String) {
+    public init(natsURL: String, namespace: NATSNamespace) {
         url = natsURL
+        self.namespace = namespace
     }
 
     public func publish(_ job: ChunkJob) throws(NATSError) {
@@ -26,7 +28,7 @@ public final class PriorityPublisher: Sendable {
 
     private func connected() throws(NATSError) -> JetStream {
         if let existing = connection.withLock({ $0 }) { return existing }
-        let made = try JetStream(url: url, maxPending: 1_024, timeoutMs: 2_000)
+        let made = try JetStream(url: url, namespace: namespace, maxPending: 1_024, timeoutMs: 2_000)
         try Streams.ensure(made)
         connection.withLock { $0 = made }
         return made

@@ -9,7 +9,10 @@ public struct APISettings: Sendable, Equatable, Decodable {
     public var redisConnections = 4
     /// How long a request waits for a pooled connection before it is answered 503 with Retry-After.
     public var poolWaitMs = 5_000
-    public var redisKeyPrefix = "batchsender:"
+    /// The deployment's own Redis keys start with it: `[deployment] name` and a colon unless set here.
+    public var redisKeyPrefix = DeploymentSettings().redisKeyPrefix
+    /// Whether the file set `redis_key_prefix` (which then wins over the deployment's name).
+    public var redisKeyPrefixGiven = false
     /// How long a client may take to send a request's whole body (an upload of a million recipients
     /// included) before it is answered 408.
     public var bodyTimeoutMs = 300_000
@@ -64,6 +67,7 @@ public struct APISettings: Sendable, Equatable, Decodable {
                 throw DecodingError.dataCorruptedError(forKey: .redisKeyPrefix, in: c, debugDescription: "must be 1 to 64 characters without spaces")
             }
             redisKeyPrefix = prefix
+            redisKeyPrefixGiven = true
         }
     }
 }

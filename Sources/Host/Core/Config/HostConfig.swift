@@ -35,6 +35,10 @@ public struct HostConfig: Sendable, Equatable {
     public var analytics: AnalyticsSettings
     /// Where sends and fetches may connect (`[outbound]`).
     public var outbound = OutboundPolicy()
+    /// The name that keeps this deployment's streams, keys and tables apart from others' (`[deployment]`).
+    public var deployment = DeploymentSettings()
+    /// How its streams sit on NATS (`[nats]`).
+    public var nats = NATSSettings()
 
     public init(plugins: [PluginEntry] = [], fetch: FetchPolicy = FetchPolicy(), http: HTTPClientSettings = HTTPClientSettings(),
                 api: APISettings = APISettings(), pipeline: PipelineSettings = PipelineSettings(),
@@ -79,6 +83,8 @@ public struct HostConfig: Sendable, Equatable {
             var admin: AdminSettings?
             var analytics: AnalyticsSettings?
             var outbound: OutboundPolicy?
+            var deployment: DeploymentSettings?
+            var nats: NATSSettings?
         }
         let file = try decodeTOML(File.self, from: text, path: path)
         var config = HostConfig(plugins: file.plugin ?? [], fetch: file.fetch ?? FetchPolicy(), http: file.http ?? HTTPClientSettings(),
@@ -87,6 +93,9 @@ public struct HostConfig: Sendable, Equatable {
                           limits: file.limits ?? SendRateLimits(), admin: file.admin ?? AdminSettings(),
                           analytics: file.analytics ?? AnalyticsSettings())
         config.outbound = file.outbound ?? OutboundPolicy()
+        config.deployment = file.deployment ?? DeploymentSettings()
+        config.nats = file.nats ?? NATSSettings()
+        if !config.api.redisKeyPrefixGiven { config.api.redisKeyPrefix = config.deployment.redisKeyPrefix }
         return config
     }
 }

@@ -4,8 +4,8 @@ import HostCore
 import ProviderModel
 
 /// ClickHouse over its HTTP interface (port 8123), through the host's one HTTP client. The
-/// database is the URL's `?database=` (default `batchsender`), so deployments and test runs can
-/// share a server; credentials in the URL go as HTTP basic auth and never into an error text.
+/// database is the URL's `?database=`, or else the deployment's (`[deployment] name`, `batchsender` by
+/// default), so deployments and test runs can share a server; credentials in the URL go as HTTP basic auth and never into an error text.
 public struct ClickHouseClient: Sendable {
     public let database: String
     /// `scheme://[user:pass@]host:port/`: every request adds its own query string.
@@ -13,12 +13,13 @@ public struct ClickHouseClient: Sendable {
     private let http: any HTTPClient
     public let timeoutMs: Int
 
-    public init(url: String, http: any HTTPClient, timeoutMs: Int = 10_000) throws(ClickHouseError) {
+    public init(url: String, http: any HTTPClient, timeoutMs: Int = 10_000,
+                defaultDatabase: String = DeploymentSettings().analyticsDatabase) throws(ClickHouseError) {
         guard let components = URLComponents(string: url), let scheme = components.scheme, scheme == "http" || scheme == "https",
               let host = components.host, !host.isEmpty else {
             throw ClickHouseError(.refused, "CLICKHOUSE_URL must be http(s)://[user:password@]host:port/[?database=name]")
         }
-        let name = components.queryItems?.first { $0.name == "database" }?.value ?? "batchsender"
+        let name = components.queryItems?.first { $0.name == "database" }?.value ?? defaultDatabase
         guard !name.isEmpty, name.utf8.count <= 64, name.utf8.allSatisfy({ $0 == UInt8(ascii: "_") || (48...57).contains($0) || (97...122).contains($0) }),
               !(48...57).contains(name.utf8.first!) else {
             throw ClickHouseError(.refused, "CLICKHOUSE_URL's database must be lower-case letters, digits and _, not starting with a digit")
@@ -36,6 +37,11 @@ public struct ClickHouseClient: Sendable {
     /// Creates the database itself (the one request made without it).
     public func createDatabase() async throws(ClickHouseError) {
         _ = try await post(query: nil, body: Array("CREATE DATABASE IF NOT EXISTS \(database)".utf8), inDatabase: false)
+    }
+
+    /// Drops the database and every table in it (a scratch deployment's, after its run).
+    public func dropDatabase() async throws(ClickHouseError) {
+        _ = try await post(query: nil, body: Array("DROP DATABASE IF EXISTS \(database)".utf8), inDatabase: false)
     }
 
     /// A statement whose answer is not needed (DDL).

@@ -1,3 +1,4 @@
+import Messaging
 import HostCore
 import ProviderModel
 
@@ -31,7 +32,11 @@ public struct APIConfiguration: Sendable {
     /// Where sends may go: a send-config's URL options are checked against it when stored.
     public var outbound = OutboundPolicy()
     /// Prefix of every Redis key the API writes, so that deployments (or tests) sharing a Redis stay apart.
-    public var redisKeyPrefix = "batchsender:"
+    public var redisKeyPrefix = DeploymentSettings().redisKeyPrefix
+    /// The deployment's streams on NATS (`[deployment]`, `[nats]`): where priority messages go.
+    public var nats = NATSNamespace.standard
+    /// The ClickHouse database when CLICKHOUSE_URL names none.
+    public var analyticsDatabase = DeploymentSettings().analyticsDatabase
 
     public init() {}
 
@@ -48,6 +53,12 @@ public struct APIConfiguration: Sendable {
         allowTestOptions = settings.allowTestOptions
         trustedProxies = settings.trustedProxies
         redisKeyPrefix = settings.redisKeyPrefix
+    }
+
+    /// Which deployment the API serves (`[deployment]`, `[nats]`).
+    public mutating func apply(_ deployment: DeploymentSettings, nats settings: NATSSettings) {
+        nats = NATSNamespace(deployment: deployment, nats: settings)
+        analyticsDatabase = deployment.analyticsDatabase
     }
 }
 

@@ -47,9 +47,10 @@ public final class APIServer: Sendable {
         self.logger = logger.role("api")
         self.vault = vault
         self.registry = registry
-        priorityQueue = PriorityPublisher(natsURL: environment.natsURL)
+        priorityQueue = PriorityPublisher(natsURL: environment.natsURL, namespace: configuration.nats)
         do {
-            analytics = try environment.clickhouseURL.map { AnalyticsStore(client: try ClickHouseClient(url: $0, http: CurlHTTPClient(), timeoutMs: 5_000)) }
+            analytics = try environment.clickhouseURL.map { AnalyticsStore(client: try ClickHouseClient(url: $0, http: CurlHTTPClient(), timeoutMs: 5_000,
+                                                                                                   defaultDatabase: configuration.analyticsDatabase)) }
         } catch {
             throw APIStartError("\(error)")
         }

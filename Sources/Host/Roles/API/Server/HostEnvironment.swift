@@ -1,3 +1,4 @@
+import Messaging
 import ProviderCrypto
 
 /// What the host needs from its environment, checked on start-up so that a
@@ -29,6 +30,9 @@ public struct HostEnvironment: Sendable {
         databaseURL = url("DATABASE_URL", schemes: ["postgres", "postgresql"], example: "postgres://batchsender@127.0.0.1:5433/batchsender")
         redisURL = url("REDIS_URL", schemes: ["redis"], example: "redis://127.0.0.1:6379")
         natsURL = url("NATS_URL", schemes: ["nats"], example: "nats://127.0.0.1:4222")
+        if !natsURL.isEmpty {
+            do { _ = try NATSServers.parse(natsURL) } catch { problems.append(error.description) }
+        }
         clickhouseURL = environment["CLICKHOUSE_URL"].flatMap { $0.isEmpty ? nil : $0 }
         if let clickhouse = clickhouseURL, !(clickhouse.hasPrefix("http://") || clickhouse.hasPrefix("https://")) {
             problems.append("CLICKHOUSE_URL must be an http:// or https:// URL, not \"\(clickhouse.prefix(60))\"")
