@@ -234,7 +234,7 @@ let package = Package(
             path: "Plugins/ConformancePlugin"
         ),
 
-        .testTarget(name: "HostTests", dependencies: ["EndToEndBench", "HostCore", "ProviderModel", "ProviderCrypto", "Domain", "Templating", "Persistence", "Messaging", "Analytics", "ProviderInstances", "App", "Processor",
+        .testTarget(name: "HostTests", dependencies: ["EndToEndBench", "HostCore", "ProviderModel", "ProviderCrypto", "Domain", "Templating", "Persistence", "Messaging", "Analytics", "ProviderInstances", "App", "SenderAPI", "Processor",
                                                      "ProviderSandbox", "TestSupport",
                                                      .product(name: "Mustache", package: "swift-mustache")],
                     path: "Tests/HostTests"),

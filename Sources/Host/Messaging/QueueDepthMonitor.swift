@@ -10,6 +10,9 @@ import ServiceLifecycle
 /// consumer, and `nats_stream_messages`.
 /// A consumer that went away (an idle tenant's) reads 0, then is dropped from the set.
 public struct QueueDepthMonitor: Service {
+    /// The gauge an autoscaler reads (deploy/k8s's ScaledObjects name it).
+    public static let depthMetric = "nats_queue_depth"
+
     let bus: MessageBus
     let clock: any WallClock
     let logger: Logger
@@ -51,7 +54,7 @@ public struct QueueDepthMonitor: Service {
 
     private func record(stream: String, consumer: String, waiting: Int64, unacked: Int64) {
         let labels = [("stream", stream), ("consumer", consumer)]
-        Gauge(label: "nats_queue_depth", dimensions: labels).record(waiting)
+        Gauge(label: Self.depthMetric, dimensions: labels).record(waiting)
         Gauge(label: "nats_pending_acks", dimensions: labels).record(unacked)
     }
 }

@@ -12,6 +12,8 @@ public struct HostEnvironment: Sendable {
     public var masterKey: [UInt8]
 
     public static let variables = ["DATABASE_URL", "REDIS_URL", "NATS_URL", "BATCHSENDER_MASTER_KEY"]
+    /// Read when set: without it, analytics are off.
+    public static let optionalVariables = ["CLICKHOUSE_URL"]
 
     /// Every problem at once, one line each, so that one restart fixes them all.
     public init(_ environment: [String: String]) throws(HostEnvironmentError) {
