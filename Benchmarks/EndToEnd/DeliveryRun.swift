@@ -14,6 +14,9 @@ struct DeliveryRun {
 
         /// Providers whose sandbox stand-in sends delivery webhooks back.
         var hasWebhooks: Bool { self != .webhook }
+
+        /// Its section of the sandbox's `/sandbox/stats` (the webhook channel's stand-in is the sandbox's receiver).
+        var sandboxSection: String { self == .webhook ? "receiver" : rawValue }
     }
 
     struct Outcome {
@@ -205,7 +208,7 @@ struct DeliveryRun {
     /// The sandbox's own count of accepted messages and duplicate sends for the provider.
     func sandboxCounts(_ provider: Provider) async throws -> (accepted: Int, duplicates: Int) {
         let stats = try await APIClient.get(sandboxURL + "/sandbox/stats", http: api.http)
-        let section = stats[provider == .webhook ? "receiver" : provider.rawValue]
+        let section = stats[provider.sandboxSection]
         return (section?["messages_accepted"]?.int ?? 0, section?["duplicate_sends"]?.int ?? 0)
     }
 }

@@ -265,7 +265,10 @@ struct FaultMatrix {
         return detail
     }
 
-    func rowsByStatus(_ batch: String) throws -> [String: Int] {
+    func rowsByStatus(_ batch: String) throws -> [String: Int] { try Self.rowsByStatus(batch, databaseURL: databaseURL) }
+
+    /// A batch's recipient rows per status, a row with a provider message id counting as sent.
+    static func rowsByStatus(_ batch: String, databaseURL: String) throws -> [String: Int] {
         let db = try PostgresConnection(url: databaseURL)
         var rows: [String: Int] = [:]
         // A row a provider's webhook moved on (delivered, bounced, failed after acceptance) was sent: it has the

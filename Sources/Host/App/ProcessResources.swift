@@ -89,6 +89,12 @@ public final class ProcessResources: Sendable {
         SendConfigInstances(ledger: BatchLedger(database: lookups), plugins: plugins, vault: vault, services: services, managed: managed)
     }
 
+    /// The process id within a process name (`processName`), as a lease's holder shows it.
+    public static func pid(inProcessName name: String) -> Int32? {
+        let parts = name.split(separator: "-")
+        return parts.count >= 3 ? Int32(parts[parts.count - 2]) : nil
+    }
+
     public func lease(_ role: String) -> LeaderLease {
         LeaderLease(redis: redis, prefix: hot.prefix, role: role, holder: processName, ttlMs: settings.leaseMs)
     }

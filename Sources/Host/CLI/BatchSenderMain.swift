@@ -34,6 +34,6 @@ struct BatchSenderCommand: AsyncParsableCommand {
         commandName: "batchsender",
         abstract: "BatchSender: high-throughput message delivery through provider plugins.",
         subcommands: [PluginCommand.self, SandboxCommand.self, MigrateCommand.self, ServeCommand.self, APIKeyCommand.self, WebhookCommand.self,
-                      DeadLetterCommand.self, BenchCommand.self, FaultsCommand.self]
+                      DeadLetterCommand.self, BenchCommand.self, FaultsCommand.self, ClusterDemoCommand.self]
     )
 }

@@ -13,10 +13,13 @@ public struct LeaderLease: Sendable {
     /// The lease of `role` (e.g. "discoverer") under the pipeline's key prefix (`DeliveryState.prefix(for:)`).
     public init(redis: ConnectionPool<RedisConnection>, prefix: String, role: String, holder: String, ttlMs: Int64) {
         self.redis = redis
-        key = prefix + "leader:" + role
+        key = Self.key(prefix: prefix, role: role)
         self.holder = holder
         self.ttlMs = ttlMs
     }
+
+    /// The lease's key: its holder's name is its value (an operator, or a fault run, asks who leads).
+    public static func key(prefix: String, role: String) -> String { prefix + "leader:" + role }
 
     /// Takes or renews the lease; false when another process holds it or Redis is away.
     public func hold() async -> Bool {

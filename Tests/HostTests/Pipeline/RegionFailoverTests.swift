@@ -1,0 +1,47 @@
+import Foundation
+import HostCore
+import TestSupport
+import Testing
+
+/// Two regions on one machine (two deployments, each with its own API process), and scripts/region-failover
+/// keeping one active: the region whose API dies is replaced by the other within a few checks, and a region
+/// that comes back does not take traffic back by itself.
+@Suite("Two regions: the active one switched when it dies")
+struct RegionFailoverTests {
+    @Test("kill -9 of the active region's API: the other is active within 3 checks of 200 ms, and stays so when the first returns")
+    func switchesWhenActiveDies() async throws {
+        let eu = try PipelineHarness(tables: "[deployment]\nname = \"region_eu_\(getpid())\"\n")
+        let us = try PipelineHarness(tables: "[deployment]\nname = \"region_us_\(getpid())\"\n")
+        defer {
+            eu.finish()
+            us.finish()
+        }
+        try eu.start("api", roles: "api")
+        try us.start("api", roles: "api")
+        let file = TestPaths.scratch.appendingPathComponent("active-region-\(getpid())").path
+        try? FileManager.default.removeItem(atPath: file)
+        let failover = try ServerProcess(
+            executable: TestPaths.packageRoot.appendingPathComponent("scripts/region-failover").path,
+            arguments: ["--region", "eu=http://127.0.0.1:\(eu.apiPort)", "--region", "us=http://127.0.0.1:\(us.apiPort)", "--active-file", file,
+                        "--interval-ms", "200", "--failures", "3"],
+            ready: { $0.contains("is active") })
+        defer { failover.kill9() }
+        #expect(try Self.active(file) == "eu", "the first region that answers is active")
+
+        eu.kill9("api")
+        let killed = ContinuousClock.now
+        try await eventually("us active", timeout: .seconds(20), interval: .milliseconds(50)) { try Self.active(file) == "us" }
+        let took = ContinuousClock.now - killed
+        // Three failed checks 200 ms apart, each failing at once on a refused connection: well under 2 s.
+        #expect(took < .seconds(2), "the switch took \(took)")
+        print("region failover: us active \(took) after eu's API was killed")
+
+        try eu.start("api", roles: "api")
+        try await Task.sleep(for: .seconds(1))
+        #expect(try Self.active(file) == "us", "a region that comes back waits until the active one fails")
+    }
+
+    static func active(_ file: String) throws -> String {
+        String(try String(contentsOfFile: file, encoding: .utf8).split(separator: " ").first ?? "")
+    }
+}
