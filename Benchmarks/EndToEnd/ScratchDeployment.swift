@@ -37,12 +37,23 @@ struct ScratchDeployment {
         }
     }
 
+    /// What a run's own processes need: the environment they get (the run's database, the NATS it runs on), this
+    /// command's own executable, which they are, and an API key, once the database has its schema.
+    func prepared(natsURL: String) async throws -> (environment: [String: String], executable: String, key: String) {
+        var environment = ProcessInfo.processInfo.environment
+        environment["DATABASE_URL"] = databaseURL
+        environment["NATS_URL"] = natsURL
+        let executable = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().path
+        try await FaultsCommand.migrate(executable: executable, environment: environment)
+        return (environment, executable, try E2EBenchCommand.apiKey(executable: executable, environment: environment))
+    }
+
     /// Deletes the run's deployment's streams and analytics database (the servers are shared: nothing is left).
     func dropDeployment(natsURL: String, clickhouseURL: String?, replicas: Int, http: any HTTPClient) async {
         let namespace = NATSNamespace(deployment: DeploymentSettings(name: deployment), nats: NATSSettings(replicas: replicas))
         _ = await Task.detached {
             guard let jetStream = try? JetStream(url: natsURL, namespace: namespace) else { return }
-            for definition in Streams.definitions { try? jetStream.deleteStream(definition.name) }
+            Streams.delete(jetStream)
         }.value
         guard let clickhouseURL, let client = try? ClickHouseClient(url: clickhouseURL, http: http, defaultDatabase: deployment),
               client.database == deployment else { return }

@@ -134,7 +134,11 @@ struct ManifestAgreementTests {
         let overlay = try #require(try Self.overlays().first { $0.name == "production" })
         let config = try #require(overlay.hostConfigs.first)
         let database = try ScratchDatabase(purpose: "manifests")
-        defer { database.drop() }
+        let deploymentName = "manifests_\(getpid())"
+        defer {
+            database.drop()
+            Self.dropStreams(of: deploymentName)
+        }
         let http = CurlHTTPClient()
         defer { http.shutdown() }
         for (deployment, container) in overlay.serving {
@@ -149,7 +153,7 @@ struct ManifestAgreementTests {
             if let index = args.firstIndex(of: "--host") { args[index + 1] = "127.0.0.1" }
             let receiverPort = try LoopbackPort.free()
             ports[6002] = receiverPort
-            let local = Self.localConfig(config, deployment: "manifests_\(getpid())", receiverPort: receiverPort)
+            let local = Self.localConfig(config, deployment: deploymentName, receiverPort: receiverPort)
             let path = TestPaths.scratch.appendingPathComponent("manifests-\(deployment).toml").path
             try local.write(toFile: path, atomically: true, encoding: .utf8)
             if let index = args.firstIndex(of: "--config") { args[index + 1] = path }
@@ -158,6 +162,8 @@ struct ManifestAgreementTests {
             environment["DATABASE_URL"] = database.url
             environment["BATCHSENDER_MASTER_KEY"] = String(repeating: "07", count: 32)
             environment["BATCHSENDER_ADMIN_TOKEN"] = "manifest-agreement-admin-token-0123456789"
+            // No analytics: a probe needs none, and no database of this test's name is left in ClickHouse.
+            environment["CLICKHOUSE_URL"] = nil
             let server = try ServerProcess(executable: TestPaths.cli, arguments: args, environment: environment,
                                            ready: { $0.contains("listening") || $0.contains("roles running") })
             defer { server.kill9() }
@@ -178,7 +184,6 @@ struct ManifestAgreementTests {
                 #expect(answer.status == 200, "\(deployment): \(kind) GET \(path) answered \(answer.status): \(String(decoding: answer.body.prefix(200), as: UTF8.self))")
             }
         }
-        Self.dropStreams(of: "manifests_\(getpid())")
     }
 
     /// The overlay's host config for this machine: the plugins built here, the receiver on `receiverPort`, a
@@ -205,7 +210,7 @@ struct ManifestAgreementTests {
     static func dropStreams(of deployment: String) {
         guard let url = try? StackEnvironment.value("NATS_URL"),
               let jetStream = try? JetStream(url: url, namespace: NATSNamespace(deployment: DeploymentSettings(name: deployment))) else { return }
-        for definition in Streams.definitions { try? jetStream.deleteStream(definition.name) }
+        Streams.delete(jetStream)
     }
 }
 

@@ -88,6 +88,8 @@ struct OutcomeRecorderTests {
         #expect(letter.plan(standing: [0: (.failed, false), 1: (.sent, true), 2: (.failed, true), 3: (.cancelled, false)]) == .redrive([0]))
         #expect(letter.plan(standing: [0: (.failed, false), 1: (.queued, false), 2: (.failed, false), 3: (.failed, false)]) == .wait)
         #expect(letter.plan(standing: [0: (.delivered, true), 1: (.sent, true)]) == .redrive([]))
+        // No row of its batch here (another deployment's letter): kept, never removed by this database's redrive.
+        #expect(letter.plan(standing: [:]) == .notHere)
     }
 }
 

@@ -53,146 +53,135 @@ public struct ClusterDemoCommand: AsyncParsableCommand {
         let script = try StackScript(path: stack, logPath: work + "/stack.log")
         let scratch = try ScratchDeployment(environment: environment)
         defer { scratch.drop() }
-        var childEnvironment = ProcessInfo.processInfo.environment
-        childEnvironment["DATABASE_URL"] = scratch.databaseURL
-        childEnvironment["NATS_URL"] = clusterURL
-        let executable = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().path
-        try await FaultsCommand.migrate(executable: executable, environment: childEnvironment)
-        let key = try E2EBenchCommand.apiKey(executable: executable, environment: childEnvironment)
+        let (childEnvironment, executable, key) = try await scratch.prepared(natsURL: clusterURL)
         let http = CurlHTTPClient()
         defer { http.shutdown() }
 
-        let sandboxPort = basePort + 4
-        // Two host configs, alike but for the ports: the API and receiver of process 1 and of process 2.
-        let configs = try [basePort, basePort + 2].enumerated().map { index, apiPort in
-            let path = work + "/host-\(index + 1).toml"
-            try SandboxedRun.hostConfig(redisPrefix: scratch.redisPrefix, apiPort: apiPort, sandboxPort: sandboxPort,
-                                        pipeline: ["sync_interval_ms = 500", "discover_interval_ms = 100", "ack_wait_ms = 5000",
-                                                   "claim_hold_ms = 10000", "lease_ms = 3000"],
-                                        deployment: ["[deployment]", "name = \"\(scratch.deployment)\"", "[nats]", "replicas = 3"])
-                .write(toFile: path, atomically: true, encoding: .utf8)
-            return path
-        }
         let processes = RoleProcesses(executable: executable, environment: childEnvironment, work: work)
         defer { processes.stopAll() }
-        func kind(_ name: String, _ roles: String, _ count: Int, api: Bool = false) -> RoleProcesses.Kind {
-            RoleProcesses.Kind(name: name, roles: roles, count: count, config: { configs[($0 - 1) % 2] },
-                               apiPort: { api ? [basePort, basePort + 2][($0 - 1) % 2] : nil })
-        }
-        let kinds = [kind("api", "api", 2, api: true), kind("receiver", "receiver", 2), kind("control", "discoverer,background", 2),
-                     kind("processor", "processor", 2), kind("sender", "sender", 3), kind("webhook-processor", "webhook-processor", 2)]
-        for kind in kinds { try processes.start(kind) }
-        Output.line("cluster demo: deployment \(scratch.deployment) on the NATS cluster (3 replicas), \(processes.running.count) processes: "
-                    + kinds.map { "\($0.count) \($0.name)" }.joined(separator: ", ") + "; logs in \(work)")
-
-        let api = APIClient(base: "http://127.0.0.1:\(basePort)", key: key, http: http)
-        let sandboxURL = "http://127.0.0.1:\(sandboxPort)"
-        let half = recipients / 2
-        let delivery = DeliveryRun(api: api, sandboxURL: sandboxURL, recipients: half, webhooks: true)
-        let resendConfig = try await delivery.createConfig(.resend), webhookConfig = try await delivery.createConfig(.webhook)
-        for config in [resendConfig, webhookConfig] {
-            _ = try await api.call("PATCH", "/api/send-configs/\(config)", json: .object(["rateLimit": .number(Double(rate))]))
-        }
-        try SandboxedRun.sandboxConfig.write(toFile: work + "/sandbox.toml", atomically: true, encoding: .utf8)
-        // Resend's delivery webhooks go to the first receiver; the second stands beside it, as a load balancer's pool would.
-        let sandbox = try ChildProcess(name: "sandbox", executable: executable,
-                                       arguments: ["sandbox", "--port", String(sandboxPort), "--config", work + "/sandbox.toml", "--log-level", "error",
-                                                   "--webhook-url", "resend=http://127.0.0.1:\(basePort + 1)/webhooks/resend/\(resendConfig)"],
-                                       logPath: work + "/sandbox.log", readyText: "sandbox listening")
-        defer { sandbox.stop() }
-        let progress = SandboxProgress(sandboxURL: sandboxURL, http: http)
-
-        let resendBatch = try await delivery.upload(.resend, configID: resendConfig, count: half)
-        let webhookBatch = try await delivery.upload(.webhook, configID: webhookConfig, count: half)
-        let started = Date()
-        for batch in [resendBatch, webhookBatch] { _ = try await api.call("POST", "/api/batches/\(batch)/send") }
-        Output.line("sending \(half) through Resend and \(half) through the webhook channel, each limited to \(rate)/s")
-
-        let faults = ClusterFaults(processes: processes, stack: script, natsURL: clusterURL, deployment: scratch.deployment,
-                                   redisURL: environment.redisURL, redisPrefix: scratch.redisPrefix)
-        var costs: [(fault: String, stall: Double, twice: Int, note: String)] = []
-        for (index, fault) in ClusterFaults.Fault.allCases.enumerated() {
-            let at = recipients * (index + 1) / (ClusterFaults.Fault.allCases.count + 2)
-            try await progress.wait(atLeast: at, seconds: 600)
-            let twiceBefore = try await progress.duplicates().deliveries
-            let note = try await faults.inject(fault)
-            // What it cost: the longest time in the next 15 s in which the sandbox took nothing.
-            let stall = try await progress.longestStall(seconds: 15, total: recipients)
-            try await faults.mend(fault)
-            let twice = try await progress.duplicates().deliveries - twiceBefore
-            costs.append((fault.rawValue, stall, twice, note))
-            Output.line(String(format: "  %@: %@; sending stood still %.1f s at most; %d reached twice meanwhile", fault.rawValue, note, stall, twice))
-        }
-
-        var verdicts: [String] = []
-        var lost = 0, duplicates = 0
-        for (provider, batch) in [(DeliveryRun.Provider.resend, resendBatch), (.webhook, webhookBatch)] {
-            let detail = try await Self.settle(batch, api: api, seconds: 600)
-            let status = detail["status"]?.stringValue ?? ""
-            let sent = detail["counts"]?["sent"]?.int ?? 0
-            let rows = try FaultMatrix.rowsByStatus(batch, databaseURL: scratch.databaseURL)
-            let counters = ["sent", "failed", "cancelled"].allSatisfy { (detail["counts"]?[$0]?.int ?? 0) == rows[$0, default: 0] }
-            let stats = try await APIClient.get(sandboxURL + "/sandbox/stats", http: http)[provider.sandboxSection] ?? .null
-            let accepted = stats["messages_accepted"]?.int ?? 0, twice = stats["duplicate_deliveries"]?.int ?? 0
-            let sameKey = stats["duplicate_sends"]?.int ?? 0
-            lost += max(half - (accepted - twice), half - sent)
-            // The webhook channel takes no idempotency key, but every message carries its own as `webhook-id`, which
-            // a Standard Webhooks receiver drops when it comes again: a message a killed sender had in flight, sent
-            // again under the same id, does not reach its recipient twice. One sent again under another id would.
-            duplicates += provider == .webhook ? twice - sameKey : twice
-            var line = "\(provider.rawValue): \(status), \(sent)/\(half) sent, sandbox took \(accepted) (\(twice) twice, \(sameKey) of them under the same key), "
-                + "counters \(counters ? "=" : "≠") rows"
-            if !counters || status != "completed" { verdicts.append("\(provider.rawValue) \(status), counters \(counters ? "=" : "≠") rows") }
-            if provider.hasWebhooks {
-                var outcome = DeliveryRun.Outcome(provider: provider, batchID: batch, status: status, sent: sent, failed: 0, seconds: 0,
-                                                  sandboxAccepted: accepted, sandboxDuplicates: twice)
-                try await delivery.settle(&outcome) { _ in }
-                let applied = outcome.statuses == outcome.planned
-                let statuses: [String] = outcome.statuses.keys.sorted().map { "\($0) \(outcome.statuses[$0] ?? 0)" }
-                line += "; webhooks \(applied ? "applied" : "NOT applied"): " + statuses.joined(separator: ", ")
-                if !applied { verdicts.append("resend webhooks not applied as planned (\(outcome.planned))") }
+        // The run's verdict, or what stopped it: either way its processes stop and its deployment is deleted first.
+        let result: Result<(lost: Int, duplicates: Int, verdicts: [String]), any Error>
+        do {
+            let sandboxPort = basePort + 4
+            // Two host configs, alike but for the ports: the API and receiver of process 1 and of process 2.
+            let configs = try [basePort, basePort + 2].enumerated().map { index, apiPort in
+                let path = work + "/host-\(index + 1).toml"
+                try SandboxedRun.hostConfig(redisPrefix: scratch.redisPrefix, apiPort: apiPort, sandboxPort: sandboxPort,
+                                            pipeline: ["sync_interval_ms = 500", "discover_interval_ms = 100", "ack_wait_ms = 5000",
+                                                       "claim_hold_ms = 10000", "lease_ms = 3000"],
+                                            deployment: ["[deployment]", "name = \"\(scratch.deployment)\"", "[nats]", "replicas = 3"])
+                    .write(toFile: path, atomically: true, encoding: .utf8)
+                return path
             }
-            Output.line(line)
-        }
-        Output.line(String(format: "both batches in %.1f s; %d lost, %d reached a recipient twice", Date().timeIntervalSince(started), lost, duplicates))
-        Output.line("")
-        Output.line("fault                   stood still  twice  what happened")
-        for cost in costs {
-            Output.line(cost.fault.padding(toLength: 22, withPad: " ", startingAt: 0) + String(format: " %9.1f s  %5d  ", cost.stall, cost.twice) + cost.note)
-        }
+            func kind(_ name: String, _ roles: String, _ count: Int, api: Bool = false) -> RoleProcesses.Kind {
+                RoleProcesses.Kind(name: name, roles: roles, count: count, config: { configs[($0 - 1) % 2] },
+                                   apiPort: { api ? [basePort, basePort + 2][($0 - 1) % 2] : nil })
+            }
+            let kinds = [kind("api", "api", 2, api: true), kind("receiver", "receiver", 2), kind("control", "discoverer,background", 2),
+                         kind("processor", "processor", 2), kind("sender", "sender", 3), kind("webhook-processor", "webhook-processor", 2)]
+            for kind in kinds { try processes.start(kind) }
+            Output.line("cluster demo: deployment \(scratch.deployment) on the NATS cluster (3 replicas), \(processes.running.count) processes: "
+                        + kinds.map { "\($0.count) \($0.name)" }.joined(separator: ", ") + "; logs in \(work)")
 
-        if compare > 0 {
+            let api = APIClient(base: "http://127.0.0.1:\(basePort)", key: key, http: http)
+            let sandboxURL = "http://127.0.0.1:\(sandboxPort)"
+            let half = recipients / 2
+            let delivery = DeliveryRun(api: api, sandboxURL: sandboxURL, recipients: half, webhooks: true)
+            let resendConfig = try await delivery.createConfig(.resend), webhookConfig = try await delivery.createConfig(.webhook)
+            for config in [resendConfig, webhookConfig] {
+                _ = try await api.call("PATCH", "/api/send-configs/\(config)", json: .object(["rateLimit": .number(Double(rate))]))
+            }
+            try SandboxedRun.sandboxConfig.write(toFile: work + "/sandbox.toml", atomically: true, encoding: .utf8)
+            // Resend's delivery webhooks go to the first receiver; the second stands beside it, as a load balancer's pool would.
+            let sandbox = try ChildProcess(name: "sandbox", executable: executable,
+                                           arguments: ["sandbox", "--port", String(sandboxPort), "--config", work + "/sandbox.toml", "--log-level", "error",
+                                                       "--webhook-url", "resend=http://127.0.0.1:\(basePort + 1)/webhooks/resend/\(resendConfig)"],
+                                           logPath: work + "/sandbox.log", readyText: "sandbox listening")
+            defer { sandbox.stop() }
+            let progress = SandboxProgress(sandboxURL: sandboxURL, http: http)
+
+            let resendBatch = try await delivery.upload(.resend, configID: resendConfig, count: half)
+            let webhookBatch = try await delivery.upload(.webhook, configID: webhookConfig, count: half)
+            let started = Date()
+            for batch in [resendBatch, webhookBatch] { _ = try await api.call("POST", "/api/batches/\(batch)/send") }
+            Output.line("sending \(half) through Resend and \(half) through the webhook channel, each limited to \(rate)/s")
+
+            let faults = ClusterFaults(processes: processes, stack: script, natsURL: clusterURL, deployment: scratch.deployment,
+                                       redisURL: environment.redisURL, redisPrefix: scratch.redisPrefix)
+            var costs: [(fault: String, stall: Double, twice: Int, note: String)] = []
+            for (index, fault) in ClusterFaults.Fault.allCases.enumerated() {
+                let at = recipients * (index + 1) / (ClusterFaults.Fault.allCases.count + 2)
+                try await progress.wait(atLeast: at, seconds: 600)
+                let twiceBefore = try await progress.duplicates().deliveries
+                let note = try await faults.inject(fault)
+                // What it cost: the longest time in the next 15 s in which the sandbox took nothing.
+                let stall: Double
+                do { stall = try await progress.longestStall(seconds: 15, total: recipients) } catch {
+                    try? await faults.mend(fault)
+                    throw error
+                }
+                try await faults.mend(fault)
+                let twice = try await progress.duplicates().deliveries - twiceBefore
+                costs.append((fault.rawValue, stall, twice, note))
+                Output.line(String(format: "  %@: %@; sending stood still %.1f s at most; %d reached twice meanwhile", fault.rawValue, note, stall, twice))
+            }
+
+            var verdicts: [String] = []
+            var lost = 0, duplicates = 0
+            for (provider, batch) in [(DeliveryRun.Provider.resend, resendBatch), (.webhook, webhookBatch)] {
+                let detail = try await FaultMatrix.settle(batch, api: api, seconds: 600)
+                let status = detail["status"]?.stringValue ?? ""
+                let sent = detail["counts"]?["sent"]?.int ?? 0
+                let rows = try FaultMatrix.rowsByStatus(batch, databaseURL: scratch.databaseURL)
+                let counters = ["sent", "failed", "cancelled"].allSatisfy { (detail["counts"]?[$0]?.int ?? 0) == rows[$0, default: 0] }
+                let stats = try await APIClient.get(sandboxURL + "/sandbox/stats", http: http)[provider.sandboxSection] ?? .null
+                let accepted = stats["messages_accepted"]?.int ?? 0, twice = stats["duplicate_deliveries"]?.int ?? 0
+                let sameKey = stats["duplicate_sends"]?.int ?? 0
+                lost += max(half - (accepted - twice), half - sent)
+                // The webhook channel takes no idempotency key, but every message carries its own as `webhook-id`, which
+                // a Standard Webhooks receiver drops when it comes again: a message a killed sender had in flight, sent
+                // again under the same id, does not reach its recipient twice. One sent again under another id would.
+                duplicates += provider == .webhook ? twice - sameKey : twice
+                var line = "\(provider.rawValue): \(status), \(sent)/\(half) sent, sandbox took \(accepted) (\(twice) twice, \(sameKey) of them under the same key), "
+                    + "counters \(counters ? "=" : "≠") rows"
+                if !counters || status != "completed" { verdicts.append("\(provider.rawValue) \(status), counters \(counters ? "=" : "≠") rows") }
+                if provider.hasWebhooks {
+                    var outcome = DeliveryRun.Outcome(provider: provider, batchID: batch, status: status, sent: sent, failed: 0, seconds: 0,
+                                                      sandboxAccepted: accepted, sandboxDuplicates: twice)
+                    try await delivery.settle(&outcome) { _ in }
+                    let applied = outcome.statuses == outcome.planned
+                    let statuses: [String] = outcome.statuses.keys.sorted().map { "\($0) \(outcome.statuses[$0] ?? 0)" }
+                    line += "; webhooks \(applied ? "applied" : "NOT applied"): " + statuses.joined(separator: ", ")
+                    if !applied { verdicts.append("resend webhooks not applied as planned (\(outcome.planned))") }
+                }
+                Output.line(line)
+            }
+            Output.line(String(format: "both batches in %.1f s; %d lost, %d reached a recipient twice", Date().timeIntervalSince(started), lost, duplicates))
             Output.line("")
-            let comparison = SenderScaling(processes: processes, delivery: DeliveryRun(api: api, sandboxURL: sandboxURL, recipients: compare),
-                                           api: api, progress: progress)
-            try await comparison.measure(count: compare, offset: half)
+            Output.line("fault                   stood still  twice  what happened")
+            for cost in costs {
+                Output.line(cost.fault.padding(toLength: 22, withPad: " ", startingAt: 0) + String(format: " %9.1f s  %5d  ", cost.stall, cost.twice) + cost.note)
+            }
+
+            if compare > 0 {
+                Output.line("")
+                let comparison = SenderScaling(processes: processes, delivery: DeliveryRun(api: api, sandboxURL: sandboxURL, recipients: compare),
+                                               api: api, progress: progress)
+                try await comparison.measure(count: compare, offset: half)
+            }
+            result = .success((lost, duplicates, verdicts))
+        } catch {
+            result = .failure(error)
         }
         // Everything of the run stopped before its streams and tables go, or its processes would complain of them.
         processes.stopAll()
-        sandbox.stop()
         await scratch.dropDeployment(natsURL: clusterURL, clickhouseURL: environment.clickhouseURL, replicas: 3, http: http)
+        let (lost, duplicates, verdicts) = try result.get()
         if lost > 0 || duplicates > 0 || !verdicts.isEmpty {
             throw CommandFailure("the cluster lost or duplicated messages, or left work undone: \(lost) lost, \(duplicates) twice; "
                                  + verdicts.joined(separator: "; ") + " (logs in \(work))", exitCode: 1)
         }
         try? FileManager.default.removeItem(atPath: work)
-    }
-
-    /// The batch once completed (its counters synced), or as it stands after `seconds`.
-    static func settle(_ batch: String, api: APIClient, seconds: Double) async throws -> JSONValue {
-        let deadline = Date().addingTimeInterval(seconds)
-        var detail = JSONValue.null
-        while Date() < deadline {
-            if let read = try? await api.call("GET", "/api/batches/\(batch)") {
-                detail = read
-                if ["completed", "cancelled", "failed"].contains(read["status"]?.stringValue ?? "") {
-                    try await Task.sleep(for: .seconds(1))
-                    return try await api.call("GET", "/api/batches/\(batch)")
-                }
-            }
-            try await Task.sleep(for: .milliseconds(250))
-        }
-        return detail
     }
 }
 

@@ -53,11 +53,7 @@ struct ClusterFaults {
     }
 
     func streamLeader() async throws -> String {
-        let namespace = NATSNamespace(deployment: DeploymentSettings(name: deployment), nats: NATSSettings(replicas: 3))
-        let url = natsURL
-        let placement = try await Task.detached { try JetStream(url: url, namespace: namespace).placement(of: Streams.system) }.value
-        guard let leader = placement.leader else { throw CommandFailure("the work stream has no leader") }
-        return leader
+        try await StreamLeader.of(deployment: deployment, natsURL: natsURL, replicas: 3)
     }
 
     /// The control process whose discoverer holds the lease now.

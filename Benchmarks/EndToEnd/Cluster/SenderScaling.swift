@@ -26,7 +26,7 @@ struct SenderScaling {
             let cpuAllBefore = all.reduce(0) { $0 + $1.cpuSeconds }, cpuSendersBefore = sendersNow.reduce(0) { $0 + $1.cpuSeconds }
             let started = Date()
             _ = try await api.call("POST", "/api/batches/\(batch)/send")
-            let detail = try await ClusterDemoCommand.settle(batch, api: api, seconds: 600)
+            let detail = try await FaultMatrix.settle(batch, api: api, seconds: 600)
             let seconds = Date().timeIntervalSince(started)
             let sent = detail["counts"]?["sent"]?.int ?? 0
             let cpuAll = all.reduce(0) { $0 + $1.cpuSeconds } - cpuAllBefore

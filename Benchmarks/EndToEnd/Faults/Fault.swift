@@ -22,7 +22,7 @@ enum Fault: String, CaseIterable {
         case .redisLostWrites: "Redis killed -9 and started without the last 512 KiB of its AOF (scripts/stack lose redis)"
         case .redisFlushed: "FLUSHALL on the stack's Redis (every key of every deployment on it)"
         case .natsRestart: "NATS stopped and started again"
-        case .natsLeaderKilled: "with --cluster: the NATS node leading the work stream killed -9, and started again 10 s later"
+        case .natsLeaderKilled: "with --cluster: the NATS node leading the work stream killed -9, and started again 15 s later"
         case .postgresRestart: "PostgreSQL stopped and started again"
         case .clickhouseDown: "ClickHouse stopped for a minute (10 s with --short); analytics must catch up"
         case .brownout: "every provider answer takes 20 s (5 s with --short), for a batch of a twentieth of the recipients"

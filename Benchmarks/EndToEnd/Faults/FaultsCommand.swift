@@ -77,12 +77,7 @@ public struct FaultsCommand: AsyncParsableCommand {
         let scratch = try ScratchDeployment(environment: environment)
         defer { scratch.drop() }
         let replicas = cluster ? 3 : 1
-        var childEnvironment = ProcessInfo.processInfo.environment
-        childEnvironment["DATABASE_URL"] = scratch.databaseURL
-        childEnvironment["NATS_URL"] = natsURL
-        let executable = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().path
-        try await Self.migrate(executable: executable, environment: childEnvironment)
-        let key = try E2EBenchCommand.apiKey(executable: executable, environment: childEnvironment)
+        let (childEnvironment, executable, key) = try await scratch.prepared(natsURL: natsURL)
         let http = CurlHTTPClient()
         defer { http.shutdown() }
         let matrix = FaultMatrix(executable: executable, work: work, environment: childEnvironment, databaseURL: scratch.databaseURL,

@@ -23,10 +23,14 @@ public struct DeadLetter: Sendable {
         /// Send these again and remove the letter: the recipients whose rows failed before a provider took them.
         /// The others were sent after all (a retry after a crash), or cancelled or suppressed since: never again.
         case redrive([Int])
+        /// None of its recipients has a row in this database: another deployment's letter (a command run with
+        /// another's config) or a batch deleted. Kept for the deployment it belongs to, never removed from here.
+        case notHere
     }
 
     public func plan(standing: [Int: (status: RecipientStatus, accepted: Bool)]) -> RedrivePlan {
         let positions = job.recipients.map(\.position)
+        if !positions.isEmpty, positions.allSatisfy({ standing[$0] == nil }) { return .notHere }
         if positions.contains(where: { standing[$0]?.status.isWaiting == true }) { return .wait }
         return .redrive(positions.filter { standing[$0].map { $0.status == .failed && !$0.accepted } ?? false })
     }

@@ -38,7 +38,7 @@ public final class JetStream: @unchecked Sendable {
         var connection: OpaquePointer?
         let status = natsConnection_Connect(&connection, options)
         guard status == NATS_OK, let connection else {
-            throw NATSError("cannot connect to \(ConnectionURL.redacted(url)): \(Self.text(status))")
+            throw NATSError("cannot connect to \(NATSServers.redacted(url)): \(Self.text(status))")
         }
         var jsOptions = jsOptions()
         jsOptions_Init(&jsOptions)
@@ -56,7 +56,7 @@ public final class JetStream: @unchecked Sendable {
         let jsStatus = natsConnection_JetStream(&context, connection, &jsOptions)
         guard jsStatus == NATS_OK, let context else {
             natsConnection_Destroy(connection)
-            throw NATSError("JetStream is not available at \(url): \(Self.text(jsStatus))")
+            throw NATSError("JetStream is not available at \(NATSServers.redacted(url)): \(Self.text(jsStatus))")
         }
         self.connection = connection
         self.context = context
@@ -91,6 +91,14 @@ public final class JetStream: @unchecked Sendable {
                 var info: UnsafeMutablePointer<jsStreamInfo>?
                 var status = js_AddStream(&info, context, &config, nil, &errorCode)
                 if status != NATS_OK, errorCode == JSStreamNameExistErr {
+                    // Never fewer copies than the stream has: a process started with a config that says less (an
+                    // operator's command without --config) must not thin a cluster's streams to one.
+                    var existing: UnsafeMutablePointer<jsStreamInfo>?
+                    var ignored = jsErrCode(0)
+                    if js_GetStreamInfo(&existing, context, name, nil, &ignored) == NATS_OK, let existing {
+                        config.Replicas = max(config.Replicas, existing.pointee.Config.pointee.Replicas)
+                        jsStreamInfo_Destroy(existing)
+                    }
                     status = js_UpdateStream(&info, context, &config, nil, &errorCode)
                 }
                 if let info { jsStreamInfo_Destroy(info) }

@@ -18,7 +18,7 @@ public final class NATSConnection: @unchecked Sendable {
         var connection: OpaquePointer?
         let status = natsConnection_Connect(&connection, options)
         guard status == NATS_OK, let connection else {
-            throw NATSError("cannot connect to \(ConnectionURL.redacted(url)): \(String(cString: natsStatus_GetText(status)))")
+            throw NATSError("cannot connect to \(NATSServers.redacted(url)): \(String(cString: natsStatus_GetText(status)))")
         }
         self.connection = connection
     }

@@ -48,6 +48,12 @@ public enum NATSServers {
         return servers
     }
 
+    /// NATS_URL with each server's credentials hidden, for an error text.
+    public static func redacted(_ url: String) -> String {
+        url.split(separator: ",", omittingEmptySubsequences: false)
+            .map { ConnectionURL.redacted($0.trimmingCharacters(in: .whitespaces)) }.joined(separator: ",")
+    }
+
     /// Points libnats's options at every server NATS_URL lists.
     static func apply(_ url: String, to options: OpaquePointer) throws(NATSError) {
         let servers = try parse(url)

@@ -79,4 +79,10 @@ public enum Streams {
     public static func ensure(_ jetStream: JetStream) throws(NATSError) {
         for definition in definitions { try jetStream.ensureStream(definition) }
     }
+
+    /// Deletes every stream of the connection's deployment and what they hold (a scratch deployment's, after
+    /// its run); one already gone is skipped.
+    public static func delete(_ jetStream: JetStream) {
+        for definition in definitions { try? jetStream.deleteStream(definition.name) }
+    }
 }

@@ -80,6 +80,18 @@ struct DeploymentIsolationTests {
         #expect(staging.stream(Streams.system) == "staging-email-system")
         #expect(staging.subject(Streams.tenantSubjects) == "staging.email.user.*.send")
         #expect(staging.logical("staging.webhook.resend.delivered") == "webhook.resend.delivered")
+        // No deployment may be named after a first token of the standard deployment's subjects: its own would fall
+        // under them. The reserved list and the streams must not drift apart.
+        let firstTokens = Set(Streams.definitions.flatMap(\.subjects).compactMap { $0.split(separator: ".").first.map(String.init) })
+        #expect(firstTokens == DeploymentSettings.reservedNames)
+        for name in firstTokens {
+            #expect(throws: HostConfigError.self, "\(name)") { try HostConfig.parse("[deployment]\nname = \"\(name)\"\n") }
+        }
+        for name in DeploymentSettings.analyticsReservedNames {
+            #expect(throws: HostConfigError.self, "\(name)") { try HostConfig.parse("[deployment]\nname = \"\(name)\"\n") }
+        }
+        // Every server's password is hidden in an error text, not only the first one's.
+        #expect(NATSServers.redacted("nats://u:one@a:4222,nats://u:two@b:4222") == "nats://u:***@a:4222,nats://u:***@b:4222")
         #expect(throws: NATSError.self) { try NATSServers.parse("nats://a:4222,http://b:4222") }
         #expect(throws: NATSError.self) { try NATSServers.parse("nats://a:4222,") }
         #expect(try NATSServers.parse("nats://a:4222, nats://b:4222") == ["nats://a:4222", "nats://b:4222"])
@@ -96,7 +108,7 @@ struct DeploymentIsolationTests {
         for deployment in deployments {
             guard let url = try? StackEnvironment.value("NATS_URL"),
                   let jetStream = try? JetStream(url: url, namespace: NATSNamespace(deployment: DeploymentSettings(name: deployment))) else { continue }
-            for definition in Streams.definitions { try? jetStream.deleteStream(definition.name) }
+            Streams.delete(jetStream)
         }
     }
 }

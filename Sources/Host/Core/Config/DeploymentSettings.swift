@@ -8,6 +8,13 @@ public struct DeploymentSettings: Sendable, Equatable, Decodable {
 
     public var name = DeploymentSettings.standardName
 
+    /// The first tokens of the standard deployment's subjects (`sys.…`, `email.user.…`, `dlq.email.…`,
+    /// `webhook.…`): a deployment so named would put its subjects under the standard one's (`dlq.email.>`
+    /// takes `dlq.email.user.*.send`), which JetStream refuses, so whichever started second would not start.
+    public static let reservedNames: Set<String> = ["sys", "email", "dlq", "webhook"]
+    /// ClickHouse's own databases, which the name would otherwise become.
+    public static let analyticsReservedNames: Set<String> = ["system", "default", "information_schema"]
+
     public init(name: String = DeploymentSettings.standardName) {
         self.name = name
     }
@@ -34,7 +41,14 @@ public struct DeploymentSettings: Sendable, Equatable, Decodable {
         let allowed = bytes.allSatisfy {
             (UInt8(ascii: "a")...UInt8(ascii: "z")).contains($0) || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) || $0 == UInt8(ascii: "_")
         }
-        return allowed ? nil : "may hold only lower-case letters, digits and _"
+        guard allowed else { return "may hold only lower-case letters, digits and _" }
+        guard !reservedNames.contains(name) else {
+            return "must not be \(reservedNames.sorted().joined(separator: ", ")): the standard deployment's subjects start with them"
+        }
+        guard !analyticsReservedNames.contains(name) else {
+            return "must not be \(analyticsReservedNames.sorted().joined(separator: ", ")): ClickHouse's own databases"
+        }
+        return nil
     }
 
     /// The Redis key prefix when `[api] redis_key_prefix` does not set one.
@@ -46,7 +60,9 @@ public struct DeploymentSettings: Sendable, Equatable, Decodable {
 /// The host config's `[nats]` table.
 public struct NATSSettings: Sendable, Equatable, Decodable {
     /// Copies JetStream keeps of every stream this deployment creates: 1 on a single server, 3 on a cluster
-    /// (a stream survives the loss of any one node). A stream made with other replicas is updated to these.
+    /// (a stream survives the loss of any one node). A stream made with fewer is updated to these; one with more
+    /// keeps its own: lowering is an operator's deliberate act (`nats stream edit`), never the side effect of a
+    /// process started with another config (an operator's command without --config).
     public var replicas = 1
 
     public init(replicas: Int = 1) {
