@@ -97,6 +97,22 @@ struct DeploymentIsolationTests {
         #expect(try NATSServers.parse("nats://a:4222, nats://b:4222") == ["nats://a:4222", "nats://b:4222"])
     }
 
+    @Test("on the cluster, a process with fewer replicas in its config never thins a deployment's streams",
+          .enabled(if: ProcessInfo.processInfo.environment["NATS_CLUSTER_URL"] != nil))
+    func replicasNeverLowered() throws {
+        let url = try StackEnvironment.value("NATS_CLUSTER_URL")
+        let name = DeploymentSettings(name: "replicas_\(getpid())")
+        let three = try JetStream(url: url, namespace: NATSNamespace(deployment: name, nats: NATSSettings(replicas: 3)))
+        defer { Streams.delete(three) }
+        try Streams.ensure(three)
+        #expect(try three.placement(of: Streams.system).replicas == 3)
+        // An operator's command started without the deployment's config says 1.
+        let one = try JetStream(url: url, namespace: NATSNamespace(deployment: name, nats: NATSSettings(replicas: 1)))
+        try Streams.ensure(one)
+        #expect(try one.placement(of: Streams.system).replicas == 3)
+        #expect(try one.placement(of: Streams.system).leader != nil)
+    }
+
     /// Batch jobs on the deployment's work stream, read through its own names.
     static func jobsWaiting(in deployment: String) throws -> UInt64 {
         let jetStream = try JetStream(url: try StackEnvironment.value("NATS_URL"), namespace: NATSNamespace(deployment: DeploymentSettings(name: deployment)))
