@@ -200,7 +200,8 @@ struct FaultMatrix {
             let expected = min(window.left, rate * resumedSeconds) / 2
             if window.sent < expected {
                 row.stuck = true
-                row.note += "; fewer than \(expected), half what the limit allows once the election and the ack wait are over: sending waited for the dead node"
+                row.note += "; fewer than \(expected) (half of what was left, or of what the limit allows after the election and the ack wait, "
+                    + "whichever is less): sending waited for the dead node"
             }
         }
         return row

@@ -30,7 +30,7 @@ public struct FaultsCommand: AsyncParsableCommand {
     @Flag(help: "The quick matrix scripts/test runs: \(Fault.short.map(\.rawValue).joined(separator: ", ")); 1,500 recipients unless --recipients; a 5 s ack wait and 10 s claim hold; shorter outages.")
     var short = false
 
-    @Flag(help: "Run on the three-node NATS cluster (scripts/stack up --cluster; its URLs in NATS_CLUSTER_URL), streams with 3 replicas: \(Fault.cluster.map(\.rawValue).joined(separator: ", ")) unless --only.")
+    @Flag(help: "Run on the three-node NATS cluster (scripts/stack up --cluster; its URLs in NATS_CLUSTER_URL), streams with 3 replicas, a 5 s ack wait and 10 s claim hold: \(Fault.cluster.map(\.rawValue).joined(separator: ", ")) unless --only.")
     var cluster = false
 
     @Option(help: "The stack's control script.")

@@ -56,6 +56,10 @@ struct DeadLetterCommand: AsyncParsableCommand {
             try await resources.shutdown()
             Output.line("re-drove \(done.letters) dead letters (\(done.recipients) recipients)")
             if done.kept > 0 { Output.line("kept \(done.kept) dead letters: a recipient of each still waits to be sent; re-drive them once it is decided") }
+            if done.notHere > 0 {
+                Output.line("kept \(done.notHere) dead letters whose batch has no rows in this database: another deployment's (pass its --config) "
+                            + "or a deleted batch's")
+            }
         }
     }
 }

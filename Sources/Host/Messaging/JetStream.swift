@@ -93,12 +93,13 @@ public final class JetStream: @unchecked Sendable {
                 if status != NATS_OK, errorCode == JSStreamNameExistErr {
                     // Never fewer copies than the stream has: a process started with a config that says less (an
                     // operator's command without --config) must not thin a cluster's streams to one.
+                    // A stream whose copies cannot be read now (an election) is left as it is: the start fails and
+                    // is tried again, rather than guessing.
                     var existing: UnsafeMutablePointer<jsStreamInfo>?
-                    var ignored = jsErrCode(0)
-                    if js_GetStreamInfo(&existing, context, name, nil, &ignored) == NATS_OK, let existing {
-                        config.Replicas = max(config.Replicas, existing.pointee.Config.pointee.Replicas)
-                        jsStreamInfo_Destroy(existing)
-                    }
+                    status = js_GetStreamInfo(&existing, context, name, nil, &errorCode)
+                    guard status == NATS_OK, let existing else { return status == NATS_OK ? NATS_ERR : status }
+                    config.Replicas = max(config.Replicas, existing.pointee.Config.pointee.Replicas)
+                    jsStreamInfo_Destroy(existing)
                     status = js_UpdateStream(&info, context, &config, nil, &errorCode)
                 }
                 if let info { jsStreamInfo_Destroy(info) }

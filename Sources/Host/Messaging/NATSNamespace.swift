@@ -43,7 +43,7 @@ public enum NATSServers {
         let servers = url.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
         guard !servers.isEmpty, servers.count <= 16 else { throw NATSError("NATS_URL must list 1 to 16 servers, not \(servers.count)") }
         for server in servers where !(server.hasPrefix("nats://") && server.count > 7) {
-            throw NATSError("NATS_URL: every server must be a nats://host:port URL, not \"\(ConnectionURL.redacted(String(server.prefix(40))))\"")
+            throw NATSError("NATS_URL: every server must be a nats://host:port URL, not \"\(ConnectionURL.redacted(server).prefix(60))\"")
         }
         return servers
     }

@@ -31,17 +31,19 @@ package struct DeadLetterService: Sendable {
     }
 
     /// Sends dead-lettered recipients again with fresh attempts and removes their dead letters: how many
-    /// letters were removed and recipients sent again, and how many letters were kept because a recipient of
-    /// theirs still waits to be sent (`DeadLetter.plan`). A recipient whose row is not failed is not sent again.
-    package func redrive(batch: String?, limit: Int) async throws -> (letters: Int, recipients: Int, kept: Int) {
-        var recipients = 0, removed = 0, kept = 0
+    /// letters were removed and recipients sent again, how many letters were kept because a recipient of
+    /// theirs still waits to be sent, and how many because no recipient of theirs has a row in this database
+    /// (`DeadLetter.plan`). A recipient whose row is not failed is not sent again.
+    package func redrive(batch: String?, limit: Int) async throws -> (letters: Int, recipients: Int, kept: Int, notHere: Int) {
+        var recipients = 0, removed = 0, kept = 0, notHere = 0
         let letters = try await letters(batch: batch, limit: limit)
         let ledger = BatchLedger(database: database)
         for (sequence, letter) in letters {
             let batchID = letter.job.batchID
             let standing = try await ledger.statuses(batchID: batchID, positions: letter.job.recipients.map(\.position))
-            guard case .redrive(let positions) = letter.plan(standing: standing) else {
-                kept += 1
+            let plan = letter.plan(standing: standing)
+            guard case .redrive(let positions) = plan else {
+                if plan == .notHere { notHere += 1 } else { kept += 1 }
                 continue
             }
             if !positions.isEmpty {
@@ -70,7 +72,7 @@ package struct DeadLetterService: Sendable {
             recipients += positions.count
             removed += 1
         }
-        return (removed, recipients, kept)
+        return (removed, recipients, kept, notHere)
     }
 
     /// The newest orphaned webhook events (no recipient matched), as JSON lines.

@@ -92,6 +92,7 @@ struct DeploymentIsolationTests {
         }
         // Every server's password is hidden in an error text, not only the first one's.
         #expect(NATSServers.redacted("nats://u:one@a:4222,nats://u:two@b:4222") == "nats://u:***@a:4222,nats://u:***@b:4222")
+        #expect(NATSServers.redacted("nats://s3cret-token@a:4222") == "nats://***@a:4222", "a token alone is a secret whole")
         #expect(throws: NATSError.self) { try NATSServers.parse("nats://a:4222,http://b:4222") }
         #expect(throws: NATSError.self) { try NATSServers.parse("nats://a:4222,") }
         #expect(try NATSServers.parse("nats://a:4222, nats://b:4222") == ["nats://a:4222", "nats://b:4222"])

@@ -20,10 +20,14 @@ struct RegionFailoverTests {
         try us.start("api", roles: "api")
         let file = TestPaths.scratch.appendingPathComponent("active-region-\(getpid())").path
         try? FileManager.default.removeItem(atPath: file)
+        // The switch's hook (a DNS update, in a deployment) is told the new region's name and URL.
+        let hook = TestPaths.scratch.appendingPathComponent("on-switch-\(getpid()).sh").path, told = hook + ".out"
+        try "#!/bin/sh\necho \"$1 $2\" > '\(told)'\n".write(toFile: hook, atomically: true, encoding: .utf8)
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: hook)
         let failover = try ServerProcess(
             executable: TestPaths.packageRoot.appendingPathComponent("scripts/region-failover").path,
             arguments: ["--region", "eu=http://127.0.0.1:\(eu.apiPort)", "--region", "us=http://127.0.0.1:\(us.apiPort)", "--active-file", file,
-                        "--interval-ms", "200", "--failures", "3"],
+                        "--interval-ms", "200", "--failures", "3", "--on-switch", hook],
             ready: { $0.contains("is active") })
         defer { failover.kill9() }
         #expect(try Self.active(file) == "eu", "the first region that answers is active")
@@ -35,6 +39,7 @@ struct RegionFailoverTests {
         // Three failed checks 200 ms apart, each failing at once on a refused connection: well under 2 s.
         #expect(took < .seconds(2), "the switch took \(took)")
         print("region failover: us active \(took) after eu's API was killed")
+        try await eventually("the hook told") { (try? String(contentsOfFile: told, encoding: .utf8)) == "us http://127.0.0.1:\(us.apiPort)\n" }
 
         try eu.start("api", roles: "api")
         try await Task.sleep(for: .seconds(1))

@@ -9,8 +9,9 @@ public struct DeploymentSettings: Sendable, Equatable, Decodable {
     public var name = DeploymentSettings.standardName
 
     /// The first tokens of the standard deployment's subjects (`sys.…`, `email.user.…`, `dlq.email.…`,
-    /// `webhook.…`): a deployment so named would put its subjects under the standard one's (`dlq.email.>`
-    /// takes `dlq.email.user.*.send`), which JetStream refuses, so whichever started second would not start.
+    /// `webhook.…`), reserved: `dlq` and `webhook` would put a deployment's subjects under the standard one's
+    /// (`dlq.email.>` takes `dlq.email.user.*.send`), which JetStream refuses, so whichever started second would
+    /// not start; `sys` and `email` do not overlap today, and are kept free so that no new subject can make them.
     public static let reservedNames: Set<String> = ["sys", "email", "dlq", "webhook"]
     /// ClickHouse's own databases, which the name would otherwise become.
     public static let analyticsReservedNames: Set<String> = ["system", "default", "information_schema"]
@@ -43,7 +44,7 @@ public struct DeploymentSettings: Sendable, Equatable, Decodable {
         }
         guard allowed else { return "may hold only lower-case letters, digits and _" }
         guard !reservedNames.contains(name) else {
-            return "must not be \(reservedNames.sorted().joined(separator: ", ")): the standard deployment's subjects start with them"
+            return "must not be \(reservedNames.sorted().joined(separator: ", ")): reserved for the standard deployment's subjects"
         }
         guard !analyticsReservedNames.contains(name) else {
             return "must not be \(analyticsReservedNames.sorted().joined(separator: ", ")): ClickHouse's own databases"

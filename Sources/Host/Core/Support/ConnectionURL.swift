@@ -5,7 +5,8 @@ public enum ConnectionURL {
         guard let schemeEnd = url.range(of: "://")?.upperBound else { return url }
         let authorityEnd = url[schemeEnd...].firstIndex { $0 == "/" || $0 == "?" || $0 == "#" } ?? url.endIndex
         guard let at = url[schemeEnd..<authorityEnd].lastIndex(of: "@") else { return url }
-        guard let colon = url[schemeEnd..<at].firstIndex(of: ":") else { return url }
+        // `user:password@`: the user stays; a lone `token@` (NATS) is a secret whole.
+        guard let colon = url[schemeEnd..<at].firstIndex(of: ":") else { return String(url[..<schemeEnd]) + "***" + String(url[at...]) }
         return String(url[..<colon]) + ":***" + String(url[at...])
     }
 
