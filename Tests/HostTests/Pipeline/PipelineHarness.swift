@@ -158,6 +158,11 @@ final class PipelineHarness: @unchecked Sendable {
         return self
     }
 
+    /// SIGSTOP or SIGCONT: a host that hangs (its port still taken, nothing answered), and one that goes on.
+    func signal(_ name: String, _ signal: Int32) {
+        if let host = hosts[name] { kill(host.pid, signal) }
+    }
+
     /// `kill -9`: no draining, no goodbye.
     func kill9(_ name: String) {
         hosts.removeValue(forKey: name)?.kill9()
