@@ -5,6 +5,7 @@ import HostCore
 import Messaging
 import NIOPosix
 import Persistence
+import Synchronization
 import ProviderInstances
 import Templating
 import TestSupport
@@ -153,6 +154,40 @@ struct StorageTests {
         release.continuation.yield()
         try await holder.value
         #expect(try await pool.withConnection { $0 } == 1)
+        try await threads.shutdownGracefully()
+    }
+
+    @Test("Callers marked ahead (a single message's) get the next free connection before those who queued earlier, in their own order")
+    func poolAheadOfTheLine() async throws {
+        let threads = NIOThreadPool(numberOfThreads: 2)
+        threads.start()
+        let pool = ConnectionPool<Int>(capacity: 1, threads: threads, isHealthy: { _ in true }) { 1 }
+        let release = AsyncStream<Void>.makeStream(), holding = AsyncStream<Void>.makeStream()
+        let holder = Task {
+            try await pool.withLease { _ in
+                holding.continuation.yield()
+                for await _ in release.stream { break }
+            }
+        }
+        for await _ in holding.stream { break }
+        final class Order: Sendable {
+            let names = Mutex<[String]>([])
+        }
+        let order = Order()
+        var waiting: [Task<Void, any Error>] = []
+        for (name, ahead) in [("bulk1", false), ("bulk2", false), ("single1", true), ("bulk3", false), ("single2", true)] {
+            waiting.append(Task {
+                try await PoolPriority.$ahead.withValue(ahead) {
+                    _ = try await pool.withConnection { _ in order.names.withLock { $0.append(name) } }
+                }
+            })
+            // Queued in this order: each waiter is in the line before the next one comes.
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        release.continuation.yield()
+        try await holder.value
+        for task in waiting { try await task.value }
+        #expect(order.names.withLock { $0 } == ["single1", "single2", "bulk1", "bulk2", "bulk3"])
         try await threads.shutdownGracefully()
     }
 

@@ -176,7 +176,8 @@ public struct HostProcess {
             http.timeoutMs = settings.httpTimeoutMs
             return SenderWorkers(bus: r.bus, claims: r.hot, buckets: r.buckets, routes: r.sendConfigInstances(services: HostServices(logger: r.logger)),
                                  books: r.ledger, tenants: r.tenants, announcer: tenants, events: r.events,
-                                 client: CurlHTTPClient(settings: http, policy: hostConfig.outbound), maxConnectionsPerHost: http.maxConnectionsPerHost,
+                                 client: CurlHTTPClient(settings: http, policy: hostConfig.outbound),
+                                 priorityClient: CurlHTTPClient(settings: http, policy: hostConfig.outbound), maxConnectionsPerHost: http.maxConnectionsPerHost,
                                  providers: r.plugins.ids, clock: clock, settings: settings, logger: r.logger)
         case .background:
             let repair = HotStateRepairs(delivery: r.hot, ledger: r.ledger, limits: LimitService(database: Database(pool: r.database, logger: r.logger),

@@ -4,6 +4,7 @@ import Foundation
 import HostCore
 import Messaging
 import Persistence
+import ProviderModel
 import TestSupport
 import Testing
 
@@ -90,6 +91,9 @@ extension PipelineTests {
 
     /// Timed against a 1 s bound: run alone by scripts/test (BATCHSENDER_TIMING=1), as beside forty other tests on
     /// two cores the other suites' load stood in its median (1.06 and 1.28 s in two full runs; it passes alone).
+    /// Alone in fresh clones it still measured 1.21–1.46 s: the message queued behind the bulk's requests at the gate,
+    /// in libcurl and at the sandbox, and behind its statements for connections; its own client, a place ahead in the
+    /// pools and the bulk held while it goes brought a round from about 0.6 s to 0.3 s.
     @Test("POST /api/messages while a 200,000-recipient batch of the same tenant sends: sent (accepted by the sandbox and recorded) within 1 s, median of 20; status readable; Idempotency-Key replays without sending",
           .enabled(if: ProcessInfo.processInfo.environment["BATCHSENDER_TIMING"] == "1", "run alone by scripts/test"))
     func priorityMessages() async throws {
@@ -108,12 +112,16 @@ extension PipelineTests {
                 "payload": ["subject": "Code for {{name}}", "text": "Your code is 1234"]], expect: 202)
             let id = try #require(answer["id"] as? String)
             ids.append(id)
-            // Its status turns sent once the sandbox accepted it and the sender recorded that: an upper bound,
-            // read every 20 ms (the measure's resolution).
+            // Its status turns sent once the sandbox accepted it and the sender recorded that, at its `sentAt` (the
+            // recording's own time, on this machine's clock): the measure, rather than when a poll of the loaded
+            // API got round to showing it (each poll took 0.1–0.3 s beside the bulk batch).
+            var shown: [String: Any] = [:]
             try await eventually("message \(id) sent", timeout: .seconds(30), interval: .milliseconds(20)) {
-                try await harness.call("GET", "/api/messages/\(id)")["status"] as? String == "sent"
+                shown = try await harness.call("GET", "/api/messages/\(id)")
+                return shown["status"] as? String == "sent"
             }
-            latencies.append(Date().timeIntervalSince(started))
+            let sentAt = try #require(ISO8601.milliseconds(shown["sentAt"] as? String ?? ""), "sentAt: \(shown)")
+            latencies.append(Double(sentAt) / 1000 - started.timeIntervalSince1970)
             overtaking.append((try await sandbox.accepted() - acceptedAtPost - 1, 200_000 - acceptedAtPost))
         }
         // The order, whatever the machine's speed: each message goes ahead of the bulk's backlog (first come, first

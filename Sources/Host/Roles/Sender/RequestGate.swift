@@ -2,16 +2,31 @@
 /// one-message-per-request chunks puts thousands of transfers into libcurl at once, whose
 /// bookkeeping then costs more CPU than the sends (and holds their memory), while only
 /// `max_connections_per_host` of them can be on the wire anyway.
+///
+/// A gate can be held (`held`): while a single message is on its way, no bulk request starts, so the
+/// message is not queued behind a fresh wave of them at the provider, in libcurl and on the machine's
+/// cores. A hold lasts at most `maxHoldMs` of continuous holding: a stream of single messages slows
+/// the bulk, never stops it.
 actor RequestGate {
     private var available: Int
     private var waiters: [CheckedContinuation<Void, Never>] = []
+    private var lanes: [CheckedContinuation<Void, Never>] = []
+    private var holds = 0
+    private var heldSince: ContinuousClock.Instant?
+    private let maxHold: Duration
 
-    init(permits: Int) {
+    init(permits: Int, maxHoldMs: Int = 1_000) {
         available = max(1, permits)
+        maxHold = .milliseconds(maxHoldMs)
+    }
+
+    private var open: Bool {
+        guard holds > 0, let heldSince else { return true }
+        return ContinuousClock.now - heldSince >= maxHold
     }
 
     func acquire() async {
-        if available > 0 {
+        if available > 0, open {
             available -= 1
             return
         }
@@ -19,7 +34,26 @@ actor RequestGate {
     }
 
     func release() {
-        if waiters.isEmpty { available += 1 } else { waiters.removeFirst().resume() }
+        available += 1
+        admit()
+    }
+
+    /// Returns when the gate is not held: a bulk lane waits here before it starts a round, so that the
+    /// round's CPU work (decoding, claiming, building requests) does not compete with a single message's.
+    func whenOpen() async {
+        if open { return }
+        await withCheckedContinuation { lanes.append($0) }
+    }
+
+    private func admit() {
+        if open, !lanes.isEmpty {
+            for lane in lanes { lane.resume() }
+            lanes.removeAll()
+        }
+        while available > 0, open, !waiters.isEmpty {
+            available -= 1
+            waiters.removeFirst().resume()
+        }
     }
 
     /// Runs `body` holding one permit.
@@ -28,5 +62,37 @@ actor RequestGate {
         let value = await body()
         release()
         return value
+    }
+
+    /// Runs `body` with the gate held: requests waiting for a permit start when it returns (or when the
+    /// holding has gone on for `maxHold`).
+    nonisolated func held<T: Sendable>(_ body: @Sendable () async -> T) async -> T {
+        await hold()
+        let value = await body()
+        await unhold()
+        return value
+    }
+
+    private func hold() {
+        holds += 1
+        guard heldSince == nil else { return }
+        let since = ContinuousClock.now
+        heldSince = since
+        let limit = maxHold
+        // Wakes the waiters when a long run of holds reaches its limit, as no release may come to do it.
+        Task { [weak self] in
+            try? await Task.sleep(for: limit)
+            await self?.expire(since)
+        }
+    }
+
+    private func unhold() {
+        holds -= 1
+        if holds == 0 { heldSince = nil }
+        admit()
+    }
+
+    private func expire(_ since: ContinuousClock.Instant) {
+        if heldSince == since { admit() }
     }
 }

@@ -26,15 +26,19 @@ public struct SenderWorkers: Service {
     let publisher: any JobPublishing
     let client: CurlHTTPClient
     let sender: ChunkSender
+    /// Single messages' own client and gate: behind the bulk's requests (hundreds queued at the gate and in
+    /// libcurl for the same provider host) one waited 0.5–2 s to go out, most of its latency.
+    let priorityClient: CurlHTTPClient
+    let prioritySender: ChunkSender
     let providers: [String]
     let clock: any WallClock
     let settings: PipelineSettings
     let logger: Logger
 
-    /// `client` is the sender's own, shut down when the role stops.
+    /// `client` (bulk chunks) and `priorityClient` (single messages) are the sender's own, shut down when the role stops.
     public init(bus: MessageBus, claims: any ClaimBook, buckets: any RateLimiting, routes: any RouteResolving, books: any OutcomeBooks,
                 tenants: any TenantDirectory, announcer: any TenantAnnouncing, events: any EventRecording, client: CurlHTTPClient,
-                maxConnectionsPerHost: Int, providers: [String], clock: any WallClock, settings: PipelineSettings, logger: Logger) {
+                priorityClient: CurlHTTPClient, maxConnectionsPerHost: Int, providers: [String], clock: any WallClock, settings: PipelineSettings, logger: Logger) {
         self.bus = bus
         self.claims = claims
         self.buckets = buckets
@@ -50,6 +54,8 @@ public struct SenderWorkers: Service {
         self.settings = settings
         self.logger = logger.role("sender")
         sender = ChunkSender(client: client, policy: OutcomePolicy(settings: settings), gate: RequestGate(permits: 4 * maxConnectionsPerHost))
+        self.priorityClient = priorityClient
+        prioritySender = ChunkSender(client: priorityClient, policy: OutcomePolicy(settings: settings), gate: RequestGate(permits: maxConnectionsPerHost))
     }
 
     public func run() async throws {
@@ -60,6 +66,7 @@ public struct SenderWorkers: Service {
             for lane in 0..<settings.senderLanes { lanes.addTask { await runLane(lane) } }
         }
         client.shutdown()
+        priorityClient.shutdown()
     }
 
     /// The one consumer all tenants shared before they had their own overlaps theirs, which a work-queue
@@ -79,7 +86,9 @@ public struct SenderWorkers: Service {
     func runPriorityLane() async {
         let loop = ConsumerLoop(bus: bus, definition: Streams.priorityConsumer(ackWaitMs: settings.ackWaitMs), clock: clock, logger: logger,
                                 what: "priority lane")
-        await loop.run(size: { settings.fetchBatch }, timeoutMs: 1_000) { jobs in await round(jobs) }
+        await loop.run(size: { settings.fetchBatch }, timeoutMs: 1_000) { jobs in
+            _ = await sender.gate.held { await PoolPriority.$ahead.withValue(true) { await round(jobs) } }
+        }
     }
 
     func runLane(_ lane: Int) async {
@@ -97,6 +106,7 @@ public struct SenderWorkers: Service {
                     try await bus.blocking { queues.serve(announced) }
                     refreshedAt = clock.nowMilliseconds
                 }
+                await sender.gate.whenOpen()
                 let jobs = try await bus.blocking { try queues.fetch() }
                 let now = clock.nowMilliseconds
                 dues.removeAll { $0 < now - 100 }
@@ -160,13 +170,16 @@ public struct SenderWorkers: Service {
             if !requests.isEmpty { try await self.claims.keepTogether(requests) }
             let sending = zip(jobs, triages).map { entry, triage in (entry.job.batchID, triage.requests.joined().map(\.recipient.position)) }
             let chunks = jobs.map(\.job)
+            // A single message goes through its own client, whichever lane fetched it.
+            let single = jobs.map { $0.message.subject == Streams.prioritySubject }
             // Kept alive until recorded: a record that retries through a server's restart must not see the claims
             // expire and the jobs redelivered, or what it is recording would be sent again beside it.
             let (results, recorded) = await whileKeptAlive(jobs.map(\.message), claims: sending, claimedUntil: claimedAt + settings.claimHoldMs) {
                 let results = await withTaskGroup(of: (Int, ChunkSender.Result?).self) { tasks in
                     for (index, job) in chunks.enumerated() {
                         let route = routes[job.sendConfigID], triage = triages[index]
-                        tasks.addTask { (index, await self.resolve(job, triage, route: route)) }
+                        let sender = single[index] ? self.prioritySender : self.sender
+                        tasks.addTask { (index, await self.resolve(job, triage, route: route, via: sender)) }
                     }
                     var results: [(index: Int, result: ChunkSender.Result?)] = []
                     for await answer in tasks { results.append(answer) }
@@ -268,7 +281,8 @@ public struct SenderWorkers: Service {
     }
 
     /// A chunk's requests sent, with what its triage decided.
-    func resolve(_ job: ChunkJob, _ triage: ClaimTriage, route: Result<SendConfigInstances.Route, SendConfigProblem>?) async -> ChunkSender.Result {
+    func resolve(_ job: ChunkJob, _ triage: ClaimTriage, route: Result<SendConfigInstances.Route, SendConfigProblem>?,
+                 via sender: ChunkSender) async -> ChunkSender.Result {
         var result = ChunkSender.Result()
         if let route { result = await sender.send(job, requests: triage.requests, route: route) }
         result.entries += triage.settled.entries

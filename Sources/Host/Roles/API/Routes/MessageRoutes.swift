@@ -1,4 +1,5 @@
 import Hummingbird
+import Persistence
 import Services
 
 /// `POST /api/messages` and `GET /api/messages/{id}`: one transactional message to one recipient
@@ -18,7 +19,10 @@ struct MessageRoutes {
         let caller = try context.caller()
         let key = try Idempotency.header(request)
         let fields = try JSONFields(parsing: try await RequestInput.jsonBody(request, context: context), allowed: MessageService.members)
-        let sent = try await messages.send(userID: caller.userID, idempotencyKey: key, fields: fields)
+        // Stored ahead of the bulk rounds' statements waiting for the same connections.
+        let sent = try await PoolPriority.$ahead.withValue(true) {
+            try await messages.send(userID: caller.userID, idempotencyKey: key, fields: fields)
+        }
         return JSONResponse.make(.accepted, text: sent.answer, replayed: sent.replayed)
     }
 

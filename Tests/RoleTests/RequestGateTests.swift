@@ -1,0 +1,74 @@
+@testable import Sender
+import Synchronization
+import Testing
+
+/// The sender's gate for provider requests: permits, and the hold a single message puts on the bulk.
+@Suite("Request gate")
+struct RequestGateTests {
+    final class Box<Value: Sendable>: Sendable {
+        let value: Mutex<Value>
+        init(_ value: Value) { self.value = Mutex(value) }
+        func with<T>(_ body: (inout Value) -> T) -> T { value.withLock { body(&$0) } }
+    }
+
+    @Test("While the gate is held, no request takes a permit and no lane starts a round; both go on when the hold ends")
+    func holdStopsTheBulk() async throws {
+        let gate = RequestGate(permits: 4, maxHoldMs: 60_000)
+        let started = Box<[String]>([])
+        let inside = AsyncStream<Void>.makeStream(), finish = AsyncStream<Void>.makeStream()
+        let holder = Task {
+            await gate.held {
+                inside.continuation.yield()
+                for await _ in finish.stream { break }
+            }
+        }
+        for await _ in inside.stream { break }
+        let request = Task { await gate.withPermit { started.with { $0.append("request") } } }
+        let lane = Task { await gate.whenOpen(); started.with { $0.append("lane") } }
+        try await Task.sleep(for: .milliseconds(100))
+        #expect(started.with { $0 }.isEmpty, "nothing starts while a single message is on its way")
+        finish.continuation.yield()
+        await holder.value
+        await request.value
+        await lane.value
+        #expect(Set(started.with { $0 }) == ["request", "lane"])
+    }
+
+    @Test("A hold that goes on past its limit lets the bulk through: single messages slow it, never stop it")
+    func holdHasALimit() async throws {
+        let gate = RequestGate(permits: 1, maxHoldMs: 100)
+        let finish = AsyncStream<Void>.makeStream(), inside = AsyncStream<Void>.makeStream()
+        let holder = Task {
+            await gate.held {
+                inside.continuation.yield()
+                for await _ in finish.stream { break }
+            }
+        }
+        for await _ in inside.stream { break }
+        let clock = ContinuousClock(), start = clock.now
+        await gate.withPermit {}
+        await gate.whenOpen()
+        #expect(clock.now - start >= .milliseconds(90), "waited for the limit")
+        finish.continuation.yield()
+        await holder.value
+    }
+
+    @Test("Without a hold, permits bound the requests in flight and pass to waiters in turn")
+    func permits() async throws {
+        let gate = RequestGate(permits: 2)
+        let inFlight = Box(0), most = Box(0)
+        await withTaskGroup(of: Void.self) { group in
+            for _ in 0..<20 {
+                group.addTask {
+                    await gate.withPermit {
+                        let now = inFlight.with { $0 += 1; return $0 }
+                        most.with { $0 = max($0, now) }
+                        try? await Task.sleep(for: .milliseconds(2))
+                        inFlight.with { $0 -= 1 }
+                    }
+                }
+            }
+        }
+        #expect(most.with { $0 } == 2)
+    }
+}
