@@ -123,4 +123,29 @@ struct DeliveryStateEpochTests {
         #expect(counters.sent == 2 && counters.cancelled == 1)
         try await f.finish()
     }
+
+    @Test("a paused batch claims nothing until resumed; an older pause or resume never overwrites a newer one; a rebuild puts the pause back")
+    func pauseFlag() async throws {
+        let f = try Fixture()
+        let batch = UUID().uuidString
+        try await f.state.open(batch)
+        #expect(try await f.state.claim([(batch, [1])], nowMs: 1_000, holdMs: 10_000)[0] == [.go(attempts: 0)])
+        // The claim of 1 is still held: a pause counts it as in flight.
+        #expect(try await f.state.pause(batch, DeliveryState.Pause(version: 1, paused: true), nowMs: 2_000) == 1)
+        #expect(try await f.state.claim([(batch, [2, 3])], nowMs: 2_000, holdMs: 10_000)[0] == [.paused, .paused])
+        #expect(try await f.state.claim([(batch, [1])], nowMs: 2_000, holdMs: 10_000)[0] == [.busy], "a send in flight at the pause stays its own")
+        // A pause (version 1) whose write reached Redis after the resume that followed it (version 2) changes nothing.
+        try await f.state.pause(batch, DeliveryState.Pause(version: 2, paused: false), nowMs: 3_000)
+        try await f.state.pause(batch, DeliveryState.Pause(version: 1, paused: true), nowMs: 3_000)
+        #expect(try await f.state.claim([(batch, [2])], nowMs: 3_000, holdMs: 10_000)[0] == [.go(attempts: 0)], "the later resume stands")
+        try await f.state.pause(batch, DeliveryState.Pause(version: 3, paused: true), nowMs: 3_000)
+        // Redis loses everything; the rebuild seals the batch with the pause the rows hold.
+        try f.loseEverything()
+        let epoch = try await f.state.epoch()
+        #expect(try await f.state.seal(batch, epoch: epoch, suppressedAtUpload: 0, cancelled: false, pause: DeliveryState.Pause(version: 3, paused: true)))
+        #expect(try await f.state.claim([(batch, [3])], nowMs: 4_000, holdMs: 10_000)[0] == [.paused], "the pause is put back")
+        try await f.state.pause(batch, DeliveryState.Pause(version: 4, paused: false), nowMs: 4_000)
+        #expect(try await f.state.claim([(batch, [3])], nowMs: 4_000, holdMs: 10_000)[0] == [.go(attempts: 0)])
+        try await f.finish()
+    }
 }

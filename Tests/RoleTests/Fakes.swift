@@ -90,6 +90,10 @@ final class FakeHotCounters: HotCounters {
         journal.note("cancel \(batchID)")
         return 0
     }
+    func pause(_ batchID: String, _ pause: DeliveryState.Pause, nowMs: Int64) async throws -> Int {
+        journal.note("\(pause.paused ? "pause" : "resume") \(batchID) v\(pause.version)")
+        return 0
+    }
 }
 
 /// The repair of Redis's hot state: what it was asked to rebuild and put back.

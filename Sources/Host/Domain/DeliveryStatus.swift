@@ -38,6 +38,8 @@ public enum BatchStatus: String, Sendable, CaseIterable {
     public static let cancellable: [BatchStatus] = [.draft, .queued, .processing]
     /// Statuses in which a batch is on its way to a provider: its send-config must stay.
     public static let sending: [BatchStatus] = [.queued, .processing]
+    /// Statuses a batch can be paused or resumed in: on its way, not finished.
+    public static let pausable: [BatchStatus] = [.queued, .processing]
 
     /// The status as an SQL string literal (the words are plain lowercase letters: nothing to escape).
     public var sql: String { "'\(rawValue)'" }

@@ -33,7 +33,7 @@ package struct HotStateRebuild: Sendable {
                 cursor = last.position
             }
             if try await delivery.seal(batchID, epoch: epoch, suppressedAtUpload: standing.suppressedAtUpload,
-                                       cancelled: standing.status == .cancelled) {
+                                       cancelled: standing.status == .cancelled, pause: standing.pause) {
                 return
             }
         }

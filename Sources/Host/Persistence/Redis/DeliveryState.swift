@@ -20,14 +20,14 @@ public struct DeliveryState: Sendable {
     }
 
     struct Keys {
-        var done, claim, attempts, counters, cancel, groups, seal: String
-        var all: [String] { [done, claim, attempts, counters, cancel, groups, seal] }
+        var done, claim, attempts, counters, cancel, groups, seal, pause: String
+        var all: [String] { [done, claim, attempts, counters, cancel, groups, seal, pause] }
     }
 
     func keys(_ batchID: String) -> Keys {
         let base = "\(prefix)b:\(batchID):"
         return Keys(done: base + "done", claim: base + "claim", attempts: base + "att", counters: base + "n", cancel: base + "cancel",
-                    groups: base + "grp", seal: base + "live")
+                    groups: base + "grp", seal: base + "live", pause: base + "pause")
     }
 
     var activeKey: String { prefix + "active" }
@@ -55,6 +55,8 @@ public struct DeliveryState: Sendable {
         case busy
         /// The batch was cancelled before this recipient was handed to a provider.
         case cancelled
+        /// The batch is paused: not claimed, not sent, nothing used; it is claimed again once resumed.
+        case paused
         /// The batch's hot state is not vouched for (Redis restarted or lost data since it was rebuilt): a
         /// recipient sent before may have lost its outcome, so nothing is sent until the background role has
         /// rebuilt the state from the rows.
@@ -113,7 +115,7 @@ public struct DeliveryState: Sendable {
     public func claim(_ chunks: [(batchID: String, positions: [Int])], nowMs: Int64, holdMs: Int64) async throws -> [[Claim]] {
         let calls = chunks.map { chunk in
             let k = keys(chunk.batchID)
-            return (keys: [k.done, k.claim, k.attempts, k.cancel, k.groups, k.seal, epochKey, lostKey],
+            return (keys: [k.done, k.claim, k.attempts, k.cancel, k.groups, k.seal, epochKey, lostKey, k.pause],
                     arguments: [String(nowMs), String(holdMs), chunk.batchID] + chunk.positions.map(String.init))
         }
         let replies = try await redis.withConnection { redis in try redis.evaluateAll(Self.claimScript, calls: calls) }
@@ -128,6 +130,7 @@ public struct DeliveryState: Sendable {
                     return .go(attempts: parts.first.flatMap { Int($0) } ?? 0, group: group)
                 case "B": return .busy
                 case "C": return .cancelled
+                case "P": return .paused
                 case "L": return .unverified
                 default: return Outcome(encoded: text).map(Claim.done) ?? .busy
                 }
@@ -317,10 +320,10 @@ public struct DeliveryState: Sendable {
     /// suppressed at upload, which the rows hold as suppressed but the pipeline never decided), the cancel put
     /// back if the batch is cancelled, the batch active and vouched for. False when the epoch changed during the
     /// rebuild (Redis restarted again): it starts over.
-    public func seal(_ batchID: String, epoch: String, suppressedAtUpload: Int, cancelled: Bool) async throws -> Bool {
+    public func seal(_ batchID: String, epoch: String, suppressedAtUpload: Int, cancelled: Bool, pause: Pause = Pause()) async throws -> Bool {
         let k = keys(batchID)
-        let keys = [epochKey, lostKey, k.seal, k.done, k.counters, activeKey, k.cancel]
-        let arguments = [epoch, batchID, String(suppressedAtUpload), cancelled ? "1" : "0", String(Self.cancelSeconds)]
+        let keys = [epochKey, lostKey, k.seal, k.done, k.counters, activeKey, k.cancel, k.pause]
+        let arguments = [epoch, batchID, String(suppressedAtUpload), cancelled ? "1" : "0", String(Self.cancelSeconds), pause.encoded]
         return try await redis.withConnection { redis in try redis.evaluate(Self.sealScript, keys: keys, arguments: arguments) }.integer == 1
     }
 
@@ -336,6 +339,49 @@ public struct DeliveryState: Sendable {
             try redis.evaluate(Self.claimedScript, keys: [k.claim, k.cancel], arguments: [String(nowMs), String(Self.cancelSeconds)])
         }.integer ?? 0
     }
+
+    /// Whether a batch is paused, as of the `version`th pause or resume of it: the pause flag holds both, and an
+    /// older word never overwrites a newer one, so a pause and a resume whose writes reach Redis out of order (two
+    /// requests racing), or a rebuild that read the batch before a resume, leave the flag as the last one said.
+    public struct Pause: Sendable, Equatable {
+        public var version: Int
+        public var paused: Bool
+        public init(version: Int = 0, paused: Bool = false) {
+            self.version = version
+            self.paused = paused
+        }
+        var encoded: String { "\(version):\(paused ? 1 : 0)" }
+    }
+
+    /// Sets the batch's pause flag (unless a later pause or resume set it already); returns how many of its
+    /// recipients are claimed right now (claimed before a pause, so possibly still on their way to the provider).
+    @discardableResult
+    public func pause(_ batchID: String, _ pause: Pause, nowMs: Int64) async throws -> Int {
+        let k = keys(batchID)
+        return try await redis.withConnection { redis in
+            try redis.evaluate(Self.pauseScript, keys: [k.pause, k.claim], arguments: [pause.encoded, String(Self.cancelSeconds), String(nowMs)])
+        }.integer ?? 0
+    }
+
+    /// Whether a batch's pause flag says paused (its value `<version>:<0|1>`), in Lua over the claim's KEYS[9].
+    static let pausedLua = "string.sub(redis.call('GET', KEYS[9]) or '', -2) == ':1'"
+
+    /// Lua that writes a pause flag's `value` to `key` unless the flag holds a later version already.
+    static func setPauseLua(key: String, value: String, seconds: String) -> String {
+        """
+        do
+          local held = redis.call('GET', \(key))
+          local newer = tonumber(string.match(\(value), '^(%d+)'))
+          local older = held and tonumber(string.match(held, '^(%d+)')) or -1
+          if newer > older then redis.call('SET', \(key), \(value), 'EX', \(seconds)) end
+        end
+        """
+    }
+
+    static let pauseScript = RedisScript("""
+        \(setPauseLua(key: "KEYS[1]", value: "ARGV[1]", seconds: "ARGV[2]"))
+        \(countHeldLua(claims: "KEYS[2]", now: "ARGV[3]"))
+        """)
 
     /// How many of the batch's recipients are claimed now.
     public func claimed(_ batchID: String, nowMs: Int64) async throws -> Int {
@@ -438,6 +484,7 @@ public struct DeliveryState: Sendable {
         redis.call('HSET', KEYS[5], \(RecipientStatus.sent.sql), counts.s, \(RecipientStatus.failed.sql), counts.f,
                    \(RecipientStatus.cancelled.sql), counts.c, \(RecipientStatus.suppressed.sql), math.max(0, counts.x - tonumber(ARGV[3])))
         if ARGV[4] == '1' then redis.call('SET', KEYS[7], '1', 'EX', ARGV[5]) end
+        \(setPauseLua(key: "KEYS[8]", value: "ARGV[6]", seconds: "ARGV[5]"))
         redis.call('SET', KEYS[3], ARGV[1])
         redis.call('SADD', KEYS[6], ARGV[2])
         redis.call('SREM', KEYS[2], ARGV[2])
@@ -447,12 +494,19 @@ public struct DeliveryState: Sendable {
     /// Counts the live claims of a batch; with a second key (the cancel flag), sets it first, in the same step.
     static let claimedScript = RedisScript("""
         if KEYS[2] then redis.call('SET', KEYS[2], '1', 'EX', ARGV[2]) end
-        local now, held = tonumber(ARGV[1]), 0
-        for _, h in ipairs(redis.call('HVALS', KEYS[1])) do
+        \(countHeldLua(claims: "KEYS[1]", now: "ARGV[1]"))
+        """)
+
+    /// Lua that returns how many of a batch's claims (`claims`, position → held until) are live at `now`.
+    static func countHeldLua(claims: String, now: String) -> String {
+        """
+        local now, held = tonumber(\(now)), 0
+        for _, h in ipairs(redis.call('HVALS', \(claims))) do
           if tonumber(h) > now then held = held + 1 end
         end
         return held
-        """)
+        """
+    }
 
     /// Both scripts read and write a chunk in bulk (HMGET, one HSET), not a command per recipient: Redis's
     /// CPU per message is what they cost. `slices` keeps `unpack` within Lua's stack for any chunk size.
@@ -496,6 +550,7 @@ public struct DeliveryState: Sendable {
           return out
         end
         local cancelled = redis.call('EXISTS', KEYS[4]) == 1
+        local paused = \(pausedLua)
         local done = hmget(KEYS[1], positions)
         local held = hmget(KEYS[2], positions)
         local attempts = hmget(KEYS[3], positions)
@@ -507,6 +562,7 @@ public struct DeliveryState: Sendable {
           -- Held before cancelled: a send in flight at the cancel records what really happened, not a cancel.
           elseif held[i] and tonumber(held[i]) > now then out[i] = 'B'
           elseif cancelled then out[i] = 'C'
+          elseif paused then out[i] = 'P'
           else
             claims[#claims + 1] = p; claims[#claims + 1] = until_text
             out[i] = attempts[i] and ('G' .. attempts[i]) or 'G0'

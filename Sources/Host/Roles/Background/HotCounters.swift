@@ -10,4 +10,7 @@ public protocol HotCounters: Sendable {
     /// Claims of the batch see its cancel from now on; how many of its recipients are claimed right now.
     @discardableResult
     func cancel(_ batchID: String, nowMs: Int64) async throws -> Int
+    /// Claims of the batch see its pause or resume from now on, unless a later one was written already.
+    @discardableResult
+    func pause(_ batchID: String, _ pause: DeliveryState.Pause, nowMs: Int64) async throws -> Int
 }

@@ -3,7 +3,8 @@ import Persistence
 
 /// What a chunk's claims allow before anything is sent: outcomes already known are written again (the rows
 /// may trail Redis), the cancelled are cancelled, those another worker holds come back in 5 s, those of a batch
-/// whose state Redis does not vouch for come back in 1 s (it is being rebuilt from the rows), and the rest
+/// whose state Redis does not vouch for come back in 1 s (it is being rebuilt from the rows), those of a paused
+/// batch in 2 s, and the rest
 /// go to the provider as far as the limits' grant goes; what the grant does not cover is let go until the
 /// bucket's appointment (waiting for tokens is neither an attempt nor a failure). Without a route (the
 /// send-config could not be read) nothing is sent and every claim is let go, so the retry is not held off.
@@ -20,6 +21,9 @@ import Persistence
 /// grouped anew.
 struct ClaimTriage {
     typealias Claimed = (recipient: ChunkJob.Recipient, attempts: Int)
+
+    /// How often a paused batch's chunk comes back to look: what a resume waits at most before sending again.
+    static let pausedRetryMs: Int64 = 2_000
 
     /// The provider requests to make now, each with the attempts its members have used.
     var requests: [[Claimed]] = []
@@ -55,6 +59,10 @@ struct ClaimTriage {
                 // Not claimed: back once the background role has rebuilt the batch's state (a tick or two).
                 busy.insert(recipient.position)
                 settled.later(1_000)
+            case .paused:
+                // Not claimed, nothing used: looked at again every `pausedRetryMs` until the batch is resumed.
+                busy.insert(recipient.position)
+                settled.later(Self.pausedRetryMs)
             }
         }
         var whole: [[Claimed]] = []

@@ -215,11 +215,12 @@ public struct BatchLedger: Sendable {
     /// What a rebuild of the batch's hot state needs besides its rows: its status (a cancelled batch's cancel is
     /// put back) and the recipients suppressed at upload (their rows say suppressed, but the pipeline never
     /// decided them). nil for a batch that does not exist.
-    public func standing(batchID: String) async throws -> (status: BatchStatus?, suppressedAtUpload: Int)? {
+    public func standing(batchID: String) async throws -> (status: BatchStatus?, suppressedAtUpload: Int, pause: DeliveryState.Pause)? {
         guard let row = try await database.withConnection({ db in
-            try db.query("SELECT status, suppressed_count FROM batches WHERE id = $1", [batchID])
+            try db.query("SELECT status, suppressed_count, pause_version, paused_at IS NOT NULL FROM batches WHERE id = $1", [batchID])
         }).first else { return nil }
-        return (row[0].flatMap(BatchStatus.init(rawValue:)), row[1].flatMap { Int($0) } ?? 0)
+        return (row[0].flatMap(BatchStatus.init(rawValue:)), row[1].flatMap { Int($0) } ?? 0,
+                DeliveryState.Pause(version: row[2].flatMap { Int($0) } ?? 0, paused: row[3] == "t"))
     }
 
     /// The batches being sent now.
@@ -238,15 +239,18 @@ public struct BatchLedger: Sendable {
         public var owed: Int
         public var expanded: Bool
         public var quietMs: Int64
+        /// Its pause as the rows hold it (version 0: never paused nor resumed).
+        public var pause: DeliveryState.Pause
         /// `status` in the vocabulary's terms.
         public var batchStatus: BatchStatus? { BatchStatus(rawValue: status) }
 
-        public init(id: String, status: String, owed: Int, expanded: Bool, quietMs: Int64) {
+        public init(id: String, status: String, owed: Int, expanded: Bool, quietMs: Int64, pause: DeliveryState.Pause = DeliveryState.Pause()) {
             self.id = id
             self.status = status
             self.owed = owed
             self.expanded = expanded
             self.quietMs = quietMs
+            self.pause = pause
         }
     }
 
@@ -267,12 +271,13 @@ public struct BatchLedger: Sendable {
                                          THEN now() ELSE b.updated_at END
                 FROM input i WHERE b.id = i.id AND b.status <> \(BatchStatus.failed.sql)
                 RETURNING b.id, b.status, b.recipient_count - b.suppressed_count, b.expanded_at IS NOT NULL,
-                          (extract(epoch FROM now() - coalesce(b.progressed_at, b.updated_at)) * 1000)::bigint
+                          (extract(epoch FROM now() - coalesce(b.progressed_at, b.updated_at)) * 1000)::bigint,
+                          b.pause_version, b.paused_at IS NOT NULL
                 """, [PostgresArray.literal(ids), PostgresArray.literal(c.map(\.sent)), PostgresArray.literal(c.map(\.failed)),
                       PostgresArray.literal(c.map(\.suppressed)), PostgresArray.literal(c.map(\.lastOutcomeMs))])
         }.map { r in
             Progress(id: r[0] ?? "", status: r[1] ?? "", owed: Int(r[2] ?? "0") ?? 0, expanded: r[3] == "t",
-                     quietMs: Int64(r[4] ?? "0") ?? 0)
+                     quietMs: Int64(r[4] ?? "0") ?? 0, pause: DeliveryState.Pause(version: Int(r[5] ?? "0") ?? 0, paused: r[6] == "t"))
         }
     }
 
@@ -287,11 +292,11 @@ public struct BatchLedger: Sendable {
         }.isEmpty == false
     }
 
-    /// Processing batches without progress for `quietMs`.
+    /// Processing batches without progress for `quietMs`; a paused batch is quiet on purpose.
     public func stuck(quietMs: Int64) async throws -> [(id: String, userID: String)] {
         try await database.withConnection { db in
             try db.query("""
-                SELECT id, user_id FROM batches WHERE status = \(BatchStatus.processing.sql)
+                SELECT id, user_id FROM batches WHERE status = \(BatchStatus.processing.sql) AND paused_at IS NULL
                   AND coalesce(progressed_at, updated_at) < now() - make_interval(secs => $1::double precision / 1000)
                 """, [String(quietMs)])
         }.map { ($0[0] ?? "", $0[1] ?? "") }

@@ -22,7 +22,7 @@ public enum Batches {
                                    / greatest(extract(epoch FROM coalesce(b.completed_at, now()) - b.started_at), 0.001))::numeric, 1) END,
                                'failureReason', b.failure_reason),
                            'createdAt', b.created_at, 'updatedAt', b.updated_at, 'queuedAt', b.queued_at,
-                           'completedAt', b.completed_at)
+                           'completedAt', b.completed_at, 'pausedAt', b.paused_at)
         """
 
     /// Recipients without an outcome yet.
@@ -114,6 +114,29 @@ public enum Batches {
                    cancelled_count = cancelled_count + $2::integer
             WHERE id = $1
             """, [id, String(cancelledRecipients)])
+    }
+
+    /// Pauses or resumes a batch of `userID`'s (kind `batch`) that is queued or processing, and counts the change in
+    /// `pause_version`. Nil when there is no such batch; the batch's status and its pause otherwise, unchanged when
+    /// its status does not allow it (the caller answers 409). A batch resumed has progressed now: the quiet of its
+    /// pause is not taken for a stuck batch.
+    public static func setPaused(_ db: PostgresConnection, userID: String, id: String,
+                                 paused: Bool) throws(PostgresError) -> (status: BatchStatus, version: Int, paused: Bool)? {
+        try db.query("""
+            WITH found AS (SELECT id, status FROM batches WHERE id = $1 AND user_id = $2 AND kind = 'batch' FOR UPDATE),
+            changed AS (
+                UPDATE batches b SET paused_at = CASE WHEN $3::boolean THEN coalesce(b.paused_at, now()) ELSE NULL END,
+                       pause_version = b.pause_version + 1, updated_at = now(),
+                       progressed_at = CASE WHEN $3::boolean THEN b.progressed_at ELSE now() END
+                FROM found WHERE b.id = found.id AND found.status IN \(BatchStatus.sqlList(BatchStatus.pausable))
+                RETURNING b.status, b.pause_version, b.paused_at IS NOT NULL AS paused)
+            SELECT status, pause_version, paused FROM changed
+            UNION ALL
+            SELECT b.status, b.pause_version, b.paused_at IS NOT NULL FROM found JOIN batches b ON b.id = found.id
+            WHERE NOT EXISTS (SELECT 1 FROM changed)
+            """, [id, userID, paused ? "true" : "false"]).first.map {
+            (BatchStatus(rawValue: $0[0] ?? "") ?? .failed, Int($0[1] ?? "0") ?? 0, $0[2] == "t")
+        }
     }
 
     /// Adds an upload's counts to a draft, locking it until the commit: concurrent chunks add up one after

@@ -21,7 +21,7 @@ public struct Migrator {
                                           SingleMessages.migration, IdempotencyKeys.migration,
                                           DashboardAccounts.migration, WebhookDeadLetterTable.migration,
                                           RecipientEventPositions.migration, OneIdempotencyMechanism.migration,
-                                          RareStatusIndex.migration]
+                                          RareStatusIndex.migration, BatchPause.migration]
 
     /// An arbitrary constant: the advisory lock id BatchSender's migrations hold.
     static let lockId = 0x0BA7_C45E

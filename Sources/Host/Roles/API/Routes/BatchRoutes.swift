@@ -10,7 +10,7 @@ import ProviderInstances
 import ProviderModel
 import Services
 
-/// `POST/GET /api/batches`, `GET /api/batches/{id}`, `POST /api/batches/{id}/send|cancel`.
+/// `POST/GET /api/batches`, `GET /api/batches/{id}`, `POST /api/batches/{id}/send|cancel|pause|resume`.
 struct BatchRoutes {
     let batches: BatchService
     let upload: RecipientUpload
@@ -23,6 +23,8 @@ struct BatchRoutes {
         group.get("batches/{id}", use: show)
         group.post("batches/{id}/send", use: send)
         group.post("batches/{id}/cancel", use: cancel)
+        group.post("batches/{id}/pause", use: pause)
+        group.post("batches/{id}/resume", use: resume)
     }
 
     @Sendable func create(_ request: Request, context: APIContext) async throws -> Response {
@@ -97,6 +99,18 @@ struct BatchRoutes {
         let caller = try context.caller()
         let id = try RequestInput.id(context, what: "batch")
         return JSONResponse.make(.ok, text: try await batches.cancel(userID: caller.userID, id: id))
+    }
+
+    @Sendable func pause(_ request: Request, context: APIContext) async throws -> Response {
+        let caller = try context.caller()
+        let id = try RequestInput.id(context, what: "batch")
+        return JSONResponse.make(.ok, text: try await batches.pause(userID: caller.userID, id: id))
+    }
+
+    @Sendable func resume(_ request: Request, context: APIContext) async throws -> Response {
+        let caller = try context.caller()
+        let id = try RequestInput.id(context, what: "batch")
+        return JSONResponse.make(.ok, text: try await batches.resume(userID: caller.userID, id: id))
     }
 
     static let earliestMs: Int64 = 0
