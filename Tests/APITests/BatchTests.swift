@@ -108,6 +108,8 @@ struct BatchTests {
                 let refusedTime = try await api.call(.post, "/api/batches/\(batch)/send", key: key, json: #"{"scheduledAt":"\#(bad)"}"#)
                 #expect(refusedTime.status == 422 && refusedTime.errorField == "scheduledAt", "\(bad): \(refusedTime.status) \(refusedTime.text)")
             }
+            let draftPause = try await api.call(.post, "/api/batches/\(batch)/pause", key: key)
+            #expect(draftPause.status == 409 && draftPause.errorField == "path.id", "a draft is not on its way: \(draftPause.text)")
             let sent = try await api.call(.post, "/api/batches/\(batch)/send", key: key, json: #"{"scheduledAt":"2030-01-02T03:04:05Z"}"#)
             #expect(sent.status == 200, "\(sent.text)")
             #expect(sent["status"] == .string("queued"))
@@ -116,11 +118,16 @@ struct BatchTests {
             #expect(twice.status == 409)
             let late = try await api.call(.post, "/api/batches/\(batch)/recipients", key: key, json: #"["c@x.com"]"#)
             #expect(late.status == 409, "a batch that is no longer a draft takes no recipients")
+            let paused = try await api.call(.post, "/api/batches/\(batch)/pause", key: key)
+            #expect(paused.status == 200 && paused["status"] == .string("queued") && paused["pausedAt"]?.stringValue != nil, "\(paused.text)")
+            let resumed = try await api.call(.post, "/api/batches/\(batch)/resume", key: key)
+            #expect(resumed.status == 200 && resumed["pausedAt"] == .null, "\(resumed.text)")
 
             let cancelled = try await api.call(.post, "/api/batches/\(batch)/cancel", key: key)
             #expect(cancelled["status"] == .string("cancelled"))
             #expect(cancelled["recipientStatus"] == .object(["cancelled": .number(2)]))
             #expect(try await api.call(.post, "/api/batches/\(batch)/cancel", key: key).status == 409)
+            #expect(try await api.call(.post, "/api/batches/\(batch)/pause", key: key).status == 409, "a finished batch is not paused")
             #expect(try await api.call(.post, "/api/batches/\(batch)/send", key: key, json: #"{"when":1}"#).errorField == "when")
         }
     }

@@ -8,7 +8,7 @@ import ProviderInstances
 import ProviderModel
 import Templating
 
-/// Batches: the list with progress, a new batch, a batch's page (upload, preview, send, cancel, live
+/// Batches: the list with progress, a new batch, a batch's page (upload, preview, send, pause, resume, cancel, live
 /// counters, recipients by status) and one recipient's history. Every read and change goes through the
 /// sender API in process, so the page says what the API says, field and reason included.
 struct BatchPages {
@@ -30,6 +30,8 @@ struct BatchPages {
         router.post("batches/{id}/recipients", use: upload)
         router.post("batches/{id}/send", use: send)
         router.post("batches/{id}/cancel", use: cancel)
+        router.post("batches/{id}/pause", use: pause)
+        router.post("batches/{id}/resume", use: resume)
         router.get("batches/{id}/recipients/{position}", use: recipient)
     }
 
@@ -103,6 +105,7 @@ struct BatchPages {
             "status": statusText, "counters": counters(batch), "recipients": rows, "configName": config.json["name"]?.display ?? "",
             "isDraft": BatchStatus(rawValue: statusText) == .draft,
             "cancellable": BatchStatus(rawValue: statusText).map(BatchStatus.cancellable.contains) ?? false,
+            "pausable": BatchStatus(rawValue: statusText).map(BatchStatus.pausable.contains) ?? false,
             "subject": batch["payload"]?["subject"]?.display ?? "",
             "filters": ([nil] + Self.statuses).map { name in
                 ["label": name ?? "all", "href": "/batches/\(id)" + (name.map { "?status=\($0)" } ?? ""), "current": name == filter]
@@ -111,6 +114,7 @@ struct BatchPages {
         ]
         page.setShown("scheduledAt", batch["scheduledAt"]?.display)
         page.setShown("failureReason", batch["progress"]?["failureReason"]?.display)
+        page.setShown("paused", batch["pausedAt"]?.display)
         if let next = recipients.json["nextCursor"]?.stringValue {
             page["next"] = "/batches/\(id)?cursor=\(next)" + (filter.map { "&status=\($0)" } ?? "")
         }
@@ -192,8 +196,21 @@ struct BatchPages {
     }
 
     @Sendable func cancel(_ request: Request, context: WebContext) async throws -> Response {
+        try await control("cancel", request, context: context)
+    }
+
+    @Sendable func pause(_ request: Request, context: WebContext) async throws -> Response {
+        try await control("pause", request, context: context)
+    }
+
+    @Sendable func resume(_ request: Request, context: WebContext) async throws -> Response {
+        try await control("resume", request, context: context)
+    }
+
+    /// One of the batch's controls (`POST /api/batches/{id}/<action>`), then the batch's page again.
+    private func control(_ action: String, _ request: Request, context: WebContext) async throws -> Response {
         let id = try batchID(context)
-        let answer = try await api.call(.post, "/api/batches/\(id)/cancel", context: context)
+        let answer = try await api.call(.post, "/api/batches/\(id)/\(action)", context: context)
         guard answer.ok else { return try await batchPage(request, context: context, error: answer.problem, status: answer.status) }
         return PageRenderer.redirect("/batches/\(id)")
     }
