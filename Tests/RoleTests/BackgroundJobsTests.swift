@@ -63,6 +63,19 @@ struct BackgroundJobsTests {
         #expect(journal.all == ["cancel c"])
     }
 
+    @Test("a batch paused or resumed has its flag written again on every sync, as the rows say (a pause that answered 503 still stops the senders); one never paused is left alone")
+    func pauseReasserted() async throws {
+        let books = FakeBooks(journal), hot = FakeHotCounters(journal)
+        hot.counters.withLock { $0 = ["p": BatchCounters(["sent": 2]), "r": BatchCounters(["sent": 1]), "n": BatchCounters(["sent": 1])] }
+        books.progress.withLock {
+            $0 = [.init(id: "p", status: "processing", owed: 10, expanded: true, quietMs: 0, pause: DeliveryState.Pause(version: 3, paused: true)),
+                  .init(id: "r", status: "processing", owed: 10, expanded: true, quietMs: 0, pause: DeliveryState.Pause(version: 4, paused: false)),
+                  .init(id: "n", status: "processing", owed: 10, expanded: true, quietMs: 0)]
+        }
+        try await jobs(books, hot, FakeTenantQueues(journal), FakePublisher(journal)).syncCounters()
+        #expect(journal.all == ["pause p v3", "resume r v4"])
+    }
+
     @Test("Redis restarted or lost data: every batch in progress and every batch a claim found unvouched for is rebuilt from its rows, once, after the overrides and tenants are put back; then the epoch is done")
     func rebuildsAfterLoss() async throws {
         let books = FakeBooks(journal), repair = FakeRepair(journal)
