@@ -70,7 +70,8 @@ struct WebDashboardTests {
                 #expect(!answer.text.contains("ann's") && !answer.text.contains("x@example.com"), "\(path) shows ann's data")
             }
             let token = try await bob.csrf("/batches")
-            for path in ["/batches/\(batch)/send", "/batches/\(batch)/cancel", "/batches/\(batch)/pause", "/batches/\(batch)/resume"] {
+            for path in ["/batches/\(batch)/send", "/batches/\(batch)/cancel", "/batches/\(batch)/pause", "/batches/\(batch)/resume",
+                         "/batches/\(batch)/retry-failed"] {
                 #expect(try await bob.post(path, ["_csrf": token]).status == 404, "\(path)")
             }
             #expect(try await bob.request(.post, "/batches/\(batch)/recipients", body: "email\ny@example.com\n", contentType: "text/csv",

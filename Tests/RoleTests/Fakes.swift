@@ -37,7 +37,7 @@ final class FakeQueuedBatches: QueuedBatches {
         self.journal = journal
         self.due = due
     }
-    func dueBatches(limit: Int) async throws -> [(id: String, userID: String)] { Array(due.prefix(limit)) }
+    func dueBatches(limit: Int) async throws -> [(id: String, userID: String, retry: Int)] { due.prefix(limit).map { ($0.id, $0.userID, 0) } }
     func markProcessing(_ ids: [String]) async throws -> [String] {
         journal.note("markProcessing \(ids.joined(separator: ","))")
         return ids

@@ -33,6 +33,10 @@ public struct OutcomePolicy: Sendable {
         case retry(reason: String, attempts: Int, retryInMs: Int64)
     }
 
+    /// How the reason of a recipient that failed for want of attempts begins (transient failures each time): what
+    /// tells a retryable failure from a refusal when a finished batch's failed recipients are sent again.
+    public static let exhaustedPrefix = "gave up after "
+
     /// The decision for `outcome` of a recipient that had used `attemptsBefore` attempts.
     public func decide(_ outcome: SendOutcome, attemptsBefore: Int) -> Decision {
         let used = attemptsBefore + 1
@@ -46,7 +50,7 @@ public struct OutcomePolicy: Sendable {
             return .throttled(retryInMs: outcome.retryAfterMs ?? throttleDelayMs)
         case .retryable:
             guard used < maxAttempts else {
-                return .exhausted(reason: "gave up after \(used) attempts; last: \(reason)", lastReason: reason, attempts: used)
+                return .exhausted(reason: "\(Self.exhaustedPrefix)\(used) attempts; last: \(reason)", lastReason: reason, attempts: used)
             }
             // Never sooner than the provider asked.
             let wait = max(backoff.delayMs(attempts: used, spread: spread()), outcome.retryAfterMs ?? 0)

@@ -7,7 +7,7 @@ import ProviderModel
 
 extension BatchJob {
     public var message: OutgoingMessage {
-        OutgoingMessage(subject: Streams.batchSubject, id: "batch:\(batchID):\(round)", data: Array(batchID.utf8))
+        OutgoingMessage(subject: Streams.batchSubject, id: "batch:\(batchID):\(round)" + (retry > 0 ? ":r\(retry)" : ""), data: Array(batchID.utf8))
     }
 }
 

@@ -2,8 +2,8 @@ import Domain
 import HostCore
 import Synchronization
 
-/// Where the API puts single transactional messages: `sys.email.priority`, which every sender lane
-/// serves before bulk chunks. It connects on first use, so the API starts while NATS is away (and
+/// Where the API puts its jobs: single transactional messages on `sys.email.priority`, which every sender
+/// lane serves before bulk chunks, and the batch jobs of retries. It connects on first use, so the API starts while NATS is away (and
 /// `/ready` says so); a failed publish drops the connection to be made again on the next one.
 /// Its calls block: run them on a storage thread.
 public final class PriorityPublisher: Sendable {
@@ -17,9 +17,13 @@ public final class PriorityPublisher: Sendable {
     }
 
     public func publish(_ job: ChunkJob) throws(NATSError) {
+        try publish([OutgoingMessage(subject: Streams.prioritySubject, id: job.messageID, data: job.encoded())])
+    }
+
+    public func publish(_ messages: [OutgoingMessage]) throws(NATSError) {
         let jetStream = try connected()
         do {
-            try jetStream.publish([OutgoingMessage(subject: Streams.prioritySubject, id: job.messageID, data: job.encoded())], timeoutMs: 5_000)
+            try jetStream.publish(messages, timeoutMs: 5_000)
         } catch {
             connection.withLock { $0 = nil }
             throw error

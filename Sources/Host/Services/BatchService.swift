@@ -1,5 +1,7 @@
 import Domain
 import HostCore
+import Messaging
+import NIOPosix
 import Persistence
 import ProviderModel
 
@@ -9,11 +11,16 @@ package struct BatchService: Sendable {
     let recipients: RecipientService
     /// Where a cancel tells the sender workers to stop claiming the batch's recipients.
     let delivery: DeliveryState
+    /// Where a retry's batch job goes, and the threads its blocking publish runs on.
+    let jobs: PriorityPublisher
+    let threads: NIOThreadPool
 
-    package init(database: Database, recipients: RecipientService, delivery: DeliveryState) {
+    package init(database: Database, recipients: RecipientService, delivery: DeliveryState, jobs: PriorityPublisher, threads: NIOThreadPool) {
         self.database = database
         self.recipients = recipients
         self.delivery = delivery
+        self.jobs = jobs
+        self.threads = threads
     }
 
     /// The channel of the user's live send-config, so that inline recipients are checked for it; 422 when there is none.

@@ -398,7 +398,7 @@ public struct DeliveryState: Sendable {
         _ = try await redis.withConnection { redis in
             try redis.pipeline([["HDEL", k.done] + fields, ["HDEL", k.attempts] + fields, ["HDEL", k.groups] + fields,
                                 ["HINCRBY", k.counters, RecipientStatus.failed.rawValue, String(-failedDelta)], ["SADD", active, batchID]]
-                               + k.all.filter { $0 != k.cancel }.map { ["PERSIST", $0] })
+                               + k.all.filter { $0 != k.cancel && $0 != k.pause }.map { ["PERSIST", $0] })
         }
     }
 

@@ -45,7 +45,7 @@ public struct BatchDiscoverer: Service {
     public func discover() async throws {
         let due = try await batches.dueBatches(limit: 100)
         guard !due.isEmpty else { return }
-        try await publisher.publish(due.map { BatchJob(batchID: $0.id).message })
+        try await publisher.publish(due.map { BatchJob(batchID: $0.id, retry: $0.retry).message })
         for batch in due { try await active.open(batch.id) }
         let started = try await batches.markProcessing(due.map(\.id))
         if !started.isEmpty { logger.info("batches discovered", metadata: ["batches": "\(started.joined(separator: ","))"]) }

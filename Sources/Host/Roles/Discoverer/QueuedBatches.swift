@@ -1,7 +1,7 @@
 /// The batches waiting to start, as the discoverer sees them (the batches table in a process).
 public protocol QueuedBatches: Sendable {
     /// Queued batches whose time has come, oldest first.
-    func dueBatches(limit: Int) async throws -> [(id: String, userID: String)]
+    func dueBatches(limit: Int) async throws -> [(id: String, userID: String, retry: Int)]
     /// queued → processing for those still queued; returns those it moved.
     func markProcessing(_ ids: [String]) async throws -> [String]
 }

@@ -133,6 +133,7 @@ public struct BatchProcessor: Service {
             // first row: an expansion started over (stuck-batch recovery, a processor replaced) cuts the same windows
             // and publishes what still waits in each under the same id, which JetStream drops while the first is
             // remembered, rather than ids shifted by what was decided since, which it would store beside the first.
+            // A retry of the batch's failed recipients is a new send: its windows carry the retry's number.
             var chunks: [(id: String, job: ChunkJob)] = []
             var current: [ChunkJob.Recipient] = []
             var window = rows[0].position
@@ -140,7 +141,7 @@ public struct BatchProcessor: Service {
             var entries: [DeliveryState.Entry] = []
             func flush() {
                 guard !current.isEmpty else { return }
-                chunks.append(("\(batchID):\(window)", ChunkJob(batchID: batchID, userID: plan.userID, sendConfigID: plan.sendConfigID,
+                chunks.append(("\(batchID):\(window)" + (plan.retryRound > 0 ? ":r\(plan.retryRound)" : ""), ChunkJob(batchID: batchID, userID: plan.userID, sendConfigID: plan.sendConfigID,
                                                                   common: template.common, recipients: current)))
                 current.removeAll(keepingCapacity: true)
             }

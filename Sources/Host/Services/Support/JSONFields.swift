@@ -83,6 +83,12 @@ package struct JSONFields {
         return Int(integer)
     }
 
+    package func bool(_ name: String) throws(APIError) -> Bool? {
+        guard let value = object[name], value != .null else { return nil }
+        guard case .bool(let flag) = value else { throw APIError.invalid(field(name), "must be true or false") }
+        return flag
+    }
+
     package func objectValue(_ name: String) throws(APIError) -> [String: JSONValue]? {
         guard let value = object[name], value != .null else { return nil }
         guard case .object(let members) = value else { throw APIError.invalid(field(name), "must be a JSON object") }

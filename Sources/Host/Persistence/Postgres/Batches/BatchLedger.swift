@@ -11,15 +11,15 @@ public struct BatchLedger: Sendable {
 
     // MARK: Discoverer
 
-    /// Queued batches whose time has come, oldest first.
-    public func dueBatches(limit: Int) async throws -> [(id: String, userID: String)] {
+    /// Queued batches whose time has come, oldest first, with how often their failed recipients were retried.
+    public func dueBatches(limit: Int) async throws -> [(id: String, userID: String, retry: Int)] {
         try await database.withConnection { db in
             try db.query("""
-                SELECT id, user_id FROM batches
+                SELECT id, user_id, retry_round FROM batches
                 WHERE status = \(BatchStatus.queued.sql) AND (scheduled_at IS NULL OR scheduled_at <= now())
                 ORDER BY coalesce(scheduled_at, queued_at), id LIMIT $1
                 """, [String(limit)])
-        }.map { ($0[0] ?? "", $0[1] ?? "") }
+        }.map { ($0[0] ?? "", $0[1] ?? "", Int($0[2] ?? "0") ?? 0) }
     }
 
     /// queued → processing, for those still queued (a cancel in between wins).
@@ -42,6 +42,8 @@ public struct BatchLedger: Sendable {
         public var cursor: Int
         public var expanded: Bool
         public var recipientCount: Int
+        /// How often its failed recipients were retried: a retry's chunks are named apart from the first send's.
+        public var retryRound: Int = 0
         /// The batch's send-config, as every reader of that table gets it.
         public var config: SendConfigRow
 
@@ -60,12 +62,13 @@ public struct BatchLedger: Sendable {
         try await database.withConnection { db in
             try db.query("""
                 SELECT b.id, b.user_id, b.status, b.payload::text, b.cursor_position, b.expanded_at IS NOT NULL, b.recipient_count,
-                       \(SendConfigs.columns)
+                       b.retry_round, \(SendConfigs.columns)
                 FROM batches b JOIN send_configs c ON c.id = b.send_config_id WHERE b.id = $1
                 """, [batchID]).first
         }.map { r in
             Plan(id: r[0] ?? "", userID: r[1] ?? "", status: r[2] ?? "", payloadJSON: r[3] ?? "{}", cursor: Int(r[4] ?? "0") ?? 0,
-                 expanded: r[5] == "t", recipientCount: Int(r[6] ?? "0") ?? 0, config: SendConfigs.row(Array(r[7...])))
+                 expanded: r[5] == "t", recipientCount: Int(r[6] ?? "0") ?? 0, retryRound: Int(r[7] ?? "0") ?? 0,
+                 config: SendConfigs.row(Array(r[8...])))
         }
     }
 

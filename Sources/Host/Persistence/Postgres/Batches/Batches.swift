@@ -139,6 +139,30 @@ public enum Batches {
         }
     }
 
+    /// Starts a retry of a completed batch's failed recipients (`Recipients.retryable`): they wait again with fresh
+    /// attempts, and the batch is processing again from its first row, under the next `retry_round`, with no job
+    /// yet (the caller publishes it once their outcomes are forgotten in Redis; should it not, stuck-batch
+    /// recovery starts it). Nil when there is no such batch of `userID`'s; its status, the positions and the round
+    /// otherwise, nothing changed when it is not completed or nothing is to be retried.
+    public static func startRetry(_ db: PostgresConnection, userID: String, id: String,
+                                  all: Bool) throws(PostgresError) -> (status: BatchStatus, positions: [Int], round: Int)? {
+        guard let row = try db.query("""
+            SELECT status, retry_round FROM batches WHERE id = $1 AND user_id = $2 AND kind = 'batch' FOR UPDATE
+            """, [id, userID]).first else { return nil }
+        let status = BatchStatus(rawValue: row[0] ?? "") ?? .failed
+        let round = Int(row[1] ?? "0") ?? 0
+        guard status == .completed else { return (status, [], round) }
+        let positions = try Recipients.retryable(db, batchID: id, all: all)
+        guard !positions.isEmpty else { return (status, [], round) }
+        try Recipients.requeueFailed(db, batchID: id, positions: positions)
+        _ = try db.query("""
+            UPDATE batches SET status = \(BatchStatus.processing.sql), completed_at = NULL, cursor_position = 0, expanded_at = NULL,
+                   retry_round = retry_round + 1, progressed_at = now(), updated_at = now()
+            WHERE id = $1
+            """, [id])
+        return (.processing, positions, round + 1)
+    }
+
     /// Adds an upload's counts to a draft, locking it until the commit: concurrent chunks add up one after
     /// another. The batch's new total, or nil when it is no longer a draft.
     public static func addRecipients(_ db: PostgresConnection, id: String, accepted: Int, duplicates: Int,

@@ -21,7 +21,8 @@ public struct Migrator {
                                           SingleMessages.migration, IdempotencyKeys.migration,
                                           DashboardAccounts.migration, WebhookDeadLetterTable.migration,
                                           RecipientEventPositions.migration, OneIdempotencyMechanism.migration,
-                                          RareStatusIndex.migration, BatchPause.migration]
+                                          RareStatusIndex.migration, BatchPause.migration,
+                                          BatchRetries.migration]
 
     /// An arbitrary constant: the advisory lock id BatchSender's migrations hold.
     static let lockId = 0x0BA7_C45E

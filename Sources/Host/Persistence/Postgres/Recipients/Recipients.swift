@@ -207,7 +207,19 @@ public enum Recipients {
         return found
     }
 
-    /// Failed recipients wait again with fresh attempts (a dead letter re-driven).
+    /// The failed recipients of a batch that a retry sends again: those the provider never accepted, and of them only
+    /// those that failed for want of attempts (transient failures each time) unless `all`; a refusal (an address the
+    /// provider rejects, a missing variable) fails the same way again.
+    public static func retryable(_ db: PostgresConnection, batchID: String, all: Bool) throws(PostgresError) -> [Int] {
+        try db.query("""
+            SELECT position FROM recipients
+            WHERE batch_id = $1 AND status = \(RecipientStatus.failed.sql) AND provider_message_id IS NULL
+              AND ($2::boolean OR starts_with(coalesce(last_error, ''), $3))
+            ORDER BY position
+            """, [batchID, all ? "true" : "false", OutcomePolicy.exhaustedPrefix]).compactMap { $0[0].flatMap { Int($0) } }
+    }
+
+    /// Failed recipients wait again with fresh attempts (a dead letter re-driven, a retry).
     public static func requeueFailed(_ db: PostgresConnection, batchID: String, positions: [Int]) throws(PostgresError) {
         _ = try db.query("""
             UPDATE recipients SET status = \(RecipientStatus.queued.sql), attempts = 0, last_error = NULL, updated_at = now()

@@ -10,7 +10,7 @@ import ProviderInstances
 import ProviderModel
 import Services
 
-/// `POST/GET /api/batches`, `GET /api/batches/{id}`, `POST /api/batches/{id}/send|cancel|pause|resume`.
+/// `POST/GET /api/batches`, `GET /api/batches/{id}`, `POST /api/batches/{id}/send|cancel|pause|resume|retry-failed`.
 struct BatchRoutes {
     let batches: BatchService
     let upload: RecipientUpload
@@ -25,6 +25,7 @@ struct BatchRoutes {
         group.post("batches/{id}/cancel", use: cancel)
         group.post("batches/{id}/pause", use: pause)
         group.post("batches/{id}/resume", use: resume)
+        group.post("batches/{id}/retry-failed", use: retryFailed)
     }
 
     @Sendable func create(_ request: Request, context: APIContext) async throws -> Response {
@@ -99,6 +100,20 @@ struct BatchRoutes {
         let caller = try context.caller()
         let id = try RequestInput.id(context, what: "batch")
         return JSONResponse.make(.ok, text: try await batches.cancel(userID: caller.userID, id: id))
+    }
+
+    /// Body optional: `{"all": true}` retries every failed recipient the provider never accepted, not only those
+    /// that failed for want of attempts.
+    @Sendable func retryFailed(_ request: Request, context: APIContext) async throws -> Response {
+        let caller = try context.caller()
+        let id = try RequestInput.id(context, what: "batch")
+        var all = false
+        let body = try await RequestInput.collect(request, context: context, limit: 4_096)
+        if !body.isEmpty {
+            try RequestInput.requireContentType(request, "application/json")
+            all = try JSONFields(parsing: body, allowed: ["all"]).bool("all") ?? false
+        }
+        return JSONResponse.make(.ok, text: try await batches.retryFailed(userID: caller.userID, id: id, all: all))
     }
 
     @Sendable func pause(_ request: Request, context: APIContext) async throws -> Response {

@@ -130,7 +130,8 @@ public final class APIServer: Sendable {
         let upload = RecipientUpload(maxRecipients: configuration.maxRecipientsPerBatch, bodyTimeout: .milliseconds(configuration.bodyTimeoutMs))
         APIKeyRoutes(keys: APIKeyService(database: database)).register(on: api)
         SendConfigRoutes(configs: SendConfigService(database: database, vault: vault), configuration: configuration).register(on: api)
-        BatchRoutes(batches: BatchService(database: database, recipients: recipients, delivery: delivery), upload: upload).register(on: api)
+        BatchRoutes(batches: BatchService(database: database, recipients: recipients, delivery: delivery, jobs: priorityQueue, threads: threads),
+                    upload: upload).register(on: api)
         RecipientRoutes(recipients: recipients, upload: upload).register(on: api)
         SuppressionRoutes(suppressions: SuppressionService(database: database)).register(on: api)
         AnalyticsRoutes(analytics: AnalyticsService(database: database, store: analytics, logger: logger)).register(on: api)

@@ -8,7 +8,7 @@ import ProviderInstances
 import ProviderModel
 import Templating
 
-/// Batches: the list with progress, a new batch, a batch's page (upload, preview, send, pause, resume, cancel, live
+/// Batches: the list with progress, a new batch, a batch's page (upload, preview, send, pause, resume, retry of failed recipients, cancel, live
 /// counters, recipients by status) and one recipient's history. Every read and change goes through the
 /// sender API in process, so the page says what the API says, field and reason included.
 struct BatchPages {
@@ -32,6 +32,7 @@ struct BatchPages {
         router.post("batches/{id}/cancel", use: cancel)
         router.post("batches/{id}/pause", use: pause)
         router.post("batches/{id}/resume", use: resume)
+        router.post("batches/{id}/retry-failed", use: retryFailed)
         router.get("batches/{id}/recipients/{position}", use: recipient)
     }
 
@@ -106,6 +107,7 @@ struct BatchPages {
             "isDraft": BatchStatus(rawValue: statusText) == .draft,
             "cancellable": BatchStatus(rawValue: statusText).map(BatchStatus.cancellable.contains) ?? false,
             "pausable": BatchStatus(rawValue: statusText).map(BatchStatus.pausable.contains) ?? false,
+            "retryable": BatchStatus(rawValue: statusText) == .completed && (batch["counts"]?["failed"]?.display ?? "0") != "0",
             "subject": batch["payload"]?["subject"]?.display ?? "",
             "filters": ([nil] + Self.statuses).map { name in
                 ["label": name ?? "all", "href": "/batches/\(id)" + (name.map { "?status=\($0)" } ?? ""), "current": name == filter]
@@ -205,6 +207,11 @@ struct BatchPages {
 
     @Sendable func resume(_ request: Request, context: WebContext) async throws -> Response {
         try await control("resume", request, context: context)
+    }
+
+    /// Those that failed for want of attempts, as the API's default.
+    @Sendable func retryFailed(_ request: Request, context: WebContext) async throws -> Response {
+        try await control("retry-failed", request, context: context)
     }
 
     /// One of the batch's controls (`POST /api/batches/{id}/<action>`), then the batch's page again.
