@@ -90,6 +90,30 @@ struct BatchTests {
         }
     }
 
+    @Test("a draft is deleted with its recipients and the key that made it; a batch that was sent is not (409); another user's is 404")
+    func deleteDraft() async throws {
+        let harness = try APIHarness()
+        let key = try harness.key(for: "ann@example.com"), other = try harness.key(for: "bob@example.com")
+        try await harness.run { api in
+            let config = try await api.sendConfig(key)
+            let body = #"{"name":"x","sendConfigId":"\#(config)","payload":{"subject":"s","text":"t"},"recipients":["a@x.com","b@x.com"]}"#
+            let made = try await api.call(.post, "/api/batches", key: key, json: body, headers: IdempotencyTests.keyed("draft-1"))
+            let draft = try #require(made["id"]?.stringValue)
+            #expect(try await api.call(.delete, "/api/batches/\(draft)", key: other).status == 404)
+            #expect(try await api.call(.delete, "/api/batches/\(draft)", key: key).status == 204)
+            #expect(try await api.call(.get, "/api/batches/\(draft)", key: key).status == 404)
+            #expect(try harness.connection().query("SELECT count(*) FROM recipients WHERE batch_id = $1", [draft])[0] == ["0"])
+            #expect(try await api.call(.delete, "/api/batches/\(draft)", key: key).status == 404)
+            // The key made a batch that is gone: the same request again makes a new one.
+            let again = try await api.call(.post, "/api/batches", key: key, json: body, headers: IdempotencyTests.keyed("draft-1"))
+            #expect(again.status == 201 && again["id"]?.stringValue != draft, "\(again.text)")
+            let sent = try await api.draftBatch(key, config: config, recipients: #"["a@x.com"]"#)
+            #expect(try await api.call(.post, "/api/batches/\(sent)/send", key: key).status == 200)
+            let refused = try await api.call(.delete, "/api/batches/\(sent)", key: key)
+            #expect(refused.status == 409 && refused.errorField == "path.id", "\(refused.text)")
+        }
+    }
+
     @Test("send queues a draft (or schedules it), refuses twice and refuses an empty batch; cancel stops it and its recipients")
     func sendAndCancel() async throws {
         let harness = try APIHarness()

@@ -44,7 +44,7 @@ struct SuppressionAndIsolationTests {
                 (.get, "/api/batches/\(batch)/recipients", nil), (.post, "/api/batches/\(batch)/recipients", #"["b@x.com"]"#),
                 (.post, "/api/batches/\(batch)/send", nil), (.post, "/api/batches/\(batch)/cancel", nil),
                 (.post, "/api/batches/\(batch)/pause", nil), (.post, "/api/batches/\(batch)/resume", nil),
-                (.post, "/api/batches/\(batch)/retry-failed", nil),
+                (.post, "/api/batches/\(batch)/retry-failed", nil), (.delete, "/api/batches/\(batch)", nil),
                 (.delete, "/api/api-keys/\(annKey)", nil), (.delete, "/api/suppressions?address=s%40x.com", nil),
             ] as [(HTTPRequestMethod, String, String?)] {
                 let answer = try await api.call(method.method, uri, key: bob, json: body)

@@ -71,7 +71,7 @@ struct WebDashboardTests {
             }
             let token = try await bob.csrf("/batches")
             for path in ["/batches/\(batch)/send", "/batches/\(batch)/cancel", "/batches/\(batch)/pause", "/batches/\(batch)/resume",
-                         "/batches/\(batch)/retry-failed"] {
+                         "/batches/\(batch)/retry-failed", "/batches/\(batch)/delete"] {
                 #expect(try await bob.post(path, ["_csrf": token]).status == 404, "\(path)")
             }
             #expect(try await bob.request(.post, "/batches/\(batch)/recipients", body: "email\ny@example.com\n", contentType: "text/csv",
@@ -82,6 +82,10 @@ struct WebDashboardTests {
             // Without a session, pages send the visitor to sign in.
             let anonymous = try await Browser(client: client).request(.get, "/batches/\(batch)")
             #expect(anonymous.status == 303 && anonymous.headers[.location] == "/login")
+            // Ann deletes her draft: back to the list, the batch gone.
+            let deleted = try await ann.post("/batches/\(batch)/delete", ["_csrf": try await ann.csrf("/batches")])
+            #expect(deleted.status == 303 && deleted.headers[.location] == "/batches", "\(deleted.status) \(deleted.text)")
+            #expect(try harness.connection().query("SELECT count(*) FROM batches WHERE id = $1", [batch])[0] == ["0"])
         }
     }
 

@@ -154,6 +154,21 @@ package struct BatchService: Sendable {
         return try await database.run { db in try Batches.detail(db, userID: userID, id: id) } ?? "{}"
     }
 
+    /// Deletes a draft with its recipients (a batch that was sent keeps its history: cancel it instead), and the
+    /// idempotency keys that made it.
+    package func deleteDraft(userID: String, id: String) async throws(APIError) {
+        try await database.transaction { db in
+            guard let status = try Batches.deleteDraft(db, userID: userID, id: id) else {
+                throw APIError.notFound("batch \(id)", field: "path.id")
+            }
+            guard status == .draft else {
+                throw APIError.conflict("the batch is \(status.rawValue): only a draft can be deleted (cancel a batch on its way)", field: "path.id")
+            }
+            try IdempotencyKeyTable.forget(db, userID: userID, resourceID: id)
+            try AuditLog.record(db, userID: userID, action: "batch.deleted", subject: "batch", id: id)
+        }
+    }
+
     /// Sets the batch's cancel flag, then waits for the recipients claimed before it to be recorded.
     private func settle(cancelOf id: String) async throws {
         let clock = SystemClock()

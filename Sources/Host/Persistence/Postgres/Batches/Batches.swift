@@ -139,6 +139,16 @@ public enum Batches {
         }
     }
 
+    /// Deletes a draft batch of `userID`'s with its recipients. Nil when there is no such batch; its status otherwise,
+    /// and it is deleted only when that is `draft`.
+    public static func deleteDraft(_ db: PostgresConnection, userID: String, id: String) throws(PostgresError) -> BatchStatus? {
+        guard let row = try db.query("SELECT status FROM batches WHERE id = $1 AND user_id = $2 AND kind = 'batch' FOR UPDATE",
+                                     [id, userID]).first else { return nil }
+        let status = BatchStatus(rawValue: row[0] ?? "") ?? .failed
+        if status == .draft { _ = try db.query("DELETE FROM batches WHERE id = $1", [id]) }
+        return status
+    }
+
     /// Starts a retry of a completed batch's failed recipients (`Recipients.retryable`): they wait again with fresh
     /// attempts, and the batch is processing again from its first row, under the next `retry_round`, with no job
     /// yet (the caller publishes it once their outcomes are forgotten in Redis; should it not, stuck-batch

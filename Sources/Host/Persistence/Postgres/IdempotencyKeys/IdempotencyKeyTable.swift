@@ -25,4 +25,9 @@ public enum IdempotencyKeyTable {
         try db.query("SELECT route, fingerprint, resource_id FROM idempotency_keys WHERE user_id = $1 AND key = $2",
                      [userID, key]).first.map { Row(route: $0[0] ?? "", fingerprint: $0[1] ?? "", resourceID: $0[2] ?? "") }
     }
+
+    /// Forgets the keys that made a resource now deleted: a request repeated under one of them is a new one.
+    public static func forget(_ db: PostgresConnection, userID: String, resourceID: String) throws(PostgresError) {
+        _ = try db.query("DELETE FROM idempotency_keys WHERE user_id = $1 AND resource_id = $2", [userID, resourceID])
+    }
 }

@@ -10,7 +10,7 @@ import ProviderInstances
 import ProviderModel
 import Services
 
-/// `POST/GET /api/batches`, `GET /api/batches/{id}`, `POST /api/batches/{id}/send|cancel|pause|resume|retry-failed`.
+/// `POST/GET /api/batches`, `GET/DELETE /api/batches/{id}`, `POST /api/batches/{id}/send|cancel|pause|resume|retry-failed`.
 struct BatchRoutes {
     let batches: BatchService
     let upload: RecipientUpload
@@ -21,6 +21,7 @@ struct BatchRoutes {
         group.post("batches", use: create)
         group.get("batches", use: list)
         group.get("batches/{id}", use: show)
+        group.delete("batches/{id}", use: delete)
         group.post("batches/{id}/send", use: send)
         group.post("batches/{id}/cancel", use: cancel)
         group.post("batches/{id}/pause", use: pause)
@@ -94,6 +95,13 @@ struct BatchRoutes {
                                               fingerprint: Digest.sha256(Array(id.utf8) + [0x0A] + body))
         let sent = try await batches.send(userID: caller.userID, id: id, scheduledAt: scheduledAt, idempotency: idempotency)
         return JSONResponse.make(.ok, text: sent.detail, replayed: sent.replayed)
+    }
+
+    @Sendable func delete(_ request: Request, context: APIContext) async throws -> Response {
+        let caller = try context.caller()
+        let id = try RequestInput.id(context, what: "batch")
+        try await batches.deleteDraft(userID: caller.userID, id: id)
+        return Response(status: .noContent)
     }
 
     @Sendable func cancel(_ request: Request, context: APIContext) async throws -> Response {

@@ -8,7 +8,7 @@ import ProviderInstances
 import ProviderModel
 import Templating
 
-/// Batches: the list with progress, a new batch, a batch's page (upload, preview, send, pause, resume, retry of failed recipients, cancel, live
+/// Batches: the list with progress, a new batch, a batch's page (upload, preview, send, delete a draft, pause, resume, retry of failed recipients, cancel, live
 /// counters, recipients by status) and one recipient's history. Every read and change goes through the
 /// sender API in process, so the page says what the API says, field and reason included.
 struct BatchPages {
@@ -33,6 +33,7 @@ struct BatchPages {
         router.post("batches/{id}/pause", use: pause)
         router.post("batches/{id}/resume", use: resume)
         router.post("batches/{id}/retry-failed", use: retryFailed)
+        router.post("batches/{id}/delete", use: delete)
         router.get("batches/{id}/recipients/{position}", use: recipient)
     }
 
@@ -207,6 +208,14 @@ struct BatchPages {
 
     @Sendable func resume(_ request: Request, context: WebContext) async throws -> Response {
         try await control("resume", request, context: context)
+    }
+
+    /// A draft deleted: back to the list.
+    @Sendable func delete(_ request: Request, context: WebContext) async throws -> Response {
+        let id = try batchID(context)
+        let answer = try await api.call(.delete, "/api/batches/\(id)", context: context)
+        guard answer.ok else { return try await batchPage(request, context: context, error: answer.problem, status: answer.status) }
+        return PageRenderer.redirect("/batches")
     }
 
     /// Those that failed for want of attempts, as the API's default.
