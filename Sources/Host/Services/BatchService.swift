@@ -12,10 +12,10 @@ package struct BatchService: Sendable {
     /// Where a cancel tells the sender workers to stop claiming the batch's recipients.
     let delivery: DeliveryState
     /// Where a retry's batch job goes, and the threads its blocking publish runs on.
-    let jobs: PriorityPublisher
+    let jobs: APIJetStream
     let threads: NIOThreadPool
 
-    package init(database: Database, recipients: RecipientService, delivery: DeliveryState, jobs: PriorityPublisher, threads: NIOThreadPool) {
+    package init(database: Database, recipients: RecipientService, delivery: DeliveryState, jobs: APIJetStream, threads: NIOThreadPool) {
         self.database = database
         self.recipients = recipients
         self.delivery = delivery

@@ -16,13 +16,13 @@ import Templating
 package struct MessageService: Sendable {
     let database: Database
     let delivery: DeliveryState
-    let queue: PriorityPublisher
+    let queue: APIJetStream
     let threads: NIOThreadPool
     let logger: Logger
 
     package static let members: Set<String> = ["sendConfigId", "to", "payload", "variables"]
 
-    package init(database: Database, delivery: DeliveryState, queue: PriorityPublisher, threads: NIOThreadPool, logger: Logger) {
+    package init(database: Database, delivery: DeliveryState, queue: APIJetStream, threads: NIOThreadPool, logger: Logger) {
         self.database = database
         self.delivery = delivery
         self.queue = queue

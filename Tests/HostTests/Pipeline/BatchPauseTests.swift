@@ -32,6 +32,23 @@ extension PipelineTests {
         #expect(recoveries == "0", "a paused batch is quiet on purpose, not stuck")
         #expect((try await harness.detail(batch))["status"] as? String == "processing")
 
+        // The queue as the sender sees it: the paused batch with what it still owes, and their consumer's backlog.
+        let queue = try await harness.call("GET", "/api/queue")
+        let listed = try #require((queue["batches"] as? [[String: Any]])?.first { $0["id"] as? String == batch }, "\(queue)")
+        let pending = listed["pending"] as? Int ?? -1
+        #expect(listed["pausedAt"] is String && listed["userId"] == nil && pending > 0 && pending <= count - atPause, "\(listed)")
+        #expect(listed["inRetry"] as? Int == 0)
+        let consumers = try #require(queue["consumers"] as? [[String: Any]], "\(queue)")
+        #expect(consumers.count == 1 && (consumers[0]["pending"] as? Int ?? 0) + (consumers[0]["inFlight"] as? Int ?? 0) > 0,
+                "the batch's chunks wait in its tenant's queue: \(consumers)")
+        let operators = try await harness.admin("GET", "/admin/queue")
+        #expect((operators["batches"] as? [[String: Any]])?.contains { $0["id"] as? String == batch && $0["userId"] is String } == true)
+        let owner = harness.key
+        harness.key = try harness.makeKey(email: "someone-else@example.com")
+        let others = try await harness.call("GET", "/api/queue")
+        #expect((others["batches"] as? [[String: Any]])?.isEmpty == true && (others["consumers"] as? [Any])?.isEmpty == true, "\(others)")
+        harness.key = owner
+
         let resumed = try await harness.call("POST", "/api/batches/\(batch)/resume", expect: 200)
         #expect(resumed["pausedAt"] is NSNull, "\(resumed)")
         _ = try await harness.wait(batch, seconds: 120)

@@ -139,6 +139,35 @@ public enum Batches {
         }
     }
 
+    /// How many waiting recipients of a batch a queue view counts at most (`inRetry`): the count is read from the
+    /// rows, and a batch of millions retrying would otherwise cost a scan per view.
+    public static let queueCountCap = 10_000
+
+    /// The batches on their way (queued or processing) of `userID`, or of every user when nil, in the order they
+    /// started: each as JSON with its pending recipients (from the counters), how many of them wait after a
+    /// transient failure (`inRetry`, up to `queueCountCap`), and whether it is paused.
+    public static func queue(_ db: PostgresConnection, userID: String?, limit: Int) throws(PostgresError) -> [(id: String, json: String)] {
+        try db.query("""
+            SELECT jsonb_build_object('id', b.id, 'userId', b.user_id, 'name', b.name, 'status', b.status, 'pausedAt', b.paused_at,
+                                      'queuedAt', b.queued_at, 'scheduledAt', b.scheduled_at, 'recipients', b.recipient_count,
+                                      \(RecipientStatus.pending.sql), \(pending),
+                                      'inRetry', (SELECT count(*) FROM (SELECT 1 FROM recipients r WHERE r.batch_id = b.id
+                                                  AND r.status IN \(RecipientStatus.sqlList(RecipientStatus.waiting)) AND r.attempts > 0
+                                                  LIMIT \(queueCountCap)) AS retrying))::text, b.id
+            FROM batches b
+            WHERE ($1::uuid IS NULL OR b.user_id = $1::uuid) AND b.kind = 'batch' AND b.status IN \(BatchStatus.sqlList(BatchStatus.sending))
+            ORDER BY coalesce(b.scheduled_at, b.queued_at), b.id LIMIT $2
+            """, [userID, String(limit)]).map { ($0[1] ?? "", $0[0] ?? "{}") }
+    }
+
+    /// Single messages (`POST /api/messages`) of `userID` (every user when nil) not yet sent.
+    public static func messagesWaiting(_ db: PostgresConnection, userID: String?) throws(PostgresError) -> Int {
+        Int(try db.query("""
+            SELECT count(*) FROM batches
+            WHERE ($1::uuid IS NULL OR user_id = $1::uuid) AND kind = 'message' AND status IN \(BatchStatus.sqlList(BatchStatus.sending))
+            """, [userID]).first?[0] ?? "0") ?? 0
+    }
+
     /// Deletes a draft batch of `userID`'s with its recipients. Nil when there is no such batch; its status otherwise,
     /// and it is deleted only when that is `draft`.
     public static func deleteDraft(_ db: PostgresConnection, userID: String, id: String) throws(PostgresError) -> BatchStatus? {

@@ -26,7 +26,7 @@ public final class APIServer: Sendable {
     /// Where the API counts its requests and what `/metrics` shows: the process's one registry (the roles'
     /// metrics go there through swift-metrics) unless a test gives the server one of its own.
     let registry: PrometheusCollectorRegistry
-    let priorityQueue: PriorityPublisher
+    let jobs: APIJetStream
     let analytics: AnalyticsStore?
     /// `/ready`'s probes, with their one NATS connection kept between them.
     let health: HealthService
@@ -47,7 +47,7 @@ public final class APIServer: Sendable {
         self.logger = logger.role("api")
         self.vault = vault
         self.registry = registry
-        priorityQueue = PriorityPublisher(natsURL: environment.natsURL, namespace: configuration.nats)
+        jobs = APIJetStream(natsURL: environment.natsURL, namespace: configuration.nats)
         do {
             analytics = try environment.clickhouseURL.map { AnalyticsStore(client: try ClickHouseClient(url: $0, http: CurlHTTPClient(), timeoutMs: 5_000,
                                                                                                    defaultDatabase: configuration.analyticsDatabase)) }
@@ -108,6 +108,7 @@ public final class APIServer: Sendable {
         registerUserRoutes(on: api)
         let admin = router.group("admin").add(middleware: AdminAuthMiddleware(token: configuration.adminToken))
         AdminLimitRoutes(limits: limits, providers: Set(configuration.providers.keys)).register(on: admin)
+        QueueRoutes(queue: queue).registerAdmin(on: admin)
         methods.load(router.routes.map { ($0.method.rawValue, $0.path.description) })
         return router
     }
@@ -125,18 +126,23 @@ public final class APIServer: Sendable {
         return router
     }
 
+    private var queue: QueueService {
+        QueueService(database: database, delivery: delivery, jetStream: jobs, threads: threads)
+    }
+
     private func registerUserRoutes(on api: RouterGroup<APIContext>) {
         let recipients = RecipientService(database: database, maxRecipients: configuration.maxRecipientsPerBatch)
         let upload = RecipientUpload(maxRecipients: configuration.maxRecipientsPerBatch, bodyTimeout: .milliseconds(configuration.bodyTimeoutMs))
         APIKeyRoutes(keys: APIKeyService(database: database)).register(on: api)
         SendConfigRoutes(configs: SendConfigService(database: database, vault: vault), configuration: configuration).register(on: api)
-        BatchRoutes(batches: BatchService(database: database, recipients: recipients, delivery: delivery, jobs: priorityQueue, threads: threads),
+        BatchRoutes(batches: BatchService(database: database, recipients: recipients, delivery: delivery, jobs: jobs, threads: threads),
                     upload: upload).register(on: api)
         RecipientRoutes(recipients: recipients, upload: upload).register(on: api)
         SuppressionRoutes(suppressions: SuppressionService(database: database)).register(on: api)
         AnalyticsRoutes(analytics: AnalyticsService(database: database, store: analytics, logger: logger)).register(on: api)
-        MessageRoutes(messages: MessageService(database: database, delivery: delivery, queue: priorityQueue, threads: threads, logger: logger))
+        MessageRoutes(messages: MessageService(database: database, delivery: delivery, queue: jobs, threads: threads, logger: logger))
             .register(on: api)
+        QueueRoutes(queue: queue).register(on: api)
     }
 
     public func application(onReady: @escaping @Sendable () -> Void = {}) -> some ApplicationProtocol {

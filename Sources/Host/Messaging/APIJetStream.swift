@@ -2,11 +2,12 @@ import Domain
 import HostCore
 import Synchronization
 
-/// Where the API puts its jobs: single transactional messages on `sys.email.priority`, which every sender
-/// lane serves before bulk chunks, and the batch jobs of retries. It connects on first use, so the API starts while NATS is away (and
+/// The API's JetStream: where it puts its jobs (single transactional messages on `sys.email.priority`, which
+/// every sender lane serves before bulk chunks, and the batch jobs of retries) and reads the work queue's
+/// depths (`/api/queue`, `/admin/queue`). It connects on first use, so the API starts while NATS is away (and
 /// `/ready` says so); a failed publish drops the connection to be made again on the next one.
 /// Its calls block: run them on a storage thread.
-public final class PriorityPublisher: Sendable {
+public final class APIJetStream: Sendable {
     private let url: String
     private let namespace: NATSNamespace
     private let connection = Mutex<JetStream?>(nil)
@@ -25,6 +26,16 @@ public final class PriorityPublisher: Sendable {
         do {
             try jetStream.publish(messages, timeoutMs: 5_000)
         } catch {
+            connection.withLock { $0 = nil }
+            throw error
+        }
+    }
+
+    /// Every consumer of the work stream (the priority lane's, the processor's, each tenant's `sender-<user>`) with
+    /// its backlog: messages not yet delivered, and delivered but not acked.
+    public func backlogs() throws(NATSError) -> [(name: String, pending: UInt64, unacked: Int64)] {
+        let jetStream = try connected()
+        do { return try jetStream.consumers(stream: Streams.system) } catch {
             connection.withLock { $0 = nil }
             throw error
         }
