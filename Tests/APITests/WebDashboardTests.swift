@@ -89,6 +89,29 @@ struct WebDashboardTests {
         }
     }
 
+    @Test("the queue page lists the user's batches on their way (a scheduled one), and only theirs")
+    func queuePage() async throws {
+        let harness = try APIHarness()
+        try await Self.run(harness) { client in
+            let ann = try await Browser.registered(client, "ann@example.com")
+            let bob = try await Browser.registered(client, "bob@example.com")
+            let empty = try await ann.request(.get, "/queue")
+            #expect(empty.status == 200 && empty.text.contains("Nothing is on its way."), "\(empty.status) \(empty.text)")
+            let config = try await ann.sendConfig()
+            let created = try await ann.post("/batches", ["name": "ann's launch", "sendConfigId": config, "subject": "Hi", "text": "Hello",
+                                                         "from": "news@example.com", "_csrf": try await ann.csrf("/batches")])
+            let batch = try #require(created.headers[.location]).replacingOccurrences(of: "/batches/", with: "")
+            _ = try await ann.request(.post, "/batches/\(batch)/recipients", body: "email\nx@example.com\n", contentType: "text/csv",
+                                      headers: [HTTPField.Name("X-CSRF-Token")!: try await ann.csrf("/batches")])
+            let sent = try await ann.post("/batches/\(batch)/send", ["scheduledAt": "2031-01-01T00:00", "_csrf": try await ann.csrf("/batches")])
+            #expect(sent.status == 303, "\(sent.status) \(sent.text)")
+            let listed = try await ann.request(.get, "/queue")
+            #expect(listed.status == 200 && (listed.text.contains("ann&#39;s launch") || listed.text.contains("ann's launch")), "\(listed.text)")
+            #expect(listed.text.contains("/batches/\(batch)"))
+            #expect(!(try await bob.request(.get, "/queue")).text.contains("/batches/\(batch)"))
+        }
+    }
+
     @Test("the session cookie is HttpOnly, SameSite=Lax, scoped to / with a lifetime; behind a trusted TLS proxy both cookies are Secure and __Host-, and a bare-named one is not believed; signing out ends it")
     func cookieFlags() async throws {
         let harness = try APIHarness { $0.trustedProxies = [IPNetwork("127.0.0.0/8")!] }
