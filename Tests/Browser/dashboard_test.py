@@ -197,6 +197,38 @@ def main():
         assert "Delivered" in chart.text, "the chart's lines are not labelled"
         shot("analytics")
 
+        # 7b. A batch scheduled for later: paused and resumed from its page, listed on the queue page, then cancelled.
+        driver.find_element(By.LINK_TEXT, "Batches").click()
+        field("batch-name", "Later launch")
+        Select(driver.find_element(By.ID, "batch-config")).select_by_visible_text("Resend (sandbox) (resend)")
+        field("batch-subject", "Later, {{name}}")
+        field("batch-text", "Hi {{name}}.")
+        driver.find_element(By.ID, "create-batch").click()
+        wait(lambda d: "/batches/" in d.current_url and d.find_elements(By.ID, "upload"), what="the later batch's page")
+        later_url = driver.current_url
+        later_path = os.path.join(args.work, "later.csv")
+        with open(later_path, "w") as out:
+            out.write("email,name\nlater@example.com,Later\n")
+        driver.find_element(By.ID, "csv").send_keys(later_path)
+        driver.find_element(By.ID, "upload-button").click()
+        wait(lambda d: d.find_elements(By.ID, "send") and text("count-recipients") == "1", what="the later batch with its recipient")
+        driver.execute_script("document.getElementById('scheduled').value = '2031-01-01T00:00'")
+        driver.find_element(By.ID, "send").click()
+        wait(lambda d: d.current_url == later_url and d.find_elements(By.ID, "pause"), what="the scheduled batch's pause button")
+        driver.find_element(By.ID, "pause").click()
+        wait(lambda d: d.find_elements(By.ID, "paused") and d.find_elements(By.ID, "resume"), what="the batch shown paused")
+        shot("paused")
+        driver.find_element(By.LINK_TEXT, "Queue").click()
+        wait(lambda d: d.current_url.endswith("/queue"), what="the queue page")
+        row = driver.find_element(By.LINK_TEXT, "Later launch").find_element(By.XPATH, "./ancestor::tr")
+        assert row.find_elements(By.TAG_NAME, "time")[0].text, f"the queue does not show the pause: {row.text}"
+        shot("queue")
+        driver.get(later_url)
+        driver.find_element(By.ID, "resume").click()
+        wait(lambda d: d.find_elements(By.ID, "pause") and not d.find_elements(By.ID, "paused"), what="the batch shown resumed")
+        driver.find_element(By.ID, "cancel").click()
+        wait(lambda d: text("batch-status") == "cancelled", what="the later batch cancelled")
+
         # 8. At 360 px wide the batch page fits: nothing scrolls sideways but tables inside their own box.
         driver.set_window_size(360, 800)
         driver.get(batch_url)
