@@ -26,9 +26,9 @@ struct StorageTests {
     func migratesOnce() throws {
         try withScratchDatabase { url in
             let connection = try PostgresConnection(url: url)
-            #expect(try Migrator().migrate(connection) == Array(1...13))
+            #expect(try Migrator().migrate(connection) == Array(1...15))
             #expect(try Migrator().migrate(connection) == [])
-            #expect(try Migrator().currentVersion(connection) == 13)
+            #expect(try Migrator().currentVersion(connection) == 15)
             let tables = try connection.query("SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY 1")
                 .compactMap { $0[0] }
             #expect(tables == ["api_keys", "audit_log", "batches", "idempotency_keys", "rate_limit_overrides", "recipient_events", "recipients", "schema_migrations", "send_configs",
@@ -135,11 +135,10 @@ struct StorageTests {
         }
     }
 
-    @Test("A pool with a wait limit refuses a caller who waited that long for a held connection, then serves the next once it is free")
-    func poolWaitLimit() async throws {
-        let threads = NIOThreadPool(numberOfThreads: 2)
-        threads.start()
-        let pool = ConnectionPool<Int>(capacity: 1, threads: threads, waitLimitMs: 100, isHealthy: { _ in true }) { 1 }
+    /// A pool of one connection, held by a task until `release` is yielded.
+    static func heldPool(threads: NIOThreadPool, waitLimitMs: Int?) async
+        -> (ConnectionPool<Int>, release: AsyncStream<Void>.Continuation, holder: Task<Void, any Error>) {
+        let pool = ConnectionPool<Int>(capacity: 1, threads: threads, waitLimitMs: waitLimitMs, isHealthy: { _ in true }) { 1 }
         let release = AsyncStream<Void>.makeStream(), holding = AsyncStream<Void>.makeStream()
         let holder = Task {
             try await pool.withLease { _ in
@@ -148,34 +147,42 @@ struct StorageTests {
             }
         }
         for await _ in holding.stream { break }
+        return (pool, release.continuation, holder)
+    }
+
+    @Test("A pool with a wait limit refuses a caller who waited that long for a held connection, then serves the next once it is free")
+    func poolWaitLimit() async throws {
+        let threads = NIOThreadPool(numberOfThreads: 2)
+        threads.start()
+        let (pool, release, holder) = await Self.heldPool(threads: threads, waitLimitMs: 100)
         let started = ContinuousClock.now
         await #expect(throws: ConnectionPoolBusy.self) { try await pool.withConnection { $0 } }
         #expect(ContinuousClock.now - started >= .milliseconds(90))
-        release.continuation.yield()
+        release.yield()
         try await holder.value
         #expect(try await pool.withConnection { $0 } == 1)
         try await threads.shutdownGracefully()
     }
 
-    @Test("Callers marked ahead (a single message's) get the next free connection before those who queued earlier, in their own order")
+    @Test("Callers marked ahead (a single message's) get the next free connection before those who queued earlier, in their own order; after four in a row, the longest-waiting other caller")
     func poolAheadOfTheLine() async throws {
+        #expect(try await Self.served([("bulk1", false), ("bulk2", false), ("single1", true), ("bulk3", false), ("single2", true)])
+                == ["single1", "single2", "bulk1", "bulk2", "bulk3"])
+        #expect(try await Self.served([("bulk1", false)] + (1...6).map { ("single\($0)", true) })
+                == ["single1", "single2", "single3", "single4", "bulk1", "single5", "single6"])
+    }
+
+    /// The order in which a held pool of one connection serves `callers`, queued in this order.
+    static func served(_ callers: [(name: String, ahead: Bool)]) async throws -> [String] {
         let threads = NIOThreadPool(numberOfThreads: 2)
         threads.start()
-        let pool = ConnectionPool<Int>(capacity: 1, threads: threads, isHealthy: { _ in true }) { 1 }
-        let release = AsyncStream<Void>.makeStream(), holding = AsyncStream<Void>.makeStream()
-        let holder = Task {
-            try await pool.withLease { _ in
-                holding.continuation.yield()
-                for await _ in release.stream { break }
-            }
-        }
-        for await _ in holding.stream { break }
+        let (pool, release, holder) = await Self.heldPool(threads: threads, waitLimitMs: nil)
         final class Order: Sendable {
             let names = Mutex<[String]>([])
         }
         let order = Order()
         var waiting: [Task<Void, any Error>] = []
-        for (name, ahead) in [("bulk1", false), ("bulk2", false), ("single1", true), ("bulk3", false), ("single2", true)] {
+        for (name, ahead) in callers {
             waiting.append(Task {
                 try await PoolPriority.$ahead.withValue(ahead) {
                     _ = try await pool.withConnection { _ in order.names.withLock { $0.append(name) } }
@@ -184,11 +191,11 @@ struct StorageTests {
             // Queued in this order: each waiter is in the line before the next one comes.
             try await Task.sleep(for: .milliseconds(50))
         }
-        release.continuation.yield()
+        release.yield()
         try await holder.value
         for task in waiting { try await task.value }
-        #expect(order.names.withLock { $0 } == ["single1", "single2", "bulk1", "bulk2", "bulk3"])
         try await threads.shutdownGracefully()
+        return order.names.withLock { $0 }
     }
 
     @Test("A PostgreSQL connection given back inside a transaction (its ROLLBACK failed, say) is dropped, never lent again")

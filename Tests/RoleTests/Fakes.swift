@@ -90,9 +90,8 @@ final class FakeHotCounters: HotCounters {
         journal.note("cancel \(batchID)")
         return 0
     }
-    func pause(_ batchID: String, _ pause: DeliveryState.Pause, nowMs: Int64) async throws -> Int {
+    func rewritePause(_ batchID: String, _ pause: DeliveryState.Pause) async throws {
         journal.note("\(pause.paused ? "pause" : "resume") \(batchID) v\(pause.version)")
-        return 0
     }
 }
 

@@ -53,6 +53,24 @@ struct RequestGateTests {
         await holder.value
     }
 
+    @Test("Holds that follow each other closely count as one run, held for at most its limit: back-to-back single messages cannot stop the bulk")
+    func backToBackHolds() async throws {
+        let gate = RequestGate(permits: 1, maxHoldMs: 200)
+        let done = Box(0), rounds = 40
+        let stream = Task {
+            // Single messages one after another, each holding the gate 50 ms: 2 s of holding in all.
+            for _ in 0..<rounds {
+                await gate.held { try? await Task.sleep(for: .milliseconds(50)) }
+                done.with { $0 += 1 }
+            }
+        }
+        try await Task.sleep(for: .milliseconds(20))
+        await gate.withPermit {}
+        let finished = done.with { $0 }
+        #expect(finished < rounds / 2, "the bulk waited for \(finished) of \(rounds) back-to-back holds")
+        await stream.value
+    }
+
     @Test("Without a hold, permits bound the requests in flight and pass to waiters in turn")
     func permits() async throws {
         let gate = RequestGate(permits: 2)

@@ -174,10 +174,14 @@ public struct HostProcess {
         case .sender:
             var http = hostConfig.http
             http.timeoutMs = settings.httpTimeoutMs
+            // Single messages need few connections: theirs add at most 4 per provider host to the bulk's.
+            var priorityHTTP = http
+            priorityHTTP.maxConnectionsPerHost = min(4, http.maxConnectionsPerHost)
             return SenderWorkers(bus: r.bus, claims: r.hot, buckets: r.buckets, routes: r.sendConfigInstances(services: HostServices(logger: r.logger)),
                                  books: r.ledger, tenants: r.tenants, announcer: tenants, events: r.events,
                                  client: CurlHTTPClient(settings: http, policy: hostConfig.outbound),
-                                 priorityClient: CurlHTTPClient(settings: http, policy: hostConfig.outbound), maxConnectionsPerHost: http.maxConnectionsPerHost,
+                                 priorityClient: CurlHTTPClient(settings: priorityHTTP, policy: hostConfig.outbound),
+                                 maxConnectionsPerHost: http.maxConnectionsPerHost,
                                  providers: r.plugins.ids, clock: clock, settings: settings, logger: r.logger)
         case .background:
             let repair = HotStateRepairs(delivery: r.hot, ledger: r.ledger, limits: LimitService(database: Database(pool: r.database, logger: r.logger),

@@ -41,6 +41,15 @@ public final class APIJetStream: Sendable {
         }
     }
 
+    /// One consumer of the work stream with its backlog; nil when it does not exist (a tenant with no work yet).
+    public func backlog(consumer: String) throws(NATSError) -> (pending: UInt64, unacked: Int64)? {
+        let jetStream = try connected()
+        do { return try jetStream.backlog(stream: Streams.system, consumer: consumer) } catch {
+            connection.withLock { $0 = nil }
+            throw error
+        }
+    }
+
     private func connected() throws(NATSError) -> JetStream {
         if let existing = connection.withLock({ $0 }) { return existing }
         let made = try JetStream(url: url, namespace: namespace, maxPending: 1_024, timeoutMs: 2_000)

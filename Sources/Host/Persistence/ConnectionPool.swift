@@ -18,6 +18,9 @@ public final class ConnectionPool<Connection>: @unchecked Sendable {
     private var inUse = 0
     private var waiters: [(id: UInt64, ahead: Bool, continuation: CheckedContinuation<Bool, Never>)] = []
     private var lastWaiter: UInt64 = 0
+    /// Connections handed in a row to callers ahead of the line while others waited (`PoolPriority`).
+    private var aheadStreak = 0
+
     /// How long a caller waits for a free connection before `ConnectionPoolBusy`; nil waits as long as it takes.
     private let waitLimitMs: Int?
 
@@ -112,9 +115,23 @@ public final class ConnectionPool<Connection>: @unchecked Sendable {
             if let connection = lease.connection, isHealthy(connection) { idle.append(connection) }
             lease.connection = nil
             // The slot passes straight to the next waiter, if any.
-            guard waiters.isEmpty else { return waiters.removeFirst().continuation }
-            inUse -= 1
-            return nil
+            guard !waiters.isEmpty else {
+                inUse -= 1
+                aheadStreak = 0
+                return nil
+            }
+            var next = 0
+            if waiters[0].ahead {
+                if aheadStreak >= PoolPriority.maxStreak, let other = waiters.firstIndex(where: { !$0.ahead }) {
+                    next = other
+                    aheadStreak = 0
+                } else {
+                    aheadStreak += 1
+                }
+            } else {
+                aheadStreak = 0
+            }
+            return waiters.remove(at: next).continuation
         }
         next?.resume(returning: true)
     }
@@ -133,4 +150,7 @@ public struct ConnectionPoolBusy: Error, Sendable, CustomStringConvertible {
 /// Set for a task and what it calls with `PoolPriority.$ahead.withValue(true) { … }`.
 public enum PoolPriority {
     @TaskLocal public static var ahead = false
+    /// After this many callers ahead of the line served in a row, the longest-waiting other one is: a flood of single
+    /// messages slows everyone else's statements, never stops them.
+    public static let maxStreak = 4
 }

@@ -6,7 +6,8 @@ import Persistence
 /// sender workers through the batch's pause flag in Redis, which every claim reads: from then on no recipient of
 /// the batch is claimed, and its chunks come back every 2 s to look again (nothing used, no attempt counted).
 /// The answer waits for the sends claimed before the pause to return, as a cancel does, so after it nothing of the
-/// batch reaches a provider until it is resumed. Both are idempotent: pausing a paused batch pauses it again.
+/// batch reaches a provider until it is resumed. Both are idempotent: pausing a paused batch changes nothing (its
+/// flag is written again, as the rows say), nor does resuming one that is not paused.
 extension BatchService {
     package func pause(userID: String, id: String) async throws(APIError) -> String {
         try await setPaused(userID: userID, id: id, paused: true)
@@ -26,7 +27,7 @@ extension BatchService {
                 throw APIError.conflict("the batch is \(batch.status.rawValue) and cannot be \(verb): only a queued or processing batch can",
                                         field: "path.id")
             }
-            try AuditLog.record(db, userID: userID, action: "batch.\(verb)", subject: "batch", id: id)
+            if batch.changed { try AuditLog.record(db, userID: userID, action: "batch.\(verb)", subject: "batch", id: id) }
             return DeliveryState.Pause(version: batch.version, paused: batch.paused)
         }
         do { try await tell(id, changed) } catch {

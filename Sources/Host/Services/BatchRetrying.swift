@@ -22,6 +22,9 @@ extension BatchService {
         guard started.status == .completed || !started.positions.isEmpty else {
             throw APIError.conflict("the batch is \(started.status.rawValue): only a completed batch's failed recipients can be retried", field: "path.id")
         }
+        guard started.configLive else {
+            throw APIError.conflict("the batch's send-config was deleted: its recipients cannot be sent again", field: "path.id")
+        }
         guard !started.positions.isEmpty else {
             throw APIError.conflict(all ? "the batch has no failed recipient to retry"
                                         : "the batch has no recipient that failed for want of attempts; {\"all\": true} retries every failed one",
@@ -33,6 +36,8 @@ extension BatchService {
             let outcomes = try await delivery.outcomes(batchID: id, positions: started.positions)
             let failed = outcomes.filter { if case .failed? = $0 { true } else { false } }.count
             try await delivery.forget(batchID: id, positions: started.positions, failedDelta: failed)
+            // A pause the batch finished under is over: the senders see it resumed before its job exists.
+            try await delivery.pause(id, DeliveryState.Pause(version: started.pauseVersion, paused: false), nowMs: 0)
             let jobs = self.jobs, job = BatchJob(batchID: id, retry: started.round).message
             try await threads.runIfActive { try jobs.publish([job]) }
         } catch {

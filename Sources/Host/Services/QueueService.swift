@@ -48,14 +48,16 @@ package struct QueueService: Sendable {
         }
         var view: [String: JSONValue] = ["batches": .array(batches), "messages": .object(["waiting": .number(Double(messages))])]
         // JetStream away leaves the rest readable: its part is null.
+        // A sender's view asks for their own consumer only; an operator's lists the stream's.
         let jetStream = self.jetStream
-        let backlogs = try? await threads.runIfActive { try jetStream.backlogs() }
-        let shown = backlogs.map { all in
-            all.filter { userID == nil || $0.name == Streams.tenantConsumer(userID: userID!, ackWaitMs: 0).durable }.map { backlog -> JSONValue in
-                .object(["name": .string(backlog.name), "pending": .number(Double(backlog.pending)), "inFlight": .number(Double(max(0, backlog.unacked)))])
-            }
+        let backlogs: [(name: String, pending: UInt64, unacked: Int64)]? = try? await threads.runIfActive {
+            guard let userID else { return try jetStream.backlogs() }
+            let name = Streams.tenantConsumer(userID: userID, ackWaitMs: 0).durable
+            return try jetStream.backlog(consumer: name).map { [(name, $0.pending, $0.unacked)] } ?? []
         }
-        view["consumers"] = shown.map { .array($0) } ?? .null
+        view["consumers"] = backlogs.map { all in
+            .array(all.map { .object(["name": .string($0.name), "pending": .number(Double($0.pending)), "inFlight": .number(Double(max(0, $0.unacked)))]) })
+        } ?? .null
         return JSONValue.object(view).compactText
     }
 }

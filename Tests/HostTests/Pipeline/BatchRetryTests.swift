@@ -7,14 +7,9 @@ import Testing
 extension PipelineTests {
     @Test("retry-failed sends again the recipients that failed for want of attempts (not a refusal, unless all), each once, the batch completing with its counters equal to its rows")
     func retryFailedRecipients() async throws {
-        let sandbox = try TestSandbox()
-        let harness = try PipelineHarness(pipeline: "max_attempts = 2").started()
-        defer { harness.finish() }
-        // Nothing listens on port 9: every send fails until its attempts run out.
-        let config = try await harness.sendConfig("resend", sandbox: "http://127.0.0.1:9")
         let count = 250
-        let batch = try await harness.sentBatch(config: config, payload: Self.emailPayload, csv: Self.csv(count: count))
-        #expect(PipelineHarness.counts(try await harness.wait(batch))["failed"] == count)
+        let (sandbox, harness, config, batch) = try await Self.exhaustedBatch(count: count)
+        defer { harness.finish() }
         let reasons = try harness.query("SELECT count(*) FROM recipients WHERE batch_id = $1 AND last_error LIKE 'gave up after 2 attempts%'", [batch])
         #expect(reasons.first?[0] == String(count), "each failed for want of attempts")
         // One refusal among them, as a provider's permanent answer reads.

@@ -10,17 +10,28 @@ import Testing
 /// A dead letter re-driven after its batch's hot state expired (a day after completion; letters are kept 30).
 /// Part of the pipeline suite (serialized), as it shares the stack's JetStream consumers.
 extension PipelineTests {
-    @Test("a dead letter re-driven after the batch's hot state expired: the batch completes again with its counters equal to its rows, each recipient sent once")
-    func redriveAfterHotStateExpired() async throws {
+    /// A deployment (the caller finishes it) whose Resend batch of `count` completed with every recipient failed
+    /// for want of attempts: nothing listens on port 9, where its send-config points, and two attempts are allowed.
+    static func exhaustedBatch(count: Int) async throws -> (TestSandbox, PipelineHarness, config: String, batch: String) {
         let sandbox = try TestSandbox()
         let harness = try PipelineHarness(pipeline: "max_attempts = 2").started()
-        defer { harness.finish() }
-        // Nothing listens on port 9: every send fails until the attempts run out, one dead letter per chunk of
-        // Resend's 100, three for 250 recipients.
-        let config = try await harness.sendConfig("resend", sandbox: "http://127.0.0.1:9")
+        do {
+            let config = try await harness.sendConfig("resend", sandbox: "http://127.0.0.1:9")
+            let batch = try await harness.sentBatch(config: config, payload: emailPayload, csv: csv(count: count))
+            #expect(PipelineHarness.counts(try await harness.wait(batch))["failed"] == count)
+            return (sandbox, harness, config, batch)
+        } catch {
+            harness.finish()
+            throw error
+        }
+    }
+
+    @Test("a dead letter re-driven after the batch's hot state expired: the batch completes again with its counters equal to its rows, each recipient sent once")
+    func redriveAfterHotStateExpired() async throws {
+        // One dead letter per chunk of Resend's 100, three for 250 recipients.
         let count = 250
-        let batch = try await harness.sentBatch(config: config, payload: Self.emailPayload, csv: Self.csv(count: count))
-        #expect(PipelineHarness.counts(try await harness.wait(batch))["failed"] == count)
+        let (sandbox, harness, config, batch) = try await Self.exhaustedBatch(count: count)
+        defer { harness.finish() }
 
         let threads = NIOThreadPool(numberOfThreads: 1)
         threads.start()

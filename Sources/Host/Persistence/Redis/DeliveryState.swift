@@ -195,8 +195,17 @@ public struct DeliveryState: Sendable {
     public func outcomes(batchID: String, positions: [Int]) async throws -> [Outcome?] {
         guard !positions.isEmpty else { return [] }
         let key = keys(batchID).done
-        let reply = try await redis.withConnection { redis in try redis.command(["HMGET", key] + positions.map(String.init)) }
-        return reply.array.map { $0.string.flatMap(Outcome.init(encoded:)) }
+        // In slices, pipelined: a retry of a million recipients is not one command that holds Redis for everyone.
+        let commands = Self.slices(positions).map { ["HMGET", key] + $0.map(String.init) }
+        let replies = try await redis.withConnection { redis in try redis.pipeline(commands) }
+        return replies.flatMap { $0.array.map { $0.string.flatMap(Outcome.init(encoded:)) } }
+    }
+
+    /// How many recipients one command of a bulk read or forget names.
+    static let sliceSize = 10_000
+
+    static func slices(_ positions: [Int]) -> [ArraySlice<Int>] {
+        stride(from: 0, to: positions.count, by: sliceSize).map { positions[$0..<min($0 + sliceSize, positions.count)] }
     }
 
     /// Counters of each batch: sent, failed, cancelled, suppressed (those the pipeline decided), and whether
@@ -366,17 +375,32 @@ public struct DeliveryState: Sendable {
     /// Whether a batch's pause flag says paused (its value `<version>:<0|1>`), in Lua over the claim's KEYS[9].
     static let pausedLua = "string.sub(redis.call('GET', KEYS[9]) or '', -2) == ':1'"
 
-    /// Lua that writes a pause flag's `value` to `key` unless the flag holds a later version already.
+    /// Lua that writes a pause flag's `value` to `key` unless the flag holds a later version already; the same
+    /// version written again renews its expiry (a pause longer than `cancelSeconds` stays a pause).
     static func setPauseLua(key: String, value: String, seconds: String) -> String {
         """
         do
           local held = redis.call('GET', \(key))
           local newer = tonumber(string.match(\(value), '^(%d+)'))
           local older = held and tonumber(string.match(held, '^(%d+)')) or -1
-          if newer > older then redis.call('SET', \(key), \(value), 'EX', \(seconds)) end
+          if newer > older then redis.call('SET', \(key), \(value), 'EX', \(seconds))
+          elseif newer == older then redis.call('EXPIRE', \(key), \(seconds)) end
         end
         """
     }
+
+    /// Writes the flag only (the background role's rewrite on every sync): no count of the claims.
+    public func rewritePause(_ batchID: String, _ pause: Pause) async throws {
+        let k = keys(batchID)
+        _ = try await redis.withConnection { redis in
+            try redis.evaluate(Self.rewritePauseScript, keys: [k.pause], arguments: [pause.encoded, String(Self.cancelSeconds)])
+        }
+    }
+
+    static let rewritePauseScript = RedisScript("""
+        \(setPauseLua(key: "KEYS[1]", value: "ARGV[1]", seconds: "ARGV[2]"))
+        return 1
+        """)
 
     static let pauseScript = RedisScript("""
         \(setPauseLua(key: "KEYS[1]", value: "ARGV[1]", seconds: "ARGV[2]"))
@@ -394,10 +418,13 @@ public struct DeliveryState: Sendable {
     /// Forgets the outcome and attempts of recipients (a dead letter re-driven), and makes the batch active
     /// again: its state no longer expires (a retired batch's would, in the middle of its new sends).
     public func forget(batchID: String, positions: [Int], failedDelta: Int) async throws {
-        let k = keys(batchID), fields = positions.map(String.init), active = activeKey
+        let k = keys(batchID), active = activeKey
+        let deletes = Self.slices(positions).flatMap { slice -> [[String]] in
+            let fields = slice.map(String.init)
+            return [["HDEL", k.done] + fields, ["HDEL", k.attempts] + fields, ["HDEL", k.groups] + fields]
+        }
         _ = try await redis.withConnection { redis in
-            try redis.pipeline([["HDEL", k.done] + fields, ["HDEL", k.attempts] + fields, ["HDEL", k.groups] + fields,
-                                ["HINCRBY", k.counters, RecipientStatus.failed.rawValue, String(-failedDelta)], ["SADD", active, batchID]]
+            try redis.pipeline(deletes + [["HINCRBY", k.counters, RecipientStatus.failed.rawValue, String(-failedDelta)], ["SADD", active, batchID]]
                                + k.all.filter { $0 != k.cancel && $0 != k.pause }.map { ["PERSIST", $0] })
         }
     }

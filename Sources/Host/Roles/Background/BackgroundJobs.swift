@@ -112,7 +112,12 @@ public struct BackgroundJobs: Service {
             // A cancel whose flag did not reach Redis (the cancel answered 503) still stops the senders.
             if status == .cancelled { try await hot.cancel(batch.id, nowMs: clock.nowMilliseconds) }
             // So does a pause or resume whose flag did not (it answered 503); an older word never overwrites a newer.
-            if batch.pause.version > 0 { try await hot.pause(batch.id, batch.pause, nowMs: clock.nowMilliseconds) }
+            // One that fails now is written next sync, and holds back no other batch's completion.
+            if batch.pause.version > 0 {
+                do { try await hot.rewritePause(batch.id, batch.pause) } catch {
+                    logger.warning("a batch's pause flag not written again yet", metadata: ["batch": "\(batch.id)", "error": "\(error)"])
+                }
+            }
             switch BatchSettlement.of(status: status, expanded: batch.expanded, decided: counters[batch.id]?.decided ?? 0,
                                       owed: batch.owed, quietMs: batch.quietMs, claimHoldMs: settings.claimHoldMs) {
             case .complete:

@@ -11,6 +11,5 @@ public protocol HotCounters: Sendable {
     @discardableResult
     func cancel(_ batchID: String, nowMs: Int64) async throws -> Int
     /// Claims of the batch see its pause or resume from now on, unless a later one was written already.
-    @discardableResult
-    func pause(_ batchID: String, _ pause: DeliveryState.Pause, nowMs: Int64) async throws -> Int
+    func rewritePause(_ batchID: String, _ pause: DeliveryState.Pause) async throws
 }

@@ -5,14 +5,16 @@
 ///
 /// A gate can be held (`held`): while a single message is on its way, no bulk request starts, so the
 /// message is not queued behind a fresh wave of them at the provider, in libcurl and on the machine's
-/// cores. A hold lasts at most `maxHoldMs` of continuous holding: a stream of single messages slows
-/// the bulk, never stops it.
+/// cores. Holds count as one while they follow each other with gaps shorter than `maxHoldMs`, and such a
+/// run holds the gate for at most `maxHoldMs`: a stream of single messages slows the bulk for a second,
+/// then no longer holds it until the stream has paused for a second.
 actor RequestGate {
     private var available: Int
     private var waiters: [CheckedContinuation<Void, Never>] = []
     private var lanes: [CheckedContinuation<Void, Never>] = []
     private var holds = 0
     private var heldSince: ContinuousClock.Instant?
+    private var releasedAt: ContinuousClock.Instant?
     private let maxHold: Duration
 
     init(permits: Int, maxHoldMs: Int = 1_000) {
@@ -75,8 +77,10 @@ actor RequestGate {
 
     private func hold() {
         holds += 1
-        guard heldSince == nil else { return }
-        let since = ContinuousClock.now
+        let now = ContinuousClock.now
+        // A hold during another, or soon after the last one, continues their run.
+        if heldSince != nil, holds > 1 || releasedAt.map({ now - $0 < maxHold }) ?? false { return }
+        let since = now
         heldSince = since
         let limit = maxHold
         // Wakes the waiters when a long run of holds reaches its limit, as no release may come to do it.
@@ -88,7 +92,7 @@ actor RequestGate {
 
     private func unhold() {
         holds -= 1
-        if holds == 0 { heldSince = nil }
+        if holds == 0 { releasedAt = ContinuousClock.now }
         admit()
     }
 

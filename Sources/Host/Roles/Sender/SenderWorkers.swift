@@ -55,7 +55,7 @@ public struct SenderWorkers: Service {
         self.logger = logger.role("sender")
         sender = ChunkSender(client: client, policy: OutcomePolicy(settings: settings), gate: RequestGate(permits: 4 * maxConnectionsPerHost))
         self.priorityClient = priorityClient
-        prioritySender = ChunkSender(client: priorityClient, policy: OutcomePolicy(settings: settings), gate: RequestGate(permits: maxConnectionsPerHost))
+        prioritySender = ChunkSender(client: priorityClient, policy: OutcomePolicy(settings: settings), gate: RequestGate(permits: 4 * min(4, maxConnectionsPerHost)))
     }
 
     public func run() async throws {

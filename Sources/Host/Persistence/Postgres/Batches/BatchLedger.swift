@@ -11,12 +11,13 @@ public struct BatchLedger: Sendable {
 
     // MARK: Discoverer
 
-    /// Queued batches whose time has come, oldest first, with how often their failed recipients were retried.
+    /// Queued batches whose time has come and are not paused (one paused before it started starts when resumed),
+    /// oldest first, with how often their failed recipients were retried.
     public func dueBatches(limit: Int) async throws -> [(id: String, userID: String, retry: Int)] {
         try await database.withConnection { db in
             try db.query("""
                 SELECT id, user_id, retry_round FROM batches
-                WHERE status = \(BatchStatus.queued.sql) AND (scheduled_at IS NULL OR scheduled_at <= now())
+                WHERE status = \(BatchStatus.queued.sql) AND (scheduled_at IS NULL OR scheduled_at <= now()) AND paused_at IS NULL
                 ORDER BY coalesce(scheduled_at, queued_at), id LIMIT $1
                 """, [String(limit)])
         }.map { ($0[0] ?? "", $0[1] ?? "", Int($0[2] ?? "0") ?? 0) }
@@ -119,7 +120,7 @@ public struct BatchLedger: Sendable {
                 let failed = try Recipients.failWaiting(db, batchID: batchID, reason: reason)
                 _ = try db.query("""
                     UPDATE batches SET status = \(BatchStatus.failed.sql), failure_reason = $2, failed_count = failed_count + $3,
-                           completed_at = now(), updated_at = now()
+                           completed_at = now(), updated_at = now(), paused_at = NULL
                     WHERE id = $1 AND status IN \(BatchStatus.sqlList(BatchStatus.sending))
                     """, [batchID, reason, String(failed.count)])
                 return failed
@@ -288,7 +289,7 @@ public struct BatchLedger: Sendable {
     public func complete(batchID: String) async throws -> Bool {
         try await database.withConnection { db in
             try db.query("""
-                UPDATE batches SET status = \(BatchStatus.completed.sql), completed_at = now(), updated_at = now()
+                UPDATE batches SET status = \(BatchStatus.completed.sql), completed_at = now(), updated_at = now(), paused_at = NULL
                 WHERE id = $1 AND status = \(BatchStatus.processing.sql) AND NOT \(Recipients.waitingExistsSQL)
                 RETURNING id
                 """, [batchID])

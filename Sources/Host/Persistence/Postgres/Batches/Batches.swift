@@ -110,32 +110,35 @@ public enum Batches {
     /// → cancelled, counting the recipients the cancel stopped.
     public static func markCancelled(_ db: PostgresConnection, id: String, cancelledRecipients: Int) throws(PostgresError) {
         _ = try db.query("""
-            UPDATE batches SET status = \(BatchStatus.cancelled.sql), completed_at = now(), updated_at = now(),
+            UPDATE batches SET status = \(BatchStatus.cancelled.sql), completed_at = now(), updated_at = now(), paused_at = NULL,
                    cancelled_count = cancelled_count + $2::integer
             WHERE id = $1
             """, [id, String(cancelledRecipients)])
     }
 
-    /// Pauses or resumes a batch of `userID`'s (kind `batch`) that is queued or processing, and counts the change in
-    /// `pause_version`. Nil when there is no such batch; the batch's status and its pause otherwise, unchanged when
-    /// its status does not allow it (the caller answers 409). A batch resumed has progressed now: the quiet of its
-    /// pause is not taken for a stuck batch.
+    /// Pauses or resumes a batch of `userID`'s (kind `batch`) that is queued or processing. Nil when there is no
+    /// such batch; otherwise its status, its pause (`pause_version` counts every change) and whether this call
+    /// changed it: a batch already in the state asked for, or in a status that allows neither (the caller answers
+    /// 409), is left as it is. A batch resumed has progressed now: the quiet of its pause is not taken for stuck.
+    /// The fallback reads the locked row (`found`), not the statement's snapshot, so a batch that finished while
+    /// this waited for its lock is seen finished.
     public static func setPaused(_ db: PostgresConnection, userID: String, id: String,
-                                 paused: Bool) throws(PostgresError) -> (status: BatchStatus, version: Int, paused: Bool)? {
+                                 paused: Bool) throws(PostgresError) -> (status: BatchStatus, version: Int, paused: Bool, changed: Bool)? {
         try db.query("""
-            WITH found AS (SELECT id, status FROM batches WHERE id = $1 AND user_id = $2 AND kind = 'batch' FOR UPDATE),
+            WITH found AS (SELECT id, status, pause_version, paused_at IS NOT NULL AS paused FROM batches
+                           WHERE id = $1 AND user_id = $2 AND kind = 'batch' FOR UPDATE),
             changed AS (
-                UPDATE batches b SET paused_at = CASE WHEN $3::boolean THEN coalesce(b.paused_at, now()) ELSE NULL END,
+                UPDATE batches b SET paused_at = CASE WHEN $3::boolean THEN now() ELSE NULL END,
                        pause_version = b.pause_version + 1, updated_at = now(),
                        progressed_at = CASE WHEN $3::boolean THEN b.progressed_at ELSE now() END
                 FROM found WHERE b.id = found.id AND found.status IN \(BatchStatus.sqlList(BatchStatus.pausable))
-                RETURNING b.status, b.pause_version, b.paused_at IS NOT NULL AS paused)
-            SELECT status, pause_version, paused FROM changed
+                  AND found.paused <> $3::boolean
+                RETURNING b.status, b.pause_version, b.paused_at IS NOT NULL AS paused, true AS changed)
+            SELECT status, pause_version, paused, changed FROM changed
             UNION ALL
-            SELECT b.status, b.pause_version, b.paused_at IS NOT NULL FROM found JOIN batches b ON b.id = found.id
-            WHERE NOT EXISTS (SELECT 1 FROM changed)
+            SELECT status, pause_version, paused, false FROM found WHERE NOT EXISTS (SELECT 1 FROM changed)
             """, [id, userID, paused ? "true" : "false"]).first.map {
-            (BatchStatus(rawValue: $0[0] ?? "") ?? .failed, Int($0[1] ?? "0") ?? 0, $0[2] == "t")
+            (BatchStatus(rawValue: $0[0] ?? "") ?? .failed, Int($0[1] ?? "0") ?? 0, $0[2] == "t", $0[3] == "t")
         }
     }
 
@@ -179,27 +182,31 @@ public enum Batches {
     }
 
     /// Starts a retry of a completed batch's failed recipients (`Recipients.retryable`): they wait again with fresh
-    /// attempts, and the batch is processing again from its first row, under the next `retry_round`, with no job
-    /// yet (the caller publishes it once their outcomes are forgotten in Redis; should it not, stuck-batch
-    /// recovery starts it). Nil when there is no such batch of `userID`'s; its status, the positions and the round
-    /// otherwise, nothing changed when it is not completed or nothing is to be retried.
-    public static func startRetry(_ db: PostgresConnection, userID: String, id: String,
-                                  all: Bool) throws(PostgresError) -> (status: BatchStatus, positions: [Int], round: Int)? {
+    /// attempts, and the batch is processing again from its first row, under the next `retry_round`, not paused (a
+    /// pause it finished under is over: `pause_version` moves on), with no job yet (the caller publishes it once
+    /// their outcomes are forgotten in Redis; should it not, stuck-batch recovery starts it). Its send-config must
+    /// still be there, held as queueing a batch holds it. Nil when there is no such batch of `userID`'s; otherwise its
+    /// status, whether its send-config is live, the positions requeued, the round and its pause, nothing changed
+    /// when it cannot be retried or nothing is to be.
+    public static func startRetry(_ db: PostgresConnection, userID: String, id: String, all: Bool) throws(PostgresError)
+        -> (status: BatchStatus, configLive: Bool, positions: [Int], round: Int, pauseVersion: Int)? {
         guard let row = try db.query("""
-            SELECT status, retry_round FROM batches WHERE id = $1 AND user_id = $2 AND kind = 'batch' FOR UPDATE
+            SELECT b.status, b.retry_round, c.deleted_at IS NULL, b.pause_version
+            FROM batches b JOIN send_configs c ON c.id = b.send_config_id
+            WHERE b.id = $1 AND b.user_id = $2 AND b.kind = 'batch' FOR UPDATE OF b FOR SHARE OF c
             """, [id, userID]).first else { return nil }
         let status = BatchStatus(rawValue: row[0] ?? "") ?? .failed
-        let round = Int(row[1] ?? "0") ?? 0
-        guard status == .completed else { return (status, [], round) }
-        let positions = try Recipients.retryable(db, batchID: id, all: all)
-        guard !positions.isEmpty else { return (status, [], round) }
-        try Recipients.requeueFailed(db, batchID: id, positions: positions)
+        let round = Int(row[1] ?? "0") ?? 0, live = row[2] == "t", pauseVersion = Int(row[3] ?? "0") ?? 0
+        guard status == .completed, live else { return (status, live, [], round, pauseVersion) }
+        let positions = try Recipients.requeueFailed(db, batchID: id, positions: try Recipients.retryable(db, batchID: id, all: all))
+        guard !positions.isEmpty else { return (status, live, [], round, pauseVersion) }
         _ = try db.query("""
             UPDATE batches SET status = \(BatchStatus.processing.sql), completed_at = NULL, cursor_position = 0, expanded_at = NULL,
-                   retry_round = retry_round + 1, progressed_at = now(), updated_at = now()
+                   retry_round = retry_round + 1, paused_at = NULL, pause_version = pause_version + 1,
+                   progressed_at = now(), updated_at = now()
             WHERE id = $1
             """, [id])
-        return (.processing, positions, round + 1)
+        return (.processing, live, positions, round + 1, pauseVersion + 1)
     }
 
     /// Adds an upload's counts to a draft, locking it until the commit: concurrent chunks add up one after

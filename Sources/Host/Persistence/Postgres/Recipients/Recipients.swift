@@ -219,12 +219,16 @@ public enum Recipients {
             """, [batchID, all ? "true" : "false", OutcomePolicy.exhaustedPrefix]).compactMap { $0[0].flatMap { Int($0) } }
     }
 
-    /// Failed recipients wait again with fresh attempts (a dead letter re-driven, a retry).
-    public static func requeueFailed(_ db: PostgresConnection, batchID: String, positions: [Int]) throws(PostgresError) {
-        _ = try db.query("""
+    /// Failed recipients wait again with fresh attempts (a dead letter re-driven, a retry): the positions that were
+    /// still failed and now wait (another redrive or retry may have taken some first).
+    @discardableResult
+    public static func requeueFailed(_ db: PostgresConnection, batchID: String, positions: [Int]) throws(PostgresError) -> [Int] {
+        guard !positions.isEmpty else { return [] }
+        return try db.query("""
             UPDATE recipients SET status = \(RecipientStatus.queued.sql), attempts = 0, last_error = NULL, updated_at = now()
             WHERE batch_id = $1 AND position = ANY($2::bigint[]) AND status = \(RecipientStatus.failed.sql)
-            """, [batchID, PostgresArray.literal(positions)])
+            RETURNING position
+            """, [batchID, PostgresArray.literal(positions)]).compactMap { $0[0].flatMap { Int($0) } }.sorted()
     }
 
     /// A recipient row's new state.

@@ -105,9 +105,7 @@ struct BatchRoutes {
     }
 
     @Sendable func cancel(_ request: Request, context: APIContext) async throws -> Response {
-        let caller = try context.caller()
-        let id = try RequestInput.id(context, what: "batch")
-        return JSONResponse.make(.ok, text: try await batches.cancel(userID: caller.userID, id: id))
+        try await control(context) { try await $0.cancel(userID: $1, id: $2) }
     }
 
     /// Body optional: `{"all": true}` retries every failed recipient the provider never accepted, not only those
@@ -125,15 +123,18 @@ struct BatchRoutes {
     }
 
     @Sendable func pause(_ request: Request, context: APIContext) async throws -> Response {
-        let caller = try context.caller()
-        let id = try RequestInput.id(context, what: "batch")
-        return JSONResponse.make(.ok, text: try await batches.pause(userID: caller.userID, id: id))
+        try await control(context) { try await $0.pause(userID: $1, id: $2) }
     }
 
     @Sendable func resume(_ request: Request, context: APIContext) async throws -> Response {
+        try await control(context) { try await $0.resume(userID: $1, id: $2) }
+    }
+
+    /// One of the caller's batch's controls without a body (the service, the caller's id, the batch's id): the batch after it.
+    private func control(_ context: APIContext, _ action: (BatchService, String, String) async throws -> String) async throws -> Response {
         let caller = try context.caller()
         let id = try RequestInput.id(context, what: "batch")
-        return JSONResponse.make(.ok, text: try await batches.resume(userID: caller.userID, id: id))
+        return JSONResponse.make(.ok, text: try await action(batches, caller.userID, id))
     }
 
     static let earliestMs: Int64 = 0

@@ -218,9 +218,13 @@ struct BatchPages {
         return PageRenderer.redirect("/batches")
     }
 
-    /// Those that failed for want of attempts, as the API's default.
+    /// Those that failed for want of attempts, as the API's default; every failed one with the form's `all`.
     @Sendable func retryFailed(_ request: Request, context: WebContext) async throws -> Response {
-        try await control("retry-failed", request, context: context)
+        let id = try batchID(context)
+        let body: JSONValue? = context.form.text("all") == "true" ? .object(["all": .bool(true)]) : nil
+        let answer = try await api.call(.post, "/api/batches/\(id)/retry-failed", json: body, context: context)
+        guard answer.ok else { return try await batchPage(request, context: context, error: answer.problem, status: answer.status) }
+        return PageRenderer.redirect("/batches/\(id)")
     }
 
     /// One of the batch's controls (`POST /api/batches/{id}/<action>`), then the batch's page again.
