@@ -56,7 +56,7 @@ package struct QueueService: Sendable {
             return try jetStream.backlog(consumer: name).map { [(name, $0.pending, $0.unacked)] } ?? []
         }
         view["consumers"] = backlogs.map { all in
-            .array(all.map { .object(["name": .string($0.name), "pending": .number(Double($0.pending)), "inFlight": .number(Double(max(0, $0.unacked)))]) })
+            .array(all.map { .object(["name": .string($0.name), "backlog": .number(Double($0.pending)), "inFlight": .number(Double(max(0, $0.unacked)))]) })
         } ?? .null
         return JSONValue.object(view).compactText
     }

@@ -39,7 +39,7 @@ extension PipelineTests {
         #expect(listed["pausedAt"] is String && listed["userId"] == nil && pending > 0 && pending <= count - atPause, "\(listed)")
         #expect(listed["inRetry"] as? Int == 0)
         let consumers = try #require(queue["consumers"] as? [[String: Any]], "\(queue)")
-        #expect(consumers.count == 1 && (consumers[0]["pending"] as? Int ?? 0) + (consumers[0]["inFlight"] as? Int ?? 0) > 0,
+        #expect(consumers.count == 1 && (consumers[0]["backlog"] as? Int ?? 0) + (consumers[0]["inFlight"] as? Int ?? 0) > 0,
                 "the batch's chunks wait in its tenant's queue: \(consumers)")
         let operators = try await harness.admin("GET", "/admin/queue")
         #expect((operators["batches"] as? [[String: Any]])?.contains { $0["id"] as? String == batch && $0["userId"] is String } == true)

@@ -108,7 +108,7 @@ struct BatchPages {
             "isDraft": BatchStatus(rawValue: statusText) == .draft,
             "cancellable": BatchStatus(rawValue: statusText).map(BatchStatus.cancellable.contains) ?? false,
             "pausable": BatchStatus(rawValue: statusText).map(BatchStatus.pausable.contains) ?? false,
-            "retryable": BatchStatus(rawValue: statusText) == .completed && (batch["counts"]?["failed"]?.display ?? "0") != "0",
+            "retryable": BatchStatus(rawValue: statusText) == .completed && (batch["counts"]?[RecipientStatus.failed.rawValue]?.display ?? "0") != "0",
             "subject": batch["payload"]?["subject"]?.display ?? "",
             "filters": ([nil] + Self.statuses).map { name in
                 ["label": name ?? "all", "href": "/batches/\(id)" + (name.map { "?status=\($0)" } ?? ""), "current": name == filter]

@@ -1,3 +1,4 @@
+import Domain
 import Hummingbird
 import ProviderModel
 
@@ -20,13 +21,13 @@ struct QueuePage {
             "title": "Queue", "section": "queue",
             "rows": batches.map { batch -> [String: Any] in
                 ["id": batch["id"]?.display ?? "", "name": batch["name"]?.display ?? "", "status": batch["status"]?.display ?? "",
-                 "pending": batch["pending"]?.display ?? "", "inRetry": batch["inRetry"]?.display ?? "",
+                 RecipientStatus.pending.rawValue: batch[RecipientStatus.pending.rawValue]?.display ?? "", "inRetry": batch["inRetry"]?.display ?? "",
                  "paused": batch["pausedAt"]?.display ?? "", "due": batch["nextDueAt"]?.display ?? ""]
             },
             "waiting": queue.json["messages"]?["waiting"]?.display ?? "0",
         ]
         if let consumer = queue.json["consumers"]?.arrayValue?.first {
-            values["chunks"] = ["pending": consumer["pending"]?.display ?? "0", "inFlight": consumer["inFlight"]?.display ?? "0"]
+            values["chunks"] = ["backlog": consumer["backlog"]?.display ?? "0", "inFlight": consumer["inFlight"]?.display ?? "0"]
         }
         return renderer.page("queue", values, context: context)
     }
