@@ -174,9 +174,9 @@ public struct HostProcess {
         case .sender:
             var http = hostConfig.http
             http.timeoutMs = settings.httpTimeoutMs
-            // Single messages need few connections: theirs add at most 4 per provider host to the bulk's.
+            // Single messages need few connections: theirs add a few per provider host to the bulk's.
             var priorityHTTP = http
-            priorityHTTP.maxConnectionsPerHost = min(4, http.maxConnectionsPerHost)
+            priorityHTTP.maxConnectionsPerHost = min(SenderWorkers.priorityConnectionsPerHost, http.maxConnectionsPerHost)
             return SenderWorkers(bus: r.bus, claims: r.hot, buckets: r.buckets, routes: r.sendConfigInstances(services: HostServices(logger: r.logger)),
                                  books: r.ledger, tenants: r.tenants, announcer: tenants, events: r.events,
                                  client: CurlHTTPClient(settings: http, policy: hostConfig.outbound),

@@ -42,19 +42,21 @@ package struct DeadLetterService: Sendable {
             let batchID = letter.job.batchID
             let standing = try await ledger.statuses(batchID: batchID, positions: letter.job.recipients.map(\.position))
             let plan = letter.plan(standing: standing)
-            guard case .redrive(let positions) = plan else {
+            guard case .redrive(var positions) = plan else {
                 if plan == .notHere { notHere += 1 } else { kept += 1 }
                 continue
             }
             if !positions.isEmpty {
                 if !(try await delivery.isTrusted(batchID)) { try await HotStateRebuild(ledger: ledger, delivery: delivery).rebuild(batchID: batchID) }
-                let outcomes = try await delivery.outcomes(batchID: batchID, positions: positions)
-                let failed = outcomes.filter { if case .failed? = $0 { true } else { false } }.count
                 // The rows first: a rebuild of the batch's state between the two (Redis restarted, stuck-batch
                 // recovery) then finds them waiting, not failed, and puts back no outcome that would make the
                 // re-driven job skip them; and the batch is processing again before its outcomes are forgotten.
-                try await ledger.redrive(batchID: batchID, positions: positions)
+                // Only the rows it requeued: one a retry took meanwhile keeps its outcome.
+                positions = try await ledger.redrive(batchID: batchID, positions: positions)
+                let outcomes = try await delivery.outcomes(batchID: batchID, positions: positions)
+                let failed = outcomes.filter { if case .failed? = $0 { true } else { false } }.count
                 try await delivery.forget(batchID: batchID, positions: positions, failedDelta: failed)
+                if let pause = try await ledger.standing(batchID: batchID)?.pause { try await delivery.rewritePause(batchID, pause) }
                 // The tenant's work is announced and its consumer made before its job is published.
                 try await tenants.announce(userID: letter.job.userID)
             }

@@ -198,6 +198,9 @@ public struct DeliveryState: Sendable {
         // In slices, pipelined: a retry of a million recipients is not one command that holds Redis for everyone.
         let commands = Self.slices(positions).map { ["HMGET", key] + $0.map(String.init) }
         let replies = try await redis.withConnection { redis in try redis.pipeline(commands) }
+        if let failure = replies.lazy.compactMap({ if case .error(let message) = $0 { message } else { nil } }).first {
+            throw RedisError(.reply, "reading outcomes: \(failure)")
+        }
         return replies.flatMap { $0.array.map { $0.string.flatMap(Outcome.init(encoded:)) } }
     }
 
@@ -375,16 +378,16 @@ public struct DeliveryState: Sendable {
     /// Whether a batch's pause flag says paused (its value `<version>:<0|1>`), in Lua over the claim's KEYS[9].
     static let pausedLua = "string.sub(redis.call('GET', KEYS[9]) or '', -2) == ':1'"
 
-    /// Lua that writes a pause flag's `value` to `key` unless the flag holds a later version already; the same
-    /// version written again renews its expiry (a pause longer than `cancelSeconds` stays a pause).
+    /// Lua that writes a pause flag's `value` to `key` unless the flag holds a later version already. One version is
+    /// one state, so writing the same version again only renews its expiry (a long pause stays a pause) or mends a
+    /// flag that disagrees with its rows.
     static func setPauseLua(key: String, value: String, seconds: String) -> String {
         """
         do
           local held = redis.call('GET', \(key))
           local newer = tonumber(string.match(\(value), '^(%d+)'))
           local older = held and tonumber(string.match(held, '^(%d+)')) or -1
-          if newer > older then redis.call('SET', \(key), \(value), 'EX', \(seconds))
-          elseif newer == older then redis.call('EXPIRE', \(key), \(seconds)) end
+          if newer >= older then redis.call('SET', \(key), \(value), 'EX', \(seconds)) end
         end
         """
     }

@@ -5,9 +5,9 @@
 ///
 /// A gate can be held (`held`): while a single message is on its way, no bulk request starts, so the
 /// message is not queued behind a fresh wave of them at the provider, in libcurl and on the machine's
-/// cores. Holds count as one while they follow each other with gaps shorter than `maxHoldMs`, and such a
-/// run holds the gate for at most `maxHoldMs`: a stream of single messages slows the bulk for a second,
-/// then no longer holds it until the stream has paused for a second.
+/// cores. Holds count as one run while they follow each other with gaps shorter than `maxHoldMs`; a run
+/// holds the gate for at most `maxHoldMs` and lasts at most twice that: under a steady stream of single
+/// messages the bulk is held at most half the time.
 actor RequestGate {
     private var available: Int
     private var waiters: [CheckedContinuation<Void, Never>] = []
@@ -78,8 +78,9 @@ actor RequestGate {
     private func hold() {
         holds += 1
         let now = ContinuousClock.now
-        // A hold during another, or soon after the last one, continues their run.
-        if heldSince != nil, holds > 1 || releasedAt.map({ now - $0 < maxHold }) ?? false { return }
+        // A hold during another, or soon after the last one, continues their run; a run that began two limits ago is
+        // over whatever came since: held at most one limit, then open at least one.
+        if let heldSince, now - heldSince < maxHold * 2, holds > 1 || releasedAt.map({ now - $0 < maxHold }) ?? false { return }
         let since = now
         heldSince = since
         let limit = maxHold

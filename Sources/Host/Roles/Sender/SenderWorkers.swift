@@ -30,6 +30,8 @@ public struct SenderWorkers: Service {
     /// libcurl for the same provider host) one waited 0.5–2 s to go out, most of its latency.
     let priorityClient: CurlHTTPClient
     let prioritySender: ChunkSender
+    /// The connections per provider host the single messages' client opens, beside the bulk's.
+    public static let priorityConnectionsPerHost = 4
     let providers: [String]
     let clock: any WallClock
     let settings: PipelineSettings
@@ -55,7 +57,7 @@ public struct SenderWorkers: Service {
         self.logger = logger.role("sender")
         sender = ChunkSender(client: client, policy: OutcomePolicy(settings: settings), gate: RequestGate(permits: 4 * maxConnectionsPerHost))
         self.priorityClient = priorityClient
-        prioritySender = ChunkSender(client: priorityClient, policy: OutcomePolicy(settings: settings), gate: RequestGate(permits: 4 * min(4, maxConnectionsPerHost)))
+        prioritySender = ChunkSender(client: priorityClient, policy: OutcomePolicy(settings: settings), gate: RequestGate(permits: 4 * min(Self.priorityConnectionsPerHost, maxConnectionsPerHost)))
     }
 
     public func run() async throws {

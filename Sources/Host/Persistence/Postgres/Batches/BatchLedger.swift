@@ -29,7 +29,7 @@ public struct BatchLedger: Sendable {
         return try await database.withConnection { db in
             try db.query("""
                 UPDATE batches SET status = \(BatchStatus.processing.sql), started_at = coalesce(started_at, now()), progressed_at = now(), updated_at = now()
-                WHERE id = ANY($1::uuid[]) AND status = \(BatchStatus.queued.sql) RETURNING id
+                WHERE id = ANY($1::uuid[]) AND status = \(BatchStatus.queued.sql) AND paused_at IS NULL RETURNING id
                 """, [PostgresArray.literal(ids)])
         }.compactMap { $0[0] }
     }
@@ -120,7 +120,7 @@ public struct BatchLedger: Sendable {
                 let failed = try Recipients.failWaiting(db, batchID: batchID, reason: reason)
                 _ = try db.query("""
                     UPDATE batches SET status = \(BatchStatus.failed.sql), failure_reason = $2, failed_count = failed_count + $3,
-                           completed_at = now(), updated_at = now(), paused_at = NULL
+                           completed_at = now(), updated_at = now(), \(Batches.pauseEndsSQL)
                     WHERE id = $1 AND status IN \(BatchStatus.sqlList(BatchStatus.sending))
                     """, [batchID, reason, String(failed.count)])
                 return failed
@@ -189,14 +189,16 @@ public struct BatchLedger: Sendable {
     }
 
     /// Dead letters re-driven: their recipients wait again with fresh attempts, and a completed batch is processing again.
-    public func redrive(batchID: String, positions: [Int]) async throws {
-        _ = try await database.withConnection { db in
-            try db.transaction { () throws(PostgresError) in
-                try Recipients.requeueFailed(db, batchID: batchID, positions: positions)
+    /// The positions that were still failed and now wait: only their outcomes are to be forgotten and sent.
+    public func redrive(batchID: String, positions: [Int]) async throws -> [Int] {
+        try await database.withConnection { db in
+            try db.transaction { () throws(PostgresError) -> [Int] in
+                let requeued = try Recipients.requeueFailed(db, batchID: batchID, positions: positions)
                 _ = try db.query("""
                     UPDATE batches SET status = \(BatchStatus.processing.sql), completed_at = NULL, progressed_at = now(), updated_at = now()
                     WHERE id = $1 AND status = \(BatchStatus.completed.sql)
                     """, [batchID])
+                return requeued
             }
         }
     }
@@ -289,7 +291,7 @@ public struct BatchLedger: Sendable {
     public func complete(batchID: String) async throws -> Bool {
         try await database.withConnection { db in
             try db.query("""
-                UPDATE batches SET status = \(BatchStatus.completed.sql), completed_at = now(), updated_at = now(), paused_at = NULL
+                UPDATE batches SET status = \(BatchStatus.completed.sql), completed_at = now(), updated_at = now(), \(Batches.pauseEndsSQL)
                 WHERE id = $1 AND status = \(BatchStatus.processing.sql) AND NOT \(Recipients.waitingExistsSQL)
                 RETURNING id
                 """, [batchID])

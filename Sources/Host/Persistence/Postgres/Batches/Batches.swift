@@ -107,10 +107,14 @@ public enum Batches {
             """, [id, scheduledAt])
     }
 
+    /// The assignments that end a batch's pause when the batch ends (completed, cancelled, failed): a change of its
+    /// pause like any other, so the flag the senders read follows (a redrive then sends it unpaused).
+    public static let pauseEndsSQL = "pause_version = pause_version + (paused_at IS NOT NULL)::integer, paused_at = NULL"
+
     /// → cancelled, counting the recipients the cancel stopped.
     public static func markCancelled(_ db: PostgresConnection, id: String, cancelledRecipients: Int) throws(PostgresError) {
         _ = try db.query("""
-            UPDATE batches SET status = \(BatchStatus.cancelled.sql), completed_at = now(), updated_at = now(), paused_at = NULL,
+            UPDATE batches SET status = \(BatchStatus.cancelled.sql), completed_at = now(), updated_at = now(), \(pauseEndsSQL),
                    cancelled_count = cancelled_count + $2::integer
             WHERE id = $1
             """, [id, String(cancelledRecipients)])
