@@ -199,40 +199,36 @@ struct BatchPages {
     }
 
     @Sendable func cancel(_ request: Request, context: WebContext) async throws -> Response {
-        try await control("cancel", request, context: context)
+        try await control("/cancel", request, context: context)
     }
 
     @Sendable func pause(_ request: Request, context: WebContext) async throws -> Response {
-        try await control("pause", request, context: context)
+        try await control("/pause", request, context: context)
     }
 
     @Sendable func resume(_ request: Request, context: WebContext) async throws -> Response {
-        try await control("resume", request, context: context)
+        try await control("/resume", request, context: context)
     }
 
     /// A draft deleted: back to the list.
     @Sendable func delete(_ request: Request, context: WebContext) async throws -> Response {
-        let id = try batchID(context)
-        let answer = try await api.call(.delete, "/api/batches/\(id)", context: context)
-        guard answer.ok else { return try await batchPage(request, context: context, error: answer.problem, status: answer.status) }
-        return PageRenderer.redirect("/batches")
+        try await control("", request, context: context, method: .delete, then: "/batches")
     }
 
     /// Those that failed for want of attempts, as the API's default; every failed one with the form's `all`.
     @Sendable func retryFailed(_ request: Request, context: WebContext) async throws -> Response {
-        let id = try batchID(context)
         let body: JSONValue? = context.form.text("all") == "true" ? .object(["all": .bool(true)]) : nil
-        let answer = try await api.call(.post, "/api/batches/\(id)/retry-failed", json: body, context: context)
-        guard answer.ok else { return try await batchPage(request, context: context, error: answer.problem, status: answer.status) }
-        return PageRenderer.redirect("/batches/\(id)")
+        return try await control("/retry-failed", request, context: context, json: body)
     }
 
-    /// One of the batch's controls (`POST /api/batches/{id}/<action>`), then the batch's page again.
-    private func control(_ action: String, _ request: Request, context: WebContext) async throws -> Response {
+    /// One of the batch's controls (`POST /api/batches/{id}<action>`), then the batch's page again (or `then`); the
+    /// page with the API's refusal when it refused.
+    private func control(_ action: String, _ request: Request, context: WebContext, method: HTTPRequest.Method = .post,
+                         json: JSONValue? = nil, then: String? = nil) async throws -> Response {
         let id = try batchID(context)
-        let answer = try await api.call(.post, "/api/batches/\(id)/\(action)", context: context)
+        let answer = try await api.call(method, "/api/batches/\(id)\(action)", json: json, context: context)
         guard answer.ok else { return try await batchPage(request, context: context, error: answer.problem, status: answer.status) }
-        return PageRenderer.redirect("/batches/\(id)")
+        return PageRenderer.redirect(then ?? "/batches/\(id)")
     }
 
     @Sendable func recipient(_ request: Request, context: WebContext) async throws -> Response {
