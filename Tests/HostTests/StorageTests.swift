@@ -189,7 +189,7 @@ struct StorageTests {
                 }
             })
             // Queued in this order: each waiter is in the line before the next one comes.
-            try await Task.sleep(for: .milliseconds(50))
+            while pool.waiting < waiting.count { try await Task.sleep(for: .milliseconds(1)) }
         }
         release.yield()
         try await holder.value

@@ -35,6 +35,9 @@ public final class ConnectionPool<Connection>: @unchecked Sendable {
         self.factory = factory
     }
 
+    /// Callers waiting for a connection now.
+    public var waiting: Int { lock.withLock { waiters.count } }
+
     /// Runs `body` with a connection on a pool thread.
     public func withConnection<T: Sendable>(_ body: @escaping @Sendable (Connection) throws -> T) async throws -> T {
         try await withLease { lease in try await lease.run(body) }
