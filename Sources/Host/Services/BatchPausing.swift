@@ -39,13 +39,7 @@ extension BatchService {
 
     /// Writes the flag; after a pause, waits for the recipients claimed before it to be recorded.
     private func tell(_ id: String, _ pause: DeliveryState.Pause) async throws {
-        let clock = SystemClock()
-        let start = clock.nowMilliseconds
-        var held = try await delivery.pause(id, pause, nowMs: start)
-        guard pause.paused else { return }
-        while held > 0, clock.nowMilliseconds - start < Self.inFlightWaitMs {
-            try await Task.sleep(for: .milliseconds(50))
-            held = try await delivery.claimed(id, nowMs: clock.nowMilliseconds)
-        }
+        // A resume has nothing to wait for.
+        try await afterClaimsReturn(id) { try await delivery.pause(id, pause, nowMs: $0) * (pause.paused ? 1 : 0) }
     }
 }

@@ -171,9 +171,15 @@ package struct BatchService: Sendable {
 
     /// Sets the batch's cancel flag, then waits for the recipients claimed before it to be recorded.
     private func settle(cancelOf id: String) async throws {
+        try await afterClaimsReturn(id) { try await delivery.cancel(id, nowMs: $0) }
+    }
+
+    /// Sets a flag every claim reads (`flag` returns how many recipients were claimed when it was set), then waits
+    /// up to `inFlightWaitMs` for those claims to be recorded: a cancel's and a pause's answer.
+    func afterClaimsReturn(_ id: String, flag: (Int64) async throws -> Int) async throws {
         let clock = SystemClock()
         let start = clock.nowMilliseconds
-        var held = try await delivery.cancel(id, nowMs: start)
+        var held = try await flag(start)
         while held > 0, clock.nowMilliseconds - start < Self.inFlightWaitMs {
             try await Task.sleep(for: .milliseconds(50))
             held = try await delivery.claimed(id, nowMs: clock.nowMilliseconds)
