@@ -87,7 +87,7 @@ struct EventWriterTests {
         // memory back within the bound, so it spills between arrivals, not only at the end.
         for part in stride(from: 0, to: 100, by: 10) {
             away.record(Array(Self.events(batch: batch, count: 100)[part..<part + 10]))
-            try await eventually("the writer's memory within its 20 events", timeout: .seconds(10), interval: .milliseconds(10)) {
+            try await eventually("the writer's memory within its 20 events", timeout: .seconds(30), interval: .milliseconds(10)) {
                 away.bufferedEvents <= 20
             }
         }

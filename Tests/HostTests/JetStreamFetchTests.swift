@@ -39,7 +39,7 @@ struct JetStreamFetchTests {
         let taken = first.count + (try rebound.fetchAvailable(batch: 10)).count
         #expect(taken == 5)
         for message in first { try message.ack() }
-        try await eventually("every job acknowledged", timeout: .seconds(10)) {
+        try await eventually("every job acknowledged", timeout: .seconds(30)) {
             let backlog = try scratch.jetStream.backlog(stream: scratch.name, consumer: "lane")
             return backlog?.pending == 0 && backlog?.unacked == 0
         }
@@ -62,13 +62,13 @@ struct JetStreamFetchTests {
         for message in three { try message.nak(delayMs: 0) }
         for message in rest { try message.ack() }
         var again: [ReceivedMessage] = []
-        try await eventually("the handed-back jobs delivered again", timeout: .seconds(10)) {
+        try await eventually("the handed-back jobs delivered again", timeout: .seconds(30)) {
             again += try consumer.fetchAvailable(batch: 10)
             return again.count >= 3
         }
         #expect(again.count == 3 && again.allSatisfy { $0.deliveries == 2 })
         for message in again { try message.ack() }
-        try await eventually("every job acknowledged", timeout: .seconds(10)) {
+        try await eventually("every job acknowledged", timeout: .seconds(30)) {
             let backlog = try scratch.jetStream.backlog(stream: scratch.name, consumer: "lane")
             return backlog?.pending == 0 && backlog?.unacked == 0
         }

@@ -338,7 +338,7 @@ struct PipelineTests {
         let final = Self.section(try await sandbox.stats(), "resend")
         #expect((final["messages_accepted"] ?? 0) < count / 2, "the cancel stopped the batch in the middle")
         // The answers to the requests on the wire are recorded (the rows), and counted (the counters, synced every 200 ms).
-        try await eventually("the counters synced", timeout: .seconds(10)) {
+        try await eventually("the counters synced", timeout: .seconds(30)) {
             PipelineHarness.counts(try await harness.detail(batch))["sent"] == (try harness.rowsByStatus(batch))["sent"]
         }
         let detail = try await harness.detail(batch)

@@ -50,7 +50,7 @@ extension PipelineTests {
         let answer = await Self.post("\(base)/\(configB)", try Self.resendHeaders(bodyB, id: "msg_b_\(UUID().uuidString)", at: now), bodyB)
         #expect(answer.status == 200, "\(answer.status) \(answer.body)")
         let posted = Date()
-        try await eventually(timeout: .seconds(10)) { try harness.rowsByStatus(batchB) == ["delivered": 1] }
+        try await eventually(timeout: .seconds(30)) { try harness.rowsByStatus(batchB) == ["delivered": 1] }
         let took = Date().timeIntervalSince(posted)
         #expect(took < 2, "tenant B's event applied \(String(format: "%.2f", took)) s after it was stored")
 
@@ -106,7 +106,7 @@ extension PipelineTests {
         try await WebhookDeadLetters(database: database).keep([WebhookDeadLetter(envelope: envelope, bytes: envelope.encoded(), deliveries: 5, reasons: ["refused"])])
         let redrive = try harness.cli(["webhooks", "redrive", "--send-config", configB])
         #expect(redrive.status == 0 && redrive.output.contains("re-drove 1 dead-lettered webhooks"), "\(redrive)")
-        try await eventually(timeout: .seconds(10)) { try harness.rowsByStatus(batchB) == ["bounced": 1] }
+        try await eventually(timeout: .seconds(30)) { try harness.rowsByStatus(batchB) == ["bounced": 1] }
         #expect(try harness.query("SELECT count(*) FROM webhook_dead_letters WHERE send_config_id = $1", [configB]).first?[0] == "0")
         try await threads.shutdownGracefully()
     }
