@@ -35,13 +35,13 @@ package struct BatchService: Sendable {
     package struct Draft: Sendable {
         package var name: String
         package var sendConfigID: String
-        package var payload: JSONFields
+        package var content: MessageContent
         package var scheduledAt: String?
 
-        package init(name: String, sendConfigID: String, payload: JSONFields, scheduledAt: String?) {
+        package init(name: String, sendConfigID: String, content: MessageContent, scheduledAt: String?) {
             self.name = name
             self.sendConfigID = sendConfigID
-            self.payload = payload
+            self.content = content
             self.scheduledAt = scheduledAt
         }
     }
@@ -55,9 +55,9 @@ package struct BatchService: Sendable {
             guard let config = try SendConfigs.find(db, userID: userID, id: draft.sendConfigID) else {
                 throw APIError.invalid("sendConfigId", "no send-config \(draft.sendConfigID) of yours exists")
             }
-            let payload = try BatchPayload.check(draft.payload, channel: config.channel, defaults: config.defaults)
-            let id = try Batches.insert(db, userID: userID, name: draft.name, sendConfigID: draft.sendConfigID, payloadJSON: payload.compactText,
-                                        scheduledAt: draft.scheduledAt)
+            let content = try draft.content.resolve(db, userID: userID, channel: config.channel, defaults: config.defaults)
+            let id = try Batches.insert(db, userID: userID, name: draft.name, sendConfigID: draft.sendConfigID,
+                                        payloadJSON: content.payload.compactText, template: content.template, scheduledAt: draft.scheduledAt)
             try AuditLog.record(db, userID: userID, action: "batch.created", subject: "batch", id: id)
             if let idempotency, case .done(let earlier) = try IdempotencyService.claim(idempotency, db, userID: userID, resource: id) {
                 return RecipientService.Target(batchID: earlier, userID: userID, channel: config.channel, replay: true)

@@ -20,7 +20,7 @@ package struct MessageService: Sendable {
     let threads: NIOThreadPool
     let logger: Logger
 
-    package static let members: Set<String> = ["sendConfigId", "to", "payload", "variables"]
+    package static let members: Set<String> = Set(["sendConfigId", "to", "variables"]).union(MessageContent.members)
 
     package init(database: Database, delivery: DeliveryState, queue: APIJetStream, threads: NIOThreadPool, logger: Logger) {
         self.database = database
@@ -48,8 +48,7 @@ package struct MessageService: Sendable {
             throw APIError.invalid("sendConfigId", "must be the id of one of your send-configs")
         }
         let to = try fields.requiredString("to", maxLength: 320)
-        guard let payloadValue = fields.object["payload"], payloadValue != .null else { throw APIError.invalid("payload", "is required") }
-        let payloadFields = try JSONFields(payloadValue, path: "payload", allowed: BatchPayload.members)
+        let content = try MessageContent.parse(fields)
         let variables = JSONValue.object(try fields.objectValue("variables") ?? [:])
 
         let decision = try await database.transaction { db throws -> Decision in
@@ -62,7 +61,7 @@ package struct MessageService: Sendable {
             guard let config = try SendConfigs.find(db, userID: userID, id: configID) else {
                 throw APIError.invalid("sendConfigId", "no send-config \(configID) of yours exists")
             }
-            let payload = try BatchPayload.check(payloadFields, channel: config.channel, defaults: config.defaults)
+            let (payload, chosen) = try content.resolve(db, userID: userID, channel: config.channel, defaults: config.defaults)
             let address: String
             switch RecipientAddress.normalize(to, channel: config.channel) {
             case .success(let normalized): address = normalized
@@ -74,14 +73,15 @@ package struct MessageService: Sendable {
                 template = try BatchTemplate(payloadJSON: payload.compactText,
                                              defaultsJSON: JSONValue.object(config.defaults.mapValues { .string($0) }).compactText,
                                              channel: config.channel)
-            } catch let error as TemplateError { throw APIError.invalid("payload", error.description) }
+            } catch let error as TemplateError { throw APIError.invalid(chosen == nil ? "payload" : "templateId", error.description) }
             var recipient: ChunkJob.Recipient
             switch template.render(position: 0, address: address, variablesJSON: variables.compactText) {
             case .success(let rendered): recipient = rendered
             case .failure(let problem): throw APIError.invalid("variables", problem.description)
             }
             let suppressed = try Suppressions.contains(db, userID: userID, address: address)
-            try Messages.insert(db, id: id, userID: userID, sendConfigID: configID, payloadJSON: payload.compactText, suppressed: suppressed)
+            try Messages.insert(db, id: id, userID: userID, sendConfigID: configID, payloadJSON: payload.compactText, template: chosen,
+                                suppressed: suppressed)
             recipient.position = try Recipients.insertOne(db, batchID: id, address: address, variablesJSON: variables.compactText,
                                                           status: suppressed ? .suppressed : .queued)
             let answer = try Messages.recordAnswer(db, id: id)

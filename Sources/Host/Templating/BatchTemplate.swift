@@ -61,6 +61,14 @@ public struct BatchTemplate: Sendable {
         self.dataTemplates = dataTemplates
     }
 
+    /// The variables the fields read, sorted: what each recipient must carry. `address` is every recipient's own.
+    public var variables: [String] {
+        var names = compiled.reduce(into: Set<String>()) { $0.formUnion($1.variables) }
+        for (_, (_, used)) in dataTemplates { names.formUnion(used) }
+        names.remove("address")
+        return names.sorted()
+    }
+
     /// Whether every recipient gets the very same message (nothing to render).
     var isStatic: Bool { compiled.isEmpty && dataTemplates.isEmpty }
 

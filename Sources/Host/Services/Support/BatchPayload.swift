@@ -6,8 +6,9 @@ import ProviderModel
 package enum BatchPayload {
     package static let members: Set<String> = ["from", "replyTo", "subject", "html", "text", "headers", "tags", "data"]
 
-    /// The payload as it will be stored, or the first member at fault (`payload.subject`…).
-    package static func check(_ fields: JSONFields, channel: Channel, defaults: [String: String]) throws(APIError) -> JSONValue {
+    /// The payload as it will be stored, or the first member at fault (`payload.subject`…). `defaults` are the
+    /// send-config's; nil for a stored template, whose sender a send-config may supply when it is used.
+    package static func check(_ fields: JSONFields, channel: Channel, defaults: [String: String]?) throws(APIError) -> JSONValue {
         var stored: [String: JSONValue] = [:]
         for name in ["from", "replyTo"] {
             if let value = try fields.string(name, maxLength: 320) {
@@ -26,7 +27,7 @@ package enum BatchPayload {
         }
         switch channel {
         case .email:
-            guard stored["from"] != nil || defaults["from"] != nil else {
+            guard stored["from"] != nil || defaults?["from"] != nil || defaults == nil else {
                 throw APIError.invalid(fields.field("from"), "is required (the send-config has no default from-address)")
             }
             guard stored["subject"] != nil else { throw APIError.invalid(fields.field("subject"), "is required for email") }

@@ -8,7 +8,8 @@ public enum Batches {
     /// reading a batch of a million recipients counts nothing.
     static let batchJSON = """
         jsonb_build_object('id', b.id, 'name', b.name, 'sendConfigId', b.send_config_id, 'status', b.status,
-                           'payload', b.payload, 'scheduledAt', b.scheduled_at,
+                           'payload', b.payload, 'templateId', b.template_id, 'templateVersion', b.template_version,
+                           'scheduledAt', b.scheduled_at,
                            'counts', jsonb_build_object('recipients', b.recipient_count, 'duplicates', b.duplicate_count,
                                                         \(RecipientStatus.suppressed.sql), b.suppressed_count + b.late_suppressed_count,
                                                         \(RecipientStatus.pending.sql), \(pending), \(RecipientStatus.sent.sql), b.sent_count,
@@ -41,11 +42,11 @@ public enum Batches {
 
     /// A new draft; its id.
     public static func insert(_ db: PostgresConnection, userID: String, name: String, sendConfigID: String, payloadJSON: String,
-                              scheduledAt: String?) throws(PostgresError) -> String {
+                              template: (id: String, version: Int)?, scheduledAt: String?) throws(PostgresError) -> String {
         try db.query("""
-            INSERT INTO batches (user_id, send_config_id, name, payload, scheduled_at)
-            VALUES ($1, $2, $3, $4::jsonb, $5::timestamptz) RETURNING id
-            """, [userID, sendConfigID, name, payloadJSON, scheduledAt]).first?[0] ?? ""
+            INSERT INTO batches (user_id, send_config_id, name, payload, scheduled_at, template_id, template_version)
+            VALUES ($1, $2, $3, $4::jsonb, $5::timestamptz, $6::uuid, $7::integer) RETURNING id
+            """, [userID, sendConfigID, name, payloadJSON, scheduledAt, template?.id, template.map { String($0.version) }]).first?[0] ?? ""
     }
 
     /// The batch as JSON, with its recipients counted per status; nil when the user has none with this id.

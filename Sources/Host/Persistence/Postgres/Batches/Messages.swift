@@ -5,6 +5,7 @@ import Domain
 public enum Messages {
     static let messageJSON = """
         jsonb_build_object('id', b.id, 'sendConfigId', b.send_config_id, 'to', r.address, 'status', r.status,
+                           'templateId', b.template_id, 'templateVersion', b.template_version,
                            'providerMessageId', r.provider_message_id, 'attempts', r.attempts, 'lastError', r.last_error,
                            'createdAt', b.created_at, 'sentAt', r.sent_at, 'updatedAt', r.updated_at)
         """
@@ -12,14 +13,14 @@ public enum Messages {
     /// A new message with the id the caller chose (the one its idempotency key was claimed for), already
     /// processing (or completed, when its address is suppressed).
     public static func insert(_ db: PostgresConnection, id: String, userID: String, sendConfigID: String, payloadJSON: String,
-                              suppressed: Bool) throws(PostgresError) {
+                              template: (id: String, version: Int)?, suppressed: Bool) throws(PostgresError) {
         let status: BatchStatus = suppressed ? .completed : .processing
         _ = try db.query("""
             INSERT INTO batches (id, user_id, send_config_id, name, payload, kind, status, recipient_count, suppressed_count,
-                                 queued_at, started_at, expanded_at, progressed_at, completed_at)
+                                 queued_at, started_at, expanded_at, progressed_at, completed_at, template_id, template_version)
             VALUES ($1, $2, $3, 'message', $4::jsonb, 'message', $5, 1, $6::integer, now(), now(), now(), now(),
-                    CASE WHEN $5 = \(BatchStatus.completed.sql) THEN now() END)
-            """, [id, userID, sendConfigID, payloadJSON, status.rawValue, suppressed ? "1" : "0"])
+                    CASE WHEN $5 = \(BatchStatus.completed.sql) THEN now() END, $7::uuid, $8::integer)
+            """, [id, userID, sendConfigID, payloadJSON, status.rawValue, suppressed ? "1" : "0", template?.id, template.map { String($0.version) }])
     }
 
     /// Stores the message as it stands now as its first answer, and returns it.

@@ -15,7 +15,7 @@ struct BatchRoutes {
     let batches: BatchService
     let upload: RecipientUpload
 
-    static let members: Set<String> = ["name", "sendConfigId", "payload", "recipients", "scheduledAt"]
+    static let members: Set<String> = Set(["name", "sendConfigId", "recipients", "scheduledAt"]).union(MessageContent.members)
 
     func register(on group: RouterGroup<APIContext>) {
         group.post("batches", use: create)
@@ -42,8 +42,7 @@ struct BatchRoutes {
             throw APIError.invalid("sendConfigId", "must be the id of one of your send-configs")
         }
         let scheduledAt = try Self.timestamp(fields, "scheduledAt")
-        guard let payloadValue = fields.object["payload"], payloadValue != .null else { throw APIError.invalid("payload", "is required") }
-        let payloadFields = try JSONFields(payloadValue, path: "payload", allowed: BatchPayload.members)
+        let content = try MessageContent.parse(fields)
         if let recipients = fields.object["recipients"], recipients != .null {
             // An array here was named with escapes (`"recipient\u0073"`), so the scanner did not take it.
             guard case .array = recipients else { throw APIError.invalid("recipients", "must be an array") }
@@ -53,7 +52,7 @@ struct BatchRoutes {
         let checked = try await upload.checkJSON(body, shape: .member("recipients"), channel: channel)
         let idempotency = try Idempotency.key(request, route: "POST /api/batches", fingerprint: checked.fingerprint)
         let created = try await batches.create(userID: caller.userID,
-                                               BatchService.Draft(name: name, sendConfigID: configID, payload: payloadFields, scheduledAt: scheduledAt),
+                                               BatchService.Draft(name: name, sendConfigID: configID, content: content, scheduledAt: scheduledAt),
                                                recipients: checked.spooled, idempotency: idempotency)
         return JSONResponse.make(.created, text: created.detail, replayed: created.replayed)
     }
