@@ -112,6 +112,38 @@ struct WebDashboardTests {
         }
     }
 
+    @Test("templates: made, saved as a new version, previewed with variables (escaped), picked for a batch that shows its version, deleted")
+    func templatePages() async throws {
+        let harness = try APIHarness()
+        try await Self.run(harness) { client in
+            let ann = try await Browser.registered(client, "ann@example.com")
+            let refused = try await ann.post("/templates", ["name": "bad", "channel": "email", "text": "no subject", "_csrf": try await ann.csrf("/templates")])
+            #expect(refused.status == 422 && refused.text.contains("payload.subject"), "\(refused.status) \(refused.text.prefix(400))")
+            #expect(refused.text.contains("no subject"), "the form keeps what was typed")
+            let created = try await ann.post("/templates", ["name": "welcome", "channel": "email", "subject": "Hi {{name}}",
+                                                            "html": "<p>Hello {{name}}</p>", "_csrf": try await ann.csrf("/templates")])
+            let location = try #require(created.headers[.location], "\(created.status) \(created.text.prefix(400))")
+            let id = location.replacingOccurrences(of: "/templates/", with: "")
+            let saved = try await ann.post(location, ["name": "welcome", "subject": "Welcome {{name}}", "text": "Hello", "_csrf": try await ann.csrf(location)])
+            #expect(saved.status == 303, "\(saved.status) \(saved.text.prefix(400))")
+            let page = try await ann.request(.get, location)
+            #expect(page.text.contains("id=\"template-version\">2<"), "the latest version shows: \(page.text.prefix(1500))")
+            #expect(try await ann.request(.get, location + "?version=1").text.contains("Hi {{name}}"), "version 1 stays readable")
+            let preview = try await ann.post(location + "/preview", ["version": "1", "variables": #"{"name":"<b>Ann</b>"}"#, "_csrf": try await ann.csrf(location)])
+            #expect(preview.status == 200 && preview.text.contains("Hi &lt;b&gt;Ann&lt;/b&gt;"), "\(preview.text.prefix(2000))")
+            let lacking = try await ann.post(location + "/preview", ["variables": "{}", "_csrf": try await ann.csrf(location)])
+            #expect(lacking.status == 422 && lacking.text.contains("name"), "\(lacking.status)")
+
+            let config = try await ann.sendConfig()
+            let batch = try await ann.post("/batches", ["name": "from a template", "sendConfigId": config, "templateId": id, "_csrf": try await ann.csrf("/batches")])
+            let batchPage = try #require(batch.headers[.location], "\(batch.status) \(batch.text.prefix(600))")
+            let shown = try await ann.request(.get, batchPage).text
+            #expect(shown.contains("/templates/\(id)?version=2"), "the batch shows the version it was made from: \(shown.prefix(3000))")
+            #expect(try await ann.post(location + "/delete", ["_csrf": try await ann.csrf(location)]).status == 303)
+            #expect(try await ann.request(.get, location).status == 404)
+        }
+    }
+
     @Test("the session cookie is HttpOnly, SameSite=Lax, scoped to / with a lifetime; behind a trusted TLS proxy both cookies are Secure and __Host-, and a bare-named one is not believed; signing out ends it")
     func cookieFlags() async throws {
         let harness = try APIHarness { $0.trustedProxies = [IPNetwork("127.0.0.0/8")!] }

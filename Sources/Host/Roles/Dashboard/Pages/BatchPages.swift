@@ -47,6 +47,7 @@ struct BatchPages {
         if let cursor = PageValues.id(request.uri.queryParameters.get("cursor")) { path += "&cursor=\(cursor)" }
         let batches = try await api.call(.get, path, context: context)
         let configs = try await api.call(.get, "/api/send-configs", context: context)
+        let templates = try await api.call(.get, "/api/templates?limit=100", context: context)
         let rows: [[String: Any]] = batches.data.map { batch in
             let counts = batch["counts"] ?? .null
             func count(_ status: RecipientStatus) -> Int { counts[status.rawValue]?.count ?? 0 }
@@ -60,8 +61,12 @@ struct BatchPages {
             ["id": config["id"]?.display ?? "", "name": config["name"]?.display ?? "", "provider": config["provider"]?.display ?? "",
              "selected": config["id"]?.display == values["sendConfigId"]]
         }
+        let templateOptions: [[String: Any]] = templates.data.map { template in
+            ["id": template["id"]?.display ?? "", "name": template["name"]?.display ?? "", "channel": template["channel"]?.display ?? "",
+             "version": template["version"]?.display ?? "", "selected": template["id"]?.display == values["templateId"]]
+        }
         var page: [String: Any] = ["title": "Batches", "section": "batches", "batches": rows, "configs": options, "hasConfigs": !options.isEmpty,
-                                   "values": values]
+                                   "templates": templateOptions, "values": values]
         if let next = batches.json["nextCursor"]?.stringValue { page["next"] = "/batches?cursor=\(next)" }
         if let error { page["error"] = error }
         return renderer.page("batches", page, context: context, status: error == nil ? .ok : .unprocessableContent)
@@ -73,12 +78,14 @@ struct BatchPages {
         for name in ["from", "subject", "html", "text"] {
             if let value = form[name], !value.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty { payload[name] = .string(value) }
         }
-        let body: JSONValue = .object(["name": .string(form.text("name") ?? ""), "sendConfigId": .string(form.text("sendConfigId") ?? ""),
-                                       "payload": .object(payload)])
-        let answer = try await api.call(.post, "/api/batches", json: body, context: context)
+        var body: [String: JSONValue] = ["name": .string(form.text("name") ?? ""), "sendConfigId": .string(form.text("sendConfigId") ?? "")]
+        // A stored template instead of the fields; both chosen is the API's 422, shown with the form as it was.
+        if let template = form.text("templateId") { body["templateId"] = .string(template) }
+        if form.text("templateId") == nil || !payload.isEmpty { body["payload"] = .object(payload) }
+        let answer = try await api.call(.post, "/api/batches", json: .object(body), context: context)
         guard answer.ok, let id = answer.json["id"]?.stringValue else {
             var values: [String: String] = [:]
-            for name in ["name", "sendConfigId", "from", "subject", "html", "text"] { values[name] = form[name] ?? "" }
+            for name in ["name", "sendConfigId", "templateId", "from", "subject", "html", "text"] { values[name] = form[name] ?? "" }
             return try await listPage(request, context: context, error: answer.problem, values: values)
         }
         return PageRenderer.redirect("/batches/\(id)")
@@ -90,7 +97,7 @@ struct BatchPages {
 
     private func batchPage(_ request: Request, context: WebContext, error: String? = nil, status: HTTPResponse.Status = .ok) async throws -> Response {
         let id = try batchID(context)
-        let batch = try await found(api.call(.get, "/api/batches/\(id)", context: context), "batch")
+        let batch = try await api.call(.get, "/api/batches/\(id)", context: context).found("batch")
         let config = try await api.call(.get, "/api/send-configs/\(batch["sendConfigId"]?.display ?? "")", context: context)
         let filter = request.uri.queryParameters.get("status").flatMap { Self.statuses.contains($0) ? $0 : nil }
         var path = "/api/batches/\(id)/recipients?limit=50"
@@ -116,6 +123,9 @@ struct BatchPages {
             "preview": try await preview(batch: batch, config: config.json, context: context),
         ]
         page.setShown("scheduledAt", batch["scheduledAt"]?.display)
+        if let template = batch["templateId"]?.stringValue, let version = batch["templateVersion"], version != .null {
+            page["template"] = ["id": template, "version": version.display]
+        }
         page.setShown("failureReason", batch["progress"]?["failureReason"]?.display)
         page.setShown("paused", batch["pausedAt"]?.display)
         if let next = recipients.json["nextCursor"]?.stringValue {
@@ -166,7 +176,7 @@ struct BatchPages {
     /// The batch as the API shows it, for the page's script to refresh the counters without a reload.
     @Sendable func live(_ request: Request, context: WebContext) async throws -> Response {
         let id = try batchID(context)
-        let batch = try await found(api.call(.get, "/api/batches/\(id)", context: context), "batch")
+        let batch = try await api.call(.get, "/api/batches/\(id)", context: context).found("batch")
         let object: JSONValue = .object(["status": batch["status"] ?? .null, "counters": .array(counters(batch).map { counter in
             .object(["name": .string(counter["name"] as? String ?? ""), "value": .number(Double(counter["value"] as? Int ?? 0)),
                      "percent": .string(counter["percent"] as? String ?? "0")])
@@ -236,7 +246,7 @@ struct BatchPages {
         guard let position = context.parameters.get("position").flatMap(Int.init), position > 0 else {
             throw WebRefusal.refused(.notFound, "There is no such recipient.")
         }
-        let events = try await found(api.call(.get, "/api/batches/\(id)/recipients/\(position)/events", context: context), "recipient")
+        let events = try await api.call(.get, "/api/batches/\(id)/recipients/\(position)/events", context: context).found("recipient")
         let rows: [[String: Any]] = (events["data"]?.arrayValue ?? []).map { event in
             var details: [String] = []
             for name in ["reason", "bounceClass", "code", "url", "providerMessageId"] {
@@ -256,11 +266,4 @@ struct BatchPages {
     }
 
     /// The answer's JSON; a 404 (another user's, or no such thing) is the page's 404, anything else its error.
-    private func found(_ answer: SignedInAPI.Answer, _ what: String) throws -> JSONValue {
-        guard answer.ok else {
-            if answer.status == .notFound { throw WebRefusal.refused(.notFound, "There is no such \(what).") }
-            throw WebRefusal.refused(answer.status, answer.problem)
-        }
-        return answer.json
-    }
 }

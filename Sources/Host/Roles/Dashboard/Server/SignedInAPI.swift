@@ -24,6 +24,15 @@ struct SignedInAPI: Sendable {
             return "\(field): \(message)"
         }
         var data: [JSONValue] { json["data"]?.arrayValue ?? [] }
+
+        /// The object answered, or the page's refusal: "There is no such `what`" for a 404, the API's reason otherwise.
+        func found(_ what: String) throws -> JSONValue {
+            guard ok else {
+                if status == .notFound { throw WebRefusal.refused(.notFound, "There is no such \(what).") }
+                throw WebRefusal.refused(status, problem)
+            }
+            return json
+        }
     }
 
     func call(_ method: HTTPRequest.Method, _ path: String, json: JSONValue? = nil, context: WebContext) async throws -> Answer {

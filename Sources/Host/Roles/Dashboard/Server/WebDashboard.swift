@@ -56,6 +56,7 @@ public struct WebDashboard: Service {
         AnalyticsPage(renderer: renderer, api: api).register(on: router)
         APIKeyPages(renderer: renderer, api: api).register(on: router)
         SuppressionPages(renderer: renderer, api: api).register(on: router)
+        TemplatePages(renderer: renderer, api: api).register(on: router)
         QueuePage(renderer: renderer, api: api).register(on: router)
         return router
     }
