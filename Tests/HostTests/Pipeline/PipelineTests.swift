@@ -141,6 +141,38 @@ struct PipelineTests {
         #expect(row?[1]?.contains("nickname") == true)
     }
 
+    @Test("a batch made from a stored template sends the version it names, rendered per recipient, though the template changed since; a message too")
+    func storedTemplateSent() async throws {
+        let receiver = try TestHTTPServer()
+        let harness = try PipelineHarness().started()
+        defer { harness.finish() }
+        let config = try await harness.sendConfig("custom-webhook", sandbox: "", url: receiver.url("/record"))
+        let template = try await harness.call("POST", "/api/templates", json: ["name": "greeting", "channel": "webhook",
+                                                                               "payload": ["data": ["greeting": "v1 Hi {{name}}"]]])["id"] as! String
+        let pinned = try await harness.call("POST", "/api/batches", json: ["name": "pinned", "sendConfigId": config, "templateId": template])["id"] as! String
+        try await harness.call("POST", "/api/batches/\(pinned)/recipients", csv: "address,name\na,Ada\nb,Grace\n")
+        try await harness.call("PUT", "/api/templates/\(template)", json: ["payload": ["data": ["greeting": "v2 Hello {{name}}"]]])
+        let latest = try await harness.call("POST", "/api/batches", json: ["name": "latest", "sendConfigId": config, "templateId": template])["id"] as! String
+        try await harness.call("POST", "/api/batches/\(latest)/recipients", csv: "address,name\nc,Lin\n")
+        let older = try await harness.call("POST", "/api/batches", json: ["name": "older", "sendConfigId": config, "templateId": template,
+                                                                          "templateVersion": 1])["id"] as! String
+        try await harness.call("POST", "/api/batches/\(older)/recipients", csv: "address,name\nd,Dee\n")
+        for batch in [pinned, latest, older] {
+            try await harness.call("POST", "/api/batches/\(batch)/send")
+            try await harness.wait(batch)
+        }
+        try await harness.call("POST", "/api/messages", json: ["sendConfigId": config, "to": "e", "templateId": template, "variables": ["name": "Eve"]])
+        try await eventually("the message delivered") { try await APIHarnessFree.get(receiver.url("/recorded")).count >= 5 }
+        let recorded = try await APIHarnessFree.get(receiver.url("/recorded"))
+        let greetings = recorded.compactMap { body -> String? in
+            guard let object = try? JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: Any] else { return nil }
+            return object["greeting"] as? String
+        }
+        #expect(greetings.sorted() == ["v1 Hi Ada", "v1 Hi Dee", "v1 Hi Grace", "v2 Hello Eve", "v2 Hello Lin"], "\(greetings)")
+        let versions = try harness.query("SELECT name, template_version FROM batches WHERE template_id = $1 ORDER BY name", [template])
+        #expect(versions.map { [$0[0], $0[1]] } == [["latest", "2"], ["message", "2"], ["older", "1"], ["pinned", "1"]], "\(versions)")
+    }
+
     /// Ack wait and claim hold for the tests that kill a sender: what a dead worker costs before its jobs are sent again.
     static let quickRecovery = "ack_wait_ms = 5000\nclaim_hold_ms = 10000"
 
