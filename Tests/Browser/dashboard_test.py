@@ -229,6 +229,44 @@ def main():
         driver.find_element(By.ID, "cancel").click()
         wait(lambda d: text("batch-status") == "cancelled", what="the later batch cancelled")
 
+        # 7c. A stored template: made, saved as version 2, previewed; a batch made from it shows the version and renders it; the draft deleted.
+        driver.find_element(By.LINK_TEXT, "Templates").click()
+        field("template-name", "Welcome")
+        Select(driver.find_element(By.ID, "template-channel")).select_by_visible_text("email")
+        field("template-subject", "Welcome, {{name}}")
+        field("template-text", "Hello {{name}}.")
+        driver.find_element(By.ID, "create-template").click()
+        wait(lambda d: "/templates/" in d.current_url and d.find_elements(By.ID, "save-version"), what="the new template's page")
+        template_url = driver.current_url
+        assert text("template-version") == "1" and text("template-variables") == "name", f"template: {text('template-version')} {text('template-variables')}"
+        driver.find_element(By.ID, "edit-subject").clear()
+        field("edit-subject", "Welcome aboard, {{name}}")
+        driver.find_element(By.ID, "save-version").click()
+        wait(lambda d: d.find_elements(By.ID, "template-version") and text("template-version") == "2", what="version 2 saved")
+        field("preview-variables", '{"name": "Ada"}')
+        driver.find_element(By.ID, "preview-template").click()
+        wait(lambda d: "Welcome aboard, Ada" in d.find_element(By.ID, "preview-result").text, what="the template's preview")
+        shot("template")
+        driver.find_element(By.LINK_TEXT, "Batches").click()
+        field("batch-name", "From a template")
+        Select(driver.find_element(By.ID, "batch-config")).select_by_visible_text("Resend (sandbox) (resend)")
+        Select(driver.find_element(By.ID, "batch-template")).select_by_visible_text("Welcome (email, version 2)")
+        driver.find_element(By.ID, "create-batch").click()
+        wait(lambda d: "/batches/" in d.current_url and d.find_elements(By.ID, "batch-template-link"), what="the batch made from the template")
+        assert "version 2" in text("batch-template-link"), text("batch-template-link")
+        templated_path = os.path.join(args.work, "templated.csv")
+        with open(templated_path, "w") as out:
+            out.write("email,name\ngrace@example.com,Grace\n")
+        driver.find_element(By.ID, "csv").send_keys(templated_path)
+        driver.find_element(By.ID, "upload-button").click()
+        wait(lambda d: d.find_elements(By.CLASS_NAME, "preview-subject") and text("count-recipients") == "1", what="the templated batch's preview")
+        subjects = [e.text for e in driver.find_elements(By.CLASS_NAME, "preview-subject")]
+        assert subjects == ["Welcome aboard, Grace"], f"templated preview {subjects}"
+        driver.find_element(By.ID, "delete").click()
+        wait(lambda d: d.current_url.endswith("/batches"), what="the draft deleted")
+        driver.get(template_url + "?version=1")
+        assert text("template-version") == "1" and "Welcome, {{name}}" in driver.find_element(By.TAG_NAME, "main").text, "version 1 kept"
+
         # 8. At 360 px wide the batch page fits: nothing scrolls sideways but tables inside their own box.
         driver.set_window_size(360, 800)
         driver.get(batch_url)
