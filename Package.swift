@@ -92,7 +92,7 @@ let package = Package(
         ),
         // What the platform is, with no server in it: statuses and their rules, jobs, dead letters, webhook
         // envelopes, analytics events.
-        .target(name: "Domain", dependencies: ["HostCore", "ProviderModel"], path: "Sources/Host/Domain"),
+        .target(name: "Domain", dependencies: ["HostCore", "ProviderModel", "ProviderCrypto"], path: "Sources/Host/Domain"),
         // A batch's template rendered per recipient.
         .target(name: "Templating", dependencies: ["Domain", "ProviderModel", .product(name: "Mustache", package: "swift-mustache")],
                 path: "Sources/Host/Templating"),

@@ -7,14 +7,17 @@ Started by scripts/browser-test, which runs `batchsender serve` with the dashboa
 the sandbox once the page has shown the send-config's webhook URL, so that delivery events come back.
 """
 import argparse
+import json
 import os
 import subprocess
 import sys
 import time
+import urllib.request
 import uuid
 
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
+from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
@@ -50,7 +53,10 @@ def main():
         print(f"browser-test: {step[0]:02d} {name} ({path})", flush=True)
 
     def wait(condition, seconds=30, what="the page"):
-        return WebDriverWait(driver, seconds, poll_frequency=0.2).until(lambda d: condition(d), message=f"waiting for {what}")
+        # A page being replaced by the next (after a form's POST) makes elements found a moment before stale or gone:
+        # asked again at the next poll.
+        return WebDriverWait(driver, seconds, poll_frequency=0.2, ignored_exceptions=[StaleElementReferenceException, NoSuchElementException]) \
+            .until(lambda d: condition(d), message=f"waiting for {what}")
 
     def field(element_id, text):
         element = driver.find_element(By.ID, element_id)
@@ -196,6 +202,26 @@ def main():
         assert len(chart.find_elements(By.TAG_NAME, "path")) >= 1, "the chart has no line"
         assert "Delivered" in chart.text, "the chart's lines are not labelled"
         shot("analytics")
+
+        # 7a. One-click unsubscribe: a recipient opens the link its email carried (no session: a private window), is
+        # asked, confirms; the address is on the sender's suppressions page, from the source unsubscribe.
+        with urllib.request.urlopen(f"http://127.0.0.1:{args.sandbox_port}/sandbox/unsubscribe-links?provider=resend") as answer:
+            links = json.load(answer)["links"]
+        assert len(links) >= 10, f"the sandbox kept {len(links)} unsubscribe links"
+        link = links[3]
+        cookies = driver.get_cookies()
+        driver.delete_all_cookies()
+        driver.get(link["url"])
+        assert link["to"] in driver.find_element(By.TAG_NAME, "main").text, "the page names the address"
+        shot("unsubscribe-confirm")
+        driver.find_element(By.ID, "unsubscribe").click()
+        wait(lambda d: d.find_elements(By.ID, "unsubscribed"), what="the unsubscribed page")
+        driver.get(web + "/login")
+        for cookie in cookies:
+            driver.add_cookie(cookie)
+        driver.get(web + "/suppressions")
+        row = driver.find_element(By.XPATH, f"//td[text()='{link['to']}']/ancestor::tr")
+        assert "unsubscribe" in row.text, f"suppressions: {row.text}"
 
         # 7b. A batch scheduled for later: paused and resumed from its page, listed on the queue page, then cancelled.
         driver.find_element(By.LINK_TEXT, "Batches").click()

@@ -1,3 +1,4 @@
+import Domain
 import Background
 import Discoverer
 import Foundation
@@ -68,6 +69,7 @@ public struct HostProcess {
         configuration.providers = registry.plugins.mapValues(\.descriptor)
         configuration.plugins = registry.plugins
         configuration.webhookBaseURL = hostConfig.webhooks.publicURL
+        configuration.unsubscribe = hostConfig.unsubscribe
         // One fetch service (one cache) for the plugins' certificates and the receiver's subscription confirmations.
         let fetcher = DocumentFetcher(policy: hostConfig.fetch, http: hostConfig.http, outbound: hostConfig.outbound)
         let pluginServices = HostServices(logger: logger, fetcher: fetcher)
@@ -136,7 +138,10 @@ public struct HostProcess {
             case .receiver:
                 services.append(try receiver(resources!, hostConfig: hostConfig, environment: environment, services: pluginServices, fetcher: fetcher))
             default:
-                services.append(pipelineRole(role, resources!, hostConfig: hostConfig, services: pluginServices))
+                let unsubscribe = hostConfig.unsubscribe.enabled
+                    ? UnsubscribeLinks(baseURL: hostConfig.unsubscribe.baseURL, mailto: hostConfig.unsubscribe.mailto, masterKey: environment.masterKey)
+                    : nil
+                services.append(pipelineRole(role, resources!, hostConfig: hostConfig, services: pluginServices, unsubscribe: unsubscribe))
             }
         }
         if let opsPort = options.opsPort {
@@ -159,7 +164,8 @@ public struct HostProcess {
     }
 
     /// A delivery role, given only what it uses.
-    func pipelineRole(_ role: Role, _ r: ProcessResources, hostConfig: HostConfig, services: HostServices) -> any Service {
+    func pipelineRole(_ role: Role, _ r: ProcessResources, hostConfig: HostConfig, services: HostServices,
+                      unsubscribe: UnsubscribeLinks?) -> any Service {
         let settings = r.settings
         let tenants = TenantQueues(registry: r.tenants, bus: r.bus, ackWaitMs: settings.ackWaitMs, clock: clock)
         switch role {
@@ -182,7 +188,9 @@ public struct HostProcess {
                                  client: CurlHTTPClient(settings: http, policy: hostConfig.outbound),
                                  priorityClient: CurlHTTPClient(settings: priorityHTTP, policy: hostConfig.outbound),
                                  maxConnectionsPerHost: http.maxConnectionsPerHost,
-                                 providers: r.plugins.ids, clock: clock, settings: settings, logger: r.logger)
+                                 providers: r.plugins.ids, clock: clock, settings: settings,
+                                 unsubscribe: unsubscribe,
+                                 logger: r.logger)
         case .background:
             let repair = HotStateRepairs(delivery: r.hot, ledger: r.ledger, limits: LimitService(database: Database(pool: r.database, logger: r.logger),
                                                                                                   buckets: r.buckets), tenants: tenants)

@@ -14,6 +14,9 @@ public struct ChunkJob: Sendable, Equatable {
     /// How many times these recipients were re-driven from the dead letters (0 for a job of the expansion): what
     /// tells a later dead letter of the same recipients from an earlier one (`DeadLetter`'s message id).
     public var redriveRound = 0
+    /// Whether each recipient's email carries one-click unsubscribe headers (`UnsubscribeLinks`): every bulk
+    /// email does; a single message unless its request opted out.
+    public var listUnsubscribe = false
 
     public struct Recipient: Sendable, Equatable {
         public var position: Int
@@ -50,8 +53,9 @@ public struct ChunkJob: Sendable, Equatable {
     /// The idempotency key a provider receives: the same for a recipient on every attempt and after any restart.
     public static func idempotencyKey(batchID: String, position: Int) -> String { "\(batchID)-\(position)" }
 
-    /// The message for one recipient, ready for the plugin.
-    public func message(for recipient: Recipient) -> OutboundMessage {
+    /// The message for one recipient, ready for the plugin, with its unsubscribe headers when the job asks for them,
+    /// `links` are configured, and the payload has no `List-Unsubscribe` of its own (a sender's own list management wins).
+    public func message(for recipient: Recipient, unsubscribe links: UnsubscribeLinks? = nil) -> OutboundMessage {
         var message = common
         let key = Self.idempotencyKey(batchID: batchID, position: recipient.position)
         message.id = key
@@ -61,6 +65,10 @@ public struct ChunkJob: Sendable, Equatable {
         if let html = recipient.html { message.html = html }
         if let text = recipient.text { message.text = text }
         if let payload = recipient.payload { message.payload = payload }
+        if listUnsubscribe, common.channel == .email, let links,
+           !common.headers.contains(where: { $0.name.lowercased() == UnsubscribeLinks.listUnsubscribe.lowercased() }) {
+            message.headers += links.headers(for: UnsubscribeLinks.Subscriber(userID: userID, sendConfigID: sendConfigID, address: recipient.address))
+        }
         return message
     }
 
@@ -71,6 +79,7 @@ public struct ChunkJob: Sendable, Equatable {
         writer.member("u", userID)
         writer.member("c", sendConfigID)
         if redriveRound > 0 { writer.member("g", number: Int64(redriveRound)) }
+        if listUnsubscribe { writer.member("l", number: 1) }
         writer.key("m")
         writer.beginObject()
         writer.member("channel", common.channel.rawValue)
@@ -141,6 +150,7 @@ public struct ChunkJob: Sendable, Equatable {
         guard !recipients.isEmpty else { throw ChunkJobError("a chunk job has at least one recipient") }
         self.init(batchID: batchID, userID: userID, sendConfigID: configID, common: common, recipients: recipients)
         if case .number(let round)? = value["g"], let round = Int(exactly: round), round > 0 { redriveRound = round }
+        listUnsubscribe = value["l"] == .number(1)
     }
 }
 

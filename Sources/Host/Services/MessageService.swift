@@ -20,7 +20,7 @@ package struct MessageService: Sendable {
     let threads: NIOThreadPool
     let logger: Logger
 
-    package static let members: Set<String> = Set(["sendConfigId", "to", "variables"]).union(MessageContent.members)
+    package static let members: Set<String> = Set(["sendConfigId", "to", "variables", "listUnsubscribe"]).union(MessageContent.members)
 
     package init(database: Database, delivery: DeliveryState, queue: APIJetStream, threads: NIOThreadPool, logger: Logger) {
         self.database = database
@@ -49,6 +49,8 @@ package struct MessageService: Sendable {
         }
         let to = try fields.requiredString("to", maxLength: 320)
         let content = try MessageContent.parse(fields)
+        // A transactional message (a receipt, a code) may leave out the one-click unsubscribe bulk email carries.
+        let listUnsubscribe = try fields.bool("listUnsubscribe") ?? true
         let variables = JSONValue.object(try fields.objectValue("variables") ?? [:])
 
         let decision = try await database.transaction { db throws -> Decision in
@@ -86,8 +88,9 @@ package struct MessageService: Sendable {
                                                           status: suppressed ? .suppressed : .queued)
             let answer = try Messages.recordAnswer(db, id: id)
             try AuditLog.record(db, userID: userID, action: "message.created", subject: "message", id: id)
-            let job = suppressed ? nil : ChunkJob(batchID: id, userID: userID, sendConfigID: configID, common: template.common,
+            var job = suppressed ? nil : ChunkJob(batchID: id, userID: userID, sendConfigID: configID, common: template.common,
                                                   recipients: [recipient])
+            job?.listUnsubscribe = listUnsubscribe
             return .created(answer: answer, job: job)
         }
         switch decision {

@@ -60,9 +60,10 @@ enum SESRequestBody {
             if message.html.isEmpty && message.text.isEmpty {
                 return SESRefusal("missing_required_field", "\(field) has neither html nor text")
             }
-        } else if !message.headers.isEmpty || !message.metadata.isEmpty {
-            // Template content takes headers only in recent API versions; refuse rather than drop them.
-            return SESRefusal("unsupported_field", "\(field): headers and metadata cannot go with an SES template")
+        } else if !message.metadata.isEmpty {
+            // Headers go in the template's `Headers` (SendEmail) or each entry's `ReplacementHeaders` (SendBulkEmail);
+            // metadata would be one more header, which a bulk entry shares with no one: refused rather than dropped.
+            return SESRefusal("unsupported_field", "\(field): metadata cannot go with an SES template")
         }
         for header in message.headers where !HTTPHeaderRules.isToken(header.name) || !HTTPHeaderRules.isSafeValue(header.value) {
             return SESRefusal("invalid_header", "\(field).headers[\(header.name.prefix(40))]: the name must be a token, the value free of CR, LF and NUL")
@@ -92,7 +93,7 @@ extension SESRequestBody {
         json.beginObject()
         if let template {
             json.key("Template")
-            templateObject(template.name, data: template.data, into: &json)
+            templateObject(template.name, data: template.data, headers: message.headers, into: &json)
         } else {
             json.key("Simple")
             json.beginObject()
@@ -138,6 +139,8 @@ extension SESRequestBody {
             json.beginObject()
             destination(message, into: &json)
             if !message.tags.isEmpty { json.member("ReplacementTags", pairs: message.tags, nameKey: "Name", valueKey: "Value") }
+            // Each entry's own headers (its one-click unsubscribe link, say): SES adds them to that email alone.
+            if !message.headers.isEmpty { json.member("ReplacementHeaders", pairs: message.headers, nameKey: "Name", valueKey: "Value") }
             json.key("ReplacementEmailContent")
             json.beginObject()
             json.key("ReplacementTemplate")
@@ -181,10 +184,11 @@ extension SESRequestBody {
         json.endObject()
     }
 
-    private static func templateObject(_ name: String, data: String, into json: inout JSONWriter) {
+    private static func templateObject(_ name: String, data: String, headers: [KeyValue] = [], into json: inout JSONWriter) {
         json.beginObject()
         json.member("TemplateName", name)
         json.member("TemplateData", data)
+        if !headers.isEmpty { json.member("Headers", pairs: headers, nameKey: "Name", valueKey: "Value") }
         json.endObject()
     }
 

@@ -28,6 +28,8 @@ struct MessageContent: Sendable, Equatable {
 struct Delivery: Sendable {
     var recipients: [String]
     var content: MessageContent
+    /// The one-click unsubscribe link the message carried (`OneClickUnsubscribe`), if any.
+    var unsubscribeURL: String? = nil
 }
 
 /// Counts deliveries as a recipient would: the same content reaching the same

@@ -18,6 +18,7 @@ final class SandboxState: Sendable {
     let stats = SandboxStats()
     let fates = FateLog()
     let arrivals = ArrivalLog()
+    let unsubscribeLinks = UnsubscribeLinkLog()
     let random: SandboxRandom
     let planner: EventPlanner
     let dispatcher: WebhookDispatcher
@@ -94,6 +95,7 @@ final class SandboxState: Sendable {
         stats.reset()
         fates.reset()
         arrivals.reset()
+        unsubscribeLinks.reset()
         random.reset()
         dispatcher.queue.removeAll()
         idempotency.values.forEach { $0.reset() }
@@ -137,7 +139,14 @@ final class SandboxState: Sendable {
         arrivals.record(provider, messages: accepted)
         let duplicate = duplicateKey.map { duplicates[provider]!.recordAccepted($0) } ?? false
         let repeated = self.deliveries[provider]!.record(deliveries)
+        var oneClick = 0
+        for delivery in deliveries {
+            guard let url = delivery.unsubscribeURL else { continue }
+            oneClick += delivery.recipients.count
+            unsubscribeLinks.record(provider, to: delivery.recipients, url: url)
+        }
         stats.update(provider) {
+            $0.oneClickUnsubscribe += oneClick
             $0.messagesAccepted += accepted
             if duplicate { $0.duplicateSends += accepted }
             $0.duplicateDeliveries += repeated

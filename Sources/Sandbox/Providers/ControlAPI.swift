@@ -28,6 +28,7 @@ struct ControlAPI: Sendable {
         router.get("/sandbox/keys") { _, _ in keys().response }
         router.get("/sandbox/fates") { request, _ in fates(request.uri.queryParameters.get("provider") ?? "").response }
         router.get("/sandbox/arrivals") { request, _ in arrivals(request.uri.queryParameters.get("provider") ?? "").response }
+        router.get("/sandbox/unsubscribe-links") { request, _ in unsubscribeLinks(request.uri.queryParameters.get("provider") ?? "").response }
         router.post("/sandbox/ses/subscribe") { _, _ in
             sendSubscriptionConfirmation()
             return Reply.json(202) { json in
@@ -70,6 +71,25 @@ struct ControlAPI: Sendable {
             for at in arrivals { json.number(at) }
             json.endArray()
             json.member("dropped", number: Int64(dropped))
+            json.endObject()
+        }
+    }
+
+    /// The first one-click unsubscribe links an email provider accepted, with their recipients, in arrival order.
+    func unsubscribeLinks(_ name: String) -> Reply {
+        guard let provider = SandboxProvider(rawValue: name), provider == .resend || provider == .ses else { return Self.badProvider("resend or ses") }
+        let links = state.unsubscribeLinks.links(provider)
+        return .json(200) { json in
+            json.beginObject()
+            json.key("links")
+            json.beginArray()
+            for link in links {
+                json.beginObject()
+                json.member("to", link.to)
+                json.member("url", link.url)
+                json.endObject()
+            }
+            json.endArray()
             json.endObject()
         }
     }

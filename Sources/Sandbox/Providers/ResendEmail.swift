@@ -37,8 +37,10 @@ struct ResendEmail: Sendable {
     var tags: [(name: String, value: String)]
     /// Subject and bodies (or the template and its variables): what each recipient reads.
     var content: MessageContent
+    /// Its one-click unsubscribe link, when its headers carry a valid one.
+    var unsubscribeURL: String?
 
-    var delivery: Delivery { Delivery(recipients: to + cc + bcc, content: content) }
+    var delivery: Delivery { Delivery(recipients: to + cc + bcc, content: content, unsubscribeURL: unsubscribeURL) }
 
     init(_ value: JSONValue) throws(ResendError) {
         guard case .object(let fields) = value else { throw .validation("The email must be a JSON object.") }
@@ -69,9 +71,15 @@ struct ResendEmail: Sendable {
         if !hasTemplate, fields["html"]?.stringValue == nil, fields["text"]?.stringValue == nil, fields["react"] == nil {
             throw .validation("Missing `html` or `text` field.")
         }
+        var unsubscribeURL: String?
         if let headers = fields["headers"], headers != .null {
             guard case .object(let members) = headers, members.values.allSatisfy({ $0.stringValue != nil }) else {
                 throw .validation("The `headers` field must be an object whose values are strings.")
+            }
+            switch OneClickUnsubscribe.check(members.map { ($0.key, $0.value.stringValue ?? "") }) {
+            case .absent: break
+            case .valid(let url): unsubscribeURL = url
+            case .invalid(let problem): throw .validation("The `headers` field: \(problem).")
             }
         }
         var tags: [(String, String)] = []
@@ -102,6 +110,7 @@ struct ResendEmail: Sendable {
         self.bcc = bcc
         self.subject = subject
         self.tags = tags
+        self.unsubscribeURL = unsubscribeURL
         content = MessageContent([subject, fields["html"]?.stringValue ?? "", fields["text"]?.stringValue ?? "",
                                   fields["template"]?.compactText ?? ""])
     }

@@ -66,6 +66,15 @@ struct SESAPI: ProviderAPI {
         }
     }
 
+    /// A bulk entry's headers as SES sends them: the template's, each replaced by the entry's of the same name.
+    private static func entryUnsubscribeURL(_ templateHeaders: [(name: String, value: String)], _ entry: JSONValue,
+                                            index: Int) throws(SESError) -> String? {
+        let field = "BulkEmailEntries[\(index)].ReplacementHeaders"
+        let replacements = try SESEmail.headers(entry["ReplacementHeaders"], field: field)
+        let replaced = Set(replacements.map { $0.name.lowercased() })
+        return try SESEmail.unsubscribeURL(templateHeaders.filter { !replaced.contains($0.name.lowercased()) } + replacements, field: field)
+    }
+
     private func refuse(_ error: SESError, _ requestId: String) -> Reply {
         state.stats.update(.ses) { $0.rejected += 1 }
         return error.reply(requestId: requestId)
@@ -80,6 +89,7 @@ struct SESAPI: ProviderAPI {
         guard present.count == 1 else { throw .badRequest("Content must contain exactly one of Simple, Raw or Template.") }
         var subject = ""
         let rendered: MessageContent
+        var headers: [(name: String, value: String)] = []
         switch present[0] {
         case "Simple":
             let simple = kinds["Simple"]!
@@ -89,6 +99,7 @@ struct SESAPI: ProviderAPI {
                 throw .badRequest("Content.Simple.Body needs Text.Data or Html.Data.")
             }
             rendered = MessageContent([subject, bodyPart["Text"]?["Data"]?.stringValue ?? "", bodyPart["Html"]?["Data"]?.stringValue ?? ""])
+            headers = try SESEmail.headers(simple["Headers"], field: "Content.Simple.Headers")
         case "Raw":
             guard let data = kinds["Raw"]?["Data"]?.stringValue else { throw .badRequest("Content.Raw.Data is required.") }
             if destination.to.isEmpty, destination.cc.isEmpty, destination.bcc.isEmpty {
@@ -99,10 +110,12 @@ struct SESAPI: ProviderAPI {
             let template = kinds["Template"]!
             try Self.checkTemplate(template, field: "Content.Template")
             rendered = MessageContent(["template", template.compactText])
+            headers = try SESEmail.headers(template["Headers"], field: "Content.Template.Headers")
         }
         let email = SESEmail(from: from, to: destination.to, cc: destination.cc, bcc: destination.bcc, subject: subject,
                              tags: try SESEmail.tags(value["EmailTags"], field: "EmailTags"),
-                             configurationSet: value["ConfigurationSetName"]?.stringValue, region: region, content: rendered)
+                             configurationSet: value["ConfigurationSetName"]?.stringValue, region: region, content: rendered,
+                             unsubscribeURL: try SESEmail.unsubscribeURL(headers, field: "Content headers"))
         let recipientCount = email.recipients.count
         guard recipientCount > 0 else { throw .badRequest("Destination must name at least one recipient.") }
         guard recipientCount <= SESEmail.maximumRecipients else {
@@ -141,13 +154,15 @@ struct SESAPI: ProviderAPI {
             throw .badRequest("BulkEmailEntries allows at most \(Self.maximumBulkEntries) entries; \(entries.count) were given.")
         }
         let defaultTags = try SESEmail.tags(value["DefaultEmailTags"], field: "DefaultEmailTags")
+        let templateHeaders = try SESEmail.headers(template["Headers"], field: "DefaultContent.Template.Headers")
         var emails: [SESEmail] = []
         for (index, entry) in entries.enumerated() {
             let destination = try SESEmail.destination(entry["Destination"], field: "BulkEmailEntries[\(index)].Destination")
             let email = SESEmail(from: from, to: destination.to, cc: destination.cc, bcc: destination.bcc, subject: "",
                                  tags: defaultTags + (try SESEmail.tags(entry["ReplacementTags"], field: "BulkEmailEntries[\(index)].ReplacementTags")),
                                  configurationSet: value["ConfigurationSetName"]?.stringValue, region: region,
-                                 content: MessageContent(["template", template.compactText, entry["ReplacementEmailContent"]?.compactText ?? ""]))
+                                 content: MessageContent(["template", template.compactText, entry["ReplacementEmailContent"]?.compactText ?? ""]),
+                                 unsubscribeURL: try Self.entryUnsubscribeURL(templateHeaders, entry, index: index))
             guard !email.recipients.isEmpty else { throw .badRequest("BulkEmailEntries[\(index)].Destination must name at least one recipient.") }
             guard email.recipients.count <= SESEmail.maximumRecipients else {
                 throw .badRequest("BulkEmailEntries[\(index)]: recipient count exceeds \(SESEmail.maximumRecipients).")

@@ -34,9 +34,34 @@ struct SESEmail: Sendable {
     var region: String
     /// Subject and bodies, the raw message, or the template and its data: what each recipient reads.
     var content: MessageContent
+    /// Its one-click unsubscribe link, when its headers carry a valid one.
+    var unsubscribeURL: String? = nil
 
     var recipients: [String] { to + cc + bcc }
-    var delivery: Delivery { Delivery(recipients: recipients, content: content) }
+    var delivery: Delivery { Delivery(recipients: recipients, content: content, unsubscribeURL: unsubscribeURL) }
+
+    /// A `[{Name, Value}]` header list (`Simple.Headers`, `Template.Headers`, `ReplacementHeaders`), checked.
+    static func headers(_ value: JSONValue?, field: String) throws(SESError) -> [(name: String, value: String)] {
+        guard let value, value != .null else { return [] }
+        guard let list = value.arrayValue else { throw .badRequest("\(field) must be a list of {Name, Value}.") }
+        var headers: [(name: String, value: String)] = []
+        for (index, item) in list.enumerated() {
+            guard let name = item["Name"]?.stringValue, !name.isEmpty, let text = item["Value"]?.stringValue else {
+                throw .badRequest("\(field)[\(index)] needs a Name and a Value.")
+            }
+            headers.append((name, text))
+        }
+        return headers
+    }
+
+    /// The one-click unsubscribe link of `headers` (nil when there is none); a malformed pair is refused.
+    static func unsubscribeURL(_ headers: [(name: String, value: String)], field: String) throws(SESError) -> String? {
+        switch OneClickUnsubscribe.check(headers) {
+        case .absent: return nil
+        case .valid(let url): return url
+        case .invalid(let problem): throw .badRequest("\(field): \(problem).")
+        }
+    }
 
     static let maximumRecipients = 50
 

@@ -103,6 +103,7 @@ final class PipelineHarness: @unchecked Sendable {
             publish_timeout_ms = 1500
             """)
         config.set("webhooks", lines: webhooks)
+        config.set("unsubscribe", "base_url", "\"http://127.0.0.1:\(apiPort)\"")
         config.set("fetch", "allow", #"["http://127.0.0.1:*/sns/*"]"#)
         // The sandbox is on loopback, over plain http: allowed here, refused by default; the SES configs trust
         // the sandbox's SNS certificates (allow_test_options above), a test-only option.

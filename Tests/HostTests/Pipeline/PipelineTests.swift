@@ -173,6 +173,56 @@ struct PipelineTests {
         #expect(versions.map { [$0[0], $0[1]] } == [["latest", "2"], ["message", "2"], ["older", "1"], ["pinned", "1"]], "\(versions)")
     }
 
+    @Test("one-click unsubscribe: every bulk email reaches the sandbox with RFC 8058's headers; a POST from a client with no cookies suppresses its address for its sender only; a forged token suppresses nothing",
+          arguments: ["resend", "ses"])
+    func oneClickUnsubscribe(provider: String) async throws {
+        let sandbox = try TestSandbox(config: "[ses]\nrequire_confirmation = false\n")
+        let harness = try PipelineHarness().started()
+        defer { harness.finish() }
+        let config = try await harness.sendConfig(provider, sandbox: sandbox.url)
+        let count = 20
+        let batch = try await harness.sentBatch(config: config, payload: Self.emailPayload, csv: Self.csv(count: count))
+        try await harness.wait(batch)
+        let stats = Self.section(try await sandbox.stats(), provider)
+        #expect(stats["messages_accepted"] == count && stats["one_click_unsubscribe"] == count, "every bulk email carries the pair: \(stats)")
+        // A transactional message may leave it out.
+        try await harness.call("POST", "/api/messages", json: ["sendConfigId": config, "to": "receipt@example.org", "listUnsubscribe": false,
+                                                               "payload": ["subject": "Your receipt", "text": "Thanks"]])
+        try await eventually("the receipt accepted") { Self.section(try await sandbox.stats(), provider)["messages_accepted"] == count + 1 }
+        #expect(Self.section(try await sandbox.stats(), provider)["one_click_unsubscribe"] == count)
+
+        let links = try await sandbox.get("/sandbox/unsubscribe-links?provider=\(provider)")["links"] as? [[String: Any]] ?? []
+        let link = try #require(links.first { ($0["to"] as? String) == "user5@example.org" }?["url"] as? String, "\(links.prefix(3))")
+        #expect(link.hasPrefix("http://127.0.0.1:\(harness.apiPort)/unsubscribe/"), "\(link)")
+        // A mail client's one click: a POST with RFC 8058's body, no cookie, no key.
+        let clicked = await Self.anonymous("POST", link, body: "List-Unsubscribe=One-Click")
+        #expect(clicked.status == 200, "\(clicked.status) \(clicked.text)")
+        let page = await Self.anonymous("GET", link)
+        #expect(page.status == 200 && page.text.contains("user5@example.org") && page.text.contains("<form method=\"post\""), "\(page.text)")
+        let forged = link.dropLast(2) + (link.hasSuffix("AA") ? "BB" : "AA")
+        #expect(await Self.anonymous("POST", String(forged), body: "List-Unsubscribe=One-Click").status == 404)
+        #expect(await Self.anonymous("POST", "http://127.0.0.1:\(harness.apiPort)/unsubscribe/nonsense", body: "").status == 404)
+
+        let suppressions = try await harness.call("GET", "/api/suppressions")["data"] as? [[String: Any]] ?? []
+        #expect(suppressions.count == 1 && suppressions.first?["address"] as? String == "user5@example.org"
+                && suppressions.first?["source"] as? String == "unsubscribe" && suppressions.first?["reason"] as? String == "unsubscribe", "\(suppressions)")
+        // Another sender on the same deployment never sees it.
+        let other = try harness.makeKey(email: "other-sender@example.com")
+        #expect((try await harness.call("GET", "/api/suppressions", token: other)["data"] as? [[String: Any]])?.isEmpty == true)
+        // The next batch to the same list leaves the address out.
+        let next = try await harness.sentBatch(config: config, payload: Self.emailPayload, csv: Self.csv(count: count))
+        let detail = try await harness.wait(next)
+        #expect(PipelineHarness.counts(detail)["suppressed"] == 1)
+    }
+
+    /// A request with no Authorization and no cookie, as a mail client makes it.
+    static func anonymous(_ method: String, _ url: String, body: String? = nil) async -> (status: Int, text: String) {
+        let headers = body == nil ? [] : [KeyValue("Content-Type", "application/x-www-form-urlencoded")]
+        let result = await CurlHTTPClient().execute(PreparedRequest(method: method, url: url, headers: headers, body: Array((body ?? "").utf8),
+                                                                    messageIndices: []), timeoutMs: 10_000)
+        return (result.status, String(decoding: result.body, as: UTF8.self))
+    }
+
     /// Ack wait and claim hold for the tests that kill a sender: what a dead worker costs before its jobs are sent again.
     static let quickRecovery = "ack_wait_ms = 5000\nclaim_hold_ms = 10000"
 

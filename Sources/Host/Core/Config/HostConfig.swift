@@ -39,6 +39,8 @@ public struct HostConfig: Sendable, Equatable {
     public var deployment = DeploymentSettings()
     /// How its streams sit on NATS (`[nats]`).
     public var nats = NATSSettings()
+    /// One-click unsubscribe links in bulk email (`[unsubscribe]`).
+    public var unsubscribe = UnsubscribeSettings()
 
     public init(plugins: [PluginEntry] = [], fetch: FetchPolicy = FetchPolicy(), http: HTTPClientSettings = HTTPClientSettings(),
                 api: APISettings = APISettings(), pipeline: PipelineSettings = PipelineSettings(),
@@ -85,6 +87,7 @@ public struct HostConfig: Sendable, Equatable {
             var outbound: OutboundPolicy?
             var deployment: DeploymentSettings?
             var nats: NATSSettings?
+            var unsubscribe: UnsubscribeSettings?
         }
         let file = try decodeTOML(File.self, from: text, path: path)
         var config = HostConfig(plugins: file.plugin ?? [], fetch: file.fetch ?? FetchPolicy(), http: file.http ?? HTTPClientSettings(),
@@ -95,6 +98,7 @@ public struct HostConfig: Sendable, Equatable {
         config.outbound = file.outbound ?? OutboundPolicy()
         config.deployment = file.deployment ?? DeploymentSettings()
         config.nats = file.nats ?? NATSSettings()
+        config.unsubscribe = file.unsubscribe ?? UnsubscribeSettings()
         if !config.api.redisKeyPrefixGiven { config.api.redisKeyPrefix = config.deployment.redisKeyPrefix }
         return config
     }

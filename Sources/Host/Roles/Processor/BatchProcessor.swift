@@ -141,8 +141,10 @@ public struct BatchProcessor: Service {
             var entries: [DeliveryState.Entry] = []
             func flush() {
                 guard !current.isEmpty else { return }
-                chunks.append(("\(batchID):\(window)" + (plan.retryRound > 0 ? ":r\(plan.retryRound)" : ""), ChunkJob(batchID: batchID, userID: plan.userID, sendConfigID: plan.sendConfigID,
-                                                                  common: template.common, recipients: current)))
+                var job = ChunkJob(batchID: batchID, userID: plan.userID, sendConfigID: plan.sendConfigID, common: template.common, recipients: current)
+                // Bulk email: every message offers one-click unsubscribe (RFC 8058).
+                job.listUnsubscribe = true
+                chunks.append(("\(batchID):\(window)" + (plan.retryRound > 0 ? ":r\(plan.retryRound)" : ""), job))
                 current.removeAll(keepingCapacity: true)
             }
             for (index, row) in rows.enumerated() {

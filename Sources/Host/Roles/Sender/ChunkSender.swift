@@ -14,6 +14,8 @@ struct ChunkSender: Sendable {
     let client: any HTTPClient
     let policy: OutcomePolicy
     let gate: RequestGate
+    /// The one-click unsubscribe links bulk email carries; nil when the operator turned them off.
+    var unsubscribe: UnsubscribeLinks? = nil
 
     /// What became of a chunk's claimed recipients.
     struct Result: Sendable {
@@ -57,7 +59,7 @@ struct ChunkSender: Sendable {
         let delivery = Delivery(instance: instance, client: client)
         let answers = await withTaskGroup(of: (Int, [SendOutcome]?, String?).self) { tasks in
             for (index, group) in groups.enumerated() {
-                let messages = group.map { job.message(for: $0.recipient) }
+                let messages = group.map { job.message(for: $0.recipient, unsubscribe: unsubscribe) }
                 tasks.addTask {
                     await gate.withPermit {
                         let start = ContinuousClock.now

@@ -40,7 +40,8 @@ public struct SenderWorkers: Service {
     /// `client` (bulk chunks) and `priorityClient` (single messages) are the sender's own, shut down when the role stops.
     public init(bus: MessageBus, claims: any ClaimBook, buckets: any RateLimiting, routes: any RouteResolving, books: any OutcomeBooks,
                 tenants: any TenantDirectory, announcer: any TenantAnnouncing, events: any EventRecording, client: CurlHTTPClient,
-                priorityClient: CurlHTTPClient, maxConnectionsPerHost: Int, providers: [String], clock: any WallClock, settings: PipelineSettings, logger: Logger) {
+                priorityClient: CurlHTTPClient, maxConnectionsPerHost: Int, providers: [String], clock: any WallClock, settings: PipelineSettings,
+                unsubscribe: UnsubscribeLinks? = nil, logger: Logger) {
         self.bus = bus
         self.claims = claims
         self.buckets = buckets
@@ -55,9 +56,11 @@ public struct SenderWorkers: Service {
         self.clock = clock
         self.settings = settings
         self.logger = logger.role("sender")
-        sender = ChunkSender(client: client, policy: OutcomePolicy(settings: settings), gate: RequestGate(permits: 4 * maxConnectionsPerHost))
+        sender = ChunkSender(client: client, policy: OutcomePolicy(settings: settings), gate: RequestGate(permits: 4 * maxConnectionsPerHost),
+                             unsubscribe: unsubscribe)
         self.priorityClient = priorityClient
-        prioritySender = ChunkSender(client: priorityClient, policy: OutcomePolicy(settings: settings), gate: RequestGate(permits: 4 * min(Self.priorityConnectionsPerHost, maxConnectionsPerHost)))
+        prioritySender = ChunkSender(client: priorityClient, policy: OutcomePolicy(settings: settings),
+                                     gate: RequestGate(permits: 4 * min(Self.priorityConnectionsPerHost, maxConnectionsPerHost)), unsubscribe: unsubscribe)
     }
 
     public func run() async throws {

@@ -25,4 +25,8 @@ public enum Users {
     public static func setPassword(_ db: PostgresConnection, userID: String, passwordHash: String) throws(PostgresError) {
         _ = try db.query("UPDATE users SET password_hash = $2 WHERE id = $1", [userID, passwordHash])
     }
+
+    public static func exists(_ db: PostgresConnection, id: String) throws(PostgresError) -> Bool {
+        try !db.query("SELECT 1 FROM users WHERE id = $1", [id]).isEmpty
+    }
 }

@@ -13,6 +13,8 @@ public struct APIConfiguration: Sendable {
     public var plugins: [String: LoadedPlugin] = [:]
     /// Providers for which the deployment holds its own credentials (send-configs in `managed` mode).
     public var managedProviders: Set<String> = []
+    /// Where the one-click unsubscribe links of bulk email point (`[unsubscribe]`), which this API answers.
+    public var unsubscribe = UnsubscribeSettings()
     /// The receiver's public base URL: a send-config's own webhook URL is under it.
     public var webhookBaseURL = "http://127.0.0.1:6002"
     public var rateLimit = RateLimitSettings()

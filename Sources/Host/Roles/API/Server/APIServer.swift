@@ -100,6 +100,11 @@ public final class APIServer: Sendable {
         router.middlewares.add(BodyTimeoutMiddleware(timeout: .milliseconds(configuration.bodyTimeoutMs)))
         HealthRoutes(health: health, registry: registry).register(on: router)
         let clients = ClientAddress(trustedProxies: configuration.trustedProxies)
+        let links = UnsubscribeLinks(baseURL: configuration.unsubscribe.baseURL, mailto: configuration.unsubscribe.mailto,
+                                     masterKey: environment.masterKey)
+        UnsubscribeRoutes(unsubscribe: UnsubscribeService(database: database, links: links))
+            .register(on: router.group().add(middleware: RateLimitMiddleware(limiter: limiter, scope: .address, settings: configuration.rateLimit,
+                                                                              clients: clients)))
         let api = router.group("api")
             .add(middleware: RateLimitMiddleware(limiter: limiter, scope: .address, settings: configuration.rateLimit, clients: clients))
             .add(middleware: AuthMiddleware(keys: APIKeyService(database: database)))

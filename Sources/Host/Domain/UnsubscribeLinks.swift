@@ -1,0 +1,94 @@
+import Foundation
+import HostCore
+import ProviderCrypto
+import ProviderModel
+
+/// One-click unsubscribe (RFC 8058) for bulk email: each recipient's message carries `List-Unsubscribe` with a
+/// link of its own and `List-Unsubscribe-Post: List-Unsubscribe=One-Click`, so a mail client can unsubscribe it
+/// with one POST, no login. The link's token names the sender (user and send-config) and the address, and is
+/// signed with a key derived from the master key: it cannot be made for another address or sender without the
+/// key, and nothing needs storing to read it back.
+public struct UnsubscribeLinks: Sendable {
+    /// Where the links point: `<baseURL>/unsubscribe/<token>`.
+    public let baseURL: String
+    /// An address a client may write to instead (`mailto:`), when the operator has one.
+    public let mailto: String?
+    private let key: [UInt8]
+
+    public static let path = "unsubscribe"
+    public static let listUnsubscribe = "List-Unsubscribe"
+    public static let listUnsubscribePost = "List-Unsubscribe-Post"
+    public static let oneClick = "List-Unsubscribe=One-Click"
+    /// 128 bits of HMAC-SHA256: beyond guessing, and it keeps the links short.
+    static let macBytes = 16
+
+    public init(baseURL: String, mailto: String?, masterKey: [UInt8]) {
+        var base = baseURL
+        while base.hasSuffix("/") { base.removeLast() }
+        self.baseURL = base
+        self.mailto = mailto
+        key = Digest.hmacSHA256(key: masterKey, Array("batchsender one-click unsubscribe v1".utf8))
+    }
+
+    /// Whose unsubscribe a token is.
+    public struct Subscriber: Sendable, Equatable {
+        public var userID: String
+        public var sendConfigID: String
+        public var address: String
+
+        public init(userID: String, sendConfigID: String, address: String) {
+            self.userID = userID
+            self.sendConfigID = sendConfigID
+            self.address = address
+        }
+    }
+
+    public func token(for subscriber: Subscriber) -> String? {
+        guard let user = Self.uuidBytes(subscriber.userID), let config = Self.uuidBytes(subscriber.sendConfigID) else { return nil }
+        let body = user + config + Array(subscriber.address.utf8)
+        return Self.base64URL(body + Array(Digest.hmacSHA256(key: key, body).prefix(Self.macBytes)))
+    }
+
+    /// The subscriber a token names, nil for anything this key did not sign.
+    public func subscriber(for token: String) -> Subscriber? {
+        guard token.utf8.count <= 1_024, let bytes = Self.unbase64URL(token), bytes.count > 32 + Self.macBytes else { return nil }
+        let body = Array(bytes.dropLast(Self.macBytes)), mac = Array(bytes.suffix(Self.macBytes))
+        guard Digest.constantTimeEqual(Array(Digest.hmacSHA256(key: key, body).prefix(Self.macBytes)), mac),
+              let address = String(validating: body[32...], as: UTF8.self) else { return nil }
+        return Subscriber(userID: Self.uuidString(body[0..<16]), sendConfigID: Self.uuidString(body[16..<32]), address: address)
+    }
+
+    public func url(for subscriber: Subscriber) -> String? {
+        token(for: subscriber).map { "\(baseURL)/\(Self.path)/\($0)" }
+    }
+
+    /// The two headers for one recipient's message; none when the ids are not UUIDs.
+    public func headers(for subscriber: Subscriber) -> [KeyValue] {
+        guard let url = url(for: subscriber) else { return [] }
+        let value = "<\(url)>" + (mailto.map { ", <mailto:\($0)?subject=unsubscribe>" } ?? "")
+        return [KeyValue(Self.listUnsubscribe, value), KeyValue(Self.listUnsubscribePost, Self.oneClick)]
+    }
+
+    private static func uuidBytes(_ text: String) -> [UInt8]? {
+        guard let uuid = UUID(uuidString: text) else { return nil }
+        return withUnsafeBytes(of: uuid.uuid) { Array($0) }
+    }
+
+    private static func uuidString(_ bytes: ArraySlice<UInt8>) -> String {
+        let array = Array(bytes)
+        let uuid = UUID(uuid: (array[0], array[1], array[2], array[3], array[4], array[5], array[6], array[7],
+                               array[8], array[9], array[10], array[11], array[12], array[13], array[14], array[15]))
+        return uuid.uuidString.lowercased()
+    }
+
+    static func base64URL(_ bytes: [UInt8]) -> String {
+        var text = Encoding.base64(bytes)
+        while text.hasSuffix("=") { text.removeLast() }
+        return String(text.map { $0 == "+" ? "-" : $0 == "/" ? "_" : $0 })
+    }
+
+    static func unbase64URL(_ text: String) -> [UInt8]? {
+        guard text.utf8.allSatisfy({ $0 != UInt8(ascii: "+") && $0 != UInt8(ascii: "/") && $0 != UInt8(ascii: "=") }) else { return nil }
+        return Encoding.unbase64(String(text.map { $0 == "-" ? "+" : $0 == "_" ? "/" : $0 }))
+    }
+}
