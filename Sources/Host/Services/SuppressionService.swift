@@ -3,7 +3,9 @@ import Persistence
 /// Addresses a user never sends to again. Recipients uploaded later with a suppressed address are stored
 /// as `suppressed`; the pipeline skips addresses suppressed after their upload.
 package struct SuppressionService: Sendable {
-    package static let reasons: Set<String> = ["manual", "bounce", "complaint", "unsubscribe"]
+    /// The reason, and the source, of an address its recipient unsubscribed (`UnsubscribeService`).
+    package static let unsubscribed = "unsubscribe"
+    package static let reasons: Set<String> = ["manual", "bounce", "complaint", unsubscribed]
     let database: Database
 
     package init(database: Database) { self.database = database }

@@ -8,8 +8,6 @@ package struct UnsubscribeService: Sendable {
     let database: Database
     let links: UnsubscribeLinks
 
-    package static let reason = "unsubscribe"
-
     package init(database: Database, links: UnsubscribeLinks) {
         self.database = database
         self.links = links
@@ -27,7 +25,8 @@ package struct UnsubscribeService: Sendable {
         let done = try await database.transaction { db -> Bool in
             // The user may have been deleted since the mail went out: then there is no one to unsubscribe from.
             guard try Users.exists(db, id: subscriber.userID) else { return false }
-            _ = try Suppressions.upsert(db, userID: subscriber.userID, address: subscriber.address, reason: Self.reason, source: Self.reason)
+            _ = try Suppressions.upsert(db, userID: subscriber.userID, address: subscriber.address, reason: SuppressionService.unsubscribed,
+                                   source: SuppressionService.unsubscribed)
             try AuditLog.record(db, userID: subscriber.userID, action: "suppression.unsubscribed", subject: "suppression", id: subscriber.address)
             return true
         }
