@@ -100,4 +100,35 @@ struct SESCommandTests {
         let outcome = ((try? JSONSerialization.jsonObject(with: Data(interpreted.stdout.utf8))) as? [[String: Any]])?.first
         #expect(outcome?["kind"] as? String == "throttled" && outcome?["code"] as? String == "TooManyRequestsException", "\(interpreted.stdout)")
     }
+
+    @Test("headers go with an SES template: a lone message's in Content.Template.Headers, each bulk entry's in its ReplacementHeaders; metadata is still refused")
+    func templateHeaders() throws {
+        let config = try TestPaths.write(#"{"access_key_id":"AKIDEXAMPLE","secret_access_key":"secret","region":"eu-west-1"}"#, name: "c.json")
+        let template = #"{\"template\":\"Welcome\",\"template_data\":{}}"#
+        func headers(_ n: Int) -> String {
+            #"{"List-Unsubscribe":"<https://u.example.com/unsubscribe/t\#(n)>","List-Unsubscribe-Post":"List-Unsubscribe=One-Click"}"#
+        }
+        let messages = try TestPaths.write(#"""
+            [{"id":"m1","channel":"email","from":"s@example.com","to":["a@example.com"],"payload":"\#(template)","headers":\#(headers(1))},
+             {"id":"m2","channel":"email","from":"s@example.com","to":["b@example.com"],"payload":"\#(template)","headers":\#(headers(2))},
+             {"id":"m3","channel":"email","from":"other@example.com","to":["c@example.com"],"payload":"\#(template)","headers":\#(headers(3))},
+             {"id":"m4","channel":"email","from":"s@example.com","to":["d@example.com"],"payload":"\#(template)","metadata":{"k":"v"}}]
+            """#, name: "m.json")
+        let result = try cli(["plugin", "prepare", ses, "--config", config, "--messages", messages, "--now", "1705320000"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let document = (try? JSONSerialization.jsonObject(with: Data(result.stdout.utf8))) as? [String: Any]
+        let requests = document?["requests"] as? [[String: Any]] ?? []
+        func body(_ request: [String: Any]?) -> [String: Any] {
+            (try? JSONSerialization.jsonObject(with: Data((request?["body"] as? String ?? "").utf8))) as? [String: Any] ?? [:]
+        }
+        let bulk = body(requests.first { ($0["url"] as? String)?.hasSuffix("outbound-bulk-emails") == true })
+        let entries = bulk["BulkEmailEntries"] as? [[String: Any]] ?? []
+        let links = entries.map { (($0["ReplacementHeaders"] as? [[String: String]]) ?? []).first { $0["Name"] == "List-Unsubscribe" }?["Value"] }
+        #expect(links == ["<https://u.example.com/unsubscribe/t1>", "<https://u.example.com/unsubscribe/t2>"], "\(bulk)")
+        let lone = body(requests.first { ($0["url"] as? String)?.hasSuffix("outbound-emails") == true })
+        let loneHeaders = ((lone["Content"] as? [String: Any])?["Template"] as? [String: Any])?["Headers"] as? [[String: String]] ?? []
+        #expect(loneHeaders.map { $0["Name"] ?? "" } == ["List-Unsubscribe", "List-Unsubscribe-Post"], "\(lone)")
+        let refused = document?["refused"] as? [[String: Any]] ?? []
+        #expect(refused.count == 1 && refused.first?["message_index"] as? Int == 3, "\(refused)")
+    }
 }
