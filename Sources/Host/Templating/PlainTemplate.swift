@@ -7,7 +7,7 @@ import HostCore
 /// expansion together. Anything else (sections, partials, dotted names,
 /// comments, delimiters) is left to swift-mustache; a test checks both give
 /// the same text. HTML escaping is mustache's: & < > " ' .
-struct PlainTemplate {
+public struct PlainTemplate: Sendable {
     enum Segment {
         case text(String)
         case value(String, escaped: Bool)
@@ -47,6 +47,13 @@ struct PlainTemplate {
                 if escaped && escapeHTML { Self.appendEscaped(value, to: &output) } else { output += value }
             }
         }
+        return output
+    }
+
+    /// `value` with HTML's five special characters escaped, as `{{name}}` renders it in html.
+    public static func escapedHTML(_ value: String) -> String {
+        var output = ""
+        appendEscaped(value, to: &output)
         return output
     }
 

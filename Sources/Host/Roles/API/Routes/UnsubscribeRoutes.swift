@@ -1,6 +1,7 @@
 import HTTPTypes
 import Hummingbird
 import Services
+import Templating
 
 /// `GET/POST /unsubscribe/{token}`: the links of one-click unsubscribe (RFC 8058), outside `/api` and without a
 /// key, since the recipient's mail client follows them. `POST` (the client's one click, or the confirm page's
@@ -52,18 +53,5 @@ struct UnsubscribeRoutes {
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: html)))
     }
 
-    static func escape(_ text: String) -> String {
-        var out = ""
-        for character in text {
-            switch character {
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "\"": out += "&quot;"
-            case "'": out += "&#39;"
-            default: out.append(character)
-            }
-        }
-        return out
-    }
+    static func escape(_ text: String) -> String { PlainTemplate.escapedHTML(text) }
 }
