@@ -208,7 +208,10 @@ def main():
         with urllib.request.urlopen(f"http://127.0.0.1:{args.sandbox_port}/sandbox/unsubscribe-links?provider=resend") as answer:
             links = json.load(answer)["links"]
         assert len(links) >= 10, f"the sandbox kept {len(links)} unsubscribe links"
-        link = links[3]
+        # One whose address is not suppressed already (a bounce or complaint keeps its own row).
+        driver.get(web + "/suppressions")
+        suppressed = driver.find_element(By.TAG_NAME, "main").text
+        link = next(entry for entry in links if entry["to"] not in suppressed)
         cookies = driver.get_cookies()
         driver.delete_all_cookies()
         driver.get(link["url"])

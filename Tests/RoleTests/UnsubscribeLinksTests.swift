@@ -1,4 +1,5 @@
 import Domain
+import HostCore
 import Foundation
 import ProviderModel
 import Testing
@@ -66,5 +67,32 @@ struct UnsubscribeLinksTests {
         // The flag travels with the job through the queue.
         #expect(try ChunkJob(decoding: job(.email).encoded()).listUnsubscribe)
         #expect(try !ChunkJob(decoding: job(.email, flag: false).encoded()).listUnsubscribe)
+    }
+
+    @Test("[unsubscribe]: unset, no links; https, or http on loopback only; no user, query, quotes or spaces; a plain mailto; off turns them off",
+          arguments: [
+              ("", nil as String?, true),
+              ("base_url = \"https://api.example.com\"", "https://api.example.com", true),
+              ("base_url = \"http://127.0.0.1:6001\"", "http://127.0.0.1:6001", true),
+              ("base_url = \"https://api.example.com\"\nenabled = false", nil, true),
+              ("base_url = \"http://api.example.com\"", nil, false),
+              ("base_url = \"https://u:p@api.example.com\"", nil, false),
+              ("base_url = \"https://api.example.com/?a=1\"", nil, false),
+              ("base_url = \"https://api.example.com/x y\"", nil, false),
+              ("base_url = \"https://api.example.com/\\\"\"", nil, false),
+              ("base_url = \"ftp://api.example.com\"", nil, false),
+              ("base_url = \"https://api.exämple.com\"", nil, false),
+              ("base_url = \"https://api.example.com\"\nmailto = \"leave@example.com\"", "https://api.example.com", true),
+              ("base_url = \"https://api.example.com\"\nmailto = \"leave@example.com?cc=x\"", nil, false),
+              ("base_url = \"https://api.example.com\"\nmystery = 1", nil, false),
+          ] as [(String, String?, Bool)])
+    func settings(lines: String, active: String?, loads: Bool) {
+        do {
+            let config = try HostConfig.parse("[unsubscribe]\n\(lines)\n")
+            #expect(loads, "\(lines) should be refused")
+            #expect(config.unsubscribe.activeBaseURL == active)
+        } catch {
+            #expect(!loads, "\(lines): \(error)")
+        }
     }
 }

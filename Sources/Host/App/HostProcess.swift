@@ -138,9 +138,12 @@ public struct HostProcess {
             case .receiver:
                 services.append(try receiver(resources!, hostConfig: hostConfig, environment: environment, services: pluginServices, fetcher: fetcher))
             default:
-                let unsubscribe = hostConfig.unsubscribe.enabled
-                    ? UnsubscribeLinks(baseURL: hostConfig.unsubscribe.baseURL, mailto: hostConfig.unsubscribe.mailto, masterKey: environment.masterKey)
-                    : nil
+                let unsubscribe = hostConfig.unsubscribe.activeBaseURL.map {
+                    UnsubscribeLinks(baseURL: $0, mailto: hostConfig.unsubscribe.mailto, masterKey: environment.masterKey)
+                }
+                if role == .sender, unsubscribe == nil, hostConfig.unsubscribe.enabled {
+                    logger.warning("bulk email goes out without one-click unsubscribe links: set [unsubscribe] base_url to the public https URL of the API")
+                }
                 services.append(pipelineRole(role, resources!, hostConfig: hostConfig, services: pluginServices, unsubscribe: unsubscribe))
             }
         }
@@ -228,7 +231,12 @@ public struct HostProcess {
 
     /// The host config `--config` names, or one that loads every provider plugin beside this executable.
     func loadConfig() throws -> HostConfig {
-        guard let path = options.configPath else { return HostConfig(plugins: BundledPlugins.paths().map { PluginEntry(path: $0, required: false) }) }
+        guard let path = options.configPath else {
+            // A local run: the unsubscribe links point at this process's own API.
+            var local = HostConfig(plugins: BundledPlugins.paths().map { PluginEntry(path: $0, required: false) })
+            local.unsubscribe.baseURL = "http://127.0.0.1:\(options.port)"
+            return local
+        }
         do { return try HostConfig.load(path: path) } catch { throw CommandFailure(error.description) }
     }
 }

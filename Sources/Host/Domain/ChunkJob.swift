@@ -54,7 +54,7 @@ public struct ChunkJob: Sendable, Equatable {
     public static func idempotencyKey(batchID: String, position: Int) -> String { "\(batchID)-\(position)" }
 
     /// The message for one recipient, ready for the plugin, with its unsubscribe headers when the job asks for them,
-    /// `links` are configured, and the payload has no `List-Unsubscribe` of its own (a sender's own list management wins).
+    /// `links` are configured, and the payload has neither header of its own (a sender's own list management wins).
     public func message(for recipient: Recipient, unsubscribe links: UnsubscribeLinks? = nil) -> OutboundMessage {
         var message = common
         let key = Self.idempotencyKey(batchID: batchID, position: recipient.position)
@@ -65,8 +65,7 @@ public struct ChunkJob: Sendable, Equatable {
         if let html = recipient.html { message.html = html }
         if let text = recipient.text { message.text = text }
         if let payload = recipient.payload { message.payload = payload }
-        if listUnsubscribe, common.channel == .email, let links,
-           !common.headers.contains(where: { $0.name.lowercased() == UnsubscribeLinks.listUnsubscribe.lowercased() }) {
+        if listUnsubscribe, common.channel == .email, let links, !common.headers.contains(where: UnsubscribeLinks.isOwnHeader) {
             message.headers += links.headers(for: UnsubscribeLinks.Subscriber(userID: userID, sendConfigID: sendConfigID, address: recipient.address))
         }
         return message

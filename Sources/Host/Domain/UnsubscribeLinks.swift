@@ -62,10 +62,24 @@ public struct UnsubscribeLinks: Sendable {
         token(for: subscriber).map { "\(baseURL)/\(Self.path)/\($0)" }
     }
 
-    /// The two headers for one recipient's message; none when the ids are not UUIDs.
+    /// SES refuses a header value longer than this; the link alone stays within it (`UnsubscribeSettings`' bounds).
+    static let maxHeaderValueBytes = 870
+
+    /// Whether a payload's header is one of the pair, which the payload then sets itself.
+    public static func isOwnHeader(_ header: KeyValue) -> Bool {
+        let name = header.name.lowercased()
+        return name == listUnsubscribe.lowercased() || name == listUnsubscribePost.lowercased()
+    }
+
+    /// The two headers for one recipient's message; none when the ids are not UUIDs. The mailto is left out
+    /// where it would make the value too long for a provider (a very long address).
     public func headers(for subscriber: Subscriber) -> [KeyValue] {
         guard let url = url(for: subscriber) else { return [] }
-        let value = "<\(url)>" + (mailto.map { ", <mailto:\($0)?subject=unsubscribe>" } ?? "")
+        var value = "<\(url)>"
+        if let mailto {
+            let both = value + ", <mailto:\(mailto)?subject=unsubscribe>"
+            if both.utf8.count <= Self.maxHeaderValueBytes { value = both }
+        }
         return [KeyValue(Self.listUnsubscribe, value), KeyValue(Self.listUnsubscribePost, Self.oneClick)]
     }
 

@@ -83,7 +83,7 @@ package struct MessageService: Sendable {
             }
             let suppressed = try Suppressions.contains(db, userID: userID, address: address)
             try Messages.insert(db, id: id, userID: userID, sendConfigID: configID, payloadJSON: payload.compactText, template: chosen,
-                                suppressed: suppressed)
+                                listUnsubscribe: listUnsubscribe, suppressed: suppressed)
             recipient.position = try Recipients.insertOne(db, batchID: id, address: address, variablesJSON: variables.compactText,
                                                           status: suppressed ? .suppressed : .queued)
             let answer = try Messages.recordAnswer(db, id: id)

@@ -25,9 +25,12 @@ package struct UnsubscribeService: Sendable {
         let done = try await database.transaction { db -> Bool in
             // The user may have been deleted since the mail went out: then there is no one to unsubscribe from.
             guard try Users.exists(db, id: subscriber.userID) else { return false }
-            _ = try Suppressions.upsert(db, userID: subscriber.userID, address: subscriber.address, reason: SuppressionService.unsubscribed,
-                                   source: SuppressionService.unsubscribed)
-            try AuditLog.record(db, userID: subscriber.userID, action: "suppression.unsubscribed", subject: "suppression", id: subscriber.address)
+            // An address suppressed already (a bounce, a complaint, an earlier click) keeps its row as it was, and a
+            // link clicked again writes nothing.
+            if try Suppressions.insertIfAbsent(db, userID: subscriber.userID, address: subscriber.address,
+                                               reason: SuppressionService.unsubscribed, source: SuppressionService.unsubscribed) {
+                try AuditLog.record(db, userID: subscriber.userID, action: "suppression.unsubscribed", subject: "suppression", id: subscriber.address)
+            }
             return true
         }
         guard done else { throw APIError.notFound("that unsubscribe link", field: "path.token") }

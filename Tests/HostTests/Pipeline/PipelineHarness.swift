@@ -270,7 +270,7 @@ final class PipelineHarness: @unchecked Sendable {
     }
 
     /// A send-config for a provider pointing at `sandbox`; returns its id.
-    func sendConfig(_ provider: String, sandbox: String, url: String? = nil) async throws -> String {
+    func sendConfig(_ provider: String, sandbox: String, url: String? = nil, token: String? = nil) async throws -> String {
         var body: [String: Any] = ["name": "\(provider) \(UUID().uuidString.prefix(6))", "provider": provider]
         switch provider {
         case "resend":
@@ -291,7 +291,7 @@ final class PipelineHarness: @unchecked Sendable {
             body["channel"] = "webhook"
             body["credentials"] = ["url": url ?? sandbox + "/receiver/orders", "secret": "whsec_YmF0Y2hzZW5kZXItc2FuZGJveC1yZWNlaXZlci1rZXk="]
         }
-        return try await call("POST", "/api/send-configs", json: body)["id"] as! String
+        return try await call("POST", "/api/send-configs", json: body, token: token)["id"] as! String
     }
 
     /// A managed send-config of `provider` (the deployment's own account); returns its id.
@@ -303,16 +303,16 @@ final class PipelineHarness: @unchecked Sendable {
     }
 
     /// A draft batch with `csv` uploaded; returns its id.
-    func batch(config: String, payload: [String: Any], csv: String) async throws -> String {
-        let id = try await call("POST", "/api/batches", json: ["name": "test", "sendConfigId": config, "payload": payload])["id"] as! String
-        try await call("POST", "/api/batches/\(id)/recipients", csv: csv)
+    func batch(config: String, payload: [String: Any], csv: String, token: String? = nil) async throws -> String {
+        let id = try await call("POST", "/api/batches", json: ["name": "test", "sendConfigId": config, "payload": payload], token: token)["id"] as! String
+        try await call("POST", "/api/batches/\(id)/recipients", csv: csv, token: token)
         return id
     }
 
-    /// A batch of `csv` on `config`, sent (not waited for); its id.
-    func sentBatch(config: String, payload: [String: Any], csv: String) async throws -> String {
-        let batch = try await batch(config: config, payload: payload, csv: csv)
-        try await call("POST", "/api/batches/\(batch)/send")
+    /// A batch of `csv` on `config`, sent (not waited for); its id. `token`: another user's key than the harness's.
+    func sentBatch(config: String, payload: [String: Any], csv: String, token: String? = nil) async throws -> String {
+        let batch = try await batch(config: config, payload: payload, csv: csv, token: token)
+        try await call("POST", "/api/batches/\(batch)/send", token: token)
         return batch
     }
 
@@ -322,15 +322,15 @@ final class PipelineHarness: @unchecked Sendable {
                             csv: PipelineTests.csv(count: count))
     }
 
-    func detail(_ batch: String) async throws -> [String: Any] { try await call("GET", "/api/batches/\(batch)") }
+    func detail(_ batch: String, token: String? = nil) async throws -> [String: Any] { try await call("GET", "/api/batches/\(batch)", token: token) }
 
     /// Waits until the batch's status is one of `statuses`; throws after `seconds`, naming the status it had.
     @discardableResult
-    func wait(_ batch: String, for statuses: Set<String> = ["completed"], seconds: Int = 120) async throws -> [String: Any] {
+    func wait(_ batch: String, for statuses: Set<String> = ["completed"], seconds: Int = 120, token: String? = nil) async throws -> [String: Any] {
         var last: [String: Any] = [:]
         do {
             return try await eventuallyValue("batch \(batch) \(statuses.sorted())", timeout: .seconds(seconds), interval: .milliseconds(200)) {
-                guard let detail = try? await detail(batch) else { return nil }
+                guard let detail = try? await detail(batch, token: token) else { return nil }
                 last = detail
                 return (detail["status"] as? String).map(statuses.contains) == true ? detail : nil
             }

@@ -142,8 +142,8 @@ public struct BatchProcessor: Service {
             func flush() {
                 guard !current.isEmpty else { return }
                 var job = ChunkJob(batchID: batchID, userID: plan.userID, sendConfigID: plan.sendConfigID, common: template.common, recipients: current)
-                // Bulk email: every message offers one-click unsubscribe (RFC 8058).
-                job.listUnsubscribe = true
+                // Bulk email offers one-click unsubscribe (RFC 8058); a message recovered through here keeps its request's choice.
+                job.listUnsubscribe = plan.listUnsubscribe
                 chunks.append(("\(batchID):\(window)" + (plan.retryRound > 0 ? ":r\(plan.retryRound)" : ""), job))
                 current.removeAll(keepingCapacity: true)
             }

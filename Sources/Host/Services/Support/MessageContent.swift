@@ -34,7 +34,8 @@ package enum MessageContent: Sendable {
     }
 
     /// The payload to store, checked for the send-config, and the template version it came from (nil for an
-    /// inline payload). Run inside the transaction that stores the batch, so a template deleted meanwhile is not used.
+    /// inline payload). Run inside the transaction that stores the batch: the payload is copied, so a template
+    /// changed or deleted afterwards does not change what the batch sends.
     package func resolve(_ db: PostgresConnection, userID: String, channel: Channel,
                          defaults: [String: String]) throws -> (payload: JSONValue, template: (id: String, version: Int)?) {
         switch self {

@@ -45,6 +45,9 @@ public struct BatchLedger: Sendable {
         public var recipientCount: Int
         /// How often its failed recipients were retried: a retry's chunks are named apart from the first send's.
         public var retryRound: Int = 0
+        /// Whether its emails carry one-click unsubscribe headers: every batch's do; a message's unless its
+        /// request opted out, which must hold however it is sent (the priority queue, or recovery through here).
+        public var listUnsubscribe = true
         /// The batch's send-config, as every reader of that table gets it.
         public var config: SendConfigRow
 
@@ -63,13 +66,13 @@ public struct BatchLedger: Sendable {
         try await database.withConnection { db in
             try db.query("""
                 SELECT b.id, b.user_id, b.status, b.payload::text, b.cursor_position, b.expanded_at IS NOT NULL, b.recipient_count,
-                       b.retry_round, \(SendConfigs.columns)
+                       b.retry_round, b.list_unsubscribe, \(SendConfigs.columns)
                 FROM batches b JOIN send_configs c ON c.id = b.send_config_id WHERE b.id = $1
                 """, [batchID]).first
         }.map { r in
             Plan(id: r[0] ?? "", userID: r[1] ?? "", status: r[2] ?? "", payloadJSON: r[3] ?? "{}", cursor: Int(r[4] ?? "0") ?? 0,
                  expanded: r[5] == "t", recipientCount: Int(r[6] ?? "0") ?? 0, retryRound: Int(r[7] ?? "0") ?? 0,
-                 config: SendConfigs.row(Array(r[8...])))
+                 listUnsubscribe: r[8] != "f", config: SendConfigs.row(Array(r[9...])))
         }
     }
 

@@ -13,14 +13,15 @@ public enum Messages {
     /// A new message with the id the caller chose (the one its idempotency key was claimed for), already
     /// processing (or completed, when its address is suppressed).
     public static func insert(_ db: PostgresConnection, id: String, userID: String, sendConfigID: String, payloadJSON: String,
-                              template: (id: String, version: Int)?, suppressed: Bool) throws(PostgresError) {
+                              template: (id: String, version: Int)?, listUnsubscribe: Bool, suppressed: Bool) throws(PostgresError) {
         let status: BatchStatus = suppressed ? .completed : .processing
         _ = try db.query("""
             INSERT INTO batches (id, user_id, send_config_id, name, payload, kind, status, recipient_count, suppressed_count,
-                                 queued_at, started_at, expanded_at, progressed_at, completed_at, template_id, template_version)
+                                 queued_at, started_at, expanded_at, progressed_at, completed_at, template_id, template_version, list_unsubscribe)
             VALUES ($1, $2, $3, 'message', $4::jsonb, 'message', $5, 1, $6::integer, now(), now(), now(), now(),
-                    CASE WHEN $5 = \(BatchStatus.completed.sql) THEN now() END, $7::uuid, $8::integer)
-            """, [id, userID, sendConfigID, payloadJSON, status.rawValue, suppressed ? "1" : "0", template?.id, template.map { String($0.version) }])
+                    CASE WHEN $5 = \(BatchStatus.completed.sql) THEN now() END, $7::uuid, $8::integer, $9::boolean)
+            """, [id, userID, sendConfigID, payloadJSON, status.rawValue, suppressed ? "1" : "0", template?.id, template.map { String($0.version) },
+                  listUnsubscribe ? "true" : "false"])
     }
 
     /// Stores the message as it stands now as its first answer, and returns it.

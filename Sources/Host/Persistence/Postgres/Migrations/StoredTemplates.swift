@@ -2,7 +2,9 @@ import Domain
 import HostCore
 /// Version 16: templates kept by the platform, sent by id. A template's versions are immutable rows; the
 /// template itself holds its name, channel and latest version, and a delete only hides it (`deleted_at`), so a
-/// batch that names a version can always say what it sent. A batch records the version it was made from.
+/// batch that names a version can always say what it sent. A batch records the version it was made from (no
+/// foreign key: versions are never deleted on their own, and a key would lock the template's row for every
+/// message made from it). `list_unsubscribe` keeps a message's choice of one-click unsubscribe headers.
 enum StoredTemplates {
     static let migration = Migration(version: 16, name: "stored templates", sql: """
         CREATE TABLE templates (
@@ -23,7 +25,8 @@ enum StoredTemplates {
             created_at timestamptz NOT NULL DEFAULT now(),
             PRIMARY KEY (template_id, version));
         ALTER TABLE batches
-            ADD COLUMN template_id uuid REFERENCES templates(id),
-            ADD COLUMN template_version integer;
+            ADD COLUMN template_id uuid,
+            ADD COLUMN template_version integer,
+            ADD COLUMN list_unsubscribe boolean NOT NULL DEFAULT true;
         """)
 }

@@ -13,6 +13,16 @@ public enum Suppressions {
         return (rows.first?[0] ?? "{}", rows.first?[1] == "t")
     }
 
+    /// Adds a suppression unless the address is suppressed already (its reason and source stay as they were):
+    /// whether it is new.
+    public static func insertIfAbsent(_ db: PostgresConnection, userID: String, address: String, reason: String,
+                                      source: String) throws(PostgresError) -> Bool {
+        try !db.query("""
+            INSERT INTO suppressions (user_id, address, reason, source) VALUES ($1, $2, $3, $4)
+            ON CONFLICT (user_id, address) DO NOTHING RETURNING 1
+            """, [userID, address, reason, source]).isEmpty
+    }
+
     /// A page in address order after `cursor` (an address), and the next cursor when there is more.
     public static func page(_ db: PostgresConnection, userID: String, after cursor: String?,
                             limit: Int) throws(PostgresError) -> (rows: [String], next: String?) {

@@ -61,10 +61,16 @@ public enum Templates {
         return Version(json: row[0] ?? "{}", channel: channel, version: number, payloadJSON: row[3] ?? "{}")
     }
 
-    /// The user's live templates with their latest versions, newest first; `cursor` is the last id of the previous page.
+    /// A template with its latest version's number and variables, not its payload (which may be a megabyte).
+    static let summaryJSON = """
+        jsonb_build_object('id', t.id, 'name', t.name, 'channel', t.channel, 'version', v.version, 'latestVersion', t.latest_version,
+                           'variables', to_jsonb(v.variables), 'createdAt', t.created_at, 'updatedAt', t.updated_at)
+        """
+
+    /// The user's live templates, summed up, newest first; `cursor` is the last id of the previous page.
     public static func page(_ db: PostgresConnection, userID: String, cursor: String?, limit: Int) throws(PostgresError) -> (rows: [String], next: String?) {
         let rows = try db.query("""
-            SELECT \(versionJSON)::text, t.id FROM templates t JOIN template_versions v ON v.template_id = t.id AND v.version = t.latest_version
+            SELECT \(summaryJSON)::text, t.id FROM templates t JOIN template_versions v ON v.template_id = t.id AND v.version = t.latest_version
             WHERE t.user_id = $1 AND t.deleted_at IS NULL
               AND ($2::uuid IS NULL OR (t.created_at, t.id) < (SELECT created_at, id FROM templates WHERE id = $2))
             ORDER BY t.created_at DESC, t.id DESC LIMIT $3

@@ -62,7 +62,7 @@ struct TemplateRoutes {
         let caller = try context.caller()
         let id = try RequestInput.id(context, what: "template")
         let fields = try JSONFields(parsing: try await RequestInput.jsonBody(request, context: context), allowed: Self.updateMembers)
-        let name = try fields.string("name", maxLength: 200)
+        let name = fields.has("name") ? try fields.requiredString("name", maxLength: 200) : nil
         let json = try await templates.update(userID: caller.userID, id: id, name: name, payload: try Self.payload(fields))
         return JSONResponse.make(.ok, text: json)
     }

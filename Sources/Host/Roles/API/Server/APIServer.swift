@@ -100,8 +100,8 @@ public final class APIServer: Sendable {
         router.middlewares.add(BodyTimeoutMiddleware(timeout: .milliseconds(configuration.bodyTimeoutMs)))
         HealthRoutes(health: health, registry: registry).register(on: router)
         let clients = ClientAddress(trustedProxies: configuration.trustedProxies)
-        let links = UnsubscribeLinks(baseURL: configuration.unsubscribe.baseURL, mailto: configuration.unsubscribe.mailto,
-                                     masterKey: environment.masterKey)
+        // Only the key matters here: links sent under any base URL (or before the links were turned off) still answer.
+        let links = UnsubscribeLinks(baseURL: configuration.unsubscribe.baseURL ?? "", mailto: nil, masterKey: environment.masterKey)
         UnsubscribeRoutes(unsubscribe: UnsubscribeService(database: database, links: links))
             .register(on: router.group().add(middleware: RateLimitMiddleware(limiter: limiter, scope: .address, settings: configuration.rateLimit,
                                                                               clients: clients)))

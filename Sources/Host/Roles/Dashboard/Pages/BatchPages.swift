@@ -264,6 +264,4 @@ struct BatchPages {
         guard let id = PageValues.id(context.parameters.get("id")) else { throw WebRefusal.refused(.notFound, "There is no such batch.") }
         return id
     }
-
-    /// The answer's JSON; a 404 (another user's, or no such thing) is the page's 404, anything else its error.
 }

@@ -53,10 +53,11 @@ struct TemplatePages {
         return PageRenderer.redirect("/templates/\(id)")
     }
 
-    private func templatePage(_ request: Request, context: WebContext, error: String? = nil, preview: JSONValue? = nil,
+    /// The page of the version `?version=` names (or `version`, a form's, which wins), else the latest.
+    private func templatePage(_ request: Request, context: WebContext, version: Int? = nil, error: String? = nil, preview: JSONValue? = nil,
                               edit: [String: String]? = nil, previewValues: [String: String] = [:]) async throws -> Response {
         let id = try Self.templateID(context)
-        let asked = request.uri.queryParameters.get("version").flatMap { Int($0) }.flatMap { (1...Int(Int32.max)).contains($0) ? $0 : nil }
+        let asked = version ?? Self.version(request.uri.queryParameters.get("version"))
         let path = asked.map { "/api/templates/\(id)/versions/\($0)" } ?? "/api/templates/\(id)"
         let template = try await api.call(.get, path, context: context).found(asked == nil ? "template" : "version")
         let latest = template["latestVersion"]?.count ?? 1, shown = template["version"]?.count ?? 1
@@ -69,7 +70,8 @@ struct TemplatePages {
             "title": template["name"]?.display ?? "Template", "section": "templates", "id": id,
             "name": template["name"]?.display ?? "", "channel": template["channel"]?.display ?? "",
             "version": shown, "latestVersion": latest, "nextVersion": latest + 1, "isLatest": shown == latest, "variables": Self.variables(template),
-            "stored": Self.fields.compactMap { name in stored[name].map { ["field": name, "value": $0] } },
+            // Every member of the version, those the form does not edit (replyTo, headers, tags) too.
+            "stored": Self.members(template["payload"]),
             "versions": (1...max(latest, 1)).reversed().map { ["number": $0, "current": $0 == shown] },
             "edit": edit ?? stored, "preview": previewValues,
         ]
@@ -87,16 +89,20 @@ struct TemplatePages {
     @Sendable func update(_ request: Request, context: WebContext) async throws -> Response {
         let id = try Self.templateID(context)
         let form = context.form
+        let base = Self.version(form.text("base"))
+        // The version the form was filled from, whose members the form does not show (replyTo, headers, tags) are kept.
+        let path = base.map { "/api/templates/\(id)/versions/\($0)" } ?? "/api/templates/\(id)"
+        let shown = try await api.call(.get, path, context: context).found("template")
         let payload: JSONValue
-        do { payload = try Self.payload(form) } catch let problem as FormProblem {
-            return try await templatePage(request, context: context, error: problem.message, edit: Self.echo(form, extra: []))
+        do { payload = try Self.payload(form, over: shown["payload"]) } catch let problem as FormProblem {
+            return try await templatePage(request, context: context, version: base, error: problem.message, edit: Self.echo(form, extra: []))
         }
         var body: [String: JSONValue] = ["payload": payload]
         if let name = form.text("name") { body["name"] = .string(name) }
         let answer = try await api.call(.put, "/api/templates/\(id)", json: .object(body), context: context)
         guard answer.ok else {
             if answer.status == .notFound { _ = try answer.found("template") }
-            return try await templatePage(request, context: context, error: answer.problem, edit: Self.echo(form, extra: []))
+            return try await templatePage(request, context: context, version: base, error: answer.problem, edit: Self.echo(form, extra: []))
         }
         return PageRenderer.redirect("/templates/\(id)")
     }
@@ -105,22 +111,23 @@ struct TemplatePages {
         let id = try Self.templateID(context)
         let form = context.form
         let echo = ["variables": form["variables"] ?? "", "to": form["to"] ?? ""]
+        let version = Self.version(form.text("version"))
         var body: [String: JSONValue] = [:]
         if let text = form.text("variables") {
             guard let variables = JSONValue.parse(Array(text.utf8)), case .object = variables else {
-                return try await templatePage(request, context: context, error: "variables: write them as a JSON object, e.g. {\"name\": \"Ann\"}",
-                                              previewValues: echo)
+                return try await templatePage(request, context: context, version: version,
+                                              error: "variables: write them as a JSON object, e.g. {\"name\": \"Ann\"}", previewValues: echo)
             }
             body["variables"] = variables
         }
         if let to = form.text("to") { body["to"] = .string(to) }
-        if let version = form.text("version").flatMap(Int.init) { body["version"] = .number(Double(version)) }
+        if let version { body["version"] = .number(Double(version)) }
         let answer = try await api.call(.post, "/api/templates/\(id)/preview", json: .object(body), context: context)
         guard answer.ok else {
             if answer.status == .notFound { _ = try answer.found("template") }
-            return try await templatePage(request, context: context, error: answer.problem, previewValues: echo)
+            return try await templatePage(request, context: context, version: version, error: answer.problem, previewValues: echo)
         }
-        return try await templatePage(request, context: context, preview: answer.json, previewValues: echo)
+        return try await templatePage(request, context: context, version: version, preview: answer.json, previewValues: echo)
     }
 
     @Sendable func delete(_ request: Request, context: WebContext) async throws -> Response {
@@ -131,9 +138,21 @@ struct TemplatePages {
 
     private struct FormProblem: Error { var message: String }
 
-    /// The payload the form describes: its filled fields, with `data` read as JSON.
-    private static func payload(_ form: FormData) throws -> JSONValue {
+    private static func members(_ payload: JSONValue?) -> [[String: String]] {
+        guard case .object(let members)? = payload else { return [] }
+        return members.sorted { $0.key < $1.key }.map { ["field": $0.key, "value": $0.value.stringValue ?? $0.value.compactText] }
+    }
+
+    /// A version number as a page or form gives it; nil when it is not one.
+    private static func version(_ text: String?) -> Int? {
+        text.flatMap { Int($0) }.flatMap { (1...Int(Int32.max)).contains($0) ? $0 : nil }
+    }
+
+    /// The payload the form describes: its filled fields (`data` read as JSON) over `base`'s other members; a field
+    /// left blank is left out.
+    private static func payload(_ form: FormData, over base: JSONValue? = nil) throws -> JSONValue {
         var payload: [String: JSONValue] = [:]
+        if case .object(let members)? = base { payload = members.filter { !fields.contains($0.key) } }
         for name in fields {
             guard let value = form[name], !value.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else { continue }
             if name == "data" {
