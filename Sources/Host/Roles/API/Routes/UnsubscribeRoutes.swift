@@ -31,6 +31,8 @@ struct UnsubscribeRoutes {
 
     @Sendable func unsubscribeNow(_ request: Request, context: APIContext) async throws -> Response {
         let token = context.parameters.get("token") ?? ""
+        // A token that is not ours is answered before its body is read.
+        _ = try unsubscribe.subscriber(token)
         // The body says nothing the token does not (RFC 8058's is fixed); it is read, within a bound, and set aside.
         _ = try await RequestInput.collect(request, context: context, limit: Self.bodyLimit)
         let address = try await unsubscribe.unsubscribe(token)
