@@ -26,13 +26,13 @@ struct StorageTests {
     func migratesOnce() throws {
         try withScratchDatabase { url in
             let connection = try PostgresConnection(url: url)
-            #expect(try Migrator().migrate(connection) == Array(1...15))
+            #expect(try Migrator().migrate(connection) == Array(1...16))
             #expect(try Migrator().migrate(connection) == [])
-            #expect(try Migrator().currentVersion(connection) == 15)
+            #expect(try Migrator().currentVersion(connection) == 16)
             let tables = try connection.query("SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY 1")
                 .compactMap { $0[0] }
             #expect(tables == ["api_keys", "audit_log", "batches", "idempotency_keys", "rate_limit_overrides", "recipient_events", "recipients", "schema_migrations", "send_configs",
-                               "suppressions", "users", "web_sessions", "webhook_dead_letters", "webhook_orphans"])
+                               "suppressions", "template_versions", "templates", "users", "web_sessions", "webhook_dead_letters", "webhook_orphans"])
         }
     }
 
