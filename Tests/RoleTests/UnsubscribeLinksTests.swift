@@ -58,7 +58,9 @@ struct UnsubscribeLinksTests {
             job.listUnsubscribe = flag
             return job
         }
-        func names(_ job: ChunkJob) -> [String] { job.message(for: job.recipients[0], unsubscribe: Self.links).headers.map { $0.name } }
+        func names(_ job: ChunkJob) -> [String] {
+            job.message(for: job.recipients[0], unsubscribe: Self.links.signer(userID: job.userID, sendConfigID: job.sendConfigID)).headers.map { $0.name }
+        }
         #expect(names(job(.email)) == ["List-Unsubscribe", "List-Unsubscribe-Post"])
         #expect(names(job(.email, flag: false)).isEmpty)
         #expect(names(job(.sms)).isEmpty && names(job(.webhook)).isEmpty)

@@ -55,7 +55,7 @@ public struct ChunkJob: Sendable, Equatable {
 
     /// The message for one recipient, ready for the plugin, with its unsubscribe headers when the job asks for them,
     /// `links` are configured, and the payload has neither header of its own (a sender's own list management wins).
-    public func message(for recipient: Recipient, unsubscribe links: UnsubscribeLinks? = nil) -> OutboundMessage {
+    public func message(for recipient: Recipient, unsubscribe links: UnsubscribeLinks.Signer? = nil) -> OutboundMessage {
         var message = common
         let key = Self.idempotencyKey(batchID: batchID, position: recipient.position)
         message.id = key
@@ -66,7 +66,7 @@ public struct ChunkJob: Sendable, Equatable {
         if let text = recipient.text { message.text = text }
         if let payload = recipient.payload { message.payload = payload }
         if listUnsubscribe, common.channel == .email, let links, !common.headers.contains(where: UnsubscribeLinks.isOwnHeader) {
-            message.headers += links.headers(for: UnsubscribeLinks.Subscriber(userID: userID, sendConfigID: sendConfigID, address: recipient.address))
+            message.headers += links.headers(address: recipient.address)
         }
         return message
     }

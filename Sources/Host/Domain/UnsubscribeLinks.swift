@@ -13,7 +13,8 @@ public struct UnsubscribeLinks: Sendable {
     public let baseURL: String
     /// An address a client may write to instead (`mailto:`), when the operator has one.
     public let mailto: String?
-    private let key: [UInt8]
+    /// The links' key with its pads absorbed once: a bulk send makes one link per email.
+    private let key: HMACKey
 
     public static let path = "unsubscribe"
     public static let listUnsubscribe = "List-Unsubscribe"
@@ -27,7 +28,7 @@ public struct UnsubscribeLinks: Sendable {
         while base.hasSuffix("/") { base.removeLast() }
         self.baseURL = base
         self.mailto = mailto
-        key = Digest.hmacSHA256(key: masterKey, Array("batchsender one-click unsubscribe v1".utf8))
+        key = HMACKey(Digest.hmacSHA256(key: masterKey, Array("batchsender one-click unsubscribe v1".utf8)))
     }
 
     /// Whose unsubscribe a token is.
@@ -44,16 +45,46 @@ public struct UnsubscribeLinks: Sendable {
     }
 
     public func token(for subscriber: Subscriber) -> String? {
-        guard let user = Self.uuidBytes(subscriber.userID), let config = Self.uuidBytes(subscriber.sendConfigID) else { return nil }
-        let body = user + config + Array(subscriber.address.utf8)
-        return Self.base64URL(body + Array(Digest.hmacSHA256(key: key, body).prefix(Self.macBytes)))
+        signer(userID: subscriber.userID, sendConfigID: subscriber.sendConfigID)?.token(address: subscriber.address)
+    }
+
+    /// The links of one sender (a chunk's user and send-config): what is the same for each of its recipients is
+    /// worked out once, so a link costs one HMAC and an encoding. Nil when the ids are not UUIDs.
+    public func signer(userID: String, sendConfigID: String) -> Signer? {
+        guard let user = Self.uuidBytes(userID), let config = Self.uuidBytes(sendConfigID) else { return nil }
+        return Signer(key: key, prefix: user + config, link: Array("<\(baseURL)/\(Self.path)/".utf8),
+                      mailto: mailto.map { Array(", <mailto:\($0)?subject=unsubscribe>".utf8) } ?? [])
+    }
+
+    public struct Signer: Sendable {
+        let key: HMACKey
+        let prefix: [UInt8]
+        let link: [UInt8]
+        let mailto: [UInt8]
+
+        func tokenBytes(address: String) -> [UInt8] {
+            let body = prefix + Array(address.utf8)
+            return UnsubscribeLinks.base64URLBytes(body + key.mac(body).prefix(UnsubscribeLinks.macBytes))
+        }
+
+        func token(address: String) -> String { String(decoding: tokenBytes(address: address), as: UTF8.self) }
+
+        /// The two headers for one recipient's message. The mailto is left out where it would make the value too
+        /// long for a provider (a very long address).
+        public func headers(address: String) -> [KeyValue] {
+            var value = link + tokenBytes(address: address)
+            value.append(UInt8(ascii: ">"))
+            if !mailto.isEmpty, value.count + mailto.count <= UnsubscribeLinks.maxHeaderValueBytes { value += mailto }
+            return [KeyValue(UnsubscribeLinks.listUnsubscribe, String(decoding: value, as: UTF8.self)),
+                    KeyValue(UnsubscribeLinks.listUnsubscribePost, UnsubscribeLinks.oneClick)]
+        }
     }
 
     /// The subscriber a token names, nil for anything this key did not sign.
     public func subscriber(for token: String) -> Subscriber? {
         guard token.utf8.count <= 1_024, let bytes = Self.unbase64URL(token), bytes.count > 32 + Self.macBytes else { return nil }
         let body = Array(bytes.dropLast(Self.macBytes)), mac = Array(bytes.suffix(Self.macBytes))
-        guard Digest.constantTimeEqual(Array(Digest.hmacSHA256(key: key, body).prefix(Self.macBytes)), mac),
+        guard Digest.constantTimeEqual(Array(key.mac(body).prefix(Self.macBytes)), mac),
               let address = String(validating: body[32...], as: UTF8.self) else { return nil }
         return Subscriber(userID: Self.uuidString(body[0..<16]), sendConfigID: Self.uuidString(body[16..<32]), address: address)
     }
@@ -71,16 +102,9 @@ public struct UnsubscribeLinks: Sendable {
         return name == listUnsubscribe.lowercased() || name == listUnsubscribePost.lowercased()
     }
 
-    /// The two headers for one recipient's message; none when the ids are not UUIDs. The mailto is left out
-    /// where it would make the value too long for a provider (a very long address).
+    /// The two headers for one recipient's message; none when the ids are not UUIDs.
     public func headers(for subscriber: Subscriber) -> [KeyValue] {
-        guard let url = url(for: subscriber) else { return [] }
-        var value = "<\(url)>"
-        if let mailto {
-            let both = value + ", <mailto:\(mailto)?subject=unsubscribe>"
-            if both.utf8.count <= Self.maxHeaderValueBytes { value = both }
-        }
-        return [KeyValue(Self.listUnsubscribe, value), KeyValue(Self.listUnsubscribePost, Self.oneClick)]
+        signer(userID: subscriber.userID, sendConfigID: subscriber.sendConfigID)?.headers(address: subscriber.address) ?? []
     }
 
     private static func uuidBytes(_ text: String) -> [UInt8]? {
@@ -95,10 +119,29 @@ public struct UnsubscribeLinks: Sendable {
         return uuid.uuidString.lowercased()
     }
 
-    static func base64URL(_ bytes: [UInt8]) -> String {
-        var text = Encoding.base64(bytes)
-        while text.hasSuffix("=") { text.removeLast() }
-        return String(text.map { $0 == "+" ? "-" : $0 == "/" ? "_" : $0 })
+    private static let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8)
+
+    /// base64url without padding (RFC 4648 §5), byte by byte.
+    static func base64URLBytes(_ bytes: [UInt8]) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity((bytes.count * 4 + 2) / 3)
+        var index = 0
+        while index + 3 <= bytes.count {
+            let n = UInt32(bytes[index]) << 16 | UInt32(bytes[index + 1]) << 8 | UInt32(bytes[index + 2])
+            out += [alphabet[Int(n >> 18)], alphabet[Int(n >> 12 & 63)], alphabet[Int(n >> 6 & 63)], alphabet[Int(n & 63)]]
+            index += 3
+        }
+        switch bytes.count - index {
+        case 1:
+            let n = UInt32(bytes[index]) << 16
+            out += [alphabet[Int(n >> 18)], alphabet[Int(n >> 12 & 63)]]
+        case 2:
+            let n = UInt32(bytes[index]) << 16 | UInt32(bytes[index + 1]) << 8
+            out += [alphabet[Int(n >> 18)], alphabet[Int(n >> 12 & 63)], alphabet[Int(n >> 6 & 63)]]
+        default:
+            break
+        }
+        return out
     }
 
     static func unbase64URL(_ text: String) -> [UInt8]? {

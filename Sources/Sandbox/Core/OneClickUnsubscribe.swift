@@ -12,7 +12,8 @@ enum OneClickUnsubscribe {
     }
 
     static func check(_ headers: [(name: String, value: String)]) -> Check {
-        func value(_ name: String) -> String? { headers.first { $0.name.lowercased() == name.lowercased() }?.value }
+        guard !headers.isEmpty else { return .absent }
+        func value(_ name: String) -> String? { headers.first { equalIgnoringASCIICase($0.name, name) }?.value }
         let list = value("List-Unsubscribe"), post = value("List-Unsubscribe-Post")
         guard let list else {
             return post == nil ? .absent : .invalid("List-Unsubscribe-Post without List-Unsubscribe")
@@ -21,30 +22,31 @@ enum OneClickUnsubscribe {
         guard post == "List-Unsubscribe=One-Click" else {
             return .invalid("List-Unsubscribe-Post must be exactly List-Unsubscribe=One-Click, not \(post.prefix(80))")
         }
-        let uris = list.split(separator: ",").map { $0.trimmed(" \t") }
-        guard uris.allSatisfy({ $0.hasPrefix("<") && $0.hasSuffix(">") && $0.count > 2 }) else {
-            return .invalid("List-Unsubscribe must be a list of <URI>s")
+        // Byte by byte: the sandbox reads this on every email a bulk send makes.
+        var links: [String] = []
+        for part in list.utf8.split(separator: UInt8(ascii: ",")) {
+            var uri = part[...]
+            while let first = uri.first, first == 0x20 || first == 0x09 { uri = uri.dropFirst() }
+            while let last = uri.last, last == 0x20 || last == 0x09 { uri = uri.dropLast() }
+            guard uri.count > 2, uri.first == UInt8(ascii: "<"), uri.last == UInt8(ascii: ">") else {
+                return .invalid("List-Unsubscribe must be a list of <URI>s")
+            }
+            links.append(String(decoding: uri.dropFirst().dropLast(), as: UTF8.self))
         }
-        let links = uris.map { String($0.dropFirst().dropLast()) }
         guard let link = links.first(where: { isHTTPS($0) || isLoopbackHTTP($0) }) else {
             return .invalid("one-click List-Unsubscribe needs an https URI")
         }
         return .valid(url: link)
     }
 
-    private static func isHTTPS(_ uri: String) -> Bool { uri.hasPrefix("https://") && uri.count > 8 }
+    private static func equalIgnoringASCIICase(_ a: String, _ b: String) -> Bool {
+        a.utf8.count == b.utf8.count && zip(a.utf8, b.utf8).allSatisfy { $0 | 0x20 == $1 | 0x20 }
+    }
+
+    private static func isHTTPS(_ uri: String) -> Bool { uri.hasPrefix("https://") && uri.utf8.count > 8 }
 
     private static func isLoopbackHTTP(_ uri: String) -> Bool {
         ["http://127.0.0.1:", "http://127.0.0.1/", "http://localhost:", "http://localhost/"].contains { uri.hasPrefix($0) }
-    }
-}
-
-private extension Substring {
-    func trimmed(_ set: String) -> Substring {
-        var text = self
-        while let first = text.first, set.contains(first) { text.removeFirst() }
-        while let last = text.last, set.contains(last) { text.removeLast() }
-        return text
     }
 }
 

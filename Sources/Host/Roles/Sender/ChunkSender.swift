@@ -57,9 +57,11 @@ struct ChunkSender: Sendable {
         }
         let provider = (try? route.get().provider) ?? instance.plugin.descriptor.id
         let delivery = Delivery(instance: instance, client: client)
+        // One per job: every recipient of a chunk has the same sender.
+        let signer = job.common.channel == .email && job.listUnsubscribe ? unsubscribe?.signer(userID: job.userID, sendConfigID: job.sendConfigID) : nil
         let answers = await withTaskGroup(of: (Int, [SendOutcome]?, String?).self) { tasks in
             for (index, group) in groups.enumerated() {
-                let messages = group.map { job.message(for: $0.recipient, unsubscribe: unsubscribe) }
+                let messages = group.map { job.message(for: $0.recipient, unsubscribe: signer) }
                 tasks.addTask {
                     await gate.withPermit {
                         let start = ContinuousClock.now
