@@ -61,10 +61,7 @@ struct BatchRoutes {
         let caller = try context.caller()
         let limit = try RequestInput.limit(request)
         let query = request.uri.queryParameters
-        let cursor = try query.get("cursor").map { text throws(APIError) in
-            guard let uuid = UUID(uuidString: text) else { throw APIError.invalid("query.cursor", "is not a cursor this listing gave") }
-            return uuid.uuidString.lowercased()
-        }
+        let cursor = try RequestInput.idCursor(request)
         let status = try query.get("status").map { text throws(APIError) in
             guard let status = BatchStatus(rawValue: text) else {
                 throw APIError.invalid("query.status", "must be one of \(BatchStatus.names.sorted().joined(separator: ", "))")

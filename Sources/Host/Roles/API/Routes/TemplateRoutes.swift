@@ -37,10 +37,7 @@ struct TemplateRoutes {
     @Sendable func list(_ request: Request, context: APIContext) async throws -> Response {
         let caller = try context.caller()
         let limit = try RequestInput.limit(request)
-        let cursor = try request.uri.queryParameters.get("cursor").map { text throws(APIError) in
-            guard let uuid = UUID(uuidString: text) else { throw APIError.invalid("query.cursor", "is not a cursor this listing gave") }
-            return uuid.uuidString.lowercased()
-        }
+        let cursor = try RequestInput.idCursor(request)
         let page = try await templates.list(userID: caller.userID, cursor: cursor, limit: limit)
         return JSONResponse.page(page.rows, nextCursor: page.next)
     }

@@ -41,6 +41,14 @@ enum RequestInput {
         return uuid.uuidString.lowercased()
     }
 
+    /// `?cursor=` of a listing ordered by id (a batch's, a template's): the id, lower-cased; 422 when it is not one.
+    static func idCursor(_ request: Request) throws(APIError) -> String? {
+        try request.uri.queryParameters.get("cursor").map { text throws(APIError) in
+            guard let uuid = UUID(uuidString: text) else { throw APIError.invalid("query.cursor", "is not a cursor this listing gave") }
+            return uuid.uuidString.lowercased()
+        }
+    }
+
     /// `?limit=` between 1 and `max` (default `fallback`).
     static func limit(_ request: Request, fallback: Int = 50, max: Int = 500) throws(APIError) -> Int {
         guard let text = request.uri.queryParameters.get("limit") else { return fallback }
