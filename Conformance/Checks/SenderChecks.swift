@@ -68,6 +68,10 @@ enum SenderChecks: CheckGroup {
                                   got: "no request body carries it intact")
         }
 
+        context.check("attachments reach every request intact, or are refused with attachments_unsupported") {
+            attachmentsCarried(instance, context.messages(maxBatch), abiMinor: abiMinor)
+        }
+
         for response in context.fixtures.responses {
             context.check("response fixture \(response.file): \(response.description)") {
                 let messages = context.messages(response.messages)
@@ -168,6 +172,38 @@ enum SenderChecks: CheckGroup {
     /// The kind a plugin built for ABI minor `abiMinor` gives where the fixtures expect `kind`.
     static func expected(_ kind: SendOutcome.Kind, abiMinor: UInt32) -> SendOutcome.Kind {
         kind.compatible(withHostMinor: abiMinor)
+    }
+
+    /// Every byte value, thrice, and one more so the encoding ends in padding: a plugin that re-encodes text, drops
+    /// a NUL or uses URL-safe base64 fails.
+    static let attachmentBytes: [UInt8] = (0..<3).flatMap { _ in (0...255).map(UInt8.init) } + [0x7f]
+
+    /// ABI 1.2: each message carrying a file is either in a request whose body carries the file's bytes (standard
+    /// base64 in a JSON string, or raw) and its name, or refused, permanently, as `attachments_unsupported`; never
+    /// sent without it.
+    static func attachmentsCarried(_ instance: PluginInstance, _ messages: [OutboundMessage], abiMinor: UInt32) -> Verdict {
+        guard abiMinor >= 2 else { return .skip("built for ABI 1.\(abiMinor): the host refuses attachments for it without calling it") }
+        let file = Attachment(filename: "report 2026 ✓.pdf", contentType: "application/pdf", content: AttachmentBytes(attachmentBytes))
+        let encoded = attachmentBytes.withUnsafeBytes { Base64.encode($0) }
+        let carrying = messages.map { message in
+            var message = message
+            message.attachments = [file]
+            return message
+        }
+        let prepared: PreparedSend
+        do { prepared = try instance.prepare(carrying) } catch { return .fail(expected: "requests or refusals", actual: error.summary) }
+        var problems: [String] = []
+        for outcome in prepared.refused where outcome.code != SendOutcome.attachmentsUnsupported || outcome.kind != .permanent {
+            problems.append("message \(outcome.messageIndex) refused as \(outcome.kind.rawValue) \(outcome.code): \(outcome.message)")
+        }
+        for request in prepared.requests {
+            let carried = BodyContent.carries(encoded, in: request.body) || request.body.firstRange(of: attachmentBytes) != nil
+            if !carried || !BodyContent.carries(file.filename, in: request.body) {
+                problems.append("the request for messages \(request.messageIndices) does not carry the file's bytes and name")
+            }
+        }
+        return Verdict.expect(problems.isEmpty, "each message's file in its request, or a permanent attachments_unsupported",
+                              got: problems.prefix(3).joined(separator: "; "))
     }
 
     /// Prepares `messages` and checks every request: http(s) URL (https unless it is loopback), no refusals.

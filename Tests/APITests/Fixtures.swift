@@ -8,6 +8,10 @@ extension APIClient {
          "defaults":{"from":"news@example.com"},"rateLimit":50}
         """
 
+    static let telnyxConfig = """
+        {"name":"sms","provider":"telnyx","credentials":{"api_key":"KEY0123","public_key":"AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE="},"defaults":{"from":"+15550001111"}}
+        """
+
     func sendConfig(_ key: String, body: String = APIClient.resendConfig) async throws -> String {
         let answer = try await call(.post, "/api/send-configs", key: key, json: body)
         #expect(answer.status == 201, "\(answer.text)")

@@ -18,6 +18,7 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -341,6 +342,18 @@ static bsp_status echo_prepare(bsp_instance *self, bsp_call *call, const bsp_mes
             snprintf(text, sizeof text, "messages[%zu].to is empty", i);
             bsp_outcome refused = { sizeof(bsp_outcome), (uint32_t)i, BSP_OUTCOME_PERMANENT, -1,
                                     { NULL, 0 }, cstr("invalid_recipient"), cstr(text) };
+            status = call->emit_outcome(call, &refused);
+            if (status != BSP_OK) goto done;
+            continue;
+        }
+        /* 1.2: this example does not send files. A host's message of an older minor ends before the field. */
+        int has_attachments = m->struct_size >= offsetof(bsp_message, attachments) + sizeof m->attachments
+                              && m->attachments.count > 0;
+        if (has_attachments) {
+            char text[96];
+            snprintf(text, sizeof text, "messages[%zu]: the echo plugin sends no attachments", i);
+            bsp_outcome refused = { sizeof(bsp_outcome), (uint32_t)i, BSP_OUTCOME_PERMANENT, -1,
+                                    { NULL, 0 }, cstr("attachments_unsupported"), cstr(text) };
             status = call->emit_outcome(call, &refused);
             if (status != BSP_OK) goto done;
             continue;

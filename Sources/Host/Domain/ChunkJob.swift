@@ -17,6 +17,9 @@ public struct ChunkJob: Sendable, Equatable {
     /// Whether each recipient's email carries one-click unsubscribe headers (`UnsubscribeLinks`): every bulk
     /// email does; a single message unless its request opted out.
     public var listUnsubscribe = false
+    /// How many stored files each recipient's email carries: the sender reads them by the batch's id (a file is
+    /// megabytes; a queue message is at most one).
+    public var attachmentCount = 0
 
     public struct Recipient: Sendable, Equatable {
         public var position: Int
@@ -55,8 +58,10 @@ public struct ChunkJob: Sendable, Equatable {
 
     /// The message for one recipient, ready for the plugin, with its unsubscribe headers when the job asks for them,
     /// `links` are configured, and the payload has neither header of its own (a sender's own list management wins).
-    public func message(for recipient: Recipient, unsubscribe links: UnsubscribeLinks.Signer? = nil) -> OutboundMessage {
+    public func message(for recipient: Recipient, unsubscribe links: UnsubscribeLinks.Signer? = nil,
+                        attachments: [Attachment] = []) -> OutboundMessage {
         var message = common
+        message.attachments = attachments
         let key = Self.idempotencyKey(batchID: batchID, position: recipient.position)
         message.id = key
         message.idempotencyKey = key
@@ -79,6 +84,7 @@ public struct ChunkJob: Sendable, Equatable {
         writer.member("c", sendConfigID)
         if redriveRound > 0 { writer.member("g", number: Int64(redriveRound)) }
         if listUnsubscribe { writer.member("l", number: 1) }
+        if attachmentCount > 0 { writer.member("a", number: Int64(attachmentCount)) }
         writer.key("m")
         writer.beginObject()
         writer.member("channel", common.channel.rawValue)
@@ -150,6 +156,12 @@ public struct ChunkJob: Sendable, Equatable {
         self.init(batchID: batchID, userID: userID, sendConfigID: configID, common: common, recipients: recipients)
         if case .number(let round)? = value["g"], let round = Int(exactly: round), round > 0 { redriveRound = round }
         listUnsubscribe = value["l"] == .number(1)
+        if case .number(let count)? = value["a"] {
+            guard let count = Int(exactly: count), (0...Attachment.maxCount).contains(count) else {
+                throw ChunkJobError("a is the number of attachments, 0 to \(Attachment.maxCount)")
+            }
+            attachmentCount = count
+        }
     }
 }
 

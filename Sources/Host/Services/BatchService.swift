@@ -36,12 +36,15 @@ package struct BatchService: Sendable {
         package var name: String
         package var sendConfigID: String
         package var content: MessageContent
+        package var attachments: AttachmentChoice
         package var scheduledAt: String?
 
-        package init(name: String, sendConfigID: String, content: MessageContent, scheduledAt: String?) {
+        package init(name: String, sendConfigID: String, content: MessageContent, attachments: AttachmentChoice = AttachmentChoice(ids: []),
+                     scheduledAt: String?) {
             self.name = name
             self.sendConfigID = sendConfigID
             self.content = content
+            self.attachments = attachments
             self.scheduledAt = scheduledAt
         }
     }
@@ -58,6 +61,7 @@ package struct BatchService: Sendable {
             let content = try draft.content.resolve(db, userID: userID, channel: config.channel, defaults: config.defaults)
             let id = try Batches.insert(db, userID: userID, name: draft.name, sendConfigID: draft.sendConfigID,
                                         payloadJSON: content.payload.compactText, template: content.template, scheduledAt: draft.scheduledAt)
+            try draft.attachments.attach(db, userID: userID, batchID: id, channel: config.channel)
             try AuditLog.record(db, userID: userID, action: "batch.created", subject: "batch", id: id)
             if let idempotency, case .done(let earlier) = try IdempotencyService.claim(idempotency, db, userID: userID, resource: id) {
                 return RecipientService.Target(batchID: earlier, userID: userID, channel: config.channel, replay: true)

@@ -20,7 +20,7 @@ package struct MessageService: Sendable {
     let threads: NIOThreadPool
     let logger: Logger
 
-    package static let members: Set<String> = Set(["sendConfigId", "to", "variables", "listUnsubscribe"]).union(MessageContent.members)
+    package static let members: Set<String> = Set(["sendConfigId", "to", "variables", "listUnsubscribe", AttachmentChoice.member]).union(MessageContent.members)
 
     package init(database: Database, delivery: DeliveryState, queue: APIJetStream, threads: NIOThreadPool, logger: Logger) {
         self.database = database
@@ -51,6 +51,7 @@ package struct MessageService: Sendable {
         let content = try MessageContent.parse(fields)
         // A transactional message (a receipt, a code) may leave out the one-click unsubscribe bulk email carries.
         let listUnsubscribe = try fields.bool("listUnsubscribe") ?? true
+        let attachments = try AttachmentChoice.parse(fields)
         let variables = JSONValue.object(try fields.objectValue("variables") ?? [:])
 
         let decision = try await database.transaction { db throws -> Decision in
@@ -84,6 +85,7 @@ package struct MessageService: Sendable {
             let suppressed = try Suppressions.contains(db, userID: userID, address: address)
             try Messages.insert(db, id: id, userID: userID, sendConfigID: configID, payloadJSON: payload.compactText, template: chosen,
                                 listUnsubscribe: listUnsubscribe, suppressed: suppressed)
+            try attachments.attach(db, userID: userID, batchID: id, channel: config.channel)
             recipient.position = try Recipients.insertOne(db, batchID: id, address: address, variablesJSON: variables.compactText,
                                                           status: suppressed ? .suppressed : .queued)
             let answer = try Messages.recordAnswer(db, id: id)
@@ -91,6 +93,7 @@ package struct MessageService: Sendable {
             var job = suppressed ? nil : ChunkJob(batchID: id, userID: userID, sendConfigID: configID, common: template.common,
                                                   recipients: [recipient])
             job?.listUnsubscribe = listUnsubscribe
+            job?.attachmentCount = attachments.ids.count
             return .created(answer: answer, job: job)
         }
         switch decision {

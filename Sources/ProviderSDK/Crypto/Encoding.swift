@@ -1,4 +1,5 @@
 import Foundation
+import ProviderModel
 
 /// Text encodings of bytes used by signature schemes.
 public enum Encoding {
@@ -38,53 +39,16 @@ public enum Encoding {
     }
 
     public static func base64(_ bytes: [UInt8]) -> String {
-        Data(bytes).base64EncodedString()
+        bytes.withUnsafeBytes { Base64.encode($0) }
     }
 
     /// Standard base64, padded or not; nil when it is not base64.
     public static func unbase64(_ text: String) -> [UInt8]? {
-        unbase64(bytes: text.utf8)
+        Base64.decode(bytes: text.utf8)
     }
 
-    private static let base64Values: [UInt8] = {
-        var table = [UInt8](repeating: 0xff, count: 256)
-        for (index, byte) in "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8.enumerated() {
-            table[Int(byte)] = UInt8(index)
-        }
-        return table
-    }()
-
-    /// Standard base64, padded or not; nil for any other character, misplaced
-    /// padding, a length no encoding gives, or stray bits in the last character.
+    /// Standard base64, padded or not; nil when it is not base64 (`Base64.decode`).
     public static func unbase64(bytes text: some Collection<UInt8>) -> [UInt8]? {
-        if let decoded = text.withContiguousStorageIfAvailable({ decode($0) }) { return decoded }
-        return decode(Array(text))
-    }
-
-    private static func decode(_ text: some RandomAccessCollection<UInt8>) -> [UInt8]? {
-        var padding = 0
-        for byte in text.reversed() {
-            guard byte == UInt8(ascii: "="), padding < 3 else { break }
-            padding += 1
-        }
-        let digitCount = text.count - padding
-        guard padding <= 2, digitCount % 4 != 1, padding == 0 || text.count % 4 == 0 else { return nil }
-        var out: [UInt8] = []
-        out.reserveCapacity(digitCount * 3 / 4)
-        var accumulator: UInt32 = 0
-        var bits = 0
-        for digit in text.prefix(digitCount) {
-            let value = base64Values[Int(digit)]
-            guard value != 0xff else { return nil }
-            accumulator = accumulator << 6 | UInt32(value)
-            bits += 6
-            if bits >= 8 {
-                bits -= 8
-                out.append(UInt8(truncatingIfNeeded: accumulator >> UInt32(bits)))
-            }
-        }
-        // Foundation (and the reference libraries' decoders) refuse non-zero leftover bits.
-        guard accumulator & ((1 << UInt32(bits)) - 1) == 0 else { return nil }
-        return out
+        Base64.decode(bytes: text)
     }
 }

@@ -19,12 +19,15 @@ public struct OutboundMessage: Sendable, Equatable {
     /// Webhook channel: the JSON document to deliver, as text. Email: optionally
     /// `{"template": NAME, "template_data": {…}}`, a provider-side template (message.h).
     public var payload: String
+    /// Email: files every recipient gets (ABI 1.2); see `Attachment` for the bounds the host keeps.
+    public var attachments: [Attachment]
 
     public init(
         id: String, channel: Channel, idempotencyKey: String = "", from: String = "", to: [String] = [],
         cc: [String] = [], bcc: [String] = [], replyTo: [String] = [], subject: String = "",
         html: String = "", text: String = "", headers: [KeyValue] = [], tags: [KeyValue] = [],
-        metadata: [KeyValue] = [], messagingProfile: String = "", payload: String = ""
+        metadata: [KeyValue] = [], messagingProfile: String = "", payload: String = "",
+        attachments: [Attachment] = []
     ) {
         self.id = id
         self.channel = channel
@@ -42,12 +45,13 @@ public struct OutboundMessage: Sendable, Equatable {
         self.metadata = metadata
         self.messagingProfile = messagingProfile
         self.payload = payload
+        self.attachments = attachments
     }
 }
 
 extension OutboundMessage: Codable {
     enum CodingKeys: String, CodingKey {
-        case id, channel, from, to, cc, bcc, subject, html, text, headers, tags, metadata, payload
+        case id, channel, from, to, cc, bcc, subject, html, text, headers, tags, metadata, payload, attachments
         case idempotencyKey = "idempotency_key"
         case replyTo = "reply_to"
         case messagingProfile = "messaging_profile"
@@ -77,6 +81,16 @@ extension OutboundMessage: Codable {
             if let text = try? c.decode(String.self, forKey: .payload) { payload = text }
             else { payload = try c.decode(JSONValue.self, forKey: .payload).compactText }
         }
+        var attachments: [Attachment] = []
+        if c.contains(.attachments), try !c.decodeNil(forKey: .attachments) {
+            for (index, file) in try c.decode([AttachmentJSON].self, forKey: .attachments).enumerated() {
+                guard let content = Base64.decode(file.content) else {
+                    throw DecodingError.dataCorruptedError(forKey: .attachments, in: c,
+                                                           debugDescription: "attachments[\(index)].content must be standard base64")
+                }
+                attachments.append(Attachment(filename: file.filename, contentType: file.contentType ?? "", content: AttachmentBytes(content)))
+            }
+        }
         self.init(
             id: id,
             channel: try c.decode(Channel.self, forKey: .channel),
@@ -88,8 +102,19 @@ extension OutboundMessage: Codable {
             text: try c.decodeIfPresent(String.self, forKey: .text) ?? "",
             headers: try pairs(.headers), tags: try pairs(.tags), metadata: try pairs(.metadata),
             messagingProfile: try c.decodeIfPresent(String.self, forKey: .messagingProfile) ?? "",
-            payload: payload
+            payload: payload, attachments: attachments
         )
+    }
+
+    /// An attachment in the JSON form: its bytes as standard base64.
+    struct AttachmentJSON: Codable {
+        var filename: String
+        var contentType: String?
+        var content: String
+        enum CodingKeys: String, CodingKey {
+            case filename, content
+            case contentType = "content_type"
+        }
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -106,5 +131,9 @@ extension OutboundMessage: Codable {
         try put(subject, .subject); try put(html, .html); try put(text, .text)
         try put(headers, .headers); try put(tags, .tags); try put(metadata, .metadata)
         try put(messagingProfile, .messagingProfile); try put(payload, .payload)
+        if !attachments.isEmpty {
+            try c.encode(attachments.map { AttachmentJSON(filename: $0.filename, contentType: $0.contentType.isEmpty ? nil : $0.contentType,
+                                                          content: Base64.encode($0.content.bytes)) }, forKey: .attachments)
+        }
     }
 }

@@ -54,6 +54,14 @@ public struct SendOutcome: Sendable, Equatable {
         SendOutcome(messageIndex: index, kind: .throttled, retryAfterMs: after, code: code, message: message)
     }
 
+    /// The code of the permanent outcome for a message whose attachments cannot be sent (message.h, 1.2).
+    public static let attachmentsUnsupported = "attachments_unsupported"
+
+    /// A message refused because it carries files this plugin does not send: never sent without them.
+    public static func attachmentsUnsupported(_ index: Int, _ why: String) -> SendOutcome {
+        .permanent(index, code: attachmentsUnsupported, "messages[\(index)] has attachments; \(why)")
+    }
+
     public static func permanent(_ index: Int, code: String = "", _ message: String) -> SendOutcome {
         SendOutcome(messageIndex: index, kind: .permanent, code: code, message: message)
     }

@@ -11,6 +11,9 @@ extension CustomWebhookProvider {
             return PreparedSend(requests: [], refused: [.permanent(0, code: "unsupported_channel",
                 "messages[0].channel: \(message.channel.rawValue); this plugin sends webhooks only")])
         }
+        guard message.attachments.isEmpty else {
+            return PreparedSend(requests: [], refused: [.attachmentsUnsupported(0, "a webhook carries its JSON payload only")])
+        }
         let body: [UInt8]
         if message.payload.isEmpty {
             body = Self.defaultPayload(message, nowMilliseconds: context.nowMilliseconds)

@@ -39,6 +39,10 @@ public struct EchoProvider: MessageSending, WebhookHandling {
                 refused.append(.permanent(index, code: "invalid_recipient", "messages[\(index)].to is empty"))
                 continue
             }
+            if !message.attachments.isEmpty {
+                refused.append(.attachmentsUnsupported(index, "the echo plugin sends no files"))
+                continue
+            }
             if !carried.isEmpty { body.raw(",") }
             carried.append(index)
             body.raw("{\"id\":"); body.string(message.id)

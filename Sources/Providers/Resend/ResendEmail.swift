@@ -13,12 +13,26 @@ struct ResendEmail {
     var replyTo: [String]?
     var headers: [String: String]?
     var tags: [KeyValue]?
+    /// Sent only through `POST /emails`: the batch endpoint does not take attachments.
+    var attachments: [Attachment]
 
     /// The request's JSON, members in sorted order (headers too): a retry must send the same bytes under its
     /// Idempotency-Key, or Resend answers 409. Written straight into bytes: Foundation's JSONEncoder cost more
     /// than the rest of a send (`JSONWriter`).
     func write(into json: inout JSONWriter) {
         json.beginObject()
+        if !attachments.isEmpty {
+            json.key("attachments")
+            json.beginArray()
+            for file in attachments {
+                json.beginObject()
+                json.member("content", base64: file.content.bytes)
+                if !file.contentType.isEmpty { json.member("content_type", file.contentType) }
+                json.member("filename", file.filename)
+                json.endObject()
+            }
+            json.endArray()
+        }
         if let bcc { json.member("bcc", strings: bcc) }
         if let cc { json.member("cc", strings: cc) }
         json.member("from", from)
@@ -52,7 +66,11 @@ struct ResendEmail {
         replyTo = message.replyTo.isEmpty ? nil : message.replyTo
         headers = message.headers.isEmpty ? nil : message.headers.dictionary
         tags = message.tags.isEmpty ? nil : message.tags
+        attachments = message.attachments
     }
+
+    /// Resend takes an email of up to 40 MB after its files are base64-encoded.
+    static let maxEncodedAttachmentBytes = 40_000_000
 
     /// Why Resend would refuse this message, as (code, message); nil when it can go.
     static func problem(_ message: OutboundMessage, index: Int) -> (String, String)? {
@@ -72,6 +90,12 @@ struct ResendEmail {
         for header in message.headers {
             let bad = header.name.isEmpty || !HTTPHeaderRules.isSafeValue(header.name + header.value)
             if bad { return ("invalid_header", "\(field).headers[\(header.name.prefix(40))]: empty name, or CR, LF or NUL") }
+        }
+        if message.attachments.reduce(0, { $0 + Base64.encodedCount($1.content.count) }) > maxEncodedAttachmentBytes {
+            return ("attachments_too_large", "\(field).attachments: more than \(maxEncodedAttachmentBytes) bytes once base64-encoded; Resend's limit")
+        }
+        for file in message.attachments where file.filename.isEmpty || !HTTPHeaderRules.isSafeValue(file.filename + file.contentType) {
+            return ("invalid_attachment", "\(field).attachments: a file without a name, or CR, LF or NUL in its name or type")
         }
         for tag in message.tags {
             let valid = !tag.name.isEmpty && tag.name.utf8.count <= 256 && tag.value.utf8.count <= 256

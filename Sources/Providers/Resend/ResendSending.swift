@@ -20,29 +20,43 @@ extension ResendProvider {
         }
         guard !carried.isEmpty else { return PreparedSend(requests: [], refused: refused) }
 
-        let path: String
-        var headers = [
+        let headers = [
             KeyValue("authorization", "Bearer \(apiKey)"),
             KeyValue("user-agent", Self.userAgent),
             KeyValue("content-type", "application/json"),
         ]
-        var body = JSONWriter(capacity: 512 * carried.count)
-        if carried.count == 1 {
-            path = "/emails"
-            emails[0].write(into: &body)
-            headers.append(KeyValue("idempotency-key", Self.idempotencyKey(messages[carried[0]].idempotencyKey)))
-        } else {
-            path = "/emails/batch"
-            body.beginArray()
-            for email in emails { email.write(into: &body) }
-            body.endArray()
-            // Permissive: valid emails go even when one is refused, and the response says which.
-            headers.append(KeyValue("x-batch-validation", "permissive"))
-            let keys = carried.map { messages[$0].idempotencyKey }.joined(separator: "\n")
-            headers.append(KeyValue("idempotency-key", "batch_" + Encoding.hex(Digest.sha256(Array(keys.utf8)))))
+        // The batch endpoint drops attachments without a word: an email with files goes alone, through `POST /emails`.
+        let alone = carried.count == 1 ? [0] : emails.indices.filter { !emails[$0].attachments.isEmpty }
+        var requests: [PreparedRequest] = []
+        for position in alone {
+            let index = carried[position]
+            var body = JSONWriter(capacity: 512 + emails[position].attachments.reduce(0) { $0 + Base64.encodedCount($1.content.count) + 128 })
+            emails[position].write(into: &body)
+            requests.append(PreparedRequest(method: "POST", url: baseURL + "/emails",
+                                            headers: headers + [KeyValue("idempotency-key", Self.idempotencyKey(messages[index].idempotencyKey))],
+                                            body: body.bytes, messageIndices: [index]))
         }
-        let request = PreparedRequest(method: "POST", url: baseURL + path, headers: headers, body: body.bytes, messageIndices: carried)
-        return PreparedSend(requests: [request], refused: refused)
+        let together = emails.indices.filter { !alone.contains($0) }
+        if together.count == 1, let position = together.first {
+            var body = JSONWriter(capacity: 512)
+            emails[position].write(into: &body)
+            requests.append(PreparedRequest(method: "POST", url: baseURL + "/emails",
+                                            headers: headers + [KeyValue("idempotency-key", Self.idempotencyKey(messages[carried[position]].idempotencyKey))],
+                                            body: body.bytes, messageIndices: [carried[position]]))
+        } else if together.count > 1 {
+            var body = JSONWriter(capacity: 512 * together.count)
+            body.beginArray()
+            for position in together { emails[position].write(into: &body) }
+            body.endArray()
+            let indices = together.map { carried[$0] }
+            let keys = indices.map { messages[$0].idempotencyKey }.joined(separator: "\n")
+            // Permissive: valid emails go even when one is refused, and the response says which.
+            requests.append(PreparedRequest(method: "POST", url: baseURL + "/emails/batch",
+                                            headers: headers + [KeyValue("x-batch-validation", "permissive"),
+                                                                KeyValue("idempotency-key", "batch_" + Encoding.hex(Digest.sha256(Array(keys.utf8))))],
+                                            body: body.bytes, messageIndices: indices))
+        }
+        return PreparedSend(requests: requests, refused: refused)
     }
 
     /// Resend takes keys of up to 256 printable characters; anything else is sent as its SHA-256.

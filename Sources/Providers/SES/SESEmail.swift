@@ -68,6 +68,7 @@ enum SESRequestBody {
         for header in message.headers where !HTTPHeaderRules.isToken(header.name) || !HTTPHeaderRules.isSafeValue(header.value) {
             return SESRefusal("invalid_header", "\(field).headers[\(header.name.prefix(40))]: the name must be a token, the value free of CR, LF and NUL")
         }
+        if let refusal = attachmentProblem(message.attachments, field: field) { return refusal }
         for tag in message.tags {
             let valid = (1...256).contains(tag.name.utf8.count) && tag.name.utf8.allSatisfy(SESProvider.isTagByte)
                 && tag.value.utf8.count <= 256 && tag.value.utf8.allSatisfy(SESProvider.isTagByte)
@@ -80,11 +81,58 @@ enum SESRequestBody {
 }
 
 extension SESRequestBody {
+    /// SES takes a message of up to 40 MB, its files base64-encoded; a file name of up to 255 bytes.
+    static let maxMessageBytes = 40_000_000
+
+    /// File types SES refuses to send (SES Developer Guide, "Unsupported attachment types"), by extension.
+    static let refusedExtensions: Set<String> = [
+        "ade", "adp", "app", "asp", "bas", "bat", "cer", "chm", "cmd", "com", "cpl", "crt", "csh", "der", "exe", "fxp", "gadget",
+        "hlp", "hta", "inf", "ins", "isp", "its", "js", "jse", "ksh", "lib", "lnk", "mad", "maf", "mag", "mam", "maq", "mar", "mas",
+        "mat", "mau", "mav", "maw", "mda", "mdb", "mde", "mdt", "mdw", "mdz", "msc", "msh", "msh1", "msh2", "mshxml", "msh1xml",
+        "msh2xml", "msi", "msp", "mst", "ops", "pcd", "pif", "plg", "prf", "prg", "reg", "scf", "scr", "sct", "shb", "shs", "sys",
+        "ps1", "ps1xml", "ps2", "ps2xml", "psc1", "psc2", "tmp", "url", "vb", "vbe", "vbs", "vps", "vsmacros", "vss", "vst", "vsw",
+        "ws", "wsc", "wsf", "wsh", "xnk",
+    ]
+
+    static func attachmentProblem(_ files: [Attachment], field: String) -> SESRefusal? {
+        var encoded = 0
+        for file in files {
+            encoded += Base64.encodedCount(file.content.count)
+            guard (1...255).contains(file.filename.utf8.count), HTTPHeaderRules.isSafeValue(file.filename + file.contentType) else {
+                return SESRefusal("invalid_attachment", "\(field).attachments: a file name must be 1-255 bytes, and name and type free of CR, LF and NUL")
+            }
+            let dot = file.filename.lastIndex(of: ".")
+            if let dot, refusedExtensions.contains(file.filename[file.filename.index(after: dot)...].lowercased()) {
+                return SESRefusal("unsupported_attachment_type", "\(field).attachments: SES does not send files named *\(file.filename[dot...].prefix(16))")
+            }
+        }
+        if encoded > maxMessageBytes {
+            return SESRefusal("attachments_too_large", "\(field).attachments: \(encoded) bytes once base64-encoded; SES takes a message of up to \(maxMessageBytes)")
+        }
+        return nil
+    }
+
+    /// `"Attachments":[{"FileName","RawContent","ContentType"?}]`, in a `Simple` or `Template` content object.
+    static func attachments(_ files: [Attachment], into json: inout JSONWriter) {
+        guard !files.isEmpty else { return }
+        json.key("Attachments")
+        json.beginArray()
+        for file in files {
+            json.beginObject()
+            json.member("FileName", file.filename)
+            if !file.contentType.isEmpty { json.member("ContentType", file.contentType) }
+            json.member("RawContent", base64: file.content.bytes)
+            json.endObject()
+        }
+        json.endArray()
+    }
+
     static let maxEntries = 50
 
     /// `SendEmail`: `POST /v2/email/outbound-emails`.
     static func sendEmail(_ message: OutboundMessage, template: SESTemplateChoice?, configurationSet: String) -> [UInt8] {
-        var json = JSONWriter(capacity: 256 + message.html.utf8.count + message.text.utf8.count)
+        var json = JSONWriter(capacity: 256 + message.html.utf8.count + message.text.utf8.count
+                                  + message.attachments.reduce(0) { $0 + Base64.encodedCount($1.content.count) + 128 })
         json.beginObject()
         json.member("FromEmailAddress", message.from)
         destination(message, into: &json)
@@ -93,7 +141,7 @@ extension SESRequestBody {
         json.beginObject()
         if let template {
             json.key("Template")
-            templateObject(template.name, data: template.data, headers: message.headers, into: &json)
+            templateObject(template.name, data: template.data, headers: message.headers, attachments: message.attachments, into: &json)
         } else {
             json.key("Simple")
             json.beginObject()
@@ -112,6 +160,7 @@ extension SESRequestBody {
             json.endObject()
             let headers = headers(message)
             if !headers.isEmpty { json.member("Headers", pairs: headers, nameKey: "Name", valueKey: "Value") }
+            attachments(message.attachments, into: &json)
             json.endObject()
         }
         json.endObject()
@@ -184,11 +233,13 @@ extension SESRequestBody {
         json.endObject()
     }
 
-    private static func templateObject(_ name: String, data: String, headers: [KeyValue] = [], into json: inout JSONWriter) {
+    private static func templateObject(_ name: String, data: String, headers: [KeyValue] = [], attachments files: [Attachment] = [],
+                                       into json: inout JSONWriter) {
         json.beginObject()
         json.member("TemplateName", name)
         json.member("TemplateData", data)
         if !headers.isEmpty { json.member("Headers", pairs: headers, nameKey: "Name", valueKey: "Value") }
+        attachments(files, into: &json)
         json.endObject()
     }
 

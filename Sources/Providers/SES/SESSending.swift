@@ -25,12 +25,13 @@ extension SESProvider {
                 refused.append(.permanent(index, code: problem.code, problem.message))
                 continue
             }
-            if let template {
+            // Files go with SendEmail: a bulk entry has no attachments of its own.
+            if let template, message.attachments.isEmpty {
                 let key = [message.from, template.name, message.replyTo.joined(separator: ",")].joined(separator: "\n")
                 if bulk[key] == nil { bulkOrder.append(key) }
                 bulk[key, default: []].append((index, template))
             } else {
-                single.append((index, nil))
+                single.append((index, template))
             }
         }
         var requests: [PreparedRequest] = []

@@ -10,6 +10,7 @@ extension TelnyxProvider {
         func refuse(_ code: String, _ text: String) -> PreparedSend {
             PreparedSend(requests: [], refused: [.permanent(0, code: code, text)])
         }
+        guard message.attachments.isEmpty else { return PreparedSend(requests: [], refused: [.attachmentsUnsupported(0, "an SMS carries no files")]) }
         guard message.to.count == 1, let to = message.to.first else {
             return refuse("one_recipient_per_message", "messages[0].to has \(message.to.count) numbers; Telnyx sends to exactly one")
         }

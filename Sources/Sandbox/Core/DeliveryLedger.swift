@@ -30,6 +30,8 @@ struct Delivery: Sendable {
     var content: MessageContent
     /// The one-click unsubscribe link the message carried (`OneClickUnsubscribe`), if any.
     var unsubscribeURL: String? = nil
+    /// The files it carried (`ReceivedAttachments`).
+    var attachments: [ReceivedAttachment] = []
 }
 
 /// Counts deliveries as a recipient would: the same content reaching the same

@@ -19,6 +19,7 @@ final class SandboxState: Sendable {
     let fates = FateLog()
     let arrivals = ArrivalLog()
     let unsubscribeLinks = UnsubscribeLinkLog()
+    let attachments = AttachmentLog()
     let random: SandboxRandom
     let planner: EventPlanner
     let dispatcher: WebhookDispatcher
@@ -96,6 +97,7 @@ final class SandboxState: Sendable {
         fates.reset()
         arrivals.reset()
         unsubscribeLinks.reset()
+        attachments.reset()
         random.reset()
         dispatcher.queue.removeAll()
         idempotency.values.forEach { $0.reset() }
@@ -139,14 +141,19 @@ final class SandboxState: Sendable {
         arrivals.record(provider, messages: accepted)
         let duplicate = duplicateKey.map { duplicates[provider]!.recordAccepted($0) } ?? false
         let repeated = self.deliveries[provider]!.record(deliveries)
-        var oneClick = 0
+        var oneClick = 0, files = 0
         for delivery in deliveries {
+            if !delivery.attachments.isEmpty {
+                files += delivery.attachments.count * delivery.recipients.count
+                attachments.record(provider, to: delivery.recipients, files: delivery.attachments)
+            }
             guard let url = delivery.unsubscribeURL else { continue }
             oneClick += delivery.recipients.count
             unsubscribeLinks.record(provider, to: delivery.recipients, url: url)
         }
         stats.update(provider) {
             $0.oneClickUnsubscribe += oneClick
+            $0.attachments += files
             $0.messagesAccepted += accepted
             if duplicate { $0.duplicateSends += accepted }
             $0.duplicateDeliveries += repeated

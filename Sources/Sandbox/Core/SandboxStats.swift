@@ -12,6 +12,8 @@ struct ProviderCounters: Sendable, Equatable {
     var duplicateDeliveries = 0
     /// Messages accepted with valid RFC 8058 one-click unsubscribe headers.
     var oneClickUnsubscribe = 0
+    /// Files delivered, counted per recipient.
+    var attachments = 0
     var signatureFailures = 0
     var rejected = 0
     var faultsInjected = 0
@@ -30,6 +32,7 @@ struct ProviderCounters: Sendable, Equatable {
         json.member("duplicate_sends", number: Int64(duplicateSends))
         json.member("duplicate_deliveries", number: Int64(duplicateDeliveries))
         json.member("one_click_unsubscribe", number: Int64(oneClickUnsubscribe))
+        json.member("attachments", number: Int64(attachments))
         json.member("signature_failures", number: Int64(signatureFailures))
         json.member("rejected", number: Int64(rejected))
         json.member("faults_injected", number: Int64(faultsInjected))

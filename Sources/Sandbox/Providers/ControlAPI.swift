@@ -29,6 +29,7 @@ struct ControlAPI: Sendable {
         router.get("/sandbox/fates") { request, _ in fates(request.uri.queryParameters.get("provider") ?? "").response }
         router.get("/sandbox/arrivals") { request, _ in arrivals(request.uri.queryParameters.get("provider") ?? "").response }
         router.get("/sandbox/unsubscribe-links") { request, _ in unsubscribeLinks(request.uri.queryParameters.get("provider") ?? "").response }
+        router.get("/sandbox/attachments") { request, _ in attachments(request.uri.queryParameters.get("provider") ?? "").response }
         router.post("/sandbox/ses/subscribe") { _, _ in
             sendSubscriptionConfirmation()
             return Reply.json(202) { json in
@@ -87,6 +88,29 @@ struct ControlAPI: Sendable {
                 json.beginObject()
                 json.member("to", link.to)
                 json.member("url", link.url)
+                json.endObject()
+            }
+            json.endArray()
+            json.endObject()
+        }
+    }
+
+    /// The first files an email provider accepted, per recipient, in arrival order: name, type, size and SHA-256 of
+    /// the decoded bytes.
+    func attachments(_ name: String) -> Reply {
+        guard let provider = SandboxProvider(rawValue: name), provider == .resend || provider == .ses else { return Self.badProvider("resend or ses") }
+        let entries = state.attachments.entries(provider)
+        return .json(200) { json in
+            json.beginObject()
+            json.key("attachments")
+            json.beginArray()
+            for entry in entries {
+                json.beginObject()
+                json.member("to", entry.to)
+                json.member("filename", entry.file.filename)
+                json.member("content_type", entry.file.contentType)
+                json.member("size", number: Int64(entry.file.size))
+                json.member("sha256", entry.file.sha256)
                 json.endObject()
             }
             json.endArray()

@@ -124,7 +124,12 @@ struct ResendAPI: ProviderAPI {
         var emails: [(index: Int, email: ResendEmail)] = []
         var errors: [(index: Int, message: String)] = []
         for (index, item) in items.enumerated() {
-            do {
+            do throws(ResendError) {
+                // Resend's batch endpoint drops attachments without a word (its docs say it takes none); the sandbox
+                // refuses them, so that a plugin which would mail invoices without the invoice fails its tests.
+                if let files = item["attachments"]?.arrayValue, !files.isEmpty {
+                    throw ResendError.validation("The `attachments` field is not supported on the batch endpoint; send the email through POST /emails.")
+                }
                 emails.append((index, try ResendEmail(item)))
             } catch {
                 if mode == "strict" { return refuse(ResendError(status: error.status, name: error.name, message: "emails[\(index)]: \(error.message)")) }

@@ -39,8 +39,9 @@ struct ResendEmail: Sendable {
     var content: MessageContent
     /// Its one-click unsubscribe link, when its headers carry a valid one.
     var unsubscribeURL: String?
+    var attachments: [ReceivedAttachment] = []
 
-    var delivery: Delivery { Delivery(recipients: to + cc + bcc, content: content, unsubscribeURL: unsubscribeURL) }
+    var delivery: Delivery { Delivery(recipients: to + cc + bcc, content: content, unsubscribeURL: unsubscribeURL, attachments: attachments) }
 
     init(_ value: JSONValue) throws(ResendError) {
         guard case .object(let fields) = value else { throw .validation("The email must be a JSON object.") }
@@ -100,6 +101,14 @@ struct ResendEmail: Sendable {
             for attachment in list where attachment["content"]?.stringValue == nil && attachment["path"]?.stringValue == nil {
                 throw ResendError(status: 422, name: "invalid_attachment", message: "Attachment must have either a `content` or `path`.")
             }
+            // A `path` is a URL Resend fetches; the sandbox fetches nothing, so only `content` files are read.
+            if list.allSatisfy({ $0["path"] == nil }) {
+                do {
+                    self.attachments = try ReceivedAttachments.read(attachments, names: ("filename", "content", "content_type"))
+                } catch {
+                    throw ResendError(status: 422, name: "invalid_attachment", message: "The `attachments` field \(error.message).")
+                }
+            }
         }
         if let scheduled = fields["scheduled_at"], scheduled != .null, scheduled.stringValue == nil {
             throw .validation("The `scheduled_at` field must be a date string.")
@@ -112,7 +121,7 @@ struct ResendEmail: Sendable {
         self.tags = tags
         self.unsubscribeURL = unsubscribeURL
         content = MessageContent([subject, fields["html"]?.stringValue ?? "", fields["text"]?.stringValue ?? "",
-                                  fields["template"]?.compactText ?? ""])
+                                  fields["template"]?.compactText ?? ""] + ReceivedAttachments.contentParts(attachments))
     }
 
     /// A string or an array of strings, each an address.

@@ -90,6 +90,7 @@ struct SESAPI: ProviderAPI {
         var subject = ""
         let rendered: MessageContent
         var headers: [(name: String, value: String)] = []
+        var files: [ReceivedAttachment] = []
         switch present[0] {
         case "Simple":
             let simple = kinds["Simple"]!
@@ -98,7 +99,9 @@ struct SESAPI: ProviderAPI {
             guard let bodyPart = simple["Body"], bodyPart["Text"]?["Data"]?.stringValue != nil || bodyPart["Html"]?["Data"]?.stringValue != nil else {
                 throw .badRequest("Content.Simple.Body needs Text.Data or Html.Data.")
             }
-            rendered = MessageContent([subject, bodyPart["Text"]?["Data"]?.stringValue ?? "", bodyPart["Html"]?["Data"]?.stringValue ?? ""])
+            files = try SESEmail.attachments(simple["Attachments"], field: "Content.Simple.Attachments")
+            rendered = MessageContent([subject, bodyPart["Text"]?["Data"]?.stringValue ?? "", bodyPart["Html"]?["Data"]?.stringValue ?? ""]
+                                      + ReceivedAttachments.contentParts(files))
             headers = try SESEmail.headers(simple["Headers"], field: "Content.Simple.Headers")
         case "Raw":
             guard let data = kinds["Raw"]?["Data"]?.stringValue else { throw .badRequest("Content.Raw.Data is required.") }
@@ -109,13 +112,14 @@ struct SESAPI: ProviderAPI {
         default:
             let template = kinds["Template"]!
             try Self.checkTemplate(template, field: "Content.Template")
+            files = try SESEmail.attachments(template["Attachments"], field: "Content.Template.Attachments")
             rendered = MessageContent(["template", template.compactText])
             headers = try SESEmail.headers(template["Headers"], field: "Content.Template.Headers")
         }
         let email = SESEmail(from: from, to: destination.to, cc: destination.cc, bcc: destination.bcc, subject: subject,
                              tags: try SESEmail.tags(value["EmailTags"], field: "EmailTags"),
                              configurationSet: value["ConfigurationSetName"]?.stringValue, region: region, content: rendered,
-                             unsubscribeURL: try SESEmail.unsubscribeURL(headers, field: "Content headers"))
+                             unsubscribeURL: try SESEmail.unsubscribeURL(headers, field: "Content headers"), attachments: files)
         let recipientCount = email.recipients.count
         guard recipientCount > 0 else { throw .badRequest("Destination must name at least one recipient.") }
         guard recipientCount <= SESEmail.maximumRecipients else {

@@ -36,9 +36,29 @@ struct SESEmail: Sendable {
     var content: MessageContent
     /// Its one-click unsubscribe link, when its headers carry a valid one.
     var unsubscribeURL: String? = nil
+    var attachments: [ReceivedAttachment] = []
 
     var recipients: [String] { to + cc + bcc }
-    var delivery: Delivery { Delivery(recipients: recipients, content: content, unsubscribeURL: unsubscribeURL) }
+    var delivery: Delivery { Delivery(recipients: recipients, content: content, unsubscribeURL: unsubscribeURL, attachments: attachments) }
+
+    /// File extensions SES refuses (SES Developer Guide, "Unsupported attachment types"), a few of them: enough for
+    /// a plugin's refusal to be tested against an answer, not the whole list.
+    static let refusedExtensions: Set<String> = ["bat", "cmd", "com", "exe", "js", "msi", "scr", "vbs"]
+
+    /// `Simple.Attachments` or `Template.Attachments`, checked as SES checks them.
+    static func attachments(_ value: JSONValue?, field: String) throws(SESError) -> [ReceivedAttachment] {
+        let files: [ReceivedAttachment]
+        do { files = try ReceivedAttachments.read(value, names: ("FileName", "RawContent", "ContentType")) } catch {
+            throw .badRequest("\(field) \(error.message).")
+        }
+        for file in files {
+            guard file.filename.utf8.count <= 255 else { throw .badRequest("\(field): FileName is longer than 255 characters.") }
+            if let dot = file.filename.lastIndex(of: "."), refusedExtensions.contains(file.filename[file.filename.index(after: dot)...].lowercased()) {
+                throw SESError(status: 400, code: "MessageRejected", message: "\(field): attachment type \(file.filename[dot...]) is not supported.")
+            }
+        }
+        return files
+    }
 
     /// A `[{Name, Value}]` header list (`Simple.Headers`, `Template.Headers`, `ReplacementHeaders`), checked.
     static func headers(_ value: JSONValue?, field: String) throws(SESError) -> [(name: String, value: String)] {

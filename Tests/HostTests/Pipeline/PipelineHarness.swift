@@ -246,8 +246,8 @@ final class PipelineHarness: @unchecked Sendable {
     }
 
     @discardableResult
-    func call(_ method: String, _ path: String, json: Any? = nil, csv: String? = nil, expect: Int? = nil, token: String? = nil,
-              headers extra: [String: String] = [:]) async throws -> [String: Any] {
+    func call(_ method: String, _ path: String, json: Any? = nil, csv: String? = nil, raw: (bytes: [UInt8], type: String)? = nil,
+              expect: Int? = nil, token: String? = nil, headers extra: [String: String] = [:]) async throws -> [String: Any] {
         var headers = [KeyValue("Authorization", "Bearer \(token ?? key)")] + extra.sorted { $0.key < $1.key }.map { KeyValue($0.key, $0.value) }
         var body: [UInt8] = []
         if let json {
@@ -256,6 +256,9 @@ final class PipelineHarness: @unchecked Sendable {
         } else if let csv {
             body = Array(csv.utf8)
             headers.append(KeyValue("Content-Type", "text/csv"))
+        } else if let raw {
+            body = raw.bytes
+            headers.append(KeyValue("Content-Type", raw.type))
         }
         let result = await http.execute(PreparedRequest(method: method, url: "http://127.0.0.1:\(apiPort)\(path)", headers: headers,
                                                         body: body, messageIndices: []), timeoutMs: 60_000)

@@ -5,6 +5,7 @@ import HostCore
 import Messaging
 import Persistence
 import ProviderInstances
+import ProviderCrypto
 import ProviderModel
 import TestSupport
 import Testing
@@ -225,6 +226,52 @@ struct PipelineTests {
         let next = try await harness.sentBatch(config: config, payload: Self.emailPayload, csv: Self.csv(count: count))
         let detail = try await harness.wait(next)
         #expect(PipelineHarness.counts(detail)["suppressed"] == 1)
+    }
+
+    @Test("attachments: a stored file reaches every recipient of a batch and a message byte for byte, in the provider's own format",
+          arguments: ["resend", "ses"])
+    func attachmentsDelivered(provider: String) async throws {
+        let sandbox = try TestSandbox(config: "[ses]\nrequire_confirmation = false\n")
+        let harness = try PipelineHarness().started()
+        defer { harness.finish() }
+        let config = try await harness.sendConfig(provider, sandbox: sandbox.url)
+        // Every byte value, and 1.5 MiB of them: a file larger than a queue message, with padding at its end.
+        let pdf = (0..<(3 << 19) + 1).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ $0 >> 8) }
+        let notes = Array("meeting notes: ✓".utf8)
+        let first = try await harness.call("POST", "/api/attachments?filename=invoice%2042.pdf", raw: (pdf, "application/pdf"), expect: 201)
+        let second = try await harness.call("POST", "/api/attachments?filename=notes.txt", raw: (notes, "text/plain; charset=utf-8"), expect: 201)
+        #expect(first["size"] as? Int == pdf.count && first["filename"] as? String == "invoice 42.pdf" && first["contentType"] as? String == "application/pdf")
+        #expect(second["contentType"] as? String == "text/plain")
+        let ids = [first["id"] as! String, second["id"] as! String]
+        let count = 12
+        let batch = try await harness.call("POST", "/api/batches", json: ["name": "files", "sendConfigId": config, "payload": Self.emailPayload,
+                                                                          "attachments": ids])["id"] as! String
+        try await harness.call("POST", "/api/batches/\(batch)/recipients", csv: Self.csv(count: count))
+        try await harness.call("POST", "/api/batches/\(batch)/send")
+        let detail = try await harness.wait(batch)
+        #expect(PipelineHarness.counts(detail)["sent"] == count, "\(detail["counts"] ?? "")")
+        #expect((detail["attachments"] as? [[String: Any]])?.compactMap { $0["id"] as? String } == ids)
+        try await harness.call("POST", "/api/messages", json: ["sendConfigId": config, "to": "receipt@example.org", "attachments": [ids[0]],
+                                                               "payload": ["subject": "Your invoice", "text": "Attached"]])
+        try await eventually("the message accepted") { Self.section(try await sandbox.stats(), provider)["messages_accepted"] == count + 1 }
+
+        let received = try await sandbox.get("/sandbox/attachments?provider=\(provider)")["attachments"] as? [[String: Any]] ?? []
+        let pdfHash = Encoding.hex(Digest.sha256(pdf)), notesHash = Encoding.hex(Digest.sha256(notes))
+        for index in 0..<count {
+            let files = received.filter { $0["to"] as? String == "user\(index)@example.org" }
+            #expect(files.map { $0["sha256"] as? String } == [pdfHash, notesHash] && files.map { $0["filename"] as? String } == ["invoice 42.pdf", "notes.txt"],
+                    "user\(index): \(files)")
+        }
+        let receipt = received.filter { $0["to"] as? String == "receipt@example.org" }
+        #expect(receipt.map { $0["sha256"] as? String } == [pdfHash] && receipt.first?["content_type"] as? String == "application/pdf", "\(receipt)")
+        let stats = Self.section(try await sandbox.stats(), provider)
+        #expect(stats["duplicate_deliveries"] == 0 && stats["attachments"] == 2 * count + 1, "\(stats)")
+
+        // A file is stored once and named from any number of batches; a deleted one is named by none after.
+        try await harness.call("DELETE", "/api/attachments/\(ids[1])", expect: 204)
+        let refused = try await harness.call("POST", "/api/batches", json: ["name": "late", "sendConfigId": config, "payload": Self.emailPayload,
+                                                                            "attachments": [ids[1]]], expect: 422)
+        #expect((refused["error"] as? [String: Any])?["field"] as? String == "attachments[0]", "\(refused)")
     }
 
     /// A request with no Authorization and no cookie, as a mail client makes it.

@@ -19,6 +19,24 @@ public struct Delivery: Sendable {
     public static let pluginError = "plugin_error"
 
     public func send(_ messages: [OutboundMessage]) async throws(PluginFailure) -> [SendOutcome] {
+        guard !instance.plugin.readsAttachments, messages.contains(where: { !$0.attachments.isEmpty }) else {
+            return try await sendThroughPlugin(messages)
+        }
+        // A plugin of ABI 1.0 or 1.1 never reads the field: it would send the email without its files.
+        let passed = messages.indices.filter { messages[$0].attachments.isEmpty }
+        var outcomes = messages.indices.filter { !messages[$0].attachments.isEmpty }.map {
+            SendOutcome.attachmentsUnsupported($0, "plugin \(instance.plugin.descriptor.id) was built for ABI 1.\(instance.plugin.abiMinor), which carries none")
+        }
+        if !passed.isEmpty {
+            for var outcome in try await sendThroughPlugin(passed.map { messages[$0] }) {
+                outcome.messageIndex = passed[outcome.messageIndex]
+                outcomes.append(outcome)
+            }
+        }
+        return outcomes.sorted { $0.messageIndex < $1.messageIndex }
+    }
+
+    private func sendThroughPlugin(_ messages: [OutboundMessage]) async throws(PluginFailure) -> [SendOutcome] {
         let prepared = try instance.prepare(messages)
         var results: [Int: HTTPResult] = [:]
         if prepared.requests.count == 1 {

@@ -28,6 +28,12 @@ public final class LoadedPlugin: @unchecked Sendable {
         }
     }
 
+    /// The ABI minor the plugin was built for (entry.h).
+    public var abiMinor: UInt32 { table.abi_minor }
+
+    /// Whether the plugin reads `bsp_message.attachments` (1.2 and later): an older one would send without them.
+    public var readsAttachments: Bool { abiMinor >= 2 }
+
     /// destroy(NULL), which plugin.h says is harmless: for the conformance suite.
     @_spi(Conformance) public func destroyNothing() {
         table.destroy?(nil)

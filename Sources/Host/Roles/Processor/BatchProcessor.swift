@@ -77,6 +77,19 @@ public struct BatchProcessor: Service {
         }
     }
 
+    /// The file bytes a chunk's requests may hold at once: every recipient's request carries the files again,
+    /// base64-encoded, so a chunk of 100 emails with 10 MiB of files would be 1.3 GB in one sender.
+    static let attachmentBytesPerChunk = 32 << 20
+
+    /// Recipients per chunk: what one request takes (or `singleSendChunk` for a one-message provider), fewer when
+    /// the batch's files would make the chunk's requests too large. The same for every expansion of a batch, so
+    /// a restarted one cuts the same windows.
+    static func chunkSize(maxBatch: Int, singleSendChunk: Int, attachmentBytes: Int) -> Int {
+        let size = maxBatch > 1 ? maxBatch : singleSendChunk
+        guard attachmentBytes > 0 else { return size }
+        return max(1, min(size, attachmentBytesPerChunk / attachmentBytes))
+    }
+
     /// True when the job is done with (expanded, or nothing to do); false to hand it back (shutting down,
     /// or the discoverer, which publishes before it marks the batch processing, has not marked it yet).
     func expand(batchID: String, job: ReceivedMessage) async throws -> Bool {
@@ -106,7 +119,7 @@ public struct BatchProcessor: Service {
             return true
         }
         let maxBatch = instance.plugin.descriptor.maxBatch
-        let chunkSize = maxBatch > 1 ? maxBatch : settings.singleSendChunk
+        let chunkSize = Self.chunkSize(maxBatch: maxBatch, singleSendChunk: settings.singleSendChunk, attachmentBytes: plan.attachmentBytes)
         try await state.activate(batchID)
         try await tenants.announce(userID: plan.userID)
         if plan.cursor == 0, plan.recipientCount >= Self.analyzeFrom, analyzed.due(clock.nowMilliseconds) {
@@ -144,6 +157,7 @@ public struct BatchProcessor: Service {
                 var job = ChunkJob(batchID: batchID, userID: plan.userID, sendConfigID: plan.sendConfigID, common: template.common, recipients: current)
                 // Bulk email offers one-click unsubscribe (RFC 8058); a message recovered through here keeps its request's choice.
                 job.listUnsubscribe = plan.listUnsubscribe
+                job.attachmentCount = plan.attachmentCount
                 chunks.append(("\(batchID):\(window)" + (plan.retryRound > 0 ? ":r\(plan.retryRound)" : ""), job))
                 current.removeAll(keepingCapacity: true)
             }

@@ -16,6 +16,8 @@ struct ChunkSender: Sendable {
     let gate: RequestGate
     /// The one-click unsubscribe links bulk email carries; nil when the operator turned them off.
     var unsubscribe: UnsubscribeLinks? = nil
+    /// Where the files of a batch's emails are read; nil in a sender that never sends them (a unit test's).
+    var attachments: AttachmentCache? = nil
 
     /// What became of a chunk's claimed recipients.
     struct Result: Sendable {
@@ -59,9 +61,26 @@ struct ChunkSender: Sendable {
         let delivery = Delivery(instance: instance, client: client)
         // One per job: every recipient of a chunk has the same sender.
         let signer = job.common.channel == .email && job.listUnsubscribe ? unsubscribe?.signer(userID: job.userID, sendConfigID: job.sendConfigID) : nil
+        var files: [Attachment] = []
+        if job.attachmentCount > 0 {
+            do {
+                guard let attachments else { throw AttachmentMissing(batchID: job.batchID, id: "(no attachment store)") }
+                files = try await attachments.files(batchID: job.batchID)
+                guard files.count == job.attachmentCount else {
+                    throw AttachmentMissing(batchID: job.batchID, id: "(\(files.count) stored of \(job.attachmentCount))")
+                }
+            } catch {
+                // Never sent without its files: the chunk comes back, and the recipients fail once out of attempts.
+                for (recipient, attempts) in groups.joined() {
+                    apply(.retryable(0, code: "attachments_unavailable", "the batch's files could not be read: \(error)"),
+                          to: recipient, attempts: attempts, &result)
+                }
+                return result
+            }
+        }
         let answers = await withTaskGroup(of: (Int, [SendOutcome]?, String?).self) { tasks in
             for (index, group) in groups.enumerated() {
-                let messages = group.map { job.message(for: $0.recipient, unsubscribe: signer) }
+                let messages = group.map { job.message(for: $0.recipient, unsubscribe: signer, attachments: files) }
                 tasks.addTask {
                     await gate.withPermit {
                         let start = ContinuousClock.now

@@ -1,4 +1,5 @@
 import Persistence
+import ProviderModel
 import ProviderInstances
 
 // What the sender role reads and writes, each a small protocol: Redis, PostgreSQL and the send-config
@@ -36,4 +37,10 @@ public protocol OutcomeBooks: Sendable {
 /// The tenants with queues to serve, with when each was last announced.
 public protocol TenantDirectory: Sendable {
     func tenants() async throws -> [(userID: String, announcedMs: Int64)]
+}
+
+/// The stored files a batch's emails carry (PostgreSQL in a process), read by the sender through `AttachmentCache`.
+public protocol AttachmentSource: Sendable {
+    func attachmentIDs(batchID: String) async throws -> [String]
+    func attachmentContents(ids: [String]) async throws -> [String: Attachment]
 }

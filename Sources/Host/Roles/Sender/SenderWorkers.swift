@@ -41,7 +41,7 @@ public struct SenderWorkers: Service {
     public init(bus: MessageBus, claims: any ClaimBook, buckets: any RateLimiting, routes: any RouteResolving, books: any OutcomeBooks,
                 tenants: any TenantDirectory, announcer: any TenantAnnouncing, events: any EventRecording, client: CurlHTTPClient,
                 priorityClient: CurlHTTPClient, maxConnectionsPerHost: Int, providers: [String], clock: any WallClock, settings: PipelineSettings,
-                unsubscribe: UnsubscribeLinks? = nil, logger: Logger) {
+                unsubscribe: UnsubscribeLinks? = nil, attachments: (any AttachmentSource)? = nil, logger: Logger) {
         self.bus = bus
         self.claims = claims
         self.buckets = buckets
@@ -56,11 +56,14 @@ public struct SenderWorkers: Service {
         self.clock = clock
         self.settings = settings
         self.logger = logger.role("sender")
+        // One cache for both lanes: a single message and a batch may name the same file.
+        let files = attachments.map { AttachmentCache(source: $0) }
         sender = ChunkSender(client: client, policy: OutcomePolicy(settings: settings), gate: RequestGate(permits: 4 * maxConnectionsPerHost),
-                             unsubscribe: unsubscribe)
+                             unsubscribe: unsubscribe, attachments: files)
         self.priorityClient = priorityClient
         prioritySender = ChunkSender(client: priorityClient, policy: OutcomePolicy(settings: settings),
-                                     gate: RequestGate(permits: 4 * min(Self.priorityConnectionsPerHost, maxConnectionsPerHost)), unsubscribe: unsubscribe)
+                                     gate: RequestGate(permits: 4 * min(Self.priorityConnectionsPerHost, maxConnectionsPerHost)), unsubscribe: unsubscribe,
+                                     attachments: files)
     }
 
     public func run() async throws {

@@ -8,6 +8,8 @@ public final class CArena {
     private var cursor: UnsafeMutableRawPointer?
     private var remaining = 0
     private let blockSize: Int
+    /// Objects whose memory the C views point into (attachments' bytes), released with the arena.
+    private var kept: [AnyObject] = []
 
     public init(blockSize: Int = 4096) {
         self.blockSize = blockSize
@@ -19,6 +21,7 @@ public final class CArena {
 
     /// Forgets everything allocated, keeping the first block for the next use.
     public func reset() {
+        kept.removeAll(keepingCapacity: true)
         guard let first = blocks.first else { return }
         for block in blocks.dropFirst() { block.deallocate() }
         blocks.removeSubrange(1...)
@@ -45,6 +48,11 @@ public final class CArena {
         cursor = block + size
         remaining = length - size
         return block.bindMemory(to: T.self, capacity: count)
+    }
+
+    /// Keeps `object` alive until the arena is reset or released: for views into memory the object owns.
+    public func keep(_ object: AnyObject) {
+        kept.append(object)
     }
 
     /// A pointer to a copy of `value`.

@@ -17,7 +17,8 @@ extension OutboundMessage {
             to: c.to.strings, cc: c.cc.strings, bcc: c.bcc.strings, replyTo: c.reply_to.strings,
             subject: c.subject.string, html: c.html.string, text: c.text.string,
             headers: c.headers.pairs, tags: c.tags.pairs, metadata: c.metadata.pairs,
-            messagingProfile: c.messaging_profile.string, payload: c.payload.string
+            messagingProfile: c.messaging_profile.string, payload: c.payload.string,
+            attachments: c.attachments.attachments
         )
     }
 
@@ -41,6 +42,7 @@ extension OutboundMessage {
         c.metadata = arena.pairs(metadata)
         c.messaging_profile = arena.str(messagingProfile)
         c.payload = arena.str(payload)
+        c.attachments = arena.attachments(attachments)
         return UnsafePointer(arena.store(c))
     }
 }
@@ -53,5 +55,32 @@ extension Array where Element == OutboundMessage {
             for index in messages.indices { (array + index).initialize(to: messages[index].cMessage(in: arena)) }
         }
         return UnsafePointer(array)
+    }
+}
+
+extension bsp_attachment_list {
+    /// The files of a message a host passed, copied (a plugin keeps nothing of the host's past the call).
+    public var attachments: [Attachment] {
+        guard count > 0, let items else { return [] }
+        return UnsafeBufferPointer(start: items, count: count).map {
+            Attachment(filename: $0.filename.string, contentType: $0.content_type.string,
+                       content: AttachmentBytes(copying: $0.content.ptr.map(UnsafeRawPointer.init), count: $0.content.len))
+        }
+    }
+}
+
+extension CArena {
+    /// A C view of `attachments` whose bytes are the shared `AttachmentBytes` themselves, kept alive with the arena.
+    public func attachments(_ attachments: [Attachment]) -> bsp_attachment_list {
+        guard !attachments.isEmpty else { return bsp_attachment_list(items: nil, count: 0) }
+        let items = allocate(bsp_attachment.self, count: attachments.count)
+        for (index, file) in attachments.enumerated() {
+            keep(file.content)
+            let bytes = file.content.bytes
+            (items + index).initialize(to: bsp_attachment(
+                filename: str(file.filename), content_type: str(file.contentType),
+                content: bsp_bytes(ptr: bytes.baseAddress?.assumingMemoryBound(to: UInt8.self), len: bytes.count)))
+        }
+        return bsp_attachment_list(items: UnsafePointer(items), count: attachments.count)
     }
 }

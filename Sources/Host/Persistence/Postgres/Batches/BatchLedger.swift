@@ -1,4 +1,5 @@
 import Domain
+import ProviderModel
 import HostCore
 
 /// The pipeline's reads and writes of batches and recipients in PostgreSQL,
@@ -48,6 +49,9 @@ public struct BatchLedger: Sendable {
         /// Whether its emails carry one-click unsubscribe headers: every batch's do; a message's unless its
         /// request opted out, which must hold however it is sent (the priority queue, or recovery through here).
         public var listUnsubscribe = true
+        /// How many files its messages carry, and their bytes together (`Attachments`).
+        public var attachmentCount = 0
+        public var attachmentBytes = 0
         /// The batch's send-config, as every reader of that table gets it.
         public var config: SendConfigRow
 
@@ -62,17 +66,28 @@ public struct BatchLedger: Sendable {
         public var batchStatus: BatchStatus? { BatchStatus(rawValue: status) }
     }
 
+    /// The ids of the files a batch's messages carry, in order.
+    public func attachmentIDs(batchID: String) async throws -> [String] {
+        try await database.withConnection { db in try Attachments.ids(db, batchID: batchID) }
+    }
+
+    /// Files by id, bytes and all.
+    public func attachmentContents(ids: [String]) async throws -> [String: Attachment] {
+        try await database.withConnection { db in try Attachments.contents(db, ids: ids) }
+    }
+
     public func plan(batchID: String) async throws -> Plan? {
         try await database.withConnection { db in
             try db.query("""
                 SELECT b.id, b.user_id, b.status, b.payload::text, b.cursor_position, b.expanded_at IS NOT NULL, b.recipient_count,
-                       b.retry_round, b.list_unsubscribe, \(SendConfigs.columns)
+                       b.retry_round, b.list_unsubscribe, b.attachment_count, b.attachment_bytes, \(SendConfigs.columns)
                 FROM batches b JOIN send_configs c ON c.id = b.send_config_id WHERE b.id = $1
                 """, [batchID]).first
         }.map { r in
             Plan(id: r[0] ?? "", userID: r[1] ?? "", status: r[2] ?? "", payloadJSON: r[3] ?? "{}", cursor: Int(r[4] ?? "0") ?? 0,
                  expanded: r[5] == "t", recipientCount: Int(r[6] ?? "0") ?? 0, retryRound: Int(r[7] ?? "0") ?? 0,
-                 listUnsubscribe: r[8] != "f", config: SendConfigs.row(Array(r[9...])))
+                 listUnsubscribe: r[8] != "f", attachmentCount: Int(r[9] ?? "0") ?? 0, attachmentBytes: Int(r[10] ?? "0") ?? 0,
+                 config: SendConfigs.row(Array(r[11...])))
         }
     }
 

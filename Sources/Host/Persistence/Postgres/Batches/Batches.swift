@@ -9,7 +9,7 @@ public enum Batches {
     static let batchJSON = """
         jsonb_build_object('id', b.id, 'name', b.name, 'sendConfigId', b.send_config_id, 'status', b.status,
                            'payload', b.payload, 'templateId', b.template_id, 'templateVersion', b.template_version,
-                           'scheduledAt', b.scheduled_at,
+                           'scheduledAt', b.scheduled_at, 'attachments', \(Attachments.ofBatchJSON),
                            'counts', jsonb_build_object('recipients', b.recipient_count, 'duplicates', b.duplicate_count,
                                                         \(RecipientStatus.suppressed.sql), b.suppressed_count + b.late_suppressed_count,
                                                         \(RecipientStatus.pending.sql), \(pending), \(RecipientStatus.sent.sql), b.sent_count,

@@ -6,6 +6,7 @@ public enum Messages {
     static let messageJSON = """
         jsonb_build_object('id', b.id, 'sendConfigId', b.send_config_id, 'to', r.address, 'status', r.status,
                            'templateId', b.template_id, 'templateVersion', b.template_version,
+                           'attachments', \(Attachments.ofBatchJSON),
                            'providerMessageId', r.provider_message_id, 'attempts', r.attempts, 'lastError', r.last_error,
                            'createdAt', b.created_at, 'sentAt', r.sent_at, 'updatedAt', r.updated_at)
         """

@@ -22,7 +22,8 @@ public struct Migrator {
                                           DashboardAccounts.migration, WebhookDeadLetterTable.migration,
                                           RecipientEventPositions.migration, OneIdempotencyMechanism.migration,
                                           RareStatusIndex.migration, BatchPause.migration,
-                                          BatchRetries.migration, StoredTemplates.migration]
+                                          BatchRetries.migration, StoredTemplates.migration,
+                                          StoredAttachments.migration]
 
     /// An arbitrary constant: the advisory lock id BatchSender's migrations hold.
     static let lockId = 0x0BA7_C45E

@@ -15,7 +15,8 @@ struct BatchRoutes {
     let batches: BatchService
     let upload: RecipientUpload
 
-    static let members: Set<String> = Set(["name", "sendConfigId", "recipients", "scheduledAt"]).union(MessageContent.members)
+    static let members: Set<String> = Set(["name", "sendConfigId", "recipients", "scheduledAt", AttachmentChoice.member])
+        .union(MessageContent.members)
 
     func register(on group: RouterGroup<APIContext>) {
         group.post("batches", use: create)
@@ -43,6 +44,7 @@ struct BatchRoutes {
         }
         let scheduledAt = try Self.timestamp(fields, "scheduledAt")
         let content = try MessageContent.parse(fields)
+        let attachments = try AttachmentChoice.parse(fields)
         if let recipients = fields.object["recipients"], recipients != .null {
             // An array here was named with escapes (`"recipient\u0073"`), so the scanner did not take it.
             guard case .array = recipients else { throw APIError.invalid("recipients", "must be an array") }
@@ -52,7 +54,8 @@ struct BatchRoutes {
         let checked = try await upload.checkJSON(body, shape: .member("recipients"), channel: channel)
         let idempotency = try Idempotency.key(request, route: "POST /api/batches", fingerprint: checked.fingerprint)
         let created = try await batches.create(userID: caller.userID,
-                                               BatchService.Draft(name: name, sendConfigID: configID, content: content, scheduledAt: scheduledAt),
+                                               BatchService.Draft(name: name, sendConfigID: configID, content: content, attachments: attachments,
+                                                                  scheduledAt: scheduledAt),
                                                recipients: checked.spooled, idempotency: idempotency)
         return JSONResponse.make(.created, text: created.detail, replayed: created.replayed)
     }

@@ -145,6 +145,7 @@ public final class APIServer: Sendable {
         RecipientRoutes(recipients: recipients, upload: upload).register(on: api)
         SuppressionRoutes(suppressions: SuppressionService(database: database)).register(on: api)
         TemplateRoutes(templates: TemplateService(database: database)).register(on: api)
+        AttachmentRoutes(attachments: AttachmentService(database: database)).register(on: api)
         AnalyticsRoutes(analytics: AnalyticsService(database: database, store: analytics, logger: logger)).register(on: api)
         MessageRoutes(messages: MessageService(database: database, delivery: delivery, queue: jobs, threads: threads, logger: logger))
             .register(on: api)

@@ -34,9 +34,9 @@ extern "C" {
  *   older minor it sends the older equivalent the newer value's comment
  *   names (BSP_OUTCOME_THROTTLED, 1.1, becomes BSP_OUTCOME_RETRYABLE for 1.0).
  * 1.1 added BSP_OUTCOME_THROTTLED and bsp_descriptor's default_rate and
- * rate_unit. */
+ * rate_unit. 1.2 added bsp_message.attachments. */
 #define BSP_ABI_MAJOR 1
-#define BSP_ABI_MINOR 1
+#define BSP_ABI_MINOR 2
 
 /* The exported symbol's name, for dlsym. */
 #define BSP_ENTRY_SYMBOL "batchsender_plugin_entry"

@@ -17,6 +17,24 @@
 extern "C" {
 #endif
 
+/* A file sent with an email (1.2). */
+typedef struct bsp_attachment {
+    /* The name the recipient sees, e.g. "invoice-42.pdf": 1..255 bytes of
+     * UTF-8 with no control characters, '/', '\\' or '"'. */
+    bsp_str filename;
+    /* A media type, e.g. "application/pdf"; empty lets the provider derive
+     * it from the filename. */
+    bsp_str content_type;
+    /* The file's bytes, not encoded: a plugin encodes them as its provider
+     * wants (base64 for JSON APIs). */
+    bsp_bytes content;
+} bsp_attachment;
+
+typedef struct bsp_attachment_list {
+    const bsp_attachment *items;
+    size_t count;
+} bsp_attachment_list;
+
 typedef struct bsp_message {
     /* sizeof(bsp_message) as the host knows it. Read only fields that end
      * within it: fields are only ever added at the end. */
@@ -60,6 +78,14 @@ typedef struct bsp_message {
      * at the provider and "template_data" gives its variables, for
      * providers that have templates (SES); others ignore it. */
     bsp_str payload;
+    /* 1.2. Email: files every recipient of the message gets; the host checks
+     * names and sizes before a plugin sees them (at most 10 files, 10 MiB in
+     * all). A plugin that cannot send them answers BSP_OUTCOME_PERMANENT with
+     * code "attachments_unsupported" rather than sending without them. A
+     * plugin built for 1.0 or 1.1 never sees this field: the host refuses a
+     * message with attachments for it, with the same code, without calling it.
+     * The bytes may be shared by every message of a call: read, never write. */
+    bsp_attachment_list attachments;
 } bsp_message;
 
 #ifdef __cplusplus
