@@ -250,7 +250,7 @@ let package = Package(
             path: "Tests/APITests"
         ),
         // The decision rules and the roles' logic against fakes and a held clock: no server, no process, no sleep.
-        .testTarget(name: "RoleTests", dependencies: ["Domain", "Templating", "Sender", "HostCore", "Persistence", "Messaging", "Discoverer", "Background", "ProviderModel", "Analytics",
+        .testTarget(name: "RoleTests", dependencies: ["Domain", "Templating", "Sender", "Processor", "HostCore", "Persistence", "Messaging", "Discoverer", "Background", "ProviderModel", "Analytics",
                                                      .product(name: "Logging", package: "swift-log")],
                     path: "Tests/RoleTests"),
         .testTarget(name: "SDKTests", dependencies: ["ProviderKit", "ProviderCrypto", "HostCore", "ResendProvider"], path: "Tests/SDKTests"),

@@ -4,6 +4,9 @@ import ProviderModel
 import TestSupport
 import Testing
 
+/// Swift Testing has an `Attachment` of its own.
+private typealias Attachment = ProviderModel.Attachment
+
 @Suite("Calls through the ABI")
 struct PluginInstanceTests {
     static let config = [KeyValue("url", "http://127.0.0.1:9/echo"), KeyValue("secret", "s3cret")]
@@ -167,6 +170,21 @@ struct PluginInstanceTests {
         #expect(outcomes.map(\.messageIndex) == [0, 1, 2])
         #expect(outcomes.map(\.kind) == [.accepted, .retryable, .accepted], "\(outcomes)")
         #expect(outcomes[1].code == Delivery.pluginError && outcomes[1].message.contains("HTTP 502"))
+    }
+
+    @Test("a plugin built for ABI 1.0 never sees a message with files: the host refuses it as attachments_unsupported and sends the rest")
+    func oldPluginRefusesAttachments() async throws {
+        let plugin = try PluginLoader.load(path: try TestEnvironment.fixturePlugin("interpret_fails_once"))
+        #expect(plugin.abiMinor == 0 && !plugin.readsAttachments)
+        let instance = try plugin.makeInstance(configuration: [], services: TestEnvironment.services())
+        var messages = (0..<3).map { OutboundMessage(id: "m\($0)", channel: .email, to: ["m\($0)@example.org"]) }
+        let file = Attachment(filename: "a.pdf", content: AttachmentBytes([1, 2, 3]))
+        messages[0].attachments = [file]
+        messages[2].attachments = [file]
+        let outcomes = try await Delivery(instance: instance, client: ScriptedClient()).send(messages)
+        #expect(outcomes.map(\.messageIndex) == [0, 1, 2])
+        #expect(outcomes.map(\.kind) == [.permanent, .accepted, .permanent], "\(outcomes)")
+        #expect(outcomes[0].code == SendOutcome.attachmentsUnsupported && outcomes[0].message.contains("ABI 1.0"), "\(outcomes[0])")
     }
 
     @Test("a plugin's fetch waits for the host: pending, fetched, then verified; outside the allow-list it is forbidden")

@@ -131,4 +131,32 @@ struct SESCommandTests {
         let refused = document?["refused"] as? [[String: Any]] ?? []
         #expect(refused.count == 1 && refused.first?["message_index"] as? Int == 3, "\(refused)")
     }
+
+    @Test("files go in SendEmail's Simple or Template content as base64, never in a bulk entry; a type SES refuses is refused first")
+    func attachments() throws {
+        let config = try TestPaths.write(#"{"access_key_id":"AKIDEXAMPLE","secret_access_key":"secret","region":"eu-west-1"}"#, name: "c.json")
+        let template = #"{\"template\":\"Welcome\",\"template_data\":{}}"#
+        let file = #"[{"filename":"a.pdf","content_type":"application/pdf","content":"AP8KDSJcAQ=="}]"#
+        let messages = try TestPaths.write(#"""
+            [{"id":"m1","channel":"email","from":"s@example.com","to":["a@example.com"],"subject":"s","text":"t","attachments":\#(file)},
+             {"id":"m2","channel":"email","from":"s@example.com","to":["b@example.com"],"payload":"\#(template)","attachments":\#(file)},
+             {"id":"m3","channel":"email","from":"s@example.com","to":["c@example.com"],"payload":"\#(template)","attachments":\#(file)},
+             {"id":"m4","channel":"email","from":"s@example.com","to":["d@example.com"],"subject":"s","text":"t",
+              "attachments":[{"filename":"setup.EXE","content":"AAE="}]}]
+            """#, name: "m.json")
+        let result = try cli(["plugin", "prepare", ses, "--config", config, "--messages", messages, "--now", "1705320000"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let document = (try? JSONSerialization.jsonObject(with: Data(result.stdout.utf8))) as? [String: Any]
+        let requests = document?["requests"] as? [[String: Any]] ?? []
+        #expect(requests.count == 3 && requests.allSatisfy { ($0["url"] as? String)?.hasSuffix("/outbound-emails") == true }, "\(requests)")
+        func files(_ request: [String: Any], _ kind: String) -> [[String: String]] {
+            let body = (try? JSONSerialization.jsonObject(with: Data((request["body"] as? String ?? "").utf8))) as? [String: Any] ?? [:]
+            return ((body["Content"] as? [String: Any])?[kind] as? [String: Any])?["Attachments"] as? [[String: String]] ?? []
+        }
+        let expected = [["FileName": "a.pdf", "ContentType": "application/pdf", "RawContent": "AP8KDSJcAQ=="]]
+        #expect(files(requests[0], "Simple") == expected)
+        #expect(files(requests[1], "Template") == expected && files(requests[2], "Template") == expected)
+        let refused = document?["refused"] as? [[String: Any]] ?? []
+        #expect(refused.count == 1 && refused.first?["code"] as? String == "unsupported_attachment_type", "\(refused)")
+    }
 }

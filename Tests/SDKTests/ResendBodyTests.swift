@@ -3,6 +3,9 @@ import ProviderKit
 import ResendProvider
 import Testing
 
+/// Swift Testing has an `Attachment` of its own.
+private typealias Attachment = ProviderKit.Attachment
+
 /// Resend's request bodies are written with JSONWriter, no longer Foundation's JSONEncoder. A retry sends the body
 /// again under its Idempotency-Key, and Resend answers 409 to the same key with other bytes: a request first sent
 /// by the earlier version and retried by this one must carry the bytes JSONEncoder made (sorted keys, slashes
@@ -68,5 +71,25 @@ struct ResendBodyTests {
         #expect(String(decoding: one, as: UTF8.self) == String(decoding: try encoder.encode(Email(Self.messages[0])), as: UTF8.self))
         let batch = try body(Self.messages)
         #expect(String(decoding: batch, as: UTF8.self) == String(decoding: try encoder.encode(Self.messages.map(Email.init)), as: UTF8.self))
+    }
+
+    @Test("an email with files goes alone through POST /emails with its bytes as base64; the rest of the chunk still goes as one batch")
+    func attachmentsGoAlone() throws {
+        let configuration = try PluginConfiguration(validating: [KeyValue("api_key", "re_test")], against: ResendProvider.descriptor.configKeys)
+        let provider = try ResendProvider(configuration: configuration, context: LocalContext())
+        let bytes: [UInt8] = [0, 255, 10, 13, 34, 92, 1]
+        let file = Attachment(filename: "a.pdf", contentType: "application/pdf", content: AttachmentBytes(bytes))
+        var messages = (0..<4).map { OutboundMessage(id: "m\($0)", channel: .email, from: "s@example.com", to: ["r\($0)@example.com"], subject: "s", text: "t") }
+        messages[1].attachments = [file]
+        messages[3].attachments = [file]
+        let prepared = try provider.prepare(messages, context: LocalContext())
+        #expect(prepared.refused.isEmpty)
+        #expect(prepared.requests.map(\.messageIndices) == [[1], [3], [0, 2]])
+        #expect(prepared.requests.map { $0.url.hasSuffix("/emails") } == [true, true, false])
+        let alone = try #require(JSONSerialization.jsonObject(with: Data(prepared.requests[0].body)) as? [String: Any])
+        let files = alone["attachments"] as? [[String: String]]
+        #expect(files == [["content": Data(bytes).base64EncodedString(), "content_type": "application/pdf", "filename": "a.pdf"]], "\(alone)")
+        #expect(prepared.requests[0].headers.first { $0.name == "idempotency-key" }?.value == "m1")
+        #expect(!String(decoding: prepared.requests[2].body, as: UTF8.self).contains("attachments"))
     }
 }

@@ -5,6 +5,9 @@ import ProviderModel
 import ProviderModel
 import Testing
 
+/// Swift Testing has an `Attachment` of its own.
+private typealias Attachment = ProviderModel.Attachment
+
 @Suite("Chunk jobs and batch templates")
 struct ChunkJobTests {
     @Test("a chunk job survives its JSON form: shared fields once, each recipient's own fields, hostile characters intact")
@@ -23,6 +26,23 @@ struct ChunkJobTests {
         #expect(second.idempotencyKey == "b1-9" && second.from == common.from && second.headers == common.headers)
         #expect(decoded.message(for: decoded.recipients[0]).subject == "Hello")
         #expect(job.messageID == "b1:7", "the same page yields the same Nats-Msg-Id")
+    }
+
+    @Test("a chunk job carries how many files its emails have, never their bytes; each message gets the batch's files, shared")
+    func attachmentCount() throws {
+        var job = ChunkJob(batchID: "b1", userID: "u1", sendConfigID: "c1", common: OutboundMessage(id: "-", channel: .email, subject: "s"),
+                           recipients: [ChunkJob.Recipient(position: 1, address: "a@example.org")])
+        job.attachmentCount = 2
+        let encoded = job.encoded()
+        #expect(try ChunkJob(decoding: encoded).attachmentCount == 2)
+        #expect(encoded.count < 200, "the job names the files by count: \(encoded.count) bytes")
+        let file = Attachment(filename: "a.pdf", content: AttachmentBytes(Array(repeating: 7, count: 1 << 20)))
+        let message = job.message(for: job.recipients[0], attachments: [file, file])
+        #expect(message.attachments.count == 2 && message.attachments[0].content === file.content, "the bytes are shared, not copied")
+        for bad in ["-1", "11", "1.5", "1e30"] {
+            let text = #"{"b":"x","u":"u","c":"c","a":\#(bad),"m":{"channel":"email"},"r":[[1,"a"]]}"#
+            #expect(throws: ChunkJobError.self, "a = \(bad)") { try ChunkJob(decoding: Array(text.utf8)) }
+        }
     }
 
     @Test("a chunk job that is not one is refused with the reason, never a crash", arguments: [
