@@ -47,6 +47,9 @@ struct ConformanceSuiteTests {
         Defect(number: 8, name: "traps on a timestamp of INT64_MIN", options: ["--only", "hostile"],
                expected: ["FAIL  hostile: hostile values: header x-echo-timestamp", "crashed (signal 6",
                           "on input: verify with header x-echo-timestamp = INT64_MIN (replaced)"]),
+        Defect(number: 9, name: "sends a message without its files", options: ["--only", "sender"],
+               expected: ["FAIL  sender: attachments reach every request intact, or are refused with attachments_unsupported",
+                          "does not carry the file's bytes and name"]),
     ]
 
     @Test("every broken plugin fails on the check that names its defect, and the suite survives", arguments: defects)

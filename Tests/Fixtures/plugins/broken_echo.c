@@ -7,6 +7,7 @@
  *   3 serves another ABI major   4 one outcome for a two-message batch
  *   5 reads 429 as permanent     6 leaks on every call
  *   7 takes 30 s in verify       8 traps on a timestamp of INT64_MIN
+ *   9 sends a message without its files (ABI 1.2)
  *
  * Linked with the plugin version script, so only the entry symbol is exported.
  */
@@ -18,7 +19,7 @@
 #include <time.h>
 
 #ifndef BREAK
-#error "compile with -DBREAK=<1..8>"
+#error "compile with -DBREAK=<1..9>"
 #endif
 
 static void leak(void) {
@@ -31,6 +32,21 @@ static void leak(void) {
 
 static bsp_status broken_prepare(bsp_instance *self, bsp_call *call, const bsp_message *const *messages, size_t count) {
     leak();
+#if BREAK == 9
+    /* Forgets every message's files, as a plugin that never read the field would, and sends the rest. */
+    bsp_message copies[128];
+    const bsp_message *stripped[128];
+    if (messages && count <= 128) {
+        for (size_t i = 0; i < count; i++) {
+            if (!messages[i]) { stripped[i] = NULL; continue; }
+            copies[i] = *messages[i];
+            copies[i].attachments.items = NULL;
+            copies[i].attachments.count = 0;
+            stripped[i] = &copies[i];
+        }
+        return echo_prepare(self, call, stripped, count);
+    }
+#endif
     return echo_prepare(self, call, messages, count);
 }
 
