@@ -145,6 +145,16 @@ struct WebDashboardTests {
             let batchPage = try #require(batch.headers[.location], "\(batch.status) \(batch.text.prefix(600))")
             let shown = try await ann.request(.get, batchPage).text
             #expect(shown.contains("/templates/\(id)?version=2"), "the batch shows the version it was made from: \(shown.prefix(3000))")
+            #expect(!shown.contains("batch-attachments"), "a batch without files lists none")
+            // Its files, as the API would name them (the dashboard lists them; uploads go through the API).
+            let batchID = batchPage.replacingOccurrences(of: "/batches/", with: "")
+            _ = try harness.connection().query("""
+                WITH f AS (INSERT INTO attachments (user_id, filename, content_type, size, sha256, content)
+                           SELECT user_id, '<q3> report.pdf', 'application/pdf', 1536, 'x', '\\x00' FROM batches WHERE id = $1 RETURNING id)
+                INSERT INTO batch_attachments (batch_id, position, attachment_id) SELECT $1, 0, id FROM f
+                """, [batchID])
+            let withFiles = try await ann.request(.get, batchPage).text
+            #expect(withFiles.contains("<li>&lt;q3&gt; report.pdf (application/pdf, 1.5 KB)</li>"), "\(withFiles.prefix(3000))")
             #expect(try await ann.post(location + "/delete", ["_csrf": try await ann.csrf(location)]).status == 303)
             #expect(try await ann.request(.get, location).status == 404)
         }

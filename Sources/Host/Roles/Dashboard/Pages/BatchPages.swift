@@ -126,6 +126,12 @@ struct BatchPages {
         if let template = batch["templateId"]?.stringValue, let version = batch["templateVersion"], version != .null {
             page["template"] = ["id": template, "version": version.display]
         }
+        let files = (batch["attachments"]?.arrayValue ?? []).map { file in
+            ["filename": file["filename"]?.display ?? "", "contentType": file["contentType"]?.display ?? "",
+             "size": PageValues.bytes(file["size"]?.count ?? 0)]
+        }
+        page["attachments"] = files
+        page["hasAttachments"] = !files.isEmpty
         page.setShown("failureReason", batch["progress"]?["failureReason"]?.display)
         page.setShown("paused", batch["pausedAt"]?.display)
         if let next = recipients.json["nextCursor"]?.stringValue {

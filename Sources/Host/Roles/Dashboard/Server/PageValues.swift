@@ -36,6 +36,14 @@ enum PageValues {
     }
 
     /// A rate (0–1, or null) as a percentage, "—" without a denominator.
+    /// A size as people read it: "812 B", "14.2 KB", "1.5 MB" (powers of 1,024).
+    static func bytes(_ count: Int) -> String {
+        if count < 1_024 { return "\(count) B" }
+        let kib = Double(count) / 1_024
+        if kib < 1_024 { return "\((kib * 10).rounded() / 10) KB" }
+        return "\((kib / 1_024 * 10).rounded() / 10) MB"
+    }
+
     static func rate(_ value: JSONValue?) -> String {
         guard let number = value?.number else { return "—" }
         return String(format: "%.1f%%", number * 100)
