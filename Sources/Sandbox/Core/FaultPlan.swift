@@ -1,3 +1,5 @@
+import Synchronization
+
 /// The fault, if any, that one request suffers.
 enum InjectedFault: Sendable, Equatable {
     case rateLimited
@@ -25,4 +27,21 @@ struct FaultPlan: Sendable {
         }
         return nil
     }
+}
+
+/// Providers down on purpose (`POST /sandbox/outage?provider=&seconds=`): every send request is answered 503
+/// with the provider's internal-error shape until the outage ends, as a provider's incident looks from outside.
+final class ProviderOutages: Sendable {
+    private let until = Mutex<[SandboxProvider: ContinuousClock.Instant]>([:])
+
+    /// Starts (or replaces) an outage of `seconds`; 0 ends it.
+    func begin(_ provider: SandboxProvider, seconds: Double) {
+        until.withLock { $0[provider] = seconds > 0 ? .now + .milliseconds(Int64(seconds * 1_000)) : nil }
+    }
+
+    func isDown(_ provider: SandboxProvider) -> Bool {
+        until.withLock { $0[provider].map { ContinuousClock.now < $0 } ?? false }
+    }
+
+    func reset() { until.withLock { $0 = [:] } }
 }

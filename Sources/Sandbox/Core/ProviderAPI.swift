@@ -18,6 +18,10 @@ extension ProviderAPI {
     func serve(_ request: Request, _ context: SandboxContext,
                _ handle: @Sendable (ReceivedRequest) async -> Reply) async throws -> Response {
         state.stats.update(provider) { $0.requests += 1 }
+        if state.outages.isDown(provider) {
+            state.stats.update(provider) { $0.outageRefused += 1 }
+            return serverErrorReply(status: 503).response
+        }
         let fault = FaultPlan(settings: state.configuration.faults[provider]).draw(state.random)
         if fault != nil { state.stats.update(provider) { $0.faultsInjected += 1 } }
         switch fault {

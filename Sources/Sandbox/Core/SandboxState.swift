@@ -20,6 +20,7 @@ final class SandboxState: Sendable {
     let arrivals = ArrivalLog()
     let unsubscribeLinks = UnsubscribeLinkLog()
     let attachments = AttachmentLog()
+    let outages = ProviderOutages()
     let random: SandboxRandom
     let planner: EventPlanner
     let dispatcher: WebhookDispatcher
@@ -98,6 +99,7 @@ final class SandboxState: Sendable {
         arrivals.reset()
         unsubscribeLinks.reset()
         attachments.reset()
+        outages.reset()
         random.reset()
         dispatcher.queue.removeAll()
         idempotency.values.forEach { $0.reset() }

@@ -14,6 +14,8 @@ struct ProviderCounters: Sendable, Equatable {
     var oneClickUnsubscribe = 0
     /// Files delivered, counted per recipient.
     var attachments = 0
+    /// Requests refused with 503 by an outage (`POST /sandbox/outage`).
+    var outageRefused = 0
     var signatureFailures = 0
     var rejected = 0
     var faultsInjected = 0
@@ -33,6 +35,7 @@ struct ProviderCounters: Sendable, Equatable {
         json.member("duplicate_deliveries", number: Int64(duplicateDeliveries))
         json.member("one_click_unsubscribe", number: Int64(oneClickUnsubscribe))
         json.member("attachments", number: Int64(attachments))
+        json.member("outage_refused", number: Int64(outageRefused))
         json.member("signature_failures", number: Int64(signatureFailures))
         json.member("rejected", number: Int64(rejected))
         json.member("faults_injected", number: Int64(faultsInjected))

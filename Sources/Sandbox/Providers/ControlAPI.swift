@@ -29,6 +29,9 @@ struct ControlAPI: Sendable {
         router.get("/sandbox/fates") { request, _ in fates(request.uri.queryParameters.get("provider") ?? "").response }
         router.get("/sandbox/arrivals") { request, _ in arrivals(request.uri.queryParameters.get("provider") ?? "").response }
         router.get("/sandbox/unsubscribe-links") { request, _ in unsubscribeLinks(request.uri.queryParameters.get("provider") ?? "").response }
+        router.post("/sandbox/outage") { request, _ in
+            outage(request.uri.queryParameters.get("provider") ?? "", seconds: request.uri.queryParameters.get("seconds") ?? "").response
+        }
         router.get("/sandbox/attachments") { request, _ in attachments(request.uri.queryParameters.get("provider") ?? "").response }
         router.post("/sandbox/ses/subscribe") { _, _ in
             sendSubscriptionConfirmation()
@@ -114,6 +117,25 @@ struct ControlAPI: Sendable {
                 json.endObject()
             }
             json.endArray()
+            json.endObject()
+        }
+    }
+
+    /// Takes a provider down for `seconds` (0 brings it back): its send endpoints answer 503 until then.
+    func outage(_ name: String, seconds text: String) -> Reply {
+        guard let provider = SandboxProvider(rawValue: name), provider != .receiver else { return Self.badProvider("resend, ses or telnyx") }
+        guard let seconds = Double(text), seconds.isFinite, (0...86_400).contains(seconds) else {
+            return .json(400) { json in
+                json.beginObject()
+                json.member("error", "seconds must be a number from 0 to 86400")
+                json.endObject()
+            }
+        }
+        state.outages.begin(provider, seconds: seconds)
+        return .json(200) { json in
+            json.beginObject()
+            json.member("provider", provider.rawValue)
+            json.member("seconds", value: .number(seconds))
             json.endObject()
         }
     }

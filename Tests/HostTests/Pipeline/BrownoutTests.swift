@@ -19,4 +19,25 @@ extension PipelineTests {
         let stats = Self.section(try await sandbox.stats(), "ses")
         #expect(stats["messages_accepted"] == 20, "each recipient reached SES once: \(stats)")
     }
+
+    @Test("A provider outage of 8 s mid-batch (every send answered 503): the batch waits it out on its retries and completes, each recipient reached once")
+    func providerOutage() async throws {
+        let sandbox = try TestSandbox()
+        let harness = try PipelineHarness().started()
+        defer { harness.finish() }
+        let config = try await harness.sendConfig("resend", sandbox: sandbox.url)
+        let count = 6_000
+        let batch = try await harness.sentBatch(config: config, payload: Self.emailPayload, csv: Self.csv(count: count))
+        try await eventually("the batch under way") { try await sandbox.accepted() > 0 }
+        try await sandbox.outage("resend", seconds: 8)
+        let before = try await sandbox.accepted()
+        #expect(before < count, "the outage began mid-batch: \(before) of \(count) accepted")
+        let detail = try await harness.wait(batch, seconds: 120)
+        #expect(PipelineHarness.counts(detail)["sent"] == count && PipelineHarness.counts(detail)["failed"] == 0, "\(detail["counts"] ?? "")")
+        let stats = Self.section(try await sandbox.stats(), "resend")
+        #expect((stats["outage_refused"] ?? 0) > 0, "the outage refused requests: \(stats)")
+        #expect(stats["messages_accepted"] == count && stats["duplicate_deliveries"] == 0, "\(stats)")
+        // Another provider of the same sandbox was never down.
+        #expect(Self.section(try await sandbox.stats(), "ses")["outage_refused"] == 0)
+    }
 }

@@ -18,6 +18,8 @@ struct ChunkSender: Sendable {
     var unsubscribe: UnsubscribeLinks? = nil
     /// Where the files of a batch's emails are read; nil in a sender that never sends them (a unit test's).
     var attachments: AttachmentCache? = nil
+    /// Whether each send-config's provider is answering; nil in a sender that never holds chunks back (a unit test's).
+    var circuits: SendConfigCircuits? = nil
 
     /// What became of a chunk's claimed recipients.
     struct Result: Sendable {
@@ -61,6 +63,16 @@ struct ChunkSender: Sendable {
         let delivery = Delivery(instance: instance, client: client)
         // One per job: every recipient of a chunk has the same sender.
         let signer = job.common.channel == .email && job.listUnsubscribe ? unsubscribe?.signer(userID: job.userID, sendConfigID: job.sendConfigID) : nil
+        var probe = false
+        switch await circuits?.admit(job.sendConfigID) ?? .send {
+        case .send: break
+        case .probe: probe = true
+        case .wait(let ms):
+            // Its provider is failing every request: the chunk waits as a throttled one does, spending no attempt.
+            for (recipient, _) in groups.joined() { result.entries.append(.released(position: recipient.position)) }
+            result.later(ms)
+            return result
+        }
         var files: [Attachment] = []
         if job.attachmentCount > 0 {
             do {
@@ -93,6 +105,10 @@ struct ChunkSender: Sendable {
             for await answer in tasks { answers.append(answer) }
             return answers.sorted { $0.index < $1.index }.map { ($0.outcomes, $0.failure) }
         }
+        // A request the provider answered (whatever it said) against one that got a 5xx or no answer at all.
+        let answered = answers.compactMap(\.0)
+        let failed = answered.count { outcomes in !outcomes.isEmpty && outcomes.allSatisfy { $0.kind == .retryable && $0.code != Delivery.pluginError } }
+        await circuits?.record(job.sendConfigID, provider: provider, requests: answered.count, failed: failed, probe: probe)
         // Counted per chunk, not per message: each metric update is a registry lookup under a lock.
         var tally: [String: Int] = [:]
         defer {

@@ -17,6 +17,7 @@ enum SenderMetrics {
             _ = Counter(label: "rate_limit_waits_total", dimensions: [("provider", provider)])
             _ = Counter(label: "dead_letters_total", dimensions: [("provider", provider)])
             _ = Counter(label: "plugin_call_errors_total", dimensions: [("provider", provider), ("call", "send")])
+            for change in ["opened", "closed"] { _ = Counter(label: "provider_circuit_changes_total", dimensions: [("provider", provider), ("change", change)]) }
         }
     }
 
@@ -42,6 +43,12 @@ enum SenderMetrics {
     static func deadLetters(_ provider: String, count: Int) {
         guard count > 0 else { return }
         Counter(label: "dead_letters_total", dimensions: [("provider", provider)]).increment(by: count)
+    }
+
+    /// A send-config's circuit opened (its provider failing) or closed again (`CircuitBreaker`).
+    static func circuit(_ provider: String, _ change: CircuitBreaker.Change) {
+        Counter(label: "provider_circuit_changes_total", dimensions: [("provider", provider), ("change", change == .opened ? "opened" : "closed")])
+            .increment()
     }
 
     static func pluginError(_ provider: String, call: String) {

@@ -58,12 +58,13 @@ public struct SenderWorkers: Service {
         self.logger = logger.role("sender")
         // One cache for both lanes: a single message and a batch may name the same file.
         let files = attachments.map { AttachmentCache(source: $0) }
+        let circuits = SendConfigCircuits(clock: clock, logger: self.logger)
         sender = ChunkSender(client: client, policy: OutcomePolicy(settings: settings), gate: RequestGate(permits: 4 * maxConnectionsPerHost),
-                             unsubscribe: unsubscribe, attachments: files)
+                             unsubscribe: unsubscribe, attachments: files, circuits: circuits)
         self.priorityClient = priorityClient
         prioritySender = ChunkSender(client: priorityClient, policy: OutcomePolicy(settings: settings),
                                      gate: RequestGate(permits: 4 * min(Self.priorityConnectionsPerHost, maxConnectionsPerHost)), unsubscribe: unsubscribe,
-                                     attachments: files)
+                                     attachments: files, circuits: circuits)
     }
 
     public func run() async throws {
