@@ -197,7 +197,10 @@ enum SenderChecks: CheckGroup {
             problems.append("message \(outcome.messageIndex) refused as \(outcome.kind.rawValue) \(outcome.code): \(outcome.message)")
         }
         for request in prepared.requests {
-            let carried = BodyContent.carries(encoded, in: request.body) || request.body.firstRange(of: attachmentBytes) != nil
+            // A MIME body wraps base64 at 76 columns: lines joined, it must carry the same text.
+            let unwrapped = request.body.filter { $0 != 0x0d && $0 != 0x0a }
+            let carried = BodyContent.carries(encoded, in: request.body) || unwrapped.firstRange(of: Array(encoded.utf8)) != nil
+                || request.body.firstRange(of: attachmentBytes) != nil
             if !carried || !BodyContent.carries(file.filename, in: request.body) {
                 problems.append("the request for messages \(request.messageIndices) does not carry the file's bytes and name")
             }

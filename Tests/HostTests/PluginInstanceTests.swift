@@ -187,6 +187,21 @@ struct PluginInstanceTests {
         #expect(outcomes[0].code == SendOutcome.attachmentsUnsupported && outcomes[0].message.contains("ABI 1.0"), "\(outcomes[0])")
     }
 
+    @Test("a 1.2 plugin that does not declare BSP_FEATURE_ATTACHMENTS (rebuilt, never reading the field) is not handed files either")
+    func undeclaredFeatureRefusesAttachments() async throws {
+        for path in [TestEnvironment.swiftEcho, TestEnvironment.cEcho] {
+            let plugin = try PluginLoader.load(path: path)
+            #expect(plugin.abiMinor == 2 && !plugin.descriptor.sendsAttachments && !plugin.readsAttachments, "\(path)")
+            let instance = try plugin.makeInstance(configuration: Self.config, services: TestEnvironment.services())
+            var message = OutboundMessage(id: "m0", channel: .email, to: ["a@example.org"], subject: "s", text: "t")
+            message.attachments = [Attachment(filename: "a.pdf", content: AttachmentBytes([1]))]
+            let outcomes = try await Delivery(instance: instance, client: ScriptedClient()).send([message])
+            #expect(outcomes.map(\.code) == [SendOutcome.attachmentsUnsupported] && outcomes[0].message.contains("BSP_FEATURE_ATTACHMENTS"), "\(outcomes)")
+        }
+        #expect(try PluginLoader.load(path: TestPaths.providerPlugin("Resend")).readsAttachments)
+        #expect(try PluginLoader.load(path: TestPaths.providerPlugin("SES")).readsAttachments)
+    }
+
     @Test("a plugin's fetch waits for the host: pending, fetched, then verified; outside the allow-list it is forbidden")
     func fetchService() async throws {
         let server = try TestHTTPServer()

@@ -20,6 +20,12 @@ public struct ChunkJob: Sendable, Equatable {
     /// How many stored files each recipient's email carries: the sender reads them by the batch's id (a file is
     /// megabytes; a queue message is at most one).
     public var attachmentCount = 0
+    /// Whether the job says how many (`a`): a job written by a version before attachments does not, and its
+    /// sender reads the batch's files to find out rather than send an email without them.
+    public var attachmentCountKnown = true
+
+    /// Whether the sender must read the batch's files before sending: it has some, or may have.
+    public var mayCarryFiles: Bool { common.channel == .email && (attachmentCount > 0 || !attachmentCountKnown) }
 
     public struct Recipient: Sendable, Equatable {
         public var position: Int
@@ -84,7 +90,8 @@ public struct ChunkJob: Sendable, Equatable {
         writer.member("c", sendConfigID)
         if redriveRound > 0 { writer.member("g", number: Int64(redriveRound)) }
         if listUnsubscribe { writer.member("l", number: 1) }
-        if attachmentCount > 0 { writer.member("a", number: Int64(attachmentCount)) }
+        // Always said for email, 0 included: a job without it is an older version's (`attachmentCountKnown`).
+        if common.channel == .email && attachmentCountKnown { writer.member("a", number: Int64(attachmentCount)) }
         writer.key("m")
         writer.beginObject()
         writer.member("channel", common.channel.rawValue)
@@ -156,11 +163,16 @@ public struct ChunkJob: Sendable, Equatable {
         self.init(batchID: batchID, userID: userID, sendConfigID: configID, common: common, recipients: recipients)
         if case .number(let round)? = value["g"], let round = Int(exactly: round), round > 0 { redriveRound = round }
         listUnsubscribe = value["l"] == .number(1)
-        if case .number(let count)? = value["a"] {
+        switch value["a"] {
+        case nil:
+            attachmentCountKnown = false
+        case .number(let count)?:
             guard let count = Int(exactly: count), (0...Attachment.maxCount).contains(count) else {
                 throw ChunkJobError("a is the number of attachments, 0 to \(Attachment.maxCount)")
             }
             attachmentCount = count
+        default:
+            throw ChunkJobError("a is the number of attachments, 0 to \(Attachment.maxCount)")
         }
     }
 }

@@ -61,11 +61,12 @@ package struct BatchService: Sendable {
             let content = try draft.content.resolve(db, userID: userID, channel: config.channel, defaults: config.defaults)
             let id = try Batches.insert(db, userID: userID, name: draft.name, sendConfigID: draft.sendConfigID,
                                         payloadJSON: content.payload.compactText, template: content.template, scheduledAt: draft.scheduledAt)
-            try draft.attachments.attach(db, userID: userID, batchID: id, channel: config.channel)
             try AuditLog.record(db, userID: userID, action: "batch.created", subject: "batch", id: id)
             if let idempotency, case .done(let earlier) = try IdempotencyService.claim(idempotency, db, userID: userID, resource: id) {
                 return RecipientService.Target(batchID: earlier, userID: userID, channel: config.channel, replay: true)
             }
+            // After the claim: a repeat answers as the first did, even if a file it names was deleted since.
+            try draft.attachments.attach(db, userID: userID, batchID: id, channel: config.channel)
             return RecipientService.Target(batchID: id, userID: userID, channel: config.channel)
         }
         return (try await detail(userID: userID, id: target.batchID), target.replay)

@@ -29,6 +29,10 @@ public struct Attachment: Sendable, Equatable {
             return "must not contain control characters, /, \\ or \""
         }
         if filename.unicodeScalars.contains(where: { (0x80...0x9f).contains($0.value) }) { return "must not contain control characters" }
+        // Direction overrides make "invoice\u{202E}fdp.exe" read as "invoiceexe.pdf".
+        if filename.unicodeScalars.contains(where: { (0x202a...0x202e).contains($0.value) || (0x2066...0x2069).contains($0.value) }) {
+            return "must not contain text-direction controls"
+        }
         return nil
     }
 
@@ -67,10 +71,12 @@ public final class AttachmentBytes: @unchecked Sendable, Equatable {
         count = bytes.count
     }
 
+    /// A copy of `count` bytes at `pointer`; none when the pointer is NULL (a C view's rule).
     public init(copying pointer: UnsafeRawPointer?, count: Int) {
+        let count = pointer == nil ? 0 : Swift.max(count, 0)
         storage = UnsafeMutableRawBufferPointer.allocate(byteCount: Swift.max(count, 1), alignment: 16)
         if let pointer, count > 0 { storage.baseAddress!.copyMemory(from: pointer, byteCount: count) }
-        self.count = pointer == nil ? 0 : count
+        self.count = count
     }
 
     deinit { storage.deallocate() }

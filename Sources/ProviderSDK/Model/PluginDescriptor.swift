@@ -82,9 +82,13 @@ public struct PluginDescriptor: Sendable, Equatable, Codable {
     public var interfaces: [String]
     /// The provider's published rate; nil when it publishes none (or the plugin is ABI 1.0).
     public var defaultRate: SendRate?
+    /// Whether it sends `OutboundMessage.attachments` (ABI 1.2, `BSP_FEATURE_ATTACHMENTS`): only a plugin that says
+    /// so is handed a message with files, since a rebuilt plugin that never reads the field would send without them.
+    public var sendsAttachments: Bool
 
     public init(id: String, name: String, version: String, description: String, channels: [Channel],
-                maxBatch: Int, configKeys: [ConfigKey], interfaces: [String] = [], defaultRate: SendRate? = nil) {
+                maxBatch: Int, configKeys: [ConfigKey], interfaces: [String] = [], defaultRate: SendRate? = nil,
+                sendsAttachments: Bool = false) {
         self.id = id
         self.name = name
         self.version = version
@@ -94,6 +98,7 @@ public struct PluginDescriptor: Sendable, Equatable, Codable {
         self.configKeys = configKeys
         self.interfaces = interfaces
         self.defaultRate = defaultRate
+        self.sendsAttachments = sendsAttachments
     }
 
     enum CodingKeys: String, CodingKey {
@@ -101,6 +106,7 @@ public struct PluginDescriptor: Sendable, Equatable, Codable {
         case maxBatch = "max_batch"
         case configKeys = "config_keys"
         case defaultRate = "default_rate"
+        case sendsAttachments = "sends_attachments"
     }
 
     /// Whether `id` has the form descriptor.h requires: [a-z][a-z0-9_-]{0,63}.

@@ -15,7 +15,7 @@ public struct ResendProvider: MessageSending, WebhookHandling {
         ],
         // Resend counts requests: 5 a second per team by its current docs, and a batch of up to 100 is
         // one request. The host paces a BYOK config in requests at this rate, so batches stay full.
-        defaultRate: SendRate(5, .requestsPerSecond))
+        defaultRate: SendRate(5, .requestsPerSecond), sendsAttachments: true)
 
     static let userAgent = "batchsender-resend/1.0"
 

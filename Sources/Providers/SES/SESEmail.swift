@@ -101,9 +101,10 @@ extension SESRequestBody {
             guard (1...255).contains(file.filename.utf8.count), HTTPHeaderRules.isSafeValue(file.filename + file.contentType) else {
                 return SESRefusal("invalid_attachment", "\(field).attachments: a file name must be 1-255 bytes, and name and type free of CR, LF and NUL")
             }
-            let dot = file.filename.lastIndex(of: ".")
-            if let dot, refusedExtensions.contains(file.filename[file.filename.index(after: dot)...].lowercased()) {
-                return SESRefusal("unsupported_attachment_type", "\(field).attachments: SES does not send files named *\(file.filename[dot...].prefix(16))")
+            // "a.exe." and "a.exe " are still .exe to a mail client.
+            let name = String(file.filename.reversed().drop { $0 == "." || $0 == " " }.reversed())
+            if let dot = name.lastIndex(of: "."), refusedExtensions.contains(name[name.index(after: dot)...].lowercased()) {
+                return SESRefusal("unsupported_attachment_type", "\(field).attachments: SES does not send files named *\(name[dot...].prefix(16))")
             }
         }
         if encoded > maxMessageBytes {

@@ -23,7 +23,7 @@ public struct SESProvider: MessageSending, WebhookHandling {
         ],
         // SES's default production quota is counted per message (per recipient), 14 a second; the
         // sandbox's is 1, which its own throttling answers.
-        defaultRate: SendRate(14, .messagesPerSecond))
+        defaultRate: SendRate(14, .messagesPerSecond), sendsAttachments: true)
 
     static let userAgent = "batchsender-ses/1.0"
 

@@ -39,7 +39,13 @@ struct ChunkJobTests {
         let file = Attachment(filename: "a.pdf", content: AttachmentBytes(Array(repeating: 7, count: 1 << 20)))
         let message = job.message(for: job.recipients[0], attachments: [file, file])
         #expect(message.attachments.count == 2 && message.attachments[0].content === file.content, "the bytes are shared, not copied")
-        for bad in ["-1", "11", "1.5", "1e30"] {
+        // A job of a version before attachments says nothing of files: its sender must look.
+        let older = try ChunkJob(decoding: Array(#"{"b":"x","u":"u","c":"c","m":{"channel":"email"},"r":[[1,"a"]]}"#.utf8))
+        #expect(!older.attachmentCountKnown && older.mayCarryFiles)
+        #expect(!String(decoding: older.encoded(), as: UTF8.self).contains("\"a\":"), "re-encoded (a redrive), it still says nothing")
+        let sms = try ChunkJob(decoding: Array(#"{"b":"x","u":"u","c":"c","m":{"channel":"sms"},"r":[[1,"+1"]]}"#.utf8))
+        #expect(!sms.mayCarryFiles)
+        for bad in ["-1", "11", "1.5", "1e30", "\"2\""] {
             let text = #"{"b":"x","u":"u","c":"c","a":\#(bad),"m":{"channel":"email"},"r":[[1,"a"]]}"#
             #expect(throws: ChunkJobError.self, "a = \(bad)") { try ChunkJob(decoding: Array(text.utf8)) }
         }

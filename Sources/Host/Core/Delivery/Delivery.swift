@@ -22,10 +22,12 @@ public struct Delivery: Sendable {
         guard !instance.plugin.readsAttachments, messages.contains(where: { !$0.attachments.isEmpty }) else {
             return try await sendThroughPlugin(messages)
         }
-        // A plugin of ABI 1.0 or 1.1 never reads the field: it would send the email without its files.
+        // A plugin of ABI 1.0 or 1.1, or one that does not say it sends files, would send the email without them.
         let passed = messages.indices.filter { messages[$0].attachments.isEmpty }
         var outcomes = messages.indices.filter { !messages[$0].attachments.isEmpty }.map {
-            SendOutcome.attachmentsUnsupported($0, "plugin \(instance.plugin.descriptor.id) was built for ABI 1.\(instance.plugin.abiMinor), which carries none")
+            SendOutcome.attachmentsUnsupported($0, instance.plugin.abiMinor < 2
+                ? "plugin \(instance.plugin.descriptor.id) was built for ABI 1.\(instance.plugin.abiMinor), which carries none"
+                : "plugin \(instance.plugin.descriptor.id) does not send files (its descriptor does not set BSP_FEATURE_ATTACHMENTS)")
         }
         if !passed.isEmpty {
             for var outcome in try await sendThroughPlugin(passed.map { messages[$0] }) {

@@ -31,8 +31,9 @@ public final class LoadedPlugin: @unchecked Sendable {
     /// The ABI minor the plugin was built for (entry.h).
     public var abiMinor: UInt32 { table.abi_minor }
 
-    /// Whether the plugin reads `bsp_message.attachments` (1.2 and later): an older one would send without them.
-    public var readsAttachments: Bool { abiMinor >= 2 }
+    /// Whether the plugin sends `bsp_message.attachments`: built for 1.2 or later, and saying so
+    /// (`BSP_FEATURE_ATTACHMENTS`). Any other would send the email without its files.
+    public var readsAttachments: Bool { abiMinor >= 2 && descriptor.sendsAttachments }
 
     /// destroy(NULL), which plugin.h says is harmless: for the conformance suite.
     @_spi(Conformance) public func destroyNothing() {

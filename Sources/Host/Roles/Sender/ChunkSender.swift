@@ -21,6 +21,9 @@ struct ChunkSender: Sendable {
     /// Whether each send-config's provider is answering; nil in a sender that never holds chunks back (a unit test's).
     var circuits: SendConfigCircuits? = nil
 
+    /// How long a chunk waits when its batch's files cannot be read (PostgreSQL not answering).
+    static let filesUnreadableWaitMs: Int64 = 2_000
+
     /// What became of a chunk's claimed recipients.
     struct Result: Sendable {
         var entries: [DeliveryState.Entry] = []
@@ -48,9 +51,14 @@ struct ChunkSender: Sendable {
     }
 
     /// Sends each of `requests` (cut by `ClaimTriage`) as one call of the plugin.
-    func send(_ job: ChunkJob, requests groups: [[ClaimTriage.Claimed]],
-              route: Swift.Result<SendConfigInstances.Route, SendConfigProblem>) async -> Result {
+    /// `probe`: the send-config's circuit is half-open (`CircuitBreaker`): only the first request goes, and if the
+    /// provider does not answer it, its recipients wait as the others do, spending no attempt.
+    func send(_ job: ChunkJob, requests allGroups: [[ClaimTriage.Claimed]],
+              route: Swift.Result<SendConfigInstances.Route, SendConfigProblem>, probe: Bool = false) async -> Result {
         var result = Result()
+        let groups = probe ? Array(allGroups.prefix(1)) : allGroups
+        for (recipient, _) in allGroups.dropFirst(groups.count).joined() { result.entries.append(.released(position: recipient.position)) }
+        if groups.count < allGroups.count { result.later(CircuitBreaker.openMs) }
         guard !groups.isEmpty else { return result }
         let instance: PluginInstance
         switch route.map(\.instance) {
@@ -63,32 +71,30 @@ struct ChunkSender: Sendable {
         let delivery = Delivery(instance: instance, client: client)
         // One per job: every recipient of a chunk has the same sender.
         let signer = job.common.channel == .email && job.listUnsubscribe ? unsubscribe?.signer(userID: job.userID, sendConfigID: job.sendConfigID) : nil
-        var probe = false
-        switch await circuits?.admit(job.sendConfigID) ?? .send {
-        case .send: break
-        case .probe: probe = true
-        case .wait(let ms):
-            // Its provider is failing every request: the chunk waits as a throttled one does, spending no attempt.
-            for (recipient, _) in groups.joined() { result.entries.append(.released(position: recipient.position)) }
-            result.later(ms)
-            return result
-        }
         var files: [Attachment] = []
-        if job.attachmentCount > 0 {
+        if job.mayCarryFiles, let attachments {
             do {
-                guard let attachments else { throw AttachmentMissing(batchID: job.batchID, id: "(no attachment store)") }
                 files = try await attachments.files(batchID: job.batchID)
-                guard files.count == job.attachmentCount else {
+                if job.attachmentCountKnown, files.count != job.attachmentCount {
                     throw AttachmentMissing(batchID: job.batchID, id: "(\(files.count) stored of \(job.attachmentCount))")
                 }
+            } catch let missing as AttachmentMissing {
+                // Never expected (files are only hidden, never removed): the recipients fail rather than go without them.
+                for (recipient, attempts) in groups.joined() { result.final(recipient, .failed(reason: missing.description), attempts: attempts) }
+                if probe { await circuits?.record(job.sendConfigID, provider: provider, requests: 0, failed: 0, probe: true) }
+                return result
             } catch {
-                // Never sent without its files: the chunk comes back, and the recipients fail once out of attempts.
-                for (recipient, attempts) in groups.joined() {
-                    apply(.retryable(0, code: "attachments_unavailable", "the batch's files could not be read: \(error)"),
-                          to: recipient, attempts: attempts, &result)
-                }
+                // PostgreSQL not answering: the chunk waits as a throttled one does, and is never sent without its files.
+                for (recipient, _) in groups.joined() { result.entries.append(.released(position: recipient.position)) }
+                result.later(Self.filesUnreadableWaitMs)
+                if probe { await circuits?.record(job.sendConfigID, provider: provider, requests: 0, failed: 0, probe: true) }
                 return result
             }
+        } else if job.attachmentCount > 0 {
+            for (recipient, attempts) in groups.joined() {
+                result.final(recipient, .failed(reason: "this sender has no store of attachments to read the batch's files from"), attempts: attempts)
+            }
+            return result
         }
         let answers = await withTaskGroup(of: (Int, [SendOutcome]?, String?).self) { tasks in
             for (index, group) in groups.enumerated() {
@@ -109,6 +115,7 @@ struct ChunkSender: Sendable {
         let answered = answers.compactMap(\.0)
         let failed = answered.count { outcomes in !outcomes.isEmpty && outcomes.allSatisfy { $0.kind == .retryable && $0.code != Delivery.pluginError } }
         await circuits?.record(job.sendConfigID, provider: provider, requests: answered.count, failed: failed, probe: probe)
+        let probeFailed = probe && (answered.isEmpty || failed == answered.count)
         // Counted per chunk, not per message: each metric update is a registry lookup under a lock.
         var tally: [String: Int] = [:]
         defer {
@@ -131,6 +138,12 @@ struct ChunkSender: Sendable {
             for outcome in outcomes where outcome.messageIndex < group.count {
                 let (recipient, attempts) = group[outcome.messageIndex]
                 tally[SenderMetrics.name(outcome), default: 0] += 1
+                if probeFailed, outcome.kind == .retryable {
+                    // The provider is still down: the probe's recipients wait with the rest, their attempts kept.
+                    result.entries.append(.released(position: recipient.position))
+                    result.later(CircuitBreaker.openMs)
+                    continue
+                }
                 apply(outcome, to: recipient, attempts: attempts, &result)
             }
         }

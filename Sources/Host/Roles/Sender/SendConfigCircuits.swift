@@ -14,19 +14,33 @@ actor SendConfigCircuits {
         self.logger = logger
     }
 
-    func admit(_ sendConfigID: String) -> CircuitBreaker.Admission {
-        breaker.admit(sendConfigID, nowMs: clock.nowMilliseconds)
+    /// Each chunk's admission, by its send-config, in order. A wait is spread over up to a quarter more, so that
+    /// the chunks held back together do not all come back in the same millisecond.
+    func admit(_ sendConfigIDs: [String], providers: [String: String]) -> [CircuitBreaker.Admission] {
+        let now = clock.nowMilliseconds
+        return sendConfigIDs.map { id in
+            let (admission, change) = breaker.admit(id, nowMs: now)
+            if let change { report(change, id, provider: providers[id] ?? "") }
+            guard case .wait(let ms) = admission else { return admission }
+            return .wait(ms: ms + Int64.random(in: 0...max(ms / 4, 1)))
+        }
     }
 
     func record(_ sendConfigID: String, provider: String, requests: Int, failed: Int, probe: Bool) {
         guard let change = breaker.record(sendConfigID, requests: requests, failed: failed, probe: probe, nowMs: clock.nowMilliseconds) else { return }
+        report(change, sendConfigID, provider: provider)
+    }
+
+    private func report(_ change: CircuitBreaker.Change, _ sendConfigID: String, provider: String) {
         SenderMetrics.circuit(provider, change)
+        let metadata: Logger.Metadata = ["sendConfig": "\(sendConfigID)", "provider": "\(provider)"]
         switch change {
         case .opened:
-            logger.warning("provider failing: its chunks wait, spending no attempts, until a probe gets an answer",
-                           metadata: ["sendConfig": "\(sendConfigID)", "provider": "\(provider)"])
+            logger.warning("provider failing: its chunks wait, spending no attempts, until a probe gets an answer", metadata: metadata)
         case .closed:
-            logger.info("provider answering again: its chunks go", metadata: ["sendConfig": "\(sendConfigID)", "provider": "\(provider)"])
+            logger.info("provider answering again: its chunks go", metadata: metadata)
+        case .gaveUp:
+            logger.error("provider failing for \(CircuitBreaker.maxOpenMs / 60_000) minutes: its chunks go again and spend their attempts", metadata: metadata)
         }
     }
 }

@@ -17,7 +17,7 @@ enum SenderMetrics {
             _ = Counter(label: "rate_limit_waits_total", dimensions: [("provider", provider)])
             _ = Counter(label: "dead_letters_total", dimensions: [("provider", provider)])
             _ = Counter(label: "plugin_call_errors_total", dimensions: [("provider", provider), ("call", "send")])
-            for change in ["opened", "closed"] { _ = Counter(label: "provider_circuit_changes_total", dimensions: [("provider", provider), ("change", change)]) }
+            for change in ["opened", "closed", "gave_up"] { _ = Counter(label: "provider_circuit_changes_total", dimensions: [("provider", provider), ("change", change)]) }
         }
     }
 
@@ -45,10 +45,9 @@ enum SenderMetrics {
         Counter(label: "dead_letters_total", dimensions: [("provider", provider)]).increment(by: count)
     }
 
-    /// A send-config's circuit opened (its provider failing) or closed again (`CircuitBreaker`).
+    /// A send-config's circuit opened (its provider failing), closed again, or gave up holding (`CircuitBreaker`).
     static func circuit(_ provider: String, _ change: CircuitBreaker.Change) {
-        Counter(label: "provider_circuit_changes_total", dimensions: [("provider", provider), ("change", change == .opened ? "opened" : "closed")])
-            .increment()
+        Counter(label: "provider_circuit_changes_total", dimensions: [("provider", provider), ("change", change.rawValue)]).increment()
     }
 
     static func pluginError(_ provider: String, call: String) {

@@ -30,6 +30,8 @@ public struct SenderWorkers: Service {
     /// libcurl for the same provider host) one waited 0.5–2 s to go out, most of its latency.
     let priorityClient: CurlHTTPClient
     let prioritySender: ChunkSender
+    /// Whether each send-config's provider is answering (`CircuitBreaker`), shared by every lane.
+    let circuits: SendConfigCircuits
     /// The connections per provider host the single messages' client opens, beside the bulk's.
     public static let priorityConnectionsPerHost = 4
     let providers: [String]
@@ -58,7 +60,7 @@ public struct SenderWorkers: Service {
         self.logger = logger.role("sender")
         // One cache for both lanes: a single message and a batch may name the same file.
         let files = attachments.map { AttachmentCache(source: $0) }
-        let circuits = SendConfigCircuits(clock: clock, logger: self.logger)
+        circuits = SendConfigCircuits(clock: clock, logger: self.logger)
         sender = ChunkSender(client: client, policy: OutcomePolicy(settings: settings), gate: RequestGate(permits: 4 * maxConnectionsPerHost),
                              unsubscribe: unsubscribe, attachments: files, circuits: circuits)
         self.priorityClient = priorityClient
@@ -164,9 +166,13 @@ public struct SenderWorkers: Service {
             let claims = try await self.claims.claim(jobs.map { ($0.job.batchID, $0.job.recipients.map(\.position)) },
                                                      nowMs: claimedAt, holdMs: settings.claimHoldMs)
             let routes = await routes(jobs.map(\.job))
-            let grants = try await grants(jobs.map(\.job), claims: claims, routes: routes)
+            // A send-config whose provider is failing everything holds its chunks back before they take any token.
+            let providers = routes.compactMapValues { try? $0.get().provider }
+            let admissions = await circuits.admit(jobs.map(\.job.sendConfigID), providers: providers)
+            let grants = try await grants(jobs.map(\.job), claims: claims, routes: routes, admissions: admissions)
             let triages = jobs.indices.map { index in
-                triage(jobs[index].job, claims: claims[index], route: routes[jobs[index].job.sendConfigID], grant: grants[index])
+                triage(jobs[index].job, claims: claims[index], route: routes[jobs[index].job.sendConfigID], grant: grants[index],
+                       held: admissions[index] != .send && admissions[index] != .probe)
             }
             // The requests of a provider that batches are written down before any goes out: whatever becomes of one
             // (no answer, a 5xx, this process killed mid-send), its retry repeats it as it was, under the same key. A
@@ -188,7 +194,8 @@ public struct SenderWorkers: Service {
                     for (index, job) in chunks.enumerated() {
                         let route = routes[job.sendConfigID], triage = triages[index]
                         let sender = single[index] ? self.prioritySender : self.sender
-                        tasks.addTask { (index, await self.resolve(job, triage, route: route, via: sender)) }
+                        let probe = admissions[index] == .probe
+                        tasks.addTask { (index, await self.resolve(job, triage, route: route, via: sender, probe: probe)) }
                     }
                     var results: [(index: Int, result: ChunkSender.Result?)] = []
                     for await answer in tasks { results.append(answer) }
@@ -264,26 +271,45 @@ public struct SenderWorkers: Service {
         return routes
     }
 
-    /// What each chunk may send now under its send-config's limits: one script call per chunk, one round trip.
-    func grants(_ jobs: [ChunkJob], claims: [[DeliveryState.Claim]],
-                routes: [String: Result<SendConfigInstances.Route, SendConfigProblem>]) async throws -> [RateBuckets.Grant] {
-        let requests = zip(jobs, claims).map { job, claims -> RateBuckets.Request in
+    /// What each chunk may send now under its send-config's limits: one script call per chunk, one round trip. A
+    /// chunk its send-config's circuit holds back takes no token: it is granted nothing, for the circuit's wait.
+    func grants(_ jobs: [ChunkJob], claims: [[DeliveryState.Claim]], routes: [String: Result<SendConfigInstances.Route, SendConfigProblem>],
+                admissions: [CircuitBreaker.Admission]) async throws -> [RateBuckets.Grant] {
+        var held: [Int: RateBuckets.Grant] = [:]
+        var asked: [Int] = []
+        var requests: [RateBuckets.Request] = []
+        for (index, (job, claims)) in zip(jobs, claims).enumerated() {
+            if case .wait(let ms) = admissions[index] {
+                held[index] = RateBuckets.Grant(granted: 0, waitMs: ms)
+                continue
+            }
             let wanted = claims.reduce(0) { if case .go = $1 { $0 + 1 } else { $0 } }
+            asked.append(index)
             // A send-config that is gone sends nothing: its recipients fail with the reason, no token needed (no
             // level asks for one). Held back instead, they came back at once, forever.
-            guard case .success(let route)? = routes[job.sendConfigID] else { return RateBuckets.Request(levels: [], wanted: wanted, tenant: job.userID) }
-            let levels = buckets.levels(sendConfigID: route.sendConfigID, provider: route.provider, managed: route.managed, rateLimit: route.rateLimit)
-            return RateBuckets.Request(levels: levels, wanted: wanted, tenant: job.userID)
+            guard case .success(let route)? = routes[job.sendConfigID] else {
+                requests.append(RateBuckets.Request(levels: [], wanted: wanted, tenant: job.userID))
+                continue
+            }
+            var levels = buckets.levels(sendConfigID: route.sendConfigID, provider: route.provider, managed: route.managed, rateLimit: route.rateLimit)
+            // An email with files is a request of its own (Resend's batch endpoint takes none): a token per message.
+            if job.attachmentCount > 0 { levels = levels.map { var level = $0; level.perToken = 1; return level } }
+            requests.append(RateBuckets.Request(levels: levels, wanted: wanted, tenant: job.userID))
         }
-        return try await buckets.take(requests)
+        let taken = requests.isEmpty ? [] : try await buckets.take(requests)
+        var grants = held
+        for (index, grant) in zip(asked, taken) { grants[index] = grant }
+        return jobs.indices.map { grants[$0] ?? RateBuckets.Grant(granted: 0, waitMs: 1_000) }
     }
 
     /// A chunk's claims triaged (`ClaimTriage`): its requests cut, and what is decided without a send.
+    /// `held`: its send-config's circuit holds it back (its grant of nothing is no rate-limit wait).
     func triage(_ job: ChunkJob, claims: [DeliveryState.Claim], route: Result<SendConfigInstances.Route, SendConfigProblem>?,
-                grant: RateBuckets.Grant) -> ClaimTriage {
-        let maxBatch = (try? route?.get().instance.plugin.descriptor.maxBatch) ?? 1
+                grant: RateBuckets.Grant, held: Bool = false) -> ClaimTriage {
+        // An email with files goes alone (a token each, above).
+        let maxBatch = job.attachmentCount > 0 ? 1 : (try? route?.get().instance.plugin.descriptor.maxBatch) ?? 1
         let triage = ClaimTriage(job, claims: claims, grant: grant, routeKnown: route != nil, maxBatch: maxBatch)
-        if triage.waitingForTokens > 0, case .success(let chosen)? = route {
+        if triage.waitingForTokens > 0, !held, case .success(let chosen)? = route {
             SenderMetrics.rateLimitWait(chosen.provider, messages: triage.waitingForTokens)
         }
         return triage
@@ -291,9 +317,9 @@ public struct SenderWorkers: Service {
 
     /// A chunk's requests sent, with what its triage decided.
     func resolve(_ job: ChunkJob, _ triage: ClaimTriage, route: Result<SendConfigInstances.Route, SendConfigProblem>?,
-                 via sender: ChunkSender) async -> ChunkSender.Result {
+                 via sender: ChunkSender, probe: Bool = false) async -> ChunkSender.Result {
         var result = ChunkSender.Result()
-        if let route { result = await sender.send(job, requests: triage.requests, route: route) }
+        if let route { result = await sender.send(job, requests: triage.requests, route: route, probe: probe) }
         result.entries += triage.settled.entries
         result.rows += triage.settled.rows
         if let delay = triage.settled.retryInMs { result.later(delay) }

@@ -87,7 +87,8 @@ extension PluginDescriptor {
         }
         self.init(id: id, name: try text(c.name, "name"), version: try text(c.version, "version"),
                   description: c.description.map { String(cString: $0) } ?? "", channels: channels,
-                  maxBatch: Int(c.max_batch), configKeys: keys, interfaces: interfaces, defaultRate: rate)
+                  maxBatch: Int(c.max_batch), configKeys: keys, interfaces: interfaces, defaultRate: rate,
+                  sendsAttachments: c.features & BSP_FEATURE_ATTACHMENTS != 0)
     }
 
     /// What is wrong with the rate a C descriptor declares, for a person; nil when it is none (0)
@@ -122,6 +123,7 @@ extension PluginDescriptor {
         c.interface_count = interfaces.count
         c.default_rate = defaultRate.map { UInt32(clamping: $0.perSecond) } ?? 0
         c.rate_unit = defaultRate?.unit.code ?? 0
+        c.features = sendsAttachments ? BSP_FEATURE_ATTACHMENTS : 0
         return UnsafePointer(arena.store(c))
     }
 }

@@ -22,6 +22,7 @@ enum StoredAttachments {
             position smallint NOT NULL,
             attachment_id uuid NOT NULL REFERENCES attachments(id),
             PRIMARY KEY (batch_id, position));
+        CREATE INDEX batch_attachments_by_file ON batch_attachments (attachment_id);
         ALTER TABLE batches
             ADD COLUMN attachment_count smallint NOT NULL DEFAULT 0,
             ADD COLUMN attachment_bytes integer NOT NULL DEFAULT 0;

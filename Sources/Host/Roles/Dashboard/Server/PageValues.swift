@@ -35,7 +35,6 @@ enum PageValues {
         return String(format: "%.1f", min(100, Double(part) * 100 / Double(whole)))
     }
 
-    /// A rate (0–1, or null) as a percentage, "—" without a denominator.
     /// A size as people read it: "812 B", "14.2 KB", "1.5 MB" (powers of 1,024).
     static func bytes(_ count: Int) -> String {
         if count < 1_024 { return "\(count) B" }
@@ -44,6 +43,7 @@ enum PageValues {
         return "\((kib / 1_024 * 10).rounded() / 10) MB"
     }
 
+    /// A rate (0–1, or null) as a percentage, "—" without a denominator.
     static func rate(_ value: JSONValue?) -> String {
         guard let number = value?.number else { return "—" }
         return String(format: "%.1f%%", number * 100)

@@ -81,7 +81,16 @@ typedef struct bsp_descriptor {
     /* One of BSP_RATE_*; required when default_rate is not 0, ignored when it
      * is. */
     int32_t rate_unit;
+
+    /* Since ABI 1.2: BSP_FEATURE_* bits for what the plugin does beyond the
+     * 1.0 message. A plugin built against this header without setting a bit
+     * does not have the feature: the host never hands it a message that needs
+     * one (a 1.1 plugin's struct_size ends before it, and reads as 0). */
+    uint32_t features;
 } bsp_descriptor;
+
+/* bsp_descriptor.features bits. */
+#define BSP_FEATURE_ATTACHMENTS 1u /* sends bsp_message.attachments (1.2) */
 
 /* A configuration for bsp_plugin.create: the send-config's values by key.
  * Owned by the host, valid until create returns (copy what you keep). */
