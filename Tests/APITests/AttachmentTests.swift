@@ -104,4 +104,14 @@ struct AttachmentTests {
             #expect(answer.status == 422 && answer.errorField == "attachments", "\(answer.text)")
         }
     }
+
+    @Test("four uploads at once, and a fifth is turned away rather than queued; a slot given back is taken again")
+    func uploadSlots() {
+        let slots = UploadSlots(limit: 4)
+        #expect((0..<4).allSatisfy { _ in slots.take() })
+        #expect(!slots.take())
+        slots.give()
+        #expect(slots.take())
+        #expect(!slots.take())
+    }
 }

@@ -72,4 +72,23 @@ struct AttachmentSendingTests {
         #expect(source.reads.withLock { $0.fetched } == ["A", "B", "A"], "A went when B came")
         await #expect(throws: AttachmentMissing.self) { try await cache.files(batchID: "lost") }
     }
+
+    @Test("emails with files wait for their share of the sender's memory, first come first served, and never ask for more than all of it")
+    func fileBudget() async throws {
+        let budget = FileSendBudget(bytes: 100)
+        #expect(await budget.share(fileBytes: 10, messages: 2) == 60)
+        #expect(await budget.share(fileBytes: 10 << 20, messages: 300) == 100)
+        await budget.acquire(60)
+        final class Order: Sendable { let list = Mutex<[Int]>([]) }
+        let order = Order()
+        let second = Task { await budget.acquire(60); order.list.withLock { $0.append(2) } }
+        try await Task.sleep(for: .milliseconds(50))
+        let third = Task { await budget.acquire(30); order.list.withLock { $0.append(3) } }
+        try await Task.sleep(for: .milliseconds(50))
+        #expect(order.list.withLock { $0 }.isEmpty, "60 + 60 > 100: the second waits, and the third behind it though 30 would fit")
+        await budget.release(60)
+        await second.value
+        await third.value
+        #expect(order.list.withLock { $0 } == [2, 3])
+    }
 }

@@ -20,6 +20,8 @@ struct ChunkSender: Sendable {
     var attachments: AttachmentCache? = nil
     /// Whether each send-config's provider is answering; nil in a sender that never holds chunks back (a unit test's).
     var circuits: SendConfigCircuits? = nil
+    /// The memory emails with files may hold at once in this sender (shared by its lanes).
+    var fileBudget = FileSendBudget()
 
     /// How long a chunk waits when its batch's files cannot be read (PostgreSQL not answering).
     static let filesUnreadableWaitMs: Int64 = 2_000
@@ -96,6 +98,9 @@ struct ChunkSender: Sendable {
             }
             return result
         }
+        // Emails with files wait for their share of the sender's memory before they are built.
+        let held = files.isEmpty ? 0 : await fileBudget.share(fileBytes: files.reduce(0) { $0 + $1.content.count }, messages: groups.joined().count)
+        if held > 0 { await fileBudget.acquire(held) }
         let answers = await withTaskGroup(of: (Int, [SendOutcome]?, String?).self) { tasks in
             for (index, group) in groups.enumerated() {
                 let messages = group.map { job.message(for: $0.recipient, unsubscribe: signer, attachments: files) }
@@ -111,6 +116,7 @@ struct ChunkSender: Sendable {
             for await answer in tasks { answers.append(answer) }
             return answers.sorted { $0.index < $1.index }.map { ($0.outcomes, $0.failure) }
         }
+        if held > 0 { await fileBudget.release(held) }
         // A request the provider answered (whatever it said) against one that got a 5xx or no answer at all.
         let answered = answers.compactMap(\.0)
         let failed = answered.count { outcomes in !outcomes.isEmpty && outcomes.allSatisfy { $0.kind == .retryable && $0.code != Delivery.pluginError } }

@@ -61,12 +61,13 @@ public struct SenderWorkers: Service {
         // One cache for both lanes: a single message and a batch may name the same file.
         let files = attachments.map { AttachmentCache(source: $0) }
         circuits = SendConfigCircuits(clock: clock, logger: self.logger)
+        let fileBudget = FileSendBudget()
         sender = ChunkSender(client: client, policy: OutcomePolicy(settings: settings), gate: RequestGate(permits: 4 * maxConnectionsPerHost),
-                             unsubscribe: unsubscribe, attachments: files, circuits: circuits)
+                             unsubscribe: unsubscribe, attachments: files, circuits: circuits, fileBudget: fileBudget)
         self.priorityClient = priorityClient
         prioritySender = ChunkSender(client: priorityClient, policy: OutcomePolicy(settings: settings),
                                      gate: RequestGate(permits: 4 * min(Self.priorityConnectionsPerHost, maxConnectionsPerHost)), unsubscribe: unsubscribe,
-                                     attachments: files, circuits: circuits)
+                                     attachments: files, circuits: circuits, fileBudget: fileBudget)
     }
 
     public func run() async throws {

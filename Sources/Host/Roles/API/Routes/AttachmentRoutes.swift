@@ -1,11 +1,15 @@
 import Hummingbird
 import ProviderModel
 import Services
+import Synchronization
 
 /// `POST/GET /api/attachments`, `GET/DELETE /api/attachments/{id}`: files uploaded once (the body is the file's
 /// bytes, the name in `?filename=`, the type in `Content-Type`) and named by id from batches and messages.
 struct AttachmentRoutes {
     let attachments: AttachmentService
+    /// Uploads in progress: each holds its file in memory (10 MiB, and about three times that while it is
+    /// stored), so a few at once, and a 503 with Retry-After for more rather than a queue that holds connections.
+    let uploads = UploadSlots(limit: 4)
 
     func register(on group: RouterGroup<APIContext>) {
         group.post("attachments", use: upload)
@@ -21,6 +25,8 @@ struct AttachmentRoutes {
         }
         // The file's own type, without parameters (`; charset=…`).
         let declared = RequestInput.mediaType(request)
+        guard uploads.take() else { throw APIError.busy() }
+        defer { uploads.give() }
         let content = try await RequestInput.collect(request, context: context, limit: Attachment.maxTotalBytes)
         let json = try await attachments.upload(userID: caller.userID, filename: filename, contentType: declared, content: content)
         return JSONResponse.make(.created, text: json)
@@ -46,4 +52,20 @@ struct AttachmentRoutes {
         try await attachments.delete(userID: caller.userID, id: id)
         return Response(status: .noContent)
     }
+}
+
+/// A count of uploads in progress, bounded: `take` fails when all are in use.
+final class UploadSlots: Sendable {
+    private let inUse = Atomic<Int>(0)
+    let limit: Int
+
+    init(limit: Int) { self.limit = limit }
+
+    func take() -> Bool {
+        if inUse.add(1, ordering: .relaxed).newValue <= limit { return true }
+        inUse.subtract(1, ordering: .relaxed)
+        return false
+    }
+
+    func give() { inUse.subtract(1, ordering: .relaxed) }
 }
