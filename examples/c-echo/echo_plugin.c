@@ -249,6 +249,9 @@ static const bsp_descriptor descriptor = {
      * BSP_RATE_MESSAGES_PER_SECOND (SES), or 2 with
      * BSP_RATE_REQUESTS_PER_SECOND (Resend, a batch being one request). */
     0, BSP_RATE_MESSAGES_PER_SECOND,
+    /* ABI 1.2: no BSP_FEATURE_ATTACHMENTS, so the host never hands this
+     * example a message with files (and it refuses one, should another host). */
+    0,
 };
 
 /* ---- create / destroy ------------------------------------------------------- */
