@@ -355,9 +355,9 @@ static bsp_status echo_prepare(bsp_instance *self, bsp_call *call, const bsp_mes
         if (has_attachments) {
             char text[96];
             snprintf(text, sizeof text, "messages[%zu]: the echo plugin sends no attachments", i);
-            bsp_outcome refused = { sizeof(bsp_outcome), (uint32_t)i, BSP_OUTCOME_PERMANENT, -1,
-                                    { NULL, 0 }, cstr("attachments_unsupported"), cstr(text) };
-            status = call->emit_outcome(call, &refused);
+            bsp_outcome declined = { sizeof(bsp_outcome), (uint32_t)i, BSP_OUTCOME_PERMANENT, -1,
+                                     { NULL, 0 }, cstr("attachments_unsupported"), cstr(text) };
+            status = call->emit_outcome(call, &declined);
             if (status != BSP_OK) goto done;
             continue;
         }
