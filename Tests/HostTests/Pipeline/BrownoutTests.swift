@@ -20,10 +20,11 @@ extension PipelineTests {
         #expect(stats["messages_accepted"] == 20, "each recipient reached SES once: \(stats)")
     }
 
-    @Test("A provider outage of 8 s mid-batch (every send answered 503): the batch waits it out on its retries and completes, each recipient reached once")
+    @Test("A provider outage of 8 s mid-batch (every send answered 503), under a binding 1,000 messages/s limit: the batch waits it out and completes, each recipient reached once")
     func providerOutage() async throws {
         let sandbox = try TestSandbox()
-        let harness = try PipelineHarness().started()
+        // Binding: 6,000 recipients at 1,000 a second take 6 s of tokens, so the outage lands mid-batch.
+        let harness = try PipelineHarness(limits: "[limits]\nbyok = { resend = 1000 }\n").started()
         defer { harness.finish() }
         let config = try await harness.sendConfig("resend", sandbox: sandbox.url)
         let count = 6_000
@@ -32,7 +33,9 @@ extension PipelineTests {
         try await sandbox.outage("resend", seconds: 8)
         let before = try await sandbox.accepted()
         #expect(before < count, "the outage began mid-batch: \(before) of \(count) accepted")
+        let started = ContinuousClock.now
         let detail = try await harness.wait(batch, seconds: 120)
+        #expect(ContinuousClock.now - started > .seconds(8), "the batch outlasted the outage")
         #expect(PipelineHarness.counts(detail)["sent"] == count && PipelineHarness.counts(detail)["failed"] == 0, "\(detail["counts"] ?? "")")
         let stats = Self.section(try await sandbox.stats(), "resend")
         #expect((stats["outage_refused"] ?? 0) > 0, "the outage refused requests: \(stats)")
