@@ -1,7 +1,6 @@
 import Hummingbird
 import ProviderModel
 import Services
-import Synchronization
 
 /// `POST/GET /api/attachments`, `GET/DELETE /api/attachments/{id}`: files uploaded once (the body is the file's
 /// bytes, the name in `?filename=`, the type in `Content-Type`) and named by id from batches and messages.
@@ -52,20 +51,4 @@ struct AttachmentRoutes {
         try await attachments.delete(userID: caller.userID, id: id)
         return Response(status: .noContent)
     }
-}
-
-/// A count of uploads in progress, bounded: `take` fails when all are in use.
-final class UploadSlots: Sendable {
-    private let inUse = Atomic<Int>(0)
-    let limit: Int
-
-    init(limit: Int) { self.limit = limit }
-
-    func take() -> Bool {
-        if inUse.add(1, ordering: .relaxed).newValue <= limit { return true }
-        inUse.subtract(1, ordering: .relaxed)
-        return false
-    }
-
-    func give() { inUse.subtract(1, ordering: .relaxed) }
 }
