@@ -16,10 +16,12 @@ struct DeliveryStateGroupTests {
         let state = DeliveryState(redis: redis, prefix: DeliveryState.prefix(for: "test:\(UUID().uuidString):"))
         let batch = UUID().uuidString
         try await state.open(batch)
-        try await state.keepTogether([batch: [[7, 3, 5], [9]]])
-        let claims = try await state.claim([(batch, [3, 5, 7, 9, 11])], nowMs: 1_000, holdMs: 10_000)[0]
+        let fallback = UUID().uuidString.lowercased()
+        try await state.keepTogether([batch: [.init([7, 3, 5]), .init([9]), .init([12, 13], via: fallback)]])
+        let claims = try await state.claim([(batch, [3, 5, 7, 9, 11, 13])], nowMs: 1_000, holdMs: 10_000)[0]
         #expect(claims == [.go(attempts: 0, group: [7, 3, 5]), .go(attempts: 0, group: [7, 3, 5]), .go(attempts: 0, group: [7, 3, 5]),
-                           .go(attempts: 0, group: [9]), .go(attempts: 0)], "a request of one is kept too; one never sent has none")
+                           .go(attempts: 0, group: [9]), .go(attempts: 0), .go(attempts: 0, group: [12, 13], via: fallback)],
+                "a request of one is kept too; one never sent has none; one through a fallback names it")
         try await state.record([batch: [.final(position: 7, .sent(providerMessageID: "p7")), .attemptUsed(position: 3), .unclaimed(position: 5)]],
                                nowMs: 2_000)
         let again = try await state.claim([(batch, [3, 5, 7])], nowMs: 3_000, holdMs: 10_000)[0]

@@ -26,12 +26,12 @@ struct StorageTests {
     func migratesOnce() throws {
         try withScratchDatabase { url in
             let connection = try PostgresConnection(url: url)
-            #expect(try Migrator().migrate(connection) == Array(1...17))
+            #expect(try Migrator().migrate(connection) == Array(1...18))
             #expect(try Migrator().migrate(connection) == [])
-            #expect(try Migrator().currentVersion(connection) == 17)
+            #expect(try Migrator().currentVersion(connection) == 18)
             let tables = try connection.query("SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY 1")
                 .compactMap { $0[0] }
-            #expect(tables == ["api_keys", "attachments", "audit_log", "batch_attachments", "batches", "idempotency_keys", "rate_limit_overrides", "recipient_events", "recipients", "schema_migrations", "send_configs",
+            #expect(tables == ["api_keys", "attachments", "audit_log", "batch_attachments", "batch_events", "batches", "idempotency_keys", "rate_limit_overrides", "recipient_events", "recipients", "schema_migrations", "send_configs",
                                "suppressions", "template_versions", "templates", "users", "web_sessions", "webhook_dead_letters", "webhook_orphans"])
         }
     }

@@ -55,6 +55,18 @@ struct ClaimTriageTests {
         #expect(triage.settled.retryInMs == 2_000)
     }
 
+    @Test("recipients bound for another send-config this round are let go, unspent, until their config is due; the rest go")
+    func boundElsewhere() {
+        var way = FailoverRoute(own: "c1")
+        way.destination = "fallback"
+        way.elsewhere = [4, 5]
+        way.elsewhereRetryMs = 7_000
+        let triage = ClaimTriage(job, claims: claims, grant: .init(granted: 6, waitMs: 0), routeKnown: true, maxBatch: 100, route: way)
+        #expect(triage.requests.joined().map(\.recipient.position) == [0])
+        #expect(positions(triage.settled.entries) == ["final 2 cancelled", "unclaimed 4", "unclaimed 5"])
+        #expect(triage.settled.retryInMs == 7_000 && triage.waitingForTokens == 0)
+    }
+
     @Test("fresh recipients are cut into requests of the provider's largest batch")
     func cutByMaxBatch() {
         let fresh = [DeliveryState.Claim](repeating: .go(attempts: 0), count: 5)

@@ -114,7 +114,7 @@ final class RecordingClaims: ClaimBook {
         journal.note("redis " + described.joined(separator: ", "))
     }
     func extend(_ chunks: [(batchID: String, positions: [Int])], from: [Int64], to: Int64) async throws {}
-    func keepTogether(_ requests: [String: [[Int]]]) async throws {}
+    func keepTogether(_ requests: [String: [DeliveryState.KeptRequest]]) async throws {}
     func expectBack(_ dues: [String: Int64]) async throws {}
 }
 

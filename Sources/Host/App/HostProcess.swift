@@ -192,7 +192,7 @@ public struct HostProcess {
                                  priorityClient: CurlHTTPClient(settings: priorityHTTP, policy: hostConfig.outbound),
                                  maxConnectionsPerHost: http.maxConnectionsPerHost,
                                  providers: r.plugins.ids, clock: clock, settings: settings,
-                                 unsubscribe: unsubscribe, attachments: r.ledger,
+                                 unsubscribe: unsubscribe, attachments: r.ledger, history: r.ledger,
                                  logger: r.logger)
         case .background:
             let repair = HotStateRepairs(delivery: r.hot, ledger: r.ledger, limits: LimitService(database: Database(pool: r.database, logger: r.logger),

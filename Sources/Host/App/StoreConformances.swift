@@ -8,7 +8,7 @@ import Sender
 // The stores a process builds are what the roles' small protocols describe: said here, in the composition
 // root, so that neither side names the other.
 
-extension BatchLedger: QueuedBatches, BatchBooks, ExpansionBooks, OutcomeBooks, AttachmentSource {}
+extension BatchLedger: QueuedBatches, BatchBooks, ExpansionBooks, OutcomeBooks, AttachmentSource, RouteBook {}
 
 extension DeliveryState: BatchActivating, HotCounters, ExpansionState, ClaimBook {}
 

@@ -61,6 +61,14 @@ public struct CircuitBreaker: Sendable {
         }
     }
 
+    /// Whether `key`'s provider is answering as far as this breaker knows (closed): what a fallback must be to
+    /// take a down config's messages. Asking changes nothing.
+    public func isClosed(_ key: String) -> Bool {
+        guard let state = states[key] else { return true }
+        if case .closed = state { return true }
+        return false
+    }
+
     /// Records how `requests` requests to the provider ended (`failed` of them a 5xx or a transport failure).
     /// `probe`: they were the probe's; a probe of no request (its chunk could not be sent) failed.
     public mutating func record(_ key: String, requests: Int, failed: Int, probe: Bool, nowMs: Int64) -> Change? {

@@ -21,6 +21,8 @@ public final class SendConfigInstances: Sendable {
         public var provider: String
         public var managed: Bool
         public var rateLimit: Int?
+        /// The configs its unsent messages go through while its provider is down, in order.
+        public var fallbacks: [String] = []
     }
 
     private struct Cached {
@@ -79,7 +81,8 @@ public final class SendConfigInstances: Sendable {
             return cached.result
         }
         let result = make(config).map {
-            Route(instance: $0, sendConfigID: sendConfigID, provider: config.provider, managed: config.managed, rateLimit: config.rateLimit)
+            Route(instance: $0, sendConfigID: sendConfigID, provider: config.provider, managed: config.managed, rateLimit: config.rateLimit,
+                  fallbacks: config.fallbacks)
         }
         cache.withLockedValue { $0[sendConfigID] = Cached(version: config.version, result: result, checkedAtMs: now) }
         return result

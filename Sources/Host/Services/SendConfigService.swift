@@ -25,6 +25,7 @@ package struct SendConfigService: Sendable {
     package func create(userID: String, fields: SendConfigs.Fields, credentials: [String: JSONValue]) async throws(APIError) -> Opened {
         let sealed = vault.seal(credentials)
         let row = try await database.transaction(conflict: Self.conflict) { db in
+            try Self.checkFallbacks(db, userID: userID, id: nil, fields: fields)
             let row = try SendConfigs.insert(db, userID: userID, fields: fields, sealedHex: sealed.ciphertextHex, nonceHex: sealed.nonceHex)
             try AuditLog.record(db, userID: userID, action: "send_config.created", subject: "send_config", id: nil,
                                 detail: JSONValue.object(["name": .string(fields.name)]).compactText)
@@ -57,6 +58,7 @@ package struct SendConfigService: Sendable {
             }
             let (fields, credentials) = try change(Opened(row: current, credentials: try vault.open(ciphertextHex: current.sealed,
                                                                                                    nonceHex: current.nonce)))
+            try Self.checkFallbacks(db, userID: userID, id: id, fields: fields)
             let sealed = vault.seal(credentials)
             guard let row = try SendConfigs.update(db, userID: userID, id: id, fields: fields, sealedHex: sealed.ciphertextHex,
                                                    nonceHex: sealed.nonceHex) else { throw APIError.notFound("send-config \(id)", field: "path.id") }
@@ -83,6 +85,20 @@ package struct SendConfigService: Sendable {
         let deleted = try SendConfigs.markDeleted(db, userID: userID, id: id)
         if deleted { try AuditLog.record(db, userID: userID, action: "send_config.deleted", subject: "send_config", id: id) }
         return deleted
+    }
+
+    /// Each fallback must be another of the user's live configs on the same channel: a message goes through it as
+    /// it would through the config itself (the same payload, the same kind of address). Locked shared, so that a
+    /// delete waits until the name is stored, and then takes it out again (`SendConfigs.markDeleted`).
+    static func checkFallbacks(_ db: PostgresConnection, userID: String, id: String?, fields: SendConfigs.Fields) throws {
+        guard !fields.fallbacks.isEmpty else { return }
+        if let id, let index = fields.fallbacks.firstIndex(of: id.lowercased()) {
+            throw APIError.invalid("fallbacks[\(index)]", "is this send-config itself; name another config to stand in for it")
+        }
+        let live = try SendConfigs.liveOnChannel(db, userID: userID, ids: fields.fallbacks, channel: fields.channel)
+        if let index = fields.fallbacks.firstIndex(where: { !live.contains($0) }) {
+            throw APIError.invalid("fallbacks[\(index)]", "no live \(fields.channel) send-config \(fields.fallbacks[index]) of yours exists")
+        }
     }
 
     private func open(_ row: SendConfigRow) throws(APIError) -> Opened {

@@ -47,8 +47,9 @@ public struct DeliveryState: Sendable {
         /// Claimed by this worker: send it. `attempts` is what earlier sends used; `group`, when not empty, the
         /// positions of the request it went out in before (`keepTogether`), which the provider may have taken
         /// without an answer: it is sent again as exactly that request (same members, same order, so the same
-        /// idempotency key), never regrouped.
-        case go(attempts: Int, group: [Int] = [])
+        /// idempotency key), never regrouped. `via`: the fallback send-config that request went through (nil for
+        /// the batch's own): the request is repeated there, never through another provider.
+        case go(attempts: Int, group: [Int] = [], via: String? = nil)
         /// Already has an outcome: never send it again.
         case done(Outcome)
         /// Another worker holds it right now: leave it for a later delivery.
@@ -124,10 +125,12 @@ public struct DeliveryState: Sendable {
                 let text = item.string ?? ""
                 switch text.first {
                 case "G":
-                    // "G<attempts>" or "G<attempts>|<positions of its request>".
+                    // "G<attempts>" or "G<attempts>|<positions of its request>[@<the fallback it went through>]".
                     let parts = text.dropFirst().split(separator: "|", maxSplits: 1)
-                    let group = parts.count > 1 ? parts[1].split(separator: ",").compactMap { Int($0) } : []
-                    return .go(attempts: parts.first.flatMap { Int($0) } ?? 0, group: group)
+                    let request = parts.count > 1 ? parts[1].split(separator: "@", maxSplits: 1) : []
+                    let group = request.first.map { $0.split(separator: ",").compactMap { Int($0) } } ?? []
+                    let via = request.count > 1 ? String(request[1]) : nil
+                    return .go(attempts: parts.first.flatMap { Int($0) } ?? 0, group: group, via: via)
                 case "B": return .busy
                 case "C": return .cancelled
                 case "P": return .paused
@@ -174,21 +177,35 @@ public struct DeliveryState: Sendable {
     /// mid-send — a retry finds its members' group in their claims and repeats it as it was, under the same
     /// idempotency key. Each member names the request by a random id, whose `m` field holds the list (an id of
     /// its own: a later request of one of its members must not rename the lists of the others); a member
-    /// leaves its group when it gets an outcome.
-    public func keepTogether(_ requests: [String: [[Int]]]) async throws {
+    /// leaves its group when it gets an outcome. A request through a fallback send-config names it (`@id` after
+    /// the list), so that its retry goes there too.
+    public func keepTogether(_ requests: [String: [KeptRequest]]) async throws {
         var commands: [[String]] = []
         for (batchID, groups) in requests {
             let key = keys(batchID).groups
-            for members in groups where !members.isEmpty {
+            for request in groups where !request.members.isEmpty {
                 let id = String(UInt64.random(in: 1...UInt64.max), radix: 36)
-                var command = ["HSET", key, "m" + id, members.map(String.init).joined(separator: ",")]
-                for member in members { command += [String(member), id] }
+                let list = request.members.map(String.init).joined(separator: ",") + (request.via.map { "@" + $0 } ?? "")
+                var command = ["HSET", key, "m" + id, list]
+                for member in request.members { command += [String(member), id] }
                 commands.append(command)
             }
         }
         guard !commands.isEmpty else { return }
         let batch = commands
         _ = try await redis.withConnection { redis in try redis.pipeline(batch) }
+    }
+
+    /// A request written down before it is sent: its members in the order sent, and the fallback send-config it
+    /// goes through (nil for the batch's own).
+    public struct KeptRequest: Sendable, Equatable {
+        public var members: [Int]
+        public var via: String?
+
+        public init(_ members: [Int], via: String? = nil) {
+            self.members = members
+            self.via = via
+        }
     }
 
     /// The stored outcomes of some recipients (nil for those without one).

@@ -70,6 +70,8 @@ struct ChunkSender: Sendable {
         case .success(let made): instance = made
         }
         let provider = (try? route.get().provider) ?? instance.plugin.descriptor.id
+        // The circuit of the config the requests go through: the chunk's own, or the fallback standing in for it.
+        let circuit = (try? route.get().sendConfigID) ?? job.sendConfigID
         let delivery = Delivery(instance: instance, client: client)
         // One per job: every recipient of a chunk has the same sender.
         let signer = job.common.channel == .email && job.listUnsubscribe ? unsubscribe?.signer(userID: job.userID, sendConfigID: job.sendConfigID) : nil
@@ -83,13 +85,13 @@ struct ChunkSender: Sendable {
             } catch let missing as AttachmentMissing {
                 // Never expected (files are only hidden, never removed): the recipients fail rather than go without them.
                 for (recipient, attempts) in groups.joined() { result.final(recipient, .failed(reason: missing.description), attempts: attempts) }
-                if probe { await circuits?.record(job.sendConfigID, provider: provider, requests: 0, failed: 0, probe: true) }
+                if probe { await circuits?.record(circuit, provider: provider, requests: 0, failed: 0, probe: true) }
                 return result
             } catch {
                 // PostgreSQL not answering: the chunk waits as a throttled one does, and is never sent without its files.
                 for (recipient, _) in groups.joined() { result.entries.append(.released(position: recipient.position)) }
                 result.later(Self.filesUnreadableWaitMs)
-                if probe { await circuits?.record(job.sendConfigID, provider: provider, requests: 0, failed: 0, probe: true) }
+                if probe { await circuits?.record(circuit, provider: provider, requests: 0, failed: 0, probe: true) }
                 return result
             }
         } else if job.attachmentCount > 0 {
@@ -120,7 +122,7 @@ struct ChunkSender: Sendable {
         // A request the provider answered (whatever it said) against one that got a 5xx or no answer at all.
         let answered = answers.compactMap(\.0)
         let failed = answered.count { outcomes in !outcomes.isEmpty && outcomes.allSatisfy { $0.kind == .retryable && $0.code != Delivery.pluginError } }
-        await circuits?.record(job.sendConfigID, provider: provider, requests: answered.count, failed: failed, probe: probe)
+        await circuits?.record(circuit, provider: provider, requests: answered.count, failed: failed, probe: probe)
         let probeFailed = probe && (answered.isEmpty || failed == answered.count)
         // Counted per chunk, not per message: each metric update is a registry lookup under a lock.
         var tally: [String: Int] = [:]

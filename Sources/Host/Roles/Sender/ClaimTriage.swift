@@ -34,20 +34,29 @@ struct ClaimTriage {
     /// Whether the provider takes several messages a request: only then can a retry be regrouped.
     let batches: Bool
 
-    init(_ job: ChunkJob, claims: [DeliveryState.Claim], grant: RateBuckets.Grant, routeKnown: Bool, maxBatch: Int) {
+    /// `route`: where the chunk goes this round (`FailoverRoute`); its recipients bound for another config are let go.
+    init(_ job: ChunkJob, claims: [DeliveryState.Claim], grant: RateBuckets.Grant, routeKnown: Bool, maxBatch: Int,
+         route: FailoverRoute? = nil) {
         batches = maxBatch > 1
         var fresh: [Claimed] = []
         var repeated: [(members: [Int], claimed: [Claimed])] = []
         var busy = Set<Int>(), decided = Set<Int>()
         for (recipient, claim) in zip(job.recipients, claims) {
+            if case .go = claim, let route, route.elsewhere.contains(recipient.position) {
+                // Bound for another send-config than this round's (`FailoverRoute`): claimed again when it is due.
+                busy.insert(recipient.position)
+                settled.entries.append(.unclaimed(position: recipient.position))
+                settled.later(route.elsewhereRetryMs)
+                continue
+            }
             switch claim {
-            case .go(let attempts, let group) where !group.isEmpty:
+            case .go(let attempts, let group, _) where !group.isEmpty:
                 if let index = repeated.firstIndex(where: { $0.members == group }) {
                     repeated[index].claimed.append((recipient, attempts))
                 } else {
                     repeated.append((group, [(recipient, attempts)]))
                 }
-            case .go(let attempts, _): fresh.append((recipient, attempts))
+            case .go(let attempts, _, _): fresh.append((recipient, attempts))
             case .done(let outcome):
                 decided.insert(recipient.position)
                 settled.rows.append(ChunkSender.Result.row(recipient.position, outcome, attempts: 0))

@@ -67,24 +67,31 @@ struct OutcomeRecorder: Sendable {
         try await retrying { written = try await books.write(writes) }
         // Only rows this write changed are events: a chunk redone after a crash counts nothing twice.
         var events: [AnalyticsEvent] = []
+        // Which config sent each row (a fallback's, `RowUpdate.sentVia`), for the events' send-config and provider.
+        var via: [String: [Int: String]] = [:]
+        for (job, result) in zip(jobs, results) {
+            for row in result?.rows ?? [] { if let sentVia = row.sentVia { via[job.batchID, default: [:]][row.position] = sentVia } }
+        }
         for job in jobs {
             guard let rows = written.removeValue(forKey: job.batchID) else { continue }
-            let provider = (try? routes[job.sendConfigID]?.get().provider) ?? ""
-            // The sent recipients of a batch are one event, counted: what analytics reads of them is how many.
-            var sent: (first: Int, count: Int)?
+            // The sent recipients of a batch are one event per config that sent them, counted: what analytics reads
+            // of them is how many.
+            var sent: [String: (first: Int, count: Int)] = [:]
             for row in rows {
                 guard let type = AnalyticsEventType.outcome(row.status) else { continue }
+                let config = via[job.batchID]?[row.position] ?? job.sendConfigID
                 if type == .sent {
-                    sent = (min(sent?.first ?? row.position, row.position), (sent?.count ?? 0) + 1)
+                    sent[config] = (min(sent[config]?.first ?? row.position, row.position), (sent[config]?.count ?? 0) + 1)
                     continue
                 }
                 events.append(AnalyticsEvent(timeMs: now, userID: job.userID, batchID: job.batchID, recipient: row.position,
-                                             sendConfigID: job.sendConfigID, provider: provider, type: type,
+                                             sendConfigID: config, provider: (try? routes[config]?.get().provider) ?? "", type: type,
                                              reason: row.lastError ?? "", providerMessageID: row.providerMessageID ?? ""))
             }
-            if let sent {
+            for (config, sent) in sent.sorted(by: { $0.value.first < $1.value.first }) {
                 events.append(AnalyticsEvent(timeMs: now, userID: job.userID, batchID: job.batchID, recipient: sent.first,
-                                             sendConfigID: job.sendConfigID, provider: provider, type: .sent, count: sent.count))
+                                             sendConfigID: config, provider: (try? routes[config]?.get().provider) ?? "", type: .sent,
+                                             count: sent.count))
             }
         }
         self.events.record(events)

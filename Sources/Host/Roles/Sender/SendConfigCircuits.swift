@@ -26,6 +26,9 @@ actor SendConfigCircuits {
         }
     }
 
+    /// Which of `ids` are closed (`CircuitBreaker.isClosed`): the fallbacks that may take a down config's messages.
+    func closed(_ ids: Set<String>) -> Set<String> { ids.filter { breaker.isClosed($0) } }
+
     func record(_ sendConfigID: String, provider: String, requests: Int, failed: Int, probe: Bool) {
         guard let change = breaker.record(sendConfigID, requests: requests, failed: failed, probe: probe, nowMs: clock.nowMilliseconds) else { return }
         report(change, sendConfigID, provider: provider)

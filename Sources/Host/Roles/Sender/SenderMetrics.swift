@@ -50,6 +50,12 @@ enum SenderMetrics {
         Counter(label: "provider_circuit_changes_total", dimensions: [("provider", provider), ("change", change.rawValue)]).increment()
     }
 
+    /// A batch's messages switched the provider they go through (`RouteHistory`): `from` down, `to` standing in,
+    /// or back.
+    static func routeSwitch(from: String, to: String, _ type: BatchEventType) {
+        Counter(label: "batch_route_switches_total", dimensions: [("from", from), ("to", to), ("type", type.rawValue)]).increment()
+    }
+
     static func pluginError(_ provider: String, call: String) {
         Counter(label: "plugin_call_errors_total", dimensions: [("provider", provider), ("call", call)]).increment()
     }

@@ -12,7 +12,7 @@ public protocol ClaimBook: Sendable {
     /// Extends claims held until one of `from` to `to` while their round is in flight.
     func extend(_ chunks: [(batchID: String, positions: [Int])], from: [Int64], to: Int64) async throws
     /// Writes down each request to a provider that batches (batch → positions in the order sent) before it is sent.
-    func keepTogether(_ requests: [String: [[Int]]]) async throws
+    func keepTogether(_ requests: [String: [DeliveryState.KeptRequest]]) async throws
     /// When each batch's chunks handed back are due again (batch → Unix ms): stuck-batch recovery reads it as liveness.
     func expectBack(_ dues: [String: Int64]) async throws
 }
@@ -43,4 +43,10 @@ public protocol TenantDirectory: Sendable {
 public protocol AttachmentSource: Sendable {
     func attachmentIDs(batchID: String) async throws -> [String]
     func attachmentContents(ids: [String]) async throws -> [String: Attachment]
+}
+
+/// A batch's history of the send-configs its messages went through (PostgreSQL in a process).
+public protocol RouteBook: Sendable {
+    /// Records that the batch's messages go through `via` now (nil: its own config); whether that was a change.
+    func switchRoute(batchID: String, via: String?, detail: String) async throws -> Bool
 }

@@ -32,6 +32,8 @@ public struct SenderWorkers: Service {
     let prioritySender: ChunkSender
     /// Whether each send-config's provider is answering (`CircuitBreaker`), shared by every lane.
     let circuits: SendConfigCircuits
+    /// Where each batch's history learns of a switch to a fallback and back; nil in a sender that keeps none (a unit test's).
+    let history: RouteHistory?
     /// The connections per provider host the single messages' client opens, beside the bulk's.
     public static let priorityConnectionsPerHost = 4
     let providers: [String]
@@ -43,7 +45,7 @@ public struct SenderWorkers: Service {
     public init(bus: MessageBus, claims: any ClaimBook, buckets: any RateLimiting, routes: any RouteResolving, books: any OutcomeBooks,
                 tenants: any TenantDirectory, announcer: any TenantAnnouncing, events: any EventRecording, client: CurlHTTPClient,
                 priorityClient: CurlHTTPClient, maxConnectionsPerHost: Int, providers: [String], clock: any WallClock, settings: PipelineSettings,
-                unsubscribe: UnsubscribeLinks? = nil, attachments: (any AttachmentSource)? = nil, logger: Logger) {
+                unsubscribe: UnsubscribeLinks? = nil, attachments: (any AttachmentSource)? = nil, history: (any RouteBook)? = nil, logger: Logger) {
         self.bus = bus
         self.claims = claims
         self.buckets = buckets
@@ -61,6 +63,7 @@ public struct SenderWorkers: Service {
         // One cache for both lanes: a single message and a batch may name the same file.
         let files = attachments.map { AttachmentCache(source: $0) }
         circuits = SendConfigCircuits(clock: clock, logger: self.logger)
+        self.history = history.map { RouteHistory(book: $0, logger: logger.role("sender")) }
         let fileBudget = FileSendBudget()
         sender = ChunkSender(client: client, policy: OutcomePolicy(settings: settings), gate: RequestGate(permits: 4 * maxConnectionsPerHost),
                              unsubscribe: unsubscribe, attachments: files, circuits: circuits, fileBudget: fileBudget)
@@ -166,21 +169,31 @@ public struct SenderWorkers: Service {
             let claimedAt = clock.nowMilliseconds
             let claims = try await self.claims.claim(jobs.map { ($0.job.batchID, $0.job.recipients.map(\.position)) },
                                                      nowMs: claimedAt, holdMs: settings.claimHoldMs)
-            let routes = await routes(jobs.map(\.job))
+            var resolved = await routes(Set(jobs.map(\.job.sendConfigID)))
             // A send-config whose provider is failing everything holds its chunks back before they take any token.
-            let providers = routes.compactMapValues { try? $0.get().provider }
-            let admissions = await circuits.admit(jobs.map(\.job.sendConfigID), providers: providers)
-            let grants = try await grants(jobs.map(\.job), claims: claims, routes: routes, admissions: admissions)
+            var admitted = await circuits.admit(jobs.map(\.job.sendConfigID), providers: resolved.compactMapValues { try? $0.get().provider })
+            // Its unsent recipients go through a fallback meanwhile; those a provider may have taken stay with it.
+            let ways = await failoverRoutes(jobs.map(\.job), claims: claims, routes: &resolved, admissions: &admitted)
+            let routes = resolved, admissions = admitted
+            let chosen = ways.map { routes[$0.destination] }
+            let grants = try await grants(jobs.map(\.job), claims: claims, routes: chosen, ways: ways, admissions: admissions)
             let triages = jobs.indices.map { index in
-                triage(jobs[index].job, claims: claims[index], route: routes[jobs[index].job.sendConfigID], grant: grants[index],
-                       held: admissions[index] != .send && admissions[index] != .probe)
+                triage(jobs[index].job, claims: claims[index], route: chosen[index], grant: grants[index],
+                       held: admissions[index] != .send && admissions[index] != .probe, way: ways[index])
             }
             // The requests of a provider that batches are written down before any goes out: whatever becomes of one
             // (no answer, a 5xx, this process killed mid-send), its retry repeats it as it was, under the same key. A
             // request of one too: grouped with others later, its message would go out again under a batch's key.
-            var requests: [String: [[Int]]] = [:]
-            for (entry, triage) in zip(jobs, triages) where triage.batches {
-                requests[entry.job.batchID, default: []] += triage.requests.map { $0.map(\.recipient.position) }
+            // A config with fallbacks writes down every request, each naming the config it went through: a
+            // recipient some provider may have taken is sent again there only (`FailoverRoute`).
+            var requests: [String: [DeliveryState.KeptRequest]] = [:]
+            for (index, (entry, triage)) in zip(jobs, triages).enumerated() {
+                let own = entry.job.sendConfigID, way = ways[index].destination
+                let failsOver = way != own || !((try? routes[own]?.get().fallbacks.isEmpty) ?? true)
+                guard triage.batches || failsOver else { continue }
+                requests[entry.job.batchID, default: []] += triage.requests.map {
+                    DeliveryState.KeptRequest($0.map(\.recipient.position), via: way == own ? nil : way)
+                }
             }
             requests = requests.filter { !$0.value.isEmpty }
             if !requests.isEmpty { try await self.claims.keepTogether(requests) }
@@ -193,7 +206,7 @@ public struct SenderWorkers: Service {
             let (results, recorded) = await whileKeptAlive(jobs.map(\.message), claims: sending, claimedUntil: claimedAt + settings.claimHoldMs) {
                 let results = await withTaskGroup(of: (Int, ChunkSender.Result?).self) { tasks in
                     for (index, job) in chunks.enumerated() {
-                        let route = routes[job.sendConfigID], triage = triages[index]
+                        let route = chosen[index], triage = triages[index]
                         let sender = single[index] ? self.prioritySender : self.sender
                         let probe = admissions[index] == .probe
                         tasks.addTask { (index, await self.resolve(job, triage, route: route, via: sender, probe: probe)) }
@@ -204,6 +217,7 @@ public struct SenderWorkers: Service {
                 }
                 do {
                     try await self.record(chunks, results, routes: routes)
+                    await self.noteRoutes(chunks, results, ways: ways, routes: routes)
                     return (results, Result<Void, any Error>.success(()))
                 } catch {
                     return (results, Result<Void, any Error>.failure(error))
@@ -261,10 +275,56 @@ public struct SenderWorkers: Service {
         }
     }
 
-    /// Each send-config of the round, once; nil for one that could not be read (its chunks come back).
-    func routes(_ jobs: [ChunkJob]) async -> [String: Result<SendConfigInstances.Route, SendConfigProblem>] {
+    /// Where each chunk goes this round (`FailoverRoute`): its own send-config, unless that config names fallbacks
+    /// or its recipients went through one before. Adds the fallbacks' routes to `routes`, and a chunk sent through
+    /// a fallback gets that fallback's admission.
+    func failoverRoutes(_ jobs: [ChunkJob], claims: [[DeliveryState.Claim]],
+                        routes: inout [String: Result<SendConfigInstances.Route, SendConfigProblem>],
+                        admissions: inout [CircuitBreaker.Admission]) async -> [FailoverRoute] {
+        var wanted = Set<String>()
+        for (job, claims) in zip(jobs, claims) {
+            if case .success(let route)? = routes[job.sendConfigID] { wanted.formUnion(route.fallbacks) }
+            for case .go(_, _, let via?) in claims { wanted.insert(via) }
+        }
+        wanted.subtract(routes.keys)
+        guard !wanted.isEmpty || routes.values.contains(where: { !((try? $0.get().fallbacks.isEmpty) ?? true) }) else {
+            return jobs.map { FailoverRoute(own: $0.sendConfigID) }
+        }
+        routes.merge(await self.routes(wanted)) { old, _ in old }
+        let candidates = Set(routes.values.flatMap { (try? $0.get().fallbacks) ?? [] })
+        let closed = await circuits.closed(candidates.union(wanted))
+        var ways: [FailoverRoute] = []
+        for (index, (job, claims)) in zip(jobs, claims).enumerated() {
+            let fallbacks = ((try? routes[job.sendConfigID]?.get().fallbacks) ?? []).filter { (try? routes[$0]?.get()) != nil }
+            let way = FailoverRoute(own: job.sendConfigID, admission: admissions[index], fallbacks: fallbacks, closed: closed.contains,
+                                    positions: job.recipients.map(\.position), claims: claims)
+            if way.destination != job.sendConfigID {
+                let provider = (try? routes[way.destination]?.get().provider) ?? ""
+                admissions[index] = await circuits.admit([way.destination], providers: [way.destination: provider])[0]
+            }
+            ways.append(way)
+        }
+        return ways
+    }
+
+    /// Writes down which config each batch's messages went through this round, when that changed: an event in the
+    /// batch's history and a metric (`RouteHistory`).
+    func noteRoutes(_ jobs: [ChunkJob], _ results: [ChunkSender.Result?], ways: [FailoverRoute],
+                    routes: [String: Result<SendConfigInstances.Route, SendConfigProblem>]) async {
+        guard let history else { return }
+        for (index, (job, result)) in zip(jobs, results).enumerated() {
+            let own = job.sendConfigID, way = ways[index].destination
+            guard let result, result.rows.contains(where: { $0.status == .sent }) else { continue }
+            guard way != own || !((try? routes[own]?.get().fallbacks.isEmpty) ?? true) else { continue }
+            await history.note(batchID: job.batchID, userID: job.userID, own: own, via: way,
+                               providers: (from: (try? routes[own]?.get().provider) ?? "", to: (try? routes[way]?.get().provider) ?? ""))
+        }
+    }
+
+    /// Each of the send-configs, once; absent for one that could not be read (its chunks come back).
+    func routes(_ ids: Set<String>) async -> [String: Result<SendConfigInstances.Route, SendConfigProblem>] {
         var routes: [String: Result<SendConfigInstances.Route, SendConfigProblem>] = [:]
-        for id in Set(jobs.map(\.sendConfigID)) {
+        for id in ids {
             do { routes[id] = try await self.routes.route(sendConfigID: id) } catch {
                 logger.warning("send-config not readable; its chunks come back", metadata: ["sendConfig": "\(id)", "error": "\(error)"])
             }
@@ -274,8 +334,9 @@ public struct SenderWorkers: Service {
 
     /// What each chunk may send now under its send-config's limits: one script call per chunk, one round trip. A
     /// chunk its send-config's circuit holds back takes no token: it is granted nothing, for the circuit's wait.
-    func grants(_ jobs: [ChunkJob], claims: [[DeliveryState.Claim]], routes: [String: Result<SendConfigInstances.Route, SendConfigProblem>],
-                admissions: [CircuitBreaker.Admission]) async throws -> [RateBuckets.Grant] {
+    /// `routes`: each chunk's route this round (its own config's, or a fallback's: whose limits it then passes).
+    func grants(_ jobs: [ChunkJob], claims: [[DeliveryState.Claim]], routes: [Result<SendConfigInstances.Route, SendConfigProblem>?],
+                ways: [FailoverRoute], admissions: [CircuitBreaker.Admission]) async throws -> [RateBuckets.Grant] {
         var held: [Int: RateBuckets.Grant] = [:]
         var asked: [Int] = []
         var requests: [RateBuckets.Request] = []
@@ -284,11 +345,14 @@ public struct SenderWorkers: Service {
                 held[index] = RateBuckets.Grant(granted: 0, waitMs: ms)
                 continue
             }
-            let wanted = claims.reduce(0) { if case .go = $1 { $0 + 1 } else { $0 } }
+            let elsewhere = ways[index].elsewhere
+            let wanted = zip(job.recipients, claims).reduce(0) { count, pair in
+                if case .go = pair.1, !elsewhere.contains(pair.0.position) { count + 1 } else { count }
+            }
             asked.append(index)
             // A send-config that is gone sends nothing: its recipients fail with the reason, no token needed (no
             // level asks for one). Held back instead, they came back at once, forever.
-            guard case .success(let route)? = routes[job.sendConfigID] else {
+            guard case .success(let route)? = routes[index] else {
                 requests.append(RateBuckets.Request(levels: [], wanted: wanted, tenant: job.userID))
                 continue
             }
@@ -306,10 +370,10 @@ public struct SenderWorkers: Service {
     /// A chunk's claims triaged (`ClaimTriage`): its requests cut, and what is decided without a send.
     /// `held`: its send-config's circuit holds it back (its grant of nothing is no rate-limit wait).
     func triage(_ job: ChunkJob, claims: [DeliveryState.Claim], route: Result<SendConfigInstances.Route, SendConfigProblem>?,
-                grant: RateBuckets.Grant, held: Bool = false) -> ClaimTriage {
+                grant: RateBuckets.Grant, held: Bool = false, way: FailoverRoute? = nil) -> ClaimTriage {
         // An email with files goes alone (a token each, above).
         let maxBatch = job.attachmentCount > 0 ? 1 : (try? route?.get().instance.plugin.descriptor.maxBatch) ?? 1
-        let triage = ClaimTriage(job, claims: claims, grant: grant, routeKnown: route != nil, maxBatch: maxBatch)
+        let triage = ClaimTriage(job, claims: claims, grant: grant, routeKnown: route != nil, maxBatch: maxBatch, route: way)
         if triage.waitingForTokens > 0, !held, case .success(let chosen)? = route {
             SenderMetrics.rateLimitWait(chosen.provider, messages: triage.waitingForTokens)
         }
@@ -320,7 +384,13 @@ public struct SenderWorkers: Service {
     func resolve(_ job: ChunkJob, _ triage: ClaimTriage, route: Result<SendConfigInstances.Route, SendConfigProblem>?,
                  via sender: ChunkSender, probe: Bool = false) async -> ChunkSender.Result {
         var result = ChunkSender.Result()
-        if let route { result = await sender.send(job, requests: triage.requests, route: route, probe: probe) }
+        if let route {
+            result = await sender.send(job, requests: triage.requests, route: route, probe: probe)
+            // Sent through a fallback: its rows say which, so that the fallback's webhooks find them.
+            if case .success(let chosen) = route, chosen.sendConfigID != job.sendConfigID {
+                for index in result.rows.indices { result.rows[index].sentVia = chosen.sendConfigID }
+            }
+        }
         result.entries += triage.settled.entries
         result.rows += triage.settled.rows
         if let delay = triage.settled.retryInMs { result.later(delay) }

@@ -158,6 +158,11 @@ public struct BatchLedger: Sendable {
     /// A send-config as the sender needs it.
     public typealias SendConfig = SendConfigRow
 
+    /// Records the config the batch's messages go through now (nil: its own), when that changed (`BatchEvents`).
+    public func switchRoute(batchID: String, via: String?, detail: String) async throws -> Bool {
+        try await database.withConnection { db in try BatchEvents.route(db, batchID: batchID, via: via, detail: detail) }
+    }
+
     public func sendConfig(id: String) async throws -> SendConfig? {
         try await database.withConnection { db in try SendConfigs.find(db, id: id) }
     }

@@ -23,7 +23,7 @@ public struct Migrator {
                                           RecipientEventPositions.migration, OneIdempotencyMechanism.migration,
                                           RareStatusIndex.migration, BatchPause.migration,
                                           BatchRetries.migration, StoredTemplates.migration,
-                                          StoredAttachments.migration]
+                                          StoredAttachments.migration, SendConfigFallbacks.migration]
 
     /// An arbitrary constant: the advisory lock id BatchSender's migrations hold.
     static let lockId = 0x0BA7_C45E

@@ -238,8 +238,12 @@ public enum Recipients {
         public var providerMessageID: String?
         public var lastError: String?
         public var attempts: Int
+        /// The fallback send-config that sent it (nil for the batch's own).
+        public var sentVia: String?
 
-        public init(position: Int, status: RecipientStatus, providerMessageID: String? = nil, lastError: String? = nil, attempts: Int) {
+        public init(position: Int, status: RecipientStatus, providerMessageID: String? = nil, lastError: String? = nil, attempts: Int,
+                    sentVia: String? = nil) {
+            self.sentVia = sentVia
             self.position = position
             self.status = status
             self.providerMessageID = providerMessageID
@@ -267,16 +271,17 @@ public enum Recipients {
         let sorted = rows.sorted { $0.position < $1.position }
         let parameters = [batchID, PostgresArray.literal(sorted.map(\.position)), PostgresArray.literal(sorted.map { Optional($0.status.rawValue) }),
                           PostgresArray.literal(sorted.map(\.providerMessageID)), PostgresArray.literal(sorted.map(\.lastError)),
-                          PostgresArray.literal(sorted.map(\.attempts))]
+                          PostgresArray.literal(sorted.map(\.attempts)), PostgresArray.literal(sorted.map(\.sentVia))]
         let only = uncancelling
             ? "r.status = \(RecipientStatus.cancelled.sql) AND i.status IN \(RecipientStatus.sqlList([.sent, .failed]))"
             : "r.status IN \(waiting)"
         return try db.query("""
             WITH input AS (
-                SELECT * FROM unnest($2::bigint[], $3::text[], $4::text[], $5::text[], $6::integer[])
-                    AS t(position, status, provider_message_id, last_error, attempts))
+                SELECT * FROM unnest($2::bigint[], $3::text[], $4::text[], $5::text[], $6::integer[], $7::uuid[])
+                    AS t(position, status, provider_message_id, last_error, attempts, sent_via))
             UPDATE recipients r
             SET status = i.status, provider_message_id = coalesce(i.provider_message_id, r.provider_message_id),
+                sent_via = coalesce(i.sent_via, r.sent_via),
                 last_error = i.last_error, attempts = greatest(r.attempts, i.attempts), updated_at = now(),
                 sent_at = CASE WHEN i.status = \(RecipientStatus.sent.sql) THEN now() ELSE r.sent_at END
             FROM input i WHERE r.batch_id = $1 AND r.position = ANY($2::bigint[]) AND r.position = i.position AND \(only)
@@ -300,16 +305,16 @@ public enum Recipients {
     }
 
     /// The recipients each event's provider message id names, only within the send-config the webhook came
-    /// through (`scope`; a tenant's secret speaks for its own messages only), or within managed configs for
+    /// through (the one that sent the recipient: the batch's own, or the fallback in `sent_via`) (`scope`; a tenant's secret speaks for its own messages only), or within managed configs for
     /// the managed route (`scope` nil). The three arrays are the round's events, in order.
     public static func matching(_ db: PostgresConnection, messageIDs: [String], providers: [String],
                                 scopes: [String?]) throws(PostgresError) -> [Matched] {
         try db.query("""
-            SELECT e.i, r.batch_id, r.position, b.user_id, r.address, b.send_config_id
+            SELECT e.i, r.batch_id, r.position, b.user_id, r.address, s.id
             FROM unnest($1::text[], $2::text[], $3::uuid[]) WITH ORDINALITY AS e(mid, provider, scope, i)
             JOIN recipients r ON r.provider_message_id = e.mid
             JOIN batches b ON b.id = r.batch_id
-            JOIN send_configs s ON s.id = b.send_config_id AND s.provider = e.provider
+            JOIN send_configs s ON s.id = coalesce(r.sent_via, b.send_config_id) AND s.provider = e.provider
             WHERE CASE WHEN e.scope IS NULL THEN s.mode = 'managed' ELSE s.id = e.scope END
             """, [PostgresArray.literal(messageIDs.map { Optional($0) }), PostgresArray.literal(providers.map { Optional($0) }),
                   PostgresArray.literal(scopes)]).compactMap { row in

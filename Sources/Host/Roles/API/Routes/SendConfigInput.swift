@@ -19,8 +19,12 @@ struct SendConfigInput: Sendable {
     var credentials: [String: JSONValue]
     var rateLimit: Int?
     var defaults: [String: String]
+    /// Ids of the user's configs its unsent messages go through while its provider is down, in order.
+    var fallbacks: [String] = []
 
-    static let members: Set<String> = ["name", "provider", "mode", "channel", "credentials", "rateLimit", "defaults"]
+    static let members: Set<String> = ["name", "provider", "mode", "channel", "credentials", "rateLimit", "defaults", "fallbacks"]
+    /// How many fallbacks a config names at most: each is tried in turn while the ones before it are down.
+    static let maxFallbacks = 3
     static let defaultKeys: Set<String> = ["from", "replyTo", "messagingProfileId"]
     /// What a plugin logs while its credentials are checked.
     static let pluginLogger = Logger(label: "batchsender.api.plugins")
@@ -29,7 +33,8 @@ struct SendConfigInput: Sendable {
 
     /// What the table stores of it besides the credentials.
     var fields: SendConfigs.Fields {
-        SendConfigs.Fields(name: name, provider: provider, mode: mode, channel: channel, rateLimit: rateLimit, defaultsJSON: defaultsJSON)
+        SendConfigs.Fields(name: name, provider: provider, mode: mode, channel: channel, rateLimit: rateLimit, defaultsJSON: defaultsJSON,
+                           fallbacks: fallbacks)
     }
 
     /// A new config from a POST body.
@@ -65,6 +70,7 @@ struct SendConfigInput: Sendable {
         rateLimit = try fields.integer("rateLimit", range: 1...1_000_000)
         defaults = [:]
         try applyDefaults(fields)
+        fallbacks = try Self.fallbacks(fields) ?? []
         try checkCredentials(descriptor, configuration: configuration)
     }
 
@@ -78,6 +84,7 @@ struct SendConfigInput: Sendable {
         if fields.object["name"] != nil { name = try fields.requiredString("name", maxLength: 100) }
         if fields.object["rateLimit"] != nil { rateLimit = try fields.integer("rateLimit", range: 1...1_000_000) }
         if fields.object["defaults"] != nil { defaults = [:]; try applyDefaults(fields) }
+        if let named = try Self.fallbacks(fields) { fallbacks = named }
         if let changes = try fields.objectValue("credentials") {
             for (key, value) in changes { credentials[key] = value == .null ? nil : value }
         }
@@ -94,7 +101,30 @@ struct SendConfigInput: Sendable {
         channel = json["channel"]?.stringValue ?? "email"
         rateLimit = json["rateLimit"].flatMap(Self.storedRateLimit)
         if case .object(let stored)? = json["defaults"] { defaults = stored.compactMapValues(\.stringValue) } else { defaults = [:] }
+        if case .array(let stored)? = json["fallbacks"] { fallbacks = stored.compactMap(\.stringValue) }
         self.credentials = credentials
+    }
+
+    /// The `fallbacks` member: an array of distinct send-config ids (null or absent: none named). Whether each is
+    /// one of the user's live configs on the same channel is checked where the configs are locked
+    /// (`SendConfigService`).
+    static func fallbacks(_ fields: JSONFields) throws(APIError) -> [String]? {
+        guard let value = fields.object["fallbacks"] else { return nil }
+        if value == .null { return [] }
+        guard case .array(let items) = value else { throw APIError.invalid(fields.field("fallbacks"), "must be an array of send-config ids") }
+        guard items.count <= maxFallbacks else {
+            throw APIError.invalid(fields.field("fallbacks"), "names \(items.count) send-configs; at most \(maxFallbacks) may stand in for one")
+        }
+        var ids: [String] = []
+        for (index, item) in items.enumerated() {
+            let field = "\(fields.field("fallbacks"))[\(index)]"
+            guard case .string(let text) = item, let id = UUID(uuidString: text)?.uuidString.lowercased() else {
+                throw APIError.invalid(field, "must be the id of one of your send-configs")
+            }
+            guard !ids.contains(id) else { throw APIError.invalid(field, "names \(id) a second time") }
+            ids.append(id)
+        }
+        return ids
     }
 
     /// The stored rate limit, held to 1...1,000,000. This API writes it within that range, but a row changed by
