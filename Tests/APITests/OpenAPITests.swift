@@ -49,6 +49,7 @@ struct OpenAPITests {
         func strings(_ value: JSONValue?) -> [String] { (value?.arrayValue ?? []).compactMap(\.stringValue) }
         #expect(strings(schemas?["BatchStatus"]?["enum"]) == BatchStatus.allCases.map(\.rawValue))
         #expect(strings(schemas?["RecipientStatus"]?["enum"]) == RecipientStatus.allCases.map(\.rawValue))
+        #expect(strings(schemas?["BatchEventType"]?["enum"]) == BatchEventType.allCases.map(\.rawValue))
         let counts = AnalyticsEventType.allCases.map(\.rawValue) + ["bouncedHard", "bouncedSoft"]
         #expect(strings(schemas?["AnalyticsCounts"]?["required"]) == counts)
         guard case .object(let properties)? = schemas?["AnalyticsCounts"]?["properties"] else { Issue.record("no AnalyticsCounts"); return }

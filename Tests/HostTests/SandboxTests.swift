@@ -39,9 +39,10 @@ final class TestSandbox {
         try JSONSerialization.jsonObject(with: Data(await LoopbackHTTP.get(url + path).body)) as? [String: Any] ?? [:]
     }
 
-    /// Takes `provider` down for `seconds` (0 brings it back): its send endpoints answer 503 until then.
-    func outage(_ provider: String, seconds: Double) async throws {
-        let result = await CurlHTTPClient().execute(PreparedRequest(method: "POST", url: url + "/sandbox/outage?provider=\(provider)&seconds=\(seconds)",
+    /// Takes `provider` down for `seconds` (0 brings it back): its send endpoints answer 503 until then; `accepting`:
+    /// after taking each request's messages (answers lost after the provider took them).
+    func outage(_ provider: String, seconds: Double, accepting: Bool = false) async throws {
+        let result = await CurlHTTPClient().execute(PreparedRequest(method: "POST", url: url + "/sandbox/outage?provider=\(provider)&seconds=\(seconds)&accepting=\(accepting)",
                                                                     headers: [], body: [], messageIndices: []), timeoutMs: 10_000)
         guard result.status == 200 else { throw TestSupportError("outage: HTTP \(result.status) \(String(decoding: result.body, as: UTF8.self))") }
     }

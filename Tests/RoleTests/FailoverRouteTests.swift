@@ -51,6 +51,8 @@ struct FailoverRouteTests {
         #expect(back.destination == Self.second, "two bound to the fallback, one fresh: the larger share goes first")
         #expect(back.elsewhere == [2])
         #expect(back.elsewhereRetryMs == FailoverRoute.elsewhereRetryMs, "the other config answers: they come back soon")
+        #expect(!back.routesFresh, "a repeat through the fallback is no switch of the batch's route")
+        #expect(Self.route(.wait(ms: 5_000), [.go(attempts: 0)]).routesFresh, "standing in for the own config is")
         let alone = Self.route(.send, [.go(attempts: 1, group: [0], via: Self.second)])
         #expect(alone.destination == Self.second)
         let down = Self.route(.send, closed: [Self.first], [.go(attempts: 1, group: [0], via: Self.second)])

@@ -90,6 +90,15 @@ package struct BatchService: Sendable {
         return detail
     }
 
+    /// The batch's history (`BatchEvents`): each switch of its messages to a fallback send-config and back, oldest
+    /// first; 404 when the user has no batch with this id.
+    package func events(userID: String, id: String) async throws(APIError) -> [BatchEvents.Event] {
+        try await database.run { db in
+            guard try Batches.state(db, userID: userID, id: id, locking: false) != nil else { throw APIError.notFound("batch \(id)", field: "path.id") }
+            return try BatchEvents.list(db, batchID: id)
+        }
+    }
+
     /// draft → queued, for now or for `scheduledAt`: the batch as JSON, and whether this repeats an earlier request.
     package func send(userID: String, id: String, scheduledAt: String?,
                       idempotency: IdempotencyKey?) async throws(APIError) -> (detail: String, replayed: Bool) {

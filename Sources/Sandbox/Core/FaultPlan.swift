@@ -32,16 +32,24 @@ struct FaultPlan: Sendable {
 /// Providers down on purpose (`POST /sandbox/outage?provider=&seconds=`): every send request is answered 503
 /// with the provider's internal-error shape until the outage ends, as a provider's incident looks from outside.
 final class ProviderOutages: Sendable {
-    private let until = Mutex<[SandboxProvider: ContinuousClock.Instant]>([:])
-
-    /// Starts (or replaces) an outage of `seconds`; 0 ends it.
-    func begin(_ provider: SandboxProvider, seconds: Double) {
-        until.withLock { $0[provider] = seconds > 0 ? .now + .milliseconds(Int64(seconds * 1_000)) : nil }
+    /// How a provider is down: until when, and whether it still takes the messages it answers with a 503.
+    struct Outage: Sendable {
+        var until: ContinuousClock.Instant
+        var accepting: Bool
     }
 
-    func isDown(_ provider: SandboxProvider) -> Bool {
-        until.withLock { $0[provider].map { ContinuousClock.now < $0 } ?? false }
+    private let outages = Mutex<[SandboxProvider: Outage]>([:])
+
+    /// Starts (or replaces) an outage of `seconds`; 0 ends it. `accepting`: each request is taken (its messages
+    /// delivered) and then answered 503, as a provider whose answers are lost after it took the messages.
+    func begin(_ provider: SandboxProvider, seconds: Double, accepting: Bool = false) {
+        outages.withLock { $0[provider] = seconds > 0 ? Outage(until: .now + .milliseconds(Int64(seconds * 1_000)), accepting: accepting) : nil }
     }
 
-    func reset() { until.withLock { $0 = [:] } }
+    /// The provider's outage now, if it is down.
+    func current(_ provider: SandboxProvider) -> Outage? {
+        outages.withLock { $0[provider].flatMap { ContinuousClock.now < $0.until ? $0 : nil } }
+    }
+
+    func reset() { outages.withLock { $0 = [:] } }
 }

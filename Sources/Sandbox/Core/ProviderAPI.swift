@@ -18,8 +18,10 @@ extension ProviderAPI {
     func serve(_ request: Request, _ context: SandboxContext,
                _ handle: @Sendable (ReceivedRequest) async -> Reply) async throws -> Response {
         state.stats.update(provider) { $0.requests += 1 }
-        if state.outages.isDown(provider) {
+        if let outage = state.outages.current(provider) {
             state.stats.update(provider) { $0.outageRefused += 1 }
+            // A provider that takes the messages and then fails to answer: sent, but the sender cannot know it.
+            if outage.accepting { _ = await handle(try await ReceivedRequest.read(request, context: context)) }
             return serverErrorReply(status: 503).response
         }
         let fault = FaultPlan(settings: state.configuration.faults[provider]).draw(state.random)

@@ -20,6 +20,7 @@ final class SandboxState: Sendable {
     let arrivals = ArrivalLog()
     let unsubscribeLinks = UnsubscribeLinkLog()
     let attachments = AttachmentLog()
+    let reached = ReachedLog()
     let outages = ProviderOutages()
     let random: SandboxRandom
     let planner: EventPlanner
@@ -99,6 +100,7 @@ final class SandboxState: Sendable {
         arrivals.reset()
         unsubscribeLinks.reset()
         attachments.reset()
+        reached.reset()
         outages.reset()
         random.reset()
         dispatcher.queue.removeAll()
@@ -143,6 +145,7 @@ final class SandboxState: Sendable {
         arrivals.record(provider, messages: accepted)
         let duplicate = duplicateKey.map { duplicates[provider]!.recordAccepted($0) } ?? false
         let repeated = self.deliveries[provider]!.record(deliveries)
+        reached.record(provider, deliveries)
         var oneClick = 0, files = 0
         for delivery in deliveries {
             if !delivery.attachments.isEmpty {

@@ -30,9 +30,11 @@ struct ControlAPI: Sendable {
         router.get("/sandbox/arrivals") { request, _ in arrivals(request.uri.queryParameters.get("provider") ?? "").response }
         router.get("/sandbox/unsubscribe-links") { request, _ in unsubscribeLinks(request.uri.queryParameters.get("provider") ?? "").response }
         router.post("/sandbox/outage") { request, _ in
-            outage(request.uri.queryParameters.get("provider") ?? "", seconds: request.uri.queryParameters.get("seconds") ?? "").response
+            let query = request.uri.queryParameters
+            return outage(query.get("provider") ?? "", seconds: query.get("seconds") ?? "", accepting: query.get("accepting") ?? "false").response
         }
         router.get("/sandbox/attachments") { request, _ in attachments(request.uri.queryParameters.get("provider") ?? "").response }
+        router.get("/sandbox/reached") { request, _ in reached(request.uri.queryParameters.get("provider") ?? "").response }
         router.post("/sandbox/ses/subscribe") { _, _ in
             sendSubscriptionConfirmation()
             return Reply.json(202) { json in
@@ -121,8 +123,24 @@ struct ControlAPI: Sendable {
         }
     }
 
-    /// Takes a provider down for `seconds` (0 brings it back): its send endpoints answer 503 until then.
-    func outage(_ name: String, seconds text: String) -> Reply {
+    /// How many messages each recipient of a provider received (addresses in lower case), for the first recipients.
+    func reached(_ name: String) -> Reply {
+        guard let provider = SandboxProvider(rawValue: name), provider != .receiver else { return Self.badProvider("resend, ses or telnyx") }
+        let (counts, dropped) = state.reached.reached(provider)
+        return .json(200) { json in
+            json.beginObject()
+            json.key("reached")
+            json.beginObject()
+            for (address, count) in counts.sorted(by: { $0.key < $1.key }) { json.member(address, number: Int64(count)) }
+            json.endObject()
+            json.member("dropped", number: Int64(dropped))
+            json.endObject()
+        }
+    }
+
+    /// Takes a provider down for `seconds` (0 brings it back): its send endpoints answer 503 until then; with
+    /// `accepting` `true` they take each request's messages first (an answer lost after the provider took them).
+    func outage(_ name: String, seconds text: String, accepting acceptingText: String = "false") -> Reply {
         guard let provider = SandboxProvider(rawValue: name), provider != .receiver else { return Self.badProvider("resend, ses or telnyx") }
         guard let seconds = Double(text), seconds.isFinite, (0...86_400).contains(seconds) else {
             return .json(400) { json in
@@ -131,11 +149,19 @@ struct ControlAPI: Sendable {
                 json.endObject()
             }
         }
-        state.outages.begin(provider, seconds: seconds)
+        guard let accepting = Bool(acceptingText) else {
+            return .json(400) { json in
+                json.beginObject()
+                json.member("error", "accepting must be true or false")
+                json.endObject()
+            }
+        }
+        state.outages.begin(provider, seconds: seconds, accepting: accepting)
         return .json(200) { json in
             json.beginObject()
             json.member("provider", provider.rawValue)
             json.member("seconds", value: .number(seconds))
+            json.member("accepting", value: .bool(accepting))
             json.endObject()
         }
     }

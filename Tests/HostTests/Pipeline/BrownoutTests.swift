@@ -44,3 +44,77 @@ extension PipelineTests {
         #expect(Self.section(try await sandbox.stats(), "ses")["outage_refused"] == 0)
     }
 }
+
+/// A provider down for 30 s mid-batch, with a fallback send-config on another provider: the batch completes
+/// through the fallback meanwhile and returns to its own provider after, each recipient reached once.
+extension PipelineTests {
+    @Test("Failover: Resend down for 30 s mid-batch under binding limits, taking what it is sent and answering 503; unsent messages go through the SES fallback, each recipient is reached once across both, SES's webhooks find their recipients, and the batch returns to Resend after the outage")
+    func failover() async throws {
+        let harness = try PipelineHarness().started(roles: Self.allRoles)
+        defer { harness.finish() }
+        let sandboxPort = try LoopbackPort.free()
+        let sandboxURL = "http://127.0.0.1:\(sandboxPort)"
+        let primary = try await harness.sendConfig("resend", sandbox: sandboxURL)
+        let fallback = try await harness.sendConfig("ses", sandbox: sandboxURL)
+        // Binding limits: 6,000 recipients take 30 s of Resend's tokens, and SES takes 80 a second, so that the batch
+        // outlasts the outage and comes back to Resend.
+        try await harness.call("PATCH", "/api/send-configs/\(primary)", json: ["rateLimit": 200, "fallbacks": [fallback]])
+        try await harness.call("PATCH", "/api/send-configs/\(fallback)", json: ["rateLimit": 80])
+        func webhookURL(_ config: String) async throws -> String {
+            try await harness.call("GET", "/api/send-configs/\(config)")["webhookUrl"] as? String ?? ""
+        }
+        let sandbox = try TestSandbox(webhookURLs: ["resend=\(try await webhookURL(primary))", "ses=\(try await webhookURL(fallback))"],
+                                      port: sandboxPort)
+        let count = 6_000
+        let batch = try await harness.sentBatch(config: primary, payload: Self.emailPayload, csv: Self.csv(count: count))
+        try await eventually("the batch under way") { try await sandbox.accepted("resend") > 0 }
+        // Resend takes what it is sent, and answers 503: until the circuit opens, its messages are delivered unknown to
+        // the sender. They must stay with Resend (repeated under their key when it answers again); handed to SES they
+        // would reach their recipients twice.
+        try await sandbox.outage("resend", seconds: 30, accepting: true)
+        let outageEnds = ContinuousClock.now + .seconds(30)
+        let atOutage = try await sandbox.accepted("resend")
+        try await eventually("SES standing in", timeout: .seconds(25)) { try await sandbox.accepted("ses") > 0 }
+        try await Task.sleep(until: outageEnds)
+        let afterOutage = try await sandbox.accepted("resend")
+        #expect(afterOutage > atOutage, "Resend took messages it answered with a 503: \(atOutage) → \(afterOutage)")
+        let detail = try await harness.wait(batch, seconds: 180)
+        #expect(PipelineHarness.counts(detail)["sent"] == count && PipelineHarness.counts(detail)["failed"] == 0, "\(detail["counts"] ?? "")")
+
+        // Each recipient reached once, whichever provider reached it.
+        var reached: [String: Int] = [:]
+        for provider in ["resend", "ses"] {
+            let answer = try await sandbox.get("/sandbox/reached?provider=\(provider)")
+            for (address, messages) in answer["reached"] as? [String: Int] ?? [:] { reached[address, default: 0] += messages }
+        }
+        #expect(reached.count == count, "\(reached.count) of \(count) recipients reached")
+        let twice = reached.filter { $0.value > 1 }
+        #expect(twice.isEmpty, "\(twice.count) recipients reached more than once: \(twice.prefix(5))")
+        let resend = try await sandbox.accepted("resend"), ses = try await sandbox.accepted("ses")
+        #expect(ses > 500, "SES stood in for a good share: \(ses)")
+        #expect(resend - afterOutage > 500, "Resend took the batch back after the outage: \(resend - afterOutage) messages since")
+
+        // The rows name the config that sent them; the fallback's webhooks find its recipients.
+        let viaFallback = try harness.query("SELECT count(*) FROM recipients WHERE batch_id = $1 AND sent_via = $2", [batch, fallback])
+        #expect(viaFallback.first?[0].flatMap { Int($0) } == ses, "every SES message is a row sent via the fallback")
+        try await eventually("SES's webhooks applied", timeout: .seconds(120)) {
+            let waiting = try harness.query("SELECT count(*) FROM recipients WHERE batch_id = $1 AND sent_via = $2 AND status = 'sent'", [batch, fallback])
+            return waiting.first?[0] == "0"
+        }
+        #expect(try harness.query("SELECT count(*) FROM webhook_orphans").first?[0] == "0", "no webhook was left without its recipient")
+
+        // The batch's history: over to SES, and back.
+        let events = (try await harness.call("GET", "/api/batches/\(batch)/events")["data"] as? [[String: Any]] ?? [])
+        // Two lanes whose rounds straddle the moment the circuit closes may each see a side: switches alternate, and
+        // there are a few at most.
+        let types = events.compactMap { $0["type"] as? String }
+        #expect(types.first == "failover" && types.last == "failback" && types.count <= 4, "\(events.map { "\($0["type"] ?? "") \($0["occurredAt"] ?? "")" })")
+        #expect(zip(types, types.dropFirst()).allSatisfy { $0 != $1 }, "each event is a switch: \(types)")
+        #expect(events.first?["fromSendConfigId"] as? String == primary && events.first?["toSendConfigId"] as? String == fallback)
+        #expect(events.last?["toSendConfigId"] as? String == primary)
+        let metrics = LoopbackHTTP.text(await LoopbackHTTP.get("http://127.0.0.1:\(harness.apiPort)/api/metrics", timeoutMs: 10_000))
+        let failovers = types.count { $0 == "failover" }
+        #expect(metrics.contains("batch_route_switches_total{from=\"resend\",to=\"ses\",type=\"failover\"} \(failovers)"),
+                "the metric counts the switches: \(metrics.split(separator: "\n").filter { $0.hasPrefix("batch_route") })")
+    }
+}

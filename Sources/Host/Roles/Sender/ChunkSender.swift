@@ -37,6 +37,9 @@ struct ChunkSender: Sendable {
 
         mutating func later(_ delay: Int64) { retryInMs = max(retryInMs ?? 0, delay) }
 
+        /// Whether a provider accepted a message this round (a row of an outcome recorded before has no entry).
+        var sentNow: Bool { entries.contains { if case .final(_, .sent) = $0 { true } else { false } } }
+
         mutating func final(_ recipient: ChunkJob.Recipient, _ outcome: DeliveryState.Outcome, attempts: Int) {
             entries.append(.final(position: recipient.position, outcome))
             rows.append(Self.row(recipient.position, outcome, attempts: attempts))

@@ -21,6 +21,10 @@ struct FailoverRoute: Equatable {
     /// When those are worth claiming again: soon when their config lets requests through, after a circuit's wait
     /// when it does not.
     var elsewhereRetryMs: Int64 = 0
+    /// Whether the destination is the batch's route for its unsent recipients (its own config, or the fallback
+    /// standing in for it), rather than where earlier requests are repeated: only such a round says which way the
+    /// batch goes now, in its history.
+    var routesFresh = true
 
     /// How soon recipients bound for another config that is answering come back.
     static let elsewhereRetryMs: Int64 = 250
@@ -56,6 +60,7 @@ struct FailoverRoute: Equatable {
         }
         let ordered = bound.filter { $0.config == own } + bound.filter { $0.config != own }
         destination = most(ordered.filter { lets($0.config) }) ?? most(ordered) ?? own
+        routesFresh = destination == (standIn ?? own)
         let others = bound.filter { $0.config != destination }
         elsewhere = Set(others.flatMap(\.positions))
         if !others.isEmpty {

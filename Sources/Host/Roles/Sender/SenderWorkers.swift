@@ -314,7 +314,9 @@ public struct SenderWorkers: Service {
         guard let history else { return }
         for (index, (job, result)) in zip(jobs, results).enumerated() {
             let own = job.sendConfigID, way = ways[index].destination
-            guard let result, result.rows.contains(where: { $0.status == .sent }) else { continue }
+            // A retry repeated through the fallback it went out through says nothing of where the batch goes now.
+            // Only a provider's acceptance this round counts: a row written again for an earlier outcome is no send.
+            guard ways[index].routesFresh, let result, result.sentNow else { continue }
             guard way != own || !((try? routes[own]?.get().fallbacks.isEmpty) ?? true) else { continue }
             await history.note(batchID: job.batchID, userID: job.userID, own: own, via: way,
                                providers: (from: (try? routes[own]?.get().provider) ?? "", to: (try? routes[way]?.get().provider) ?? ""))

@@ -10,7 +10,8 @@ import ProviderInstances
 import ProviderModel
 import Services
 
-/// `POST/GET /api/batches`, `GET/DELETE /api/batches/{id}`, `POST /api/batches/{id}/send|cancel|pause|resume|retry-failed`.
+/// `POST/GET /api/batches`, `GET/DELETE /api/batches/{id}`, `POST /api/batches/{id}/send|cancel|pause|resume|retry-failed`,
+/// `GET /api/batches/{id}/events`.
 struct BatchRoutes {
     let batches: BatchService
     let upload: RecipientUpload
@@ -22,6 +23,7 @@ struct BatchRoutes {
         group.post("batches", use: create)
         group.get("batches", use: list)
         group.get("batches/{id}", use: show)
+        group.get("batches/{id}/events", use: events)
         group.delete("batches/{id}", use: delete)
         group.post("batches/{id}/send", use: send)
         group.post("batches/{id}/cancel", use: cancel)
@@ -79,6 +81,14 @@ struct BatchRoutes {
         let caller = try context.caller()
         let id = try RequestInput.id(context, what: "batch")
         return JSONResponse.make(.ok, text: try await batches.detail(userID: caller.userID, id: id))
+    }
+
+    /// The batch's history: its switches to a fallback send-config and back.
+    @Sendable func events(_ request: Request, context: APIContext) async throws -> Response {
+        let caller = try context.caller()
+        let id = try RequestInput.id(context, what: "batch")
+        let events = try await batches.events(userID: caller.userID, id: id)
+        return JSONResponse.page(events.map(\.json.compactText), nextCursor: nil)
     }
 
     @Sendable func send(_ request: Request, context: APIContext) async throws -> Response {
