@@ -1,3 +1,4 @@
+import Foundation
 import Analytics
 import Domain
 import HostCore
@@ -44,6 +45,53 @@ struct SendConfigTests {
             #expect(try await api.call(.get, "/api/send-configs/\(id)", key: key).status == 404)
             #expect(try await api.call(.post, "/api/send-configs", key: key, json: APIClient.resendConfig).status == 201,
                     "a deleted config's name is free again")
+        }
+    }
+
+    @Test("fallbacks: another of the caller's live configs on the same channel, named in order, shown, replaced, and dropped when deleted; anything else is refused naming fallbacks[i]")
+    func fallbacks() async throws {
+        let harness = try APIHarness()
+        let key = try harness.key(for: "ann@example.com")
+        let other = try harness.key(for: "bob@example.com")
+        try await harness.run { api in
+            func config(_ name: String, key: String = key) async throws -> String {
+                try await api.sendConfig(key, body: APIClient.resendConfig.replacingOccurrences(of: "\"newsletter\"", with: "\"\(name)\""))
+            }
+            let primary = try await config("primary"), first = try await config("first"), second = try await config("second")
+            let sms = try await api.sendConfig(key, body: APIClient.telnyxConfig)
+            let bobs = try await config("bob's", key: other)
+            let set = try await api.call(.patch, "/api/send-configs/\(primary)", key: key, json: #"{"fallbacks":["\#(first)","\#(second.uppercased())"]}"#)
+            #expect(set.status == 200, "\(set.text)")
+            #expect(set["fallbacks"] == .array([.string(first), .string(second)]), "stored in order, ids in lower case")
+            #expect(try await api.call(.get, "/api/send-configs/\(primary)", key: key)["fallbacks"] == .array([.string(first), .string(second)]))
+            let created = try await api.call(.post, "/api/send-configs", key: key,
+                                             json: #"{"name":"with","provider":"resend","credentials":{"api_key":"re_1234"},"fallbacks":["\#(first)"]}"#)
+            #expect(created.status == 201 && created["fallbacks"] == .array([.string(first)]), "\(created.text)")
+
+            let refusals = [(#"{"fallbacks":["\#(primary)"]}"#, "fallbacks[0]"), (#"{"fallbacks":["\#(first)","\#(sms)"]}"#, "fallbacks[1]"),
+                            (#"{"fallbacks":["\#(bobs)"]}"#, "fallbacks[0]"), (#"{"fallbacks":["\#(first)","\#(first)"]}"#, "fallbacks[1]"),
+                            (#"{"fallbacks":["not-an-id"]}"#, "fallbacks[0]"), (#"{"fallbacks":"\#(first)"}"#, "fallbacks"),
+                            (#"{"fallbacks":["\#(UUID().uuidString)"]}"#, "fallbacks[0]"),
+                            (#"{"fallbacks":["\#(first)","\#(second)","\#(UUID().uuidString)","\#(UUID().uuidString)"]}"#, "fallbacks")]
+            for (body, field) in refusals {
+                let refused = try await api.call(.patch, "/api/send-configs/\(primary)", key: key, json: body)
+                #expect(refused.status == 422 && refused.errorField == field, "\(body): \(refused.text)")
+            }
+            #expect(try await api.call(.get, "/api/send-configs/\(primary)", key: key)["fallbacks"] == .array([.string(first), .string(second)]),
+                    "a refused change stores nothing")
+            #expect(try await api.call(.patch, "/api/send-configs/\(primary)", key: key, json: #"{"name":"renamed"}"#)["fallbacks"]
+                    == .array([.string(first), .string(second)]), "a PATCH without fallbacks keeps them")
+
+            #expect(try await api.call(.delete, "/api/send-configs/\(first)", key: key).status == 204)
+            #expect(try await api.call(.get, "/api/send-configs/\(primary)", key: key)["fallbacks"] == .array([.string(second)]),
+                    "a deleted config no longer stands in")
+            #expect(try await api.call(.patch, "/api/send-configs/\(primary)", key: key, json: #"{"fallbacks":null}"#)["fallbacks"] == .array([]))
+
+            // A batch's history starts empty; another user's batch is not found.
+            let batch = try await api.draftBatch(key, config: primary)
+            let history = try await api.call(.get, "/api/batches/\(batch)/events", key: key)
+            #expect(history.status == 200 && history["data"] == .array([]), "\(history.text)")
+            #expect(try await api.call(.get, "/api/batches/\(batch)/events", key: other).status == 404)
         }
     }
 

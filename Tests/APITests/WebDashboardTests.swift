@@ -155,6 +155,14 @@ struct WebDashboardTests {
                 """, [batchID])
             let withFiles = try await ann.request(.get, batchPage).text
             #expect(withFiles.contains("<li>&lt;q3&gt; report.pdf (application/pdf, 1.5 KB)</li>"), "\(withFiles.prefix(3000))")
+            #expect(!withFiles.contains("batch-history"), "a batch that never failed over shows no switches")
+            // A switch the sender recorded (`BatchEvents`): the page lists it, escaped.
+            _ = try harness.connection().query("""
+                INSERT INTO batch_events (batch_id, type, from_send_config, to_send_config, detail)
+                SELECT id, 'failover', send_config_id, send_config_id, '<b>resend</b> is not answering' FROM batches WHERE id = $1
+                """, [batchID])
+            let switched = try await ann.request(.get, batchPage).text
+            #expect(switched.contains("<strong>failover</strong>: &lt;b&gt;resend&lt;/b&gt; is not answering</li>"), "\(switched.prefix(3000))")
             #expect(try await ann.post(location + "/delete", ["_csrf": try await ann.csrf(location)]).status == 303)
             #expect(try await ann.request(.get, location).status == 404)
         }

@@ -132,6 +132,12 @@ struct BatchPages {
         }
         page["attachments"] = files
         page["hasAttachments"] = !files.isEmpty
+        // Its switches to a fallback send-config and back, if its config names any.
+        let history = try await api.call(.get, "/api/batches/\(id)/events", context: context).data.map { event in
+            ["type": event["type"]?.display ?? "", "at": event["occurredAt"]?.display ?? "", "detail": event["detail"]?.display ?? ""]
+        }
+        page["history"] = history
+        page["hasHistory"] = !history.isEmpty
         page.setShown("failureReason", batch["progress"]?["failureReason"]?.display)
         page.setShown("paused", batch["pausedAt"]?.display)
         if let next = recipients.json["nextCursor"]?.stringValue {
