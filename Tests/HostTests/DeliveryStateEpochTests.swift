@@ -58,6 +58,23 @@ struct DeliveryStateEpochTests {
         try await f.finish()
     }
 
+    @Test("a rebuild pins the recipients a provider may have taken to the config they went out through; a request Redis still holds is kept")
+    func rebuildPins() async throws {
+        let f = try Fixture()
+        let batch = UUID().uuidString, fallback = UUID().uuidString.lowercased()
+        try await f.state.open(batch)
+        try await f.state.keepTogether([batch: [.init([5, 6])]])
+        try f.loseEverything()
+        try await f.state.keepTogether([batch: [.init([5, 6])]])
+        let epoch = try await f.state.epoch()
+        // Rows say: 3 spent an attempt through the batch's own config, 4 went through the fallback; 5 is in a request Redis still holds.
+        try await f.state.pin(batch, [(3, nil), (4, fallback), (5, nil)])
+        #expect(try await f.state.seal(batch, epoch: epoch, suppressedAtUpload: 0, cancelled: false))
+        let claims = try await f.state.claim([(batch, [2, 3, 4, 5])], nowMs: 1_000, holdMs: 10_000)[0]
+        #expect(claims == [.go(attempts: 0), .go(attempts: 0, group: [3]), .go(attempts: 0, group: [4], via: fallback), .go(attempts: 0, group: [5, 6])])
+        try await f.finish()
+    }
+
     @Test("a Redis that restarted (another run id) voids every seal: claims wait for the rebuild, and a rebuild begun in the old epoch does not seal")
     func restartVoidsSeals() async throws {
         let f = try Fixture()

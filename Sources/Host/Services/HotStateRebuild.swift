@@ -32,6 +32,14 @@ package struct HotStateRebuild: Sendable {
                 try await delivery.restore(batchID, outcomes: page)
                 cursor = last.position
             }
+            // Recipients a provider may have taken stay with the config they went out through (`FailoverRoute`).
+            cursor = 0
+            while true {
+                let page = try await ledger.pinned(batchID: batchID, after: cursor, limit: 10_000)
+                guard let last = page.last else { break }
+                try await delivery.pin(batchID, page)
+                cursor = last.position
+            }
             if try await delivery.seal(batchID, epoch: epoch, suppressedAtUpload: standing.suppressedAtUpload,
                                        cancelled: standing.status == .cancelled, pause: standing.pause) {
                 return

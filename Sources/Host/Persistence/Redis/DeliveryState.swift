@@ -196,6 +196,23 @@ public struct DeliveryState: Sendable {
         _ = try await redis.withConnection { redis in try redis.pipeline(batch) }
     }
 
+    /// Puts back, for recipients whose requests Redis lost, the config each must be sent through (a request of its
+    /// own naming `via`, nil for the batch's own config), so that a recipient a provider may have taken is never
+    /// handed to another. A recipient whose request Redis still holds keeps it (`HSETNX`). One round trip.
+    public func pin(_ batchID: String, _ recipients: [(position: Int, via: String?)]) async throws {
+        guard !recipients.isEmpty else { return }
+        let key = keys(batchID).groups
+        var commands: [[String]] = []
+        commands.reserveCapacity(recipients.count * 2)
+        for (position, via) in recipients {
+            let id = String(UInt64.random(in: 1...UInt64.max), radix: 36)
+            commands.append(["HSET", key, "m" + id, String(position) + (via.map { "@" + $0 } ?? "")])
+            commands.append(["HSETNX", key, String(position), id])
+        }
+        let batch = commands
+        _ = try await redis.withConnection { redis in try redis.pipeline(batch) }
+    }
+
     /// A request written down before it is sent: its members in the order sent, and the fallback send-config it
     /// goes through (nil for the batch's own).
     public struct KeptRequest: Sendable, Equatable {

@@ -241,6 +241,11 @@ public struct BatchLedger: Sendable {
         }
     }
 
+    /// Waiting recipients a provider may have taken, with the fallback config they went through (`Recipients.pinnedPage`).
+    public func pinned(batchID: String, after cursor: Int, limit: Int) async throws -> [(position: Int, via: String?)] {
+        try await database.withConnection { db in try Recipients.pinnedPage(db, batchID: batchID, after: cursor, limit: limit) }
+    }
+
     /// What a rebuild of the batch's hot state needs besides its rows: its status (a cancelled batch's cancel is
     /// put back) and the recipients suppressed at upload (their rows say suppressed, but the pipeline never
     /// decided them). nil for a batch that does not exist.

@@ -162,6 +162,20 @@ public enum Recipients {
         }
     }
 
+    /// Waiting recipients that a provider may have taken already (an attempt spent, or sent through a fallback
+    /// send-config, `sent_via`), after `cursor` by position: what a rebuild of the hot state pins to the config
+    /// they went out through, since Redis lost the requests that said so.
+    public static func pinnedPage(_ db: PostgresConnection, batchID: String, after cursor: Int,
+                                  limit: Int) throws(PostgresError) -> [(position: Int, via: String?)] {
+        try db.query("""
+            SELECT position, sent_via::text FROM recipients
+            WHERE batch_id = $1 AND position > $2 AND status IN \(waiting) AND (attempts > 0 OR sent_via IS NOT NULL)
+            ORDER BY position LIMIT $3
+            """, [batchID, String(cursor), String(limit)]).compactMap { row in
+            row[0].flatMap(Int.init).map { ($0, row[1]) }
+        }
+    }
+
     /// Whether any recipient of the batch still waits to be sent.
     public static let waitingExistsSQL = "EXISTS (SELECT 1 FROM recipients WHERE batch_id = $1 AND status IN \(waiting))"
 
