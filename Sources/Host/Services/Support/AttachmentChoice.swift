@@ -11,21 +11,9 @@ package struct AttachmentChoice: Sendable {
     package static let member = "attachments"
 
     package static func parse(_ fields: JSONFields) throws(APIError) -> AttachmentChoice {
-        guard let value = fields.object[member], value != .null else { return AttachmentChoice(ids: []) }
-        guard case .array(let items) = value else { throw APIError.invalid(fields.field(member), "must be an array of attachment ids") }
-        guard items.count <= Attachment.maxCount else {
-            throw APIError.invalid(fields.field(member), "names \(items.count) files; a message carries at most \(Attachment.maxCount)")
-        }
-        var ids: [String] = []
-        for (index, item) in items.enumerated() {
-            let field = "\(fields.field(member))[\(index)]"
-            guard case .string(let text) = item, let id = UUID(uuidString: text)?.uuidString.lowercased() else {
-                throw APIError.invalid(field, "must be the id of one of your attachments")
-            }
-            guard !ids.contains(id) else { throw APIError.invalid(field, "names \(id) a second time") }
-            ids.append(id)
-        }
-        return AttachmentChoice(ids: ids)
+        AttachmentChoice(ids: try fields.ids(member, maxCount: Attachment.maxCount, what: "your attachments") {
+            "names \($0) files; a message carries at most \(Attachment.maxCount)"
+        } ?? [])
     }
 
     /// Checks the files for the send-config's channel and the user, and names them as batch `batchID`'s. Run inside

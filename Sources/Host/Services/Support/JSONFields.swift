@@ -1,3 +1,4 @@
+import Foundation
 import ProviderModel
 
 /// Reads a JSON request object field by field, refusing unknown members and
@@ -104,6 +105,24 @@ package struct JSONFields {
             map[key] = text
         }
         return map
+    }
+
+    /// A list of distinct object ids (UUIDs, returned in lower case): nil when absent or null. `what` names the
+    /// objects in errors ("your attachments"); `tooMany` says why more than `maxCount` are refused.
+    package func ids(_ name: String, maxCount: Int, what: String, tooMany: (Int) -> String) throws(APIError) -> [String]? {
+        guard let value = object[name], value != .null else { return nil }
+        guard case .array(let items) = value else { throw APIError.invalid(field(name), "must be an array of ids of \(what)") }
+        guard items.count <= maxCount else { throw APIError.invalid(field(name), tooMany(items.count)) }
+        var ids: [String] = []
+        for (index, item) in items.enumerated() {
+            let path = "\(field(name))[\(index)]"
+            guard case .string(let text) = item, let id = UUID(uuidString: text)?.uuidString.lowercased() else {
+                throw APIError.invalid(path, "must be the id of one of \(what)")
+            }
+            guard !ids.contains(id) else { throw APIError.invalid(path, "names \(id) a second time") }
+            ids.append(id)
+        }
+        return ids
     }
 
     package func nested(_ name: String, allowed: Set<String>) throws(APIError) -> JSONFields? {

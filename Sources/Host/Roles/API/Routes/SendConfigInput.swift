@@ -109,22 +109,10 @@ struct SendConfigInput: Sendable {
     /// one of the user's live configs on the same channel is checked where the configs are locked
     /// (`SendConfigService`).
     static func fallbacks(_ fields: JSONFields) throws(APIError) -> [String]? {
-        guard let value = fields.object["fallbacks"] else { return nil }
-        if value == .null { return [] }
-        guard case .array(let items) = value else { throw APIError.invalid(fields.field("fallbacks"), "must be an array of send-config ids") }
-        guard items.count <= maxFallbacks else {
-            throw APIError.invalid(fields.field("fallbacks"), "names \(items.count) send-configs; at most \(maxFallbacks) may stand in for one")
+        if fields.object["fallbacks"] == .null { return [] }
+        return try fields.ids("fallbacks", maxCount: maxFallbacks, what: "your send-configs") {
+            "names \($0) send-configs; at most \(maxFallbacks) may stand in for one"
         }
-        var ids: [String] = []
-        for (index, item) in items.enumerated() {
-            let field = "\(fields.field("fallbacks"))[\(index)]"
-            guard case .string(let text) = item, let id = UUID(uuidString: text)?.uuidString.lowercased() else {
-                throw APIError.invalid(field, "must be the id of one of your send-configs")
-            }
-            guard !ids.contains(id) else { throw APIError.invalid(field, "names \(id) a second time") }
-            ids.append(id)
-        }
-        return ids
     }
 
     /// The stored rate limit, held to 1...1,000,000. This API writes it within that range, but a row changed by
