@@ -28,6 +28,19 @@ struct CircuitBreakerTests {
         #expect(Self.admission(&old, "other", at: 0) == .send, "each send-config has its own circuit")
     }
 
+    @Test("a config may be tried when closed or due for its probe, not while it waits, a probe is out, or it gave up; asking changes nothing")
+    func mayTry() {
+        var breaker = CircuitBreaker()
+        #expect(breaker.mayTry("c", nowMs: 0) && breaker.isClosed("c"))
+        _ = breaker.record("c", requests: 10, failed: 10, probe: false, nowMs: 0)
+        #expect(!breaker.mayTry("c", nowMs: 4_999) && !breaker.isClosed("c"))
+        #expect(breaker.mayTry("c", nowMs: 5_000))
+        #expect(breaker.mayTry("c", nowMs: 5_000), "asking took no probe")
+        #expect(Self.admission(&breaker, at: 5_000) == .probe)
+        #expect(!breaker.mayTry("c", nowMs: 5_001), "its probe is out")
+        #expect(breaker.mayTry("c", nowMs: 5_000 + CircuitBreaker.probeTimeoutMs), "a lost probe frees it")
+    }
+
     @Test("open, one chunk probes when the wait is over while the others wait a period; an answered probe closes it; a failed or unsent one opens it again")
     func probes() {
         var breaker = CircuitBreaker()

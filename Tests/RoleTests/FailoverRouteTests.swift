@@ -9,9 +9,10 @@ import Testing
 struct FailoverRouteTests {
     static let own = "own", first = "first", second = "second"
 
-    static func route(_ admission: CircuitBreaker.Admission, closed: Set<String> = [first, second], _ claims: [DeliveryState.Claim])
+    static func route(_ admission: CircuitBreaker.Admission, closed: Set<String> = [first, second], ownClosed: Bool = true,
+                      _ claims: [DeliveryState.Claim])
         -> FailoverRoute {
-        FailoverRoute(own: own, admission: admission, fallbacks: [first, second], closed: closed.contains,
+        FailoverRoute(own: own, admission: admission, ownClosed: ownClosed, fallbacks: [first, second], available: closed.contains,
                       positions: Array(claims.indices), claims: claims)
     }
 
@@ -29,6 +30,14 @@ struct FailoverRouteTests {
         #expect(Self.route(.wait(ms: 5_000), fresh).destination == Self.first)
         #expect(Self.route(.wait(ms: 5_000), closed: [Self.second], fresh).destination == Self.second, "the first is down too")
         #expect(Self.route(.wait(ms: 5_000), closed: [], fresh) == FailoverRoute(own: Self.own), "no fallback answers: held with its own")
+    }
+
+    @Test("a circuit that gave up holding (10 minutes of outage) lets everything through, yet unsent recipients still go through a fallback that answers")
+    func gaveUp() {
+        let fresh: [DeliveryState.Claim] = [.go(attempts: 0), .go(attempts: 2)]
+        let way = Self.route(.send, ownClosed: false, fresh)
+        #expect(way.destination == Self.first && way.elsewhere == [1])
+        #expect(Self.route(.send, closed: [], ownClosed: false, fresh) == FailoverRoute(own: Self.own), "no fallback: they go and spend attempts")
     }
 
     @Test("a recipient the own provider may have taken (an attempt used, a request written down) stays with it, let go for a circuit's wait")

@@ -69,6 +69,18 @@ public struct CircuitBreaker: Sendable {
         return false
     }
 
+    /// Whether a chunk admitted now could send to `key`'s provider: closed, or open with its wait over and no probe
+    /// out (the chunk would probe). A fallback that went down is taken up again this way, through its own probe.
+    /// Asking changes nothing.
+    public func mayTry(_ key: String, nowMs: Int64) -> Bool {
+        switch states[key] ?? .closed(seconds: []) {
+        case .closed: true
+        case .givenUp: false
+        case .open(let until, _): nowMs >= until
+        case .probing(let since, _): nowMs - since >= Self.probeTimeoutMs || nowMs < since
+        }
+    }
+
     /// Records how `requests` requests to the provider ended (`failed` of them a 5xx or a transport failure).
     /// `probe`: they were the probe's; a probe of no request (its chunk could not be sent) failed.
     public mutating func record(_ key: String, requests: Int, failed: Int, probe: Bool, nowMs: Int64) -> Change? {

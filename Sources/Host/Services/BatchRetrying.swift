@@ -36,6 +36,8 @@ extension BatchService {
             let outcomes = try await delivery.outcomes(batchID: id, positions: started.positions)
             let failed = outcomes.filter { if case .failed? = $0 { true } else { false } }.count
             try await delivery.forget(batchID: id, positions: started.positions, failedDelta: failed)
+            // One a fallback sent goes through it again: another provider might deliver it a second time.
+            try await HotStateRebuild(ledger: ledger, delivery: delivery).pinAgain(batchID: id)
             // A pause the batch finished under is over: the senders see it resumed before its job exists.
             try await delivery.pause(id, DeliveryState.Pause(version: started.pauseVersion, paused: false), nowMs: 0)
             let jobs = self.jobs, job = BatchJob(batchID: id, retry: started.round).message

@@ -56,6 +56,8 @@ package struct DeadLetterService: Sendable {
                 let outcomes = try await delivery.outcomes(batchID: batchID, positions: positions)
                 let failed = outcomes.filter { if case .failed? = $0 { true } else { false } }.count
                 try await delivery.forget(batchID: batchID, positions: positions, failedDelta: failed)
+                // One a fallback sent goes through it again: another provider might deliver it a second time.
+                try await HotStateRebuild(ledger: ledger, delivery: delivery).pinAgain(batchID: batchID)
                 if let pause = try await ledger.standing(batchID: batchID)?.pause { try await delivery.rewritePause(batchID, pause) }
                 // The tenant's work is announced and its consumer made before its job is published.
                 try await tenants.announce(userID: letter.job.userID)

@@ -15,6 +15,18 @@ package struct HotStateRebuild: Sendable {
         self.delivery = delivery
     }
 
+    /// Binds each waiting recipient a provider may have taken to the config it went out through (`FailoverRoute`),
+    /// from its row: after Redis lost the requests that said so, and after a retry or a redrive forgot them.
+    package func pinAgain(batchID: String) async throws {
+        var cursor = 0
+        while true {
+            let page = try await ledger.pinned(batchID: batchID, after: cursor, limit: 10_000)
+            guard let last = page.last else { break }
+            try await delivery.pin(batchID, page)
+            cursor = last.position
+        }
+    }
+
     /// A batch that does not exist (a job outlived it) is vouched for as cancelled: its jobs' recipients come
     /// back cancelled and the jobs are settled, rather than asking for a rebuild forever.
     package func rebuild(batchID: String) async throws {
@@ -32,14 +44,7 @@ package struct HotStateRebuild: Sendable {
                 try await delivery.restore(batchID, outcomes: page)
                 cursor = last.position
             }
-            // Recipients a provider may have taken stay with the config they went out through (`FailoverRoute`).
-            cursor = 0
-            while true {
-                let page = try await ledger.pinned(batchID: batchID, after: cursor, limit: 10_000)
-                guard let last = page.last else { break }
-                try await delivery.pin(batchID, page)
-                cursor = last.position
-            }
+            try await pinAgain(batchID: batchID)
             if try await delivery.seal(batchID, epoch: epoch, suppressedAtUpload: standing.suppressedAtUpload,
                                        cancelled: standing.status == .cancelled, pause: standing.pause) {
                 return

@@ -80,7 +80,8 @@ package struct SendConfigService: Sendable {
         // commits first and the check below sees its batch, or it waits and then finds the config deleted.
         try SendConfigs.lock(db, userID: userID, id: id)
         guard try !Batches.anySending(db, userID: userID, sendConfigID: id) else {
-            throw APIError.conflict("batches using this send-config are queued or sending; cancel them first", field: "path.id")
+            throw APIError.conflict("batches using this send-config (or sending through it as their fallback) are queued or sending; "
+                                    + "cancel them, or wait until they finish", field: "path.id")
         }
         let deleted = try SendConfigs.markDeleted(db, userID: userID, id: id)
         if deleted { try AuditLog.record(db, userID: userID, action: "send_config.deleted", subject: "send_config", id: id) }

@@ -113,8 +113,10 @@ extension PipelineTests {
         #expect(events.first?["fromSendConfigId"] as? String == primary && events.first?["toSendConfigId"] as? String == fallback)
         #expect(events.last?["toSendConfigId"] as? String == primary)
         let metrics = LoopbackHTTP.text(await LoopbackHTTP.get("http://127.0.0.1:\(harness.apiPort)/api/metrics", timeoutMs: 10_000))
-        let failovers = types.count { $0 == "failover" }
+        let failovers = types.count { $0 == "failover" }, failbacks = types.count { $0 == "failback" }
+        let switches = metrics.split(separator: "\n").filter { $0.hasPrefix("batch_route") }
         #expect(metrics.contains("batch_route_switches_total{from=\"resend\",to=\"ses\",type=\"failover\"} \(failovers)"),
-                "the metric counts the switches: \(metrics.split(separator: "\n").filter { $0.hasPrefix("batch_route") })")
+                "the metric counts the switches: \(switches)")
+        #expect(metrics.contains("batch_route_switches_total{from=\"ses\",to=\"resend\",type=\"failback\"} \(failbacks)"), "\(switches)")
     }
 }

@@ -127,7 +127,7 @@ public struct DeliveryState: Sendable {
                 case "G":
                     // "G<attempts>" or "G<attempts>|<positions of its request>[@<the fallback it went through>]".
                     let parts = text.dropFirst().split(separator: "|", maxSplits: 1)
-                    let request = parts.count > 1 ? parts[1].split(separator: "@", maxSplits: 1) : []
+                    let request = parts.count > 1 ? parts[1].split(separator: "@", maxSplits: 1, omittingEmptySubsequences: false) : []
                     let group = request.first.map { $0.split(separator: ",").compactMap { Int($0) } } ?? []
                     let via = request.count > 1 ? String(request[1]) : nil
                     return .go(attempts: parts.first.flatMap { Int($0) } ?? 0, group: group, via: via)
@@ -178,12 +178,18 @@ public struct DeliveryState: Sendable {
     /// idempotency key. Each member names the request by a random id, whose `m` field holds the list (an id of
     /// its own: a later request of one of its members must not rename the lists of the others); a member
     /// leaves its group when it gets an outcome. A request through a fallback send-config names it (`@id` after
-    /// the list), so that its retry goes there too.
+    /// the list), so that its retry goes there too. A request of one is written in its member's own field
+    /// (`alone`), so that nothing of it is left once the member has its outcome.
     public func keepTogether(_ requests: [String: [KeptRequest]]) async throws {
         var commands: [[String]] = []
         for (batchID, groups) in requests {
             let key = keys(batchID).groups
             for request in groups where !request.members.isEmpty {
+                if request.members.count == 1 {
+                    // A request of one names itself (`=`): no list to outlive it in the hash.
+                    commands.append(["HSET", key, String(request.members[0]), Self.alone(request.via)])
+                    continue
+                }
                 let id = String(UInt64.random(in: 1...UInt64.max), radix: 36)
                 let list = request.members.map(String.init).joined(separator: ",") + (request.via.map { "@" + $0 } ?? "")
                 var command = ["HSET", key, "m" + id, list]
@@ -192,8 +198,16 @@ public struct DeliveryState: Sendable {
             }
         }
         guard !commands.isEmpty else { return }
-        let batch = commands
-        _ = try await redis.withConnection { redis in try redis.pipeline(batch) }
+        try await pipelineChecked(commands, doing: "writing requests down")
+    }
+
+    /// Runs `commands` in one round trip; a reply that is an error (out of memory, a read-only replica) throws, so
+    /// that nothing is sent that was not written down.
+    private func pipelineChecked(_ commands: [[String]], doing what: String) async throws {
+        let replies = try await redis.withConnection { redis in try redis.pipeline(commands) }
+        if let failure = replies.lazy.compactMap({ if case .error(let message) = $0 { message } else { nil } }).first {
+            throw RedisError(.reply, "\(what): \(failure)")
+        }
     }
 
     /// Puts back, for recipients whose requests Redis lost, the config each must be sent through (a request of its
@@ -204,14 +218,13 @@ public struct DeliveryState: Sendable {
         let key = keys(batchID).groups
         var commands: [[String]] = []
         commands.reserveCapacity(recipients.count * 2)
-        for (position, via) in recipients {
-            let id = String(UInt64.random(in: 1...UInt64.max), radix: 36)
-            commands.append(["HSET", key, "m" + id, String(position) + (via.map { "@" + $0 } ?? "")])
-            commands.append(["HSETNX", key, String(position), id])
-        }
-        let batch = commands
-        _ = try await redis.withConnection { redis in try redis.pipeline(batch) }
+        for (position, via) in recipients { commands.append(["HSETNX", key, String(position), Self.alone(via)]) }
+        try await pipelineChecked(commands, doing: "pinning recipients to their config")
     }
+
+    /// A member's field for a request of one (itself), through `via`: `=` or `=@<config id>`; the claim script reads
+    /// it as the list `<position>[@<config id>]`.
+    static func alone(_ via: String?) -> String { "=" + (via.map { "@" + $0 } ?? "") }
 
     /// A request written down before it is sent: its members in the order sent, and the fallback send-config it
     /// goes through (nil for the batch's own).
@@ -631,7 +644,9 @@ public struct DeliveryState: Sendable {
             claims[#claims + 1] = p; claims[#claims + 1] = until_text
             out[i] = attempts[i] and ('G' .. attempts[i]) or 'G0'
             local leader = leaders[i]
-            if leader then
+            if leader and string.sub(leader, 1, 1) == '=' then
+              out[i] = out[i] .. '|' .. p .. string.sub(leader, 2)
+            elseif leader then
               if members[leader] == nil then members[leader] = redis.call('HGET', KEYS[5], 'm' .. leader) or false end
               if members[leader] then out[i] = out[i] .. '|' .. members[leader] end
             end

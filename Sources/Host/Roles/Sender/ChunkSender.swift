@@ -69,6 +69,7 @@ struct ChunkSender: Sendable {
         switch route.map(\.instance) {
         case .failure(let problem):
             for (recipient, attempts) in groups.joined() { result.final(recipient, .failed(reason: problem.description), attempts: attempts) }
+            if probe { await circuits?.record(job.sendConfigID, provider: "", requests: 0, failed: 0, probe: true) }
             return result
         case .success(let made): instance = made
         }
@@ -131,8 +132,7 @@ struct ChunkSender: Sendable {
         var tally: [String: Int] = [:]
         defer {
             for (name, count) in tally { SenderMetrics.outcome(provider, name, count: count) }
-            // In this result only a retry writes its row back to `queued`.
-            SenderMetrics.retries(provider, count: result.rows.count { $0.status == .queued })
+            SenderMetrics.retries(provider, count: result.entries.count { if case .attemptUsed = $0 { true } else { false } })
         }
         for (group, (outcomes, failure)) in zip(groups, answers) {
             guard let outcomes else {
@@ -150,8 +150,12 @@ struct ChunkSender: Sendable {
                 let (recipient, attempts) = group[outcome.messageIndex]
                 tally[SenderMetrics.name(outcome), default: 0] += 1
                 if probeFailed, outcome.kind == .retryable {
-                    // The provider is still down: the probe's recipients wait with the rest, their attempts kept.
+                    // The provider is still down: the probe's recipients wait with the rest, their attempts kept. Their
+                    // row says a request went out (it may have been taken), so that a rebuild of Redis's state keeps
+                    // them bound to this config (`Recipients.pinnedPage`).
                     result.entries.append(.released(position: recipient.position))
+                    result.rows.append(.init(position: recipient.position, status: .queued,
+                                             lastError: "the provider did not take the probe: \(outcome.message)", attempts: attempts))
                     result.later(CircuitBreaker.openMs)
                     continue
                 }

@@ -4,8 +4,8 @@ import Persistence
 /// Which send-config a chunk's requests go through this round, when its own config names fallbacks.
 ///
 /// A recipient no provider may have taken yet (no attempt used, no request written down) goes through the
-/// chunk's own config while its circuit lets requests through, and through the first fallback whose circuit is
-/// closed while it does not. A recipient some provider may have taken is pinned to it: one with a request
+/// chunk's own config while its circuit lets requests through, and through the first fallback a request could
+/// go to (closed, or due for its probe) while it does not. A recipient some provider may have taken is pinned to it: one with a request
 /// written down goes where that request went (`Claim.go`'s `via`, the batch's own config when none), one with
 /// an attempt used goes through the batch's own config: a lost answer is resolved by repeating the request
 /// there under the same key, never by handing the message to a second provider, which would deliver it twice.
@@ -33,14 +33,19 @@ struct FailoverRoute: Equatable {
     init(own sendConfigID: String) { destination = sendConfigID }
 
     /// - Parameters:
-    ///   - own: the chunk's send-config; `admission`: what its circuit said.
+    ///   - own: the chunk's send-config; `admission`: what its circuit said; `ownClosed`: whether that circuit is
+    ///     closed (one that gave up holding lets everything through, though its provider still fails: a fallback
+    ///     takes the unsent recipients then too).
     ///   - fallbacks: its fallbacks that could be resolved, in order.
-    ///   - closed: whether a config's circuit is closed (`CircuitBreaker.isClosed`).
-    init(own: String, admission: CircuitBreaker.Admission, fallbacks: [String], closed: (String) -> Bool,
+    ///   - available: whether a chunk could send through a config now (`CircuitBreaker.mayTry`).
+    init(own: String, admission: CircuitBreaker.Admission, ownClosed: Bool = true, fallbacks: [String], available: (String) -> Bool,
          positions: [Int], claims: [DeliveryState.Claim]) {
-        let ownLets: Bool
-        if case .wait = admission { ownLets = false } else { ownLets = true }
-        let standIn = ownLets ? nil : fallbacks.first(where: closed)
+        let ownLets = switch admission {
+        case .probe: true
+        case .send: ownClosed
+        case .wait: false
+        }
+        let standIn = ownLets ? nil : fallbacks.first(where: available)
         var bound: [(config: String, positions: [Int])] = []
         for (position, claim) in zip(positions, claims) {
             guard case .go(let attempts, let group, let via) = claim else { continue }
@@ -51,7 +56,7 @@ struct FailoverRoute: Equatable {
                 bound.append((config, [position]))
             }
         }
-        func lets(_ config: String) -> Bool { config == own ? ownLets : closed(config) }
+        func lets(_ config: String) -> Bool { config == own ? ownLets : available(config) }
         // Ties go to the earlier: the chunk's own config is first whenever any recipient is bound to it.
         func most(_ candidates: [(config: String, positions: [Int])]) -> String? {
             candidates.enumerated().max { a, b in

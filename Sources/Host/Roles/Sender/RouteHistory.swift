@@ -16,19 +16,23 @@ actor RouteHistory {
         self.logger = logger
     }
 
-    /// The batch's messages went through `via` this round (`own` when not failed over).
-    func note(batchID: String, userID: String, own: String, via: String, providers: (from: String, to: String)) async {
+    /// The batch's messages went through `via` this round (`own` when not failed over). `providers`: each config's
+    /// provider, for the log and the metric. A batch not seen before is taken to go through its own config, so a
+    /// batch that never fails over costs no write.
+    func note(batchID: String, userID: String, own: String, via: String, providers: [String: String]) async {
         let key = via == own ? "" : via
-        guard known[batchID] != key else { return }
+        let previous = known[batchID] ?? ""
+        guard previous != key else { return }
         let type = key.isEmpty ? BatchEventType.failback : .failover
+        let from = providers[previous.isEmpty ? own : previous] ?? "", to = providers[via] ?? ""
         let detail = key.isEmpty
-            ? "\(providers.from) answers again: messages go through the batch's own send-config"
-            : "\(providers.from) is not answering: unsent messages go through the fallback send-config \(via) (\(providers.to))"
+            ? "\(providers[own] ?? "") answers again: messages go through the batch's own send-config"
+            : "\(providers[own] ?? "") is not answering: unsent messages go through the fallback send-config \(via) (\(to))"
         do {
             let switched = try await book.switchRoute(batchID: batchID, via: key.isEmpty ? nil : via, detail: detail)
             known[batchID] = key
             guard switched else { return }
-            SenderMetrics.routeSwitch(from: key.isEmpty ? providers.to : providers.from, to: key.isEmpty ? providers.from : providers.to, type)
+            SenderMetrics.routeSwitch(from: from, to: to, type)
             logger.notice("batch route switched", metadata: ["batch": "\(batchID)", "user": "\(userID)", "type": "\(type.rawValue)",
                                                            "sendConfig": "\(via)"])
         } catch {

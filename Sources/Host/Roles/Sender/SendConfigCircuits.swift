@@ -26,8 +26,14 @@ actor SendConfigCircuits {
         }
     }
 
-    /// Which of `ids` are closed (`CircuitBreaker.isClosed`): the fallbacks that may take a down config's messages.
+    /// Which of `ids` are closed (`CircuitBreaker.isClosed`): whose provider is answering as far as this sender knows.
     func closed(_ ids: Set<String>) -> Set<String> { ids.filter { breaker.isClosed($0) } }
+
+    /// Which of `ids` a chunk could send through now (`CircuitBreaker.mayTry`): the fallbacks that may stand in.
+    func mayTry(_ ids: Set<String>) -> Set<String> {
+        let now = clock.nowMilliseconds
+        return ids.filter { breaker.mayTry($0, nowMs: now) }
+    }
 
     func record(_ sendConfigID: String, provider: String, requests: Int, failed: Int, probe: Bool) {
         guard let change = breaker.record(sendConfigID, requests: requests, failed: failed, probe: probe, nowMs: clock.nowMilliseconds) else { return }

@@ -191,7 +191,10 @@ public struct SenderWorkers: Service {
                 let own = entry.job.sendConfigID, way = ways[index].destination
                 let failsOver = way != own || !((try? routes[own]?.get().fallbacks.isEmpty) ?? true)
                 guard triage.batches || failsOver else { continue }
-                requests[entry.job.batchID, default: []] += triage.requests.map {
+                // A probe sends its first request only (`ChunkSender`): the others are not written down, or their
+                // recipients would look taken and stay bound to a config that never sent them.
+                let sent = admissions[index] == .probe ? Array(triage.requests.prefix(1)) : triage.requests
+                requests[entry.job.batchID, default: []] += sent.map {
                     DeliveryState.KeptRequest($0.map(\.recipient.position), via: way == own ? nil : way)
                 }
             }
@@ -217,7 +220,7 @@ public struct SenderWorkers: Service {
                 }
                 do {
                     try await self.record(chunks, results, routes: routes)
-                    await self.noteRoutes(chunks, results, ways: ways, routes: routes)
+                    await self.noteRoutes(chunks, results, ways: ways, routes: routes, single: single)
                     return (results, Result<Void, any Error>.success(()))
                 } catch {
                     return (results, Result<Void, any Error>.failure(error))
@@ -292,13 +295,19 @@ public struct SenderWorkers: Service {
         }
         routes.merge(await self.routes(wanted)) { old, _ in old }
         let candidates = Set(routes.values.flatMap { (try? $0.get().fallbacks) ?? [] })
-        let closed = await circuits.closed(candidates.union(wanted))
+        let available = await circuits.mayTry(candidates.union(wanted))
+        let closed = await circuits.closed(Set(jobs.map(\.sendConfigID)))
         var ways: [FailoverRoute] = []
         for (index, (job, claims)) in zip(jobs, claims).enumerated() {
-            let fallbacks = ((try? routes[job.sendConfigID]?.get().fallbacks) ?? []).filter { (try? routes[$0]?.get()) != nil }
-            let way = FailoverRoute(own: job.sendConfigID, admission: admissions[index], fallbacks: fallbacks, closed: closed.contains,
-                                    positions: job.recipients.map(\.position), claims: claims)
-            if way.destination != job.sendConfigID {
+            let own = job.sendConfigID
+            let fallbacks = ((try? routes[own]?.get().fallbacks) ?? []).filter { (try? routes[$0]?.get()) != nil }
+            let way = FailoverRoute(own: own, admission: admissions[index], ownClosed: closed.contains(own), fallbacks: fallbacks,
+                                    available: available.contains, positions: job.recipients.map(\.position), claims: claims)
+            if way.destination != own {
+                // A probe of its own config this chunk will not send frees the circuit for another chunk's.
+                if admissions[index] == .probe {
+                    await circuits.record(own, provider: (try? routes[own]?.get().provider) ?? "", requests: 0, failed: 0, probe: true)
+                }
                 let provider = (try? routes[way.destination]?.get().provider) ?? ""
                 admissions[index] = await circuits.admit([way.destination], providers: [way.destination: provider])[0]
             }
@@ -309,17 +318,18 @@ public struct SenderWorkers: Service {
 
     /// Writes down which config each batch's messages went through this round, when that changed: an event in the
     /// batch's history and a metric (`RouteHistory`).
+    /// A single message (`single`) is a batch of one: it has no course to change, and its own route is in its row.
     func noteRoutes(_ jobs: [ChunkJob], _ results: [ChunkSender.Result?], ways: [FailoverRoute],
-                    routes: [String: Result<SendConfigInstances.Route, SendConfigProblem>]) async {
+                    routes: [String: Result<SendConfigInstances.Route, SendConfigProblem>], single: [Bool]) async {
         guard let history else { return }
-        for (index, (job, result)) in zip(jobs, results).enumerated() {
+        let providers = routes.compactMapValues { try? $0.get().provider }
+        for (index, (job, result)) in zip(jobs, results).enumerated() where !single[index] {
             let own = job.sendConfigID, way = ways[index].destination
             // A retry repeated through the fallback it went out through says nothing of where the batch goes now.
             // Only a provider's acceptance this round counts: a row written again for an earlier outcome is no send.
             guard ways[index].routesFresh, let result, result.sentNow else { continue }
             guard way != own || !((try? routes[own]?.get().fallbacks.isEmpty) ?? true) else { continue }
-            await history.note(batchID: job.batchID, userID: job.userID, own: own, via: way,
-                               providers: (from: (try? routes[own]?.get().provider) ?? "", to: (try? routes[way]?.get().provider) ?? ""))
+            await history.note(batchID: job.batchID, userID: job.userID, own: own, via: way, providers: providers)
         }
     }
 
@@ -386,6 +396,12 @@ public struct SenderWorkers: Service {
     func resolve(_ job: ChunkJob, _ triage: ClaimTriage, route: Result<SendConfigInstances.Route, SendConfigProblem>?,
                  via sender: ChunkSender, probe: Bool = false) async -> ChunkSender.Result {
         var result = ChunkSender.Result()
+        if probe, triage.requests.isEmpty || route == nil {
+            // Nothing to probe with (its recipients decided, held elsewhere, or waiting for tokens): the circuit is
+            // freed for another chunk's probe rather than held until the probe times out.
+            let id = (try? route?.get().sendConfigID) ?? job.sendConfigID
+            await circuits.record(id, provider: (try? route?.get().provider) ?? "", requests: 0, failed: 0, probe: true)
+        }
         if let route {
             result = await sender.send(job, requests: triage.requests, route: route, probe: probe)
             // Sent through a fallback: its rows say which, so that the fallback's webhooks find them.

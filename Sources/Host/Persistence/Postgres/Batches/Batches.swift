@@ -229,7 +229,8 @@ public enum Batches {
     /// Whether a batch of the user's that uses the send-config is on its way to a provider.
     public static func anySending(_ db: PostgresConnection, userID: String, sendConfigID: String) throws(PostgresError) -> Bool {
         try !db.query("""
-            SELECT 1 FROM batches WHERE send_config_id = $1 AND user_id = $2 AND status IN \(BatchStatus.sqlList(BatchStatus.sending)) LIMIT 1
+            SELECT 1 FROM batches WHERE (send_config_id = $1 OR routed_via = $1) AND user_id = $2
+                AND status IN \(BatchStatus.sqlList(BatchStatus.sending)) LIMIT 1
             """, [sendConfigID, userID]).isEmpty
     }
 }

@@ -162,14 +162,14 @@ public enum Recipients {
         }
     }
 
-    /// Waiting recipients that a provider may have taken already (an attempt spent, or sent through a fallback
-    /// send-config, `sent_via`), after `cursor` by position: what a rebuild of the hot state pins to the config
+    /// Waiting recipients that a provider may have taken already (an attempt spent, a probe unanswered, or sent
+    /// through a fallback send-config, `sent_via`), after `cursor` by position: what a rebuild of the hot state pins to the config
     /// they went out through, since Redis lost the requests that said so.
     public static func pinnedPage(_ db: PostgresConnection, batchID: String, after cursor: Int,
                                   limit: Int) throws(PostgresError) -> [(position: Int, via: String?)] {
         try db.query("""
             SELECT position, sent_via::text FROM recipients
-            WHERE batch_id = $1 AND position > $2 AND status IN \(waiting) AND (attempts > 0 OR sent_via IS NOT NULL)
+            WHERE batch_id = $1 AND position > $2 AND status IN \(waiting) AND (attempts > 0 OR last_error IS NOT NULL OR sent_via IS NOT NULL)
             ORDER BY position LIMIT $3
             """, [batchID, String(cursor), String(limit)]).compactMap { row in
             row[0].flatMap(Int.init).map { ($0, row[1]) }
@@ -295,7 +295,7 @@ public enum Recipients {
                     AS t(position, status, provider_message_id, last_error, attempts, sent_via))
             UPDATE recipients r
             SET status = i.status, provider_message_id = coalesce(i.provider_message_id, r.provider_message_id),
-                sent_via = coalesce(i.sent_via, r.sent_via),
+                sent_via = CASE WHEN i.status = \(RecipientStatus.sent.sql) THEN i.sent_via ELSE coalesce(i.sent_via, r.sent_via) END,
                 last_error = i.last_error, attempts = greatest(r.attempts, i.attempts), updated_at = now(),
                 sent_at = CASE WHEN i.status = \(RecipientStatus.sent.sql) THEN now() ELSE r.sent_at END
             FROM input i WHERE r.batch_id = $1 AND r.position = ANY($2::bigint[]) AND r.position = i.position AND \(only)
