@@ -20,7 +20,6 @@ final class ReachedLog: Sendable {
 
     func record(_ provider: SandboxProvider, _ deliveries: [Delivery]) {
         state.withLock { state in
-            guard state.distinct < capacity || state.counts[provider] != nil else { return }
             for recipient in deliveries.lazy.flatMap(\.recipients) {
                 let address = recipient.lowercased()
                 if let count = state.counts[provider]?[address] {

@@ -132,8 +132,8 @@ struct BatchPages {
         }
         page["attachments"] = files
         page["hasAttachments"] = !files.isEmpty
-        // Its switches to a fallback send-config and back, if its config names any.
-        let history = try await api.call(.get, "/api/batches/\(id)/events", context: context).data.map { event in
+        // Its switches to a fallback send-config and back, if its config names any; the page stands without them.
+        let history = ((try? await api.call(.get, "/api/batches/\(id)/events", context: context))?.data ?? []).map { event in
             ["type": event["type"]?.display ?? "", "at": event["occurredAt"]?.display ?? "", "detail": event["detail"]?.display ?? ""]
         }
         page["history"] = history
