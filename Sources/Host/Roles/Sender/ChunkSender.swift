@@ -69,7 +69,7 @@ struct ChunkSender: Sendable {
         switch route.map(\.instance) {
         case .failure(let problem):
             for (recipient, attempts) in groups.joined() { result.final(recipient, .failed(reason: problem.description), attempts: attempts) }
-            if probe { await circuits?.record(job.sendConfigID, provider: "", requests: 0, failed: 0, probe: true) }
+            if probe { await circuits?.probeUnsent(job.sendConfigID, provider: "") }
             return result
         case .success(let made): instance = made
         }
@@ -89,13 +89,13 @@ struct ChunkSender: Sendable {
             } catch let missing as AttachmentMissing {
                 // Never expected (files are only hidden, never removed): the recipients fail rather than go without them.
                 for (recipient, attempts) in groups.joined() { result.final(recipient, .failed(reason: missing.description), attempts: attempts) }
-                if probe { await circuits?.record(circuit, provider: provider, requests: 0, failed: 0, probe: true) }
+                if probe { await circuits?.probeUnsent(circuit, provider: provider) }
                 return result
             } catch {
                 // PostgreSQL not answering: the chunk waits as a throttled one does, and is never sent without its files.
                 for (recipient, _) in groups.joined() { result.entries.append(.released(position: recipient.position)) }
                 result.later(Self.filesUnreadableWaitMs)
-                if probe { await circuits?.record(circuit, provider: provider, requests: 0, failed: 0, probe: true) }
+                if probe { await circuits?.probeUnsent(circuit, provider: provider) }
                 return result
             }
         } else if job.attachmentCount > 0 {

@@ -41,8 +41,9 @@ struct ClaimTriage {
         var fresh: [Claimed] = []
         var repeated: [(members: [Int], claimed: [Claimed])] = []
         var busy = Set<Int>(), decided = Set<Int>()
+        let elsewhere = route?.elsewhere ?? []
         for (recipient, claim) in zip(job.recipients, claims) {
-            if case .go = claim, let route, route.elsewhere.contains(recipient.position) {
+            if case .go = claim, !elsewhere.isEmpty, elsewhere.contains(recipient.position), let route {
                 // Bound for another send-config than this round's (`FailoverRoute`): claimed again when it is due.
                 busy.insert(recipient.position)
                 settled.entries.append(.unclaimed(position: recipient.position))

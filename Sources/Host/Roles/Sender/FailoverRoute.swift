@@ -25,6 +25,9 @@ struct FailoverRoute: Equatable {
     /// standing in for it), rather than where earlier requests are repeated: only such a round says which way the
     /// batch goes now, in its history.
     var routesFresh = true
+    /// Whether its requests are written down naming the config they go through, even a request of one: the chunk's
+    /// config names fallbacks, or the chunk goes through one.
+    var bindsRequests = false
 
     /// How soon recipients bound for another config that is answering come back.
     static let elsewhereRetryMs: Int64 = 250
@@ -36,8 +39,8 @@ struct FailoverRoute: Equatable {
     ///   - own: the chunk's send-config; `admission`: what its circuit said; `ownClosed`: whether that circuit is
     ///     closed (one that gave up holding lets everything through, though its provider still fails: a fallback
     ///     takes the unsent recipients then too).
-    ///   - fallbacks: its fallbacks that could be resolved, in order.
-    ///   - available: whether a chunk could send through a config now (`CircuitBreaker.mayTry`).
+    ///   - fallbacks: the fallbacks its config names, in order.
+    ///   - available: whether a chunk could send through a config now (resolved, and `CircuitBreaker.mayTry`).
     init(own: String, admission: CircuitBreaker.Admission, ownClosed: Bool = true, fallbacks: [String], available: (String) -> Bool,
          positions: [Int], claims: [DeliveryState.Claim]) {
         let ownLets = switch admission {
@@ -66,6 +69,7 @@ struct FailoverRoute: Equatable {
         let ordered = bound.filter { $0.config == own } + bound.filter { $0.config != own }
         destination = most(ordered.filter { lets($0.config) }) ?? most(ordered) ?? own
         routesFresh = destination == (standIn ?? own)
+        bindsRequests = !fallbacks.isEmpty || destination != own
         let others = bound.filter { $0.config != destination }
         elsewhere = Set(others.flatMap(\.positions))
         if !others.isEmpty {

@@ -75,22 +75,28 @@ struct OutcomeRecorder: Sendable {
         for job in jobs {
             guard let rows = written.removeValue(forKey: job.batchID) else { continue }
             // The sent recipients of a batch are one event per config that sent them, counted: what analytics reads
-            // of them is how many.
-            var sent: [String: (first: Int, count: Int)] = [:]
+            // of them is how many. A batch no fallback sent for looks nothing up per row.
+            let sentVia = via[job.batchID] ?? [:]
+            var sent: [(config: String, first: Int, count: Int)] = []
             for row in rows {
                 guard let type = AnalyticsEventType.outcome(row.status) else { continue }
-                let config = via[job.batchID]?[row.position] ?? job.sendConfigID
+                let config = sentVia.isEmpty ? job.sendConfigID : sentVia[row.position] ?? job.sendConfigID
                 if type == .sent {
-                    sent[config] = (min(sent[config]?.first ?? row.position, row.position), (sent[config]?.count ?? 0) + 1)
+                    if let index = sent.firstIndex(where: { $0.config == config }) {
+                        sent[index].first = min(sent[index].first, row.position)
+                        sent[index].count += 1
+                    } else {
+                        sent.append((config, row.position, 1))
+                    }
                     continue
                 }
                 events.append(AnalyticsEvent(timeMs: now, userID: job.userID, batchID: job.batchID, recipient: row.position,
                                              sendConfigID: config, provider: (try? routes[config]?.get().provider) ?? "", type: type,
                                              reason: row.lastError ?? "", providerMessageID: row.providerMessageID ?? ""))
             }
-            for (config, sent) in sent.sorted(by: { $0.value.first < $1.value.first }) {
+            for sent in sent.sorted(by: { $0.first < $1.first }) {
                 events.append(AnalyticsEvent(timeMs: now, userID: job.userID, batchID: job.batchID, recipient: sent.first,
-                                             sendConfigID: config, provider: (try? routes[config]?.get().provider) ?? "", type: .sent,
+                                             sendConfigID: sent.config, provider: (try? routes[sent.config]?.get().provider) ?? "", type: .sent,
                                              count: sent.count))
             }
         }

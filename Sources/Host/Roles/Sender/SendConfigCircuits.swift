@@ -35,6 +35,13 @@ actor SendConfigCircuits {
         return ids.filter { breaker.mayTry($0, nowMs: now) }
     }
 
+    /// A probe admitted for `sendConfigID` that sends no request after all (its chunk went elsewhere, or had nothing
+    /// to send): the circuit opens for another period and is free for another chunk's probe, not held until the
+    /// probe times out.
+    func probeUnsent(_ sendConfigID: String, provider: String) {
+        record(sendConfigID, provider: provider, requests: 0, failed: 0, probe: true)
+    }
+
     func record(_ sendConfigID: String, provider: String, requests: Int, failed: Int, probe: Bool) {
         guard let change = breaker.record(sendConfigID, requests: requests, failed: failed, probe: probe, nowMs: clock.nowMilliseconds) else { return }
         report(change, sendConfigID, provider: provider)

@@ -189,8 +189,7 @@ public struct SenderWorkers: Service {
             var requests: [String: [DeliveryState.KeptRequest]] = [:]
             for (index, (entry, triage)) in zip(jobs, triages).enumerated() {
                 let own = entry.job.sendConfigID, way = ways[index].destination
-                let failsOver = way != own || !((try? routes[own]?.get().fallbacks.isEmpty) ?? true)
-                guard triage.batches || failsOver else { continue }
+                guard triage.batches || ways[index].bindsRequests else { continue }
                 // A probe sends its first request only (`ChunkSender`): the others are not written down, or their
                 // recipients would look taken and stay bound to a config that never sent them.
                 let sent = admissions[index] == .probe ? Array(triage.requests.prefix(1)) : triage.requests
@@ -294,20 +293,19 @@ public struct SenderWorkers: Service {
             return jobs.map { FailoverRoute(own: $0.sendConfigID) }
         }
         routes.merge(await self.routes(wanted)) { old, _ in old }
-        let candidates = Set(routes.values.flatMap { (try? $0.get().fallbacks) ?? [] })
-        let available = await circuits.mayTry(candidates.union(wanted))
+        // A config that cannot be read or cannot send (deleted, its plugin gone) stands in for none.
+        let resolved = Set(routes.compactMap { (try? $0.value.get()) != nil ? $0.key : nil })
+        let available = await circuits.mayTry(resolved)
         let closed = await circuits.closed(Set(jobs.map(\.sendConfigID)))
         var ways: [FailoverRoute] = []
         for (index, (job, claims)) in zip(jobs, claims).enumerated() {
             let own = job.sendConfigID
-            let fallbacks = ((try? routes[own]?.get().fallbacks) ?? []).filter { (try? routes[$0]?.get()) != nil }
-            let way = FailoverRoute(own: own, admission: admissions[index], ownClosed: closed.contains(own), fallbacks: fallbacks,
-                                    available: available.contains, positions: job.recipients.map(\.position), claims: claims)
+            let way = FailoverRoute(own: own, admission: admissions[index], ownClosed: closed.contains(own),
+                                    fallbacks: (try? routes[own]?.get().fallbacks) ?? [], available: available.contains,
+                                    positions: job.recipients.map(\.position), claims: claims)
             if way.destination != own {
                 // A probe of its own config this chunk will not send frees the circuit for another chunk's.
-                if admissions[index] == .probe {
-                    await circuits.record(own, provider: (try? routes[own]?.get().provider) ?? "", requests: 0, failed: 0, probe: true)
-                }
+                if admissions[index] == .probe { await circuits.probeUnsent(own, provider: (try? routes[own]?.get().provider) ?? "") }
                 let provider = (try? routes[way.destination]?.get().provider) ?? ""
                 admissions[index] = await circuits.admit([way.destination], providers: [way.destination: provider])[0]
             }
@@ -324,12 +322,10 @@ public struct SenderWorkers: Service {
         guard let history else { return }
         let providers = routes.compactMapValues { try? $0.get().provider }
         for (index, (job, result)) in zip(jobs, results).enumerated() where !single[index] {
-            let own = job.sendConfigID, way = ways[index].destination
             // A retry repeated through the fallback it went out through says nothing of where the batch goes now.
             // Only a provider's acceptance this round counts: a row written again for an earlier outcome is no send.
-            guard ways[index].routesFresh, let result, result.sentNow else { continue }
-            guard way != own || !((try? routes[own]?.get().fallbacks.isEmpty) ?? true) else { continue }
-            await history.note(batchID: job.batchID, userID: job.userID, own: own, via: way, providers: providers)
+            guard ways[index].bindsRequests, ways[index].routesFresh, let result, result.sentNow else { continue }
+            await history.note(batchID: job.batchID, userID: job.userID, own: job.sendConfigID, via: ways[index].destination, providers: providers)
         }
     }
 
@@ -359,7 +355,7 @@ public struct SenderWorkers: Service {
             }
             let elsewhere = ways[index].elsewhere
             let wanted = zip(job.recipients, claims).reduce(0) { count, pair in
-                if case .go = pair.1, !elsewhere.contains(pair.0.position) { count + 1 } else { count }
+                if case .go = pair.1, elsewhere.isEmpty || !elsewhere.contains(pair.0.position) { count + 1 } else { count }
             }
             asked.append(index)
             // A send-config that is gone sends nothing: its recipients fail with the reason, no token needed (no
@@ -399,8 +395,7 @@ public struct SenderWorkers: Service {
         if probe, triage.requests.isEmpty || route == nil {
             // Nothing to probe with (its recipients decided, held elsewhere, or waiting for tokens): the circuit is
             // freed for another chunk's probe rather than held until the probe times out.
-            let id = (try? route?.get().sendConfigID) ?? job.sendConfigID
-            await circuits.record(id, provider: (try? route?.get().provider) ?? "", requests: 0, failed: 0, probe: true)
+            await circuits.probeUnsent((try? route?.get().sendConfigID) ?? job.sendConfigID, provider: (try? route?.get().provider) ?? "")
         }
         if let route {
             result = await sender.send(job, requests: triage.requests, route: route, probe: probe)
