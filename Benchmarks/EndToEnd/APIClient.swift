@@ -24,9 +24,14 @@ struct APIClient: Sendable {
     }
 
     static func get(_ url: String, http: CurlHTTPClient) async throws -> JSONValue {
-        let result = await http.execute(PreparedRequest(method: "GET", url: url, headers: [], body: [], messageIndices: []), timeoutMs: 30_000)
+        try await bare("GET", url, http: http)
+    }
+
+    /// A request with no body to a URL outside the API (the sandbox's own routes), expecting 200 and JSON.
+    static func bare(_ method: String, _ url: String, http: CurlHTTPClient) async throws -> JSONValue {
+        let result = await http.execute(PreparedRequest(method: method, url: url, headers: [], body: [], messageIndices: []), timeoutMs: 30_000)
         guard result.status == 200, let value = JSONValue.parse(result.body) else {
-            throw CommandFailure("GET \(url) answered \(result.status) \(result.transportMessage)")
+            throw CommandFailure("\(method) \(url) answered \(result.status) \(result.transportMessage)")
         }
         return value
     }

@@ -43,7 +43,7 @@ struct E2EBenchCommand: AsyncParsableCommand {
     @Option(name: .customLong("pipeline"), help: "A [pipeline] setting for the host, KEY=VALUE (repeatable), e.g. page_size=2000.")
     var pipelineSettings: [String] = []
 
-    @Flag(help: "Also take the sandbox's delivery webhooks back (Resend, SES, Telnyx: each config's own URL) and wait until every recipient's final status agrees with the fate the sandbox planned.")
+    @Flag(help: "Also take the sandbox's delivery webhooks back (Resend, SES, Telnyx: each config's own URL; held in the sandbox while each batch sends, then let go) and wait until every recipient's final status agrees with the fate the sandbox planned.")
     var webhooks = false
 
     @Option(help: "Also send the recipients split over this many tenants at once (after one tenant alone) and print both throughputs, their ratio and the spread of the tenants' finishing times.")
@@ -180,7 +180,8 @@ struct E2EBenchCommand: AsyncParsableCommand {
         for o in outcomes where !o.planned.isEmpty {
             func list(_ counts: [String: Int]) -> String { counts.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ") }
             Output.line("\(o.provider.rawValue) after its webhooks: \(list(o.statuses))"
-                        + (o.statuses == o.planned ? " — as the sandbox planned" : " — the sandbox planned \(list(o.planned))"))
+                        + (o.statuses == o.planned ? " — as the sandbox planned" : " — the sandbox planned \(list(o.planned))")
+                        + (o.webhookSeconds.map { String(format: ", %.1f s after the sandbox let them go", $0) } ?? ""))
         }
         for o in outcomes { if let line = o.analytics { Output.line(line) } }
         if let raw {

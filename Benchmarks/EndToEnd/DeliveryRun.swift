@@ -32,6 +32,8 @@ struct DeliveryRun {
         /// With webhooks: recipients per final status, and what the sandbox's planned fates make of them.
         var statuses: [String: Int] = [:]
         var planned: [String: Int] = [:]
+        /// With webhooks: from their release (they are held while the batch sends) to the statuses settling.
+        var webhookSeconds: Double?
         /// The analytics API's line for the batch (nil without ClickHouse).
         var analytics: String?
         var agrees: Bool { status == "completed" && sandboxAccepted == sent && sandboxDuplicates == 0 && statuses == planned }
@@ -118,6 +120,11 @@ struct DeliveryRun {
     func run(_ provider: Provider, configID: String, sending: (Bool) -> Void = { _ in }, progress: (String) -> Void) async throws -> Outcome {
         let batchID = try await upload(provider, configID: configID, count: recipients)
         let statsBefore = try await sandboxCounts(provider)
+        // The batch's webhooks wait in the sandbox until it has sent, so that the send's rate and CPU are its own:
+        // SNS's RSA signatures and the host applying webhooks would otherwise share the two cores with it.
+        let holding = webhooks && provider.hasWebhooks
+        // `settle` lets them go (a run that fails stops this sandbox with it).
+        if holding { _ = try await APIClient.bare("POST", sandboxURL + "/sandbox/webhooks/hold?seconds=3600", http: api.http) }
         sending(true)
         var sendingEnded = false
         defer { if !sendingEnded { sending(false) } }
@@ -162,6 +169,9 @@ struct DeliveryRun {
             if let status = PlannedStatus.of(provider: outcome.provider.rawValue, fate: fate.stringValue ?? "") { fates[status, default: 0] += 1 }
         }
         outcome.planned = fates
+        _ = try await APIClient.bare("POST", sandboxURL + "/sandbox/webhooks/hold?seconds=0", http: api.http)
+        let released = Date()
+        defer { outcome.webhookSeconds = Date().timeIntervalSince(released) }
         var lastChange = Date(), lastLine = Date.distantPast
         while true {
             let detail = try await api.call("GET", "/api/batches/\(outcome.batchID)")

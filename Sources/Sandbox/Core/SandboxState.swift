@@ -104,6 +104,7 @@ final class SandboxState: Sendable {
         outages.reset()
         random.reset()
         dispatcher.queue.removeAll()
+        dispatcher.hold(seconds: 0)
         idempotency.values.forEach { $0.reset() }
         duplicates.values.forEach { $0.reset() }
         deliveries.values.forEach { $0.reset() }

@@ -33,6 +33,7 @@ struct ControlAPI: Sendable {
             let query = request.uri.queryParameters
             return outage(query.get("provider") ?? "", seconds: query.get("seconds") ?? "", accepting: query.get("accepting") ?? "false").response
         }
+        router.post("/sandbox/webhooks/hold") { request, _ in holdWebhooks(seconds: request.uri.queryParameters.get("seconds") ?? "").response }
         router.get("/sandbox/attachments") { request, _ in attachments(request.uri.queryParameters.get("provider") ?? "").response }
         router.get("/sandbox/reached") { request, _ in reached(request.uri.queryParameters.get("provider") ?? "").response }
         router.post("/sandbox/ses/subscribe") { _, _ in
@@ -162,6 +163,23 @@ struct ControlAPI: Sendable {
             json.member("provider", provider.rawValue)
             json.member("seconds", value: .number(seconds))
             json.member("accepting", value: .bool(accepting))
+            json.endObject()
+        }
+    }
+
+    /// Keeps every webhook in the sandbox for `seconds` (0 lets them go at once).
+    func holdWebhooks(seconds text: String) -> Reply {
+        guard let seconds = Double(text), seconds.isFinite, (0...3_600).contains(seconds) else {
+            return .json(400) { json in
+                json.beginObject()
+                json.member("error", "seconds must be a number from 0 to 3600")
+                json.endObject()
+            }
+        }
+        state.dispatcher.hold(seconds: seconds)
+        return .json(200) { json in
+            json.beginObject()
+            json.member("held_seconds", value: .number(seconds))
             json.endObject()
         }
     }

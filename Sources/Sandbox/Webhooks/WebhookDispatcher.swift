@@ -16,6 +16,9 @@ final class WebhookDispatcher: Service, Sendable {
     private let concurrency: Int
     private let logger: Logger
     private let inFlight = Atomic<Int>(0)
+    /// Until this time (ms since the epoch) no webhook leaves: `POST /sandbox/webhooks/hold`, so that a
+    /// benchmark can time a send without the sandbox's webhook work (SNS's RSA signatures) on the same cores.
+    private let heldUntil = Atomic<Int64>(0)
 
     init(client: any HTTPClient, stats: SandboxStats, subscription: SNSSubscription, concurrency: Int, logger: Logger) {
         self.client = client
@@ -29,14 +32,21 @@ final class WebhookDispatcher: Service, Sendable {
         queue.push(job, due: due)
     }
 
+    /// Holds every webhook for `seconds` from now (0 lets them go); those that fall due meanwhile leave
+    /// once the hold ends, in the order they fell due.
+    func hold(seconds: Double) {
+        heldUntil.store(seconds > 0 ? SystemClock.nowMilliseconds + Int64(seconds * 1_000) : 0, ordering: .relaxed)
+    }
+
     /// Jobs waiting for their time, plus those being sent.
     var pending: Int { queue.count + inFlight.load(ordering: .relaxed) }
 
     func run() async throws {
         await withDiscardingTaskGroup { group in
             while !Task.isCancelled && !Task.isShuttingDownGracefully {
-                let room = concurrency - inFlight.load(ordering: .relaxed)
-                let due = room > 0 ? queue.popDue(now: SystemClock.nowMilliseconds, limit: room) : []
+                let now = SystemClock.nowMilliseconds
+                let room = now >= heldUntil.load(ordering: .relaxed) ? concurrency - inFlight.load(ordering: .relaxed) : 0
+                let due = room > 0 ? queue.popDue(now: now, limit: room) : []
                 for job in due {
                     inFlight.add(1, ordering: .relaxed)
                     group.addTask {
