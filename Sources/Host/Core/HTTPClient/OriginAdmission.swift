@@ -21,8 +21,9 @@ struct OriginAdmission<Transfer: OriginBound> {
         var head = 0
         var isEmpty: Bool { head == items.count }
         mutating func append(_ transfer: Transfer) { items.append(transfer) }
-        mutating func take() -> Transfer {
-            let transfer = items[head]!
+        /// The first in line; nil when none waits.
+        mutating func take() -> Transfer? {
+            guard head < items.count, let transfer = items[head] else { return nil }
             items[head] = nil
             head += 1
             if head == items.count {
@@ -61,9 +62,11 @@ struct OriginAdmission<Transfer: OriginBound> {
         }
         running[origin, default: 1] -= 1
         var admitted: [Transfer] = []
-        while running[origin, default: 0] < limit(origin), var line = waiting[origin], !line.isEmpty {
-            admitted.append(line.take())
-            waiting[origin] = line.isEmpty ? nil : line
+        // The line is changed where it is stored: a copy taken out of the dictionary would copy its whole array
+        // on every take (the line can hold a round's requests).
+        while running[origin, default: 0] < limit(origin), let next = waiting[origin]?.take() {
+            admitted.append(next)
+            if waiting[origin]?.isEmpty == true { waiting[origin] = nil }
             running[origin, default: 0] += 1
         }
         if running[origin] == 0 { running[origin] = nil }
