@@ -26,9 +26,9 @@ struct StorageTests {
     func migratesOnce() throws {
         try withScratchDatabase { url in
             let connection = try PostgresConnection(url: url)
-            #expect(try Migrator().migrate(connection) == Array(1...18))
+            #expect(try Migrator().migrate(connection) == Array(1...19))
             #expect(try Migrator().migrate(connection) == [])
-            #expect(try Migrator().currentVersion(connection) == 18)
+            #expect(try Migrator().currentVersion(connection) == 19)
             let tables = try connection.query("SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY 1")
                 .compactMap { $0[0] }
             #expect(tables == ["api_keys", "attachments", "audit_log", "batch_attachments", "batch_events", "batches", "idempotency_keys", "rate_limit_overrides", "recipient_events", "recipients", "schema_migrations", "send_configs",
@@ -36,7 +36,7 @@ struct StorageTests {
         }
     }
 
-    @Test("the schema refuses what the platform never stores: an unknown batch status, a recipient twice in a batch or without its batch")
+    @Test("the schema refuses what the platform never stores: an unknown batch status, a recipient twice in a batch, a recipient or an event without its batch")
     func constraints() throws {
         try withScratchDatabase { url in
             let connection = try PostgresConnection(url: url)
@@ -74,8 +74,22 @@ struct StorageTests {
                     #expect(error.kind == .statement(sqlState: "23503"), "\(error)")
                 }
             }
+            // Recipient events keep the same guarantees with a check per statement (version 19).
+            let event = "INSERT INTO recipient_events (batch_id, position, provider, event_id, type, occurred_at, received_at) VALUES "
+            try connection.execute(event + "('\(batch)', 0, 'resend', 'e1', 'delivered', now(), now())")
+            for sql in [event + "('\(batch)', 0, 'resend', 'e2', 'delivered', now(), now()), (gen_random_uuid(), 0, 'resend', 'e3', 'delivered', now(), now())",
+                        "UPDATE recipient_events SET batch_id = gen_random_uuid()"] {
+                do {
+                    try connection.execute(sql)
+                    Issue.record("an event without its batch was stored: \(sql)")
+                } catch let error as PostgresError {
+                    #expect(error.kind == .statement(sqlState: "23503"), "\(error)")
+                }
+            }
+            #expect(try connection.query("SELECT count(*) FROM recipient_events").first?[0] == "1", "a refused statement keeps none of its events")
             try connection.execute("DELETE FROM batches WHERE id = '\(batch)'")
             #expect(try connection.query("SELECT count(*) FROM recipients").first?[0] == "0", "a deleted batch takes its recipients along")
+            #expect(try connection.query("SELECT count(*) FROM recipient_events").first?[0] == "0", "a deleted batch takes its events along")
         }
     }
 

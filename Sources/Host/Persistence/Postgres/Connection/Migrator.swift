@@ -23,7 +23,8 @@ public struct Migrator {
                                           RecipientEventPositions.migration, OneIdempotencyMechanism.migration,
                                           RareStatusIndex.migration, BatchPause.migration,
                                           BatchRetries.migration, StoredTemplates.migration,
-                                          StoredAttachments.migration, SendConfigFallbacks.migration]
+                                          StoredAttachments.migration, SendConfigFallbacks.migration,
+                                          RecipientEventBatchCheck.migration]
 
     /// An arbitrary constant: the advisory lock id BatchSender's migrations hold.
     static let lockId = 0x0BA7_C45E
