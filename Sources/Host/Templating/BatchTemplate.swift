@@ -23,6 +23,10 @@ public struct BatchTemplate: Sendable {
 
     public let common: OutboundMessage
     let compiled: [Compiled]
+    /// When every field is a plain template and there is no webhook data: the names they read, sorted (their
+    /// slots), and each field bound to them. A recipient is then rendered from one array of values.
+    let plainSlots: [String]?
+    let boundFields: [(field: Field, template: PlainTemplate.Bound, html: Bool)]
     /// Webhook data: its string leaves are rendered one by one, so a variable never breaks the JSON.
     let data: JSONValue?
     let dataTemplates: [String: (MustacheTemplate, Set<String>)]
@@ -59,6 +63,16 @@ public struct BatchTemplate: Sendable {
         self.common = common
         self.compiled = compiled
         self.dataTemplates = dataTemplates
+        let plains = compiled.compactMap(\.plain)
+        if !compiled.isEmpty, plains.count == compiled.count, dataTemplates.isEmpty {
+            let slots = plains.reduce(into: Set<String>()) { $0.formUnion($1.names) }.sorted()
+            let index = Dictionary(uniqueKeysWithValues: slots.enumerated().map { ($1, $0) })
+            plainSlots = slots
+            boundFields = zip(compiled, plains).map { entry, plain in (entry.field, plain.bound(to: index), entry.html) }
+        } else {
+            plainSlots = nil
+            boundFields = []
+        }
     }
 
     /// The variables the fields read, sorted: what each recipient must carry. `address` is every recipient's own.
@@ -76,17 +90,28 @@ public struct BatchTemplate: Sendable {
     public func render(position: Int, address: String, variablesJSON: String) -> Result<ChunkJob.Recipient, TemplateError> {
         var recipient = ChunkJob.Recipient(position: position, address: address)
         if isStatic { return .success(recipient) }
+        let object: [String: JSONValue]
+        if case .object(let members)? = JSONValue.parse(variablesJSON.utf8) { object = members } else { object = [:] }
+        if let plainSlots {
+            // The common case: every name a template reads has a string, a number or null (or is `address`).
+            // Anything else (a variable missing, a list) takes the general way below, which says what is wrong.
+            var values: [String] = []
+            values.reserveCapacity(plainSlots.count)
+            for name in plainSlots {
+                guard let value = object[name].map(Self.scalarText) ?? (name == "address" ? address : nil) else { break }
+                values.append(value)
+            }
+            if values.count == plainSlots.count {
+                for (field, template, html) in boundFields { recipient.set(field, template.render(values, escapeHTML: html)) }
+                return .success(recipient)
+            }
+        }
         // Strings (and numbers, as text) for the plain renderer; anything else only swift-mustache renders.
         var strings: [String: String] = ["address": address]
+        strings.reserveCapacity(object.count + 1)
         var others: [String: Any] = [:]
-        if case .object(let object)? = JSONValue.parse(Array(variablesJSON.utf8)) {
-            for (key, value) in object {
-                switch value {
-                case .string(let text): strings[key] = text
-                case .number, .null: strings[key] = Self.plain(value) as? String
-                default: others[key] = Self.plain(value)
-                }
-            }
+        for (key, value) in object {
+            if let text = Self.scalarText(value) { strings[key] = text } else { others[key] = Self.plain(value) }
         }
         var everything: [String: Any] {
             var all: [String: Any] = others
@@ -103,12 +128,7 @@ public struct BatchTemplate: Sendable {
             } else {
                 rendered = entry.template.render(everything)
             }
-            switch entry.field {
-            case .subject: recipient.subject = rendered
-            case .html: recipient.html = rendered
-            case .text: recipient.text = rendered
-            case .payload: recipient.payload = rendered
-            }
+            recipient.set(entry.field, rendered)
         }
         if let data, !dataTemplates.isEmpty {
             for (_, (_, names)) in dataTemplates {
@@ -155,6 +175,15 @@ public struct BatchTemplate: Sendable {
         }
     }
 
+    /// A string as it is, a number as text, null as nothing; nil for what only swift-mustache renders.
+    private static func scalarText(_ value: JSONValue) -> String? {
+        switch value {
+        case .string(let text): text
+        case .number, .null: plain(value) as? String
+        default: nil
+        }
+    }
+
     private static func plain(_ value: JSONValue) -> Any {
         switch value {
         case .string(let text): text
@@ -170,4 +199,15 @@ public struct BatchTemplate: Sendable {
 public struct TemplateError: Error, Sendable, CustomStringConvertible {
     public var description: String
     init(_ description: String) { self.description = description }
+}
+
+private extension ChunkJob.Recipient {
+    mutating func set(_ field: BatchTemplate.Field, _ text: String) {
+        switch field {
+        case .subject: subject = text
+        case .html: html = text
+        case .text: self.text = text
+        case .payload: payload = text
+        }
+    }
 }

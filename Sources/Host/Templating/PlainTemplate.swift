@@ -38,16 +38,50 @@ public struct PlainTemplate: Sendable {
 
     /// The text with each name's value; `escapeHTML` as the template's content type says.
     func render(_ values: [String: String], escapeHTML: Bool) -> String {
-        var output = ""
-        for segment in segments {
+        let slots = Dictionary(uniqueKeysWithValues: names.sorted().enumerated().map { ($1, $0) })
+        return bound(to: slots).render(names.sorted().map { values[$0] ?? "" }, escapeHTML: escapeHTML)
+    }
+
+    /// The template with each name replaced by its index in `slots` (which holds every name of `names`).
+    func bound(to slots: [String: Int]) -> Bound {
+        Bound(pieces: segments.map { segment in
             switch segment {
-            case .text(let text): output += text
-            case .value(let name, let escaped):
-                let value = values[name] ?? ""
-                if escaped && escapeHTML { Self.appendEscaped(value, to: &output) } else { output += value }
+            case .text(let text): .text(text)
+            case .value(let name, let escaped): .value(slots[name]!, escaped: escaped)
             }
+        })
+    }
+
+    /// A template whose names are indices into an array of values: a recipient's fields are rendered
+    /// without hashing a name per tag (a million recipients, several tags each).
+    struct Bound: Sendable {
+        enum Piece: Sendable {
+            case text(String)
+            case value(Int, escaped: Bool)
         }
-        return output
+
+        let pieces: [Piece]
+        private let textBytes: Int
+
+        init(pieces: [Piece]) {
+            self.pieces = pieces
+            textBytes = pieces.reduce(0) { total, piece in if case .text(let text) = piece { total + text.utf8.count } else { total } }
+        }
+
+        func render(_ values: [String], escapeHTML: Bool) -> String {
+            var output = ""
+            output.reserveCapacity(textBytes + pieces.reduce(0) { total, piece in
+                if case .value(let slot, _) = piece { total + values[slot].utf8.count } else { total }
+            })
+            for piece in pieces {
+                switch piece {
+                case .text(let text): output += text
+                case .value(let slot, let escaped):
+                    if escaped && escapeHTML { PlainTemplate.appendEscaped(values[slot], to: &output) } else { output += values[slot] }
+                }
+            }
+            return output
+        }
     }
 
     /// `value` with HTML's five special characters escaped, as `{{name}}` renders it in html.

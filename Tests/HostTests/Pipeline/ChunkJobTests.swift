@@ -74,6 +74,21 @@ struct ChunkJobTests {
             return
         }
         #expect(problem.description.contains("\"code\""))
+        // Every field plain: rendered from the names' slots. The address is the recipient's unless a variable
+        // names another; null is nothing; a list leaves the plain way for mustache's, which reads it too.
+        let plain = try BatchTemplate(payloadJSON: #"{"subject":"{{address}} {{n}}","text":"{{name}}|{{gone}}|{{address}}"}"#,
+                                      defaultsJSON: "{}", channel: .email)
+        let own = try plain.render(position: 3, address: "c@example.org", variablesJSON: #"{"name":"C","n":1.5,"gone":null}"#).get()
+        #expect(own.subject == "c@example.org 1.5" && own.text == "C||c@example.org")
+        let named = try plain.render(position: 4, address: "d@example.org", variablesJSON: #"{"name":"D","n":7,"gone":"","address":"x"}"#).get()
+        #expect(named.subject == "x 7" && named.text == "D||x")
+        let listed = try plain.render(position: 5, address: "e@example.org", variablesJSON: #"{"name":["a","b"],"n":1,"gone":""}"#).get()
+        #expect(listed.subject == "e@example.org 1" && listed.text?.hasSuffix("||e@example.org") == true && listed.text != "||e@example.org")
+        guard case .failure(let absent) = plain.render(position: 6, address: "f@example.org", variablesJSON: #"{"name":"F","gone":""}"#) else {
+            Issue.record("a recipient without n was rendered")
+            return
+        }
+        #expect(absent.description.contains("\"n\""))
         #expect(BatchTemplate.variables(in: "{{a}} {{{b}}} {{& c}} {{#d}}{{/d}} {{! note}} {{e.f}}") == ["a", "b", "c", "e"])
     }
 
