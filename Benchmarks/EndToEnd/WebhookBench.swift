@@ -35,14 +35,19 @@ struct WebhookBenchCommand: AsyncParsableCommand {
     var natsPort: Int = 6094
     @Flag(help: "Start the webhook processor only after wrk is done: the receiver's rate alone, then the processor's.")
     var apart = false
+    @Option(help: "Webhooks a second at most: each connection waits connections/rate ms after an answer before its next request (the rate reached, printed, is lower by the answers' own time); 0: as fast as the receiver answers. With the processor running, its p99 from stored to applied is the figure of a steady load.")
+    var rate: Int = 0
 
     func run() async throws {
         guard ["resend", "ses", "telnyx"].contains(provider) else { throw ValidationError("--provider must be resend, ses or telnyx") }
         let webhooks = self.webhooks ?? (provider == "ses" ? 200_000 : 400_000)
         guard (1...2_000_000).contains(webhooks), (1...600).contains(seconds), (1...10_000).contains(connections),
-              (0...65_535).contains(natsPort) else {
-            throw ValidationError("--webhooks 1…2,000,000, --seconds 1…600, --connections 1…10,000, --nats-port 0…65,535")
+              (0...65_535).contains(natsPort), (0...1_000_000).contains(rate) else {
+            throw ValidationError("--webhooks 1…2,000,000, --seconds 1…600, --connections 1…10,000, --nats-port 0…65,535, --rate 0…1,000,000")
         }
+        // Each connection waits connections/rate (whole milliseconds) after an answer before its next request, so
+        // the rate reached is below the one asked by the answers' own time: the receiver line prints what it was.
+        let pauseMs = rate > 0 ? max(1, connections * 1_000 / rate) : 0
         let environment: HostEnvironment
         do { environment = try HostEnvironment(ProcessInfo.processInfo.environment) } catch { throw CommandFailure(error.description) }
         let executable = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().path
@@ -174,11 +179,11 @@ struct WebhookBenchCommand: AsyncParsableCommand {
         // loaded: rates and CPU are read over a window that starts a second after every thread sends, from the stream.
         let stream = try JetStream(url: natsURL)
         let storedAtStart = try stream.lastSequence(stream: Streams.webhooks)
-        Output.line("wrk: \(connections) connections, \(seconds) s measured, at http://127.0.0.1:\(receiverPort)\(path.prefix(20))…")
+        Output.line("wrk: \(connections) connections\(pauseMs > 0 ? ", each waiting \(pauseMs) ms between requests" : ""), \(seconds) s measured, at http://127.0.0.1:\(receiverPort)\(path.prefix(20))…")
         let wrk = Process()
         wrk.executableURL = URL(fileURLWithPath: "/usr/bin/wrk")
         wrk.arguments = ["-t\(threads)", "-c\(connections)", "-d\(seconds + 2)s", "--latency", "-s", work + "/requests.lua",
-                         "http://127.0.0.1:\(receiverPort)", "--", work + "/requests", String(threads)]
+                         "http://127.0.0.1:\(receiverPort)", "--", work + "/requests", String(threads), String(pauseMs)]
         let pipe = Pipe()
         wrk.standardOutput = pipe
         try wrk.run()
@@ -294,6 +299,7 @@ struct WebhookBenchCommand: AsyncParsableCommand {
             requests[#requests + 1] = data:sub(start, stop - 1)
             start = stop + 1
           end
+          pause = tonumber(args[3]) or 0
           if index == tonumber(args[2]) - 1 then
             io.write("loaded\n")
             io.flush()
@@ -302,6 +308,9 @@ struct WebhookBenchCommand: AsyncParsableCommand {
         function request()
           position = position % #requests + 1
           return requests[position]
+        end
+        function delay()
+          return pause
         end
         """#
 }
