@@ -39,6 +39,109 @@ public struct JSONParser {
         return value
     }
 
+    /// The string at `path` (member names, outermost first) of a whole document, as
+    /// `parse(bytes)[path[0]][path[1]]….stringValue` gives it (a name given twice: the last one counts), without
+    /// building the rest: a provider's answer read for one id costs no dictionary per object. Nil when the
+    /// document is not JSON, as strict as `parse`, or holds no string there.
+    public static func string(at path: [String], in bytes: some Collection<UInt8>) -> String? {
+        func seek(_ buffer: UnsafeBufferPointer<UInt8>) -> String? {
+            var parser = JSONParser(buffer)
+            do {
+                parser.skipWhitespace()
+                let found = try parser.seek(path[...], depth: 0)
+                parser.skipWhitespace()
+                return parser.index == parser.end ? found : nil
+            } catch {
+                return nil
+            }
+        }
+        if let found = bytes.withContiguousStorageIfAvailable(seek) { return found }
+        return Array(bytes).withUnsafeBufferPointer(seek)
+    }
+
+    /// The string at `path` under the value that starts here; the value is read to its end either way.
+    private mutating func seek(_ path: ArraySlice<String>, depth: Int) throws(JSONParseError) -> String? {
+        guard index < end else { throw failure("unexpected end of input") }
+        guard let name = path.first else {
+            if bytes[index] == UInt8(ascii: "\"") { return try string() }
+            try skip(depth: depth)
+            return nil
+        }
+        guard bytes[index] == UInt8(ascii: "{") else {
+            try skip(depth: depth)
+            return nil
+        }
+        guard depth + 1 <= Self.maximumDepth else { throw failure("nested deeper than \(Self.maximumDepth) levels") }
+        index += 1
+        var found: String?
+        skipWhitespace()
+        if index < end, bytes[index] == UInt8(ascii: "}") { index += 1; return nil }
+        while true {
+            skipWhitespace()
+            guard index < end, bytes[index] == UInt8(ascii: "\"") else { throw failure("expected a member name in quotes") }
+            let key = try string()
+            skipWhitespace()
+            guard index < end, bytes[index] == UInt8(ascii: ":") else { throw failure("expected ':' after a member name") }
+            index += 1
+            skipWhitespace()
+            if key == name { found = try seek(path.dropFirst(), depth: depth + 1) } else { try skip(depth: depth + 1) }
+            skipWhitespace()
+            guard index < end else { throw failure("unterminated object") }
+            if bytes[index] == UInt8(ascii: ",") { index += 1; continue }
+            if bytes[index] == UInt8(ascii: "}") { index += 1; return found }
+            throw failure("expected ',' or '}' in an object")
+        }
+    }
+
+    /// Reads the value that starts here, as `value` does, building only what it must check (strings with
+    /// escapes or bytes past ASCII).
+    private mutating func skip(depth: Int) throws(JSONParseError) {
+        guard index < end else { throw failure("unexpected end of input") }
+        switch bytes[index] {
+        case UInt8(ascii: "{"), UInt8(ascii: "["):
+            let closing = bytes[index] == UInt8(ascii: "{") ? UInt8(ascii: "}") : UInt8(ascii: "]")
+            let isObject = closing == UInt8(ascii: "}")
+            guard depth + 1 <= Self.maximumDepth else { throw failure("nested deeper than \(Self.maximumDepth) levels") }
+            index += 1
+            skipWhitespace()
+            if index < end, bytes[index] == closing { index += 1; return }
+            while true {
+                skipWhitespace()
+                if isObject {
+                    guard index < end, bytes[index] == UInt8(ascii: "\"") else { throw failure("expected a member name in quotes") }
+                    try skipString()
+                    skipWhitespace()
+                    guard index < end, bytes[index] == UInt8(ascii: ":") else { throw failure("expected ':' after a member name") }
+                    index += 1
+                    skipWhitespace()
+                }
+                try skip(depth: depth + 1)
+                skipWhitespace()
+                guard index < end else { throw failure(isObject ? "unterminated object" : "unterminated array") }
+                if bytes[index] == UInt8(ascii: ",") { index += 1; continue }
+                if bytes[index] == closing { index += 1; return }
+                throw failure(isObject ? "expected ',' or '}' in an object" : "expected ',' or ']' in an array")
+            }
+        case UInt8(ascii: "\""): try skipString()
+        default: _ = try value(depth: depth)
+        }
+    }
+
+    /// A string checked as `string()` checks it; only one with an escape or a byte past ASCII is built.
+    private mutating func skipString() throws(JSONParseError) {
+        let start = index
+        index += 1
+        while index < end {
+            let byte = bytes[index]
+            if byte == UInt8(ascii: "\"") { index += 1; return }
+            if byte == UInt8(ascii: "\\") || byte >= 0x80 { break }
+            if byte < 0x20 { throw failure("control character in a string") }
+            index += 1
+        }
+        index = start
+        _ = try string()
+    }
+
     private let bytes: UnsafeBufferPointer<UInt8>
     private var uniqueMembers = false
     private var index = 0
