@@ -47,7 +47,7 @@ struct WebhookBenchCommand: AsyncParsableCommand {
         }
         // Each connection waits connections/rate (whole milliseconds) after an answer before its next request, so
         // the rate reached is below the one asked by the answers' own time: the receiver line prints what it was.
-        let pauseMs = rate > 0 ? max(1, connections * 1_000 / rate) : 0
+        let pauseMs = rate > 0 ? (connections * 1_000 + rate - 1) / rate : 0
         let environment: HostEnvironment
         do { environment = try HostEnvironment(ProcessInfo.processInfo.environment) } catch { throw CommandFailure(error.description) }
         let executable = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().path
@@ -299,7 +299,11 @@ struct WebhookBenchCommand: AsyncParsableCommand {
             requests[#requests + 1] = data:sub(start, stop - 1)
             start = stop + 1
           end
-          pause = tonumber(args[3]) or 0
+          -- wrk paces a connection only when the script defines delay(): left undefined at full rate.
+          local pause = tonumber(args[3]) or 0
+          if pause > 0 then
+            delay = function() return pause end
+          end
           if index == tonumber(args[2]) - 1 then
             io.write("loaded\n")
             io.flush()
@@ -308,9 +312,6 @@ struct WebhookBenchCommand: AsyncParsableCommand {
         function request()
           position = position % #requests + 1
           return requests[position]
-        end
-        function delay()
-          return pause
         end
         """#
 }

@@ -211,6 +211,45 @@ struct SandboxTests {
         #expect(resend["webhooks_acknowledged"] as? Int == 0)
     }
 
+    @Test("held webhooks wait in the sandbox until the hold ends, then all leave; a reset ends a hold; a bad hold is refused")
+    func webhookHold() async throws {
+        let server = try TestHTTPServer()
+        let sandbox = try TestSandbox(config: """
+            [webhooks]
+            duplicate_rate = 0
+            open_rate = 0
+            latency_ms = [1, 5]
+            """, webhookTarget: server.url("/status/200"))
+        for bad in ["", "x", "-1", "3601", "nan"] {
+            let refused = await LoopbackHTTP.send("POST", sandbox.url + "/sandbox/webhooks/hold?seconds=\(bad)")
+            #expect(refused.status == 400 && LoopbackHTTP.text(refused).contains("seconds"), "\(bad): \(refused.status)")
+        }
+        func hold(_ seconds: Int) async { #expect(await LoopbackHTTP.send("POST", sandbox.url + "/sandbox/webhooks/hold?seconds=\(seconds)").status == 200) }
+        func sendEmail() throws {
+            _ = try send(plugin("Resend"), config: #"{"api_key":"re_test","base_url":"\#(sandbox.url)"}"#,
+                         messages: #"[{"id":"m1","channel":"email","from":"from@example.com","to":["delivered@example.org"],"subject":"hi","text":"x"}]"#)
+        }
+        func resend() async throws -> [String: Any] { try await sandbox.stats()["resend"] as? [String: Any] ?? [:] }
+        await hold(600)
+        try sendEmail()
+        // Both events (sent, delivered) fall due within milliseconds; held, none leaves.
+        try await Task.sleep(for: .milliseconds(500))
+        #expect(try await resend()["webhooks_sent"] as? Int == 0)
+        #expect(try await sandbox.stats()["webhooks_pending"] as? Int == 2)
+        await hold(0)
+        _ = try await eventuallyValue("the held webhooks acknowledged", timeout: .seconds(30), interval: .milliseconds(50)) { () -> Int? in
+            let acknowledged = try await resend()["webhooks_acknowledged"] as? Int ?? 0
+            return acknowledged >= 2 ? acknowledged : nil
+        }
+        await hold(600)
+        #expect(await LoopbackHTTP.send("POST", sandbox.url + "/sandbox/reset").status == 200)
+        try sendEmail()
+        _ = try await eventuallyValue("webhooks sent after a reset", timeout: .seconds(30), interval: .milliseconds(50)) { () -> Int? in
+            let sent = try await resend()["webhooks_sent"] as? Int ?? 0
+            return sent >= 2 ? sent : nil
+        }
+    }
+
     @Test("a slow answer still arrives; a lost response is retryable though the provider kept the message")
     func slowAndLost() async throws {
         let sandbox = try TestSandbox(config: """

@@ -64,11 +64,12 @@ public struct BatchTemplate: Sendable {
         self.compiled = compiled
         self.dataTemplates = dataTemplates
         let plains = compiled.compactMap(\.plain)
-        if !compiled.isEmpty, plains.count == compiled.count, dataTemplates.isEmpty {
-            let slots = plains.reduce(into: Set<String>()) { $0.formUnion($1.names) }.sorted()
-            let index = Dictionary(uniqueKeysWithValues: slots.enumerated().map { ($1, $0) })
+        let slots = plains.reduce(into: Set<String>()) { $0.formUnion($1.names) }.sorted()
+        let index = Dictionary(uniqueKeysWithValues: slots.enumerated().map { ($1, $0) })
+        let bound = zip(compiled, plains).compactMap { entry, plain in plain.bound(to: index).map { (field: entry.field, template: $0, html: entry.html) } }
+        if !compiled.isEmpty, bound.count == compiled.count, dataTemplates.isEmpty {
             plainSlots = slots
-            boundFields = zip(compiled, plains).map { entry, plain in (entry.field, plain.bound(to: index), entry.html) }
+            boundFields = bound
         } else {
             plainSlots = nil
             boundFields = []

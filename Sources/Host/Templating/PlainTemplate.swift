@@ -15,6 +15,9 @@ public struct PlainTemplate: Sendable {
 
     let segments: [Segment]
     let names: Set<String>
+    /// Bound to its own names, sorted: what `render(_:escapeHTML:)` fills.
+    private let own: Bound
+    private let ownNames: [String]
 
     init?(_ source: String) {
         let scanned = TagScanner.scan(source)
@@ -32,22 +35,27 @@ public struct PlainTemplate: Sendable {
         if !scanned.tail.isEmpty { segments.append(.text(String(scanned.tail))) }
         self.segments = segments
         self.names = names
+        ownNames = names.sorted()
+        own = Self.bind(segments, to: Dictionary(uniqueKeysWithValues: ownNames.enumerated().map { ($1, $0) }))
     }
 
     private static let nameCharacters = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-".unicodeScalars)
 
     /// The text with each name's value; `escapeHTML` as the template's content type says.
     func render(_ values: [String: String], escapeHTML: Bool) -> String {
-        let slots = Dictionary(uniqueKeysWithValues: names.sorted().enumerated().map { ($1, $0) })
-        return bound(to: slots).render(names.sorted().map { values[$0] ?? "" }, escapeHTML: escapeHTML)
+        own.render(ownNames.map { values[$0] ?? "" }, escapeHTML: escapeHTML)
     }
 
-    /// The template with each name replaced by its index in `slots` (which holds every name of `names`).
-    func bound(to slots: [String: Int]) -> Bound {
+    /// The template with each name replaced by its index in `slots`; nil unless `slots` holds every name.
+    func bound(to slots: [String: Int]) -> Bound? {
+        names.allSatisfy { slots[$0] != nil } ? Self.bind(segments, to: slots) : nil
+    }
+
+    private static func bind(_ segments: [Segment], to slots: [String: Int]) -> Bound {
         Bound(pieces: segments.map { segment in
             switch segment {
             case .text(let text): .text(text)
-            case .value(let name, let escaped): .value(slots[name]!, escaped: escaped)
+            case .value(let name, let escaped): .value(slots[name] ?? 0, escaped: escaped)
             }
         })
     }

@@ -65,6 +65,7 @@ struct ChunkJobTests {
         let template = try BatchTemplate(payloadJSON: #"{"subject":"Hi {{name}} & co","html":"<p>{{name}}</p>","text":"Code {{code}}"}"#,
                                          defaultsJSON: #"{"from":"news@example.com"}"#, channel: .email)
         #expect(template.common.from == "news@example.com")
+        #expect(template.plainSlots == ["code", "name"], "every field plain: rendered from slots")
         let rendered = try template.render(position: 1, address: "a@example.org", variablesJSON: #"{"name":"<Ada>","code":42}"#).get()
         #expect(rendered.subject == "Hi <Ada> & co")
         #expect(rendered.html == "<p>&lt;Ada&gt;</p>")
@@ -82,6 +83,7 @@ struct ChunkJobTests {
         #expect(own.subject == "c@example.org 1.5" && own.text == "C||c@example.org")
         let named = try plain.render(position: 4, address: "d@example.org", variablesJSON: #"{"name":"D","n":7,"gone":"","address":"x"}"#).get()
         #expect(named.subject == "x 7" && named.text == "D||x")
+        #expect(plain.plainSlots == ["address", "gone", "n", "name"])
         let listed = try plain.render(position: 5, address: "e@example.org", variablesJSON: #"{"name":["a","b"],"n":1,"gone":""}"#).get()
         #expect(listed.subject == "e@example.org 1" && listed.text?.hasSuffix("||e@example.org") == true && listed.text != "||e@example.org")
         guard case .failure(let absent) = plain.render(position: 6, address: "f@example.org", variablesJSON: #"{"name":"F","gone":""}"#) else {

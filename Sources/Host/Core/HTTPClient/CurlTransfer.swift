@@ -153,7 +153,8 @@ final class CurlTransfer: OriginBound, @unchecked Sendable {
         headers.append(KeyValue(name, String(decoding: text[valueStart..<text.endIndex], as: UTF8.self)))
     }
 
-    /// The scheme and the host and port: `https://host:port`, without a user's name or password.
+    /// The scheme and the host and port: `https://host:port`, without a user's name or password; ASCII letters
+    /// lower-cased (a host written with other letters in two cases counts as two origins, each with its limit).
     static func origin(of url: String) -> String {
         // Once per request: a plain scan of the bytes (the standard library's `firstRange(of:)` cost more than
         // the rest of the admission together).

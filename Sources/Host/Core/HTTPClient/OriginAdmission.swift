@@ -23,7 +23,9 @@ struct OriginAdmission<Transfer: OriginBound> {
         mutating func append(_ transfer: Transfer) { items.append(transfer) }
         /// The first in line; nil when none waits.
         mutating func take() -> Transfer? {
-            guard head < items.count, let transfer = items[head] else { return nil }
+            guard head < items.count else { return nil }
+            // Slots before `head` are emptied as they are taken; the one at `head` is always filled.
+            guard let transfer = items[head] else { preconditionFailure("a taken slot at the head of an origin's line") }
             items[head] = nil
             head += 1
             if head == items.count {
