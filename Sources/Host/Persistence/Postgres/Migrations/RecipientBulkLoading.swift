@@ -29,37 +29,6 @@ enum RecipientBulkLoading {
         SELECT setval('recipient_positions', coalesce(max(position), 0) + 1, false) FROM recipients;
         DROP INDEX recipients_batch_status;
         CREATE INDEX recipients_batch_status ON recipients (batch_id, status, position) WHERE status <> 'pending';
-
-        CREATE FUNCTION recipients_require_batches() RETURNS trigger LANGUAGE plpgsql AS $$
-        DECLARE
-            missing uuid;
-        BEGIN
-            PERFORM 1 FROM batches WHERE id IN (SELECT DISTINCT batch_id FROM changed) FOR KEY SHARE;
-            SELECT c.batch_id INTO missing FROM (SELECT DISTINCT batch_id FROM changed) c
-            WHERE NOT EXISTS (SELECT 1 FROM batches b WHERE b.id = c.batch_id) LIMIT 1;
-            IF FOUND THEN
-                RAISE EXCEPTION 'recipients refer to batch %, which does not exist', missing
-                    USING ERRCODE = 'foreign_key_violation';
-            END IF;
-            RETURN NULL;
-        END $$;
-        CREATE TRIGGER recipients_inserted_require_batches AFTER INSERT ON recipients
-            REFERENCING NEW TABLE AS changed FOR EACH STATEMENT EXECUTE FUNCTION recipients_require_batches();
-
-        CREATE FUNCTION recipients_refuse_moves() RETURNS trigger LANGUAGE plpgsql AS $$
-        BEGIN
-            RAISE EXCEPTION 'a recipient belongs to its batch for good (batch % to %)', OLD.batch_id, NEW.batch_id
-                USING ERRCODE = 'foreign_key_violation';
-        END $$;
-        CREATE TRIGGER recipients_stay_in_their_batch BEFORE UPDATE OF batch_id ON recipients
-            FOR EACH ROW WHEN (OLD.batch_id IS DISTINCT FROM NEW.batch_id) EXECUTE FUNCTION recipients_refuse_moves();
-
-        CREATE FUNCTION batches_delete_recipients() RETURNS trigger LANGUAGE plpgsql AS $$
-        BEGIN
-            DELETE FROM recipients WHERE batch_id = OLD.id;
-            RETURN OLD;
-        END $$;
-        CREATE TRIGGER batches_deleted_delete_recipients BEFORE DELETE ON batches
-            FOR EACH ROW EXECUTE FUNCTION batches_delete_recipients();
+        \(BatchOwnership.sql(table: "recipients", rows: "recipients", row: "recipient"))
         """)
 }
