@@ -60,14 +60,13 @@ extension TelnyxProvider {
             if let failure = result.transportFailure {
                 return .retryable(index, code: "transport_\(failure.rawValue)", result.transportMessage)
             }
+            let document = JSONValue.parse(result.body)
             if (200...299).contains(result.status) {
-                // Only the id is read from the message Telnyx returns (a few hundred bytes of it, once per message).
-                guard let id = JSONParser.string(at: ["data", "id"], in: result.body), !id.isEmpty else {
+                guard let id = document?["data"]?["id"]?.stringValue, !id.isEmpty else {
                     return .retryable(index, code: "unreadable_response", "HTTP \(result.status) without data.id")
                 }
                 return .accepted(index, id: id)
             }
-            let document = JSONValue.parse(result.body)
             let error = document?["errors"]?.arrayValue?.first
             let code = error?["code"]?.stringValue ?? String(result.status)
             let text = [error?["title"]?.stringValue, error?["detail"]?.stringValue].compactMap { $0 }.joined(separator: ": ")
