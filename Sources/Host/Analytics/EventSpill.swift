@@ -11,14 +11,12 @@ struct EventSpill: Sendable {
         var id: String
         var path: String
         var rows: Int
-        /// An insert of it may already have been tried (and may have landed).
-        var attempted: Bool
     }
 
     @discardableResult
-    func save(id: String, body: [UInt8], attempted: Bool, rows: Int = 0) throws -> Stored {
+    func save(id: String, body: [UInt8], rows: Int = 0) throws -> Stored {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        let name = "\(id)\(attempted ? ".attempted" : "").jsonl"
+        let name = "\(id).jsonl"
         let temporary = "\(directory)/.\(name).tmp", final = "\(directory)/\(name)"
         guard FileManager.default.createFile(atPath: temporary, contents: Data(body)) else {
             throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: temporary])
@@ -27,7 +25,7 @@ struct EventSpill: Sendable {
         try handle.synchronize()
         try handle.close()
         try FileManager.default.moveItem(atPath: temporary, toPath: final)
-        return Stored(id: id, path: final, rows: rows, attempted: attempted)
+        return Stored(id: id, path: final, rows: rows)
     }
 
     /// Every stored block, oldest first; unfinished temporary files are left out (their block is still in memory or lost with a crash
@@ -37,11 +35,11 @@ struct EventSpill: Sendable {
         var stored: [(Date, Stored)] = []
         for name in names where name.hasSuffix(".jsonl") && !name.hasPrefix(".") {
             let path = "\(directory)/\(name)"
+            // An earlier version named a block whose insert had been tried `<id>.attempted.jsonl`.
             let base = String(name.dropLast(".jsonl".count))
-            let attempted = base.hasSuffix(".attempted")
-            let id = attempted ? String(base.dropLast(".attempted".count)) : base
+            let id = base.hasSuffix(".attempted") ? String(base.dropLast(".attempted".count)) : base
             let modified = (try? FileManager.default.attributesOfItem(atPath: path)[.modificationDate] as? Date) ?? Date.distantPast
-            stored.append((modified, Stored(id: id, path: path, rows: rows(in: path), attempted: attempted)))
+            stored.append((modified, Stored(id: id, path: path, rows: rows(in: path))))
         }
         return stored.sorted { $0.0 < $1.0 }.map(\.1)
     }
@@ -55,14 +53,6 @@ struct EventSpill: Sendable {
 
     func remove(_ block: Stored) {
         try? FileManager.default.removeItem(atPath: block.path)
-    }
-
-    /// Marks a stored block as tried, so that it is checked for before it is sent again.
-    func markAttempted(_ block: Stored) -> Stored {
-        guard !block.attempted else { return block }
-        let path = "\(directory)/\(block.id).attempted.jsonl"
-        guard (try? FileManager.default.moveItem(atPath: block.path, toPath: path)) != nil else { return block }
-        return Stored(id: block.id, path: path, rows: block.rows, attempted: true)
     }
 
     private func rows(in path: String) -> Int {

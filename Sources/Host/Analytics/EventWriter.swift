@@ -13,16 +13,15 @@ import Synchronization
 /// events or `flush_interval_ms`, whichever comes first, each one JSONEachRow insert.
 ///
 /// Nothing is lost while ClickHouse is away: blocks wait in memory up to `memory_rows`, then on disk,
-/// and are sent again with a growing pause. A block is inserted once: one whose insert got no answer
-/// is looked up in `event_blocks` before it is sent again (a block of fewer than a million rows lands
-/// whole or not at all). At shutdown, what cannot be sent is written to disk for the next start.
+/// and are sent again with a growing pause. A block whose insert failed is sent again whole, even if it
+/// may have landed in part: the counting views read a block sent twice once (see `AnalyticsSchema`).
+/// At shutdown, what cannot be sent is written to disk for the next start.
 /// Events still in memory when the process is killed are lost: at most one interval's worth.
 public final class EventWriter: Service, Sendable {
     struct Block {
         var id: String
         var rows: Int
         var body: [UInt8]
-        var attempted = false
     }
 
     struct State {
@@ -152,22 +151,17 @@ public final class EventWriter: Service, Sendable {
             return state.blocks
         }
         for block in rest {
-            do { try spill.save(id: block.id, body: block.body, attempted: block.attempted) } catch {
+            do { try spill.save(id: block.id, body: block.body) } catch {
                 logger.error("analytics events lost: they could not be written to disk", metadata: ["rows": "\(block.rows)", "error": "\(error)"])
             }
         }
     }
 
-    /// Sends the blocks in memory, oldest first, until one fails (it stays, marked if its fate is unknown).
+    /// Sends the blocks in memory, oldest first, until one fails (it stays).
     private func sendBlocks(client: ClickHouseClient, limit: Int) async throws {
         var sent = 0
         while sent < limit, let block = state.withLock({ $0.blocks.first }) {
-            do {
-                try await insert(block.id, rows: block.rows, body: block.body, attempted: block.attempted, client: client)
-            } catch {
-                if error.ambiguous { state.withLock { state in if state.blocks.first?.id == block.id { state.blocks[0].attempted = true } } }
-                throw error
-            }
+            try await insert(rows: block.rows, body: block.body, client: client)
             dropFirst(block)
             sent += 1
         }
@@ -177,26 +171,14 @@ public final class EventWriter: Service, Sendable {
     private func sendSpilled(_ spilled: inout [EventSpill.Stored], client: ClickHouseClient) async throws {
         while let block = spilled.first {
             let body = try await threads.runIfActive { [spill] in try spill.read(block) }
-            do {
-                try await insert(block.id, rows: block.rows, body: body, attempted: block.attempted, client: client)
-            } catch {
-                if error.ambiguous { spilled[0] = (try? await threads.runIfActive { [spill] in spill.markAttempted(block) }) ?? block }
-                throw error
-            }
+            try await insert(rows: block.rows, body: body, client: client)
             try await threads.runIfActive { [spill] in spill.remove(block) }
             spilled.removeFirst()
         }
     }
 
-    private func insert(_ id: String, rows: Int, body: [UInt8], attempted: Bool, client: ClickHouseClient) async throws(ClickHouseError) {
-        if attempted {
-            if try await AnalyticsBlocks(client: client).landedRows(block: id) >= rows {
-                logger.info("analytics block found already written", metadata: ["block": "\(id)", "rows": "\(rows)"])
-                written.add(rows, ordering: .relaxed)
-                return
-            }
-        }
-        try await AnalyticsBlocks(client: client).insert(body)
+    private func insert(rows: Int, body: [UInt8], client: ClickHouseClient) async throws(ClickHouseError) {
+        try await client.insert(into: AnalyticsSchema.events, jsonEachRow: body)
         written.add(rows, ordering: .relaxed)
         writtenCounter.increment(by: rows)
     }
@@ -219,7 +201,7 @@ public final class EventWriter: Service, Sendable {
             }
             guard let block else { return }
             let stored = try await threads.runIfActive { [spill] in
-                try spill.save(id: block.id, body: block.body, attempted: block.attempted, rows: block.rows)
+                try spill.save(id: block.id, body: block.body, rows: block.rows)
             }
             dropFirst(block)
             spilled.append(stored)

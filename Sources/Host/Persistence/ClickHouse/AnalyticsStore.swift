@@ -2,7 +2,7 @@ import Domain
 import HostCore
 import ProviderModel
 
-/// The analytics API's reads: the summed views in ClickHouse, never the event table, always scoped
+/// The analytics API's reads: the counting views in ClickHouse, never the event table, always scoped
 /// to the caller. Ids are checked as UUIDs before they reach SQL, and quoted besides.
 public struct AnalyticsStore: Sendable {
     public let client: ClickHouseClient
@@ -32,7 +32,7 @@ public struct AnalyticsStore: Sendable {
             \(Self.configFilter(sendConfigID))
             """
         let rows = try await client.rows("""
-            SELECT event_type, bounce_class, sum(events) AS events FROM \(AnalyticsSchema.summed(AnalyticsSchema.hourlyStats, where: condition))
+            SELECT event_type, bounce_class, sum(events) AS events FROM \(AnalyticsSchema.hourlyCounts.rows(where: condition))
             GROUP BY event_type, bounce_class
             """)
         return Self.counts(rows)
@@ -41,7 +41,7 @@ public struct AnalyticsStore: Sendable {
     /// Counts per bucket (`hour` or `day`, UTC), keyed by the bucket's start in seconds; empty buckets are absent.
     public func timeseries(userID: String, interval: Interval, fromSec: Int64, toSec: Int64, sendConfigID: String?) async throws(ClickHouseError)
         -> [Int64: Counts] {
-        let (table, column) = interval == .hour ? (AnalyticsSchema.hourlyStats, "hour") : (AnalyticsSchema.dailyStats, "day")
+        let (view, column) = interval == .hour ? (AnalyticsSchema.hourlyCounts, "hour") : (AnalyticsSchema.dailyCounts, "day")
         let bound = interval == .hour ? "toDateTime" : "toDate(toDateTime"
         let close = interval == .hour ? "" : ")"
         let condition = """
@@ -51,7 +51,7 @@ public struct AnalyticsStore: Sendable {
             """
         let rows = try await client.rows("""
             SELECT toUInt32(toDateTime(\(column))) AS bucket, event_type, bounce_class, sum(events) AS events
-            FROM \(AnalyticsSchema.summed(table, where: condition))
+            FROM \(view.rows(where: condition))
             GROUP BY bucket, event_type, bounce_class
             """)
         var series: [Int64: Counts] = [:]
@@ -66,7 +66,7 @@ public struct AnalyticsStore: Sendable {
     public func batch(userID: String, batchID: String) async throws(ClickHouseError) -> Counts {
         let condition = "user_id = \(ClickHouseClient.literal(userID)) AND batch_id = \(ClickHouseClient.literal(batchID))"
         let rows = try await client.rows("""
-            SELECT event_type, bounce_class, sum(events) AS events FROM \(AnalyticsSchema.summed(AnalyticsSchema.batchStats, where: condition))
+            SELECT event_type, bounce_class, sum(events) AS events FROM \(AnalyticsSchema.batchCounts.rows(where: condition))
             GROUP BY event_type, bounce_class
             """)
         return Self.counts(rows)

@@ -88,16 +88,13 @@ public struct ClickHouseClient: Sendable {
                                       body: body, messageIndices: [])
         let result = await http.execute(request, timeoutMs: timeoutMs)
         if let failure = result.transportFailure {
-            // A request that may have reached the server before the failure may have been carried out.
-            let ambiguous = failure != .connect
-            throw ClickHouseError(.unreachable, "ClickHouse is not reachable (\(failure.rawValue))", ambiguous: ambiguous)
+            throw ClickHouseError(.unreachable, "ClickHouse is not reachable (\(failure.rawValue))")
         }
         guard (200..<300).contains(result.status) else {
             let text = String(decoding: result.body.prefix(300), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-            // 5xx without ClickHouse's own "Code: N" is a proxy or a server in trouble: the write may have happened.
+            // 5xx without ClickHouse's own "Code: N" is a proxy or a server in trouble: worth trying again.
             let own = text.hasPrefix("Code:")
-            throw ClickHouseError(result.status >= 500 && !own ? .unreachable : .refused, "ClickHouse answered \(result.status): \(text)",
-                                  ambiguous: result.status >= 500 && !own)
+            throw ClickHouseError(result.status >= 500 && !own ? .unreachable : .refused, "ClickHouse answered \(result.status): \(text)")
         }
         return result.body
     }
@@ -119,13 +116,10 @@ public struct ClickHouseError: Error, Sendable, CustomStringConvertible {
 
     public var kind: Kind
     public var message: String
-    /// The request may have been carried out although no answer said so: check before repeating a write.
-    public var ambiguous: Bool
 
-    public init(_ kind: Kind, _ message: String, ambiguous: Bool = false) {
+    public init(_ kind: Kind, _ message: String) {
         self.kind = kind
         self.message = message
-        self.ambiguous = ambiguous
     }
 
     public var description: String { message }

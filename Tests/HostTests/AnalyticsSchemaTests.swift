@@ -1,0 +1,67 @@
+import Domain
+import Foundation
+import HostCore
+@testable import Persistence
+import ProviderInstances
+import ProviderModel
+import TestSupport
+import Testing
+
+/// The analytics schema's start-up against the stack's ClickHouse, in a database of its own.
+@Suite("Analytics schema")
+struct AnalyticsSchemaTests {
+    /// What an earlier version created beside `email_events`: summing views, which a repeated block counts twice.
+    static let earlierViews = [
+        """
+        CREATE MATERIALIZED VIEW batch_stats ENGINE = SummingMergeTree() ORDER BY (user_id, batch_id, event_type, bounce_class)
+        AS SELECT user_id, batch_id, event_type, bounce_class, toUInt64(count()) AS events FROM email_events
+        GROUP BY user_id, batch_id, event_type, bounce_class
+        """,
+        """
+        CREATE MATERIALIZED VIEW batch_stats_more ENGINE = SummingMergeTree() ORDER BY (user_id, batch_id, event_type, bounce_class)
+        AS SELECT user_id, batch_id, event_type, bounce_class, toUInt64(sum(recipients - 1)) AS events FROM email_events
+        WHERE recipients > 1 GROUP BY user_id, batch_id, event_type, bounce_class
+        """,
+        "CREATE MATERIALIZED VIEW event_blocks ENGINE = SummingMergeTree() ORDER BY block_id AS SELECT block_id, toUInt64(count()) AS rows FROM email_events GROUP BY block_id",
+    ]
+
+    @Test("A database of an earlier version, with a block written twice, gets counting views filled from the events once each, and its old views dropped; a second start changes nothing")
+    func upgradeFillsCountingViews() async throws {
+        let database = "schema_test_\(UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: ""))"
+        let url = try StackEnvironment.value("CLICKHOUSE_URL")
+        let client = try ClickHouseClient(url: url + (url.hasSuffix("/") ? "" : "/") + "?database=\(database)", http: CurlHTTPClient())
+        try await client.createDatabase()
+        defer { Task { try? await client.dropDatabase() } }
+        try await client.execute(AnalyticsSchema.createEvents)
+        for view in Self.earlierViews { try await client.execute(view) }
+
+        let user = "schema-test", batch = UUID().uuidString.lowercased(), now = SystemClock.nowMilliseconds
+        var events = (0..<30).map {
+            AnalyticsEvent(timeMs: now, userID: user, batchID: batch, recipient: $0, sendConfigID: "c", provider: "resend", type: .delivered)
+        }
+        events.append(AnalyticsEvent(timeMs: now, userID: user, batchID: batch, recipient: 0, sendConfigID: "c", provider: "resend", type: .sent,
+                                     count: 500))
+        var body: [UInt8] = []
+        AnalyticsEvent.encode(events, block: "block-1", into: &body)
+        // The earlier version's cut-short insert sent again: every row twice.
+        try await client.insert(into: AnalyticsSchema.events, jsonEachRow: body)
+        try await client.insert(into: AnalyticsSchema.events, jsonEachRow: body)
+
+        let store = AnalyticsStore(client: client)
+        let from = now / 1000 - 86_400, to = now / 1000 + 86_400
+        func reads() async throws -> [[Int]] {
+            let overview = try await store.overview(userID: user, fromSec: from, toSec: to, sendConfigID: nil)
+            let daily = try await store.timeseries(userID: user, interval: .day, fromSec: from, toSec: to, sendConfigID: nil)
+            let perBatch = try await store.batch(userID: user, batchID: batch)
+            return [[perBatch[.sent], perBatch[.delivered]], [overview[.sent], overview[.delivered]],
+                    [daily.values.reduce(0) { $0 + $1[.sent] }, daily.values.reduce(0) { $0 + $1[.delivered] }]]
+        }
+        try await AnalyticsSchema.create(client)
+        #expect(try await reads() == [[500, 30], [500, 30], [500, 30]])
+        let left = try await client.rows("SELECT name FROM system.tables WHERE database = currentDatabase() AND name NOT LIKE '.inner.%'")
+        #expect(Set(left.compactMap { $0["name"]?.stringValue }) == Set([AnalyticsSchema.events] + AnalyticsSchema.views.map(\.name)))
+
+        try await AnalyticsSchema.create(client)
+        #expect(try await reads() == [[500, 30], [500, 30], [500, 30]], "a second start fills nothing again")
+    }
+}
