@@ -8,7 +8,6 @@ struct EventSpill: Sendable {
     let directory: String
 
     struct Stored: Sendable {
-        var id: String
         var path: String
         var rows: Int
     }
@@ -25,7 +24,7 @@ struct EventSpill: Sendable {
         try handle.synchronize()
         try handle.close()
         try FileManager.default.moveItem(atPath: temporary, toPath: final)
-        return Stored(id: id, path: final, rows: rows)
+        return Stored(path: final, rows: rows)
     }
 
     /// Every stored block, oldest first; unfinished temporary files are left out (their block is still in memory or lost with a crash
@@ -35,11 +34,8 @@ struct EventSpill: Sendable {
         var stored: [(Date, Stored)] = []
         for name in names where name.hasSuffix(".jsonl") && !name.hasPrefix(".") {
             let path = "\(directory)/\(name)"
-            // An earlier version named a block whose insert had been tried `<id>.attempted.jsonl`.
-            let base = String(name.dropLast(".jsonl".count))
-            let id = base.hasSuffix(".attempted") ? String(base.dropLast(".attempted".count)) : base
             let modified = (try? FileManager.default.attributesOfItem(atPath: path)[.modificationDate] as? Date) ?? Date.distantPast
-            stored.append((modified, Stored(id: id, path: path, rows: rows(in: path))))
+            stored.append((modified, Stored(path: path, rows: rows(in: path))))
         }
         return stored.sorted { $0.0 < $1.0 }.map(\.1)
     }

@@ -80,7 +80,7 @@ public final class EventWriter: Service, Sendable {
                 state.current += bytes
                 state.currentRows += part.count
                 state.memoryRows += part.count
-                if state.currentRows >= settings.flushRows { Self.cut(&state) }
+                if state.currentRows >= settings.flushRows || state.current.count >= Self.maxBlockBytes { Self.cut(&state) }
                 return true
             }
             if taken { remaining = remaining.dropFirst(part.count) }
@@ -97,12 +97,21 @@ public final class EventWriter: Service, Sendable {
 
     static func newBlockID() -> String { UUID().uuidString.lowercased() }
 
+    /// A block is cut at this size whatever its rows, so that a server that parses a body in pieces (newer than 18.16)
+    /// still gives each view one block of it.
+    static let maxBlockBytes = 64 << 20
+
     public func run() async throws {
         guard let client else {
             // Nothing to write, but a service that ends early stops its group: wait for the shutdown.
             try? await gracefulShutdown()
             return
         }
+        // Filling the counting views reads every event once, apart from writing, which it must not hold up. ClickHouse
+        // carries an INSERT … SELECT through even when its client goes, so shutdown does not wait for it either: a fill cut
+        // short is done again by the next start.
+        let filling = Task { [logger] in await Self.fillViews(client, logger: logger) }
+        defer { filling.cancel() }
         var schemaReady = false
         var pauseMs: Int64 = 500, nextTryMs: Int64 = 0
         var spilled = (try? await threads.runIfActive { [spill] in spill.list() }) ?? []
@@ -135,6 +144,23 @@ public final class EventWriter: Service, Sendable {
             await SystemClock().sleep(milliseconds: waiting && now >= nextTryMs ? 5 : 50)
         }
         await drain(client: client, schemaReady: schemaReady)
+    }
+
+    private static func fillViews(_ client: ClickHouseClient, logger: Logger) async {
+        var pauseMs = 1_000
+        while !Task.isCancelled {
+            do {
+                try await AnalyticsSchema.create(client)
+                if try await AnalyticsSchema.fillViews(client.timingOut(afterMs: 3_600_000)) {
+                    logger.info("analytics counting views filled with the events written before them")
+                }
+                return
+            } catch {
+                logger.warning("analytics counting views not filled yet", metadata: ["error": "\(error)", "retryInMs": "\(pauseMs)"])
+                try? await Task.sleep(for: .milliseconds(pauseMs))
+                pauseMs = min(pauseMs * 2, 60_000)
+            }
+        }
     }
 
     /// At shutdown: one more try for everything in memory, then the rest to disk.

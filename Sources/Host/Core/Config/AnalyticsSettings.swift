@@ -8,7 +8,7 @@ public struct AnalyticsSettings: Sendable, Equatable, Decodable {
     public var memoryRows = 100_000
     /// Where blocks wait on disk for ClickHouse to come back (relative to the working directory).
     public var spillDir = ".stack/analytics-spill"
-    /// How long one insert may take before it counts as failed (and is checked before it is repeated).
+    /// How long one insert may take before it counts as failed (and is sent again).
     public var insertTimeoutMs = 10_000
 
     public init() {}

@@ -10,8 +10,8 @@ import HostCore
 /// The counting views are what the API reads. An insert reaches the table and then each view in turn, so
 /// one cut short (ClickHouse stopped mid-insert) can leave a block counted by some views and not others;
 /// the writer therefore sends a block again whenever it does not know it landed. Each view keeps one row
-/// per block and key (`block_id` is in its sorting key, and a block of at most `flush_rows` ≤ 500,000 rows
-/// reaches a view as one block), so a block sent twice leaves two equal rows that `FINAL` reads as one.
+/// per block and key (`block_id` is in its sorting key, and an insert reaches a view as one block: see
+/// `ClickHouseClient.insert`), so a block sent twice leaves two equal rows that `FINAL` reads as one.
 public enum AnalyticsSchema {
     public static let events = "email_events"
     public static let batchCounts = CountingView(
@@ -23,11 +23,9 @@ public enum AnalyticsSchema {
         name: "daily_counts", partition: "toYYYYMM(day)",
         key: ["user_id", "day", "send_config_id", "provider", "event_type", "bounce_class"], computed: ["day": "toDate(event_time)"])
     static let views = [batchCounts, hourlyCounts, dailyCounts]
-    /// The views of earlier versions: summing views, which counted a block twice when an insert cut short was
-    /// sent again, and the block lookup that decided whether to send it. Dropped once the counting views are
-    /// filled from the events.
-    static let retired = ["batch_stats", "batch_stats_more", "hourly_stats", "hourly_stats_more",
-                          "daily_stats", "daily_stats_more", "event_blocks"]
+    /// What has been done to the tables once, by name: a step recorded here is not done again.
+    static let steps = "analytics_steps"
+    static let viewsFilled = "counting views filled"
 
     /// The columns a writer sends, in `email_events`' order.
     public static let columns = ["event_time", "user_id", "batch_id", "recipient", "send_config_id", "provider", "event_type",
@@ -43,29 +41,49 @@ public enum AnalyticsSchema {
           ORDER BY (user_id, batch_id, recipient, event_type, event_id)
         """
 
-    /// Creates the database and every table and view that is missing. A table made before rows were counted gains the
-    /// `recipients` column first. A counting view just made, or made while an earlier version's views are still there (a
-    /// start that stopped half-way), is filled from the events (`FINAL`: a row once); what the view itself took from
-    /// inserts meanwhile is the same rows, which `FINAL` reads once. Only then are the retired views dropped.
+    /// Creates the database and every table and view that is missing; quick, so a writer or a reader can do it before
+    /// anything else. A table made before rows were counted gains the `recipients` column first.
+    ///
+    /// An earlier version counted in summing views (`batch_stats`, `hourly_stats`, `daily_stats`, their `…_more`
+    /// companions) and kept `event_blocks`. They are left as they are: hosts of that version may still be running and
+    /// reading them during an upgrade.
     public static func create(_ client: ClickHouseClient) async throws(ClickHouseError) {
         try await client.createDatabase()
         try await client.execute(createEvents)
         if try await !exists(column: "recipients", in: events, client) {
             try await client.execute("ALTER TABLE \(events) ADD COLUMN recipients UInt64 DEFAULT 1")
         }
-        var retiredLeft = false
-        for name in retired where try await exists(table: name, client) { retiredLeft = true }
-        for view in views {
-            let existed = try await exists(table: view.name, client)
-            try await client.execute(view.create(from: events))
-            if !existed || retiredLeft { try await client.execute(view.fill(from: events)) }
-        }
-        for name in retired { try await client.execute("DROP TABLE IF EXISTS \(name)") }
+        for view in views { try await client.execute(view.create(from: events)) }
+        try await client.execute("CREATE TABLE IF NOT EXISTS \(steps) (name String, done_at DateTime) ENGINE = MergeTree() ORDER BY name")
     }
 
-    private static func exists(table: String, _ client: ClickHouseClient) async throws(ClickHouseError) -> Bool {
-        try await count("SELECT count() AS n FROM system.tables WHERE database = currentDatabase() AND name = \(ClickHouseClient.literal(table))",
-                        client) > 0
+    /// Fills the counting views with the events written before they existed, once: false when that was done before.
+    /// Long (it reads every event, `FINAL`, a month at a time), so `client` should allow it time; run it again after a
+    /// failure. What a view took from inserts meanwhile is the same rows, which `FINAL` reads once.
+    public static func fillViews(_ client: ClickHouseClient) async throws(ClickHouseError) -> Bool {
+        guard try await count("SELECT count() AS n FROM \(steps) WHERE name = \(ClickHouseClient.literal(viewsFilled))", client) == 0 else {
+            return false
+        }
+        // An insert that began before the views existed reaches the events but not the views: let those finish, so the
+        // fill reads them.
+        let running = try await client.rows("SELECT query_id FROM system.processes WHERE query LIKE 'INSERT INTO \(events) %'")
+            .compactMap { $0["query_id"]?.stringValue }
+        if !running.isEmpty {
+            let ids = running.map(ClickHouseClient.literal).joined(separator: ", ")
+            // At most ten minutes: an insert that takes longer has long been given up by its writer, which sends it again.
+            for _ in 0..<600 {
+                guard try await count("SELECT count() AS n FROM system.processes WHERE query_id IN (\(ids))", client) > 0 else { break }
+                try? await Task.sleep(for: .seconds(1))
+            }
+        }
+        let partitions = try await client.rows("""
+            SELECT DISTINCT partition FROM system.parts WHERE database = currentDatabase() AND table = '\(events)' AND active ORDER BY partition
+            """).compactMap { $0["partition"]?.stringValue }.filter { $0.allSatisfy(\.isNumber) }
+        for partition in partitions {
+            for view in views { try await client.execute(view.fill(from: events, where: "toYYYYMM(event_date) = \(partition)")) }
+        }
+        try await client.execute("INSERT INTO \(steps) (name, done_at) VALUES (\(ClickHouseClient.literal(viewsFilled)), now())")
+        return true
     }
 
     private static func exists(column: String, in table: String, _ client: ClickHouseClient) async throws(ClickHouseError) -> Bool {
@@ -97,11 +115,12 @@ public struct CountingView: Sendable {
     /// version, sent without the column) reads it as 0 or 1, and counts once.
     private static let recipients = "toUInt64(sum(greatest(recipients, 1))) AS events"
 
-    private func select(from table: String, final: Bool) -> String {
+    /// The view's query; its fill is the same query, since `INSERT INTO` a view writes its columns by position.
+    private func select(from table: String, final: Bool, where condition: String? = nil) -> String {
         let columns = key.map { column in computed[column].map { "\($0) AS \(column)" } ?? column }
         return """
             SELECT \(columns.joined(separator: ", ")), block_id, \(Self.recipients)
-            FROM \(table)\(final ? " FINAL" : "") GROUP BY \(key.joined(separator: ", ")), block_id
+            FROM \(table)\(final ? " FINAL" : "")\(condition.map { " WHERE \($0)" } ?? "") GROUP BY \(key.joined(separator: ", ")), block_id
             """
     }
 
@@ -113,8 +132,8 @@ public struct CountingView: Sendable {
         """
     }
 
-    func fill(from table: String) -> String {
-        "INSERT INTO \(name) \(select(from: table, final: true))"
+    func fill(from table: String, where condition: String? = nil) -> String {
+        "INSERT INTO \(name) \(select(from: table, final: true, where: condition))"
     }
 
     /// What follows `FROM` in a read of the rows meeting `condition`, a block sent twice counted once.

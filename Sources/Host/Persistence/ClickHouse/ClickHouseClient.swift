@@ -11,7 +11,7 @@ public struct ClickHouseClient: Sendable {
     /// `scheme://[user:pass@]host:port/`: every request adds its own query string.
     private let endpoint: String
     private let http: any HTTPClient
-    public let timeoutMs: Int
+    public private(set) var timeoutMs: Int
 
     public init(url: String, http: any HTTPClient, timeoutMs: Int = 10_000,
                 defaultDatabase: String = DeploymentSettings().analyticsDatabase) throws(ClickHouseError) {
@@ -49,9 +49,20 @@ public struct ClickHouseClient: Sendable {
         _ = try await post(query: nil, body: Array(sql.utf8))
     }
 
-    /// One INSERT of newline-separated JSON objects: ClickHouse writes a block of up to a million rows atomically.
+    /// One INSERT of newline-separated JSON objects. The body is parsed into blocks of `maxInsertBlockRows` rows (set
+    /// here, whatever the server's profile says), so an insert of fewer rows reaches the table and each of its views
+    /// as one block (`AnalyticsSchema` counts on it); the table and the views are written one after another, not at once.
     public func insert(into table: String, jsonEachRow body: [UInt8]) async throws(ClickHouseError) {
-        _ = try await post(query: "INSERT INTO \(table) FORMAT JSONEachRow", body: body)
+        _ = try await post(query: "INSERT INTO \(table) FORMAT JSONEachRow", body: body, settings: "max_insert_block_size=\(Self.maxInsertBlockRows)")
+    }
+
+    public static let maxInsertBlockRows = 1_048_576
+
+    /// The same server and database, with another timeout (a long statement such as a fill of the views).
+    public func timingOut(afterMs timeoutMs: Int) -> ClickHouseClient {
+        var copy = self
+        copy.timeoutMs = timeoutMs
+        return copy
     }
 
     /// A SELECT's rows, one JSON object each. ClickHouse quotes 64-bit integers as strings.
@@ -79,9 +90,10 @@ public struct ClickHouseClient: Sendable {
         return out + "'"
     }
 
-    private func post(query: String?, body: [UInt8], inDatabase: Bool = true) async throws(ClickHouseError) -> [UInt8] {
+    private func post(query: String?, body: [UInt8], inDatabase: Bool = true, settings: String? = nil) async throws(ClickHouseError) -> [UInt8] {
         var parameters: [String] = []
         if inDatabase { parameters.append("database=\(database)") }
+        if let settings { parameters.append(settings) }
         if let query { parameters.append("query=\(Self.percentEncoded(query))") }
         let url = endpoint + (parameters.isEmpty ? "" : "?" + parameters.joined(separator: "&"))
         let request = PreparedRequest(method: "POST", url: url, headers: [KeyValue("Content-Type", "text/plain")],
