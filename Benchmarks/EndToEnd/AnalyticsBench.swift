@@ -24,11 +24,13 @@ struct AnalyticsBenchCommand: AsyncParsableCommand {
 
     @Option(help: "Events to write.") var events: Int = 10_000_000
     @Option(help: "Requests per endpoint for the latency figures.") var repeats: Int = 20
+    @Option(help: "Events per block (the writer's flush_rows, 1…500,000): the counting views keep a row per block and key, so smaller blocks make longer reads.")
+    var blockRows: Int = AnalyticsSettings().flushRows
     @Option(help: "The API's port for this run.") var apiPort: Int = 6094
 
     func run() async throws {
-        guard (1_000...100_000_000).contains(events), (1...1_000).contains(repeats) else {
-            throw ValidationError("--events 1,000…100,000,000, --repeats 1…1,000")
+        guard (1_000...100_000_000).contains(events), (1...1_000).contains(repeats), (1...500_000).contains(blockRows) else {
+            throw ValidationError("--events 1,000…100,000,000, --repeats 1…1,000, --block-rows 1…500,000")
         }
         let environment: HostEnvironment
         do { environment = try HostEnvironment(ProcessInfo.processInfo.environment) } catch { throw CommandFailure(error.description) }
@@ -77,6 +79,8 @@ struct AnalyticsBenchCommand: AsyncParsableCommand {
         threads.start()
         var settings = AnalyticsSettings()
         settings.spillDir = work + "/spill"
+        settings.flushRows = blockRows
+        settings.memoryRows = max(settings.memoryRows, blockRows)
         let writer = EventWriter(client: clickhouse, settings: settings, threads: threads, logger: Logger(label: "bench"))
         let running = Task { try await writer.run() }
         let batches = [batchID] + (1..<1_000).map { _ in UUID().uuidString.lowercased() }

@@ -98,7 +98,7 @@ struct ServerRestartTests {
         try await eventually { try await post("msg_after").status == 200 }
     }
 
-    @Test("ClickHouse stopped during a 100,000-recipient batch and started again: every event is in ClickHouse once (FINAL), the API counts each once, and the writer's memory stayed under its bound while it spilled to disk")
+    @Test("ClickHouse stopped during a 100,000-recipient batch and started again: every event is in ClickHouse once (FINAL), the batch's stats count each once, and the writer's memory stayed under its bound while it spilled to disk")
     func clickhouseRestart() async throws {
         // Small: a chunk's or a round's recipients are one counted row, so the outage holds a few hundred rows at most.
         let memoryRows = 20, flushRows = 5
