@@ -69,7 +69,8 @@ public final class EventWriter: Service, Sendable {
         var remaining = events[...]
         while !remaining.isEmpty {
             let (id, room) = state.withLock { ($0.currentID, settings.flushRows - $0.currentRows) }
-            let part = remaining.prefix(max(1, room))
+            // A thousand events at a time, so that a block passes `maxBlockBytes` by at most a thousand events' bytes.
+            let part = remaining.prefix(max(1, min(room, 1_000)))
             var bytes: [UInt8] = []
             bytes.reserveCapacity(part.count * 300)
             AnalyticsEvent.encode(part, block: id, into: &bytes)
@@ -97,8 +98,9 @@ public final class EventWriter: Service, Sendable {
 
     static func newBlockID() -> String { UUID().uuidString.lowercased() }
 
-    /// A block is cut at this size whatever its rows, so that a server that parses a body in pieces (newer than 18.16)
-    /// still gives each view one block of it.
+    /// A block is cut once it passes this size, whatever its rows. A server newer than 18.16 parses a body in pieces and
+    /// joins them again up to `min_insert_block_size_bytes` (256 MiB) before its views see them: a block well under that
+    /// reaches each view whole, as `AnalyticsSchema` needs.
     static let maxBlockBytes = 64 << 20
 
     public func run() async throws {
@@ -151,9 +153,11 @@ public final class EventWriter: Service, Sendable {
         while !Task.isCancelled {
             do {
                 try await AnalyticsSchema.create(client)
-                if try await AnalyticsSchema.fillViews(client.timingOut(afterMs: 3_600_000)) {
+                if try await AnalyticsSchema.fillViews(client.timingOut(afterMs: AnalyticsSchema.fillSeconds * 1000)) {
                     logger.info("analytics counting views filled with the events written before them")
                 }
+                return
+            } catch is CancellationError {
                 return
             } catch {
                 logger.warning("analytics counting views not filled yet", metadata: ["error": "\(error)", "retryInMs": "\(pauseMs)"])
@@ -193,6 +197,11 @@ public final class EventWriter: Service, Sendable {
         }
     }
 
+    /// How long the next insert may take. An insert that timed out may land all the same, and sending it again with the
+    /// same patience could time out for ever, each copy landing (counted once, but a copy in the table and every view):
+    /// so each timeout doubles it, up to ten minutes, and an answer brings it back to `insert_timeout_ms`.
+    private let patienceMs = Mutex(0)
+
     /// Sends the blocks that wait on disk, oldest first.
     private func sendSpilled(_ spilled: inout [EventSpill.Stored], client: ClickHouseClient) async throws {
         while let block = spilled.first {
@@ -204,7 +213,14 @@ public final class EventWriter: Service, Sendable {
     }
 
     private func insert(rows: Int, body: [UInt8], client: ClickHouseClient) async throws(ClickHouseError) {
-        try await client.insert(into: AnalyticsSchema.events, jsonEachRow: body)
+        let patience = patienceMs.withLock { $0 == 0 ? client.timeoutMs : $0 }
+        do {
+            try await client.timingOut(afterMs: patience).insert(into: AnalyticsSchema.events, jsonEachRow: body)
+            patienceMs.withLock { $0 = 0 }
+        } catch {
+            if error.timedOut { patienceMs.withLock { $0 = min(max(patience, client.timeoutMs) * 2, 600_000) } }
+            throw error
+        }
         written.add(rows, ordering: .relaxed)
         writtenCounter.increment(by: rows)
     }

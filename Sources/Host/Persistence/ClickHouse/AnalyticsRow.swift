@@ -15,7 +15,11 @@ extension AnalyticsEvent {
             if shared.map({ !event.shares(with: $0) }) ?? true {
                 var writer = JSONWriter(capacity: 256)
                 writer.beginObject()
-                writer.member("event_time", number: min(max(0, event.timeMs / 1_000), Int64(UInt32.max)))
+                let seconds = min(max(0, event.timeMs / 1_000), Int64(UInt32.max))
+                writer.member("event_time", number: seconds)
+                // Written, not left to the column's default, which ClickHouse 18.16 does not apply to an omitted field: the
+                // table's partition and the counting views' months are this date's.
+                writer.member("event_date", String(ISO8601.extendedUTC(milliseconds: seconds * 1_000).prefix(10)))
                 writer.member("user_id", event.userID)
                 writer.member("batch_id", event.batchID)
                 writer.member("send_config_id", event.sendConfigID)

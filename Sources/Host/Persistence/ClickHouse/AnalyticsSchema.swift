@@ -11,24 +11,37 @@ import HostCore
 /// one cut short (ClickHouse stopped mid-insert) can leave a block counted by some views and not others;
 /// the writer therefore sends a block again whenever it does not know it landed. Each view keeps one row
 /// per block and key (`block_id` is in its sorting key, and an insert reaches a view as one block: see
-/// `ClickHouseClient.insert`), so a block sent twice leaves two equal rows that `FINAL` reads as one.
+/// `ClickHouseClient.insert`), so a block sent twice leaves two equal rows that `FINAL` reads as one. Every key
+/// holds the event's month, so that the fill, a month at a time, makes the same rows as the inserts did.
+///
+/// The views' names sort before `event_blocks`: ClickHouse 18.16 writes a table's views in the order of their names,
+/// and a host of the earlier version takes a block it finds in `event_blocks` as landed, so the counting views must
+/// have it by then.
 public enum AnalyticsSchema {
     public static let events = "email_events"
     public static let batchCounts = CountingView(
-        name: "batch_counts", partition: nil, key: ["user_id", "batch_id", "event_type", "bounce_class"], computed: [:])
+        name: "counts_by_batch", partition: "month", key: ["user_id", "batch_id", "event_type", "bounce_class", "month"],
+        computed: ["month": month])
     public static let hourlyCounts = CountingView(
-        name: "hourly_counts", partition: "toYYYYMM(hour)",
+        name: "counts_by_hour", partition: "toYYYYMM(hour)",
         key: ["user_id", "hour", "send_config_id", "provider", "event_type", "bounce_class"], computed: ["hour": "toStartOfHour(event_time)"])
     public static let dailyCounts = CountingView(
-        name: "daily_counts", partition: "toYYYYMM(day)",
+        name: "counts_by_day", partition: "toYYYYMM(day)",
         key: ["user_id", "day", "send_config_id", "provider", "event_type", "bounce_class"], computed: ["day": "toDate(event_time)"])
     static let views = [batchCounts, hourlyCounts, dailyCounts]
+    /// `email_events`' partition.
+    static let month = "toYYYYMM(event_date)"
     /// What has been done to the tables once, by name: a step recorded here is not done again.
     static let steps = "analytics_steps"
     static let viewsFilled = "counting views filled"
+    /// The views of the earlier version, which its hosts read and write; an operator drops them once none runs.
+    public static let earlierViews = ["batch_stats", "batch_stats_more", "hourly_stats", "hourly_stats_more", "daily_stats", "daily_stats_more",
+                                      "event_blocks"]
+    /// The longest a fill's statement may run: the server stops it then, as its client stops waiting.
+    public static let fillSeconds = 3_600
 
     /// The columns a writer sends, in `email_events`' order.
-    public static let columns = ["event_time", "user_id", "batch_id", "recipient", "send_config_id", "provider", "event_type",
+    public static let columns = ["event_time", "event_date", "user_id", "batch_id", "recipient", "send_config_id", "provider", "event_type",
                                  "bounce_class", "reason", "provider_message_id", "event_id", "block_id", "recipients"]
 
     static let createEvents = """
@@ -58,14 +71,14 @@ public enum AnalyticsSchema {
     }
 
     /// Fills the counting views with the events written before they existed, once: false when that was done before.
-    /// Long (it reads every event, `FINAL`, a month at a time), so `client` should allow it time; run it again after a
-    /// failure. What a view took from inserts meanwhile is the same rows, which `FINAL` reads once.
-    public static func fillViews(_ client: ClickHouseClient) async throws(ClickHouseError) -> Bool {
-        guard try await count("SELECT count() AS n FROM \(steps) WHERE name = \(ClickHouseClient.literal(viewsFilled))", client) == 0 else {
-            return false
-        }
+    /// Long (it reads every event, `FINAL`, a month at a time, each month recorded as done), so `client` should allow
+    /// it `fillSeconds`; run it again after a failure, and it goes on from the month it stopped in. What a view took
+    /// from inserts meanwhile is the same rows, which `FINAL` reads once. Throws `CancellationError` when cancelled.
+    public static func fillViews(_ client: ClickHouseClient) async throws -> Bool {
+        guard try await !done(viewsFilled, client) else { return false }
         // An insert that began before the views existed reaches the events but not the views: let those finish, so the
-        // fill reads them.
+        // fill reads them. (`system.processes` does not say which database a query writes to: another deployment's
+        // inserts are waited for too.)
         let running = try await client.rows("SELECT query_id FROM system.processes WHERE query LIKE 'INSERT INTO \(events) %'")
             .compactMap { $0["query_id"]?.stringValue }
         if !running.isEmpty {
@@ -73,17 +86,34 @@ public enum AnalyticsSchema {
             // At most ten minutes: an insert that takes longer has long been given up by its writer, which sends it again.
             for _ in 0..<600 {
                 guard try await count("SELECT count() AS n FROM system.processes WHERE query_id IN (\(ids))", client) > 0 else { break }
-                try? await Task.sleep(for: .seconds(1))
+                try await Task.sleep(for: .seconds(1))
             }
         }
         let partitions = try await client.rows("""
             SELECT DISTINCT partition FROM system.parts WHERE database = currentDatabase() AND table = '\(events)' AND active ORDER BY partition
-            """).compactMap { $0["partition"]?.stringValue }.filter { $0.allSatisfy(\.isNumber) }
+            """).compactMap { $0["partition"]?.stringValue }
         for partition in partitions {
-            for view in views { try await client.execute(view.fill(from: events, where: "toYYYYMM(event_date) = \(partition)")) }
+            guard partition.count == 6, partition.allSatisfy(\.isASCII), Int(partition) != nil else {
+                throw ClickHouseError(.refused, "\(events) has a partition '\(partition)' that is not a month (YYYYMM): the views cannot be filled")
+            }
+            let step = "\(viewsFilled): \(partition)"
+            guard try await !done(step, client) else { continue }
+            for view in views {
+                try Task.checkCancellation()
+                try await client.execute(view.fill(from: events, where: "\(month) = \(partition)"), settings: "max_execution_time=\(fillSeconds)")
+            }
+            try await record(step, client)
         }
-        try await client.execute("INSERT INTO \(steps) (name, done_at) VALUES (\(ClickHouseClient.literal(viewsFilled)), now())")
+        try await record(viewsFilled, client)
         return true
+    }
+
+    private static func done(_ step: String, _ client: ClickHouseClient) async throws(ClickHouseError) -> Bool {
+        try await count("SELECT count() AS n FROM \(steps) WHERE name = \(ClickHouseClient.literal(step))", client) > 0
+    }
+
+    private static func record(_ step: String, _ client: ClickHouseClient) async throws(ClickHouseError) {
+        try await client.execute("INSERT INTO \(steps) (name, done_at) VALUES (\(ClickHouseClient.literal(step)), now())")
     }
 
     private static func exists(column: String, in table: String, _ client: ClickHouseClient) async throws(ClickHouseError) -> Bool {

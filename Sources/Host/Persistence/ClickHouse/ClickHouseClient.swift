@@ -44,9 +44,9 @@ public struct ClickHouseClient: Sendable {
         _ = try await post(query: nil, body: Array("DROP DATABASE IF EXISTS \(database)".utf8), inDatabase: false)
     }
 
-    /// A statement whose answer is not needed (DDL).
-    public func execute(_ sql: String) async throws(ClickHouseError) {
-        _ = try await post(query: nil, body: Array(sql.utf8))
+    /// A statement whose answer is not needed (DDL), with `settings` (`name=value&…`) for the server if any.
+    public func execute(_ sql: String, settings: String? = nil) async throws(ClickHouseError) {
+        _ = try await post(query: nil, body: Array(sql.utf8), settings: settings)
     }
 
     /// One INSERT of newline-separated JSON objects. The body is parsed into blocks of `maxInsertBlockRows` rows (set
@@ -100,7 +100,7 @@ public struct ClickHouseClient: Sendable {
                                       body: body, messageIndices: [])
         let result = await http.execute(request, timeoutMs: timeoutMs)
         if let failure = result.transportFailure {
-            throw ClickHouseError(.unreachable, "ClickHouse is not reachable (\(failure.rawValue))")
+            throw ClickHouseError(.unreachable, "ClickHouse is not reachable (\(failure.rawValue))", timedOut: failure == .timeout)
         }
         guard (200..<300).contains(result.status) else {
             let text = String(decoding: result.body.prefix(300), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
@@ -128,10 +128,13 @@ public struct ClickHouseError: Error, Sendable, CustomStringConvertible {
 
     public var kind: Kind
     public var message: String
+    /// No answer within the client's timeout: the server may still be at it.
+    public var timedOut: Bool
 
-    public init(_ kind: Kind, _ message: String) {
+    public init(_ kind: Kind, _ message: String, timedOut: Bool = false) {
         self.kind = kind
         self.message = message
+        self.timedOut = timedOut
     }
 
     public var description: String { message }
