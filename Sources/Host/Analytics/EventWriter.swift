@@ -149,16 +149,21 @@ public final class EventWriter: Service, Sendable {
     }
 
     private static func fillViews(_ client: ClickHouseClient, logger: Logger) async {
+        let claimant = "\(ProcessInfo.processInfo.hostName) \(getpid()) \(UUID().uuidString.prefix(8))"
         var pauseMs = 1_000
         while !Task.isCancelled {
             do {
                 try await AnalyticsSchema.create(client)
-                if try await AnalyticsSchema.fillViews(client.timingOut(afterMs: AnalyticsSchema.fillSeconds * 1000)) {
+                // The server's limit covers the reading, not the writing after it: a minute more before giving up.
+                if try await AnalyticsSchema.fillViews(client.timingOut(afterMs: AnalyticsSchema.fillSeconds * 1000 + 60_000), claimant: claimant) {
                     logger.info("analytics counting views filled with the events written before them")
                 }
                 return
             } catch is CancellationError {
                 return
+            } catch let error as AnalyticsSchema.FillError {
+                logger.info("analytics counting views: \(error)")
+                try? await Task.sleep(for: .seconds(60))
             } catch {
                 logger.warning("analytics counting views not filled yet", metadata: ["error": "\(error)", "retryInMs": "\(pauseMs)"])
                 try? await Task.sleep(for: .milliseconds(pauseMs))
@@ -170,6 +175,8 @@ public final class EventWriter: Service, Sendable {
     /// At shutdown: one more try for everything in memory, then the rest to disk.
     private func drain(client: ClickHouseClient, schemaReady: Bool) async {
         state.withLock { Self.cut(&$0) }
+        // A stop has a short grace: what does not go at the usual pace goes to disk.
+        patienceMs.withLock { $0 = 0 }
         do {
             if !schemaReady { try await AnalyticsSchema.create(client) }
             try await sendBlocks(client: client, limit: Int.max)
@@ -197,9 +204,10 @@ public final class EventWriter: Service, Sendable {
         }
     }
 
-    /// How long the next insert may take. An insert that timed out may land all the same, and sending it again with the
-    /// same patience could time out for ever, each copy landing (counted once, but a copy in the table and every view):
-    /// so each timeout doubles it, up to ten minutes, and an answer brings it back to `insert_timeout_ms`.
+    /// How long the next insert may take (0: `insert_timeout_ms`). An insert that timed out may land all the same, and
+    /// sending it again with the same patience could time out for ever, each copy landing (counted once, but a copy in
+    /// the table and every view): so each timeout doubles it, up to a minute (the loop waits on an insert, so it cannot
+    /// wait long), and each insert that succeeds halves it again.
     private let patienceMs = Mutex(0)
 
     /// Sends the blocks that wait on disk, oldest first.
@@ -213,12 +221,13 @@ public final class EventWriter: Service, Sendable {
     }
 
     private func insert(rows: Int, body: [UInt8], client: ClickHouseClient) async throws(ClickHouseError) {
-        let patience = patienceMs.withLock { $0 == 0 ? client.timeoutMs : $0 }
+        let base = client.timeoutMs
+        let patience = patienceMs.withLock { max($0, base) }
         do {
             try await client.timingOut(afterMs: patience).insert(into: AnalyticsSchema.events, jsonEachRow: body)
-            patienceMs.withLock { $0 = 0 }
+            patienceMs.withLock { $0 = patience / 2 > base ? patience / 2 : 0 }
         } catch {
-            if error.timedOut { patienceMs.withLock { $0 = min(max(patience, client.timeoutMs) * 2, 600_000) } }
+            if error.timedOut { patienceMs.withLock { $0 = min(patience * 2, max(base, 60_000)) } }
             throw error
         }
         written.add(rows, ordering: .relaxed)

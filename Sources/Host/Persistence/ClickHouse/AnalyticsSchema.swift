@@ -12,7 +12,8 @@ import HostCore
 /// the writer therefore sends a block again whenever it does not know it landed. Each view keeps one row
 /// per block and key (`block_id` is in its sorting key, and an insert reaches a view as one block: see
 /// `ClickHouseClient.insert`), so a block sent twice leaves two equal rows that `FINAL` reads as one. Every key
-/// holds the event's month, so that the fill, a month at a time, makes the same rows as the inserts did.
+/// holds the event's month (its partition in the table, whatever the server's time zone) and starts with the user,
+/// so that the fill, a month and a range of users at a time, makes the same rows as the inserts did.
 ///
 /// The views' names sort before `event_blocks`: ClickHouse 18.16 writes a table's views in the order of their names,
 /// and a host of the earlier version takes a block it finds in `event_blocks` as landed, so the counting views must
@@ -24,16 +25,25 @@ public enum AnalyticsSchema {
         computed: ["month": month])
     public static let hourlyCounts = CountingView(
         name: "counts_by_hour", partition: "toYYYYMM(hour)",
-        key: ["user_id", "hour", "send_config_id", "provider", "event_type", "bounce_class"], computed: ["hour": "toStartOfHour(event_time)"])
+        key: ["user_id", "hour", "send_config_id", "provider", "event_type", "bounce_class", "month"],
+        computed: ["hour": "toStartOfHour(event_time)", "month": month])
     public static let dailyCounts = CountingView(
         name: "counts_by_day", partition: "toYYYYMM(day)",
-        key: ["user_id", "day", "send_config_id", "provider", "event_type", "bounce_class"], computed: ["day": "toDate(event_time)"])
+        key: ["user_id", "day", "send_config_id", "provider", "event_type", "bounce_class", "month"],
+        computed: ["day": "toDate(event_time)", "month": month])
     static let views = [batchCounts, hourlyCounts, dailyCounts]
     /// `email_events`' partition.
     static let month = "toYYYYMM(event_date)"
     /// What has been done to the tables once, by name: a step recorded here is not done again.
     static let steps = "analytics_steps"
-    static let viewsFilled = "counting views filled"
+    static let viewsFilled = "counts_by views filled"
+    /// A month is filled in slices of users, by the id's first character (ids are lower-case UUIDs; anything else falls
+    /// in the first or the last slice): `user_id` leads the events' sorting key, so a slice reads only its own rows.
+    static let userSlices: [String] = {
+        let bounds = "123456789abcdef".map { ClickHouseClient.literal(String($0)) }
+        return ["user_id < \(bounds[0])"] + zip(bounds, bounds.dropFirst()).map { "user_id >= \($0) AND user_id < \($1)" }
+            + ["user_id >= \(bounds[bounds.count - 1])"]
+    }()
     /// The views of the earlier version, which its hosts read and write; an operator drops them once none runs.
     public static let earlierViews = ["batch_stats", "batch_stats_more", "hourly_stats", "hourly_stats_more", "daily_stats", "daily_stats_more",
                                       "event_blocks"]
@@ -71,11 +81,14 @@ public enum AnalyticsSchema {
     }
 
     /// Fills the counting views with the events written before they existed, once: false when that was done before.
-    /// Long (it reads every event, `FINAL`, a month at a time, each month recorded as done), so `client` should allow
-    /// it `fillSeconds`; run it again after a failure, and it goes on from the month it stopped in. What a view took
-    /// from inserts meanwhile is the same rows, which `FINAL` reads once. Throws `CancellationError` when cancelled.
-    public static func fillViews(_ client: ClickHouseClient) async throws -> Bool {
+    /// Long (it reads every event, `FINAL`, a month and a slice of users at a time, each slice recorded as done), so
+    /// `client` should allow a statement `fillSeconds`; run it again after a failure, and it goes on from the slice it
+    /// stopped in. What a view took from inserts meanwhile is the same rows, which `FINAL` reads once. One process fills
+    /// at a time (`claimant` names it): another gets `FillError.elsewhere` and should try again later. Between
+    /// statements, cancellation throws `CancellationError`; a statement under way runs on in the server.
+    public static func fillViews(_ client: ClickHouseClient, claimant: String) async throws -> Bool {
         guard try await !done(viewsFilled, client) else { return false }
+        try await claim(claimant, client)
         // An insert that began before the views existed reaches the events but not the views: let those finish, so the
         // fill reads them. (`system.processes` does not say which database a query writes to: another deployment's
         // inserts are waited for too.)
@@ -96,16 +109,41 @@ public enum AnalyticsSchema {
             guard partition.count == 6, partition.allSatisfy(\.isASCII), Int(partition) != nil else {
                 throw ClickHouseError(.refused, "\(events) has a partition '\(partition)' that is not a month (YYYYMM): the views cannot be filled")
             }
-            let step = "\(viewsFilled): \(partition)"
-            guard try await !done(step, client) else { continue }
-            for view in views {
-                try Task.checkCancellation()
-                try await client.execute(view.fill(from: events, where: "\(month) = \(partition)"), settings: "max_execution_time=\(fillSeconds)")
+            for (index, users) in userSlices.enumerated() {
+                let step = "\(viewsFilled): \(partition): \(index)"
+                guard try await !done(step, client) else { continue }
+                for view in views {
+                    try Task.checkCancellation()
+                    try await client.execute(view.fill(from: events, where: "\(month) = \(partition) AND \(users)"),
+                                             settings: "max_execution_time=\(fillSeconds)")
+                }
+                try await record(step, client)
+                try await claim(claimant, client)
             }
-            try await record(step, client)
         }
         try await record(viewsFilled, client)
         return true
+    }
+
+    public enum FillError: Error, CustomStringConvertible {
+        case elsewhere(String)
+        public var description: String {
+            switch self {
+            case .elsewhere(let claimant): "another process (\(claimant)) is filling the counting views: try again later"
+            }
+        }
+    }
+
+    /// Claims the fill, or renews the claim; throws when another process holds it. A claim lapses when not renewed for
+    /// longer than a statement may run: its process died. Of the live claims the oldest wins, the same for every reader.
+    private static func claim(_ claimant: String, _ client: ClickHouseClient) async throws {
+        try await record("claim: \(claimant)", client)
+        let holder = try await client.rows("""
+            SELECT name FROM \(steps) WHERE name LIKE 'claim: %' GROUP BY name HAVING max(done_at) > now() - \(fillSeconds + 300)
+            ORDER BY min(done_at), name LIMIT 1
+            """).first?["name"]?.stringValue
+        guard let holder, holder != "claim: \(claimant)" else { return }
+        throw FillError.elsewhere(String(holder.dropFirst("claim: ".count)))
     }
 
     private static func done(_ step: String, _ client: ClickHouseClient) async throws(ClickHouseError) -> Bool {
