@@ -112,6 +112,26 @@ struct EventWriterTests {
         #expect(try await Self.counted(client, user: user, batch: batch) == [100, 100, 100, 100])
     }
 
+    @Test("A writer that starts on events written before the counting views existed fills the views with them")
+    func writerFillsViews() async throws {
+        let url = try Self.url
+        let database = "writer_fill_\(UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: ""))"
+        let client = try ClickHouseClient(url: url + (url.hasSuffix("/") ? "" : "/") + "?database=\(database)", http: CurlHTTPClient())
+        try await client.createDatabase()
+        try await client.execute(AnalyticsSchema.createEvents)
+        let user = "writer-fill", batch = UUID().uuidString.lowercased()
+        var body: [UInt8] = []
+        AnalyticsEvent.encode(Self.events(user: user, batch: batch, count: 40), block: "before-the-views", into: &body)
+        try await client.insert(into: AnalyticsSchema.events, jsonEachRow: body)
+
+        let writer = EventWriter(client: client, settings: Self.settings(), threads: Self.threads, logger: Logger(label: "test"))
+        let running = Task { try await writer.run() }
+        try await eventually(timeout: .seconds(120)) { try await Self.counted(client, user: user, batch: batch) == [40, 40, 40, 40] }
+        running.cancel()
+        try await running.value
+        try await client.dropDatabase()
+    }
+
     @Test("Blocks kept on disk while ClickHouse is away are sent by the next writer, and removed")
     func spilledBlocksSentAtNextStart() async throws {
         let threads = Self.threads

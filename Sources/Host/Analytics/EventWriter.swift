@@ -109,11 +109,11 @@ public final class EventWriter: Service, Sendable {
             try? await gracefulShutdown()
             return
         }
-        // Filling the counting views reads every event once, apart from writing, which it must not hold up. ClickHouse
-        // carries an INSERT … SELECT through even when its client goes, so shutdown does not wait for it either: a fill cut
-        // short is done again by the next start.
-        let filling = Task { [logger] in await Self.fillViews(client, logger: logger) }
-        defer { filling.cancel() }
+        // Filling the counting views reads every event once, apart from writing, which it must not hold up. It starts
+        // once the tables are made (two makers at once can trip over each other's DDL). ClickHouse carries an INSERT …
+        // SELECT through even when its client goes, so shutdown does not wait for it either: the next start goes on.
+        var filling: Task<Void, Never>?
+        defer { filling?.cancel() }
         var schemaReady = false
         var pauseMs: Int64 = 500, nextTryMs: Int64 = 0
         var spilled = (try? await threads.runIfActive { [spill] in spill.list() }) ?? []
@@ -128,6 +128,7 @@ public final class EventWriter: Service, Sendable {
                     if !schemaReady {
                         try await AnalyticsSchema.create(client)
                         schemaReady = true
+                        filling = Task { [logger] in await Self.fillViews(client, logger: logger) }
                     }
                     try await sendSpilled(&spilled, client: client)
                     try await sendBlocks(client: client, limit: Int.max)
@@ -153,7 +154,6 @@ public final class EventWriter: Service, Sendable {
         var pauseMs = 1_000
         while !Task.isCancelled {
             do {
-                try await AnalyticsSchema.create(client)
                 // The server's limit covers the reading, not the writing after it: a minute more before giving up.
                 if try await AnalyticsSchema.fillViews(client.timingOut(afterMs: AnalyticsSchema.fillSeconds * 1000 + 60_000), claimant: claimant) {
                     logger.info("analytics counting views filled with the events written before them")

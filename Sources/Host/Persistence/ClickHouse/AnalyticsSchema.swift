@@ -44,9 +44,6 @@ public enum AnalyticsSchema {
         return ["user_id < \(bounds[0])"] + zip(bounds, bounds.dropFirst()).map { "user_id >= \($0) AND user_id < \($1)" }
             + ["user_id >= \(bounds[bounds.count - 1])"]
     }()
-    /// The views of the earlier version, which its hosts read and write; an operator drops them once none runs.
-    public static let earlierViews = ["batch_stats", "batch_stats_more", "hourly_stats", "hourly_stats_more", "daily_stats", "daily_stats_more",
-                                      "event_blocks"]
     /// The longest a fill's statement may run: the server stops it then, as its client stops waiting.
     public static let fillSeconds = 3_600
 
@@ -173,7 +170,7 @@ public enum AnalyticsSchema {
 /// A view counting the events' recipients by `key`, one row per insert block and key.
 public struct CountingView: Sendable {
     public let name: String
-    let partition: String?
+    let partition: String
     /// The view's columns before `block_id`: its sorting key, and what a read filters and groups by.
     let key: [String]
     /// Columns computed from the event's (the rest are the event's own).
@@ -195,7 +192,7 @@ public struct CountingView: Sendable {
     func create(from table: String) -> String {
         """
         CREATE MATERIALIZED VIEW IF NOT EXISTS \(name)
-        ENGINE = ReplacingMergeTree() \(partition.map { "PARTITION BY \($0) " } ?? "")ORDER BY (\(key.joined(separator: ", ")), block_id)
+        ENGINE = ReplacingMergeTree() PARTITION BY \(partition) ORDER BY (\(key.joined(separator: ", ")), block_id)
         AS \(select(from: table, final: false))
         """
     }
