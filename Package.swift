@@ -199,7 +199,11 @@ let package = Package(
                            .product(name: "Prometheus", package: "swift-prometheus"),
                            "Background", "Receiver", "WebhookProcessor",
                            .product(name: "Hummingbird", package: "hummingbird"), .product(name: "ArgumentParser", package: "swift-argument-parser")],
-            path: "Sources/Host/CLI"
+            path: "Sources/Host/CLI",
+            // jemalloc in place of glibc's malloc for the whole process, plugins included (they take
+            // malloc from the process's global scope): glibc's heap consolidation and lock traffic
+            // were a third of the host's and the sandbox's CPU per message (docs/performance.md).
+            linkerSettings: [.linkedLibrary("jemalloc", .when(platforms: [.linux]))]
         ),
 
         // The conformance suite every provider plugin must pass.
