@@ -38,6 +38,29 @@ struct CurlHTTPClientTests {
         #expect(client.connectionsOpened == 1)
     }
 
+    /// The client's thread waits in `curl_multi_poll` for up to a second; a send that did not wake it would
+    /// start only at the poll's end. Sends one at a time, and bursts of eight, each answered well within that.
+    @Test("a request sent to an idle client starts at once, alone or in a burst, not at the thread's next poll")
+    func sendWakesTheClient() async throws {
+        let server = try TestHTTPServer()
+        let client = CurlHTTPClient()
+        defer { client.shutdown() }
+        let url = server.url("/echo")
+        for round in 0..<6 {
+            try await Task.sleep(for: .milliseconds(50))  // the thread is back in its poll
+            let started = ContinuousClock.now
+            let statuses = await withTaskGroup(of: Int.self) { group in
+                for _ in 0..<(round.isMultiple(of: 2) ? 1 : 8) {
+                    group.addTask { await client.execute(Self.post(url, body: "x")).status }
+                }
+                return await group.reduce(into: []) { $0.append($1) }
+            }
+            let took = ContinuousClock.now - started
+            #expect(statuses.allSatisfy { $0 == 200 }, "round \(round): \(statuses)")
+            #expect(took < .milliseconds(700), "round \(round) took \(took): the send waited for the thread's poll")
+        }
+    }
+
     @Test("many concurrent requests all complete, each with its own response")
     func concurrency() async throws {
         let server = try TestHTTPServer()

@@ -111,6 +111,9 @@ def exit_with_parent():
 
 if __name__ == "__main__":
     threading.Thread(target=exit_with_parent, daemon=True).start()
+    # A listen backlog of 5 (socketserver's default) drops the SYNs of a burst of new connections, and the
+    # client sends them again only after a second.
+    ThreadingHTTPServer.request_queue_size = 128
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     print(server.server_address[1], flush=True)
     server.serve_forever()

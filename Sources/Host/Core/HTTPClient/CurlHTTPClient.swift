@@ -46,13 +46,15 @@ public final class CurlHTTPClient: HTTPClient, @unchecked Sendable {
                 return
             }
             transfer.submitted(timeoutMs: timeoutMs ?? settings.timeoutMs)
-            let accepted = queue.withLock { queue in
-                guard !queue.stopping else { return false }
+            // Only the submit that finds the line empty wakes the thread: it takes the whole line at once, and
+            // a wakeup is owed until it does, so a burst of sends costs one wakeup instead of one each.
+            let (accepted, wake) = queue.withLock { queue in
+                guard !queue.stopping else { return (false, false) }
                 queue.submitted.append(transfer)
-                return true
+                return (true, queue.submitted.count == 1)
             }
             guard accepted else { return transfer.cancel("the HTTP client is shut down") }
-            curl_multi_wakeup(multi)
+            if wake { curl_multi_wakeup(multi) }
         }
     }
 
