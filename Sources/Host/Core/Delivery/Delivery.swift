@@ -57,7 +57,8 @@ public struct Delivery: Sendable {
         var outcomes = prepared.refused
         for (position, request) in prepared.requests.enumerated() {
             guard let result = results[position] else { continue }
-            let carried = request.messageIndices.map { messages[$0] }
+            // Usually one request carries the whole call in order: the array itself, not a copy of each message.
+            let carried = request.messageIndices.elementsEqual(messages.indices) ? messages : request.messageIndices.map { messages[$0] }
             do {
                 for outcome in try instance.interpret(result, for: carried) {
                     var mapped = outcome
