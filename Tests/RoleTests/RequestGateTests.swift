@@ -34,6 +34,31 @@ struct RequestGateTests {
         #expect(Set(started.with { $0 }) == ["request", "lane"])
     }
 
+    @Test("Requests waiting for a permit get it in the order they asked, thousands of them")
+    func permitsInOrder() async throws {
+        let gate = RequestGate(permits: 1)
+        let order = Box<[Int]>([])
+        let inside = AsyncStream<Void>.makeStream(), finish = AsyncStream<Void>.makeStream()
+        let first = Task {
+            await gate.withPermit {
+                inside.continuation.yield()
+                for await _ in finish.stream { break }
+            }
+        }
+        for await _ in inside.stream { break }
+        let count = 2_500
+        var waiting: [Task<Void, Never>] = []
+        for index in 0..<count {
+            waiting.append(Task { await gate.withPermit { order.with { $0.append(index) } } })
+            while await gate.waiting < index + 1 { await Task.yield() }
+        }
+        finish.continuation.yield()
+        await first.value
+        for task in waiting { await task.value }
+        #expect(order.with { $0 } == Array(0..<count))
+        #expect(await gate.waiting == 0)
+    }
+
     @Test("A hold that goes on past its limit lets the bulk through: single messages slow it, never stop it")
     func holdHasALimit() async throws {
         let gate = RequestGate(permits: 1, maxHoldMs: 100)

@@ -10,12 +10,17 @@
 /// messages the bulk is held at most half the time.
 actor RequestGate {
     private var available: Int
+    /// In order of arrival from `nextWaiter` on: taking the first of thousands would move all the others.
     private var waiters: [CheckedContinuation<Void, Never>] = []
+    private var nextWaiter = 0
     private var lanes: [CheckedContinuation<Void, Never>] = []
     private var holds = 0
     private var heldSince: ContinuousClock.Instant?
     private var releasedAt: ContinuousClock.Instant?
     private let maxHold: Duration
+
+    /// Requests waiting for a permit.
+    var waiting: Int { waiters.count - nextWaiter }
 
     init(permits: Int, maxHoldMs: Int = 1_000) {
         available = max(1, permits)
@@ -52,9 +57,17 @@ actor RequestGate {
             for lane in lanes { lane.resume() }
             lanes.removeAll()
         }
-        while available > 0, open, !waiters.isEmpty {
+        while available > 0, open, nextWaiter < waiters.count {
             available -= 1
-            waiters.removeFirst().resume()
+            waiters[nextWaiter].resume()
+            nextWaiter += 1
+        }
+        if nextWaiter == waiters.count {
+            waiters.removeAll(keepingCapacity: true)
+            nextWaiter = 0
+        } else if nextWaiter >= 1024, nextWaiter * 2 >= waiters.count {
+            waiters.removeFirst(nextWaiter)
+            nextWaiter = 0
         }
     }
 
