@@ -34,7 +34,7 @@ struct RequestGateTests {
         #expect(Set(started.with { $0 }) == ["request", "lane"])
     }
 
-    @Test("Requests waiting for a permit get it in the order they asked, thousands of them")
+    @Test("Requests waiting for a permit get it in the order they asked, thousands of them", .timeLimit(.minutes(1)))
     func permitsInOrder() async throws {
         let gate = RequestGate(permits: 1)
         let order = Box<[Int]>([])

@@ -22,10 +22,19 @@ public final class CurlHTTPClient: HTTPClient, @unchecked Sendable {
     private let stopped = DispatchSemaphore(value: 0)
     private let handles: CurlHandles
 
-    public init(settings: HTTPClientSettings = HTTPClientSettings(), policy: OutboundPolicy? = nil) {
+    /// The longest the thread waits in `curl_multi_poll` with nothing to do; a send or a stop wakes it sooner.
+    private let idleWaitMs: Int32
+
+    public convenience init(settings: HTTPClientSettings = HTTPClientSettings(), policy: OutboundPolicy? = nil) {
+        self.init(settings: settings, policy: policy, idleWaitMs: 1000)
+    }
+
+    /// `idleWaitMs`: a test sets it long, so that a send that failed to wake the thread shows as a send that waits.
+    init(settings: HTTPClientSettings, policy: OutboundPolicy?, idleWaitMs: Int32) {
         _ = Self.globalInit
         self.settings = settings
         self.policy = policy
+        self.idleWaitMs = idleWaitMs
         multi = curl_multi_init()
         handles = CurlHandles(keep: max(16, 2 * settings.maxConnectionsPerHost))
         _ = bs_curl_multi_set_long(multi, CURLMOPT_MAX_HOST_CONNECTIONS, settings.maxConnectionsPerHost)
@@ -47,14 +56,16 @@ public final class CurlHTTPClient: HTTPClient, @unchecked Sendable {
             }
             transfer.submitted(timeoutMs: timeoutMs ?? settings.timeoutMs)
             // Only the submit that finds the line empty wakes the thread: it takes the whole line at once, and
-            // a wakeup is owed until it does, so a burst of sends costs one wakeup instead of one each.
-            let (accepted, wake) = queue.withLock { queue in
-                guard !queue.stopping else { return (false, false) }
+            // a wakeup is owed until it does, so a burst of sends costs one wakeup instead of one each. The
+            // wakeup is sent under the lock: the thread frees the multi handle only after a take that saw the
+            // client stopping, so a submit that got in before that take has finished with the handle.
+            let accepted = queue.withLock { queue in
+                guard !queue.stopping else { return false }
                 queue.submitted.append(transfer)
-                return (true, queue.submitted.count == 1)
+                if queue.submitted.count == 1 { curl_multi_wakeup(multi) }
+                return true
             }
             guard accepted else { return transfer.cancel("the HTTP client is shut down") }
-            if wake { curl_multi_wakeup(multi) }
         }
     }
 
@@ -62,10 +73,11 @@ public final class CurlHTTPClient: HTTPClient, @unchecked Sendable {
     public func shutdown() {
         let first = queue.withLock { queue in
             defer { queue.stopping = true }
+            // Under the lock, as in `execute`: the thread may end and free the multi handle as soon as it sees this.
+            if !queue.stopping { curl_multi_wakeup(multi) }
             return !queue.stopping
         }
         guard first else { return }
-        curl_multi_wakeup(multi)
         stopped.wait()
     }
 
@@ -111,7 +123,7 @@ public final class CurlHTTPClient: HTTPClient, @unchecked Sendable {
                 connections.add(opened, ordering: .relaxed)
                 for next in admission.finished(transfer.origin, http2: http2) { add(next) }
             }
-            curl_multi_poll(multi, nil, 0, 1000, nil)
+            curl_multi_poll(multi, nil, 0, idleWaitMs, nil)
         }
         curl_multi_cleanup(multi)
         handles.close()
