@@ -201,8 +201,8 @@ let package = Package(
                            .product(name: "Hummingbird", package: "hummingbird"), .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Sources/Host/CLI",
             // jemalloc in place of glibc's malloc for the whole process, plugins included (they take
-            // malloc from the process's global scope): glibc's malloc and free, its heap consolidation
-            // above all, were a fifth of the host's CPU under one-message providers (docs/performance.md).
+            // malloc from the process's global scope): glibc's malloc and free were a fifth of the
+            // host's CPU under a Telnyx batch (docs/performance.md).
             linkerSettings: [.linkedLibrary("jemalloc", .when(platforms: [.linux]))]
         ),
 

@@ -40,7 +40,7 @@ struct CurlHTTPClientTests {
 
     /// The client's thread waits in `curl_multi_poll` with nothing to do; a send that did not wake it would
     /// start only when that wait ends. Here the wait is two minutes: sends one at a time, and bursts of eight,
-    /// each answered within 30 s however loaded the machine, where a lost wakeup would take the two minutes.
+    /// each answered within 30 s, where a lost wakeup would take the two minutes.
     @Test("a request sent to an idle client starts at once, alone or in a burst, not at the thread's next poll",
           .timeLimit(.minutes(3)))
     func sendWakesTheClient() async throws {
@@ -59,7 +59,8 @@ struct CurlHTTPClientTests {
             }
             let took = ContinuousClock.now - started
             #expect(statuses.allSatisfy { $0 == 200 }, "round \(round): \(statuses)")
-            #expect(took < .seconds(30), "round \(round) took \(took): the send waited for the thread's poll")
+            // A time limit cannot stop a send that waits (execute ignores cancellation): stop at the first round.
+            try #require(took < .seconds(30), "round \(round) took \(took): the send waited for the thread's poll")
         }
     }
 

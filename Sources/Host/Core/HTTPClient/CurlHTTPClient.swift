@@ -22,7 +22,8 @@ public final class CurlHTTPClient: HTTPClient, @unchecked Sendable {
     private let stopped = DispatchSemaphore(value: 0)
     private let handles: CurlHandles
 
-    /// The longest the thread waits in `curl_multi_poll` with nothing to do; a send or a stop wakes it sooner.
+    /// The longest the thread waits in `curl_multi_poll` with nothing to do; a send, a stop or a transfer's
+    /// progress ends the wait sooner.
     private let idleWaitMs: Int32
 
     public convenience init(settings: HTTPClientSettings = HTTPClientSettings(), policy: OutboundPolicy? = nil) {
@@ -123,6 +124,8 @@ public final class CurlHTTPClient: HTTPClient, @unchecked Sendable {
                 connections.add(opened, ordering: .relaxed)
                 for next in admission.finished(transfer.origin, http2: http2) { add(next) }
             }
+            // Stopping and the last transfer just ended: nothing will wake the poll below, so leave now.
+            if stopping && active.isEmpty && admission.isEmpty { break }
             curl_multi_poll(multi, nil, 0, idleWaitMs, nil)
         }
         curl_multi_cleanup(multi)
