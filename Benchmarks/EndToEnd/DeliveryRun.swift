@@ -188,15 +188,18 @@ struct DeliveryRun {
         }
     }
 
-    /// The batch as the analytics API tells it (ClickHouse's sums), once they count every message sent:
-    /// one line of counts and rates; nil when the deployment keeps no analytics.
+    /// The batch as the analytics API tells it (ClickHouse's sums), once they count every message sent and,
+    /// with webhooks, at least the deliveries and bounces its rows hold (the event writer flushes every few
+    /// seconds): one line of counts and rates; nil when the deployment keeps no analytics.
     func analytics(_ outcome: Outcome) async throws -> String? {
         let deadline = Date().addingTimeInterval(30)
+        let settled = webhooks && outcome.provider.hasWebhooks
+            ? ["delivered": outcome.statuses["delivered"] ?? 0, "bounced": outcome.statuses["bounced"] ?? 0] : [:]
         var stats = JSONValue.null
         repeat {
             stats = try await api.call("GET", "/api/batches/\(outcome.batchID)/stats", expect: [200, 503])
-            guard stats["counts"] != nil else { return nil }
-            if stats["counts"]?["sent"]?.int ?? 0 >= outcome.sent { break }
+            guard let counts = stats["counts"] else { return nil }
+            if counts["sent"]?.int ?? 0 >= outcome.sent, settled.allSatisfy({ counts[$0.key]?.int ?? 0 >= $0.value }) { break }
             try await Task.sleep(for: .milliseconds(500))
         } while Date() < deadline
         let counts = stats["counts"] ?? .null, rates = stats["rates"] ?? .null
