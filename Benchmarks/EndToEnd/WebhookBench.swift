@@ -130,10 +130,14 @@ struct WebhookBenchCommand: AsyncParsableCommand {
             INSERT INTO recipients (batch_id, position, address, status, provider_message_id, sent_at)
             SELECT $1, i, 'bench' || i || '@example.org', 'sent', 'bench-' || i, now() FROM generate_series(1, $2) i
             """, [batchID, String(webhooks)])
+        _ = try db.query("""
+            INSERT INTO provider_messages (provider_message_id, batch_id, position)
+            SELECT provider_message_id, batch_id, position FROM recipients WHERE batch_id = $1
+            """, [batchID])
         // A deployment's tables have statistics and vacuumed pages; freshly bulk-written ones do not until
         // autovacuum runs: the lookup by message id would be planned as a scan of every recipient, and the
         // first update of each page would also write its hint bits (the processor's first rounds took seconds).
-        try db.execute("VACUUM ANALYZE recipients")
+        try db.execute("VACUUM ANALYZE recipients, provider_messages")
 
         let now = Int64(Date().timeIntervalSince1970)
         let signer = try StandardWebhookSignature(secret: resendSecret, field: "secret")

@@ -54,7 +54,10 @@ extension PipelineTests {
         try await eventually { try redis.command(["GET", memory.missKey(lateSequence)]).string != nil || orphaned(late) != nil }
 
         // Its message is written now (the sender's write, late): the next look applies the event.
-        _ = try harness.query("UPDATE recipients SET provider_message_id = $2 WHERE batch_id = $1", [batch, late])
+        _ = try harness.query("""
+            WITH named AS (UPDATE recipients SET provider_message_id = $2 WHERE batch_id = $1 RETURNING position)
+            INSERT INTO provider_messages (provider_message_id, batch_id, position) SELECT $2, $1, position FROM named
+            """, [batch, late])
         try await eventually(timeout: .seconds(20)) { try harness.rowsByStatus(batch) == ["delivered": 1] }
         #expect(try orphaned(late) == nil, "applied, not orphaned")
 

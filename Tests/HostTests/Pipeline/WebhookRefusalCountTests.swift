@@ -29,7 +29,10 @@ extension PipelineTests {
         // delivery (it is put back without a log line or a count), so ten of those periods pass: the time is the
         // point here, and the dead letter's delivery count below says whether the waits happened.
         try await Task.sleep(for: .milliseconds(10 * 300))
-        _ = try harness.query("UPDATE recipients SET provider_message_id = $2 WHERE batch_id = $1", [batch, later])
+        _ = try harness.query("""
+            WITH named AS (UPDATE recipients SET provider_message_id = $2 WHERE batch_id = $1 RETURNING position)
+            INSERT INTO provider_messages (provider_message_id, batch_id, position) SELECT $2, $1, position FROM named
+            """, [batch, later])
 
         // Now refused: its first refusal, tried again after 1 s (its second), then 2 s…, not dead-lettered at once.
         let refused = "a stored webhook cannot be applied; tried again later"

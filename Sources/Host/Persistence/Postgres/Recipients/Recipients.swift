@@ -6,6 +6,12 @@ import Domain
 public enum Recipients {
     static let waiting = RecipientStatus.sqlList(RecipientStatus.waiting)
 
+    /// `status` when the by-status index holds it (`rare_status`, version 20), so that a query names the
+    /// indexed column; nil for the common statuses, which are found along the primary key.
+    static func rare(_ status: RecipientStatus) -> RecipientStatus? {
+        InPlaceRecipientUpdates.commonStatuses.contains(status) ? nil : status
+    }
+
     // MARK: Upload
 
     /// Copies an upload's rows (COPY text: line, address, variables) into this transaction's staging table.
@@ -98,9 +104,10 @@ public enum Recipients {
             SELECT jsonb_build_object('position', position, 'address', address, 'variables', variables, 'status', status,
                                       'providerMessageId', provider_message_id, 'attempts', attempts,
                                       'lastError', last_error, 'updatedAt', updated_at)::text, position
-            FROM recipients WHERE batch_id = $1 AND ($2::text IS NULL OR status = $2) AND position > $3::bigint
+            FROM recipients WHERE batch_id = $1 AND ($2::text IS NULL OR status = $2) AND ($5::text IS NULL OR rare_status = $5)
+              AND position > $3::bigint
             ORDER BY position LIMIT $4
-            """, [batchID, status?.rawValue, String(cursor), String(limit + 1)])
+            """, [batchID, status?.rawValue, String(cursor), String(limit + 1), status.flatMap(rare)?.rawValue])
         let page = rows.prefix(limit)
         return (page.compactMap { $0[0] }, rows.count > limit ? page.last?[1] ?? nil : nil)
     }
@@ -227,7 +234,7 @@ public enum Recipients {
     public static func retryable(_ db: PostgresConnection, batchID: String, all: Bool) throws(PostgresError) -> [Int] {
         try db.query("""
             SELECT position FROM recipients
-            WHERE batch_id = $1 AND status = \(RecipientStatus.failed.sql) AND provider_message_id IS NULL
+            WHERE batch_id = $1 AND rare_status = \(RecipientStatus.failed.sql) AND provider_message_id IS NULL
               AND ($2::boolean OR starts_with(coalesce(last_error, ''), $3))
             ORDER BY position
             """, [batchID, all ? "true" : "false", OutcomePolicy.exhaustedPrefix]).compactMap { $0[0].flatMap { Int($0) } }
@@ -289,17 +296,24 @@ public enum Recipients {
         let only = uncancelling
             ? "r.status = \(RecipientStatus.cancelled.sql) AND i.status IN \(RecipientStatus.sqlList([.sent, .failed]))"
             : "r.status IN \(waiting)"
+        // A provider's message id also goes into `provider_messages`, the webhooks' lookup, in the same
+        // statement: the row's own column has no index, so that the update stays on its page.
         return try db.query("""
             WITH input AS (
                 SELECT * FROM unnest($2::bigint[], $3::text[], $4::text[], $5::text[], $6::integer[], $7::uuid[])
-                    AS t(position, status, provider_message_id, last_error, attempts, sent_via))
+                    AS t(position, status, provider_message_id, last_error, attempts, sent_via)),
+            written AS (
             UPDATE recipients r
             SET status = i.status, provider_message_id = coalesce(i.provider_message_id, r.provider_message_id),
                 sent_via = CASE WHEN i.status = \(RecipientStatus.sent.sql) THEN i.sent_via ELSE coalesce(i.sent_via, r.sent_via) END,
                 last_error = i.last_error, attempts = greatest(r.attempts, i.attempts), updated_at = now(),
                 sent_at = CASE WHEN i.status = \(RecipientStatus.sent.sql) THEN now() ELSE r.sent_at END
             FROM input i WHERE r.batch_id = $1 AND r.position = ANY($2::bigint[]) AND r.position = i.position AND \(only)
-            RETURNING r.position, r.status, r.provider_message_id, r.last_error
+            RETURNING r.position, r.status, r.provider_message_id, r.last_error, i.provider_message_id AS named),
+            looked_up AS (
+                INSERT INTO provider_messages (provider_message_id, batch_id, position)
+                SELECT named, $1, position FROM written WHERE named IS NOT NULL)
+            SELECT position, status, provider_message_id, last_error FROM written
             """, parameters).compactMap { row in
             guard let position = row[0].flatMap(Int.init), let status = row[1].flatMap(RecipientStatus.init(rawValue:)) else { return nil }
             return Written(position: position, status: status, providerMessageID: row[2], lastError: row[3])
@@ -320,13 +334,15 @@ public enum Recipients {
 
     /// The recipients each event's provider message id names, only within the send-config the webhook came
     /// through (the one that sent the recipient: the batch's own, or the fallback in `sent_via`) (`scope`; a tenant's secret speaks for its own messages only), or within managed configs for
-    /// the managed route (`scope` nil). The three arrays are the round's events, in order.
+    /// the managed route (`scope` nil). The three arrays are the round's events, in order. Found through
+    /// `provider_messages` (see `write`); `DISTINCT`, since a recipient written twice under one id is named twice there.
     public static func matching(_ db: PostgresConnection, messageIDs: [String], providers: [String],
                                 scopes: [String?]) throws(PostgresError) -> [Matched] {
         try db.query("""
-            SELECT e.i, r.batch_id, r.position, b.user_id, r.address, s.id
+            SELECT DISTINCT e.i, r.batch_id, r.position, b.user_id, r.address, s.id
             FROM unnest($1::text[], $2::text[], $3::uuid[]) WITH ORDINALITY AS e(mid, provider, scope, i)
-            JOIN recipients r ON r.provider_message_id = e.mid
+            JOIN provider_messages m ON m.provider_message_id = e.mid
+            JOIN recipients r ON r.batch_id = m.batch_id AND r.position = m.position
             JOIN batches b ON b.id = r.batch_id
             JOIN send_configs s ON s.id = coalesce(r.sent_via, b.send_config_id) AND s.provider = e.provider
             WHERE CASE WHEN e.scope IS NULL THEN s.mode = 'managed' ELSE s.id = e.scope END
