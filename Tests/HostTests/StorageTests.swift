@@ -90,6 +90,7 @@ struct StorageTests {
                 }
             }
             #expect(try connection.query("SELECT count(*) FROM recipient_events").first?[0] == "1", "a refused statement keeps none of its events")
+            #expect(try connection.query("SELECT count(*) FROM provider_messages").first?[0] == "1", "the send's id is looked up apart")
             try connection.execute("DELETE FROM batches WHERE id = '\(batch)'")
             #expect(try connection.query("SELECT count(*) FROM recipients").first?[0] == "0", "a deleted batch takes its recipients along")
             #expect(try connection.query("SELECT count(*) FROM provider_messages").first?[0] == "0", "a deleted batch takes its recipients' lookup along")
@@ -143,11 +144,40 @@ struct StorageTests {
                 _ = try db.query("UPDATE recipients SET status = 'failed' WHERE batch_id = $1 AND position <= 10", [batch])
             }
             #expect(failed == 0, "a rare status enters the by-status index: not in place")
-            #expect(try Recipients.retryable(db, batchID: batch, all: true) == [], "failed with a provider message id: not retried")
+
+            // Rare statuses are found through the by-status index (this transaction's scans of it, counted by the server).
+            try db.execute("ANALYZE recipients")
+            func byIndex<T>(_ body: () throws(PostgresError) -> T) throws -> (T, scans: Int) {
+                try db.transaction { () throws(PostgresError) -> (T, scans: Int) in
+                    let scans = "SELECT pg_stat_get_xact_numscans('recipients_by_rare_status'::regclass)"
+                    let before = Int(try db.query(scans).first?[0] ?? "0") ?? 0
+                    let value = try body()
+                    return (value, (Int(try db.query(scans).first?[0] ?? "0") ?? 0) - before)
+                }
+            }
+            let none = try byIndex { () throws(PostgresError) in try Recipients.retryable(db, batchID: batch, all: true) }
+            #expect(none.0 == [] && none.scans > 0, "failed with a provider message id: not retried; \(none.scans) index scans")
             try db.execute("UPDATE recipients SET provider_message_id = NULL WHERE batch_id = '\(batch)' AND position <= 3")
             #expect(try Recipients.retryable(db, batchID: batch, all: true) == [1, 2, 3])
-            #expect(try Recipients.page(db, batchID: batch, status: .failed, after: 0, limit: 100).rows.count == 10)
+            let failedPage = try byIndex { () throws(PostgresError) in
+                try Recipients.page(db, batchID: batch, status: .failed, after: 0, limit: 100).rows.count
+            }
+            #expect(failedPage.0 == 10 && failedPage.scans > 0, "\(failedPage)")
             #expect(try Recipients.page(db, batchID: batch, status: .delivered, after: 0, limit: 5000).rows.count == count - 10)
+
+            // The queries' list of statuses left out of the index is the column's.
+            for (offset, status) in RecipientStatus.allCases.enumerated() {
+                let rare = try db.query("""
+                    UPDATE recipients SET status = $2 WHERE batch_id = $1 AND position = $3 RETURNING rare_status
+                    """, [batch, status.rawValue, String(100 + offset)]).first?[0] ?? nil
+                #expect(rare == Recipients.rare(status)?.rawValue, "\(status): rare_status \(rare ?? "null")")
+            }
+
+            // A send in flight at a cancel overtakes it, and its id is looked up like any other.
+            _ = try db.query("UPDATE recipients SET status = 'cancelled' WHERE batch_id = $1 AND position = 200", [batch])
+            #expect(try Recipients.write(db, batchID: batch, [.init(position: 200, status: .sent, providerMessageID: "late", attempts: 1)],
+                                         uncancelling: true).count == 1)
+            #expect(try Recipients.matching(db, messageIDs: ["late"], providers: ["resend"], scopes: [config]).map(\.position) == [200])
         }
     }
 

@@ -2,13 +2,15 @@ import Domain
 
 /// The `recipients` table: one row per recipient of a batch (a message is a batch of one), numbered by
 /// `position` across all batches. Rows are written in bulk (one statement per batch per round, thousands
-/// of rows), never one UPDATE per message.
+/// of rows), never one UPDATE per message. With it, `provider_messages`: the recipients' lookup by the id a
+/// provider gave their message, kept apart so that recording a send changes no indexed column of the row
+/// (migration 20, `InPlaceRecipientUpdates`).
 public enum Recipients {
     static let waiting = RecipientStatus.sqlList(RecipientStatus.waiting)
 
     /// `status` when the by-status index holds it (`rare_status`, version 20), so that a query names the
     /// indexed column; nil for the common statuses, which are found along the primary key.
-    static func rare(_ status: RecipientStatus) -> RecipientStatus? {
+    public static func rare(_ status: RecipientStatus) -> RecipientStatus? {
         InPlaceRecipientUpdates.commonStatuses.contains(status) ? nil : status
     }
 
@@ -312,7 +314,7 @@ public enum Recipients {
             RETURNING r.position, r.status, r.provider_message_id, r.last_error, i.provider_message_id AS named),
             looked_up AS (
                 INSERT INTO provider_messages (provider_message_id, batch_id, position)
-                SELECT named, $1, position FROM written WHERE named IS NOT NULL)
+                SELECT named, $1, position FROM written WHERE named IS NOT NULL ON CONFLICT DO NOTHING)
             SELECT position, status, provider_message_id, last_error FROM written
             """, parameters).compactMap { row in
             guard let position = row[0].flatMap(Int.init), let status = row[1].flatMap(RecipientStatus.init(rawValue:)) else { return nil }
@@ -335,11 +337,11 @@ public enum Recipients {
     /// The recipients each event's provider message id names, only within the send-config the webhook came
     /// through (the one that sent the recipient: the batch's own, or the fallback in `sent_via`) (`scope`; a tenant's secret speaks for its own messages only), or within managed configs for
     /// the managed route (`scope` nil). The three arrays are the round's events, in order. Found through
-    /// `provider_messages` (see `write`); `DISTINCT`, since a recipient written twice under one id is named twice there.
+    /// `provider_messages` (see `write`).
     public static func matching(_ db: PostgresConnection, messageIDs: [String], providers: [String],
                                 scopes: [String?]) throws(PostgresError) -> [Matched] {
         try db.query("""
-            SELECT DISTINCT e.i, r.batch_id, r.position, b.user_id, r.address, s.id
+            SELECT e.i, r.batch_id, r.position, b.user_id, r.address, s.id
             FROM unnest($1::text[], $2::text[], $3::uuid[]) WITH ORDINALITY AS e(mid, provider, scope, i)
             JOIN provider_messages m ON m.provider_message_id = e.mid
             JOIN recipients r ON r.batch_id = m.batch_id AND r.position = m.position
