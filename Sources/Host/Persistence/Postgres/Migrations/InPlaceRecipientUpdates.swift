@@ -1,7 +1,8 @@
 import Domain
 import HostCore
-/// Version 20: a recipient's status changes in place (a HOT update: a new row version on the same page and no
-/// new index entry), on the send (pending → sent) and on a webhook's move (sent → delivered). PostgreSQL
+/// Version 20: a batch recipient's status changes in place (a HOT update: a new row version on the same page and
+/// no new index entry), on the send (pending → sent) and on a webhook's move (sent → delivered). A single
+/// message's recipient, stored `queued`, and a retried one still change a rare status, which is indexed. PostgreSQL
 /// updates in place only when no indexed column changes and the page has room, and until now every such
 /// update changed two: `status`, read by the by-status index's predicate, and `provider_message_id`, indexed
 /// for the webhooks' lookup. Each update so wrote a new entry in the primary key, the per-batch address index
@@ -10,12 +11,13 @@ import HostCore
 /// 8.5–9 µs a send and 5.4–6.9 µs a move after.
 ///
 /// - The by-status index is on `rare_status`, a stored generated column that holds the status only when it
-///   is one of the rare ones worth finding by index, and null for `commonStatuses`: a change between those
-///   leaves every indexed value as it was. Queries that find rows by a rare status read `rare_status`.
+///   is one of the rare ones worth finding by index, and null for `RecipientStatus.common`, whose words the
+///   expression spells out (frozen with this version; a test checks that the two agree): a change between
+///   those leaves every indexed value as it was. Queries that find rows by a rare status read `rare_status`.
 /// - The webhooks' lookup is its own table, `provider_messages`, written by the statement that records a
 ///   send (`Recipients.write`); `recipients.provider_message_id` stays the record the API shows, and no
-///   longer has an index. Its key is the whole row: the lookup reads the index alone, and an id written twice
-///   is kept once.
+///   longer has an index. Its key is the whole row, so an id written twice is kept once; its ids compare
+///   bytewise (`COLLATE "C"`, as addresses do since version 3).
 /// - Pages are filled to half (`fillfactor`), so that the send's new version of every row fits beside the old
 ///   one; the old versions are pruned when the page is next visited, which leaves room for the webhook's.
 ///   The table takes about twice the space it took.
@@ -27,10 +29,6 @@ import HostCore
 /// (a writer holding `batches` while waiting for `recipients` would otherwise deadlock with it at the end of
 /// the rewrite): a batch's lookup rows go with it through the function the batch's delete trigger already runs.
 enum InPlaceRecipientUpdates {
-    /// The statuses the by-status index leaves out (null in `rare_status`), as the queries name them. The
-    /// column's expression below is written out in words, frozen with this version; a test checks that the two agree.
-    static let commonStatuses: [RecipientStatus] = [.pending, .sent, .delivered]
-
     static let migration = Migration(version: 20, name: "recipients updated in place", sql: """
         DROP INDEX IF EXISTS recipients_rare_status;
         DROP INDEX IF EXISTS recipients_provider_message;
@@ -40,7 +38,7 @@ enum InPlaceRecipientUpdates {
         CREATE INDEX recipients_by_rare_status ON recipients (batch_id, rare_status, position) WHERE rare_status IS NOT NULL;
 
         CREATE TABLE provider_messages (
-            provider_message_id text NOT NULL,
+            provider_message_id text COLLATE "C" NOT NULL,
             batch_id uuid NOT NULL,
             position bigint NOT NULL,
             PRIMARY KEY (provider_message_id, batch_id, position));
@@ -56,6 +54,6 @@ enum InPlaceRecipientUpdates {
             DELETE FROM recipients WHERE batch_id = OLD.id;
             RETURN OLD;
         END $$;
-        ANALYZE recipients;
+        ANALYZE recipients, provider_messages;
         """)
 }

@@ -11,7 +11,7 @@ public enum Recipients {
     /// `status` when the by-status index holds it (`rare_status`, version 20), so that a query names the
     /// indexed column; nil for the common statuses, which are found along the primary key.
     public static func rare(_ status: RecipientStatus) -> RecipientStatus? {
-        InPlaceRecipientUpdates.commonStatuses.contains(status) ? nil : status
+        RecipientStatus.common.contains(status) ? nil : status
     }
 
     // MARK: Upload
