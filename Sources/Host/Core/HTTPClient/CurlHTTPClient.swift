@@ -111,7 +111,6 @@ public final class CurlHTTPClient: HTTPClient, @unchecked Sendable {
                 return (queue.submitted, queue.stopping)
             }
             for transfer in submitted { if let admitted = admission.admit(transfer) { add(admitted) } }
-            if stopping && active.isEmpty && admission.isEmpty { break }
             var running: Int32 = 0
             curl_multi_perform(multi, &running)
             var left: Int32 = 0
@@ -124,7 +123,8 @@ public final class CurlHTTPClient: HTTPClient, @unchecked Sendable {
                 connections.add(opened, ordering: .relaxed)
                 for next in admission.finished(transfer.origin, http2: http2) { add(next) }
             }
-            // Stopping and the last transfer just ended: nothing will wake the poll below, so leave now.
+            // Stopping with nothing left (the last transfer just ended, or there was none: `curl_multi_perform`
+            // on no transfers does nothing): nothing will wake the poll below, so leave now.
             if stopping && active.isEmpty && admission.isEmpty { break }
             curl_multi_poll(multi, nil, 0, idleWaitMs, nil)
         }
