@@ -37,13 +37,15 @@ struct WebhookBenchCommand: AsyncParsableCommand {
     var apart = false
     @Option(help: "Webhooks a second at most: each connection waits connections/rate ms after an answer before its next request (the rate reached, printed, is lower by the answers' own time); 0: as fast as the receiver answers. With the processor running, its p99 from stored to applied is the figure of a steady load.")
     var rate: Int = 0
+    @Option(help: "The processor's lanes (the config's processor_lanes); its default when not given.")
+    var processorLanes: Int?
 
     func run() async throws {
         guard ["resend", "ses", "telnyx"].contains(provider) else { throw ValidationError("--provider must be resend, ses or telnyx") }
         let webhooks = self.webhooks ?? (provider == "ses" ? 200_000 : 400_000)
         guard (1...2_000_000).contains(webhooks), (1...600).contains(seconds), (1...10_000).contains(connections),
-              (0...65_535).contains(natsPort), (0...1_000_000).contains(rate) else {
-            throw ValidationError("--webhooks 1…2,000,000, --seconds 1…600, --connections 1…10,000, --nats-port 0…65,535, --rate 0…1,000,000")
+              (0...65_535).contains(natsPort), (0...1_000_000).contains(rate), (1...16).contains(processorLanes ?? 1) else {
+            throw ValidationError("--webhooks 1…2,000,000, --seconds 1…600, --connections 1…10,000, --nats-port 0…65,535, --rate 0…1,000,000, --processor-lanes 1…16")
         }
         // Each connection waits connections/rate (whole milliseconds) after an answer before its next request, so
         // the rate reached is below the one asked by the answers' own time: the receiver line prints what it was.
@@ -89,6 +91,7 @@ struct WebhookBenchCommand: AsyncParsableCommand {
             allow_test_options = \(provider == "ses")
             [webhooks]
             port = \(receiverPort)
+            \(processorLanes.map { "processor_lanes = \($0)" } ?? "")
             public_url = "http://127.0.0.1:\(receiverPort)"
             [fetch]
             allow = ["http://127.0.0.1:*/sns/*"]
@@ -247,17 +250,24 @@ struct WebhookBenchCommand: AsyncParsableCommand {
                                          environment: childEnvironment, logPath: work + "/processor.log", readyText: "roles running")
         }
         defer { processor?.stop() }
+        // With the processor alone, each process's CPU from its start to the last event: what an event costs where.
+        let applying: [(String, [ChildProcess])] = processor.map { [("processor", [$0]), ("nats-server", nats.map { [$0] } ?? [])] } ?? []
+        let cpuBefore = Dictionary(uniqueKeysWithValues: Self.cpu(applying))
         // The processor: wait until every stored webhook is applied (JetStream dropped what wrk sent twice), or
         // nothing new was applied for 40 s: longer than the consumer's 30 s ack wait, after which JetStream hands out
         // again what a lane was given but did not get to (a processor stall the figures then show, not a failure).
+        // Progress is read from the batch's counter (one row), not by counting the events, which would cost
+        // PostgreSQL a scan of the growing table every half second inside the measured window.
         let deadline = Date().addingTimeInterval(300)
         var applied = 0, lastGrowth = Date()
         while Date() < deadline {
-            let now = Int(try db.query("SELECT count(*) FROM recipient_events")[0][0] ?? "0") ?? 0
+            let now = Int(try db.query("SELECT delivered_count FROM batches WHERE id = $1", [batchID])[0][0] ?? "0") ?? 0
             if now > applied { (applied, lastGrowth) = (now, Date()) }
             if applied >= stored || Date().timeIntervalSince(lastGrowth) > 40 { break }
             try await Task.sleep(for: .milliseconds(500))
         }
+        let cpuAfter = Self.cpu(applying)
+        applied = Int(try db.query("SELECT count(*) FROM recipient_events")[0][0] ?? "0") ?? 0
         let figures = try db.query("""
             SELECT count(*), extract(epoch FROM max(applied_at) - min(applied_at)),
                    extract(epoch FROM percentile_cont(0.99) WITHIN GROUP (ORDER BY applied_at - received_at)) * 1000,
@@ -268,10 +278,22 @@ struct WebhookBenchCommand: AsyncParsableCommand {
         let span = Double(figures[1] ?? "0") ?? 0
         Output.line(String(format: "processor: %d events applied at %.0f events/s, p99 %.0f ms from stored to applied; %@ recipients delivered (counter %@)",
                            applied, span > 0 ? Double(applied) / span : 0, Double(figures[2] ?? "0") ?? 0, figures[3] ?? "?", figures[4] ?? "?"))
+        if processor != nil, applied > 0 {
+            let spent = cpuAfter.map { name, seconds in String(format: "%@ %.1f µs", name, (seconds - (cpuBefore[name] ?? 0)) / Double(applied) * 1e6) }
+            Output.line("CPU per applied event: " + spent.joined(separator: ", ") + " (\(ProcessInfo.processInfo.activeProcessorCount) cores)")
+        }
         guard applied >= stored else {
             throw CommandFailure("the processor applied \(applied) of \(stored) stored webhooks (logs in \(work))")
         }
         try? FileManager.default.removeItem(atPath: work)
+    }
+
+    /// CPU seconds so far of each named group of processes, then of PostgreSQL, Redis and ClickHouse, in that order. The
+    /// stack's processes are found anew each time: PostgreSQL forks one per connection, so the processor's are new.
+    static func cpu(_ named: [(String, [ChildProcess])]) -> [(String, Double)] {
+        let stack = Dictionary(uniqueKeysWithValues: ChildProcess.stackServers())
+        let groups = named + [("PostgreSQL", "postgres"), ("Redis", "redis"), ("ClickHouse", "clickhouse")].map { ($0, stack[$1] ?? []) }
+        return groups.map { name, processes in (name, processes.reduce(0) { $0 + $1.cpuSeconds }) }
     }
 
     /// wrk's summary number next to `label`.
