@@ -217,6 +217,24 @@ struct StorageTests {
         return (config, batch)
     }
 
+    @Test("Redis commands carry every argument byte for byte: empty, NUL, multi-byte, bridged and long ones, alone and pipelined")
+    func redisArguments() throws {
+        let redis = try RedisConnection(url: try StackEnvironment.value("REDIS_URL"))
+        let key = "test:\(UUID().uuidString):argv"
+        defer { _ = try? redis.command(["DEL", key]) }
+        let values = ["", "a\0b", "é🙂ü", NSString(string: "bridged ✓") as String, String(repeating: "xy", count: 40_000), "last"]
+        let fields = values.indices.map { "f\($0)" }
+        _ = try redis.command(["HSET", key] + zip(fields, values).flatMap { [$0, $1] })
+        // Compared whole, printed short: the long value would fill the log.
+        func short(_ texts: [String?]) -> String { "\(texts.map { $0.map { "\($0.utf8.count) bytes: \($0.prefix(12).debugDescription)" } })" }
+        let read = try redis.command(["HMGET", key] + fields).array.map(\.string)
+        #expect(read == values, "\(short(read))")
+        let replies = try redis.pipeline(values.indices.map { ["HGET", key, fields[$0]] } + [["HSTRLEN", key, "f4"]])
+        let piped = replies.dropLast().map(\.string)
+        #expect(piped == values, "\(short(piped))")
+        #expect(replies.last?.integer == 80_000)
+    }
+
     @Test("a server that is not there is a connection error naming the URL without its password")
     func unreachable() {
         do {

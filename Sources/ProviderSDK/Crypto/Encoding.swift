@@ -3,17 +3,22 @@ import ProviderModel
 
 /// Text encodings of bytes used by signature schemes.
 public enum Encoding {
-    private static let hexDigits = Array("0123456789abcdef".utf8)
-
     public static func hex(_ bytes: some Sequence<UInt8>) -> String {
-        var out: [UInt8] = []
-        out.reserveCapacity(64)
-        for byte in bytes {
-            out.append(hexDigits[Int(byte >> 4)])
-            out.append(hexDigits[Int(byte & 0x0f)])
-        }
-        return String(decoding: out, as: UTF8.self)
+        hex(Array(bytes))
     }
+
+    /// Written straight into the string's storage: a digest's hex is taken once per webhook event.
+    public static func hex(_ bytes: [UInt8]) -> String {
+        String(unsafeUninitializedCapacity: bytes.count * 2) { out in
+            for (index, byte) in bytes.enumerated() {
+                out[2 * index] = hexDigit(byte >> 4)
+                out[2 * index + 1] = hexDigit(byte & 0x0f)
+            }
+            return bytes.count * 2
+        }
+    }
+
+    private static func hexDigit(_ nibble: UInt8) -> UInt8 { nibble < 10 ? UInt8(ascii: "0") + nibble : UInt8(ascii: "a") + nibble - 10 }
 
     /// nil for an odd length or a character that is not a hex digit.
     public static func unhex(_ text: String) -> [UInt8]? {

@@ -108,17 +108,26 @@ public enum ISO8601 {
     }
 
     /// At least `count` digits; a negative value (a year before 1 BC) gets a `-`, a longer one all its
-    /// digits. Total for every Int64: formatting a time never traps.
+    /// digits. Total for every Int64: formatting a time never traps. Written in place (nothing allocated):
+    /// the webhook processor formats two times per event.
     private static func digits(_ value: Int64, _ count: Int, into out: inout [UInt8]) {
         if value < 0 { out.append(UInt8(ascii: "-")) }
-        var rest = value.magnitude
-        var reversed: [UInt8] = []
-        repeat {
-            reversed.append(UInt8(ascii: "0") + UInt8(rest % 10))
+        let magnitude = value.magnitude
+        var width = 1, rest = magnitude / 10
+        while rest > 0 {
+            width += 1
             rest /= 10
-        } while rest > 0
-        while reversed.count < count { reversed.append(UInt8(ascii: "0")) }
-        out.append(contentsOf: reversed.reversed())
+        }
+        width = max(width, count)
+        let start = out.count
+        out.append(contentsOf: repeatElement(UInt8(ascii: "0"), count: width))
+        rest = magnitude
+        var index = start + width - 1
+        while rest > 0 {
+            out[index] = UInt8(ascii: "0") + UInt8(rest % 10)
+            rest /= 10
+            index -= 1
+        }
     }
 
     /// Unix seconds of a basic-format UTC time (`20240115T120000Z`); nil for anything else.
