@@ -26,9 +26,9 @@ struct StorageTests {
     func migratesOnce() throws {
         try withScratchDatabase { url in
             let connection = try PostgresConnection(url: url)
-            #expect(try Migrator().migrate(connection) == Array(1...20))
+            #expect(try Migrator().migrate(connection) == Array(1...21))
             #expect(try Migrator().migrate(connection) == [])
-            #expect(try Migrator().currentVersion(connection) == 20)
+            #expect(try Migrator().currentVersion(connection) == 21)
             let tables = try connection.query("SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY 1")
                 .compactMap { $0[0] }
             #expect(tables == ["api_keys", "attachments", "audit_log", "batch_attachments", "batch_events", "batches", "idempotency_keys", "provider_messages", "rate_limit_overrides", "recipient_events", "recipients", "schema_migrations", "send_configs",
@@ -85,6 +85,17 @@ struct StorageTests {
             }
             #expect(try connection.query("SELECT count(*) FROM recipient_events").first?[0] == "1", "a refused statement keeps none of its events")
             #expect(try connection.query("SELECT count(*) FROM provider_messages").first?[0] == "1", "the send's id is looked up apart")
+            // One index (version 21), keyed by recipient: an event is kept once per recipient, and the same event id
+            // of another recipient is its own.
+            #expect(try connection.query("SELECT indexdef FROM pg_indexes WHERE tablename = 'recipient_events'").compactMap { $0[0] }
+                    == [#"CREATE UNIQUE INDEX recipient_events_pkey ON public.recipient_events USING btree (batch_id, "position", provider, event_id)"#])
+            func row(_ position: Int) -> RecipientEvents.Row {
+                .init(batchID: batch, position: position, provider: "resend", eventID: "e1", type: "delivered", bounceClass: nil,
+                      occurredAt: "2026-01-01T00:00:00Z", receivedAt: "2026-01-01T00:00:00Z", reason: nil, code: nil, url: nil)
+            }
+            #expect(try RecipientEvents.keep(connection, [row(0)]).isEmpty, "kept before")
+            #expect(try RecipientEvents.keep(connection, [row(1), row(1)]) == [row(1).identity], "another recipient's, once")
+            #expect(try RecipientEvents.history(connection, batchID: batch, position: 0).count == 1)
             try connection.execute("DELETE FROM batches WHERE id = '\(batch)'")
             #expect(try connection.query("SELECT count(*) FROM recipients").first?[0] == "0", "a deleted batch takes its recipients along")
             #expect(try connection.query("SELECT count(*) FROM provider_messages").first?[0] == "0", "a deleted batch takes its recipients' lookup along")
@@ -183,7 +194,7 @@ struct StorageTests {
         }
     }
 
-    @Test("migration 20 on a database with sent and failed recipients: their ids are looked up, failed ones found by index, pages kept half full")
+    @Test("migrations 20 and 21 on a database with sent and failed recipients and their events: ids looked up, failed ones found by index, pages kept half full, events kept once")
     func upgradesInPlace() throws {
         try withScratchDatabase { url in
             let db = try PostgresConnection(url: url)
@@ -195,13 +206,25 @@ struct StorageTests {
                        CASE WHEN g % 3 = 0 THEN NULL ELSE 'm-' || g END
                 FROM generate_series(1, 300) g
                 """)
-            #expect(try Migrator().migrate(db) == [20])
+            #expect(try Migrator(migrations: Array(Migrator.all.prefix(20))).migrate(db) == [20])
             let found = try Recipients.matching(db, messageIDs: ["m-1", "m-299", "m-3"], providers: ["resend", "resend", "resend"],
                                                 scopes: [config, config, config])
             #expect(Set(found.map(\.position)) == [1, 299], "\(found.map { ($0.index, $0.position) })")
             #expect(try Recipients.retryable(db, batchID: batch, all: true).count == 100)
             #expect(try Recipients.page(db, batchID: batch, status: .failed, after: 0, limit: 500).rows.count == 100)
             #expect(try db.query("SELECT reloptions::text FROM pg_class WHERE relname = 'recipients'").first?[0] == "{fillfactor=50}")
+
+            // Migration 21 re-keys the events a database holds: each still kept once, a recipient's history still found.
+            try db.execute("""
+                INSERT INTO recipient_events (batch_id, position, provider, event_id, type, occurred_at, received_at)
+                SELECT '\(batch)', g, 'resend', 'e-' || g, 'delivered', now(), now() FROM generate_series(1, 300) g
+                """)
+            #expect(try Migrator().migrate(db) == [21])
+            #expect(try db.query("SELECT count(*) FROM recipient_events").first?[0] == "300")
+            let again = RecipientEvents.Row(batchID: batch, position: 7, provider: "resend", eventID: "e-7", type: "delivered", bounceClass: nil,
+                                            occurredAt: "2026-01-01T00:00:00Z", receivedAt: "2026-01-01T00:00:00Z", reason: nil, code: nil, url: nil)
+            #expect(try RecipientEvents.keep(db, [again]).isEmpty, "kept before the migration, kept once after it")
+            #expect(try RecipientEvents.history(db, batchID: batch, position: 7).count == 1)
         }
     }
 

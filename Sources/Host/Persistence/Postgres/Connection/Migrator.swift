@@ -24,7 +24,8 @@ public struct Migrator {
                                           RareStatusIndex.migration, BatchPause.migration,
                                           BatchRetries.migration, StoredTemplates.migration,
                                           StoredAttachments.migration, SendConfigFallbacks.migration,
-                                          RecipientEventBatchCheck.migration, InPlaceRecipientUpdates.migration]
+                                          RecipientEventBatchCheck.migration, InPlaceRecipientUpdates.migration,
+                                          RecipientEventKey.migration]
 
     /// An arbitrary constant: the advisory lock id BatchSender's migrations hold.
     static let lockId = 0x0BA7_C45E
