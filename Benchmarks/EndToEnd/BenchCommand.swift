@@ -115,7 +115,12 @@ struct E2EBenchCommand: AsyncParsableCommand {
 
         let stack = ChildProcess.stackServers()
         let watched: [(String, [ChildProcess])] = [("host (all roles)", [host]), ("sandbox", [sandbox])] + stack
-        func cpu() -> [Double] { watched.map { $0.1.reduce(0) { $0 + $1.cpuSeconds } } }
+        // The stack's processes are found anew at each look, each with its ended children: PostgreSQL forks a process
+        // per connection and per autovacuum worker, and one that ends within a run leaves its CPU with the server.
+        func cpu() -> [Double] {
+            let now = Dictionary(uniqueKeysWithValues: ChildProcess.stackServers())
+            return watched.map { name, processes in (now[name] ?? processes).reduce(0) { $0 + $1.cpuSecondsWithChildren } }
+        }
         if tenants > 1 {
             let executable = self.executable, environment = childEnvironment
             let split = TenantsRun(run: run, provider: providers[0], tenants: tenants) {

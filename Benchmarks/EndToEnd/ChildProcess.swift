@@ -58,6 +58,18 @@ final class ChildProcess: @unchecked Sendable {
         return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
     }
 
+    /// User + system CPU seconds so far, with those of its children that ended and were waited for: a server that
+    /// forks (PostgreSQL's backends and workers, Redis's snapshot child) keeps what they spent after they are gone.
+    var cpuSecondsWithChildren: Double {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+              let close = stat.lastIndex(of: ")") else { return 0 }
+        let fields = stat[stat.index(after: close)...].split(separator: " ")
+        // utime, stime, cutime and cstime are fields 14 to 17 (1-based over the whole line).
+        guard fields.count > 15 else { return 0 }
+        let ticks = fields[11...14].compactMap { Double($0) }.reduce(0, +)
+        return ticks / Double(sysconf(Int32(_SC_CLK_TCK)))
+    }
+
     /// Peak resident memory (VmHWM) in MiB.
     var peakMiB: Double {
         guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),

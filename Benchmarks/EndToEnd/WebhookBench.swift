@@ -250,9 +250,12 @@ struct WebhookBenchCommand: AsyncParsableCommand {
                                          environment: childEnvironment, logPath: work + "/processor.log", readyText: "roles running")
         }
         defer { processor?.stop() }
-        // With the processor alone, each process's CPU from its start to the last event: what an event costs where.
+        // With the processor alone, each process's CPU from here to the last event, over the events applied in
+        // between: what an event costs where (the window also holds up to half a second of polling).
         let applying: [(String, [ChildProcess])] = processor.map { [("processor", [$0]), ("nats-server", nats.map { [$0] } ?? [])] } ?? []
         let cpuBefore = Dictionary(uniqueKeysWithValues: Self.cpu(applying))
+        let appliedBefore = Int(try db.query("SELECT delivered_count FROM batches WHERE id = $1", [batchID])[0][0] ?? "0") ?? 0
+        let windowStart = Date()
         // The processor: wait until every stored webhook is applied (JetStream dropped what wrk sent twice), or
         // nothing new was applied for 40 s: longer than the consumer's 30 s ack wait, after which JetStream hands out
         // again what a lane was given but did not get to (a processor stall the figures then show, not a failure).
@@ -266,7 +269,8 @@ struct WebhookBenchCommand: AsyncParsableCommand {
             if applied >= stored || Date().timeIntervalSince(lastGrowth) > 40 { break }
             try await Task.sleep(for: .milliseconds(500))
         }
-        let cpuAfter = Self.cpu(applying)
+        let cpuAfter = Self.cpu(applying), windowSeconds = Date().timeIntervalSince(windowStart)
+        let appliedAfter = applied
         applied = Int(try db.query("SELECT count(*) FROM recipient_events")[0][0] ?? "0") ?? 0
         let figures = try db.query("""
             SELECT count(*), extract(epoch FROM max(applied_at) - min(applied_at)),
@@ -278,9 +282,12 @@ struct WebhookBenchCommand: AsyncParsableCommand {
         let span = Double(figures[1] ?? "0") ?? 0
         Output.line(String(format: "processor: %d events applied at %.0f events/s, p99 %.0f ms from stored to applied; %@ recipients delivered (counter %@)",
                            applied, span > 0 ? Double(applied) / span : 0, Double(figures[2] ?? "0") ?? 0, figures[3] ?? "?", figures[4] ?? "?"))
-        if processor != nil, applied > 0 {
-            let spent = cpuAfter.map { name, seconds in String(format: "%@ %.1f µs", name, (seconds - (cpuBefore[name] ?? 0)) / Double(applied) * 1e6) }
-            Output.line("CPU per applied event: " + spent.joined(separator: ", ") + " (\(ProcessInfo.processInfo.activeProcessorCount) cores)")
+        if processor != nil, appliedAfter > appliedBefore {
+            let events = Double(appliedAfter - appliedBefore)
+            let spent = cpuAfter.map { name, seconds in String(format: "%@ %.1f µs", name, (seconds - (cpuBefore[name] ?? 0)) / events * 1e6) }
+            Output.line("CPU per applied event: " + spent.joined(separator: ", ")
+                        + String(format: " (%d events in %.1f s, %d cores)", appliedAfter - appliedBefore, windowSeconds,
+                                 ProcessInfo.processInfo.activeProcessorCount))
         }
         guard applied >= stored else {
             throw CommandFailure("the processor applied \(applied) of \(stored) stored webhooks (logs in \(work))")
@@ -288,12 +295,14 @@ struct WebhookBenchCommand: AsyncParsableCommand {
         try? FileManager.default.removeItem(atPath: work)
     }
 
-    /// CPU seconds so far of each named group of processes, then of PostgreSQL, Redis and ClickHouse, in that order. The
-    /// stack's processes are found anew each time: PostgreSQL forks one per connection, so the processor's are new.
+    /// CPU seconds so far of each named group of processes, then of PostgreSQL, Redis and ClickHouse, in that order, each
+    /// process with its ended children. The stack's processes are found anew each time: PostgreSQL forks one per
+    /// connection, so the processor's are new (counted from nothing), and one that ends in between leaves its CPU with
+    /// the server that waited for it (counted in both looks). Every process of those names on the machine counts.
     static func cpu(_ named: [(String, [ChildProcess])]) -> [(String, Double)] {
         let stack = Dictionary(uniqueKeysWithValues: ChildProcess.stackServers())
         let groups = named + [("PostgreSQL", "postgres"), ("Redis", "redis"), ("ClickHouse", "clickhouse")].map { ($0, stack[$1] ?? []) }
-        return groups.map { name, processes in (name, processes.reduce(0) { $0 + $1.cpuSeconds }) }
+        return groups.map { name, processes in (name, processes.reduce(0) { $0 + $1.cpuSecondsWithChildren }) }
     }
 
     /// wrk's summary number next to `label`.

@@ -221,6 +221,8 @@ struct StorageTests {
                 """)
             #expect(try Migrator().migrate(db) == [21])
             #expect(try db.query("SELECT count(*) FROM recipient_events").first?[0] == "300")
+            #expect(try db.query("SELECT indexdef FROM pg_indexes WHERE tablename = 'recipient_events'").compactMap { $0[0] }
+                    == [#"CREATE UNIQUE INDEX recipient_events_pkey ON public.recipient_events USING btree (batch_id, "position", provider, event_id)"#])
             let again = RecipientEvents.Row(batchID: batch, position: 7, provider: "resend", eventID: "e-7", type: "delivered", bounceClass: nil,
                                             occurredAt: "2026-01-01T00:00:00Z", receivedAt: "2026-01-01T00:00:00Z", reason: nil, code: nil, url: nil)
             #expect(try RecipientEvents.keep(db, [again]).isEmpty, "kept before the migration, kept once after it")
@@ -240,12 +242,12 @@ struct StorageTests {
         return (config, batch)
     }
 
-    @Test("Redis commands carry every argument byte for byte: empty, NUL, multi-byte, bridged and long ones, alone and pipelined")
+    @Test("Redis commands carry every argument byte for byte: empty, NUL, multi-byte, Foundation-made and long ones, alone and pipelined")
     func redisArguments() throws {
         let redis = try RedisConnection(url: try StackEnvironment.value("REDIS_URL"))
         let key = "test:\(UUID().uuidString):argv"
         defer { _ = try? redis.command(["DEL", key]) }
-        let values = ["", "a\0b", "é🙂ü", NSString(string: "bridged ✓") as String, String(repeating: "xy", count: 40_000), "last"]
+        let values = ["", "a\0b", "é🙂ü", NSString(string: "from Foundation ✓") as String, String(repeating: "xy", count: 40_000), "last"]
         let fields = values.indices.map { "f\($0)" }
         _ = try redis.command(["HSET", key] + zip(fields, values).flatMap { [$0, $1] })
         // Compared whole, printed short: the long value would fill the log.

@@ -116,7 +116,8 @@ public struct HostProcess {
                 resources = try ProcessResources(databaseURL: environment.databaseURL, redisURL: environment.redisURL,
                                                  natsURL: environment.natsURL, nats: configuration.nats, masterKey: environment.masterKey,
                                                  redisPrefix: configuration.redisKeyPrefix, plugins: registry,
-                                                 settings: hostConfig.pipeline, webhookLanes: hostConfig.webhooks.processorLanes,
+                                                 settings: hostConfig.pipeline,
+                                                 webhookLanes: chosen.contains(.webhookProcessor) ? hostConfig.webhooks.processorLanes : 0,
                                                  managed: managed, limits: limits, analytics: hostConfig.analytics,
                                                  clickhouse: analyticsClient, logger: logger)
             } catch {

@@ -41,7 +41,7 @@ public final class ProcessResources: Sendable {
     public let processName: String
 
     public init(databaseURL: String, redisURL: String, natsURL: String, nats: NATSNamespace, masterKey: [UInt8], redisPrefix: String,
-                plugins: PluginRegistry, settings: PipelineSettings, webhookLanes: Int = WebhookIngestSettings().processorLanes, managed: ManagedInstances = ManagedInstances(),
+                plugins: PluginRegistry, settings: PipelineSettings, webhookLanes: Int = 0, managed: ManagedInstances = ManagedInstances(),
                 limits: SendRateLimits = SendRateLimits(), analytics: AnalyticsSettings = AnalyticsSettings(),
                 clickhouse: ClickHouseClient? = nil, logger: Logger) throws {
         let vault = try CredentialVault(masterKey: masterKey)
@@ -50,9 +50,9 @@ public final class ProcessResources: Sendable {
         self.plugins = plugins
         self.vault = vault
         self.managed = managed
-        // Each webhook processor lane holds one for its round's transaction; two more for the pipeline's writes.
-        // Made when first needed: a process without the processor's role opens no more than it did.
-        let databaseConnections = max(4, webhookLanes + 2), redisConnections = max(4, settings.senderLanes + 2)
+        // `webhookLanes`: the webhook processor's lanes in this process, 0 without that role. Each holds a PostgreSQL
+        // connection for its round's transaction and makes a few Redis calls a round; two more for the rest.
+        let databaseConnections = max(4, webhookLanes + 2), redisConnections = max(4, settings.senderLanes + 2, webhookLanes + 2)
         // Storage threads, plus one per sender lane and the priority lane, one for the processor and one per
         // webhook processor lane, whose JetStream fetches block, and one for the event writer's disk.
         threads = NIOThreadPool(numberOfThreads: databaseConnections + Self.lookupConnections + redisConnections + settings.senderLanes

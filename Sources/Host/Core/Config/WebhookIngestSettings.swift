@@ -15,7 +15,7 @@ public struct WebhookIngestSettings: Sendable, Equatable, Decodable {
     /// reply written): a slow one gets 408 and is closed, an idle one is closed.
     public var requestTimeoutMs: Int64 = 30_000
     /// Stored webhooks a processor lane takes per fetch, and lanes per webhook processor: four keep two cores
-    /// busy (each lane waits on PostgreSQL, Redis and NATS in turn; two left a sixth of the machine idle).
+    /// busy (each lane waits on PostgreSQL, Redis and NATS in turn; two left a seventh of the machine idle).
     public var fetchBatch = 500
     public var processorLanes = 4
     /// How long an applied event id is remembered in Redis: longer than any provider's retry schedule (Svix ~28 h),

@@ -53,8 +53,8 @@ public struct WebhookEventProcessor: Service {
     }
 
     /// `processorLanes` lanes, each fetching and applying rounds of its own: while one lane waits on
-    /// PostgreSQL, another reads or parses. Their transactions lock recipients in one order
-    /// (batch, position), so they do not deadlock on rows.
+    /// PostgreSQL, another reads or parses. Their transactions keep events and lock recipients in one order
+    /// (batch, position, then the event), so they do not deadlock on rows.
     public func run() async throws {
         // At 0 from the start, so that dashboards and alerts read a series before the first event.
         for provider in providers {

@@ -142,6 +142,12 @@ public struct WebhookLedger: Sendable {
         var keep: [(index: Int, found: Recipients.Matched)] = []
         for index in events.indices { for target in found[index] ?? [] { keep.append((index, target)) } }
         guard !keep.isEmpty else { return outcome }
+        // In key order: two lanes keeping the same events (a redelivery, a webhook stored twice) wait on each other's
+        // rows in one order, never in a cycle.
+        keep.sort { a, b in
+            (a.found.batchID, a.found.position, events[a.index].provider, events[a.index].eventID)
+                < (b.found.batchID, b.found.position, events[b.index].provider, events[b.index].eventID)
+        }
         let rows = keep.map { index, found in
             let incoming = events[index], event = incoming.event
             return RecipientEvents.Row(batchID: found.batchID, position: found.position, provider: clean(incoming.provider),

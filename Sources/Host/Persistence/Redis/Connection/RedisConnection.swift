@@ -109,7 +109,7 @@ public final class RedisConnection {
     }
 
     /// Every argument's bytes in one buffer, with one array of addresses and one of lengths: a chunk's script
-    /// call names hundreds of recipients, and a copy per argument was a tenth of the webhook processor's CPU.
+    /// call names hundreds of recipients, and two copies per argument were 5 % of the webhook processor's CPU.
     private static func withArgv<R>(_ arguments: [String], _ body: (Int32, UnsafeMutablePointer<UnsafePointer<CChar>?>, UnsafePointer<Int>) -> R) -> R {
         let total = arguments.reduce(0) { $0 + $1.utf8.count }
         let bytes = UnsafeMutableRawBufferPointer.allocate(byteCount: max(total, 1), alignment: 1)
@@ -120,9 +120,8 @@ public final class RedisConnection {
         for (index, argument) in arguments.enumerated() {
             let length = argument.utf8.count
             let target = UnsafeMutableRawBufferPointer(rebasing: bytes[offset..<offset + length])
-            if argument.utf8.withContiguousStorageIfAvailable({ target.copyMemory(from: UnsafeRawBufferPointer($0)) }) == nil {
-                _ = target.initializeMemory(as: UInt8.self, from: argument.utf8)
-            }
+            var text = argument
+            text.withUTF8 { target.copyMemory(from: UnsafeRawBufferPointer($0)) }
             pointers[index] = UnsafePointer(bytes.baseAddress!.advanced(by: offset).assumingMemoryBound(to: CChar.self))
             lengths[index] = length
             offset += length
