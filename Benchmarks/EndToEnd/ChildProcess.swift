@@ -49,25 +49,23 @@ final class ChildProcess: @unchecked Sendable {
     }
 
     /// User + system CPU seconds so far.
-    var cpuSeconds: Double {
-        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-              let close = stat.lastIndex(of: ")") else { return 0 }
-        let fields = stat[stat.index(after: close)...].split(separator: " ")
-        // After the command: state is field 3, utime 14 and stime 15 (1-based over the whole line).
-        guard fields.count > 13, let user = Double(fields[11]), let system = Double(fields[12]) else { return 0 }
-        return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
-    }
+    var cpuSeconds: Double { statSeconds(fields: 2) }
 
     /// User + system CPU seconds so far, with those of its children that ended and were waited for: a server that
     /// forks (PostgreSQL's backends and workers, Redis's snapshot child) keeps what they spent after they are gone.
-    var cpuSecondsWithChildren: Double {
+    var cpuSecondsWithChildren: Double { statSeconds(fields: 4) }
+
+    /// The sum of `fields` CPU times of /proc/<pid>/stat, in seconds, from utime on: utime, stime, cutime, cstime
+    /// (fields 14 to 17, 1-based over the whole line); 0 for a process that is gone.
+    private func statSeconds(fields count: Int) -> Double {
         guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
               let close = stat.lastIndex(of: ")") else { return 0 }
+        // After the command: state is field 3, utime field 14.
         let fields = stat[stat.index(after: close)...].split(separator: " ")
-        // utime, stime, cutime and cstime are fields 14 to 17 (1-based over the whole line).
-        guard fields.count > 15 else { return 0 }
-        let ticks = fields[11...14].compactMap { Double($0) }.reduce(0, +)
-        return ticks / Double(sysconf(Int32(_SC_CLK_TCK)))
+        guard fields.count >= 11 + count else { return 0 }
+        let ticks = fields[11..<11 + count].compactMap { Double($0) }
+        guard ticks.count == count else { return 0 }
+        return ticks.reduce(0, +) / Double(sysconf(Int32(_SC_CLK_TCK)))
     }
 
     /// Peak resident memory (VmHWM) in MiB.

@@ -142,13 +142,7 @@ public struct WebhookLedger: Sendable {
         var keep: [(index: Int, found: Recipients.Matched)] = []
         for index in events.indices { for target in found[index] ?? [] { keep.append((index, target)) } }
         guard !keep.isEmpty else { return outcome }
-        // In key order: two lanes keeping the same events (a redelivery, a webhook stored twice) wait on each other's
-        // rows in one order, never in a cycle.
-        keep.sort { a, b in
-            (a.found.batchID, a.found.position, events[a.index].provider, events[a.index].eventID)
-                < (b.found.batchID, b.found.position, events[b.index].provider, events[b.index].eventID)
-        }
-        let rows = keep.map { index, found in
+        let built = keep.map { index, found in
             let incoming = events[index], event = incoming.event
             return RecipientEvents.Row(batchID: found.batchID, position: found.position, provider: clean(incoming.provider),
                                        eventID: clean(incoming.eventID), type: clean(event.type.rawValue), bounceClass: event.bounceClass.map { clean($0.rawValue) },
@@ -157,6 +151,14 @@ public struct WebhookLedger: Sendable {
                                        reason: event.reason.isEmpty ? nil : clean(event.reason), code: event.code.isEmpty ? nil : clean(event.code),
                                        url: event.url.isEmpty ? nil : clean(event.url))
         }
+        // In key order, compared on the rows as built: two lanes keeping the same events (a redelivery, a webhook
+        // stored twice) wait on each other's rows in one order, never in a cycle.
+        let order = built.indices.sorted { a, b in
+            (built[a].batchID, built[a].position, built[a].provider, built[a].eventID)
+                < (built[b].batchID, built[b].position, built[b].provider, built[b].eventID)
+        }
+        keep = order.map { keep[$0] }
+        let rows = order.map { built[$0] }
         let fresh = try RecipientEvents.keep(db, rows)
         outcome.recorded = fresh.count
         let new = zip(keep, rows).filter { fresh.contains($0.1.identity) }.map(\.0)
