@@ -8,8 +8,9 @@ import TestSupport
 import Testing
 
 /// The analytics store end to end: a batch sent with its webhooks, then the analytics endpoints
-/// against the recipients' rows and events in PostgreSQL. Part of the serialized pipeline suite.
-extension PipelineTests {
+/// against the recipients' rows and events in PostgreSQL.
+/// Part of PipelineWebhookTests (a test at a time, beside the sends).
+extension PipelineWebhookTests {
     /// PostgreSQL's `recipient_events.type` for each analytics type a webhook records.
     static let webhookTypes: [AnalyticsEventType: String] = [
         .delivered: "delivered", .deferred: "deferred", .bounced: "bounced", .complained: "complained", .rejected: "rejected",

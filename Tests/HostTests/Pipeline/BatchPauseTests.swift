@@ -2,8 +2,8 @@ import Foundation
 import TestSupport
 import Testing
 
-/// Pause and resume of a batch mid-send, through the sandbox, under a binding send-config limit: part of the
-/// pipeline suite (serialized), as it shares the stack's JetStream consumers.
+/// Pause and resume of a batch mid-send, through the sandbox, under a binding send-config limit.
+/// Part of PipelineTests (a test at a time, beside the webhook suite).
 extension PipelineTests {
     @Test("Paused for 10 s mid-batch: no request reaches the sandbox after the pause answered, the batch is not taken for stuck, and it completes after the resume with each recipient sent once")
     func pauseAndResume() async throws {

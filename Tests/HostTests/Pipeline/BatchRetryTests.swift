@@ -2,9 +2,9 @@ import Foundation
 import TestSupport
 import Testing
 
-/// Retrying a completed batch's failed recipients, through the sandbox: part of the pipeline suite (serialized), as
-/// it shares the stack's JetStream consumers.
-extension PipelineTests {
+/// Retrying a completed batch's failed recipients, through the sandbox.
+/// Part of PipelineWebhookTests (a test at a time, beside the sends).
+extension PipelineWebhookTests {
     @Test("retry-failed sends again the recipients that failed for want of attempts (not a refusal, unless all), each once, the batch completing with its counters equal to its rows")
     func retryFailedRecipients() async throws {
         let count = 250
@@ -15,7 +15,7 @@ extension PipelineTests {
         // One refusal among them, as a provider's permanent answer reads.
         _ = try harness.query("UPDATE recipients SET last_error = 'validation_error: invalid to' WHERE batch_id = $1 AND position = 7", [batch])
 
-        let draft = try await harness.batch(config: config, payload: Self.emailPayload, csv: Self.csv(count: 1))
+        let draft = try await harness.batch(config: config, payload: PipelineTests.emailPayload, csv: PipelineTests.csv(count: 1))
         try await harness.call("POST", "/api/batches/\(draft)/retry-failed", expect: 409)
         try await harness.call("POST", "/api/batches/\(UUID().uuidString)/retry-failed", expect: 404)
         try await harness.call("POST", "/api/batches/\(batch)/retry-failed", json: ["all": "yes"], expect: 422)
@@ -30,7 +30,7 @@ extension PipelineTests {
         #expect(rows == ["sent": count - 1, "failed": 1], "the refusal stays failed")
         #expect(PipelineHarness.counts(detail)["sent"] == rows["sent"] && PipelineHarness.counts(detail)["failed"] == rows["failed"],
                 "counters \(PipelineHarness.counts(detail)) equal the rows \(rows)")
-        var stats = Self.section(try await sandbox.stats(), "resend")
+        var stats = PipelineTests.section(try await sandbox.stats(), "resend")
         #expect(stats["messages_accepted"] == count - 1 && stats["duplicate_deliveries"] == 0, "\(stats)")
 
         // Nothing left that failed for want of attempts: the answer says how to retry the refusal too.
@@ -41,7 +41,7 @@ extension PipelineTests {
         rows = try harness.rowsByStatus(batch)
         #expect(rows == ["sent": count] && PipelineHarness.counts(detail)["sent"] == count && PipelineHarness.counts(detail)["failed"] == 0,
                 "\(rows) \(PipelineHarness.counts(detail))")
-        stats = Self.section(try await sandbox.stats(), "resend")
+        stats = PipelineTests.section(try await sandbox.stats(), "resend")
         #expect(stats["messages_accepted"] == count && stats["duplicate_deliveries"] == 0, "\(stats)")
         try await harness.call("POST", "/api/batches/\(batch)/retry-failed", json: ["all": true], expect: 409)
     }

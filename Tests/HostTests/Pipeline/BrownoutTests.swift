@@ -3,20 +3,20 @@ import TestSupport
 import Testing
 
 /// A provider that answers slowly, past the ack wait and the claim hold: the round in flight keeps its jobs
-/// and its claims, so nothing is redelivered and sent beside it. Part of the serialized pipeline suite.
-extension PipelineTests {
+/// and its claims, so nothing is redelivered and sent beside it. Part of PipelineWebhookTests (a test at a time, beside the sends).
+extension PipelineWebhookTests {
     @Test("A brownout (every answer 12 s late, past a 5 s ack wait and a 10 s claim hold): the round keeps its jobs and claims, and SES, which takes no idempotency key, gets each message once")
     func brownout() async throws {
         let sandbox = try TestSandbox(config: "[faults.ses]\nslow = 1.0\nslow_ms = 12000\n")
         // The HTTP timeout past the answer's delay: the request is slow, not lost.
-        let harness = try PipelineHarness(pipeline: Self.quickRecovery + "\nhttp_timeout_ms = 30000").started()
+        let harness = try PipelineHarness(pipeline: PipelineTests.quickRecovery + "\nhttp_timeout_ms = 30000").started()
         defer { harness.finish() }
         let config = try await harness.sendConfig("ses", sandbox: sandbox.url)
-        let batch = try await harness.sentBatch(config: config, payload: Self.emailPayload, csv: Self.csv(count: 20))
+        let batch = try await harness.sentBatch(config: config, payload: PipelineTests.emailPayload, csv: PipelineTests.csv(count: 20))
         let detail = try await harness.wait(batch, seconds: 90)
         #expect(PipelineHarness.counts(detail)["sent"] == 20)
         #expect(try harness.rowsByStatus(batch) == ["sent": 20])
-        let stats = Self.section(try await sandbox.stats(), "ses")
+        let stats = PipelineTests.section(try await sandbox.stats(), "ses")
         #expect(stats["messages_accepted"] == 20, "each recipient reached SES once: \(stats)")
     }
 
@@ -28,7 +28,7 @@ extension PipelineTests {
         defer { harness.finish() }
         let config = try await harness.sendConfig("resend", sandbox: sandbox.url)
         let count = 6_000
-        let batch = try await harness.sentBatch(config: config, payload: Self.emailPayload, csv: Self.csv(count: count))
+        let batch = try await harness.sentBatch(config: config, payload: PipelineTests.emailPayload, csv: PipelineTests.csv(count: count))
         try await eventually("the batch under way") { try await sandbox.accepted() > 0 }
         try await sandbox.outage("resend", seconds: 8)
         let before = try await sandbox.accepted()
@@ -37,17 +37,17 @@ extension PipelineTests {
         let detail = try await harness.wait(batch, seconds: 120)
         #expect(ContinuousClock.now - started > .seconds(8), "the batch outlasted the outage")
         #expect(PipelineHarness.counts(detail)["sent"] == count && PipelineHarness.counts(detail)["failed"] == 0, "\(detail["counts"] ?? "")")
-        let stats = Self.section(try await sandbox.stats(), "resend")
+        let stats = PipelineTests.section(try await sandbox.stats(), "resend")
         #expect((stats["outage_refused"] ?? 0) > 0, "the outage refused requests: \(stats)")
         #expect(stats["messages_accepted"] == count && stats["duplicate_deliveries"] == 0, "\(stats)")
         // Another provider of the same sandbox was never down.
-        #expect(Self.section(try await sandbox.stats(), "ses")["outage_refused"] == 0)
+        #expect(PipelineTests.section(try await sandbox.stats(), "ses")["outage_refused"] == 0)
     }
 }
 
 /// A provider down for 30 s mid-batch, with a fallback send-config on another provider: the batch completes
 /// through the fallback meanwhile and returns to its own provider after, each recipient reached once.
-extension PipelineTests {
+extension PipelineWebhookTests {
     @Test("Failover: Resend down for 30 s mid-batch under binding limits, taking what it is sent and answering 503; unsent messages go through the SES fallback, each recipient is reached once across both, SES's webhooks find their recipients, and the batch returns to Resend after the outage")
     func failover() async throws {
         let harness = try PipelineHarness().started(roles: Self.allRoles)
@@ -66,7 +66,7 @@ extension PipelineTests {
         let sandbox = try TestSandbox(webhookURLs: ["resend=\(try await webhookURL(primary))", "ses=\(try await webhookURL(fallback))"],
                                       port: sandboxPort)
         let count = 6_000
-        let batch = try await harness.sentBatch(config: primary, payload: Self.emailPayload, csv: Self.csv(count: count))
+        let batch = try await harness.sentBatch(config: primary, payload: PipelineTests.emailPayload, csv: PipelineTests.csv(count: count))
         try await eventually("the batch under way") { try await sandbox.accepted("resend") > 0 }
         // Resend takes what it is sent, and answers 503: until the circuit opens, its messages are delivered unknown to
         // the sender. They must stay with Resend (repeated under their key when it answers again); handed to SES they

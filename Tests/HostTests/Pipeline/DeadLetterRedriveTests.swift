@@ -8,8 +8,8 @@ import TestSupport
 import Testing
 
 /// A dead letter re-driven after its batch's hot state expired (a day after completion; letters are kept 30).
-/// Part of the pipeline suite (serialized), as it shares the stack's JetStream consumers.
-extension PipelineTests {
+/// Part of PipelineWebhookTests (a test at a time, beside the sends).
+extension PipelineWebhookTests {
     /// A deployment (the caller finishes it) whose Resend batch of `count` completed with every recipient failed
     /// for want of attempts: nothing listens on port 9, where its send-config points, and two attempts are allowed.
     static func exhaustedBatch(count: Int) async throws -> (TestSandbox, PipelineHarness, config: String, batch: String) {
@@ -17,7 +17,7 @@ extension PipelineTests {
         let harness = try PipelineHarness(pipeline: "max_attempts = 2").started()
         do {
             let config = try await harness.sendConfig("resend", sandbox: "http://127.0.0.1:9")
-            let batch = try await harness.sentBatch(config: config, payload: emailPayload, csv: csv(count: count))
+            let batch = try await harness.sentBatch(config: config, payload: PipelineTests.emailPayload, csv: PipelineTests.csv(count: count))
             #expect(PipelineHarness.counts(try await harness.wait(batch))["failed"] == count)
             return (sandbox, harness, config, batch)
         } catch {
@@ -58,7 +58,7 @@ extension PipelineTests {
         #expect(rows == ["sent": sent, "failed": count - sent])
         #expect(PipelineHarness.counts(detail)["sent"] == rows["sent"] && PipelineHarness.counts(detail)["failed"] == rows["failed"],
                 "counters \(PipelineHarness.counts(detail)) equal the rows \(rows)")
-        let stats = Self.section(try await sandbox.stats(), "resend")
+        let stats = PipelineTests.section(try await sandbox.stats(), "resend")
         #expect(stats["messages_accepted"] == sent && stats["duplicate_sends"] == 0)
         #expect(try harness.cli(["dlq", "list", "--batch", batch]).output.split(separator: "\n").count == 1, "one letter left")
         try await threads.shutdownGracefully()
@@ -71,8 +71,8 @@ extension PipelineTests {
         defer { harness.finish() }
         let config = try await harness.sendConfig("resend", sandbox: sandbox.url)
         let count = 20
-        let batch = try await harness.sentBatch(config: config, payload: Self.emailPayload, csv: Self.csv(count: count))
-        try await Self.expectSentOnce(harness, sandbox, batch: batch, count: count)
+        let batch = try await harness.sentBatch(config: config, payload: PipelineTests.emailPayload, csv: PipelineTests.csv(count: count))
+        try await PipelineTests.expectSentOnce(harness, sandbox, batch: batch, count: count)
 
         // The letter the stopped sender stored for three of them before their outcome; the retry then sent them.
         let userID = try #require(try harness.query("SELECT user_id FROM batches WHERE id = $1", [batch]).first?[0] ?? nil)
@@ -83,7 +83,7 @@ extension PipelineTests {
         let job = ChunkJob(batchID: batch, userID: userID, sendConfigID: config,
                            common: OutboundMessage(id: "-", channel: .email, from: "news@example.com"), recipients: recipients)
         let letter = DeadLetter(job: job, exhausted: recipients.map { ($0, "503 five times") })
-        let jetStream = try JetStream(url: try StackEnvironment.value("NATS_URL"))
+        let jetStream = try JetStream(url: try StackEnvironment.value("NATS_URL"), namespace: harness.namespace)
         // Stored twice: the round recorded again after the crash, or a publish retried.
         try jetStream.publish([letter.message])
         try jetStream.publish([letter.message])
@@ -93,6 +93,6 @@ extension PipelineTests {
         #expect(redriven.status == 0 && redriven.output.contains("re-drove 1 dead letters (0 recipients)"), "\(redriven.output)")
         #expect(try harness.cli(["dlq", "list", "--batch", batch]).output.split(separator: "\n").isEmpty, "no letter left")
         // Had the redrive sent them, the batch would have gone back to processing and completed again after the sends.
-        try await Self.expectSentOnce(harness, sandbox, batch: batch, count: count)
+        try await PipelineTests.expectSentOnce(harness, sandbox, batch: batch, count: count)
     }
 }

@@ -14,12 +14,11 @@ struct DeploymentIsolationTests {
     func twoDeploymentsApart() async throws {
         let sandbox = try TestSandbox()
         let names = ["apart_a_\(getpid())", "apart_b_\(getpid())"]
-        let a = try PipelineHarness(tables: "[deployment]\nname = \"\(names[0])\"\n")
-        let b = try PipelineHarness(tables: "[deployment]\nname = \"\(names[1])\"\n")
+        let a = try PipelineHarness(deployment: names[0])
+        let b = try PipelineHarness(deployment: names[1])
         defer {
             a.finish()
             b.finish()
-            Self.dropStreams(of: names)
         }
         // A runs its API and discoverer only: its batch job waits on A's stream, in reach of B's processor were the
         // streams shared.
@@ -46,10 +45,6 @@ struct DeploymentIsolationTests {
         let stats = PipelineTests.section(try await sandbox.stats(), "resend")
         #expect(stats["messages_accepted"] == 2 * count)
         #expect(stats["duplicate_deliveries"] == 0, "no recipient twice: \(stats)")
-        // Each wrote its analytics into a database of its own name; gone with the test.
-        for name in names {
-            try? await ClickHouseClient(url: try StackEnvironment.value("CLICKHOUSE_URL"), http: CurlHTTPClient(), defaultDatabase: name).dropDatabase()
-        }
     }
 
     @Test("a deployment's name is checked: what NATS, Redis and ClickHouse all take unquoted, or an error naming the key")
@@ -119,13 +114,5 @@ struct DeploymentIsolationTests {
         let jetStream = try JetStream(url: try StackEnvironment.value("NATS_URL"), namespace: NATSNamespace(deployment: DeploymentSettings(name: deployment)))
         // A work-queue stream holds a job until a consumer acknowledges it (A runs no processor yet: no consumer).
         return try jetStream.messageCount(stream: Streams.system)
-    }
-
-    static func dropStreams(of deployments: [String]) {
-        for deployment in deployments {
-            guard let url = try? StackEnvironment.value("NATS_URL"),
-                  let jetStream = try? JetStream(url: url, namespace: NATSNamespace(deployment: DeploymentSettings(name: deployment))) else { continue }
-            Streams.delete(jetStream)
-        }
     }
 }

@@ -5,8 +5,8 @@ import Testing
 /// Issue 32's scenario: a Resend send-config under a limit that binds, and a provider that loses answers after
 /// accepting, throttles and fails. A retry may carry another idempotency key (its group cut anew after the token
 /// grant), so the sandbox's repeated-key count cannot see it; its `duplicate_deliveries` counts what the
-/// recipients would see. Part of the serialized pipeline suite: every deployment shares the stack's JetStream
-/// consumers.
+/// recipients would see.
+/// Part of PipelineTests (a test at a time, beside the webhook suite).
 extension PipelineTests {
     /// The provider's own limit out of the way (the send-config's limit is the one under test), and the faults
     /// of the issue: 10% of answers lost after the messages were accepted, 20% 429s, 5% 5xx.
@@ -35,7 +35,7 @@ extension PipelineTests {
     /// (the arrivals spread over at least 80% of the time the limit allows for the batch).
     static func expectScenario(_ sandbox: TestSandbox, _ stats: [String: Int], faulted: Bool = true) async throws {
         if faulted { #expect((stats["faults_injected"] ?? 0) > 0, "\(stats)") }
-        let times = try await arrivals(sandbox, "resend")
+        let times = try await RateLimitTests.arrivals(sandbox, "resend")
         let spanMs = (times.last ?? 0) - (times.first ?? 0)
         let floorMs = Int64(lossyCount * 1_000 / bindingRate) * 8 / 10
         #expect(spanMs >= floorMs, "the limit binds: arrivals over \(spanMs) ms, at least \(floorMs) ms at \(bindingRate)/s")

@@ -9,8 +9,8 @@ import TestSupport
 import Testing
 
 /// Tenants share the senders, and single messages go first: measured on the real stack while a large
-/// bulk batch is sending. Part of the serialized pipeline suite: every deployment shares the stack's
-/// JetStream consumers.
+/// bulk batch is sending.
+/// Part of PipelineTests (a test at a time, beside the webhook suite).
 extension PipelineTests {
     static let fairSandboxConfig = "[resend]\nrate_limit_per_second = 1000000\n"
 
@@ -205,7 +205,7 @@ extension PipelineTests {
         let first = try await harness.sentBatch(config: config, payload: PipelineTests.emailPayload, csv: PipelineTests.csv(count: 50))
         try await harness.wait(first)
         let userID = try #require(try harness.query("SELECT user_id::text FROM batches WHERE id = $1", [first]).first?[0] ?? nil)
-        let jetStream = try JetStream(url: try StackEnvironment.value("NATS_URL"))
+        let jetStream = try JetStream(url: try StackEnvironment.value("NATS_URL"), namespace: harness.namespace)
         let consumer = "sender-\(userID)"
         #expect(try jetStream.backlog(stream: "email-system", consumer: consumer) != nil, "the tenant's consumer exists while it has work")
         // Gone, as JetStream answers it (nil), not as a failed read (a throw, which keeps the tenant).

@@ -6,8 +6,9 @@ import Testing
 
 /// Metrics end to end: the queue depth on /api/metrics while a batch sends, the stack's Prometheus
 /// scraping it, every dashboard query answering with data, and the alert rules checked and unit-tested
-/// by promtool. Part of the serialized pipeline suite.
-extension PipelineTests {
+/// by promtool.
+/// Part of PipelineWebhookTests (a test at a time, beside the sends).
+extension PipelineWebhookTests {
     static let prometheus = "http://127.0.0.1:9090"
 
     /// The series a PromQL query returns now (`data.result`).

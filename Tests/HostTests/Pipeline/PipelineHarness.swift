@@ -9,11 +9,17 @@ import ProviderModel
 import TestSupport
 
 /// A whole deployment for one test: a scratch PostgreSQL database of its own,
-/// the stack's Redis (under a key prefix of its own) and NATS, and
-/// `batchsender serve` processes running the roles the test asks for, started
-/// and killed (`kill -9`) like real ones. The sender API is reached over HTTP.
+/// the stack's Redis (under a key prefix of its own), NATS and ClickHouse under a
+/// deployment name of its own (`[deployment] name`: its streams, consumers and
+/// analytics database apart from every other test's), and `batchsender serve`
+/// processes running the roles the test asks for, started and killed (`kill -9`)
+/// like real ones. The sender API is reached over HTTP.
 final class PipelineHarness: @unchecked Sendable {
     let database: ScratchDatabase
+    /// The `[deployment] name` every host of this harness runs under.
+    let deployment: DeploymentSettings
+    /// How this deployment's streams are named on the stack's NATS, for a test that reads them.
+    var namespace: NATSNamespace { NATSNamespace(deployment: deployment) }
     var databaseURL: String { database.url }
     var databaseName: String { database.name }
     let apiPort: Int
@@ -57,31 +63,42 @@ final class PipelineHarness: @unchecked Sendable {
     /// `webhooks`: `[webhooks]` keys; `tables`: more tables for the host config (`[managed.ses]`, say).
     /// `managedBaseURL`: where the managed Resend account sends (a sandbox); `limits`: the `[limits]` table.
     /// `analytics`: the `[analytics]` keys (a short flush interval by default, so that tests need not wait 5 s).
+    /// `deployment`: the `[deployment] name` (by default one of its own, so that tests run side by side).
     convenience init(pipeline: String = "", webhooks: String = "", tables: String = "", limits: String = SendRateLimits.unlimitedTOML,
                      managedBaseURL: String? = nil, plugins: [String] = ["Resend", "SES", "Telnyx", "CustomWebhook"],
-                     analytics: String = "flush_interval_ms = 200") throws {
-        try self.init(database: ScratchDatabase(purpose: "pipeline"), ownsDatabase: true, pipeline: pipeline, webhooks: webhooks, tables: tables,
-                      limits: limits, managedBaseURL: managedBaseURL, plugins: plugins, analytics: analytics)
+                     analytics: String = "flush_interval_ms = 200", deployment: String = PipelineHarness.freshDeploymentName()) throws {
+        try self.init(database: ScratchDatabase(purpose: "pipeline"), ownsDatabase: true, deployment: DeploymentSettings(name: deployment),
+                      pipeline: pipeline, webhooks: webhooks, tables: tables, limits: limits, managedBaseURL: managedBaseURL, plugins: plugins,
+                      analytics: analytics)
+    }
+
+    /// A deployment name no other harness of any test run on this stack has: `t`, the process id and a random part
+    /// (DeploymentSettings.problem's rules: lower-case letters, digits and _, at most 32).
+    static func freshDeploymentName() -> String {
+        "t\(getpid())_\(String(UInt32.random(in: 0...UInt32.max), radix: 36))"
     }
 
     /// Another deployment over the same database and Redis keys (a restart with other plugins).
     static func reusing(_ other: PipelineHarness, plugins: [String]) throws -> PipelineHarness {
-        let harness = try PipelineHarness(database: other.database, ownsDatabase: false, pipeline: "", webhooks: "", tables: "",
+        let harness = try PipelineHarness(database: other.database, ownsDatabase: false, deployment: other.deployment, pipeline: "",
+                                          webhooks: "", tables: "",
                                           limits: SendRateLimits.unlimitedTOML, managedBaseURL: nil, plugins: plugins,
                                           analytics: "flush_interval_ms = 200")
         harness.key = other.key
         return harness
     }
 
-    private init(database: ScratchDatabase, ownsDatabase: Bool, pipeline: String, webhooks: String, tables: String, limits: String,
-                 managedBaseURL: String?, plugins: [String], analytics: String) throws {
+    private init(database: ScratchDatabase, ownsDatabase: Bool, deployment: DeploymentSettings, pipeline: String, webhooks: String,
+                 tables: String, limits: String, managedBaseURL: String?, plugins: [String], analytics: String) throws {
         self.database = database
         self.ownsDatabase = ownsDatabase
+        self.deployment = deployment
         apiPort = try LoopbackPort.free()
         receiverPort = try LoopbackPort.free()
         spillDirectory = TestPaths.scratch.appendingPathComponent("spill-\(database.name)").path
         var config = HostConfigBuilder()
         for plugin in plugins { config.plugin(path: TestPaths.providerPlugin(plugin)) }
+        config.set("deployment", "name", "\"\(deployment.name)\"")
         config.set("api", lines: """
             redis_key_prefix = "test:\(database.name):"
             rate_limit_per_key = 100000
@@ -179,11 +196,24 @@ final class PipelineHarness: @unchecked Sendable {
         for name in Array(hosts.keys) { kill9(name) }
     }
 
+    /// Stops the hosts and, when this harness made them, drops the database, the deployment's streams and its
+    /// analytics database.
     func finish() {
         stopHosts()
         companions = []
-        http.shutdown()
-        if ownsDatabase { database.drop() }
+        guard ownsDatabase else { return http.shutdown() }
+        database.drop()
+        if let url = try? StackEnvironment.value("NATS_URL"), let jetStream = try? JetStream(url: url, namespace: namespace) {
+            Streams.delete(jetStream)
+        }
+        // Left to finish on its own: `finish` runs in `defer`, where nothing can be awaited, and waiting here on a
+        // task would hold a thread of the pool that task may need.
+        guard let url = try? StackEnvironment.value("CLICKHOUSE_URL"),
+              let analytics = try? ClickHouseClient(url: url, http: http, defaultDatabase: deployment.analyticsDatabase) else { return http.shutdown() }
+        Task.detached { [http] in
+            try? await analytics.dropDatabase()
+            http.shutdown()
+        }
     }
 
     /// An API key of the user with `email` (made when there is none): another tenant of this deployment.
@@ -231,9 +261,10 @@ final class PipelineHarness: @unchecked Sendable {
         return values.isEmpty ? nil : values.reduce(0, +)
     }
 
-    /// Rows of a query on the stack's ClickHouse (the database every host of the tests writes to).
+    /// Rows of a query on the stack's ClickHouse, in this deployment's analytics database.
     func clickhouse(_ sql: String) async throws -> [JSONValue] {
-        try await ClickHouseClient(url: try StackEnvironment.value("CLICKHOUSE_URL"), http: http).rows(sql)
+        try await ClickHouseClient(url: try StackEnvironment.value("CLICKHOUSE_URL"), http: http,
+                                   defaultDatabase: deployment.analyticsDatabase).rows(sql)
     }
 
     /// The operators' token for `/admin/*` in this deployment.

@@ -12,9 +12,11 @@ import Testing
 
 /// The delivery pipeline end to end on the real stack and the provider
 /// sandbox: `batchsender serve` processes, sends through every provider, and
-/// faults made by killing processes and by the sandbox. Serialized: every
-/// deployment shares the stack's JetStream consumers.
-@Suite("Delivery pipeline", .serialized)
+/// faults made by killing processes and by the sandbox. Each test's deployment
+/// has streams, consumers, keys and databases of its own (PipelineHarness), so
+/// this suite runs beside PipelineWebhookTests; each of the two runs its tests one
+/// at a time, so that no more than two batches share the machine's cores.
+@Suite("Delivery pipeline: sending", .serialized)
 struct PipelineTests {
     static func section(_ stats: [String: Any], _ provider: String) -> [String: Int] {
         (stats[provider] as? [String: Any] ?? [:]).compactMapValues { $0 as? Int }
@@ -445,7 +447,7 @@ struct PipelineTests {
         let dueMs = Int64(due.timeIntervalSince1970 * 1_000)
         let started = try harness.query("SELECT extract(epoch FROM started_at) FROM batches WHERE id = $1", [batch]).first?[0] ?? nil
         #expect((Double(started ?? "0") ?? 0) >= due.timeIntervalSince1970 - 0.05)
-        let arrivals = try await Self.arrivals(sandbox, "resend")
+        let arrivals = try await RateLimitTests.arrivals(sandbox, "resend")
         #expect(arrivals.count == 10 && arrivals.allSatisfy { $0 >= dueMs - 50 }, "arrivals \(arrivals.map { $0 - dueMs }) ms after the due time")
     }
 

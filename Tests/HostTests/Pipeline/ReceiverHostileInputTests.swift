@@ -7,8 +7,9 @@ import Testing
 
 /// The receiver under hostile input: header values no provider sends, on every route it serves, answer
 /// with a status and leave the process up; what it caches stays bounded whatever the requests name;
-/// its public port shows no metrics. Part of the pipeline suite (serialized).
-extension PipelineTests {
+/// its public port shows no metrics.
+/// Part of PipelineWebhookTests (a test at a time, beside the sends).
+extension PipelineWebhookTests {
     /// Timestamp-like values that overflow, do not parse, or are not numbers at all.
     static let hostileTimestamps = ["-9223372036854775808", "9223372036854775807", String(repeating: "9", count: 30), "", "-1.5"]
 

@@ -13,7 +13,7 @@ import Testing
 /// What the receiver keeps stays bounded whatever the requests name: SNS certificate URLs it has never
 /// seen (each one a fetch, and before, a cache entry), and case spellings of one config's id (each one a
 /// config read and a plugin instance, before). Measured as the receiver process's resident memory.
-extension PipelineTests {
+extension PipelineWebhookTests {
     @Test("The receiver's memory stays under 200 MB after 30,000 SNS requests with distinct certificate URLs and 10,000 case spellings of one config id, and it still answers at once")
     func receiverMemoryBounded() async throws {
         let (harness, pid) = try Self.receiverApart()

@@ -11,8 +11,8 @@ import Testing
 struct RegionFailoverTests {
     @Test("the active region's API hangs: the other is active within 3 checks of 200 ms, and stays so when the first answers again")
     func switchesWhenActiveDies() async throws {
-        let eu = try PipelineHarness(tables: "[deployment]\nname = \"region_eu_\(getpid())\"\n")
-        let us = try PipelineHarness(tables: "[deployment]\nname = \"region_us_\(getpid())\"\n")
+        let eu = try PipelineHarness(deployment: "region_eu_\(getpid())")
+        let us = try PipelineHarness(deployment: "region_us_\(getpid())")
         defer {
             eu.finish()
             us.finish()

@@ -84,8 +84,8 @@ struct ServerRestartTests {
         let run = UUID().uuidString.prefix(8).lowercased()
         func post(_ name: String) async throws -> (status: Int, body: String) {
             let id = "\(name)_\(run)"
-            let body = PipelineTests.resendBody(id)
-            return await PipelineTests.post(url, try PipelineTests.resendHeaders(body, id: id, at: Int64(Date().timeIntervalSince1970)), body)
+            let body = PipelineWebhookTests.resendBody(id)
+            return await PipelineWebhookTests.post(url, try PipelineWebhookTests.resendHeaders(body, id: id, at: Int64(Date().timeIntervalSince1970)), body)
         }
         #expect(try await post("msg_before").status == 200)
         let nats = try #require(URL(string: try StackEnvironment.value("NATS_URL"))?.port, "NATS_URL names no port")

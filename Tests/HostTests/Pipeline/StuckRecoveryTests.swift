@@ -41,7 +41,7 @@ extension PipelineTests {
         }
         #expect(try recoveries() == 0, "a batch waiting on its limits is alive")
         let userID = try #require(try harness.query("SELECT user_id FROM batches WHERE id = $1", [batch]).first?[0] ?? nil)
-        let jetStream = try JetStream(url: try StackEnvironment.value("NATS_URL"))
+        let jetStream = try JetStream(url: try StackEnvironment.value("NATS_URL"), namespace: harness.namespace)
         let backlog = try #require(try jetStream.backlog(stream: Streams.system, consumer: "sender-\(userID)"))
         #expect(backlog.pending + UInt64(max(0, backlog.unacked)) <= UInt64(count / 10), "no more jobs than the batch's chunks: \(backlog)")
 

@@ -12,9 +12,9 @@ import TestSupport
 import Testing
 
 /// Webhook events PostgreSQL refuses: set aside while the rest of their round commits, tried a bounded
-/// number of times, then dead-lettered. Part of the pipeline suite (serialized), as it shares the
-/// stack's webhook consumer.
-extension PipelineTests {
+/// number of times, then dead-lettered.
+/// Part of PipelineWebhookTests (a test at a time, beside the sends).
+extension PipelineWebhookTests {
     @Test("One tenant's 50 signed webhooks that PostgreSQL refuses (an event id too long for its index) hold nobody back: another tenant's ordinary event is applied within 2 s, and the 50 end in batchsender webhooks dead-letters with PostgreSQL's reason")
     func refusedEventsAreDeadLettered() async throws {
         let harness = try PipelineHarness().started(roles: Self.allRoles)
@@ -24,11 +24,11 @@ extension PipelineTests {
 
         // Tenant A: 50 messages sent. Tenant B (another user): one.
         let configA = try await harness.sendConfig("resend", sandbox: sandbox.url)
-        let batchA = try await harness.sentBatch(config: configA, payload: Self.emailPayload, csv: Self.csv(count: 50))
+        let batchA = try await harness.sentBatch(config: configA, payload: PipelineTests.emailPayload, csv: PipelineTests.csv(count: 50))
         try await harness.wait(batchA)
         harness.key = try harness.makeKey(email: "tenant-b@example.com")
         let configB = try await harness.sendConfig("resend", sandbox: sandbox.url)
-        let batchB = try await harness.sentBatch(config: configB, payload: Self.emailPayload, csv: Self.csv(count: 1, offset: 500))
+        let batchB = try await harness.sentBatch(config: configB, payload: PipelineTests.emailPayload, csv: PipelineTests.csv(count: 1, offset: 500))
         try await harness.wait(batchB)
         let messagesA = try harness.query("SELECT provider_message_id FROM recipients WHERE batch_id = $1 ORDER BY position", [batchA]).compactMap { $0[0] ?? nil }
         let messageB = try harness.query("SELECT provider_message_id FROM recipients WHERE batch_id = $1", [batchB]).first?[0] ?? nil

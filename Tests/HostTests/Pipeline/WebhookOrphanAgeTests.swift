@@ -9,8 +9,9 @@ import TestSupport
 import Testing
 
 /// How long a webhook waits for its message: `orphan_after_ms` from the first round that looked for it, not from
-/// its arrival at the receiver. Part of the pipeline suite (serialized), as it shares the webhooks stream.
-extension PipelineTests {
+/// its arrival at the receiver.
+/// Part of PipelineWebhookTests (a test at a time, beside the sends).
+extension PipelineWebhookTests {
     @Test("webhooks that arrived longer than orphan_after_ms ago (a backlog, a PostgreSQL outage): one whose message appears after the first look is applied, one whose message never does is orphaned orphan_after_ms after the first look")
     func orphanAgedFromFirstLook() async throws {
         let orphanAfterMs: Int64 = 3_000
@@ -19,14 +20,14 @@ extension PipelineTests {
             .started(roles: "api,discoverer,processor,sender,background,webhook-processor")
         defer { harness.finish() }
         let config = try await harness.sendConfig("resend", sandbox: sandbox.url)
-        let batch = try await harness.sentBatch(config: config, payload: Self.emailPayload, csv: Self.csv(count: 1))
+        let batch = try await harness.sentBatch(config: config, payload: PipelineTests.emailPayload, csv: PipelineTests.csv(count: 1))
         try await harness.wait(batch)
 
         // Two delivery events the receiver took ten windows ago, stored as it stores them; no message has their ids yet.
         let run = UUID().uuidString.prefix(8).lowercased()
         let late = "late-\(run)", never = "never-\(run)"
         let arrivedMs = SystemClock.nowMilliseconds - 10 * orphanAfterMs
-        let jetStream = try JetStream(url: try StackEnvironment.value("NATS_URL"))
+        let jetStream = try JetStream(url: try StackEnvironment.value("NATS_URL"), namespace: harness.namespace)
         func store(_ messageID: String) throws -> UInt64 {
             let request = InboundWebhook(path: "/webhooks/resend/\(config)", headers: [KeyValue("svix-id", "msg_\(messageID)")],
                                          body: Self.resendBody(messageID))

@@ -4,9 +4,9 @@ import TestSupport
 import Testing
 
 /// Recipient positions come from one bigint sequence shared by every batch of a deployment, so a
-/// long-lived one passes 2^31 - 1. Part of the pipeline suite (serialized), as it shares the stack's
-/// webhook consumer.
-extension PipelineTests {
+/// long-lived one passes 2^31 - 1.
+/// Part of PipelineWebhookTests (a test at a time, beside the sends).
+extension PipelineWebhookTests {
     @Test("A recipient at position 2^31 + 5 is sent, its webhook event is applied, and the API lists its events")
     func positionsPastInt32() async throws {
         let harness = try PipelineHarness()
@@ -16,7 +16,7 @@ extension PipelineTests {
         try harness.start("host", roles: Self.allRoles)
         let sandbox = try TestSandbox()
         let config = try await harness.sendConfig("resend", sandbox: sandbox.url)
-        let batch = try await harness.sentBatch(config: config, payload: Self.emailPayload, csv: Self.csv(count: 2))
+        let batch = try await harness.sentBatch(config: config, payload: PipelineTests.emailPayload, csv: PipelineTests.csv(count: 2))
         try await harness.wait(batch)
         let rows = try harness.query("SELECT position, provider_message_id FROM recipients WHERE batch_id = $1 ORDER BY position", [batch])
         #expect(rows.first?[0] == String(position), "\(rows)")

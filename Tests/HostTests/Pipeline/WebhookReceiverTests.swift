@@ -12,8 +12,9 @@ import TestSupport
 import Testing
 
 /// What the receiver refuses: nothing forged, tampered, stale or unsigned is stored, and the
-/// answer names why. Part of the pipeline suite (serialized), as it counts the shared stream.
-extension PipelineTests {
+/// answer names why.
+/// Part of PipelineWebhookTests (a test at a time, beside the sends). It counts its deployment's own stream.
+extension PipelineWebhookTests {
     static let resendSecret = "whsec_YmF0Y2hzZW5kZXItc2FuZGJveC1yZXNlbmQta2V5ISE="
     static let telnyxSeed = Array(0..<32).map(UInt8.init)
 
@@ -44,12 +45,12 @@ extension PipelineTests {
 
     @Test("The receiver refuses every forged, tampered, stale or unsigned webhook with 401 and the reason, unknown configs with 404, big bodies with 413, and stores only what it verified")
     func receiverRefusals() async throws {
-        let (harness, sandbox, resend) = try await Self.deployment(roles: "api,receiver", provider: "resend")
+        let (harness, sandbox, resend) = try await PipelineTests.deployment(roles: "api,receiver", provider: "resend")
         defer { harness.finish() }
         let telnyx = try await harness.sendConfig("telnyx", sandbox: sandbox.url)
         let ses = try await harness.sendConfig("ses", sandbox: sandbox.url)
         let base = "http://127.0.0.1:\(harness.receiverPort)/webhooks"
-        let jetStream = try JetStream(url: try StackEnvironment.value("NATS_URL"))
+        let jetStream = try JetStream(url: try StackEnvironment.value("NATS_URL"), namespace: harness.namespace)
         let before = try jetStream.lastSequence(stream: "webhooks")
         let now = Int64(Date().timeIntervalSince1970)
         var expectedStored = 0
@@ -164,7 +165,7 @@ extension PipelineTests {
         #expect(await Self.post("\(base)/resend", managed, Self.resendBody("e3-\(run)")).status == 200)
         expectedStored += 1
 
-        // Only what was verified reached the stream (nothing else runs in this suite meanwhile).
+        // Only what was verified reached the stream (the deployment's own: no other test publishes to it).
         #expect(try jetStream.lastSequence(stream: "webhooks") - before == UInt64(expectedStored))
     }
 

@@ -4,9 +4,9 @@ import ProviderCrypto
 import TestSupport
 import Testing
 
-/// The retry bound counts refusals, not JetStream deliveries. Part of the pipeline suite (serialized),
-/// as it shares the stack's webhook consumer.
-extension PipelineTests {
+/// The retry bound counts refusals, not JetStream deliveries.
+/// Part of PipelineWebhookTests (a test at a time, beside the sends).
+extension PipelineWebhookTests {
     @Test("A webhook that waited many deliveries for its message, then is refused, still gets every retry before it is dead-lettered")
     func waitsForTheMessageSpendNoRetries() async throws {
         let harness = try PipelineHarness()
@@ -15,7 +15,7 @@ extension PipelineTests {
         try harness.start("host", roles: Self.allRoles, arguments: ["--log-format", "json"], log: log.path)
         let sandbox = try TestSandbox()
         let config = try await harness.sendConfig("resend", sandbox: sandbox.url)
-        let batch = try await harness.sentBatch(config: config, payload: Self.emailPayload, csv: Self.csv(count: 1))
+        let batch = try await harness.sentBatch(config: config, payload: PipelineTests.emailPayload, csv: PipelineTests.csv(count: 1))
         try await harness.wait(batch)
 
         // An event for a message not known yet, whose id PostgreSQL will refuse once the message is found.
@@ -39,7 +39,7 @@ extension PipelineTests {
         try await eventually("the webhook's second refusal", timeout: .seconds(30)) {
             !log.entries(message: refused, ["provider": "resend", "refusals": "2"]).isEmpty
         }
-        // Only this config's: a webhook left in the shared stream by another deployment may end here too.
+        // This config's letters.
         let mine = "SELECT count(*) FROM webhook_dead_letters WHERE send_config_id = $1"
         #expect(try harness.query(mine, [config]).first?[0] == "0", "dead-lettered at its first refusal")
         try? await eventually(timeout: .seconds(40)) {

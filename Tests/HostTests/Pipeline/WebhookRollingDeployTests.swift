@@ -4,12 +4,12 @@ import TestSupport
 import Testing
 
 /// A webhook processor without a webhook's plugin (an old version still running during a rolling
-/// deploy) refuses it for now: it is tried again, and the new processor applies it. Part of the
-/// pipeline suite (serialized), as it shares the stack's webhook consumer.
-extension PipelineTests {
+/// deploy) refuses it for now: it is tried again, and the new processor applies it.
+/// Part of PipelineWebhookTests (a test at a time, beside the sends).
+extension PipelineWebhookTests {
     @Test("A webhook whose plugin the processing host has not loaded is tried again rather than dead-lettered at once, and a host with the plugin applies it")
     func pluginMissingDuringRollingDeploy() async throws {
-        let (harness, _, config) = try await Self.deployment(roles: "api,discoverer,processor,sender,background,receiver", provider: "telnyx")
+        let (harness, _, config) = try await PipelineTests.deployment(roles: "api,discoverer,processor,sender,background,receiver", provider: "telnyx")
         defer { harness.finish() }
         let (csv, payload) = Self.recipients("telnyx", count: 1)
         let batch = try await harness.sentBatch(config: config, payload: payload, csv: csv)

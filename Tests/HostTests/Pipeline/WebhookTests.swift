@@ -12,15 +12,15 @@ import TestSupport
 import Testing
 
 /// Webhook ingestion end to end: the sandbox's signed webhooks through the receiver and the
-/// webhook processor into recipient statuses, counters and suppressions. Part of the pipeline
-/// suite (serialized), as every test shares the stack's JetStream consumers.
-extension PipelineTests {
+/// webhook processor into recipient statuses, counters and suppressions. Part of
+/// PipelineWebhookTests (a test at a time, beside the sends).
+extension PipelineWebhookTests {
     static let allRoles = "api,discoverer,processor,sender,background,receiver,webhook-processor"
 
     static func recipients(_ provider: String, count: Int, offset: Int = 0) -> (csv: String, payload: [String: Any]) {
         provider == "telnyx"
-            ? (csv("phone,name", count: count, offset: offset) { "+1312556\(String(format: "%04d", $0))" }, ["text": "Hi {{name}}"])
-            : (csv(count: count, offset: offset), emailPayload)
+            ? (PipelineTests.csv("phone,name", count: count, offset: offset) { "+1312556\(String(format: "%04d", $0))" }, ["text": "Hi {{name}}"])
+            : (PipelineTests.csv(count: count, offset: offset), PipelineTests.emailPayload)
     }
 
     /// Waits until every recipient of `batch` has the status its planned fate gives; returns the mismatches left.
