@@ -13,9 +13,9 @@ struct SuiteOptions: Sendable {
     /// The parent's suppressions for the Swift runtime's own lifetime allocations.
     var valgrindSuppressions: String?
 
-    /// The arguments that make a child process run `group` with these options.
-    func childArguments(group: String) -> [String] {
-        var arguments = ["--child-group", group, pluginPath, "--plugin-origin", originPath, "--seed", String(seed),
+    /// The arguments that make a child process run `groups`, in order, with these options.
+    func childArguments(groups: [String]) -> [String] {
+        var arguments = groups.flatMap { ["--child-group", $0] } + [pluginPath, "--plugin-origin", originPath, "--seed", String(seed),
                          "--fuzz-iterations", String(fuzzIterations)]
         if let fixturesPath { arguments += ["--fixtures", fixturesPath] }
         if underValgrind { arguments.append("--valgrind-child") }

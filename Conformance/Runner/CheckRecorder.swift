@@ -14,7 +14,7 @@ final class CheckRecorder {
     }
 
     func check(_ name: String, _ body: () throws -> Verdict) {
-        emit(["begin": name])
+        emit(["begin": name, "group": group])
         let start = ContinuousClock.now
         let verdict: Verdict
         do {

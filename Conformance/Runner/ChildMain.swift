@@ -1,11 +1,13 @@
 import Foundation
 import HostCore
 
-/// The child process's side: loads the plugin and its fixtures, then runs one group.
+/// The child process's side: loads the plugin and its fixtures, then runs its groups in order (one, or a valgrind
+/// lane's several, which share the plugin as loaded once).
 enum ChildMain {
-    static func run(group name: String, options: SuiteOptions) {
+    static func run(groups names: [String], options: SuiteOptions) {
         CrashWitness.install()
-        let recorder = CheckRecorder(group: name)
+        // What goes wrong before any group runs is the first group's to report.
+        let recorder = CheckRecorder(group: names[0])
         let plugin: LoadedPlugin
         do {
             plugin = try PluginLoader.load(path: options.pluginPath)
@@ -31,7 +33,9 @@ enum ChildMain {
             recorder.check("fixtures readable") { .fail(expected: "valid fixtures (docs/conformance.md)", actual: error.description) }
             return
         }
-        guard let group = CheckGroups.all.first(where: { $0.name == name }) else { return }
-        group.run(GroupContext(options: options, recorder: recorder, plugin: plugin, fixtures: fixtures))
+        for name in names {
+            guard let group = CheckGroups.all.first(where: { $0.name == name }) else { continue }
+            group.run(GroupContext(options: options, recorder: CheckRecorder(group: name), plugin: plugin, fixtures: fixtures))
+        }
     }
 }

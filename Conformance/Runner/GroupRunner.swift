@@ -3,9 +3,9 @@ import Glibc
 #endif
 import Foundation
 
-/// Runs one group of checks in a child process and turns what it printed,
-/// and how it ended, into results. A crash, a hang or (under valgrind) a
-/// memory error fails the check that was running, and the suite goes on.
+/// Runs groups of checks in a child process (one group, or a valgrind lane's several in order) and turns what it
+/// printed, and how it ended, into results. A crash, a hang or (under valgrind) a memory error fails the check that
+/// was running, and the suite goes on; groups of the process that never began are failed as not run.
 struct GroupRunner {
     let options: SuiteOptions
     /// The executable the child runs: this program, or a copy stripped for valgrind.
@@ -13,9 +13,9 @@ struct GroupRunner {
 
     static let valgrindErrorExit: Int32 = 99
 
-    func run(group: String) -> [CheckResult] {
+    func run(groups: [String]) -> [CheckResult] {
         var command = executable
-        var arguments = options.childArguments(group: group)
+        var arguments = options.childArguments(groups: groups)
         var timeout = options.checkTimeout
         if options.underValgrind {
             command = "/usr/bin/valgrind"
@@ -24,23 +24,29 @@ struct GroupRunner {
                 + (options.valgrindSuppressions.map { ["--suppressions=\($0)"] } ?? []) + [executable] + arguments
             timeout *= 20
         }
+        // The process's findings at exit (a leak, say) belong to every group it ran.
+        let together = groups.joined(separator: "+")
         let output: ChildProcess.Output
         do {
             output = try ChildProcess.run(command, arguments, environment: ["SWIFT_BACKTRACE": "enable=no"], timeout: timeout)
         } catch {
-            return [CheckResult(group: group, name: "run the group", verdict: .fail, expected: "a child process", actual: "\(error)")]
+            return [CheckResult(group: together, name: "run the group", verdict: .fail, expected: "a child process", actual: "\(error)")]
         }
 
         var results: [CheckResult] = []
-        var running: String?
+        var running: (group: String, check: String)?
+        var begun: Set<String> = []
         var crashInput: String?
         for line in String(decoding: output.stdout, as: UTF8.self).split(separator: "\n") {
             guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] else { continue }
             if let name = object["begin"] as? String {
-                running = name
+                let group = object["group"] as? String ?? groups[0]
+                running = (group, name)
+                begun.insert(group)
             } else if let result = object["result"], let data = try? JSONSerialization.data(withJSONObject: result),
                       let decoded = try? JSONDecoder().decode(CheckResult.self, from: data) {
                 results.append(decoded)
+                begun.insert(decoded.group)
                 running = nil
             } else if let input = object["crash_input"] as? String {
                 let bytes = object["bytes_base64"] as? String ?? ""
@@ -49,15 +55,18 @@ struct GroupRunner {
         }
 
         let stderrTail = String(decoding: output.stderr.suffix(1200), as: UTF8.self)
-        let check = running ?? "(between checks)"
+        let group = running?.group ?? together
+        let check = running?.check ?? "(between checks)"
         let reproduce = "reproduce: batchsender-conformance \(options.pluginPath) --only \(group) --seed \(options.seed) --fuzz-iterations \(options.fuzzIterations)"
+        var ended = true
         switch output.ending {
         case .exited(0) where running == nil:
-            break
+            ended = false
         case .exited(Self.valgrindErrorExit) where options.underValgrind:
+            ended = running != nil
             let report = ValgrindReport(String(decoding: output.stderr, as: UTF8.self),
                                         plugin: URL(fileURLWithPath: options.pluginPath).lastPathComponent)
-            results.append(CheckResult(group: group, name: "valgrind: no leaks or invalid accesses", verdict: .fail,
+            results.append(CheckResult(group: together, name: "valgrind: no leaks or invalid accesses", verdict: .fail,
                                        expected: "a clean valgrind report",
                                        actual: report.findings.isEmpty ? stderrTail : report.summary))
         case .exited(let code):
@@ -70,6 +79,14 @@ struct GroupRunner {
         case .timedOut(let seconds):
             results.append(CheckResult(group: group, name: check, verdict: .fail, expected: "the check to finish within \(Int(timeout)) s",
                                        actual: "stopped after \(Int(seconds)) s without progress: the plugin hangs\(crashInput.map { " on input: \($0)" } ?? ""). \(reproduce)"))
+        }
+        // A lane's group that ran no check (its process ended early, or could not load the plugin) is a failure,
+        // not a silent gap.
+        if groups.count > 1 {
+            for later in groups where !begun.contains(later) {
+                let why = ended ? "its process (\(together)) ended in group \(group), above" : "its process (\(together)) ran no check of it: see the first group's"
+                results.append(CheckResult(group: later, name: "run the group", verdict: .fail, expected: "the group to run", actual: "not run: \(why)"))
+            }
         }
         return results
     }

@@ -50,6 +50,15 @@ struct ConformanceSuiteTests {
         Defect(number: 9, name: "sends a message without its files", options: ["--only", "sender"],
                expected: ["FAIL  sender: attachments reach every request intact, or are refused with attachments_unsupported",
                           "does not carry the file's bytes and name"]),
+        // Under valgrind the groups run in two lanes, alternate groups in each (here webhooks and fuzz; hostile).
+        Defect(number: 2, name: "under valgrind, crashes on an empty body: the check fails, and its lane's later group is not run",
+               options: ["--valgrind", "--only", "webhooks", "--only", "hostile", "--only", "fuzz"],
+               expected: ["FAIL  webhooks: parse refuses an empty body", "crashed (signal 11",
+                          "FAIL  fuzz: run the group", "not run: its process (webhooks+fuzz) ended in group webhooks"]),
+        // A leak is found when the lane's process exits, so it is reported under the lane's groups (config and memory).
+        Defect(number: 6, name: "under valgrind, leaks on every call: named by the lane's groups and the plugin function",
+               options: ["--valgrind", "--only", "config", "--only", "requests", "--only", "memory"],
+               expected: ["FAIL  config+memory: valgrind: no leaks or invalid accesses", "definitely lost", "libbroken_echo"]),
     ]
 
     @Test("every broken plugin fails on the check that names its defect, and the suite survives", arguments: defects)
