@@ -8,6 +8,7 @@ enum ChildMain {
         CrashWitness.install()
         // What goes wrong before any group runs is the first group's to report.
         let recorder = CheckRecorder(group: names[0])
+        recorder.startGroup()
         let plugin: LoadedPlugin
         do {
             plugin = try PluginLoader.load(path: options.pluginPath)
@@ -33,9 +34,11 @@ enum ChildMain {
             recorder.check("fixtures readable") { .fail(expected: "valid fixtures (docs/conformance.md)", actual: error.description) }
             return
         }
-        for name in names {
+        for (index, name) in names.enumerated() {
             guard let group = CheckGroups.all.first(where: { $0.name == name }) else { continue }
-            group.run(GroupContext(options: options, recorder: CheckRecorder(group: name), plugin: plugin, fixtures: fixtures))
+            let groupRecorder = index == 0 ? recorder : CheckRecorder(group: name)
+            if index > 0 { groupRecorder.startGroup() }
+            group.run(GroupContext(options: options, recorder: groupRecorder, plugin: plugin, fixtures: fixtures))
         }
     }
 }

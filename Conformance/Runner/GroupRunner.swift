@@ -34,19 +34,21 @@ struct GroupRunner {
         }
 
         var results: [CheckResult] = []
-        var running: (group: String, check: String)?
-        var begun: Set<String> = []
+        var running: String?
+        // The group the process announced last (`group_start`), and every group it began.
+        var current: String?
+        var begun: [String] = []
         var crashInput: String?
         for line in String(decoding: output.stdout, as: UTF8.self).split(separator: "\n") {
             guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] else { continue }
-            if let name = object["begin"] as? String {
-                let group = object["group"] as? String ?? groups[0]
-                running = (group, name)
-                begun.insert(group)
+            if let group = object["group_start"] as? String {
+                current = group
+                begun.append(group)
+            } else if let name = object["begin"] as? String {
+                running = name
             } else if let result = object["result"], let data = try? JSONSerialization.data(withJSONObject: result),
                       let decoded = try? JSONDecoder().decode(CheckResult.self, from: data) {
                 results.append(decoded)
-                begun.insert(decoded.group)
                 running = nil
             } else if let input = object["crash_input"] as? String {
                 let bytes = object["bytes_base64"] as? String ?? ""
@@ -55,9 +57,12 @@ struct GroupRunner {
         }
 
         let stderrTail = String(decoding: output.stderr.suffix(1200), as: UTF8.self)
-        let group = running?.group ?? together
-        let check = running?.check ?? "(between checks)"
-        let reproduce = "reproduce: batchsender-conformance \(options.pluginPath) --only \(group) --seed \(options.seed) --fuzz-iterations \(options.fuzzIterations)"
+        let group = current ?? groups[0]
+        let check = running ?? "(between checks)"
+        // A lane's group ran after the lane's earlier ones, on the plugin as they left it: the repeat runs them too.
+        let repeated = groups.count > 1 ? Array(groups.prefix { $0 != group }) + [group] : [group]
+        let reproduce = "reproduce: batchsender-conformance \(options.originPath)\(options.underValgrind ? " --valgrind" : "")"
+            + repeated.map { " --only \($0)" }.joined() + " --seed \(options.seed) --fuzz-iterations \(options.fuzzIterations)"
         var ended = true
         switch output.ending {
         case .exited(0) where running == nil:
@@ -80,11 +85,11 @@ struct GroupRunner {
             results.append(CheckResult(group: group, name: check, verdict: .fail, expected: "the check to finish within \(Int(timeout)) s",
                                        actual: "stopped after \(Int(seconds)) s without progress: the plugin hangs\(crashInput.map { " on input: \($0)" } ?? ""). \(reproduce)"))
         }
-        // A lane's group that ran no check (its process ended early, or could not load the plugin) is a failure,
-        // not a silent gap.
+        // A lane's group its process never began (it ended early, or could not load the plugin) is a failure, not a
+        // silent gap.
         if groups.count > 1 {
             for later in groups where !begun.contains(later) {
-                let why = ended ? "its process (\(together)) ended in group \(group), above" : "its process (\(together)) ran no check of it: see the first group's"
+                let why = ended ? "its process (\(together)) ended in group \(group), above" : "its process (\(together)) never began it: see \(group), above"
                 results.append(CheckResult(group: later, name: "run the group", verdict: .fail, expected: "the group to run", actual: "not run: \(why)"))
             }
         }

@@ -50,11 +50,17 @@ struct ConformanceSuiteTests {
         Defect(number: 9, name: "sends a message without its files", options: ["--only", "sender"],
                expected: ["FAIL  sender: attachments reach every request intact, or are refused with attachments_unsupported",
                           "does not carry the file's bytes and name"]),
-        // Under valgrind the groups run in two lanes, alternate groups in each (here webhooks and fuzz; hostile).
+    ]
+
+    /// Under valgrind the groups run in two lanes, alternate groups in each, one process a lane.
+    static let valgrindDefects: [Defect] = [
+        // Here webhooks and fuzz in one lane, hostile in the other.
         Defect(number: 2, name: "under valgrind, crashes on an empty body: the check fails, and its lane's later group is not run",
                options: ["--valgrind", "--only", "webhooks", "--only", "hostile", "--only", "fuzz"],
                expected: ["FAIL  webhooks: parse refuses an empty body", "crashed (signal 11",
-                          "FAIL  fuzz: run the group", "not run: its process (webhooks+fuzz) ended in group webhooks"]),
+                          "FAIL  fuzz: run the group", "not run: its process (webhooks+fuzz) ended in group webhooks",
+                          // The repeat names the plugin as given, not valgrind's stripped copy of it.
+                          "libbroken_echo2.so --valgrind --only webhooks --seed"]),
         // A leak is found when the lane's process exits, so it is reported under the lane's groups (config and memory).
         Defect(number: 6, name: "under valgrind, leaks on every call: named by the lane's groups and the plugin function",
                options: ["--valgrind", "--only", "config", "--only", "requests", "--only", "memory"],
@@ -69,6 +75,13 @@ struct ConformanceSuiteTests {
             #expect(result.stdout.contains(line), "missing \"\(line)\" in:\n\(result.stdout.suffix(3000))")
         }
         #expect(result.stdout.contains("DOES NOT CONFORM"))
+    }
+
+    @Test("under valgrind, a broken plugin's failure is pinned to its check and its lane's groups, and nothing is skipped silently",
+          .enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/valgrind"), "valgrind is not installed"),
+          arguments: valgrindDefects)
+    func brokenPluginFailsUnderValgrind(_ defect: Defect) throws {
+        try brokenPluginFails(defect)
     }
 
     @Test("the C example and the Swift echo plugin conform, and the reports are written",

@@ -203,13 +203,17 @@ final class PipelineHarness: @unchecked Sendable {
         companions = []
         guard ownsDatabase else { return http.shutdown() }
         database.drop()
+        // The standard deployment's streams and database are a developer's own stack's: left as they are.
+        guard deployment.name != DeploymentSettings.standardName else { return http.shutdown() }
         if let url = try? StackEnvironment.value("NATS_URL"), let jetStream = try? JetStream(url: url, namespace: namespace) {
             Streams.delete(jetStream)
         }
         // Left to finish on its own: `finish` runs in `defer`, where nothing can be awaited, and waiting here on a
-        // task would hold a thread of the pool that task may need.
+        // task would hold a thread of the pool that task may need. Only the deployment's own database: a
+        // CLICKHOUSE_URL that names one has every host write there.
         guard let url = try? StackEnvironment.value("CLICKHOUSE_URL"),
-              let analytics = try? ClickHouseClient(url: url, http: http, defaultDatabase: deployment.analyticsDatabase) else { return http.shutdown() }
+              let analytics = try? ClickHouseClient(url: url, http: http, defaultDatabase: deployment.analyticsDatabase),
+              analytics.database == deployment.analyticsDatabase else { return http.shutdown() }
         Task.detached { [http] in
             try? await analytics.dropDatabase()
             http.shutdown()

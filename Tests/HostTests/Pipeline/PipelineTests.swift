@@ -15,7 +15,7 @@ import Testing
 /// faults made by killing processes and by the sandbox. Each test's deployment
 /// has streams, consumers, keys and databases of its own (PipelineHarness), so
 /// this suite runs beside PipelineWebhookTests; each of the two runs its tests one
-/// at a time, so that no more than two batches share the machine's cores.
+/// at a time: one batch per pipeline suite on the machine's cores.
 @Suite("Delivery pipeline: sending", .serialized)
 struct PipelineTests {
     static func section(_ stats: [String: Any], _ provider: String) -> [String: Int] {
@@ -535,12 +535,12 @@ struct PipelineTests {
         full.kill9("host")
         // The same deployment restarted without the SES plugin.
         let reduced = try PipelineHarness.reusing(full, plugins: ["Resend"])
+        defer { reduced.finish() }
         try reduced.start("host")
         let detail = try await reduced.wait(batch, for: ["failed"], seconds: 30)
         let reason = (detail["progress"] as? [String: Any])?["failureReason"] as? String ?? ""
         #expect(reason.contains("ses plugin is not loaded"))
         #expect(try full.rowsByStatus(batch) == ["failed": 5])
-        reduced.stopHosts()
     }
 }
 

@@ -3,8 +3,8 @@ import Messaging
 import TestSupport
 import Testing
 
-/// Stuck-batch recovery against a batch that only waits: part of the pipeline suite (serialized), as it shares
-/// the stack's JetStream consumers.
+/// Stuck-batch recovery against a batch that only waits.
+/// Part of PipelineTests (a test at a time, beside the webhook suite).
 extension PipelineTests {
     @Test("a batch throttled with no progress for many times stuck_after_ms is not restarted, and its queue holds no copies of its chunks")
     func throttledBatchIsNotStuck() async throws {
