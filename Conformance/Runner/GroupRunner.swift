@@ -59,16 +59,22 @@ struct GroupRunner {
         let stderrTail = String(decoding: output.stderr.suffix(1200), as: UTF8.self)
         let group = current ?? groups[0]
         let check = running ?? "(between checks)"
-        // A lane's group ran after the lane's earlier ones, on the plugin as they left it: the repeat runs them too.
-        let repeated = groups.count > 1 ? Array(groups.prefix { $0 != group }) + [group] : [group]
-        let reproduce = "reproduce: batchsender-conformance \(options.originPath)\(options.underValgrind ? " --valgrind" : "")"
-            + repeated.map { " --only \($0)" }.joined() + " --seed \(options.seed) --fuzz-iterations \(options.fuzzIterations)"
+        // A lane's group ran after the lane's earlier ones, on the plugin as they left it; a repeat with several --only
+        // would split them into lanes again, so the line names them instead.
+        let earlier = groups.prefix { $0 != group }
+        let reproduce = "reproduce: batchsender-conformance \(options.originPath)\(options.underValgrind ? " --valgrind" : "") --only \(group)"
+            + " --seed \(options.seed) --fuzz-iterations \(options.fuzzIterations)"
+            + (earlier.isEmpty ? "" : " (in this run it followed \(earlier.joined(separator: ", ")) in one process)")
         var ended = true
         switch output.ending {
         case .exited(0) where running == nil:
             ended = false
         case .exited(Self.valgrindErrorExit) where options.underValgrind:
             ended = running != nil
+            if let running {
+                results.append(CheckResult(group: group, name: running, verdict: .fail, expected: "the group to finish",
+                                           actual: "the child exited during this check, with valgrind's findings below. \(reproduce)"))
+            }
             let report = ValgrindReport(String(decoding: output.stderr, as: UTF8.self),
                                         plugin: URL(fileURLWithPath: options.pluginPath).lastPathComponent)
             results.append(CheckResult(group: together, name: "valgrind: no leaks or invalid accesses", verdict: .fail,
@@ -85,13 +91,12 @@ struct GroupRunner {
             results.append(CheckResult(group: group, name: check, verdict: .fail, expected: "the check to finish within \(Int(timeout)) s",
                                        actual: "stopped after \(Int(seconds)) s without progress: the plugin hangs\(crashInput.map { " on input: \($0)" } ?? ""). \(reproduce)"))
         }
-        // A lane's group its process never began (it ended early, or could not load the plugin) is a failure, not a
-        // silent gap.
-        if groups.count > 1 {
-            for later in groups where !begun.contains(later) {
-                let why = ended ? "its process (\(together)) ended in group \(group), above" : "its process (\(together)) never began it: see \(group), above"
-                results.append(CheckResult(group: later, name: "run the group", verdict: .fail, expected: "the group to run", actual: "not run: \(why)"))
-            }
+        // A group its process never began (it ended early, could not load the plugin, or printed nothing the suite can
+        // read) is a failure, not a silent gap; every child announces each group before it loads anything.
+        for later in groups where !begun.contains(later) {
+            let why = later == group ? "its process printed nothing the suite could read. \(stderrTail)"
+                : ended ? "its process (\(together)) ended in group \(group), above" : "its process (\(together)) never began it: see \(group), above"
+            results.append(CheckResult(group: later, name: "run the group", verdict: .fail, expected: "the group to run", actual: "not run: \(why)"))
         }
         return results
     }

@@ -61,6 +61,11 @@ struct ConformanceSuiteTests {
                           "FAIL  fuzz: run the group", "not run: its process (webhooks+fuzz) ended in group webhooks",
                           // The repeat names the plugin as given, not valgrind's stripped copy of it.
                           "libbroken_echo2.so --valgrind --only webhooks --seed"]),
+        // Here handshake and webhooks in one lane, config in the other: the crash in webhooks followed handshake.
+        Defect(number: 2, name: "under valgrind, a crash in a lane's second group: its repeat names the group that went before",
+               options: ["--valgrind", "--only", "handshake", "--only", "config", "--only", "webhooks"],
+               expected: ["FAIL  webhooks: parse refuses an empty body", "crashed (signal 11",
+                          "--valgrind --only webhooks --seed 1 --fuzz-iterations 200 (in this run it followed handshake in one process)"]),
         // A leak is found when the lane's process exits, so it is reported under the lane's groups (config and memory).
         Defect(number: 6, name: "under valgrind, leaks on every call: named by the lane's groups and the plugin function",
                options: ["--valgrind", "--only", "config", "--only", "requests", "--only", "memory"],

@@ -13,9 +13,7 @@ struct DeploymentIsolationTests {
     @Test("a deployment's hosts never take another's jobs: B's pipeline sends B's batch and leaves A's queued job, which A's own processor takes")
     func twoDeploymentsApart() async throws {
         let sandbox = try TestSandbox()
-        // B is the standard deployment (unprefixed streams and subjects, the `batchsender` database), the one production
-        // runs by default and the only host of the Swift tests that does: every other harness has a name of its own.
-        let names = ["apart_a_\(getpid())", DeploymentSettings.standardName]
+        let names = ["apart_a_\(getpid())", "apart_b_\(getpid())"]
         let a = try PipelineHarness(deployment: names[0])
         let b = try PipelineHarness(deployment: names[1])
         defer {

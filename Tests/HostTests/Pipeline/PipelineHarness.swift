@@ -197,7 +197,7 @@ final class PipelineHarness: @unchecked Sendable {
     }
 
     /// Stops the hosts and, when this harness made them, drops the database, the deployment's streams and its
-    /// analytics database.
+    /// analytics database (never the standard deployment's, nor a database CLICKHOUSE_URL names).
     func finish() {
         stopHosts()
         companions = []
