@@ -137,7 +137,7 @@ struct ManifestAgreementTests {
         let deploymentName = "manifests_\(getpid())"
         defer {
             database.drop()
-            Self.dropStreams(of: deploymentName)
+            PipelineHarness.dropStreams(of: DeploymentSettings(name: deploymentName))
         }
         let http = CurlHTTPClient()
         defer { http.shutdown() }
@@ -205,12 +205,6 @@ struct ManifestAgreementTests {
             default: return String(raw)
             }
         }.joined(separator: "\n")
-    }
-
-    static func dropStreams(of deployment: String) {
-        guard let url = try? StackEnvironment.value("NATS_URL"),
-              let jetStream = try? JetStream(url: url, namespace: NATSNamespace(deployment: DeploymentSettings(name: deployment))) else { return }
-        Streams.delete(jetStream)
     }
 }
 

@@ -205,9 +205,7 @@ final class PipelineHarness: @unchecked Sendable {
         database.drop()
         // The standard deployment's streams and database are a developer's own stack's: left as they are.
         guard deployment.name != DeploymentSettings.standardName else { return http.shutdown() }
-        if let url = try? StackEnvironment.value("NATS_URL"), let jetStream = try? JetStream(url: url, namespace: namespace) {
-            Streams.delete(jetStream)
-        }
+        Self.dropStreams(of: deployment)
         // Left to finish on its own: `finish` runs in `defer`, where nothing can be awaited, and waiting here on a
         // task would hold a thread of the pool that task may need. Only the deployment's own database: a
         // CLICKHOUSE_URL that names one has every host write there.
@@ -218,6 +216,13 @@ final class PipelineHarness: @unchecked Sendable {
             try? await analytics.dropDatabase()
             http.shutdown()
         }
+    }
+
+    /// Deletes a deployment's streams, with their consumers, from the stack's NATS (what `Streams.ensure` made).
+    static func dropStreams(of deployment: DeploymentSettings) {
+        guard let url = try? StackEnvironment.value("NATS_URL"),
+              let jetStream = try? JetStream(url: url, namespace: NATSNamespace(deployment: deployment)) else { return }
+        Streams.delete(jetStream)
     }
 
     /// An API key of the user with `email` (made when there is none): another tenant of this deployment.
