@@ -64,18 +64,10 @@ final class APIHarness: @unchecked Sendable {
         server = try APIServer(configuration: configuration, environment: environment, logger: logger, registry: PrometheusCollectorRegistry())
     }
 
-    /// Stops the server's threads and drops the scratch database (on a thread of its own: see `ScratchDatabase.dropOffThread`).
+    /// Stops the server's threads and drops the scratch database (on a thread of its own: see `onOwnThread`).
     func finish() async throws {
         try await server.shutdown()
         await database.dropOffThread()
-    }
-
-    /// `body` on a thread of its own: a blocking call (a statement that waits for a lock) must not hold one of
-    /// the few cooperative threads the server's requests need.
-    static func onThread<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
-        try await withCheckedThrowingContinuation { (done: CheckedContinuation<T, any Error>) in
-            Thread.detachNewThread { done.resume(with: Result { try body() }) }
-        }
     }
 
     /// A direct connection to this test's database, to look behind the API.

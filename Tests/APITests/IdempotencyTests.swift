@@ -90,7 +90,7 @@ struct IdempotencyTests {
             // Another session deletes the config as the API does and holds its transaction open.
             let url = harness.databaseURL, holding = DispatchSemaphore(value: 0), proceed = DispatchSemaphore(value: 0)
             let user = try harness.connection().query("SELECT user_id FROM batches WHERE id = $1", [batch])[0][0]!
-            async let deleter: Bool = APIHarness.onThread {
+            async let deleter: Bool = onOwnThread {
                 let connection = try PostgresConnection(url: url)
                 try connection.execute("BEGIN")
                 let deleted = try SendConfigService.delete(connection, userID: user, id: config)
@@ -99,7 +99,7 @@ struct IdempotencyTests {
                 try connection.execute("COMMIT")
                 return deleted
             }
-            try await APIHarness.onThread { holding.wait() }
+            try await onOwnThread { holding.wait() }
             async let send = api.call(.post, "/api/batches/\(batch)/send", key: key)
             // The send must wait for the deletion to commit, then see it: released once it waits on a lock.
             do {

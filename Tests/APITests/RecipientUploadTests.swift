@@ -7,6 +7,7 @@ import Persistence
 import ProviderModel
 import Synchronization
 import Testing
+import TestSupport
 
 @Suite("Recipient uploads: CSV and JSON, all or nothing")
 struct RecipientUploadTests {
@@ -197,7 +198,7 @@ struct RecipientUploadTests {
             let insert = "INSERT INTO recipients (batch_id, position, address) VALUES ($1, nextval('recipient_positions'), $2)"
             let url = harness.databaseURL, holding = DispatchSemaphore(value: 0), proceed = DispatchSemaphore(value: 0)
             let otherTransaction = Handoff()
-            async let other: Void = APIHarness.onThread {
+            async let other: Void = onOwnThread {
                 let connection = try PostgresConnection(url: url)
                 // Each waiter runs its own deadlock check once it has waited deadlock_timeout (1 s); this writer's
                 // runs only after a minute, so the upload's check always comes first and the upload is the one
@@ -212,7 +213,7 @@ struct RecipientUploadTests {
                 _ = try connection.query(insert, [batch, "y@example.com"])
                 try connection.execute("COMMIT")
             }
-            try await APIHarness.onThread { holding.wait() }
+            try await onOwnThread { holding.wait() }
             async let upload = api.call(.post, "/api/batches/\(batch)/recipients", key: key, csv: "email\ny@example.com\nx@example.com\n")
             // Once the upload is blocked on x (a sleep is not enough on a loaded machine: the upload may not have
             // reached its insert yet, and then there is no cycle), the other writer takes y. The upload has waited

@@ -53,10 +53,10 @@ struct BrokenPluginCorpusTests {
     }
 
     @Test("a broken variant fails the suite, run on the group its class belongs to, on the check that names its class", arguments: corpus.broken)
-    func brokenVariantFails(_ variant: Variant) throws {
+    func brokenVariantFails(_ variant: Variant) async throws {
         let expected = try #require(variant.expect)
         let group = try #require(Self.group(of: expected), "\(variant.name): expect names no group: \(expected)")
-        let result = try Self.suite(try Self.build(variant), only: group, hangSeconds: Self.hangSeconds)
+        let result = try await Self.suite(try await Self.build(variant), only: group, hangSeconds: Self.hangSeconds)
         let failures = Self.failures(in: result.stdout)
         #expect(result.status == 1, "exit \(result.status): \(result.stderr.suffix(500))")
         // `"…".contains("")` is false: no expectDetail means any detail.
@@ -98,7 +98,7 @@ struct BrokenPluginCorpusTests {
     @Test("a fixtures folder whose numbers would overflow the suite's own arithmetic is bad usage naming the field",
           arguments: [("\"now_ms\": 1700000000000", "\"now_ms\": 9223372036854775807", "now_ms"),
                       ("\"tolerance_seconds\": 300", "\"tolerance_seconds\": 9223372036854775807", "webhook.tolerance_seconds")])
-    func hostileManifest(_ find: String, _ replace: String, _ field: String) throws {
+    func hostileManifest(_ find: String, _ replace: String, _ field: String) async throws {
         let echo = TestPaths.packageRoot.appendingPathComponent("Sources/Providers/Echo/Fixtures")
         let folder = TestPaths.scratch.appendingPathComponent("hostile-manifest-\(field)")
         try? FileManager.default.removeItem(at: folder)
@@ -107,14 +107,14 @@ struct BrokenPluginCorpusTests {
         let text = try String(contentsOf: manifest, encoding: .utf8)
         try #require(text.contains(find), "the Echo fixtures no longer say \(find)")
         try text.replacingOccurrences(of: find, with: replace).write(to: manifest, atomically: true, encoding: .utf8)
-        let result = try TestEnvironment.run(TestEnvironment.conformance, [TestEnvironment.swiftEcho, "--fixtures", folder.path])
+        let result = try await TestEnvironment.run(TestEnvironment.conformance, [TestEnvironment.swiftEcho, "--fixtures", folder.path])
         #expect(result.status == 2, "exit \(result.status): \(result.stdout.split(separator: "\n").filter { $0.hasPrefix("FAIL") || $0.hasPrefix("      ") }.prefix(6))")
         #expect(result.stderr.contains("fixtures.json: \(field): must be"), "\(result.stderr)")
     }
 
     @Test("a correct variant conforms", arguments: corpus.passing)
-    func passingVariantConforms(_ variant: Variant) throws {
-        let result = try Self.suite(try Self.build(variant))
+    func passingVariantConforms(_ variant: Variant) async throws {
+        let result = try await Self.suite(try await Self.build(variant))
         #expect(result.status == 0, "\(result.stdout.split(separator: "\n").filter { $0.hasPrefix("FAIL") || $0.hasPrefix("      ") }.prefix(12))")
         #expect(result.stdout.contains(": CONFORMS"))
     }
@@ -137,14 +137,14 @@ struct BrokenPluginCorpusTests {
     /// The suite on `plugin`: every group with the default hang limit, or (for a broken variant, whose
     /// defect one group is there to catch) only `only`; groups are independent runs (docs/conformance.md),
     /// so the others add time and no verdict on the defect.
-    static func suite(_ plugin: String, only: String? = nil, hangSeconds: String? = nil) throws -> TestEnvironment.RunResult {
+    static func suite(_ plugin: String, only: String? = nil, hangSeconds: String? = nil) async throws -> TestEnvironment.RunResult {
         let fixtures = TestPaths.packageRoot.appendingPathComponent("Sources/Providers/Echo/Fixtures").path
-        return try TestEnvironment.run(TestEnvironment.conformance, [plugin, "--fixtures", fixtures, "--fuzz-iterations", fuzzIterations]
+        return try await TestEnvironment.run(TestEnvironment.conformance, [plugin, "--fixtures", fixtures, "--fuzz-iterations", fuzzIterations]
             + (only.map { ["--only", $0] } ?? []) + (hangSeconds.map { ["--timeout", $0] } ?? []))
     }
 
     /// The C example with the variant's edits, compiled as scripts/build compiles it (warnings are errors).
-    static func build(_ variant: Variant) throws -> String {
+    static func build(_ variant: Variant) async throws -> String {
         let root = TestPaths.packageRoot
         var source = try String(contentsOf: root.appendingPathComponent("examples/c-echo/echo_plugin.c"), encoding: .utf8)
         for edit in variant.edits {
@@ -158,7 +158,7 @@ struct BrokenPluginCorpusTests {
         let file = TestPaths.scratch.appendingPathComponent(stem + ".c")
         let library = TestPaths.scratch.appendingPathComponent("lib" + stem + ".so").path
         try source.write(to: file, atomically: true, encoding: .utf8)
-        let result = try TestEnvironment.run("/usr/bin/cc", [
+        let result = try await TestEnvironment.run("/usr/bin/cc", [
             "-std=c11", "-Wall", "-Wextra", "-Werror", "-pedantic", "-O2", "-shared", "-fPIC",
             "-I", root.appendingPathComponent("Sources/ProviderSDK/ABI/include").path,
             "-Wl,--version-script=" + root.appendingPathComponent("Sources/ProviderSDK/plugin-exports.map").path,

@@ -15,8 +15,8 @@ struct ConformanceSuiteTests {
                                                  flags: ["-DBREAK=\(defect)", "-Wl,--version-script=\(versionScript)", "-lcrypto"])
     }
 
-    static func suite(_ plugin: String, _ extra: [String] = []) throws -> TestEnvironment.RunResult {
-        try TestEnvironment.run(TestEnvironment.conformance, [plugin, "--fixtures", fixtures, "--fuzz-iterations", "200"] + extra)
+    static func suite(_ plugin: String, _ extra: [String] = []) async throws -> TestEnvironment.RunResult {
+        try await TestEnvironment.run(TestEnvironment.conformance, [plugin, "--fixtures", fixtures, "--fuzz-iterations", "200"] + extra)
     }
 
     struct Defect: Sendable, CustomTestStringConvertible {
@@ -73,8 +73,8 @@ struct ConformanceSuiteTests {
     ]
 
     @Test("every broken plugin fails on the check that names its defect, and the suite survives", arguments: defects)
-    func brokenPluginFails(_ defect: Defect) throws {
-        let result = try Self.suite(try Self.broken(defect.number), defect.options)
+    func brokenPluginFails(_ defect: Defect) async throws {
+        let result = try await Self.suite(try Self.broken(defect.number), defect.options)
         #expect(result.status == 1, "\(result.stderr)")
         for line in defect.expected {
             #expect(result.stdout.contains(line), "missing \"\(line)\" in:\n\(result.stdout.suffix(3000))")
@@ -85,15 +85,15 @@ struct ConformanceSuiteTests {
     @Test("under valgrind, a broken plugin's failure is pinned to its check and its lane's groups, and nothing is skipped silently",
           .enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/valgrind"), "valgrind is not installed"),
           arguments: valgrindDefects)
-    func brokenPluginFailsUnderValgrind(_ defect: Defect) throws {
-        try brokenPluginFails(defect)
+    func brokenPluginFailsUnderValgrind(_ defect: Defect) async throws {
+        try await brokenPluginFails(defect)
     }
 
     @Test("the C example and the Swift echo plugin conform, and the reports are written",
           arguments: [TestEnvironment.cEcho, TestEnvironment.swiftEcho])
-    func examplesConform(_ plugin: String) throws {
+    func examplesConform(_ plugin: String) async throws {
         let report = TestPaths.scratch.appendingPathComponent("report-\(URL(fileURLWithPath: plugin).lastPathComponent).xml").path
-        let result = try Self.suite(plugin, ["--report", "junit", "--report-file", report])
+        let result = try await Self.suite(plugin, ["--report", "junit", "--report-file", report])
         #expect(result.status == 0, "\(result.stdout.split(separator: "\n").filter { $0.hasPrefix("FAIL") || $0.hasPrefix("      ") })")
         #expect(!result.stdout.contains("FAIL"))
         let xml = try String(contentsOfFile: report, encoding: .utf8)
@@ -107,20 +107,20 @@ struct ConformanceSuiteTests {
         (["@C@", "--fixtures", "/tmp"], "no fixtures.json"),
         (["@C@", "--report", "yaml"], "yaml"),
     ])
-    func badUsage(_ arguments: [String], _ expected: String) throws {
-        try expectBadUsage(arguments, expected)
+    func badUsage(_ arguments: [String], _ expected: String) async throws {
+        try await expectBadUsage(arguments, expected)
     }
 
     @Test("fixtures that cannot be read are bad usage, naming the file and the field")
-    func unreadableFixtures() throws {
+    func unreadableFixtures() async throws {
         let folder = TestPaths.scratch.appendingPathComponent("bad-fixtures")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         try Data(#"{"plugins": ["echo-c"], "config": {}}"#.utf8).write(to: folder.appendingPathComponent("fixtures.json"))
-        try expectBadUsage(["@C@", "--fixtures", folder.path], "fixtures.json: missing now_ms")
+        try await expectBadUsage(["@C@", "--fixtures", folder.path], "fixtures.json: missing now_ms")
     }
 
-    private func expectBadUsage(_ arguments: [String], _ expected: String) throws {
-        let result = try TestEnvironment.run(TestEnvironment.conformance,
+    private func expectBadUsage(_ arguments: [String], _ expected: String) async throws {
+        let result = try await TestEnvironment.run(TestEnvironment.conformance,
                                              arguments.map { $0 == "@C@" ? TestEnvironment.cEcho : $0 })
         #expect(result.status == 2)
         #expect(result.stderr.contains(expected), "\(result.stderr)")

@@ -16,25 +16,25 @@ struct PluginCommandTests {
             name: "messages.json")
     }
 
-    func cli(_ arguments: String...) throws -> TestEnvironment.RunResult {
-        try TestEnvironment.run(TestPaths.cli, arguments)
+    func cli(_ arguments: String...) async throws -> TestEnvironment.RunResult {
+        try await TestEnvironment.run(TestPaths.cli, arguments)
     }
 
     func json(_ text: String) -> Any? { try? JSONSerialization.jsonObject(with: Data(text.utf8)) }
 
     @Test("info prints the descriptor of each plugin, several loaded in one process")
-    func info() throws {
-        let both = try cli("plugin", "info", TestEnvironment.swiftEcho, TestEnvironment.cEcho)
+    func info() async throws {
+        let both = try await cli("plugin", "info", TestEnvironment.swiftEcho, TestEnvironment.cEcho)
         #expect(both.status == 0)
         let ids = (json(both.stdout) as? [[String: Any]])?.compactMap { $0["id"] as? String }
         #expect(ids == ["echo", "echo-c"])
-        let one = try cli("plugin", "info", TestEnvironment.cEcho)
+        let one = try await cli("plugin", "info", TestEnvironment.cEcho)
         #expect((json(one.stdout) as? [String: Any])?["max_batch"] as? Int == 100)
     }
 
     @Test("prepare, interpret, verify and parse answer in JSON")
-    func verbs() throws {
-        let prepared = try cli("plugin", "prepare", TestEnvironment.cEcho, "--config", config, "--messages", messages, "--now", "1700000000")
+    func verbs() async throws {
+        let prepared = try await cli("plugin", "prepare", TestEnvironment.cEcho, "--config", config, "--messages", messages, "--now", "1700000000")
         #expect(prepared.status == 0, "\(prepared.stderr)")
         let requests = (json(prepared.stdout) as? [String: Any])?["requests"] as? [[String: Any]]
         #expect(requests?.first?["method"] as? String == "POST")
@@ -42,32 +42,32 @@ struct PluginCommandTests {
 
         let body = try TestPaths.write("", name: "empty")
         let headers = try TestPaths.write(#"{"Retry-After":"9"}"#, name: "headers.json")
-        let interpreted = try cli("plugin", "interpret", TestEnvironment.swiftEcho, "--config", config, "--messages", messages,
+        let interpreted = try await cli("plugin", "interpret", TestEnvironment.swiftEcho, "--config", config, "--messages", messages,
                                   "--status", "429", "--headers", headers, "--body", body)
         let outcomes = json(interpreted.stdout) as? [[String: Any]]
         #expect(outcomes?.count == 2)
         #expect(outcomes?.allSatisfy { $0["kind"] as? String == "throttled" && $0["retry_after_ms"] as? Int == 9000 } == true)
 
         let events = try TestPaths.write("e1 delivered p1 a@example.org 1700000000000", name: "events.txt")
-        let parsed = try cli("plugin", "parse", TestEnvironment.cEcho, "--config", config, "--body", events)
+        let parsed = try await cli("plugin", "parse", TestEnvironment.cEcho, "--config", config, "--body", events)
         let first = (json(parsed.stdout) as? [[String: Any]])?.first
         #expect(first?["type"] as? String == "delivered" && first?["provider"] as? String == "echo-c")
         #expect(first?["timestamp"] as? String == "2023-11-14T22:13:20.000Z")
     }
 
     @Test("verify exits 0 with valid:true, and 1 with the reason")
-    func verifyExitCodes() throws {
+    func verifyExitCodes() async throws {
         let body = try TestPaths.write("payload", name: "body")
-        let signature = try TestEnvironment.run("/usr/bin/env", [
+        let signature = try await TestEnvironment.run("/usr/bin/env", [
             "python3", "-c", "import hmac,hashlib; print(hmac.new(b's3cret', b'1700000000.payload', hashlib.sha256).hexdigest())",
         ]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
         let headers = try TestPaths.write(
             #"{"x-echo-timestamp":"1700000000","x-echo-signature":"v1=\#(signature)"}"#, name: "headers.json")
         for plugin in [TestEnvironment.swiftEcho, TestEnvironment.cEcho] {
-            let valid = try cli("plugin", "verify", plugin, "--config", config, "--headers", headers, "--body", body, "--now", "1700000010")
+            let valid = try await cli("plugin", "verify", plugin, "--config", config, "--headers", headers, "--body", body, "--now", "1700000010")
             #expect(valid.status == 0)
             #expect((json(valid.stdout) as? [String: Any])?["valid"] as? Bool == true)
-            let stale = try cli("plugin", "verify", plugin, "--config", config, "--headers", headers, "--body", body, "--now", "1700009999")
+            let stale = try await cli("plugin", "verify", plugin, "--config", config, "--headers", headers, "--body", body, "--now", "1700009999")
             #expect(stale.status == 1)
             let answer = json(stale.stdout) as? [String: Any]
             #expect(answer?["valid"] as? Bool == false)
@@ -89,7 +89,7 @@ struct PluginCommandTests {
         (["plugin", "send", "@C@", "--config", "@CONFIG@", "--messages", "@EMPTY@"], "the array is empty"),
         (["plugin", "frobnicate"], "frobnicate"),
     ])
-    func badInput(arguments: [String], expected: String) throws {
+    func badInput(arguments: [String], expected: String) async throws {
         let substitutions = [
             "@CONFIG@": config, "@MESSAGES@": messages, "@SWIFT@": TestEnvironment.swiftEcho, "@C@": TestEnvironment.cEcho,
             "@BADJSON@": try TestPaths.write("{nope", name: "bad.json"),
@@ -97,7 +97,7 @@ struct PluginCommandTests {
             "@BADMESSAGES@": try TestPaths.write(#"[{"id":"x","channel":"pigeon"}]"#, name: "badmessages.json"),
             "@EMPTY@": try TestPaths.write("[]", name: "empty.json"),
         ]
-        let result = try TestEnvironment.run(TestPaths.cli, arguments.map { substitutions[$0] ?? $0 })
+        let result = try await TestEnvironment.run(TestPaths.cli, arguments.map { substitutions[$0] ?? $0 })
         #expect(result.status == 2, "\(arguments): \(result.stderr)")
         #expect(result.stderr.contains(expected), "\(result.stderr)")
         #expect(result.stderr.split(separator: "\n").count == 1, "\(result.stderr)")
@@ -105,14 +105,14 @@ struct PluginCommandTests {
     }
 
     @Test("send prepares, sends over HTTP and interprets: accepted and retryable outcomes")
-    func send() throws {
+    func send() async throws {
         let server = try TestHTTPServer()
         let messages = try TestPaths.write(
             #"[{"id":"m1","channel":"email","to":"a@example.org"},{"id":"m2","channel":"email","to":[]}]"#, name: "send.json")
         for (path, kind) in [("/echo", "accepted"), ("/status/503", "retryable")] {
             let config = try TestPaths.write(#"{"url":"\#(server.url(path))","secret":"k"}"#, name: "send-config.json")
             for plugin in [TestEnvironment.swiftEcho, TestEnvironment.cEcho] {
-                let result = try cli("plugin", "send", plugin, "--config", config, "--messages", messages)
+                let result = try await cli("plugin", "send", plugin, "--config", config, "--messages", messages)
                 #expect(result.status == 0, "\(result.stderr)")
                 let outcomes = json(result.stdout) as? [[String: Any]]
                 #expect(outcomes?.map { $0["kind"] as? String } == [kind, "permanent"])

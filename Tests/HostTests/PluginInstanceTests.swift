@@ -24,7 +24,7 @@ struct PluginInstanceTests {
     }
 
     @Test("Swift and C plugins build byte-identical, correctly signed requests")
-    func prepareMatchesAcrossLanguages() throws {
+    func prepareMatchesAcrossLanguages() async throws {
         let results = try instances().map { try $0.prepare(Self.messages) }
         #expect(results[0] == results[1])
         let prepared = results[0]
@@ -39,14 +39,14 @@ struct PluginInstanceTests {
         #expect(!request.headers.contains { $0.value.contains("\r") || $0.value.contains("\n") })
         // The signature is HMAC-SHA256 over "<timestamp>.<body>", checked by Python's hmac, not our own code.
         let signature = try #require(request.headers.first(named: "x-echo-signature"))
-        let expected = try pythonHMAC(body: request.body)
+        let expected = try await pythonHMAC(body: request.body)
         #expect(signature == "v1=" + expected)
     }
 
-    func pythonHMAC(body: [UInt8]) throws -> String {
+    func pythonHMAC(body: [UInt8]) async throws -> String {
         let file = TestPaths.scratch.appendingPathComponent(UUID().uuidString)
         try Data(body).write(to: file)
-        let result = try TestEnvironment.run("/usr/bin/env", [
+        let result = try await TestEnvironment.run("/usr/bin/env", [
             "python3", "-c",
             "import hmac,hashlib,sys; print(hmac.new(b's3cret', b'1700000000.' + open(sys.argv[1],'rb').read(), hashlib.sha256).hexdigest())",
             file.path,
@@ -75,7 +75,7 @@ struct PluginInstanceTests {
     @Test("verify accepts a valid signature and names each reason for refusing")
     func verify() async throws {
         let body = Array("evt_1 delivered echo-m1 b@example.org 1700000000000\n".utf8)
-        let good = try pythonHMAC(body: body)
+        let good = try await pythonHMAC(body: body)
         func request(_ headers: [String: String]) -> InboundWebhook {
             InboundWebhook(headers: headers.map { KeyValue($0.key, $0.value) }, body: body)
         }

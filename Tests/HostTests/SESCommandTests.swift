@@ -13,8 +13,8 @@ struct SESCommandTests {
     static let certificates = TestPaths.packageRoot.appendingPathComponent("Sources/Providers/SES/Fixtures/certs").path
     var ses: String { TestPaths.binDirectory.appendingPathComponent("libSESProvider.so").path }
 
-    func cli(_ arguments: [String]) throws -> TestEnvironment.RunResult {
-        try TestEnvironment.run(TestPaths.cli, arguments)
+    func cli(_ arguments: [String]) async throws -> TestEnvironment.RunResult {
+        try await TestEnvironment.run(TestPaths.cli, arguments)
     }
 
     /// A SignatureVersion 2 Delivery notification signed with the fixtures' test key.
@@ -34,7 +34,7 @@ struct SESCommandTests {
     }
 
     @Test("verify fetches the signing certificate through the host, and parse gives one event per recipient")
-    func verifyAndParse() throws {
+    func verifyAndParse() async throws {
         let server = try TestHTTPServer(files: Self.certificates)
         let certificateURL = server.url("/files/sns-fixture.pem")
         let body = try TestPaths.write(try notification(certificateURL: certificateURL), name: "sns.json")
@@ -44,21 +44,21 @@ struct SESCommandTests {
         let strict = try TestPaths.write("{\(base)}", name: "c.json")
         let allow = server.url("/files/*")
 
-        let valid = try cli(["plugin", "verify", ses, "--config", trusting, "--headers", headers, "--body", body, "--fetch-allow", allow])
+        let valid = try await cli(["plugin", "verify", ses, "--config", trusting, "--headers", headers, "--body", body, "--fetch-allow", allow])
         #expect(valid.status == 0, "\(valid.stdout) \(valid.stderr)")
 
         // Off by default: the same message is refused, as a certificate outside amazonaws.com.
-        let refused = try cli(["plugin", "verify", ses, "--config", strict, "--headers", headers, "--body", body, "--fetch-allow", allow])
+        let refused = try await cli(["plugin", "verify", ses, "--config", strict, "--headers", headers, "--body", body, "--fetch-allow", allow])
         #expect(refused.status == 1)
         #expect(refused.stdout.contains("SigningCertURL"), "\(refused.stdout)")
 
         // The host refuses to fetch outside its allow-list, whatever the plugin trusts.
-        let unfetched = try cli(["plugin", "verify", ses, "--config", trusting, "--headers", headers, "--body", body,
+        let unfetched = try await cli(["plugin", "verify", ses, "--config", trusting, "--headers", headers, "--body", body,
                                  "--fetch-allow", "https://sns.*.amazonaws.com/*"])
         #expect(unfetched.status == 1)
         #expect(unfetched.stdout.contains("forbidden") || unfetched.stdout.contains("allow-list"), "\(unfetched.stdout)")
 
-        let parsed = try cli(["plugin", "parse", ses, "--config", trusting, "--body", body])
+        let parsed = try await cli(["plugin", "parse", ses, "--config", trusting, "--body", body])
         #expect(parsed.status == 0, "\(parsed.stderr)")
         let events = (try? JSONSerialization.jsonObject(with: Data(parsed.stdout.utf8))) as? [[String: Any]]
         #expect(events?.map { $0["recipient"] as? String } == ["a@example.com", "b@example.com"])
@@ -67,7 +67,7 @@ struct SESCommandTests {
     }
 
     @Test("prepare signs SendEmail, and SendBulkEmail for messages sharing a template")
-    func prepare() throws {
+    func prepare() async throws {
         let config = try TestPaths.write(
             #"{"access_key_id":"AKIDEXAMPLE","secret_access_key":"wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY","session_token":"TOKEN","region":"eu-west-1"}"#,
             name: "c.json")
@@ -78,7 +78,7 @@ struct SESCommandTests {
              {"id":"m3","channel":"email","from":"s@example.com","to":["c@example.com"],"payload":"\#(template)"},
              {"id":"m4","channel":"email","from":"s@example.com","to":[],"subject":"Hi","text":"Hello"}]
             """#, name: "m.json")
-        let result = try cli(["plugin", "prepare", ses, "--config", config, "--messages", messages, "--now", "1705320000"])
+        let result = try await cli(["plugin", "prepare", ses, "--config", config, "--messages", messages, "--now", "1705320000"])
         #expect(result.status == 0, "\(result.stderr)")
         let document = (try? JSONSerialization.jsonObject(with: Data(result.stdout.utf8))) as? [String: Any]
         let requests = document?["requests"] as? [[String: Any]] ?? []
@@ -95,14 +95,14 @@ struct SESCommandTests {
         let one = try TestPaths.write(#"[{"id":"m1","channel":"email","from":"s@example.com","to":["a@example.com"],"subject":"Hi","text":"Hello"}]"#, name: "m.json")
         let headers = try TestPaths.write(#"{"x-amzn-ErrorType":"TooManyRequestsException:http://internal.amazon.com/"}"#, name: "h.json")
         let body = try TestPaths.write(#"{"message":"Maximum sending rate exceeded."}"#, name: "b.json")
-        let interpreted = try cli(["plugin", "interpret", ses, "--config", config, "--messages", one, "--status", "429",
+        let interpreted = try await cli(["plugin", "interpret", ses, "--config", config, "--messages", one, "--status", "429",
                                    "--headers", headers, "--body", body])
         let outcome = ((try? JSONSerialization.jsonObject(with: Data(interpreted.stdout.utf8))) as? [[String: Any]])?.first
         #expect(outcome?["kind"] as? String == "throttled" && outcome?["code"] as? String == "TooManyRequestsException", "\(interpreted.stdout)")
     }
 
     @Test("headers go with an SES template: a lone message's in Content.Template.Headers, each bulk entry's in its ReplacementHeaders; metadata is still refused")
-    func templateHeaders() throws {
+    func templateHeaders() async throws {
         let config = try TestPaths.write(#"{"access_key_id":"AKIDEXAMPLE","secret_access_key":"secret","region":"eu-west-1"}"#, name: "c.json")
         let template = #"{\"template\":\"Welcome\",\"template_data\":{}}"#
         func headers(_ n: Int) -> String {
@@ -114,7 +114,7 @@ struct SESCommandTests {
              {"id":"m3","channel":"email","from":"other@example.com","to":["c@example.com"],"payload":"\#(template)","headers":\#(headers(3))},
              {"id":"m4","channel":"email","from":"s@example.com","to":["d@example.com"],"payload":"\#(template)","metadata":{"k":"v"}}]
             """#, name: "m.json")
-        let result = try cli(["plugin", "prepare", ses, "--config", config, "--messages", messages, "--now", "1705320000"])
+        let result = try await cli(["plugin", "prepare", ses, "--config", config, "--messages", messages, "--now", "1705320000"])
         #expect(result.status == 0, "\(result.stderr)")
         let document = (try? JSONSerialization.jsonObject(with: Data(result.stdout.utf8))) as? [String: Any]
         let requests = document?["requests"] as? [[String: Any]] ?? []
@@ -133,7 +133,7 @@ struct SESCommandTests {
     }
 
     @Test("files go in SendEmail's Simple or Template content as base64, never in a bulk entry; a type SES refuses is refused first")
-    func attachments() throws {
+    func attachments() async throws {
         let config = try TestPaths.write(#"{"access_key_id":"AKIDEXAMPLE","secret_access_key":"secret","region":"eu-west-1"}"#, name: "c.json")
         let template = #"{\"template\":\"Welcome\",\"template_data\":{}}"#
         let file = #"[{"filename":"a.pdf","content_type":"application/pdf","content":"AP8KDSJcAQ=="}]"#
@@ -144,7 +144,7 @@ struct SESCommandTests {
              {"id":"m4","channel":"email","from":"s@example.com","to":["d@example.com"],"subject":"s","text":"t",
               "attachments":[{"filename":"setup.EXE","content":"AAE="}]}]
             """#, name: "m.json")
-        let result = try cli(["plugin", "prepare", ses, "--config", config, "--messages", messages, "--now", "1705320000"])
+        let result = try await cli(["plugin", "prepare", ses, "--config", config, "--messages", messages, "--now", "1705320000"])
         #expect(result.status == 0, "\(result.stderr)")
         let document = (try? JSONSerialization.jsonObject(with: Data(result.stdout.utf8))) as? [String: Any]
         let requests = document?["requests"] as? [[String: Any]] ?? []

@@ -55,10 +55,10 @@ struct SandboxTests {
     }
 
     /// `plugin send` of `messages` with `config`; the outcomes' kinds, provider ids and codes.
-    func send(_ plugin: String, config: String, messages: String) throws -> [[String: Any]] {
+    func send(_ plugin: String, config: String, messages: String) async throws -> [[String: Any]] {
         let configPath = try TestPaths.write(config, name: "config.json")
         let messagesPath = try TestPaths.write(messages, name: "messages.json")
-        let result = try TestEnvironment.run(TestPaths.cli, ["plugin", "send", plugin, "--config", configPath, "--messages", messagesPath])
+        let result = try await TestEnvironment.run(TestPaths.cli, ["plugin", "send", plugin, "--config", configPath, "--messages", messagesPath])
         guard result.status == 0, let data = result.stdout.data(using: .utf8),
               let outcomes = try JSONSerialization.jsonObject(with: data) as? [[String: Any]] else {
             throw TestSupportError("plugin send failed (\(result.status)): \(result.stdout) \(result.stderr)")
@@ -84,12 +84,12 @@ struct SandboxTests {
     }
 
     @Test("the providers' official Python clients work against it, and svix, PyNaCl and cryptography verify its webhooks")
-    func officialClients() throws {
+    func officialClients() async throws {
         guard let python = ProcessInfo.processInfo.environment["BATCHSENDER_PYTHON"] else {
             throw TestSupportError("BATCHSENDER_PYTHON is not set: run scripts/test, which makes a venv with Tests/Vectors/requirements.txt")
         }
         let script = TestPaths.packageRoot.appendingPathComponent("Tests/Sandbox/official_clients.py").path
-        let result = try TestEnvironment.run(python, [script, TestPaths.cli])
+        let result = try await TestEnvironment.run(python, [script, TestPaths.cli])
         #expect(result.status == 0, "\(result.stdout)\n\(result.stderr)")
         #expect(result.stdout.contains(#"{"failures": []}"#), "\(result.stdout)")
     }
@@ -98,7 +98,7 @@ struct SandboxTests {
     func pluginsAccepted() async throws {
         let sandbox = try TestSandbox()
         for (name, config, messages) in configs(sandbox) {
-            let outcomes = try send(plugin(name), config: config, messages: messages)
+            let outcomes = try await send(plugin(name), config: config, messages: messages)
             #expect(!outcomes.isEmpty)
             for outcome in outcomes {
                 #expect(outcome["kind"] as? String == "accepted", "\(name): \(outcome)")
@@ -113,7 +113,7 @@ struct SandboxTests {
     }
 
     @Test("injected 429s come back throttled, 5xx and dropped connections retryable", arguments: ["rate_limited", "server_error", "dropped"])
-    func faultsRetryable(fault: String) throws {
+    func faultsRetryable(fault: String) async throws {
         let sandbox = try TestSandbox(config: """
             [faults.resend]
             \(fault) = 1.0
@@ -123,7 +123,7 @@ struct SandboxTests {
             \(fault) = 1.0
             """)
         for (name, config, messages) in configs(sandbox) where name != "CustomWebhook" {
-            for outcome in try send(plugin(name), config: config, messages: messages) {
+            for outcome in try await send(plugin(name), config: config, messages: messages) {
                 #expect(outcome["kind"] as? String == (fault == "rate_limited" ? "throttled" : "retryable"), "\(name) under \(fault): \(outcome)")
             }
         }
@@ -138,48 +138,48 @@ struct SandboxTests {
             secret = "whsec_c2Vjb25kLXJlY2VpdmVyLXNlY3JldC1rZXktMzI="
             responses = { "503" = 1 }
             """)
-        let gone = try send(plugin("CustomWebhook"), config: #"{"url":"\#(sandbox.url)/receiver/gone","secret":"\#(Self.receiverSecret)"}"#, messages: Self.webhooks)
+        let gone = try await send(plugin("CustomWebhook"), config: #"{"url":"\#(sandbox.url)/receiver/gone","secret":"\#(Self.receiverSecret)"}"#, messages: Self.webhooks)
         #expect(gone.first?["kind"] as? String == "permanent", "\(gone)")
-        let down = try send(plugin("CustomWebhook"), config: #"{"url":"\#(sandbox.url)/receiver/down","secret":"whsec_c2Vjb25kLXJlY2VpdmVyLXNlY3JldC1rZXktMzI="}"#, messages: Self.webhooks)
+        let down = try await send(plugin("CustomWebhook"), config: #"{"url":"\#(sandbox.url)/receiver/down","secret":"whsec_c2Vjb25kLXJlY2VpdmVyLXNlY3JldC1rZXktMzI="}"#, messages: Self.webhooks)
         #expect(down.first?["kind"] as? String == "retryable", "\(down)")
-        let forged = try send(plugin("CustomWebhook"), config: #"{"url":"\#(sandbox.url)/receiver/down","secret":"\#(Self.receiverSecret)"}"#, messages: Self.webhooks)
+        let forged = try await send(plugin("CustomWebhook"), config: #"{"url":"\#(sandbox.url)/receiver/down","secret":"\#(Self.receiverSecret)"}"#, messages: Self.webhooks)
         #expect(forged.first?["kind"] as? String == "permanent", "a wrong secret is a 401: \(forged)")
         #expect(((try await sandbox.stats())["receiver"] as? [String: Any])?["signature_failures"] as? Int == 1)
     }
 
     @Test("the providers' refusals come back permanent with their codes")
-    func permanentRefusals() throws {
+    func permanentRefusals() async throws {
         let sandbox = try TestSandbox()
         let badEmail = #"[{"id":"m1","channel":"email","from":"from@example.com","to":["rejected@example.org"],"subject":"hi","text":"x"}]"#
-        let ses = try send(plugin("SES"), config: Self.sesConfig.replacingOccurrences(of: "@URL@", with: sandbox.url), messages: badEmail)
+        let ses = try await send(plugin("SES"), config: Self.sesConfig.replacingOccurrences(of: "@URL@", with: sandbox.url), messages: badEmail)
         #expect(ses.first?["kind"] as? String == "permanent" && ses.first?["code"] as? String == "MessageRejected", "\(ses)")
         let wrongSecret = Self.sesConfig.replacingOccurrences(of: "@URL@", with: sandbox.url).replacingOccurrences(of: "EXAMPLEKEY", with: "WRONGKEY")
-        let refused = try send(plugin("SES"), config: wrongSecret, messages: Self.emails)
+        let refused = try await send(plugin("SES"), config: wrongSecret, messages: Self.emails)
         #expect(refused.allSatisfy { $0["kind"] as? String == "permanent" && $0["code"] as? String == "SignatureDoesNotMatch" }, "\(refused)")
         let badNumber = #"[{"id":"s1","channel":"sms","from":"+13125550100","to":"+0123","text":"hello"}]"#
-        let telnyx = try send(plugin("Telnyx"), config: Self.telnyxConfig.replacingOccurrences(of: "@URL@", with: sandbox.url), messages: badNumber)
+        let telnyx = try await send(plugin("Telnyx"), config: Self.telnyxConfig.replacingOccurrences(of: "@URL@", with: sandbox.url), messages: badNumber)
         #expect(telnyx.first?["kind"] as? String != "accepted", "\(telnyx)")
     }
 
     @Test("under one seed, the same requests in the same order get the same ids")
-    func seeded() throws {
+    func seeded() async throws {
         var runs: [[String]] = []
         for _ in 0..<2 {
             let sandbox = try TestSandbox()
-            let outcomes = try send(plugin("Resend"), config: #"{"api_key":"re_test","base_url":"\#(sandbox.url)"}"#, messages: Self.emails)
+            let outcomes = try await send(plugin("Resend"), config: #"{"api_key":"re_test","base_url":"\#(sandbox.url)"}"#, messages: Self.emails)
             runs.append(outcomes.compactMap { $0["provider_message_id"] as? String })
         }
         #expect(runs[0].count == 2 && runs[0] == runs[1], "\(runs)")
     }
 
     @Test("a bad config is refused at start-up, naming the key")
-    func badConfig() throws {
+    func badConfig() async throws {
         let path = try TestPaths.write("[faults.ses]\nserver_error = 1.5\n", name: "bad.toml")
-        let result = try TestEnvironment.run(TestPaths.cli, ["sandbox", "--port", "1", "--config", path])
+        let result = try await TestEnvironment.run(TestPaths.cli, ["sandbox", "--port", "1", "--config", path])
         #expect(result.status == 2)
         #expect(result.stderr.contains("faults.ses.server_error") && result.stderr.contains("between 0 and 1"), "\(result.stderr)")
         let unknown = try TestPaths.write("[resend]\nrate_limit = 3\n", name: "bad.toml")
-        let refused = try TestEnvironment.run(TestPaths.cli, ["sandbox", "--config", unknown])
+        let refused = try await TestEnvironment.run(TestPaths.cli, ["sandbox", "--config", unknown])
         #expect(refused.status == 2 && refused.stderr.contains("rate_limit"), "\(refused.stderr)")
     }
 
@@ -194,8 +194,8 @@ struct SandboxTests {
             latency_ms = [1, 5]
             """, webhookTarget: server.url("/status/503"))
         let email = #"[{"id":"m1","channel":"email","from":"from@example.com","to":["delivered@example.org"],"subject":"hi","text":"x"}]"#
-        _ = try send(plugin("Resend"), config: #"{"api_key":"re_test","base_url":"\#(sandbox.url)"}"#, messages: email)
-        _ = try send(plugin("Telnyx"), config: Self.telnyxConfig.replacingOccurrences(of: "@URL@", with: sandbox.url),
+        _ = try await send(plugin("Resend"), config: #"{"api_key":"re_test","base_url":"\#(sandbox.url)"}"#, messages: email)
+        _ = try await send(plugin("Telnyx"), config: Self.telnyxConfig.replacingOccurrences(of: "@URL@", with: sandbox.url),
                      messages: #"[{"id":"s1","channel":"sms","from":"+13125550100","to":"+13125550111","text":"hello"}]"#)
         // A deadline, not a measure: the schedule takes about a second scaled, longer on a machine busy with other suites.
         let stats = try await eventuallyValue("every webhook given up", timeout: .seconds(90), interval: .milliseconds(50)) { () -> [String: Any]? in
@@ -225,13 +225,13 @@ struct SandboxTests {
             #expect(refused.status == 400 && LoopbackHTTP.text(refused).contains("seconds"), "\(bad): \(refused.status)")
         }
         func hold(_ seconds: Int) async { #expect(await LoopbackHTTP.send("POST", sandbox.url + "/sandbox/webhooks/hold?seconds=\(seconds)").status == 200) }
-        func sendEmail() throws {
-            _ = try send(plugin("Resend"), config: #"{"api_key":"re_test","base_url":"\#(sandbox.url)"}"#,
+        func sendEmail() async throws {
+            _ = try await send(plugin("Resend"), config: #"{"api_key":"re_test","base_url":"\#(sandbox.url)"}"#,
                          messages: #"[{"id":"m1","channel":"email","from":"from@example.com","to":["delivered@example.org"],"subject":"hi","text":"x"}]"#)
         }
         func resend() async throws -> [String: Any] { try await sandbox.stats()["resend"] as? [String: Any] ?? [:] }
         await hold(600)
-        try sendEmail()
+        try await sendEmail()
         // Both events (sent, delivered) fall due within milliseconds; held, none leaves.
         try await Task.sleep(for: .milliseconds(500))
         #expect(try await resend()["webhooks_sent"] as? Int == 0)
@@ -243,7 +243,7 @@ struct SandboxTests {
         }
         await hold(600)
         #expect(await LoopbackHTTP.send("POST", sandbox.url + "/sandbox/reset").status == 200)
-        try sendEmail()
+        try await sendEmail()
         _ = try await eventuallyValue("webhooks sent after a reset", timeout: .seconds(30), interval: .milliseconds(50)) { () -> Int? in
             let sent = try await resend()["webhooks_sent"] as? Int ?? 0
             return sent >= 2 ? sent : nil
@@ -260,10 +260,10 @@ struct SandboxTests {
             lost_response = 1.0
             """)
         let started = ContinuousClock.now
-        let slow = try send(plugin("Resend"), config: #"{"api_key":"re_test","base_url":"\#(sandbox.url)"}"#, messages: Self.emails)
+        let slow = try await send(plugin("Resend"), config: #"{"api_key":"re_test","base_url":"\#(sandbox.url)"}"#, messages: Self.emails)
         #expect(ContinuousClock.now - started >= .milliseconds(400))
         #expect(slow.allSatisfy { $0["kind"] as? String == "accepted" }, "\(slow)")
-        let lost = try send(plugin("SES"), config: Self.sesConfig.replacingOccurrences(of: "@URL@", with: sandbox.url), messages: Self.emails)
+        let lost = try await send(plugin("SES"), config: Self.sesConfig.replacingOccurrences(of: "@URL@", with: sandbox.url), messages: Self.emails)
         #expect(lost.allSatisfy { $0["kind"] as? String == "retryable" }, "\(lost)")
         let ses = try await sandbox.stats()["ses"] as? [String: Any] ?? [:]
         #expect(ses["messages_accepted"] as? Int == 2 && ses["faults_injected"] as? Int == ses["requests"] as? Int, "\(ses)")

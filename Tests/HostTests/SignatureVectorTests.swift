@@ -46,20 +46,20 @@ struct SignatureVectorTests {
         }
     }
 
-    static func vectors(_ script: String, seed: UInt64, count: Int) throws -> Vectors {
+    static func vectors(_ script: String, seed: UInt64, count: Int) async throws -> Vectors {
         guard let python = ProcessInfo.processInfo.environment["BATCHSENDER_PYTHON"] else {
             throw TestSupportError("BATCHSENDER_PYTHON is not set: run scripts/test, which makes a venv with Tests/Vectors/requirements.txt")
         }
         let path = TestPaths.packageRoot.appendingPathComponent("Tests/Vectors/\(script)").path
-        let result = try TestEnvironment.run(python, [path, String(seed), String(count)])
+        let result = try await TestEnvironment.run(python, [path, String(seed), String(count)])
         guard result.status == 0 else { throw TestSupportError("\(script) failed: \(result.stderr)") }
         return try JSONDecoder().decode(Vectors.self, from: Data(result.stdout.utf8))
     }
 
     @Test("Standard Webhooks and Svix: signing matches the library, verification agrees with it")
-    func standardWebhooks() throws {
+    func standardWebhooks() async throws {
         let seed = UInt64.random(in: 1...1_000_000)
-        let vectors = try Self.vectors("standard_webhooks.py", seed: seed, count: 300)
+        let vectors = try await Self.vectors("standard_webhooks.py", seed: seed, count: 300)
         for vector in vectors.sign {
             let signer = try StandardWebhookSignature(secret: vector.secret, field: "secret")
             #expect(signer.sign(id: vector.id, timestamp: vector.timestamp, body: Array(vector.body.utf8)) == vector.signature,
@@ -86,9 +86,9 @@ struct SignatureVectorTests {
     }
 
     @Test("Telnyx Ed25519: verification agrees with PyNaCl and Telnyx's tolerance")
-    func telnyx() throws {
+    func telnyx() async throws {
         let seed = UInt64.random(in: 1...1_000_000)
-        let vectors = try Self.vectors("telnyx_ed25519.py", seed: seed, count: 200)
+        let vectors = try await Self.vectors("telnyx_ed25519.py", seed: seed, count: 200)
         let telnyx = try PluginLoader.load(path: TestPaths.binDirectory.appendingPathComponent("libTelnyxProvider.so").path)
         var accepted = 0
         for vector in vectors.verify {
@@ -145,21 +145,21 @@ struct SigV4BotocoreTests {
         }
     }
 
-    static func botocore(_ cases: [Case]) throws -> [Signed] {
+    static func botocore(_ cases: [Case]) async throws -> [Signed] {
         guard let python = ProcessInfo.processInfo.environment["BATCHSENDER_PYTHON"] else {
             throw TestSupportError("BATCHSENDER_PYTHON is not set: run scripts/test, which makes a venv with Tests/Vectors/requirements.txt")
         }
         let script = TestPaths.packageRoot.appendingPathComponent("Tests/Vectors/sigv4_botocore.py").path
         let input = JSONValue.object(["requests": .array(cases.map(\.json))]).compactText
         let path = try TestPaths.write(input, name: "sigv4.json")
-        let result = try TestEnvironment.run("/bin/sh", ["-c", "exec \"$0\" \"$1\" < \"$2\"", python, script, path])
+        let result = try await TestEnvironment.run("/bin/sh", ["-c", "exec \"$0\" \"$1\" < \"$2\"", python, script, path])
         guard result.status == 0 else { throw TestSupportError("sigv4_botocore.py failed: \(result.stderr)") }
         struct Output: Decodable { var signed: [Signed] }
         return try JSONDecoder().decode(Output.self, from: Data(result.stdout.utf8)).signed
     }
 
-    static func compare(_ cases: [Case], seed: UInt64) throws {
-        let signed = try botocore(cases)
+    static func compare(_ cases: [Case], seed: UInt64) async throws {
+        let signed = try await botocore(cases)
         try #require(signed.count == cases.count)
         for (item, reference) in zip(cases, signed) {
             #expect(item.signed.first(named: "authorization") == reference.authorization,
@@ -181,7 +181,7 @@ struct SigV4BotocoreTests {
     }
 
     @Test("the SES plugin's requests, signed through the ABI, match botocore")
-    func sesPlugin() throws {
+    func sesPlugin() async throws {
         let seed = UInt64.random(in: 1...1_000_000)
         var random = SeededGenerator(seed: seed)
         let plugin = try PluginLoader.load(path: TestPaths.binDirectory.appendingPathComponent("libSESProvider.so").path)
@@ -209,11 +209,11 @@ struct SigV4BotocoreTests {
                                   credentials: credentials, region: region, service: "ses", signed: request.headers))
             }
         }
-        try Self.compare(cases, seed: seed)
+        try await Self.compare(cases, seed: seed)
     }
 
     @Test("the signer on awkward paths, queries, ports and header values matches botocore")
-    func signer() throws {
+    func signer() async throws {
         let seed = UInt64.random(in: 1...1_000_000)
         var random = SeededGenerator(seed: seed)
         let segments = ["v2", "email", ".", "..", "", "a b", "%2F", "x:y", "~user", "ü", "(1)", "it's", "a+b", "@"]
@@ -240,6 +240,6 @@ struct SigV4BotocoreTests {
             cases.append(Case(method: method, url: url, headers: headers, body: body, now: now, credentials: credentials,
                               region: region, service: service, signed: signed))
         }
-        try Self.compare(cases, seed: seed)
+        try await Self.compare(cases, seed: seed)
     }
 }

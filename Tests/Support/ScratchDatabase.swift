@@ -30,13 +30,8 @@ public final class ScratchDatabase: Sendable {
         if let admin = try? PostgresConnection(url: adminURL) { try? admin.execute("DROP DATABASE IF EXISTS \(name) WITH (FORCE)") }
     }
 
-    /// `drop` on a thread of its own: blocking one of the few cooperative threads would starve other tests' requests.
+    /// `drop` on a thread of its own (`onOwnThread`).
     public func dropOffThread() async {
-        await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
-            Thread.detachNewThread {
-                self.drop()
-                done.resume()
-            }
-        }
+        _ = try? await onOwnThread { self.drop() }
     }
 }

@@ -21,11 +21,11 @@ extension PipelineWebhookTests {
     }
 
     @Test("The alert rules pass promtool's check and their unit tests")
-    func alertRules() throws {
+    func alertRules() async throws {
         let folder = TestPaths.packageRoot.appendingPathComponent("deploy/prometheus").path
-        let check = try TestEnvironment.run("/usr/bin/promtool", ["check", "rules", "\(folder)/alerts.yml"])
+        let check = try await TestEnvironment.run("/usr/bin/promtool", ["check", "rules", "\(folder)/alerts.yml"])
         #expect(check.status == 0, "\(check.stdout)\(check.stderr)")
-        let tests = try TestEnvironment.run("/usr/bin/promtool", ["test", "rules", "\(folder)/alerts.test.yml"])
+        let tests = try await TestEnvironment.run("/usr/bin/promtool", ["test", "rules", "\(folder)/alerts.test.yml"])
         #expect(tests.status == 0, "\(tests.stdout)\(tests.stderr)")
     }
 

@@ -19,7 +19,7 @@ enum TestEnvironment {
             if FileManager.default.fileExists(atPath: output) { return output }
             let source = TestPaths.packageRoot.appendingPathComponent("Tests/Fixtures/plugins/\(name).c").path
             let include = TestPaths.packageRoot.appendingPathComponent("Sources/ProviderSDK/ABI/include").path
-            let result = try run("/usr/bin/cc", ["-std=c11", "-Wall", "-Werror", "-shared", "-fPIC", "-I", include, source]
+            let result = try runToEnd("/usr/bin/cc", ["-std=c11", "-Wall", "-Werror", "-shared", "-fPIC", "-I", include, source]
                                  + flags + ["-o", output])
             guard result.status == 0 else { throw TestSupportError("cc failed for \(name): \(result.stderr)") }
             return output
@@ -34,7 +34,14 @@ enum TestEnvironment {
         var stderr: String
     }
 
-    static func run(_ executable: String, _ arguments: [String], stdin: Data? = nil) throws -> RunResult {
+    /// `executable` run to its end, waited for on a thread of its own (`onOwnThread`): a conformance run under
+    /// valgrind takes a minute, and a cooperative thread held that long stops the run's other tests.
+    static func run(_ executable: String, _ arguments: [String]) async throws -> RunResult {
+        try await onOwnThread { try runToEnd(executable, arguments) }
+    }
+
+    /// `run` on the calling thread, for what takes a moment (a fixture compiled while its lock is held).
+    private static func runToEnd(_ executable: String, _ arguments: [String]) throws -> RunResult {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
