@@ -40,6 +40,16 @@ stage_join() {
   echo "== $name: ${took}s"
   return "$status"
 }
+# `stage_pause NAME` and `stage_resume NAME`: SIGSTOP and SIGCONT to a stage beside the others, started under
+# `setsid`, while stages run that its load would stand in the numbers of. One that has ended is left as it is.
+stage_pause() {
+  local pid=${stage_pids[$1]:-}
+  [ -z "$pid" ] || kill -STOP -- "-$pid" 2>/dev/null || true
+}
+stage_resume() {
+  local pid=${stage_pids[$1]:-}
+  [ -z "$pid" ] || kill -CONT -- "-$pid" 2>/dev/null || true
+}
 stage_abandon() {
   local pid=${stage_pids[$1]:-}
   [ -n "$pid" ] || return 0
