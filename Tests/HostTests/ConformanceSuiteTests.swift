@@ -5,7 +5,7 @@ import Testing
 /// The conformance suite is proven to fail: each deliberately broken plugin
 /// (Tests/Fixtures/plugins/broken_echo.c) fails on the check that names its
 /// defect, and the suite survives to print its verdict.
-@Suite("Conformance suite")
+@Suite("Conformance suite", .serialized)
 struct ConformanceSuiteTests {
     static let fixtures = TestPaths.packageRoot.appendingPathComponent("Sources/Providers/Echo/Fixtures").path
 
@@ -99,6 +99,30 @@ struct ConformanceSuiteTests {
         let xml = try String(contentsOfFile: report, encoding: .utf8)
         #expect(xml.contains("<testsuite name=\"webhooks\""))
         #expect(!xml.contains("<failure"))
+    }
+
+    @Test("a run stopped with its children for longer than the check timeout (SIGSTOP to its process group, as scripts/test does to the valgrind run while the timing tests go) takes the pause for no hang and conforms")
+    func stoppedRunIsNoHang() async throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: TestEnvironment.conformance)
+        process.arguments = [TestEnvironment.cEcho, "--fixtures", Self.fixtures, "--fuzz-iterations", "200", "--timeout", "2"]
+        let out = Pipe()
+        process.standardOutput = out
+        process.standardError = out
+        try process.run()
+        let reading = Task { try await onOwnThread { out.fileHandleForReading.readDataToEndOfFile() } }
+        // The whole group, the runner and the group's child it waits on: what `kill -STOP -PGID` stops.
+        let group = getpgid(process.processIdentifier)
+        try #require(group == process.processIdentifier, "the runner leads a process group of its own")
+        try await Task.sleep(for: .milliseconds(700))
+        try #require(process.isRunning, "the run was still going when stopped")
+        kill(-group, SIGSTOP)
+        try await Task.sleep(for: .seconds(5))
+        kill(-group, SIGCONT)
+        let text = String(decoding: try await reading.value, as: UTF8.self)
+        try await onOwnThread { process.waitUntilExit() }
+        #expect(process.terminationStatus == 0, "\(text.split(separator: "\n").filter { !$0.hasPrefix("PASS") }.joined(separator: "\n"))")
+        #expect(text.contains("CONFORMS") && !text.contains("FAIL"))
     }
 
     @Test("bad usage exits 2 with one line", arguments: [

@@ -60,9 +60,8 @@ struct ServerRestartTests {
     @Test("NATS, Redis and PostgreSQL each restarted mid-batch: sending pauses, resumes, and ends with 0 lost and 0 duplicates",
           arguments: ["nats", "redis", "postgres"])
     func restartMidBatch(server: String) async throws {
-        // Slow answers and small rounds (one lane of 2 chunks) keep the batch sending for ~8 s alone (scripts/test
-        // runs valgrind beside these tests, which slows it further), so the restart (a second or two) lands in
-        // the middle and the rest is sent after it.
+        // Slow answers and small rounds (one lane of 2 chunks) keep the batch sending for ~8 s alone, so the restart
+        // (a second or two) lands in the middle and the rest is sent after it.
         let count = 15_000
         let (sandbox, harness, batch) = try await PipelineTests.slowlySending(count: count, slowMs: 100, lanes: 1, accepted: 1_500)
         defer { harness.finish() }
@@ -106,8 +105,7 @@ struct ServerRestartTests {
         let memoryRows = 20, flushRows = 5
         let sandbox = try TestSandbox()
         // 2,000 messages/s for the whole deployment: the batch sends for ~50 s, and the outage (ClickHouse stopped, 8 s,
-        // started again: up to 30 s on a loaded machine, and scripts/test runs valgrind beside these tests) falls inside
-        // it. At 4,000/s one run's batch was done before it.
+        // started again: up to 30 s on a loaded machine) falls inside it. At 4,000/s one run's batch was done before it.
         let harness = try PipelineHarness(limits: SendRateLimits.unlimitedTOML + "\nsystem = 2000",
                                           analytics: "flush_rows = \(flushRows)\nflush_interval_ms = 500\nmemory_rows = \(memoryRows)")
         defer { harness.finish() }
