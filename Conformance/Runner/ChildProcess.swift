@@ -5,7 +5,7 @@ import Foundation
 
 /// Runs a command with its stdout and stderr captured, stopping it when it
 /// has written nothing to stdout for `timeout` seconds of the runner's own
-/// running (see `collect`): a child that reports
+/// running (see `collect`), or for three times that by the wall clock: a child that reports
 /// each step it takes is stopped when one step hangs, however many it has. Spawned
 /// with posix_spawn and an empty signal mask: a child inherits blocked
 /// signals, and one started from a thread that blocks SIGTERM could not be
@@ -90,12 +90,18 @@ struct ChildProcess {
         var output = Output(ending: .exited(0), stdout: [], stderr: [])
         let start = ContinuousClock.now
         var lastProgress = start
+        // When the child last wrote a line by the wall clock, and when the last turn of this loop ended.
+        var lastProgressWall = start, turnEnded = start
         var open = [stdout, stderr]
         var timedOut = false, killed = false
         var buffer = [UInt8](repeating: 0, count: 65536)
         while !open.isEmpty {
             let elapsed = ContinuousClock.now - lastProgress
-            let left = timeout - Double(elapsed.components.seconds) - Double(elapsed.components.attoseconds) / 1e18
+            var left = timeout - Double(elapsed.components.seconds) - Double(elapsed.components.attoseconds) / 1e18
+            // The time excused below is bounded: a child silent for three timeouts by the wall clock is stopped
+            // however little the runner ran (a child that starves its own runner is hung too).
+            let wall = ContinuousClock.now - lastProgressWall
+            if !timedOut && wall > .seconds(3 * timeout) { left = 0 }
             // SIGTERM first, so the child can name the input it was on; SIGKILL if it is still there 2 s later.
             if left <= 0 && !timedOut {
                 timedOut = true
@@ -106,21 +112,20 @@ struct ChildProcess {
             }
             var fds = open.map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) }
             let asked = timedOut ? 1000 : Int32(max(1, min(left * 1000, 1000)))
-            let polled = ContinuousClock.now
             let ready = poll(&fds, nfds_t(fds.count), asked)
             if ready < 0 && errno != EINTR { break }
-            // A poll that came back long after it was asked to means this process did not run meanwhile: stopped
-            // (SIGSTOP to its process group, as scripts/test does while the timing tests run) or starved of CPU at
-            // a low priority, which its child in the same group was too. The child's silence counts only while
-            // the runner ran, so neither is taken for a hang.
-            let late = ContinuousClock.now - polled - .milliseconds(Int(asked))
-            if late > .seconds(1) && !timedOut { lastProgress += late }
+            // A turn that ended long after its poll was asked to return means this process did not run meanwhile:
+            // stopped (SIGSTOP to its process group, as scripts/test does while the timing tests run) or starved
+            // of CPU at a low priority, which its child in the same process group was too. Such a stretch over a
+            // second is not counted as the child's silence, nor toward the 2 s between SIGTERM and SIGKILL.
+            let late = ContinuousClock.now - turnEnded - .milliseconds(Int(asked))
+            if late > .seconds(1) { lastProgress += late }
             for fd in fds where fd.revents != 0 {
                 let count = buffer.withUnsafeMutableBytes { read(fd.fd, $0.baseAddress, $0.count) }
                 if count > 0 {
                     if fd.fd == stdout {
                         output.stdout += buffer[0..<count]
-                        if !timedOut { lastProgress = ContinuousClock.now }
+                        if !timedOut { (lastProgress, lastProgressWall) = (ContinuousClock.now, ContinuousClock.now) }
                     } else {
                         output.stderr += buffer[0..<count]
                     }
@@ -129,6 +134,7 @@ struct ChildProcess {
                     open.removeAll { $0 == fd.fd }
                 }
             }
+            turnEnded = ContinuousClock.now
         }
         var status: Int32 = 0
         while waitpid(pid, &status, 0) < 0 && errno == EINTR {}

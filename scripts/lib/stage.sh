@@ -31,6 +31,7 @@ stage_beside() {
 }
 stage_join() {
   local name=$1 status=0
+  stage_resume "$name"
   wait "${stage_pids[$name]}" || status=$?
   stage_pids[$name]=""
   cat "${stage_logs[$name]}"
@@ -43,19 +44,25 @@ stage_join() {
 # `stage_pause NAME` and `stage_resume NAME`: SIGSTOP and SIGCONT to a stage beside the others, started under
 # `setsid`, while stages run that its load would stand in the numbers of. One that has ended is left as it is: its
 # process id may be another's by now, so only a job of this shell that still runs is signalled.
-stage_signal() {
+stage_running() {
   local pid=${stage_pids[$1]:-}
-  [ -n "$pid" ] && jobs -rp | grep -qx "$pid" && kill "-$2" -- "-$pid" 2>/dev/null || true
+  [ -n "$pid" ] && { jobs -rp; jobs -sp; } | grep -qx "$pid"
+}
+stage_signal() {
+  if stage_running "$1"; then kill "-$2" -- "-${stage_pids[$1]}" 2>/dev/null || true; fi
 }
 stage_pause() { stage_signal "$1" STOP; }
 stage_resume() { stage_signal "$1" CONT; }
 stage_abandon() {
   local pid=${stage_pids[$1]:-}
   [ -n "$pid" ] || return 0
-  # SIGCONT after the TERM: a stage that stage_pause stopped acts on the TERM only once it runs again.
-  if kill -- "-$pid" 2>/dev/null; then kill -CONT -- "-$pid" 2>/dev/null || true; else stage_kill_tree "$pid"; fi
-  # What it found so far, since the script stops before its join would print it.
-  if [ -s "${stage_logs[$1]}" ]; then echo "== $1 (stopped; its last lines)"; tail -n 40 "${stage_logs[$1]}"; fi
+  # Only while it runs: once ended, its process id may be another's. SIGCONT after the TERM: a stage that
+  # stage_pause stopped acts on the TERM only once it runs again.
+  if stage_running "$1"; then
+    if kill -- "-$pid" 2>/dev/null; then kill -CONT -- "-$pid" 2>/dev/null || true; else stage_kill_tree "$pid"; fi
+  fi
+  # What it found, since the script stops before its join would print it.
+  if [ -s "${stage_logs[$1]}" ]; then echo "== $1 (not joined; its last lines)"; tail -n 100 "${stage_logs[$1]}"; fi
   rm -f "${stage_logs[$1]}"
 }
 stage_kill_tree() {
