@@ -125,7 +125,10 @@ struct ChildProcess {
                 if count > 0 {
                     if fd.fd == stdout {
                         output.stdout += buffer[0..<count]
-                        if !timedOut { (lastProgress, lastProgressWall) = (ContinuousClock.now, ContinuousClock.now) }
+                        if !timedOut {
+                            lastProgress = ContinuousClock.now
+                            lastProgressWall = lastProgress
+                        }
                     } else {
                         output.stderr += buffer[0..<count]
                     }
