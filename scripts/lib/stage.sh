@@ -18,12 +18,14 @@ stage_summary() {
 # `stage_beside NAME COMMAND…` starts a stage that runs beside the next ones (it needs nothing they use), its
 # output kept until `stage_join NAME` waits for it, prints that output, counts its seconds and fails the
 # script if it failed. A script that ends before the join stops it: its whole process group when the command
-# leads one (run it under `setsid`), else it and its children.
-declare -A stage_pids stage_logs stage_starts
+# leads one (run it under `setsid`), else it and its children. The report gives the seconds until the join and
+# those until the stage's last output, which is about when it ended.
+declare -A stage_pids stage_logs stage_starts stage_epochs
 stage_beside() {
   local name=$1; shift
   stage_logs[$name]=$(mktemp)
   stage_starts[$name]=$SECONDS
+  stage_epochs[$name]=$(date +%s)
   echo "== $name (beside the next stages)"
   "$@" >"${stage_logs[$name]}" 2>&1 &
   stage_pids[$name]=$!
@@ -34,11 +36,13 @@ stage_join() {
   stage_resume "$name"
   wait "${stage_pids[$name]}" || status=$?
   stage_pids[$name]=""
+  local output="no output"
+  [ -s "${stage_logs[$name]}" ] && output="its last output at $(( $(stat -c %Y "${stage_logs[$name]}") - stage_epochs[$name] ))s"
   cat "${stage_logs[$name]}"
   rm -f "${stage_logs[$name]}"
   local took=$((SECONDS - stage_starts[$name]))
-  stage_report+="$(printf '%6ss  %s (beside the stages before it)' "$took" "$name")"$'\n'
-  echo "== $name: ${took}s"
+  stage_report+="$(printf '%6ss  %s (beside the stages before it; %s)' "$took" "$name" "$output")"$'\n'
+  echo "== $name: ${took}s ($output)"
   return "$status"
 }
 # `stage_pause NAME` and `stage_resume NAME`: SIGSTOP and SIGCONT to a stage beside the others, started under
