@@ -23,7 +23,7 @@ struct FramingTests {
         let harness = try APIHarness()
         try await harness.run { api in
             let port = api.client.port
-            let answer = await withCheckedContinuation { done in Thread.detachNewThread { done.resume(returning: Self.exchange(port: port, raw)) } }
+            let answer = await onOwnThread { Self.exchange(port: port, raw) }
             #expect(answer.hasPrefix("HTTP/1.1 400 "), "\(answer)")
             #expect(answer.contains("Content-Type: application/json") && answer.contains(#"{"error":{"code":"bad_request","#), "\(answer)")
             let health = try await api.call(.get, "/health")

@@ -99,7 +99,7 @@ struct IdempotencyTests {
                 try connection.execute("COMMIT")
                 return deleted
             }
-            try await onOwnThread { holding.wait() }
+            await onOwnThread { holding.wait() }
             async let send = api.call(.post, "/api/batches/\(batch)/send", key: key)
             // The send must wait for the deletion to commit, then see it: released once it waits on a lock.
             do {

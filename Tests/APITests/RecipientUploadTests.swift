@@ -213,7 +213,7 @@ struct RecipientUploadTests {
                 _ = try connection.query(insert, [batch, "y@example.com"])
                 try connection.execute("COMMIT")
             }
-            try await onOwnThread { holding.wait() }
+            await onOwnThread { holding.wait() }
             async let upload = api.call(.post, "/api/batches/\(batch)/recipients", key: key, csv: "email\ny@example.com\nx@example.com\n")
             // Once the upload is blocked on x (a sleep is not enough on a loaded machine: the upload may not have
             // reached its insert yet, and then there is no cycle), the other writer takes y. The upload has waited

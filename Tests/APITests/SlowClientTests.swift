@@ -54,9 +54,7 @@ struct SlowClientTests {
             let path = "/api/batches/\(batch)/recipients"
             async let slow = withTaskGroup(of: Trickle.self) { group in
                 for _ in 0..<16 {
-                    group.addTask { await withCheckedContinuation { done in
-                        Thread.detachNewThread { done.resume(returning: Self.trickle(port: port, path: path, key: slowKey, giveUp: 15)) }
-                    } }
+                    group.addTask { await onOwnThread { Self.trickle(port: port, path: path, key: slowKey, giveUp: 15) } }
                 }
                 return await group.reduce(into: []) { $0.append($1) }
             }

@@ -110,7 +110,7 @@ struct ConformanceSuiteTests {
         process.standardOutput = out
         process.standardError = out
         try process.run()
-        let reading = Task { try await onOwnThread { out.fileHandleForReading.readDataToEndOfFile() } }
+        let reading = Task { await onOwnThread { out.fileHandleForReading.readDataToEndOfFile() } }
         // The whole group, the runner and the group's child it waits on: what `kill -STOP -PGID` stops.
         let group = getpgid(process.processIdentifier)
         try #require(group == process.processIdentifier, "the runner leads a process group of its own")
@@ -122,8 +122,8 @@ struct ConformanceSuiteTests {
         // timeouts by the wall clock that stop a child whatever it is.
         try await Task.sleep(for: .seconds(12))
         try #require(kill(-group, SIGCONT) == 0)
-        let text = String(decoding: try await reading.value, as: UTF8.self)
-        try await onOwnThread { process.waitUntilExit() }
+        let text = String(decoding: await reading.value, as: UTF8.self)
+        await onOwnThread { process.waitUntilExit() }
         #expect(process.terminationStatus == 0, "\(text.split(separator: "\n").filter { !$0.hasPrefix("PASS") }.joined(separator: "\n"))")
         #expect(text.contains("CONFORMS") && !text.contains("FAIL"))
     }

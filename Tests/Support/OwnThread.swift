@@ -9,3 +9,10 @@ public func onOwnThread<T: Sendable>(_ body: @escaping @Sendable () throws -> T)
         Thread.detachNewThread { done.resume(with: Result { try body() }) }
     }
 }
+
+/// `onOwnThread` for a body that cannot fail: a socket driven byte by byte, a semaphore waited on.
+public func onOwnThread<T: Sendable>(_ body: @escaping @Sendable () -> T) async -> T {
+    await withCheckedContinuation { (done: CheckedContinuation<T, Never>) in
+        Thread.detachNewThread { done.resume(returning: body()) }
+    }
+}

@@ -32,6 +32,6 @@ public final class ScratchDatabase: Sendable {
 
     /// `drop` on a thread of its own (`onOwnThread`).
     public func dropOffThread() async {
-        _ = try? await onOwnThread { self.drop() }
+        await onOwnThread { self.drop() }
     }
 }

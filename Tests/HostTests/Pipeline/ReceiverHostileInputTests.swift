@@ -33,20 +33,18 @@ extension PipelineWebhookTests {
     /// One request written byte for byte on its own connection (an HTTP client would drop an empty header
     /// value), on a thread of its own; the reply's status, or 0 when the connection ended without one.
     static func rawPost(port: Int, path: String, headers: [(String, String)], body: [UInt8]) async -> Int {
-        await withCheckedContinuation { (done: CheckedContinuation<Int, Never>) in
-            Thread.detachNewThread {
-                guard let socket = LoopbackSocket(port: port, readTimeoutMs: 10_000) else { return done.resume(returning: 0) }
-                var head = "POST \(path) HTTP/1.1\r\nhost: 127.0.0.1\r\nconnection: close\r\ncontent-length: \(body.count)\r\n"
-                for (name, value) in headers { head += "\(name): \(value)\r\n" }
-                socket.send(head + "\r\n" + String(decoding: body, as: UTF8.self))
-                var answer: [UInt8] = []
-                while let bytes = socket.receive(), !bytes.isEmpty {
-                    answer += bytes
-                    if answer.count >= 12 { break }
-                }
-                let line = String(decoding: answer.prefix(12), as: UTF8.self)
-                done.resume(returning: line.hasPrefix("HTTP/1.1 ") ? Int(line.dropFirst(9).prefix(3)) ?? 0 : 0)
+        await onOwnThread {
+            guard let socket = LoopbackSocket(port: port, readTimeoutMs: 10_000) else { return 0 }
+            var head = "POST \(path) HTTP/1.1\r\nhost: 127.0.0.1\r\nconnection: close\r\ncontent-length: \(body.count)\r\n"
+            for (name, value) in headers { head += "\(name): \(value)\r\n" }
+            socket.send(head + "\r\n" + String(decoding: body, as: UTF8.self))
+            var answer: [UInt8] = []
+            while let bytes = socket.receive(), !bytes.isEmpty {
+                answer += bytes
+                if answer.count >= 12 { break }
             }
+            let line = String(decoding: answer.prefix(12), as: UTF8.self)
+            return line.hasPrefix("HTTP/1.1 ") ? Int(line.dropFirst(9).prefix(3)) ?? 0 : 0
         }
     }
 
@@ -100,18 +98,16 @@ extension PipelineWebhookTests {
         try harness.start("apart", roles: "receiver", arguments: ["--ops-port", String(opsPort)])
         try LoopbackPort.waitUntilListening(opsPort)
         #expect(await Self.get(port: opsPort, "/health").status == 200)
-        let (slow, idle) = await withCheckedContinuation { (done: CheckedContinuation<(String?, Bool), Never>) in
-            Thread.detachNewThread {
-                let started = ContinuousClock.now
-                // A request whose body never comes whole: answered 408 and closed.
-                let slow = LoopbackSocket(port: opsPort, readTimeoutMs: 3_000)
-                _ = slow?.send("POST /metrics HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-length: 100\r\n\r\nabc")
-                let answer = slow?.receive().map { String(decoding: $0, as: UTF8.self) }
-                // A connection that sends nothing: closed (the read ends with nothing rather than timing out).
-                let idle = LoopbackSocket(port: opsPort, readTimeoutMs: 3_000)
-                let closed = idle?.receive() == []
-                done.resume(returning: (ContinuousClock.now - started < .seconds(3) ? answer : nil, closed))
-            }
+        let (slow, idle) = await onOwnThread {
+            let started = ContinuousClock.now
+            // A request whose body never comes whole: answered 408 and closed.
+            let slow = LoopbackSocket(port: opsPort, readTimeoutMs: 3_000)
+            _ = slow?.send("POST /metrics HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-length: 100\r\n\r\nabc")
+            let answer = slow?.receive().map { String(decoding: $0, as: UTF8.self) }
+            // A connection that sends nothing: closed (the read ends with nothing rather than timing out).
+            let idle = LoopbackSocket(port: opsPort, readTimeoutMs: 3_000)
+            let closed = idle?.receive() == []
+            return (ContinuousClock.now - started < .seconds(3) ? answer : nil, closed)
         }
         #expect(slow?.hasPrefix("HTTP/1.1 408") == true, "a half-sent request on the ops port: \(slow ?? "no answer within 3 s")")
         #expect(idle, "an idle ops connection stays open")

@@ -101,7 +101,7 @@ extension PipelineWebhookTests {
                 lockFailure.withLock { $0 = "\(error)" }
             }
         }
-        await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in Thread.detachNewThread { locked.wait(); done.resume() } }
+        await onOwnThread { locked.wait() }
         try #require(lockFailure.withLock { $0 } == nil, "the table could not be locked: \(lockFailure.withLock { $0 } ?? "")")
         #expect(try await signed("during-lock") == 200, "a cached config's webhook is stored while the database is stuck")
 
@@ -144,26 +144,24 @@ extension PipelineWebhookTests {
         return await withTaskGroup(of: ([Int: Int], Duration).self) { group in
             for _ in 0..<connections {
                 group.addTask {
-                    await withCheckedContinuation { (done: CheckedContinuation<([Int: Int], Duration), Never>) in
-                        Thread.detachNewThread {
-                            var counts: [Int: Int] = [:]
-                            var slowest = Duration.zero
-                            var socket: LoopbackSocket?
-                            for _ in 0..<perConnection {
-                                if socket == nil { socket = LoopbackSocket(port: port, readTimeoutMs: 20_000) }
-                                let started = ContinuousClock.now
-                                let head = "POST /webhooks/resend/\(UUID().uuidString.lowercased()) HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-length: \(bodyBytes)\r\n\r\n"
-                                guard let connection = socket, connection.send(head + body), let (status, keepAlive) = Self.readResponse(connection) else {
-                                    counts[0, default: 0] += 1
-                                    socket = nil
-                                    continue
-                                }
-                                slowest = max(slowest, ContinuousClock.now - started)
-                                counts[status, default: 0] += 1
-                                if !keepAlive { socket = nil }
+                    await onOwnThread {
+                        var counts: [Int: Int] = [:]
+                        var slowest = Duration.zero
+                        var socket: LoopbackSocket?
+                        for _ in 0..<perConnection {
+                            if socket == nil { socket = LoopbackSocket(port: port, readTimeoutMs: 20_000) }
+                            let started = ContinuousClock.now
+                            let head = "POST /webhooks/resend/\(UUID().uuidString.lowercased()) HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-length: \(bodyBytes)\r\n\r\n"
+                            guard let connection = socket, connection.send(head + body), let (status, keepAlive) = Self.readResponse(connection) else {
+                                counts[0, default: 0] += 1
+                                socket = nil
+                                continue
                             }
-                            done.resume(returning: (counts, slowest))
+                            slowest = max(slowest, ContinuousClock.now - started)
+                            counts[status, default: 0] += 1
+                            if !keepAlive { socket = nil }
                         }
+                        return (counts, slowest)
                     }
                 }
             }
@@ -235,25 +233,23 @@ extension PipelineWebhookTests {
         return await withTaskGroup(of: [Int: Int].self) { group in
             for lane in 0..<connections {
                 group.addTask {
-                    await withCheckedContinuation { (done: CheckedContinuation<[Int: Int], Never>) in
-                        Thread.detachNewThread {
-                            var counts: [Int: Int] = [:]
-                            var socket: LoopbackSocket?
-                            for index in stride(from: lane, to: count, by: connections) {
-                                let (path, body) = request(index)
-                                if socket == nil { socket = LoopbackSocket(port: port, readTimeoutMs: 30_000) }
-                                let head = "POST \(path) HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-type: text/plain\r\ncontent-length: \(body.count)\r\n\r\n"
-                                guard let connection = socket, connection.send(head + String(decoding: body, as: UTF8.self)),
-                                      let (status, keepAlive) = Self.readResponse(connection) else {
-                                    counts[0, default: 0] += 1
-                                    socket = nil
-                                    continue
-                                }
-                                counts[status, default: 0] += 1
-                                if !keepAlive { socket = nil }
+                    await onOwnThread {
+                        var counts: [Int: Int] = [:]
+                        var socket: LoopbackSocket?
+                        for index in stride(from: lane, to: count, by: connections) {
+                            let (path, body) = request(index)
+                            if socket == nil { socket = LoopbackSocket(port: port, readTimeoutMs: 30_000) }
+                            let head = "POST \(path) HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-type: text/plain\r\ncontent-length: \(body.count)\r\n\r\n"
+                            guard let connection = socket, connection.send(head + String(decoding: body, as: UTF8.self)),
+                                  let (status, keepAlive) = Self.readResponse(connection) else {
+                                counts[0, default: 0] += 1
+                                socket = nil
+                                continue
                             }
-                            done.resume(returning: counts)
+                            counts[status, default: 0] += 1
+                            if !keepAlive { socket = nil }
                         }
+                        return counts
                     }
                 }
             }

@@ -203,25 +203,23 @@ extension PipelineWebhookTests {
         let (opened, open) = AsyncStream<Void>.makeStream()
         /// Sends `opening`, then one more body byte every 200 ms (when `trickle`), until the receiver closes or 6 s pass.
         func client(_ opening: String, trickle: Bool) async -> Outcome {
-            await withCheckedContinuation { (done: CheckedContinuation<Outcome, Never>) in
-                Thread.detachNewThread {
-                    let connected = LoopbackSocket(port: port, readTimeoutMs: 200)
-                    let start = Date()
-                    if let connected, !opening.isEmpty { connected.send(opening) }
-                    open.yield()
-                    guard let socket = connected else { return done.resume(returning: Outcome(answer: "no connection")) }
-                    var answer: [UInt8] = []
-                    while Date().timeIntervalSince(start) < 6 {
-                        if trickle { socket.send("a") }
-                        switch socket.receive() {
-                        case .some(let bytes) where bytes.isEmpty:
-                            return done.resume(returning: Outcome(answer: String(decoding: answer, as: UTF8.self), closedAfter: Date().timeIntervalSince(start)))
-                        case .some(let bytes): answer += bytes
-                        case .none: break
-                        }
+            await onOwnThread {
+                let connected = LoopbackSocket(port: port, readTimeoutMs: 200)
+                let start = Date()
+                if let connected, !opening.isEmpty { connected.send(opening) }
+                open.yield()
+                guard let socket = connected else { return Outcome(answer: "no connection") }
+                var answer: [UInt8] = []
+                while Date().timeIntervalSince(start) < 6 {
+                    if trickle { socket.send("a") }
+                    switch socket.receive() {
+                    case .some(let bytes) where bytes.isEmpty:
+                        return Outcome(answer: String(decoding: answer, as: UTF8.self), closedAfter: Date().timeIntervalSince(start))
+                    case .some(let bytes): answer += bytes
+                    case .none: break
                     }
-                    done.resume(returning: Outcome(answer: String(decoding: answer, as: UTF8.self), closedAfter: nil))
                 }
+                return Outcome(answer: String(decoding: answer, as: UTF8.self), closedAfter: nil)
             }
         }
         async let slow = client("POST /webhooks/resend HTTP/1.1\r\nhost: x\r\ncontent-length: 4000\r\n\r\n{", trickle: true)
