@@ -105,7 +105,7 @@ struct CurlHTTPClientTests {
     /// The proxy variables live only in a child's environment: `setenv` in this process, while other tests
     /// run on other threads (and spawn children), is undefined behaviour in glibc and hands the dead proxy on.
     @Test("proxy variables in the environment are ignored: a send through the host's client goes straight to its target, the proxy sees nothing")
-    func environmentProxyIgnored() throws {
+    func environmentProxyIgnored() async throws {
         let server = try TestHTTPServer()
         let proxy = try SilentListener()
         let proxyURL = "http://127.0.0.1:\(proxy.port)"
@@ -114,18 +114,13 @@ struct CurlHTTPClientTests {
         let config = try TestPaths.write(#"{"url":"\#(server.url("/echo"))","secret":"k"}"#, name: "proxy-config.json")
         let messages = try TestPaths.write(#"[{"id":"m1","channel":"email","to":"a@example.org"}]"#, name: "proxy-messages.json")
         // `plugin send` prepares with the plugin and sends with the host's CurlHTTPClient, as the senders do.
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: TestPaths.cli)
-        process.arguments = ["plugin", "send", TestEnvironment.swiftEcho, "--config", config, "--messages", messages, "--timeout-ms", "3000"]
-        process.environment = environment
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let stdout = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0, "\(stderr)")
+        let childEnvironment = environment
+        let run = try await onOwnThread {
+            try FinishedProcess.run(TestPaths.cli, ["plugin", "send", TestEnvironment.swiftEcho, "--config", config, "--messages", messages,
+                                                   "--timeout-ms", "3000"], environment: childEnvironment)
+        }
+        let stdout = run.stdout
+        #expect(run.status == 0, "\(run.stderr)")
         let outcomes = (try? JSONSerialization.jsonObject(with: Data(stdout.utf8))) as? [[String: Any]]
         #expect(outcomes?.map { $0["kind"] as? String } == ["accepted"], "\(stdout)")
         #expect(proxy.connections() == 0, "the proxy from the environment was used")

@@ -227,34 +227,18 @@ final class PipelineHarness: @unchecked Sendable {
 
     /// An API key of the user with `email` (made when there is none): another tenant of this deployment.
     func makeKey(email: String = "pipeline@example.com") throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: TestPaths.cli)
-        process.arguments = ["apikey", "create", "--email", email, "--name", "test"]
-        process.environment = environment
-        let out = Pipe()
-        process.standardOutput = out
-        try process.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
+        let run = try FinishedProcess.run(TestPaths.cli, ["apikey", "create", "--email", email, "--name", "test"], environment: environment)
+        let data = Data(run.stdout.utf8)
         guard let key = (try? JSONSerialization.jsonObject(with: data) as? [String: Any])?["key"] as? String else {
-            throw TestSupportError("apikey create failed: \(String(decoding: data, as: UTF8.self))")
+            throw TestSupportError("apikey create failed (exit \(run.status)): \(run.stdout)\(run.stderr)")
         }
         return key
     }
 
     /// `batchsender ARGS…` against this deployment (its database and host config); its status and stdout.
     func cli(_ arguments: [String]) throws -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: TestPaths.cli)
-        process.arguments = arguments + ["--config", configPath]
-        process.environment = environment
-        let out = Pipe()
-        process.standardOutput = out
-        process.standardError = out
-        try process.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+        let run = try FinishedProcess.run(TestPaths.cli, arguments + ["--config", configPath], environment: environment, mergingStderr: true)
+        return (run.status, run.stdout)
     }
 
     // MARK: The API

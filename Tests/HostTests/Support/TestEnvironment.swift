@@ -19,7 +19,7 @@ enum TestEnvironment {
             if FileManager.default.fileExists(atPath: output) { return output }
             let source = TestPaths.packageRoot.appendingPathComponent("Tests/Fixtures/plugins/\(name).c").path
             let include = TestPaths.packageRoot.appendingPathComponent("Sources/ProviderSDK/ABI/include").path
-            let result = try runToEnd("/usr/bin/cc", ["-std=c11", "-Wall", "-Werror", "-shared", "-fPIC", "-I", include, source]
+            let result = try FinishedProcess.run("/usr/bin/cc", ["-std=c11", "-Wall", "-Werror", "-shared", "-fPIC", "-I", include, source]
                                  + flags + ["-o", output])
             guard result.status == 0 else { throw TestSupportError("cc failed for \(name): \(result.stderr)") }
             return output
@@ -28,32 +28,12 @@ enum TestEnvironment {
 
     private static let fixtureLock = NSLock()
 
-    struct RunResult {
-        var status: Int32
-        var stdout: String
-        var stderr: String
-    }
+    typealias RunResult = FinishedProcess
 
     /// `executable` run to its end, waited for on a thread of its own (`onOwnThread`): a conformance run under
     /// valgrind takes a minute, and a cooperative thread held that long stops the run's other tests.
     static func run(_ executable: String, _ arguments: [String]) async throws -> RunResult {
-        try await onOwnThread { try runToEnd(executable, arguments) }
-    }
-
-    /// `run` on the calling thread, for what takes a moment (a fixture compiled while its lock is held).
-    private static func runToEnd(_ executable: String, _ arguments: [String]) throws -> RunResult {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let stdoutData = out.fileHandleForReading.readDataToEndOfFile()
-        let stderrData = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return RunResult(status: process.terminationStatus, stdout: String(decoding: stdoutData, as: UTF8.self),
-                         stderr: String(decoding: stderrData, as: UTF8.self))
+        try await onOwnThread { try FinishedProcess.run(executable, arguments) }
     }
 
     static func services(now: Int64? = 1_700_000_000_000, fetcher: DocumentFetcher? = nil) -> HostServices {
