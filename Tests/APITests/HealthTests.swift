@@ -11,7 +11,7 @@ struct HealthTests {
         let harness = try APIHarness()
         try await harness.run { api in
             #expect(try await api.call(.get, "/health").status == 200)
-            // Each server's probe has a 1 s timeout: on two cores busy with every other test one may miss it once,
+            // Each server's probe has a 2 s timeout (HealthRoutes.probeTimeoutMs): on two cores busy with every other test one may miss it once,
             // and the answer is then a 503 naming it, as a probe's should be. It must be ready again.
             var last = ""
             let ready = try await eventuallyValue("ready (last: \(last))", timeout: .seconds(30)) {

@@ -91,6 +91,8 @@ struct IdempotencyTests {
             let url = harness.databaseURL, holding = DispatchSemaphore(value: 0), proceed = DispatchSemaphore(value: 0)
             let user = try harness.connection().query("SELECT user_id FROM batches WHERE id = $1", [batch])[0][0]!
             async let deleter: Bool = onOwnThread {
+                // Also when it fails first: the test then finds the failure in `deleter` instead of waiting forever.
+                defer { holding.signal() }
                 let connection = try PostgresConnection(url: url)
                 try connection.execute("BEGIN")
                 let deleted = try SendConfigService.delete(connection, userID: user, id: config)

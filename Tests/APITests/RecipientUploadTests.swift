@@ -199,6 +199,8 @@ struct RecipientUploadTests {
             let url = harness.databaseURL, holding = DispatchSemaphore(value: 0), proceed = DispatchSemaphore(value: 0)
             let otherTransaction = Handoff()
             async let other: Void = onOwnThread {
+                // Also when it fails first: the test then finds the failure in `other` instead of waiting forever.
+                defer { holding.signal() }
                 let connection = try PostgresConnection(url: url)
                 // Each waiter runs its own deadlock check once it has waited deadlock_timeout (1 s); this writer's
                 // runs only after a minute, so the upload's check always comes first and the upload is the one

@@ -7,18 +7,19 @@ public struct FinishedProcess: Sendable {
     public var stdout: String
     public var stderr: String
 
-    /// Runs `executable` and waits for it on the calling thread (from async code, inside `onOwnThread`). Both pipes
-    /// are read at once, stderr on a thread of its own: read one after the other, a child that fills the second
-    /// pipe's 64 KiB before closing the first would wait on the test forever. `mergingStderr` sends both to stdout.
+    /// Runs `executable` and waits for it on the calling thread (from async code, inside `onOwnThread` unless it
+    /// takes a moment: a cooperative thread is held until it ends). Both pipes are read at once, stderr on a thread
+    /// of its own: read one after the other, a child that fills the second pipe's 64 KiB before closing the first
+    /// would wait on the test forever. `mergingStderr` sends both to stdout.
     public static func run(_ executable: String, _ arguments: [String], environment: [String: String]? = nil,
                            mergingStderr: Bool = false) throws -> FinishedProcess {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
         if let environment { process.environment = environment }
-        let out = Pipe(), err = Pipe()
+        let out = Pipe(), err = mergingStderr ? out : Pipe()
         process.standardOutput = out
-        process.standardError = mergingStderr ? out : err
+        process.standardError = err
         try process.run()
         let stderrData = Mutex(Data())
         let stderrRead = DispatchSemaphore(value: 0)

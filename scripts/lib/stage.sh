@@ -69,6 +69,12 @@ stage_abandon() {
   if [ -s "${stage_logs[$1]}" ]; then echo "== $1 (not joined; its last lines)"; tail -n 100 "${stage_logs[$1]}"; fi
   rm -f "${stage_logs[$1]}"
 }
+# `stage_settle NAME`, registered with on_exit after `stage_beside NAME`: on an early exit, the stage is waited for
+# rather than stopped, for one that must not be cut short (servers half started, with no pidfile to stop them by).
+stage_settle() {
+  local pid=${stage_pids[$1]:-}
+  if [ -n "$pid" ]; then wait "$pid" 2>/dev/null || true; fi
+}
 stage_kill_tree() {
   local child
   for child in $(pgrep -P "$1"); do stage_kill_tree "$child"; done

@@ -230,7 +230,7 @@ final class PipelineHarness: @unchecked Sendable {
         let run = try FinishedProcess.run(TestPaths.cli, ["apikey", "create", "--email", email, "--name", "test"], environment: environment)
         let data = Data(run.stdout.utf8)
         guard let key = (try? JSONSerialization.jsonObject(with: data) as? [String: Any])?["key"] as? String else {
-            throw TestSupportError("apikey create failed (exit \(run.status)): \(run.stdout)\(run.stderr)")
+            throw TestSupportError("apikey create failed (exit \(run.status)): \(run.stdout) \(run.stderr)")
         }
         return key
     }
