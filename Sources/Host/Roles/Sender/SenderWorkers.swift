@@ -173,6 +173,7 @@ public struct SenderWorkers: Service {
             // A send-config whose provider is failing everything holds its chunks back before they take any token.
             var admitted = await circuits.admit(jobs.map(\.job.sendConfigID), providers: resolved.compactMapValues { try? $0.get().provider })
             // Its unsent recipients go through a fallback meanwhile; those a provider may have taken stay with it.
+            let decision = await history?.decision() ?? 0
             let ways = await failoverRoutes(jobs.map(\.job), claims: claims, routes: &resolved, admissions: &admitted)
             let routes = resolved, admissions = admitted
             let chosen = ways.map { routes[$0.destination] }
@@ -219,7 +220,8 @@ public struct SenderWorkers: Service {
                 }
                 do {
                     try await self.record(chunks, results, routes: routes)
-                    await self.noteRoutes(chunks, results, ways: ways, routes: routes, single: single)
+                    await self.noteRoutes(chunks, results, ways: ways, routes: routes, decision: decision,
+                                          probes: admissions.map { $0 == .probe }, single: single)
                     return (results, Result<Void, any Error>.success(()))
                 } catch {
                     return (results, Result<Void, any Error>.failure(error))
@@ -315,17 +317,21 @@ public struct SenderWorkers: Service {
     }
 
     /// Writes down which config each batch's messages went through this round, when that changed: an event in the
-    /// batch's history and a metric (`RouteHistory`).
+    /// batch's history and a metric (`RouteHistory`), as the round chose at `decision`.
     /// A single message (`single`) is a batch of one: it has no course to change, and its own route is in its row.
     func noteRoutes(_ jobs: [ChunkJob], _ results: [ChunkSender.Result?], ways: [FailoverRoute],
-                    routes: [String: Result<SendConfigInstances.Route, SendConfigProblem>], single: [Bool]) async {
+                    routes: [String: Result<SendConfigInstances.Route, SendConfigProblem>], decision: UInt64, probes: [Bool],
+                    single: [Bool]) async {
         guard let history else { return }
         let providers = routes.compactMapValues { try? $0.get().provider }
         for (index, (job, result)) in zip(jobs, results).enumerated() where !single[index] {
-            // A retry repeated through the fallback it went out through says nothing of where the batch goes now.
-            // Only a provider's acceptance this round counts: a row written again for an earlier outcome is no send.
-            guard ways[index].bindsRequests, ways[index].routesFresh, let result, result.sentNow else { continue }
-            await history.note(batchID: job.batchID, userID: job.userID, own: job.sendConfigID, via: ways[index].destination, providers: providers)
+            // A retry repeated through the fallback it went out through says nothing of where the batch goes now, nor
+            // does a probe: one request tries a config whose circuit is half open, while the batch's other rounds
+            // still go where they went. Only a provider's acceptance this round counts: a row written again for an
+            // earlier outcome is no send.
+            guard ways[index].bindsRequests, ways[index].routesFresh, !probes[index], let result, result.sentNow else { continue }
+            await history.note(batchID: job.batchID, userID: job.userID, own: job.sendConfigID, via: ways[index].destination,
+                               decision: decision, providers: providers)
         }
     }
 
