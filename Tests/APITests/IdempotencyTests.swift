@@ -91,7 +91,7 @@ struct IdempotencyTests {
             let url = harness.databaseURL, holding = DispatchSemaphore(value: 0), proceed = DispatchSemaphore(value: 0)
             let user = try harness.connection().query("SELECT user_id FROM batches WHERE id = $1", [batch])[0][0]!
             async let deleter: Bool = onOwnThread {
-                // Also when it fails first: the test then finds the failure in `deleter` instead of waiting forever.
+                // Also when it fails first: the test then fails instead of waiting forever.
                 defer { holding.signal() }
                 let connection = try PostgresConnection(url: url)
                 try connection.execute("BEGIN")

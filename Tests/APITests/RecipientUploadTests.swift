@@ -199,7 +199,7 @@ struct RecipientUploadTests {
             let url = harness.databaseURL, holding = DispatchSemaphore(value: 0), proceed = DispatchSemaphore(value: 0)
             let otherTransaction = Handoff()
             async let other: Void = onOwnThread {
-                // Also when it fails first: the test then finds the failure in `other` instead of waiting forever.
+                // Also when it fails first: the test then fails instead of waiting forever.
                 defer { holding.signal() }
                 let connection = try PostgresConnection(url: url)
                 // Each waiter runs its own deadlock check once it has waited deadlock_timeout (1 s); this writer's
@@ -224,10 +224,16 @@ struct RecipientUploadTests {
             // other writer go early, close the cycle first, and be the one aborted.
             let xid = otherTransaction.value ?? ""
             let deadline = ContinuousClock.now + .seconds(20)
-            while try harness.connection().query("""
-                SELECT count(*) FROM pg_locks WHERE locktype = 'transactionid' AND transactionid = $1::xid AND NOT granted
-                """, [xid])[0][0] == "0", ContinuousClock.now < deadline {
-                try await Task.sleep(for: .milliseconds(20))
+            do {
+                while try harness.connection().query("""
+                    SELECT count(*) FROM pg_locks WHERE locktype = 'transactionid' AND transactionid = $1::xid AND NOT granted
+                    """, [xid])[0][0] == "0", ContinuousClock.now < deadline {
+                    try await Task.sleep(for: .milliseconds(20))
+                }
+            } catch {
+                // Released all the same, so that a failed wait fails the test rather than hanging it.
+                proceed.signal()
+                throw error
             }
             proceed.signal()
             try await other

@@ -39,14 +39,57 @@ struct RouteHistoryTests {
         #expect(book.events == ["failover standby", "failback", "failover standby"])
     }
 
-    @Test("Before a batch's first failover, a round that chose its own config later than one that chose the fallback wins too")
-    func staleFirstFailoverIgnored() async {
+    /// A book whose first write waits until the test lets it go, as a statement waits on a busy database.
+    final class SlowBook: RouteBook {
         let book = Book()
+        private let calls = Mutex(0)
+        let parked = AsyncStream<Void>.makeStream(), released = AsyncStream<Void>.makeStream()
+        func switchRoute(batchID: String, via: String?, detail: String) async throws -> Bool {
+            if calls.withLock({ $0 += 1; return $0 == 1 }) {
+                parked.continuation.yield()
+                for await _ in released.stream { break }
+            }
+            return try await book.switchRoute(batchID: batchID, via: via, detail: detail)
+        }
+    }
+
+    @Test("A failback noted while the failover before it is still being written is written after it: the row ends on the batch's own config")
+    func switchNotedDuringAWrite() async throws {
+        let book = SlowBook()
         let history = RouteHistory(book: book, logger: Logger(label: "test"))
-        let early = await history.decision(), later = await history.decision()
-        await history.note(batchID: "b", userID: "u", own: "own", via: "own", decision: later, providers: providers)
-        await history.note(batchID: "b", userID: "u", own: "own", via: "standby", decision: early, providers: providers)
-        #expect(book.events.isEmpty)
+        let outage = await history.decision()
+        let failover = Task { await history.note(batchID: "b", userID: "u", own: "own", via: "standby", decision: outage, providers: providers) }
+        for await _ in book.parked.stream { break }
+        let back = await history.decision()
+        let failback = Task { await history.note(batchID: "b", userID: "u", own: "own", via: "own", decision: back, providers: providers) }
+        // Room for the failback's note to run while the failover's write waits (had it compared itself with the route
+        // written so far, it would have found no change and written nothing).
+        try await Task.sleep(for: .milliseconds(100))
+        book.released.continuation.yield()
+        await failover.value
+        await failback.value
+        #expect(book.book.events == ["failover standby", "failback"])
+    }
+
+    /// A book that fails its first write, as a database that is down does.
+    final class FailingOnceBook: RouteBook {
+        let book = Book()
+        private let calls = Mutex(0)
+        struct Down: Error {}
+        func switchRoute(batchID: String, via: String?, detail: String) async throws -> Bool {
+            if calls.withLock({ $0 += 1; return $0 == 1 }) { throw Down() }
+            return try await book.switchRoute(batchID: batchID, via: via, detail: detail)
+        }
+    }
+
+    @Test("A switch whose write failed is written by the batch's next round, though that round changes nothing")
+    func failedWriteRetried() async {
+        let book = FailingOnceBook()
+        let history = RouteHistory(book: book, logger: Logger(label: "test"))
+        await history.note(batchID: "b", userID: "u", own: "own", via: "standby", decision: await history.decision(), providers: providers)
+        #expect(book.book.events.isEmpty)
+        await history.note(batchID: "b", userID: "u", own: "own", via: "standby", decision: await history.decision(), providers: providers)
+        #expect(book.book.events == ["failover standby"])
     }
 
     @Test("Rounds that end in the order they chose write each switch once, and a batch that never fails over writes nothing")

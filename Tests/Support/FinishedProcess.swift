@@ -8,7 +8,7 @@ public struct FinishedProcess: Sendable {
     public var stderr: String
 
     /// Runs `executable` and waits for it on the calling thread (from async code, inside `onOwnThread` unless it
-    /// takes a moment: a cooperative thread is held until it ends). Both pipes are read at once, stderr on a thread
+    /// ends at once: a cooperative thread is held until it ends). Both pipes are read at once, stderr on a thread
     /// of its own: read one after the other, a child that fills the second pipe's 64 KiB before closing the first
     /// would wait on the test forever. `mergingStderr` sends both to stdout.
     public static func run(_ executable: String, _ arguments: [String], environment: [String: String]? = nil,

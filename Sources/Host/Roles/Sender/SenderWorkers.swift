@@ -170,10 +170,12 @@ public struct SenderWorkers: Service {
             let claims = try await self.claims.claim(jobs.map { ($0.job.batchID, $0.job.recipients.map(\.position)) },
                                                      nowMs: claimedAt, holdMs: settings.claimHoldMs)
             var resolved = await routes(Set(jobs.map(\.job.sendConfigID)))
+            // Numbered before the circuits are asked, so that the numbers follow the order in which rounds begin to
+            // choose their routes (`RouteHistory`).
+            let decision = await history?.decision() ?? 0
             // A send-config whose provider is failing everything holds its chunks back before they take any token.
             var admitted = await circuits.admit(jobs.map(\.job.sendConfigID), providers: resolved.compactMapValues { try? $0.get().provider })
             // Its unsent recipients go through a fallback meanwhile; those a provider may have taken stay with it.
-            let decision = await history?.decision() ?? 0
             let ways = await failoverRoutes(jobs.map(\.job), claims: claims, routes: &resolved, admissions: &admitted)
             let routes = resolved, admissions = admitted
             let chosen = ways.map { routes[$0.destination] }
