@@ -1,6 +1,7 @@
 import Logging
 @testable import Sender
 import Synchronization
+import TestSupport
 import Testing
 
 /// A batch's history of failovers, as the sender writes it: one event per switch, whichever order the rounds that
@@ -62,9 +63,11 @@ struct RouteHistoryTests {
         for await _ in book.parked.stream { break }
         let back = await history.decision()
         let failback = Task { await history.note(batchID: "b", userID: "u", own: "own", via: "own", decision: back, providers: providers) }
-        // Room for the failback's note to run while the failover's write waits (had it compared itself with the route
-        // written so far, it would have found no change and written nothing).
-        try await Task.sleep(for: .milliseconds(100))
+        // The failback noted while the failover's write waits (had it compared itself with the route written so far, it
+        // would have found no change, written nothing and noted nothing).
+        try await eventually("the failback noted during the failover's write", timeout: .seconds(10), interval: .milliseconds(1)) {
+            await history.noted("b") == ""
+        }
         book.released.continuation.yield()
         await failover.value
         await failback.value

@@ -105,11 +105,13 @@ extension PipelineWebhookTests {
 
         // The batch's history: over to SES, and back.
         let events = (try await harness.call("GET", "/api/batches/\(batch)/events")["data"] as? [[String: Any]] ?? [])
-        // One switch each way: lanes whose rounds straddle the moment the circuit closes end in any order, and a probe
-        // of the half-open circuit is no switch (`RouteHistory`); once they wrote failover and failback alternating
-        // a few milliseconds apart.
+        // Lanes whose rounds straddle the moment the circuit closes end in any order, and a probe of the half-open
+        // circuit is no switch (`RouteHistory`): once six events alternated within 350 ms. A round takes its number
+        // before it asks the circuits, and the circuit may close between two lanes' questions, so one more pair can
+        // still show (docs/pipeline.md); switches alternate.
         let types = events.compactMap { $0["type"] as? String }
-        #expect(types == ["failover", "failback"], "\(events.map { "\($0["type"] ?? "") \($0["occurredAt"] ?? "")" })")
+        #expect(types.first == "failover" && types.last == "failback" && types.count <= 4, "\(events.map { "\($0["type"] ?? "") \($0["occurredAt"] ?? "")" })")
+        #expect(zip(types, types.dropFirst()).allSatisfy { $0 != $1 }, "each event is a switch: \(types)")
         #expect(events.first?["fromSendConfigId"] as? String == primary && events.first?["toSendConfigId"] as? String == fallback)
         #expect(events.last?["toSendConfigId"] as? String == primary)
         let metrics = LoopbackHTTP.text(await LoopbackHTTP.get("http://127.0.0.1:\(harness.apiPort)/api/metrics", timeoutMs: 10_000))
