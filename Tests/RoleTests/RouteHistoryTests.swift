@@ -28,15 +28,15 @@ struct RouteHistoryTests {
     func staleRoundIgnored() async {
         let book = Book()
         let history = RouteHistory(book: book, logger: Logger(label: "test"))
-        let outage = await history.decision()
+        let outage = history.decision()
         await history.note(batchID: "b", userID: "u", own: "own", via: "standby", decision: outage, providers: providers)
         // Two rounds choose side by side as the circuit closes: the earlier one the fallback, the later its own.
-        let straggler = await history.decision(), back = await history.decision()
+        let straggler = history.decision(), back = history.decision()
         await history.note(batchID: "b", userID: "u", own: "own", via: "own", decision: back, providers: providers)
         await history.note(batchID: "b", userID: "u", own: "own", via: "standby", decision: straggler, providers: providers)
         #expect(book.events == ["failover standby", "failback"])
         // A new outage after that is a switch again.
-        await history.note(batchID: "b", userID: "u", own: "own", via: "standby", decision: await history.decision(), providers: providers)
+        await history.note(batchID: "b", userID: "u", own: "own", via: "standby", decision: history.decision(), providers: providers)
         #expect(book.events == ["failover standby", "failback", "failover standby"])
     }
 
@@ -58,10 +58,10 @@ struct RouteHistoryTests {
     func switchNotedDuringAWrite() async throws {
         let book = SlowBook()
         let history = RouteHistory(book: book, logger: Logger(label: "test"))
-        let outage = await history.decision()
+        let outage = history.decision()
         let failover = Task { await history.note(batchID: "b", userID: "u", own: "own", via: "standby", decision: outage, providers: providers) }
         for await _ in book.parked.stream { break }
-        let back = await history.decision()
+        let back = history.decision()
         let failback = Task { await history.note(batchID: "b", userID: "u", own: "own", via: "own", decision: back, providers: providers) }
         // The failback noted while the failover's write waits (had it compared itself with the route written so far, it
         // would have found no change, written nothing and noted nothing).
@@ -89,9 +89,9 @@ struct RouteHistoryTests {
     func failedWriteRetried() async {
         let book = FailingOnceBook()
         let history = RouteHistory(book: book, logger: Logger(label: "test"))
-        await history.note(batchID: "b", userID: "u", own: "own", via: "standby", decision: await history.decision(), providers: providers)
+        await history.note(batchID: "b", userID: "u", own: "own", via: "standby", decision: history.decision(), providers: providers)
         #expect(book.book.events.isEmpty)
-        await history.note(batchID: "b", userID: "u", own: "own", via: "standby", decision: await history.decision(), providers: providers)
+        await history.note(batchID: "b", userID: "u", own: "own", via: "standby", decision: history.decision(), providers: providers)
         #expect(book.book.events == ["failover standby"])
     }
 
@@ -100,8 +100,8 @@ struct RouteHistoryTests {
         let book = Book()
         let history = RouteHistory(book: book, logger: Logger(label: "test"))
         for via in ["own", "own", "standby", "standby", "own", "own"] {
-            await history.note(batchID: "b", userID: "u", own: "own", via: via, decision: await history.decision(), providers: providers)
-            await history.note(batchID: "quiet", userID: "u", own: "own", via: "own", decision: await history.decision(), providers: providers)
+            await history.note(batchID: "b", userID: "u", own: "own", via: via, decision: history.decision(), providers: providers)
+            await history.note(batchID: "quiet", userID: "u", own: "own", via: "own", decision: history.decision(), providers: providers)
         }
         #expect(book.events == ["failover standby", "failback"])
     }

@@ -1,6 +1,7 @@
 import Domain
 import HostCore
 import Logging
+import Synchronization
 
 /// Writes each switch of a batch's messages between its own send-config and a fallback into the batch's history
 /// (`RouteBook`) and the metric `batch_route_switches_total`. What each batch went through last is remembered,
@@ -18,7 +19,8 @@ actor RouteHistory {
     /// Batch → the config its messages went through last ("" for its own), as noted, and the decision that chose it;
     /// only batches that have switched (a bounded table: the oldest switched batch leaves first).
     private var known = BoundedTable<String, (via: String, decision: UInt64)>(capacity: 10_000)
-    private var decisions: UInt64 = 0
+    /// Taken by every round, with or without fallbacks: a counter, not a hop onto the actor.
+    private let decisions = Atomic<UInt64>(0)
     /// Each batch's last switch written or being written (whether it changed the row): the batch's next one waits
     /// for it. Other batches' switches do not.
     private var writing: [String: Task<Result<Bool, any Error>, Never>] = [:]
@@ -35,9 +37,8 @@ actor RouteHistory {
     func noted(_ batchID: String) -> String? { known[batchID]?.via }
 
     /// A number for a round about to choose its routes, greater than any before it.
-    func decision() -> UInt64 {
-        decisions += 1
-        return decisions
+    nonisolated func decision() -> UInt64 {
+        decisions.add(1, ordering: .relaxed).newValue
     }
 
     /// The batch's messages went through `via` this round (`own` when not failed over), as the round chose at

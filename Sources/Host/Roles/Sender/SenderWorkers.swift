@@ -172,7 +172,7 @@ public struct SenderWorkers: Service {
             var resolved = await routes(Set(jobs.map(\.job.sendConfigID)))
             // Numbered before the circuits are asked, so that the numbers follow the order in which rounds begin to
             // choose their routes (`RouteHistory`).
-            let decision = await history?.decision() ?? 0
+            let decision = history?.decision() ?? 0
             // A send-config whose provider is failing everything holds its chunks back before they take any token.
             var admitted = await circuits.admit(jobs.map(\.job.sendConfigID), providers: resolved.compactMapValues { try? $0.get().provider })
             // Its unsent recipients go through a fallback meanwhile; those a provider may have taken stay with it.
