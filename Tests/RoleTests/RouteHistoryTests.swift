@@ -10,9 +10,10 @@ import Testing
 struct RouteHistoryTests {
     /// The `batches.routed_via` column and its events: a switch is written only when it changes the route.
     final class Book: RouteBook {
-        private let state = Mutex<(via: [String: String?], events: [String])>(([:], []))
+        private let state = Mutex<(via: [String: String?], events: [String], writes: Int)>(([:], [], 0))
         func switchRoute(batchID: String, via: String?, detail: String) async throws -> Bool {
             state.withLock { state in
+                state.writes += 1
                 guard (state.via[batchID] ?? nil) != via else { return false }
                 state.via[batchID] = via
                 state.events.append(via == nil ? "failback" : "failover \(via!)")
@@ -20,6 +21,8 @@ struct RouteHistoryTests {
             }
         }
         var events: [String] { state.withLock { $0.events } }
+        /// Statements sent, whether or not they changed the row.
+        var writes: Int { state.withLock { $0.writes } }
     }
 
     let providers = ["own": "resend", "standby": "ses"]
@@ -104,5 +107,6 @@ struct RouteHistoryTests {
             await history.note(batchID: "quiet", userID: "u", own: "own", via: "own", decision: history.decision(), providers: providers)
         }
         #expect(book.events == ["failover standby", "failback"])
+        #expect(book.writes == 2, "a round that changes nothing sends no statement")
     }
 }
