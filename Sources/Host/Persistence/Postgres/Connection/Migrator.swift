@@ -25,7 +25,7 @@ public struct Migrator {
                                           BatchRetries.migration, StoredTemplates.migration,
                                           StoredAttachments.migration, SendConfigFallbacks.migration,
                                           RecipientEventBatchCheck.migration, InPlaceRecipientUpdates.migration,
-                                          RecipientEventKey.migration]
+                                          RecipientEventKey.migration, ProviderMessageHashLookup.migration]
 
     /// An arbitrary constant: the advisory lock id BatchSender's migrations hold.
     static let lockId = 0x0BA7_C45E

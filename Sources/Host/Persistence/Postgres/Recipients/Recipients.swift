@@ -299,7 +299,9 @@ public enum Recipients {
             ? "r.status = \(RecipientStatus.cancelled.sql) AND i.status IN \(RecipientStatus.sqlList([.sent, .failed]))"
             : "r.status IN \(waiting)"
         // A provider's message id also goes into `provider_messages`, the webhooks' lookup, in the same
-        // statement: the row's own column has no index, so that the update stays on its page.
+        // statement: the row's own column has no index, so that the update stays on its page. The lookup has no
+        // unique key (version 22): a send recorded again under the same id (its recipient moved to `deferred`
+        // meanwhile) writes its row again, and `matching` reads an id's rows once per recipient.
         return try db.query("""
             WITH input AS (
                 SELECT * FROM unnest($2::bigint[], $3::text[], $4::text[], $5::text[], $6::integer[], $7::uuid[])
@@ -314,7 +316,7 @@ public enum Recipients {
             RETURNING r.position, r.status, r.provider_message_id, r.last_error, i.provider_message_id AS named),
             looked_up AS (
                 INSERT INTO provider_messages (provider_message_id, batch_id, position)
-                SELECT named, $1, position FROM written WHERE named IS NOT NULL ON CONFLICT DO NOTHING)
+                SELECT named, $1, position FROM written WHERE named IS NOT NULL)
             SELECT position, status, provider_message_id, last_error FROM written
             """, parameters).compactMap { row in
             guard let position = row[0].flatMap(Int.init), let status = row[1].flatMap(RecipientStatus.init(rawValue:)) else { return nil }
@@ -337,13 +339,13 @@ public enum Recipients {
     /// The recipients each event's provider message id names, only within the send-config the webhook came
     /// through (the one that sent the recipient: the batch's own, or the fallback in `sent_via`) (`scope`; a tenant's secret speaks for its own messages only), or within managed configs for
     /// the managed route (`scope` nil). The three arrays are the round's events, in order. Found through
-    /// `provider_messages` (see `write`).
+    /// `provider_messages` (see `write`), whose rows for one recipient and id count once.
     public static func matching(_ db: PostgresConnection, messageIDs: [String], providers: [String],
                                 scopes: [String?]) throws(PostgresError) -> [Matched] {
         try db.query("""
             SELECT e.i, r.batch_id, r.position, b.user_id, r.address, s.id
             FROM unnest($1::text[], $2::text[], $3::uuid[]) WITH ORDINALITY AS e(mid, provider, scope, i)
-            JOIN provider_messages m ON m.provider_message_id = e.mid
+            CROSS JOIN LATERAL (SELECT DISTINCT batch_id, position FROM provider_messages WHERE provider_message_id = e.mid) m
             JOIN recipients r ON r.batch_id = m.batch_id AND r.position = m.position
             JOIN batches b ON b.id = r.batch_id
             JOIN send_configs s ON s.id = coalesce(r.sent_via, b.send_config_id) AND s.provider = e.provider
