@@ -26,9 +26,9 @@ struct StorageTests {
     func migratesOnce() throws {
         try withScratchDatabase { url in
             let connection = try PostgresConnection(url: url)
-            #expect(try Migrator().migrate(connection) == Array(1...22))
+            #expect(try Migrator().migrate(connection) == Array(1...23))
             #expect(try Migrator().migrate(connection) == [])
-            #expect(try Migrator().currentVersion(connection) == 22)
+            #expect(try Migrator().currentVersion(connection) == 23)
             let tables = try connection.query("SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY 1")
                 .compactMap { $0[0] }
             #expect(tables == ["api_keys", "attachments", "audit_log", "batch_attachments", "batch_events", "batches", "idempotency_keys", "provider_messages", "rate_limit_overrides", "recipient_events", "recipients", "schema_migrations", "send_configs",
@@ -130,13 +130,16 @@ struct StorageTests {
                     return (Int(try db.query(hot).first?[0] ?? "0") ?? 0) - before
                 }
             }
-            let sends = (1...count).map { Recipients.Update(position: $0, status: .sent, providerMessageID: "m-\($0)", attempts: 1) }
+            // Ids as long as Resend's and Telnyx's (36 characters): a send's row grows by the id and `sent_at`, and
+            // at half-full pages (version 20) only about four in five of them found room on their page.
+            func id(_ position: Int) -> String { "m-" + String(repeating: "0", count: 34 - String(position).count) + String(position) }
+            let sends = (1...count).map { Recipients.Update(position: $0, status: .sent, providerMessageID: id($0), attempts: 1) }
             var sendXid = ""
             let sentInPlace = try inPlace { () throws(PostgresError) in
                 #expect(try Recipients.write(db, batchID: batch, sends, uncancelling: false).count == count)
                 sendXid = try db.query("SELECT pg_current_xact_id()::text").first?[0] ?? ""
             }
-            #expect(sentInPlace >= count * 9 / 10, "\(sentInPlace) of \(count) sends updated in place")
+            #expect(sentInPlace >= count * 99 / 100, "\(sentInPlace) of \(count) sends updated in place")
             var prunable = false
             for _ in 0..<1_200 where !prunable {
                 prunable = try db.query("SELECT pg_snapshot_xmin(pg_current_snapshot()) > $1::xid8", [sendXid]).first?[0] == "t"
@@ -144,7 +147,7 @@ struct StorageTests {
             }
             #expect(prunable, "a transaction older than the send (transaction \(sendXid)) was still open after two minutes")
 
-            let found = try Recipients.matching(db, messageIDs: ["m-7", "m-1999", "unknown"], providers: ["resend", "resend", "resend"],
+            let found = try Recipients.matching(db, messageIDs: [id(7), id(1999), "unknown"], providers: ["resend", "resend", "resend"],
                                                 scopes: [config, config, config])
             #expect(found.map(\.index).sorted() == [0, 1] && Set(found.map(\.position)) == [7, 1999], "\(found.map { ($0.index, $0.position) })")
 
@@ -194,7 +197,7 @@ struct StorageTests {
         }
     }
 
-    @Test("migrations 20 to 22 on a database with sent and failed recipients and their events: ids looked up, failed ones found by index, pages kept half full, events kept once, a send recorded twice found once")
+    @Test("migrations 20 to 23 on a database with sent and failed recipients and their events: ids looked up, failed ones found by index, pages kept half full, events kept once, a send recorded twice found once")
     func upgradesInPlace() throws {
         try withScratchDatabase { url in
             let db = try PostgresConnection(url: url)
@@ -229,7 +232,9 @@ struct StorageTests {
             #expect(try RecipientEvents.history(db, batchID: batch, position: 7).count == 1)
 
             // Migration 22 looks ids up through a hash index on the id alone; the ids a database holds are still found.
-            #expect(try Migrator().migrate(db) == [22])
+            // Migration 23 fills new pages to 40 %.
+            #expect(try Migrator().migrate(db) == [22, 23])
+            #expect(try db.query("SELECT reloptions::text FROM pg_class WHERE relname = 'recipients'").first?[0] == "{fillfactor=40}")
             #expect(try db.query("SELECT indexdef FROM pg_indexes WHERE tablename = 'provider_messages'").compactMap { $0[0] }
                     == ["CREATE INDEX provider_messages_by_id ON public.provider_messages USING hash (provider_message_id)"])
             #expect(Set(try Recipients.matching(db, messageIDs: ["m-1", "m-299"], providers: ["resend", "resend"], scopes: [config, config])

@@ -25,7 +25,8 @@ public struct Migrator {
                                           BatchRetries.migration, StoredTemplates.migration,
                                           StoredAttachments.migration, SendConfigFallbacks.migration,
                                           RecipientEventBatchCheck.migration, InPlaceRecipientUpdates.migration,
-                                          RecipientEventKey.migration, ProviderMessageHashLookup.migration]
+                                          RecipientEventKey.migration, ProviderMessageHashLookup.migration,
+                                          RecipientPageRoom.migration]
 
     /// An arbitrary constant: the advisory lock id BatchSender's migrations hold.
     static let lockId = 0x0BA7_C45E
