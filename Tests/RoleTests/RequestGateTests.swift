@@ -1,3 +1,4 @@
+import HostCore
 @testable import Sender
 import Synchronization
 import Testing
@@ -80,6 +81,43 @@ struct RequestGateTests {
         #expect(clock.now - start >= .milliseconds(90), "waited for the limit")
         finish.continuation.yield()
         await holder.value
+    }
+
+    /// A clock whose time moves only when the test moves it, and whose sleeps wait until the test wakes them: the
+    /// moment between a hold running out by time and its expiry task letting the waiters in, held open.
+    final class ParkedClock: WallClock {
+        private let state = Mutex<(now: Int64, parked: [CheckedContinuation<Void, Never>])>((0, []))
+        var nowMilliseconds: Int64 { state.withLock { $0.now } }
+        func advance(by milliseconds: Int64) { state.withLock { $0.now += milliseconds } }
+        func sleep(milliseconds: Int64) async { await withCheckedContinuation { parked in state.withLock { $0.parked.append(parked) } } }
+        func wake() {
+            for parked in state.withLock({ state in defer { state.parked = [] }; return state.parked }) { parked.resume() }
+        }
+    }
+
+    @Test("A hold that ran out by time lets the request that waited through it go first, before one that asks later, even before its expiry task wakes the waiters")
+    func expiredHoldKeepsTheOrder() async throws {
+        let clock = ParkedClock()
+        let gate = RequestGate(permits: 1, maxHoldMs: 100, clock: clock)
+        let order = Box<[String]>([])
+        let inside = AsyncStream<Void>.makeStream(), finish = AsyncStream<Void>.makeStream()
+        let holder = Task {
+            await gate.held {
+                inside.continuation.yield()
+                for await _ in finish.stream { break }
+            }
+        }
+        for await _ in inside.stream { break }
+        let first = Task { await gate.withPermit { order.with { $0.append("waited") } } }
+        while await gate.waiting < 1 { await Task.yield() }
+        clock.advance(by: 150)
+        let second = Task { await gate.withPermit { order.with { $0.append("later") } } }
+        await first.value
+        await second.value
+        #expect(order.with { $0 } == ["waited", "later"])
+        finish.continuation.yield()
+        await holder.value
+        clock.wake()
     }
 
     @Test("Holds that follow each other closely count as one run, held for at most its limit: back-to-back single messages cannot stop the bulk")

@@ -1,3 +1,5 @@
+import HostCore
+
 /// At most `permits` provider requests in flight per sender process. Without it a round of
 /// one-message-per-request chunks puts thousands of transfers into libcurl at once, whose
 /// bookkeeping then costs more CPU than the sends (and holds their memory), while only
@@ -15,29 +17,37 @@ actor RequestGate {
     private var nextWaiter = 0
     private var lanes: [CheckedContinuation<Void, Never>] = []
     private var holds = 0
-    private var heldSince: ContinuousClock.Instant?
-    private var releasedAt: ContinuousClock.Instant?
-    private let maxHold: Duration
+    /// When the current run of holds began, and its number (what its expiry task names).
+    private var heldSince: Int64?
+    private var run = 0
+    private var releasedAt: Int64?
+    private let maxHoldMs: Int64
+    private let clock: any WallClock
 
     /// Requests waiting for a permit.
     var waiting: Int { waiters.count - nextWaiter }
 
-    init(permits: Int, maxHoldMs: Int = 1_000) {
+    init(permits: Int, maxHoldMs: Int = 1_000, clock: any WallClock = .system) {
         available = max(1, permits)
-        maxHold = .milliseconds(maxHoldMs)
+        self.maxHoldMs = Int64(max(1, maxHoldMs))
+        self.clock = clock
     }
 
     private var open: Bool {
         guard holds > 0, let heldSince else { return true }
-        return ContinuousClock.now - heldSince >= maxHold
+        return clock.nowMilliseconds - heldSince >= maxHoldMs
     }
 
     func acquire() async {
-        if available > 0, open {
+        // Not ahead of a waiter: a hold can run out by time before its expiry task has let the waiters in.
+        if available > 0, open, waiting == 0 {
             available -= 1
             return
         }
-        await withCheckedContinuation { waiters.append($0) }
+        await withCheckedContinuation {
+            waiters.append($0)
+            admit()
+        }
     }
 
     func release() {
@@ -90,27 +100,27 @@ actor RequestGate {
 
     private func hold() {
         holds += 1
-        let now = ContinuousClock.now
+        let now = clock.nowMilliseconds
         // A hold during another, or soon after the last one, continues their run; a run that began two limits ago is
         // over whatever came since: held at most one limit, then open at least one.
-        if let heldSince, now - heldSince < maxHold * 2, holds > 1 || releasedAt.map({ now - $0 < maxHold }) ?? false { return }
-        let since = now
-        heldSince = since
-        let limit = maxHold
+        if let heldSince, now - heldSince < maxHoldMs * 2, holds > 1 || releasedAt.map({ now - $0 < maxHoldMs }) ?? false { return }
+        heldSince = now
+        run += 1
+        let (this, limit, clock) = (run, maxHoldMs, clock)
         // Wakes the waiters when a long run of holds reaches its limit, as no release may come to do it.
         Task { [weak self] in
-            try? await Task.sleep(for: limit)
-            await self?.expire(since)
+            await clock.sleep(milliseconds: limit)
+            await self?.expire(this)
         }
     }
 
     private func unhold() {
         holds -= 1
-        if holds == 0 { releasedAt = ContinuousClock.now }
+        if holds == 0 { releasedAt = clock.nowMilliseconds }
         admit()
     }
 
-    private func expire(_ since: ContinuousClock.Instant) {
-        if heldSince == since { admit() }
+    private func expire(_ run: Int) {
+        if self.run == run { admit() }
     }
 }

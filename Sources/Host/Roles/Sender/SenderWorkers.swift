@@ -65,11 +65,11 @@ public struct SenderWorkers: Service {
         circuits = SendConfigCircuits(clock: clock, logger: self.logger)
         self.history = history.map { RouteHistory(book: $0, logger: logger.role("sender")) }
         let fileBudget = FileSendBudget()
-        sender = ChunkSender(client: client, policy: OutcomePolicy(settings: settings), gate: RequestGate(permits: 4 * maxConnectionsPerHost),
+        sender = ChunkSender(client: client, policy: OutcomePolicy(settings: settings), gate: RequestGate(permits: 4 * maxConnectionsPerHost, clock: clock),
                              unsubscribe: unsubscribe, attachments: files, circuits: circuits, fileBudget: fileBudget)
         self.priorityClient = priorityClient
         prioritySender = ChunkSender(client: priorityClient, policy: OutcomePolicy(settings: settings),
-                                     gate: RequestGate(permits: 4 * min(Self.priorityConnectionsPerHost, maxConnectionsPerHost)), unsubscribe: unsubscribe,
+                                     gate: RequestGate(permits: 4 * min(Self.priorityConnectionsPerHost, maxConnectionsPerHost), clock: clock), unsubscribe: unsubscribe,
                                      attachments: files, circuits: circuits, fileBudget: fileBudget)
     }
 
