@@ -12,24 +12,41 @@ struct RequestGateTests {
         func with<T>(_ body: (inout Value) -> T) -> T { value.withLock { body(&$0) } }
     }
 
+    /// The gate held as a single message holds it, until `end`.
+    struct Hold {
+        let finish: AsyncStream<Void>.Continuation
+        let holder: Task<Void, Never>
+
+        /// Returns once the hold has begun; `inside` runs first thing in it.
+        static func begin(_ gate: RequestGate, inside entered: @escaping @Sendable () -> Void = {}) async -> Hold {
+            let inside = AsyncStream<Void>.makeStream(), finish = AsyncStream<Void>.makeStream()
+            let holder = Task {
+                await gate.held {
+                    entered()
+                    inside.continuation.yield()
+                    for await _ in finish.stream { break }
+                }
+            }
+            for await _ in inside.stream { break }
+            return Hold(finish: finish.continuation, holder: holder)
+        }
+
+        func end() async {
+            finish.yield()
+            await holder.value
+        }
+    }
+
     @Test("While the gate is held, no request takes a permit and no lane starts a round; both go on when the hold ends")
     func holdStopsTheBulk() async throws {
         let gate = RequestGate(permits: 4, maxHoldMs: 60_000)
         let started = Box<[String]>([])
-        let inside = AsyncStream<Void>.makeStream(), finish = AsyncStream<Void>.makeStream()
-        let holder = Task {
-            await gate.held {
-                inside.continuation.yield()
-                for await _ in finish.stream { break }
-            }
-        }
-        for await _ in inside.stream { break }
+        let hold = await Hold.begin(gate)
         let request = Task { await gate.withPermit { started.with { $0.append("request") } } }
         let lane = Task { await gate.whenOpen(); started.with { $0.append("lane") } }
         try await Task.sleep(for: .milliseconds(100))
         #expect(started.with { $0 }.isEmpty, "nothing starts while a single message is on its way")
-        finish.continuation.yield()
-        await holder.value
+        await hold.end()
         await request.value
         await lane.value
         #expect(Set(started.with { $0 }) == ["request", "lane"])
@@ -63,24 +80,15 @@ struct RequestGateTests {
     @Test("A hold that goes on past its limit lets the bulk through: single messages slow it, never stop it")
     func holdHasALimit() async throws {
         let gate = RequestGate(permits: 1, maxHoldMs: 100)
-        let finish = AsyncStream<Void>.makeStream(), inside = AsyncStream<Void>.makeStream()
         let clock = ContinuousClock(), heldAt = Box<ContinuousClock.Instant?>(nil)
-        let holder = Task {
-            await gate.held {
-                // Measured from inside the hold (it began before): however late this test's task runs under load,
-                // no permit can come sooner than the limit after it.
-                heldAt.with { $0 = clock.now }
-                inside.continuation.yield()
-                for await _ in finish.stream { break }
-            }
-        }
-        for await _ in inside.stream { break }
+        // Measured from inside the hold (it began before): however late this test's task runs under load, no permit
+        // can come sooner than the limit after it.
+        let hold = await Hold.begin(gate) { heldAt.with { $0 = clock.now } }
         await gate.withPermit {}
         await gate.whenOpen()
         let start = try #require(heldAt.with { $0 })
         #expect(clock.now - start >= .milliseconds(90), "waited for the limit")
-        finish.continuation.yield()
-        await holder.value
+        await hold.end()
     }
 
     /// A clock whose time moves only when the test moves it, and whose sleeps wait until the test wakes them: the
@@ -100,14 +108,7 @@ struct RequestGateTests {
         let clock = ParkedClock()
         let gate = RequestGate(permits: 1, maxHoldMs: 100, clock: clock)
         let order = Box<[String]>([])
-        let inside = AsyncStream<Void>.makeStream(), finish = AsyncStream<Void>.makeStream()
-        let holder = Task {
-            await gate.held {
-                inside.continuation.yield()
-                for await _ in finish.stream { break }
-            }
-        }
-        for await _ in inside.stream { break }
+        let hold = await Hold.begin(gate)
         let first = Task { await gate.withPermit { order.with { $0.append("waited") } } }
         while await gate.waiting < 1 { await Task.yield() }
         clock.advance(by: 150)
@@ -115,8 +116,7 @@ struct RequestGateTests {
         await first.value
         await second.value
         #expect(order.with { $0 } == ["waited", "later"])
-        finish.continuation.yield()
-        await holder.value
+        await hold.end()
         clock.wake()
     }
 
