@@ -36,6 +36,42 @@ struct StorageTests {
         }
     }
 
+    @Test("a migrator waiting for another's lock holds no statement open: the holder's concurrent index build does not wait for it", .timeLimit(.minutes(2)))
+    func migratorWaitsWithoutASnapshot() async throws {
+        let scratch = try ScratchDatabase(purpose: "storage", migrated: false)
+        do { try await holdAndBuild(url: scratch.url) } catch { await scratch.dropOffThread(); throw error }
+        await scratch.dropOffThread()
+    }
+
+    /// The lock's holder and the waiting migrator, each on a thread of its own (both block in libpq): the versions
+    /// the waiting one applied once the holder let go.
+    func holdAndBuild(url: String) async throws {
+        final class Waiting: @unchecked Sendable {
+            var result: Result<[Int], any Error>?
+            let finished = DispatchSemaphore(value: 0)
+        }
+        let migrated = try await onOwnThread { () throws -> [Int] in
+            let holder = try PostgresConnection(url: url)
+            _ = try Migrator(migrations: Array(Migrator.all.prefix(1))).migrate(holder)
+            _ = try holder.query("SELECT pg_advisory_lock($1)", [String(Migrator.lockId)])
+            let waiting = Waiting()
+            Thread.detachNewThread {
+                waiting.result = Result { try Migrator().migrate(PostgresConnection(url: url)) }
+                waiting.finished.signal()
+            }
+            let others = "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            while try holder.query(others).first?[0] == "0" { Thread.sleep(forTimeInterval: 0.02) }
+            Thread.sleep(forTimeInterval: 0.5)
+            // What a migration's `concurrently` statements do while another process starts: a statement that waited for
+            // the lock held a snapshot, which this build waited for, and PostgreSQL failed one of the two as a deadlock.
+            try holder.execute("CREATE INDEX CONCURRENTLY schema_migrations_by_name ON schema_migrations (name)")
+            _ = try holder.query("SELECT pg_advisory_unlock($1)", [String(Migrator.lockId)])
+            waiting.finished.wait()
+            return try waiting.result!.get()
+        }
+        #expect(migrated == Array(2...Migrator.all.count))
+    }
+
     @Test("the schema refuses what the platform never stores: an unknown batch status, a recipient twice in a batch, a recipient or an event without its batch")
     func constraints() throws {
         try withScratchDatabase { url in
@@ -197,7 +233,7 @@ struct StorageTests {
         }
     }
 
-    @Test("migrations 20 to 23 on a database with sent and failed recipients and their events: ids looked up, failed ones found by index, pages kept half full, events kept once, a send recorded twice found once")
+    @Test("migrations 20 to 23 on a database with sent and failed recipients and their events: ids looked up, failed ones found by index, pages kept half full then filled to 40 %, events kept once, a send recorded twice found once and deleted with its batch")
     func upgradesInPlace() throws {
         try withScratchDatabase { url in
             let db = try PostgresConnection(url: url)
@@ -247,6 +283,8 @@ struct StorageTests {
             #expect(try db.query("SELECT count(*) FROM provider_messages WHERE provider_message_id = 'm-2'").first?[0] == "2")
             let twice = try Recipients.matching(db, messageIDs: ["m-2", "m-4"], providers: ["resend", "resend"], scopes: [config, config])
             #expect(twice.map { [$0.index, $0.position] }.sorted { $0[0] < $1[0] } == [[0, 2], [1, 4]], "\(twice.map { ($0.index, $0.position) })")
+            try db.execute("DELETE FROM batches WHERE id = '\(batch)'")
+            #expect(try db.query("SELECT count(*) FROM provider_messages").first?[0] == "0", "a deleted batch takes both of an id's rows along")
         }
     }
 

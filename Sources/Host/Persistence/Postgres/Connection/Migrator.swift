@@ -1,3 +1,4 @@
+import Foundation
 import Domain
 import HostCore
 /// One versioned schema change. Versions only grow; an applied migration is never edited.
@@ -29,7 +30,9 @@ public struct Migrator {
                                           RecipientPageRoom.migration]
 
     /// An arbitrary constant: the advisory lock id BatchSender's migrations hold.
-    static let lockId = 0x0BA7_C45E
+    public static let lockId = 0x0BA7_C45E
+    /// How long a migrator waits before it asks for the lock again (seconds).
+    static let lockRetryInterval = 0.2
 
     let migrations: [Migration]
 
@@ -46,7 +49,12 @@ public struct Migrator {
                 name text NOT NULL,
                 applied_at timestamptz NOT NULL DEFAULT now())
             """)
-        _ = try connection.query("SELECT pg_advisory_lock($1)", [String(Self.lockId)])
+        // The lock is asked for again and again rather than waited for in one statement: a statement waiting for it
+        // holds a snapshot, which the holder's `CREATE INDEX CONCURRENTLY` waits for in turn, a deadlock PostgreSQL
+        // ends by failing one of the two (a pod starting while another migrates).
+        while try connection.query("SELECT pg_try_advisory_lock($1)", [String(Self.lockId)]).first?[0] != "t" {
+            Thread.sleep(forTimeInterval: Self.lockRetryInterval)
+        }
         defer { _ = try? connection.query("SELECT pg_advisory_unlock($1)", [String(Self.lockId)]) }
         let applied = Set(try connection.query("SELECT version FROM schema_migrations").compactMap { $0[0].flatMap(Int.init) })
         var done: [Int] = []

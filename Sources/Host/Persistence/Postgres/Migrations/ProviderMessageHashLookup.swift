@@ -1,4 +1,3 @@
-import Domain
 /// Version 22: the webhooks' lookup of recipients by provider message id (`provider_messages`, version 20) is a
 /// hash index on the id alone, no longer a unique B-tree key on the whole row. Every send inserts one lookup row
 /// per message in the statement that records it, and that insert was about half of the statement: the key's
@@ -12,12 +11,11 @@ import Domain
 /// recipients (`Recipients.matching`), so a row written twice is found once, as when the key kept it once.
 ///
 /// The index is built concurrently under a new name while sends keep inserting; only dropping the old key takes
-/// the table's lock, for a moment. A build interrupted half way leaves an invalid index of the new name, which the
-/// next run drops and builds again.
+/// the table's lock, for a moment (no statistics change, so nothing is analyzed under it). A build interrupted half
+/// way leaves an invalid index of the new name, which the next run drops and builds again.
 enum ProviderMessageHashLookup {
     static let migration = Migration(version: 22, name: "provider message lookup by hash", sql: """
         ALTER TABLE provider_messages DROP CONSTRAINT provider_messages_pkey;
-        ANALYZE provider_messages;
         """, concurrently: [
         "DROP INDEX CONCURRENTLY IF EXISTS provider_messages_by_id",
         "CREATE INDEX CONCURRENTLY provider_messages_by_id ON provider_messages USING hash (provider_message_id)",
