@@ -281,6 +281,14 @@ struct StorageTests {
             #expect(try Recipients.write(db, batchID: batch, [.init(position: 2, status: .sent, providerMessageID: "m-2", attempts: 1)],
                                          uncancelling: false).count == 1)
             #expect(try db.query("SELECT count(*) FROM provider_messages WHERE provider_message_id = 'm-2'").first?[0] == "2")
+            // A round with no id, no error and no fallback at all sends those columns as empty arrays, which unnest pads
+            // with NULLs: each row still gets its own status and attempts, and an id it had is kept.
+            try db.execute("UPDATE recipients SET status = 'deferred' WHERE batch_id = '\(batch)' AND position IN (5, 6)")
+            let bare = try Recipients.write(db, batchID: batch, [.init(position: 5, status: .failed, attempts: 4), .init(position: 6, status: .sent, attempts: 2)],
+                                            uncancelling: false)
+            #expect(bare.map { "\($0.position) \($0.status) \($0.providerMessageID ?? "-") \($0.lastError ?? "-")" } == ["5 failed m-5 -", "6 sent - -"])
+            #expect(try db.query("SELECT attempts FROM recipients WHERE batch_id = $1 AND position IN (5, 6) ORDER BY position", [batch])
+                .compactMap { $0[0] } == ["4", "2"])
             let twice = try Recipients.matching(db, messageIDs: ["m-2", "m-4"], providers: ["resend", "resend"], scopes: [config, config])
             #expect(twice.map { [$0.index, $0.position] }.sorted { $0[0] < $1[0] } == [[0, 2], [1, 4]], "\(twice.map { ($0.index, $0.position) })")
             try db.execute("DELETE FROM batches WHERE id = '\(batch)'")

@@ -23,6 +23,13 @@ public enum PostgresArray {
         return String(decoding: bytes, as: UTF8.self)
     }
 
+    /// One column of a multi-array `unnest(…)`: a column of nothing but NULLs goes as an empty array, since unnest
+    /// pads a shorter array with NULLs, and PostgreSQL then parses nothing for it (a round's record: every send
+    /// accepted, no error, no fallback). Only for unnest: elsewhere `{}` is no array of NULLs.
+    public static func unnestColumn(_ values: [String?]) -> String {
+        values.contains { $0 != nil } ? literal(values) : "{}"
+    }
+
     public static func literal(_ values: [Int]) -> String {
         "{" + values.map(String.init).joined(separator: ",") + "}"
     }

@@ -293,8 +293,8 @@ public enum Recipients {
         guard !rows.isEmpty else { return [] }
         let sorted = rows.sorted { $0.position < $1.position }
         let parameters = [batchID, PostgresArray.literal(sorted.map(\.position)), PostgresArray.literal(sorted.map { Optional($0.status.rawValue) }),
-                          PostgresArray.literal(sorted.map(\.providerMessageID)), PostgresArray.literal(sorted.map(\.lastError)),
-                          PostgresArray.literal(sorted.map(\.attempts)), PostgresArray.literal(sorted.map(\.sentVia))]
+                          PostgresArray.unnestColumn(sorted.map(\.providerMessageID)), PostgresArray.unnestColumn(sorted.map(\.lastError)),
+                          PostgresArray.literal(sorted.map(\.attempts)), PostgresArray.unnestColumn(sorted.map(\.sentVia))]
         let only = uncancelling
             ? "r.status = \(RecipientStatus.cancelled.sql) AND i.status IN \(RecipientStatus.sqlList([.sent, .failed]))"
             : "r.status IN \(waiting)"
