@@ -59,9 +59,12 @@ struct StorageTests {
                 waiting.result = Result { try Migrator().migrate(PostgresConnection(url: url)) }
                 waiting.finished.signal()
             }
-            let others = "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
-            while try holder.query(others).first?[0] == "0" { Thread.sleep(forTimeInterval: 0.02) }
-            Thread.sleep(forTimeInterval: 0.5)
+            // Until the other migrator has asked for the lock (its last statement, shown while it waits or sleeps).
+            let asked = """
+                SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()
+                  AND backend_type = 'client backend' AND query LIKE '%advisory_lock%'
+                """
+            while try holder.query(asked).first?[0] == "0" { Thread.sleep(forTimeInterval: 0.02) }
             // What a migration's `concurrently` statements do while another process starts: a statement that waited for
             // the lock held a snapshot, which this build waited for, and PostgreSQL failed one of the two as a deadlock.
             try holder.execute("CREATE INDEX CONCURRENTLY schema_migrations_by_name ON schema_migrations (name)")
@@ -286,7 +289,8 @@ struct StorageTests {
             try db.execute("UPDATE recipients SET status = 'deferred' WHERE batch_id = '\(batch)' AND position IN (5, 6)")
             let bare = try Recipients.write(db, batchID: batch, [.init(position: 5, status: .failed, attempts: 4), .init(position: 6, status: .sent, attempts: 2)],
                                             uncancelling: false)
-            #expect(bare.map { "\($0.position) \($0.status) \($0.providerMessageID ?? "-") \($0.lastError ?? "-")" } == ["5 failed m-5 -", "6 sent - -"])
+            #expect(bare.sorted { $0.position < $1.position }.map { "\($0.position) \($0.status) \($0.providerMessageID ?? "-") \($0.lastError ?? "-")" }
+                    == ["5 failed m-5 -", "6 sent - -"])
             #expect(try db.query("SELECT attempts FROM recipients WHERE batch_id = $1 AND position IN (5, 6) ORDER BY position", [batch])
                 .compactMap { $0[0] } == ["4", "2"])
             let twice = try Recipients.matching(db, messageIDs: ["m-2", "m-4"], providers: ["resend", "resend"], scopes: [config, config])

@@ -1,4 +1,3 @@
-import HostCore
 @testable import Sender
 import Synchronization
 import Testing
@@ -91,19 +90,8 @@ struct RequestGateTests {
         await hold.end()
     }
 
-    /// A clock whose time moves only when the test moves it, and whose sleeps wait until the test wakes them: the
-    /// moment between a hold running out by time and its expiry task letting the waiters in, held open.
-    final class ParkedClock: WallClock {
-        private let state = Mutex<(now: Int64, parked: [CheckedContinuation<Void, Never>])>((0, []))
-        var nowMilliseconds: Int64 { state.withLock { $0.now } }
-        func advance(by milliseconds: Int64) { state.withLock { $0.now += milliseconds } }
-        func sleep(milliseconds: Int64) async { await withCheckedContinuation { parked in state.withLock { $0.parked.append(parked) } } }
-        func wake() {
-            for parked in state.withLock({ state in defer { state.parked = [] }; return state.parked }) { parked.resume() }
-        }
-    }
-
-    @Test("A hold that ran out by time lets the request that waited through it go first, before one that asks later, even before its expiry task wakes the waiters")
+    @Test("A hold that ran out by time lets the request that waited through it go first, before one that asks later, even before its expiry task wakes the waiters",
+          .timeLimit(.minutes(1)))
     func expiredHoldKeepsTheOrder() async throws {
         let clock = ParkedClock()
         let gate = RequestGate(permits: 1, maxHoldMs: 100, clock: clock)
@@ -118,6 +106,25 @@ struct RequestGateTests {
         #expect(order.with { $0 } == ["waited", "later"])
         await hold.end()
         clock.wake()
+    }
+
+    @Test("A wall clock stepped back during a hold does not keep the bulk waiting: the hold's expiry lets the waiters in", .timeLimit(.minutes(1)))
+    func clockSteppedBack() async throws {
+        let clock = ParkedClock()
+        let gate = RequestGate(permits: 1, maxHoldMs: 100, clock: clock)
+        let hold = await Hold.begin(gate)
+        let request = Task { await gate.withPermit {} }
+        while await gate.waiting < 1 { await Task.yield() }
+        clock.advance(by: -60_000)
+        clock.wake()
+        var waited = 0
+        while await gate.waiting > 0, waited < 200 {
+            try await Task.sleep(for: .milliseconds(10))
+            waited += 1
+        }
+        #expect(await gate.waiting == 0, "the request still waits for a hold that expired")
+        await hold.end()
+        await request.value
     }
 
     @Test("Holds that follow each other closely count as one run, held for at most its limit: back-to-back single messages cannot stop the bulk")

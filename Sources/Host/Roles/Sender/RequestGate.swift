@@ -20,6 +20,9 @@ actor RequestGate {
     /// When the current run of holds began, and its number (what its expiry task names).
     private var heldSince: Int64?
     private var run = 0
+    /// The last run whose expiry task has fired: that run is over whatever the clock reads since (a wall clock
+    /// stepped back must not hold the bulk past the limit).
+    private var expiredRun = 0
     private var releasedAt: Int64?
     private let maxHoldMs: Int64
     private let clock: any WallClock
@@ -35,7 +38,7 @@ actor RequestGate {
 
     private var open: Bool {
         guard holds > 0, let heldSince else { return true }
-        return clock.nowMilliseconds - heldSince >= maxHoldMs
+        return expiredRun == run || clock.nowMilliseconds - heldSince >= maxHoldMs
     }
 
     func acquire() async {
@@ -90,7 +93,7 @@ actor RequestGate {
     }
 
     /// Runs `body` with the gate held: requests waiting for a permit start when it returns (or when the
-    /// holding has gone on for `maxHold`).
+    /// holding has gone on for `maxHoldMs`).
     nonisolated func held<T: Sendable>(_ body: @Sendable () async -> T) async -> T {
         await hold()
         let value = await body()
@@ -121,6 +124,8 @@ actor RequestGate {
     }
 
     private func expire(_ run: Int) {
-        if self.run == run { admit() }
+        guard self.run == run else { return }
+        expiredRun = run
+        admit()
     }
 }

@@ -1,4 +1,4 @@
-import Foundation
+import Glibc
 import Domain
 import HostCore
 /// One versioned schema change. Versions only grow; an applied migration is never edited.
@@ -31,8 +31,8 @@ public struct Migrator {
 
     /// An arbitrary constant: the advisory lock id BatchSender's migrations hold.
     public static let lockId = 0x0BA7_C45E
-    /// How long a migrator waits before it asks for the lock again (seconds).
-    static let lockRetryInterval = 0.2
+    /// How long a migrator waits before it asks for the lock again.
+    static let lockRetryMicroseconds: UInt32 = 200_000
 
     let migrations: [Migration]
 
@@ -53,7 +53,7 @@ public struct Migrator {
         // holds a snapshot, which the holder's `CREATE INDEX CONCURRENTLY` waits for in turn, a deadlock PostgreSQL
         // ends by failing one of the two (a pod starting while another migrates).
         while try connection.query("SELECT pg_try_advisory_lock($1)", [String(Self.lockId)]).first?[0] != "t" {
-            Thread.sleep(forTimeInterval: Self.lockRetryInterval)
+            usleep(Self.lockRetryMicroseconds)
         }
         defer { _ = try? connection.query("SELECT pg_advisory_unlock($1)", [String(Self.lockId)]) }
         let applied = Set(try connection.query("SELECT version FROM schema_migrations").compactMap { $0[0].flatMap(Int.init) })

@@ -17,10 +17,12 @@ import HostCore
 /// - The webhooks' lookup is its own table, `provider_messages`, written by the statement that records a
 ///   send (`Recipients.write`); `recipients.provider_message_id` stays the record the API shows, and no
 ///   longer has an index. Its key is the whole row, so an id written twice is kept once (until version 22,
-///   `ProviderMessageHashLookup`, which traded the key for a hash index); its ids compare bytewise (`COLLATE "C"`, as addresses do since version 3).
+///   `ProviderMessageHashLookup`, which traded the key for a hash index); its ids compare bytewise
+///   (`COLLATE "C"`, as addresses do since version 3).
 /// - Pages are filled to half (`fillfactor`), so that the send's new version of every row fits beside the old
 ///   one; the old versions are pruned when the page is next visited, which leaves room for the webhook's.
-///   The table takes about twice the space it took. (Version 23, `RecipientPageRoom`, fills new pages to 40 %.)
+///   The table takes about twice the space it took. (Version 23, `RecipientPageRoom`, fills new pages to
+///   40 %.)
 ///
 /// Adding a stored column rewrites the table once, under a lock that holds every read and write of recipients
 /// until the migration ends; for a while the old and the new copy are both on disk. Senders and webhook

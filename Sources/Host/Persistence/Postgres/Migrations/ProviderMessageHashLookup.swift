@@ -11,8 +11,9 @@
 /// recipients (`Recipients.matching`), so a row written twice is found once, as when the key kept it once.
 ///
 /// The index is built concurrently under a new name while sends keep inserting; only dropping the old key takes
-/// the table's lock, for a moment (no statistics change, so nothing is analyzed under it). A build interrupted half
-/// way leaves an invalid index of the new name, which the next run drops and builds again.
+/// the table's lock, for a moment (no statistics change, so nothing is analyzed under it). An index of the new name
+/// left by an interrupted run (invalid, or built before the key's drop failed) is dropped and built again by the
+/// next run.
 enum ProviderMessageHashLookup {
     static let migration = Migration(version: 22, name: "provider message lookup by hash", sql: """
         ALTER TABLE provider_messages DROP CONSTRAINT provider_messages_pkey;
