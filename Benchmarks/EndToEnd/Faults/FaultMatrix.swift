@@ -47,7 +47,11 @@ struct FaultMatrix {
         SandboxedRun.hostConfig(redisPrefix: redisPrefix, apiPort: apiPort, sandboxPort: sandboxPort,
                                 // Answers of 20 s (the brownout) are answers, not timeouts: 20 s is the default.
                                 pipeline: ["sender_lanes = \(Self.senderLanes)", "fetch_batch = \(Self.fetchBatch)", "sync_interval_ms = 500",
-                                           "discover_interval_ms = 100", "http_timeout_ms = 30000"]
+                                           "discover_interval_ms = 100", "http_timeout_ms = 30000",
+                                           // The lossy provider fails 15% of requests transiently: with the default 5
+                                           // attempts a request now and then runs out of them and its recipients end
+                                           // failed, which the matrix counts as lost. At 12 that is about 1e-10 a request.
+                                           "max_attempts = 12", "backoff_max_ms = 4000"]
                                     // On the cluster too: a leader change loses the acks and naks in flight, whose jobs
                                     // come back after the ack wait.
                                     + (short || replicas > 1 ? ["ack_wait_ms = \(Self.quickAckWaitMs)", "claim_hold_ms = 10000"] : []),

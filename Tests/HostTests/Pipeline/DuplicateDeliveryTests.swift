@@ -19,6 +19,13 @@ extension PipelineTests {
         server_error = 0.05
         """
 
+    /// Attempts enough that none runs out. A request fails transiently 15% of the time here (lost or 5xx), so with
+    /// the default 5 attempts one request of some 600 in a batch fails five times in a row in about one run of a
+    /// few hundred: its recipients end `failed` (as they must; `OutcomePolicy`) although the provider took them on a
+    /// lost answer, and the test counted them as not sent. At 12 that is about 1e-10 a request; the backoff's cap
+    /// keeps such a chain within the wait.
+    static let lossyAttempts = "max_attempts = 12\nbackoff_max_ms = 4000"
+
     /// Messages per second the send-config may send: 6,000 recipients take 15 s at it, far longer than the
     /// unlimited pipeline would (a few seconds), so the limit decides how chunks are cut into requests.
     static let bindingRate = 400
@@ -44,7 +51,7 @@ extension PipelineTests {
     @Test("Resend limited to 400/s, 10% of answers lost after acceptance, 20% 429s, 5% 5xx: every recipient sent, rows = counters, no recipient reached twice")
     func lossyProviderUnderBindingLimit() async throws {
         let sandbox = try TestSandbox(config: Self.lossyResend)
-        let harness = try PipelineHarness(limits: "").started()
+        let harness = try PipelineHarness(pipeline: Self.lossyAttempts, limits: "").started()
         defer { harness.finish() }
         let batch = try await Self.lossyLimitedBatch(harness, sandbox)
         let stats = try await Self.expectSentOnce(harness, sandbox, batch: batch, count: Self.lossyCount)
@@ -54,7 +61,7 @@ extension PipelineTests {
     @Test("The same with the sender killed (kill -9) mid-batch and restarted: every recipient sent, rows = counters, no recipient reached twice")
     func lossyProviderUnderBindingLimitSenderKilled() async throws {
         let sandbox = try TestSandbox(config: Self.lossyResend)
-        let harness = try PipelineHarness(pipeline: Self.quickRecovery, limits: "")
+        let harness = try PipelineHarness(pipeline: Self.quickRecovery + "\n" + Self.lossyAttempts, limits: "")
         defer { harness.finish() }
         try harness.start("control", roles: "api,discoverer,processor,background")
         try harness.start("sender", roles: "sender")

@@ -376,6 +376,16 @@ final class PipelineHarness: @unchecked Sendable {
         return counts
     }
 
+    /// The batch's rows that did not end `sent`, by status, attempts and last error (what a failed count
+    /// needs to be read by).
+    func failures(_ batch: String) throws -> [String] {
+        try query("""
+            SELECT status || ' attempts=' || attempts || ' ' || coalesce(last_error, '-') || ' ×' || count(*)
+            FROM recipients WHERE batch_id = $1 AND status <> 'sent'
+            GROUP BY status, attempts, last_error ORDER BY count(*) DESC LIMIT 10
+            """, [batch]).map { $0[0] ?? "" }
+    }
+
     func query(_ sql: String, _ parameters: [String?] = []) throws -> [[String?]] {
         try PostgresConnection(url: databaseURL).query(sql, parameters)
     }

@@ -49,8 +49,10 @@ struct PipelineTests {
     @discardableResult
     static func expectSentOnce(_ harness: PipelineHarness, _ sandbox: TestSandbox, batch: String, count: Int, seconds: Int = 120) async throws -> [String: Int] {
         let detail = try await harness.wait(batch, seconds: seconds)
-        #expect(PipelineHarness.counts(detail)["sent"] == count)
-        #expect(try harness.rowsByStatus(batch) == ["sent": count])
+        #expect(PipelineHarness.counts(detail)["sent"] == count, "counters: \(PipelineHarness.counts(detail))")
+        let rows = try harness.rowsByStatus(batch)
+        let failures = rows == ["sent": count] ? [] : try harness.failures(batch)
+        #expect(rows == ["sent": count], "rows: \(rows), \(failures)")
         let stats = Self.section(try await sandbox.stats(), "resend")
         #expect(stats["messages_accepted"] == count, "each recipient reached the sandbox")
         #expect(stats["duplicate_sends"] == 0, "and none twice")
@@ -352,7 +354,7 @@ struct PipelineTests {
     @Test("lost responses on Resend: the idempotency key keeps it to 0 duplicates")
     func lostResponses() async throws {
         let sandbox = try TestSandbox(config: "[faults.resend]\nlost_response = 0.2\n")
-        let harness = try PipelineHarness().started()
+        let harness = try PipelineHarness(pipeline: Self.lossyAttempts).started()
         defer { harness.finish() }
         let batch = try await harness.sendResendBatch(sandbox: sandbox, count: 3_000)
         let stats = try await Self.expectSentOnce(harness, sandbox, batch: batch, count: 3_000)
