@@ -41,13 +41,14 @@ struct ABIBenchmark: ParsableCommand {
         }
     }
 
-    /// Each provider, and the fixture webhook (one that verifies) its verify is timed on.
-    static let subjects: [(name: String, webhook: String, make: @Sendable (String, BenchmarkFixtures, String) throws -> ProviderSubject)] = [
-        ("Echo", "delivered.json", { try ProviderSubject(EchoProvider.self, name: $0, fixtures: $1, plugin: $2) }),
-        ("Resend", "delivered.json", { try ProviderSubject(ResendProvider.self, name: $0, fixtures: $1, plugin: $2) }),
-        ("CustomWebhook", "delivered.json", { try ProviderSubject(CustomWebhookProvider.self, name: $0, fixtures: $1, plugin: $2) }),
-        ("Telnyx", "delivered.json", { try ProviderSubject(TelnyxProvider.self, name: $0, fixtures: $1, plugin: $2) }),
-        ("SES", "delivery.json", { try ProviderSubject(SESProvider.self, name: $0, fixtures: $1, plugin: $2) }),
+    /// Each provider, the fixture webhook (one that verifies) its verify is timed on, and the fixture answer (one
+    /// that accepts) its interpret is timed on, if any.
+    static let subjects: [(name: String, webhook: String, answer: String?, make: @Sendable (String, BenchmarkFixtures, String) throws -> ProviderSubject)] = [
+        ("Echo", "delivered.json", nil, { try ProviderSubject(EchoProvider.self, name: $0, fixtures: $1, plugin: $2) }),
+        ("Resend", "delivered.json", "accepted-batch.json", { try ProviderSubject(ResendProvider.self, name: $0, fixtures: $1, plugin: $2) }),
+        ("CustomWebhook", "delivered.json", nil, { try ProviderSubject(CustomWebhookProvider.self, name: $0, fixtures: $1, plugin: $2) }),
+        ("Telnyx", "delivered.json", "accepted-record.json", { try ProviderSubject(TelnyxProvider.self, name: $0, fixtures: $1, plugin: $2) }),
+        ("SES", "delivery.json", nil, { try ProviderSubject(SESProvider.self, name: $0, fixtures: $1, plugin: $2) }),
     ]
 
     func run() throws {
@@ -58,7 +59,7 @@ struct ABIBenchmark: ParsableCommand {
             let folder = URL(fileURLWithPath: providers).appendingPathComponent(subject.name).appendingPathComponent("Fixtures")
             let library = bin.appendingPathComponent("lib\(subject.name)Provider.so").path
             do {
-                let fixtures = try BenchmarkFixtures(folder: folder, webhookFile: subject.webhook)
+                let fixtures = try BenchmarkFixtures(folder: folder, webhookFile: subject.webhook, answerFile: subject.answer)
                 measured.append(try subject.make(subject.name, fixtures, library))
             } catch {
                 // Not a ValidationError: the options were fine, so no usage text.

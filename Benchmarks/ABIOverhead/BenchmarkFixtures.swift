@@ -30,11 +30,25 @@ struct BenchmarkFixtures {
         var verify: String
     }
 
+    /// A fixture answer of `responses/`: the provider's HTTP answer to a request of `messages` messages.
+    struct AnswerCase: Decodable {
+        struct Response: Decodable {
+            var status: Int
+            var headers: [String: String]?
+            var body: String
+        }
+
+        var messages: Int
+        var response: Response
+    }
+
     let nowMs: Int64
     let config: [KeyValue]
     let message: OutboundMessage
     let documents: [String: [UInt8]]
     let webhook: InboundWebhook
+    /// The answer interpret is timed on, with the messages of the request it answers; nil when the provider names none.
+    let answer: (result: HTTPResult, messages: [OutboundMessage])?
 
     struct Problem: Error, CustomStringConvertible {
         var description: String
@@ -47,8 +61,9 @@ struct BenchmarkFixtures {
         return data
     }
 
-    /// Reads `folder/fixtures.json` and `folder/webhooks/<webhookFile>`, which must be a webhook that verifies.
-    init(folder: URL, webhookFile: String) throws {
+    /// Reads `folder/fixtures.json`, `folder/webhooks/<webhookFile>`, which must be a webhook that verifies, and
+    /// `folder/responses/<answerFile>`.
+    init(folder: URL, webhookFile: String, answerFile: String? = nil) throws {
         let decoder = JSONDecoder()
         let manifest = try decoder.decode(Manifest.self, from: Self.read(folder.appendingPathComponent("fixtures.json")))
         let webhookCase = try decoder.decode(
@@ -67,5 +82,18 @@ struct BenchmarkFixtures {
             method: request.method ?? "POST", path: request.path ?? "/",
             headers: request.headers.sorted { $0.key < $1.key }.map { KeyValue($0.key, $0.value) },
             body: Array(request.body.utf8))
+        answer = try answerFile.map { file in
+            let answer = try decoder.decode(AnswerCase.self, from: Self.read(folder.appendingPathComponent("responses").appendingPathComponent(file)))
+            let result = HTTPResult(status: answer.response.status,
+                                    headers: (answer.response.headers ?? [:]).sorted { $0.key < $1.key }.map { KeyValue($0.key, $0.value) },
+                                    body: Array(answer.response.body.utf8))
+            let base = manifest.message
+            return (result, (0..<answer.messages).map { index in
+                var copy = base
+                copy.id = "\(base.id)_\(index)"
+                copy.idempotencyKey = copy.id
+                return copy
+            })
+        }
     }
 }

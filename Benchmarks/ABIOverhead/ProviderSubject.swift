@@ -84,6 +84,18 @@ struct ProviderSubject {
         cases.append(Case(name: "verify",
                           direct: { try direct.verify(webhook, context: context) },
                           abi: { if let failure = instance.verifyOnce(webhook).status { throw failure } }))
+        if let (result, messages) = fixtures.answer {
+            let directOutcomes = direct.interpret(result, for: messages, context: context)
+            guard directOutcomes == (try instance.interpret(result, for: messages)) else {
+                throw Mismatch(description: "\(name) interpret: the direct and ABI paths read the fixture answer differently")
+            }
+            guard directOutcomes.allSatisfy({ $0.kind == .accepted }) else {
+                throw Mismatch(description: "\(name) interpret: the fixture answer does not accept every message: \(directOutcomes)")
+            }
+            cases.append(Case(name: "interpret, \(messages.count) accepted",
+                              direct: { _ = direct.interpret(result, for: messages, context: context) },
+                              abi: { _ = try instance.interpret(result, for: messages) }))
+        }
         self.cases = cases
     }
 }

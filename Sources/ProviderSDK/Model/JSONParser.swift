@@ -29,11 +29,22 @@ public struct JSONParser {
         return try Array(bytes).withUnsafeBufferPointer { buffer throws(JSONParseError) in try parse(buffer: buffer, uniqueMembers: uniqueMembers) }
     }
 
-    static func parse(buffer: UnsafeBufferPointer<UInt8>, uniqueMembers: Bool = false) throws(JSONParseError) -> JSONValue {
+    /// The document cut to `shape`: it is refused exactly where `parse` refuses it (a member left out is still
+    /// checked), and what is kept is what `shape.apply(to:)` makes of `parse`'s value. A member named twice keeps
+    /// its last value, as `parse` does by default.
+    public static func parse(_ bytes: some Collection<UInt8>, keeping shape: JSONShape) throws(JSONParseError) -> JSONValue {
+        let result: Result<JSONValue, JSONParseError>? = bytes.withContiguousStorageIfAvailable { buffer in
+            Result { () throws(JSONParseError) in try parse(buffer: buffer, shape: shape) }
+        }
+        if let result { return try result.get() }
+        return try Array(bytes).withUnsafeBufferPointer { buffer throws(JSONParseError) in try parse(buffer: buffer, shape: shape) }
+    }
+
+    static func parse(buffer: UnsafeBufferPointer<UInt8>, uniqueMembers: Bool = false, shape: JSONShape = .all) throws(JSONParseError) -> JSONValue {
         var parser = JSONParser(buffer)
         parser.uniqueMembers = uniqueMembers
         parser.skipWhitespace()
-        let value = try parser.value(depth: 0)
+        let value = try parser.value(depth: 0, shape: shape)
         parser.skipWhitespace()
         guard parser.index == parser.end else { throw parser.failure("unexpected data after the document") }
         return value
@@ -62,11 +73,11 @@ public struct JSONParser {
         }
     }
 
-    private mutating func value(depth: Int) throws(JSONParseError) -> JSONValue {
+    private mutating func value(depth: Int, shape: JSONShape = .all) throws(JSONParseError) -> JSONValue {
         guard index < end else { throw failure("unexpected end of input") }
         switch bytes[index] {
-        case UInt8(ascii: "{"): return try object(depth: depth + 1)
-        case UInt8(ascii: "["): return try array(depth: depth + 1)
+        case UInt8(ascii: "{"): return try object(depth: depth + 1, shape: shape)
+        case UInt8(ascii: "["): return try array(depth: depth + 1, shape: shape)
         case UInt8(ascii: "\""): return .string(try string())
         case UInt8(ascii: "t"): try literal("true"); return .bool(true)
         case UInt8(ascii: "f"): try literal("false"); return .bool(false)
@@ -85,7 +96,7 @@ public struct JSONParser {
         index += count
     }
 
-    private mutating func object(depth: Int) throws(JSONParseError) -> JSONValue {
+    private mutating func object(depth: Int, shape: JSONShape) throws(JSONParseError) -> JSONValue {
         guard depth <= Self.maximumDepth else { throw failure("nested deeper than \(Self.maximumDepth) levels") }
         index += 1
         var members: [String: JSONValue] = [:]
@@ -104,7 +115,11 @@ public struct JSONParser {
             guard index < end, bytes[index] == UInt8(ascii: ":") else { throw failure("expected ':' after a member name") }
             index += 1
             skipWhitespace()
-            members[key] = try value(depth: depth)
+            switch shape {
+            case .all: members[key] = try value(depth: depth)
+            case .members(let kept):
+                if let inner = kept[key] { members[key] = try value(depth: depth, shape: inner) } else { try skip(depth: depth) }
+            }
             skipWhitespace()
             guard index < end else { throw failure("unterminated object") }
             if bytes[index] == UInt8(ascii: ",") { index += 1; continue }
@@ -113,7 +128,7 @@ public struct JSONParser {
         }
     }
 
-    private mutating func array(depth: Int) throws(JSONParseError) -> JSONValue {
+    private mutating func array(depth: Int, shape: JSONShape) throws(JSONParseError) -> JSONValue {
         guard depth <= Self.maximumDepth else { throw failure("nested deeper than \(Self.maximumDepth) levels") }
         index += 1
         var elements: [JSONValue] = []
@@ -121,13 +136,61 @@ public struct JSONParser {
         if index < end, bytes[index] == UInt8(ascii: "]") { index += 1; return .array(elements) }
         while true {
             skipWhitespace()
-            elements.append(try value(depth: depth))
+            elements.append(try value(depth: depth, shape: shape))
             skipWhitespace()
             guard index < end else { throw failure("unterminated array") }
             if bytes[index] == UInt8(ascii: ",") { index += 1; continue }
             if bytes[index] == UInt8(ascii: "]") { index += 1; return .array(elements) }
             throw failure("expected ',' or ']' in an array")
         }
+    }
+
+    /// Checks one value as `value` would, building nothing: a member the shape leaves out.
+    private mutating func skip(depth: Int) throws(JSONParseError) {
+        guard index < end else { throw failure("unexpected end of input") }
+        switch bytes[index] {
+        case UInt8(ascii: "{"), UInt8(ascii: "["):
+            let closing = bytes[index] == UInt8(ascii: "{") ? UInt8(ascii: "}") : UInt8(ascii: "]")
+            let inObject = closing == UInt8(ascii: "}")
+            guard depth + 1 <= Self.maximumDepth else { throw failure("nested deeper than \(Self.maximumDepth) levels") }
+            index += 1
+            skipWhitespace()
+            if index < end, bytes[index] == closing { index += 1; return }
+            while true {
+                skipWhitespace()
+                if inObject {
+                    guard index < end, bytes[index] == UInt8(ascii: "\"") else { throw failure("expected a member name in quotes") }
+                    try skipString()
+                    skipWhitespace()
+                    guard index < end, bytes[index] == UInt8(ascii: ":") else { throw failure("expected ':' after a member name") }
+                    index += 1
+                    skipWhitespace()
+                }
+                try skip(depth: depth + 1)
+                skipWhitespace()
+                guard index < end else { throw failure(inObject ? "unterminated object" : "unterminated array") }
+                if bytes[index] == UInt8(ascii: ",") { index += 1; continue }
+                if bytes[index] == closing { index += 1; return }
+                throw failure(inObject ? "expected ',' or '}' in an object" : "expected ',' or ']' in an array")
+            }
+        case UInt8(ascii: "\""): try skipString()
+        default: _ = try value(depth: depth)
+        }
+    }
+
+    /// Checks a string as `string` would; only an ASCII one without escapes is passed over unbuilt.
+    private mutating func skipString() throws(JSONParseError) {
+        let start = index
+        index += 1
+        while index < end {
+            let byte = bytes[index]
+            if byte == UInt8(ascii: "\"") { index += 1; return }
+            if byte == UInt8(ascii: "\\") || byte >= 0x80 { break }
+            if byte < 0x20 { throw failure("control character in a string") }
+            index += 1
+        }
+        index = start
+        _ = try string()
     }
 
     private mutating func string() throws(JSONParseError) -> String {

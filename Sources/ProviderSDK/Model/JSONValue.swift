@@ -40,6 +40,11 @@ public enum JSONValue: Sendable, Equatable, Codable {
         try? JSONParser.parse(bytes)
     }
 
+    /// Parses JSON text, building only what `shape` keeps (`JSONParser.parse(_:keeping:)`); nil when it is not JSON.
+    public static func parse(_ bytes: some Collection<UInt8>, keeping shape: JSONShape) -> JSONValue? {
+        try? JSONParser.parse(bytes, keeping: shape)
+    }
+
     /// Compact JSON text with sorted keys: the same value always gives the same bytes.
     public var compactText: String {
         String(decoding: compactBytes, as: UTF8.self)

@@ -55,12 +55,15 @@ extension TelnyxProvider {
         return usable ? key : "sha256-" + Encoding.hex(Digest.sha256(Array(key.utf8)))
     }
 
+    /// What `interpret` reads of an answer: a message's record is some thirty members, of which only its id matters.
+    static let answerShape = JSONShape.members(["data": .members(["id": .all]), "errors": .all])
+
     public func interpret(_ result: HTTPResult, for messages: [OutboundMessage], context: some PluginContext) -> [SendOutcome] {
-        messages.indices.map { index in
+        let document = result.transportFailure == nil ? JSONValue.parse(result.body, keeping: Self.answerShape) : nil
+        return messages.indices.map { index in
             if let failure = result.transportFailure {
                 return .retryable(index, code: "transport_\(failure.rawValue)", result.transportMessage)
             }
-            let document = JSONValue.parse(result.body)
             if (200...299).contains(result.status) {
                 guard let id = document?["data"]?["id"]?.stringValue, !id.isEmpty else {
                     return .retryable(index, code: "unreadable_response", "HTTP \(result.status) without data.id")
