@@ -20,9 +20,9 @@ extension PipelineTests {
         """
 
     /// Attempts enough that none runs out. A request fails transiently 15% of the time here (lost or 5xx), so with
-    /// the default 5 attempts one request of some 600 in a batch fails five times in a row in about one run of a
-    /// few hundred: its recipients end `failed` (as they must; `OutcomePolicy`) although the provider took them on a
-    /// lost answer, and the test counted them as not sent. At 12 that is about 1e-10 a request; the backoff's cap
+    /// the default 5 attempts it fails five times in a row once in some 13,000, and a batch makes about 600: its
+    /// recipients end `failed` (as they must; `OutcomePolicy`), though the provider may have taken them on a lost
+    /// answer, and the test counted them as not sent. At 12 that is about 1e-10 a request; the backoff's cap
     /// keeps such a chain within the wait.
     static let lossyAttempts = "max_attempts = 12\nbackoff_max_ms = 4000"
 
