@@ -343,7 +343,7 @@ struct PipelineTests {
     @Test("rate_limited 0.3 and server_error 0.1 faults: every recipient still ends sent, nothing twice")
     func faultsStillDeliver() async throws {
         let sandbox = try TestSandbox(config: "[faults.resend]\nrate_limited = 0.3\nserver_error = 0.1\n")
-        let harness = try PipelineHarness().started()
+        let harness = try PipelineHarness(pipeline: Self.lossyAttempts).started()
         defer { harness.finish() }
         let batch = try await harness.sendResendBatch(sandbox: sandbox, count: 3_000)
         try await Self.expectSentOnce(harness, sandbox, batch: batch, count: 3_000)
