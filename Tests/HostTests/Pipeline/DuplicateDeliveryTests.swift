@@ -19,11 +19,11 @@ extension PipelineTests {
         server_error = 0.05
         """
 
-    /// Attempts enough that none runs out. A request fails transiently 15% of the time here (lost or 5xx), so with
-    /// the default 5 attempts it fails five times in a row once in some 13,000, and a batch makes about 600: its
-    /// recipients end `failed` (as they must; `OutcomePolicy`), though the provider may have taken them on a lost
-    /// answer, and the test counted them as not sent. At 12 that is about 1e-10 a request; the backoff's cap
-    /// keeps such a chain within the wait.
+    /// Attempts enough that none runs out. 15% of requests fail transiently here (lost or 5xx) and 20% are throttled
+    /// (no attempt spent), so 19% of attempts fail: with the default 5, a request fails five times in a row once in
+    /// some 4,300, and a batch makes about 600. Its recipients end `failed` (as they must; `OutcomePolicy`), though
+    /// the provider may have taken them on a lost answer, and the test counted them as not sent. At 12 that is
+    /// about 2e-9 a request; the backoff's cap keeps such a chain within the wait.
     static let lossyAttempts = "max_attempts = 12\nbackoff_max_ms = 4000"
 
     /// Messages per second the send-config may send: 6,000 recipients take 15 s at it, far longer than the
