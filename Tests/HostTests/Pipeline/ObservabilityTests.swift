@@ -65,6 +65,10 @@ extension PipelineWebhookTests {
         #expect(seenInPrometheus > 0, "and in Prometheus")
         try await harness.wait(batch)
         _ = try await Self.settle(harness, sandbox, provider: "resend", batch: batch)
+        // Each request to the provider is timed (a dashboard's latency panel reads it).
+        let metrics = LoopbackHTTP.text(await LoopbackHTTP.get("http://127.0.0.1:\(harness.apiPort)/api/metrics", timeoutMs: 10_000))
+        let timed = metrics.split(separator: "\n").first { $0.hasPrefix("send_request_duration_seconds_count{provider=\"resend\"} ") }
+        #expect((timed?.split(separator: " ").last.flatMap { Double($0) } ?? 0) > 0, "requests timed: \(timed ?? "no series")")
 
         // Every dashboard query answers with data once Prometheus has two scrapes after the last event (a rate
         // needs two samples in its window): read until they all do, or a minute passes.
