@@ -32,10 +32,17 @@ struct BenchmarkFixtures {
 
     /// A fixture answer of `responses/`: the provider's HTTP answer to a request of `messages` messages.
     struct AnswerCase: Decodable {
+        /// An answer the provider gave (a transport failure has no status, and accepts nothing to time).
         struct Response: Decodable {
-            var status: Int
+            var status: Int?
             var headers: [String: String]?
-            var body: String
+            var body: String?
+            var bodyBase64: String?
+
+            enum CodingKeys: String, CodingKey {
+                case status, headers, body
+                case bodyBase64 = "body_base64"
+            }
         }
 
         var messages: Int
@@ -83,10 +90,15 @@ struct BenchmarkFixtures {
             headers: request.headers.sorted { $0.key < $1.key }.map { KeyValue($0.key, $0.value) },
             body: Array(request.body.utf8))
         answer = try answerFile.map { file in
-            let answer = try decoder.decode(AnswerCase.self, from: Self.read(folder.appendingPathComponent("responses").appendingPathComponent(file)))
-            let result = HTTPResult(status: answer.response.status,
-                                    headers: (answer.response.headers ?? [:]).sorted { $0.key < $1.key }.map { KeyValue($0.key, $0.value) },
-                                    body: Array(answer.response.body.utf8))
+            let path = folder.appendingPathComponent("responses").appendingPathComponent(file)
+            let answer = try decoder.decode(AnswerCase.self, from: Self.read(path))
+            let response = answer.response
+            let body: [UInt8]? = response.body.map { Array($0.utf8) } ?? response.bodyBase64.flatMap { Data(base64Encoded: $0) }.map { Array($0) }
+            guard let status = response.status, let body else {
+                throw Problem(description: "\(path.path): the benchmark times an answer with a status and a body (or body_base64)")
+            }
+            let result = HTTPResult(status: status, headers: (response.headers ?? [:]).sorted { $0.key < $1.key }.map { KeyValue($0.key, $0.value) },
+                                    body: body)
             let base = manifest.message
             return (result, (0..<answer.messages).map { index in
                 var copy = base
