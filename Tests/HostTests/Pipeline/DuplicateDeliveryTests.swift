@@ -20,12 +20,13 @@ extension PipelineTests {
         """
 
     /// Attempts enough that none runs out, so that a recipient not sent is a loss the platform made. With the
-    /// default 5, a request whose attempts all fail (5xx, or an answer lost twice: libcurl resends once on a fresh
-    /// connection) ends its recipients `failed` by design (`OutcomePolicy`), though the provider may have taken them.
-    /// That is rare here (in one run 10 % of the recipients needed a second attempt, 0.8 % a third) but not out of
-    /// reach; 12 is. CI once failed this test with 15 recipients unsent and every message taken, its rows' errors
-    /// not kept; `expectSentOnce` prints them now. The harness's backoff (200 ms doubling to 2 s, spread by up to
-    /// half) keeps a chain of 12 within half a minute.
+    /// default 5, a request whose attempts all fail (a 5xx, or a lost answer that libcurl did not resend, which it
+    /// does only for a reused connection) ends its recipients `failed` by design (`OutcomePolicy`), though the
+    /// provider may have taken them. That is rare here (in one run 10% of the recipients needed a second attempt,
+    /// 0.8% a third) but not out of reach; 12 is. CI once failed this test with 15 recipients unsent and every
+    /// message taken, its rows' errors not kept; `expectSentOnce` prints them now. The harness's backoff (200 ms
+    /// doubling to 2 s, spread by up to half) gives a chain of 12 at most about 25 s of waits, plus a second for
+    /// each 429 on the way: well within the batch's two-minute wait.
     static let lossyAttempts = "max_attempts = 12"
 
     /// Messages per second the send-config may send: 6,000 recipients take 15 s at it, far longer than the
