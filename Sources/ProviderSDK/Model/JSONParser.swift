@@ -22,22 +22,25 @@ public struct JSONParser {
     /// `uniqueMembers`: an object naming a member twice is refused (RFC 8259 leaves it to the reader, and
     /// "the last one wins" lets two readers of one document see different values).
     public static func parse(_ bytes: some Collection<UInt8>, uniqueMembers: Bool = false) throws(JSONParseError) -> JSONValue {
-        let result: Result<JSONValue, JSONParseError>? = bytes.withContiguousStorageIfAvailable { buffer in
-            Result { () throws(JSONParseError) in try parse(buffer: buffer, uniqueMembers: uniqueMembers) }
-        }
-        if let result { return try result.get() }
-        return try Array(bytes).withUnsafeBufferPointer { buffer throws(JSONParseError) in try parse(buffer: buffer, uniqueMembers: uniqueMembers) }
+        try parse(bytes, uniqueMembers: uniqueMembers, shape: .all)
     }
 
     /// The document cut to `shape`: it is refused exactly where `parse` refuses it (a member left out is still
     /// checked), and what is kept is what `shape.apply(to:)` makes of `parse`'s value. A member named twice keeps
     /// its last value, as `parse` does by default.
     public static func parse(_ bytes: some Collection<UInt8>, keeping shape: JSONShape) throws(JSONParseError) -> JSONValue {
+        try parse(bytes, uniqueMembers: false, shape: shape)
+    }
+
+    /// Parses over the bytes' own storage when they have one, else over a copy.
+    private static func parse(_ bytes: some Collection<UInt8>, uniqueMembers: Bool, shape: JSONShape) throws(JSONParseError) -> JSONValue {
         let result: Result<JSONValue, JSONParseError>? = bytes.withContiguousStorageIfAvailable { buffer in
-            Result { () throws(JSONParseError) in try parse(buffer: buffer, shape: shape) }
+            Result { () throws(JSONParseError) in try parse(buffer: buffer, uniqueMembers: uniqueMembers, shape: shape) }
         }
         if let result { return try result.get() }
-        return try Array(bytes).withUnsafeBufferPointer { buffer throws(JSONParseError) in try parse(buffer: buffer, shape: shape) }
+        return try Array(bytes).withUnsafeBufferPointer { buffer throws(JSONParseError) in
+            try parse(buffer: buffer, uniqueMembers: uniqueMembers, shape: shape)
+        }
     }
 
     static func parse(buffer: UnsafeBufferPointer<UInt8>, uniqueMembers: Bool = false, shape: JSONShape = .all) throws(JSONParseError) -> JSONValue {
